@@ -1,0 +1,68 @@
+"""Shared fixtures: named actors in two workspaces in different regions.
+
+alice is the owner of Acme (EU); bob is the owner of Globex (US); carol is a Tidings staff member.
+"""
+
+import pytest
+
+
+def pytest_collection_modifyitems(items):
+    """Give every test all three databases (global, us, eu) unless it asks for something else."""
+    for item in items:
+        if item.get_closest_marker("django_db") is None:
+            item.add_marker(pytest.mark.django_db(databases="__all__"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail a run that collected no test: an empty suite must never pass."""
+    if session.testscollected == 0:
+        session.exitstatus = 5 if exitstatus == 0 else exitstatus
+
+
+@pytest.fixture
+def make_user(db):
+    from tidings.accounts.actions import user_create
+
+    def make(email, password="correct horse battery staple", **extra):
+        return user_create(email=email, password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def acme(make_user):
+    from tidings.tenancy.actions import workspace_create
+
+    return workspace_create(name="Acme", slug="acme", region="eu", owner=make_user("alice@acme.example"))
+
+
+@pytest.fixture
+def globex(make_user):
+    from tidings.tenancy.actions import workspace_create
+
+    return workspace_create(name="Globex", slug="globex", region="us", owner=make_user("bob@globex.example"))
+
+
+@pytest.fixture
+def alice(acme):
+    from tidings.accounts.models import User
+
+    return User.objects.get(email="alice@acme.example")
+
+
+@pytest.fixture
+def bob(globex):
+    from tidings.accounts.models import User
+
+    return User.objects.get(email="bob@globex.example")
+
+
+@pytest.fixture
+def carol(make_user):
+    return make_user("carol@tidings.example", is_staff=True)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client

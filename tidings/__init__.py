@@ -1,0 +1,1 @@
+"""Tidings: privacy-first, multi-tenant marketing automation."""

@@ -1,0 +1,134 @@
+"""The one catalogue of permissions, the roles built from it, and the one place that decides.
+
+UI views, the native API and the Mautic-compatible API all ask Principal.can(); nothing
+else compares roles or permission strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import models
+
+PERMISSIONS: dict[str, str] = {
+    "workspace:view": "Open the workspace and its dashboard",
+    "contacts:view": "See contacts and their personal data",
+    "contacts:edit": "Create and change contacts, fields, tags and companies",
+    "contacts:delete": "Delete contacts",
+    "contacts:import": "Import contacts",
+    "contacts:export": "Export contacts with their personal data",
+    "segments:view": "See segments",
+    "segments:edit": "Create and change segments",
+    "emails:view": "See emails",
+    "emails:edit": "Create and change emails",
+    "emails:send": "Send emails",
+    "campaigns:view": "See campaigns",
+    "campaigns:edit": "Create, change and launch campaigns",
+    "forms:view": "See forms",
+    "forms:edit": "Create and change forms",
+    "reports:view": "See aggregate reports",
+    "privacy:view": "See data-subject requests and consent records",
+    "privacy:erase": "Carry out erasure requests",
+    "privacy:export": "Produce access (export) packages",
+    "audit:view": "Browse the audit log",
+    "members:manage": "Invite members and change their roles",
+    "settings:manage": "Change workspace settings, API tokens and OAuth2 apps",
+    "support:approve": "Approve, decline and revoke staff support access",
+    "workspace:delete": "Delete the workspace",
+}
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MARKETER = "marketer", "Marketer"
+    ANALYST = "analyst", "Analyst (aggregates only)"
+
+
+_ALL = frozenset(PERMISSIONS)
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: _ALL,
+    Role.ADMIN: _ALL - {"workspace:delete"},
+    Role.MARKETER: frozenset(
+        {
+            "workspace:view",
+            "contacts:view",
+            "contacts:edit",
+            "contacts:delete",
+            "contacts:import",
+            "contacts:export",
+            "segments:view",
+            "segments:edit",
+            "emails:view",
+            "emails:edit",
+            "emails:send",
+            "campaigns:view",
+            "campaigns:edit",
+            "forms:view",
+            "forms:edit",
+            "reports:view",
+        }
+    ),
+    # Analysts see aggregates only: no permission here reveals a contact's personal data.
+    Role.ANALYST: frozenset(
+        {"workspace:view", "segments:view", "emails:view", "campaigns:view", "forms:view", "reports:view"}
+    ),
+}
+
+# What a staff member may do under an approved support grant. Read-only by default; a
+# write grant still never manages members, grants, settings or the workspace itself.
+SUPPORT_READ_PERMISSIONS = frozenset(p for p in PERMISSIONS if p.endswith(":view"))
+SUPPORT_WRITE_PERMISSIONS = ROLE_PERMISSIONS[Role.ADMIN] - {
+    "members:manage",
+    "settings:manage",
+    "support:approve",
+    "privacy:erase",
+}
+
+
+def role_permissions(role: str) -> frozenset[str]:
+    return ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def validate_permissions(requested) -> frozenset[str]:
+    """Return requested as a frozenset; raise ValueError naming any unknown permission."""
+    unknown = set(requested) - _ALL
+    if unknown:
+        raise ValueError(f"unknown permissions: {', '.join(sorted(unknown))}")
+    return frozenset(requested)
+
+
+class Via(models.TextChoices):
+    MEMBER = "member", "Member"
+    TOKEN = "token", "API token"
+    OAUTH = "oauth", "OAuth2 application"
+    SUPPORT = "support", "Staff support grant"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting in a workspace, how they got in, and what they may do there."""
+
+    workspace: object  # tenancy.models.Workspace
+    user: object | None  # accounts.models.User; None for client-credentials apps
+    permissions: frozenset[str]
+    via: str = Via.MEMBER
+    role: str | None = None
+    credential_id: int | None = None  # the token, OAuth application or support grant
+    extra: dict = field(default_factory=dict)
+
+    def can(self, permission: str) -> bool:
+        """Return whether this principal holds permission; raise on a name not in the catalogue."""
+        if permission not in PERMISSIONS:
+            raise KeyError(f"{permission!r} is not in the permission catalogue")
+        return permission in self.permissions
+
+    @property
+    def actor_type(self) -> str:
+        return {Via.SUPPORT: "staff", Via.OAUTH: "oauth_app", Via.TOKEN: "api_token"}.get(self.via, "user")
+
+    @property
+    def actor_id(self) -> int | None:
+        if self.via == Via.OAUTH and self.user is None:
+            return self.credential_id
+        return getattr(self.user, "pk", None)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MauticCompatConfig(AppConfig):
+    name = "tidings.mautic_compat"
+    label = "mautic_compat"

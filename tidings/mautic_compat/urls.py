@@ -1,0 +1,3 @@
+app_name = "mautic_compat"
+
+urlpatterns: list = []

@@ -1,0 +1,203 @@
+"""Django settings for Tidings. Every value an operator sets comes from tidings.conf (the environment)."""
+
+from pathlib import Path
+
+from tidings import conf
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = conf.var_dir()
+
+SECRET_KEY = conf.secret_key()
+TIDINGS_MASTER_KEY = conf.master_key()
+DEBUG = conf.env_bool("DEBUG")
+ALLOWED_HOSTS = (conf.env("ALLOWED_HOSTS") or "127.0.0.1,localhost,testserver").split(",")
+TIDINGS_BASE_URL = (conf.env("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+TIDINGS_BIND = conf.env("BIND") or "127.0.0.1:8000"
+TIDINGS_REGIONS = conf.REGIONS
+HTTPS = conf.env_bool("HTTPS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
+    "oauth2_provider",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    # Tidings, one app per domain
+    "tidings.tenancy",
+    "tidings.accounts",
+    "tidings.audit",
+    "tidings.jobs",
+    "tidings.api",
+    "tidings.mautic_compat",
+    "tidings.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tidings.web.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "tidings.tenancy.middleware.WorkspaceMiddleware",
+    # Axes last, as its documentation asks, so it sees the outcome of authentication.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "tidings.urls"
+WSGI_APPLICATION = "tidings.wsgi.application"
+ASGI_APPLICATION = "tidings.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "tidings.web.context_processors.shell",
+            ],
+        },
+    },
+]
+
+DATABASES = conf.databases()
+DATABASE_ROUTERS = ["tidings.tenancy.router.RegionRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "tidings.accounts.backends.EmailBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+
+# Lockout: five failures per (username, IP) lock that pair for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tidings.accounts.views.lockout_response"
+AXES_VERBOSE = False
+
+# Sessions and CSRF: HttpOnly, SameSite=Lax, Secure whenever Tidings is served over HTTPS.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = HTTPS and conf.env_bool("SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if conf.env_bool("BEHIND_PROXY") else None
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = [TIDINGS_BASE_URL] if TIDINGS_BASE_URL.startswith("http") else []
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+REDIS_URL = conf.env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_rq.RQBackend",
+            "QUEUES": ["default"],
+        }
+    }
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+else:
+    # The database cache is shared by every server and worker process, unlike the local-memory one.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tidings_cache"}}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+_email = conf.email_settings()
+EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
+globals().update(_email)
+DEFAULT_FROM_EMAIL = conf.env("EMAIL_FROM") or "Tidings <no-reply@tidings.example>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 60 * 60 * 24 * 14,
+    "ROTATE_REFRESH_TOKEN": True,
+    "PKCE_REQUIRED": False,  # Mautic's clients predate PKCE; public clients are refused in api.oauth
+    "SCOPES": {"api": "Use the API of the application's workspace"},
+    "DEFAULT_SCOPES": ["api"],
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+}
+
+# Native and Mautic-compatible API: requests per token per window.
+TIDINGS_API_RATE_LIMIT = int(conf.env("API_RATE_LIMIT", "600") or 600)
+TIDINGS_API_RATE_WINDOW = int(conf.env("API_RATE_WINDOW", "60") or 60)
+TIDINGS_SUPPORT_GRANT_MAX_HOURS = 72
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": conf.env("LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,37 @@
+"""Create workspaces."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from tidings.tenancy.models import Region, Workspace, remember_region
+
+
+def workspace_create(*, name: str, slug: str, region: str, owner=None, actor=None) -> Workspace:
+    """Create a workspace in region, make owner (a User) its owner, and open its audit chain.
+
+    Raise ValidationError on an unknown region, a malformed or taken slug.
+    """
+    from tidings.accounts.actions import membership_create
+    from tidings.audit.actions import audit_record
+
+    if region not in Region.values:
+        raise ValidationError({"region": f"region must be one of {', '.join(Region.values)}"})
+    workspace = Workspace(name=name.strip(), slug=slug.strip().lower(), region=region)
+    workspace.full_clean()
+    with transaction.atomic(using="default"):
+        workspace.save()
+        remember_region(workspace)
+    audit_record(
+        "workspace.created",
+        workspace=workspace,
+        actor_type="user" if actor else "system",
+        actor_id=getattr(actor, "pk", None),
+        target_type="workspace",
+        target_id=workspace.pk,
+        data={"region": region},
+    )
+    if owner is not None:
+        membership_create(workspace=workspace, user=owner, role="owner", actor=actor)
+    return workspace

@@ -1,0 +1,18 @@
+"""Reads of workspaces (global database)."""
+
+from __future__ import annotations
+
+from tidings.tenancy.models import Workspace
+
+
+def workspace_by_slug(slug: str) -> Workspace | None:
+    return Workspace.objects.filter(slug=slug).first()
+
+
+def workspace_by_id(workspace_id: int) -> Workspace | None:
+    return Workspace.objects.filter(pk=workspace_id).first()
+
+
+def workspaces_for_user(user):
+    """Return the workspaces user is a member of, by name."""
+    return Workspace.objects.filter(memberships__user=user).order_by("name")

@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("tidings.accounts.urls")),
+    path("", include("tidings.audit.urls")),
+    path("", include("tidings.api.urls")),
+    path("", include("tidings.mautic_compat.urls")),
+    path("", include("tidings.web.urls")),
+]
