@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class TenancyConfig(AppConfig):
     name = "tidings.tenancy"
     label = "tenancy"
+
+    def ready(self):
+        from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
+
+        from tidings.tenancy import rls
+
+        connection_created.connect(rls.install_session_wrapper, dispatch_uid="tidings_rls_wrapper")
+        post_migrate.connect(rls.apply_policies_after_migrate, dispatch_uid="tidings_rls_policies")
