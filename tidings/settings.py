@@ -111,6 +111,7 @@ AXES_COOLOFF_TIME = 0.5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tidings.accounts.views.lockout_response"
+AXES_USERNAME_CALLABLE = "tidings.accounts.backends.axes_username"
 AXES_VERBOSE = False
 
 # Sessions and CSRF: HttpOnly, SameSite=Lax, Secure whenever Tidings is served over HTTPS.
@@ -194,6 +195,7 @@ OAUTH2_PROVIDER = {
 TIDINGS_API_RATE_LIMIT = int(conf.env("API_RATE_LIMIT", "600") or 600)
 TIDINGS_API_RATE_WINDOW = int(conf.env("API_RATE_WINDOW", "60") or 60)
 TIDINGS_SUPPORT_GRANT_MAX_HOURS = 72
+OTP_TOTP_ISSUER = "Tidings"
 
 LOGGING = {
     "version": 1,

@@ -1,13 +1,25 @@
-"""Every write about users, memberships, invitations and support grants."""
+"""Every write about users, memberships, invitations, two-factor devices and support grants."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+import hashlib
+import secrets
+from datetime import timedelta
 
-from tidings.accounts.models import Membership, User
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from tidings.accounts.models import Invitation, Membership, SupportGrant, SupportGrantStatus, User
 from tidings.accounts.permissions import Role
 from tidings.audit.actions import audit_record
+
+INVITATION_LIFETIME = timedelta(days=7)
+BACKUP_CODE_COUNT = 10
 
 
 def user_create(
@@ -38,6 +50,23 @@ def user_create(
     return user
 
 
+def user_password_set(*, user: User, password: str, reset: bool = False, request=None) -> User:
+    """Set user's password (already validated by the form) and record it in the system chain."""
+    with transaction.atomic(using="default"):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(
+            "user.password_reset" if reset else "user.password_changed",
+            workspace=None,
+            actor_type="user",
+            actor_id=user.pk,
+            target_type="user",
+            target_id=user.pk,
+            request=request,
+        )
+    return user
+
+
 def membership_create(*, workspace, user, role: str, actor=None, principal=None) -> Membership:
     """Add user to workspace with role; raise ValidationError on an unknown role or an existing member."""
     if role not in Role.values:
@@ -56,6 +85,440 @@ def membership_create(*, workspace, user, role: str, actor=None, principal=None)
         data={"role": role},
     )
     return membership
+
+
+def _require(principal, permission: str, workspace_id: int) -> None:
+    """Raise PermissionDenied unless principal acts in workspace_id and holds permission."""
+    if principal.workspace.pk != workspace_id or not principal.can(permission):
+        raise PermissionDenied(f"You need the {permission} permission in this workspace.")
+
+
+def _owner_count(workspace_id: int) -> int:
+    return Membership.objects.filter(workspace_id=workspace_id, role=Role.OWNER).count()
+
+
+def membership_change_role(*, membership: Membership, role: str, principal, request=None) -> Membership:
+    """Give membership a new role.
+
+    Raise PermissionDenied without members:manage in the membership's workspace; ValidationError on an
+    unknown role, when a non-owner grants the owner role or changes an owner, or when the last owner
+    would be demoted.
+    """
+    _require(principal, "members:manage", membership.workspace_id)
+    if role not in Role.values:
+        raise ValidationError({"role": f"role must be one of {', '.join(Role.values)}"})
+    acting_owner = principal.role == Role.OWNER
+    if role == Role.OWNER and not acting_owner:
+        raise ValidationError({"role": "Only an owner can grant the owner role."})
+    if membership.role == Role.OWNER and not acting_owner:
+        raise ValidationError({"role": "Only an owner can change another owner's role."})
+    previous = membership.role
+    if previous == role:
+        return membership
+    with transaction.atomic(using="default"):
+        if previous == Role.OWNER and _owner_count(membership.workspace_id) <= 1:
+            raise ValidationError({"role": "The last owner cannot be demoted; make someone else an owner first."})
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(
+            "member.role_changed",
+            workspace=membership.workspace_id,
+            principal=principal,
+            request=request,
+            target_type="user",
+            target_id=membership.user_id,
+            data={"role": role, "previous_role": previous},
+        )
+    return membership
+
+
+def membership_remove(*, membership: Membership, principal, request=None) -> None:
+    """Remove a member from the workspace.
+
+    Raise PermissionDenied without members:manage in the membership's workspace; ValidationError when a
+    non-owner removes an owner or when the member is the last owner.
+    """
+    _require(principal, "members:manage", membership.workspace_id)
+    if membership.role == Role.OWNER and principal.role != Role.OWNER:
+        raise ValidationError("Only an owner can remove an owner.")
+    with transaction.atomic(using="default"):
+        if membership.role == Role.OWNER and _owner_count(membership.workspace_id) <= 1:
+            raise ValidationError("The last owner cannot be removed; make someone else an owner first.")
+        user_id, role = membership.user_id, membership.role
+        membership.delete()
+        audit_record(
+            "member.removed",
+            workspace=membership.workspace_id,
+            principal=principal,
+            request=request,
+            target_type="user",
+            target_id=user_id,
+            data={"role": role},
+        )
+
+
+def invitation_token_hash(token: str) -> str:
+    """Return the sha256 under which an invitation token is stored; the token itself never is."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_create(*, workspace, email: str, role: str, principal, request=None) -> tuple[Invitation, str]:
+    """Invite email into workspace with role and email a link; return the invitation and its one-time token.
+
+    Raise PermissionDenied without members:manage; ValidationError on an unknown role, when a non-owner
+    invites an owner, or when the address already belongs to a member.
+    """
+    _require(principal, "members:manage", workspace.pk)
+    email = User.objects.normalize_email(email).strip().lower()
+    if role not in Role.values:
+        raise ValidationError({"role": f"role must be one of {', '.join(Role.values)}"})
+    if role == Role.OWNER and principal.role != Role.OWNER:
+        raise ValidationError({"role": "Only an owner can grant the owner role."})
+    if Membership.objects.filter(workspace=workspace, user__email=email).exists():
+        raise ValidationError({"email": "This person is already a member."})
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic(using="default"):
+        invitation = Invitation.objects.create(
+            workspace=workspace,
+            email=email,
+            role=role,
+            token_hash=invitation_token_hash(token),
+            invited_by=principal.user,
+            expires_at=timezone.now() + INVITATION_LIFETIME,
+        )
+        audit_record(
+            "member.invited",
+            workspace=workspace,
+            principal=principal,
+            request=request,
+            target_type="invitation",
+            target_id=invitation.pk,
+            data={"role": role},
+        )
+        link = settings.TIDINGS_BASE_URL + reverse("accounts:invitation_accept", kwargs={"token": token})
+        context = {"workspace": workspace, "role": Role(role).label, "link": link, "inviter": principal.user}
+        transaction.on_commit(
+            lambda: send_mail(
+                f"You are invited to {workspace.name} on Tidings",
+                render_to_string("accounts/email/invitation.txt", context),
+                None,
+                [email],
+            ),
+            using="default",
+        )
+    return invitation, token
+
+
+def invitation_revoke(*, invitation: Invitation, principal, request=None) -> Invitation:
+    """Revoke an open invitation; raise PermissionDenied without members:manage, ValidationError if not open."""
+    _require(principal, "members:manage", invitation.workspace_id)
+    now = timezone.now()
+    with transaction.atomic(using="default"):
+        updated = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).update(revoked_at=now)
+        if not updated:
+            raise ValidationError("This invitation is no longer open.")
+        invitation.revoked_at = now
+        audit_record(
+            "invitation.revoked",
+            workspace=invitation.workspace_id,
+            principal=principal,
+            request=request,
+            target_type="invitation",
+            target_id=invitation.pk,
+        )
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, user: User, request=None) -> Membership:
+    """Use invitation to make user a member with the invited role.
+
+    Raise ValidationError when the invitation is used, revoked or expired, when user's email is not the
+    invited one, or when user is already a member.
+    """
+    if user.email.lower() != invitation.email.lower():
+        raise ValidationError("This invitation was sent to another email address.")
+    now = timezone.now()
+    with transaction.atomic(using="default"):
+        # A conditional update, not a read then a write, so two tabs cannot both use the token.
+        updated = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).update(accepted_at=now)
+        if not updated:
+            raise ValidationError("This invitation is no longer valid.")
+        invitation.accepted_at = now
+        membership = membership_create(workspace=invitation.workspace, user=user, role=invitation.role, actor=user)
+        audit_record(
+            "member.joined",
+            workspace=invitation.workspace,
+            actor_type="user",
+            actor_id=user.pk,
+            request=request,
+            target_type="invitation",
+            target_id=invitation.pk,
+            data={"user_id": user.pk, "role": invitation.role},
+        )
+    return membership
+
+
+def invitation_accept_as_new_user(
+    *, invitation: Invitation, password: str, first_name: str = "", last_name: str = "", request=None
+) -> User:
+    """Create the invited person's account and accept the invitation with it.
+
+    Raise ValidationError as user_create and invitation_accept do (weak password, taken address, closed invitation).
+    """
+    with transaction.atomic(using="default"):
+        user = user_create(email=invitation.email, password=password, first_name=first_name, last_name=last_name)
+        invitation_accept(invitation=invitation, user=user, request=request)
+    return user
+
+
+def workspace_settings_update(*, workspace, name: str, require_two_factor: bool, principal, request=None):
+    """Rename workspace and switch its two-factor requirement; raise PermissionDenied without settings:manage."""
+    _require(principal, "settings:manage", workspace.pk)
+    changed = []
+    if workspace.name != name.strip():
+        workspace.name = name.strip()
+        changed.append("name")
+    if workspace.require_two_factor != require_two_factor:
+        workspace.require_two_factor = require_two_factor
+        changed.append("require_two_factor")
+    if not changed:
+        return workspace
+    workspace.full_clean()
+    with transaction.atomic(using="default"):
+        workspace.save(update_fields=changed)
+        audit_record(
+            "workspace.settings_changed",
+            workspace=workspace,
+            principal=principal,
+            request=request,
+            target_type="workspace",
+            target_id=workspace.pk,
+            data={"fields": changed, "require_two_factor": workspace.require_two_factor},
+        )
+    return workspace
+
+
+# Two-factor devices. They belong to the user, not to a workspace, so they are audited in the system chain.
+
+
+def _audit_user(action: str, user: User, request=None, **data) -> None:
+    audit_record(
+        action,
+        workspace=None,
+        actor_type="user",
+        actor_id=user.pk,
+        target_type="user",
+        target_id=user.pk,
+        request=request,
+        data=data,
+    )
+
+
+def totp_device_start(*, user: User):
+    """Create a new, unconfirmed authenticator device for user, replacing any earlier unconfirmed one."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic(using="default"):
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def totp_device_confirm(*, device, token: str, request=None):
+    """Confirm device with a code from the app; raise ValidationError when the code does not match."""
+    if device.confirmed:
+        raise ValidationError("This authenticator is already confirmed.")
+    # Verified outside the transaction so a wrong code's throttling increment is kept.
+    if not device.verify_token(token):
+        raise ValidationError({"code": "That code does not match. Check the time on your phone and try again."})
+    with transaction.atomic(using="default"):
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        _audit_user("user.two_factor_enabled", device.user, request)
+    return device
+
+
+def backup_codes_generate(*, user: User, request=None) -> list[str]:
+    """Replace user's backup codes with new ones and return them (they are shown once).
+
+    Raise ValidationError when user has no confirmed authenticator: backup codes back one up.
+    """
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise ValidationError("Set up an authenticator app before creating backup codes.")
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    with transaction.atomic(using="default"):
+        StaticDevice.objects.filter(user=user).delete()
+        device = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
+        StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+        _audit_user("user.backup_codes_generated", user, request, count=len(codes))
+    return codes
+
+
+def two_factor_disable(*, user: User, token: str, request=None) -> None:
+    """Remove all of user's second factors; raise ValidationError unless token is a valid current code."""
+    from django_otp import match_token
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if match_token(user, token) is None:
+        raise ValidationError({"code": "That code is not valid."})
+    with transaction.atomic(using="default"):
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        _audit_user("user.two_factor_disabled", user, request)
+
+
+# Staff support grants: requested by staff, decided by the workspace, audited in the workspace's chain.
+
+_GRANT_TRANSITIONS = {
+    SupportGrantStatus.REQUESTED: {SupportGrantStatus.APPROVED, SupportGrantStatus.DECLINED},
+    SupportGrantStatus.APPROVED: {SupportGrantStatus.REVOKED},
+}
+
+
+def _validate_hours(hours: int) -> None:
+    maximum = settings.TIDINGS_SUPPORT_GRANT_MAX_HOURS
+    if not 1 <= int(hours) <= maximum:
+        raise ValidationError({"hours": f"Access lasts between 1 and {maximum} hours."})
+
+
+def _grant_transition(grant: SupportGrant, to: str, **fields) -> SupportGrant:
+    """Move grant to status `to` if the current status allows it; raise ValidationError otherwise.
+
+    The update is conditional on the status read, so two admins deciding at once cannot both win.
+    """
+    if to not in _GRANT_TRANSITIONS.get(grant.status, set()):
+        raise ValidationError(f"A {grant.get_status_display().lower()} request cannot be {to}.")
+    updated = SupportGrant.objects.filter(pk=grant.pk, status=grant.status).update(status=to, **fields)
+    if not updated:
+        raise ValidationError("This request was changed by someone else; reload the page.")
+    grant.status = to
+    for name, value in fields.items():
+        setattr(grant, name, value)
+    return grant
+
+
+def support_grant_request(
+    *, staff_user: User, workspace, reason: str, hours: int, allow_write: bool = False, request=None
+) -> SupportGrant:
+    """Ask workspace's admins for time-limited access and email them.
+
+    Raise PermissionDenied when staff_user is not staff; ValidationError on an empty reason or hours out of range.
+    """
+    if not staff_user.is_staff:
+        raise PermissionDenied("Only Tidings staff can request support access.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why you need access."})
+    _validate_hours(hours)
+    with transaction.atomic(using="default"):
+        grant = SupportGrant.objects.create(
+            workspace=workspace, staff_user=staff_user, reason=reason.strip(), hours=hours, allow_write=allow_write
+        )
+        audit_record(
+            "support.requested",
+            workspace=workspace,
+            actor_type="staff",
+            actor_id=staff_user.pk,
+            request=request,
+            target_type="support_grant",
+            target_id=grant.pk,
+            data={"hours": hours, "allow_write": allow_write},
+        )
+        transaction.on_commit(lambda: _email_support_request(grant.pk), using="default")
+    return grant
+
+
+def _email_support_request(grant_id: int) -> None:
+    from tidings.accounts.selectors import workspace_admin_emails
+
+    grant = SupportGrant.objects.select_related("workspace", "staff_user").get(pk=grant_id)
+    recipients = workspace_admin_emails(grant.workspace)
+    if not recipients:
+        return
+    link = settings.TIDINGS_BASE_URL + reverse(
+        "accounts:settings_support", kwargs={"workspace_slug": grant.workspace.slug}
+    )
+    send_mail(
+        f"Tidings support asks for access to {grant.workspace.name}",
+        render_to_string("accounts/email/support_request.txt", {"grant": grant, "link": link}),
+        None,
+        recipients,
+    )
+
+
+def support_grant_approve(
+    *, grant: SupportGrant, principal, hours: int | None = None, allow_write: bool | None = None, request=None
+) -> SupportGrant:
+    """Approve a requested grant for hours (default: as requested), read-only unless allow_write.
+
+    Access ends at approval time + hours. Raise PermissionDenied without support:approve in the grant's
+    workspace; ValidationError when the grant is not awaiting a decision or hours are out of range.
+    """
+    _require(principal, "support:approve", grant.workspace_id)
+    hours = grant.hours if hours is None else int(hours)
+    allow_write = grant.allow_write if allow_write is None else bool(allow_write)
+    _validate_hours(hours)
+    now = timezone.now()
+    with transaction.atomic(using="default"):
+        _grant_transition(
+            grant,
+            SupportGrantStatus.APPROVED,
+            hours=hours,
+            allow_write=allow_write,
+            decided_by=principal.user,
+            decided_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+        audit_record(
+            "support.approved",
+            workspace=grant.workspace_id,
+            principal=principal,
+            request=request,
+            target_type="support_grant",
+            target_id=grant.pk,
+            data={"hours": hours, "allow_write": allow_write, "staff_id": grant.staff_user_id},
+        )
+    return grant
+
+
+def support_grant_decline(*, grant: SupportGrant, principal, request=None) -> SupportGrant:
+    """Decline a requested grant; raise PermissionDenied or ValidationError as support_grant_approve does."""
+    _require(principal, "support:approve", grant.workspace_id)
+    with transaction.atomic(using="default"):
+        _grant_transition(grant, SupportGrantStatus.DECLINED, decided_by=principal.user, decided_at=timezone.now())
+        audit_record(
+            "support.declined",
+            workspace=grant.workspace_id,
+            principal=principal,
+            request=request,
+            target_type="support_grant",
+            target_id=grant.pk,
+            data={"staff_id": grant.staff_user_id},
+        )
+    return grant
+
+
+def support_grant_revoke(*, grant: SupportGrant, principal, request=None) -> SupportGrant:
+    """End an approved grant now; raise PermissionDenied without support:approve, ValidationError if not approved."""
+    _require(principal, "support:approve", grant.workspace_id)
+    with transaction.atomic(using="default"):
+        _grant_transition(grant, SupportGrantStatus.REVOKED, revoked_at=timezone.now())
+        audit_record(
+            "support.revoked",
+            workspace=grant.workspace_id,
+            principal=principal,
+            request=request,
+            target_type="support_grant",
+            target_id=grant.pk,
+            data={"staff_id": grant.staff_user_id},
+        )
+    return grant
 
 
 def support_grant_log_request(principal, request, status_code: int) -> None:

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "tidings.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from tidings.web.navigation import NavItem, register
+
+        register(NavItem("Members", "accounts:settings_members", "members:manage", section="settings"))
+        register(NavItem("Roles", "accounts:settings_roles", "workspace:view", section="settings"))
+        register(NavItem("Workspace", "accounts:settings_workspace", "settings:manage", section="settings"))
+        register(NavItem("Support access", "accounts:settings_support", "support:approve", section="settings"))

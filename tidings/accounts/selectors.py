@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from tidings.accounts.models import Membership, SupportGrant, SupportGrantStatus
+from tidings.accounts.models import Invitation, Membership, SupportGrant, SupportGrantStatus
 from tidings.accounts.permissions import (
     SUPPORT_READ_PERMISSIONS,
     SUPPORT_WRITE_PERMISSIONS,
@@ -64,3 +64,122 @@ def principal_for_user(user, workspace) -> Principal | None:
 
 def members_of(workspace):
     return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__email")
+
+
+def membership_in_workspace(workspace, membership_id: int) -> Membership | None:
+    """Return the membership with this id if it belongs to workspace (an id of another workspace gives None)."""
+    return Membership.objects.filter(workspace=workspace, pk=membership_id).select_related("user").first()
+
+
+def owner_count(workspace) -> int:
+    return Membership.objects.filter(workspace=workspace, role="owner").count()
+
+
+def workspace_admin_emails(workspace) -> list[str]:
+    """Return the addresses of workspace's owners and admins, who decide on support access."""
+    return list(
+        Membership.objects.filter(workspace=workspace, role__in=["owner", "admin"], user__is_active=True)
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """Return the invitation whose token this is (open or not), found by the token's hash."""
+    from tidings.accounts.actions import invitation_token_hash
+
+    return Invitation.objects.filter(token_hash=invitation_token_hash(token)).select_related("workspace").first()
+
+
+def open_invitations(workspace):
+    """Return workspace's invitations that can still be accepted, newest first."""
+    return Invitation.objects.filter(
+        workspace=workspace, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created_at")
+
+
+def invitation_in_workspace(workspace, invitation_id: int) -> Invitation | None:
+    return Invitation.objects.filter(workspace=workspace, pk=invitation_id).first()
+
+
+def support_grants_for_workspace(workspace):
+    """Return every support grant of workspace with its staff member and decider, newest first."""
+    return (
+        SupportGrant.objects.filter(workspace=workspace)
+        .select_related("staff_user", "decided_by")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def support_grant_in_workspace(workspace, grant_id: int) -> SupportGrant | None:
+    return SupportGrant.objects.filter(workspace=workspace, pk=grant_id).select_related("staff_user").first()
+
+
+def support_grants_of_staff(staff_user):
+    """Return the grants staff_user asked for, with their workspaces, newest first."""
+    return (
+        SupportGrant.objects.filter(staff_user=staff_user).select_related("workspace").order_by("-requested_at", "-pk")
+    )
+
+
+def users_by_id(ids) -> dict:
+    """Return {id: User} for ids in one query (to name the actors of a page of audit entries)."""
+    from tidings.accounts.models import User
+
+    ids = {i for i in ids if i is not None}
+    return {user.pk: user for user in User.objects.filter(pk__in=ids)} if ids else {}
+
+
+def has_two_factor(user) -> bool:
+    """Return whether user has a confirmed second factor."""
+    from django_otp import user_has_device
+
+    return user_has_device(user, confirmed=True)
+
+
+def user_by_email(email: str):
+    from tidings.accounts.models import User
+
+    return User.objects.filter(email=email.strip().lower()).first()
+
+
+def two_factor_state(user) -> dict:
+    """Return user's authenticator devices (confirmed and awaiting confirmation) and backup codes left."""
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    devices = list(TOTPDevice.objects.filter(user=user).order_by("-confirmed", "-pk"))
+    return {
+        "confirmed": next((d for d in devices if d.confirmed), None),
+        "pending": next((d for d in devices if not d.confirmed), None),
+        "backup_codes_left": StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
+    }
+
+
+ACTOR_TYPE_LABELS = {
+    "user": "Member",
+    "staff": "Tidings staff",
+    "api_token": "API token",
+    "oauth_app": "OAuth2 app",
+    "system": "System",
+}
+
+
+def actor_labels(entries) -> dict[tuple[str, int | None], str]:
+    """Return a label for every (actor_type, actor_id) of entries, naming people with one query in all."""
+    entries = list(entries)
+    people = users_by_id(e.actor_id for e in entries if e.actor_type in {"user", "staff"})
+    labels: dict[tuple[str, int | None], str] = {}
+    for entry in entries:
+        key = (entry.actor_type, entry.actor_id)
+        if key in labels:
+            continue
+        kind = ACTOR_TYPE_LABELS.get(entry.actor_type, entry.actor_type)
+        person = people.get(entry.actor_id) if entry.actor_type in {"user", "staff"} else None
+        if person is not None:
+            labels[key] = f"{kind}: {person.email}" if entry.actor_type == "staff" else person.email
+        elif entry.actor_id is not None:
+            labels[key] = f"{kind} #{entry.actor_id}"
+        else:
+            labels[key] = kind
+    return labels

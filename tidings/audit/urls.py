@@ -1,3 +1,9 @@
+from django.urls import path
+
+from tidings.audit import views
+
 app_name = "audit"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("w/<slug:workspace_slug>/settings/audit/", views.audit_log, name="log"),
+]

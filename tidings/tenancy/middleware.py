@@ -38,7 +38,12 @@ class WorkspaceMiddleware:
         principal = principal_for_user(request.user, workspace) if workspace else None
         if principal is None:
             raise Http404("No such workspace.")
-        if workspace.require_two_factor and not request.user.is_verified():
+        # The page where an unverified user verifies must itself open, or the redirect would loop.
+        if (
+            workspace.require_two_factor
+            and not request.user.is_verified()
+            and match.view_name != "accounts:two_factor_required"
+        ):
             return redirect("accounts:two_factor_required", workspace_slug=workspace.slug)
         request.workspace = workspace
         request.principal = principal

@@ -4,6 +4,8 @@ from django.shortcuts import redirect, render
 from tidings.tenancy.selectors import workspaces_for_user
 from tidings.web.decorators import require_permission
 
+DASHBOARD_AUDIT_ENTRIES = 5
+
 
 @login_required
 def home(request):
@@ -16,6 +18,18 @@ def home(request):
 
 @require_permission("workspace:view")
 def dashboard(request, workspace_slug):
-    from tidings.accounts.selectors import members_of
+    """Show the workspace at a glance: members, region, two-factor status and, for auditors, recent activity."""
+    from tidings.accounts.selectors import actor_labels, has_two_factor, members_of
+    from tidings.audit.selectors import audit_entries_for_workspace
 
-    return render(request, "web/dashboard.html", {"member_count": members_of(request.workspace).count()})
+    principal = request.principal
+    context = {
+        "member_count": members_of(request.workspace).count(),
+        "user_has_two_factor": has_two_factor(request.user),
+        "verified": request.user.is_verified(),
+    }
+    if principal.can("audit:view"):
+        entries = list(audit_entries_for_workspace()[:DASHBOARD_AUDIT_ENTRIES])
+        labels = actor_labels(entries)
+        context["audit_rows"] = [{"entry": e, "actor": labels[(e.actor_type, e.actor_id)]} for e in entries]
+    return render(request, "web/dashboard.html", context)

@@ -1,0 +1,36 @@
+"""Helpers for the accounts tests: authenticator codes, principals, the workspace audit chain."""
+
+from __future__ import annotations
+
+import time
+
+
+def totp_code(device, steps_ahead: int = 0) -> str:
+    """Return the code device's app would show now (or steps_ahead 30-second steps later)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def principal_of(user, workspace):
+    from tidings.accounts.selectors import principal_for_user
+
+    return principal_for_user(user, workspace)
+
+
+def audit_actions(workspace) -> list[str]:
+    from tidings.audit.selectors import audit_entries_for_workspace
+    from tidings.tenancy.context import use_workspace
+
+    with use_workspace(workspace):
+        return list(audit_entries_for_workspace().values_list("action", flat=True))
+
+
+def audit_entries(workspace, action: str):
+    from tidings.audit.selectors import audit_entries_for_workspace
+    from tidings.tenancy.context import use_workspace
+
+    with use_workspace(workspace):
+        return list(audit_entries_for_workspace(action_prefix=action))

@@ -1,0 +1,56 @@
+"""Browse the current workspace's audit log, newest first, with keyset pagination by seq."""
+
+from __future__ import annotations
+
+from django import forms
+from django.shortcuts import render
+from django.utils.http import urlencode
+
+from tidings.accounts.selectors import ACTOR_TYPE_LABELS, actor_labels
+from tidings.audit.selectors import audit_entries_for_workspace
+from tidings.web.decorators import require_permission
+
+PAGE_SIZE = 50
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(
+        label="Action starts with",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": "member."}),
+    )
+    actor = forms.ChoiceField(label="Actor", required=False, choices=[("", "Anyone"), *ACTOR_TYPE_LABELS.items()])
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+def entry_rows(entries) -> list[dict]:
+    """Pair each entry with its actor's label (one query for all the people named)."""
+    entries = list(entries)
+    labels = actor_labels(entries)
+    return [{"entry": entry, "actor": labels[(entry.actor_type, entry.actor_id)]} for entry in entries]
+
+
+@require_permission("audit:view")
+def audit_log(request, workspace_slug):
+    """Show a page of entries; an htmx request for the next page gets only its rows.
+
+    Pages are cut by seq (WHERE seq < last seen), so a page costs the same however deep it is.
+    """
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    action_prefix, actor_type = filters.get("action") or "", filters.get("actor") or ""
+    entries = list(
+        audit_entries_for_workspace(
+            action_prefix=action_prefix, actor_type=actor_type, before_seq=filters.get("before")
+        )[: PAGE_SIZE + 1]
+    )
+    has_more = len(entries) > PAGE_SIZE
+    entries = entries[:PAGE_SIZE]
+    next_query = ""
+    if has_more:
+        params = {"action": action_prefix, "actor": actor_type, "before": entries[-1].seq}
+        next_query = urlencode({key: value for key, value in params.items() if value})
+    context = {"form": form, "rows": entry_rows(entries), "next_query": next_query}
+    template = "audit/_rows.html" if request.htmx else "audit/log.html"
+    return render(request, template, context)
