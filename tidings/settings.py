@@ -189,7 +189,11 @@ OAUTH2_PROVIDER = {
     "SCOPES": {"api": "Use the API of the application's workspace"},
     "DEFAULT_SCOPES": ["api"],
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    # Store only a checksum of access and refresh tokens, never the usable value (RFC 9700).
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }
+# Named explicitly so migrations of models pointing at DOT's application can be generated.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 
 # Native and Mautic-compatible API: requests per token per window.
 TIDINGS_API_RATE_LIMIT = int(conf.env("API_RATE_LIMIT", "600") or 600)

@@ -1,3 +1,43 @@
+"""Mautic-compatible routes, each under the bare base (/api/...) and a workspace's base (/m/<slug>/api/...).
+
+Later domains add ``path("contacts/<int:contact_id>", view, name="contact")`` to ``api_urlpatterns``
+(before the catch-all), with a view decorated by ``tidings.mautic_compat.decorators.mautic_api``,
+and a case probing the /m/<slug>/ form in their tests/cross_workspace.py.
+"""
+
+from django.urls import include, path, re_path
+
+from tidings.api import oauth
+from tidings.mautic_compat import views
+
 app_name = "mautic_compat"
 
-urlpatterns: list = []
+
+def _workspace_oauth(view):
+    """Run an OAuth2 view for the workspace named in the Mautic base URL (404 when none)."""
+
+    def wrapped(request, mautic_workspace):
+        from django.http import Http404
+
+        from tidings.tenancy.selectors import workspace_by_slug
+
+        workspace = workspace_by_slug(mautic_workspace)
+        if workspace is None:
+            raise Http404("No such workspace.")
+        return view(request, workspace=workspace)
+
+    wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)  # type: ignore[attr-defined]
+    return wrapped
+
+
+api_urlpatterns = [
+    path("users/self", views.users_self, name="users_self"),
+    re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
+]
+
+urlpatterns = [
+    path("api/", include(api_urlpatterns)),
+    path("m/<slug:mautic_workspace>/api/", include(api_urlpatterns)),
+    path("m/<slug:mautic_workspace>/oauth/v2/token", _workspace_oauth(oauth.token), name="oauth_token"),
+    path("m/<slug:mautic_workspace>/oauth/v2/authorize", _workspace_oauth(oauth.authorize), name="oauth_authorize"),
+]

@@ -15,7 +15,8 @@ class Probe:
 
     "bob_session"  bob signed in to the UI;
     "bob_token"    Authorization: Bearer <bob's native API token for Globex>;
-    "bob_basic"    HTTP Basic with bob's email and password (Mautic clients).
+    "bob_basic"    HTTP Basic with bob's email and password (Mautic clients);
+    "bob_oauth"    Authorization: Bearer <OAuth2 access token of a Globex client-credentials app>.
     """
 
     method: str
@@ -41,6 +42,8 @@ class World:
             client.force_login(self.bob)
         elif actor == "bob_token":
             headers["HTTP_AUTHORIZATION"] = f"Bearer {self.credentials['bob_token']}"
+        elif actor == "bob_oauth":
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {self.credentials['bob_oauth']}"
         elif actor == "bob_basic":
             raw = f"{self.bob.email}:{self.bob_password}".encode()
             headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(raw).decode()
@@ -64,4 +67,24 @@ def build_world(*, acme, globex, alice, bob) -> World:
         return world
     _, secret = api_token_create(workspace=globex, user=bob, name="probe", permissions=None, actor=bob)
     world.credentials["bob_token"] = secret
+    world.credentials["bob_oauth"] = _globex_oauth_token(globex, bob)
     return world
+
+
+def _globex_oauth_token(globex, bob) -> str:
+    """Return an access token of a Globex client-credentials app, issued by the real token endpoint."""
+    from tidings.accounts.selectors import principal_for_user
+    from tidings.api.actions import OAuthGrant, oauth_app_create
+
+    binding, secret = oauth_app_create(
+        workspace=globex,
+        name="Globex probe",
+        grant_type=OAuthGrant.CLIENT_CREDENTIALS,
+        permissions=["workspace:view"],
+        principal=principal_for_user(bob, globex),
+    )
+    issued = Client().post(
+        "/oauth/v2/token",
+        {"grant_type": "client_credentials", "client_id": binding.application.client_id, "client_secret": secret},
+    )
+    return issued.json()["access_token"]

@@ -1,0 +1,227 @@
+"""The native REST API at /api/v1/ (django-ninja): authentication, errors, rate limits, routers.
+
+Adding endpoints from another app: create ``tidings/<app>/api.py`` holding a ninja ``Router``
+named ``router``; it is discovered and mounted at /api/v1/ (write full paths, e.g.
+``@router.get("/segments")``). Each endpoint::
+
+    from ninja import Router
+    from tidings.api.pagination import CursorPagination
+    from tidings.api.permissions import require_permission
+
+    router = Router(tags=["segments"])
+
+    @router.get("/segments", response=list[SegmentOut])
+    @paginate(CursorPagination, ordering="-created_at")
+    def list_segments(request):
+        require_permission(request, "segments:view")
+        return segment_selectors.segments_for_workspace()   # runs inside the caller's workspace
+
+What every endpoint gets without asking:
+
+- ``request.principal`` (a ``tidings.accounts.permissions.Principal``) from ``tidings.api.auth``,
+  and the whole request runs inside ``use_workspace(principal.workspace)``;
+- 401 for a missing or bad credential (ninja's ``auth`` on the API), one error format for
+  every error (``tidings.api.errors``; raise ``NotFound``, ``Conflict``... or Django's
+  ``Http404`` / ``ValidationError``), rate limits with ``X-RateLimit-*`` headers
+  (``tidings.api.ratelimit``); no CSRF, because no cookie authenticates an API call.
+
+Add the route names of a new endpoint to your app's ``tests/cross_workspace.py`` (they are
+``api:v1:<function name>``) and pin query counts of list endpoints.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from functools import wraps
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBasicAuth, HttpBearer
+
+from tidings.api import ratelimit
+from tidings.api.auth import AuthenticationFailed, LockedOut, WorkspaceAmbiguous, authenticate_request, rate_key
+from tidings.api.errors import ApiError, error_response
+from tidings.tenancy.context import use_workspace
+
+logger = logging.getLogger(__name__)
+
+
+class BearerAuth(HttpBearer):
+    """Bearer credentials: a personal API token (tdg_...) or an OAuth2 access token.
+
+    The credential is checked once per request by the view wrapper (see api_view); ninja's
+    auth only reads the outcome, so the OpenAPI document still names the schemes.
+    """
+
+    def __call__(self, request):
+        return getattr(request, "principal", None)
+
+    def authenticate(self, request, token):  # pragma: no cover - __call__ decides
+        return None
+
+
+class BasicAuth(HttpBasicAuth):
+    """HTTP Basic: a member's email and password, or any username with an API token as password."""
+
+    def __call__(self, request):
+        return getattr(request, "principal", None)
+
+    def authenticate(self, request, username, password):  # pragma: no cover - __call__ decides
+        return None
+
+
+api = NinjaAPI(
+    title="Tidings API",
+    version="1",
+    description="The native REST API of Tidings. Authenticate with `Authorization: Bearer <token>`.",
+    urls_namespace="api:v1",  # nested in the api app's URLconf
+    auth=[BearerAuth(), BasicAuth()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _field_errors(errors: list[dict]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        location = ".".join(str(part) for part in error.get("loc", ()) if part != "ninja_pagination")
+        fields.setdefault(location or "request", []).append(error.get("msg", "invalid"))
+    return fields
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    return error_response(exc.status, exc.message, code=exc.code, details=exc.details)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc: NinjaValidationError):
+    return error_response(422, "The request is not valid.", details={"fields": _field_errors(exc.errors)})
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation_error(request, exc: DjangoValidationError):
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"request": exc.messages}
+    return error_response(422, "The request is not valid.", details={"fields": fields})
+
+
+@api.exception_handler(AuthenticationError)
+def _not_authenticated(request, exc):
+    return error_response(401, "Authentication credentials were not provided.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return error_response(exc.status_code, str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return error_response(404, "Not found.")
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return error_response(403, str(exc) or "You do not have permission to do this.")
+
+
+@api.exception_handler(Exception)
+def _server_error(request, exc):
+    logger.exception("API request failed", exc_info=exc)
+    return error_response(500, "Something went wrong on our side.")
+
+
+def api_view(view):
+    """Wrap a Django view of the API: authenticate, rate-limit, scope to the workspace, format 404/405.
+
+    Used on every route under /api/v1/ (see urlpatterns()).
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        principal, failure = None, None
+        try:
+            principal = authenticate_request(request)
+        except LockedOut as error:
+            failure = error_response(429, str(error), code="locked_out")
+        except AuthenticationFailed as error:
+            failure = error_response(401, f"Invalid credentials: {error}.")
+        except WorkspaceAmbiguous:
+            failure = error_response(
+                400,
+                "This account belongs to several workspaces; use an API token or OAuth2 application, "
+                "which belong to one.",
+                code="workspace_required",
+            )
+        state = ratelimit.hit(rate_key(principal, request))
+        if state.exceeded:
+            response = error_response(429, f"Rate limit of {state.limit} requests per {state.window} seconds exceeded.")
+        elif failure is not None:
+            response = failure
+        else:
+            request.principal = principal
+            if principal is None:
+                response = view(request, *args, **kwargs)
+            else:
+                with use_workspace(principal.workspace):
+                    response = view(request, *args, **kwargs)
+            if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+                allowed = response.get("Allow", "")
+                response = error_response(405, f"Use {allowed}." if allowed else "Method not allowed.")
+                response["Allow"] = allowed
+        state.apply(response)
+        return response
+
+    wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # credentials are headers, never cookies
+    return wrapped
+
+
+def not_found(request, rest=""):
+    """Answer an unknown path under /api/v1/ in the API's error format."""
+    return error_response(404, "No such endpoint.")
+
+
+_MOUNTED = False
+
+
+def _mount_routers() -> None:
+    """Mount this app's router and every tidings app's ``api.router``, once."""
+    global _MOUNTED
+    if _MOUNTED:
+        return
+    from tidings.api.endpoints import router as own_router
+
+    api.add_router("", own_router)
+    for config in apps.get_app_configs():
+        if not config.name.startswith("tidings.") or config.name == "tidings.api":
+            continue
+        module_name = f"{config.name}.api"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name == module_name:
+                continue
+            raise
+        router = getattr(module, "router", None)
+        if router is not None:
+            api.add_router("", router)
+    _MOUNTED = True
+
+
+def urlpatterns():
+    """Return the URL patterns of /api/v1/, each wrapped by api_view, plus a JSON 404 for unknown paths."""
+    from django.urls import URLPattern, re_path
+
+    _mount_routers()
+    patterns, _app, _namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = api_view(pattern.callback)
+    patterns.append(re_path(r"^(?P<rest>.*)$", api_view(not_found), name="not_found"))
+    return patterns, "ninja", "v1"

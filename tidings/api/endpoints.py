@@ -1,0 +1,220 @@
+"""The API app's own endpoints: who am I, members, the audit log, and my API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from ninja import Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from tidings.api.errors import Forbidden, NotFound, Unprocessable
+from tidings.api.pagination import CursorPagination
+from tidings.api.permissions import require_permission, require_principal
+
+router = Router(tags=["core"])
+
+
+class UserOut(Schema):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+
+
+class WorkspaceOut(Schema):
+    id: int
+    slug: str
+    name: str
+    region: str
+
+
+class MeOut(Schema):
+    user: UserOut | None
+    workspace: WorkspaceOut
+    region: str
+    role: str | None
+    permissions: list[str]
+    via: str
+
+
+class MemberOut(Schema):
+    """One membership; built from a Membership with its user selected alongside."""
+
+    user_id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    joined_at: datetime
+
+    @staticmethod
+    def resolve_email(membership) -> str:
+        return membership.user.email
+
+    @staticmethod
+    def resolve_first_name(membership) -> str:
+        return membership.user.first_name
+
+    @staticmethod
+    def resolve_last_name(membership) -> str:
+        return membership.user.last_name
+
+    @staticmethod
+    def resolve_joined_at(membership) -> datetime:
+        return membership.created_at
+
+
+class AuditEntryOut(Schema):
+    seq: int
+    at: datetime
+    actor_type: str
+    actor_id: int | None
+    action: str
+    target_type: str
+    target_id: str
+    ip_prefix: str
+    data: dict
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    permissions: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenIn(Schema):
+    name: str
+    permissions: list[str] | None = None
+    expires_at: datetime | None = None
+
+
+class TokenCreatedOut(Schema):
+    token: TokenOut
+    secret: str
+
+
+def _token_out(token) -> dict:
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.display_prefix,
+        "permissions": token.permissions,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+@router.get("/me", response=MeOut, summary="Who the credentials act as")
+def me(request):
+    """Return the principal behind the credentials: user, workspace, region, permissions, and how it got in."""
+    principal = require_principal(request)
+    workspace, user = principal.workspace, principal.user
+    return {
+        "user": None
+        if user is None
+        else {"id": user.pk, "email": user.email, "first_name": user.first_name, "last_name": user.last_name},
+        "workspace": {"id": workspace.pk, "slug": workspace.slug, "name": workspace.name, "region": workspace.region},
+        "region": workspace.region,
+        "role": principal.role,
+        "permissions": sorted(principal.permissions),
+        "via": str(principal.via),
+    }
+
+
+@router.get("/members", response=list[MemberOut], summary="Members of the workspace")
+@paginate(CursorPagination, ordering="id")
+def members(request):
+    """List the workspace's members with their roles (needs workspace:view)."""
+    from tidings.accounts.selectors import members_of
+
+    principal = require_permission(request, "workspace:view")
+    return members_of(principal.workspace)
+
+
+@router.get("/audit", response=list[AuditEntryOut], summary="The workspace's audit log, newest first")
+@paginate(CursorPagination, ordering="-seq")
+def audit(request, action: str = ""):
+    """List audit entries, newest first, optionally those whose action starts with `action` (needs audit:view)."""
+    from tidings.audit.selectors import audit_entries_for_workspace
+
+    require_permission(request, "audit:view")
+    return audit_entries_for_workspace(action_prefix=action)
+
+
+@router.get("/tokens", response=list[TokenOut], summary="My API tokens in this workspace")
+def list_tokens(request):
+    """List the calling user's API tokens in this workspace, revoked ones included."""
+    from tidings.api.selectors import own_tokens
+
+    principal = _user_principal(request)
+    return [_token_out(token) for token in own_tokens(principal.workspace, principal.user)]
+
+
+@router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token for myself")
+def create_token(request, payload: TokenIn):
+    """Create a token for the calling user; its secret is in this response only.
+
+    permissions default to everything the credentials in use may do, and may not exceed it
+    (403). A blank name or an unknown permission answers 422.
+    """
+    from tidings.api.actions import api_token_create
+
+    principal = _user_principal(request)
+    if payload.permissions is not None:
+        beyond = set(payload.permissions) - set(principal.permissions)
+        known_beyond = {name for name in beyond if _is_known(name)}
+        if known_beyond:
+            raise Forbidden(
+                "A token cannot do more than the credentials that create it.",
+                details={"permissions": sorted(known_beyond)},
+            )
+    try:
+        token, secret = api_token_create(
+            workspace=principal.workspace,
+            user=principal.user,
+            name=payload.name,
+            permissions=payload.permissions,
+            actor=principal.user,
+            expires_at=payload.expires_at,
+            principal=principal,
+            request=request,
+        )
+    except ValidationError as error:
+        raise Unprocessable("The token could not be created.", details={"fields": error.message_dict}) from error
+    return Status(201, {"token": _token_out(token), "secret": secret})
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of my API tokens")
+def revoke_token(request, token_id: int):
+    """Revoke one of the calling user's tokens; another's token, or none, answers 404."""
+    from tidings.api.actions import api_token_revoke
+    from tidings.api.selectors import own_tokens
+
+    principal = _user_principal(request)
+    token = own_tokens(principal.workspace, principal.user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("No such token.")
+    api_token_revoke(token=token, principal=principal, request=request)
+    return Status(204, None)
+
+
+def _user_principal(request):
+    principal = require_principal(request)
+    if principal.user is None:
+        raise Forbidden("Only a user's credentials have API tokens; this is an application's.")
+    return principal
+
+
+def _is_known(name: str) -> bool:
+    from tidings.accounts.permissions import PERMISSIONS
+
+    return name in PERMISSIONS

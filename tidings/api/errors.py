@@ -1,0 +1,71 @@
+"""The native API's one error format: ``{"error": {"code": ..., "message": ..., "details": {...}}}``.
+
+Raise ``ApiError`` (or one of its subclasses) from an endpoint; ninja's own errors
+(validation, authentication) and Django's (Http404, PermissionDenied, ValidationError) are
+mapped to the same shape by the handlers registered in ``tidings.api.api``.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+class ApiError(Exception):
+    """An error answered as status with the native error body."""
+
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None, status=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status or self.status
+        self.code = code or ERROR_CODES.get(self.status, "error")
+        self.details = details or {}
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class NotAuthenticated(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class Unprocessable(ApiError):
+    status = 422
+
+
+def error_body(status: int, message: str, *, code: str | None = None, details: dict | None = None) -> dict:
+    return {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": message, "details": details or {}}}
+
+
+def error_response(status: int, message: str, *, code: str | None = None, details: dict | None = None) -> JsonResponse:
+    """Return a JSON response in the native error format."""
+    response = JsonResponse(error_body(status, message, code=code, details=details), status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="tidings"'
+    return response

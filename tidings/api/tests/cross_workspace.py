@@ -1,0 +1,50 @@
+from tidings.tests.world import Probe
+
+GLOBAL_ROUTES = {
+    "api:v1:openapi-json": "the generated OpenAPI document; describes endpoints, holds no data",
+    "api:v1:openapi-view": "interactive API docs page; static",
+    "api:v1:api-root": "ninja's root of /api/v1/, answers 404 in the API's error format",
+    "api:v1:not_found": "catch-all JSON 404 for unknown /api/v1/ paths",
+    "api:v1:me": "the caller's own principal; the credential decides the workspace",
+    "api:v1:list_tokens": "the caller's own tokens in the credential's workspace",
+    "api:v1:create_token": "creates a token for the caller in the credential's workspace",
+    "api:oauth_token": "OAuth2 token endpoint; the client's credentials decide the workspace",
+    "api:oauth_authorize": "OAuth2 consent; non-members of the app's workspace get 404 (test_oauth.py)",
+    "api:v1:members": "no URL names a workspace: the credential's own workspace is listed",
+    "api:v1:audit": "no URL names a workspace: the credential's own workspace's log is listed",
+}
+
+
+def setup(world):
+    from tidings.accounts.selectors import principal_for_user
+    from tidings.api.actions import OAuthGrant, api_token_create, oauth_app_create
+
+    token, _ = api_token_create(workspace=world.acme, user=world.alice, name="Acme sync", actor=world.alice)
+    world.objects["acme_token"] = token
+    binding, _ = oauth_app_create(
+        workspace=world.acme,
+        name="Acme CRM",
+        grant_type=OAuthGrant.CLIENT_CREDENTIALS,
+        permissions=["workspace:view"],
+        principal=principal_for_user(world.alice, world.acme),
+    )
+    world.objects["acme_oauth_app"] = binding
+
+
+CASES = {
+    "api:tokens": lambda world: [Probe("GET", f"/w/{world.acme.slug}/settings/api-tokens/")],
+    "api:token_revoke": lambda world: [
+        Probe("POST", f"/w/{world.acme.slug}/settings/api-tokens/{world.objects['acme_token'].pk}/revoke/"),
+        # bob in his own workspace, aiming at Acme's token: the same 404 as for no token
+        Probe("POST", f"/w/{world.globex.slug}/settings/api-tokens/{world.objects['acme_token'].pk}/revoke/"),
+    ],
+    "api:oauth_apps": lambda world: [Probe("GET", f"/w/{world.acme.slug}/settings/oauth-apps/")],
+    "api:oauth_app_delete": lambda world: [
+        Probe("POST", f"/w/{world.acme.slug}/settings/oauth-apps/{world.objects['acme_oauth_app'].pk}/delete/"),
+        Probe("POST", f"/w/{world.globex.slug}/settings/oauth-apps/{world.objects['acme_oauth_app'].pk}/delete/"),
+    ],
+    "api:v1:revoke_token": lambda world: [
+        Probe("DELETE", f"/api/v1/tokens/{world.objects['acme_token'].pk}", actor="bob_token"),
+        Probe("DELETE", f"/api/v1/tokens/{world.objects['acme_token'].pk}", actor="bob_basic"),
+    ],
+}

@@ -1,0 +1,79 @@
+"""Personal API tokens: creation, storage, permissions, revocation, last use."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from tidings.api.actions import api_token_create, api_token_revoke, api_token_touch
+from tidings.api.models import ApiToken, hash_token_secret
+from tidings.audit.models import AuditEntry
+
+
+def test_a_new_token_is_shown_once_in_the_tdg_format_and_stored_only_as_a_hash(alice_token):
+    token, secret = alice_token
+    scheme, prefix, raw = secret.split("_", 2)
+    assert (scheme, prefix) == ("tdg", token.prefix)
+    assert len(raw) >= 43  # 256 bits, base64url
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert stored.secret_hash == hash_token_secret(raw)
+    assert raw not in str(ApiToken.objects.filter(pk=token.pk).values().get())
+
+
+def test_a_token_defaults_to_every_permission_of_its_creators_role(alice_token):
+    from tidings.accounts.permissions import role_permissions
+
+    token, _ = alice_token
+    assert set(token.permissions) == role_permissions("owner")
+
+
+def test_a_marketer_cannot_give_a_token_a_permission_their_role_lacks(acme, dave):
+    with pytest.raises(ValidationError) as raised:
+        api_token_create(workspace=acme, user=dave, name="Reports", permissions=["audit:view"], actor=dave)
+    assert "audit:view" in str(raised.value)
+
+
+def test_an_unknown_permission_is_refused(acme, alice):
+    with pytest.raises(ValidationError):
+        api_token_create(workspace=acme, user=alice, name="Typo", permissions=["contacts:veiw"], actor=alice)
+
+
+def test_only_members_have_tokens_for_a_workspace(acme, bob):
+    with pytest.raises(ValidationError):
+        api_token_create(workspace=acme, user=bob, name="Sneaky", actor=bob)
+
+
+def test_nobody_creates_a_token_for_someone_else(acme, alice, dave):
+    with pytest.raises(ValidationError):
+        api_token_create(workspace=acme, user=dave, name="For Dave", actor=alice)
+
+
+def test_creating_and_revoking_a_token_is_audited(acme, alice_token):
+    token, _ = alice_token
+    api_token_revoke(token=token, actor=token.user)
+    actions = list(
+        AuditEntry.objects.using("region_eu")
+        .filter(workspace_id=acme.pk, target_type="api_token", target_id=str(token.pk))
+        .values_list("action", flat=True)
+    )
+    assert sorted(actions) == ["api_token.created", "api_token.revoked"]
+
+
+def test_revoking_twice_records_one_revocation(acme, alice_token):
+    token, _ = alice_token
+    api_token_revoke(token=token, actor=token.user)
+    first = ApiToken.objects.get(pk=token.pk).revoked_at
+    api_token_revoke(token=token, actor=token.user)
+    assert ApiToken.objects.get(pk=token.pk).revoked_at == first
+    assert AuditEntry.objects.using("region_eu").filter(action="api_token.revoked").count() == 1
+
+
+def test_last_use_is_written_at_most_once_a_minute(alice_token):
+    token, _ = alice_token
+    start = timezone.now()
+    api_token_touch(token, now=start)
+    api_token_touch(token, now=start + timedelta(seconds=30))
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == start
+    api_token_touch(token, now=start + timedelta(seconds=61))
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == start + timedelta(seconds=61)

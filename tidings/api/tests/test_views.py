@@ -1,0 +1,60 @@
+"""The API tokens settings page."""
+
+import re
+
+from tidings.api.actions import api_token_create
+from tidings.api.models import ApiToken
+
+
+def _secret_in(response) -> str | None:
+    found = re.search(rb'data-testid="new-secret">([^<]+)<', response.content)
+    return found.group(1).decode() if found else None
+
+
+def test_a_member_creates_a_token_and_sees_its_secret_once(dave_client, acme, client, bearer):
+    response = dave_client.post(
+        f"/w/{acme.slug}/settings/api-tokens/", {"name": "Newsletter tool", "permissions": ["contacts:view"]}
+    )
+    secret = _secret_in(response)
+    assert secret and secret.startswith("tdg_")
+    token = ApiToken.objects.get(name="Newsletter tool")
+    assert token.permissions == ["contacts:view"]
+    assert _secret_in(dave_client.get(f"/w/{acme.slug}/settings/api-tokens/")) is None
+    assert client.get("/api/v1/me", **bearer(secret)).status_code == 200
+
+
+def test_the_form_offers_only_the_members_own_permissions(dave_client, acme):
+    page = dave_client.get(f"/w/{acme.slug}/settings/api-tokens/").content.decode()
+    assert 'value="contacts:view"' in page
+    assert 'value="audit:view"' not in page
+    refused = dave_client.post(f"/w/{acme.slug}/settings/api-tokens/", {"name": "Wide", "permissions": ["audit:view"]})
+    assert refused.status_code == 200 and _secret_in(refused) is None
+    assert not ApiToken.objects.filter(name="Wide").exists()
+
+
+def test_a_member_sees_only_their_tokens_and_an_admin_sees_all(dave_client, alice_client, alice_token, acme, dave):
+    api_token_create(workspace=acme, user=dave, name="Dave's sync", actor=dave)
+    alices = alice_token[0].display_prefix
+    dave_page = dave_client.get(f"/w/{acme.slug}/settings/api-tokens/").content.decode()
+    assert "Dave&#x27;s sync" in dave_page and alices not in dave_page
+    alice_page = alice_client.get(f"/w/{acme.slug}/settings/api-tokens/").content.decode()
+    assert "Dave&#x27;s sync" in alice_page and alices in alice_page
+
+
+def test_a_member_cannot_revoke_someone_elses_token(dave_client, alice_token, acme):
+    response = dave_client.post(f"/w/{acme.slug}/settings/api-tokens/{alice_token[0].pk}/revoke/")
+    assert response.status_code == 404
+    assert ApiToken.objects.get(pk=alice_token[0].pk).revoked_at is None
+
+
+def test_a_settings_manager_revokes_any_token_of_the_workspace(alice_client, acme, dave):
+    token, _ = api_token_create(workspace=acme, user=dave, name="Dave's sync", actor=dave)
+    response = alice_client.post(f"/w/{acme.slug}/settings/api-tokens/{token.pk}/revoke/")
+    assert response.status_code == 302
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+
+
+def test_the_settings_navigation_links_the_token_page(dave_client, acme):
+    page = dave_client.get(f"/w/{acme.slug}/").content.decode()
+    assert f"/w/{acme.slug}/settings/api-tokens/" in page
+    assert f"/w/{acme.slug}/settings/oauth-apps/" not in page  # dave lacks settings:manage

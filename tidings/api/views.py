@@ -1,0 +1,105 @@
+"""The two settings pages: personal API tokens (every member) and OAuth2 applications (settings:manage)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from tidings.api import actions, selectors
+from tidings.api.forms import ApiTokenForm, OAuthAppForm
+from tidings.web.decorators import require_permission
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    for field, problems in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, problems)
+
+
+@never_cache  # the page that shows a new secret must never be stored by a browser or proxy
+@require_permission("workspace:view")
+def api_tokens(request, workspace_slug):
+    """List the tokens the member may see and let them create one for themselves (secret shown once)."""
+    principal = request.principal
+    form = ApiTokenForm(request.POST or None, principal=principal)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, secret = actions.api_token_create(
+                workspace=request.workspace,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                permissions=form.cleaned_data["permissions"],
+                actor=request.user,
+                expires_at=form.expires_at(),
+                request=request,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            created = {"token": token, "secret": secret}
+            form = ApiTokenForm(principal=principal)
+    tokens = selectors.tokens_visible_to(principal)
+    return render(
+        request,
+        "api/api_tokens.html",
+        {"form": form, "created": created, "tokens": tokens, "sees_all": principal.can("settings:manage")},
+    )
+
+
+@require_POST
+@require_permission("workspace:view")
+def api_token_revoke(request, workspace_slug, token_id):
+    """Revoke a token: one's own, or any of the workspace's with settings:manage; otherwise 404."""
+    token = selectors.token_for_revocation(request.principal, token_id)
+    if token is None:
+        raise Http404("No such token.")
+    actions.api_token_revoke(token=token, principal=request.principal, request=request)
+    messages.success(request, f"The token “{token.name}” is revoked.")
+    return redirect("api:tokens", workspace_slug=workspace_slug)
+
+
+@never_cache
+@require_permission("settings:manage")
+def oauth_apps(request, workspace_slug):
+    """List the workspace's OAuth2 applications and create one (client secret shown once)."""
+    principal = request.principal
+    form = OAuthAppForm(request.POST or None, principal=principal)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            binding, secret = actions.oauth_app_create(
+                workspace=request.workspace,
+                name=form.cleaned_data["name"],
+                grant_type=form.cleaned_data["grant_type"],
+                permissions=form.cleaned_data["permissions"],
+                redirect_uris=form.cleaned_data["redirect_uris"],
+                principal=principal,
+                request=request,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            created = {"binding": binding, "secret": secret}
+            form = OAuthAppForm(principal=principal)
+    return render(
+        request,
+        "api/oauth_apps.html",
+        {"form": form, "created": created, "apps": selectors.oauth_apps_of(request.workspace)},
+    )
+
+
+@require_POST
+@require_permission("settings:manage")
+def oauth_app_delete(request, workspace_slug, binding_id):
+    """Delete an application of this workspace and every token it was given; another's answers 404."""
+    binding = selectors.oauth_app_of(request.workspace, binding_id)
+    if binding is None:
+        raise Http404("No such application.")
+    name = binding.application.name
+    actions.oauth_app_delete(binding=binding, principal=request.principal, request=request)
+    messages.success(request, f"The application “{name}” is deleted and its tokens no longer work.")
+    return redirect("api:oauth_apps", workspace_slug=workspace_slug)

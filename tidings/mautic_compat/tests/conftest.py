@@ -1,0 +1,26 @@
+import base64
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice_basic(alice):
+    raw = base64.b64encode(b"alice@acme.example:correct horse battery staple").decode()
+    return {"HTTP_AUTHORIZATION": f"Basic {raw}"}
+
+
+@pytest.fixture
+def alice_bearer(acme, alice):
+    from tidings.api.actions import api_token_create
+
+    _, secret = api_token_create(workspace=acme, user=alice, name="Mautic plugin", actor=alice)
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
