@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "tidings.tenancy",
     "tidings.accounts",
     "tidings.audit",
+    "tidings.contacts",
+    "tidings.privacy",
     "tidings.jobs",
     "tidings.api",
     "tidings.mautic_compat",

@@ -1,0 +1,1563 @@
+"""Every write about contacts, companies, fields, tags, notes, Do-Not-Contact and events.
+
+This module and tidings.contacts.selectors are the contacts app's interface: imports, the UI,
+the native API and the Mautic-compatible API all call these functions, so they all behave the
+same. Every function works in the workspace in context (tidings.tenancy.context.use_workspace;
+NoWorkspaceSet without one), runs in one transaction on the workspace's region database, and
+writes an audit entry holding ids and counts only, never personal data.
+
+Contact values are passed as {alias: value} with the field aliases of field_definitions()
+("email", "firstname", "company", custom aliases...). Values are checked against the field's
+type; an unknown or archived alias, a value of the wrong type or a duplicate of another
+contact's unique identifier raises django.core.exceptions.ValidationError keyed by alias.
+An empty value ("" or None) clears a field.
+
+Identifying values are encrypted under the contact's own data key before they reach the
+database; the contact id is part of each ciphertext's associated data, so ids are allocated
+before the insert (see _allocate_ids).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
+from django.db.models import Q
+from django.db.models.constants import OnConflict
+from django.utils import timezone
+
+from tidings.audit.actions import audit_record, truncate_ip
+from tidings.contacts.fields import (
+    ALIAS_RE,
+    BLIND_INDEX_COLUMNS,
+    COMPANY_COLUMNS,
+    CONTACT_COLUMNS,
+    CORE_COMPANY_FIELDS,
+    CORE_CONTACT_FIELDS,
+    CORE_FIELDS,
+    NAME_FIELDS,
+    RESERVED_ALIASES,
+    coerce,
+    is_empty,
+    to_json,
+)
+from tidings.contacts.models import (
+    Channel,
+    Company,
+    Contact,
+    ContactCompany,
+    ContactEvent,
+    ContactField,
+    ContactSearchToken,
+    ContactTag,
+    DncReason,
+    DoNotContact,
+    EventType,
+    FieldGroup,
+    FieldObject,
+    FieldType,
+    Note,
+    NoteType,
+    Tag,
+)
+from tidings.privacy import registry
+from tidings.privacy.categories import DataCategory, is_encrypted_category
+from tidings.privacy.guard import require_acknowledgment
+from tidings.privacy.models import LawfulBasis
+from tidings.privacy.vault import (
+    DataKey,
+    Keyring,
+    keyring,
+    normalise_email,
+    normalise_phone,
+    normalise_text,
+    words,
+)
+from tidings.tenancy.context import require_workspace
+
+BATCH_SIZE = 1000
+PROFILE = "profile"  # the associated-data field name of the contact's encrypted profile blob
+NOTE = "note"
+IDENTIFYING_ALIASES = ("email", "firstname", "lastname", "phone", "mobile")
+MAX_EVENT_DATA_BYTES = 256
+# Keys an event's data must never carry in clear (events outlive nothing, but are copied widely).
+_FORBIDDEN_EVENT_KEYS = frozenset({"email", "name", "firstname", "lastname", "phone", "mobile", "address"})
+_COLUMN_EMPTY = {"owner_id": None, "stage_id": None, "points": 0, "last_active": None, "date_identified": None}
+
+
+def _db() -> str:
+    return require_workspace().db_alias
+
+
+def _atomic():
+    return transaction.atomic(using=_db())
+
+
+def _audit(action: str, *, principal=None, request=None, target_type: str = "", target_id: object = "", **data):
+    audit_record(action, principal=principal, request=request, target_type=target_type, target_id=target_id, data=data)
+
+
+# ==============================================================================================
+# Field definitions
+
+
+def fields_ensure_core() -> None:
+    """Seed the core contact and company fields the workspace is missing (idempotent)."""
+    workspace = require_workspace()
+    present = set(ContactField.objects.filter(is_core=True).values_list("object", "alias"))
+    missing = [f for f in CORE_CONTACT_FIELDS + CORE_COMPANY_FIELDS if (f.object, f.alias) not in present]
+    if not missing:
+        return
+    order = {FieldObject.CONTACT: 0, FieldObject.COMPANY: 0}
+    rows = []
+    for core in CORE_CONTACT_FIELDS + CORE_COMPANY_FIELDS:
+        order[core.object] += 1
+        if core in missing:
+            rows.append(
+                ContactField(
+                    workspace_id=workspace.id,
+                    object=core.object,
+                    alias=core.alias,
+                    label=core.label,
+                    type=core.type,
+                    group=core.group,
+                    category=core.category,
+                    is_encrypted=core.encrypted,
+                    is_unique_identifier=core.unique,
+                    is_publicly_updatable=core.public,
+                    is_required=core.required,
+                    is_listable=core.listable,
+                    order=order[core.object],
+                    is_core=True,
+                )
+            )
+    with _atomic():
+        ContactField.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def load_fields(object: str = FieldObject.CONTACT) -> dict[str, ContactField]:
+    """Return {alias: ContactField} of object, archived fields included, seeding core fields on first use."""
+    rows = list(ContactField.objects.filter(object=object))
+    if not any(row.is_core for row in rows):
+        fields_ensure_core()
+        rows = list(ContactField.objects.filter(object=object))
+    return {row.alias: row for row in rows}
+
+
+def field_create(
+    *,
+    alias: str,
+    label: str,
+    type: str = FieldType.TEXT,
+    object: str = FieldObject.CONTACT,
+    category: str = DataCategory.NONE,
+    group: str = FieldGroup.CORE,
+    is_unique_identifier: bool = False,
+    is_publicly_updatable: bool = False,
+    is_required: bool = False,
+    is_listable: bool = True,
+    options: list | None = None,
+    default_value: Any = None,
+    order: int | None = None,
+    acknowledge_sensitive: bool = False,
+    principal=None,
+    request=None,
+) -> ContactField:
+    """Create a custom field and return it.
+
+    Its values are encrypted when category identifies a person (is_encrypted_category); that
+    choice is fixed for the field's life. Raise ValidationError on a malformed, reserved or
+    taken alias, an unknown type, group or category, an identifying category on a company
+    field, or a financial/health/government-id category without acknowledge_sensitive.
+    """
+    alias = (alias or "").strip().lower()
+    errors = {}
+    if not ALIAS_RE.match(alias):
+        errors["alias"] = "use lowercase letters, digits and underscores, starting with a letter"
+    elif alias in RESERVED_ALIASES or alias in CORE_FIELDS:
+        errors["alias"] = "this alias is reserved"
+    if type not in FieldType.values:
+        errors["type"] = "unknown field type"
+    if object not in FieldObject.values:
+        errors["object"] = "unknown object"
+    if group not in FieldGroup.values:
+        errors["group"] = "unknown group"
+    if category not in DataCategory.values:
+        errors["category"] = "unknown category"
+    elif object == FieldObject.COMPANY and is_encrypted_category(category):
+        errors["category"] = "company fields hold business data; identifying categories belong on contacts"
+    if not (label or "").strip():
+        errors["label"] = "a label is required"
+    if errors:
+        raise ValidationError(errors)
+    require_acknowledgment(category, acknowledge_sensitive)
+    existing = load_fields(object)
+    if alias in existing:
+        raise ValidationError({"alias": "a field with this alias exists (archived fields keep theirs)"})
+    options = _clean_options(type, options)
+    default = _coerce_or_error("default_value", type, default_value, options)
+    workspace = require_workspace()
+    now = timezone.now()
+    with _atomic():
+        row = ContactField.objects.create(
+            workspace_id=workspace.id,
+            object=object,
+            alias=alias,
+            label=label.strip()[:120],
+            type=type,
+            group=group,
+            category=category,
+            is_encrypted=object == FieldObject.CONTACT and is_encrypted_category(category),
+            is_unique_identifier=is_unique_identifier,
+            is_publicly_updatable=is_publicly_updatable,
+            is_required=is_required,
+            is_listable=is_listable,
+            options=options,
+            default_value=to_json(default),
+            order=order if order is not None else max((f.order for f in existing.values()), default=0) + 1,
+            sensitive_acknowledged_at=now if acknowledge_sensitive and category else None,
+            sensitive_acknowledged_by=getattr(principal, "actor_id", None) if acknowledge_sensitive else None,
+        )
+        _audit(
+            "contact_field.created",
+            principal=principal,
+            request=request,
+            target_type="contact_field",
+            target_id=row.id,
+            object=object,
+            type=type,
+            category=category,
+            encrypted=row.is_encrypted,
+        )
+    return row
+
+
+_UPDATABLE = {
+    "label",
+    "group",
+    "category",
+    "is_unique_identifier",
+    "is_publicly_updatable",
+    "is_required",
+    "is_listable",
+    "options",
+    "default_value",
+    "order",
+}
+
+
+def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principal=None, request=None, **changes):
+    """Change a field's label, flags, options, default, order, group or category; return it.
+
+    The alias and type never change (a field's data is keyed by its alias): renaming is a label
+    change. Turning is_unique_identifier on indexes every contact's existing value. Raise
+    ContactField.DoesNotExist for a field of another workspace, ValidationError on an unknown
+    attribute, a category change that would move the values in or out of encryption, a
+    sensitive category without acknowledge_sensitive, or a change of a core field's category.
+    """
+    row = ContactField.objects.get(pk=field_id)
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise ValidationError({name: "cannot be changed" for name in sorted(unknown)})
+    if "category" in changes and changes["category"] != row.category:
+        category = changes["category"]
+        if row.is_core:
+            raise ValidationError({"category": "a core field's category is fixed"})
+        if category not in DataCategory.values:
+            raise ValidationError({"category": "unknown category"})
+        if is_encrypted_category(category) != row.is_encrypted:
+            raise ValidationError(
+                {"category": "this category would change how the values are stored; create a new field instead"}
+            )
+        require_acknowledgment(category, acknowledge_sensitive)
+        if acknowledge_sensitive:
+            row.sensitive_acknowledged_at = timezone.now()
+            row.sensitive_acknowledged_by = getattr(principal, "actor_id", None)
+    if "options" in changes:
+        changes["options"] = _clean_options(row.type, changes["options"])
+    if "default_value" in changes:
+        options = changes.get("options", row.options)
+        changes["default_value"] = to_json(
+            _coerce_or_error("default_value", row.type, changes["default_value"], options)
+        )
+    if "label" in changes and not (changes["label"] or "").strip():
+        raise ValidationError({"label": "a label is required"})
+    becomes_unique = changes.get("is_unique_identifier") and not row.is_unique_identifier
+    for name, value in changes.items():
+        setattr(row, name, value.strip()[:120] if name == "label" else value)
+    row.updated_at = timezone.now()
+    with _atomic():
+        row.save()
+        if becomes_unique and row.object == FieldObject.CONTACT and row.alias not in BLIND_INDEX_COLUMNS:
+            _rewrite_contacts(lambda profile, contact: None, fields=load_fields(), reindex=True)
+        _audit(
+            "contact_field.updated",
+            principal=principal,
+            request=request,
+            target_type="contact_field",
+            target_id=row.id,
+            changed=sorted(changes),
+        )
+    return row
+
+
+def field_archive(field_id: int, *, archived: bool = True, principal=None, request=None) -> ContactField:
+    """Archive (hide) a field, or restore it with archived=False; its data is kept either way.
+
+    Raise ContactField.DoesNotExist for a field of another workspace, ValidationError for a core field.
+    """
+    row = ContactField.objects.get(pk=field_id)
+    if row.is_core:
+        raise ValidationError({"alias": "core fields cannot be archived"})
+    row.archived_at = timezone.now() if archived else None
+    row.updated_at = timezone.now()
+    with _atomic():
+        row.save(update_fields=["archived_at", "updated_at"])
+        _audit(
+            "contact_field.archived" if archived else "contact_field.restored",
+            principal=principal,
+            request=request,
+            target_type="contact_field",
+            target_id=row.id,
+        )
+    return row
+
+
+def field_delete(field_id: int, *, confirm: str, principal=None, request=None) -> int:
+    """Delete a custom field and every value stored in it; return how many records held a value.
+
+    confirm must repeat the field's alias: a hard delete is never silent. Raise
+    ContactField.DoesNotExist for a field of another workspace, ValidationError for a core
+    field or a confirmation that does not match.
+    """
+    row = ContactField.objects.get(pk=field_id)
+    if row.is_core:
+        raise ValidationError({"alias": "core fields cannot be deleted"})
+    if confirm != row.alias:
+        raise ValidationError({"confirm": "type the field's alias to confirm deleting it and its data"})
+    alias = row.alias
+    with _atomic():
+        if row.object == FieldObject.COMPANY:
+            touched = _drop_custom_key(Company, alias)
+        elif row.is_encrypted or row.is_unique_identifier:
+            fields = load_fields()
+            fields.pop(alias)
+            touched = _rewrite_contacts(
+                lambda profile, contact: (
+                    profile.pop(alias, None) is not None or contact.custom.pop(alias, None) is not None
+                ),
+                fields=fields,
+                reindex=row.is_unique_identifier,
+            )
+        else:
+            touched = _drop_custom_key(Contact, alias)
+        row.delete()
+        _audit(
+            "contact_field.deleted",
+            principal=principal,
+            request=request,
+            target_type="contact_field",
+            target_id=field_id,
+            records_with_value=touched,
+            encrypted=row.is_encrypted,
+        )
+    return touched
+
+
+def _clean_options(field_type: str, options) -> list:
+    if field_type not in (FieldType.SELECT, FieldType.MULTISELECT):
+        return []
+    cleaned = []
+    for option in options or []:
+        if isinstance(option, dict):
+            value, label = str(option.get("value", "")).strip(), str(option.get("label", option.get("value", "")))
+        else:
+            value = label = str(option).strip()
+        if value:
+            cleaned.append({"value": value, "label": label.strip() or value})
+    return cleaned
+
+
+def _coerce_or_error(name: str, field_type: str, value, options):
+    try:
+        return coerce(field_type, value, options)
+    except ValidationError as error:
+        raise ValidationError({name: error.messages}) from error
+
+
+def _drop_custom_key(model, alias: str) -> int:
+    touched, last_id = 0, 0
+    while True:
+        batch = list(model.objects.filter(id__gt=last_id).order_by("id").only("id", "custom")[:BATCH_SIZE])
+        if not batch:
+            return touched
+        changed = [row for row in batch if row.custom.pop(alias, None) is not None]
+        if changed:
+            model.objects.bulk_update(changed, ["custom"])
+        touched += len(changed)
+        last_id = batch[-1].id
+
+
+# ==============================================================================================
+# Contacts: preparing values, sealing them, indexing them
+
+
+@dataclass
+class _State:
+    """A contact being written, with its decrypted profile and data key."""
+
+    contact: Contact
+    profile: dict
+    key: DataKey
+    new: bool = False
+    tags: list[str] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)
+
+
+def _prepare(values: Mapping[str, Any], fields: dict[str, ContactField], *, overwrite_with_blank: bool = True):
+    """Return ({alias: coerced value or None}, {alias: [messages]}) for a row of values."""
+    changes: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for alias, raw in values.items():
+        definition = fields.get(alias)
+        if definition is None:
+            errors[alias] = ["no such field"]
+            continue
+        if definition.archived_at is not None:
+            errors[alias] = ["this field is archived"]
+            continue
+        if is_empty(raw) and not overwrite_with_blank:
+            continue
+        try:
+            changes[alias] = coerce(definition.type, raw, definition.options)
+        except ValidationError as error:
+            errors[alias] = error.messages
+    return changes, errors
+
+
+def _with_defaults(changes: dict, fields: dict[str, ContactField]) -> dict:
+    for alias, definition in fields.items():
+        if definition.default_value is not None and definition.archived_at is None and changes.get(alias) is None:
+            changes[alias] = coerce(definition.type, definition.default_value, definition.options)
+    return changes
+
+
+def _required_errors(state: _State, fields: dict[str, ContactField]) -> dict:
+    errors = {}
+    for alias, definition in fields.items():
+        if definition.is_required and definition.archived_at is None and is_empty(_current_value(state, alias)):
+            errors[alias] = ["this field is required"]
+    return errors
+
+
+def _current_value(state: _State, alias: str):
+    column = CONTACT_COLUMNS.get(alias)
+    if column:
+        return getattr(state.contact, column)
+    if alias in state.profile:
+        return state.profile[alias]
+    return state.contact.custom.get(alias)
+
+
+def _apply(state: _State, changes: Mapping[str, Any], fields: dict[str, ContactField]) -> None:
+    contact = state.contact
+    for alias, value in changes.items():
+        column = CONTACT_COLUMNS.get(alias)
+        if column:
+            if value is None:
+                value = _COLUMN_EMPTY.get(column, "")
+            if getattr(contact, column) != value:
+                setattr(contact, column, value)
+                state.changed.add(alias)
+            continue
+        store = state.profile if fields[alias].is_encrypted else contact.custom
+        stored = to_json(value)
+        if store.get(alias) != stored:
+            state.changed.add(alias)
+        if stored is None:
+            store.pop(alias, None)
+        else:
+            store[alias] = stored
+
+
+def _seal(state: _State, ring: Keyring) -> None:
+    """Encrypt the profile into the contact and refresh its blind indexes and clear derivations."""
+    contact, profile = state.contact, state.profile
+    contact.profile_enc = state.key.encrypt_json(PROFILE, profile) if profile else None
+    email = profile.get("email")
+    contact.email_bidx = ring.blind_index("email", normalise_email(email)) if email else None
+    contact.email_domain = email.rpartition("@")[2].lower() if email else ""
+    for alias in ("phone", "mobile"):
+        value = profile.get(alias)
+        setattr(
+            contact, BLIND_INDEX_COLUMNS[alias], ring.blind_index("phone", normalise_phone(value)) if value else None
+        )
+    if contact.date_identified is None and any(profile.get(alias) for alias in IDENTIFYING_ALIASES):
+        contact.date_identified = timezone.now()
+    contact.updated_at = timezone.now()
+
+
+def _tokens(state: _State, ring: Keyring, fields: dict[str, ContactField]) -> set[bytes]:
+    """Return the search tokens of a contact: its name words and its unique-identifier values."""
+    tokens = set()
+    for alias in NAME_FIELDS:
+        for word in words(state.profile.get(alias) or ""):
+            tokens.add(ring.blind_index("name", word))
+    for alias, definition in fields.items():
+        if definition.is_unique_identifier and alias not in BLIND_INDEX_COLUMNS:
+            value = _current_value(state, alias)
+            if not is_empty(value):
+                tokens.add(ring.blind_index(f"uid:{alias}", normalise_text(str(to_json(value)))))
+    return tokens
+
+
+def _identifiers(ring: Keyring, fields: dict[str, ContactField], lookup) -> list[tuple[str, str, bytes]]:
+    """Return (alias, where, blind index) for each unique-identifier value lookup(alias) gives.
+
+    where is a Contact column (email_bidx...) or "token" for the search-token table.
+    """
+    found = []
+    for alias, definition in sorted(fields.items(), key=lambda item: (item[1].order, item[0])):
+        if not definition.is_unique_identifier or definition.archived_at is not None:
+            continue
+        value = lookup(alias)
+        if is_empty(value):
+            continue
+        if alias == "email":
+            found.append((alias, "email_bidx", ring.blind_index("email", normalise_email(str(value)))))
+        elif alias in ("phone", "mobile"):
+            index = ring.blind_index("phone", normalise_phone(str(value)))
+            found.append((alias, "phone_bidx", index))
+            found.append((alias, "mobile_bidx", index))
+        else:
+            found.append((alias, "token", ring.blind_index(f"uid:{alias}", normalise_text(str(to_json(value))))))
+    return found
+
+
+def _match(identifier_lists: Sequence[list[tuple[str, str, bytes]]]) -> list[tuple[int | None, str | None]]:
+    """Return, per row, (id of the existing contact its unique identifiers match, alias that matched).
+
+    Identifiers are combined with OR, in field order (Mautic's default); one query per kind.
+    """
+    wanted: dict[str, set[bytes]] = {}
+    for identifiers in identifier_lists:
+        for _alias, where, index in identifiers:
+            wanted.setdefault(where, set()).add(index)
+    owners: dict[tuple[str, bytes], int] = {}
+    for where, indexes in wanted.items():
+        if where == "token":
+            pairs = ContactSearchToken.objects.filter(token__in=list(indexes)).values_list("token", "contact_id")
+        else:
+            pairs = Contact.objects.filter(**{f"{where}__in": list(indexes)}).values_list(where, "id")
+        for index, contact_id in pairs:
+            key = (where, bytes(index))
+            owners[key] = min(contact_id, owners.get(key, contact_id))
+    results = []
+    for identifiers in identifier_lists:
+        hit = next(((owners[(w, i)], a) for a, w, i in identifiers if (w, i) in owners), (None, None))
+        results.append(hit)
+    return results
+
+
+def _allocate_ids(count: int) -> list[int]:
+    """Reserve count new contact ids before inserting (the ids are part of the ciphertexts' AAD).
+
+    PostgreSQL draws them from the identity sequence. SQLite takes max(id, sqlite_sequence)+1...;
+    that is safe because region transactions are IMMEDIATE, holding the write lock until commit.
+    """
+    connection = connections[_db()]
+    table = Contact._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        if connection.vendor == "sqlite":
+            cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")  # noqa: S608 (a model's table name)
+            highest = cursor.fetchone()[0] or 0
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            start = max(highest, row[0] if row else 0) + 1
+            return list(range(start, start + count))
+    raise NotImplementedError(f"id allocation is not implemented for {connection.vendor}")
+
+
+def _insert(model, columns: Sequence[str], rows: Sequence[Sequence], *, ignore_conflicts: bool = False) -> None:
+    """Insert rows (tuples in columns' order) with executemany, skipping the ORM's per-value compilation.
+
+    Imports write millions of rows and Django's bulk_create spends most of its time compiling
+    SQL per value; this converts each value once with the backend's own adapters instead.
+    """
+    if not rows:
+        return
+    connection = connections[_db()]
+    ops = connection.ops
+    fields = [next(f for f in model._meta.concrete_fields if f.attname == name) for name in columns]
+    converters = []
+    for f in fields:
+        internal = f.get_internal_type()
+        if internal == "JSONField":
+            converters.append(lambda v, f=f: None if v is None else ops.adapt_json_value(v, f.encoder))
+        elif internal == "DateTimeField":
+            converters.append(ops.adapt_datetimefield_value)
+        else:
+            converters.append(None)
+    converted = [
+        [value if convert is None else convert(value) for value, convert in zip(row, converters, strict=True)]
+        for row in rows
+    ]
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    sql = "{} {} ({}) VALUES ({}) {}".format(
+        ops.insert_statement(on_conflict=on_conflict),
+        ops.quote_name(model._meta.db_table),
+        ", ".join(ops.quote_name(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or "",
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(converted), BATCH_SIZE):
+            cursor.executemany(sql, converted[start : start + BATCH_SIZE])
+
+
+def _new_states(count: int, ring: Keyring) -> tuple[list[_State], list]:
+    workspace_id = require_workspace().id
+    now = timezone.now()
+    states, keys = [], []
+    for contact_id in _allocate_ids(count) if count else []:
+        key_row, key = ring.new_data_key(contact_id)
+        contact = Contact(id=contact_id, workspace_id=workspace_id, custom={}, created_at=now, updated_at=now)
+        states.append(_State(contact=contact, profile={}, key=key, new=True))
+        keys.append(key_row)
+    return states, keys
+
+
+def _load_states(contact_ids: Iterable[int], ring: Keyring) -> dict[int, _State]:
+    """Return {id: _State} of existing contacts with their decrypted profiles (three queries)."""
+    ids = list(set(contact_ids))
+    contacts = Contact.objects.filter(id__in=ids)
+    keys = ring.data_keys(ids)
+    states = {}
+    for contact in contacts:
+        key = keys.get(contact.id)
+        if key is None:  # shredded but the row survived (an interrupted erasure): start a fresh key
+            key_row, key = ring.new_data_key(contact.id)
+            key_row.save()
+            profile = {}
+        else:
+            profile = key.decrypt_json(PROFILE, contact.profile_enc) if contact.profile_enc else {}
+        states[contact.id] = _State(contact=contact, profile=profile, key=key)
+    return states
+
+
+def _write_tokens(states: Sequence[_State], ring: Keyring, fields, *, replace: bool) -> None:
+    workspace_id = require_workspace().id
+    if replace:
+        ContactSearchToken.objects.filter(contact_id__in=[s.contact.id for s in states]).delete()
+    rows = [(workspace_id, state.contact.id, token) for state in states for token in _tokens(state, ring, fields)]
+    _insert(ContactSearchToken, ["workspace_id", "contact_id", "token"], rows)
+
+
+_CONTACT_UPDATE_FIELDS = [
+    "profile_enc",
+    "email_bidx",
+    "phone_bidx",
+    "mobile_bidx",
+    "email_domain",
+    *CONTACT_COLUMNS.values(),
+    "lawful_basis",
+    "custom",
+    "updated_at",
+]
+
+
+_CONTACT_INSERT_FIELDS = ["id", "workspace_id", "created_at", *_CONTACT_UPDATE_FIELDS]
+
+
+def _save_states(states: Sequence[_State], key_rows: Sequence, ring: Keyring, fields) -> None:
+    new = [s for s in states if s.new]
+    old = [s for s in states if not s.new]
+    for state in states:
+        _seal(state, ring)
+    if new:
+        from tidings.privacy.models import ContactKey
+
+        _insert(Contact, _CONTACT_INSERT_FIELDS, [[getattr(s.contact, c) for c in _CONTACT_INSERT_FIELDS] for s in new])
+        used = {s.contact.id for s in new}
+        key_columns = ["workspace_id", "contact_id", "key_version", "wrapped_dek"]
+        _insert(
+            ContactKey, key_columns, [[getattr(k, c) for c in key_columns] for k in key_rows if k.contact_id in used]
+        )
+        _write_tokens(new, ring, fields, replace=False)
+    if old:
+        Contact.objects.bulk_update([s.contact for s in old], _CONTACT_UPDATE_FIELDS, batch_size=200)
+        reindex = [s for s in old if s.changed & _token_aliases(fields)]
+        if reindex:
+            _write_tokens(reindex, ring, fields, replace=True)
+
+
+def _token_aliases(fields) -> set[str]:
+    return set(NAME_FIELDS) | {a for a, f in fields.items() if f.is_unique_identifier and a not in BLIND_INDEX_COLUMNS}
+
+
+def _apply_tags(states: Sequence[_State], common: Sequence[str] = ()) -> tuple[int, int]:
+    """Apply each state's tags plus common tags (a leading "-" removes); return (links added, removed)."""
+    wanted = {s.contact.id: _split_tags(list(common) + s.tags) for s in states}
+    names = {name for add, remove in wanted.values() for name in add | remove}
+    if not names:
+        return 0, 0
+    tags = _tags_by_name(names, create={name for add, _ in wanted.values() for name in add})
+    workspace_id = require_workspace().id
+    links = [(workspace_id, contact_id, tags[name].id) for contact_id, (add, _) in wanted.items() for name in add]
+    _insert(ContactTag, ["workspace_id", "contact_id", "tag_id"], links, ignore_conflicts=True)
+    removed = 0
+    condition = Q()
+    for contact_id, (_, remove) in wanted.items():
+        ids = [tags[name].id for name in remove if name in tags]
+        if ids:
+            condition |= Q(contact_id=contact_id, tag_id__in=ids)
+    if condition:
+        removed, _ = ContactTag.objects.filter(condition).delete()
+    return len(links), removed
+
+
+def _split_tags(tags: Iterable[str]) -> tuple[set[str], set[str]]:
+    add, remove = set(), set()
+    for raw in tags:
+        name = str(raw).strip()
+        if name.startswith("-"):
+            name = name[1:].strip()
+            if name:
+                remove.add(name[:100])
+                add.discard(name[:100])
+        elif name:
+            add.add(name[:100])
+            remove.discard(name[:100])
+    return add, remove
+
+
+def _tags_by_name(names: set[str], *, create: set[str]) -> dict[str, Tag]:
+    existing = {t.name: t for t in Tag.objects.filter(name__in=list(names))}
+    missing = [n for n in create if n not in existing]
+    if missing:
+        workspace_id = require_workspace().id
+        Tag.objects.bulk_create([Tag(workspace_id=workspace_id, name=n) for n in missing], ignore_conflicts=True)
+        existing.update({t.name: t for t in Tag.objects.filter(name__in=missing)})
+    return existing
+
+
+def _row_tags(value) -> list[str]:
+    if is_empty(value):
+        return []
+    if isinstance(value, str):
+        return [part for part in (p.strip() for p in value.replace(",", "|").split("|")) if part]
+    return [str(v) for v in value]
+
+
+def _events(states: Sequence[_State], event_type: int, data: dict | None = None) -> None:
+    workspace_id = require_workspace().id
+    now = timezone.now()
+    rows = [(workspace_id, s.contact.id, int(event_type), now, data or {}) for s in states]
+    _insert(ContactEvent, ["workspace_id", "contact_id", "type", "at", "data"], rows)
+
+
+def _check_lawful_basis(lawful_basis: str, *, required: bool) -> None:
+    if (required or lawful_basis) and lawful_basis not in LawfulBasis.values:
+        raise ValidationError({"lawful_basis": f"choose one of {', '.join(LawfulBasis.values)}"})
+
+
+def _duplicate_error(alias: str) -> ValidationError:
+    return ValidationError({alias: [f"another contact already has this {alias}"]})
+
+
+# ==============================================================================================
+# Contacts: the actions
+
+
+def contact_create(
+    values: Mapping[str, Any],
+    *,
+    tags: Sequence[str] = (),
+    lawful_basis: str = "",
+    principal=None,
+    request=None,
+) -> Contact:
+    """Create a contact from {alias: value} and return it; field defaults fill missing values.
+
+    tags are names to apply. Raise ValidationError on unknown, archived or invalid fields, a
+    missing required field, an unknown lawful basis, or a unique identifier (email by default)
+    another contact already has (use contact_upsert to update that contact instead).
+    """
+    contact, created = _upsert_one(
+        values, tags=tags, lawful_basis=lawful_basis, allow_match=False, principal=principal, request=request
+    )
+    return contact
+
+
+def contact_upsert(
+    values: Mapping[str, Any],
+    *,
+    tags: Sequence[str] = (),
+    lawful_basis: str = "",
+    overwrite_with_blank: bool = False,
+    principal=None,
+    request=None,
+) -> tuple[Contact, bool]:
+    """Update the contact matching values' unique identifiers, or create one; return (contact, created).
+
+    Unique identifiers are the fields flagged is_unique_identifier (email by default), combined
+    with OR. Blank values leave a matched contact's fields alone unless overwrite_with_blank.
+    tags use Mautic's convention: a leading "-" removes the tag. Raise ValidationError as
+    contact_create does.
+    """
+    return _upsert_one(
+        values,
+        tags=tags,
+        lawful_basis=lawful_basis,
+        allow_match=True,
+        overwrite_with_blank=overwrite_with_blank,
+        principal=principal,
+        request=request,
+    )
+
+
+def _upsert_one(values, *, tags, lawful_basis, allow_match, overwrite_with_blank=True, principal, request):
+    _check_lawful_basis(lawful_basis, required=False)
+    fields = load_fields()
+    changes, errors = _prepare(values, fields, overwrite_with_blank=overwrite_with_blank or not allow_match)
+    if errors:
+        raise ValidationError(errors)
+    ring = keyring()
+    with _atomic():
+        identifiers = _identifiers(ring, fields, changes.get)
+        ((match_id, alias),) = _match([identifiers])
+        if match_id is not None and not allow_match:
+            raise _duplicate_error(alias)
+        if match_id is None:
+            states, key_rows = _new_states(1, ring)
+            changes = _with_defaults(dict(changes), fields)
+        else:
+            states, key_rows = [_load_states([match_id], ring)[match_id]], []
+        state = states[0]
+        _apply(state, changes, fields)
+        if lawful_basis:
+            state.contact.lawful_basis = lawful_basis
+        required = _required_errors(state, fields)
+        if required:
+            raise ValidationError(required)
+        state.tags = list(tags)
+        _save_states(states, key_rows, ring, fields)
+        _apply_tags(states)
+        if state.new:
+            _events(states, EventType.CONTACT_CREATED)
+        _audit(
+            "contact.created" if state.new else "contact.updated",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            target_id=state.contact.id,
+            fields=sorted(state.changed),
+        )
+    return state.contact, state.new
+
+
+def contact_update(
+    contact_id: int, values: Mapping[str, Any], *, tags: Sequence[str] = (), principal=None, request=None
+) -> Contact:
+    """Change a contact's fields ({alias: value}; empty values clear) and tags; return the contact.
+
+    Raise Contact.DoesNotExist for an id not in this workspace, ValidationError on invalid
+    values, a required field left empty, or a unique identifier another contact has (merge
+    the two with contact_merge instead).
+    """
+    fields = load_fields()
+    changes, errors = _prepare(values, fields)
+    if errors:
+        raise ValidationError(errors)
+    ring = keyring()
+    with _atomic():
+        states = _load_states([contact_id], ring)
+        if contact_id not in states:
+            raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        state = states[contact_id]
+        changed_ids = _identifiers(ring, fields, changes.get)
+        for match_id, alias in _match([changed_ids]):
+            if match_id is not None and match_id != contact_id:
+                raise _duplicate_error(alias)
+        was_identified = state.contact.date_identified is not None
+        _apply(state, changes, fields)
+        required = _required_errors(state, fields)
+        if required:
+            raise ValidationError(required)
+        state.tags = list(tags)
+        _save_states([state], [], ring, fields)
+        _apply_tags([state])
+        if not was_identified and state.contact.date_identified is not None:
+            _events([state], EventType.CONTACT_IDENTIFIED)
+        _audit(
+            "contact.updated",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            target_id=contact_id,
+            fields=sorted(state.changed),
+        )
+    return state.contact
+
+
+def contact_delete(contact_id: int, *, principal=None, request=None) -> None:
+    """Delete a contact: shred its data key and erase it from every registered store.
+
+    Raise Contact.DoesNotExist for an id not in this workspace.
+    """
+    with _atomic():
+        if not Contact.objects.filter(pk=contact_id).exists():
+            raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        touched = registry.erase_subject_rows([contact_id])
+        _audit(
+            "contact.deleted",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            target_id=contact_id,
+            rows={label: n for label, n in touched.items() if n},
+        )
+
+
+def contacts_delete(contact_ids: Iterable[int], *, principal=None, request=None) -> int:
+    """Delete several contacts as contact_delete does; ids not in this workspace are skipped. Return the count."""
+    with _atomic():
+        ids = list(Contact.objects.filter(pk__in=list(contact_ids)).values_list("id", flat=True))
+        if ids:
+            registry.erase_subject_rows(ids)
+            _audit("contacts.deleted", principal=principal, request=request, target_type="contact", ids=ids[:1000])
+    return len(ids)
+
+
+@dataclass
+class RowError:
+    index: int
+    errors: dict[str, list[str]]
+
+
+@dataclass
+class BulkResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    contact_ids: list[int | None] = field(default_factory=list)  # per row, when asked for
+
+    @property
+    def processed(self) -> int:
+        return self.created + self.updated + len(self.errors)
+
+
+def contacts_bulk_upsert(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    lawful_basis: str,
+    tags: Sequence[str] = (),
+    overwrite_with_blank: bool = False,
+    batch_size: int = BATCH_SIZE,
+    return_ids: bool = False,
+    source: dict | None = None,
+    principal=None,
+    request=None,
+) -> BulkResult:
+    """Upsert many contacts (imports, API batches), batch by batch; return counts and per-row errors.
+
+    Each row is {alias: value}, plus an optional "tags" entry (a list, or names separated by
+    "|" or ","). Rows match existing contacts by unique identifiers as contact_upsert does;
+    two rows with the same identifier in one call update the same contact. A row with an
+    invalid value is skipped and reported in errors (index counts from 0 over all rows); the
+    others are written. lawful_basis (LawfulBasis) is required and recorded on every contact
+    written. Each batch is one transaction with one audit entry, so an interrupted import keeps
+    the batches already written; the caller checkpoints by row index. source (ids only, e.g.
+    {"import": 12}) is stored on each contact's contact.imported event.
+    Raise ValidationError on an unknown lawful basis.
+    """
+    _check_lawful_basis(lawful_basis, required=True)
+    fields = load_fields()
+    ring = keyring()
+    result = BulkResult()
+    batch: list[tuple[int, Mapping[str, Any]]] = []
+    for index, row in enumerate(rows):
+        batch.append((index, row))
+        if len(batch) >= batch_size:
+            _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
+                        principal, request)  # fmt: skip
+            batch = []
+    if batch:
+        _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
+                    principal, request)  # fmt: skip
+    return result
+
+
+def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
+                principal, request) -> None:  # fmt: skip
+    prepared = []  # (index, changes, row tags)
+    for index, row in batch:
+        row = dict(row)
+        row_tags = _row_tags(row.pop("tags", None))
+        changes, errors = _prepare(row, fields, overwrite_with_blank=overwrite_with_blank)
+        if errors:
+            result.errors.append(RowError(index, errors))
+            continue
+        prepared.append((index, changes, row_tags))
+    with _atomic():
+        identifiers = [_identifiers(ring, fields, changes.get) for _, changes, _ in prepared]
+        matches = _match(identifiers)
+        existing = _load_states({m for m, _ in matches if m is not None}, ring)
+        new_count = sum(1 for m, _ in matches if m is None)
+        fresh, key_rows = _new_states(new_count, ring)
+        fresh_iter = iter(fresh)
+        by_identifier: dict[tuple[str, bytes], _State] = {}  # rows of this batch sharing an identifier
+        touched: dict[int, _State] = {}
+        ids_in_order = []
+        for (_index, changes, row_tags), (match_id, _), row_identifiers in zip(
+            prepared, matches, identifiers, strict=True
+        ):
+            state = existing.get(match_id) if match_id is not None else None
+            if state is None:
+                state = next((by_identifier[(w, i)] for _, w, i in row_identifiers if (w, i) in by_identifier), None)
+            if state is None:
+                state = next(fresh_iter)
+                changes = _with_defaults(dict(changes), fields)
+            for _, where, value in row_identifiers:
+                by_identifier.setdefault((where, value), state)
+            _apply(state, changes, fields)
+            state.contact.lawful_basis = lawful_basis
+            state.tags.extend(row_tags)
+            touched[state.contact.id] = state
+            ids_in_order.append(state.contact.id)
+        states = list(touched.values())
+        # Fresh states left unused (rows merged into an earlier row of the batch) are dropped.
+        _save_states(states, key_rows, ring, fields)
+        _apply_tags(states, tags)
+        _events(states, EventType.CONTACT_IMPORTED, source)
+        created = sum(1 for s in states if s.new)
+        _audit(
+            "contacts.bulk_upserted",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            created=created,
+            updated=len(states) - created,
+            errors=len(batch) - len(prepared),
+            first_row=batch[0][0],
+            last_row=batch[-1][0],
+            lawful_basis=lawful_basis,
+            **({"source": source} if source else {}),
+        )
+    result.created += created
+    result.updated += len(prepared) - created
+    if return_ids:
+        by_index = dict(zip([index for index, _, _ in prepared], ids_in_order, strict=True))
+        result.contact_ids.extend(by_index.get(index) for index, _ in batch)
+
+
+def contact_merge(winner_id: int, loser_id: int, *, principal=None, request=None) -> Contact:
+    """Merge loser into winner and return the winner; the loser is erased.
+
+    The winner keeps its values; its empty fields take the loser's. Points add up, last_active
+    and date_identified take the later and the earlier. Every registered store (events, tags,
+    notes, re-encrypted under the winner's key, companies, Do-Not-Contact, and the stores of
+    other apps) moves to the winner. Raise Contact.DoesNotExist if either id is not in this
+    workspace, ValidationError when both ids are the same.
+    """
+    if winner_id == loser_id:
+        raise ValidationError("a contact cannot be merged with itself")
+    fields = load_fields()
+    ring = keyring()
+    with _atomic():
+        states = _load_states([winner_id, loser_id], ring)
+        if winner_id not in states or loser_id not in states:
+            raise Contact.DoesNotExist("both contacts must exist in this workspace")
+        winner, loser = states[winner_id], states[loser_id]
+        _fold_profile(winner, loser)
+        moved = registry.merge_subject_rows(winner_id, loser_id)
+        registry.erase_subject_rows([loser_id])
+        _save_states([winner], [], ring, fields)
+        _write_tokens([winner], ring, fields, replace=True)
+        _events([winner], EventType.CONTACT_MERGED, {"merged_id": loser_id})
+        _audit(
+            "contact.merged",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            target_id=winner_id,
+            loser_id=loser_id,
+            moved={label: n for label, n in moved.items() if n},
+        )
+    return winner.contact
+
+
+def _fold_profile(winner: _State, loser: _State) -> None:
+    for alias, value in loser.profile.items():
+        if is_empty(winner.profile.get(alias)):
+            winner.profile[alias] = value
+    for alias, value in loser.contact.custom.items():
+        if is_empty(winner.contact.custom.get(alias)):
+            winner.contact.custom[alias] = value
+    w, lo = winner.contact, loser.contact
+    for column in ("company_name", "position", "city", "state", "zipcode", "country", "timezone", "preferred_locale",
+                   "website", "owner_id", "stage_id", "lawful_basis"):  # fmt: skip
+        if is_empty(getattr(w, column)) and not is_empty(getattr(lo, column)):
+            setattr(w, column, getattr(lo, column))
+    w.points = (w.points or 0) + (lo.points or 0)
+    w.last_active = max(filter(None, [w.last_active, lo.last_active]), default=None)
+    w.date_identified = min(filter(None, [w.date_identified, lo.date_identified]), default=None)
+    w.created_at = min(w.created_at, lo.created_at)
+    winner.changed.update(NAME_FIELDS)
+
+
+def _rewrite_contacts(change, *, fields, reindex: bool) -> int:
+    """Apply change(profile, contact) -> bool to every contact in batches, re-sealing those it changed."""
+    ring = keyring()
+    touched, last_id = 0, 0
+    while True:
+        ids = list(Contact.objects.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:BATCH_SIZE])
+        if not ids:
+            return touched
+        states = list(_load_states(ids, ring).values())
+        changed = [s for s in states if change(s.profile, s.contact)]
+        for state in changed:
+            _seal(state, ring)
+        if changed:
+            Contact.objects.bulk_update([s.contact for s in changed], _CONTACT_UPDATE_FIELDS, batch_size=200)
+        if reindex:
+            _write_tokens(states, ring, fields, replace=True)
+        touched += len(changed)
+        last_id = ids[-1]
+
+
+# ==============================================================================================
+# Tags
+
+
+def contact_tags_change(contact_id: int, tags: Sequence[str], *, principal=None, request=None) -> tuple[int, int]:
+    """Add and remove tags of a contact (a leading "-" removes, Mautic's convention); return (added, removed).
+
+    Raise Contact.DoesNotExist for an id not in this workspace.
+    """
+    return contacts_tag([contact_id], tags, principal=principal, request=request, _single=True)
+
+
+def contacts_tag(contact_ids: Iterable[int], tags: Sequence[str], *, principal=None, request=None, _single=False):
+    """Apply tag changes to several contacts (bulk action); ids not in this workspace are skipped.
+
+    Return (links added, links removed).
+    """
+    ids = list(contact_ids)
+    with _atomic():
+        found = list(Contact.objects.filter(pk__in=ids).values_list("id", flat=True))
+        if _single and not found:
+            raise Contact.DoesNotExist(f"contact {ids[0]} does not exist")
+        states = [_State(contact=Contact(id=i), profile={}, key=None, tags=list(tags)) for i in found]
+        before = ContactTag.objects.filter(contact_id__in=found).count()
+        _, removed = _apply_tags(states)
+        added = ContactTag.objects.filter(contact_id__in=found).count() - before + removed
+        add, remove = _split_tags(tags)
+        _audit(
+            "contact.tags_changed",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            target_id=found[0] if len(found) == 1 else "",
+            contacts=len(found),
+            added=sorted(t.id for t in Tag.objects.filter(name__in=list(add))),
+            removed=sorted(t.id for t in Tag.objects.filter(name__in=list(remove))),
+        )
+    return added, removed
+
+
+def tag_create(name: str, *, description: str = "", principal=None, request=None) -> Tag:
+    """Create a tag; raise ValidationError on an empty or taken name."""
+    name = (name or "").strip()[:100]
+    if not name or name.startswith("-"):
+        raise ValidationError({"name": "a tag name is required and cannot start with '-'"})
+    if Tag.objects.filter(name=name).exists():
+        raise ValidationError({"name": "a tag with this name exists"})
+    with _atomic():
+        tag = Tag.objects.create(workspace_id=require_workspace().id, name=name, description=description)
+        _audit("tag.created", principal=principal, request=request, target_type="tag", target_id=tag.id)
+    return tag
+
+
+def tag_update(tag_id: int, *, name: str | None = None, description: str | None = None, principal=None, request=None):
+    """Rename or describe a tag; raise Tag.DoesNotExist, or ValidationError on a taken or empty name."""
+    tag = Tag.objects.get(pk=tag_id)
+    if name is not None:
+        name = name.strip()[:100]
+        if not name or name.startswith("-"):
+            raise ValidationError({"name": "a tag name is required and cannot start with '-'"})
+        if Tag.objects.filter(name=name).exclude(pk=tag_id).exists():
+            raise ValidationError({"name": "a tag with this name exists"})
+        tag.name = name
+    if description is not None:
+        tag.description = description
+    with _atomic():
+        tag.save()
+        _audit("tag.updated", principal=principal, request=request, target_type="tag", target_id=tag.id)
+    return tag
+
+
+def tag_delete(tag_id: int, *, principal=None, request=None) -> None:
+    """Delete a tag and remove it from every contact; raise Tag.DoesNotExist."""
+    tag = Tag.objects.get(pk=tag_id)
+    with _atomic():
+        removed, _ = ContactTag.objects.filter(tag_id=tag.id).delete()
+        tag.delete()
+        _audit("tag.deleted", principal=principal, request=request, target_type="tag", target_id=tag_id, links=removed)
+
+
+# ==============================================================================================
+# Notes
+
+
+def note_add(
+    contact_id: int,
+    text: str,
+    *,
+    type: str = NoteType.GENERAL,
+    author_id: int | None = None,
+    principal=None,
+    request=None,
+) -> Note:
+    """Add a note to a contact, its text encrypted under the contact's key; return it.
+
+    Raise Contact.DoesNotExist for an id not in this workspace, ValidationError on an empty
+    text or an unknown type.
+    """
+    _check_note(text, type)
+    ring = keyring()
+    with _atomic():
+        if not Contact.objects.filter(pk=contact_id).exists():
+            raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        key = ring.data_key(contact_id)
+        note = Note.objects.create(
+            workspace_id=require_workspace().id,
+            contact_id=contact_id,
+            type=type,
+            text_enc=key.encrypt_text(NOTE, text),
+            author_id=author_id if author_id is not None else getattr(principal, "actor_id", None),
+        )
+        _audit("note.created", principal=principal, request=request, target_type="note", target_id=note.id,
+               contact_id=contact_id)  # fmt: skip
+    return note
+
+
+def note_edit(note_id: int, *, text: str | None = None, type: str | None = None, principal=None, request=None) -> Note:
+    """Change a note's text or type; raise Note.DoesNotExist, or ValidationError on an empty text or unknown type."""
+    note = Note.objects.get(pk=note_id)
+    _check_note(text if text is not None else "x", type or note.type)
+    ring = keyring()
+    with _atomic():
+        if text is not None:
+            note.text_enc = ring.data_key(note.contact_id).encrypt_text(NOTE, text)
+        if type is not None:
+            note.type = type
+        note.updated_at = timezone.now()
+        note.save()
+        _audit("note.updated", principal=principal, request=request, target_type="note", target_id=note.id)
+    return note
+
+
+def note_delete(note_id: int, *, principal=None, request=None) -> None:
+    """Delete a note; raise Note.DoesNotExist."""
+    note = Note.objects.get(pk=note_id)
+    with _atomic():
+        note.delete()
+        _audit("note.deleted", principal=principal, request=request, target_type="note", target_id=note_id)
+
+
+def _check_note(text: str, type: str) -> None:
+    if not (text or "").strip():
+        raise ValidationError({"text": "a note needs text"})
+    if type not in NoteType.values:
+        raise ValidationError({"type": f"choose one of {', '.join(NoteType.values)}"})
+
+
+def _reencrypt_notes(from_contact_id: int, to_contact_id: int) -> int:
+    """Move a contact's notes to another contact, re-encrypting each under the new contact's key."""
+    ring = keyring()
+    keys = ring.data_keys([from_contact_id, to_contact_id])
+    notes = list(Note.objects.filter(contact_id=from_contact_id))
+    source, target = keys.get(from_contact_id), keys[to_contact_id]
+    for note in notes:
+        text = source.decrypt_text(NOTE, note.text_enc) if source else ""
+        note.text_enc = target.encrypt_text(NOTE, text)
+        note.contact_id = to_contact_id
+    Note.objects.bulk_update(notes, ["text_enc", "contact_id"], batch_size=200)
+    return len(notes)
+
+
+# ==============================================================================================
+# Do Not Contact
+
+
+def dnc_add(
+    contact_id: int,
+    *,
+    channel: str = Channel.EMAIL,
+    reason: str = DncReason.MANUAL,
+    comment: str = "",
+    channel_id: int | None = None,
+    principal=None,
+    request=None,
+) -> DoNotContact:
+    """Mark a contact as not to be contacted on channel (updating the reason if already marked); return the row.
+
+    Raise Contact.DoesNotExist for an id not in this workspace, ValidationError on an unknown channel or reason.
+    """
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"choose one of {', '.join(Channel.values)}"})
+    if reason not in DncReason.values:
+        raise ValidationError({"reason": f"choose one of {', '.join(DncReason.values)}"})
+    with _atomic():
+        if not Contact.objects.filter(pk=contact_id).exists():
+            raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        row, created = DoNotContact.objects.update_or_create(
+            contact_id=contact_id,
+            channel=channel,
+            defaults={"reason": reason, "comment": (comment or "")[:255], "channel_id": channel_id},
+            create_defaults={
+                "workspace_id": require_workspace().id,
+                "reason": reason,
+                "comment": (comment or "")[:255],
+                "channel_id": channel_id,
+            },
+        )
+        if created:
+            ContactEvent.objects.create(
+                workspace_id=require_workspace().id,
+                contact_id=contact_id,
+                type=EventType.DNC_ADDED,
+                data={"channel": channel, "reason": reason},
+            )
+        _audit("contact.dnc_added", principal=principal, request=request, target_type="contact", target_id=contact_id,
+               channel=channel, reason=reason)  # fmt: skip
+    return row
+
+
+def dnc_remove(contact_id: int, *, channel: str = Channel.EMAIL, principal=None, request=None) -> bool:
+    """Allow contacting a contact on channel again; return whether a record was removed.
+
+    Raise Contact.DoesNotExist for an id not in this workspace.
+    """
+    with _atomic():
+        if not Contact.objects.filter(pk=contact_id).exists():
+            raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        removed, _ = DoNotContact.objects.filter(contact_id=contact_id, channel=channel).delete()
+        if removed:
+            ContactEvent.objects.create(
+                workspace_id=require_workspace().id,
+                contact_id=contact_id,
+                type=EventType.DNC_REMOVED,
+                data={"channel": channel},
+            )
+            _audit("contact.dnc_removed", principal=principal, request=request, target_type="contact",
+                   target_id=contact_id, channel=channel)  # fmt: skip
+    return bool(removed)
+
+
+# ==============================================================================================
+# Companies
+
+
+def _company_changes(values: Mapping[str, Any], fields: dict[str, ContactField]) -> dict:
+    changes, errors = _prepare(values, fields)
+    if errors:
+        raise ValidationError(errors)
+    return changes
+
+
+def _company_apply(company: Company, changes: Mapping[str, Any]) -> None:
+    for alias, value in changes.items():
+        column = COMPANY_COLUMNS.get(alias)
+        if column:
+            setattr(company, column, value if value is not None else (None if column == "number_of_employees" else ""))
+        elif value is None:
+            company.custom.pop(alias, None)
+        else:
+            company.custom[alias] = to_json(value)
+
+
+def company_create(values: Mapping[str, Any], *, principal=None, request=None) -> Company:
+    """Create a company from {alias: value} (companyname, companyemail, ... and custom aliases); return it.
+
+    Raise ValidationError on unknown or invalid fields or a missing company name.
+    """
+    fields = load_fields(FieldObject.COMPANY)
+    changes = _with_defaults(_company_changes(values, fields), fields)
+    if is_empty(changes.get("companyname")):
+        raise ValidationError({"companyname": ["a company needs a name"]})
+    company = Company(workspace_id=require_workspace().id, custom={})
+    _company_apply(company, changes)
+    with _atomic():
+        company.save()
+        _audit("company.created", principal=principal, request=request, target_type="company", target_id=company.id)
+    return company
+
+
+def company_update(company_id: int, values: Mapping[str, Any], *, principal=None, request=None) -> Company:
+    """Change a company's fields; keep linked contacts' company name in step when the name changes.
+
+    Raise Company.DoesNotExist for an id not in this workspace, ValidationError on invalid values.
+    """
+    company = Company.objects.get(pk=company_id)
+    changes = _company_changes(values, load_fields(FieldObject.COMPANY))
+    if "companyname" in changes and is_empty(changes["companyname"]):
+        raise ValidationError({"companyname": ["a company needs a name"]})
+    _company_apply(company, changes)
+    company.updated_at = timezone.now()
+    with _atomic():
+        company.save()
+        if "companyname" in changes:
+            primary = ContactCompany.objects.filter(company_id=company.id, is_primary=True).values("contact_id")
+            Contact.objects.filter(id__in=primary).update(company_name=company.name)
+        _audit("company.updated", principal=principal, request=request, target_type="company", target_id=company.id,
+               fields=sorted(changes))  # fmt: skip
+    return company
+
+
+def company_delete(company_id: int, *, principal=None, request=None) -> None:
+    """Delete a company and its links to contacts; raise Company.DoesNotExist."""
+    company = Company.objects.get(pk=company_id)
+    with _atomic():
+        primary = ContactCompany.objects.filter(company_id=company.id, is_primary=True).values("contact_id")
+        Contact.objects.filter(id__in=primary).update(company_name="")
+        links, _ = ContactCompany.objects.filter(company_id=company.id).delete()
+        company.delete()
+        _audit("company.deleted", principal=principal, request=request, target_type="company", target_id=company_id,
+               links=links)  # fmt: skip
+
+
+def company_link(contact_id: int, company_id: int, *, is_primary: bool = False, principal=None, request=None):
+    """Link a contact to a company (idempotent); is_primary makes it the contact's one primary company.
+
+    A contact's first company becomes primary. The primary company's name is copied to the
+    contact's "company" field. Raise Contact.DoesNotExist or Company.DoesNotExist.
+    """
+    with _atomic():
+        contact = Contact.objects.get(pk=contact_id)
+        company = Company.objects.get(pk=company_id)
+        links = ContactCompany.objects.filter(contact_id=contact_id)
+        first = not links.exists()
+        link, _ = ContactCompany.objects.get_or_create(
+            contact_id=contact_id, company_id=company_id, defaults={"workspace_id": require_workspace().id}
+        )
+        if (is_primary or first) and not link.is_primary:
+            links.filter(is_primary=True).update(is_primary=False)
+            link.is_primary = True
+            link.save(update_fields=["is_primary"])
+        if link.is_primary and contact.company_name != company.name:
+            Contact.objects.filter(pk=contact_id).update(company_name=company.name, updated_at=timezone.now())
+        _audit("company.contact_linked", principal=principal, request=request, target_type="company",
+               target_id=company_id, contact_id=contact_id, primary=link.is_primary)  # fmt: skip
+    return link
+
+
+def company_unlink(contact_id: int, company_id: int, *, principal=None, request=None) -> bool:
+    """Remove a contact's link to a company; return whether there was one.
+
+    When the primary company goes, the oldest remaining link becomes primary.
+    """
+    with _atomic():
+        link = ContactCompany.objects.filter(contact_id=contact_id, company_id=company_id).first()
+        if link is None:
+            return False
+        link.delete()
+        if link.is_primary:
+            successor = ContactCompany.objects.filter(contact_id=contact_id).order_by("created_at", "id").first()
+            name = ""
+            if successor is not None:
+                successor.is_primary = True
+                successor.save(update_fields=["is_primary"])
+                name = Company.objects.filter(pk=successor.company_id).values_list("name", flat=True).first() or ""
+            Contact.objects.filter(pk=contact_id).update(company_name=name, updated_at=timezone.now())
+        _audit("company.contact_unlinked", principal=principal, request=request, target_type="company",
+               target_id=company_id, contact_id=contact_id)  # fmt: skip
+    return True
+
+
+# ==============================================================================================
+# Events
+
+
+@dataclass(frozen=True)
+class EventRow:
+    contact_id: int
+    type: int
+    at: datetime.datetime | None = None
+    data: dict | None = None
+
+
+def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: int = BATCH_SIZE) -> int:
+    """Append events to the store in batches (bulk inserts); return how many were written.
+
+    Each row is an EventRow or a dict with contact_id, type (EventType), at (default now) and
+    data (small JSON of ids; at most 256 bytes). An "ip" in data is truncated to its network
+    (/24, /48) before storage. Contact ids are trusted to belong to the workspace in context
+    (callers hold them from a scoped read). Not audited: the event store is itself a record,
+    written at tracking rates. Raise ValueError on an unknown type, oversized data, or data
+    carrying personal fields (email, names, phones, address) in clear.
+    """
+    import json
+
+    workspace_id = require_workspace().id
+    now = timezone.now()
+    written = 0
+    pending: list[tuple] = []
+    valid_types = set(EventType.values)
+
+    def flush():
+        nonlocal written, pending
+        if pending:
+            with _atomic():
+                _insert(ContactEvent, ["workspace_id", "contact_id", "type", "at", "data"], pending)
+            written += len(pending)
+            pending = []
+
+    for row in rows:
+        if isinstance(row, Mapping):
+            row = EventRow(**row)
+        if row.type not in valid_types:
+            raise ValueError(f"unknown event type {row.type}")
+        data = dict(row.data or {})
+        forbidden = _FORBIDDEN_EVENT_KEYS & set(data)
+        if forbidden:
+            raise ValueError(f"event data may not carry personal fields in clear: {sorted(forbidden)}")
+        if "ip" in data:
+            data["ip"] = truncate_ip(data["ip"])
+        if len(json.dumps(data, separators=(",", ":"))) > MAX_EVENT_DATA_BYTES:
+            raise ValueError(f"event data larger than {MAX_EVENT_DATA_BYTES} bytes")
+        pending.append((workspace_id, int(row.contact_id), int(row.type), row.at or now, data))
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    return written
+
+
+def events_purge_before(cutoff: datetime.datetime, *, batch_size: int = 5000, principal=None) -> int:
+    """Delete the workspace's events older than cutoff in batches (retention); return how many went.
+
+    Each batch is its own short transaction, so purging millions of rows never holds the write
+    lock for long. One audit entry records the cutoff and the count.
+    """
+    deleted = 0
+    while True:
+        with _atomic():
+            ids = list(ContactEvent.objects.filter(at__lt=cutoff).values_list("id", flat=True)[:batch_size])
+            if not ids:
+                break
+            ContactEvent.objects.filter(id__in=ids).delete()
+        deleted += len(ids)
+    with _atomic():
+        _audit("events.purged", principal=principal, target_type="contact_event", cutoff=cutoff.isoformat(),
+               deleted=deleted)  # fmt: skip
+    return deleted

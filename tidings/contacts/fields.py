@@ -1,0 +1,287 @@
+"""The catalogue of core fields, and how a value of each field type is checked and stored.
+
+Core contact fields use Mautic's aliases, so the Mautic-compatible API maps them one to one.
+A core field is either encrypted (stored in the contact's profile blob) or kept in a clear
+column named by `column`; custom fields are encrypted when their category identifies a person
+and otherwise kept in the `custom` JSON column.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.utils.dateparse import parse_date, parse_datetime
+
+from tidings.contacts.models import FieldGroup, FieldObject, FieldType
+from tidings.privacy.categories import DataCategory
+
+
+@dataclass(frozen=True)
+class CoreField:
+    alias: str
+    label: str
+    type: str
+    category: str = DataCategory.NONE
+    column: str | None = None  # None: stored encrypted in the profile blob
+    group: str = FieldGroup.CORE
+    unique: bool = False
+    public: bool = False
+    listable: bool = True
+    required: bool = False
+    object: str = FieldObject.CONTACT
+
+    @property
+    def encrypted(self) -> bool:
+        return self.column is None
+
+
+C = DataCategory
+CORE_CONTACT_FIELDS: tuple[CoreField, ...] = (
+    CoreField("email", "Email", FieldType.EMAIL, C.EMAIL, unique=True, public=True),
+    CoreField("firstname", "First name", FieldType.TEXT, C.NAME, public=True),
+    CoreField("lastname", "Last name", FieldType.TEXT, C.NAME, public=True),
+    CoreField("phone", "Phone", FieldType.TEL, C.PHONE, public=True),
+    CoreField("mobile", "Mobile", FieldType.TEL, C.PHONE, public=True),
+    CoreField("company", "Company", FieldType.TEXT, C.WORKPLACE, column="company_name", public=True),
+    CoreField("position", "Position", FieldType.TEXT, C.JOB_TITLE, column="position", public=True),
+    CoreField("address1", "Address line 1", FieldType.TEXT, C.ADDRESS, listable=False),
+    CoreField("address2", "Address line 2", FieldType.TEXT, C.ADDRESS, listable=False),
+    CoreField("city", "City", FieldType.TEXT, C.CITY, column="city", public=True),
+    CoreField("state", "State", FieldType.REGION, C.STATE, column="state"),
+    CoreField("zipcode", "Postcode", FieldType.TEXT, C.POSTAL_CODE, column="zipcode"),
+    CoreField("country", "Country", FieldType.COUNTRY, C.COUNTRY, column="country", public=True),
+    CoreField("timezone", "Time zone", FieldType.TIMEZONE, C.LOCATION, column="timezone"),
+    CoreField("preferred_locale", "Preferred locale", FieldType.LOCALE, C.LANGUAGE, column="preferred_locale"),
+    CoreField("website", "Website", FieldType.URL, C.URL, column="website", group=FieldGroup.SOCIAL),
+    CoreField("owner", "Owner", FieldType.NUMBER, C.SYSTEM, column="owner_id"),
+    CoreField("stage", "Stage", FieldType.NUMBER, C.SYSTEM, column="stage_id"),
+    CoreField("points", "Points", FieldType.NUMBER, C.SYSTEM, column="points"),
+    CoreField("last_active", "Last active", FieldType.DATETIME, C.SYSTEM, column="last_active"),
+    CoreField("date_identified", "Date identified", FieldType.DATETIME, C.SYSTEM, column="date_identified"),
+)
+
+_company = FieldObject.COMPANY
+CORE_COMPANY_FIELDS: tuple[CoreField, ...] = (
+    CoreField("companyname", "Company name", FieldType.TEXT, column="name", required=True, object=_company),
+    CoreField("companyemail", "Company email", FieldType.EMAIL, column="email", object=_company),
+    CoreField("companyphone", "Company phone", FieldType.TEL, column="phone", object=_company),
+    CoreField("companywebsite", "Company website", FieldType.URL, column="website", object=_company),
+    CoreField("companyaddress1", "Address line 1", FieldType.TEXT, column="address1", object=_company),
+    CoreField("companyaddress2", "Address line 2", FieldType.TEXT, column="address2", object=_company),
+    CoreField("companycity", "City", FieldType.TEXT, column="city", object=_company),
+    CoreField("companystate", "State", FieldType.REGION, column="state", object=_company),
+    CoreField("companyzipcode", "Postcode", FieldType.TEXT, column="zipcode", object=_company),
+    CoreField("companycountry", "Country", FieldType.COUNTRY, column="country", object=_company),
+    CoreField("companyindustry", "Industry", FieldType.TEXT, column="industry", object=_company),
+    CoreField(
+        "companynumber_of_employees",
+        "Number of employees",
+        FieldType.NUMBER,
+        column="number_of_employees",
+        object=_company,
+    ),
+    CoreField("companydescription", "Description", FieldType.TEXTAREA, column="description", object=_company),
+)
+
+CORE_FIELDS = {f.alias: f for f in CORE_CONTACT_FIELDS + CORE_COMPANY_FIELDS}
+CONTACT_COLUMNS = {f.alias: f.column for f in CORE_CONTACT_FIELDS if f.column}
+COMPANY_COLUMNS = {f.alias: f.column for f in CORE_COMPANY_FIELDS if f.column}
+# Identifying core values with their own blind-index column on Contact (exact lookup, upsert).
+BLIND_INDEX_COLUMNS = {"email": "email_bidx", "phone": "phone_bidx", "mobile": "mobile_bidx"}
+# Core values whose words are searchable through the token table.
+NAME_FIELDS = ("firstname", "lastname")
+
+ALIAS_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+RESERVED_ALIASES = frozenset({"id", "tags", "ipaddress", "ip_address", "companies", "fields", "points_delta", "custom"})
+
+_email_validator = EmailValidator()
+_url_validator = URLValidator(schemes=["http", "https"])
+_PHONE_RE = re.compile(r"^\+?[0-9 ()./\-]{3,32}(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
+_LOCALE_RE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]{2,4})?$")
+_TRUE = {"1", "true", "yes", "on", "y"}
+_FALSE = {"0", "false", "no", "off", "n"}
+MAX_TEXT = 191
+MAX_TEXTAREA = 65535
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def coerce(field_type: str, value: Any, options: list | None = None) -> Any:
+    """Return value checked and converted for field_type, or None for an empty value.
+
+    Raise ValidationError with a message fit for a person (and for a per-row import error)
+    when the value does not fit the type or, for select fields, is not one of the options.
+    """
+    if is_empty(value):
+        return None
+    handler = _COERCERS.get(field_type)
+    if handler is None:
+        raise ValidationError(f"unknown field type {field_type!r}")
+    result = handler(value)
+    allowed = {str(o.get("value")) if isinstance(o, dict) else str(o) for o in (options or [])}
+    if allowed and field_type == FieldType.SELECT and result not in allowed:
+        raise ValidationError(f"{result!r} is not one of the options")
+    if allowed and field_type == FieldType.MULTISELECT and not set(result) <= allowed:
+        raise ValidationError("a value is not one of the options")
+    return result
+
+
+def _text(limit: int):
+    def convert(value):
+        text = str(value).strip()
+        if len(text) > limit:
+            raise ValidationError(f"longer than {limit} characters")
+        return text
+
+    return convert
+
+
+def _email(value) -> str:
+    text = str(value).strip()
+    _email_validator(text)
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _tel(value) -> str:
+    text = str(value).strip()
+    if not _PHONE_RE.match(text) or sum(ch.isdigit() for ch in text) < 3:
+        raise ValidationError("not a phone number")
+    return text
+
+
+def _url(value) -> str:
+    text = str(value).strip()
+    if "://" not in text:
+        text = f"https://{text}"
+    _url_validator(text)
+    if len(text) > 255:
+        raise ValidationError("longer than 255 characters")
+    return text
+
+
+def _number(value):
+    if isinstance(value, bool):
+        raise ValidationError("not a number")
+    if isinstance(value, int | float):
+        number = value
+    else:
+        try:
+            number = Decimal(str(value).strip().replace(" ", ""))
+        except InvalidOperation as error:
+            raise ValidationError("not a number") from error
+        if not number.is_finite():
+            raise ValidationError("not a number")
+    if number == int(number):
+        return int(number)
+    return float(number)
+
+
+def _boolean(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValidationError("not yes or no")
+
+
+def _date(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    parsed = parse_date(str(value).strip()[:10])
+    if parsed is None:
+        raise ValidationError("not a date (YYYY-MM-DD)")
+    return parsed
+
+
+def _datetime(value) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        parsed = value
+    elif isinstance(value, datetime.date):
+        parsed = datetime.datetime.combine(value, datetime.time())
+    else:
+        text = str(value).strip()
+        try:
+            parsed = parse_datetime(text) or parse_datetime(text.replace(" ", "T"))
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            day = parse_date(text)
+            if day is None:
+                raise ValidationError("not a date and time (ISO 8601)")
+            parsed = datetime.datetime.combine(day, datetime.time())
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed
+
+
+def _multiselect(value) -> list[str]:
+    items = value if isinstance(value, list | tuple) else str(value).split("|")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def _timezone(value) -> str:
+    text = str(value).strip()
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError("not a known time zone") from error
+    return text
+
+
+def _locale(value) -> str:
+    text = str(value).strip()
+    if not _LOCALE_RE.match(text):
+        raise ValidationError("not a locale (such as en or pt_BR)")
+    return text
+
+
+_COERCERS = {
+    FieldType.TEXT: _text(MAX_TEXT),
+    FieldType.TEXTAREA: _text(MAX_TEXTAREA),
+    FieldType.SELECT: _text(MAX_TEXT),
+    FieldType.COUNTRY: _text(64),
+    FieldType.REGION: _text(MAX_TEXT),
+    FieldType.EMAIL: _email,
+    FieldType.TEL: _tel,
+    FieldType.URL: _url,
+    FieldType.NUMBER: _number,
+    FieldType.BOOLEAN: _boolean,
+    FieldType.DATE: _date,
+    FieldType.DATETIME: _datetime,
+    FieldType.MULTISELECT: _multiselect,
+    FieldType.TIMEZONE: _timezone,
+    FieldType.LOCALE: _locale,
+}
+
+
+def to_json(value: Any) -> Any:
+    """Return a coerced value as stored in JSON (the profile blob and `custom`)."""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return value
+
+
+def from_json(field_type: str, value: Any) -> Any:
+    """Return a stored JSON value as the Python value of field_type (dates parsed back)."""
+    if value is None:
+        return None
+    if field_type == FieldType.DATETIME and isinstance(value, str):
+        return parse_datetime(value)
+    if field_type == FieldType.DATE and isinstance(value, str):
+        return parse_date(value)
+    return value

@@ -1,0 +1,416 @@
+"""Contacts, companies, fields, tags, notes, Do-Not-Contact and the one append-only event store.
+
+Every table lives in the workspace's region database (TenantModel) and every index leads
+with workspace_id. Tables refer to each other by plain id columns (contact_id, company_id,
+tag_id), not foreign keys: every store of a contact's data is then merged, exported and
+erased the same way, through the registry (tidings.privacy.registry).
+
+Identifying values (email, names, phones, address lines, identifying custom fields) live in
+Contact.profile_enc, one AES-GCM blob per contact under the contact's data key; everything
+else is in clear columns or in `custom`. See docs/contacts-and-privacy.md.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+
+from tidings.privacy.categories import DataCategory
+from tidings.privacy.registry import NotPersonal, PersonalData
+from tidings.tenancy.models import TenantModel
+
+
+class FieldObject(models.TextChoices):
+    CONTACT = "contact", "Contact"
+    COMPANY = "company", "Company"
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    TEXTAREA = "textarea", "Text area"
+    NUMBER = "number", "Number"
+    BOOLEAN = "boolean", "Yes/No"
+    DATE = "date", "Date"
+    DATETIME = "datetime", "Date and time"
+    EMAIL = "email", "Email"
+    TEL = "tel", "Phone"
+    URL = "url", "URL"
+    SELECT = "select", "Select"
+    MULTISELECT = "multiselect", "Multiple select"
+    COUNTRY = "country", "Country"
+    REGION = "region", "Region"
+    LOCALE = "locale", "Locale"
+    TIMEZONE = "timezone", "Time zone"
+
+
+class FieldGroup(models.TextChoices):
+    """Mautic's field groups, kept so the Mautic-compatible API can answer fields.core, .social..."""
+
+    CORE = "core", "Core"
+    SOCIAL = "social", "Social"
+    PERSONAL = "personal", "Personal"
+    PROFESSIONAL = "professional", "Professional"
+
+
+class ContactField(TenantModel):
+    """The definition of a contact or company field, core (seeded) or custom.
+
+    alias is the field's permanent name: the key of its values. It never changes, so renaming
+    a field (its label) never touches data. is_encrypted is fixed at creation from the category.
+    """
+
+    object = models.CharField(max_length=8, choices=FieldObject.choices, default=FieldObject.CONTACT)
+    alias = models.CharField(max_length=64)
+    label = models.CharField(max_length=120)
+    type = models.CharField(max_length=12, choices=FieldType.choices, default=FieldType.TEXT)
+    group = models.CharField(max_length=12, choices=FieldGroup.choices, default=FieldGroup.CORE)
+    category = models.CharField(max_length=48, choices=DataCategory.choices, blank=True, default="")
+    is_encrypted = models.BooleanField(default=False, editable=False)
+    is_unique_identifier = models.BooleanField(default=False)
+    is_publicly_updatable = models.BooleanField(default=False)
+    is_required = models.BooleanField(default=False)
+    is_listable = models.BooleanField(default=True)
+    options = models.JSONField(default=list, blank=True)
+    default_value = models.JSONField(null=True, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    is_core = models.BooleanField(default=False, editable=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    sensitive_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    sensitive_acknowledged_by = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace_id", "object", "alias"], name="contacts_field_alias_unique")
+        ]
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Contact(TenantModel):
+    """A person (or an anonymous visitor) in a workspace."""
+
+    personal_data = PersonalData(
+        subject="id",
+        fields={
+            "profile_enc": DataCategory.CONTACT,
+            "email_bidx": DataCategory.EMAIL,
+            "phone_bidx": DataCategory.PHONE,
+            "mobile_bidx": DataCategory.PHONE,
+            "email_domain": DataCategory.EMAIL,
+            "city": DataCategory.CITY,
+            "state": DataCategory.STATE,
+            "zipcode": DataCategory.POSTAL_CODE,
+            "country": DataCategory.COUNTRY,
+            "position": DataCategory.JOB_TITLE,
+            "company_name": DataCategory.WORKPLACE,
+            "website": DataCategory.URL,
+            "custom": DataCategory.DEMOGRAPHIC,
+        },
+        erase="delete",
+        export="tidings.contacts.selectors.export_contact_profile",
+        merge="skip",
+        note="the profile; contact_merge folds the loser's values into the winner",
+    )
+
+    profile_enc = models.BinaryField(null=True)
+    email_bidx = models.BinaryField(max_length=16, null=True)
+    phone_bidx = models.BinaryField(max_length=16, null=True)
+    mobile_bidx = models.BinaryField(max_length=16, null=True)
+    email_domain = models.CharField(max_length=255, blank=True, default="")
+    company_name = models.CharField(max_length=255, blank=True, default="")
+    position = models.CharField(max_length=191, blank=True, default="")
+    city = models.CharField(max_length=191, blank=True, default="")
+    state = models.CharField(max_length=191, blank=True, default="")
+    zipcode = models.CharField(max_length=32, blank=True, default="")
+    country = models.CharField(max_length=64, blank=True, default="")
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    preferred_locale = models.CharField(max_length=16, blank=True, default="")
+    website = models.CharField(max_length=255, blank=True, default="")
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    stage_id = models.BigIntegerField(null=True, blank=True)
+    points = models.IntegerField(default=0)
+    last_active = models.DateTimeField(null=True, blank=True)
+    date_identified = models.DateTimeField(null=True, blank=True)
+    lawful_basis = models.CharField(max_length=24, blank=True, default="")
+    custom = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace_id", "id"], name="contacts_c_keyset_idx"),
+            models.Index(fields=["workspace_id", "last_active", "id"], name="contacts_c_active_idx"),
+            models.Index(fields=["workspace_id", "email_domain", "id"], name="contacts_c_domain_idx"),
+            models.Index(fields=["workspace_id", "points", "id"], name="contacts_c_points_idx"),
+            models.Index(
+                fields=["workspace_id", "email_bidx"],
+                name="contacts_c_email_idx",
+                condition=Q(email_bidx__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace_id", "phone_bidx"],
+                name="contacts_c_phone_idx",
+                condition=Q(phone_bidx__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace_id", "mobile_bidx"],
+                name="contacts_c_mobile_idx",
+                condition=Q(mobile_bidx__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace_id", "owner_id", "id"],
+                name="contacts_c_owner_idx",
+                condition=Q(owner_id__isnull=False),
+            ),
+        ]
+
+
+class ContactSearchToken(TenantModel):
+    """A keyed blind index of one searchable word of a name, or of a unique-identifier value.
+
+    token = HMAC(workspace index key, scope ‖ normalised value)[:16]; scope "name" for name
+    words, "uid:<alias>" for unique identifiers. Rebuilt whenever the contact's values change.
+    """
+
+    personal_data = PersonalData(
+        fields={"token": DataCategory.NAME},
+        erase="delete",
+        export="skip",
+        merge="skip",
+        note="derived blind indexes; the winner of a merge is re-indexed, the loser's rows erased",
+    )
+
+    contact_id = models.BigIntegerField()
+    token = models.BinaryField(max_length=16)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace_id", "token"], name="contacts_tok_token_idx"),
+            models.Index(fields=["workspace_id", "contact_id"], name="contacts_tok_contact_idx"),
+        ]
+
+
+class Company(TenantModel):
+    """An organisation contacts belong to. Core fields are columns; custom fields are in `custom`."""
+
+    personal_data = NotPersonal(
+        "an organisation's business details; a person's link to it is ContactCompany, which is registered"
+    )
+
+    name = models.CharField(max_length=255)
+    email = models.CharField(max_length=255, blank=True, default="")
+    phone = models.CharField(max_length=64, blank=True, default="")
+    website = models.CharField(max_length=255, blank=True, default="")
+    address1 = models.CharField(max_length=255, blank=True, default="")
+    address2 = models.CharField(max_length=255, blank=True, default="")
+    city = models.CharField(max_length=191, blank=True, default="")
+    state = models.CharField(max_length=191, blank=True, default="")
+    zipcode = models.CharField(max_length=32, blank=True, default="")
+    country = models.CharField(max_length=64, blank=True, default="")
+    industry = models.CharField(max_length=191, blank=True, default="")
+    number_of_employees = models.PositiveIntegerField(null=True, blank=True)
+    description = models.TextField(blank=True, default="")
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    custom = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace_id", "name", "id"], name="contacts_company_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _merge_company_links(model, winner_id: int, loser_id: int) -> int:
+    """Move the loser's company links to the winner; the winner keeps its primary company."""
+    loser_links = model.objects.filter(contact_id=loser_id)
+    winner_companies = set(model.objects.filter(contact_id=winner_id).values_list("company_id", flat=True))
+    loser_links.filter(company_id__in=winner_companies).delete()
+    if model.objects.filter(contact_id=winner_id, is_primary=True).exists():
+        loser_links.update(is_primary=False)
+    return loser_links.update(contact_id=winner_id)
+
+
+class ContactCompany(TenantModel):
+    """A contact's membership of a company; at most one primary company per contact."""
+
+    personal_data = PersonalData(fields={"company_id": DataCategory.WORKPLACE}, merge=_merge_company_links)
+
+    contact_id = models.BigIntegerField()
+    company_id = models.BigIntegerField()
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace_id", "contact_id", "company_id"], name="contacts_cc_unique"),
+            models.UniqueConstraint(
+                fields=["workspace_id", "contact_id"], condition=Q(is_primary=True), name="contacts_cc_one_primary"
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace_id", "company_id", "contact_id"], name="contacts_cc_company_idx")]
+
+
+class Tag(TenantModel):
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace_id", "name"], name="contacts_tag_name_unique")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactTag(TenantModel):
+    personal_data = PersonalData(fields={"tag_id": DataCategory.BEHAVIOR}, unique_with=("tag_id",))
+
+    contact_id = models.BigIntegerField()
+    tag_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace_id", "contact_id", "tag_id"], name="contacts_ct_unique")
+        ]
+        indexes = [models.Index(fields=["workspace_id", "tag_id", "contact_id"], name="contacts_ct_tag_idx")]
+
+
+class NoteType(models.TextChoices):
+    GENERAL = "general", "General"
+    EMAIL = "email", "Email"
+    CALL = "call", "Call"
+    MEETING = "meeting", "Meeting"
+
+
+def _export_notes(model, contact_id: int) -> list[dict]:
+    from tidings.contacts.selectors import contact_notes
+
+    return [
+        {"id": n.id, "type": n.type, "text": n.text, "created_at": n.created_at.isoformat()}
+        for n in contact_notes(contact_id)
+    ]
+
+
+def _merge_notes(model, winner_id: int, loser_id: int) -> int:
+    from tidings.contacts.actions import _reencrypt_notes
+
+    return _reencrypt_notes(loser_id, winner_id)
+
+
+class Note(TenantModel):
+    """A note about a contact; its text is encrypted under the contact's key, so shredding erases it."""
+
+    personal_data = PersonalData(fields={"text_enc": DataCategory.NOTES}, export=_export_notes, merge=_merge_notes)
+
+    contact_id = models.BigIntegerField()
+    type = models.CharField(max_length=8, choices=NoteType.choices, default=NoteType.GENERAL)
+    text_enc = models.BinaryField()
+    author_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace_id", "contact_id", "created_at"], name="contacts_note_contact_idx")]
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    PUSH = "push", "Push notification"
+
+
+class DncReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    BOUNCED = "bounced", "Bounced"
+    COMPLAINT = "complaint", "Complaint"
+    MANUAL = "manual", "Manual"
+
+
+class DoNotContact(TenantModel):
+    """A contact must not be contacted on a channel; one row per contact and channel."""
+
+    personal_data = PersonalData(fields={"comment": DataCategory.CONTACT}, unique_with=("channel",))
+
+    contact_id = models.BigIntegerField()
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    channel_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=12, choices=DncReason.choices)
+    comment = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace_id", "contact_id", "channel"], name="contacts_dnc_unique")
+        ]
+        indexes = [models.Index(fields=["workspace_id", "channel", "contact_id"], name="contacts_dnc_channel_idx")]
+
+
+class EventType(models.IntegerChoices):
+    """Codes of the event store, grouped by the app that writes them (ranges of ten)."""
+
+    CONTACT_CREATED = 1, "contact.created"
+    CONTACT_IDENTIFIED = 2, "contact.identified"
+    CONTACT_MERGED = 3, "contact.merged"
+    CONTACT_IMPORTED = 4, "contact.imported"
+    TAG_ADDED = 5, "contact.tag_added"
+    TAG_REMOVED = 6, "contact.tag_removed"
+    DNC_ADDED = 7, "contact.dnc_added"
+    DNC_REMOVED = 8, "contact.dnc_removed"
+    NOTE_ADDED = 9, "contact.note_added"
+    PAGE_HIT = 20, "page.hit"
+    ASSET_DOWNLOAD = 21, "asset.download"
+    VIDEO_HIT = 22, "video.hit"
+    FORM_SUBMITTED = 30, "form.submitted"
+    EMAIL_SENT = 40, "email.sent"
+    EMAIL_OPENED = 41, "email.opened"
+    EMAIL_CLICKED = 42, "email.clicked"
+    EMAIL_BOUNCED = 43, "email.bounced"
+    EMAIL_COMPLAINED = 44, "email.complained"
+    EMAIL_UNSUBSCRIBED = 45, "email.unsubscribed"
+    EMAIL_FAILED = 46, "email.failed"
+    CAMPAIGN_ENTERED = 50, "campaign.entered"
+    CAMPAIGN_STEP = 51, "campaign.step"
+    CAMPAIGN_LEFT = 52, "campaign.left"
+    POINTS_CHANGED = 60, "points.changed"
+    STAGE_CHANGED = 61, "stage.changed"
+    SEGMENT_ADDED = 70, "segment.added"
+    SEGMENT_REMOVED = 71, "segment.removed"
+    CONSENT_GIVEN = 80, "consent.given"
+    CONSENT_WITHDRAWN = 81, "consent.withdrawn"
+
+
+def _export_events(model, contact_id: int) -> list[dict]:
+    rows = model.objects.filter(contact_id=contact_id).order_by("at", "id").values("id", "type", "at", "data")
+    return [
+        {"id": r["id"], "type": EventType(r["type"]).label, "at": r["at"].isoformat(), "data": r["data"]} for r in rows
+    ]
+
+
+class ContactEvent(TenantModel):
+    """One row of the append-only event store shared by tracking, forms, emails and campaigns.
+
+    Kept small (about 100-150 bytes on disk, budget 250): a small-int type, a timestamp and a
+    small JSON of ids. No personal data in clear: IPs are truncated to their network before
+    they are stored (see actions.events_append).
+    """
+
+    personal_data = PersonalData(fields={"data": DataCategory.BEHAVIOR}, export=_export_events)
+
+    contact_id = models.BigIntegerField()
+    type = models.PositiveSmallIntegerField(choices=EventType.choices)
+    at = models.DateTimeField(default=now)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace_id", "contact_id", "at"], name="contacts_ev_timeline_idx"),
+            models.Index(fields=["workspace_id", "at"], name="contacts_ev_age_idx"),
+        ]

@@ -1,0 +1,594 @@
+"""Every read of contacts, companies, fields, tags, notes and the timeline that other apps may use.
+
+All functions read the workspace in context (NoWorkspaceSet without one); an id of another
+workspace raises the model's DoesNotExist, exactly like an id that does not exist.
+
+What can be searched, and what cannot (by design, because identifying values are encrypted):
+
+- email, phone, mobile and custom unique identifiers: EXACT match only, through keyed blind
+  indexes on the normalised value (email lowercased; phone digits only). No prefix, suffix or
+  substring search, no "contains", no sorting by them.
+- first and last names: whole-word match through a token table ("ada" finds "Ada Lovelace",
+  "lov" does not); accents and case are ignored. Several words must all match.
+- the email's domain, company, position, city, state, postcode, country, owner, stage, points,
+  last active, tags, companies and clear custom fields: ordinary filters, indexed where lists
+  sort or filter by them (domain, owner, points, last active).
+
+Search syntax (contact_search / contacts_page(search=...)), Mautic-style commands:
+    ada lovelace          name words          ada@example.example  exact email
+    email:ADDRESS         exact email         phone:NUMBER         exact phone or mobile
+    domain:example.example                    tag:NAME             company:NAME (exact, case-insensitive)
+    owner:USER_ID         is:anonymous  is:identified  is:unowned   ids:1,2,3
+    name:WORD             uid:ALIAS=VALUE (exact custom unique identifier)
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
+from django.utils.dateparse import parse_datetime
+
+from tidings.contacts.actions import NOTE, PROFILE, load_fields
+from tidings.contacts.fields import BLIND_INDEX_COLUMNS, COMPANY_COLUMNS, CONTACT_COLUMNS, from_json, is_empty, to_json
+from tidings.contacts.models import (
+    Company,
+    Contact,
+    ContactCompany,
+    ContactEvent,
+    ContactField,
+    ContactSearchToken,
+    ContactTag,
+    DoNotContact,
+    EventType,
+    FieldObject,
+    Note,
+    Tag,
+)
+from tidings.privacy.vault import Keyring, keyring, normalise_email, normalise_phone, normalise_text, words
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+# ==============================================================================================
+# Views
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """A contact as people and APIs see it: every field decrypted, by alias."""
+
+    id: int
+    fields: dict[str, Any]
+    tags: tuple[str, ...]
+    is_anonymous: bool
+    email_domain: str
+    lawful_basis: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    shredded: bool = False
+
+    def get(self, alias: str, default=None):
+        value = self.fields.get(alias)
+        return default if value is None else value
+
+    @property
+    def email(self) -> str | None:
+        return self.fields.get("email")
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.fields.get("firstname"), self.fields.get("lastname")) if p)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of results and the cursor of the next one (None on the last page)."""
+
+    items: list
+    next_cursor: str | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_cursor is not None
+
+
+@dataclass(frozen=True)
+class NoteView:
+    id: int
+    contact_id: int
+    type: str
+    text: str
+    author_id: int | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    id: int
+    contact_id: int
+    type: str
+    code: int
+    at: datetime.datetime
+    data: dict
+
+
+@dataclass(frozen=True)
+class CompanyLink:
+    company: Company
+    is_primary: bool
+
+
+def _views(contacts: list[Contact], fields: dict[str, ContactField], *, with_tags: bool = True) -> list[ContactView]:
+    """Decrypt a list of contacts in bulk: one query for keys, one or two for tags, none per contact."""
+    if not contacts:
+        return []
+    ids = [c.id for c in contacts]
+    ring = keyring()
+    keys = ring.data_keys(ids)
+    tags_of = _tags_of(ids) if with_tags else {}
+    live = {alias: f for alias, f in fields.items() if f.archived_at is None}
+    views = []
+    for contact in contacts:
+        key = keys.get(contact.id)
+        profile = key.decrypt_json(PROFILE, contact.profile_enc) if key and contact.profile_enc else {}
+        values: dict[str, Any] = {}
+        for alias, definition in live.items():
+            column = CONTACT_COLUMNS.get(alias)
+            if column:
+                values[alias] = getattr(contact, column)
+                if values[alias] == "":
+                    values[alias] = None
+            else:
+                store = profile if definition.is_encrypted else contact.custom
+                values[alias] = from_json(definition.type, store.get(alias))
+        views.append(
+            ContactView(
+                id=contact.id,
+                fields=values,
+                tags=tuple(tags_of.get(contact.id, ())),
+                is_anonymous=contact.date_identified is None,
+                email_domain=contact.email_domain,
+                lawful_basis=contact.lawful_basis,
+                created_at=contact.created_at,
+                updated_at=contact.updated_at,
+                shredded=key is None,
+            )
+        )
+    return views
+
+
+def _tags_of(contact_ids: list[int]) -> dict[int, list[str]]:
+    links = list(ContactTag.objects.filter(contact_id__in=contact_ids).values_list("contact_id", "tag_id"))
+    names = dict(Tag.objects.filter(id__in={t for _, t in links}).values_list("id", "name")) if links else {}
+    result: dict[int, list[str]] = defaultdict(list)
+    for contact_id, tag_id in links:
+        result[contact_id].append(names[tag_id])
+    return {k: sorted(v) for k, v in result.items()}
+
+
+# ==============================================================================================
+# Fields
+
+
+def field_definitions(
+    object: str = FieldObject.CONTACT, *, include_archived: bool = False, listable_only: bool = False
+) -> list[ContactField]:
+    """Return the workspace's field definitions of object in display order (core fields seeded on first use)."""
+    fields = [
+        f
+        for f in load_fields(object).values()
+        if (include_archived or f.archived_at is None) and (not listable_only or f.is_listable)
+    ]
+    return sorted(fields, key=lambda f: (f.order, f.id))
+
+
+def field_get(field_id: int) -> ContactField:
+    """Return one field definition; raise ContactField.DoesNotExist for an id not in this workspace."""
+    return ContactField.objects.get(pk=field_id)
+
+
+# ==============================================================================================
+# Contacts
+
+
+def contact_get(contact_id: int) -> ContactView:
+    """Return a contact with its values decrypted; raise Contact.DoesNotExist for an id not in this workspace."""
+    contact = Contact.objects.get(pk=contact_id)
+    return _views([contact], load_fields())[0]
+
+
+def contacts_get(contact_ids: Iterable[int]) -> dict[int, ContactView]:
+    """Return {id: ContactView} for the ids found in this workspace (others are left out), in bulk."""
+    contacts = list(Contact.objects.filter(pk__in=list(contact_ids)))
+    return {v.id: v for v in _views(contacts, load_fields())}
+
+
+def contact_by_unique_identifier(alias: str, value: Any) -> ContactView:
+    """Return the contact whose unique identifier alias (email, phone, a custom one) equals value exactly.
+
+    Raise Contact.DoesNotExist when none has it, ValidationError when alias is not a unique
+    identifier of this workspace.
+    """
+    fields = load_fields()
+    definition = fields.get(alias)
+    if definition is None or not (definition.is_unique_identifier or alias in BLIND_INDEX_COLUMNS):
+        raise ValidationError({alias: ["not a unique identifier"]})
+    ids = _ids_for_identifier(keyring(), alias, value)
+    contact = Contact.objects.filter(id__in=ids).order_by("id").first()
+    if contact is None or is_empty(value):
+        raise Contact.DoesNotExist(f"no contact with this {alias}")
+    return _views([contact], fields)[0]
+
+
+def _ids_for_identifier(ring: Keyring, alias: str, value: Any):
+    """Return a subquery of contact ids whose alias equals value (blind index)."""
+    if alias == "email":
+        return Contact.objects.filter(email_bidx=ring.blind_index("email", normalise_email(str(value)))).values("id")
+    if alias in ("phone", "mobile"):
+        index = ring.blind_index("phone", normalise_phone(str(value)))
+        column = Q(phone_bidx=index) | Q(mobile_bidx=index) if alias == "phone" else Q(mobile_bidx=index)
+        return Contact.objects.filter(column).values("id")
+    token = ring.blind_index(f"uid:{alias}", normalise_text(str(to_json(value))))
+    return ContactSearchToken.objects.filter(token=token).values("contact_id")
+
+
+ORDERS = {
+    "id": ("id", False),
+    "-id": ("id", True),
+    "last_active": ("last_active", False),
+    "-last_active": ("last_active", True),
+    "points": ("points", False),
+    "-points": ("points", True),
+    "email_domain": ("email_domain", False),
+    "-email_domain": ("email_domain", True),
+}
+
+_FILTERS = {
+    "domain",
+    "tag",
+    "tag_id",
+    "company_id",
+    "owner_id",
+    "unowned",
+    "is_anonymous",
+    "country",
+    "city",
+    "state",
+    "stage_id",
+    "points__gte",
+    "points__lte",
+    "last_active__gte",
+    "last_active__lte",
+    "ids",
+    "dnc",
+    "lawful_basis",
+}
+
+
+def contacts_page(
+    *,
+    search: str = "",
+    filters: Mapping[str, Any] | None = None,
+    order: str = "-id",
+    after: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    me: int | None = None,
+) -> Page:
+    """Return one page of contacts (decrypted) and the cursor of the next, by keyset pagination.
+
+    search uses the syntax in this module's docstring; filters is a dict of _FILTERS keys
+    (domain, tag, tag_id, company_id, owner_id, unowned, is_anonymous, country, city, state,
+    stage_id, points__gte/lte, last_active__gte/lte, ids, dnc, lawful_basis); order one of
+    ORDERS. Query count is constant (about six) whatever the page size. me is the user id
+    "is:mine" means. Raise ValidationError on an unknown filter, order, search command or cursor.
+    """
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    if order not in ORDERS:
+        raise ValidationError({"order": f"choose one of {', '.join(ORDERS)}"})
+    column, descending = ORDERS[order]
+    queryset = _filtered(search, filters or {}, me=me)
+    if after:
+        queryset = queryset.filter(_after(column, descending, _decode_cursor(after)))
+    if column == "id":
+        queryset = queryset.order_by("-id" if descending else "id")
+    elif descending:
+        queryset = queryset.order_by(F(column).desc(nulls_last=True), "-id")
+    else:
+        queryset = queryset.order_by(F(column).asc(nulls_first=True), "id")
+    contacts = list(queryset[: limit + 1])
+    more = len(contacts) > limit
+    contacts = contacts[:limit]
+    cursor = _encode_cursor(getattr(contacts[-1], column), contacts[-1].id) if more else None
+    return Page(items=_views(contacts, load_fields()), next_cursor=cursor)
+
+
+def contact_search(query: str, *, limit: int = DEFAULT_LIMIT, after: str | None = None, me: int | None = None) -> Page:
+    """Return the contacts matching a search query (module docstring), newest first."""
+    return contacts_page(search=query, limit=limit, after=after, me=me)
+
+
+def contacts_count(*, search: str = "", filters: Mapping[str, Any] | None = None, me: int | None = None) -> int:
+    """Return how many contacts match search and filters (for totals; costs a count over the matches)."""
+    return _filtered(search, filters or {}, me=me).count()
+
+
+def contact_ids(*, search: str = "", filters: Mapping[str, Any] | None = None, me: int | None = None):
+    """Return a queryset of the ids of matching contacts (for segments, exports and bulk actions)."""
+    return _filtered(search, filters or {}, me=me).values_list("id", flat=True)
+
+
+def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None):
+    unknown = set(filters) - _FILTERS
+    if unknown:
+        raise ValidationError({"filters": [f"unknown filter {name}" for name in sorted(unknown)]})
+    queryset = Contact.objects.all()
+    ring = None
+
+    def lazy_ring():
+        nonlocal ring
+        ring = ring or keyring()
+        return ring
+
+    for key, value in filters.items():
+        queryset = _apply_filter(queryset, key, value)
+    for command, value in parse_search(search):
+        queryset = _apply_command(queryset, command, value, lazy_ring, me)
+    return queryset
+
+
+def _apply_filter(queryset, key: str, value):
+    if key == "domain":
+        return queryset.filter(email_domain=str(value).strip().lower())
+    if key == "tag":
+        tag_ids = Tag.objects.filter(name=str(value)).values("id")
+        return queryset.filter(id__in=ContactTag.objects.filter(tag_id__in=tag_ids).values("contact_id"))
+    if key == "tag_id":
+        return queryset.filter(id__in=ContactTag.objects.filter(tag_id=value).values("contact_id"))
+    if key == "company_id":
+        return queryset.filter(id__in=ContactCompany.objects.filter(company_id=value).values("contact_id"))
+    if key == "unowned":
+        return queryset.filter(owner_id__isnull=bool(value))
+    if key == "is_anonymous":
+        return queryset.filter(date_identified__isnull=bool(value))
+    if key == "ids":
+        return queryset.filter(id__in=[int(v) for v in value])
+    if key == "dnc":
+        return queryset.filter(id__in=DoNotContact.objects.filter(channel=value).values("contact_id"))
+    return queryset.filter(**{key: value})
+
+
+def parse_search(query: str) -> list[tuple[str, str]]:
+    """Split a search string into (command, value) pairs; bare words become ("name", word) or ("email", address)."""
+    parts = []
+    for token in re.findall(r'(\w+:"[^"]*"|\S+)', query or ""):
+        command, sep, value = token.partition(":")
+        if sep and command.lower() in _COMMANDS and value:
+            parts.append((command.lower(), value.strip('"')))
+        elif "@" in token:
+            parts.append(("email", token))
+        else:
+            parts.extend(("name", word) for word in words(token))
+    return parts
+
+
+def _apply_command(queryset, command: str, value: str, ring, me):
+    if command == "email":
+        return queryset.filter(id__in=_ids_for_identifier(ring(), "email", value))
+    if command in ("phone", "mobile"):
+        return queryset.filter(id__in=_ids_for_identifier(ring(), command, value))
+    if command == "name":
+        for word in words(value):
+            token = ring().blind_index("name", word)
+            queryset = queryset.filter(id__in=ContactSearchToken.objects.filter(token=token).values("contact_id"))
+        return queryset
+    if command == "uid":
+        alias, _, raw = value.partition("=")
+        return queryset.filter(id__in=_ids_for_identifier(ring(), alias, raw))
+    if command == "domain":
+        return _apply_filter(queryset, "domain", value)
+    if command == "tag":
+        return _apply_filter(queryset, "tag", value)
+    if command == "company":
+        company_ids = Company.objects.filter(name__iexact=value).values("id")
+        return queryset.filter(id__in=ContactCompany.objects.filter(company_id__in=company_ids).values("contact_id"))
+    if command == "owner":
+        return queryset.filter(owner_id=int(value)) if value.isdigit() else queryset.none()
+    if command == "ids":
+        return queryset.filter(id__in=[int(v) for v in value.split(",") if v.strip().isdigit()])
+    if command == "is":
+        flag = value.lower()
+        if flag == "anonymous":
+            return queryset.filter(date_identified__isnull=True)
+        if flag == "identified":
+            return queryset.filter(date_identified__isnull=False)
+        if flag == "unowned":
+            return queryset.filter(owner_id__isnull=True)
+        if flag == "mine":
+            return queryset.filter(owner_id=me) if me is not None else queryset.none()
+        raise ValidationError({"search": [f"unknown flag is:{flag}"]})
+    raise ValidationError({"search": [f"unknown command {command}:"]})
+
+
+_COMMANDS = {"email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is"}
+
+
+def _after(column: str, descending: bool, cursor: tuple) -> Q:
+    value, last_id = cursor
+    if column == "id":
+        return Q(id__lt=last_id) if descending else Q(id__gt=last_id)
+    if column in ("last_active",) and value is not None:
+        value = parse_datetime(value)
+    if descending:  # non-null values descending, then nulls, ids descending within equal values
+        if value is None:
+            return Q(**{f"{column}__isnull": True, "id__lt": last_id})
+        return (
+            Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": last_id}) | Q(**{f"{column}__isnull": True})
+        )
+    if value is None:  # nulls first ascending, then values
+        return Q(**{f"{column}__isnull": True, "id__gt": last_id}) | Q(**{f"{column}__isnull": False})
+    return Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id})
+
+
+def _encode_cursor(value, last_id: int) -> str:
+    if isinstance(value, datetime.datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, last_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple:
+    try:
+        value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return value, int(last_id)
+    except (ValueError, TypeError) as error:
+        raise ValidationError({"after": ["not a valid cursor"]}) from error
+
+
+def export_contact_profile(model, contact_id: int) -> list[dict]:
+    """Return the decrypted profile of a contact for an access (export) package (registry hook)."""
+    contact = model.objects.filter(pk=contact_id).first()
+    if contact is None:
+        return []
+    view = _views([contact], load_fields(), with_tags=True)[0]
+    return [
+        {
+            "id": view.id,
+            "fields": {k: to_json(v) for k, v in view.fields.items() if v is not None},
+            "tags": list(view.tags),
+            "lawful_basis": view.lawful_basis,
+            "created_at": view.created_at.isoformat(),
+            "updated_at": view.updated_at.isoformat(),
+        }
+    ]
+
+
+# ==============================================================================================
+# Contact details: notes, companies, Do Not Contact, tags, timeline
+
+
+def _require_contact(contact_id: int) -> None:
+    if not Contact.objects.filter(pk=contact_id).exists():
+        raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+
+
+def contact_notes(contact_id: int) -> list[NoteView]:
+    """Return a contact's notes, newest first, decrypted; a shredded contact's notes read as ""."""
+    notes = list(Note.objects.filter(contact_id=contact_id).order_by("-created_at", "-id"))
+    if not notes:
+        return []
+    key = keyring().data_keys([contact_id]).get(contact_id)
+    return [
+        NoteView(
+            id=n.id,
+            contact_id=n.contact_id,
+            type=n.type,
+            text=key.decrypt_text(NOTE, n.text_enc) if key else "",
+            author_id=n.author_id,
+            created_at=n.created_at,
+            updated_at=n.updated_at,
+        )
+        for n in notes
+    ]
+
+
+def note_get(note_id: int) -> NoteView:
+    """Return one note decrypted; raise Note.DoesNotExist for an id not in this workspace."""
+    note = Note.objects.get(pk=note_id)
+    return next(n for n in contact_notes(note.contact_id) if n.id == note_id)
+
+
+def contact_companies(contact_id: int) -> list[CompanyLink]:
+    """Return a contact's companies, the primary one first (two queries)."""
+    links = list(ContactCompany.objects.filter(contact_id=contact_id).order_by("-is_primary", "id"))
+    companies = Company.objects.in_bulk([link.company_id for link in links])
+    return [CompanyLink(companies[link.company_id], link.is_primary) for link in links if link.company_id in companies]
+
+
+def contact_dnc(contact_id: int) -> list[DoNotContact]:
+    """Return a contact's Do-Not-Contact records, one per channel."""
+    return list(DoNotContact.objects.filter(contact_id=contact_id).order_by("channel"))
+
+
+def contact_tags(contact_id: int) -> list[str]:
+    """Return the names of a contact's tags, sorted."""
+    return _tags_of([contact_id]).get(contact_id, [])
+
+
+def timeline(contact_id: int, *, before: str | None = None, limit: int = DEFAULT_LIMIT, types=None) -> Page:
+    """Return a contact's events newest first, one page at a time (before: the cursor of the previous page).
+
+    types optionally restricts to EventType codes. Raise Contact.DoesNotExist for an id not in
+    this workspace, ValidationError on a malformed cursor.
+    """
+    _require_contact(contact_id)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    queryset = ContactEvent.objects.filter(contact_id=contact_id)
+    if types:
+        queryset = queryset.filter(type__in=list(types))
+    if before:
+        at, last_id = _decode_cursor(before)
+        at = parse_datetime(at)
+        queryset = queryset.filter(Q(at__lt=at) | Q(at=at, id__lt=last_id))
+    rows = list(queryset.order_by("-at", "-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        TimelineEvent(id=r.id, contact_id=r.contact_id, type=EventType(r.type).label, code=r.type, at=r.at, data=r.data)
+        for r in rows
+    ]
+    return Page(items=items, next_cursor=_encode_cursor(rows[-1].at, rows[-1].id) if more else None)
+
+
+# ==============================================================================================
+# Companies and tags
+
+
+def company_get(company_id: int) -> Company:
+    """Return a company; raise Company.DoesNotExist for an id not in this workspace."""
+    return Company.objects.get(pk=company_id)
+
+
+def company_values(company: Company) -> dict[str, Any]:
+    """Return a company's values by field alias (core columns and custom fields)."""
+    values = {alias: getattr(company, column) for alias, column in COMPANY_COLUMNS.items()}
+    values.update(company.custom)
+    return values
+
+
+def companies_page(*, search: str = "", after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
+    """Return a page of companies by name (search: name prefix, case-insensitive), keyset-paginated."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    queryset = Company.objects.all()
+    if search:
+        queryset = queryset.filter(name__istartswith=search.strip())
+    if after:
+        name, last_id = _decode_cursor(after)
+        queryset = queryset.filter(Q(name__gt=name) | Q(name=name, id__gt=last_id))
+    rows = list(queryset.order_by("name", "id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=_encode_cursor(rows[-1].name, rows[-1].id) if more else None)
+
+
+def tags(*, search: str = "", limit: int = MAX_LIMIT) -> list[Tag]:
+    """Return the workspace's tags by name (search: name prefix)."""
+    queryset = Tag.objects.all()
+    if search:
+        queryset = queryset.filter(name__istartswith=search.strip())
+    return list(queryset.order_by("name")[: max(1, int(limit))])
+
+
+def tag_get(tag_id: int) -> Tag:
+    """Return a tag; raise Tag.DoesNotExist for an id not in this workspace."""
+    return Tag.objects.get(pk=tag_id)
