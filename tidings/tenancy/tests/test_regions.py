@@ -30,12 +30,22 @@ def rows_of_workspace(alias, workspace_id):
 
 
 def seed_every_store(workspace):
-    """Write through every demo seeder the apps registered, so every tenant table gets rows."""
-    try:
-        from tidings.tenancy.demo import SEEDERS
-    except ImportError:
-        return
+    """Write a contact with a tag, note, company, DNC entry and event, then run every demo seeder."""
+    from tidings.contacts import actions as contacts
+
     with use_workspace(workspace):
+        contact = contacts.contact_create(
+            {"email": f"pat@{workspace.slug}.example", "firstname": "Pat", "lastname": "Doe"}, tags=["seeded"]
+        )
+        contacts.note_add(contact.id, "Met at a made-up trade fair.")
+        contacts.dnc_add(contact.id, comment="asked by phone")
+        company = contacts.company_create({"companyname": f"{workspace.name} Supplies"})
+        contacts.company_link(contact.id, company.id)
+        contacts.events_append([contacts.EventRow(contact_id=contact.id, type=1)])
+        try:
+            from tidings.tenancy.demo import SEEDERS
+        except ImportError:
+            SEEDERS = []
         for seed in SEEDERS:
             seed(workspace)
 
