@@ -1,8 +1,11 @@
 """The `tidings` command: Django's management commands with Tidings' settings.
 
-`tidings serve`, `tidings worker`, `tidings migrate`, `tidings createworkspace`, `tidings createuser`,
-`tidings demo`, `tidings audit verify` and every Django command (`tidings help` lists them).
+`tidings serve`, `tidings worker`, `tidings scheduler`, `tidings migrate`, `tidings createworkspace`,
+`tidings createuser`, `tidings demo`, `tidings audit verify` and every Django command
+(`tidings help` lists them).
 """
+
+from __future__ import annotations
 
 import os
 import sys
@@ -13,6 +16,13 @@ def main() -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["tidings", *sys.argv[1:]])
+
+
+def validation_message(error) -> str:
+    """Return a Django ValidationError as one line a person at a terminal can act on."""
+    if hasattr(error, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
+    return " ".join(error.messages)
 
 
 if __name__ == "__main__":

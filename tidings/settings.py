@@ -172,6 +172,8 @@ if REDIS_URL:
         }
     }
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    # Only with Redis: django_rq's checks and commands (rqworker) need a reachable server.
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 else:
     # The database cache is shared by every server and worker process, unlike the local-memory one.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tidings_cache"}}

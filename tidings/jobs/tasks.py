@@ -1,0 +1,48 @@
+"""Housekeeping jobs the platform runs on its own: prune finished work, clear expired sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks import task, task_backends
+
+from tidings.jobs.models import ScheduledTask, ScheduledTaskStatus
+from tidings.jobs.periodic import periodic
+
+# Finished task results and scheduled rows are kept this long for operators to inspect.
+FINISHED_WORK_RETENTION = timedelta(days=14)
+
+
+@periodic(every=timedelta(hours=6))
+@task()
+def prune_finished_work() -> int:
+    """Delete finished task results and spent scheduled rows older than the retention; return rows removed.
+
+    Only the database backend keeps results in a table; RQ expires its own.
+    """
+    from django_tasks_db.backend import DatabaseBackend
+
+    removed = 0
+    if isinstance(task_backends["default"], DatabaseBackend):
+        from django_tasks_db.models import DBTaskResult
+
+        cutoff = timezone.now() - FINISHED_WORK_RETENTION
+        removed += DBTaskResult.objects.finished().filter(finished_at__lte=cutoff).count()
+        call_command("prune_db_task_results", queue_name="*", min_age_days=FINISHED_WORK_RETENTION.days, verbosity=0)
+    cutoff = timezone.now() - FINISHED_WORK_RETENTION
+    spent, _ = ScheduledTask.objects.filter(
+        status__in=[ScheduledTaskStatus.ENQUEUED, ScheduledTaskStatus.CANCELLED], created_at__lte=cutoff
+    ).delete()
+    return removed + spent
+
+
+@periodic(every=timedelta(hours=1))
+@task()
+def clear_expired_sessions() -> None:
+    """Delete expired sessions, as Django's clearsessions command does."""
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

@@ -1,0 +1,27 @@
+"""Tasks the jobs tests schedule and run; each records what it saw in CALLS."""
+
+from django_tasks import task
+
+from tidings.audit.actions import audit_record
+from tidings.jobs.tenant import tenant_task
+from tidings.tenancy.context import current_workspace
+
+CALLS: list[tuple] = []
+
+
+@task()
+def remember(label: str) -> str:
+    CALLS.append(("remember", label))
+    return label
+
+
+@tenant_task
+def note_in_workspace(*, workspace_id: int, note: str) -> str:
+    """Write an audit entry in the current workspace's chain, as a tenant action would."""
+    active = current_workspace()
+    CALLS.append(("note", workspace_id, active.slug if active else None, note))
+    audit_record("test.noted", actor_type="system", target_type="note", target_id=note)
+    return active.slug
+
+
+not_a_task = "plain string"

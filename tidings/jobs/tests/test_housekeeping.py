@@ -1,0 +1,62 @@
+"""The platform's own periodic jobs: audit verification, pruning, expired sessions."""
+
+from datetime import timedelta
+
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from tidings.audit.models import SYSTEM_CHAIN, AuditEntry
+from tidings.audit.tasks import verify_audit_chains
+from tidings.jobs.models import ScheduledTask, ScheduledTaskStatus
+from tidings.jobs.tasks import clear_expired_sessions, prune_finished_work
+
+
+def system_entries(action):
+    return AuditEntry.objects.using("default").filter(workspace_id=SYSTEM_CHAIN, action=action)
+
+
+def test_verification_of_intact_chains_is_recorded_in_the_system_chain(acme, globex):
+    assert verify_audit_chains.call() == 0
+
+    entry = system_entries("audit.verified").get()
+    assert entry.data == {"problems": 0}
+    assert entry.actor_type == "system"
+
+
+def test_a_tampered_chain_is_recorded_as_a_failed_verification(acme):
+    AuditEntry.objects.using("region_eu").filter(workspace_id=acme.pk, seq=1).update(action="workspace.renamed")
+
+    assert verify_audit_chains.call() == 1
+
+    assert system_entries("audit.verification_failed").get().data == {"problems": 1}
+    assert not system_entries("audit.verified").exists()
+
+
+def test_pruning_removes_old_finished_work_and_keeps_recent_and_pending():
+    now = timezone.now()
+    old = now - timedelta(days=30)
+    base = {"args_kwargs": {"args": [], "kwargs": {}}, "task_path": "x.y", "backend_name": "default", "run_after": now}
+    DBTaskResult.objects.create(status=TaskResultStatus.SUCCESSFUL, finished_at=old, **base)
+    recent = DBTaskResult.objects.create(status=TaskResultStatus.SUCCESSFUL, finished_at=now, **base)
+    waiting = DBTaskResult.objects.create(status=TaskResultStatus.READY, **base)
+    spent = ScheduledTask.objects.create(task_path="x.y", due_at=old, status=ScheduledTaskStatus.ENQUEUED)
+    ScheduledTask.objects.filter(pk=spent.pk).update(created_at=old)
+    pending = ScheduledTask.objects.create(task_path="x.y", due_at=old)
+    ScheduledTask.objects.filter(pk=pending.pk).update(created_at=old)
+
+    assert prune_finished_work.call() == 2
+
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
+    assert list(ScheduledTask.objects.values_list("pk", flat=True)) == [pending.pk]
+
+
+def test_expired_sessions_are_cleared(alice_client):
+    Session.objects.create(session_key="expired-demo-session", session_data="", expire_date=timezone.now())
+    live = Session.objects.exclude(session_key="expired-demo-session").count()
+
+    clear_expired_sessions.call()
+
+    assert not Session.objects.filter(session_key="expired-demo-session").exists()
+    assert Session.objects.count() == live
