@@ -44,6 +44,23 @@ class Workspace(models.Model):
 class TenantQuerySet(models.QuerySet):
     """A queryset already filtered to the current workspace and bound to its region's database."""
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Create objs in the current workspace; raise PermissionError for a row of another workspace."""
+        workspace_id = require_workspace().id
+        objs = list(objs)
+        for obj in objs:
+            if obj.workspace_id is None:
+                obj.workspace_id = workspace_id
+            elif obj.workspace_id != workspace_id:
+                raise PermissionError("refusing to create a row of another workspace")
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs):
+        """Update the rows; raise PermissionError on an attempt to move them to another workspace."""
+        if "workspace_id" in kwargs:
+            raise PermissionError("a row never moves to another workspace")
+        return super().update(**kwargs)
+
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
     """The default manager of tenant models: scoped to the workspace in context, fails closed.
