@@ -109,3 +109,10 @@ def test_no_page_uses_inline_styles_or_scripts(alice_client, acme, path):
     page = alice_client.get(path).content.decode()
     assert " style=" not in page
     assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+
+
+def test_pages_turn_off_htmx_inline_indicator_styles(alice_client, acme):
+    """htmx injects a <style> element unless told not to, and the CSP refuses inline styles."""
+    response = alice_client.get(f"/w/{acme.slug}/")
+    assert b'"includeIndicatorStyles": false' in response.content
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
