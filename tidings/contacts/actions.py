@@ -20,6 +20,8 @@ before the insert (see _allocate_ids).
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +55,7 @@ from tidings.contacts.models import (
     ContactEvent,
     ContactField,
     ContactSearchToken,
+    ContactSettings,
     ContactTag,
     DncReason,
     DoNotContact,
@@ -66,7 +69,7 @@ from tidings.contacts.models import (
 )
 from tidings.privacy import registry
 from tidings.privacy.categories import DataCategory, is_encrypted_category
-from tidings.privacy.guard import require_acknowledgment
+from tidings.privacy.guard import GuardPolicy, require_acknowledgment
 from tidings.privacy.models import LawfulBasis
 from tidings.privacy.vault import (
     DataKey,
@@ -418,24 +421,88 @@ class _State:
     changed: set[str] = field(default_factory=set)
 
 
-def _prepare(values: Mapping[str, Any], fields: dict[str, ContactField], *, overwrite_with_blank: bool = True):
+# Column defaults of Contact, for contacts an import is about to insert (callable defaults are set per row).
+_CONTACT_DEFAULTS = {
+    f.attname: f.get_default() for f in Contact._meta.concrete_fields if not (f.has_default() and callable(f.default))
+}
+
+
+class _NewContact:
+    """A contact an import is about to insert: Contact's columns as plain attributes.
+
+    Building a Contact model instance costs more than encrypting the contact; the bulk path
+    only needs the attributes _apply and _seal set and _save_states reads back in column order.
+    """
+
+    def __init__(self, id: int, workspace_id: int, now: datetime.datetime):
+        self.__dict__.update(_CONTACT_DEFAULTS)
+        self.id, self.workspace_id, self.custom = id, workspace_id, {}
+        self.created_at = self.updated_at = now
+
+
+class _Plan:
+    """What the write path derives from a workspace's field definitions, worked out once per call.
+
+    A bulk upsert builds one for all its rows; a single-contact action builds one per helper,
+    and each property is computed only when first used.
+    """
+
+    def __init__(self, fields: dict[str, ContactField]):
+        self.fields = fields
+
+    @functools.cached_property
+    def coercers(self) -> dict[str, Any]:
+        """Return {alias: coerce(value)} bound to each live field's type and options."""
+        return {
+            alias: functools.partial(coerce, d.type, options=d.options or None)
+            for alias, d in self.fields.items()
+            if d.archived_at is None
+        }
+
+    @functools.cached_property
+    def defaults(self) -> list[tuple[str, Any]]:
+        """Return (alias, coerced default value) of the live fields that have a default."""
+        return [
+            (alias, coerce(d.type, d.default_value, d.options))
+            for alias, d in self.fields.items()
+            if d.default_value is not None and d.archived_at is None
+        ]
+
+    @functools.cached_property
+    def identifiers(self) -> list[str]:
+        """Return the aliases of the live unique identifiers, in field order (the order matches are tried)."""
+        ordered = sorted(self.fields.items(), key=lambda item: (item[1].order, item[0]))
+        return [alias for alias, d in ordered if d.is_unique_identifier and d.archived_at is None]
+
+    @functools.cached_property
+    def uid_tokens(self) -> list[str]:
+        """Return the unique identifiers indexed in the token table (those without a blind-index column)."""
+        return [a for a, d in self.fields.items() if d.is_unique_identifier and a not in BLIND_INDEX_COLUMNS]
+
+
+def _prepare(
+    values: Mapping[str, Any],
+    fields: dict[str, ContactField],
+    *,
+    overwrite_with_blank: bool = True,
+    plan: _Plan | None = None,
+):
     """Return ({alias: coerced value or None}, {alias: [messages]}) for a row of values."""
+    coercers = (plan or _Plan(fields)).coercers
     changes: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for alias, raw in values.items():
-        definition = fields.get(alias)
-        if definition is None:
-            errors[alias] = ["no such field"]
-            continue
-        if definition.archived_at is not None:
-            errors[alias] = ["this field is archived"]
-            continue
-        if is_empty(raw) and not overwrite_with_blank:
+        convert = coercers.get(alias)
+        if convert is None:
+            errors[alias] = ["this field is archived"] if alias in fields else ["no such field"]
             continue
         try:
-            changes[alias] = coerce(definition.type, raw, definition.options)
+            value = convert(raw)
         except ValidationError as error:
             errors[alias] = error.messages
+            continue
+        if value is not None or overwrite_with_blank:  # coerce() gives None for an empty value, only for one
+            changes[alias] = value
     return changes, errors
 
 
@@ -484,46 +551,44 @@ def _apply(state: _State, changes: Mapping[str, Any], fields: dict[str, ContactF
             store[alias] = stored
 
 
-def _seal(state: _State, ring: Keyring) -> None:
+def _seal(state: _State, ring: Keyring, now: datetime.datetime | None = None) -> None:
     """Encrypt the profile into the contact and refresh its blind indexes and clear derivations."""
     contact, profile = state.contact, state.profile
+    now = now or timezone.now()
     contact.profile_enc = state.key.encrypt_json(PROFILE, profile) if profile else None
     email = profile.get("email")
     contact.email_bidx = ring.blind_index("email", normalise_email(email)) if email else None
     contact.email_domain = email.rpartition("@")[2].lower() if email else ""
-    for alias in ("phone", "mobile"):
-        value = profile.get(alias)
-        setattr(
-            contact, BLIND_INDEX_COLUMNS[alias], ring.blind_index("phone", normalise_phone(value)) if value else None
-        )
+    phone, mobile = profile.get("phone"), profile.get("mobile")
+    contact.phone_bidx = ring.blind_index("phone", normalise_phone(phone)) if phone else None
+    contact.mobile_bidx = ring.blind_index("phone", normalise_phone(mobile)) if mobile else None
     if contact.date_identified is None and any(profile.get(alias) for alias in IDENTIFYING_ALIASES):
-        contact.date_identified = timezone.now()
-    contact.updated_at = timezone.now()
+        contact.date_identified = now
+    contact.updated_at = now
 
 
-def _tokens(state: _State, ring: Keyring, fields: dict[str, ContactField]) -> set[bytes]:
+def _tokens(state: _State, ring: Keyring, fields: dict[str, ContactField], *, plan: _Plan | None = None) -> set[bytes]:
     """Return the search tokens of a contact: its name words and its unique-identifier values."""
     tokens = set()
     for alias in NAME_FIELDS:
-        for word in words(state.profile.get(alias) or ""):
+        for word in words(state.profile.get(alias)):
             tokens.add(ring.blind_index("name", word))
-    for alias, definition in fields.items():
-        if definition.is_unique_identifier and alias not in BLIND_INDEX_COLUMNS:
-            value = _current_value(state, alias)
-            if not is_empty(value):
-                tokens.add(ring.blind_index(f"uid:{alias}", normalise_text(str(to_json(value)))))
+    for alias in (plan or _Plan(fields)).uid_tokens:
+        value = _current_value(state, alias)
+        if not is_empty(value):
+            tokens.add(ring.blind_index(f"uid:{alias}", normalise_text(str(to_json(value)))))
     return tokens
 
 
-def _identifiers(ring: Keyring, fields: dict[str, ContactField], lookup) -> list[tuple[str, str, bytes]]:
+def _identifiers(
+    ring: Keyring, fields: dict[str, ContactField], lookup, *, plan: _Plan | None = None
+) -> list[tuple[str, str, bytes]]:
     """Return (alias, where, blind index) for each unique-identifier value lookup(alias) gives.
 
     where is a Contact column (email_bidx...) or "token" for the search-token table.
     """
     found = []
-    for alias, definition in sorted(fields.items(), key=lambda item: (item[1].order, item[0])):
-        if not definition.is_unique_identifier or definition.archived_at is not None:
-            continue
+    for alias in (plan or _Plan(fields)).identifiers:
         value = lookup(alias)
         if is_empty(value):
             continue
@@ -587,30 +652,52 @@ def _allocate_ids(count: int) -> list[int]:
     raise NotImplementedError(f"id allocation is not implemented for {connection.vendor}")
 
 
-def _insert(model, columns: Sequence[str], rows: Sequence[Sequence], *, ignore_conflicts: bool = False) -> None:
-    """Insert rows (tuples in columns' order) with executemany, skipping the ORM's per-value compilation.
+def _adapted(connection, fields, rows: Sequence[Sequence]) -> Sequence[Sequence]:
+    """Return rows with the values of fields (the rows' leading columns) adapted for the database.
 
-    Imports write millions of rows and Django's bulk_create spends most of its time compiling
-    SQL per value; this converts each value once with the backend's own adapters instead.
+    Django's bulk_create and bulk_update spend most of their time compiling SQL per value; this
+    converts each value once with the backend's own adapters instead, and a value object shared
+    by many rows (the batch's timestamp, an event's data) only once.
     """
+    ops = connection.ops
+    converters = []
+    for position, f in enumerate(fields):
+        internal = f.get_internal_type()
+        if internal == "JSONField":
+            converters.append((position, functools.partial(ops.adapt_json_value, encoder=f.encoder)))
+        elif internal == "DateTimeField":
+            converters.append((position, ops.adapt_datetimefield_value))
+    if not converters:
+        return rows
+    # Keyed by id(), as every value stays referenced by rows until the executemany is done;
+    # empty dicts and lists (each contact's own `custom`) share one key per type.
+    adapted: dict[Any, Any] = {}
+    converted = []
+    for row in rows:
+        row = list(row)
+        for position, convert in converters:
+            value = row[position]
+            if value is not None:
+                key = id(value) if value or type(value) not in (dict, list) else type(value)
+                if key not in adapted:
+                    adapted[key] = convert(value)
+                row[position] = adapted[key]
+        converted.append(row)
+    return converted
+
+
+def _model_fields(model, columns: Sequence[str]) -> list:
+    return [next(f for f in model._meta.concrete_fields if f.attname == name) for name in columns]
+
+
+def _insert(model, columns: Sequence[str], rows: Sequence[Sequence], *, ignore_conflicts: bool = False) -> None:
+    """Insert rows (tuples in columns' order) with executemany, skipping the ORM's per-value compilation."""
     if not rows:
         return
     connection = connections[_db()]
     ops = connection.ops
-    fields = [next(f for f in model._meta.concrete_fields if f.attname == name) for name in columns]
-    converters = []
-    for f in fields:
-        internal = f.get_internal_type()
-        if internal == "JSONField":
-            converters.append(lambda v, f=f: None if v is None else ops.adapt_json_value(v, f.encoder))
-        elif internal == "DateTimeField":
-            converters.append(ops.adapt_datetimefield_value)
-        else:
-            converters.append(None)
-    converted = [
-        [value if convert is None else convert(value) for value, convert in zip(row, converters, strict=True)]
-        for row in rows
-    ]
+    fields = _model_fields(model, columns)
+    rows = _adapted(connection, fields, rows)
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     sql = "{} {} ({}) VALUES ({}) {}".format(
         ops.insert_statement(on_conflict=on_conflict),
@@ -620,19 +707,55 @@ def _insert(model, columns: Sequence[str], rows: Sequence[Sequence], *, ignore_c
         ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or "",
     )
     with connection.cursor() as cursor:
-        for start in range(0, len(converted), BATCH_SIZE):
-            cursor.executemany(sql, converted[start : start + BATCH_SIZE])
+        for start in range(0, len(rows), BATCH_SIZE):
+            cursor.executemany(sql, rows[start : start + BATCH_SIZE])
 
 
-def _new_states(count: int, ring: Keyring) -> tuple[list[_State], list]:
+def _update(model, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """Update rows of the current workspace with executemany; each row is its columns' values, then its id.
+
+    Django's bulk_update builds one CASE WHEN per column and row: re-importing a known list ran
+    at a few hundred contacts a second. The workspace is in the WHERE clause, so a wrong id can
+    only miss, never touch another workspace's row.
+    """
+    if not rows:
+        return
+    connection = connections[_db()]
+    ops = connection.ops
+    fields = _model_fields(model, columns)
+    workspace_id = require_workspace().id
+    rows = [[*row, workspace_id] for row in _adapted(connection, fields, rows)]
+    sql = "UPDATE {} SET {} WHERE {} = %s AND {} = %s".format(  # noqa: S608 (a model's table and columns)
+        ops.quote_name(model._meta.db_table),
+        ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields),
+        ops.quote_name("id"),
+        ops.quote_name("workspace_id"),
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH_SIZE):
+            cursor.executemany(sql, rows[start : start + BATCH_SIZE])
+
+
+def _new_states(count: int, ring: Keyring, *, light: bool = False) -> tuple[list[_State], list[tuple]]:
+    """Return (count new states with fresh ids and data keys, their key rows to insert).
+
+    Key rows are (workspace_id, contact_id, key_version, wrapped_dek) tuples for _save_states.
+    light states hold a _NewContact instead of a Contact (imports: nothing is handed back).
+    """
+    if not count:
+        return [], []
     workspace_id = require_workspace().id
     now = timezone.now()
+    ids = _allocate_ids(count)
     states, keys = [], []
-    for contact_id in _allocate_ids(count) if count else []:
-        key_row, key = ring.new_data_key(contact_id)
-        contact = Contact(id=contact_id, workspace_id=workspace_id, custom={}, created_at=now, updated_at=now)
+    version = ring.active_version
+    for contact_id, (wrapped, key) in zip(ids, ring.new_data_keys(ids), strict=True):
+        if light:
+            contact = _NewContact(contact_id, workspace_id, now)
+        else:
+            contact = Contact(id=contact_id, workspace_id=workspace_id, custom={}, created_at=now, updated_at=now)
         states.append(_State(contact=contact, profile={}, key=key, new=True))
-        keys.append(key_row)
+        keys.append((workspace_id, contact_id, version, wrapped))
     return states, keys
 
 
@@ -654,11 +777,14 @@ def _load_states(contact_ids: Iterable[int], ring: Keyring) -> dict[int, _State]
     return states
 
 
-def _write_tokens(states: Sequence[_State], ring: Keyring, fields, *, replace: bool) -> None:
+def _write_tokens(states: Sequence[_State], ring: Keyring, fields, *, replace: bool, plan: _Plan | None = None) -> None:
     workspace_id = require_workspace().id
+    plan = plan or _Plan(fields)
     if replace:
         ContactSearchToken.objects.filter(contact_id__in=[s.contact.id for s in states]).delete()
-    rows = [(workspace_id, state.contact.id, token) for state in states for token in _tokens(state, ring, fields)]
+    rows = [
+        (workspace_id, state.contact.id, token) for state in states for token in _tokens(state, ring, fields, plan=plan)
+    ]
     _insert(ContactSearchToken, ["workspace_id", "contact_id", "token"], rows)
 
 
@@ -676,28 +802,31 @@ _CONTACT_UPDATE_FIELDS = [
 
 
 _CONTACT_INSERT_FIELDS = ["id", "workspace_id", "created_at", *_CONTACT_UPDATE_FIELDS]
+_contact_insert_row = operator.attrgetter(*_CONTACT_INSERT_FIELDS)
+_contact_update_row = operator.attrgetter(*_CONTACT_UPDATE_FIELDS, "id")
 
 
-def _save_states(states: Sequence[_State], key_rows: Sequence, ring: Keyring, fields) -> None:
+def _save_states(states: Sequence[_State], key_rows: Sequence[tuple], ring: Keyring, fields, *, plan=None) -> None:
+    """Seal states and write them: new ones (with their key rows from _new_states) inserted, others updated."""
+    plan = plan or _Plan(fields)
     new = [s for s in states if s.new]
     old = [s for s in states if not s.new]
+    now = timezone.now()
     for state in states:
-        _seal(state, ring)
+        _seal(state, ring, now)
     if new:
         from tidings.privacy.models import ContactKey
 
-        _insert(Contact, _CONTACT_INSERT_FIELDS, [[getattr(s.contact, c) for c in _CONTACT_INSERT_FIELDS] for s in new])
+        _insert(Contact, _CONTACT_INSERT_FIELDS, [_contact_insert_row(s.contact) for s in new])
         used = {s.contact.id for s in new}
         key_columns = ["workspace_id", "contact_id", "key_version", "wrapped_dek"]
-        _insert(
-            ContactKey, key_columns, [[getattr(k, c) for c in key_columns] for k in key_rows if k.contact_id in used]
-        )
-        _write_tokens(new, ring, fields, replace=False)
+        _insert(ContactKey, key_columns, [row for row in key_rows if row[1] in used])
+        _write_tokens(new, ring, fields, replace=False, plan=plan)
     if old:
-        Contact.objects.bulk_update([s.contact for s in old], _CONTACT_UPDATE_FIELDS, batch_size=200)
+        _update(Contact, _CONTACT_UPDATE_FIELDS, [_contact_update_row(s.contact) for s in old])
         reindex = [s for s in old if s.changed & _token_aliases(fields)]
         if reindex:
-            _write_tokens(reindex, ring, fields, replace=True)
+            _write_tokens(reindex, ring, fields, replace=True, plan=plan)
 
 
 def _token_aliases(fields) -> set[str]:
@@ -706,21 +835,27 @@ def _token_aliases(fields) -> set[str]:
 
 def _apply_tags(states: Sequence[_State], common: Sequence[str] = ()) -> tuple[int, int]:
     """Apply each state's tags plus common tags (a leading "-" removes); return (links added, removed)."""
-    wanted = {s.contact.id: _split_tags(list(common) + s.tags) for s in states}
+    shared = _split_tags(common)
+    wanted = {s.contact.id: _split_tags([*common, *s.tags]) if s.tags else shared for s in states}
     names = {name for add, remove in wanted.values() for name in add | remove}
     if not names:
         return 0, 0
     tags = _tags_by_name(names, create={name for add, _ in wanted.values() for name in add})
+    tag_ids = {name: tag.id for name, tag in tags.items()}
     workspace_id = require_workspace().id
-    links = [(workspace_id, contact_id, tags[name].id) for contact_id, (add, _) in wanted.items() for name in add]
+    links = [(workspace_id, contact_id, tag_ids[name]) for contact_id, (add, _) in wanted.items() for name in add]
     _insert(ContactTag, ["workspace_id", "contact_id", "tag_id"], links, ignore_conflicts=True)
-    removed = 0
-    condition = Q()
+    # One condition per distinct set of tags to remove (an import's common "-tag" is one), not per contact.
+    removals: dict[frozenset[int], list[int]] = {}
     for contact_id, (_, remove) in wanted.items():
-        ids = [tags[name].id for name in remove if name in tags]
+        ids = frozenset(tag_ids[name] for name in remove if name in tag_ids)
         if ids:
-            condition |= Q(contact_id=contact_id, tag_id__in=ids)
-    if condition:
+            removals.setdefault(ids, []).append(contact_id)
+    removed = 0
+    if removals:
+        condition = Q()
+        for ids, contact_ids in removals.items():
+            condition |= Q(contact_id__in=contact_ids, tag_id__in=sorted(ids))
         removed, _ = ContactTag.objects.filter(condition).delete()
     return len(links), removed
 
@@ -982,6 +1117,7 @@ def contacts_bulk_upsert(
     """
     _check_lawful_basis(lawful_basis, required=True)
     fields = load_fields()
+    plan = _Plan(fields)
     ring = keyring()
     result = BulkResult()
     batch: list[tuple[int, Mapping[str, Any]]] = []
@@ -989,31 +1125,35 @@ def contacts_bulk_upsert(
         batch.append((index, row))
         if len(batch) >= batch_size:
             _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
-                        principal, request)  # fmt: skip
+                        principal, request, plan)  # fmt: skip
             batch = []
     if batch:
         _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
-                    principal, request)  # fmt: skip
+                    principal, request, plan)  # fmt: skip
     return result
 
 
 def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
-                principal, request) -> None:  # fmt: skip
+                principal, request, plan: _Plan | None = None) -> None:  # fmt: skip
+    """Upsert one batch of (index, row) in one transaction; add its counts and row errors to result."""
+    plan = plan or _Plan(fields)
     prepared = []  # (index, changes, row tags)
     for index, row in batch:
-        row = dict(row)
-        row_tags = _row_tags(row.pop("tags", None))
-        changes, errors = _prepare(row, fields, overwrite_with_blank=overwrite_with_blank)
+        row_tags: list[str] = []
+        if "tags" in row:
+            row = dict(row)
+            row_tags = _row_tags(row.pop("tags"))
+        changes, errors = _prepare(row, fields, overwrite_with_blank=overwrite_with_blank, plan=plan)
         if errors:
             result.errors.append(RowError(index, errors))
             continue
         prepared.append((index, changes, row_tags))
     with _atomic():
-        identifiers = [_identifiers(ring, fields, changes.get) for _, changes, _ in prepared]
+        identifiers = [_identifiers(ring, fields, changes.get, plan=plan) for _, changes, _ in prepared]
         matches = _match(identifiers)
         existing = _load_states({m for m, _ in matches if m is not None}, ring)
         new_count = sum(1 for m, _ in matches if m is None)
-        fresh, key_rows = _new_states(new_count, ring)
+        fresh, key_rows = _new_states(new_count, ring, light=True)
         fresh_iter = iter(fresh)
         by_identifier: dict[tuple[str, bytes], _State] = {}  # rows of this batch sharing an identifier
         touched: dict[int, _State] = {}
@@ -1022,11 +1162,13 @@ def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, r
             prepared, matches, identifiers, strict=True
         ):
             state = existing.get(match_id) if match_id is not None else None
-            if state is None:
+            if state is None and row_identifiers:
                 state = next((by_identifier[(w, i)] for _, w, i in row_identifiers if (w, i) in by_identifier), None)
             if state is None:
                 state = next(fresh_iter)
-                changes = _with_defaults(dict(changes), fields)
+                for alias, default in plan.defaults:  # a new contact starts from the fields' defaults
+                    if changes.get(alias) is None:
+                        changes[alias] = list(default) if isinstance(default, list) else default
             for _, where, value in row_identifiers:
                 by_identifier.setdefault((where, value), state)
             _apply(state, changes, fields)
@@ -1036,7 +1178,7 @@ def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, r
             ids_in_order.append(state.contact.id)
         states = list(touched.values())
         # Fresh states left unused (rows merged into an earlier row of the batch) are dropped.
-        _save_states(states, key_rows, ring, fields)
+        _save_states(states, key_rows, ring, fields, plan=plan)
         _apply_tags(states, tags)
         _events(states, EventType.CONTACT_IMPORTED, source)
         created = sum(1 for s in states if s.new)
@@ -1561,3 +1703,67 @@ def events_purge_before(cutoff: datetime.datetime, *, batch_size: int = 5000, pr
         _audit("events.purged", principal=principal, target_type="contact_event", cutoff=cutoff.isoformat(),
                deleted=deleted)  # fmt: skip
     return deleted
+
+
+# ==============================================================================================
+# Points
+
+
+POINTS_OPERATORS = ("plus", "minus", "times", "divide")
+
+
+def contact_points_change(contact_id: int, operator: str, delta: int, *, principal=None, request=None) -> int:
+    """Change a contact's points by operator (plus, minus, times, divide) and delta; return the new points.
+
+    The change is made in the database (no lost update between concurrent calls) and recorded
+    as a points.changed event. Dividing drops the remainder (rounds toward zero). Raise
+    Contact.DoesNotExist for an id not in this workspace, ValidationError on an unknown operator
+    or a division by zero.
+    """
+    if operator not in POINTS_OPERATORS:
+        raise ValidationError({"operator": f"choose one of {', '.join(POINTS_OPERATORS)}"})
+    delta = int(delta)
+    if operator == "divide" and delta == 0:
+        raise ValidationError({"delta": "cannot divide by zero"})
+    from django.db.models import F
+
+    expression = {
+        "plus": F("points") + delta,
+        "minus": F("points") - delta,
+        "times": F("points") * delta,
+        "divide": F("points") / delta,
+    }[operator]
+    with _atomic():
+        if not Contact.objects.filter(pk=contact_id).update(points=expression, updated_at=timezone.now()):
+            raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        points = Contact.objects.filter(pk=contact_id).values_list("points", flat=True).get()
+        ContactEvent.objects.create(
+            workspace_id=require_workspace().id,
+            contact_id=contact_id,
+            type=EventType.POINTS_CHANGED,
+            data={"op": operator, "delta": delta, "points": points},
+        )
+        _audit("contact.points_changed", principal=principal, request=request, target_type="contact",
+               target_id=contact_id, operator=operator, delta=delta)  # fmt: skip
+    return points
+
+
+# ==============================================================================================
+# Settings
+
+
+def contact_settings_update(*, guard_policy: str, principal=None, request=None):
+    """Choose what imports do with values the sensitive-data guard flags (GuardPolicy); return the settings.
+
+    Raise ValidationError on an unknown policy.
+    """
+    if guard_policy not in GuardPolicy.values:
+        raise ValidationError({"guard_policy": f"choose one of {', '.join(GuardPolicy.values)}"})
+    with _atomic():
+        row, _ = ContactSettings.objects.update_or_create(
+            defaults={"guard_policy": guard_policy, "updated_at": timezone.now()},
+            create_defaults={"workspace_id": require_workspace().id, "guard_policy": guard_policy},
+        )
+        _audit("contact_settings.updated", principal=principal, request=request, target_type="workspace",
+               target_id=require_workspace().id, guard_policy=guard_policy)  # fmt: skip
+    return row

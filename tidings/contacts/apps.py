@@ -5,3 +5,15 @@ class ContactsConfig(AppConfig):
     name = "tidings.contacts"
     label = "contacts"
     verbose_name = "Contacts"
+
+    def ready(self):
+        from tidings.contacts.demo import seed_demo_contacts
+        from tidings.tenancy.demo import SEEDERS
+        from tidings.web.navigation import NavItem, register
+
+        register(NavItem("Contacts", "contacts:list", "contacts:view"))
+        register(NavItem("Companies", "contacts:company_list", "contacts:view"))
+        register(NavItem("Fields", "contacts:fields", "contacts:edit", section="settings"))
+        register(NavItem("Imports", "contacts:import_list", "contacts:import", section="settings"))
+        if seed_demo_contacts not in SEEDERS:
+            SEEDERS.append(seed_demo_contacts)

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.timezone import now
 
 from tidings.privacy.categories import DataCategory
+from tidings.privacy.guard import GuardPolicy
 from tidings.privacy.registry import NotPersonal, PersonalData
 from tidings.tenancy.models import TenantModel
 
@@ -414,3 +415,81 @@ class ContactEvent(TenantModel):
             models.Index(fields=["workspace_id", "contact_id", "at"], name="contacts_ev_timeline_idx"),
             models.Index(fields=["workspace_id", "at"], name="contacts_ev_age_idx"),
         ]
+
+
+# ==============================================================================================
+# Imports and the workspace's contact settings
+
+
+class ImportStatus(models.TextChoices):
+    """An import's life: uploaded -> mapped (queued) -> running -> completed | failed | cancelled."""
+
+    UPLOADED = "uploaded", "Waiting for column mapping"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ContactImport(TenantModel):
+    """A CSV import: its stored upload, column mapping, lawful basis, progress checkpoint and row outcomes.
+
+    rows_done is the checkpoint: it is advanced in the same transaction as the batch it counts,
+    so a run that crashes resumes after the last committed batch and writes no row twice.
+    errors and flagged hold row numbers, field aliases and messages only, never the values.
+    """
+
+    personal_data = NotPersonal(
+        "row numbers, column headers and messages only; the uploaded file lives in region storage and is "
+        "deleted when the import finishes"
+    )
+
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    file_path = models.CharField(max_length=255, blank=True, default="")
+    original_filename = models.CharField(max_length=255, blank=True, default="")
+    size = models.PositiveBigIntegerField(default=0)
+    encoding = models.CharField(max_length=16, default="utf-8")
+    delimiter = models.CharField(max_length=1, default=",")
+    headers = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=list, blank=True)  # one target alias (or "") per column
+    lawful_basis = models.CharField(max_length=24, blank=True, default="")
+    tags = models.JSONField(default=list, blank=True)
+    overwrite_with_blank = models.BooleanField(default=False)
+    guard_policy = models.CharField(max_length=6, choices=GuardPolicy.choices, default=GuardPolicy.WARN)
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    flagged_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row": n, "field": alias, "message": ...}]
+    flagged = models.JSONField(default=list, blank=True)  # [{"row": n, "field": alias, "kind": ..., "rejected": b}]
+    failure = models.CharField(max_length=255, blank=True, default="")
+    created_by = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace_id", "created_at", "id"], name="contacts_import_recent_idx")]
+
+    @property
+    def percent(self) -> int:
+        return min(100, int(self.rows_done * 100 / self.total_rows)) if self.total_rows else 0
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+class ContactSettings(TenantModel):
+    """A workspace's contact settings (one row per workspace; absent means the defaults)."""
+
+    personal_data = NotPersonal("workspace preferences")
+
+    guard_policy = models.CharField(max_length=6, choices=GuardPolicy.choices, default=GuardPolicy.WARN)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace_id"], name="contacts_settings_one_per_ws")]

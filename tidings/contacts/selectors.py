@@ -45,7 +45,9 @@ from tidings.contacts.models import (
     ContactCompany,
     ContactEvent,
     ContactField,
+    ContactImport,
     ContactSearchToken,
+    ContactSettings,
     ContactTag,
     DoNotContact,
     EventType,
@@ -54,6 +56,7 @@ from tidings.contacts.models import (
     Tag,
 )
 from tidings.privacy.vault import Keyring, keyring, normalise_email, normalise_phone, normalise_text, words
+from tidings.tenancy.context import require_workspace
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -592,3 +595,126 @@ def tags(*, search: str = "", limit: int = MAX_LIMIT) -> list[Tag]:
 def tag_get(tag_id: int) -> Tag:
     """Return a tag; raise Tag.DoesNotExist for an id not in this workspace."""
     return Tag.objects.get(pk=tag_id)
+
+
+# ==============================================================================================
+# Reads for the APIs: offset slices (Mautic's start/limit), and related rows of many contacts at once
+
+
+def contacts_slice(
+    *,
+    search: str = "",
+    filters: Mapping[str, Any] | None = None,
+    order: str = "id",
+    start: int = 0,
+    limit: int = DEFAULT_LIMIT,
+    me: int | None = None,
+) -> list[ContactView]:
+    """Return contacts start..start+limit in order (decrypted), for offset-paginated clients (Mautic's API).
+
+    An offset reads and skips start rows, so prefer contacts_page (keyset) where the client
+    allows it. Raise ValidationError on an unknown filter, order or search command.
+    """
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    if order not in ORDERS:
+        raise ValidationError({"order": f"choose one of {', '.join(ORDERS)}"})
+    column, descending = ORDERS[order]
+    queryset = _filtered(search, filters or {}, me=me)
+    if column == "id":
+        queryset = queryset.order_by("-id" if descending else "id")
+    elif descending:
+        queryset = queryset.order_by(F(column).desc(nulls_last=True), "-id")
+    else:
+        queryset = queryset.order_by(F(column).asc(nulls_first=True), "id")
+    start = max(0, int(start))
+    return _views(list(queryset[start : start + limit]), load_fields())
+
+
+def tags_by_name(names: Iterable[str]) -> dict[str, Tag]:
+    """Return {name: Tag} for the names that exist in this workspace (one query)."""
+    names = list(set(names))
+    return {t.name: t for t in Tag.objects.filter(name__in=names)} if names else {}
+
+
+def contacts_dnc(contact_ids: Iterable[int]) -> dict[int, list[DoNotContact]]:
+    """Return {contact id: its Do-Not-Contact rows by channel} for many contacts (one query)."""
+    result: dict[int, list[DoNotContact]] = defaultdict(list)
+    for row in DoNotContact.objects.filter(contact_id__in=list(contact_ids)).order_by("contact_id", "channel"):
+        result[row.contact_id].append(row)
+    return dict(result)
+
+
+def notes_slice(*, contact_id: int | None = None, start: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list, int]:
+    """Return (notes newest first, decrypted, start..start+limit; the total) of a contact or the whole workspace.
+
+    Keys of the notes' contacts are loaded in one query; a shredded contact's notes read as "".
+    """
+    queryset = Note.objects.all() if contact_id is None else Note.objects.filter(contact_id=contact_id)
+    total = queryset.count()
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    start = max(0, int(start))
+    notes = list(queryset.order_by("-created_at", "-id")[start : start + limit])
+    keys = keyring().data_keys({n.contact_id for n in notes}) if notes else {}
+    views = []
+    for n in notes:
+        key = keys.get(n.contact_id)
+        views.append(
+            NoteView(
+                id=n.id,
+                contact_id=n.contact_id,
+                type=n.type,
+                text=key.decrypt_text(NOTE, n.text_enc) if key else "",
+                author_id=n.author_id,
+                created_at=n.created_at,
+                updated_at=n.updated_at,
+            )
+        )
+    return views, total
+
+
+def timeline_count(contact_id: int, *, types=None) -> int:
+    """Return how many events a contact has (optionally of EventType codes types)."""
+    queryset = ContactEvent.objects.filter(contact_id=contact_id)
+    if types:
+        queryset = queryset.filter(type__in=list(types))
+    return queryset.count()
+
+
+# ==============================================================================================
+# Settings and imports
+
+
+def contact_settings() -> ContactSettings:
+    """Return the workspace's contact settings (an unsaved row with the defaults when none is stored)."""
+    return ContactSettings.objects.filter().first() or ContactSettings(workspace_id=require_workspace().id)
+
+
+def import_get(import_id: int) -> ContactImport:
+    """Return one import; raise ContactImport.DoesNotExist for an id not in this workspace."""
+    return ContactImport.objects.get(pk=import_id)
+
+
+def imports_recent(limit: int = 50) -> list[ContactImport]:
+    """Return the workspace's latest imports, newest first."""
+    return list(ContactImport.objects.order_by("-created_at", "-id")[:limit])
+
+
+def companies_slice(*, search: str = "", start: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Company], int]:
+    """Return (companies start..start+limit by name, how many match) for offset-paginated clients (Mautic's API).
+
+    search is a name prefix, case-insensitive.
+    """
+    queryset = Company.objects.all()
+    if search:
+        queryset = queryset.filter(name__istartswith=search.strip())
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    start = max(0, int(start))
+    return list(queryset.order_by("name", "id")[start : start + limit]), queryset.count()
+
+
+def company_by_name(name: str) -> Company:
+    """Return the oldest company named name (case-insensitive); raise Company.DoesNotExist when none is."""
+    company = Company.objects.filter(name__iexact=(name or "").strip()).order_by("id").first()
+    if company is None:
+        raise Company.DoesNotExist(f"no company named {name!r}")
+    return company

@@ -1,0 +1,322 @@
+"""Forms of the contacts pages. They shape input; the actions decide what is valid and say why.
+
+Contact and company value forms are built from the workspace's field definitions, one form
+field per definition with the widget of its type. They keep every value as typed (numbers and
+dates as text), so a rejected form shows exactly what was entered next to the action's message.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldType, NoteType
+from tidings.privacy.categories import DataCategory, is_encrypted_category, needs_acknowledgment
+from tidings.privacy.guard import GuardPolicy
+from tidings.privacy.models import LawfulBasis
+
+# Values the system keeps (tracking, identification); forms show them, never edit them.
+SYSTEM_ALIASES = frozenset({"last_active", "date_identified"})
+BLANK = [("", "—")]
+
+ADDRESS_ALIASES = frozenset({"address1", "address2", "city", "state", "zipcode", "country"})
+GROUP_TITLES = ("Identity", "Address", "Custom fields")
+
+
+def field_group(definition) -> str:
+    """Return the title of the group a contact field is shown in: identity, address or custom."""
+    if not definition.is_core:
+        return "Custom fields"
+    return "Address" if definition.alias in ADDRESS_ALIASES else "Identity"
+
+
+SORTS = [
+    ("-last_active", "Last active"),
+    ("-id", "Newest"),
+    ("id", "Oldest"),
+    ("-points", "Most points"),
+    ("points", "Fewest points"),
+]
+
+
+@cache
+def _timezones() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def _options(definition) -> list[tuple[str, str]]:
+    return [(str(o.get("value")), str(o.get("label") or o.get("value"))) for o in definition.options or []]
+
+
+def value_field(definition, *, owner_choices=()) -> forms.Field:
+    """Return the form field for one field definition, with the widget its type calls for."""
+    kind = definition.type
+    common = {"label": definition.label, "required": definition.is_required}
+    if definition.alias == "owner":
+        return forms.ChoiceField(choices=[("", "Nobody"), *owner_choices], **common)
+    if kind == FieldType.TEXTAREA:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if kind == FieldType.NUMBER:
+        return forms.CharField(widget=forms.NumberInput(attrs={"step": "any"}), **common)
+    if kind == FieldType.BOOLEAN:
+        return forms.ChoiceField(choices=[*BLANK, ("yes", "Yes"), ("no", "No")], **common)
+    if kind == FieldType.DATE:
+        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == FieldType.DATETIME:
+        return forms.CharField(widget=forms.TextInput(attrs={"type": "datetime-local"}), **common)
+    if kind == FieldType.EMAIL:
+        return forms.CharField(widget=forms.EmailInput(attrs={"autocomplete": "off"}), **common)
+    if kind == FieldType.TEL:
+        return forms.CharField(widget=forms.TextInput(attrs={"type": "tel"}), **common)
+    if kind == FieldType.URL:
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "url"}), **common)
+    if kind == FieldType.SELECT:
+        return forms.ChoiceField(choices=[*BLANK, *_options(definition)], **common)
+    if kind == FieldType.MULTISELECT:
+        return forms.MultipleChoiceField(choices=_options(definition), widget=forms.CheckboxSelectMultiple, **common)
+    if kind == FieldType.TIMEZONE:
+        return forms.ChoiceField(choices=[*BLANK, *_timezones()], **common)
+    return forms.CharField(max_length=191 if kind != FieldType.COUNTRY else 64, **common)
+
+
+def initial_value(definition, value):
+    """Return a stored value as its form field shows it."""
+    if value is None:
+        return ""
+    if definition.type == FieldType.BOOLEAN:
+        return "yes" if value else "no"
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+class ValuesForm(forms.Form):
+    """A contact's or a company's values, one form field per (live, editable) field definition."""
+
+    def __init__(self, definitions, *args, values=None, owner_choices=(), **kwargs):
+        self.definitions = [d for d in definitions if d.alias not in SYSTEM_ALIASES]
+        initial = {d.alias: initial_value(d, (values or {}).get(d.alias)) for d in self.definitions}
+        super().__init__(*args, initial=initial, **kwargs)
+        for definition in self.definitions:
+            self.fields[definition.alias] = value_field(definition, owner_choices=owner_choices)
+            if definition.is_encrypted:
+                self.fields[definition.alias].help_text = "Stored encrypted."
+
+    def values(self, *, changed_only: bool) -> dict:
+        """Return {alias: value} to hand to an action (only the changed ones when changed_only)."""
+        names = self.changed_data if changed_only else list(self.fields)
+        return {name: self.cleaned_data.get(name) for name in names}
+
+    def add_action_errors(self, error: ValidationError) -> None:
+        """Show an action's ValidationError next to the fields it names (elsewhere at the top)."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for name, messages in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages)
+
+    def groups(self):
+        """Yield (title, bound fields) for the identity, address and custom groups of a contact form."""
+        grouped: dict[str, list] = {}
+        for definition in self.definitions:
+            grouped.setdefault(field_group(definition), []).append(self[definition.alias])
+        return [(title, grouped[title]) for title in GROUP_TITLES if title in grouped]
+
+
+class ContactFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=500)
+    tag = forms.ChoiceField(label="Tag", required=False)
+    owner = forms.ChoiceField(label="Owner", required=False)
+    stage = forms.IntegerField(label="Stage id", required=False, min_value=1)
+    country = forms.CharField(label="Country", required=False, max_length=64)
+    dnc = forms.ChoiceField(label="Do not contact", required=False, choices=[("", "Any"), *Channel.choices])
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, tag_choices=(), owner_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tag"].choices = [("", "Any"), *tag_choices]
+        self.fields["owner"].choices = [("", "Anyone"), ("none", "Nobody"), *owner_choices]
+
+    def selector_arguments(self) -> dict:
+        """Return the search and filters for contacts_page from the cleaned form."""
+        data = self.cleaned_data
+        filters: dict = {}
+        if data.get("tag"):
+            filters["tag_id"] = int(data["tag"])
+        if data.get("owner") == "none":
+            filters["unowned"] = True
+        elif data.get("owner"):
+            filters["owner_id"] = int(data["owner"])
+        if data.get("stage"):
+            filters["stage_id"] = data["stage"]
+        if data.get("country"):
+            filters["country"] = data["country"].strip()
+        if data.get("dnc"):
+            filters["dnc"] = data["dnc"]
+        return {"search": data.get("q") or "", "filters": filters, "order": data.get("sort") or "-last_active"}
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [("tag_add", "Add tag"), ("tag_remove", "Remove tag"), ("delete", "Delete")]
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label="Contacts")
+    action = forms.ChoiceField(choices=ACTIONS)
+    tag = forms.CharField(required=False, max_length=100)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The ids are checked against the workspace by the actions; any number is a valid choice here.
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action", "").startswith("tag_") and not (data.get("tag") or "").strip():
+            self.add_error("tag", "name the tag")
+        return data
+
+
+class TagForm(forms.Form):
+    add = forms.CharField(required=False, max_length=100, label="Add a tag")
+    remove = forms.CharField(required=False, max_length=100)
+
+
+class NoteForm(forms.Form):
+    type = forms.ChoiceField(choices=NoteType.choices, initial=NoteType.GENERAL)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+
+
+class DncForm(forms.Form):
+    channel = forms.ChoiceField(choices=Channel.choices)
+    reason = forms.ChoiceField(choices=DncReason.choices, initial=DncReason.MANUAL)
+    comment = forms.CharField(required=False, max_length=255)
+
+
+class CompanyLinkForm(forms.Form):
+    company = forms.TypedChoiceField(coerce=int, choices=[], label="Company")
+    primary = forms.BooleanField(required=False, label="Primary company")
+
+    def __init__(self, *args, company_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].choices = list(company_choices)
+        self.fields["company"].valid_value = lambda value: str(value).isdigit()
+
+
+class MergeForm(forms.Form):
+    other = forms.CharField(
+        label="The other contact's email address or id",
+        max_length=255,
+        help_text="Email is matched exactly (it is stored encrypted; see the search help).",
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+_CATEGORY_HELP = (
+    "Identifying categories are stored encrypted under each contact's own key: such a field can only be "
+    "found by an exact value if it is a unique identifier, and cannot be filtered or sorted. This is fixed "
+    "when the field is created."
+)
+
+
+class FieldCreateForm(forms.Form):
+    label = forms.CharField(max_length=120)
+    alias = forms.CharField(
+        max_length=64, help_text="Permanent name used by the API and imports: lowercase letters, digits, underscores."
+    )
+    type = forms.ChoiceField(choices=FieldType.choices)
+    category = forms.ChoiceField(
+        choices=DataCategory.choices, required=False, label="Personal-data category", help_text=_CATEGORY_HELP
+    )
+    group = forms.ChoiceField(choices=FieldGroup.choices, initial=FieldGroup.CORE, required=False)
+    options = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For select fields: one option per line.",
+    )
+    is_unique_identifier = forms.BooleanField(required=False, label="Unique identifier (used to match on import)")
+    is_publicly_updatable = forms.BooleanField(required=False, label="Publicly updatable (forms and tracking)")
+    is_required = forms.BooleanField(required=False, label="Required")
+    is_listable = forms.BooleanField(required=False, initial=True, label="Listable")
+    acknowledge_sensitive = forms.BooleanField(
+        required=False,
+        label="I confirm we have a lawful basis and safeguards for financial, health or government-id data",
+    )
+
+    def __init__(self, *args, object: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.object = object
+        if object == "company":
+            allowed = [(v, label) for v, label in DataCategory.choices if not is_encrypted_category(v)]
+            self.fields["category"].choices = allowed
+            self.fields["category"].help_text = "Company fields hold business data and are never encrypted."
+
+    def clean(self):
+        data = super().clean()
+        if needs_acknowledgment(data.get("category", "")) and not data.get("acknowledge_sensitive"):
+            self.add_error("acknowledge_sensitive", "tick this to define a field of this category")
+        return data
+
+    def action_arguments(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["options"] = [line.strip() for line in (data.get("options") or "").splitlines() if line.strip()]
+        data["object"] = self.object
+        data["group"] = data.get("group") or FieldGroup.CORE
+        return data
+
+
+class FieldLabelForm(forms.Form):
+    label = forms.CharField(max_length=120)
+
+
+class FieldDeleteForm(forms.Form):
+    confirm = forms.CharField(label="Type the field's alias to confirm", max_length=64)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8 or Latin-1; comma, semicolon, tab or pipe separated.")
+
+
+class ImportMappingForm(forms.Form):
+    lawful_basis = forms.ChoiceField(
+        choices=[("", "Choose…"), *LawfulBasis.choices],
+        label="Lawful basis under which this list was collected",
+        help_text="Recorded on every contact this import writes.",
+    )
+    tags = forms.CharField(
+        required=False, max_length=500, help_text="Tags for every imported contact, comma separated."
+    )
+    overwrite_with_blank = forms.BooleanField(
+        required=False, label="Empty cells clear existing values (otherwise they are left alone)"
+    )
+
+    def __init__(self, *args, headers, targets, initial_mapping, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.columns = []
+        for index, header in enumerate(headers):
+            name = f"column_{index}"
+            self.fields[name] = forms.ChoiceField(
+                choices=[("", "Do not import"), *targets], required=False, label=header or f"Column {index + 1}"
+            )
+            self.initial.setdefault(name, initial_mapping[index] if index < len(initial_mapping) else "")
+            self.columns.append(name)
+
+    def mapping(self) -> list[str]:
+        return [self.cleaned_data.get(name) or "" for name in self.columns]
+
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in (self.cleaned_data.get("tags") or "").split(",") if t.strip()]
+
+
+class GuardPolicyForm(forms.Form):
+    guard_policy = forms.ChoiceField(
+        choices=GuardPolicy.choices,
+        widget=forms.RadioSelect,
+        label="When an import finds card numbers, IBANs, national ids or health terms",
+    )

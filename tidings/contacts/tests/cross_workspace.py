@@ -1,0 +1,94 @@
+"""Routes of the contacts pages: probes proving bob (Globex) gets 404 on Acme's contacts, companies, fields, imports.
+
+Each object route is probed twice: under Acme's slug (bob is not a member) and under Globex's slug
+with Acme's object id (bob owns Globex and holds every permission there, but the id is not Globex's).
+"""
+
+from tidings.tests.world import Probe
+
+
+def setup(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tidings.contacts import actions, imports
+    from tidings.tenancy.context import use_workspace
+
+    with use_workspace(world.acme):
+        contact = actions.contact_create({"email": "ada@analytical.example", "firstname": "Ada"}, tags=["vip"])
+        company = actions.company_create({"companyname": "Analytical Engines"})
+        actions.company_link(contact.id, company.id)
+        note = actions.note_add(contact.id, "Prefers letters.")
+        actions.dnc_add(contact.id, channel="email", reason="manual")
+        field = actions.field_create(alias="shoe_size", label="Shoe size", type="number")
+        upload = SimpleUploadedFile("people.csv", b"email\nlin@acme.example\n", content_type="text/csv")
+        job = imports.import_create(upload)
+    world.objects.update(
+        acme_contact=contact.id, acme_company=company.id, acme_note=note.id, acme_field=field.id, acme_import=job.id
+    )
+
+
+def _both(world, tail: str, method: str = "GET") -> list[Probe]:
+    return [Probe(method, f"/w/{world.acme.slug}/{tail}"), Probe(method, f"/w/{world.globex.slug}/{tail}")]
+
+
+def _acme(world, tail: str, method: str = "GET") -> list[Probe]:
+    return [Probe(method, f"/w/{world.acme.slug}/{tail}")]
+
+
+def _contact(world, tail: str = "", method: str = "GET") -> list[Probe]:
+    return _both(world, f"contacts/{world.objects['acme_contact']}/{tail}", method)
+
+
+def _company(world, tail: str = "", method: str = "GET") -> list[Probe]:
+    return _both(world, f"companies/{world.objects['acme_company']}/{tail}", method)
+
+
+def _field(world, tail: str, method: str = "POST") -> list[Probe]:
+    return _both(world, f"settings/fields/{world.objects['acme_field']}/{tail}", method)
+
+
+def _import(world, tail: str = "", method: str = "GET") -> list[Probe]:
+    return _both(world, f"contacts/imports/{world.objects['acme_import']}/{tail}", method)
+
+
+CASES = {
+    "contacts:list": lambda w: _acme(w, "contacts/") + _acme(w, "contacts/?q=ada@analytical.example"),
+    "contacts:create": lambda w: _acme(w, "contacts/new/") + _acme(w, "contacts/new/", "POST"),
+    "contacts:bulk": lambda w: _acme(w, "contacts/bulk/", "POST"),
+    "contacts:export": lambda w: _acme(w, "contacts/export/csv/") + _acme(w, "contacts/export/json/"),
+    "contacts:import_upload": lambda w: _acme(w, "contacts/import/") + _acme(w, "contacts/import/", "POST"),
+    "contacts:import_list": lambda w: _acme(w, "contacts/imports/"),
+    "contacts:import_policy": lambda w: _acme(w, "contacts/imports/policy/", "POST"),
+    "contacts:import_detail": lambda w: _import(w),
+    "contacts:import_map": lambda w: _import(w, "map/") + _import(w, "map/", "POST"),
+    "contacts:import_errors": lambda w: _import(w, "errors.csv"),
+    "contacts:import_resume": lambda w: _import(w, "resume/", "POST"),
+    "contacts:import_cancel": lambda w: _import(w, "cancel/", "POST"),
+    "contacts:detail": lambda w: _contact(w),
+    "contacts:edit": lambda w: _contact(w, "edit/") + _contact(w, "edit/", "POST"),
+    "contacts:delete": lambda w: _contact(w, "delete/") + _contact(w, "delete/", "POST"),
+    "contacts:timeline": lambda w: _contact(w, "timeline/"),
+    "contacts:tags": lambda w: _contact(w, "tags/", "POST"),
+    "contacts:note_add": lambda w: _contact(w, "notes/", "POST"),
+    "contacts:note_edit": lambda w: (
+        _contact(w, f"notes/{w.objects['acme_note']}/edit/")
+        + _contact(w, f"notes/{w.objects['acme_note']}/edit/", "POST")
+    ),
+    "contacts:note_delete": lambda w: _contact(w, f"notes/{w.objects['acme_note']}/delete/", "POST"),
+    "contacts:company_link": lambda w: _contact(w, "companies/", "POST"),
+    "contacts:company_unlink": lambda w: _contact(w, f"companies/{w.objects['acme_company']}/unlink/", "POST"),
+    "contacts:company_primary": lambda w: _contact(w, f"companies/{w.objects['acme_company']}/primary/", "POST"),
+    "contacts:dnc_add": lambda w: _contact(w, "dnc/", "POST"),
+    "contacts:dnc_remove": lambda w: _contact(w, "dnc/email/remove/", "POST"),
+    "contacts:merge": lambda w: _contact(w, "merge/") + _contact(w, "merge/", "POST"),
+    "contacts:company_list": lambda w: _acme(w, "companies/"),
+    "contacts:company_create": lambda w: _acme(w, "companies/new/") + _acme(w, "companies/new/", "POST"),
+    "contacts:company_detail": lambda w: _company(w),
+    "contacts:company_edit": lambda w: _company(w, "edit/") + _company(w, "edit/", "POST"),
+    "contacts:company_delete": lambda w: _company(w, "delete/") + _company(w, "delete/", "POST"),
+    "contacts:fields": lambda w: _acme(w, "settings/fields/") + _acme(w, "settings/fields/", "POST"),
+    "contacts:field_label": lambda w: _field(w, "label/"),
+    "contacts:field_move": lambda w: _field(w, "move/"),
+    "contacts:field_archive": lambda w: _field(w, "archive/"),
+    "contacts:field_delete": lambda w: _field(w, "delete/", "GET") + _field(w, "delete/"),
+}

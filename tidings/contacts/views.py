@@ -1,0 +1,781 @@
+"""Pages for contacts, companies, fields, imports and exports. Thin: forms in, actions and selectors do the work.
+
+Every object named in a URL is read through a selector scoped to request.workspace; an id of
+another workspace raises DoesNotExist there and answers 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from tidings.contacts import actions, exports, imports, selectors
+from tidings.contacts.forms import (
+    GROUP_TITLES,
+    BulkForm,
+    CompanyLinkForm,
+    ContactFilterForm,
+    DncForm,
+    FieldCreateForm,
+    FieldDeleteForm,
+    FieldLabelForm,
+    GuardPolicyForm,
+    ImportMappingForm,
+    ImportUploadForm,
+    MergeForm,
+    NoteForm,
+    TagForm,
+    ValuesForm,
+    field_group,
+)
+from tidings.contacts.models import Channel, FieldObject, ImportStatus
+from tidings.privacy.categories import DataCategory, is_encrypted_category
+from tidings.web.decorators import require_permission
+
+PAGE_SIZE = 50
+TIMELINE_PAGE = 20
+
+
+def _render(request, template: str, context: dict, status: int = 200):
+    """Render with `can`: what the principal may do here, so pages offer only what will be allowed."""
+    principal = request.principal
+    context["can"] = {
+        "edit": principal.can("contacts:edit"),
+        "delete": principal.can("contacts:delete"),
+        "import": principal.can("contacts:import"),
+        "export": principal.can("contacts:export"),
+    }
+    return render(request, template, context, status=status)
+
+
+def _message(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def found(view):
+    """Answer 404 when a selector or action says the object is not in this workspace."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except ObjectDoesNotExist as error:
+            raise Http404("Not found.") from error
+
+    return wrapped
+
+
+def _owner_choices(request) -> list[tuple[str, str]]:
+    from tidings.accounts.selectors import members_of
+
+    return [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in members_of(request.workspace)]
+
+
+def _slug(request) -> str:
+    return request.workspace.slug
+
+
+def _contact_url(request, contact_id: int, anchor: str = "") -> str:
+    url = reverse("contacts:detail", kwargs={"workspace_slug": _slug(request), "contact_id": contact_id})
+    return f"{url}#{anchor}" if anchor else url
+
+
+# ==============================================================================================
+# Contacts list, bulk actions, export
+
+
+@require_permission("contacts:view")
+def contact_list(request, workspace_slug):
+    """List contacts with search, filters, sort and keyset pages ("Next" carries a cursor, never an offset)."""
+    owners = _owner_choices(request)
+    form = ContactFilterForm(
+        request.GET or None,
+        tag_choices=[(str(t.id), t.name) for t in selectors.tags()],
+        owner_choices=owners,
+    )
+    page, error = None, ""
+    if form.is_bound and not form.is_valid():
+        error = "Check the filters."
+    else:
+        arguments = (
+            form.selector_arguments() if form.is_bound else {"search": "", "filters": {}, "order": "-last_active"}
+        )
+        after = form.cleaned_data.get("after") if form.is_bound else None
+        try:
+            page = selectors.contacts_page(
+                **arguments, after=after or None, limit=PAGE_SIZE, me=request.principal.actor_id
+            )
+        except ValidationError as problem:
+            error = _message(problem)
+    query = {k: v for k, v in request.GET.items() if k != "after" and v}
+    owner_names = dict(owners)
+    context = {
+        "form": form,
+        "page": page,
+        "error": error,
+        "rows": [
+            {"contact": c, "owner": owner_names.get(str(c.get("owner")), "")} for c in (page.items if page else [])
+        ],
+        "next_query": urlencode({**query, "after": page.next_cursor}) if page and page.has_more else "",
+        "first_query": urlencode(query),
+        "paged": bool(request.GET.get("after")),
+        "export_query": urlencode(query),
+        "bulk_actions": BulkForm.ACTIONS,
+    }
+    template = "contacts/_contact_rows.html" if request.htmx and request.GET.get("after") else "contacts/list.html"
+    return _render(request, template, context)
+
+
+@require_POST
+@require_permission("contacts:view")
+def contact_bulk(request, workspace_slug):
+    """Add or remove a tag on, or delete, the selected contacts; deleting asks for confirmation first."""
+    form = BulkForm(request.POST)
+    back = request.POST.get("next") or reverse("contacts:list", kwargs={"workspace_slug": _slug(request)})
+    if not back.startswith(f"/w/{_slug(request)}/contacts/"):
+        back = reverse("contacts:list", kwargs={"workspace_slug": _slug(request)})
+    if not form.is_valid():
+        messages.error(
+            request, "Select contacts and an action" + (" and name the tag." if "tag" in form.errors else ".")
+        )
+        return redirect(back)
+    data = form.cleaned_data
+    ids = data["ids"]
+    if data["action"] == "delete":
+        if not request.principal.can("contacts:delete"):
+            raise PermissionDenied("You need the contacts:delete permission.")
+        if not data["confirmed"]:
+            found_ids = sorted(selectors.contacts_get(ids))
+            return _render(request, "contacts/bulk_delete_confirm.html", {"ids": found_ids, "back": back})
+        deleted = actions.contacts_delete(ids, principal=request.principal, request=request)
+        messages.success(request, f"Deleted {deleted} contact{'s' if deleted != 1 else ''}.")
+        return redirect(back)
+    if not request.principal.can("contacts:edit"):
+        raise PermissionDenied("You need the contacts:edit permission.")
+    tag = data["tag"].strip()
+    change = [tag] if data["action"] == "tag_add" else [f"-{tag}"]
+    added, removed = actions.contacts_tag(ids, change, principal=request.principal, request=request)
+    messages.success(request, f"Tag “{tag}” {'added to' if added else 'removed from'} {added or removed} contact(s).")
+    return redirect(back)
+
+
+@require_permission("contacts:export")
+def contact_export(request, workspace_slug, fmt):
+    """Stream the contacts matching the list's search and filters as CSV or JSON (audited: contacts.exported)."""
+    if fmt not in exports.FORMATS:
+        raise Http404("No such format.")
+    form = ContactFilterForm(request.GET, tag_choices=[], owner_choices=[])
+    # Tag and owner ids are checked by the selector, which scopes them to the workspace.
+    form.fields["tag"].valid_value = form.fields["owner"].valid_value = lambda value: value == "none" or value.isdigit()
+    if not form.is_valid():
+        return HttpResponse("Check the filters.", status=400, content_type="text/plain")
+    arguments = form.selector_arguments()
+    try:
+        chunks, _count = exports.export_contacts(
+            fmt=fmt,
+            search=arguments["search"],
+            filters=arguments["filters"],
+            me=request.principal.actor_id,
+            principal=request.principal,
+            request=request,
+        )
+    except ValidationError as error:
+        return HttpResponse(_message(error), status=400, content_type="text/plain")
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="contacts-{_slug(request)}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# ==============================================================================================
+# One contact
+
+
+def _contact_context(request, contact_id: int, **extra) -> dict:
+    contact = selectors.contact_get(contact_id)
+    definitions = selectors.field_definitions()
+    owners = dict(_owner_choices(request))
+    groups: dict[str, list] = defaultdict(list)
+    for definition in definitions:
+        value = contact.fields.get(definition.alias)
+        if definition.alias == "owner" and value is not None:
+            value = owners.get(str(value), f"#{value}")
+        groups[field_group(definition)].append({"definition": definition, "value": value})
+    timeline = selectors.timeline(contact_id, limit=TIMELINE_PAGE)
+    links = selectors.contact_companies(contact_id)
+    linked = {link.company.id for link in links}
+    companies = [c for c in selectors.companies_page(limit=200).items if c.id not in linked]
+    return {
+        "contact": contact,
+        "groups": [(title, groups[title]) for title in GROUP_TITLES if title in groups],
+        "notes": selectors.contact_notes(contact_id),
+        "note_form": NoteForm(),
+        "links": links,
+        "link_form": CompanyLinkForm(company_choices=[(c.id, c.name) for c in companies]),
+        "dnc": selectors.contact_dnc(contact_id),
+        "dnc_form": DncForm(),
+        "tag_form": TagForm(),
+        "timeline": timeline,
+        **extra,
+    }
+
+
+@found
+@require_permission("contacts:view")
+def contact_detail(request, workspace_slug, contact_id):
+    """Show a contact: fields by group, tags, notes, companies, Do-Not-Contact and the timeline."""
+    return _render(request, "contacts/detail.html", _contact_context(request, contact_id))
+
+
+@found
+@require_permission("contacts:view")
+def contact_timeline(request, workspace_slug, contact_id):
+    """Return the next page of a contact's timeline (htmx), older than the cursor in ?before."""
+    try:
+        timeline = selectors.timeline(contact_id, before=request.GET.get("before") or None, limit=TIMELINE_PAGE)
+    except ValidationError as error:
+        raise Http404("Not found.") from error
+    return _render(request, "contacts/_timeline.html", {"timeline": timeline, "contact_id": contact_id})
+
+
+@require_permission("contacts:edit")
+def contact_create(request, workspace_slug):
+    """Create a contact from the form of every editable field."""
+    form = ValuesForm(selectors.field_definitions(), request.POST or None, owner_choices=_owner_choices(request))
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.values(changed_only=False).items() if v not in ("", None, [])}
+        try:
+            contact = actions.contact_create(values, principal=request.principal, request=request)
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            messages.success(request, "Contact created.")
+            return redirect(_contact_url(request, contact.id))
+    return _render(request, "contacts/form.html", {"form": form, "contact": None}, status=400 if form.errors else 200)
+
+
+@found
+@require_permission("contacts:edit")
+def contact_edit(request, workspace_slug, contact_id):
+    """Edit a contact's values; only the fields changed in the form are sent to the action."""
+    contact = selectors.contact_get(contact_id)
+    form = ValuesForm(
+        selectors.field_definitions(),
+        request.POST or None,
+        values=contact.fields,
+        owner_choices=_owner_choices(request),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.contact_update(contact_id, form.values(changed_only=True), principal=request.principal,
+                                   request=request)  # fmt: skip
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            messages.success(request, "Contact saved.")
+            return redirect(_contact_url(request, contact_id))
+    return _render(
+        request, "contacts/form.html", {"form": form, "contact": contact}, status=400 if form.errors else 200
+    )
+
+
+@found
+@require_permission("contacts:delete")
+def contact_delete(request, workspace_slug, contact_id):
+    """Ask, then delete a contact (its data key is destroyed: every copy of its data becomes unreadable)."""
+    contact = selectors.contact_get(contact_id)
+    if request.method == "POST":
+        actions.contact_delete(contact_id, principal=request.principal, request=request)
+        messages.success(request, "Contact deleted.")
+        return redirect("contacts:list", workspace_slug=_slug(request))
+    return _render(request, "contacts/delete_confirm.html", {"contact": contact})
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def contact_tags(request, workspace_slug, contact_id):
+    """Add or remove one tag; htmx gets the tag list back, others the contact page."""
+    selectors.contact_get(contact_id)
+    form = TagForm(request.POST)
+    error = ""
+    if form.is_valid() and (form.cleaned_data["add"].strip() or form.cleaned_data["remove"].strip()):
+        add, remove = form.cleaned_data["add"].strip(), form.cleaned_data["remove"].strip()
+        change = ([add] if add else []) + ([f"-{remove}"] if remove else [])
+        try:
+            actions.contact_tags_change(contact_id, change, principal=request.principal, request=request)
+        except ValidationError as problem:
+            error = _message(problem)
+    else:
+        error = "Name a tag."
+    if request.htmx:
+        context = {"contact": selectors.contact_get(contact_id), "tag_form": TagForm(), "tag_error": error}
+        return _render(request, "contacts/_tags.html", context)
+    if error:
+        messages.error(request, error)
+    return redirect(_contact_url(request, contact_id, "tags"))
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def note_add(request, workspace_slug, contact_id):
+    selectors.contact_get(contact_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        actions.note_add(contact_id, form.cleaned_data["text"], type=form.cleaned_data["type"],
+                         principal=request.principal, request=request)  # fmt: skip
+        messages.success(request, "Note added.")
+        return redirect(_contact_url(request, contact_id, "notes"))
+    return _render(request, "contacts/detail.html", _contact_context(request, contact_id, note_form=form), status=400)
+
+
+def _note_of(contact_id: int, note_id: int):
+    note = selectors.note_get(note_id)
+    if note.contact_id != contact_id:
+        raise Http404("Not found.")
+    return note
+
+
+@found
+@require_permission("contacts:edit")
+def note_edit(request, workspace_slug, contact_id, note_id):
+    note = _note_of(contact_id, note_id)
+    form = NoteForm(request.POST or None, initial={"type": note.type, "text": note.text})
+    if request.method == "POST" and form.is_valid():
+        actions.note_edit(note_id, text=form.cleaned_data["text"], type=form.cleaned_data["type"],
+                          principal=request.principal, request=request)  # fmt: skip
+        messages.success(request, "Note saved.")
+        return redirect(_contact_url(request, contact_id, "notes"))
+    return _render(request, "contacts/note_form.html", {"form": form, "note": note, "contact_id": contact_id})
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def note_delete(request, workspace_slug, contact_id, note_id):
+    _note_of(contact_id, note_id)
+    actions.note_delete(note_id, principal=request.principal, request=request)
+    messages.success(request, "Note deleted.")
+    return redirect(_contact_url(request, contact_id, "notes"))
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def company_link(request, workspace_slug, contact_id):
+    selectors.contact_get(contact_id)
+    form = CompanyLinkForm(request.POST)
+    if form.is_valid():
+        actions.company_link(contact_id, form.cleaned_data["company"], is_primary=form.cleaned_data["primary"],
+                             principal=request.principal, request=request)  # fmt: skip
+        messages.success(request, "Company linked.")
+    else:
+        messages.error(request, "Choose a company.")
+    return redirect(_contact_url(request, contact_id, "companies"))
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def company_unlink(request, workspace_slug, contact_id, company_id):
+    selectors.contact_get(contact_id)
+    selectors.company_get(company_id)
+    actions.company_unlink(contact_id, company_id, principal=request.principal, request=request)
+    messages.success(request, "Company unlinked.")
+    return redirect(_contact_url(request, contact_id, "companies"))
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def company_primary(request, workspace_slug, contact_id, company_id):
+    selectors.contact_get(contact_id)
+    selectors.company_get(company_id)
+    actions.company_link(contact_id, company_id, is_primary=True, principal=request.principal, request=request)
+    messages.success(request, "Primary company changed.")
+    return redirect(_contact_url(request, contact_id, "companies"))
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def dnc_add(request, workspace_slug, contact_id):
+    selectors.contact_get(contact_id)
+    form = DncForm(request.POST)
+    if form.is_valid():
+        actions.dnc_add(contact_id, **form.cleaned_data, principal=request.principal, request=request)
+        messages.success(request, "Marked as do not contact.")
+        return redirect(_contact_url(request, contact_id, "dnc"))
+    return _render(request, "contacts/detail.html", _contact_context(request, contact_id, dnc_form=form), status=400)
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def dnc_remove(request, workspace_slug, contact_id, channel):
+    selectors.contact_get(contact_id)
+    if channel not in Channel.values:
+        raise Http404("No such channel.")
+    actions.dnc_remove(contact_id, channel=channel, principal=request.principal, request=request)
+    messages.success(request, "Contacting allowed again on this channel.")
+    return redirect(_contact_url(request, contact_id, "dnc"))
+
+
+def _merge_candidate(text: str, contact_id: int):
+    """Return the contact named by an email address or an id (this workspace only), or None."""
+    text = text.strip()
+    try:
+        if text.isdigit():
+            other = selectors.contacts_get([int(text)]).get(int(text))
+        else:
+            other = selectors.contact_by_unique_identifier("email", text)
+    except (ObjectDoesNotExist, ValidationError):
+        return None
+    return other if other is not None and other.id != contact_id else None
+
+
+@found
+@require_permission("contacts:edit")
+def contact_merge(request, workspace_slug, contact_id):
+    """Merge another contact into this one: pick it, confirm, then merge (the action audits it)."""
+    contact = selectors.contact_get(contact_id)
+    form = MergeForm(request.POST or None)
+    other = None
+    if request.method == "POST" and form.is_valid():
+        other = _merge_candidate(form.cleaned_data["other"], contact_id)
+        if other is None:
+            form.add_error("other", "No other contact in this workspace has this email address or id.")
+        elif form.cleaned_data["confirmed"]:
+            if not request.principal.can("contacts:delete"):
+                raise PermissionDenied("Merging erases the other contact: you need the contacts:delete permission.")
+            actions.contact_merge(contact_id, other.id, principal=request.principal, request=request)
+            messages.success(request, f"Contact #{other.id} merged into this one.")
+            return redirect(_contact_url(request, contact_id))
+    return _render(request, "contacts/merge.html", {"contact": contact, "form": form, "other": other})
+
+
+# ==============================================================================================
+# Companies
+
+
+@require_permission("contacts:view")
+def company_list(request, workspace_slug):
+    """List companies by name (search: name prefix), keyset-paginated."""
+    search = request.GET.get("q", "")[:100]
+    try:
+        page = selectors.companies_page(search=search, after=request.GET.get("after") or None, limit=PAGE_SIZE)
+    except ValidationError as error:
+        raise Http404("Not found.") from error
+    next_query = urlencode({"q": search, "after": page.next_cursor}) if page.has_more else ""
+    return _render(request, "contacts/company_list.html", {"page": page, "q": search, "next_query": next_query})
+
+
+@found
+@require_permission("contacts:view")
+def company_detail(request, workspace_slug, company_id):
+    company = selectors.company_get(company_id)
+    values = selectors.company_values(company)
+    definitions = selectors.field_definitions(FieldObject.COMPANY)
+    rows = [{"definition": d, "value": values.get(d.alias)} for d in definitions]
+    try:
+        contacts = selectors.contacts_page(
+            filters={"company_id": company_id}, after=request.GET.get("after") or None, limit=PAGE_SIZE
+        )
+    except ValidationError as error:
+        raise Http404("Not found.") from error
+    context = {"company": company, "rows": rows, "contacts": contacts}
+    return _render(request, "contacts/company_detail.html", context)
+
+
+def _company_form(request, company=None):
+    values = selectors.company_values(company) if company else None
+    return ValuesForm(selectors.field_definitions(FieldObject.COMPANY), request.POST or None, values=values,
+                      owner_choices=_owner_choices(request))  # fmt: skip
+
+
+@require_permission("contacts:edit")
+def company_create(request, workspace_slug):
+    form = _company_form(request)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.values(changed_only=False).items() if v not in ("", None, [])}
+        try:
+            company = actions.company_create(values, principal=request.principal, request=request)
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            messages.success(request, "Company created.")
+            return redirect("contacts:company_detail", workspace_slug=_slug(request), company_id=company.id)
+    return _render(request, "contacts/company_form.html", {"form": form, "company": None},
+                  status=400 if form.errors else 200)  # fmt: skip
+
+
+@found
+@require_permission("contacts:edit")
+def company_edit(request, workspace_slug, company_id):
+    company = selectors.company_get(company_id)
+    form = _company_form(request, company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.company_update(company_id, form.values(changed_only=True), principal=request.principal,
+                                   request=request)  # fmt: skip
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            messages.success(request, "Company saved.")
+            return redirect("contacts:company_detail", workspace_slug=_slug(request), company_id=company_id)
+    return _render(request, "contacts/company_form.html", {"form": form, "company": company},
+                  status=400 if form.errors else 200)  # fmt: skip
+
+
+@found
+@require_permission("contacts:delete")
+def company_delete(request, workspace_slug, company_id):
+    company = selectors.company_get(company_id)
+    if request.method == "POST":
+        actions.company_delete(company_id, principal=request.principal, request=request)
+        messages.success(request, "Company deleted; its contacts are kept.")
+        return redirect("contacts:company_list", workspace_slug=_slug(request))
+    return _render(request, "contacts/company_delete.html", {"company": company})
+
+
+# ==============================================================================================
+# Field management (contacts:edit: the permission catalogue gives fields to it; hard delete also needs
+# contacts:delete, because it destroys every value stored in the field)
+
+
+def _field_object(request) -> str:
+    value = request.GET.get("object") or request.POST.get("object") or FieldObject.CONTACT
+    return value if value in FieldObject.values else FieldObject.CONTACT
+
+
+def _fields_url(request, object: str) -> str:
+    return reverse("contacts:fields", kwargs={"workspace_slug": _slug(request)}) + f"?object={object}"
+
+
+@require_permission("contacts:edit")
+def field_list(request, workspace_slug):
+    """List a tab (contact or company) of field definitions, archived ones included, with the create form."""
+    object = _field_object(request)
+    form = FieldCreateForm(request.POST or None, object=object)
+    if request.method == "POST" and form.is_valid():
+        try:
+            field = actions.field_create(**form.action_arguments(), principal=request.principal, request=request)
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, f"Field “{field.label}” created.")
+            return redirect(_fields_url(request, object))
+    definitions = selectors.field_definitions(object, include_archived=True)
+    context = {
+        "object": object,
+        "definitions": definitions,
+        "form": form,
+        "encrypted_categories": [c.label for c in DataCategory if c and is_encrypted_category(c)],
+    }
+    return _render(request, "contacts/fields.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def field_label(request, workspace_slug, field_id):
+    field = selectors.field_get(field_id)
+    form = FieldLabelForm(request.POST)
+    if form.is_valid():
+        actions.field_update(field_id, label=form.cleaned_data["label"], principal=request.principal, request=request)
+        messages.success(request, "Label changed; the alias and the data stay as they were.")
+    else:
+        messages.error(request, "A label is required.")
+    return redirect(_fields_url(request, field.object))
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def field_move(request, workspace_slug, field_id):
+    """Move a field one place up or down in its tab (swapping orders with its neighbour)."""
+    field = selectors.field_get(field_id)
+    siblings = selectors.field_definitions(field.object, include_archived=True)
+    index = next(i for i, f in enumerate(siblings) if f.id == field.id)
+    other = index - 1 if request.POST.get("direction") == "up" else index + 1
+    if 0 <= other < len(siblings):
+        neighbour = siblings[other]
+        first, second = (neighbour.order, field.order) if neighbour.order != field.order else (other, index)
+        actions.field_update(field.id, order=first, principal=request.principal, request=request)
+        actions.field_update(neighbour.id, order=second, principal=request.principal, request=request)
+    return redirect(_fields_url(request, field.object))
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def field_archive(request, workspace_slug, field_id):
+    field = selectors.field_get(field_id)
+    archive = request.POST.get("archive", "1") == "1"
+    try:
+        actions.field_archive(field_id, archived=archive, principal=request.principal, request=request)
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    else:
+        messages.success(request, "Field archived; its data is kept." if archive else "Field restored.")
+    return redirect(_fields_url(request, field.object))
+
+
+@found
+@require_permission("contacts:edit")
+def field_delete(request, workspace_slug, field_id):
+    """Delete a custom field and its data after the alias is typed as confirmation."""
+    field = selectors.field_get(field_id)
+    if not request.principal.can("contacts:delete"):
+        raise PermissionDenied("Deleting a field destroys its data: you need the contacts:delete permission.")
+    form = FieldDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            touched = actions.field_delete(field_id, confirm=form.cleaned_data["confirm"], principal=request.principal,
+                                           request=request)  # fmt: skip
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, f"Field deleted with its values ({touched} record(s) held one).")
+            return redirect(_fields_url(request, field.object))
+    return _render(request, "contacts/field_delete.html", {"field": field, "form": form},
+                  status=400 if form.errors else 200)  # fmt: skip
+
+
+# ==============================================================================================
+# Imports
+
+
+@require_permission("contacts:import")
+def import_upload(request, workspace_slug):
+    """Upload a CSV file; the next step maps its columns."""
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.import_create(form.cleaned_data["file"], principal=request.principal, request=request)
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            return redirect("contacts:import_map", workspace_slug=_slug(request), import_id=job.id)
+    context = {"form": form, "max_mb": imports.max_upload_bytes() // (1024 * 1024)}
+    return _render(request, "contacts/import_upload.html", context, status=400 if form.errors else 200)
+
+
+@require_permission("contacts:import")
+def import_list(request, workspace_slug):
+    """List recent imports; members who manage settings choose the sensitive-data policy here."""
+    settings_row = selectors.contact_settings()
+    context = {
+        "imports": selectors.imports_recent(),
+        "policy_form": GuardPolicyForm(initial={"guard_policy": settings_row.guard_policy}),
+        "can_manage": request.principal.can("settings:manage"),
+    }
+    return _render(request, "contacts/import_list.html", context)
+
+
+@require_POST
+@require_permission("settings:manage")
+def import_policy(request, workspace_slug):
+    form = GuardPolicyForm(request.POST)
+    if form.is_valid():
+        actions.contact_settings_update(guard_policy=form.cleaned_data["guard_policy"], principal=request.principal,
+                                        request=request)  # fmt: skip
+        messages.success(request, "Sensitive-data policy saved; it applies to imports started from now on.")
+    else:
+        messages.error(request, "Choose a policy.")
+    return redirect("contacts:import_list", workspace_slug=_slug(request))
+
+
+@found
+@require_permission("contacts:import")
+def import_map(request, workspace_slug, import_id):
+    """Map columns to fields (auto-mapped by header), with a preview, then choose lawful basis and tags."""
+    job = selectors.import_get(import_id)
+    if job.status != ImportStatus.UPLOADED:
+        return redirect("contacts:import_detail", workspace_slug=_slug(request), import_id=job.id)
+    form = ImportMappingForm(
+        request.POST or None, headers=job.headers, targets=imports.mapping_targets(), initial_mapping=job.mapping
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            imports.import_configure(
+                job.id,
+                mapping=form.mapping(),
+                lawful_basis=form.cleaned_data["lawful_basis"],
+                tags=form.tag_list(),
+                overwrite_with_blank=form.cleaned_data["overwrite_with_blank"],
+                principal=request.principal,
+                request=request,
+            )
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            return redirect("contacts:import_detail", workspace_slug=_slug(request), import_id=job.id)
+    rows = imports.preview(job)
+    context = {
+        "job": job,
+        "form": form,
+        "columns": [
+            (form[name], [row[i] if i < len(row) else "" for row in rows]) for i, name in enumerate(form.columns)
+        ],
+        "policy": selectors.contact_settings().get_guard_policy_display(),
+    }
+    return _render(request, "contacts/import_map.html", context, status=400 if form.errors else 200)
+
+
+@found
+@require_permission("contacts:import")
+def import_detail(request, workspace_slug, import_id):
+    """Show an import's progress; htmx polls the progress part while it is queued or running."""
+    job = selectors.import_get(import_id)
+    context = {"job": job, "flagged": job.flagged[:50], "errors": job.errors[:50]}
+    template = "contacts/_import_progress.html" if request.htmx else "contacts/import_detail.html"
+    return _render(request, template, context)
+
+
+@found
+@require_permission("contacts:import")
+def import_errors(request, workspace_slug, import_id):
+    """Download an import's per-row errors and guard findings as CSV (row numbers and messages, no values)."""
+    job = selectors.import_get(import_id)
+    response = HttpResponse(imports.errors_csv(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.id}-errors.csv"'
+    return response
+
+
+@require_POST
+@found
+@require_permission("contacts:import")
+def import_resume(request, workspace_slug, import_id):
+    selectors.import_get(import_id)
+    try:
+        imports.import_resume(import_id, principal=request.principal, request=request)
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    return redirect("contacts:import_detail", workspace_slug=_slug(request), import_id=import_id)
+
+
+@require_POST
+@found
+@require_permission("contacts:import")
+def import_cancel(request, workspace_slug, import_id):
+    selectors.import_get(import_id)
+    try:
+        imports.import_cancel(import_id, principal=request.principal, request=request)
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    return redirect("contacts:import_detail", workspace_slug=_slug(request), import_id=import_id)
