@@ -8,7 +8,7 @@ and a case probing the /m/<slug>/ form in their tests/cross_workspace.py.
 from django.urls import include, path, re_path
 
 from tidings.api import oauth
-from tidings.mautic_compat import views
+from tidings.mautic_compat import companies, contacts, fields, tags, views
 
 app_name = "mautic_compat"
 
@@ -32,6 +32,10 @@ def _workspace_oauth(view):
 
 api_urlpatterns = [
     path("users/self", views.users_self, name="users_self"),
+    *contacts.urlpatterns,
+    *companies.urlpatterns,
+    *fields.urlpatterns,
+    *tags.urlpatterns,
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]
 

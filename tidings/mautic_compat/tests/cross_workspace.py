@@ -3,7 +3,110 @@ from tidings.tests.world import Probe
 GLOBAL_ROUTES = {
     "mautic_compat:oauth_token": "OAuth2 token endpoint; an app bound elsewhere is refused (test_oauth.py)",
     "mautic_compat:oauth_authorize": "OAuth2 consent; non-members and other workspaces' apps get 404 (test_oauth.py)",
+    # Native contact routes that name no object: the credential's own workspace is listed or written.
+    # Batches answer per item; Acme's ids are 404 items for bob (tidings/contacts/tests/test_api.py).
+    "api:v1:list_contacts": "no URL names a workspace: the credential's own contacts are listed",
+    "api:v1:create_contact": "creates in the credential's own workspace",
+    "api:v1:upsert_contact": "matches and writes in the credential's own workspace only",
+    "api:v1:batch_create_contacts": "creates in the credential's own workspace",
+    "api:v1:batch_update_contacts": "another workspace's ids are per-item 404s (test_api.py)",
+    "api:v1:batch_delete_contacts": "another workspace's ids are per-item 404s (test_api.py)",
+    "api:v1:list_companies": "no URL names a workspace: the credential's own companies are listed",
+    "api:v1:create_company": "creates in the credential's own workspace",
+    "api:v1:list_fields": "no URL names a workspace: the credential's own fields are listed",
+    "api:v1:create_field": "creates in the credential's own workspace",
+    "api:v1:list_tags": "no URL names a workspace: the credential's own tags are listed",
+    "api:v1:create_tag": "creates in the credential's own workspace",
 }
+
+
+def setup(world):
+    """Give Acme a contact with a note, a company, a tag and custom fields for bob to aim at."""
+    from tidings.contacts import actions
+    from tidings.tenancy.context import use_workspace
+
+    with use_workspace(world.acme):
+        contact = actions.contact_create(
+            {"email": "charles@difference.example", "firstname": "Charles"}, tags=["api-probe"]
+        )
+        company = actions.company_create({"companyname": "Difference Engines"})
+        actions.company_link(contact.id, company.id)
+        note = actions.note_add(contact.id, "Prefers punched cards.")
+        field = actions.field_create(alias="api_probe_colour", label="Favourite colour")
+        company_field = actions.field_create(alias="api_probe_sector", label="Sector", object="company")
+        actions.dnc_add(contact.id, channel="email")
+        from tidings.contacts.selectors import tags_by_name
+
+        tag = tags_by_name(["api-probe"])["api-probe"]
+    world.objects.update(
+        acme_contact=contact,
+        acme_company=company,
+        acme_note=note,
+        acme_tag=tag,
+        acme_field=field,
+        acme_company_field=company_field,
+    )
+
+
+def _both(method, tail, data=None):
+    """Probe /m/acme/api/<tail> with bob's token and Basic credentials, and the bare /api/<tail> with his own."""
+
+    def probes(world):
+        acme = f"/m/{world.acme.slug}/api/{tail(world)}"
+        bare = f"/api/{tail(world)}"
+        return [
+            Probe(method, acme, actor="bob_token", data=data),
+            Probe(method, acme, actor="bob_basic", data=data),
+            Probe(method, bare, actor="bob_token", data=data),
+            Probe(method, bare, actor="bob_basic", data=data),
+        ]
+
+    return probes
+
+
+def _workspace_base_only(method, tail, data=None):
+    """Probe /m/acme/api/<tail> only: on the bare base this route lists or writes bob's own workspace."""
+
+    def probes(world):
+        acme = f"/m/{world.acme.slug}/api/{tail(world)}"
+        return [Probe(method, acme, actor="bob_token", data=data), Probe(method, acme, actor="bob_basic", data=data)]
+
+    return probes
+
+
+def _native(method, tail, data=None):
+    def probes(world):
+        return [
+            Probe(method, f"/api/v1/{tail(world)}", actor="bob_token", data=data),
+            Probe(method, f"/api/v1/{tail(world)}", actor="bob_basic", data=data),
+        ]
+
+    return probes
+
+
+def _contact(world):
+    return world.objects["acme_contact"].id
+
+
+def _company(world):
+    return world.objects["acme_company"].id
+
+
+def _note(world):
+    return world.objects["acme_note"].id
+
+
+def _tag(world):
+    return world.objects["acme_tag"].id
+
+
+def _field(world):
+    return world.objects["acme_field"].id
+
+
+def _company_field(world):
+    return world.objects["acme_company_field"].id
+
 
 CASES = {
     # Under /m/<slug>/ the credentials must belong to that workspace; bob's Globex ones get 404.
@@ -13,7 +116,106 @@ CASES = {
         Probe("GET", f"/m/{world.acme.slug}/api/users/self", actor="bob_oauth"),
     ],
     "mautic_compat:not_found": lambda world: [
-        Probe("GET", f"/m/{world.acme.slug}/api/contacts", actor="bob_token"),
-        Probe("GET", f"/m/{world.acme.slug}/api/contacts", actor="bob_basic"),
+        Probe("GET", f"/m/{world.acme.slug}/api/nothing-here", actor="bob_token"),
+        Probe("GET", f"/m/{world.acme.slug}/api/nothing-here", actor="bob_basic"),
     ],
+    # Mautic-compatible contacts
+    "mautic_compat:contacts_list": _workspace_base_only("GET", lambda w: "contacts"),
+    "mautic_compat:contacts_new": _workspace_base_only("POST", lambda w: "contacts/new", {"email": "x@y.example"}),
+    "mautic_compat:contacts_batch_new": _workspace_base_only("POST", lambda w: "contacts/batch/new", {}),
+    "mautic_compat:contacts_batch_edit": _workspace_base_only("PATCH", lambda w: "contacts/batch/edit", {}),
+    "mautic_compat:contacts_batch_delete": _workspace_base_only(
+        "DELETE", lambda w: f"contacts/batch/delete?ids={_contact(w)}"
+    ),
+    "mautic_compat:contacts_get": _both("GET", lambda w: f"contacts/{_contact(w)}"),
+    "mautic_compat:contacts_edit": _both("PATCH", lambda w: f"contacts/{_contact(w)}/edit", {"firstname": "Eve"}),
+    "mautic_compat:contacts_delete": _both("DELETE", lambda w: f"contacts/{_contact(w)}/delete"),
+    "mautic_compat:contacts_list_fields": _workspace_base_only("GET", lambda w: "contacts/list/fields"),
+    "mautic_compat:contacts_list_owners": _workspace_base_only("GET", lambda w: "contacts/list/owners"),
+    "mautic_compat:contacts_dnc_add": _both("POST", lambda w: f"contacts/{_contact(w)}/dnc/email/add"),
+    "mautic_compat:contacts_dnc_remove": _both("POST", lambda w: f"contacts/{_contact(w)}/dnc/email/remove"),
+    "mautic_compat:contacts_dnc_add_v2": _both("POST", lambda w: f"contacts/{_contact(w)}/dnc/add/email"),
+    "mautic_compat:contacts_dnc_remove_v2": _both("POST", lambda w: f"contacts/{_contact(w)}/dnc/remove/email"),
+    "mautic_compat:contacts_notes": _both("GET", lambda w: f"contacts/{_contact(w)}/notes"),
+    "mautic_compat:contacts_companies": _both("GET", lambda w: f"contacts/{_contact(w)}/companies"),
+    "mautic_compat:contacts_segments": _both("GET", lambda w: f"contacts/{_contact(w)}/segments"),
+    "mautic_compat:contacts_activity": _both("GET", lambda w: f"contacts/{_contact(w)}/activity"),
+    "mautic_compat:contacts_points": _both("POST", lambda w: f"contacts/{_contact(w)}/points/plus/5"),
+    # notes
+    "mautic_compat:notes_list": _workspace_base_only("GET", lambda w: "notes"),
+    "mautic_compat:notes_new": lambda world: _both(
+        "POST", lambda w: "notes/new", {"lead": _contact(world), "text": "Hello."}
+    )(world),
+    "mautic_compat:notes_batch_new": _workspace_base_only("POST", lambda w: "notes/batch/new", {}),
+    "mautic_compat:notes_batch_edit": _workspace_base_only("PATCH", lambda w: "notes/batch/edit", {}),
+    "mautic_compat:notes_batch_delete": _workspace_base_only("DELETE", lambda w: f"notes/batch/delete?ids={_note(w)}"),
+    "mautic_compat:notes_get": _both("GET", lambda w: f"notes/{_note(w)}"),
+    "mautic_compat:notes_edit": _both("PATCH", lambda w: f"notes/{_note(w)}/edit", {"text": "Changed."}),
+    "mautic_compat:notes_delete": _both("DELETE", lambda w: f"notes/{_note(w)}/delete"),
+    # companies
+    "mautic_compat:companies_list": _workspace_base_only("GET", lambda w: "companies"),
+    "mautic_compat:companies_new": _workspace_base_only("POST", lambda w: "companies/new", {"companyname": "X"}),
+    "mautic_compat:companies_batch_new": _workspace_base_only("POST", lambda w: "companies/batch/new", {}),
+    "mautic_compat:companies_batch_edit": _workspace_base_only("PATCH", lambda w: "companies/batch/edit", {}),
+    "mautic_compat:companies_batch_delete": _workspace_base_only(
+        "DELETE", lambda w: f"companies/batch/delete?ids={_company(w)}"
+    ),
+    "mautic_compat:companies_get": _both("GET", lambda w: f"companies/{_company(w)}"),
+    "mautic_compat:companies_edit": _both("PATCH", lambda w: f"companies/{_company(w)}/edit", {"companycity": "X"}),
+    "mautic_compat:companies_delete": _both("DELETE", lambda w: f"companies/{_company(w)}/delete"),
+    "mautic_compat:companies_add_contact": _both(
+        "POST", lambda w: f"companies/{_company(w)}/contact/{_contact(w)}/add"
+    ),
+    "mautic_compat:companies_remove_contact": _both(
+        "POST", lambda w: f"companies/{_company(w)}/contact/{_contact(w)}/remove"
+    ),
+    # fields
+    "mautic_compat:fields_list": _workspace_base_only("GET", lambda w: "fields/contact"),
+    "mautic_compat:fields_new": _workspace_base_only("POST", lambda w: "fields/contact/new", {"label": "Shoe size"}),
+    "mautic_compat:fields_batch_new": _workspace_base_only("POST", lambda w: "fields/contact/batch/new", {}),
+    "mautic_compat:fields_batch_edit": _workspace_base_only("PATCH", lambda w: "fields/contact/batch/edit", {}),
+    "mautic_compat:fields_batch_delete": _workspace_base_only(
+        "DELETE", lambda w: f"fields/contact/batch/delete?ids={_field(w)}"
+    ),
+    "mautic_compat:fields_get": lambda world: [
+        *_both("GET", lambda w: f"fields/contact/{_field(w)}")(world),
+        *_both("GET", lambda w: f"fields/company/{_company_field(w)}")(world),
+    ],
+    "mautic_compat:fields_edit": _both("PATCH", lambda w: f"fields/contact/{_field(w)}/edit", {"label": "X"}),
+    "mautic_compat:fields_delete": _both("DELETE", lambda w: f"fields/contact/{_field(w)}/delete"),
+    # tags
+    "mautic_compat:tags_list": _workspace_base_only("GET", lambda w: "tags"),
+    "mautic_compat:tags_new": _workspace_base_only("POST", lambda w: "tags/new", {"tag": "vip"}),
+    "mautic_compat:tags_batch_new": _workspace_base_only("POST", lambda w: "tags/batch/new", {}),
+    "mautic_compat:tags_batch_edit": _workspace_base_only("PATCH", lambda w: "tags/batch/edit", {}),
+    "mautic_compat:tags_batch_delete": _workspace_base_only("DELETE", lambda w: f"tags/batch/delete?ids={_tag(w)}"),
+    "mautic_compat:tags_get": _both("GET", lambda w: f"tags/{_tag(w)}"),
+    "mautic_compat:tags_edit": _both("PATCH", lambda w: f"tags/{_tag(w)}/edit", {"tag": "renamed"}),
+    "mautic_compat:tags_delete": _both("DELETE", lambda w: f"tags/{_tag(w)}/delete"),
+    # native API: every route that names an object of Acme
+    "api:v1:get_contact": _native("GET", lambda w: f"contacts/{_contact(w)}"),
+    "api:v1:update_contact": _native("PATCH", lambda w: f"contacts/{_contact(w)}", {"fields": {"firstname": "Eve"}}),
+    "api:v1:delete_contact": _native("DELETE", lambda w: f"contacts/{_contact(w)}"),
+    "api:v1:list_contact_tags": _native("GET", lambda w: f"contacts/{_contact(w)}/tags"),
+    "api:v1:change_contact_tags": _native("POST", lambda w: f"contacts/{_contact(w)}/tags", {"tags": ["x"]}),
+    "api:v1:list_contact_notes": _native("GET", lambda w: f"contacts/{_contact(w)}/notes"),
+    "api:v1:add_contact_note": _native("POST", lambda w: f"contacts/{_contact(w)}/notes", {"text": "Hello."}),
+    "api:v1:update_note": _native("PATCH", lambda w: f"notes/{_note(w)}", {"text": "Changed."}),
+    "api:v1:delete_note": _native("DELETE", lambda w: f"notes/{_note(w)}"),
+    "api:v1:list_contact_dnc": _native("GET", lambda w: f"contacts/{_contact(w)}/dnc"),
+    "api:v1:add_contact_dnc": _native("PUT", lambda w: f"contacts/{_contact(w)}/dnc/sms", {"reason": "manual"}),
+    "api:v1:remove_contact_dnc": _native("DELETE", lambda w: f"contacts/{_contact(w)}/dnc/email"),
+    "api:v1:list_contact_companies": _native("GET", lambda w: f"contacts/{_contact(w)}/companies"),
+    "api:v1:contact_timeline": _native("GET", lambda w: f"contacts/{_contact(w)}/timeline"),
+    "api:v1:get_company": _native("GET", lambda w: f"companies/{_company(w)}"),
+    "api:v1:update_company": _native("PATCH", lambda w: f"companies/{_company(w)}", {"fields": {"companycity": "X"}}),
+    "api:v1:delete_company": _native("DELETE", lambda w: f"companies/{_company(w)}"),
+    "api:v1:link_company_contact": _native("PUT", lambda w: f"companies/{_company(w)}/contacts/{_contact(w)}", {}),
+    "api:v1:unlink_company_contact": _native("DELETE", lambda w: f"companies/{_company(w)}/contacts/{_contact(w)}"),
+    "api:v1:update_field": _native("PATCH", lambda w: f"fields/{_field(w)}", {"label": "X"}),
+    "api:v1:archive_field": _native("POST", lambda w: f"fields/{_field(w)}/archive"),
+    "api:v1:restore_field": _native("POST", lambda w: f"fields/{_field(w)}/restore"),
+    "api:v1:get_tag": _native("GET", lambda w: f"tags/{_tag(w)}"),
+    "api:v1:update_tag": _native("PATCH", lambda w: f"tags/{_tag(w)}", {"name": "renamed"}),
+    "api:v1:delete_tag": _native("DELETE", lambda w: f"tags/{_tag(w)}"),
 }

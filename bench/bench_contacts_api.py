@@ -1,0 +1,123 @@
+"""Benchmark contact search through the APIs against the bare selector call, in one run.
+
+    python bench/bench_contacts_api.py                  # 100,000 contacts
+    python bench/bench_contacts_api.py --rows 1000000   # the full run
+
+Each request goes through the whole Django stack in-process (test Client: URL routing,
+authentication with a personal API token, rate limiting, workspace scoping, serialisation),
+and each figure is printed beside the same search made by calling the selector directly,
+so the ratio is the cost of the API layer on this machine. Target: p99 < 300 ms at 1M contacts.
+
+Runs on throw-away SQLite files in a temporary TIDINGS_VAR_DIR unless one is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_contacts import generate, percentile, timed  # noqa: E402 (after the path is set)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("TIDINGS_VAR_DIR", tempfile.mkdtemp(prefix="tidings-bench-api-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # lets the test Client's "testserver" host in
+    settings.TIDINGS_API_RATE_LIMIT = 10**9  # measure the API, not the rate limiter's refusals
+    for alias in ("default", "region_us", "region_eu"):
+        call_command("migrate", database=alias, verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the rate limiter's counters (database cache)
+
+    from tidings.accounts.actions import user_create
+    from tidings.api.actions import api_token_create
+    from tidings.contacts import actions, selectors
+    from tidings.tenancy.actions import workspace_create
+    from tidings.tenancy.context import use_workspace
+
+    stamp = int(time.time())
+    owner = user_create(email=f"bench-{stamp}@bench.example", password="correct horse battery staple")
+    workspace = workspace_create(name="Bench", slug=f"bench-api-{stamp}", region="eu", owner=owner)
+    _, secret = api_token_create(workspace=workspace, user=owner, name="bench", actor=owner)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    client = Client()
+
+    rows = list(generate(args.rows))
+    print(f"# bench_contacts_api: {args.rows:,} contacts, var {os.environ['TIDINGS_VAR_DIR']}")
+    started = time.perf_counter()
+    with use_workspace(workspace):
+        actions.contacts_bulk_upsert(rows, lawful_basis="consent", tags=["bench"])
+    print(f"loaded in {time.perf_counter() - started:.1f} s")
+
+    rng = random.Random(11)  # noqa: S311 (made-up people)
+    sample = [rows[rng.randrange(len(rows))] for _ in range(args.queries)]
+
+    def api(path, params):
+        def call(i):
+            response = client.get(path, params(i), **headers)
+            assert response.status_code == 200, response.content[:300]
+
+        return call
+
+    def selector(fn):
+        def call(i):
+            with use_workspace(workspace):
+                fn(i)
+
+        return call
+
+    cases = [
+        (
+            "exact email",
+            selector(lambda i: selectors.contact_search(sample[i]["email"], limit=50)),
+            api("/api/v1/contacts", lambda i: {"search": sample[i]["email"]}),
+            api("/api/contacts", lambda i: {"search": f"email:{sample[i]['email']}"}),
+        ),
+        (
+            "name word",
+            selector(lambda i: selectors.contact_search(sample[i]["lastname"], limit=50)),
+            api("/api/v1/contacts", lambda i: {"search": sample[i]["lastname"], "limit": 50}),
+            api("/api/contacts", lambda i: {"search": sample[i]["lastname"], "limit": 50}),
+        ),
+        (
+            "list page, 50 by -points",
+            selector(lambda i: selectors.contacts_page(order="-points", limit=50)),
+            api("/api/v1/contacts", lambda i: {"order": "-points", "limit": 50}),
+            api("/api/contacts", lambda i: {"orderBy": "points", "orderByDir": "DESC", "limit": 50}),
+        ),
+    ]
+    print(f"\n## API search latency at {args.rows:,} contacts ({args.queries} requests each; target p99 < 300 ms)")
+    print("Mautic-compatible lists also count the matches (their total), which the native API does not.")
+    for name, baseline, native, mautic in cases:
+        figures = {
+            label: timed(fn, args.queries)
+            for label, fn in (("selector", baseline), ("native", native), ("mautic", mautic))
+        }
+        base50 = percentile(figures["selector"], 0.5)
+        for label, samples in figures.items():
+            p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
+            ratio = "" if label == "selector" else f"   p50 x{p50 / base50:5.2f} of the selector"
+            print(f"{name:26s} {label:9s} p50 {p50:8.2f} ms   p99 {p99:8.2f} ms{ratio}")
+
+
+if __name__ == "__main__":
+    main()

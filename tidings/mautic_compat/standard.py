@@ -1,0 +1,330 @@
+"""Mautic's standard entity routes, once for every entity: list, get, new, edit, delete and the batches.
+
+Mautic generates the same eight routes for each entity (CoreSubscriber, CommonApiController;
+facts read, not copied): ``GET /X``, ``GET /X/{id}``, ``POST /X/new``, ``PUT|PATCH /X/{id}/edit``,
+``DELETE /X/{id}/delete``, ``POST /X/batch/new``, ``PUT|PATCH /X/batch/edit`` and
+``DELETE /X/batch/delete?ids=1,2``. Their behaviour, kept here:
+
+- ``new`` answers 201 with a Location header, or 200 when the entity already existed (contacts
+  and tags match existing ones); ``PATCH`` of a missing id is 404 while ``PUT`` creates it (201);
+  ``delete`` answers the entity as it was.
+- Batches take at most 200 items (``api_batch_max_limit``), keyed as the request keyed them, and
+  answer ``{"<plural>": {...}, "statusCodes": {...}, "errors": {...}}`` with 201 (new) or 200;
+  a failed item is left out of the entities and reported in errors. PHP serialises an array
+  whose keys are exactly 0..n-1 as a JSON list and any other as an object; ``php_array`` does the same.
+
+A domain describes itself with a ``Resource`` (how to list, fetch, write and serialise) and
+mounts ``standard_urls(resource)``; this module only translates, the domain's actions decide.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.urls import path
+
+from tidings.api.errors import ApiError
+from tidings.api.permissions import require_permission
+from tidings.mautic_compat.decorators import mautic_api
+from tidings.mautic_compat.parsing import ListParams, parse_list_params, php_params, request_data
+from tidings.mautic_compat.responses import MESSAGES, MauticError, mautic_json
+from tidings.tenancy.context import require_workspace
+
+BATCH_LIMIT = 200
+
+
+@dataclass
+class Resource:
+    """How one Mautic entity maps onto Tidings' selectors and actions.
+
+    list(params) -> (items, total); get(id) -> object (DoesNotExist when absent);
+    serialize(objects) -> dicts (in bulk, so lists cost no query per item);
+    create(request, data, principal) -> (object, created) for POST new and PUT of a missing id;
+    update(request, id, data, method, principal) -> object; delete(request, id, principal).
+    """
+
+    one: str
+    many: str
+    list: Callable[[ListParams, Any], tuple[list, Any]]
+    get: Callable[[int], Any]
+    serialize: Callable[[list], list[dict]]
+    create: Callable[..., tuple[Any, bool]]
+    update: Callable[..., Any]
+    delete: Callable[..., None]
+    columns: set[str] = field(default_factory=set)
+    view_permission: str = "contacts:view"
+    edit_permission: str = "contacts:edit"
+    delete_permission: str = "contacts:delete"
+    empty_as_object: bool = False
+    extra_route_kwargs: tuple[str, ...] = ()  # e.g. "object" for /fields/{object}; passed to every callable
+
+
+def php_array(mapping: dict) -> dict | list:
+    """Return mapping as PHP's json_encode would send an array with these keys: a list for keys 0..n-1 in order."""
+    keys = list(mapping)
+    if keys == list(range(len(keys))):
+        return list(mapping.values())
+    return {str(key): value for key, value in mapping.items()}
+
+
+def validation_error(error: ValidationError) -> MauticError:
+    """Return Mautic's form error for a ValidationError: 400, "field: message", details {field: [messages]}."""
+    details = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+    message = "; ".join(f"{name}: {' '.join(msgs)}" if name else " ".join(msgs) for name, msgs in details.items())
+    return MauticError(400, message, details)
+
+
+def allow(request, *methods: str) -> None:
+    """Raise MauticError(405) unless the request uses one of methods."""
+    if request.method not in methods:
+        raise MauticError(405)
+
+
+def atomic():
+    """Return a transaction on the workspace's region database, so a request's several actions commit together."""
+    return transaction.atomic(using=require_workspace().db_alias)
+
+
+def one(resource: Resource, obj, kwargs) -> dict:
+    return resource.serialize([obj], **kwargs)[0]
+
+
+def _written(resource: Resource, request, data: dict, *, obj_id=None, method: str, principal, kwargs):
+    """Write one item; return (object, status). Raise MauticError (404, 400...) for this item."""
+    try:
+        with atomic():
+            if obj_id is None:
+                obj, created = resource.create(request, data, principal, method="POST", **kwargs)
+                return obj, 201 if created else 200
+            try:
+                resource.get(obj_id, **kwargs)
+            except ObjectDoesNotExist:
+                if method == "PATCH":
+                    raise MauticError(404) from None
+                obj, _ = resource.create(request, data, principal, method="PUT", **kwargs)
+                return obj, 201
+            return resource.update(request, obj_id, data, method, principal, **kwargs), 200
+    except ValidationError as error:
+        raise validation_error(error) from error
+    except ObjectDoesNotExist as error:
+        raise MauticError(404) from error
+
+
+def _batch_items(request) -> dict:
+    """Return the batch body as {key: item}: a JSON list is keyed 0..n-1; an object or a form keeps its keys."""
+    if "json" in (request.content_type or "") and request.body:
+        try:
+            data = json.loads(request.body)
+        except ValueError as error:
+            raise MauticError(400, "The request body is not valid JSON.") from error
+        if isinstance(data, list):
+            items = dict(enumerate(data))
+        elif isinstance(data, dict):
+            items = data
+        else:
+            raise MauticError(400, "A batch is a list of items.")
+    else:
+        items = request_data(request)
+    if len(items) > BATCH_LIMIT:
+        # Mautic answers this with its default 500; a client error is a 400.
+        raise MauticError(400, f"A max of {BATCH_LIMIT} entities are supported at a time.")
+    return {int(k) if str(k).isdigit() else k: v for k, v in items.items()}
+
+
+def _api_error(status: int, message: str | None = None) -> dict:
+    return {"message": message or MESSAGES.get(status, "Error"), "code": status, "type": "api"}
+
+
+def _form_error(error: MauticError) -> dict:
+    return {"code": error.status, "message": error.message, "details": error.details, "type": None}
+
+
+def standard_views(resource: Resource) -> dict[str, Callable]:
+    """Return the eight standard views of resource, each wrapped by mautic_api."""
+
+    def kwargs_of(kwargs):
+        return {name: kwargs[name] for name in resource.extra_route_kwargs if name in kwargs}
+
+    @mautic_api
+    def list_view(request, **kwargs):
+        allow(request, "GET")
+        require_permission(request, resource.view_permission)
+        params = parse_list_params(request.GET, columns=resource.columns or None)
+        try:
+            items, total = resource.list(params, request, **kwargs_of(kwargs))
+        except ObjectDoesNotExist as error:
+            raise MauticError(404) from error
+        results = {str(item["id"]): item for item in items}
+        if not results:
+            return {"total": total, resource.many: {} if resource.empty_as_object else []}
+        return {"total": total, resource.many: results}
+
+    @mautic_api
+    def get_view(request, id, **kwargs):
+        allow(request, "GET")
+        require_permission(request, resource.view_permission)
+        try:
+            obj = resource.get(id, **kwargs_of(kwargs))
+        except ObjectDoesNotExist as error:
+            raise MauticError(404) from error
+        return {resource.one: one(resource, obj, kwargs_of(kwargs))}
+
+    @mautic_api
+    def new_view(request, **kwargs):
+        allow(request, "POST")
+        principal = require_permission(request, resource.edit_permission)
+        obj, status = _written(
+            resource, request, request_data(request), method="POST", principal=principal, kwargs=kwargs_of(kwargs)
+        )
+        response = mautic_json({resource.one: one(resource, obj, kwargs_of(kwargs))}, status)
+        if status == 201:
+            response["Location"] = request.build_absolute_uri(request.path.rsplit("/new", 1)[0] + f"/{obj.id}")
+        return response
+
+    @mautic_api
+    def edit_view(request, id, **kwargs):
+        allow(request, "PUT", "PATCH")
+        principal = require_permission(request, resource.edit_permission)
+        obj, status = _written(
+            resource,
+            request,
+            request_data(request),
+            obj_id=id,
+            method=request.method,
+            principal=principal,
+            kwargs=kwargs_of(kwargs),
+        )
+        return status, {resource.one: one(resource, obj, kwargs_of(kwargs))}
+
+    @mautic_api
+    def delete_view(request, id, **kwargs):
+        allow(request, "DELETE")
+        principal = require_permission(request, resource.delete_permission)
+        try:
+            obj = resource.get(id, **kwargs_of(kwargs))
+            body = one(resource, obj, kwargs_of(kwargs))  # serialised before it is gone, as Mautic does
+            with atomic():
+                resource.delete(request, id, principal, **kwargs_of(kwargs))
+        except ObjectDoesNotExist as error:
+            raise MauticError(404) from error
+        except ValidationError as error:
+            raise validation_error(error) from error
+        return {resource.one: body}
+
+    def _run_batch(request, kwargs, method_of):
+        principal = require_permission(request, resource.edit_permission)
+        entities, status_codes, errors = {}, {}, {}
+        for key, item in _batch_items(request).items():
+            if not isinstance(item, dict):
+                errors[key] = _api_error(400, "An item must be an object of fields.")
+                status_codes[key] = 400
+                continue
+            try:
+                obj_id, method = method_of(item)
+                obj, status = _written(
+                    resource, request, item, obj_id=obj_id, method=method, principal=principal, kwargs=kwargs_of(kwargs)
+                )
+            except MauticError as error:
+                errors[key] = _api_error(404) if error.status == 404 else _form_error(error)
+                status_codes[key] = error.status
+                continue
+            except ApiError as error:
+                errors[key] = _api_error(error.status)
+                status_codes[key] = error.status
+                continue
+            entities[key] = obj
+            status_codes[key] = status
+        serialized = resource.serialize(list(entities.values()), **kwargs_of(kwargs))
+        body = {
+            resource.many: php_array(dict(zip(entities, serialized, strict=True))),
+            "statusCodes": php_array(status_codes),
+        }
+        if errors:
+            body["errors"] = php_array(errors)
+        return body
+
+    @mautic_api
+    def batch_new_view(request, **kwargs):
+        allow(request, "POST")
+        return 201, _run_batch(request, kwargs, lambda item: (None, "POST"))
+
+    @mautic_api
+    def batch_edit_view(request, **kwargs):
+        allow(request, "PUT", "PATCH")
+
+        def method_of(item):
+            raw = item.get("id")
+            if not str(raw or "").isdigit():
+                raise MauticError(400, "ID is missing from the payload.")
+            return int(raw), request.method
+
+        return _run_batch(request, kwargs, method_of)
+
+    @mautic_api
+    def batch_delete_view(request, **kwargs):
+        allow(request, "DELETE")
+        principal = require_permission(request, resource.delete_permission)
+        ids = _batch_ids(request)
+        found, errors = {}, {}
+        for key, raw in ids.items():
+            try:
+                found[key] = resource.get(int(raw), **kwargs_of(kwargs))
+            except (ObjectDoesNotExist, ValueError, TypeError):
+                errors[key] = _api_error(404)
+        serialized = dict(zip(found, resource.serialize(list(found.values()), **kwargs_of(kwargs)), strict=True))
+        with atomic():
+            for obj in found.values():
+                resource.delete(request, obj.id, principal, **kwargs_of(kwargs))
+        body = {resource.many: php_array(serialized)}
+        if errors:
+            body["errors"] = php_array(errors)
+        return body
+
+    return {
+        "list": list_view,
+        "get": get_view,
+        "new": new_view,
+        "edit": edit_view,
+        "delete": delete_view,
+        "batch_new": batch_new_view,
+        "batch_edit": batch_edit_view,
+        "batch_delete": batch_delete_view,
+    }
+
+
+def _batch_ids(request) -> dict:
+    """Return {key: id} from ?ids=1,2 or ?ids[]=1&ids[]=2 (Mautic's BatchIdToEntityHelper)."""
+    raw = php_params(request.GET).get("ids")
+    if raw is None and request.body:
+        raw = request_data(request).get("ids")
+    if isinstance(raw, list):
+        ids = dict(enumerate(raw))
+    elif isinstance(raw, dict):
+        ids = {int(k) if str(k).isdigit() else k: v for k, v in raw.items()}
+    elif isinstance(raw, str) and raw.strip():
+        ids = dict(enumerate(part.strip() for part in raw.split(",")))
+    else:
+        raise MauticError(400, "ID is missing from the payload.")
+    if len(ids) > BATCH_LIMIT:
+        raise MauticError(400, f"A max of {BATCH_LIMIT} entities are supported at a time.")
+    return ids
+
+
+def standard_urls(prefix: str, name: str, resource: Resource) -> list:
+    """Return the eight standard routes of resource under prefix (e.g. "contacts"), named "<name>_<route>"."""
+    views = standard_views(resource)
+    return [
+        path(f"{prefix}", views["list"], name=f"{name}_list"),
+        path(f"{prefix}/new", views["new"], name=f"{name}_new"),
+        path(f"{prefix}/batch/new", views["batch_new"], name=f"{name}_batch_new"),
+        path(f"{prefix}/batch/edit", views["batch_edit"], name=f"{name}_batch_edit"),
+        path(f"{prefix}/batch/delete", views["batch_delete"], name=f"{name}_batch_delete"),
+        path(f"{prefix}/<int:id>", views["get"], name=f"{name}_get"),
+        path(f"{prefix}/<int:id>/edit", views["edit"], name=f"{name}_edit"),
+        path(f"{prefix}/<int:id>/delete", views["delete"], name=f"{name}_delete"),
+    ]
