@@ -30,8 +30,8 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -131,10 +131,11 @@ def normalise_text(value: str) -> str:
 
 def words(value: str) -> list[str]:
     """Return the distinct searchable words of a name: lowercase, accents dropped, in order."""
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(_fold(value or "")):
-        seen.setdefault(word, None)
-    return list(seen)
+    if not value:
+        return []
+    # ASCII has no accents to drop and casefolds to lowercase: skip the Unicode round trip.
+    folded = value.lower() if value.isascii() else _fold(value)
+    return list(dict.fromkeys(_WORD.findall(folded)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,6 +246,11 @@ class Keyring:
     keks: dict[int, AESGCM]
     active_version: int
     index_key: bytes
+    # The HMAC state after absorbing the key; copying it skips re-deriving the key pads per index.
+    _index_mac: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._index_mac = hmac.new(self.index_key, digestmod=hashlib.sha256)
 
     def blind_index(self, scope: str, normalised: str) -> bytes:
         """Return HMAC-SHA256(index key, scope ‖ 0x1f ‖ normalised), truncated to 16 bytes.
@@ -252,19 +258,40 @@ class Keyring:
         scope separates uses ("email", "phone", "name", "uid:<alias>") so equal strings in
         different fields do not share an index value. Pass a value already normalised.
         """
-        message = scope.encode() + b"\x1f" + normalised.encode()
-        return hmac.new(self.index_key, message, hashlib.sha256).digest()[:BLIND_INDEX_BYTES]
+        mac = self._index_mac.copy()
+        mac.update(f"{scope}\x1f{normalised}".encode())
+        return mac.digest()[:BLIND_INDEX_BYTES]
 
     def new_data_key(self, contact_id: int):
         """Return (unsaved ContactKey, DataKey) holding a fresh random data key for contact_id."""
         from tidings.privacy.models import ContactKey
 
-        key = AESGCM.generate_key(bit_length=256)
-        wrapped = seal(self.keks[self.active_version], key, _dek_aad(self.workspace_id, contact_id))
+        ((wrapped, key),) = self.new_data_keys([contact_id])
         row = ContactKey(
             workspace_id=self.workspace_id, contact_id=contact_id, key_version=self.active_version, wrapped_dek=wrapped
         )
-        return row, DataKey(self.workspace_id, contact_id, key)
+        return row, key
+
+    def new_data_keys(self, contact_ids: Sequence[int]) -> list[tuple[bytes, DataKey]]:
+        """Return (wrapped data key, DataKey) per contact id: fresh random keys under the active version.
+
+        The caller stores each wrapped key as ContactKey(contact_id, key_version=active_version,
+        wrapped_dek). Imports call this for a thousand contacts at a time, so the randomness for
+        every key and nonce is drawn in one read of the OS generator.
+        """
+        count = len(contact_ids)
+        if not count:
+            return []
+        kek, workspace_id = self.keks[self.active_version], self.workspace_id
+        stride = KEY_BYTES + NONCE_BYTES
+        entropy = os.urandom(stride * count)
+        made = []
+        for i, contact_id in enumerate(contact_ids):
+            start = i * stride
+            key, nonce = entropy[start : start + KEY_BYTES], entropy[start + KEY_BYTES : start + stride]
+            wrapped = nonce + kek.encrypt(nonce, key, _dek_aad(workspace_id, contact_id))
+            made.append((wrapped, DataKey(workspace_id, contact_id, key)))
+        return made
 
     def open_data_key(self, row) -> DataKey:
         """Return the DataKey wrapped in a ContactKey row; raise DecryptionFailed if it was tampered with."""
