@@ -51,7 +51,18 @@ FIRST = [
     "Donald",
     "Frances",
 ]
-LAST = ["Lovelace", "Hopper", "Turing", "Somerville", "Babbage", "Noether", "Lamarr", "Johnson", "Dijkstra", "Liskov"]
+LAST = [
+    "Quillfeather",
+    "Brightwater",
+    "Thornbury",
+    "Ashdown",
+    "Cogsworth",
+    "Fenwright",
+    "Marlowe-Pike",
+    "Okonkwo-Reed",
+    "Vandermeer",
+    "Lindqvist",
+]
 CITIES = ["London", "Paris", "Berlin", "Lisbon", "Dublin", "Vienna", "Madrid", "Rome"]
 PLAIN_COLUMNS = ["workspace_id", "profile_enc", "email_domain", "company_name", "position", "city", "state",
                  "zipcode", "country", "timezone", "preferred_locale", "website", "points", "lawful_basis", "custom",

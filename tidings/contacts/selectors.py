@@ -8,14 +8,14 @@ What can be searched, and what cannot (by design, because identifying values are
 - email, phone, mobile and custom unique identifiers: EXACT match only, through keyed blind
   indexes on the normalised value (email lowercased; phone digits only). No prefix, suffix or
   substring search, no "contains", no sorting by them.
-- first and last names: whole-word match through a token table ("ada" finds "Ada Lovelace",
+- first and last names: whole-word match through a token table ("ada" finds "Ada Quillfeather",
   "lov" does not); accents and case are ignored. Several words must all match.
 - the email's domain, company, position, city, state, postcode, country, owner, stage, points,
   last active, tags, companies and clear custom fields: ordinary filters, indexed where lists
   sort or filter by them (domain, owner, points, last active).
 
 Search syntax (contact_search / contacts_page(search=...)), Mautic-style commands:
-    ada lovelace          name words          ada@example.example  exact email
+    ada quillfeather          name words          ada@example.example  exact email
     email:ADDRESS         exact email         phone:NUMBER         exact phone or mobile
     domain:example.example                    tag:NAME             company:NAME (exact, case-insensitive)
     owner:USER_ID         is:anonymous  is:identified  is:unowned   ids:1,2,3

@@ -17,7 +17,7 @@ def ada(in_acme):
     from tidings.contacts.actions import contact_create
 
     return contact_create(
-        {"email": "ada@analytical.example", "firstname": "Ada", "lastname": "Lovelace", "city": "London"},
+        {"email": "ada@analytical.example", "firstname": "Ada", "lastname": "Quillfeather", "city": "London"},
         tags=["mathematics"],
     )
 
@@ -26,7 +26,7 @@ def ada(in_acme):
 def grace(in_acme):
     from tidings.contacts.actions import contact_create
 
-    return contact_create({"email": "grace@navy.example", "firstname": "Grace", "lastname": "Hopper"})
+    return contact_create({"email": "grace@navy.example", "firstname": "Grace", "lastname": "Brightwater"})
 
 
 @pytest.fixture

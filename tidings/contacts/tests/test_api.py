@@ -77,10 +77,10 @@ def test_a_second_contact_with_the_same_email_is_refused(api):
 
 
 def test_search_finds_by_exact_email_and_by_name_word(api):
-    _create(api, "ada@analytical.example", firstname="Ada", lastname="Lovelace")
-    _create(api, "grace@navy.example", firstname="Grace", lastname="Hopper")
+    _create(api, "ada@analytical.example", firstname="Ada", lastname="Quillfeather")
+    _create(api, "grace@navy.example", firstname="Grace", lastname="Brightwater")
     by_email = api.get("/contacts", {"search": "grace@navy.example"}).json()["items"]
-    by_name = api.get("/contacts", {"search": "lovelace"}).json()["items"]
+    by_name = api.get("/contacts", {"search": "quillfeather"}).json()["items"]
     assert [c["fields"]["firstname"] for c in by_email] == ["Grace"]
     assert [c["fields"]["firstname"] for c in by_name] == ["Ada"]
 
@@ -226,10 +226,10 @@ def test_companies_are_created_linked_listed_and_unlinked(api):
 
 
 def test_companies_are_listed_changed_and_deleted(api):
-    for name in ("Babbage & Co", "Analytical Engines"):
+    for name in ("Cogsworth & Co", "Analytical Engines"):
         api.send("POST", "/companies", {"fields": {"companyname": name}})
     page = api.get("/companies").json()
-    assert [c["name"] for c in page["items"]] == ["Analytical Engines", "Babbage & Co"]
+    assert [c["name"] for c in page["items"]] == ["Analytical Engines", "Cogsworth & Co"]
     company_id = page["items"][0]["id"]
     changed = api.send("PATCH", f"/companies/{company_id}", {"fields": {"companycity": "London"}}).json()
     assert changed["fields"]["companycity"] == "London"

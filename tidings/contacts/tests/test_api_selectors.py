@@ -31,10 +31,10 @@ def test_notes_slice_pages_the_workspaces_notes_newest_first(in_acme, ada, grace
 
 
 def test_companies_slice_and_lookup_by_name(in_acme):
-    for name in ("Babbage & Co", "Analytical Engines"):
+    for name in ("Cogsworth & Co", "Analytical Engines"):
         actions.company_create({"companyname": name})
     companies, total = selectors.companies_slice(start=1, limit=5)
-    assert (total, [c.name for c in companies]) == (2, ["Babbage & Co"])
+    assert (total, [c.name for c in companies]) == (2, ["Cogsworth & Co"])
     assert selectors.company_by_name("analytical engines").name == "Analytical Engines"
 
 

@@ -16,17 +16,23 @@ from tidings.privacy.vault import keyring, normalise_email, normalise_phone, nor
 from tidings.tenancy.context import use_workspace
 
 PEOPLE = [
-    {"email": "ada@analytical.example", "firstname": "Ada", "lastname": "Lovelace", "tags": "mathematics"},
-    {"email": "grace@navy.example", "firstname": "Grace Brewster", "lastname": "Hopper", "phone": "+1 555 0100"},
-    {"email": "emmy@erlangen.example", "firstname": "Emmy", "lastname": "Noether", "points": "12", "crm_id": "N-1"},
-    {"email": "hedy@film.example", "firstname": "Hedy", "lastname": "Lamarr", "plan": "pro", "newsletter": "yes"},
+    {"email": "ada@analytical.example", "firstname": "Ada", "lastname": "Quillfeather", "tags": "mathematics"},
+    {"email": "grace@navy.example", "firstname": "Grace Bramwell", "lastname": "Brightwater", "phone": "+1 555 0100"},
+    {"email": "emmy@erlwood.example", "firstname": "Emmy", "lastname": "Nettlefield", "points": "12", "crm_id": "N-1"},
+    {
+        "email": "hedy@reelhouse.example",
+        "firstname": "Hedy",
+        "lastname": "Larkspur",
+        "plan": "pro",
+        "newsletter": "yes",
+    },
     {"email": "ADA@Analytical.example", "position": "Countess", "city": "London", "tags": ["-mathematics", "poetry"]},
     {"email": "broken", "firstname": "Nobody"},
     {"crm_id": "n-1", "nickname": "Emmy N.", "birthday": "1882-03-23", "interests": "algebra|physics"},
     {"email": "jose@lisboa.example", "firstname": "José", "lastname": "Saramago-Sousa", "country": "Portugal"},
     {"firstname": "Anonymous", "city": "Paris"},
     {"email": "katherine@langley.example", "mobile": "00 1 555 0199", "last_active": "2026-01-02 03:04:05"},
-    {"email": "hedy@film.example", "firstname": "", "lastname": "Markey", "score": "3.5"},
+    {"email": "hedy@reelhouse.example", "firstname": "", "lastname": "Markey", "score": "3.5"},
     {"email": "frances@stanford.example", "plan": "gold"},
     {"email": "frances@stanford.example", "old_code": "x"},
     {

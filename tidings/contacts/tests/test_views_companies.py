@@ -4,11 +4,11 @@ from tidings.contacts import actions, selectors
 
 
 def test_create_a_company(alice_client, in_acme):
-    response = alice_client.post("/w/acme/companies/new/", {"companyname": "Babbage & Co", "companycity": "London"})
+    response = alice_client.post("/w/acme/companies/new/", {"companyname": "Cogsworth & Co", "companycity": "London"})
 
     company = selectors.companies_page().items[0]
     assert response.status_code == 302
-    assert (company.name, company.city) == ("Babbage & Co", "London")
+    assert (company.name, company.city) == ("Cogsworth & Co", "London")
 
 
 def test_a_company_needs_a_name_and_keeps_what_was_typed(alice_client, in_acme):

@@ -35,7 +35,7 @@ def test_a_contact_reads_back_what_was_written(ada):
     assert (view.email, view.get("firstname"), view.get("lastname"), view.get("city")) == (
         "ada@analytical.example",
         "Ada",
-        "Lovelace",
+        "Quillfeather",
         "London",
     )
 
@@ -43,7 +43,7 @@ def test_a_contact_reads_back_what_was_written(ada):
 def test_identifying_values_never_reach_the_database_in_clear(ada):
     actions.note_add(ada.id, "Prefers the difference engine")
     stored = all_region_bytes("region_eu")
-    for secret in (b"ada@analytical.example", b"Lovelace", b"Prefers the difference engine"):
+    for secret in (b"ada@analytical.example", b"Quillfeather", b"Prefers the difference engine"):
         assert secret not in stored
     assert b"analytical.example" in stored, "the email's domain is kept in clear for segmentation"
     assert b"London" in stored, "non-identifying fields stay in clear"
@@ -115,7 +115,7 @@ def test_workspace_rotation_leaves_the_blind_index_key_alone(ada):
 def test_rotate_workspace_command(ada, capsys):
     call_command("keys", "rotate-workspace", "acme")
     assert "workspace key v2 active; 1 contact keys re-wrapped" in capsys.readouterr().out
-    assert selectors.contact_get(ada.id).get("lastname") == "Lovelace"
+    assert selectors.contact_get(ada.id).get("lastname") == "Quillfeather"
 
 
 def test_master_rotation_rewraps_workspace_keys_in_every_region(ada, globex, tmp_path, settings):
@@ -155,7 +155,7 @@ def test_unwrapped_keys_are_cached_in_process(ada):
 
 
 def test_name_words_are_normalised_for_search():
-    assert vault.words("José  d'Arc-Lovelace") == ["jose", "d", "arc", "lovelace"]
+    assert vault.words("José  d'Arc-Quillfeather") == ["jose", "d", "arc", "quillfeather"]
     assert vault.normalise_phone("+44 (0)20 7946-0958") == "440207946095" + "8"
     assert vault.normalise_phone("0044 20") == "4420"
     assert vault.normalise_email(" Ada@Analytical.Example ") == "ada@analytical.example"
