@@ -31,7 +31,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def var_dir() -> Path:
     """Return the folder holding the embedded databases and generated keys, creating it."""
-    path = Path(env("VAR_DIR", str(Path.cwd() / "var"))).resolve()
+    path = Path(env("VAR_DIR") or Path.cwd() / "var").resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -376,7 +376,7 @@ def two_factor_disable(*, user: User, token: str, request=None) -> None:
 
 # Staff support grants: requested by staff, decided by the workspace, audited in the workspace's chain.
 
-_GRANT_TRANSITIONS = {
+_GRANT_TRANSITIONS: dict[str, set[str]] = {
     SupportGrantStatus.REQUESTED: {SupportGrantStatus.APPROVED, SupportGrantStatus.DECLINED},
     SupportGrantStatus.APPROVED: {SupportGrantStatus.REVOKED},
 }

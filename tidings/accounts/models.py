@@ -31,16 +31,16 @@ class User(AbstractUser):
     """A person who signs in. is_staff marks operators of the Tidings service, who see no
     workspace without an approved support grant."""
 
-    username = None  # type: ignore[assignment]
+    username = None  # type: ignore[assignment]  # sign-in is by email; the column is dropped
     email = models.EmailField(unique=True)
     timezone = models.CharField(max_length=64, default="UTC")
     locale = models.CharField(max_length=16, default="en")
     last_active = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # email is the username, so nothing else is required
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc,assignment]  # ours creates users by email, not username
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email

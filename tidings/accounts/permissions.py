@@ -7,6 +7,7 @@ else compares roles or permission strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 
@@ -105,12 +106,15 @@ class Via(models.TextChoices):
     SUPPORT = "support", "Staff support grant"
 
 
+_ACTOR_TYPES: dict[str, str] = {Via.SUPPORT: "staff", Via.OAUTH: "oauth_app", Via.TOKEN: "api_token"}
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is acting in a workspace, how they got in, and what they may do there."""
 
-    workspace: object  # tenancy.models.Workspace
-    user: object | None  # accounts.models.User; None for client-credentials apps
+    workspace: Any  # tenancy.models.Workspace
+    user: Any  # accounts.models.User; None for client-credentials apps
     permissions: frozenset[str]
     via: str = Via.MEMBER
     role: str | None = None
@@ -125,7 +129,7 @@ class Principal:
 
     @property
     def actor_type(self) -> str:
-        return {Via.SUPPORT: "staff", Via.OAUTH: "oauth_app", Via.TOKEN: "api_token"}.get(self.via, "user")
+        return _ACTOR_TYPES.get(str(self.via), "user")
 
     @property
     def actor_id(self) -> int | None:

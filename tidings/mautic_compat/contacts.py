@@ -717,6 +717,7 @@ def _note_contact(data: dict, *, required: bool) -> int | None:
 
 def _create_note(request, data: dict, principal, *, method: str):
     contact_id = _note_contact(data, required=True)
+    assert contact_id is not None  # required=True raises instead of returning None
     note = actions.note_add(
         contact_id,
         str(data.get("text") or ""),

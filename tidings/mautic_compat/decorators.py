@@ -124,7 +124,7 @@ def mautic_api(view):
         state.apply(response)
         return response
 
-    wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # credentials are headers, never cookies
+    wrapped.csrf_exempt = True  # credentials are headers, never cookies
     return wrapped
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import path
@@ -107,7 +108,7 @@ def _options(properties) -> list | None:
 
 
 def _changes(data: dict) -> dict:
-    changes = {}
+    changes: dict[str, Any] = {}
     if "label" in data:
         changes["label"] = str(data["label"] or "")
     if "group" in data:

@@ -19,6 +19,7 @@ mounts ``standard_urls(resource)``; this module only translates, the domain's ac
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,9 +51,9 @@ class Resource:
 
     one: str
     many: str
-    list: Callable[[ListParams, Any], tuple[list, Any]]
+    list: Callable[[ListParams, Any], tuple[builtins.list, Any]]
     get: Callable[[int], Any]
-    serialize: Callable[[list], list[dict]]
+    serialize: Callable[[builtins.list], builtins.list[dict]]
     create: Callable[..., tuple[Any, bool]]
     update: Callable[..., Any]
     delete: Callable[..., None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.test import Client
 
@@ -27,10 +28,10 @@ class Probe:
 
 @dataclass
 class World:
-    acme: object
-    globex: object
-    alice: object
-    bob: object
+    acme: Any
+    globex: Any
+    alice: Any
+    bob: Any
     bob_password: str = "correct horse battery staple"
     objects: dict = field(default_factory=dict)
     credentials: dict = field(default_factory=dict)

@@ -18,7 +18,7 @@ def require_permission(permission: str):
                 raise PermissionDenied(f"You need the {permission} permission.")
             return view(request, *args, **kwargs)
 
-        wrapped.required_permission = permission  # type: ignore[attr-defined]
+        wrapped.required_permission = permission
         return wrapped
 
     return decorator

@@ -16,12 +16,12 @@ def remember(label: str) -> str:
 
 
 @tenant_task
-def note_in_workspace(*, workspace_id: int, note: str) -> str:
+def note_in_workspace(*, workspace_id: int, note: str) -> str | None:
     """Write an audit entry in the current workspace's chain, as a tenant action would."""
     active = current_workspace()
     CALLS.append(("note", workspace_id, active.slug if active else None, note))
     audit_record("test.noted", actor_type="system", target_type="note", target_id=note)
-    return active.slug
+    return active.slug if active else None
 
 
 not_a_task = "plain string"

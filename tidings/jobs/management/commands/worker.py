@@ -11,7 +11,7 @@ from tidings.jobs import scheduler
 
 
 def uses_rq() -> bool:
-    return settings.TASKS["default"]["BACKEND"].startswith("django_tasks_rq")
+    return str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_rq")
 
 
 class Command(BaseCommand):
