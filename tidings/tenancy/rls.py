@@ -46,7 +46,14 @@ def region_aliases() -> set[str]:
     return {region_db_alias(region) for region in settings.TIDINGS_REGIONS}
 
 
+# Transaction control must run untouched: after an error the transaction is aborted and only
+# ROLLBACK (TO SAVEPOINT) is accepted, so setting the workspace first would fail it.
+_TRANSACTION_CONTROL = ("SAVEPOINT", "ROLLBACK", "RELEASE", "COMMIT", "BEGIN")
+
+
 def _session_wrapper(execute, sql, params, many, context):
+    if sql.lstrip()[:9].upper().startswith(_TRANSACTION_CONTROL):
+        return execute(sql, params, many, context)
     connection = context["connection"]
     workspace = current_workspace()
     wanted = (str(workspace.id) if workspace else "", "on" if _bypass.get() else "off")

@@ -56,3 +56,16 @@ def test_unfiltered_sql_sees_only_the_current_workspace(acme, make_user):
         seen, seen_workspaces = _raw_count("region_eu", table)
     assert seen_workspaces == 1 and 0 < seen < total
     assert _raw_count("region_eu", table) == (0, 0), "with no workspace set the policy must match nothing"
+
+
+def test_a_caught_integrity_error_leaves_the_transaction_usable(acme):
+    """Django recovers from an error inside atomic() with ROLLBACK TO SAVEPOINT; the wrapper must let it through."""
+    from django.db import IntegrityError, transaction
+
+    from tidings.contacts.models import Tag
+
+    with use_workspace(acme), transaction.atomic(using="region_eu"):
+        Tag.objects.create(name="vip")
+        with pytest.raises(IntegrityError), transaction.atomic(using="region_eu"):
+            Tag.objects.create(name="vip")
+        assert Tag.objects.filter(name="vip").count() == 1
