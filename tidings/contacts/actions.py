@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -260,7 +260,8 @@ def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principa
     change. Turning is_unique_identifier on indexes every contact's existing value. Raise
     ContactField.DoesNotExist for a field of another workspace, ValidationError on an unknown
     attribute, a category change that would move the values in or out of encryption, a
-    sensitive category without acknowledge_sensitive, or a change of a core field's category.
+    sensitive category without acknowledge_sensitive, a change of a core field's category, or
+    turning off email's is_unique_identifier (the database keeps emails unique).
     """
     row = ContactField.objects.get(pk=field_id)
     unknown = set(changes) - _UPDATABLE
@@ -280,6 +281,9 @@ def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principa
         if acknowledge_sensitive:
             row.sensitive_acknowledged_at = timezone.now()
             row.sensitive_acknowledged_by = getattr(principal, "actor_id", None)
+    if row.alias == "email" and row.object == FieldObject.CONTACT and changes.get("is_unique_identifier") is False:
+        # The database holds one contact per email (contacts_c_email_unique), so email stays an identifier.
+        raise ValidationError({"is_unique_identifier": "email is always a unique identifier"})
     if "options" in changes:
         changes["options"] = _clean_options(row.type, changes["options"])
     if "default_value" in changes:
@@ -399,8 +403,7 @@ def _drop_custom_key(model, alias: str) -> int:
         if not batch:
             return touched
         changed = [row for row in batch if row.custom.pop(alias, None) is not None]
-        if changed:
-            model.objects.bulk_update(changed, ["custom"])
+        _update(model, ["custom"], [(row.custom, row.id) for row in changed])
         touched += len(changed)
         last_id = batch[-1].id
 
@@ -475,6 +478,11 @@ class _Plan:
         return [alias for alias, d in ordered if d.is_unique_identifier and d.archived_at is None]
 
     @functools.cached_property
+    def required(self) -> list[str]:
+        """Return the aliases of the live required fields."""
+        return [alias for alias, d in self.fields.items() if d.is_required and d.archived_at is None]
+
+    @functools.cached_property
     def uid_tokens(self) -> list[str]:
         """Return the unique identifiers indexed in the token table (those without a blind-index column)."""
         return [a for a, d in self.fields.items() if d.is_unique_identifier and a not in BLIND_INDEX_COLUMNS]
@@ -504,6 +512,25 @@ def _prepare(
         if value is not None or overwrite_with_blank:  # coerce() gives None for an empty value, only for one
             changes[alias] = value
     return changes, errors
+
+
+def _missing_required(state: _State | None, changes: Mapping[str, Any], plan: _Plan, *, defaults: bool = False):
+    """Return {alias: [message]} for required fields a row would leave empty (new contact: state None).
+
+    A value in changes wins; otherwise the contact's current value counts, or for a new
+    contact (defaults=True) the field's default.
+    """
+    errors = {}
+    default_of = dict(plan.defaults) if defaults else {}
+    for alias in plan.required:
+        if alias in changes and not is_empty(changes[alias]):
+            continue
+        if alias not in changes and state is not None and not is_empty(_current_value(state, alias)):
+            continue
+        if state is None and not is_empty(default_of.get(alias)):
+            continue
+        errors[alias] = ["this field is required"]
+    return errors
 
 
 def _with_defaults(changes: dict, fields: dict[str, ContactField]) -> dict:
@@ -608,6 +635,11 @@ def _match(identifier_lists: Sequence[list[tuple[str, str, bytes]]]) -> list[tup
 
     Identifiers are combined with OR, in field order (Mautic's default); one query per kind.
     """
+    return _match_owners(identifier_lists)[0]
+
+
+def _match_owners(identifier_lists):
+    """Return (_match's result, {(where, blind index): id of the oldest contact holding it})."""
     wanted: dict[str, set[bytes]] = {}
     for identifiers in identifier_lists:
         for _alias, where, index in identifiers:
@@ -625,7 +657,26 @@ def _match(identifier_lists: Sequence[list[tuple[str, str, bytes]]]) -> list[tup
     for identifiers in identifier_lists:
         hit = next(((owners[(w, i)], a) for a, w, i in identifiers if (w, i) in owners), (None, None))
         results.append(hit)
-    return results
+    return results, owners
+
+
+def _email_taken(identifiers, owners: Mapping, contact_id: int | None, batch_owners: Mapping | None = None) -> dict:
+    """Return {"email": [message]} when the row's email belongs to another contact than contact_id, else {}.
+
+    A row can match one contact by another unique identifier (a custom one, a phone) while its
+    email is another contact's; writing it would give two contacts one email, which the
+    database refuses (contacts_c_email_unique). batch_owners ({(where, index): _State}) are
+    the contacts earlier rows of the same batch wrote.
+    """
+    for alias, where, index in identifiers:
+        if where != "email_bidx":
+            continue
+        holders = [owners.get((where, bytes(index)))]
+        if batch_owners is not None and (where, index) in batch_owners:
+            holders.append(batch_owners[(where, index)].contact.id)
+        if any(holder is not None and holder != contact_id for holder in holders):
+            return {alias: [f"another contact already has this {alias}"]}
+    return {}
 
 
 def _allocate_ids(count: int) -> list[int]:
@@ -817,8 +868,15 @@ def _save_states(states: Sequence[_State], key_rows: Sequence[tuple], ring: Keyr
     if new:
         from tidings.privacy.models import ContactKey
 
-        _insert(Contact, _CONTACT_INSERT_FIELDS, [_contact_insert_row(s.contact) for s in new])
+        # A conflict on the email's unique index (a concurrent writer committed the same email
+        # after our match) skips the row instead of aborting the transaction: PostgreSQL would
+        # refuse every later statement, the savepoint rollback included. The skipped row is
+        # found by reading the new ids back, and reported as EmailTaken before anything else
+        # (keys, tokens) is written for it.
+        _insert(Contact, _CONTACT_INSERT_FIELDS, [_contact_insert_row(s.contact) for s in new], ignore_conflicts=True)
         used = {s.contact.id for s in new}
+        if len(used) != Contact.objects.filter(id__in=list(used)).count():
+            raise EmailTaken("another contact already has one of these emails")
         key_columns = ["workspace_id", "contact_id", "key_version", "wrapped_dek"]
         _insert(ContactKey, key_columns, [row for row in key_rows if row[1] in used])
         _write_tokens(new, ring, fields, replace=False, plan=plan)
@@ -967,14 +1025,49 @@ def _upsert_one(values, *, tags, lawful_basis, allow_match, overwrite_with_blank
     if errors:
         raise ValidationError(errors)
     ring = keyring()
+    arguments = (changes, fields, ring, tags, lawful_basis, allow_match, principal, request)
+    try:
+        return _upsert_attempt(*arguments)
+    except IntegrityError as error:
+        # Another transaction inserted this email between our match and our insert (PostgreSQL
+        # runs concurrent writers; SQLite serialises them). Its row is committed now: a create
+        # reports the duplicate, an upsert matches it on the second attempt.
+        if not _is_email_conflict(error):
+            raise
+        if not allow_match:
+            raise _duplicate_error("email") from error
+        return _upsert_attempt(*arguments)
+
+
+EMAIL_UNIQUE_CONSTRAINT = "contacts_c_email_unique"
+
+
+class EmailTaken(IntegrityError):
+    """A new contact's email was inserted by a concurrent transaction (contacts_c_email_unique)."""
+
+
+def _is_email_conflict(error: IntegrityError) -> bool:
+    """Return whether error is a violation of the (workspace, email blind index) unique constraint."""
+    if isinstance(error, EmailTaken):
+        return True
+    diag = getattr(error.__cause__, "diag", None)  # psycopg names the constraint
+    if diag is not None and getattr(diag, "constraint_name", None):
+        return diag.constraint_name == EMAIL_UNIQUE_CONSTRAINT
+    return "contacts_contact.email_bidx" in str(error)  # SQLite names the columns
+
+
+def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, principal, request):
+    changes = dict(changes)  # defaults are added for a new contact; a retry starts from the row as given
     with _atomic():
         identifiers = _identifiers(ring, fields, changes.get)
-        ((match_id, alias),) = _match([identifiers])
+        ((match_id, alias),), owners = _match_owners([identifiers])
         if match_id is not None and not allow_match:
             raise _duplicate_error(alias)
+        if match_id is not None and _email_taken(identifiers, owners, match_id):
+            raise _duplicate_error("email")
         if match_id is None:
             states, key_rows = _new_states(1, ring)
-            changes = _with_defaults(dict(changes), fields)
+            changes = _with_defaults(changes, fields)
         else:
             states, key_rows = [_load_states([match_id], ring)[match_id]], []
         state = states[0]
@@ -1121,15 +1214,25 @@ def contacts_bulk_upsert(
     ring = keyring()
     result = BulkResult()
     batch: list[tuple[int, Mapping[str, Any]]] = []
+
+    def write(batch):
+        arguments = (batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
+                     principal, request, plan)  # fmt: skip
+        try:
+            _bulk_batch(*arguments)
+        except IntegrityError as error:
+            # A concurrent writer inserted one of the batch's emails after our match: match again.
+            if not _is_email_conflict(error):
+                raise
+            _bulk_batch(*arguments)
+
     for index, row in enumerate(rows):
         batch.append((index, row))
         if len(batch) >= batch_size:
-            _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
-                        principal, request, plan)  # fmt: skip
+            write(batch)
             batch = []
     if batch:
-        _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
-                    principal, request, plan)  # fmt: skip
+        write(batch)
     return result
 
 
@@ -1138,6 +1241,7 @@ def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, r
     """Upsert one batch of (index, row) in one transaction; add its counts and row errors to result."""
     plan = plan or _Plan(fields)
     prepared = []  # (index, changes, row tags)
+    early_errors: list[RowError] = []
     for index, row in batch:
         row_tags: list[str] = []
         if "tags" in row:
@@ -1145,37 +1249,51 @@ def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, r
             row_tags = _row_tags(row.pop("tags"))
         changes, errors = _prepare(row, fields, overwrite_with_blank=overwrite_with_blank, plan=plan)
         if errors:
-            result.errors.append(RowError(index, errors))
+            early_errors.append(RowError(index, errors))
             continue
         prepared.append((index, changes, row_tags))
     with _atomic():
         identifiers = [_identifiers(ring, fields, changes.get, plan=plan) for _, changes, _ in prepared]
-        matches = _match(identifiers)
+        matches, owners = _match_owners(identifiers)
         existing = _load_states({m for m, _ in matches if m is not None}, ring)
         new_count = sum(1 for m, _ in matches if m is None)
         fresh, key_rows = _new_states(new_count, ring, light=True)
         fresh_iter = iter(fresh)
         by_identifier: dict[tuple[str, bytes], _State] = {}  # rows of this batch sharing an identifier
         touched: dict[int, _State] = {}
-        ids_in_order = []
-        for (_index, changes, row_tags), (match_id, _), row_identifiers in zip(
+        ids_by_index: dict[int, int] = {}
+        late_errors: list[RowError] = []  # added to result only once the batch has committed
+        for (index, changes, row_tags), (match_id, _), row_identifiers in zip(
             prepared, matches, identifiers, strict=True
         ):
             state = existing.get(match_id) if match_id is not None else None
             if state is None and row_identifiers:
                 state = next((by_identifier[(w, i)] for _, w, i in row_identifiers if (w, i) in by_identifier), None)
+            conflict = _email_taken(row_identifiers, owners, state.contact.id if state else None, by_identifier)
+            if conflict:
+                late_errors.append(RowError(index, conflict))
+                continue
             if state is None:
+                missing = _missing_required(None, changes, plan, defaults=True)
+                if missing:  # checked before a fresh state is taken, so a refused row leaves no trace
+                    late_errors.append(RowError(index, missing))
+                    continue
                 state = next(fresh_iter)
                 for alias, default in plan.defaults:  # a new contact starts from the fields' defaults
                     if changes.get(alias) is None:
                         changes[alias] = list(default) if isinstance(default, list) else default
+            else:
+                missing = _missing_required(state, changes, plan)
+                if missing:  # e.g. overwrite_with_blank clearing a required field: the contact keeps its values
+                    late_errors.append(RowError(index, missing))
+                    continue
             for _, where, value in row_identifiers:
                 by_identifier.setdefault((where, value), state)
             _apply(state, changes, fields)
             state.contact.lawful_basis = lawful_basis
             state.tags.extend(row_tags)
             touched[state.contact.id] = state
-            ids_in_order.append(state.contact.id)
+            ids_by_index[index] = state.contact.id
         states = list(touched.values())
         # Fresh states left unused (rows merged into an earlier row of the batch) are dropped.
         _save_states(states, key_rows, ring, fields, plan=plan)
@@ -1189,17 +1307,17 @@ def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, r
             target_type="contact",
             created=created,
             updated=len(states) - created,
-            errors=len(batch) - len(prepared),
+            errors=len(early_errors) + len(late_errors),
             first_row=batch[0][0],
             last_row=batch[-1][0],
             lawful_basis=lawful_basis,
             **({"source": source} if source else {}),
         )
+    result.errors.extend(sorted(early_errors + late_errors, key=lambda error: error.index))
     result.created += created
-    result.updated += len(prepared) - created
+    result.updated += len(ids_by_index) - created
     if return_ids:
-        by_index = dict(zip([index for index, _, _ in prepared], ids_in_order, strict=True))
-        result.contact_ids.extend(by_index.get(index) for index, _ in batch)
+        result.contact_ids.extend(ids_by_index.get(index) for index, _ in batch)
 
 
 def contact_merge(winner_id: int, loser_id: int, *, principal=None, request=None) -> Contact:
@@ -1269,8 +1387,7 @@ def _rewrite_contacts(change, *, fields, reindex: bool) -> int:
         changed = [s for s in states if change(s.profile, s.contact)]
         for state in changed:
             _seal(state, ring)
-        if changed:
-            Contact.objects.bulk_update([s.contact for s in changed], _CONTACT_UPDATE_FIELDS, batch_size=200)
+        _update(Contact, _CONTACT_UPDATE_FIELDS, [_contact_update_row(s.contact) for s in changed])
         if reindex:
             _write_tokens(states, ring, fields, replace=True)
         touched += len(changed)

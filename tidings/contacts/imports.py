@@ -11,6 +11,9 @@
    (rows_done) commit in one transaction, so a crashed run resumes after the last committed batch
    without writing a row twice. The uploaded file is deleted when the import completes or is
    cancelled.
+4. A worker killed mid-run leaves its import "running": heartbeat_at (set when queued, started,
+   and with each batch) goes stale, and the periodic job tasks.recover_stalled_imports re-queues
+   it (import_recover_stalled), or marks it failed after MAX_RECOVERIES stalls.
 
 Every write here is atomic and audited with ids and counts only.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import itertools
 import logging
@@ -31,6 +35,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tidings.audit.actions import audit_record
@@ -43,6 +48,8 @@ from tidings.tenancy.context import require_workspace
 
 logger = logging.getLogger(__name__)
 
+MAX_RECOVERIES = 3  # re-queues of a stalled import before it is marked failed
+STALL_AFTER = datetime.timedelta(minutes=15)  # a batch of 1,000 rows takes seconds; this is a dead worker
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # a million typical rows is about 100 MB
 BATCH_ROWS = 1000
 PREVIEW_ROWS = 5
@@ -259,6 +266,7 @@ def import_configure(
     job.overwrite_with_blank = overwrite_with_blank
     job.guard_policy = contact_settings().guard_policy
     job.status = ImportStatus.QUEUED
+    job.heartbeat_at = timezone.now()
     with transaction.atomic(using=workspace.db_alias):
         job.save()
         audit_record("contact_import.queued", principal=principal, request=request, target_type="contact_import",
@@ -279,7 +287,8 @@ def import_resume(import_id: int, *, principal=None, request=None) -> ContactImp
     with transaction.atomic(using=require_workspace().db_alias):
         job.status = ImportStatus.QUEUED
         job.failure = ""
-        job.save(update_fields=["status", "failure"])
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["status", "failure", "heartbeat_at"])
         audit_record("contact_import.resumed", principal=principal, request=request, target_type="contact_import",
                      target_id=job.id, data={"rows_done": job.rows_done})  # fmt: skip
         _enqueue_on_commit(job)
@@ -332,7 +341,8 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport
         return job
     job.status = ImportStatus.RUNNING
     job.started_at = job.started_at or timezone.now()
-    job.save(update_fields=["status", "started_at"])
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["status", "started_at", "heartbeat_at"])
     try:
         handle, reader = open_rows(job)
         with handle:
@@ -348,6 +358,10 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport
                 job.refresh_from_db(fields=["status"])
                 if job.status == ImportStatus.CANCELLED:
                     return job
+    except _Superseded:
+        logger.warning("contact import %s: another run took over at row %s", job.id, job.rows_done)
+        job.refresh_from_db()
+        return job
     except Exception as error:  # noqa: BLE001 (any failure must leave a resumable import behind)
         logger.exception("contact import %s failed at row %s", job.id, job.rows_done)
         ContactImport.objects.filter(pk=job.pk).update(
@@ -364,6 +378,57 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport
                            "flagged": job.flagged_count})  # fmt: skip
         transaction.on_commit(lambda: _delete_file(job), using=workspace.db_alias)
     return job
+
+
+class _Superseded(Exception):
+    """Another run of the same import advanced its checkpoint (or it was cancelled); this run stops."""
+
+
+def import_recover_stalled(import_id: int, *, stale_before: datetime.datetime) -> ContactImport:
+    """Re-queue an active import whose heartbeat is older than stale_before, or fail it; return it.
+
+    A worker killed mid-run leaves its import "running" with no one running it. It is queued
+    again (it resumes after its last committed batch) up to MAX_RECOVERIES times, then marked
+    failed so that a person looks at it (import_resume queues it again). An import that is not
+    queued or running, or that showed life since stale_before, is left alone (the sweep and
+    the worker may race). Raise ContactImport.DoesNotExist for an id not in this workspace.
+    """
+    db_alias = require_workspace().db_alias
+    with transaction.atomic(using=db_alias):
+        job = ContactImport.objects.select_for_update().get(pk=import_id)
+        if not job.is_active or (job.heartbeat_at or job.created_at) >= stale_before:
+            return job
+        if job.recoveries >= MAX_RECOVERIES:
+            job.status = ImportStatus.FAILED
+            job.failure = f"stalled after row {job.rows_done}: the worker stopped reporting progress"
+            job.save(update_fields=["status", "failure"])
+            audit_record("contact_import.stalled", actor_type="system", target_type="contact_import",
+                         target_id=job.id, data={"rows_done": job.rows_done, "recoveries": job.recoveries})  # fmt: skip
+            return job
+        job.status = ImportStatus.QUEUED
+        job.recoveries += 1
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["status", "recoveries", "heartbeat_at"])
+        audit_record("contact_import.requeued", actor_type="system", target_type="contact_import",
+                     target_id=job.id, data={"rows_done": job.rows_done, "recoveries": job.recoveries})  # fmt: skip
+        _enqueue_on_commit(job)
+    return job
+
+
+def stalled_imports(stale_before: datetime.datetime) -> list[tuple[int, int]]:
+    """Return (workspace_id, import_id) of every queued or running import, in every region, silent since stale_before.
+
+    Crosses workspaces on purpose (the periodic sweep), hence unscoped_objects; ids only.
+    """
+    found = []
+    silent = Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, created_at__lt=stale_before)
+    for alias in settings.DATABASES:
+        if alias.startswith("region_"):
+            rows = ContactImport.unscoped_objects.using(alias).filter(
+                silent, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+            )
+            found.extend(rows.values_list("workspace_id", "id"))
+    return found
 
 
 def _chunks(iterable, size: int):
@@ -388,6 +453,13 @@ def _commit_batch(job: ContactImport, batch: list[tuple[int, list[str]]]) -> Non
         rows.append(values)
         numbers.append(number)
     with transaction.atomic(using=require_workspace().db_alias):
+        # Fence: a run re-queued after a stall may overlap a worker that was only slow; the run whose
+        # checkpoint is stale stops instead of writing the batch twice (its transaction rolls back).
+        checkpoint = (
+            ContactImport.objects.select_for_update().filter(pk=job.pk).values_list("rows_done", "status").first()
+        )
+        if checkpoint is None or checkpoint[0] != job.rows_done or checkpoint[1] != ImportStatus.RUNNING:
+            raise _Superseded
         result = contacts_bulk_upsert(
             rows,
             lawful_basis=job.lawful_basis,
@@ -406,8 +478,9 @@ def _commit_batch(job: ContactImport, batch: list[tuple[int, list[str]]]) -> Non
         job.flagged_count += len({f["row"] for f in flagged})
         job.errors = (job.errors + errors)[:MAX_STORED_ISSUES]
         job.flagged = (job.flagged + flagged)[:MAX_STORED_ISSUES]
+        job.heartbeat_at = timezone.now()
         job.save(update_fields=["rows_done", "created_count", "updated_count", "error_count", "flagged_count",
-                                "errors", "flagged"])  # fmt: skip
+                                "errors", "flagged", "heartbeat_at"])  # fmt: skip
 
 
 def errors_csv(job: ContactImport) -> str:

@@ -143,16 +143,22 @@ class Contact(TenantModel):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
+        constraints = [
+            # One contact per email in a workspace, enforced by the database so that two concurrent
+            # creates cannot both pass the check (actions turn the violation into "already exists").
+            # Only email can be constrained: phones match across two columns and custom identifiers
+            # share the token table with name words. It also serves exact-email lookups.
+            models.UniqueConstraint(
+                fields=["workspace_id", "email_bidx"],
+                name="contacts_c_email_unique",
+                condition=Q(email_bidx__isnull=False),
+            ),
+        ]
         indexes = [
             models.Index(fields=["workspace_id", "id"], name="contacts_c_keyset_idx"),
             models.Index(fields=["workspace_id", "last_active", "id"], name="contacts_c_active_idx"),
             models.Index(fields=["workspace_id", "email_domain", "id"], name="contacts_c_domain_idx"),
             models.Index(fields=["workspace_id", "points", "id"], name="contacts_c_points_idx"),
-            models.Index(
-                fields=["workspace_id", "email_bidx"],
-                name="contacts_c_email_idx",
-                condition=Q(email_bidx__isnull=False),
-            ),
             models.Index(
                 fields=["workspace_id", "phone_bidx"],
                 name="contacts_c_phone_idx",
@@ -191,7 +197,8 @@ class ContactSearchToken(TenantModel):
 
     class Meta:
         indexes = [
-            models.Index(fields=["workspace_id", "token"], name="contacts_tok_token_idx"),
+            # contact_id in the index lets a name search read a common word's newest contacts first.
+            models.Index(fields=["workspace_id", "token", "contact_id"], name="contacts_tok_word_idx"),
             models.Index(fields=["workspace_id", "contact_id"], name="contacts_tok_contact_idx"),
         ]
 
@@ -470,6 +477,10 @@ class ContactImport(TenantModel):
     created_at = models.DateTimeField(default=now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life of a queued or running import: set when it is queued, starts, and commits a
+    # batch. An active import whose heartbeat is old lost its worker (see imports.imports_recover_stalled).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    recoveries = models.PositiveSmallIntegerField(default=0)  # times re-queued after stalling
 
     class Meta:
         indexes = [models.Index(fields=["workspace_id", "created_at", "id"], name="contacts_import_recent_idx")]

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.dateparse import parse_datetime
 
 from tidings.contacts.actions import NOTE, PROFILE, load_fields
@@ -293,27 +293,90 @@ def contacts_page(
     search uses the syntax in this module's docstring; filters is a dict of _FILTERS keys
     (domain, tag, tag_id, company_id, owner_id, unowned, is_anonymous, country, city, state,
     stage_id, points__gte/lte, last_active__gte/lte, ids, dnc, lawful_basis); order one of
-    ORDERS. Query count is constant (about six) whatever the page size. me is the user id
+    ORDERS. Query count is constant (about six) whatever the page size; a name search ordered
+    by id adds two for each further window of a word it reads (_by_name_windows), and an
+    exact phone or custom identifier one (its ids are resolved first). me is the user id
     "is:mine" means. Raise ValidationError on an unknown filter, order, search command or cursor.
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
     if order not in ORDERS:
         raise ValidationError({"order": f"choose one of {', '.join(ORDERS)}"})
     column, descending = ORDERS[order]
-    queryset = _filtered(search, filters or {}, me=me)
-    if after:
-        queryset = queryset.filter(_after(column, descending, _decode_cursor(after)))
-    if column == "id":
-        queryset = queryset.order_by("-id" if descending else "id")
-    elif descending:
-        queryset = queryset.order_by(F(column).desc(nulls_last=True), "-id")
+    # Ordered by id, name words are matched window by window from the token index (see
+    # _by_name_windows); other orders must rank every match anyway, so they filter by subquery.
+    names: list[bytes] | None = [] if column == "id" else None
+    queryset = _filtered(search, filters or {}, me=me, names=names)
+    cursor = _decode_cursor(after) if after else None
+    if cursor:
+        queryset = queryset.filter(_after(column, descending, cursor))
+    queryset = queryset.order_by(*_ordering(column, descending))
+    if names:
+        contacts = _by_name_windows(queryset, names, descending, cursor[1] if cursor else None, limit + 1)
     else:
-        queryset = queryset.order_by(F(column).asc(nulls_first=True), "id")
-    contacts = list(queryset[: limit + 1])
+        contacts = list(queryset[: limit + 1])
     more = len(contacts) > limit
     contacts = contacts[:limit]
     cursor = _encode_cursor(getattr(contacts[-1], column), contacts[-1].id) if more else None
     return Page(items=_views(contacts, load_fields()), next_cursor=cursor)
+
+
+def _ordering(column: str, descending: bool) -> list:
+    """Return the ORDER BY of a contact list, in the order its index is stored.
+
+    Only last_active can be NULL: never-active contacts come last when descending, first when
+    ascending. That is SQLite's native NULL order for the (workspace_id, last_active, id) index,
+    and on PostgreSQL the order of contacts_c_active_nl_idx (migration 0003), so both engines
+    walk an index instead of sorting the workspace. The other columns are NOT NULL, and a NULLS
+    clause on them would keep PostgreSQL from using their plain indexes.
+    """
+    tie = "-id" if descending else "id"
+    if column == "id":
+        return [tie]
+    if column in NULLABLE_ORDER_COLUMNS:
+        return [F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_first=True), tie]
+    return [f"-{column}" if descending else column, tie]
+
+
+NULLABLE_ORDER_COLUMNS = {"last_active"}
+NAME_WINDOW = 256  # the first window of token rows a name search reads; each further window is 4 times larger
+NAME_RARITY_CAP = 1000  # how many token rows per word are counted to choose the word that drives a search
+
+
+def _by_name_windows(queryset, tokens: list[bytes], descending: bool, after_id: int | None, wanted: int) -> list:
+    """Return the first wanted contacts of queryset (ordered by id) that have every name token.
+
+    Reading every token row of a common word before sorting cost 250 ms at 1M contacts for a
+    word 1 in 12 contacts share. Instead the rarest word drives: its newest contact ids are
+    read from the (workspace_id, token, contact_id) index one window at a time, each window is
+    filtered by the other words (EXISTS probes of the same index) and every other condition,
+    and windows stop as soon as wanted rows are found. Windows are consecutive ranges of ids,
+    so the result and keyset pages are exactly those of filtering by all words at once.
+    """
+    driver = tokens[0] if len(tokens) == 1 else _rarest(tokens)
+    for token in tokens:
+        if token != driver:
+            probe = ContactSearchToken.objects.filter(token=token, contact_id=OuterRef("id"))
+            queryset = queryset.filter(Exists(probe))
+    direction = "-contact_id" if descending else "contact_id"
+    bound, window, rows = after_id, NAME_WINDOW, []
+    while True:
+        candidates = ContactSearchToken.objects.filter(token=driver)
+        if bound is not None:
+            candidates = candidates.filter(**{"contact_id__lt" if descending else "contact_id__gt": bound})
+        candidates = candidates.order_by(direction).values_list("contact_id", flat=True)
+        rows.extend(queryset.filter(id__in=candidates[:window])[: wanted - len(rows)])
+        if len(rows) >= wanted:
+            return rows
+        edge = list(candidates[window - 1 : window])  # the window's last id, if the window was full
+        if not edge:
+            return rows
+        bound, window = edge[0], window * 4
+
+
+def _rarest(tokens: list[bytes]) -> bytes:
+    """Return the token with the fewest rows (each counted up to NAME_RARITY_CAP, one query each)."""
+    counts = {token: ContactSearchToken.objects.filter(token=token)[:NAME_RARITY_CAP].count() for token in tokens}
+    return min(tokens, key=lambda token: counts[token])
 
 
 def contact_search(query: str, *, limit: int = DEFAULT_LIMIT, after: str | None = None, me: int | None = None) -> Page:
@@ -331,7 +394,8 @@ def contact_ids(*, search: str = "", filters: Mapping[str, Any] | None = None, m
     return _filtered(search, filters or {}, me=me).values_list("id", flat=True)
 
 
-def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None):
+def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None, names: list[bytes] | None = None):
+    """Return the contacts matching search and filters; with names (a list), name-word tokens go there unapplied."""
     unknown = set(filters) - _FILTERS
     if unknown:
         raise ValidationError({"filters": [f"unknown filter {name}" for name in sorted(unknown)]})
@@ -346,6 +410,9 @@ def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None):
     for key, value in filters.items():
         queryset = _apply_filter(queryset, key, value)
     for command, value in parse_search(search):
+        if command == "name" and names is not None:
+            names.extend(lazy_ring().blind_index("name", word) for word in words(value))
+            continue
         queryset = _apply_command(queryset, command, value, lazy_ring, me)
     return queryset
 
@@ -386,10 +453,15 @@ def parse_search(query: str) -> list[tuple[str, str]]:
 
 
 def _apply_command(queryset, command: str, value: str, ring, me):
+    # An exact identifier matches one contact or a handful, so it must drive the query whatever
+    # the order. As `id IN (subquery)` it let the planner walk the list's order index instead
+    # (the UI's default -last_active: 72 ms at 1M contacts against 3.8 ms by -id): email is
+    # compared on the row itself, where the unique blind index wins, and the others are
+    # resolved to their few ids first (one query through their index).
     if command == "email":
-        return queryset.filter(id__in=_ids_for_identifier(ring(), "email", value))
+        return queryset.filter(email_bidx=ring().blind_index("email", normalise_email(value)))
     if command in ("phone", "mobile"):
-        return queryset.filter(id__in=_ids_for_identifier(ring(), command, value))
+        return queryset.filter(id__in=_resolved(_ids_for_identifier(ring(), command, value)))
     if command == "name":
         for word in words(value):
             token = ring().blind_index("name", word)
@@ -397,7 +469,7 @@ def _apply_command(queryset, command: str, value: str, ring, me):
         return queryset
     if command == "uid":
         alias, _, raw = value.partition("=")
-        return queryset.filter(id__in=_ids_for_identifier(ring(), alias, raw))
+        return queryset.filter(id__in=_resolved(_ids_for_identifier(ring(), alias, raw)))
     if command == "domain":
         return _apply_filter(queryset, "domain", value)
     if command == "tag":
@@ -421,6 +493,11 @@ def _apply_command(queryset, command: str, value: str, ring, me):
             return queryset.filter(owner_id=me) if me is not None else queryset.none()
         raise ValidationError({"search": [f"unknown flag is:{flag}"]})
     raise ValidationError({"search": [f"unknown command {command}:"]})
+
+
+def _resolved(ids_queryset) -> list[int]:
+    """Return the ids a blind-index subquery (one column) finds, read now."""
+    return [next(iter(row.values())) for row in ids_queryset]
 
 
 _COMMANDS = {"email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is"}
@@ -619,13 +696,7 @@ def contacts_slice(
     if order not in ORDERS:
         raise ValidationError({"order": f"choose one of {', '.join(ORDERS)}"})
     column, descending = ORDERS[order]
-    queryset = _filtered(search, filters or {}, me=me)
-    if column == "id":
-        queryset = queryset.order_by("-id" if descending else "id")
-    elif descending:
-        queryset = queryset.order_by(F(column).desc(nulls_last=True), "-id")
-    else:
-        queryset = queryset.order_by(F(column).asc(nulls_first=True), "id")
+    queryset = _filtered(search, filters or {}, me=me).order_by(*_ordering(column, descending))
     start = max(0, int(start))
     return _views(list(queryset[start : start + limit]), load_fields())
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import task
+
+from tidings.jobs.periodic import periodic
 from tidings.jobs.tenant import tenant_task
 
 
@@ -11,3 +17,23 @@ def run_contact_import(*, workspace_id: int, import_id: int) -> str:
     from tidings.contacts.imports import import_run
 
     return import_run(import_id).status
+
+
+@periodic(every=timedelta(minutes=5))
+@task()
+def recover_stalled_imports() -> int:
+    """Re-queue (or, after repeated stalls, fail) imports whose worker stopped; return how many were handled."""
+    from tidings.contacts.imports import STALL_AFTER, import_recover_stalled, stalled_imports
+    from tidings.tenancy.context import use_workspace
+    from tidings.tenancy.selectors import workspace_by_id
+
+    stale_before = timezone.now() - STALL_AFTER
+    handled = 0
+    for workspace_id, import_id in stalled_imports(stale_before):
+        workspace = workspace_by_id(workspace_id)
+        if workspace is None:
+            continue  # its data goes with it
+        with use_workspace(workspace):
+            import_recover_stalled(import_id, stale_before=stale_before)
+        handled += 1
+    return handled
