@@ -1,6 +1,7 @@
 """Shared fixtures: named actors in two workspaces in different regions.
 
 alice is the owner of Acme (EU); bob is the owner of Globex (US); carol is a Tidings staff member.
+ada and grace are made-up contacts of Acme, created with Acme as the current workspace (in_acme).
 """
 
 import pytest
@@ -66,3 +67,29 @@ def carol(make_user):
 def alice_client(client, alice):
     client.force_login(alice)
     return client
+
+
+@pytest.fixture
+def in_acme(acme):
+    """Run the test with Acme (EU) as the current workspace."""
+    from tidings.tenancy.context import use_workspace
+
+    with use_workspace(acme):
+        yield acme
+
+
+@pytest.fixture
+def ada(in_acme):
+    from tidings.contacts.actions import contact_create
+
+    return contact_create(
+        {"email": "ada@analytical.example", "firstname": "Ada", "lastname": "Quillfeather", "city": "London"},
+        tags=["mathematics"],
+    )
+
+
+@pytest.fixture
+def grace(in_acme):
+    from tidings.contacts.actions import contact_create
+
+    return contact_create({"email": "grace@navy.example", "firstname": "Grace", "lastname": "Brightwater"})
