@@ -256,8 +256,8 @@ def latency_checks(connection, workspace, sample: list[dict]):
     table = "contacts_contact"
     by_token = (
         f"SELECT {columns} FROM {table} WHERE workspace_id = %s AND id IN "  # noqa: S608
-        "(SELECT contact_id FROM contacts_contactsearchtoken WHERE workspace_id = %s AND token = %s) "
-        "ORDER BY id DESC LIMIT 51"
+        "(SELECT contact_id FROM contacts_contactsearchtoken WHERE workspace_id = %s AND token = %s "
+        "ORDER BY contact_id DESC LIMIT 51) ORDER BY id DESC"
     )
     second_page = selectors.contacts_page(limit=50)
     last_id = second_page.items[-1].id
