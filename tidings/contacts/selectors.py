@@ -116,6 +116,19 @@ class NoteView:
     updated_at: datetime.datetime
 
 
+def _note_view(note: Note, key) -> NoteView:
+    """Return note decrypted under its contact's key; a shredded key leaves the text empty."""
+    return NoteView(
+        id=note.id,
+        contact_id=note.contact_id,
+        type=note.type,
+        text=key.decrypt_text(NOTE, note.text_enc) if key else "",
+        author_id=note.author_id,
+        created_at=note.created_at,
+        updated_at=note.updated_at,
+    )
+
+
 @dataclass(frozen=True)
 class TimelineEvent:
     id: int
@@ -568,18 +581,7 @@ def contact_notes(contact_id: int) -> list[NoteView]:
     if not notes:
         return []
     key = keyring().data_keys([contact_id]).get(contact_id)
-    return [
-        NoteView(
-            id=n.id,
-            contact_id=n.contact_id,
-            type=n.type,
-            text=key.decrypt_text(NOTE, n.text_enc) if key else "",
-            author_id=n.author_id,
-            created_at=n.created_at,
-            updated_at=n.updated_at,
-        )
-        for n in notes
-    ]
+    return [_note_view(n, key) for n in notes]
 
 
 def note_get(note_id: int) -> NoteView:
@@ -728,18 +730,7 @@ def notes_slice(*, contact_id: int | None = None, start: int = 0, limit: int = D
     keys = keyring().data_keys({n.contact_id for n in notes}) if notes else {}
     views = []
     for n in notes:
-        key = keys.get(n.contact_id)
-        views.append(
-            NoteView(
-                id=n.id,
-                contact_id=n.contact_id,
-                type=n.type,
-                text=key.decrypt_text(NOTE, n.text_enc) if key else "",
-                author_id=n.author_id,
-                created_at=n.created_at,
-                updated_at=n.updated_at,
-            )
-        )
+        views.append(_note_view(n, keys.get(n.contact_id)))
     return views, total
 
 
