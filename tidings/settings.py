@@ -11,8 +11,9 @@ SECRET_KEY = conf.secret_key()
 TIDINGS_MASTER_KEY = conf.master_key()
 DEBUG = conf.env_bool("DEBUG")
 ALLOWED_HOSTS = (conf.env("ALLOWED_HOSTS") or "127.0.0.1,localhost,testserver").split(",")
-TIDINGS_BASE_URL = (conf.env("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 TIDINGS_BIND = conf.env("BIND") or "127.0.0.1:8000"
+# Links in emails and printed URLs; behind a proxy or on a real host, set TIDINGS_BASE_URL.
+TIDINGS_BASE_URL = (conf.env("BASE_URL") or f"http://{TIDINGS_BIND}").rstrip("/")
 TIDINGS_REGIONS = conf.REGIONS
 HTTPS = conf.env_bool("HTTPS")
 
