@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import functools
 import operator
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -742,7 +743,12 @@ def _model_fields(model, columns: Sequence[str]) -> list:
 
 
 def _insert(model, columns: Sequence[str], rows: Sequence[Sequence], *, ignore_conflicts: bool = False) -> None:
-    """Insert rows (tuples in columns' order) with executemany, skipping the ORM's per-value compilation."""
+    """Insert rows (tuples in columns' order) in batches, skipping the ORM's per-value compilation.
+
+    PostgreSQL gets one statement per batch (see _pg_arrays); SQLite an executemany, which costs
+    no round trip there. With ignore_conflicts a row hitting a unique index is skipped silently:
+    callers that must know read the ids back.
+    """
     if not rows:
         return
     connection = connections[_db()]
@@ -750,24 +756,34 @@ def _insert(model, columns: Sequence[str], rows: Sequence[Sequence], *, ignore_c
     fields = _model_fields(model, columns)
     rows = _adapted(connection, fields, rows)
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
-    sql = "{} {} ({}) VALUES ({}) {}".format(
+    if connection.vendor == "postgresql":
+        values = "SELECT * FROM unnest({})".format(", ".join(_pg_array_params(connection, fields)))  # noqa: S608 (types)
+    else:
+        values = "VALUES ({})".format(", ".join(["%s"] * len(fields)))
+    sql = "{} {} ({}) {} {}".format(
         ops.insert_statement(on_conflict=on_conflict),
         ops.quote_name(model._meta.db_table),
         ", ".join(ops.quote_name(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
+        values,
         ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or "",
     )
+    if connection.vendor == "postgresql":
+        with _pg_binding_cursor(connection) as cursor:
+            for start in range(0, len(rows), BATCH_SIZE):
+                cursor.execute(sql, _pg_arrays(rows[start : start + BATCH_SIZE], len(fields)))
+        return
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
             cursor.executemany(sql, rows[start : start + BATCH_SIZE])
 
 
 def _update(model, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
-    """Update rows of the current workspace with executemany; each row is its columns' values, then its id.
+    """Update rows of the current workspace in batches; each row is its columns' values, then its id.
 
     Django's bulk_update builds one CASE WHEN per column and row: re-importing a known list ran
     at a few hundred contacts a second. The workspace is in the WHERE clause, so a wrong id can
-    only miss, never touch another workspace's row.
+    only miss, never touch another workspace's row. Ids must be unique within rows: PostgreSQL
+    applies one statement per batch, where a repeated id would update the row only once.
     """
     if not rows:
         return
@@ -775,9 +791,28 @@ def _update(model, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
     ops = connection.ops
     fields = _model_fields(model, columns)
     workspace_id = require_workspace().id
+    table = ops.quote_name(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        id_field = model._meta.pk
+        # The unnested columns are named by position, so no model column name can clash with them.
+        names = [f"v{position}" for position in range(len(fields) + 1)]
+        sql = "UPDATE {} AS t SET {} FROM unnest({}) AS v({}) WHERE t.{} = v.{} AND t.{} = %s".format(  # noqa: S608 (a model's table and columns)
+            table,
+            ", ".join(f"{ops.quote_name(f.column)} = v.{name}" for f, name in zip(fields, names, strict=False)),
+            ", ".join(_pg_array_params(connection, [*fields, id_field])),
+            ", ".join(names),
+            ops.quote_name(id_field.column),
+            names[-1],
+            ops.quote_name("workspace_id"),
+        )
+        rows = _adapted(connection, fields, rows)
+        with _pg_binding_cursor(connection) as cursor:
+            for start in range(0, len(rows), BATCH_SIZE):
+                cursor.execute(sql, [*_pg_arrays(rows[start : start + BATCH_SIZE], len(fields) + 1), workspace_id])
+        return
     rows = [[*row, workspace_id] for row in _adapted(connection, fields, rows)]
     sql = "UPDATE {} SET {} WHERE {} = %s AND {} = %s".format(  # noqa: S608 (a model's table and columns)
-        ops.quote_name(model._meta.db_table),
+        table,
         ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields),
         ops.quote_name("id"),
         ops.quote_name("workspace_id"),
@@ -785,6 +820,41 @@ def _update(model, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
             cursor.executemany(sql, rows[start : start + BATCH_SIZE])
+
+
+# A type modifier: varchar(254) -> varchar. Casting an array to varchar(n)[] would truncate
+# too long values silently; without it, the assignment to the column refuses them as an insert would.
+_TYPE_MODIFIER = re.compile(r"\([^)]*\)")
+
+
+def _pg_array_params(connection, fields) -> list[str]:
+    """Return one "%b::type[]" placeholder per field (an array bound in binary), for unnest() on PostgreSQL."""
+    return [f"%b::{_TYPE_MODIFIER.sub('', f.db_type(connection))}[]" for f in fields]
+
+
+def _pg_binding_cursor(connection):
+    """Return a Django cursor on connection that binds parameters on the server (psycopg 3).
+
+    Django's default cursor inlines parameters client-side: escaping a batch's arrays as text
+    literals cost ~40 ms per 1,000 contacts, binary arrays ~8 ms. The cursor shares the
+    connection, so it writes in the caller's transaction, and Django still logs its queries.
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = ServerBindingCursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def _pg_arrays(rows: Sequence[Sequence], width: int) -> list[list]:
+    """Return rows transposed into one list per column, which psycopg binds as arrays.
+
+    executemany costs a round trip per row on PostgreSQL (a fifth of a plain INSERT's rate);
+    COPY is refused on tables with row-level security; a multi-row VALUES is slower through
+    Django's client-side binding. unnest() of one array per column sends a batch in one statement.
+    """
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 def _new_states(count: int, ring: Keyring, *, light: bool = False) -> tuple[list[_State], list[tuple]]:

@@ -8,6 +8,9 @@ columns, blind indexes, search tokens, tags and data keys.
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DataError, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import Contact, ContactEvent, ContactSearchToken, ContactTag, EventType, FieldType
@@ -198,3 +201,92 @@ def test_a_blank_value_leaves_a_matched_contact_alone_by_default(in_acme):
         [{"email": "ada@analytical.example", "firstname": " "}], lawful_basis=LawfulBasis.CONSENT
     )
     assert selectors.contact_get(ada.id).get("firstname") == "Ada"
+
+
+# The bulk writers themselves: PostgreSQL binds one array per column (unnest), SQLite runs executemany.
+
+AWKWARD_TEXT = ["NULL", "", 'a "quoted", {braced} word', "back\\slash", "tab\tand space", "Zoë"]
+
+
+def _region_queries(workspace):
+    return CaptureQueriesContext(connections[workspace.db_alias])
+
+
+def test_bulk_insert_keeps_awkward_values_exactly(in_acme):
+    at = timezone.now().replace(microsecond=123456)
+    rows = [(in_acme.id, 1, EventType.CONTACT_IMPORTED, at, {"note": text, "n": None}) for text in AWKWARD_TEXT]
+    rows.append((in_acme.id, 2, EventType.CONTACT_IMPORTED, at, {}))
+
+    actions._insert(ContactEvent, ["workspace_id", "contact_id", "type", "at", "data"], rows)
+
+    stored = list(ContactEvent.objects.order_by("id").values_list("contact_id", "at", "data"))
+    assert stored == [(1, at, {"note": text, "n": None}) for text in AWKWARD_TEXT] + [(2, at, {})]
+
+
+def test_bulk_insert_ignoring_conflicts_skips_only_the_taken_rows(in_acme):
+    columns = ["workspace_id", "contact_id", "tag_id"]
+    actions._insert(ContactTag, columns, [(in_acme.id, 1, 7)])
+
+    actions._insert(
+        ContactTag, columns, [(in_acme.id, 1, 7), (in_acme.id, 2, 7), (in_acme.id, 2, 7)], ignore_conflicts=True
+    )
+
+    assert sorted(ContactTag.objects.values_list("contact_id", "tag_id")) == [(1, 7), (2, 7)]
+
+
+def test_bulk_update_writes_each_rows_values_and_clears_nones(in_acme):
+    actions.contacts_bulk_upsert(
+        [{"email": f"person{n}@example.invalid", "firstname": "Person"} for n in range(3)],
+        lawful_basis=LawfulBasis.CONSENT,
+    )
+    contacts = list(Contact.objects.order_by("id"))
+    later = timezone.now().replace(microsecond=654321)
+    rows = [
+        (b"\x00\\{,}\xff" * (n + 1), None, AWKWARD_TEXT[n], {"k": AWKWARD_TEXT[n + 3]}, later, c.id)
+        for n, c in enumerate(contacts)
+    ]
+
+    actions._update(Contact, ["profile_enc", "email_bidx", "email_domain", "custom", "updated_at"], rows)
+
+    stored = list(
+        Contact.objects.order_by("id").values_list(
+            "profile_enc", "email_bidx", "email_domain", "custom", "updated_at", "id"
+        )
+    )
+    assert [(bytes(p), b, d, c, u, i) for p, b, d, c, u, i in stored] == rows
+
+
+def test_bulk_update_never_touches_another_workspaces_contact(acme, globex):
+    with use_workspace(globex):
+        actions.contacts_bulk_upsert(
+            [{"email": "bob@globex.example", "city": "Springfield"}], lawful_basis=LawfulBasis.CONSENT
+        )
+        bobs = Contact.objects.get()
+    with use_workspace(acme):
+        actions._update(Contact, ["city"], [("Elsewhere", bobs.id)])
+    with use_workspace(globex):
+        assert Contact.objects.get().city == "Springfield"
+
+
+def test_bulk_writes_send_one_statement_per_batch_on_postgresql(in_acme):
+    if connections[in_acme.db_alias].vendor != "postgresql":
+        pytest.skip("SQLite runs executemany, which costs no round trip there")
+    rows = [(in_acme.id, n, n % 3) for n in range(actions.BATCH_SIZE + 1)]
+    with _region_queries(in_acme) as inserts:
+        actions._insert(ContactTag, ["workspace_id", "contact_id", "tag_id"], rows, ignore_conflicts=True)
+    ids = list(ContactTag.objects.values_list("id", flat=True))
+    with _region_queries(in_acme) as updates:
+        actions._update(ContactTag, ["tag_id"], [(9, pk) for pk in ids])
+
+    assert (len(inserts), len(updates)) == (2, 2)
+    assert set(ContactTag.objects.values_list("tag_id", flat=True)) == {9}
+
+
+def test_bulk_update_refuses_a_too_long_value_instead_of_truncating_it(in_acme):
+    if connections[in_acme.db_alias].vendor != "postgresql":
+        pytest.skip("SQLite does not enforce varchar lengths")
+    actions.contacts_bulk_upsert([{"email": "ada@analytical.example"}], lawful_basis=LawfulBasis.CONSENT)
+    ada = Contact.objects.get()
+
+    with pytest.raises(DataError):
+        actions._update(Contact, ["email_domain"], [("x" * 300, ada.id)])

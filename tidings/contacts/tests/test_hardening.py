@@ -210,8 +210,9 @@ def test_deleting_an_encrypted_field_rewrites_its_contacts_with_one_update_state
 
     updates = [q["sql"] for q in captured.captured_queries if 'UPDATE "contacts_contact"' in q["sql"]]
     assert touched == 250
-    # One executemany of a plain UPDATE by id; bulk_update sent a CASE WHEN statement per 200 rows.
-    assert [sql.partition(":")[0] for sql in updates] == ["250 times"]
+    # One statement for the batch (an executemany on SQLite, an UPDATE ... FROM unnest() on PostgreSQL);
+    # bulk_update sent a CASE WHEN statement per 200 rows.
+    assert len(updates) == 1
     assert "CASE" not in updates[0]
     assert "nickname" not in selectors.contact_get(selectors.contact_ids()[0]).fields
 
