@@ -465,58 +465,63 @@ def support_grant_approve(
     allow_write = grant.allow_write if allow_write is None else bool(allow_write)
     _validate_hours(hours)
     now = timezone.now()
-    with transaction.atomic(using="default"):
-        _grant_transition(
-            grant,
-            SupportGrantStatus.APPROVED,
-            hours=hours,
-            allow_write=allow_write,
-            decided_by=principal.user,
-            decided_at=now,
-            expires_at=now + timedelta(hours=hours),
-        )
-        audit_record(
-            "support.approved",
-            workspace=grant.workspace_id,
-            principal=principal,
-            request=request,
-            target_type="support_grant",
-            target_id=grant.pk,
-            data={"hours": hours, "allow_write": allow_write, "staff_id": grant.staff_user_id},
-        )
+    _grant_decide(
+        grant,
+        SupportGrantStatus.APPROVED,
+        "support.approved",
+        principal=principal,
+        request=request,
+        data={"hours": hours, "allow_write": allow_write},
+        hours=hours,
+        allow_write=allow_write,
+        decided_by=principal.user,
+        decided_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
     return grant
 
 
 def support_grant_decline(*, grant: SupportGrant, principal, request=None) -> SupportGrant:
     """Decline a requested grant; raise PermissionDenied or ValidationError as support_grant_approve does."""
     _require(principal, "support:approve", grant.workspace_id)
-    with transaction.atomic(using="default"):
-        _grant_transition(grant, SupportGrantStatus.DECLINED, decided_by=principal.user, decided_at=timezone.now())
-        audit_record(
-            "support.declined",
-            workspace=grant.workspace_id,
-            principal=principal,
-            request=request,
-            target_type="support_grant",
-            target_id=grant.pk,
-            data={"staff_id": grant.staff_user_id},
-        )
-    return grant
+    return _grant_decide(
+        grant,
+        SupportGrantStatus.DECLINED,
+        "support.declined",
+        principal=principal,
+        request=request,
+        decided_by=principal.user,
+        decided_at=timezone.now(),
+    )
 
 
 def support_grant_revoke(*, grant: SupportGrant, principal, request=None) -> SupportGrant:
     """End an approved grant now; raise PermissionDenied without support:approve, ValidationError if not approved."""
     _require(principal, "support:approve", grant.workspace_id)
+    return _grant_decide(
+        grant,
+        SupportGrantStatus.REVOKED,
+        "support.revoked",
+        principal=principal,
+        request=request,
+        revoked_at=timezone.now(),
+    )
+
+
+def _grant_decide(
+    grant: SupportGrant, to: str, action: str, *, principal, request, data=None, **fields
+) -> SupportGrant:
+    """Move grant to status `to` and record action in the workspace's audit chain, atomically."""
     with transaction.atomic(using="default"):
-        _grant_transition(grant, SupportGrantStatus.REVOKED, revoked_at=timezone.now())
+        _grant_transition(grant, to, **fields)
         audit_record(
-            "support.revoked",
+            action,
             workspace=grant.workspace_id,
             principal=principal,
             request=request,
             target_type="support_grant",
             target_id=grant.pk,
-            data={"staff_id": grant.staff_user_id},
+            data={**(data or {}), "staff_id": grant.staff_user_id},
         )
     return grant
 

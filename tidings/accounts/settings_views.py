@@ -29,6 +29,16 @@ def _found(obj):
     return obj
 
 
+def _attempt(request, action, **kwargs) -> bool:
+    """Run action as the request's principal; flash its ValidationError and return False if it refused."""
+    try:
+        action(principal=request.principal, request=request, **kwargs)
+    except ValidationError as error:
+        messages.error(request, _message_of(error))
+        return False
+    return True
+
+
 def _members_page(request, invite_form=None, status=200):
     workspace = request.workspace
     members = list(selectors.members_of(workspace))
@@ -94,15 +104,8 @@ def member_role(request, workspace_slug, membership_id):
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a role.")
-    else:
-        try:
-            actions.membership_change_role(
-                membership=membership, role=form.cleaned_data["role"], principal=request.principal, request=request
-            )
-        except ValidationError as error:
-            messages.error(request, _message_of(error))
-        else:
-            messages.success(request, f"{membership.user.email} is now {Role(membership.role).label}.")
+    elif _attempt(request, actions.membership_change_role, membership=membership, role=form.cleaned_data["role"]):
+        messages.success(request, f"{membership.user.email} is now {Role(membership.role).label}.")
     return redirect("accounts:settings_members", workspace_slug=workspace_slug)
 
 
@@ -110,11 +113,7 @@ def member_role(request, workspace_slug, membership_id):
 @require_permission("members:manage")
 def member_remove(request, workspace_slug, membership_id):
     membership = _found(selectors.membership_in_workspace(request.workspace, membership_id))
-    try:
-        actions.membership_remove(membership=membership, principal=request.principal, request=request)
-    except ValidationError as error:
-        messages.error(request, _message_of(error))
-    else:
+    if _attempt(request, actions.membership_remove, membership=membership):
         messages.success(request, f"{membership.user.email} no longer has access to this workspace.")
     return redirect("accounts:settings_members", workspace_slug=workspace_slug)
 
@@ -123,11 +122,7 @@ def member_remove(request, workspace_slug, membership_id):
 @require_permission("members:manage")
 def invitation_revoke(request, workspace_slug, invitation_id):
     invitation = _found(selectors.invitation_in_workspace(request.workspace, invitation_id))
-    try:
-        actions.invitation_revoke(invitation=invitation, principal=request.principal, request=request)
-    except ValidationError as error:
-        messages.error(request, _message_of(error))
-    else:
+    if _attempt(request, actions.invitation_revoke, invitation=invitation):
         messages.success(request, "Invitation revoked; its link no longer works.")
     return redirect("accounts:settings_members", workspace_slug=workspace_slug)
 
@@ -189,17 +184,14 @@ def support_approve(request, workspace_slug, grant_id):
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("accounts:settings_support", workspace_slug=workspace_slug)
-    try:
-        actions.support_grant_approve(
-            grant=grant,
-            principal=request.principal,
-            hours=form.cleaned_data["hours"],
-            allow_write=form.cleaned_data["allow_write"],
-            request=request,
-        )
-    except ValidationError as error:
-        messages.error(request, _message_of(error))
-    else:
+    approved = _attempt(
+        request,
+        actions.support_grant_approve,
+        grant=grant,
+        hours=form.cleaned_data["hours"],
+        allow_write=form.cleaned_data["allow_write"],
+    )
+    if approved:
         messages.success(request, f"Support access approved for {grant.hours} hours.")
     return redirect("accounts:settings_support", workspace_slug=workspace_slug)
 
@@ -208,11 +200,7 @@ def support_approve(request, workspace_slug, grant_id):
 @require_permission("support:approve")
 def support_decline(request, workspace_slug, grant_id):
     grant = _found(selectors.support_grant_in_workspace(request.workspace, grant_id))
-    try:
-        actions.support_grant_decline(grant=grant, principal=request.principal, request=request)
-    except ValidationError as error:
-        messages.error(request, _message_of(error))
-    else:
+    if _attempt(request, actions.support_grant_decline, grant=grant):
         messages.success(request, "Support request declined.")
     return redirect("accounts:settings_support", workspace_slug=workspace_slug)
 
@@ -221,10 +209,6 @@ def support_decline(request, workspace_slug, grant_id):
 @require_permission("support:approve")
 def support_revoke(request, workspace_slug, grant_id):
     grant = _found(selectors.support_grant_in_workspace(request.workspace, grant_id))
-    try:
-        actions.support_grant_revoke(grant=grant, principal=request.principal, request=request)
-    except ValidationError as error:
-        messages.error(request, _message_of(error))
-    else:
+    if _attempt(request, actions.support_grant_revoke, grant=grant):
         messages.success(request, "Support access revoked.")
     return redirect("accounts:settings_support", workspace_slug=workspace_slug)
