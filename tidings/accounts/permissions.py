@@ -104,9 +104,15 @@ class Via(models.TextChoices):
     TOKEN = "token", "API token"
     OAUTH = "oauth", "OAuth2 application"
     SUPPORT = "support", "Staff support grant"
+    SYSTEM = "system", "Tidings itself (tasks and commands)"
 
 
-_ACTOR_TYPES: dict[str, str] = {Via.SUPPORT: "staff", Via.OAUTH: "oauth_app", Via.TOKEN: "api_token"}
+_ACTOR_TYPES: dict[str, str] = {
+    Via.SUPPORT: "staff",
+    Via.OAUTH: "oauth_app",
+    Via.TOKEN: "api_token",
+    Via.SYSTEM: "system",
+}
 
 
 @dataclass(frozen=True)
@@ -136,3 +142,33 @@ class Principal:
         if self.via == Via.OAUTH and self.user is None:
             return self.credential_id
         return getattr(self.user, "pk", None)
+
+    @property
+    def is_system(self) -> bool:
+        return self.via == Via.SYSTEM
+
+
+def system_principal(workspace, *, reason: str) -> Principal:
+    """Return the principal that tasks and commands act as in workspace.
+
+    It holds every permission, has no user and is recorded as actor "system" in the audit log;
+    reason (for example "task:contacts_import_run") says which code acted.
+    """
+    return Principal(workspace=workspace, user=None, permissions=_ALL, via=Via.SYSTEM, extra={"reason": reason})
+
+
+def require(principal: Principal, permission: str, *, workspace_id: int | None = None) -> Principal:
+    """Return principal if it holds permission (and acts in workspace_id, when given).
+
+    Raise PermissionDenied (every surface answers 403) otherwise, and TypeError when principal
+    is missing: every action must be told who acts.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    if not isinstance(principal, Principal):
+        raise TypeError("an action needs the principal that acts (system_principal() for tasks and commands)")
+    if workspace_id is not None and principal.workspace.pk != workspace_id:
+        raise PermissionDenied("This principal acts in another workspace.")
+    if not principal.can(permission):
+        raise PermissionDenied(f"You need the {permission} permission.")
+    return principal
