@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from tidings.audit.models import AuditChainHead, AuditEntry
-from tidings.tenancy.context import region_db_alias, require_workspace
+from tidings.tenancy.context import region_aliases, require_workspace
 
 
 def audit_entries_for_workspace(*, action_prefix: str = "", actor_type: str = "", before_seq: int | None = None):
@@ -37,7 +35,7 @@ class ChainProblem:
 
 
 def _database_aliases() -> list[str]:
-    return ["default", *(region_db_alias(r) for r in settings.TIDINGS_REGIONS)]
+    return ["default", *region_aliases()]
 
 
 def verify_chains(batch_size: int = 5000) -> Iterator[ChainProblem]:

@@ -309,7 +309,7 @@ def import_cancel(import_id: int, *, principal=None, request=None) -> ContactImp
         job.save(update_fields=["status", "finished_at"])
         audit_record("contact_import.cancelled", principal=principal, request=request, target_type="contact_import",
                      target_id=job.id, data={"rows_done": job.rows_done})  # fmt: skip
-        transaction.on_commit(lambda: _delete_file(job), using=require_workspace().db_alias)
+        _delete_file_on_commit(job)
     return job
 
 
@@ -323,9 +323,11 @@ def _enqueue_on_commit(job: ContactImport) -> None:
     )
 
 
-def _delete_file(job: ContactImport) -> None:
-    if job.file_path:
-        import_storage(require_workspace().region).delete(job.file_path)
+def _delete_file_on_commit(job: ContactImport) -> None:
+    # The region is read now: the callback may run after the workspace context has ended.
+    workspace, file_path = require_workspace(), job.file_path
+    if file_path:
+        transaction.on_commit(lambda: import_storage(workspace.region).delete(file_path), using=workspace.db_alias)
 
 
 def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport:
@@ -376,7 +378,7 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport
         audit_record("contact_import.completed", target_type="contact_import", target_id=job.id,
                      data={"created": job.created_count, "updated": job.updated_count, "errors": job.error_count,
                            "flagged": job.flagged_count})  # fmt: skip
-        transaction.on_commit(lambda: _delete_file(job), using=workspace.db_alias)
+        _delete_file_on_commit(job)
     return job
 
 
@@ -418,17 +420,18 @@ def import_recover_stalled(import_id: int, *, stale_before: datetime.datetime) -
 def stalled_imports(stale_before: datetime.datetime) -> list[tuple[int, int]]:
     """Return (workspace_id, import_id) of every queued or running import, in every region, silent since stale_before.
 
-    Crosses workspaces on purpose (the periodic sweep), hence unscoped_objects; ids only.
+    Crosses workspaces on purpose (the periodic sweep), through the one named door for that; ids only.
     """
-    found = []
+    from tidings.tenancy.sweeps import dangerously_sweep_workspaces
+
     silent = Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, created_at__lt=stale_before)
-    for alias in settings.DATABASES:
-        if alias.startswith("region_"):
-            rows = ContactImport.unscoped_objects.using(alias).filter(
-                silent, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
-            )
-            found.extend(rows.values_list("workspace_id", "id"))
-    return found
+    active = [ImportStatus.QUEUED, ImportStatus.RUNNING]
+    with dangerously_sweep_workspaces() as across:
+        return [
+            row
+            for imports_of_region in across(ContactImport)
+            for row in imports_of_region.filter(silent, status__in=active).values_list("workspace_id", "id")
+        ]
 
 
 def _chunks(iterable, size: int):

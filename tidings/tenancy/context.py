@@ -34,6 +34,13 @@ def region_db_alias(region: str) -> str:
     return f"region_{region}"
 
 
+def region_aliases() -> list[str]:
+    """Return the database alias of every configured region, in a stable order."""
+    from django.conf import settings
+
+    return [region_db_alias(region) for region in sorted(settings.TIDINGS_REGIONS)]
+
+
 _current: ContextVar[ActiveWorkspace | None] = ContextVar("tidings_workspace", default=None)
 
 

@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 
 from django.apps import apps
-from django.conf import settings
 from django.db import connections
 
-from tidings.tenancy.context import current_workspace, region_db_alias
+from tidings.tenancy.context import current_workspace, region_aliases
 
 POLICY = "tidings_tenant_isolation"
 _bypass: ContextVar[bool] = ContextVar("tidings_rls_bypass", default=False)
@@ -40,10 +39,6 @@ def dangerously_bypass_rls() -> Iterator[None]:
         yield
     finally:
         _bypass.reset(token)
-
-
-def region_aliases() -> set[str]:
-    return {region_db_alias(region) for region in settings.TIDINGS_REGIONS}
 
 
 # Transaction control must run untouched: after an error the transaction is aborted and only

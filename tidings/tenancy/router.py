@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
-from tidings.tenancy.context import current_workspace, region_db_alias, require_workspace
+from tidings.tenancy.context import current_workspace, region_aliases, region_db_alias, require_workspace
 
 # Apps whose tables exist in every database: the audit log keeps each workspace's chain
 # beside the data it describes, and the system chain in the global database.
 EVERYWHERE_APPS = {"audit"}
-
-
-def _region_aliases() -> set[str]:
-    return {region_db_alias(region) for region in settings.TIDINGS_REGIONS}
 
 
 class RegionRouter:
@@ -43,7 +37,7 @@ class RegionRouter:
         if app_label in EVERYWHERE_APPS:
             return db == "default" or not self._is_global_only(app_label, model_name)
         tenant = self._is_tenant(app_label, model_name)
-        if db in _region_aliases():
+        if db in region_aliases():
             return tenant
         return not tenant
 

@@ -386,8 +386,10 @@ def killed_import(alice_client, in_acme, var_dir, monkeypatch):
 
 def _sweep(django_capture_on_commit_callbacks):
     from tidings.contacts.tasks import recover_stalled_imports
+    from tidings.tenancy.context import no_workspace
 
-    with django_capture_on_commit_callbacks(using=REGION, execute=True):
+    # As in the worker: the periodic job runs with no workspace set and must cross workspaces itself.
+    with no_workspace(), django_capture_on_commit_callbacks(using=REGION, execute=True):
         return recover_stalled_imports.call()
 
 
