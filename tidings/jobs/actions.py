@@ -19,13 +19,15 @@ from tidings.jobs.models import ScheduledTask, ScheduledTaskStatus
 
 
 def schedule_task(
-    task: Task, *, due_at: datetime, workspace_id: int | None = None, dedupe_key: str | None = None, **kwargs
+    task: Task, *, due_at: datetime, workspace_id: int | None, dedupe_key: str | None = None, **kwargs
 ) -> ScheduledTask:
     """Store task to be enqueued with kwargs once due_at has passed; return the row.
 
-    With workspace_id the task receives it as a keyword argument (see tenant_task). With a
-    dedupe_key already held by a pending or enqueued row, return that row and store nothing:
-    the same work is never scheduled twice.
+    workspace_id is required: the workspace the work is for (the task receives it as a keyword
+    argument, see tenant_task), or None for work of Tidings itself. With a dedupe_key already
+    held by a pending or enqueued row of the same workspace, return that row and store nothing:
+    the same work is never scheduled twice. Keys are per workspace, because the ids they are
+    usually made of (``step:{pk}``) are per region database.
     Raise TypeError when task is not a task, ValidationError when due_at is naive or kwargs
     are not JSON (ids and settings only).
     """
@@ -40,7 +42,7 @@ def schedule_task(
     except (TypeError, ValueError) as error:
         raise ValidationError({"kwargs": f"task arguments must be JSON: {error}"}) from error
     if dedupe_key is not None:
-        existing = ScheduledTask.objects.filter(dedupe_key=dedupe_key).first()
+        existing = ScheduledTask.objects.filter(workspace_id=workspace_id, dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
     row = ScheduledTask(
@@ -57,17 +59,17 @@ def schedule_task(
         # Another process scheduled the same key between our look-up and insert: keep theirs.
         if dedupe_key is None:
             raise
-        return ScheduledTask.objects.get(dedupe_key=dedupe_key)
+        return ScheduledTask.objects.get(workspace_id=workspace_id, dedupe_key=dedupe_key)
     return row
 
 
 def cancel_scheduled_task(
-    *, scheduled_id: int | None = None, dedupe_key: str | None = None, workspace_id: int | None = None
+    *, scheduled_id: int | None = None, dedupe_key: str | None = None, workspace_id: int | None
 ) -> bool:
-    """Cancel a pending scheduled task named by id or dedupe key; return whether one was cancelled.
+    """Cancel a pending scheduled task of workspace_id named by id or dedupe key; return whether one was cancelled.
 
-    With workspace_id only a row of that workspace is cancelled, so a caller acting for one
-    workspace cannot cancel another's work. An already enqueued row is left alone (it is on
+    Only a row of workspace_id (None: Tidings' own work) is cancelled, so a caller acting for
+    one workspace cannot cancel another's work. An already enqueued row is left alone (it is on
     the queue) and False is returned. Cancelling releases the dedupe key.
     Raise ValueError unless exactly one of scheduled_id and dedupe_key is given.
     """
@@ -75,7 +77,6 @@ def cancel_scheduled_task(
         raise ValueError("name the scheduled task by scheduled_id or by dedupe_key")
     rows = ScheduledTask.objects.filter(status=ScheduledTaskStatus.PENDING)
     rows = rows.filter(pk=scheduled_id) if scheduled_id is not None else rows.filter(dedupe_key=dedupe_key)
-    if workspace_id is not None:
-        rows = rows.filter(workspace_id=workspace_id)
+    rows = rows.filter(workspace_id=workspace_id)
     # One conditional UPDATE: a scheduler moving the row at the same moment wins or loses whole.
     return rows.update(status=ScheduledTaskStatus.CANCELLED, dedupe_key=None) == 1

@@ -27,9 +27,10 @@ class ScheduledTask(models.Model):
     workspace_id = models.BigIntegerField(null=True, blank=True)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=ScheduledTaskStatus.choices, default=ScheduledTaskStatus.PENDING)
-    # A caller's name for one piece of work, so scheduling it twice keeps one row. Cancelling
-    # releases the key (sets it to NULL), so the same work can be scheduled again.
-    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # A caller's name for one piece of work, so scheduling it twice keeps one row. Unique per
+    # workspace (ids in keys are per region database). Cancelling releases the key (sets it to
+    # NULL), so the same work can be scheduled again.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -39,6 +40,19 @@ class ScheduledTask(models.Model):
             # The scheduler's one query: pending rows by due time.
             models.Index(fields=["status", "due_at"], name="jobs_sched_status_due_idx"),
             models.Index(fields=["workspace_id", "status"], name="jobs_sched_workspace_idx"),
+        ]
+        constraints = [
+            # NULL workspace ids are distinct in a plain unique index, so Tidings' own keys get their own.
+            models.UniqueConstraint(
+                fields=["workspace_id", "dedupe_key"],
+                condition=models.Q(workspace_id__isnull=False),
+                name="jobs_sched_workspace_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=models.Q(workspace_id__isnull=True),
+                name="jobs_sched_system_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:

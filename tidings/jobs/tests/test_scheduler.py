@@ -29,7 +29,7 @@ def now():
 
 
 def test_a_due_row_is_enqueued_once_even_when_run_due_runs_twice(now):
-    row = schedule_task(remember, due_at=now - timedelta(seconds=1), label="welcome")
+    row = schedule_task(remember, due_at=now - timedelta(seconds=1), workspace_id=None, label="welcome")
 
     assert run_due(now) == 1
     assert run_due(now) == 0
@@ -43,7 +43,7 @@ def test_a_due_row_is_enqueued_once_even_when_run_due_runs_twice(now):
 
 
 def test_a_row_not_yet_due_waits_for_its_time(now):
-    row = schedule_task(remember, due_at=now + timedelta(minutes=5), label="later")
+    row = schedule_task(remember, due_at=now + timedelta(minutes=5), workspace_id=None, label="later")
 
     assert run_due(now) == 0
     assert not queued().exists()
@@ -54,9 +54,9 @@ def test_a_row_not_yet_due_waits_for_its_time(now):
 
 
 def test_a_cancelled_row_never_reaches_the_queue(now):
-    row = schedule_task(remember, due_at=now + timedelta(minutes=1), label="cancelled")
+    row = schedule_task(remember, due_at=now + timedelta(minutes=1), workspace_id=None, label="cancelled")
 
-    assert cancel_scheduled_task(scheduled_id=row.pk) is True
+    assert cancel_scheduled_task(scheduled_id=row.pk, workspace_id=None) is True
     assert run_due(now + timedelta(days=1)) == 0
 
     assert not queued().exists()
@@ -65,10 +65,10 @@ def test_a_cancelled_row_never_reaches_the_queue(now):
 
 
 def test_an_enqueued_row_can_no_longer_be_cancelled(now):
-    row = schedule_task(remember, due_at=now, label="gone")
+    row = schedule_task(remember, due_at=now, workspace_id=None, label="gone")
     run_due(now)
 
-    assert cancel_scheduled_task(scheduled_id=row.pk) is False
+    assert cancel_scheduled_task(scheduled_id=row.pk, workspace_id=None) is False
     row.refresh_from_db()
     assert row.status == ScheduledTaskStatus.ENQUEUED
 
@@ -82,18 +82,50 @@ def test_a_workspace_cannot_cancel_another_workspaces_work(acme, globex, now):
 
 
 def test_scheduling_the_same_dedupe_key_twice_keeps_one_row(now):
-    first = schedule_task(remember, due_at=now, dedupe_key="campaign:7:step:3:contact:11", label="step")
-    second = schedule_task(remember, due_at=now, dedupe_key="campaign:7:step:3:contact:11", label="step")
+    first = schedule_task(
+        remember, due_at=now, workspace_id=None, dedupe_key="campaign:7:step:3:contact:11", label="step"
+    )
+    second = schedule_task(
+        remember, due_at=now, workspace_id=None, dedupe_key="campaign:7:step:3:contact:11", label="step"
+    )
 
     assert first.pk == second.pk
     assert ScheduledTask.objects.count() == 1
 
 
-def test_cancelling_releases_the_dedupe_key_for_a_new_schedule(now):
-    first = schedule_task(remember, due_at=now, dedupe_key="reminder:5", label="old")
-    cancel_scheduled_task(dedupe_key="reminder:5")
+def test_the_same_dedupe_key_in_two_workspaces_is_two_pieces_of_work(acme, globex, now):
+    # Ids are per region database, so "step:7" of Acme (EU) and of Globex (US) are different steps.
+    acme_step = schedule_task(note_in_workspace, due_at=now, workspace_id=acme.pk, dedupe_key="step:7", note="a")
+    globex_step = schedule_task(note_in_workspace, due_at=now, workspace_id=globex.pk, dedupe_key="step:7", note="g")
 
-    second = schedule_task(remember, due_at=now + timedelta(hours=1), dedupe_key="reminder:5", label="new")
+    assert acme_step.pk != globex_step.pk
+    assert {(row.workspace_id, row.kwargs["note"]) for row in ScheduledTask.objects.all()} == {
+        (acme.pk, "a"),
+        (globex.pk, "g"),
+    }
+
+
+def test_cancelling_by_key_touches_only_the_named_workspace(acme, globex, now):
+    schedule_task(note_in_workspace, due_at=now, workspace_id=acme.pk, dedupe_key="step:7", note="a")
+    globex_step = schedule_task(note_in_workspace, due_at=now, workspace_id=globex.pk, dedupe_key="step:7", note="g")
+
+    assert cancel_scheduled_task(dedupe_key="step:7", workspace_id=acme.pk) is True
+    globex_step.refresh_from_db()
+    assert globex_step.status == ScheduledTaskStatus.PENDING
+
+
+def test_the_workspace_must_be_named_when_scheduling(now):
+    with pytest.raises(TypeError):
+        schedule_task(remember, due_at=now, label="whose?")
+
+
+def test_cancelling_releases_the_dedupe_key_for_a_new_schedule(now):
+    first = schedule_task(remember, due_at=now, workspace_id=None, dedupe_key="reminder:5", label="old")
+    cancel_scheduled_task(dedupe_key="reminder:5", workspace_id=None)
+
+    second = schedule_task(
+        remember, due_at=now + timedelta(hours=1), workspace_id=None, dedupe_key="reminder:5", label="new"
+    )
 
     assert second.pk != first.pk
     assert second.status == ScheduledTaskStatus.PENDING
@@ -101,7 +133,7 @@ def test_cancelling_releases_the_dedupe_key_for_a_new_schedule(now):
 
 def test_rows_are_enqueued_in_batches_until_none_is_due(now):
     for number in range(7):
-        schedule_task(remember, due_at=now - timedelta(seconds=number), label=f"n{number}")
+        schedule_task(remember, due_at=now - timedelta(seconds=number), workspace_id=None, label=f"n{number}")
 
     assert run_due(now, batch_size=3) == 7
     assert queued().count() == 7
@@ -126,17 +158,17 @@ def test_workspace_work_is_enqueued_with_its_workspace_id(acme, now):
 
 def test_schedule_task_refuses_arguments_that_are_not_json(now):
     with pytest.raises(ValidationError):
-        schedule_task(remember, due_at=now, label=object())
+        schedule_task(remember, due_at=now, workspace_id=None, label=object())
 
 
 def test_schedule_task_refuses_a_naive_due_time():
     with pytest.raises(ValidationError):
-        schedule_task(remember, due_at=timezone.now().replace(tzinfo=None), label="naive")
+        schedule_task(remember, due_at=timezone.now().replace(tzinfo=None), workspace_id=None, label="naive")
 
 
 def test_schedule_task_refuses_a_plain_function(now):
     with pytest.raises(TypeError):
-        schedule_task(remember.func, due_at=now, label="plain")
+        schedule_task(remember.func, due_at=now, workspace_id=None, label="plain")
 
 
 @pytest.mark.skipif(
@@ -148,7 +180,7 @@ def test_schedule_task_refuses_a_plain_function(now):
 def test_concurrent_schedulers_enqueue_each_row_exactly_once():
     now = timezone.now()
     for number in range(40):
-        schedule_task(remember, due_at=now, label=f"c{number}")
+        schedule_task(remember, due_at=now, workspace_id=None, label=f"c{number}")
     start = threading.Barrier(2)
     counts, errors = [], []
 

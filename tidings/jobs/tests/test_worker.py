@@ -46,7 +46,7 @@ def test_a_scheduled_tenant_task_is_run_by_the_db_worker_inside_its_workspace(ac
 @in_committed_transactions
 def test_the_worker_leaves_work_that_is_not_yet_due(calls, monkeypatch):
     monkeypatch.setattr("tidings.jobs.scheduler.PERIODIC_JOBS", {})
-    schedule_task(remember, due_at=timezone.now() + timedelta(hours=1), label="tomorrow")
+    schedule_task(remember, due_at=timezone.now() + timedelta(hours=1), workspace_id=None, label="tomorrow")
 
     call_command("worker", "--batch", verbosity=0)
 
@@ -64,7 +64,7 @@ def test_a_batch_worker_runs_the_periodic_housekeeping(calls):
 
 def test_the_scheduler_command_alone_only_enqueues(calls, monkeypatch):
     monkeypatch.setattr("tidings.jobs.scheduler.PERIODIC_JOBS", {})
-    schedule_task(remember, due_at=timezone.now(), label="queued-only")
+    schedule_task(remember, due_at=timezone.now(), workspace_id=None, label="queued-only")
 
     call_command("scheduler", "--once", verbosity=0)
 
