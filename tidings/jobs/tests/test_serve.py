@@ -44,15 +44,65 @@ def children(monkeypatch, tmp_path):
     return plan, marks
 
 
-def test_serve_stops_every_child_when_one_dies(children):
+@pytest.fixture
+def quick_respawn(monkeypatch):
+    from tidings.web.management.commands import serve
+
+    monkeypatch.setattr(serve, "RESPAWN_FIRST_PAUSE", 0.05)
+
+
+def test_serve_restarts_a_child_that_dies_and_keeps_the_others(children, quick_respawn, tmp_path):
+    plan, marks = children
+    starts = tmp_path / "worker-starts"
+    # The worker dies on its first start (as if killed) and runs normally from the second on.
+    plan["worker"] = [
+        sys.executable,
+        "-c",
+        "import pathlib, sys\n"
+        f"starts = pathlib.Path({str(starts)!r})\n"
+        "count = int(starts.read_text()) + 1 if starts.exists() else 1\n"
+        "starts.write_text(str(count))\n"
+        "sys.exit(3) if count == 1 else None\n" + SLEEPER,
+        str(marks["worker"]),
+    ]
+
+    def terminate_when_restarted():
+        if wait_for(lambda: starts.exists() and starts.read_text() == "2" and marks["worker"].exists()):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_when_restarted, daemon=True).start()
+
+    call_command("serve", "--no-migrate")
+
+    assert starts.read_text() == "2"
+    assert marks["web"].read_text() == "stopped by SIGTERM"
+    assert marks["worker"].read_text() == "stopped by SIGTERM"
+
+
+def test_serve_stops_every_child_when_one_keeps_dying_at_start(children, quick_respawn):
     plan, marks = children
     plan["worker"] = [sys.executable, "-c", "import sys; sys.exit(3)"]
 
-    with pytest.raises(CommandError, match="worker process exited with code 3") as raised:
+    with pytest.raises(CommandError, match="worker process keeps exiting right after its start") as raised:
         call_command("serve", "--no-migrate")
 
     assert raised.value.returncode == 3
     assert marks["web"].read_text() == "stopped by SIGTERM"
+
+
+def test_serve_refuses_a_port_that_another_server_holds(children, settings):
+    # Granian listens with SO_REUSEPORT; a second one on the same port would start and share the traffic.
+    with socket.socket() as other_server:
+        other_server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other_server.bind(("127.0.0.1", 0))
+        other_server.listen()
+        settings.TIDINGS_BIND = f"127.0.0.1:{other_server.getsockname()[1]}"
+
+        with pytest.raises(CommandError, match="already in use"):
+            call_command("serve", "--no-migrate")
+
+    _plan, marks = children
+    assert not any(mark.exists() for mark in marks.values())
 
 
 def test_serve_forwards_sigterm_to_its_children_and_exits(children):
@@ -87,6 +137,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def web_worker_pids(serve_pid: int) -> list[int]:
+    """Return the pids of Granian's worker processes under `tidings serve` (serve > granian > workers)."""
+    workers: list[int] = []
+    for child in _children_of(serve_pid):
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"granian" in cmdline:
+            workers += _children_of(child)
+    return workers
+
+
 def test_the_tidings_command_serves_the_login_page(tmp_path):
     """The real thing: a fresh var dir, `tidings serve` migrates, Granian answers, SIGINT stops it."""
     port = free_port()
@@ -116,6 +183,14 @@ def test_the_tidings_command_serves_the_login_page(tmp_path):
                 return False
 
         assert wait_for(login_page, seconds=60), "the login page never answered"
+        # Kill the web worker as the out-of-memory killer would: Granian starts another, serve stays up.
+        killed = web_worker_pids(server.pid)
+        assert killed, "no Granian worker found under tidings serve"
+        for worker_pid in killed:
+            os.kill(worker_pid, signal.SIGKILL)
+        assert wait_for(lambda: web_worker_pids(server.pid) and not set(web_worker_pids(server.pid)) & set(killed))
+        assert wait_for(login_page, seconds=60), "the login page did not come back after a worker was killed"
+        assert server.poll() is None
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=30)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +16,34 @@ from django.core.management.base import BaseCommand, CommandError
 
 # How long children get to finish their requests and tasks after SIGTERM before SIGKILL.
 STOP_GRACE_SECONDS = 15
+# A child that dies is started again after a pause that doubles with each quick death (capped);
+# one that dies this many times in a row, each time within QUICK_DEATH_SECONDS of its start, is
+# misconfigured rather than unlucky, and serve stops with its exit code.
+RESPAWN_FIRST_PAUSE = 0.5
+RESPAWN_MAX_PAUSE = 30.0
+QUICK_DEATH_SECONDS = 10.0
+QUICK_DEATHS_BEFORE_GIVING_UP = 5
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Raise CommandError when something already listens on host:port.
+
+    Granian binds with SO_REUSEPORT, so a second server on a busy port would start silently
+    and the two would split the traffic; a plain bind (without that option) fails instead.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # Sockets in TIME_WAIT from a previous run are not a server: let those be reused.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"{host}:{port} is already in use (another Tidings or another server?). "
+                    "Stop it, or set TIDINGS_BIND to a free address."
+                ) from error
+            raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from error
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -27,7 +57,8 @@ def parse_bind(bind: str) -> tuple[str, int]:
 class Command(BaseCommand):
     help = (
         "Serve Tidings: run migrations, then Granian (WSGI) on TIDINGS_BIND and the task worker with its "
-        "scheduler. Stops everything on Ctrl+C or SIGTERM, and when either child exits."
+        "scheduler. Restarts a child that dies; stops everything on Ctrl+C or SIGTERM, or when a child keeps "
+        "dying right after its start."
     )
 
     def add_arguments(self, parser):
@@ -54,6 +85,10 @@ class Command(BaseCommand):
                     "--workers",
                     str(workers),
                     "--no-ws",
+                    # A web worker killed (say, by the out-of-memory killer) is replaced, not fatal.
+                    "--respawn-failed-workers",
+                    "--respawn-interval",
+                    "1",
                     "tidings.wsgi:application",
                 ],
             )
@@ -64,6 +99,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_migrate, no_worker, workers, verbosity, **options):
         host, port = parse_bind(settings.TIDINGS_BIND)
+        ensure_port_free(host, port)
         if not no_migrate:
             call_command("migrate", verbosity=0)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tidings.settings")}
@@ -74,11 +110,21 @@ class Command(BaseCommand):
             stop_signal.append(signum)
 
         previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+        argv_of = dict(commands)
         children: list[tuple[str, subprocess.Popen]] = []
+        started_at: dict[str, float] = {}
+        quick_deaths: dict[str, int] = dict.fromkeys(argv_of, 0)
+        restart_at: dict[str, float] = {}
+
+        def start(name: str) -> None:
+            # A session of their own, so a terminal's Ctrl+C reaches them once, through us.
+            process = subprocess.Popen(argv_of[name], env=env, start_new_session=True)  # noqa: S603
+            children[:] = [c for c in children if c[0] != name] + [(name, process)]
+            started_at[name] = time.monotonic()
+
         try:
-            for name, argv in commands:
-                # A session of their own, so a terminal's Ctrl+C reaches them once, through us.
-                children.append((name, subprocess.Popen(argv, env=env, start_new_session=True)))  # noqa: S603
+            for name in argv_of:
+                start(name)
             shown_host = f"[{host}]" if ":" in host else host
             self.stdout.write(f"Tidings is serving at http://{shown_host}:{port}/  (Ctrl+C to stop)")
             self.stdout.flush()
@@ -86,11 +132,26 @@ class Command(BaseCommand):
                 if stop_signal:
                     self._stop(children, stop_signal[0])
                     return
-                for name, process in children:
+                now = time.monotonic()
+                for name, process in list(children):
                     code = process.poll()
-                    if code is not None:
+                    if code is None or name in restart_at:
+                        continue
+                    quick = now - started_at[name] < QUICK_DEATH_SECONDS
+                    quick_deaths[name] = quick_deaths[name] + 1 if quick else 1
+                    if quick_deaths[name] >= QUICK_DEATHS_BEFORE_GIVING_UP:
                         self._stop([c for c in children if c[1] is not process], signal.SIGTERM)
-                        raise CommandError(f"the {name} process exited with code {code}; stopped", returncode=code or 1)
+                        raise CommandError(
+                            f"the {name} process keeps exiting right after its start (code {code}); stopped",
+                            returncode=code or 1,
+                        )
+                    pause = min(RESPAWN_MAX_PAUSE, RESPAWN_FIRST_PAUSE * 2 ** (quick_deaths[name] - 1))
+                    self.stderr.write(f"the {name} process exited with code {code}; restarting in {pause:g} s")
+                    restart_at[name] = now + pause
+                for name, when in list(restart_at.items()):
+                    if now >= when:
+                        del restart_at[name]
+                        start(name)
                 time.sleep(0.2)
         finally:
             self._stop(children, signal.SIGTERM)
