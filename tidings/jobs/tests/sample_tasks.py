@@ -25,3 +25,18 @@ def note_in_workspace(*, workspace_id: int, note: str) -> str | None:
 
 
 not_a_task = "plain string"
+
+
+@task()
+def mark_file(path: str, label: str) -> int:
+    """Append "label worker-pid" to path after a short pause, so that two workers share a batch of these.
+
+    RQ runs each job in a forked work horse, so the worker is the parent process.
+    """
+    import os
+    import time
+
+    time.sleep(0.2)
+    with open(path, "a") as marks:
+        marks.write(f"{label} {os.getppid()}\n")
+    return os.getppid()

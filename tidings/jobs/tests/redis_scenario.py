@@ -1,0 +1,117 @@
+"""Steps of the Redis end-to-end test, each run in its own process with TIDINGS_REDIS_URL set.
+
+    python -m tidings.jobs.tests.redis_scenario setup --rows 2000 --marks FILE --tasks 20
+    python -m tidings.jobs.tests.redis_scenario status --import-id 1
+    python -m tidings.jobs.tests.redis_scenario recover
+    python -m tidings.jobs.tests.redis_scenario ratelimit --key k --times 5
+    python -m tidings.jobs.tests.redis_scenario cache-set KEY VALUE | cache-get KEY
+
+Each prints one JSON object. The settings are read from the environment at start-up, which is why
+these steps cannot run inside the test process (it uses the database queue and cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+
+def _setup(args) -> dict:
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from tidings.accounts.actions import user_create
+    from tidings.accounts.permissions import system_principal
+    from tidings.contacts import imports
+    from tidings.jobs.actions import schedule_task
+    from tidings.jobs.tests.sample_tasks import mark_file
+    from tidings.tenancy.actions import workspace_create
+    from tidings.tenancy.context import use_workspace
+
+    owner = user_create(email="owner@redis-run.example", password=None)
+    workspace = workspace_create(name="Redis Run", slug="redis-run", region="eu", owner=owner)
+    lines = ["firstname,lastname,email"] + [f"Person,Number{i},person{i}@redis-run.example" for i in range(args.rows)]
+    upload = SimpleUploadedFile("people.csv", ("\n".join(lines) + "\n").encode(), content_type="text/csv")
+    principal = system_principal(workspace, reason="test:redis_scenario")
+    with use_workspace(workspace):
+        job = imports.import_create(upload, principal=principal)
+        imports.import_configure(job.pk, mapping=job.mapping, lawful_basis="contract", principal=principal)
+    for number in range(args.tasks):
+        schedule_task(mark_file, due_at=timezone.now() - timedelta(seconds=1), workspace_id=None,
+                      dedupe_key=f"mark:{number}", path=args.marks, label=f"task{number}")  # fmt: skip
+    return {"workspace_id": workspace.pk, "import_id": job.pk}
+
+
+def _status(args) -> dict:
+    from tidings.contacts.models import Contact, ContactImport
+    from tidings.tenancy.context import use_workspace
+    from tidings.tenancy.selectors import workspace_by_slug
+
+    with use_workspace(workspace_by_slug("redis-run")):
+        job = ContactImport.objects.get(pk=args.import_id)
+        return {
+            "status": job.status,
+            "rows_done": job.rows_done,
+            "total_rows": job.total_rows,
+            "created": job.created_count,
+            "recoveries": job.recoveries,
+            "contacts": Contact.objects.count(),
+        }
+
+
+def _recover(args) -> dict:
+    import datetime
+
+    from tidings.contacts import imports
+    from tidings.contacts.tasks import recover_stalled_imports
+
+    # The worker was killed a moment ago; in production the sweep waits STALL_AFTER for its heartbeat.
+    imports.STALL_AFTER = datetime.timedelta(seconds=0)
+    return {"handled": recover_stalled_imports.call()}
+
+
+def _ratelimit(args) -> dict:
+    from tidings.api import ratelimit
+
+    return {"remaining": [ratelimit.hit(args.key).remaining for _ in range(args.times)]}
+
+
+def _cache(args) -> dict:
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    if args.step == "cache-set":
+        cache.set(args.key, args.value, 60)
+    return {"backend": type(cache).__name__, "value": cache.get(args.key)}
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
+    import django
+
+    django.setup()
+    parser = argparse.ArgumentParser()
+    steps = parser.add_subparsers(dest="step", required=True)
+    setup = steps.add_parser("setup")
+    setup.add_argument("--rows", type=int, required=True)
+    setup.add_argument("--tasks", type=int, default=0)
+    setup.add_argument("--marks", default=os.devnull)
+    steps.add_parser("status").add_argument("--import-id", type=int, required=True)
+    steps.add_parser("recover")
+    limit = steps.add_parser("ratelimit")
+    limit.add_argument("--key", required=True)
+    limit.add_argument("--times", type=int, required=True)
+    cache_set = steps.add_parser("cache-set")
+    cache_set.add_argument("key")
+    cache_set.add_argument("value")
+    steps.add_parser("cache-get").add_argument("key")
+    args = parser.parse_args()
+    run = {"setup": _setup, "status": _status, "recover": _recover, "ratelimit": _ratelimit}.get(args.step, _cache)
+    print(json.dumps(run(args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""The scale-out path for real: a redis-server on loopback, RQ workers as separate processes.
+
+Settings choose RQ and the Redis cache at start-up from TIDINGS_REDIS_URL, so every step runs in
+a process of its own (tidings/jobs/tests/redis_scenario.py) against SQLite files in a scratch
+folder; the test process only starts, watches and kills them. bin/test installs redis-server and
+sets TIDINGS_TEST_REQUIRE_REDIS, so CI fails rather than skips when it is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+SCENARIO = [sys.executable, "-m", "tidings.jobs.tests.redis_scenario"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    from django.db import connections
+
+    if connections["default"].vendor != "sqlite":
+        pytest.skip("engine-independent (its processes use SQLite files of their own): runs in the SQLite pass")
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("TIDINGS_TEST_REQUIRE_REDIS"):
+            pytest.fail("redis-server is not installed (bin/test installs the Debian package)")
+        pytest.skip("redis-server is not installed")
+    import redis
+
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(host="127.0.0.1", port=port)
+
+    def answers():
+        with contextlib.suppress(redis.ConnectionError):
+            return client.ping()
+
+    try:
+        _wait_for(answers, 20, "redis-server")
+        yield port, client
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(FileNotFoundError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                for child in map(int, children.read().split()):
+                    found += [child, *_descendants(child)]
+    return found
+
+
+class Deployment:
+    """Tidings with Redis in a scratch folder: run scenario steps, start and kill workers."""
+
+    def __init__(self, tmp_path, port: int, database: int):
+        self.url = f"redis://127.0.0.1:{port}/{database}"
+        self.env = {**os.environ, "TIDINGS_VAR_DIR": str(tmp_path / "var"), "TIDINGS_REDIS_URL": self.url}
+        for name in ("DJANGO_SETTINGS_MODULE", "TIDINGS_DATABASE_URL", "TIDINGS_DATABASE_URL_US",
+                     "TIDINGS_DATABASE_URL_EU"):  # fmt: skip
+            self.env.pop(name, None)
+        self.workers: list[subprocess.Popen] = []
+
+    def run(self, *args: str, **extra_env: str) -> dict:
+        done = subprocess.run(  # noqa: S603
+            [*SCENARIO, *args], env={**self.env, **extra_env}, capture_output=True, text=True, timeout=180
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def migrate(self) -> None:
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "tidings.cli", "migrate", "-v", "0"], env=self.env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    def start_worker(self) -> subprocess.Popen:
+        worker = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "tidings.cli", "worker", "--interval", "0.2", "--scheduler-interval", "0.5"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the worker and its forked work horses
+        )
+        self.workers.append(worker)
+        return worker
+
+    @staticmethod
+    def kill(worker: subprocess.Popen, signum=signal.SIGKILL) -> None:
+        """Send signum to the worker and every process under it (RQ runs each job in a forked work
+        horse in a session of its own, which a signal to the worker's group would miss)."""
+        for pid in [*_descendants(worker.pid), worker.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+        worker.wait(timeout=30)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                self.kill(worker, signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def migrated_var(tmp_path_factory, redis_server):
+    """A var folder migrated once; each test works on a copy of it."""
+    port, _client = redis_server
+    template = Deployment(tmp_path_factory.mktemp("redis-template"), port, 0)
+    template.migrate()
+    return template.env["TIDINGS_VAR_DIR"]
+
+
+@pytest.fixture
+def deployment(tmp_path, redis_server, migrated_var, request):
+    port, client = redis_server
+    database = 1 + len(request.node.name) % 14  # a Redis database per test, emptied first
+    deployment = Deployment(tmp_path, port, database)
+    shutil.copytree(migrated_var, deployment.env["TIDINGS_VAR_DIR"])
+    deployment.redis = type(client)(host="127.0.0.1", port=port, db=database)
+    deployment.redis.flushdb()
+    yield deployment
+    deployment.stop()
+
+
+def _registered_workers(deployment) -> int:
+    return deployment.redis.scard("rq:workers")
+
+
+def test_an_import_and_scheduled_tasks_run_end_to_end_through_two_rq_workers(deployment, tmp_path):
+    marks = tmp_path / "marks"
+    deployment.start_worker()
+    deployment.start_worker()
+    _wait_for(lambda: _registered_workers(deployment) == 2, 120, "two RQ workers to register")
+
+    ids = deployment.run("setup", "--rows", "3000", "--tasks", "60", "--marks", str(marks))
+    status = _wait_for(
+        lambda: (s := deployment.run("status", "--import-id", str(ids["import_id"])))["status"] == "completed" and s,
+        180,
+        "the import to complete",
+    )
+    lines = _wait_for(lambda: marks.exists() and len(marks.read_text().split("\n")) > 60 and marks.read_text(), 120,
+                      "the scheduled tasks to run")  # fmt: skip
+
+    labels = [line.split()[0] for line in lines.splitlines()]
+    pids = {line.split()[1] for line in lines.splitlines()}
+    assert (status["contacts"], status["created"], status["rows_done"]) == (3000, 3000, 3000)
+    assert sorted(labels) == sorted(f"task{n}" for n in range(60))  # each scheduled task ran exactly once
+    assert len(pids) == 2  # the import kept one worker busy for a while; both ran tasks
+
+
+def test_a_worker_killed_mid_import_loses_nothing_and_does_nothing_twice(deployment):
+    first = deployment.start_worker()
+    _wait_for(lambda: _registered_workers(deployment) == 1, 120, "the RQ worker to register")
+    ids = deployment.run("setup", "--rows", "40000")
+    import_id = str(ids["import_id"])
+
+    running = _wait_for(
+        lambda: 0 < (s := deployment.run("status", "--import-id", import_id))["rows_done"] < s["total_rows"] and s,
+        120,
+        "the import to be part-way through",
+    )
+    deployment.kill(first)  # as the out-of-memory killer would: no handler runs
+    killed_at = deployment.run("status", "--import-id", import_id)
+    recovered = deployment.run("recover")
+    deployment.start_worker()
+    done = _wait_for(
+        lambda: (s := deployment.run("status", "--import-id", import_id))["status"] == "completed" and s,
+        240,
+        "the recovered import to complete",
+    )
+
+    assert running["status"] == killed_at["status"] == "running"
+    assert 0 < killed_at["rows_done"] < 40000
+    assert recovered == {"handled": 1}
+    assert (done["contacts"], done["created"], done["rows_done"], done["recoveries"]) == (40000, 40000, 40000, 1)
+
+
+def test_the_rate_limit_and_the_cache_are_shared_through_redis(deployment):
+    limited = {"TIDINGS_API_RATE_LIMIT": "3", "TIDINGS_API_RATE_WINDOW": "3600"}
+
+    first = deployment.run("ratelimit", "--key", "token:7", "--times", "2", **limited)
+    second = deployment.run("ratelimit", "--key", "token:7", "--times", "2", **limited)
+    written = deployment.run("cache-set", "greeting", "hello")
+    read = deployment.run("cache-get", "greeting")
+
+    assert first["remaining"] == [2, 1]
+    assert second["remaining"] == [0, -1]  # the other process's two requests counted: the limit is shared
+    assert written["backend"] == read["backend"] == "RedisCache"
+    assert read["value"] == "hello"
+    assert deployment.redis.keys("*greeting*")  # the value lives in Redis, not in either process
