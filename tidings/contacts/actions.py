@@ -391,7 +391,7 @@ def _clean_options(field_type: str, options) -> list:
 
 def _coerce_or_error(name: str, field_type: str, value, options):
     try:
-        return coerce(field_type, value, options)
+        return coerce(field_type, value, options, field=name)
     except ValidationError as error:
         raise ValidationError({name: error.messages}) from error
 
@@ -457,7 +457,7 @@ class _Plan:
     def coercers(self) -> dict[str, Any]:
         """Return {alias: coerce(value)} bound to each live field's type and options."""
         return {
-            alias: functools.partial(coerce, d.type, options=d.options or None)
+            alias: functools.partial(coerce, d.type, options=d.options or None, field=alias)
             for alias, d in self.fields.items()
             if d.archived_at is None
         }
@@ -466,7 +466,7 @@ class _Plan:
     def defaults(self) -> list[tuple[str, Any]]:
         """Return (alias, coerced default value) of the live fields that have a default."""
         return [
-            (alias, coerce(d.type, d.default_value, d.options))
+            (alias, coerce(d.type, d.default_value, d.options, field=alias))
             for alias, d in self.fields.items()
             if d.default_value is not None and d.archived_at is None
         ]
@@ -536,7 +536,7 @@ def _missing_required(state: _State | None, changes: Mapping[str, Any], plan: _P
 def _with_defaults(changes: dict, fields: dict[str, ContactField]) -> dict:
     for alias, definition in fields.items():
         if definition.default_value is not None and definition.archived_at is None and changes.get(alias) is None:
-            changes[alias] = coerce(definition.type, definition.default_value, definition.options)
+            changes[alias] = coerce(definition.type, definition.default_value, definition.options, field=alias)
     return changes
 
 

@@ -395,7 +395,7 @@ def import_configure(
     elif not chosen:
         errors["mapping"] = "map at least one column to a field"
     elif set(chosen) - allowed:
-        errors["mapping"] = f"unknown fields: {', '.join(sorted(set(chosen) - allowed))}"
+        errors["mapping"] = "the mapping names fields that do not exist or are archived"
     elif len(chosen) != len(set(chosen)):
         errors["mapping"] = "each field can take one column only"
     if errors:
