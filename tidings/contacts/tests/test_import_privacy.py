@@ -221,6 +221,11 @@ def test_a_file_with_too_many_columns_is_refused_before_the_mapping_page(var_dir
     assert _files(var_dir) == []
 
 
+def test_a_hundred_thousand_column_file_is_refused_at_upload_with_the_default_limit(var_dir, system):
+    with pytest.raises(ValidationError, match="100000 columns; an import takes at most 500"):
+        _upload(_csv([[f"c{i}" for i in range(100_000)], ["x"] * 100_000]), system)
+
+
 def test_a_file_over_the_size_limit_names_the_limit(var_dir, system, settings):
     settings.TIDINGS_IMPORT_MAX_BYTES = 2 * 1024 * 1024
 
