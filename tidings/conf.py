@@ -106,7 +106,7 @@ def email_settings() -> dict:
     url = env("SMTP_URL")
     if not url:
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_BACKEND": "tidings.mail.PrivateFileEmailBackend",
             "EMAIL_FILE_PATH": str(var_dir() / "mail"),
         }
     parsed = urlparse(url)
@@ -120,4 +120,36 @@ def email_settings() -> dict:
         "EMAIL_USE_SSL": parsed.scheme == "smtps",
         "EMAIL_USE_TLS": options.get("starttls", ["0"])[0] in {"1", "true"},
         "EMAIL_TIMEOUT": 30,
+    }
+
+
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    """Return TIDINGS_<name> as an integer of at least minimum, or default when unset.
+
+    Raise RuntimeError naming the variable when it is not a whole number or is below minimum.
+    """
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        number = int(value.strip().replace("_", ""))
+    except ValueError:
+        raise RuntimeError(f"TIDINGS_{name} must be a whole number") from None
+    if number < minimum:
+        raise RuntimeError(f"TIDINGS_{name} must be at least {minimum}")
+    return number
+
+
+def import_limits() -> dict:
+    """Return the CSV import limits (each refused upload gets a clear error naming the limit):
+
+    - TIDINGS_IMPORT_MAX_BYTES (default 268435456, 256 MiB): the largest file accepted;
+    - TIDINGS_IMPORT_MAX_COLUMNS (default 500): the most columns a file may have (the mapping
+      page renders one field chooser per column);
+    - TIDINGS_IMPORT_PREVIEW_ROWS (default 5, at most 50): rows read and shown on the mapping page.
+    """
+    return {
+        "TIDINGS_IMPORT_MAX_BYTES": env_int("IMPORT_MAX_BYTES", 256 * 1024 * 1024),
+        "TIDINGS_IMPORT_MAX_COLUMNS": env_int("IMPORT_MAX_COLUMNS", 500),
+        "TIDINGS_IMPORT_PREVIEW_ROWS": min(50, env_int("IMPORT_PREVIEW_ROWS", 5)),
     }

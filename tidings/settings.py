@@ -205,6 +205,8 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 TIDINGS_API_RATE_LIMIT = int(conf.env("API_RATE_LIMIT", "600") or 600)
 TIDINGS_API_RATE_WINDOW = int(conf.env("API_RATE_WINDOW", "60") or 60)
 TIDINGS_SUPPORT_GRANT_MAX_HOURS = 72
+# CSV imports: file size, columns, preview rows (documented in conf.import_limits and docs/configuration.md).
+globals().update(conf.import_limits())
 OTP_TOTP_ISSUER = "Tidings"
 
 LOGGING = {

@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from tidings.audit.actions import audit_record, truncate_ip
+from tidings.audit.actions import audit_record
 from tidings.contacts.fields import (
     ALIAS_RE,
     BLIND_INDEX_COLUMNS,
@@ -88,8 +88,7 @@ PROFILE = "profile"  # the associated-data field name of the contact's encrypted
 NOTE = "note"
 IDENTIFYING_ALIASES = ("email", "firstname", "lastname", "phone", "mobile")
 MAX_EVENT_DATA_BYTES = 256
-# Keys an event's data must never carry in clear (events outlive nothing, but are copied widely).
-_FORBIDDEN_EVENT_KEYS = frozenset({"email", "name", "firstname", "lastname", "phone", "mobile", "address"})
+DNC_COMMENT_MAX = 255
 _COLUMN_EMPTY = {"owner_id": None, "stage_id": None, "points": 0, "last_active": None, "date_identified": None}
 
 
@@ -392,7 +391,7 @@ def _clean_options(field_type: str, options) -> list:
 
 def _coerce_or_error(name: str, field_type: str, value, options):
     try:
-        return coerce(field_type, value, options)
+        return coerce(field_type, value, options, field=name)
     except ValidationError as error:
         raise ValidationError({name: error.messages}) from error
 
@@ -458,7 +457,7 @@ class _Plan:
     def coercers(self) -> dict[str, Any]:
         """Return {alias: coerce(value)} bound to each live field's type and options."""
         return {
-            alias: functools.partial(coerce, d.type, options=d.options or None)
+            alias: functools.partial(coerce, d.type, options=d.options or None, field=alias)
             for alias, d in self.fields.items()
             if d.archived_at is None
         }
@@ -467,7 +466,7 @@ class _Plan:
     def defaults(self) -> list[tuple[str, Any]]:
         """Return (alias, coerced default value) of the live fields that have a default."""
         return [
-            (alias, coerce(d.type, d.default_value, d.options))
+            (alias, coerce(d.type, d.default_value, d.options, field=alias))
             for alias, d in self.fields.items()
             if d.default_value is not None and d.archived_at is None
         ]
@@ -537,7 +536,7 @@ def _missing_required(state: _State | None, changes: Mapping[str, Any], plan: _P
 def _with_defaults(changes: dict, fields: dict[str, ContactField]) -> dict:
     for alias, definition in fields.items():
         if definition.default_value is not None and definition.archived_at is None and changes.get(alias) is None:
-            changes[alias] = coerce(definition.type, definition.default_value, definition.options)
+            changes[alias] = coerce(definition.type, definition.default_value, definition.options, field=alias)
     return changes
 
 
@@ -1022,9 +1021,12 @@ def _row_tags(value) -> list[str]:
 
 
 def _events(states: Sequence[_State], event_type: int, data: dict | None = None) -> None:
+    from tidings.contacts.events import check_event_data
+
+    data = check_event_data(event_type, data)
     workspace_id = require_workspace().id
     now = timezone.now()
-    rows = [(workspace_id, s.contact.id, int(event_type), now, data or {}) for s in states]
+    rows = [(workspace_id, s.contact.id, int(event_type), now, data) for s in states]
     _insert(ContactEvent, ["workspace_id", "contact_id", "type", "at", "data"], rows)
 
 
@@ -1410,7 +1412,7 @@ def contact_merge(winner_id: int, loser_id: int, *, principal=None, request=None
         winner, loser = states[winner_id], states[loser_id]
         _fold_profile(winner, loser)
         moved = registry.merge_subject_rows(winner_id, loser_id)
-        registry.erase_subject_rows([loser_id])
+        registry.erase_subject_rows([loser_id], other_stores=False)
         _save_states([winner], [], ring, fields)
         _write_tokens([winner], ring, fields, replace=True)
         _events([winner], EventType.CONTACT_MERGED, {"merged_id": loser_id})
@@ -1647,20 +1649,26 @@ def dnc_add(
         raise ValidationError({"channel": f"choose one of {', '.join(Channel.values)}"})
     if reason not in DncReason.values:
         raise ValidationError({"reason": f"choose one of {', '.join(DncReason.values)}"})
+    comment = comment or ""
+    if len(comment) > DNC_COMMENT_MAX:
+        raise ValidationError({"comment": f"longer than {DNC_COMMENT_MAX} characters"})
+    ring = keyring()
     with _atomic():
         if not Contact.objects.filter(pk=contact_id).exists():
             raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        sealed = ring.data_key(contact_id).encrypt_text(_dnc_field(channel), comment) if comment else None
         row, created = DoNotContact.objects.update_or_create(
             contact_id=contact_id,
             channel=channel,
-            defaults={"reason": reason, "comment": (comment or "")[:255], "channel_id": channel_id},
+            defaults={"reason": reason, "comment_enc": sealed, "channel_id": channel_id},
             create_defaults={
                 "workspace_id": require_workspace().id,
                 "reason": reason,
-                "comment": (comment or "")[:255],
+                "comment_enc": sealed,
                 "channel_id": channel_id,
             },
         )
+        row.comment = comment
         if created:
             ContactEvent.objects.create(
                 workspace_id=require_workspace().id,
@@ -1671,6 +1679,28 @@ def dnc_add(
         _audit("contact.dnc_added", principal=principal, request=request, target_type="contact", target_id=contact_id,
                channel=channel, reason=reason)  # fmt: skip
     return row
+
+
+def _dnc_field(channel: str) -> str:
+    """Return the associated-data field of a DNC comment: bound to its channel as well as its contact."""
+    return f"dnc:{channel}"
+
+
+def _reencrypt_dnc_comments(from_contact_id: int, to_contact_id: int) -> int:
+    """Move a contact's DNC rows to another contact (merge), re-encrypting comments; the target wins per channel."""
+    ring = keyring()
+    keys = ring.data_keys([from_contact_id, to_contact_id])
+    taken = set(DoNotContact.objects.filter(contact_id=to_contact_id).values_list("channel", flat=True))
+    DoNotContact.objects.filter(contact_id=from_contact_id, channel__in=taken).delete()
+    rows = list(DoNotContact.objects.filter(contact_id=from_contact_id))
+    source, target = keys.get(from_contact_id), keys[to_contact_id]
+    for row in rows:
+        field = _dnc_field(row.channel)
+        text = source.decrypt_text(field, row.comment_enc) if (source and row.comment_enc is not None) else ""
+        row.comment_enc = target.encrypt_text(field, text) if text else None
+        row.contact_id = to_contact_id
+    DoNotContact.objects.bulk_update(rows, ["comment_enc", "contact_id"], batch_size=200)
+    return len(rows)
 
 
 def dnc_remove(contact_id: int, *, channel: str = Channel.EMAIL, principal=None, request=None) -> bool:
@@ -1830,13 +1860,17 @@ def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: i
     """Append events to the store in batches (bulk inserts); return how many were written.
 
     Each row is an EventRow or a dict with contact_id, type (EventType), at (default now) and
-    data (small JSON of ids; at most 256 bytes). An "ip" in data is truncated to its network
-    (/24, /48) before storage. Contact ids are trusted to belong to the workspace in context
+    data (small JSON of ids; at most 256 bytes) holding only the keys and value kinds its type's
+    schema declares (tidings.contacts.events); IPs are truncated to their network (/24, /48)
+    before storage. Contact ids are trusted to belong to the workspace in context
     (callers hold them from a scoped read). Not audited: the event store is itself a record,
-    written at tracking rates. Raise ValueError on an unknown type, oversized data, or data
-    carrying personal fields (email, names, phones, address) in clear.
+    written at tracking rates. Raise ValueError on an unknown type or oversized data, and
+    EventDataRejected (a ValueError) on a key outside the type's schema or a value of the
+    wrong kind; nothing of the call is written then if it fits in one batch.
     """
     import json
+
+    from tidings.contacts.events import check_event_data
 
     workspace_id = require_workspace().id
     now = timezone.now()
@@ -1857,12 +1891,7 @@ def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: i
             row = EventRow(**row)
         if row.type not in valid_types:
             raise ValueError(f"unknown event type {row.type}")
-        data = dict(row.data or {})
-        forbidden = _FORBIDDEN_EVENT_KEYS & set(data)
-        if forbidden:
-            raise ValueError(f"event data may not carry personal fields in clear: {sorted(forbidden)}")
-        if "ip" in data:
-            data["ip"] = truncate_ip(data["ip"])
+        data = check_event_data(row.type, row.data)
         if len(json.dumps(data, separators=(",", ":"))) > MAX_EVENT_DATA_BYTES:
             raise ValueError(f"event data larger than {MAX_EVENT_DATA_BYTES} bytes")
         pending.append((workspace_id, int(row.contact_id), int(row.type), row.at or now, data))

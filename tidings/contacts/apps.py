@@ -8,6 +8,7 @@ class ContactsConfig(AppConfig):
 
     def ready(self):
         from tidings.contacts.demo import seed_demo_contacts
+        from tidings.privacy.registry import OtherStore, register_store
         from tidings.tenancy.demo import SEEDERS
         from tidings.web.navigation import NavItem, register
 
@@ -17,3 +18,11 @@ class ContactsConfig(AppConfig):
         register(NavItem("Imports", "contacts:import_list", "contacts:import", section="settings"))
         if seed_demo_contacts not in SEEDERS:
             SEEDERS.append(seed_demo_contacts)
+        register_store(
+            OtherStore(
+                label="contacts.import_upload",
+                erase="tidings.contacts.imports.erase_uploads",
+                erase_workspace="tidings.contacts.imports.erase_workspace_uploads",
+                note="uploaded CSV files, sealed; erasing any contact deletes every unfinished upload of its workspace",
+            )
+        )

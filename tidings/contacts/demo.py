@@ -110,9 +110,10 @@ def seed_demo_contacts(workspace) -> None:
     events = [
         {
             "contact_id": contact_id,
-            "type": rng.choice(WEB_EVENTS),
+            "type": (kind := rng.choice(WEB_EVENTS)),
             "at": now - datetime.timedelta(hours=rng.randrange(1, 2000)),
-            "data": {"page": rng.randrange(1, 40)},
+            # Each type's data schema (tidings.contacts.events): an email open names the email, the rest a page.
+            "data": {"email_id" if kind == EventType.EMAIL_OPENED else "page": rng.randrange(1, 40)},
         }  # fmt: skip
         for contact_id in ids
         for _ in range(rng.randrange(1, 8))

@@ -115,31 +115,50 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or (isinstance(value, str) and not value.strip())
 
 
-def coerce(field_type: str, value: Any, options: list | None = None) -> Any:
+# What is wrong with a value of each type, in words that never repeat the value (Django's own
+# validators carry the value in their params, so their messages are replaced, not passed on).
+_PROBLEMS = {
+    FieldType.EMAIL: "is not a valid email address",
+    FieldType.URL: "is not a web address (http or https)",
+}
+
+
+def coerce(field_type: str, value: Any, options: list | None = None, *, field: str = "") -> Any:
     """Return value checked and converted for field_type, or None for an empty value.
 
-    Raise ValidationError with a message fit for a person (and for a per-row import error)
-    when the value does not fit the type or, for select fields, is not one of the options.
+    Raise ValidationError when the value does not fit the type or, for select fields, is not
+    one of the options. The message names the field (field, the alias, when given) and the
+    problem, never the value, so it can reach logs, API answers and ContactImport.errors.
     """
     if is_empty(value):
         return None
     handler = _COERCERS.get(field_type)
     if handler is None:
-        raise ValidationError(f"unknown field type {field_type!r}")
-    result = handler(value)
+        raise ValidationError(_named(field, "has an unknown field type"), code="invalid")
+    try:
+        result = handler(value)
+    except ValidationError as error:
+        problem = _PROBLEMS.get(field_type) or "; ".join(error.messages)
+        raise ValidationError(_named(field, problem), code="invalid") from None
+    except (ValueError, ArithmeticError):  # e.g. a well-formed but impossible date; the message may hold the value
+        raise ValidationError(_named(field, f"is not a valid {FieldType(field_type).label.lower()}")) from None
     allowed = {str(o.get("value")) if isinstance(o, dict) else str(o) for o in (options or [])}
     if allowed and field_type == FieldType.SELECT and result not in allowed:
-        raise ValidationError(f"{result!r} is not one of the options")
+        raise ValidationError(_named(field, "is not one of the options"), code="invalid")
     if allowed and field_type == FieldType.MULTISELECT and not set(result) <= allowed:
-        raise ValidationError("a value is not one of the options")
+        raise ValidationError(_named(field, "has a value that is not one of the options"), code="invalid")
     return result
+
+
+def _named(field: str, problem: str) -> str:
+    return f"{field} {problem}" if field else f"the value {problem}"
 
 
 def _text(limit: int):
     def convert(value):
         text = str(value).strip()
         if len(text) > limit:
-            raise ValidationError(f"longer than {limit} characters")
+            raise ValidationError(f"is longer than {limit} characters")
         return text
 
     return convert
@@ -155,7 +174,7 @@ def _email(value) -> str:
 def _tel(value) -> str:
     text = str(value).strip()
     if not _PHONE_RE.match(text) or sum(ch.isdigit() for ch in text) < 3:
-        raise ValidationError("not a phone number")
+        raise ValidationError("is not a phone number")
     return text
 
 
@@ -165,22 +184,22 @@ def _url(value) -> str:
         text = f"https://{text}"
     _url_validator(text)
     if len(text) > 255:
-        raise ValidationError("longer than 255 characters")
+        raise ValidationError("is longer than 255 characters")
     return text
 
 
 def _number(value):
     if isinstance(value, bool):
-        raise ValidationError("not a number")
+        raise ValidationError("is not a number")
     if isinstance(value, int | float):
         number = value
     else:
         try:
             number = Decimal(str(value).strip().replace(" ", ""))
         except InvalidOperation as error:
-            raise ValidationError("not a number") from error
+            raise ValidationError("is not a number") from error
         if not number.is_finite():
-            raise ValidationError("not a number")
+            raise ValidationError("is not a number")
     if number == int(number):
         return int(number)
     return float(number)
@@ -194,7 +213,7 @@ def _boolean(value) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValidationError("not yes or no")
+    raise ValidationError("is not yes or no")
 
 
 def _date(value) -> datetime.date:
@@ -204,7 +223,7 @@ def _date(value) -> datetime.date:
         return value
     parsed = parse_date(str(value).strip()[:10])
     if parsed is None:
-        raise ValidationError("not a date (YYYY-MM-DD)")
+        raise ValidationError("is not a date (YYYY-MM-DD)")
     return parsed
 
 
@@ -222,7 +241,7 @@ def _datetime(value) -> datetime.datetime:
         if parsed is None:
             day = parse_date(text)
             if day is None:
-                raise ValidationError("not a date and time (ISO 8601)")
+                raise ValidationError("is not a date and time (ISO 8601)")
             parsed = datetime.datetime.combine(day, datetime.time())
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.UTC)
@@ -239,14 +258,14 @@ def _timezone(value) -> str:
     try:
         zoneinfo.ZoneInfo(text)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError("not a known time zone") from error
+        raise ValidationError("is not a known time zone") from error
     return text
 
 
 def _locale(value) -> str:
     text = str(value).strip()
     if not _LOCALE_RE.match(text):
-        raise ValidationError("not a locale (such as en or pt_BR)")
+        raise ValidationError("is not a locale (such as en or pt_BR)")
     return text
 
 

@@ -1,8 +1,11 @@
 """The CSV import pipeline: upload, detect the format, map columns, run in the background, resume.
 
 1. import_create stores the upload in the region's storage (var/uploads/<region>/imports/), never
-   in the global database, detects its encoding (UTF-8 with or without BOM, else Windows-1252,
-   else Latin-1) and delimiter, and counts its rows.
+   in the global database, sealed at rest (tidings.privacy.sealed: AES-GCM chunks under a per-upload
+   key wrapped by the workspace key; file 0600, folders 0700). It detects the encoding (a BOM for
+   UTF-8 or UTF-16, else UTF-8, else Windows-1252, else Latin-1), the delimiter and whether the
+   first row names the columns (a header-less file gets generated labels, so no data row is
+   ever kept as headers), checks the limits (size, columns) and counts the rows.
 2. import_configure records the column mapping, the tags, and the lawful basis the list was
    collected under (required: it is stored on every contact written), then queues the task.
 3. import_run (called by tidings.contacts.tasks.run_contact_import) reads the file in batches,
@@ -10,7 +13,10 @@
    and lists it; reject skips it), and calls contacts_bulk_upsert. Each batch and the checkpoint
    (rows_done) commit in one transaction, so a crashed run resumes after the last committed batch
    without writing a row twice. The uploaded file is deleted when the import completes or is
-   cancelled.
+   cancelled; a failed import keeps it (sealed) for UPLOAD_RETENTION so it can be resumed, and
+   the periodic job tasks.sweep_expired_uploads deletes it after that, and an upload never
+   started after the same delay. Erasing a contact cancels the workspace's unfinished imports
+   and deletes their files (an upload may hold that person; see erase_uploads).
 4. A worker killed mid-run leaves its import "running": heartbeat_at (set when queued, started,
    and with each batch) goes stale, and the periodic job tasks.recover_stalled_imports re-queues
    it (import_recover_stalled), or marks it failed after MAX_RECOVERIES stalls.
@@ -36,23 +42,32 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tidings.audit.actions import audit_record
 from tidings.contacts.actions import contacts_bulk_upsert, load_fields
 from tidings.contacts.models import ContactImport, FieldObject, ImportStatus
 from tidings.contacts.selectors import contact_settings
-from tidings.privacy.guard import FindingKind, GuardPolicy, scan_values
+from tidings.files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_makedirs
+from tidings.privacy.guard import FindingKind, GuardPolicy, scan_text, scan_values
 from tidings.privacy.models import LawfulBasis
-from tidings.tenancy.context import require_workspace
+from tidings.privacy.sealed import open_sealed, write_sealed
+from tidings.privacy.vault import DecryptionFailed, keyring
+from tidings.tenancy.context import require_workspace, use_workspace
 
 logger = logging.getLogger(__name__)
 
 MAX_RECOVERIES = 3  # re-queues of a stalled import before it is marked failed
 STALL_AFTER = datetime.timedelta(minutes=15)  # a batch of 1,000 rows takes seconds; this is a dead worker
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # a million typical rows is about 100 MB
+DEFAULT_MAX_COLUMNS = 500  # the mapping page renders one field chooser per column
+DEFAULT_PREVIEW_ROWS = 5
+MAX_PREVIEW_ROWS = 50
+UPLOAD_RETENTION = datetime.timedelta(days=1)  # an unstarted upload, or a failed import's file, is kept this long
+SEALED_SUFFIX = ".sealed"
 BATCH_ROWS = 1000
-PREVIEW_ROWS = 5
+PREVIEW_ROWS = DEFAULT_PREVIEW_ROWS
 MAX_STORED_ISSUES = 10_000  # error_count and flagged_count keep counting past this
 TAGS_TARGET = "tags"
 DELIMITERS = ",;\t|"
@@ -78,39 +93,101 @@ HEADER_ALIASES = {
 
 
 def max_upload_bytes() -> int:
+    """Return the largest CSV file an import accepts, in bytes (TIDINGS_IMPORT_MAX_BYTES)."""
     return int(getattr(settings, "TIDINGS_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
+def max_columns() -> int:
+    """Return the most columns an imported file may have (TIDINGS_IMPORT_MAX_COLUMNS)."""
+    return int(getattr(settings, "TIDINGS_IMPORT_MAX_COLUMNS", DEFAULT_MAX_COLUMNS))
+
+
+def preview_rows() -> int:
+    """Return how many rows the mapping page reads and shows (TIDINGS_IMPORT_PREVIEW_ROWS, at most 50)."""
+    return max(1, min(MAX_PREVIEW_ROWS, int(getattr(settings, "TIDINGS_IMPORT_PREVIEW_ROWS", DEFAULT_PREVIEW_ROWS))))
+
+
 def import_storage(region: str) -> FileSystemStorage:
-    """Return the storage of region's uploaded import files (under var/, one folder per region)."""
-    return FileSystemStorage(location=Path(settings.VAR_DIR) / "uploads" / region / "imports")
+    """Return the storage of region's uploaded import files (under var/, one folder per region), owner-only."""
+    return FileSystemStorage(
+        location=Path(settings.VAR_DIR) / "uploads" / region / "imports",
+        file_permissions_mode=PRIVATE_FILE_MODE,
+        directory_permissions_mode=PRIVATE_DIR_MODE,
+    )
+
+
+def _upload_folder(region: str, workspace_id: int) -> Path:
+    """Return (creating, 0700 at every level under var/) the folder of a workspace's uploads."""
+    root = Path(settings.VAR_DIR) / "uploads"
+    folder = root
+    for part in (region, "imports", str(workspace_id)):
+        private_makedirs(folder)
+        folder = folder / part
+    return private_makedirs(folder)
+
+
+def _file_name(file_path: str) -> str:
+    """Return the name a sealed upload is bound to (its random stem), from its stored path."""
+    return Path(file_path).name.removesuffix(SEALED_SUFFIX)
 
 
 # ==============================================================================================
 # Reading CSV files
 
 
-def detect_encoding(path: str | Path) -> str:
-    """Return the encoding of the file at path: utf-8-sig (BOM), utf-8, cp1252 or latin-1.
+class EncodingSniffer:
+    """Find a file's encoding while its bytes stream past (feed each chunk, then call result()).
 
-    UTF-8 is checked over the whole file with an incremental decoder, so a stray byte on the
-    last line is not missed. Latin-1 decodes any byte string and is the last resort.
+    A byte-order mark decides: UTF-8 (utf-8-sig), UTF-16 little or big endian (utf-16, whose
+    decoder reads the mark and drops it). Without one, UTF-8 and Windows-1252 are checked over
+    the whole file with incremental decoders, so a stray byte on the last line is not missed;
+    Latin-1 decodes any byte string and is the last resort.
     """
-    with open(path, "rb") as handle:
-        head = handle.read(3)
-        if head == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        for encoding in ("utf-8", "cp1252"):
-            handle.seek(0)
-            decoder = codecs.getincrementaldecoder(encoding)()
+
+    CANDIDATES = ("utf-8", "cp1252")
+
+    def __init__(self) -> None:
+        self._head = b""
+        self._bom: str | None = None
+        self._decoders = {name: codecs.getincrementaldecoder(name)() for name in self.CANDIDATES}
+
+    def feed(self, chunk: bytes) -> None:
+        if len(self._head) < 4:
+            self._head += chunk[: 4 - len(self._head)]
+            if self._bom is None and len(self._head) >= 3 and self._head.startswith(codecs.BOM_UTF8):
+                self._bom = "utf-8-sig"
+            elif self._bom is None and self._head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                self._bom = "utf-16"
+        if self._bom is not None:
+            return
+        for name, decoder in list(self._decoders.items()):
             try:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    decoder.decode(chunk)
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                del self._decoders[name]
+
+    def result(self) -> str:
+        if self._bom is not None:
+            return self._bom
+        for name in self.CANDIDATES:
+            decoder = self._decoders.get(name)
+            if decoder is None:
+                continue
+            try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 continue
-            return encoding
-    return "latin-1"
+            return name
+        return "latin-1"
+
+
+def detect_encoding(path: str | Path) -> str:
+    """Return the encoding of the clear file at path: utf-8-sig, utf-16 (by BOM), utf-8, cp1252 or latin-1."""
+    sniffer = EncodingSniffer()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            sniffer.feed(chunk)
+    return sniffer.result()
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -121,19 +198,61 @@ def sniff_delimiter(sample: str) -> str:
         return ","
 
 
-def open_rows(job: ContactImport):
-    """Return (file handle, csv reader) over the stored upload of job, header included."""
+_NUMBER_LIKE = re.compile(r"^[\d\s+().,:/\-]+$")
+_EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URL_LIKE = re.compile(r"^(https?://|www\.)", re.IGNORECASE)
+
+
+def looks_like_data(cells: Sequence[str]) -> bool:
+    """Return whether a first row holds values rather than column names.
+
+    Column names are words; a cell that reads as an email address, a URL, a number, a phone
+    number or a date, or that the sensitive-data guard flags, is a value. A header-less file
+    whose first row is words only ("Ada,Lovelace") is still read as headers (a known limit,
+    see docs/contacts-and-privacy.md): nothing in such a row identifies a person on its own.
+    """
+    for cell in cells:
+        text = cell.strip()
+        if not text:
+            continue
+        if _EMAIL_LIKE.match(text) or _URL_LIKE.match(text) or scan_text(text):
+            return True
+        if _NUMBER_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 3:
+            return True
+    return False
+
+
+def generated_headers(count: int) -> list[str]:
+    """Return labels for the columns of a header-less file: "Column 1", "Column 2"..."""
+    return [f"Column {i + 1}" for i in range(count)]
+
+
+def _open_upload(job: ContactImport):
     path = import_storage(require_workspace().region).path(job.file_path)
-    handle = open(path, encoding=job.encoding, newline="")  # noqa: SIM115 (the caller closes it)
-    return handle, csv.reader(handle, delimiter=job.delimiter)
+    return open_sealed(path, keyring(), _file_name(job.file_path), encoding=job.encoding, newline="")
 
 
-def preview(job: ContactImport, rows: int = PREVIEW_ROWS) -> list[list[str]]:
-    """Return the first rows of job's file after the header, for the mapping page."""
+def open_rows(job: ContactImport):
+    """Return (file handle, csv reader) over the rows of job's stored upload, after its header row if any.
+
+    The upload is decrypted as it is read. Raise FileNotFoundError when the file was deleted,
+    DecryptionFailed when it does not open under this workspace's keys.
+    """
+    if not job.file_path:
+        raise FileNotFoundError("the uploaded file was deleted")
+    handle = _open_upload(job)
+    reader = csv.reader(handle, delimiter=job.delimiter)
+    if job.has_header:
+        next(reader, None)
+    return handle, reader
+
+
+def preview(job: ContactImport, rows: int | None = None) -> list[list[str]]:
+    """Return the first rows of job's file (preview_rows() by default), each cut to the header's width."""
+    width = len(job.headers)
     handle, reader = open_rows(job)
     with handle:
-        next(reader, None)
-        return [row for row in itertools.islice(reader, rows)]
+        return [row[:width] for row in itertools.islice(reader, rows or preview_rows())]
 
 
 def _normalise_header(header: str) -> str:
@@ -178,33 +297,54 @@ def mapping_targets() -> list[tuple[str, str]]:
 def import_create(upload, *, principal=None, request=None) -> ContactImport:
     """Store an uploaded CSV file, detect its format, count its rows; return the import awaiting mapping.
 
-    Raise ValidationError (key "file") when the file is larger than the limit, empty, has no
-    header row, or has duplicate or blank-only headers.
+    The file is sealed at rest as it is written (never stored in clear). Raise ValidationError
+    (key "file") when the file is larger than TIDINGS_IMPORT_MAX_BYTES, empty, does not decode
+    in its detected encoding, does not read as CSV, has a blank first row, more columns than
+    TIDINGS_IMPORT_MAX_COLUMNS, or no rows after its header. A first row that holds values
+    (looks_like_data) is kept as data and the columns get generated labels.
     """
     if upload.size > max_upload_bytes():
         raise ValidationError({"file": f"the file is larger than {max_upload_bytes() // (1024 * 1024)} MB"})
     if upload.size == 0:
         raise ValidationError({"file": "the file is empty"})
     workspace = require_workspace()
-    storage = import_storage(workspace.region)
-    name = storage.save(f"{workspace.id}/{uuid.uuid4().hex}.csv", upload)
+    folder = _upload_folder(workspace.region, workspace.id)
+    stem = uuid.uuid4().hex
+    name = f"{workspace.id}/{stem}{SEALED_SUFFIX}"
+    path = folder / f"{stem}{SEALED_SUFFIX}"
+    ring = keyring()
+    sniffer = EncodingSniffer()
+
+    def pieces():
+        for chunk in upload.chunks():
+            sniffer.feed(chunk)
+            yield chunk
+
     try:
-        path = storage.path(name)
-        encoding = detect_encoding(path)
-        with open(path, encoding=encoding, newline="") as handle:
+        write_sealed(path, pieces(), ring, stem)
+        encoding = sniffer.result()
+        with open_sealed(path, ring, stem, encoding=encoding, newline="") as handle:
             delimiter = sniff_delimiter(handle.read(64 * 1024))
-            handle.seek(0)
+        with open_sealed(path, ring, stem, encoding=encoding, newline="") as handle:
             reader = csv.reader(handle, delimiter=delimiter)
-            headers = [h.strip() for h in next(reader, [])]
-            total = sum(1 for row in reader if any(cell.strip() for cell in row))
-        if not any(headers):
-            raise ValidationError({"file": "the first row must name the columns"})
+            first = next(reader, [])
+            if len(first) > max_columns():
+                raise ValidationError(
+                    {"file": f"the file has {len(first)} columns; an import takes at most {max_columns()}"}
+                )
+            if not any(cell.strip() for cell in first):
+                raise ValidationError({"file": "the first row is blank: it must name the columns or hold a contact"})
+            has_header = not looks_like_data(first)
+            headers = [h.strip() for h in first] if has_header else generated_headers(len(first))
+            total = sum(1 for row in reader if any(cell.strip() for cell in row)) + (0 if has_header else 1)
         if total == 0:
             raise ValidationError({"file": "the file has a header but no rows"})
-    except (ValidationError, csv.Error) as error:
-        storage.delete(name)
+    except BaseException as error:
+        path.unlink(missing_ok=True)
         if isinstance(error, csv.Error):
-            raise ValidationError({"file": "this does not read as a CSV file"}) from error
+            raise ValidationError({"file": "this does not read as a CSV file"}) from None
+        if isinstance(error, UnicodeDecodeError):
+            raise ValidationError({"file": f"this file does not decode as {encoding}; save it as UTF-8"}) from None
         raise
     with transaction.atomic(using=workspace.db_alias):
         job = ContactImport.objects.create(
@@ -214,6 +354,7 @@ def import_create(upload, *, principal=None, request=None) -> ContactImport:
             size=upload.size,
             encoding=encoding,
             delimiter=delimiter,
+            has_header=has_header,
             headers=headers,
             mapping=auto_map(headers, load_fields(FieldObject.CONTACT).values()),
             total_rows=total,
@@ -254,7 +395,7 @@ def import_configure(
     elif not chosen:
         errors["mapping"] = "map at least one column to a field"
     elif set(chosen) - allowed:
-        errors["mapping"] = f"unknown fields: {', '.join(sorted(set(chosen) - allowed))}"
+        errors["mapping"] = "the mapping names fields that do not exist or are archived"
     elif len(chosen) != len(set(chosen)):
         errors["mapping"] = "each field can take one column only"
     if errors:
@@ -284,11 +425,14 @@ def import_resume(import_id: int, *, principal=None, request=None) -> ContactImp
     job = ContactImport.objects.get(pk=import_id)
     if job.status != ImportStatus.FAILED:
         raise ValidationError("only a failed import can be resumed")
+    if not job.file_path:
+        raise ValidationError("the uploaded file was deleted (failed imports keep it for a day): upload it again")
     with transaction.atomic(using=require_workspace().db_alias):
         job.status = ImportStatus.QUEUED
         job.failure = ""
+        job.finished_at = None
         job.heartbeat_at = timezone.now()
-        job.save(update_fields=["status", "failure", "heartbeat_at"])
+        job.save(update_fields=["status", "failure", "finished_at", "heartbeat_at"])
         audit_record("contact_import.resumed", principal=principal, request=request, target_type="contact_import",
                      target_id=job.id, data={"rows_done": job.rows_done})  # fmt: skip
         _enqueue_on_commit(job)
@@ -324,10 +468,22 @@ def _enqueue_on_commit(job: ContactImport) -> None:
 
 
 def _delete_file_on_commit(job: ContactImport) -> None:
-    # The region is read now: the callback may run after the workspace context has ended.
-    workspace, file_path = require_workspace(), job.file_path
-    if file_path:
-        transaction.on_commit(lambda: import_storage(workspace.region).delete(file_path), using=workspace.db_alias)
+    """Delete job's file once the current transaction commits, in this workspace wherever the callback runs."""
+    workspace = require_workspace()
+
+    def delete() -> None:
+        with use_workspace(workspace):
+            _delete_file(job)
+
+    transaction.on_commit(delete, using=workspace.db_alias)
+
+
+def _delete_file(job: ContactImport) -> None:
+    """Delete job's stored upload and forget its path (run on commit of the change that ends it)."""
+    if job.file_path:
+        import_storage(require_workspace().region).delete(job.file_path)
+        ContactImport.objects.filter(pk=job.pk, file_path=job.file_path).update(file_path="")
+        job.file_path = ""
 
 
 def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport:
@@ -348,7 +504,6 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport
     try:
         handle, reader = open_rows(job)
         with handle:
-            next(reader, None)
             rows = (row for row in reader if any(cell.strip() for cell in row))
             number = job.rows_done
             for chunk in _chunks(itertools.islice(rows, job.rows_done, None), batch_rows):
@@ -364,10 +519,21 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport
         logger.warning("contact import %s: another run took over at row %s", job.id, job.rows_done)
         job.refresh_from_db()
         return job
+    except (FileNotFoundError, DecryptionFailed) as error:
+        logger.warning("contact import %s: its upload cannot be read (%s)", job.id, type(error).__name__)
+        ContactImport.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED,
+            finished_at=timezone.now(),
+            failure=f"the uploaded file is gone or unreadable after row {job.rows_done}: upload it again",
+        )
+        job.refresh_from_db()
+        return job
     except Exception as error:  # noqa: BLE001 (any failure must leave a resumable import behind)
         logger.exception("contact import %s failed at row %s", job.id, job.rows_done)
         ContactImport.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, failure=f"{type(error).__name__} after row {job.rows_done}"
+            status=ImportStatus.FAILED,
+            finished_at=timezone.now(),
+            failure=f"{type(error).__name__} after row {job.rows_done}",
         )
         job.refresh_from_db()
         return job
@@ -403,7 +569,8 @@ def import_recover_stalled(import_id: int, *, stale_before: datetime.datetime) -
         if job.recoveries >= MAX_RECOVERIES:
             job.status = ImportStatus.FAILED
             job.failure = f"stalled after row {job.rows_done}: the worker stopped reporting progress"
-            job.save(update_fields=["status", "failure"])
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "failure", "finished_at"])
             audit_record("contact_import.stalled", actor_type="system", target_type="contact_import",
                          target_id=job.id, data={"rows_done": job.rows_done, "recoveries": job.recoveries})  # fmt: skip
             return job
@@ -432,6 +599,142 @@ def stalled_imports(stale_before: datetime.datetime) -> list[tuple[int, int]]:
             for imports_of_region in across(ContactImport)
             for row in imports_of_region.filter(silent, status__in=active).values_list("workspace_id", "id")
         ]
+
+
+# ==============================================================================================
+# Uploads that outlive their import: sweeps and erasure
+
+
+def expired_uploads(before: datetime.datetime) -> list[tuple[int, int]]:
+    """Return (workspace_id, import_id) of every import, in every region, whose file is past keeping.
+
+    An upload never started (status uploaded) created before `before`, or a failed import that
+    failed before `before`, still holding its file. Crosses workspaces on purpose (the periodic
+    sweep, through the one named door for that); ids only.
+    """
+    from tidings.tenancy.sweeps import dangerously_sweep_workspaces
+
+    abandoned = Q(status=ImportStatus.UPLOADED, created_at__lt=before)
+    failed = Q(status=ImportStatus.FAILED, failed_or_seen__lt=before)
+    with dangerously_sweep_workspaces() as across:
+        return [
+            row
+            for imports_of_region in across(ContactImport)
+            for row in imports_of_region.exclude(file_path="")
+            .annotate(failed_or_seen=Coalesce("finished_at", "heartbeat_at", "created_at"))
+            .filter(abandoned | failed)
+            .values_list("workspace_id", "id")
+        ]
+
+
+def import_expire_upload(import_id: int, *, before: datetime.datetime, principal) -> ContactImport:
+    """Delete the file of an upload never started, or of a failed import, older than before; return the import.
+
+    An unstarted upload is cancelled; a failed import stays failed and can no longer be resumed
+    (its failure says to upload the file again). An import that changed since the sweep looked
+    (started, resumed, or newer) is left alone. Audited with ids only. Raise
+    ContactImport.DoesNotExist for an id not in this workspace, PermissionDenied when principal
+    may not import.
+    """
+    from tidings.accounts.permissions import require
+
+    require(principal, "contacts:import")
+    db_alias = require_workspace().db_alias
+    with transaction.atomic(using=db_alias):
+        job = ContactImport.objects.select_for_update().get(pk=import_id)
+        last_sign = job.finished_at or job.heartbeat_at or job.created_at
+        if not job.file_path:
+            return job
+        if job.status == ImportStatus.UPLOADED and job.created_at < before:
+            job.status = ImportStatus.CANCELLED
+            job.finished_at = timezone.now()
+            job.failure = "never started: the uploaded file was deleted after a day"
+        elif job.status == ImportStatus.FAILED and last_sign < before:
+            job.failure = f"{job.failure}; the file was deleted after a day"[:255]
+        else:
+            return job
+        job.save(update_fields=["status", "finished_at", "failure"])
+        audit_record("contact_import.file_expired", principal=principal, target_type="contact_import",
+                     target_id=job.id, data={"status": job.status})  # fmt: skip
+        _delete_file_on_commit(job)
+    return job
+
+
+def stray_upload_files(before: datetime.datetime) -> list[Path]:
+    """Return upload files, in every region, last written before `before` that no import of a live workspace holds.
+
+    Files of a deleted workspace, or left by a process that died between writing the file and
+    recording its import. Crosses workspaces on purpose (the periodic sweep).
+    """
+    from tidings.tenancy.selectors import workspace_by_id
+    from tidings.tenancy.sweeps import dangerously_sweep_workspaces
+
+    cutoff = before.timestamp()
+    stray = []
+    for region in settings.TIDINGS_REGIONS:
+        root = Path(settings.VAR_DIR) / "uploads" / region / "imports"
+        if not root.is_dir():
+            continue
+        alias = f"region_{region}"
+        for folder in root.iterdir():
+            if not folder.is_dir():
+                continue
+            files = [f for f in folder.iterdir() if f.is_file() and f.stat().st_mtime < cutoff]
+            if not files:
+                continue
+            live = folder.name.isdigit() and workspace_by_id(int(folder.name)) is not None
+            held: set[str] = set()
+            if live:
+                with dangerously_sweep_workspaces():
+                    held = set(
+                        ContactImport.unscoped_objects.using(alias)
+                        .filter(workspace_id=int(folder.name))
+                        .exclude(file_path="")
+                        .values_list("file_path", flat=True)
+                    )
+            stray.extend(f for f in files if f"{folder.name}/{f.name}" not in held)
+    return stray
+
+
+def erase_uploads(contact_ids) -> int:
+    """Cancel the workspace's unfinished imports and delete their files; return how many (registry eraser).
+
+    The rule: an upload holds many people and cannot be searched for one without decrypting and
+    matching every row, so erasing any contact deletes every upload of the workspace that could
+    still write or hold people (uploaded, queued, running, failed). Contacts already imported
+    stay; the person importing uploads the file again without the erased person.
+    """
+    jobs = list(
+        ContactImport.objects.select_for_update()
+        .exclude(file_path="")
+        .exclude(status__in=[ImportStatus.COMPLETED, ImportStatus.CANCELLED])
+    )
+    jobs += list(
+        ContactImport.objects.exclude(file_path="").filter(status__in=[ImportStatus.COMPLETED, ImportStatus.CANCELLED])
+    )
+    now = timezone.now()
+    for job in jobs:
+        if job.status not in (ImportStatus.COMPLETED, ImportStatus.CANCELLED):
+            job.status = ImportStatus.CANCELLED
+            job.finished_at = now
+            job.failure = "cancelled: a contact was erased and this upload may hold them; upload the file again"
+            job.save(update_fields=["status", "finished_at", "failure"])
+        _delete_file_on_commit(job)
+    return len(jobs)
+
+
+def erase_workspace_uploads() -> int:
+    """Delete every upload file of the workspace in context and forget their paths; return how many files."""
+    workspace = require_workspace()
+    folder = Path(settings.VAR_DIR) / "uploads" / workspace.region / "imports" / str(workspace.id)
+    ContactImport.objects.exclude(file_path="").update(file_path="")
+    count = 0
+    if folder.is_dir():
+        for path in folder.iterdir():
+            path.unlink(missing_ok=True)
+            count += 1
+        folder.rmdir()
+    return count
 
 
 def _chunks(iterable, size: int):

@@ -342,17 +342,58 @@ class DncReason(models.TextChoices):
     MANUAL = "manual", "Manual"
 
 
-class DoNotContact(TenantModel):
-    """A contact must not be contacted on a channel; one row per contact and channel."""
+def _export_dnc(model, contact_id: int) -> list[dict]:
+    from tidings.contacts.selectors import contact_dnc
 
-    personal_data = PersonalData(fields={"comment": DataCategory.CONTACT}, unique_with=("channel",))
+    return [
+        {"channel": r.channel, "reason": r.reason, "comment": r.comment, "created_at": r.created_at.isoformat()}
+        for r in contact_dnc(contact_id)
+    ]
+
+
+def _merge_dnc(model, winner_id: int, loser_id: int) -> int:
+    from tidings.contacts.actions import _reencrypt_dnc_comments
+
+    return _reencrypt_dnc_comments(loser_id, winner_id)
+
+
+class DoNotContact(TenantModel):
+    """A contact must not be contacted on a channel; one row per contact and channel.
+
+    The free-text comment is encrypted under the contact's data key (comment_enc, associated
+    data "dnc:<channel>"), so shredding the contact's key erases it. Selectors decrypt it into
+    the `comment` attribute; a row not read through them has no readable comment.
+    """
+
+    personal_data = PersonalData(
+        fields={"comment_enc": DataCategory.NOTES},
+        export=_export_dnc,
+        merge=_merge_dnc,
+        note="the comment is re-encrypted under the winner's key on merge; the winner's row wins per channel",
+    )
 
     contact_id = models.BigIntegerField()
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     channel_id = models.BigIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=12, choices=DncReason.choices)
-    comment = models.CharField(max_length=255, blank=True, default="")
+    comment_enc = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
+
+    @property
+    def comment(self) -> str:
+        """Return the decrypted comment; raise AttributeError when the row was not read through a selector."""
+        try:
+            return self._comment
+        except AttributeError:
+            if self.comment_enc is None:
+                return ""
+            raise AttributeError(
+                "DoNotContact.comment is encrypted: read the row through selectors.contact_dnc or contacts_dnc"
+            ) from None
+
+    @comment.setter
+    def comment(self, text: str) -> None:
+        self._comment = text
 
     class Meta:
         constraints = [
@@ -406,8 +447,8 @@ class ContactEvent(TenantModel):
     """One row of the append-only event store shared by tracking, forms, emails and campaigns.
 
     Kept small (about 100-150 bytes on disk, budget 250): a small-int type, a timestamp and a
-    small JSON of ids. No personal data in clear: IPs are truncated to their network before
-    they are stored (see actions.events_append).
+    small JSON of ids. No personal data in clear: data holds only the keys its type's schema
+    allows (tidings.contacts.events), and IPs are truncated to their network before storage.
     """
 
     personal_data = PersonalData(fields={"data": DataCategory.BEHAVIOR}, export=_export_events)
@@ -416,6 +457,13 @@ class ContactEvent(TenantModel):
     type = models.PositiveSmallIntegerField(choices=EventType.choices)
     at = models.DateTimeField(default=now)
     data = models.JSONField(default=dict, blank=True)
+
+    def save(self, *args, **kwargs):
+        """Save the event after checking its data against its type's schema (EventDataRejected otherwise)."""
+        from tidings.contacts.events import check_event_data
+
+        self.data = check_event_data(self.type, self.data)
+        super().save(*args, **kwargs)
 
     class Meta:
         indexes = [
@@ -448,8 +496,9 @@ class ContactImport(TenantModel):
     """
 
     personal_data = NotPersonal(
-        "row numbers, column headers and messages only; the uploaded file lives in region storage and is "
-        "deleted when the import finishes"
+        "row numbers, column headers (generated labels for a header-less file) and messages only; the "
+        "uploaded file is sealed in region storage, deleted when the import ends, and joins the registry "
+        "as a store that is not a table (imports.erase_uploads)"
     )
 
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
@@ -458,6 +507,8 @@ class ContactImport(TenantModel):
     size = models.PositiveBigIntegerField(default=0)
     encoding = models.CharField(max_length=16, default="utf-8")
     delimiter = models.CharField(max_length=1, default=",")
+    # False: the file's first row holds a contact, and headers are generated labels ("Column 1"...).
+    has_header = models.BooleanField(default=True)
     headers = models.JSONField(default=list, blank=True)
     mapping = models.JSONField(default=list, blank=True)  # one target alias (or "") per column
     lawful_basis = models.CharField(max_length=24, blank=True, default="")

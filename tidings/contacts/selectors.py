@@ -598,8 +598,23 @@ def contact_companies(contact_id: int) -> list[CompanyLink]:
 
 
 def contact_dnc(contact_id: int) -> list[DoNotContact]:
-    """Return a contact's Do-Not-Contact records, one per channel."""
-    return list(DoNotContact.objects.filter(contact_id=contact_id).order_by("channel"))
+    """Return a contact's Do-Not-Contact records, one per channel, their comments decrypted."""
+    return _with_dnc_comments(list(DoNotContact.objects.filter(contact_id=contact_id).order_by("channel")))
+
+
+def _with_dnc_comments(rows: list[DoNotContact]) -> list[DoNotContact]:
+    """Decrypt each row's comment into row.comment (one key query; "" once the contact's key is shredded)."""
+    from tidings.contacts.actions import _dnc_field
+
+    sealed = [row for row in rows if row.comment_enc is not None]
+    keys = keyring().data_keys({row.contact_id for row in sealed}) if sealed else {}
+    for row in rows:
+        key = keys.get(row.contact_id)
+        if row.comment_enc is None or key is None:
+            row.comment = ""
+        else:
+            row.comment = key.decrypt_text(_dnc_field(row.channel), row.comment_enc)
+    return rows
 
 
 def contact_tags(contact_id: int) -> list[str]:
@@ -712,7 +727,8 @@ def tags_by_name(names: Iterable[str]) -> dict[str, Tag]:
 def contacts_dnc(contact_ids: Iterable[int]) -> dict[int, list[DoNotContact]]:
     """Return {contact id: its Do-Not-Contact rows by channel} for many contacts (one query)."""
     result: dict[int, list[DoNotContact]] = defaultdict(list)
-    for row in DoNotContact.objects.filter(contact_id__in=list(contact_ids)).order_by("contact_id", "channel"):
+    rows = list(DoNotContact.objects.filter(contact_id__in=list(contact_ids)).order_by("contact_id", "channel"))
+    for row in _with_dnc_comments(rows):
         result[row.contact_id].append(row)
     return dict(result)
 

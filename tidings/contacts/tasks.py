@@ -37,3 +37,32 @@ def recover_stalled_imports() -> int:
             import_recover_stalled(import_id, stale_before=stale_before)
         handled += 1
     return handled
+
+
+@periodic(every=timedelta(hours=1))
+@task()
+def sweep_expired_uploads() -> int:
+    """Delete upload files past keeping (never started, or failed, a day ago) and stray files; return how many.
+
+    One small function crossing workspaces as recover_stalled_imports does (imports.expired_uploads
+    lifts row-level security for its read); meant to move to the cross-workspace sweep helper.
+    """
+    from tidings.accounts.permissions import system_principal
+    from tidings.contacts.imports import UPLOAD_RETENTION, expired_uploads, import_expire_upload, stray_upload_files
+    from tidings.tenancy.context import use_workspace
+    from tidings.tenancy.selectors import workspace_by_id
+
+    before = timezone.now() - UPLOAD_RETENTION
+    handled = 0
+    for workspace_id, import_id in expired_uploads(before):
+        workspace = workspace_by_id(workspace_id)
+        if workspace is None:
+            continue  # its folder is a stray below
+        with use_workspace(workspace):
+            principal = system_principal(workspace, reason="task:sweep_expired_uploads")
+            import_expire_upload(import_id, before=before, principal=principal)
+        handled += 1
+    for path in stray_upload_files(before):
+        path.unlink(missing_ok=True)
+        handled += 1
+    return handled

@@ -229,8 +229,8 @@ def _unsupported(condition: Condition) -> MauticError:
 def _int(value) -> int:
     try:
         return int(str(value).strip())
-    except ValueError as error:
-        raise MauticError(400, f"where: “{value}” is not a whole number.", {"where": ["not a number"]}) from error
+    except ValueError:
+        raise MauticError(400, "where: a value is not a whole number.", {"where": ["not a number"]}) from None
 
 
 def _where(conditions: Iterable[Condition]) -> tuple[dict, list[str]]:

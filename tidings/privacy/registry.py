@@ -65,6 +65,47 @@ class PersonalData:
 
 
 @dataclass(frozen=True)
+class OtherStore:
+    """A store of personal data that is not a table (files on disk, such as uploaded imports).
+
+    Apps register it at start-up with register_store(). erase gets the contact ids being erased
+    and returns how many things it removed: it decides what could hold them (a file of many
+    people cannot always be searched for one; say the rule in `note`). erase_workspace removes
+    everything the workspace in context keeps in this store. Both may be dotted paths. Such
+    stores are not exported (what they hold is not attributable to one contact without reading
+    every row) and are not touched by a merge (the person still exists).
+    """
+
+    label: str
+    erase: Strategy
+    erase_workspace: Strategy
+    note: str = ""
+
+
+_OTHER_STORES: dict[str, OtherStore] = {}
+
+
+def register_store(store: OtherStore) -> OtherStore:
+    """Register a store that is not a table (idempotent per label); return it."""
+    _OTHER_STORES[store.label] = store
+    return store
+
+
+def other_stores() -> list[OtherStore]:
+    """Return the registered stores that are not tables, by label."""
+    return [_OTHER_STORES[label] for label in sorted(_OTHER_STORES)]
+
+
+def erase_workspace_stores() -> dict[str, int]:
+    """Erase everything the workspace in context keeps in stores that are not tables; return counts per store.
+
+    The workspace-deletion action must call this (tables go with their rows; files do not).
+    """
+    require_workspace()
+    return {store.label: int(_strategy(store.erase_workspace)() or 0) for store in other_stores()}
+
+
+@dataclass(frozen=True)
 class NotPersonal:
     """A declaration that a model which looks personal holds no personal data, with the reason."""
 
@@ -169,10 +210,11 @@ def export_subject(contact_id: int) -> dict[str, list[dict]]:
     return package
 
 
-def erase_subject_rows(contact_ids) -> dict[str, int]:
+def erase_subject_rows(contact_ids, *, other_stores: bool = True) -> dict[str, int]:
     """Erase contact_ids from every registered store without auditing; return rows touched per store.
 
-    For actions that audit the erasure themselves (contact_delete, contact_merge).
+    For actions that audit the erasure themselves (contact_delete, contact_merge). Stores that
+    are not tables are erased too unless other_stores is False (a merge: the person still exists).
     """
     workspace = require_workspace()
     contact_ids = list(contact_ids)
@@ -191,6 +233,9 @@ def erase_subject_rows(contact_ids) -> dict[str, int]:
             else:
                 raise ValueError(f"{model._meta.label}: unknown erase strategy {declaration.erase!r}")
             touched[store_label(model)] = int(count or 0)
+        if other_stores:
+            for store in _OTHER_STORES.values():
+                touched[store.label] = int(_strategy(store.erase)(contact_ids) or 0)
     return touched
 
 

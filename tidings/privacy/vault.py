@@ -97,6 +97,10 @@ def _dek_aad(workspace_id: int, contact_id: int) -> bytes:
     return f"{workspace_id}:{contact_id}:data-key".encode()
 
 
+def _file_key_aad(workspace_id: int, name: str) -> bytes:
+    return f"{workspace_id}:file-key:{name}".encode()
+
+
 def value_aad(workspace_id: int, contact_id: int, field: str) -> bytes:
     return f"{workspace_id}:{contact_id}:{field}".encode()
 
@@ -317,6 +321,25 @@ class Keyring:
         if found is None:
             raise KeyShredded(f"contact {contact_id} has no data key")
         return found
+
+    def new_file_key(self, name: str) -> tuple[int, bytes, AESGCM]:
+        """Return (key version, wrapped key, AEAD) of a fresh random key for the file called name.
+
+        The key is wrapped under the active workspace key with associated data naming the
+        workspace and the file, so a wrapped key copied beside another file does not open it.
+        Used for uploads at rest (tidings.privacy.sealed); store the version and wrapped key
+        with the file.
+        """
+        key = AESGCM.generate_key(bit_length=256)
+        wrapped = seal(self.keks[self.active_version], key, _file_key_aad(self.workspace_id, name))
+        return self.active_version, wrapped, AESGCM(key)
+
+    def open_file_key(self, version: int, wrapped: bytes, name: str) -> AESGCM:
+        """Return the AEAD of a file key made by new_file_key; raise DecryptionFailed when it does not open."""
+        kek = self.keks.get(version)
+        if kek is None:
+            raise DecryptionFailed(f"workspace key version {version} is gone")
+        return AESGCM(unseal(kek, wrapped, _file_key_aad(self.workspace_id, name)))
 
     def rewrap(self, row, version: int) -> None:
         """Re-wrap a ContactKey row's data key under workspace key version (row not saved)."""
