@@ -19,7 +19,9 @@ So a probe of Acme's id under the attacker's own workspace (/w/{world.globex.slu
 the probe that catches a selector with no workspace filter. Acme's ids never name an attacker's
 row (world.py moves the id sequences), so the 404 it must get is not luck.
 
-CASES: every probe must answer 404, the same answer as for something that does not exist.
+CASES: every probe must answer 404, the same answer as for something that does not exist, and
+its path must resolve to the route it is declared for (a mistyped id, such as an object where an
+int belongs, would answer 404 from no route at all and prove nothing).
 
 OWN_WORKSPACE (new): requests the attacker makes in his own workspace that must work but show
 nothing of Acme: lists and searches (status=200, shows=world.own_marker, a string in every kind
@@ -27,10 +29,15 @@ of the attacker's own object), batches and forms that name Acme's ids in their b
 None: any answer below 500). Routes in GLOBAL_ROUTES may have OWN_WORKSPACE probes too.
 
 For every probe of both kinds:
-- the answer shows none of Acme's markers (world.markers: made-up strings in Acme's data; a
-  setup adds those of its own objects) and none of Acme's ids, except what the probe sent;
+- the answer shows none of Acme's markers (world.markers: made-up strings in Acme's data, not
+  personal data; a setup adds those of its objects) and none of Acme's ids, except what the
+  probe itself sent (answers may echo a query);
 - after a write (POST, PUT, PATCH, DELETE), every row of Acme in every database is unchanged
-  (world.acme_fingerprint, read through a deliberately unscoped path).
+  (acme_fingerprint in world.py, read through a deliberately unscoped path).
+
+Setups store their objects under keys of their own: world.objects refuses to overwrite a key.
+Password Basic probes ("bob_basic") need the attacker's workspace to allow it (see the TODO in
+world._attacker).
 
 The world is built once for this module in a transaction rolled back at its end; each test
 runs in its own savepoints inside it, so no test sees another's writes.
@@ -41,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import pkgutil
+from collections.abc import Iterator
 
 import pytest
 from django.db import connections, transaction
@@ -104,7 +112,7 @@ def _rolled_back(alias: str):
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker) -> World:
+def world(django_db_setup, django_db_blocker) -> Iterator[World]:
     """Build the world once for the module, in a transaction of every database rolled back at its end."""
     with contextlib.ExitStack() as stack:
         # The probes sign in with a password hundreds of times: Argon2 would cost minutes, and

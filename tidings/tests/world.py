@@ -212,6 +212,7 @@ def _api_credentials(workspace, user, marker: str) -> tuple[str, str]:
     from tidings.api.actions import OAuthGrant, api_token_create, oauth_app_create
 
     principal = principal_for_user(user, workspace)
+    assert principal is not None, "the attacker owns his workspace"
     _, token = api_token_create(workspace=workspace, user=user, name=marker, actor=user, principal=principal)
     binding, secret = oauth_app_create(
         workspace=workspace,
