@@ -192,13 +192,12 @@ def _attacker(name: str, company: str, slug: str, region: str) -> Attacker:
     # turn it on here for `workspace` (one line; it covers Globex and Initech): the bob_basic
     # probes need it, or every one of them answers 401 instead of reaching the route.
     marker = f"{slug}-own-marker"
-    credentials = {"bob_token": "", "bob_oauth": ""}
-    credentials["bob_token"], credentials["bob_oauth"] = _api_credentials(workspace, user, marker)
+    token, oauth = _api_credentials(workspace, user, marker)
     return Attacker(
         name=name,
         user=user,
         workspace=workspace,
-        credentials=credentials,
+        credentials={"bob_token": token, "bob_oauth": oauth},
         marker=marker,
         own=_own_data(workspace, user, marker),
     )
