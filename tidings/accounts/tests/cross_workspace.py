@@ -51,6 +51,14 @@ def _acme(world, path_tail: str, method: str = "GET") -> list[Probe]:
     return [Probe(method, f"/w/{world.acme.slug}/settings/{path_tail}")]
 
 
+# The attacker's own settings pages list his workspace only.
+OWN_WORKSPACE = {
+    "accounts:settings_members": lambda world: [
+        Probe("GET", f"/w/{world.globex.slug}/settings/members/", status=200, shows=world.bob.email)
+    ],
+    "accounts:settings_support": lambda world: [Probe("GET", f"/w/{world.globex.slug}/settings/support/", status=200)],
+}
+
 CASES = {
     "accounts:two_factor_required": lambda world: [Probe("GET", f"/w/{world.acme.slug}/two-factor-required/")],
     "accounts:settings_members": lambda world: _acme(world, "members/"),

@@ -29,6 +29,30 @@ def setup(world):
         principal=principal_for_user(world.alice, world.acme),
     )
     world.objects["acme_oauth_app"] = binding
+    world.markers.update({"Acme sync", "Acme CRM"})
+
+
+def _own_list(method, tail, actors=("bob_token", "bob_basic")):
+    def probes(world):
+        return [Probe(method, tail(world), actor=actor, status=200, shows=world.own_marker) for actor in actors]
+
+    return probes
+
+
+# The attacker's own tokens, apps, members and audit log: his workspace's only.
+OWN_WORKSPACE = {
+    "api:tokens": _own_list("GET", lambda w: f"/w/{w.globex.slug}/settings/api-tokens/", actors=("bob_session",)),
+    "api:oauth_apps": _own_list("GET", lambda w: f"/w/{w.globex.slug}/settings/oauth-apps/", actors=("bob_session",)),
+    "api:v1:list_tokens": _own_list("GET", lambda w: "/api/v1/tokens"),
+    "api:v1:members": lambda world: [
+        Probe("GET", "/api/v1/members", actor=actor, status=200, shows=world.bob.email)
+        for actor in ("bob_token", "bob_basic", "bob_oauth")
+    ],
+    "api:v1:audit": lambda world: [
+        Probe("GET", "/api/v1/audit", actor=actor, status=200) for actor in ("bob_token", "bob_oauth")
+    ],
+    "api:v1:me": lambda world: [Probe("GET", "/api/v1/me", actor="bob_token", status=200, shows=world.bob.email)],
+}
 
 
 CASES = {

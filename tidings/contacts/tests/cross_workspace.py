@@ -25,6 +25,7 @@ def setup(world):
     world.objects.update(
         acme_contact=contact.id, acme_company=company.id, acme_note=note.id, acme_field=field.id, acme_import=job.id
     )
+    world.markers.update({"Analytical Engines", "Shoe size"})
 
 
 def _both(world, tail: str, method: str = "GET") -> list[Probe]:
@@ -50,6 +51,37 @@ def _field(world, tail: str, method: str = "POST") -> list[Probe]:
 def _import(world, tail: str = "", method: str = "GET") -> list[Probe]:
     return _both(world, f"contacts/imports/{world.objects['acme_import']}/{tail}", method)
 
+
+def _own(world, tail: str, method: str = "GET", data=None, status=None, shows=None) -> list[Probe]:
+    return [Probe(method, f"/w/{world.globex.slug}/{tail}", data=data, status=status, shows=shows)]
+
+
+def _own_list(world, tail: str) -> list[Probe]:
+    return _own(world, tail, status=200, shows=world.own_marker)
+
+
+# The attacker in his own workspace: lists show only his data; forms naming Acme's ids change nothing there.
+OWN_WORKSPACE = {
+    "contacts:list": lambda w: (
+        _own_list(w, "contacts/")
+        + _own(w, "contacts/?q=tag:acme-secret-marker", status=200)
+        + _own(w, "contacts/?q=company:Analytical Engines", status=200)
+    ),
+    "contacts:company_list": lambda w: _own_list(w, "companies/") + _own(w, "companies/?q=Analytical", status=200),
+    "contacts:fields": lambda w: _own_list(w, "settings/fields/"),
+    "contacts:import_list": lambda w: _own(w, "contacts/imports/", status=200),
+    "contacts:export": lambda w: _own_list(w, "contacts/export/csv/") + _own_list(w, "contacts/export/json/"),
+    "contacts:bulk": lambda w: [
+        *_own(w, "contacts/bulk/", "POST", {"ids": [w.objects["acme_contact"]], "action": "tag_add", "tag": "taken"}),
+        *_own(w, "contacts/bulk/", "POST", {"ids": [w.objects["acme_contact"]], "action": "delete", "confirmed": "1"}),
+    ],
+    "contacts:merge": lambda w: _own(
+        w, f"contacts/{w.own['contact']}/merge/", "POST", {"other": str(w.objects["acme_contact"]), "confirmed": "1"}
+    ),
+    "contacts:company_link": lambda w: _own(
+        w, f"contacts/{w.own['contact']}/companies/", "POST", {"company": w.objects["acme_company"]}
+    ),
+}
 
 CASES = {
     "contacts:list": lambda w: _acme(w, "contacts/") + _acme(w, "contacts/?q=ada@analytical.example"),

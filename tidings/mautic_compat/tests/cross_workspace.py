@@ -38,27 +38,31 @@ def setup(world):
         from tidings.contacts.selectors import tags_by_name
 
         tag = tags_by_name(["api-probe"])["api-probe"]
+    world.markers.update({"Difference Engines", "api-probe", "api_probe_colour", "Favourite colour"})
     world.objects.update(
-        acme_contact=contact,
-        acme_company=company,
-        acme_note=note,
-        acme_tag=tag,
-        acme_field=field,
-        acme_company_field=company_field,
+        api_contact=contact,
+        api_company=company,
+        api_note=note,
+        api_tag=tag,
+        api_field=field,
+        api_company_field=company_field,
     )
 
 
 def _both(method, tail, data=None):
-    """Probe /m/acme/api/<tail> with bob's token and Basic credentials, and the bare /api/<tail> with his own."""
+    """Probe /m/acme/api/<tail> with bob's token and Basic credentials, and his own bases (the bare
+    /api/<tail> and /m/globex/api/<tail>) with Acme's ids."""
 
     def probes(world):
         acme = f"/m/{world.acme.slug}/api/{tail(world)}"
         bare = f"/api/{tail(world)}"
+        own = f"/m/{world.globex.slug}/api/{tail(world)}"
         return [
             Probe(method, acme, actor="bob_token", data=data),
             Probe(method, acme, actor="bob_basic", data=data),
             Probe(method, bare, actor="bob_token", data=data),
             Probe(method, bare, actor="bob_basic", data=data),
+            Probe(method, own, actor="bob_token", data=data),
         ]
 
     return probes
@@ -85,28 +89,100 @@ def _native(method, tail, data=None):
 
 
 def _contact(world):
-    return world.objects["acme_contact"].id
+    return world.objects["api_contact"].id
 
 
 def _company(world):
-    return world.objects["acme_company"].id
+    return world.objects["api_company"].id
 
 
 def _note(world):
-    return world.objects["acme_note"].id
+    return world.objects["api_note"].id
 
 
 def _tag(world):
-    return world.objects["acme_tag"].id
+    return world.objects["api_tag"].id
 
 
 def _field(world):
-    return world.objects["acme_field"].id
+    return world.objects["api_field"].id
 
 
 def _company_field(world):
-    return world.objects["acme_company_field"].id
+    return world.objects["api_company_field"].id
 
+
+def _own(method, tail, data=None, status=None, listed=False):
+    """Probe the attacker's own workspace through both bases: lists show his data, Acme's ids touch nothing.
+
+    data may be a function of the world (a batch naming Acme's ids).
+    """
+
+    def probes(world):
+        shows = world.own_marker if listed else None
+        data_ = data(world) if callable(data) else data
+        return [
+            Probe(method, f"/m/{world.globex.slug}/api/{tail(world)}", "bob_token", data_, status, shows),
+            Probe(method, f"/api/{tail(world)}", "bob_basic", data_, status, shows),
+        ]
+
+    return probes
+
+
+def _own_native(method, tail, data=None, status=None, listed=False):
+    def probes(world):
+        shows = world.own_marker if listed else None
+        data_ = data(world) if callable(data) else data
+        return [
+            Probe(method, f"/api/v1/{tail(world)}", actor, data_, status, shows) for actor in ("bob_token", "bob_basic")
+        ]
+
+    return probes
+
+
+def _list(tail):
+    return _own("GET", tail, status=200, listed=True)
+
+
+# The attacker in his own workspace: lists and searches show only his data, batches naming
+# Acme's ids change nothing of Acme's.
+OWN_WORKSPACE = {
+    "mautic_compat:contacts_list": lambda world: [
+        *_list(lambda w: "contacts")(world),
+        *_own("GET", lambda w: "contacts?search=tag:api-probe", status=200)(world),
+        *_own("GET", lambda w: "contacts?search=company:Difference Engines", status=200)(world),
+    ],
+    "mautic_compat:contacts_list_owners": _own("GET", lambda w: "contacts/list/owners", status=200),
+    "mautic_compat:contacts_list_fields": _own("GET", lambda w: "contacts/list/fields", status=200),
+    "mautic_compat:contacts_batch_edit": _own(
+        "PATCH", lambda w: "contacts/batch/edit", lambda w: [{"id": _contact(w), "firstname": "Eve"}]
+    ),
+    "mautic_compat:contacts_batch_delete": _own("DELETE", lambda w: f"contacts/batch/delete?ids[]={_contact(w)}"),
+    "mautic_compat:notes_list": _list(lambda w: "notes"),
+    "mautic_compat:notes_batch_delete": _own("DELETE", lambda w: f"notes/batch/delete?ids[]={_note(w)}"),
+    "mautic_compat:companies_list": _list(lambda w: "companies"),
+    "mautic_compat:companies_batch_delete": _own("DELETE", lambda w: f"companies/batch/delete?ids[]={_company(w)}"),
+    "mautic_compat:fields_list": _list(lambda w: "fields/contact"),
+    "mautic_compat:fields_batch_delete": _own("DELETE", lambda w: f"fields/contact/batch/delete?ids[]={_field(w)}"),
+    "mautic_compat:tags_list": _list(lambda w: "tags"),
+    "mautic_compat:tags_batch_delete": _own("DELETE", lambda w: f"tags/batch/delete?ids[]={_tag(w)}"),
+    "api:v1:list_contacts": lambda world: [
+        *_own_native("GET", lambda w: "contacts", status=200, listed=True)(world),
+        *_own_native("GET", lambda w: "contacts?search=tag:api-probe", status=200)(world),
+        *_own_native("GET", lambda w: "contacts?tag=api-probe", status=200)(world),
+    ],
+    "api:v1:list_companies": _own_native("GET", lambda w: "companies", status=200, listed=True),
+    "api:v1:list_fields": _own_native("GET", lambda w: "fields", status=200, listed=True),
+    "api:v1:list_tags": _own_native("GET", lambda w: "tags", status=200, listed=True),
+    "api:v1:batch_update_contacts": _own_native(
+        "POST",
+        lambda w: "contacts/batch/update",
+        lambda w: {"items": [{"id": _contact(w), "fields": {"firstname": "Eve"}}]},
+    ),
+    "api:v1:batch_delete_contacts": _own_native(
+        "POST", lambda w: "contacts/batch/delete", lambda w: {"ids": [_contact(w)]}
+    ),
+}
 
 CASES = {
     # Under /m/<slug>/ the credentials must belong to that workspace; bob's Globex ones get 404.
