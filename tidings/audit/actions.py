@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 GENESIS = "0" * 64
 # The entry that records a chain switching from plain SHA-256 to keyed hashes.
 CHAIN_KEYED = "audit.chain_keyed"
+# The entry that re-seals, under a new master key, the entries keyed under the previous one.
+CHAIN_REKEYED = "audit.chain_rekeyed"
 
 
 def truncate_ip(ip: str | None) -> str:
@@ -224,6 +227,49 @@ def audit_key_chains() -> list[int]:
     if broken:
         raise ValueError(f"chains {', '.join(map(str, broken))} do not verify and were not keyed")
     return keyed
+
+
+def audit_rekey_chains(previous_master: bytes) -> list[int]:
+    """Re-seal, under the configured master key, every chain's entries keyed under previous_master.
+
+    The step after a master key rotation (`tidings audit rekey --previous-master-key FILE`): each
+    such chain gets an audit.chain_rekeyed entry, keyed under the new key, holding a SHA-256 digest
+    of every entry keyed under the old one, so they stay checkable once the old key is gone.
+    Entries are checked under the old key first; a chain with one that does not verify is not
+    re-sealed. Return the chains re-sealed; raise ValueError naming those that failed.
+    """
+    from tidings.audit.selectors import database_aliases
+
+    old_key = chain_key(previous_master)
+    old_id = key_id(old_key)
+    if old_id == key_id(chain_key()):
+        raise ValueError("the previous master key is the one in use")
+    resealed: list[int] = []
+    broken: list[int] = []
+    for alias in database_aliases():
+        for chain in _chains_in(alias):
+            old = AuditEntry.objects.using(alias).filter(workspace_id=chain, key_id=old_id).order_by("seq")
+            digest, count, intact = hashlib.sha256(), 0, True
+            for entry in old.iterator(chunk_size=5000):
+                intact = intact and entry.compute_hash(old_key) == entry.hash
+                digest.update(entry.canonical() + entry.hash.encode())
+                count += 1
+            if not count:
+                continue
+            if not intact:
+                broken.append(chain)
+                continue
+            fields = {
+                "at": timezone.now(),
+                "actor_type": "system",
+                "action": CHAIN_REKEYED,
+                "data": {"from": old_id, "entries": count, "digest": digest.hexdigest()},
+            }
+            _append(chain, alias, fields)
+            resealed.append(chain)
+    if broken:
+        raise ValueError(f"chains {', '.join(map(str, broken))} do not verify under the previous key; not re-sealed")
+    return resealed
 
 
 def _chains_in(alias: str) -> list[int]:

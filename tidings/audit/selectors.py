@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -59,12 +62,15 @@ def verify_chain(
     require_keyed_tail is False (a chain nobody keyed after the upgrade, or one rewritten by
     someone who could not compute the keyed hashes). head is the chain's head in the global database.
     """
-    from tidings.audit.actions import CHAIN_KEYED, GENESIS
+    from tidings.audit.actions import CHAIN_KEYED, CHAIN_REKEYED, GENESIS
 
     key = key if key is not None else chain_key()
     current_key_id = key_id(key)
     expected_seq, prev_hash, last_seq, last_alg, hash_at_head = 1, GENESIS, 0, None, None
     keyed = False
+    # Entries keyed under earlier master keys: a running digest and the newest not yet re-sealed, per key.
+    earlier: defaultdict[str, Any] = defaultdict(hashlib.sha256)
+    unsealed: dict[str, int] = {}
     queryset = AuditEntry.objects.using(alias).filter(workspace_id=chain).order_by("seq")
     for entry in queryset.iterator(chunk_size=batch_size):
         if entry.seq != expected_seq:
@@ -81,16 +87,31 @@ def verify_chain(
                 yield ChainProblem(alias, chain, entry.seq, "the switch to a keyed chain is not recorded")
             keyed = True
             if entry.key_id != current_key_id:
-                yield ChainProblem(
-                    alias, chain, entry.seq, f"keyed under another master key (key {entry.key_id}); cannot be checked"
-                )
+                # Checkable only through the digest a later audit.chain_rekeyed entry holds.
+                earlier[entry.key_id].update(entry.canonical() + entry.hash.encode())
+                unsealed[entry.key_id] = entry.seq
             elif entry.compute_hash(key) != entry.hash:
                 yield ChainProblem(alias, chain, entry.seq, "content does not match its keyed hash (altered)")
+            if entry.action == CHAIN_REKEYED:
+                old_key_id = str(entry.data.get("from", ""))
+                if old_key_id not in earlier or earlier[old_key_id].hexdigest() != entry.data.get("digest"):
+                    yield ChainProblem(
+                        alias, chain, entry.seq, f"entries keyed under key {old_key_id} do not match their re-sealing"
+                    )
+                unsealed.pop(old_key_id, None)
         else:
             yield ChainProblem(alias, chain, entry.seq, f"unknown hash algorithm {entry.alg}")
         if head is not None and entry.seq == head.seq:
             hash_at_head = entry.hash
         expected_seq, prev_hash, last_seq, last_alg = entry.seq + 1, entry.hash, entry.seq, entry.alg
+    for old_key_id, seq in unsealed.items():
+        yield ChainProblem(
+            alias,
+            chain,
+            seq,
+            f"keyed under another master key (key {old_key_id}) and not re-sealed since "
+            "(run `tidings audit rekey --previous-master-key FILE`)",
+        )
     if require_keyed_tail and last_alg == ALG_SHA256:
         yield ChainProblem(alias, chain, None, "ends in unkeyed entries (run `tidings audit key-chains` once)")
     # The head is a checkpoint written after each commit: it may lag behind the chain

@@ -122,3 +122,40 @@ def test_entries_keyed_under_another_master_key_do_not_verify(acme_chain, settin
     settings.TIDINGS_MASTER_KEY = bytes(range(32))  # the chain key is derived from it, not stored
 
     assert any("keyed under another master key" in problem for problem in problems())
+
+
+@pytest.fixture
+def rotated(acme_chain, settings, tmp_path):
+    """The master key was rotated after acme's entries were written; return the previous key's file."""
+    import base64
+
+    previous = tmp_path / "previous-master.key"
+    previous.write_bytes(base64.b64encode(settings.TIDINGS_MASTER_KEY) + b"\n")
+    settings.TIDINGS_MASTER_KEY = bytes(range(32))
+    return previous
+
+
+def test_after_a_master_key_rotation_rekey_reseals_the_earlier_entries(acme, rotated):
+    assert any("not re-sealed" in problem for problem in problems())
+
+    call_command("audit", "rekey", "--previous-master-key", str(rotated))
+    audit_record("settings.changed", workspace=acme, actor_type="system")
+
+    rekeyed = AuditEntry.objects.using(REGION).get(workspace_id=acme.id, action="audit.chain_rekeyed")
+    assert rekeyed.data["entries"] == rekeyed.seq - 1
+    assert problems() == []
+
+
+def test_an_earlier_entry_altered_after_the_rekey_is_detected(acme, rotated):
+    call_command("audit", "rekey", "--previous-master-key", str(rotated))
+    AuditEntry.objects.using(REGION).filter(workspace_id=acme.id, seq=2).update(data={"n": "rewritten"})
+
+    assert any("do not match their re-sealing" in problem for problem in problems())
+
+
+def test_rekey_refuses_entries_that_do_not_verify_under_the_previous_key(acme, rotated):
+    AuditEntry.objects.using(REGION).filter(workspace_id=acme.id, seq=2).update(data={"n": "rewritten"})
+
+    with pytest.raises(CommandError, match="do not verify"):
+        call_command("audit", "rekey", "--previous-master-key", str(rotated))
+    assert not AuditEntry.objects.using(REGION).filter(action="audit.chain_rekeyed").exists()

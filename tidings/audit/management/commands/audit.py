@@ -13,11 +13,12 @@ class Command(BaseCommand):
         "Audit log tools. 'verify' checks every chain (and, with --checkpoints, against a signed checkpoint "
         "file) and exits 1 on any tampering; 'checkpoint' prints a signed checkpoint of every chain to keep "
         "elsewhere; 'public-key' prints the key that checks checkpoints; 'key-chains' keys chains written "
-        "before keyed chains (once, after upgrading)."
+        "before keyed chains (once, after upgrading); 'rekey' re-seals entries keyed under the previous "
+        "master key (after a master key rotation, once every process runs with the new key)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("operation", choices=["verify", "checkpoint", "public-key", "key-chains"])
+        parser.add_argument("operation", choices=["verify", "checkpoint", "public-key", "key-chains", "rekey"])
         parser.add_argument("--checkpoints", metavar="FILE", help="verify: also check the chains against this file")
         parser.add_argument(
             "--public-key",
@@ -25,6 +26,9 @@ class Command(BaseCommand):
             help="verify: the published key to check the checkpoint file with (default: derived from the master key)",
         )
         parser.add_argument("--output", metavar="FILE", help="checkpoint: write to FILE instead of printing")
+        parser.add_argument(
+            "--previous-master-key", metavar="FILE", help="rekey: the master key file in use before the rotation"
+        )
 
     def handle(self, *args, operation, **options):
         if operation == "checkpoint":
@@ -33,6 +37,8 @@ class Command(BaseCommand):
             return self._public_key()
         if operation == "key-chains":
             return self._key_chains()
+        if operation == "rekey":
+            return self._rekey(options["previous_master_key"])
         return self._verify(options["checkpoints"], options["public_key"])
 
     def _verify(self, checkpoints_path, public_key):
@@ -81,3 +87,23 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"keyed {len(keyed)} chain(s)")
+
+    def _rekey(self, path):
+        import base64
+        import binascii
+
+        from tidings.audit.actions import audit_rekey_chains
+
+        if not path:
+            raise CommandError("rekey needs --previous-master-key FILE")
+        try:
+            previous = base64.b64decode(Path(path).read_bytes().strip(), validate=True)
+        except (OSError, binascii.Error) as error:
+            raise CommandError(f"cannot read the previous master key from {path}") from error
+        if len(previous) != 32:
+            raise CommandError(f"{path} must hold a base64-encoded 32-byte key")
+        try:
+            resealed = audit_rekey_chains(previous)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"re-sealed {len(resealed)} chain(s) under the current master key")
