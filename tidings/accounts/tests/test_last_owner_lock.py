@@ -36,7 +36,7 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(acme, alice, mak
             both_counted.wait()
         return result
 
-    outcomes: list[str] = []
+    outcomes = []  # "done" or "refused", one per thread
 
     def act(principal, membership):
         try:
