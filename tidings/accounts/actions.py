@@ -73,17 +73,19 @@ def membership_create(*, workspace, user, role: str, actor=None, principal=None)
         raise ValidationError({"role": f"role must be one of {', '.join(Role.values)}"})
     if Membership.objects.filter(workspace=workspace, user=user).exists():
         raise ValidationError({"user": "already a member of this workspace"})
-    membership = Membership.objects.create(workspace=workspace, user=user, role=role)
-    audit_record(
-        "member.added",
-        workspace=workspace,
-        principal=principal,
-        actor_type=None if principal else ("user" if actor else "system"),
-        actor_id=None if principal else getattr(actor, "pk", None),
-        target_type="user",
-        target_id=user.pk,
-        data={"role": role},
-    )
+    with transaction.atomic(using="default"):
+        membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+        audit_record(
+            "member.added",
+            workspace=workspace,
+            principal=principal,
+            actor_type=None if principal else ("user" if actor else "system"),
+            actor_id=None if principal else getattr(actor, "pk", None),
+            target_type="user",
+            target_id=user.pk,
+            data={"role": role},
+            via_outbox=True,
+        )
     return membership
 
 
@@ -91,6 +93,23 @@ def _require(principal, permission: str, workspace_id: int) -> None:
     """Raise PermissionDenied unless principal acts in workspace_id and holds permission."""
     if principal.workspace.pk != workspace_id or not principal.can(permission):
         raise PermissionDenied(f"You need the {permission} permission in this workspace.")
+
+
+def _lock_owners(membership: Membership) -> str:
+    """Lock membership's workspace against concurrent owner changes; return membership's current role.
+
+    Call inside a transaction on the global database. Every change that can take away an owner
+    takes this lock first, so "is this the last owner?" is answered on data no one else is
+    changing: without it two owners demoting each other at once both see two owners and both
+    succeed. Raise ValidationError when the membership no longer exists.
+    """
+    from tidings.tenancy.models import Workspace
+
+    list(Workspace.objects.select_for_update().filter(pk=membership.workspace_id).values_list("pk", flat=True))
+    current = Membership.objects.filter(pk=membership.pk).values_list("role", flat=True).first()
+    if current is None:
+        raise ValidationError("This person is no longer a member.")
+    return current
 
 
 def _owner_count(workspace_id: int) -> int:
@@ -112,10 +131,14 @@ def membership_change_role(*, membership: Membership, role: str, principal, requ
         raise ValidationError({"role": "Only an owner can grant the owner role."})
     if membership.role == Role.OWNER and not acting_owner:
         raise ValidationError({"role": "Only an owner can change another owner's role."})
-    previous = membership.role
-    if previous == role:
+    if membership.role == role:
         return membership
     with transaction.atomic(using="default"):
+        previous = membership.role = _lock_owners(membership)
+        if previous == role:
+            return membership
+        if previous == Role.OWNER and not acting_owner:
+            raise ValidationError({"role": "Only an owner can change another owner's role."})
         if previous == Role.OWNER and _owner_count(membership.workspace_id) <= 1:
             raise ValidationError({"role": "The last owner cannot be demoted; make someone else an owner first."})
         membership.role = role
@@ -128,6 +151,7 @@ def membership_change_role(*, membership: Membership, role: str, principal, requ
             target_type="user",
             target_id=membership.user_id,
             data={"role": role, "previous_role": previous},
+            via_outbox=True,
         )
     return membership
 
@@ -142,6 +166,9 @@ def membership_remove(*, membership: Membership, principal, request=None) -> Non
     if membership.role == Role.OWNER and principal.role != Role.OWNER:
         raise ValidationError("Only an owner can remove an owner.")
     with transaction.atomic(using="default"):
+        membership.role = _lock_owners(membership)
+        if membership.role == Role.OWNER and principal.role != Role.OWNER:
+            raise ValidationError("Only an owner can remove an owner.")
         if membership.role == Role.OWNER and _owner_count(membership.workspace_id) <= 1:
             raise ValidationError("The last owner cannot be removed; make someone else an owner first.")
         user_id, role = membership.user_id, membership.role
@@ -154,6 +181,7 @@ def membership_remove(*, membership: Membership, principal, request=None) -> Non
             target_type="user",
             target_id=user_id,
             data={"role": role},
+            via_outbox=True,
         )
 
 
@@ -194,6 +222,7 @@ def invitation_create(*, workspace, email: str, role: str, principal, request=No
             target_type="invitation",
             target_id=invitation.pk,
             data={"role": role},
+            via_outbox=True,
         )
         link = settings.TIDINGS_BASE_URL + reverse("accounts:invitation_accept", kwargs={"token": token})
         context = {"workspace": workspace, "role": Role(role).label, "link": link, "inviter": principal.user}
@@ -227,6 +256,7 @@ def invitation_revoke(*, invitation: Invitation, principal, request=None) -> Inv
             request=request,
             target_type="invitation",
             target_id=invitation.pk,
+            via_outbox=True,
         )
     return invitation
 
@@ -258,6 +288,7 @@ def invitation_accept(*, invitation: Invitation, user: User, request=None) -> Me
             target_type="invitation",
             target_id=invitation.pk,
             data={"user_id": user.pk, "role": invitation.role},
+            via_outbox=True,
         )
     return membership
 
@@ -298,6 +329,7 @@ def workspace_settings_update(*, workspace, name: str, require_two_factor: bool,
             target_type="workspace",
             target_id=workspace.pk,
             data={"fields": changed, "require_two_factor": workspace.require_two_factor},
+            via_outbox=True,
         )
     return workspace
 
@@ -429,6 +461,7 @@ def support_grant_request(
             target_type="support_grant",
             target_id=grant.pk,
             data={"hours": hours, "allow_write": allow_write},
+            via_outbox=True,
         )
         transaction.on_commit(lambda: _email_support_request(grant.pk), using="default")
     return grant
@@ -522,6 +555,7 @@ def _grant_decide(
             target_type="support_grant",
             target_id=grant.pk,
             data={**(data or {}), "staff_id": grant.staff_user_id},
+            via_outbox=True,
         )
     return grant
 

@@ -3,17 +3,25 @@
 Each workspace has its own chain, stored in its region's database beside the data it
 describes; chain 0 is the system chain in the global database. Entries name targets by id
 only, never personal data in clear, so shredding a contact's key never breaks a chain.
+
+Entries are linked by an HMAC-SHA256 under a key derived from the master key (algorithm 2);
+entries written before the chain was keyed carry a plain SHA-256 (algorithm 1) and may only
+come before the first keyed entry (docs/audit.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC
 
 from django.db import models
 
 SYSTEM_CHAIN = 0
+
+ALG_SHA256 = 1  # before keyed chains: anyone who can write the database can recompute it
+ALG_HMAC_SHA256 = 2  # keyed: recomputing needs the master key
 
 
 class AuditEntry(models.Model):
@@ -29,17 +37,25 @@ class AuditEntry(models.Model):
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Existing rows predate keyed chains, hence the default; new entries are always keyed.
+    alg = models.PositiveSmallIntegerField(default=ALG_SHA256)
+    key_id = models.CharField(max_length=16, blank=True)
+    # The global outbox row this entry was forwarded from, so forwarding twice appends once.
+    outbox_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace_id", "seq"], name="audit_chain_seq_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace_id", "seq"], name="audit_chain_seq_unique"),
+            models.UniqueConstraint(fields=["workspace_id", "outbox_id"], name="audit_chain_outbox_unique"),
+        ]
         indexes = [
             models.Index(fields=["workspace_id", "action", "seq"]),
             models.Index(fields=["workspace_id", "at"]),
         ]
         ordering = ["-seq"]
 
-    def compute_hash(self) -> str:
-        payload = [
+    def _payload(self) -> list:
+        return [
             self.workspace_id,
             self.seq,
             self.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -52,8 +68,24 @@ class AuditEntry(models.Model):
             self.data,
             self.prev_hash,
         ]
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def canonical(self) -> bytes:
+        """Return the bytes the entry's hash covers (for a keyed entry, its algorithm, key and outbox id too)."""
+        payload = self._payload()
+        if self.alg != ALG_SHA256:
+            payload += [self.alg, self.key_id, self.outbox_id]
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def compute_hash(self, key: bytes | None = None) -> str:
+        """Return the entry's hash: plain SHA-256 for algorithm 1, HMAC-SHA256 under key for algorithm 2.
+
+        Raise ValueError when a keyed entry is hashed without a key.
+        """
+        if self.alg == ALG_SHA256:
+            return hashlib.sha256(self.canonical()).hexdigest()
+        if key is None:
+            raise ValueError("a keyed audit entry needs the chain key")
+        return hmac.new(key, self.canonical(), hashlib.sha256).hexdigest()
 
 
 class AuditChainHead(models.Model):
@@ -68,3 +100,24 @@ class AuditChainHead(models.Model):
     workspace_id = models.BigIntegerField(primary_key=True)
     seq = models.BigIntegerField()
     hash = models.CharField(max_length=64)
+
+
+class AuditOutbox(models.Model):
+    """An audit entry for a change to the global database, waiting to join its workspace's chain.
+
+    The row is written in the same transaction as the change, so a rolled-back change leaves
+    no entry and a committed one always has its entry. It is forwarded to the chain (in the
+    region's database) once the transaction commits, and by a periodic job for leftovers.
+    """
+
+    global_only = True
+
+    workspace_id = models.BigIntegerField()
+    at = models.DateTimeField()
+    actor_type = models.CharField(max_length=16)
+    actor_id = models.BigIntegerField(null=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    ip_prefix = models.CharField(max_length=48, blank=True)
+    data = models.JSONField(default=dict, blank=True)

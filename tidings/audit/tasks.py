@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django_tasks import task
 
-from tidings.audit.actions import audit_record
+from tidings.audit.actions import audit_outbox_forward, audit_record
 from tidings.audit.selectors import verify_chains
 from tidings.jobs.periodic import periodic
 from tidings.tenancy.context import no_workspace
@@ -29,3 +29,17 @@ def verify_audit_chains() -> int:
             data={"problems": problems},
         )
     return problems
+
+
+@periodic(every=timedelta(minutes=1))
+@task()
+def forward_audit_outbox() -> int:
+    """Forward audit entries left in the global outbox to their chains; return how many.
+
+    Entries are normally forwarded as soon as their change commits; this catches those a crash
+    or an unreachable region database left behind.
+    """
+    total = 0
+    while forwarded := audit_outbox_forward():
+        total += forwarded
+    return total

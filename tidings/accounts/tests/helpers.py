@@ -20,17 +20,31 @@ def principal_of(user, workspace):
     return principal_for_user(user, workspace)
 
 
+def forward_audit_outbox() -> None:
+    """Move entries of committed global changes into their chains, as the commit hook would.
+
+    Tests run inside a transaction that never commits, so the hook never fires on its own.
+    """
+    from tidings.audit.actions import audit_outbox_forward
+
+    audit_outbox_forward()
+
+
 def audit_actions(workspace) -> list[str]:
+    """Return the actions in workspace's chain, newest first (after forwarding the outbox)."""
     from tidings.audit.selectors import audit_entries_for_workspace
     from tidings.tenancy.context import use_workspace
 
+    forward_audit_outbox()
     with use_workspace(workspace):
         return list(audit_entries_for_workspace().values_list("action", flat=True))
 
 
 def audit_entries(workspace, action: str):
+    """Return workspace's entries whose action starts with action, newest first (after forwarding the outbox)."""
     from tidings.audit.selectors import audit_entries_for_workspace
     from tidings.tenancy.context import use_workspace
 
+    forward_audit_outbox()
     with use_workspace(workspace):
         return list(audit_entries_for_workspace(action_prefix=action))

@@ -61,6 +61,9 @@ def test_the_audit_log_needs_audit_view(client, bearer, acme, dave):
 
 
 def test_the_audit_log_pages_backwards_by_sequence(client, alice_token, bearer):
+    from tidings.audit.actions import audit_outbox_forward
+
+    audit_outbox_forward()  # member.added waits in the outbox for a commit the test never makes
     first = client.get("/api/v1/audit?limit=2", **bearer(alice_token[1])).json()
     seqs = [entry["seq"] for entry in first["items"]]
     assert seqs == sorted(seqs, reverse=True)

@@ -83,13 +83,14 @@ def test_the_last_page_has_no_load_more(alice_client, write_entries):
 
 
 def test_query_count_does_not_grow_with_entries_or_actors(
-    alice_client, make_user, acme, write_entries, django_assert_max_num_queries
+    alice_client, make_user, acme, write_entries, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
     from tidings.accounts.actions import membership_create
 
     for number in range(8):
         member = make_user(f"m{number}@acme.example")
-        membership_create(workspace=acme, user=member, role="marketer")
+        with django_capture_on_commit_callbacks(using="default", execute=True):  # forwards member.added
+            membership_create(workspace=acme, user=member, role="marketer")
         write_entries(6, actor=member)
     from django.db import connections
 

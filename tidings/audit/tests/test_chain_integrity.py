@@ -90,13 +90,18 @@ def test_the_system_chain_lives_in_the_global_database(make_user):
 
 
 def test_rewriting_the_chain_from_the_head_on_is_detected(acme_chain, acme):
-    """Recomputing every hash after an edit makes a self-consistent chain that disagrees with its head."""
+    """Recomputing every hash after an edit makes a self-consistent chain that disagrees with its head.
+
+    The attacker here even holds the master key (the keyed hashes are recomputed with it).
+    """
+    from tidings.audit.keys import chain_key
+
     entries = list(acme_chain)
     prev = entries[-2].hash
     last = entries[-1]
     last.data = {"n": "rewritten"}
     last.prev_hash = prev
-    last.hash = last.compute_hash()
+    last.hash = last.compute_hash(chain_key())
     raw(
         "region_eu",
         "UPDATE audit_auditentry SET data = %s, hash = %s WHERE id = %s",

@@ -171,8 +171,9 @@ def test_demo_runs_again_without_duplicates_and_with_a_fresh_password():
     assert owner.check_password(second) and not owner.check_password(first)
 
 
-def test_demo_writes_audit_entries_in_the_demo_workspace():
-    run("demo")
+def test_demo_writes_audit_entries_in_the_demo_workspace(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(using="default", execute=True):  # forwards the members' entries
+        run("demo")
 
     workspace = Workspace.objects.get(slug="demo")
     actions = set(

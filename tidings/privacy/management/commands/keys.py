@@ -74,7 +74,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"new master key fingerprint {vault.fingerprint(new_key)}. Now install it: replace "
             f"{settings.VAR_DIR / 'master.key'} with {path}, or set TIDINGS_MASTER_KEY to the file's "
-            "base64 content, and restart every Tidings process."
+            "base64 content, and restart every Tidings process. Then re-seal the audit chains with "
+            "`tidings audit rekey --previous-master-key <the old key file>` (keep a copy of it until then)."
         )
 
     def _status(self) -> None:
