@@ -29,6 +29,7 @@ from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import Condition, ListParams, php_params, request_data
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
 from tidings.mautic_compat.standard import Resource, allow, standard_urls, validation_error
+from tidings.tenancy.context import require_workspace
 
 # Our aliases that Mautic sends as properties of the contact, not as fields.
 _PROPERTIES = {"owner", "stage", "date_identified"}
@@ -107,7 +108,7 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
     """
     if not views:
         return []
-    from tidings.accounts.selectors import users_by_id
+    from tidings.accounts.selectors import members_by_id
 
     definitions = selectors.field_definitions()
     tags = selectors.tags_by_name({name for v in views for name in v.tags})
@@ -115,7 +116,8 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
         dnc, owners = {}, {}
     else:
         dnc = selectors.contacts_dnc([v.id for v in views])
-        owners = users_by_id({v.fields.get("owner") for v in views if v.fields.get("owner")})
+        # Only members are named: an owner stored before owners were checked stays hidden.
+        owners = members_by_id(require_workspace(), {v.fields.get("owner") for v in views if v.fields.get("owner")})
     result = []
     for view in views:
         body = {
