@@ -625,16 +625,30 @@ def _event_types(raw) -> list[int]:
     return [by_label[name] for name in names if name in by_label]
 
 
+def _check_activity_order(raw) -> None:
+    """Raise MauticError(400) unless raw (Mautic's order[]: column, direction) asks for newest first or nothing."""
+    if raw is None:
+        return
+    parts = raw if isinstance(raw, list) else list(raw.values()) if isinstance(raw, dict) else [raw]
+    wanted = [str(part).strip().lower() for part in parts]
+    if wanted not in (["timestamp"], ["timestamp", "desc"]):
+        message = "activity is listed newest first only: order[]=timestamp&order[]=DESC"
+        raise MauticError(400, f"order: {message}.", {"order": [message]})
+
+
 @mautic_api
 def contact_activity(request, id):
     """GET /contacts/{id}/activity: {events, filters, order, types, total, page, limit, maxPages} from the event store.
 
     filters[includeEvents][] and filters[excludeEvents][] take event type names (email.opened...).
+    The event store reads newest first: order[]=timestamp&order[]=DESC (Mautic's default) is the one
+    order, and any other is refused with 400 rather than ignored.
     """
     allow(request, "GET")
     require_permission(request, "contacts:view")
     _contact_or_404(id)
     query = php_params(request.GET)
+    _check_activity_order(query.get("order"))
     filters = query.get("filters") if isinstance(query.get("filters"), dict) else {}
     include = _event_types(filters.get("includeEvents"))
     exclude = set(_event_types(filters.get("excludeEvents")))

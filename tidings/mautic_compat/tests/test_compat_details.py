@@ -224,6 +224,17 @@ def test_sorting_notes_by_their_encrypted_text_is_refused(client, alice_basic, p
     assert "(its values are encrypted)" in error["message"]
 
 
+def test_activity_in_mautics_default_order_is_answered(client, alice_basic, people):
+    response = client.get(f"/api/contacts/{people[0].id}/activity?order[]=timestamp&order[]=DESC", **alice_basic)
+    assert response.status_code == 200
+    assert response.json()["order"] == ["timestamp", "DESC"]
+
+
+def test_activity_oldest_first_is_refused_rather_than_ignored(client, alice_basic, people):
+    error = _error(client.get(f"/api/contacts/{people[0].id}/activity?order[]=timestamp&order[]=ASC", **alice_basic))
+    assert error["message"] == "order: activity is listed newest first only: order[]=timestamp&order[]=DESC."
+
+
 # ==============================================================================================
 # select[]
 
