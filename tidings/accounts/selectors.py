@@ -130,6 +130,28 @@ def users_by_id(ids) -> dict:
     return {user.pk: user for user in User.objects.filter(pk__in=ids)} if ids else {}
 
 
+_MAX_ID = 2**63 - 1  # a BIGINT; a larger id names nobody and must not reach the database
+
+
+def members_by_id(workspace, ids) -> dict:
+    """Return {user id: User} for those of ids whose users are members of workspace, in one query.
+
+    Users of other workspaces, staff without a membership and ids of nobody are left out, so a
+    serialiser that names people through this (a contact's owner) never reveals anyone outside
+    the workspace, even for a value stored before owners were checked.
+    """
+    wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= _MAX_ID}
+    if not wanted:
+        return {}
+    rows = Membership.objects.filter(workspace_id=workspace.id, user_id__in=wanted).select_related("user")
+    return {m.user_id: m.user for m in rows}
+
+
+def member_user_ids(workspace) -> set[int]:
+    """Return the user ids of workspace's members (one query), to check many values at once."""
+    return set(Membership.objects.filter(workspace_id=workspace.id).values_list("user_id", flat=True))
+
+
 def has_two_factor(user) -> bool:
     """Return whether user has a confirmed second factor."""
     from django_otp import user_has_device

@@ -89,6 +89,7 @@ NOTE = "note"
 IDENTIFYING_ALIASES = ("email", "firstname", "lastname", "phone", "mobile")
 MAX_EVENT_DATA_BYTES = 256
 DNC_COMMENT_MAX = 255
+OWNER = "owner"  # the contact field holding its owner's user id (a member of the workspace)
 _COLUMN_EMPTY = {"owner_id": None, "stage_id": None, "points": 0, "last_active": None, "date_identified": None}
 
 
@@ -463,6 +464,13 @@ class _Plan:
         }
 
     @functools.cached_property
+    def member_ids(self) -> set[int]:
+        """Return the ids of the users who may own a contact: the members of the current workspace."""
+        from tidings.accounts.selectors import member_user_ids
+
+        return member_user_ids(require_workspace())
+
+    @functools.cached_property
     def defaults(self) -> list[tuple[str, Any]]:
         """Return (alias, coerced default value) of the live fields that have a default."""
         return [
@@ -495,8 +503,13 @@ def _prepare(
     overwrite_with_blank: bool = True,
     plan: _Plan | None = None,
 ):
-    """Return ({alias: coerced value or None}, {alias: [messages]}) for a row of values."""
-    coercers = (plan or _Plan(fields)).coercers
+    """Return ({alias: coerced value or None}, {alias: [messages]}) for a row of values.
+
+    A contact's owner must be a member of the workspace: any other user id (another workspace's,
+    staff's, nobody's) is refused here, so the UI, both APIs and imports agree.
+    """
+    plan = plan or _Plan(fields)
+    coercers = plan.coercers
     changes: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for alias, raw in values.items():
@@ -509,9 +522,19 @@ def _prepare(
         except ValidationError as error:
             errors[alias] = error.messages
             continue
+        if alias == OWNER and value is not None and not _may_own(value, fields[alias], plan):
+            errors[alias] = ["not a member of this workspace"]  # never echo who that user is
+            continue
         if value is not None or overwrite_with_blank:  # coerce() gives None for an empty value, only for one
             changes[alias] = value
     return changes, errors
+
+
+def _may_own(value, definition: ContactField, plan: _Plan) -> bool:
+    """Return whether value may be stored in definition when it is a contact's owner (a member's id)."""
+    if definition.object != FieldObject.CONTACT:
+        return True  # a company's field aliased "owner" is plain data
+    return isinstance(value, int) and value in plan.member_ids
 
 
 def _missing_required(state: _State | None, changes: Mapping[str, Any], plan: _Plan, *, defaults: bool = False):

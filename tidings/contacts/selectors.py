@@ -733,16 +733,20 @@ def contacts_dnc(contact_ids: Iterable[int]) -> dict[int, list[DoNotContact]]:
     return dict(result)
 
 
-def notes_slice(*, contact_id: int | None = None, start: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list, int]:
+def notes_slice(
+    *, contact_id: int | None = None, start: int = 0, limit: int = DEFAULT_LIMIT, oldest_first: bool = False
+) -> tuple[list, int]:
     """Return (notes newest first, decrypted, start..start+limit; the total) of a contact or the whole workspace.
 
     Keys of the notes' contacts are loaded in one query; a shredded contact's notes read as "".
+    oldest_first reverses the order.
     """
     queryset = Note.objects.all() if contact_id is None else Note.objects.filter(contact_id=contact_id)
     total = queryset.count()
     limit = max(1, min(int(limit), MAX_LIMIT))
     start = max(0, int(start))
-    notes = list(queryset.order_by("-created_at", "-id")[start : start + limit])
+    ordering = ("created_at", "id") if oldest_first else ("-created_at", "-id")
+    notes = list(queryset.order_by(*ordering)[start : start + limit])
     keys = keyring().data_keys({n.contact_id for n in notes}) if notes else {}
     views = []
     for n in notes:
@@ -777,17 +781,46 @@ def imports_recent(limit: int = 50) -> list[ContactImport]:
     return list(ContactImport.objects.order_by("-created_at", "-id")[:limit])
 
 
-def companies_slice(*, search: str = "", start: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Company], int]:
-    """Return (companies start..start+limit by name, how many match) for offset-paginated clients (Mautic's API).
+COMPANY_SLICE_ORDERS = {"name": ("name", "id"), "-name": ("-name", "-id"), "id": ("id",), "-id": ("-id",)}
 
-    search is a name prefix, case-insensitive.
+
+def companies_slice(
+    *, search: str = "", start: int = 0, limit: int = DEFAULT_LIMIT, order: str = "name"
+) -> tuple[list[Company], int]:
+    """Return (companies start..start+limit in order, how many match) for offset-paginated clients (Mautic's API).
+
+    search is a name prefix, case-insensitive; order one of COMPANY_SLICE_ORDERS (by name, the
+    default, or id; "-" for descending). Raise ValidationError on another order.
     """
+    if order not in COMPANY_SLICE_ORDERS:
+        raise ValidationError({"order": f"choose one of {', '.join(COMPANY_SLICE_ORDERS)}"})
     queryset = Company.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())
     limit = max(1, min(int(limit), MAX_LIMIT))
     start = max(0, int(start))
-    return list(queryset.order_by("name", "id")[start : start + limit]), queryset.count()
+    return list(queryset.order_by(*COMPANY_SLICE_ORDERS[order])[start : start + limit]), queryset.count()
+
+
+TAG_SLICE_ORDERS = {"name": ("name",), "-name": ("-name",), "id": ("id",), "-id": ("-id",)}
+
+
+def tags_slice(
+    *, search: str = "", start: int = 0, limit: int = DEFAULT_LIMIT, order: str = "name"
+) -> tuple[list[Tag], int]:
+    """Return (tags start..start+limit in order, how many match) for offset-paginated clients (Mautic's API).
+
+    search is a name prefix; order one of TAG_SLICE_ORDERS (by name, the default, or id; "-"
+    for descending). Raise ValidationError on another order.
+    """
+    if order not in TAG_SLICE_ORDERS:
+        raise ValidationError({"order": f"choose one of {', '.join(TAG_SLICE_ORDERS)}"})
+    queryset = Tag.objects.all()
+    if search:
+        queryset = queryset.filter(name__istartswith=search.strip())
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    start = max(0, int(start))
+    return list(queryset.order_by(*TAG_SLICE_ORDERS[order])[start : start + limit]), queryset.count()
 
 
 def company_by_name(name: str) -> Company:

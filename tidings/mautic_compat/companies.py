@@ -16,9 +16,9 @@ from django.urls import path
 from tidings.api.permissions import require_permission
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import FieldObject
-from tidings.mautic_compat.contacts import field_groups
+from tidings.mautic_compat.contacts import field_groups, select_fields
 from tidings.mautic_compat.decorators import mautic_api
-from tidings.mautic_compat.parsing import ListParams
+from tidings.mautic_compat.parsing import ListParams, sort_of
 from tidings.mautic_compat.responses import MauticError
 from tidings.mautic_compat.standard import Resource, allow, standard_urls, validation_error
 
@@ -38,8 +38,16 @@ def serialize_companies(companies: list) -> list[dict]:
     ]
 
 
+# What companies_slice sorts by (name has an index); other values are not sorted in SQL.
+ORDER_COLUMNS = {"id": "id", "date_added": "id", "dateAdded": "id", "companyname": "name", "name": "name"}
+
+
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
-    companies, total = selectors.companies_slice(search=params.search, start=params.start, limit=params.limit)
+    sort = sort_of(params, ORDER_COLUMNS)
+    order = "name" if sort is None else ("-" if sort[1] else "") + sort[0]
+    companies, total = selectors.companies_slice(
+        search=params.search, start=params.start, limit=params.limit, order=order
+    )
     return serialize_companies(companies), total
 
 
@@ -82,6 +90,7 @@ COMPANIES = Resource(
     delete=lambda request, company_id, principal: actions.company_delete(
         company_id, principal=principal, request=request
     ),
+    select=select_fields(FieldObject.COMPANY),
 )
 
 

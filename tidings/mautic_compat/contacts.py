@@ -11,10 +11,14 @@ and {} for an empty contacts list.
 What differs, by design: identifying values are encrypted, so ``search`` matches an email exactly
 and names by whole words (not Mautic's LIKE), and where[] accepts only the conditions listed in
 _where(); ``ipAddress`` is accepted and not stored (the event store keeps networks only).
+Lists sort by id/date_added, points and last_active only (the selector's indexed orders):
+encrypted values cannot be sorted in SQL, and another column is refused with 400 rather than
+ignored. An owner must be a member of the workspace, and only members are named as owners.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterable
 from typing import Any
@@ -24,11 +28,12 @@ from django.urls import path
 
 from tidings.api.permissions import require_permission
 from tidings.contacts import actions, selectors
-from tidings.contacts.models import DncReason, EventType, FieldType
+from tidings.contacts.models import DncReason, EventType, FieldObject, FieldType
 from tidings.mautic_compat.decorators import mautic_api
-from tidings.mautic_compat.parsing import Condition, ListParams, php_params, request_data
+from tidings.mautic_compat.parsing import Condition, ListParams, parse_list_params, php_params, request_data, sort_of
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
-from tidings.mautic_compat.standard import Resource, allow, standard_urls, validation_error
+from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, validation_error, without_nulls
+from tidings.tenancy.context import require_workspace
 
 # Our aliases that Mautic sends as properties of the contact, not as fields.
 _PROPERTIES = {"owner", "stage", "date_identified"}
@@ -107,7 +112,7 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
     """
     if not views:
         return []
-    from tidings.accounts.selectors import users_by_id
+    from tidings.accounts.selectors import members_by_id
 
     definitions = selectors.field_definitions()
     tags = selectors.tags_by_name({name for v in views for name in v.tags})
@@ -115,7 +120,8 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
         dnc, owners = {}, {}
     else:
         dnc = selectors.contacts_dnc([v.id for v in views])
-        owners = users_by_id({v.fields.get("owner") for v in views if v.fields.get("owner")})
+        # Only members are named: an owner stored before owners were checked stays hidden.
+        owners = members_by_id(require_workspace(), {v.fields.get("owner") for v in views if v.fields.get("owner")})
     result = []
     for view in views:
         body = {
@@ -166,6 +172,41 @@ def _dnc(row) -> dict:
         "channel": row.channel,
         "channelId": row.channel_id,
     }
+
+
+# What a select[] of contacts or companies may name besides field aliases: columns of Mautic's
+# leads and companies tables and the properties of their bodies (whole in every answer, as in Mautic).
+_BASE_COLUMNS = {
+    "id", "points", "score", "date_added", "date_modified", "owner_id", "stage_id", "last_active", "date_identified",
+    "isPublished", "createdBy", "createdByUser", "modifiedBy", "modifiedByUser", "color", "fields", "owner",
+    "ipAddresses", "tags", "utmtags", "stage", "preferredProfileImage", "doNotContact", "frequencyRules",
+}  # fmt: skip
+
+
+def select_fields(object: str = FieldObject.CONTACT):
+    """Return the select[] of contacts or companies: the values of the named fields only, no nulls.
+
+    Mautic reads only the selected columns for the values and loads the entity whole, then
+    serialises without nulls; so do we. A name that is neither a field alias nor a column is a 400.
+    """
+
+    def select(items: list[dict], columns: tuple[str, ...]) -> list[dict]:
+        aliases = {d.alias for d in selectors.field_definitions(object)}
+        check_select(columns, aliases | _BASE_COLUMNS, hint="use field aliases")
+        wanted = set(columns) & aliases
+        result = []
+        for item in items:
+            fields = {
+                group: ({a: v for a, v in entries.items() if a in wanted} or [])
+                if isinstance(entries, dict) and group != "all"
+                else entries
+                for group, entries in item["fields"].items()
+            }
+            fields["all"] = {a: v for a, v in item["fields"]["all"].items() if a == "id" or a in wanted}
+            result.append(without_nulls({**item, "fields": fields}))
+        return result
+
+    return select
 
 
 def contact_body(contact_id: int) -> dict:
@@ -284,11 +325,11 @@ def list_contacts(params: ListParams, request) -> tuple[list[dict], int | str]:
     filters, terms = _where(params.where)
     search = " ".join([_search(params.search, principal), *terms]).strip()
     order = "id"
-    if params.order_by:
-        column = params.order_by[0]
-        if column not in ORDER_COLUMNS:
-            raise MauticError(400, f"orderBy: cannot sort by {column}.", {"orderBy": [f"cannot sort by {column}"]})
-        order = ("-" if params.order_by_dir == "DESC" else "") + ORDER_COLUMNS[column]
+    if params.order or params.order_by:
+        encrypted = {d.alias for d in selectors.field_definitions() if d.is_encrypted}
+        sort = sort_of(params, ORDER_COLUMNS, encrypted=encrypted)
+        if sort is not None:
+            order = ("-" if sort[1] else "") + sort[0]
     me = getattr(principal.user, "pk", None)
     try:
         total = selectors.contacts_count(search=search, filters=filters, me=me)
@@ -456,6 +497,7 @@ CONTACTS = Resource(
     ),
     columns=COLUMNS,
     empty_as_object=True,
+    select=select_fields(FieldObject.CONTACT),
 )
 
 
@@ -523,21 +565,20 @@ def note_body(notes: list, contacts: dict | None = None) -> list[dict]:
     ]
 
 
-def _start_limit(request) -> tuple[int, int]:
-    from tidings.mautic_compat.parsing import parse_list_params
-
-    params = parse_list_params(request.GET)
-    return params.start, params.limit
-
-
 @mautic_api
 def contact_notes(request, id):
     """GET /contacts/{id}/notes: {total, notes} newest first."""
     allow(request, "GET")
     require_permission(request, "contacts:view")
     view = _contact_or_404(id)
-    start, limit = _start_limit(request)
-    notes, total = selectors.notes_slice(contact_id=id, start=start, limit=limit)
+    params = parse_list_params(request.GET)
+    if "orderByDir" not in request.GET:  # this route's default direction is DESC in Mautic
+        params = dataclasses.replace(params, order_by_dir="DESC")
+    sort = sort_of(params, NOTE_ORDER_COLUMNS, encrypted={"text"})
+    oldest_first = sort is not None and not sort[1]
+    notes, total = selectors.notes_slice(
+        contact_id=id, start=params.start, limit=params.limit, oldest_first=oldest_first
+    )
     items = note_body(notes, {view.id: view})
     return {"total": total, "notes": {str(n["id"]): n for n in items} if items else []}
 
@@ -584,16 +625,30 @@ def _event_types(raw) -> list[int]:
     return [by_label[name] for name in names if name in by_label]
 
 
+def _check_activity_order(raw) -> None:
+    """Raise MauticError(400) unless raw (Mautic's order[]: column, direction) asks for newest first or nothing."""
+    if raw is None:
+        return
+    parts = raw if isinstance(raw, list) else list(raw.values()) if isinstance(raw, dict) else [raw]
+    wanted = [str(part).strip().lower() for part in parts]
+    if wanted not in (["timestamp"], ["timestamp", "desc"]):
+        message = "activity is listed newest first only: order[]=timestamp&order[]=DESC"
+        raise MauticError(400, f"order: {message}.", {"order": [message]})
+
+
 @mautic_api
 def contact_activity(request, id):
     """GET /contacts/{id}/activity: {events, filters, order, types, total, page, limit, maxPages} from the event store.
 
     filters[includeEvents][] and filters[excludeEvents][] take event type names (email.opened...).
+    The event store reads newest first: order[]=timestamp&order[]=DESC (Mautic's default) is the one
+    order, and any other is refused with 400 rather than ignored.
     """
     allow(request, "GET")
     require_permission(request, "contacts:view")
     _contact_or_404(id)
     query = php_params(request.GET)
+    _check_activity_order(query.get("order"))
     filters = query.get("filters") if isinstance(query.get("filters"), dict) else {}
     include = _event_types(filters.get("includeEvents"))
     exclude = set(_event_types(filters.get("excludeEvents")))
@@ -699,8 +754,14 @@ def _note_or_404(note_id: int):
     return selectors.note_get(note_id)
 
 
+# Notes sort by when they were written (newest first unless asked otherwise); dateTime is that moment.
+NOTE_ORDER_COLUMNS = dict.fromkeys(("id", "date_added", "dateAdded", "date_time", "dateTime"), "created_at")
+
+
 def _list_notes(params: ListParams, request) -> tuple[list[dict], int]:
-    notes, total = selectors.notes_slice(start=params.start, limit=params.limit)
+    sort = sort_of(params, NOTE_ORDER_COLUMNS, encrypted={"text"})
+    oldest_first = sort is not None and not sort[1]
+    notes, total = selectors.notes_slice(start=params.start, limit=params.limit, oldest_first=oldest_first)
     return note_body(notes), total
 
 
@@ -750,6 +811,7 @@ NOTES = Resource(
     update=_update_note,
     delete=lambda request, note_id, principal: actions.note_delete(note_id, principal=principal, request=request),
     delete_permission="contacts:edit",
+    selectable=frozenset({"id", "text", "type", "dateTime", "lead"}),
 )
 
 

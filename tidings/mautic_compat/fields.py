@@ -23,7 +23,7 @@ from django.urls import path
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import FieldObject, FieldType
 from tidings.mautic_compat.contacts import field_properties
-from tidings.mautic_compat.parsing import ListParams
+from tidings.mautic_compat.parsing import ListParams, sort_of
 from tidings.mautic_compat.responses import mautic_datetime
 from tidings.mautic_compat.standard import Resource, standard_views
 
@@ -43,6 +43,15 @@ def _object(object: str) -> str:
     if object not in OBJECTS:
         raise ObjectDoesNotExist(f"no field object {object!r}")
     return OBJECTS[object]
+
+
+SELECTABLE = frozenset(
+    {
+        "isPublished", "dateAdded", "dateModified", "createdBy", "createdByUser", "modifiedBy", "modifiedByUser",
+        "id", "label", "alias", "type", "group", "order", "object", "defaultValue", "isRequired", "isFixed",
+        "isListable", "isVisible", "isShortVisible", "isUniqueIdentifier", "isPubliclyUpdatable", "properties",
+    }
+)  # fmt: skip
 
 
 def serialize_fields(fields: list, **kwargs) -> list[dict]:
@@ -83,11 +92,33 @@ def _get(field_id: int, object: str = "contact"):
     return field
 
 
+# A workspace has few fields, read whole: any of these sorts them (Mautic's column or property names).
+ORDER_COLUMNS = {
+    "id": "id",
+    "label": "label",
+    "alias": "alias",
+    "type": "type",
+    "group": "group",
+    "field_group": "group",
+    "order": "order",
+    "field_order": "order",
+    "object": "object",
+    "date_added": "created_at",
+    "dateAdded": "created_at",
+}
+
+
 def _list(params: ListParams, request, object: str = "contact") -> tuple[list[dict], int]:
     fields = selectors.field_definitions(_object(object), include_archived=True)
     if params.search:
         wanted = params.search.lower()
         fields = [f for f in fields if wanted in f.label.lower() or wanted in f.alias]
+    if params.published_only:
+        fields = [f for f in fields if f.archived_at is None]  # an archived field is Mautic's unpublished one
+    sort = sort_of(params, ORDER_COLUMNS)
+    if sort is not None:
+        key, descending = sort
+        fields = sorted(fields, key=lambda f: (getattr(f, key), f.id), reverse=descending)
     return serialize_fields(fields[params.start : params.start + params.limit]), len(fields)
 
 
@@ -170,6 +201,8 @@ FIELDS = Resource(
     delete=_delete,
     delete_permission="contacts:edit",
     extra_route_kwargs=("object",),
+    selectable=SELECTABLE,
+    published="filter",
 )
 
 _views = standard_views(FIELDS)

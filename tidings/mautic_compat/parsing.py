@@ -4,8 +4,9 @@
 (``search``, ``start``, ``limit``, ``orderBy``, ``orderByDir``, ``published``/``publishedOnly``,
 ``minimal``, ``where[n][col|expr|val]``, ``order[n][col|dir]``, ``select[]``) into a validated
 ``ListParams``; each domain maps it onto its own selector. Anything malformed raises
-``MauticError(400, ..., details={param: [messages]})``. Columns are checked against the
-caller's allowlist, so no client string ever reaches SQL as an identifier.
+``MauticError(400, ..., details={param: [messages]})``. where[] columns are checked against the
+caller's allowlist, sort columns by ``sort_of`` against the resource's sortable columns, so no
+client string ever reaches SQL as an identifier. A sort is honoured or refused, never ignored.
 
 ``request_data(request)`` reads a JSON or form-encoded body (POST, PUT and PATCH alike), as
 Mautic's body listener does, with ``a[b][]=1`` nesting.
@@ -180,8 +181,9 @@ def parse_list_params(
     order_by_dir = str(params.get("orderByDir", "ASC")).strip().upper() or "ASC"
     if order_by_dir not in {"ASC", "DESC"}:
         raise MauticError(400, "orderByDir: use ASC or DESC.", {"orderByDir": ["use ASC or DESC"]})
+    # Sort and select columns are checked by the resource (sort_of, select), which names what it supports.
     order_by = tuple(
-        _column("orderBy", part, columns) for part in str(params.get("orderBy", "")).split(",") if part.strip()
+        _column("orderBy", part, None) for part in str(params.get("orderBy", "")).split(",") if part.strip()
     )
     order = []
     for index, item in enumerate(_ordered(params.get("order", []))):
@@ -192,8 +194,8 @@ def parse_list_params(
             raise MauticError(
                 400, f"order[{index}][dir]: use ASC or DESC.", {f"order[{index}][dir]": ["use ASC or DESC"]}
             )
-        order.append((_column(f"order[{index}][col]", item.get("col"), columns), direction))
-    select = tuple(_column("select", item, columns) for item in _ordered(params.get("select", [])))
+        order.append((_column(f"order[{index}][col]", item.get("col"), None), direction))
+    select = _select(params)
     search = params.get("search", "")
     return ListParams(
         search=search.strip() if isinstance(search, str) else "",
@@ -207,6 +209,46 @@ def parse_list_params(
         where=_conditions(params.get("where", []), columns, "where"),
         select=select,
     )
+
+
+def _select(params: dict) -> tuple[str, ...]:
+    raw = params.get("select", [])
+    items = raw.split(",") if isinstance(raw, str) else _ordered(raw)  # select=a,b as Mautic's repository splits it
+    return tuple(_column("select", item, None) for item in items if str(item).strip())
+
+
+def parse_select(query: QueryDict) -> tuple[str, ...]:
+    """Return the columns of select[] in query (a single GET takes it too); raise MauticError(400) on a bad name."""
+    return _select(php_params(query))
+
+
+def sort_of(params: ListParams, sortable: dict[str, str], *, encrypted=frozenset()) -> tuple[str, bool] | None:
+    """Return (sort key, descending) for the client's sort, or None when it asked for none.
+
+    order[] wins over orderBy, as in Mautic. sortable maps each Mautic column the resource can
+    sort by (efficiently) to its sort key. One column at a time: a further column is accepted
+    only when it sorts the same way (id as a tie-breaker, which every sort has). Raise
+    MauticError(400) naming the sortable columns for any other column, saying so when its
+    values are encrypted (they cannot be sorted in SQL).
+    """
+    param = "order" if params.order else "orderBy"
+    requested = list(params.order) if params.order else [(column, params.order_by_dir) for column in params.order_by]
+    supported = ", ".join(sorted(sortable))
+    keys: list[tuple[str, bool]] = []
+    for column, direction in requested:
+        if column not in sortable:
+            why = "its values are encrypted" if column in encrypted else "it is not sortable"
+            message = f"cannot sort by {column} ({why}); sortable columns: {supported}"
+            raise MauticError(400, f"{param}: {message}.", {param: [message]})
+        keys.append((sortable[column], direction == "DESC"))
+    if not keys:
+        return None
+    first = keys[0]
+    for key in keys[1:]:
+        if key != first and not (key[0] in (sortable.get("id"), "id") and key[1] == first[1]):
+            message = f"sort by one column at a time (ties are broken by id); sortable columns: {supported}"
+            raise MauticError(400, f"{param}: {message}.", {param: [message]})
+    return first
 
 
 def request_data(request) -> dict:

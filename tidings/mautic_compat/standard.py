@@ -7,7 +7,16 @@ facts read, not copied): ``GET /X``, ``GET /X/{id}``, ``POST /X/new``, ``PUT|PAT
 
 - ``new`` answers 201 with a Location header, or 200 when the entity already existed (contacts
   and tags match existing ones); ``PATCH`` of a missing id is 404 while ``PUT`` creates it (201);
-  ``delete`` answers the entity as it was.
+  ``delete`` answers the entity as it was, with ``"id": null`` (Doctrine nulls a generated id on
+  removal, and Mautic serialises after removing; clients check it). The batch delete serialises
+  before removing ("so that the IDs are still populated"), so its entities keep their ids.
+- ``batch/delete`` reads ids as Mautic's BatchIdToEntityHelper does: ``?ids=1,2``, ``?ids=1``,
+  ``?ids[]=1&ids[]=2``, or without ``ids`` every query parameter (``?id=203``), the answer keyed
+  by the request's keys (``{"contacts": {"id": {...}}}``).
+- lists honour ``orderBy``/``orderByDir`` and ``order[]`` on the columns the resource sorts by
+  (others are refused with 400 naming the sortable ones), ``select[]`` (only those fields or
+  properties, and no null values, as Mautic's serialiser does with a custom select) and
+  ``published`` (a resource without a published state refuses it with 400).
 - Batches take at most 200 items (``api_batch_max_limit``), keyed as the request keyed them, and
   answer ``{"<plural>": {...}, "statusCodes": {...}, "errors": {...}}`` with 201 (new) or 200;
   a failed item is left out of the entities and reported in errors. PHP serialises an array
@@ -32,7 +41,7 @@ from django.urls import path
 from tidings.api.errors import ApiError
 from tidings.api.permissions import require_permission
 from tidings.mautic_compat.decorators import mautic_api
-from tidings.mautic_compat.parsing import ListParams, parse_list_params, php_params, request_data
+from tidings.mautic_compat.parsing import ListParams, parse_list_params, parse_select, php_params, request_data
 from tidings.mautic_compat.responses import MESSAGES, MauticError, mautic_json
 from tidings.tenancy.context import require_workspace
 
@@ -64,6 +73,13 @@ class Resource:
     empty_as_object: bool = False
     extra_route_kwargs: tuple[str, ...] = ()  # e.g. "object" for /fields/{object}; passed to every callable
 
+    # select[]: select(items, columns) -> items; by default the properties named in selectable.
+    select: Callable[[builtins.list[dict], tuple[str, ...]], builtins.list[dict]] | None = None
+    selectable: frozenset[str] = frozenset()
+    # published: "always" (every entity is published, the filter keeps them all), "filter" (list
+    # honours params.published_only) or "none" (no published state: published=1 is refused).
+    published: str = "always"
+
 
 def php_array(mapping: dict) -> dict | list:
     """Return mapping as PHP's json_encode would send an array with these keys: a list for keys 0..n-1 in order."""
@@ -93,6 +109,52 @@ def atomic():
 
 def one(resource: Resource, obj, kwargs) -> dict:
     return resource.serialize([obj], **kwargs)[0]
+
+
+def deleted(body: dict) -> dict:
+    """Return an entity's body as Mautic answers it once removed: id null, and fields.all.id null too."""
+    body = {**body, "id": None}
+    fields = body.get("fields")
+    if isinstance(fields, dict) and isinstance(fields.get("all"), dict) and "id" in fields["all"]:
+        body["fields"] = {**fields, "all": {**fields["all"], "id": None}}
+    return body
+
+
+def without_nulls(value):
+    """Return value with every null left out, as Mautic's serialiser sends a custom select."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value if item is not None]
+    return value
+
+
+def _squashed(name: str) -> str:
+    return name.replace("_", "").lower()  # date_added (a column) names dateAdded (a property)
+
+
+def check_select(columns: tuple[str, ...], known, *, hint: str = "") -> None:
+    """Raise MauticError(400) naming the columns of select[] that are none of known (compared as _squashed)."""
+    names = {_squashed(name) for name in known}
+    unknown = [column for column in columns if _squashed(column) not in names]
+    if unknown:
+        message = f"unknown column {', '.join(unknown)}" + (f"; {hint}" if hint else "")
+        raise MauticError(400, f"select: {message}.", {"select": [message]})
+
+
+def select_properties(resource: Resource, items: builtins.list[dict], columns: tuple[str, ...]) -> builtins.list[dict]:
+    """Return items with only id and the properties named in columns, nulls left out (a custom select)."""
+    check_select(columns, resource.selectable or {key for item in items for key in item})
+    wanted = {_squashed(column) for column in columns} | {"id"}
+    return [without_nulls({k: v for k, v in item.items() if _squashed(k) in wanted}) for item in items]
+
+
+def _selected(resource: Resource, items: builtins.list[dict], columns: tuple[str, ...]) -> builtins.list[dict]:
+    if not columns:
+        return items
+    if resource.select is not None:
+        return resource.select(items, columns)
+    return select_properties(resource, items, columns)
 
 
 def _written(resource: Resource, request, data: dict, *, obj_id=None, method: str, principal, kwargs):
@@ -156,10 +218,14 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         allow(request, "GET")
         require_permission(request, resource.view_permission)
         params = parse_list_params(request.GET, columns=resource.columns or None)
+        if params.published_only and resource.published == "none":
+            message = f"{resource.many} have no published state; leave published out"
+            raise MauticError(400, f"published: {message}.", {"published": [message]})
         try:
             items, total = resource.list(params, request, **kwargs_of(kwargs))
         except ObjectDoesNotExist as error:
             raise MauticError(404) from error
+        items = _selected(resource, items, params.select)
         results = {str(item["id"]): item for item in items}
         if not results:
             return {"total": total, resource.many: {} if resource.empty_as_object else []}
@@ -169,11 +235,12 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
     def get_view(request, id, **kwargs):
         allow(request, "GET")
         require_permission(request, resource.view_permission)
+        select = parse_select(request.GET)
         try:
             obj = resource.get(id, **kwargs_of(kwargs))
         except ObjectDoesNotExist as error:
             raise MauticError(404) from error
-        return {resource.one: one(resource, obj, kwargs_of(kwargs))}
+        return {resource.one: _selected(resource, [one(resource, obj, kwargs_of(kwargs))], select)[0]}
 
     @mautic_api
     def new_view(request, **kwargs):
@@ -215,7 +282,7 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
             raise MauticError(404) from error
         except ValidationError as error:
             raise validation_error(error) from error
-        return {resource.one: body}
+        return {resource.one: deleted(body)}
 
     def _run_batch(request, kwargs, method_of):
         principal = require_permission(request, resource.edit_permission)
@@ -270,11 +337,11 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
     def batch_delete_view(request, **kwargs):
         allow(request, "DELETE")
         principal = require_permission(request, resource.delete_permission)
-        ids = _batch_ids(request)
-        found, errors = {}, {}
+        ids, errors = _batch_ids(request)
+        found = {}
         for key, raw in ids.items():
             try:
-                found[key] = resource.get(int(raw), **kwargs_of(kwargs))
+                found[key] = resource.get(_an_id(raw), **kwargs_of(kwargs))
             except (ObjectDoesNotExist, ValueError, TypeError):
                 errors[key] = _api_error(404)
         serialized = dict(zip(found, resource.serialize(list(found.values()), **kwargs_of(kwargs)), strict=True))
@@ -298,22 +365,56 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
     }
 
 
-def _batch_ids(request) -> dict:
-    """Return {key: id} from ?ids=1,2 or ?ids[]=1&ids[]=2 (Mautic's BatchIdToEntityHelper)."""
-    raw = php_params(request.GET).get("ids")
-    if raw is None and request.body:
-        raw = request_data(request).get("ids")
-    if isinstance(raw, list):
+_MAX_ID = 2**63 - 1
+# Query parameters that carry credentials or options, never an id of a batch delete.
+_NOT_IDS = {"access_token"}
+
+
+def _an_id(raw) -> int:
+    """Return raw as an entity id; raise ValueError for anything no entity can have (answered as not found)."""
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= _MAX_ID:
+        raise ValueError("not an id")
+    return int(text)
+
+
+def _key(key):
+    text = str(key)
+    return int(text) if text.isascii() and text.isdigit() else key
+
+
+def _batch_ids(request) -> tuple[dict, dict]:
+    """Return ({key: id}, {key: error}) of a batch delete, read as Mautic's BatchIdToEntityHelper reads it.
+
+    ?ids=1,2 and ?ids=1 (keyed 0..n-1), ?ids[]=1&ids[]=2 or ?ids[a]=1 (keys kept); without ids,
+    every query parameter is an id keyed by its name (?id=203 is keyed "id"), and an item given
+    as an object takes its "id" (0[id]=1). An item without an id is a 400 error of its own.
+    """
+    query = {key: value for key, value in php_params(request.GET).items() if key not in _NOT_IDS}
+    if "ids" not in query and not query and request.body:
+        query = request_data(request)
+    raw = query.get("ids")
+    errors: dict = {}
+    if raw is None and query:
+        ids = {}
+        for key, value in query.items():
+            if isinstance(value, dict) and "id" in value:
+                ids[_key(key)] = value["id"]
+            elif isinstance(value, dict | list):
+                errors[_key(key)] = _api_error(400, "ID is missing from the payload.")
+            else:
+                ids[_key(key)] = value
+    elif isinstance(raw, list):
         ids = dict(enumerate(raw))
     elif isinstance(raw, dict):
-        ids = {int(k) if str(k).isdigit() else k: v for k, v in raw.items()}
+        ids = {_key(k): v for k, v in raw.items()}
     elif isinstance(raw, str) and raw.strip():
         ids = dict(enumerate(part.strip() for part in raw.split(",")))
     else:
         raise MauticError(400, "ID is missing from the payload.")
-    if len(ids) > BATCH_LIMIT:
+    if len(ids) + len(errors) > BATCH_LIMIT:
         raise MauticError(400, f"A max of {BATCH_LIMIT} entities are supported at a time.")
-    return ids
+    return ids, errors
 
 
 def standard_urls(prefix: str, name: str, resource: Resource) -> list:

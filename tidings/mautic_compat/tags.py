@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tidings.contacts import actions, selectors
-from tidings.mautic_compat.parsing import ListParams
+from tidings.mautic_compat.parsing import ListParams, sort_of
 from tidings.mautic_compat.responses import MauticError
 from tidings.mautic_compat.standard import Resource, standard_urls
 
@@ -12,9 +12,14 @@ def serialize_tags(tags: list) -> list[dict]:
     return [{"id": tag.id, "tag": tag.name, "description": tag.description or None} for tag in tags]
 
 
+ORDER_COLUMNS = {"id": "id", "tag": "name"}
+
+
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
-    everything = selectors.tags(search=params.search)
-    return serialize_tags(everything[params.start : params.start + params.limit]), len(everything)
+    sort = sort_of(params, ORDER_COLUMNS)
+    order = "name" if sort is None else ("-" if sort[1] else "") + sort[0]
+    tags, total = selectors.tags_slice(search=params.search, start=params.start, limit=params.limit, order=order)
+    return serialize_tags(tags), total
 
 
 def _create(request, data: dict, principal, *, method: str):
@@ -52,6 +57,8 @@ TAGS = Resource(
     update=_update,
     delete=lambda request, tag_id, principal: actions.tag_delete(tag_id, principal=principal, request=request),
     delete_permission="contacts:edit",
+    selectable=frozenset({"id", "tag", "description"}),
+    published="none",  # Mautic's tags have no published state
 )
 
 urlpatterns = standard_urls("tags", "tags", TAGS)
