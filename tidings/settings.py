@@ -115,6 +115,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tidings.accounts.views.lockout_response"
 AXES_USERNAME_CALLABLE = "tidings.accounts.backends.axes_username"
+AXES_CLIENT_IP_CALLABLE = "tidings.tenancy.network.client_ip_or_none"
 AXES_VERBOSE = False
 
 # Sessions and CSRF: HttpOnly, SameSite=Lax, Secure whenever Tidings is served over HTTPS.
@@ -126,7 +127,9 @@ CSRF_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # htmx reads the token from the page, never from the cookie
 SECURE_SSL_REDIRECT = HTTPS and conf.env_bool("SSL_REDIRECT", True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if conf.env_bool("BEHIND_PROXY") else None
+# How many reverse proxies to trust for X-Forwarded-For and X-Forwarded-Proto (0: none).
+TIDINGS_BEHIND_PROXY = conf.proxy_hops()
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TIDINGS_BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True

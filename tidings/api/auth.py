@@ -223,4 +223,6 @@ def rate_key(principal: Principal | None, request) -> str:
     """Return the rate-limit bucket of a request: its credential, else its client address."""
     if principal is not None:
         return principal.extra.get("rate_key") or f"user:{getattr(principal.user, 'pk', '')}"
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+    from tidings.tenancy.network import client_ip
+
+    return f"ip:{client_ip(request)}"

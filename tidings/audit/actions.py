@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tidings.audit.models import SYSTEM_CHAIN, AuditChainHead, AuditEntry
 from tidings.tenancy.context import current_workspace, region_db_alias
+from tidings.tenancy.network import client_ip  # the one reader of the client address (re-exported)
 
 GENESIS = "0" * 64
 
@@ -23,11 +24,6 @@ def truncate_ip(ip: str | None) -> str:
         return ""
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-
-
-def client_ip(request) -> str:
-    """Return the client address of request (REMOTE_ADDR; the proxy sets it when trusted)."""
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
 
 
 def _chain_target(workspace) -> tuple[int, str]:
