@@ -157,6 +157,34 @@ def membership_remove(*, membership: Membership, principal, request=None) -> Non
         )
 
 
+def sign_in_pause_record(*, username: str, failures: int, pause_seconds: int, request=None) -> None:
+    """Record in the system audit chain that failed sign-ins paused an account's sign-ins from one address.
+
+    The entry names the account by id (none for an address that is no account) and the address by its
+    truncated network, never the email or the full address.
+    """
+    from tidings.tenancy.context import no_workspace
+
+    user_id = User.objects.filter(email=(username or "").strip().lower()).values_list("pk", flat=True).first()
+    path = getattr(request, "path", "") or ""
+    data = {
+        "failures": failures,
+        "pause_seconds": pause_seconds,
+        "surface": "api" if path.startswith(("/api/", "/m/")) else "ui",
+        "known_account": user_id is not None,
+    }
+    with no_workspace():  # an account's pause belongs to no workspace: the system chain
+        audit_record(
+            "user.sign_in_paused",
+            workspace=None,
+            actor_type="system",
+            target_type="user",
+            target_id=user_id if user_id is not None else "",
+            data=data,
+            request=request,
+        )
+
+
 def invitation_token_hash(token: str) -> str:
     """Return the sha256 under which an invitation token is stored; the token itself never is."""
     return hashlib.sha256(token.encode()).hexdigest()
