@@ -9,8 +9,9 @@ import json
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.core.exceptions import PermissionDenied
 
-from tidings.accounts.tests.helpers import frozen_clock
+from tidings.accounts.tests.helpers import audit_entries, frozen_clock, principal_of
 
 PASSWORD = "correct horse battery staple"
 OFFICE = "198.51.100.7"  # one address shared by everyone behind the office's NAT
@@ -172,3 +173,92 @@ def test_a_pause_for_an_address_that_is_no_account_is_audited_without_naming_it(
     assert entry.target_id == ""
     assert entry.data["known_account"] is False
     assert "nowhere" not in json.dumps(entry.data)
+
+
+# An admin's unlock
+
+
+def _members_url(workspace, membership=None, tail=""):
+    base = f"/w/{workspace.slug}/settings/members/"
+    return base if membership is None else f"{base}{membership.pk}/{tail}"
+
+
+@pytest.fixture
+def paused_dave(client, dave, clock):
+    """Dave's sign-ins from the office are paused after five wrong passwords; return his membership."""
+    from tidings.accounts.models import Membership
+
+    fail(client, "dave@acme.example", 5)
+    return Membership.objects.get(user=dave)
+
+
+def test_the_members_page_shows_a_paused_member_with_an_unlock_button(alice_client, acme, paused_dave):
+    response = alice_client.get(_members_url(acme))
+    assert response.status_code == 200
+    assert b"Sign-in paused" in response.content
+    assert _members_url(acme, paused_dave, "unlock/").encode() in response.content
+
+
+def test_the_members_page_offers_no_unlock_when_nobody_failed(alice_client, acme, dave):
+    response = alice_client.get(_members_url(acme))
+    assert b"/unlock/" not in response.content
+
+
+def test_an_admin_unlocks_a_paused_member_who_then_signs_in(client, alice, acme, dave, paused_dave):
+    admin = type(client)()
+    admin.force_login(alice)
+    response = admin.post(_members_url(acme, paused_dave, "unlock/"))
+    assert response.status_code == 302
+    assert sign_in(client, "dave@acme.example").status_code == 302
+    assert client.session[SESSION_KEY] == str(dave.pk)
+
+
+def test_an_unlock_is_audited_in_the_workspace_chain_with_ids_only(alice_client, alice, acme, dave, paused_dave):
+    alice_client.post(_members_url(acme, paused_dave, "unlock/"), REMOTE_ADDR="203.0.113.9")
+    [entry] = audit_entries(acme, "member.sign_in_unlocked")
+    assert (entry.actor_type, entry.actor_id) == ("user", alice.pk)
+    assert (entry.target_type, entry.target_id) == ("user", str(dave.pk))
+    assert entry.data == {"attempt_rows_cleared": 1}
+    assert entry.ip_prefix == "203.0.113.0/24"
+
+
+def test_the_unlock_action_refuses_a_member_without_members_manage(acme, dave, erin, paused_dave):
+    from tidings.accounts.actions import member_sign_in_unlock
+
+    with pytest.raises(PermissionDenied):
+        member_sign_in_unlock(membership=paused_dave, principal=principal_of(dave, acme))
+
+
+def test_the_unlock_action_lets_an_admin_with_members_manage_unlock(acme, erin, paused_dave):
+    from tidings.accounts.actions import member_sign_in_unlock
+    from tidings.accounts.selectors import sign_in_pauses_of
+
+    assert member_sign_in_unlock(membership=paused_dave, principal=principal_of(erin, acme)) == 1
+    assert sign_in_pauses_of([paused_dave]) == {}
+
+
+def test_the_unlock_action_refuses_a_principal_of_another_workspace(globex, bob, paused_dave):
+    from tidings.accounts.actions import member_sign_in_unlock
+
+    with pytest.raises(PermissionDenied):
+        member_sign_in_unlock(membership=paused_dave, principal=principal_of(bob, globex))
+
+
+def test_a_marketer_gets_403_from_the_unlock_route(client, acme, dave, paused_dave):
+    client.force_login(dave)
+    assert client.post(_members_url(acme, paused_dave, "unlock/")).status_code == 403
+
+
+def test_an_admin_of_another_workspace_gets_404_from_the_unlock_route(client, bob, globex, paused_dave):
+    client.force_login(bob)
+    response = client.post(_members_url(globex, paused_dave, "unlock/"))
+    assert response.status_code == 404
+
+
+def test_unlocking_a_member_with_no_failures_says_so_and_audits_nothing(alice_client, acme, dave):
+    from tidings.accounts.models import Membership
+
+    membership = Membership.objects.get(user=dave)
+    response = alice_client.post(_members_url(acme, membership, "unlock/"), follow=True)
+    assert b"No failed sign-ins are recorded" in response.content
+    assert audit_entries(acme, "member.sign_in_unlocked") == []
