@@ -141,6 +141,7 @@ def pauses_for_usernames(usernames) -> dict[str, dict]:
     now = timezone.now()
     rows = (
         AccessAttempt.objects.filter(username__in=usernames, attempt_time__gte=now - _memory())
+        .order_by()  # group by account and address only, whatever axes' default ordering
         .values("username", "ip_address")
         .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
     )
