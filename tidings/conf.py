@@ -29,6 +29,22 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def proxy_hops() -> int:
+    """Return how many reverse proxies in front of Tidings to trust (TIDINGS_BEHIND_PROXY).
+
+    0 (the default, also "false") means none: X-Forwarded-* headers are ignored. "true" means one.
+    A number N means N proxies, each appending to X-Forwarded-For. Raise RuntimeError on anything else.
+    """
+    value = (env("BEHIND_PROXY") or "0").strip().lower()
+    if value in {"true", "yes", "on"}:
+        return 1
+    if value in {"false", "no", "off"}:
+        return 0
+    if not value.isascii() or not value.isdigit() or int(value) > 10:
+        raise RuntimeError("TIDINGS_BEHIND_PROXY must be false, true or a number of proxies from 0 to 10")
+    return int(value)
+
+
 def var_dir() -> Path:
     """Return the folder holding the embedded databases and generated keys, creating it."""
     path = Path(env("VAR_DIR") or Path.cwd() / "var").resolve()

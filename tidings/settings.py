@@ -108,14 +108,24 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 
-# Lockout: five failures per (username, IP) lock that pair for 30 minutes.
+# Lockout (tidings.accounts.lockout): failures count per (username, client address). From the fifth
+# on, each failure pauses that pair's sign-ins for a delay that doubles per failure, from
+# TIDINGS_LOCKOUT_FIRST_DELAY up to TIDINGS_LOCKOUT_MAX_DELAY seconds. A success, an admin's unlock,
+# or TIDINGS_LOCKOUT_MEMORY seconds without a failure forget the count. Attempts refused during a
+# pause do not count, so a stale integration retrying in a loop does not keep the pause at its cap.
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.5
+AXES_HANDLER = "tidings.accounts.lockout.GrowingDelayHandler"
+AXES_COOLOFF_TIME = "tidings.accounts.lockout.cool_off"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tidings.accounts.views.lockout_response"
 AXES_USERNAME_CALLABLE = "tidings.accounts.backends.axes_username"
+AXES_CLIENT_IP_CALLABLE = "tidings.tenancy.network.client_ip_or_none"
 AXES_VERBOSE = False
+TIDINGS_LOCKOUT_FIRST_DELAY = 15
+TIDINGS_LOCKOUT_MAX_DELAY = 15 * 60
+TIDINGS_LOCKOUT_MEMORY = 24 * 60 * 60
 
 # Sessions and CSRF: HttpOnly, SameSite=Lax, Secure whenever Tidings is served over HTTPS.
 SESSION_COOKIE_HTTPONLY = True
@@ -126,7 +136,9 @@ CSRF_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # htmx reads the token from the page, never from the cookie
 SECURE_SSL_REDIRECT = HTTPS and conf.env_bool("SSL_REDIRECT", True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if conf.env_bool("BEHIND_PROXY") else None
+# How many reverse proxies to trust for X-Forwarded-For and X-Forwarded-Proto (0: none).
+TIDINGS_BEHIND_PROXY = conf.proxy_hops()
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TIDINGS_BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True

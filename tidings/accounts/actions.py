@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tidings.accounts.models import Invitation, Membership, SupportGrant, SupportGrantStatus, User
-from tidings.accounts.permissions import Role
+from tidings.accounts.permissions import Role, require
 from tidings.audit.actions import audit_record
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -182,6 +182,60 @@ def membership_remove(*, membership: Membership, principal, request=None) -> Non
             target_id=user_id,
             data={"role": role},
             via_outbox=True,
+        )
+
+
+def member_sign_in_unlock(*, membership: Membership, principal, request=None) -> int:
+    """Forget a member's failed sign-ins from every address, ending any pause; return the attempt rows cleared.
+
+    Raise PermissionDenied without members:manage in the membership's workspace; ValidationError when
+    no failed sign-in is remembered for the member.
+    """
+    from axes.handlers.proxy import AxesProxyHandler
+
+    require(principal, "members:manage", workspace_id=membership.workspace_id)
+    username = membership.user.email.strip().lower()
+    with transaction.atomic(using="default"):
+        cleared = AxesProxyHandler.reset_attempts(username=username)
+        if not cleared:
+            raise ValidationError("No failed sign-ins are recorded for this member.")
+        audit_record(
+            "member.sign_in_unlocked",
+            workspace=membership.workspace_id,
+            principal=principal,
+            request=request,
+            target_type="user",
+            target_id=membership.user_id,
+            data={"attempt_rows_cleared": cleared},
+        )
+    return cleared
+
+
+def sign_in_pause_record(*, username: str, failures: int, pause_seconds: int, request=None) -> None:
+    """Record in the system audit chain that failed sign-ins paused an account's sign-ins from one address.
+
+    The entry names the account by id (none for an address that is no account) and the address by its
+    truncated network, never the email or the full address.
+    """
+    from tidings.tenancy.context import no_workspace
+
+    user_id = User.objects.filter(email=(username or "").strip().lower()).values_list("pk", flat=True).first()
+    path = getattr(request, "path", "") or ""
+    data = {
+        "failures": failures,
+        "pause_seconds": pause_seconds,
+        "surface": "api" if path.startswith(("/api/", "/m/")) else "ui",
+        "known_account": user_id is not None,
+    }
+    with no_workspace():  # an account's pause belongs to no workspace: the system chain
+        audit_record(
+            "user.sign_in_paused",
+            workspace=None,
+            actor_type="system",
+            target_type="user",
+            target_id=user_id if user_id is not None else "",
+            data=data,
+            request=request,
         )
 
 

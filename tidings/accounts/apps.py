@@ -6,7 +6,12 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
+
+        from tidings.accounts.lockout import audit_new_pause
         from tidings.web.navigation import NavItem, register
+
+        user_locked_out.connect(audit_new_pause, dispatch_uid="tidings.accounts.audit_new_pause")
 
         register(NavItem("Members", "accounts:settings_members", "members:manage", section="settings"))
         register(NavItem("Roles", "accounts:settings_roles", "workspace:view", section="settings"))

@@ -5,8 +5,19 @@ from django.contrib.auth.backends import ModelBackend
 
 class EmailBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
+        """Return the user whose email and password match; forget the failures of that account and address.
+
+        Resetting here, not only on login(), makes a right password over API Basic auth (which never
+        calls login()) end the count too: otherwise an account used by a healthy integration and a stale
+        one would still be paused by the stale one's failures.
+        """
         email = (username or kwargs.get("email") or "").strip().lower()
-        return super().authenticate(request, username=email, password=password)
+        user = super().authenticate(request, username=email, password=password)
+        if user is not None and request is not None:
+            from tidings.accounts.lockout import forget_failures
+
+            forget_failures(request, email)
+        return user
 
 
 def axes_username(request, credentials=None) -> str | None:

@@ -71,6 +71,17 @@ def membership_in_workspace(workspace, membership_id: int) -> Membership | None:
     return Membership.objects.filter(workspace=workspace, pk=membership_id).select_related("user").first()
 
 
+def sign_in_pauses_of(memberships) -> dict[int, dict]:
+    """Return {user_id: {"failures": n, "wait": seconds}} for members whose failed sign-ins reached the limit.
+
+    wait is 0 when the pause is over but the count is still remembered (the next failure pauses again).
+    """
+    from tidings.accounts.lockout import pauses_for_usernames
+
+    by_username = {membership.user.email.strip().lower(): membership.user_id for membership in memberships}
+    return {by_username[name]: state for name, state in pauses_for_usernames(by_username).items()}
+
+
 def owner_count(workspace) -> int:
     return Membership.objects.filter(workspace=workspace, role="owner").count()
 

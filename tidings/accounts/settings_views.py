@@ -43,6 +43,7 @@ def _members_page(request, invite_form=None, status=200):
     workspace = request.workspace
     members = list(selectors.members_of(workspace))
     owners = sum(1 for m in members if m.role == Role.OWNER)
+    pauses = selectors.sign_in_pauses_of(members)
     acting_owner = request.principal.role == Role.OWNER
     rows = []
     for membership in members:
@@ -55,6 +56,7 @@ def _members_page(request, invite_form=None, status=200):
                 "can_change": acting_owner or not is_owner,
                 "can_remove": (acting_owner or not is_owner) and not (is_owner and owners <= 1),
                 "last_owner": is_owner and owners <= 1,
+                "sign_in_pause": pauses.get(membership.user_id),
             }
         )
     role_choices = [(value, label) for value, label in Role.choices if acting_owner or value != Role.OWNER]
@@ -115,6 +117,16 @@ def member_remove(request, workspace_slug, membership_id):
     membership = _found(selectors.membership_in_workspace(request.workspace, membership_id))
     if _attempt(request, actions.membership_remove, membership=membership):
         messages.success(request, f"{membership.user.email} no longer has access to this workspace.")
+    return redirect("accounts:settings_members", workspace_slug=workspace_slug)
+
+
+@require_POST
+@require_permission("members:manage")
+def member_unlock(request, workspace_slug, membership_id):
+    """Lift a member's sign-in pause: forget their failed sign-ins from every address."""
+    membership = _found(selectors.membership_in_workspace(request.workspace, membership_id))
+    if _attempt(request, actions.member_sign_in_unlock, membership=membership):
+        messages.success(request, "Sign-in unlocked: failed attempts are forgotten and signing in works again.")
     return redirect("accounts:settings_members", workspace_slug=workspace_slug)
 
 

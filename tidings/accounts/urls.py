@@ -40,6 +40,7 @@ urlpatterns = [
     path(_settings + "members/invite/", settings_views.member_invite, name="member_invite"),
     path(_settings + "members/<int:membership_id>/role/", settings_views.member_role, name="member_role"),
     path(_settings + "members/<int:membership_id>/remove/", settings_views.member_remove, name="member_remove"),
+    path(_settings + "members/<int:membership_id>/unlock/", settings_views.member_unlock, name="member_unlock"),
     path(
         _settings + "invitations/<int:invitation_id>/revoke/",
         settings_views.invitation_revoke,

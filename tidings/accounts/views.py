@@ -45,12 +45,15 @@ MAX_CODE_ATTEMPTS = 5
 
 
 def lockout_response(request, original_response=None, credentials=None, *args, **kwargs):
-    """Answer a locked-out sign-in (django-axes) with 429 and a plain explanation."""
+    """Answer a paused sign-in (django-axes) with 429, Retry-After and how long to wait."""
     from axes.helpers import get_cool_off
 
-    cool_off = get_cool_off(request)
-    minutes = int(cool_off.total_seconds() // 60) if cool_off else 30
-    return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
+    from tidings.accounts.lockout import describe_wait
+
+    wait = max(1, int(get_cool_off(request).total_seconds()))
+    response = render(request, "accounts/locked_out.html", {"wait": describe_wait(wait)}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _message_of(error: ValidationError) -> str:

@@ -149,7 +149,8 @@ def api_view(view):
         try:
             principal = authenticate_request(request)
         except LockedOut as error:
-            failure = error_response(429, str(error), code="locked_out")
+            failure = error_response(429, str(error), code="locked_out", details={"retry_after": error.retry_after})
+            failure["Retry-After"] = str(error.retry_after)
         except AuthenticationFailed as error:
             failure = error_response(401, f"Invalid credentials: {error}.")
         except WorkspaceAmbiguous:

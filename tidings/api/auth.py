@@ -30,7 +30,14 @@ class AuthenticationFailed(Exception):
 
 
 class LockedOut(AuthenticationFailed):
-    """Too many failed password attempts for this email and address (django-axes; answer 429)."""
+    """Too many failed password attempts for this email and address (django-axes; answer 429).
+
+    retry_after is the wait in seconds, for the Retry-After header.
+    """
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class WorkspaceAmbiguous(Exception):
@@ -153,7 +160,10 @@ def _principal_from_password(request, email: str, password: str, workspace) -> P
             # Answered here in the API's own error format, so AxesMiddleware must not
             # replace the response with the sign-in page's lockout answer.
             request.axes_locked_out = False
-            raise LockedOut("too many failed sign-ins; try again in 30 minutes")
+            from tidings.accounts.lockout import describe_wait, wait_of
+
+            wait = max(1, wait_of(request))
+            raise LockedOut(f"too many failed sign-ins; try again in {describe_wait(wait)}", retry_after=wait)
         raise AuthenticationFailed("wrong email or password")
     if workspace is not None:
         from tidings.accounts.selectors import membership_for
@@ -223,4 +233,6 @@ def rate_key(principal: Principal | None, request) -> str:
     """Return the rate-limit bucket of a request: its credential, else its client address."""
     if principal is not None:
         return principal.extra.get("rate_key") or f"user:{getattr(principal.user, 'pk', '')}"
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+    from tidings.tenancy.network import client_ip
+
+    return f"ip:{client_ip(request)}"

@@ -19,6 +19,7 @@ from tidings.audit.models import (
     AuditOutbox,
 )
 from tidings.tenancy.context import current_workspace, region_db_alias
+from tidings.tenancy.network import client_ip  # the one reader of the client address (re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,6 @@ def truncate_ip(ip: str | None) -> str:
         return ""
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-
-
-def client_ip(request) -> str:
-    """Return the client address of request (REMOTE_ADDR; the proxy sets it when trusted)."""
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
 
 
 def _chain_target(workspace) -> tuple[int, str]:

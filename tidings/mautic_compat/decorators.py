@@ -68,7 +68,7 @@ def _authenticate(request, slug):
             raise MauticError(404 if known else 401)
         principal = authenticate_request(request, workspace)
     except LockedOut as error:
-        raise MauticError(429, f"{error}.") from error
+        raise MauticError(429, f"{error}.", headers={"Retry-After": str(error.retry_after)}) from error
     except AuthenticationFailed as error:
         raise MauticError(401) from error
     except WrongWorkspace as error:
@@ -117,6 +117,8 @@ def mautic_api(view):
             response = mautic_error(429, rate_limit_message(state.limit, state.window))
         elif failure is not None:
             response = mautic_error(failure.status, failure.message, failure.details)
+            for header, value in failure.headers.items():
+                response[header] = value
         else:
             request.principal = principal
             with use_workspace(principal.workspace):

@@ -32,11 +32,14 @@ MESSAGES = {
 class MauticError(Exception):
     """An error answered in Mautic's shape; message defaults to Mautic's wording for status."""
 
-    def __init__(self, status: int, message: str | None = None, details: dict | list | None = None):
+    def __init__(
+        self, status: int, message: str | None = None, details: dict | list | None = None, headers: dict | None = None
+    ):
         super().__init__(message or MESSAGES.get(status, "Error"))
         self.status = status
         self.message = message or MESSAGES.get(status, "Error")
         self.details = details if details is not None else []
+        self.headers = headers or {}  # added to the answer, e.g. Retry-After
 
 
 def mautic_json(data, status: int = 200) -> HttpResponse:

@@ -67,6 +67,9 @@ CASES = {
     "accounts:member_remove": lambda world: _both(
         world, f"members/{world.objects['acme_membership'].pk}/remove/", "POST"
     ),
+    "accounts:member_unlock": lambda world: _both(
+        world, f"members/{world.objects['acme_membership'].pk}/unlock/", "POST"
+    ),
     "accounts:invitation_revoke": lambda world: _both(
         world, f"invitations/{world.objects['acme_invitation'].pk}/revoke/", "POST"
     ),

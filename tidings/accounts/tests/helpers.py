@@ -48,3 +48,16 @@ def audit_entries(workspace, action: str):
     forward_audit_outbox()
     with use_workspace(workspace):
         return list(audit_entries_for_workspace(action_prefix=action))
+
+
+def frozen_clock():
+    """Return a freezegun freezer stopped at now, for `with frozen_clock() as clock: clock.tick(seconds)`.
+
+    The URLconf is loaded first: the API's schemas must be built with the real datetime class.
+    """
+    from django.urls import get_resolver
+    from django.utils import timezone
+    from freezegun import freeze_time
+
+    get_resolver().url_patterns  # noqa: B018 - loading it is the point
+    return freeze_time(timezone.now())

@@ -176,7 +176,7 @@ def test_the_lockout_page_explains_what_happened(client, alice):
         response = sign_in(client, "alice@acme.example", "wrong password")
     assert response.status_code == 429
     assert b"Too many failed sign-ins" in response.content
-    assert b"30 minutes" in response.content
+    assert b"15 seconds" in response.content
     assert b"reset it by email" in response.content
 
 
