@@ -41,7 +41,7 @@ def _setup(args) -> dict:
         imports.import_configure(job.pk, mapping=job.mapping, lawful_basis="contract", principal=principal)
     for number in range(args.tasks):
         schedule_task(mark_file, due_at=timezone.now() - timedelta(seconds=1), workspace_id=None,
-                      dedupe_key=f"mark:{number}", path=args.marks, label=f"task{number}")  # fmt: skip
+                      dedupe_key=f"mark:{number}", path=args.marks, label=f"task{number}", meet=args.meet)  # fmt: skip
     return {"workspace_id": workspace.pk, "import_id": job.pk}
 
 
@@ -99,6 +99,7 @@ def main() -> None:
     setup.add_argument("--rows", type=int, required=True)
     setup.add_argument("--tasks", type=int, default=0)
     setup.add_argument("--marks", default=os.devnull)
+    setup.add_argument("--meet", default="", help="a folder where the tasks wait for a second worker")
     steps.add_parser("status").add_argument("--import-id", type=int, required=True)
     steps.add_parser("recover")
     limit = steps.add_parser("ratelimit")

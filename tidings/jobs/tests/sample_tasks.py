@@ -28,15 +28,23 @@ not_a_task = "plain string"
 
 
 @task()
-def mark_file(path: str, label: str) -> int:
-    """Append "label worker-pid" to path after a short pause, so that two workers share a batch of these.
+def mark_file(path: str, label: str, meet: str = "") -> int:
+    """Append "label worker-pid" to path; with meet (a folder), first wait until two workers are in it.
 
-    RQ runs each job in a forked work horse, so the worker is the parent process.
+    RQ runs each job in a forked work horse, so the worker is the parent process. Meeting makes
+    parallelism a fact the test can check rather than a matter of timing: a task waits (up to a
+    minute) until a task of another worker has started too.
     """
     import os
     import time
+    from pathlib import Path
 
-    time.sleep(0.2)
+    worker = os.getppid()
+    if meet:
+        (Path(meet) / str(worker)).touch()
+        deadline = time.monotonic() + 60
+        while len(os.listdir(meet)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
     with open(path, "a") as marks:
-        marks.write(f"{label} {os.getppid()}\n")
-    return os.getppid()
+        marks.write(f"{label} {worker}\n")
+    return worker
