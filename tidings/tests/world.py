@@ -63,10 +63,13 @@ class World:
 def build_world(*, acme, globex, alice, bob) -> World:
     world = World(acme=acme, globex=globex, alice=alice, bob=bob)
     try:
+        from tidings.accounts.selectors import principal_for_user
         from tidings.api.actions import api_token_create
     except ImportError:  # the API app has not landed its tokens yet
         return world
-    _, secret = api_token_create(workspace=globex, user=bob, name="probe", permissions=None, actor=bob)
+    _, secret = api_token_create(
+        workspace=globex, user=bob, name="probe", permissions=None, principal=principal_for_user(bob, globex)
+    )
     world.credentials["bob_token"] = secret
     world.credentials["bob_oauth"] = _globex_oauth_token(globex, bob)
     return world
