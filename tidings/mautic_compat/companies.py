@@ -82,6 +82,9 @@ COMPANIES = Resource(
     delete=lambda request, company_id, principal: actions.company_delete(
         company_id, principal=principal, request=request
     ),
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
+    delete_permission="contacts:delete",
 )
 
 

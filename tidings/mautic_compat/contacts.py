@@ -455,6 +455,9 @@ CONTACTS = Resource(
         contact_id, principal=principal, request=request
     ),
     columns=COLUMNS,
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
+    delete_permission="contacts:delete",
     empty_as_object=True,
 )
 
@@ -749,6 +752,8 @@ NOTES = Resource(
     create=_create_note,
     update=_update_note,
     delete=lambda request, note_id, principal: actions.note_delete(note_id, principal=principal, request=request),
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
     delete_permission="contacts:edit",
 )
 
