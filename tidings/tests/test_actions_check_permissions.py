@@ -181,3 +181,25 @@ def contact_erase(contact_id, *, principal):
 '''
     function = _public_functions(ast.parse(source))["contact_erase"]
     assert not _is_check(_body(function)[0], set())
+
+
+AUDIT_CALLS = {"audit_record", "_audit"}
+
+
+@pytest.mark.parametrize("path", ACTION_MODULES)
+def test_actions_hand_their_principal_to_the_audit_log(path):
+    """Each audit entry an action writes names who acted: the principal, so a task is recorded as "system"."""
+    exempt = EXEMPT.get(path, {})
+    missing = []
+    for function in _module(path).body:
+        if (
+            not isinstance(function, ast.FunctionDef)
+            or function.name in exempt
+            or function.name in {"_audit", "_audit_user"}
+        ):
+            continue
+        for node in ast.walk(function):
+            is_audit = isinstance(node, ast.Call) and _called_name(node) in AUDIT_CALLS
+            if is_audit and not any(k.arg == "principal" for k in node.keywords):
+                missing.append(f"{function.name} (line {node.lineno})")
+    assert not missing, f"{path}: audit entries written without the principal: {missing}"
