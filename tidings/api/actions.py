@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import get_application_model
 
-from tidings.accounts.permissions import PERMISSIONS, Principal, require
+from tidings.accounts.permissions import PERMISSIONS, require
 from tidings.api.models import TOKEN_SCHEME, ApiToken, OAuthAppBinding, hash_token_secret
 from tidings.audit.actions import audit_record
 
@@ -52,7 +52,7 @@ def api_token_create(
     name: str,
     permissions=None,
     expires_at: datetime | None = None,
-    principal: Principal,
+    principal,
     request=None,
 ) -> tuple[ApiToken, str]:
     """Create a personal API token of user for workspace; return (token, full secret to show once).
@@ -104,7 +104,7 @@ def api_token_create(
     return token, f"{TOKEN_SCHEME}_{prefix}_{secret}"
 
 
-def api_token_revoke(*, token: ApiToken, principal: Principal, request=None) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, principal, request=None) -> ApiToken:
     """Revoke token now; revoking a revoked token changes nothing and writes no audit entry.
 
     Its owner may revoke it, and so may a holder of settings:manage in its workspace. Raise
@@ -152,7 +152,7 @@ class OAuthGrant:
 
 
 def oauth_app_create(
-    *, workspace, name: str, grant_type: str, permissions, redirect_uris: str = "", principal: Principal, request=None
+    *, workspace, name: str, grant_type: str, permissions, redirect_uris: str = "", principal, request=None
 ) -> tuple[OAuthAppBinding, str]:
     """Create a confidential OAuth2 client bound to workspace; return (binding, client secret to show once).
 
@@ -207,7 +207,7 @@ def oauth_app_create(
     return binding, secret
 
 
-def oauth_app_delete(*, binding: OAuthAppBinding, principal: Principal, request=None) -> None:
+def oauth_app_delete(*, binding: OAuthAppBinding, principal, request=None) -> None:
     """Delete binding's application; its access tokens, refresh tokens and grants go with it (cascade).
 
     Raise PermissionDenied without settings:manage in the binding's workspace.
