@@ -15,7 +15,9 @@
    and with each batch) goes stale, and the periodic job tasks.recover_stalled_imports re-queues
    it (import_recover_stalled), or marks it failed after MAX_RECOVERIES stalls.
 
-Every write here is atomic and audited with ids and counts only.
+Every write here is atomic and audited with ids and counts only. Each import_* action takes the
+principal that acts and needs contacts:import in the workspace in context; the tasks run and
+recover imports as the system principal (recorded as "system").
 """
 
 from __future__ import annotations
