@@ -81,15 +81,20 @@ def in_acme(acme):
 @pytest.fixture
 def ada(in_acme):
     from tidings.contacts.actions import contact_create
+    from tidings.tests.principals import system
 
     return contact_create(
         {"email": "ada@analytical.example", "firstname": "Ada", "lastname": "Quillfeather", "city": "London"},
         tags=["mathematics"],
+        principal=system(),
     )
 
 
 @pytest.fixture
 def grace(in_acme):
     from tidings.contacts.actions import contact_create
+    from tidings.tests.principals import system
 
-    return contact_create({"email": "grace@navy.example", "firstname": "Grace", "lastname": "Brightwater"})
+    return contact_create(
+        {"email": "grace@navy.example", "firstname": "Grace", "lastname": "Brightwater"}, principal=system()
+    )

@@ -326,11 +326,14 @@ def http_checks(workspace, owner, sample: list[dict]):
     """
     from django.test import Client
 
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
     ui = Client()
     ui.force_login(owner)
-    _, secret = api_token_create(workspace=workspace, user=owner, name="bench", actor=owner)
+    _, secret = api_token_create(
+        workspace=workspace, user=owner, name="bench", principal=principal_for_user(owner, workspace)
+    )
     api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     base = f"/w/{workspace.slug}/contacts/"
 
@@ -394,6 +397,7 @@ def run(args) -> None:
         call_command("createcachetable", database="default", verbosity=0)
 
     from tidings.accounts.actions import user_create
+    from tidings.accounts.permissions import system_principal
     from tidings.contacts import actions
     from tidings.contacts.models import ContactEvent, EventType
     from tidings.tenancy.actions import workspace_create
@@ -416,7 +420,12 @@ def run(args) -> None:
         )
         print(f"# {load()}")
         started = time.perf_counter()
-        result = actions.contacts_bulk_upsert(generate(args.rows), lawful_basis="consent", tags=["bench"])
+        result = actions.contacts_bulk_upsert(
+            generate(args.rows),
+            lawful_basis="consent",
+            tags=["bench"],
+            principal=system_principal(workspace, reason="command:bench"),
+        )
         ours = time.perf_counter() - started
         assert result.created == args.rows and not result.errors, result
         print(
@@ -432,7 +441,12 @@ def run(args) -> None:
             count, plain = plain_update(connection, changed(generate(again)))
             print(f"plain batched UPDATE of the same rows by id:        {count / plain:10,.0f} rows/s ({plain:7.1f} s)")
             started = time.perf_counter()
-            result = actions.contacts_bulk_upsert(changed(generate(again)), lawful_basis="consent", tags=["bench"])
+            result = actions.contacts_bulk_upsert(
+                changed(generate(again)),
+                lawful_basis="consent",
+                tags=["bench"],
+                principal=system_principal(workspace, reason="command:bench"),
+            )
             ours = time.perf_counter() - started
             assert result.updated == again and not result.created and not result.errors, result
             print(
@@ -478,7 +492,7 @@ def run(args) -> None:
             for i in range(args.events)
         )
         started = time.perf_counter()
-        actions.events_append(events)
+        actions.events_append(events, principal=system_principal(workspace, reason="command:bench"))
         event_seconds = time.perf_counter() - started
         events_total = ContactEvent.objects.count()  # in the workspace: row-level security hides the rest
     event_bytes = table_bytes(connection, "contacts_contactevent")

@@ -49,6 +49,8 @@ def main() -> None:
     call_command("createcachetable", verbosity=0)  # the rate limiter's counters (database cache)
 
     from tidings.accounts.actions import user_create
+    from tidings.accounts.permissions import system_principal
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
     from tidings.contacts import actions, selectors
     from tidings.tenancy.actions import workspace_create
@@ -57,7 +59,9 @@ def main() -> None:
     stamp = int(time.time())
     owner = user_create(email=f"bench-{stamp}@bench.example", password="correct horse battery staple")
     workspace = workspace_create(name="Bench", slug=f"bench-api-{stamp}", region="eu", owner=owner)
-    _, secret = api_token_create(workspace=workspace, user=owner, name="bench", actor=owner)
+    _, secret = api_token_create(
+        workspace=workspace, user=owner, name="bench", principal=principal_for_user(owner, workspace)
+    )
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     client = Client()
 
@@ -65,7 +69,9 @@ def main() -> None:
     print(f"# bench_contacts_api: {args.rows:,} contacts, var {os.environ['TIDINGS_VAR_DIR']}")
     started = time.perf_counter()
     with use_workspace(workspace):
-        actions.contacts_bulk_upsert(rows, lawful_basis="consent", tags=["bench"])
+        actions.contacts_bulk_upsert(
+            rows, lawful_basis="consent", tags=["bench"], principal=system_principal(workspace, reason="command:bench")
+        )
     print(f"loaded in {time.perf_counter() - started:.1f} s")
 
     rng = random.Random(11)  # noqa: S311 (made-up people)

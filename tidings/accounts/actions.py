@@ -1,4 +1,13 @@
-"""Every write about users, memberships, invitations, two-factor devices and support grants."""
+"""Every write about users, memberships, invitations, two-factor devices and support grants.
+
+Every action that changes a workspace takes the principal that acts as a required keyword and
+checks first that it acts in that workspace and holds the permission (members:manage,
+settings:manage, support:approve), raising PermissionDenied before it writes. A few act, by
+design, for a person who is not (yet) a member and take that user instead, each saying why:
+creating a platform account (user_create), setting one's own password, accepting an
+invitation (the token is the authority), one's own two-factor devices, and a staff member's
+request for support access.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tidings.accounts.models import Invitation, Membership, SupportGrant, SupportGrantStatus, User
-from tidings.accounts.permissions import Role, require
+from tidings.accounts.permissions import Principal, Role, require
 from tidings.audit.actions import audit_record
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -25,7 +34,11 @@ BACKUP_CODE_COUNT = 10
 def user_create(
     *, email: str, password: str | None, first_name: str = "", last_name: str = "", is_staff: bool = False, actor=None
 ) -> User:
-    """Create a user; raise ValidationError when the email is taken or the password is too weak."""
+    """Create a user; raise ValidationError when the email is taken or the password is too weak.
+
+    Takes no principal by design: a user is a platform account, not a workspace's data, created
+    by the operator's createuser command, the demo, or a person accepting an invitation.
+    """
     from django.contrib.auth.password_validation import validate_password
 
     email = User.objects.normalize_email(email).strip().lower()
@@ -51,7 +64,11 @@ def user_create(
 
 
 def user_password_set(*, user: User, password: str, reset: bool = False, request=None) -> User:
-    """Set user's password (already validated by the form) and record it in the system chain."""
+    """Set user's password (already validated by the form) and record it in the system chain.
+
+    Takes the user, not a principal, by design: people change their own password (signed in, or
+    through a reset link, which is the authority), outside any workspace.
+    """
     with transaction.atomic(using="default"):
         user.set_password(password)
         user.save(update_fields=["password"])
@@ -67,8 +84,21 @@ def user_password_set(*, user: User, password: str, reset: bool = False, request
     return user
 
 
-def membership_create(*, workspace, user, role: str, actor=None, principal=None) -> Membership:
-    """Add user to workspace with role; raise ValidationError on an unknown role or an existing member."""
+def membership_create(*, workspace, user, role: str, principal: Principal, request=None) -> Membership:
+    """Add user to workspace with role.
+
+    Raise PermissionDenied without members:manage in workspace; ValidationError on an unknown role,
+    an existing member, or when a member who is not an owner grants the owner role (Tidings itself,
+    the system principal, makes a new workspace's first owner).
+    """
+    _require(principal, "members:manage", workspace.pk)
+    if role == Role.OWNER and principal.role != Role.OWNER and not principal.is_system:
+        raise ValidationError({"role": "Only an owner can grant the owner role."})
+    return _membership_add(workspace=workspace, user=user, role=role, principal=principal, request=request)
+
+
+def _membership_add(*, workspace, user, role: str, principal=None, actor=None, request=None) -> Membership:
+    """Add user to workspace with role and audit it as principal's act, else as actor's (a User)."""
     if role not in Role.values:
         raise ValidationError({"role": f"role must be one of {', '.join(Role.values)}"})
     if Membership.objects.filter(workspace=workspace, user=user).exists():
@@ -81,6 +111,7 @@ def membership_create(*, workspace, user, role: str, actor=None, principal=None)
             principal=principal,
             actor_type=None if principal else ("user" if actor else "system"),
             actor_id=None if principal else getattr(actor, "pk", None),
+            request=request,
             target_type="user",
             target_id=user.pk,
             data={"role": role},
@@ -89,10 +120,9 @@ def membership_create(*, workspace, user, role: str, actor=None, principal=None)
     return membership
 
 
-def _require(principal, permission: str, workspace_id: int) -> None:
+def _require(principal: Principal, permission: str, workspace_id: int) -> None:
     """Raise PermissionDenied unless principal acts in workspace_id and holds permission."""
-    if principal.workspace.pk != workspace_id or not principal.can(permission):
-        raise PermissionDenied(f"You need the {permission} permission in this workspace.")
+    require(principal, permission, workspace_id=workspace_id)
 
 
 def _lock_owners(membership: Membership) -> str:
@@ -318,6 +348,8 @@ def invitation_revoke(*, invitation: Invitation, principal, request=None) -> Inv
 def invitation_accept(*, invitation: Invitation, user: User, request=None) -> Membership:
     """Use invitation to make user a member with the invited role.
 
+    Takes the user, not a principal, by design: the person is not a member yet, and the invitation
+    (created by a holder of members:manage, bound to this email address) is the authority.
     Raise ValidationError when the invitation is used, revoked or expired, when user's email is not the
     invited one, or when user is already a member.
     """
@@ -332,7 +364,7 @@ def invitation_accept(*, invitation: Invitation, user: User, request=None) -> Me
         if not updated:
             raise ValidationError("This invitation is no longer valid.")
         invitation.accepted_at = now
-        membership = membership_create(workspace=invitation.workspace, user=user, role=invitation.role, actor=user)
+        membership = _membership_add(workspace=invitation.workspace, user=user, role=invitation.role, actor=user)
         audit_record(
             "member.joined",
             workspace=invitation.workspace,
@@ -351,6 +383,8 @@ def invitation_accept_as_new_user(
     *, invitation: Invitation, password: str, first_name: str = "", last_name: str = "", request=None
 ) -> User:
     """Create the invited person's account and accept the invitation with it.
+
+    Takes no principal by design, as invitation_accept: the invitation is the authority.
 
     Raise ValidationError as user_create and invitation_accept do (weak password, taken address, closed invitation).
     """
@@ -389,6 +423,7 @@ def workspace_settings_update(*, workspace, name: str, require_two_factor: bool,
 
 
 # Two-factor devices. They belong to the user, not to a workspace, so they are audited in the system chain.
+# By design these take the user, not a principal: only the signed-in person manages their own devices.
 
 
 def _audit_user(action: str, user: User, request=None, **data) -> None:
@@ -494,6 +529,9 @@ def support_grant_request(
     *, staff_user: User, workspace, reason: str, hours: int, allow_write: bool = False, request=None
 ) -> SupportGrant:
     """Ask workspace's admins for time-limited access and email them.
+
+    Takes the staff user, not a principal, by design: staff are not members of the workspace
+    (asking is what this does); the check is that staff_user is staff.
 
     Raise PermissionDenied when staff_user is not staff; ValidationError on an empty reason or hours out of range.
     """

@@ -1,4 +1,8 @@
-"""Every write about API tokens and OAuth2 applications: atomic and audited."""
+"""Every write about API tokens and OAuth2 applications: atomic, audited, and checked.
+
+Each action takes the principal that acts as a required keyword and checks first that it acts
+in the token's or application's workspace and may do this (PermissionDenied otherwise).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import get_application_model
 
-from tidings.accounts.permissions import PERMISSIONS
+from tidings.accounts.permissions import PERMISSIONS, require
 from tidings.api.models import TOKEN_SCHEME, ApiToken, OAuthAppBinding, hash_token_secret
 from tidings.audit.actions import audit_record
 
@@ -47,30 +51,30 @@ def api_token_create(
     user,
     name: str,
     permissions=None,
-    actor=None,
     expires_at: datetime | None = None,
-    principal=None,
+    principal,
     request=None,
 ) -> tuple[ApiToken, str]:
     """Create a personal API token of user for workspace; return (token, full secret to show once).
 
-    permissions defaults to all the user's current role permissions; principal, when the
-    request came through the API, is recorded as the actor and bounds permissions too (a
-    narrow token cannot mint a wider one). Raise ValidationError
-    when user is not a member of workspace, when actor is someone else, when the name is
-    blank, when expires_at is in the past, or when permissions name something unknown or
-    something the user does not hold.
+    principal is the one who acts (user themselves, or the system principal of a command) and
+    is recorded as the actor; it bounds permissions (a narrow token cannot mint a wider one),
+    which default to all the user's current role permissions that principal holds. Raise
+    PermissionDenied when principal acts in another workspace; ValidationError when user is
+    not a member of workspace, when principal is someone else, when the name is blank, when
+    expires_at is in the past, or when permissions name something unknown or something the
+    user does not hold.
     """
+    require(principal, "workspace:view", workspace_id=workspace.pk)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "give the token a name"})
-    if actor is not None and actor.pk != user.pk:
+    if not principal.is_system and getattr(principal.user, "pk", None) != user.pk:
         raise ValidationError({"user": "members create tokens only for themselves"})
     held = _creator_permissions(workspace, user)
     if not held:
         raise ValidationError({"user": "only members of the workspace can have tokens for it"})
-    if principal is not None:
-        held = held & frozenset(principal.permissions)
+    held = held & frozenset(principal.permissions)
     chosen = _checked_subset(held if permissions is None else permissions, held, "permissions")
     if not chosen:
         raise ValidationError({"permissions": "choose at least one permission"})
@@ -92,8 +96,6 @@ def api_token_create(
             "api_token.created",
             workspace=workspace,
             principal=principal,
-            actor_type=None if principal else "user",
-            actor_id=None if principal else (actor or user).pk,
             target_type="api_token",
             target_id=token.pk,
             data={"permissions": chosen, "expires": expires_at is not None},
@@ -102,11 +104,15 @@ def api_token_create(
     return token, f"{TOKEN_SCHEME}_{prefix}_{secret}"
 
 
-def api_token_revoke(*, token: ApiToken, principal=None, actor=None, request=None) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, principal, request=None) -> ApiToken:
     """Revoke token now; revoking a revoked token changes nothing and writes no audit entry.
 
-    The caller decides who may revoke (the owner, or a holder of settings:manage).
+    Its owner may revoke it, and so may a holder of settings:manage in its workspace. Raise
+    PermissionDenied for anyone else, or for a principal acting in another workspace.
     """
+    require(principal, "workspace:view", workspace_id=token.workspace_id)
+    if principal.is_system or getattr(principal.user, "pk", None) != token.user_id:
+        require(principal, "settings:manage", workspace_id=token.workspace_id)
     if token.revoked_at is not None:
         return token
     with transaction.atomic(using="default"):
@@ -117,8 +123,6 @@ def api_token_revoke(*, token: ApiToken, principal=None, actor=None, request=Non
                 "api_token.revoked",
                 workspace=token.workspace_id,
                 principal=principal,
-                actor_type=None if principal else "user",
-                actor_id=None if principal else getattr(actor, "pk", None),
                 target_type="api_token",
                 target_id=token.pk,
                 data={"owner": token.user_id},
@@ -152,9 +156,11 @@ def oauth_app_create(
 ) -> tuple[OAuthAppBinding, str]:
     """Create a confidential OAuth2 client bound to workspace; return (binding, client secret to show once).
 
-    Raise ValidationError on a blank name, an unknown grant type, an authorization-code app
-    without redirect URIs (or with malformed ones), or permissions the creator does not hold.
+    Raise PermissionDenied without settings:manage in workspace; ValidationError on a blank name,
+    an unknown grant type, an authorization-code app without redirect URIs (or with malformed
+    ones), or permissions the creator does not hold.
     """
+    require(principal, "settings:manage", workspace_id=workspace.pk)
     Application = get_application_model()
     name = (name or "").strip()
     if not name:
@@ -202,7 +208,11 @@ def oauth_app_create(
 
 
 def oauth_app_delete(*, binding: OAuthAppBinding, principal, request=None) -> None:
-    """Delete binding's application; its access tokens, refresh tokens and grants go with it (cascade)."""
+    """Delete binding's application; its access tokens, refresh tokens and grants go with it (cascade).
+
+    Raise PermissionDenied without settings:manage in the binding's workspace.
+    """
+    require(principal, "settings:manage", workspace_id=binding.workspace_id)
     with transaction.atomic(using="default"):
         binding_id, application_id = binding.pk, binding.application_id
         binding.application.delete()

@@ -183,7 +183,6 @@ def create_token(request, payload: TokenIn):
             user=principal.user,
             name=payload.name,
             permissions=payload.permissions,
-            actor=principal.user,
             expires_at=payload.expires_at,
             principal=principal,
             request=request,

@@ -33,8 +33,8 @@ def api_tokens(request, workspace_slug):
                 user=request.user,
                 name=form.cleaned_data["name"],
                 permissions=form.cleaned_data["permissions"],
-                actor=request.user,
                 expires_at=form.expires_at(),
+                principal=principal,
                 request=request,
             )
         except ValidationError as error:

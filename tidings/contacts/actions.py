@@ -6,6 +6,13 @@ same. Every function works in the workspace in context (tidings.tenancy.context.
 NoWorkspaceSet without one), runs in one transaction on the workspace's region database, and
 writes an audit entry holding ids and counts only, never personal data.
 
+Every action takes the principal that acts (a member, a token, an OAuth application, or
+tidings.accounts.permissions.system_principal() for tasks and commands) as a required keyword
+and checks first that it acts in the workspace in context and holds the action's permission
+(contacts:edit; contacts:delete to delete or merge away a contact, to delete a company or a
+field; settings:manage for the contact settings), raising PermissionDenied before anything
+is read or written. Surfaces only map that error: UI, native API, Mautic API and tasks agree.
+
 Contact values are passed as {alias: value} with the field aliases of field_definitions()
 ("email", "firstname", "company", custom aliases...). Values are checked against the field's
 type; an unknown or archived alias, a value of the wrong type or a duplicate of another
@@ -33,6 +40,7 @@ from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
 from tidings.contacts.fields import (
     ALIAS_RE,
@@ -105,6 +113,15 @@ def _audit(action: str, *, principal=None, request=None, target_type: str = "", 
     audit_record(action, principal=principal, request=request, target_type=target_type, target_id=target_id, data=data)
 
 
+def _require(principal: Principal, permission: str) -> Principal:
+    """Return principal if it acts in the workspace in context and holds permission.
+
+    Raise PermissionDenied otherwise (every surface answers 403), TypeError without a principal,
+    NoWorkspaceSet without a workspace. Each action calls it first, before it reads or writes.
+    """
+    return require(principal, permission, workspace_id=require_workspace().id)
+
+
 # ==============================================================================================
 # Field definitions
 
@@ -168,7 +185,7 @@ def field_create(
     default_value: Any = None,
     order: int | None = None,
     acknowledge_sensitive: bool = False,
-    principal=None,
+    principal,
     request=None,
 ) -> ContactField:
     """Create a custom field and return it.
@@ -178,6 +195,7 @@ def field_create(
     taken alias, an unknown type, group or category, an identifying category on a company
     field, or a financial/health/government-id category without acknowledge_sensitive.
     """
+    _require(principal, "contacts:edit")
     alias = (alias or "").strip().lower()
     errors = {}
     if not ALIAS_RE.match(alias):
@@ -254,7 +272,7 @@ _UPDATABLE = {
 }
 
 
-def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principal=None, request=None, **changes):
+def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principal, request=None, **changes):
     """Change a field's label, flags, options, default, order, group or category; return it.
 
     The alias and type never change (a field's data is keyed by its alias): renaming is a label
@@ -264,6 +282,7 @@ def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principa
     sensitive category without acknowledge_sensitive, a change of a core field's category, or
     turning off email's is_unique_identifier (the database keeps emails unique).
     """
+    _require(principal, "contacts:edit")
     row = ContactField.objects.get(pk=field_id)
     unknown = set(changes) - _UPDATABLE
     if unknown:
@@ -313,11 +332,12 @@ def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principa
     return row
 
 
-def field_archive(field_id: int, *, archived: bool = True, principal=None, request=None) -> ContactField:
+def field_archive(field_id: int, *, archived: bool = True, principal, request=None) -> ContactField:
     """Archive (hide) a field, or restore it with archived=False; its data is kept either way.
 
     Raise ContactField.DoesNotExist for a field of another workspace, ValidationError for a core field.
     """
+    _require(principal, "contacts:edit")
     row = ContactField.objects.get(pk=field_id)
     if row.is_core:
         raise ValidationError({"alias": "core fields cannot be archived"})
@@ -335,13 +355,14 @@ def field_archive(field_id: int, *, archived: bool = True, principal=None, reque
     return row
 
 
-def field_delete(field_id: int, *, confirm: str, principal=None, request=None) -> int:
+def field_delete(field_id: int, *, confirm: str, principal, request=None) -> int:
     """Delete a custom field and every value stored in it; return how many records held a value.
 
     confirm must repeat the field's alias: a hard delete is never silent. Raise
     ContactField.DoesNotExist for a field of another workspace, ValidationError for a core
     field or a confirmation that does not match.
     """
+    _require(principal, "contacts:delete")
     row = ContactField.objects.get(pk=field_id)
     if row.is_core:
         raise ValidationError({"alias": "core fields cannot be deleted"})
@@ -1071,7 +1092,7 @@ def contact_create(
     *,
     tags: Sequence[str] = (),
     lawful_basis: str = "",
-    principal=None,
+    principal,
     request=None,
 ) -> Contact:
     """Create a contact from {alias: value} and return it; field defaults fill missing values.
@@ -1080,6 +1101,7 @@ def contact_create(
     missing required field, an unknown lawful basis, or a unique identifier (email by default)
     another contact already has (use contact_upsert to update that contact instead).
     """
+    _require(principal, "contacts:edit")
     contact, created = _upsert_one(
         values, tags=tags, lawful_basis=lawful_basis, allow_match=False, principal=principal, request=request
     )
@@ -1092,7 +1114,7 @@ def contact_upsert(
     tags: Sequence[str] = (),
     lawful_basis: str = "",
     overwrite_with_blank: bool = False,
-    principal=None,
+    principal,
     request=None,
 ) -> tuple[Contact, bool]:
     """Update the contact matching values' unique identifiers, or create one; return (contact, created).
@@ -1102,6 +1124,7 @@ def contact_upsert(
     tags use Mautic's convention: a leading "-" removes the tag. Raise ValidationError as
     contact_create does.
     """
+    _require(principal, "contacts:edit")
     return _upsert_one(
         values,
         tags=tags,
@@ -1189,7 +1212,7 @@ def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, prin
 
 
 def contact_update(
-    contact_id: int, values: Mapping[str, Any], *, tags: Sequence[str] = (), principal=None, request=None
+    contact_id: int, values: Mapping[str, Any], *, tags: Sequence[str] = (), principal, request=None
 ) -> Contact:
     """Change a contact's fields ({alias: value}; empty values clear) and tags; return the contact.
 
@@ -1197,6 +1220,7 @@ def contact_update(
     values, a required field left empty, or a unique identifier another contact has (merge
     the two with contact_merge instead).
     """
+    _require(principal, "contacts:edit")
     fields = load_fields()
     changes, errors = _prepare(values, fields)
     if errors:
@@ -1232,11 +1256,12 @@ def contact_update(
     return state.contact
 
 
-def contact_delete(contact_id: int, *, principal=None, request=None) -> None:
+def contact_delete(contact_id: int, *, principal, request=None) -> None:
     """Delete a contact: shred its data key and erase it from every registered store.
 
     Raise Contact.DoesNotExist for an id not in this workspace.
     """
+    _require(principal, "contacts:delete")
     with _atomic():
         if not Contact.objects.filter(pk=contact_id).exists():
             raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
@@ -1251,8 +1276,9 @@ def contact_delete(contact_id: int, *, principal=None, request=None) -> None:
         )
 
 
-def contacts_delete(contact_ids: Iterable[int], *, principal=None, request=None) -> int:
+def contacts_delete(contact_ids: Iterable[int], *, principal, request=None) -> int:
     """Delete several contacts as contact_delete does; ids not in this workspace are skipped. Return the count."""
+    _require(principal, "contacts:delete")
     with _atomic():
         ids = list(Contact.objects.filter(pk__in=list(contact_ids)).values_list("id", flat=True))
         if ids:
@@ -1288,7 +1314,7 @@ def contacts_bulk_upsert(
     batch_size: int = BATCH_SIZE,
     return_ids: bool = False,
     source: dict | None = None,
-    principal=None,
+    principal,
     request=None,
 ) -> BulkResult:
     """Upsert many contacts (imports, API batches), batch by batch; return counts and per-row errors.
@@ -1303,6 +1329,7 @@ def contacts_bulk_upsert(
     {"import": 12}) is stored on each contact's contact.imported event.
     Raise ValidationError on an unknown lawful basis.
     """
+    _require(principal, "contacts:edit")
     _check_lawful_basis(lawful_basis, required=True)
     fields = load_fields()
     plan = _Plan(fields)
@@ -1415,7 +1442,7 @@ def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, r
         result.contact_ids.extend(ids_by_index.get(index) for index, _ in batch)
 
 
-def contact_merge(winner_id: int, loser_id: int, *, principal=None, request=None) -> Contact:
+def contact_merge(winner_id: int, loser_id: int, *, principal, request=None) -> Contact:
     """Merge loser into winner and return the winner; the loser is erased.
 
     The winner keeps its values; its empty fields take the loser's. Points add up, last_active
@@ -1424,6 +1451,9 @@ def contact_merge(winner_id: int, loser_id: int, *, principal=None, request=None
     other apps) moves to the winner. Raise Contact.DoesNotExist if either id is not in this
     workspace, ValidationError when both ids are the same.
     """
+    # A merge erases the loser: the same permission as deleting it, on every surface.
+    _require(principal, "contacts:edit")
+    _require(principal, "contacts:delete")
     if winner_id == loser_id:
         raise ValidationError("a contact cannot be merged with itself")
     fields = load_fields()
@@ -1493,7 +1523,7 @@ def _rewrite_contacts(change, *, fields, reindex: bool) -> int:
 # Tags
 
 
-def contact_tags_change(contact_id: int, tags: Sequence[str], *, principal=None, request=None) -> tuple[int, int]:
+def contact_tags_change(contact_id: int, tags: Sequence[str], *, principal, request=None) -> tuple[int, int]:
     """Add and remove tags of a contact (a leading "-" removes, Mautic's convention); return (added, removed).
 
     Raise Contact.DoesNotExist for an id not in this workspace.
@@ -1501,11 +1531,12 @@ def contact_tags_change(contact_id: int, tags: Sequence[str], *, principal=None,
     return contacts_tag([contact_id], tags, principal=principal, request=request, _single=True)
 
 
-def contacts_tag(contact_ids: Iterable[int], tags: Sequence[str], *, principal=None, request=None, _single=False):
+def contacts_tag(contact_ids: Iterable[int], tags: Sequence[str], *, principal, request=None, _single=False):
     """Apply tag changes to several contacts (bulk action); ids not in this workspace are skipped.
 
     Return (links added, links removed).
     """
+    _require(principal, "contacts:edit")
     ids = list(contact_ids)
     with _atomic():
         found = list(Contact.objects.filter(pk__in=ids).values_list("id", flat=True))
@@ -1529,8 +1560,9 @@ def contacts_tag(contact_ids: Iterable[int], tags: Sequence[str], *, principal=N
     return added, removed
 
 
-def tag_create(name: str, *, description: str = "", principal=None, request=None) -> Tag:
+def tag_create(name: str, *, description: str = "", principal, request=None) -> Tag:
     """Create a tag; raise ValidationError on an empty or taken name."""
+    _require(principal, "contacts:edit")
     name = (name or "").strip()[:100]
     if not name or name.startswith("-"):
         raise ValidationError({"name": "a tag name is required and cannot start with '-'"})
@@ -1542,8 +1574,9 @@ def tag_create(name: str, *, description: str = "", principal=None, request=None
     return tag
 
 
-def tag_update(tag_id: int, *, name: str | None = None, description: str | None = None, principal=None, request=None):
+def tag_update(tag_id: int, *, name: str | None = None, description: str | None = None, principal, request=None):
     """Rename or describe a tag; raise Tag.DoesNotExist, or ValidationError on a taken or empty name."""
+    _require(principal, "contacts:edit")
     tag = Tag.objects.get(pk=tag_id)
     if name is not None:
         name = name.strip()[:100]
@@ -1560,8 +1593,9 @@ def tag_update(tag_id: int, *, name: str | None = None, description: str | None 
     return tag
 
 
-def tag_delete(tag_id: int, *, principal=None, request=None) -> None:
+def tag_delete(tag_id: int, *, principal, request=None) -> None:
     """Delete a tag and remove it from every contact; raise Tag.DoesNotExist."""
+    _require(principal, "contacts:edit")
     tag = Tag.objects.get(pk=tag_id)
     with _atomic():
         removed, _ = ContactTag.objects.filter(tag_id=tag.id).delete()
@@ -1579,7 +1613,7 @@ def note_add(
     *,
     type: str = NoteType.GENERAL,
     author_id: int | None = None,
-    principal=None,
+    principal,
     request=None,
 ) -> Note:
     """Add a note to a contact, its text encrypted under the contact's key; return it.
@@ -1587,6 +1621,7 @@ def note_add(
     Raise Contact.DoesNotExist for an id not in this workspace, ValidationError on an empty
     text or an unknown type.
     """
+    _require(principal, "contacts:edit")
     _check_note(text, type)
     ring = keyring()
     with _atomic():
@@ -1605,8 +1640,9 @@ def note_add(
     return note
 
 
-def note_edit(note_id: int, *, text: str | None = None, type: str | None = None, principal=None, request=None) -> Note:
+def note_edit(note_id: int, *, text: str | None = None, type: str | None = None, principal, request=None) -> Note:
     """Change a note's text or type; raise Note.DoesNotExist, or ValidationError on an empty text or unknown type."""
+    _require(principal, "contacts:edit")
     note = Note.objects.get(pk=note_id)
     _check_note(text if text is not None else "x", type or note.type)
     ring = keyring()
@@ -1621,8 +1657,9 @@ def note_edit(note_id: int, *, text: str | None = None, type: str | None = None,
     return note
 
 
-def note_delete(note_id: int, *, principal=None, request=None) -> None:
+def note_delete(note_id: int, *, principal, request=None) -> None:
     """Delete a note; raise Note.DoesNotExist."""
+    _require(principal, "contacts:edit")
     note = Note.objects.get(pk=note_id)
     with _atomic():
         note.delete()
@@ -1661,13 +1698,14 @@ def dnc_add(
     reason: str = DncReason.MANUAL,
     comment: str = "",
     channel_id: int | None = None,
-    principal=None,
+    principal,
     request=None,
 ) -> DoNotContact:
     """Mark a contact as not to be contacted on channel (updating the reason if already marked); return the row.
 
     Raise Contact.DoesNotExist for an id not in this workspace, ValidationError on an unknown channel or reason.
     """
+    _require(principal, "contacts:edit")
     if channel not in Channel.values:
         raise ValidationError({"channel": f"choose one of {', '.join(Channel.values)}"})
     if reason not in DncReason.values:
@@ -1726,11 +1764,12 @@ def _reencrypt_dnc_comments(from_contact_id: int, to_contact_id: int) -> int:
     return len(rows)
 
 
-def dnc_remove(contact_id: int, *, channel: str = Channel.EMAIL, principal=None, request=None) -> bool:
+def dnc_remove(contact_id: int, *, channel: str = Channel.EMAIL, principal, request=None) -> bool:
     """Allow contacting a contact on channel again; return whether a record was removed.
 
     Raise Contact.DoesNotExist for an id not in this workspace.
     """
+    _require(principal, "contacts:edit")
     with _atomic():
         if not Contact.objects.filter(pk=contact_id).exists():
             raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
@@ -1769,11 +1808,12 @@ def _company_apply(company: Company, changes: Mapping[str, Any]) -> None:
             company.custom[alias] = to_json(value)
 
 
-def company_create(values: Mapping[str, Any], *, principal=None, request=None) -> Company:
+def company_create(values: Mapping[str, Any], *, principal, request=None) -> Company:
     """Create a company from {alias: value} (companyname, companyemail, ... and custom aliases); return it.
 
     Raise ValidationError on unknown or invalid fields or a missing company name.
     """
+    _require(principal, "contacts:edit")
     fields = load_fields(FieldObject.COMPANY)
     changes = _with_defaults(_company_changes(values, fields), fields)
     if is_empty(changes.get("companyname")):
@@ -1786,11 +1826,12 @@ def company_create(values: Mapping[str, Any], *, principal=None, request=None) -
     return company
 
 
-def company_update(company_id: int, values: Mapping[str, Any], *, principal=None, request=None) -> Company:
+def company_update(company_id: int, values: Mapping[str, Any], *, principal, request=None) -> Company:
     """Change a company's fields; keep linked contacts' company name in step when the name changes.
 
     Raise Company.DoesNotExist for an id not in this workspace, ValidationError on invalid values.
     """
+    _require(principal, "contacts:edit")
     company = Company.objects.get(pk=company_id)
     changes = _company_changes(values, load_fields(FieldObject.COMPANY))
     if "companyname" in changes and is_empty(changes["companyname"]):
@@ -1807,8 +1848,9 @@ def company_update(company_id: int, values: Mapping[str, Any], *, principal=None
     return company
 
 
-def company_delete(company_id: int, *, principal=None, request=None) -> None:
+def company_delete(company_id: int, *, principal, request=None) -> None:
     """Delete a company and its links to contacts; raise Company.DoesNotExist."""
+    _require(principal, "contacts:delete")
     company = Company.objects.get(pk=company_id)
     with _atomic():
         primary = ContactCompany.objects.filter(company_id=company.id, is_primary=True).values("contact_id")
@@ -1819,12 +1861,13 @@ def company_delete(company_id: int, *, principal=None, request=None) -> None:
                links=links)  # fmt: skip
 
 
-def company_link(contact_id: int, company_id: int, *, is_primary: bool = False, principal=None, request=None):
+def company_link(contact_id: int, company_id: int, *, is_primary: bool = False, principal, request=None):
     """Link a contact to a company (idempotent); is_primary makes it the contact's one primary company.
 
     A contact's first company becomes primary. The primary company's name is copied to the
     contact's "company" field. Raise Contact.DoesNotExist or Company.DoesNotExist.
     """
+    _require(principal, "contacts:edit")
     with _atomic():
         contact = Contact.objects.get(pk=contact_id)
         company = Company.objects.get(pk=company_id)
@@ -1844,11 +1887,12 @@ def company_link(contact_id: int, company_id: int, *, is_primary: bool = False, 
     return link
 
 
-def company_unlink(contact_id: int, company_id: int, *, principal=None, request=None) -> bool:
+def company_unlink(contact_id: int, company_id: int, *, principal, request=None) -> bool:
     """Remove a contact's link to a company; return whether there was one.
 
     When the primary company goes, the oldest remaining link becomes primary.
     """
+    _require(principal, "contacts:edit")
     with _atomic():
         link = ContactCompany.objects.filter(contact_id=contact_id, company_id=company_id).first()
         if link is None:
@@ -1879,7 +1923,7 @@ class EventRow:
     data: dict | None = None
 
 
-def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: int = BATCH_SIZE) -> int:
+def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: int = BATCH_SIZE, principal) -> int:
     """Append events to the store in batches (bulk inserts); return how many were written.
 
     Each row is an EventRow or a dict with contact_id, type (EventType), at (default now) and
@@ -1891,6 +1935,7 @@ def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: i
     EventDataRejected (a ValueError) on a key outside the type's schema or a value of the
     wrong kind; nothing of the call is written then if it fits in one batch.
     """
+    _require(principal, "contacts:edit")
     import json
 
     from tidings.contacts.events import check_event_data
@@ -1924,12 +1969,13 @@ def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: i
     return written
 
 
-def events_purge_before(cutoff: datetime.datetime, *, batch_size: int = 5000, principal=None) -> int:
+def events_purge_before(cutoff: datetime.datetime, *, batch_size: int = 5000, principal) -> int:
     """Delete the workspace's events older than cutoff in batches (retention); return how many went.
 
     Each batch is its own short transaction, so purging millions of rows never holds the write
     lock for long. One audit entry records the cutoff and the count.
     """
+    _require(principal, "contacts:delete")
     deleted = 0
     while True:
         with _atomic():
@@ -1951,7 +1997,7 @@ def events_purge_before(cutoff: datetime.datetime, *, batch_size: int = 5000, pr
 POINTS_OPERATORS = ("plus", "minus", "times", "divide")
 
 
-def contact_points_change(contact_id: int, operator: str, delta: int, *, principal=None, request=None) -> int:
+def contact_points_change(contact_id: int, operator: str, delta: int, *, principal, request=None) -> int:
     """Change a contact's points by operator (plus, minus, times, divide) and delta; return the new points.
 
     The change is made in the database (no lost update between concurrent calls) and recorded
@@ -1959,6 +2005,7 @@ def contact_points_change(contact_id: int, operator: str, delta: int, *, princip
     Contact.DoesNotExist for an id not in this workspace, ValidationError on an unknown operator
     or a division by zero.
     """
+    _require(principal, "contacts:edit")
     if operator not in POINTS_OPERATORS:
         raise ValidationError({"operator": f"choose one of {', '.join(POINTS_OPERATORS)}"})
     delta = int(delta)
@@ -1991,11 +2038,12 @@ def contact_points_change(contact_id: int, operator: str, delta: int, *, princip
 # Settings
 
 
-def contact_settings_update(*, guard_policy: str, principal=None, request=None):
+def contact_settings_update(*, guard_policy: str, principal, request=None):
     """Choose what imports do with values the sensitive-data guard flags (GuardPolicy); return the settings.
 
     Raise ValidationError on an unknown policy.
     """
+    _require(principal, "settings:manage")
     if guard_policy not in GuardPolicy.values:
         raise ValidationError({"guard_policy": f"choose one of {', '.join(GuardPolicy.values)}"})
     with _atomic():

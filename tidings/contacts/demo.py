@@ -11,6 +11,7 @@ import random
 
 from django.utils import timezone
 
+from tidings.accounts.permissions import system_principal
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import EventType, NoteType
 from tidings.privacy.models import LawfulBasis
@@ -64,6 +65,7 @@ def seed_demo_contacts(workspace) -> None:
     """Fill the demo workspace (the current one) with contacts, companies, tags, notes and events, once."""
     if selectors.contacts_count():
         return
+    principal = system_principal(workspace, reason="command:demo")
     rng = random.Random(20250101)  # the same demo every time  # noqa: S311 (made-up data, not security)
     companies = [
         actions.company_create(
@@ -72,7 +74,8 @@ def seed_demo_contacts(workspace) -> None:
                 "companywebsite": f"https://{domain}",
                 "companyindustry": industry,
                 "companycountry": country,
-            }
+            },
+            principal=principal,
         )  # fmt: skip
         for name, domain, industry, country in COMPANIES
     ]
@@ -94,18 +97,23 @@ def seed_demo_contacts(workspace) -> None:
                 "tags": "|".join(rng.sample(TAGS, rng.randrange(0, 3))),
             }
         )
-    result = actions.contacts_bulk_upsert(rows, lawful_basis=LawfulBasis.CONSENT, return_ids=True)
+    result = actions.contacts_bulk_upsert(rows, lawful_basis=LawfulBasis.CONSENT, return_ids=True, principal=principal)
     ids = [contact_id for contact_id in result.contact_ids if contact_id is not None]
     for contact_id, row_index in zip(ids, range(len(rows)), strict=False):
         company_index = row_index % (len(COMPANIES) + 1)
         if company_index < len(COMPANIES):
-            actions.company_link(contact_id, companies[company_index].id, is_primary=True)
+            actions.company_link(contact_id, companies[company_index].id, is_primary=True, principal=principal)
     for contact_id in ids[:20]:
         actions.note_add(
-            contact_id, "Met at the spring trade fair; interested in the team plan.", type=NoteType.MEETING
+            contact_id,
+            "Met at the spring trade fair; interested in the team plan.",
+            type=NoteType.MEETING,
+            principal=principal,
         )
     for contact_id in ids[::25]:
-        actions.dnc_add(contact_id, reason="unsubscribed", comment="Unsubscribed from the newsletter")
+        actions.dnc_add(
+            contact_id, reason="unsubscribed", comment="Unsubscribed from the newsletter", principal=principal
+        )
     now = timezone.now()
     events = [
         {
@@ -118,4 +126,4 @@ def seed_demo_contacts(workspace) -> None:
         for contact_id in ids
         for _ in range(rng.randrange(1, 8))
     ]
-    actions.events_append(events)
+    actions.events_append(events, principal=principal)

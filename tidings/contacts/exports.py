@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from tidings.accounts.permissions import require
 from tidings.audit.actions import audit_record
 from tidings.contacts.fields import to_json
 from tidings.contacts.selectors import ContactView, contacts_count, contacts_page, field_definitions, parse_search
@@ -27,7 +28,7 @@ _AUDITABLE_FILTER_VALUES = {"tag_id", "owner_id", "stage_id", "dnc", "is_anonymo
 
 def export_contacts(
     *, fmt: str, search: str = "", filters: Mapping[str, Any] | None = None, me: int | None = None,
-    principal=None, request=None,
+    principal, request=None,
 ) -> tuple[Iterator[str], int]:  # fmt: skip
     """Audit an export of the contacts matching search and filters; return (chunks of text, count).
 
@@ -35,6 +36,7 @@ def export_contacts(
     only for ids and codes) and the search commands used, never a searched value. Raise
     ValueError on an unknown format, ValidationError (from the selector) on a bad filter.
     """
+    require(principal, "contacts:export", workspace_id=require_workspace().id)
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     filters = dict(filters or {})

@@ -21,7 +21,9 @@
    and with each batch) goes stale, and the periodic job tasks.recover_stalled_imports re-queues
    it (import_recover_stalled), or marks it failed after MAX_RECOVERIES stalls.
 
-Every write here is atomic and audited with ids and counts only.
+Every write here is atomic and audited with ids and counts only. Each import_* action takes the
+principal that acts and needs contacts:import in the workspace in context; the tasks run and
+recover imports as the system principal (recorded as "system").
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
 from tidings.contacts.actions import contacts_bulk_upsert, load_fields
 from tidings.contacts.models import ContactImport, FieldObject, ImportStatus
@@ -294,7 +297,7 @@ def mapping_targets() -> list[tuple[str, str]]:
 # Actions
 
 
-def import_create(upload, *, principal=None, request=None) -> ContactImport:
+def import_create(upload, *, principal, request=None) -> ContactImport:
     """Store an uploaded CSV file, detect its format, count its rows; return the import awaiting mapping.
 
     The file is sealed at rest as it is written (never stored in clear). Raise ValidationError
@@ -303,6 +306,7 @@ def import_create(upload, *, principal=None, request=None) -> ContactImport:
     TIDINGS_IMPORT_MAX_COLUMNS, or no rows after its header. A first row that holds values
     (looks_like_data) is kept as data and the columns get generated labels.
     """
+    require(principal, "contacts:import", workspace_id=require_workspace().id)
     if upload.size > max_upload_bytes():
         raise ValidationError({"file": f"the file is larger than {max_upload_bytes() // (1024 * 1024)} MB"})
     if upload.size == 0:
@@ -372,7 +376,7 @@ def import_configure(
     lawful_basis: str,
     tags: Sequence[str] = (),
     overwrite_with_blank: bool = False,
-    principal=None,
+    principal,
     request=None,
 ) -> ContactImport:
     """Set an uploaded import's mapping, lawful basis and tags, and queue it; return it.
@@ -381,6 +385,7 @@ def import_configure(
     import is not waiting for a mapping, the lawful basis is missing or unknown, the mapping has
     the wrong length, names an unknown or archived field, maps one field twice, or maps nothing.
     """
+    require(principal, "contacts:import", workspace_id=require_workspace().id)
     job = ContactImport.objects.get(pk=import_id)
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError("this import has already been started")
@@ -417,11 +422,12 @@ def import_configure(
     return job
 
 
-def import_resume(import_id: int, *, principal=None, request=None) -> ContactImport:
+def import_resume(import_id: int, *, principal, request=None) -> ContactImport:
     """Queue a failed import again; it continues after its last committed batch.
 
     Raise ContactImport.DoesNotExist, or ValidationError when the import has not failed.
     """
+    require(principal, "contacts:import", workspace_id=require_workspace().id)
     job = ContactImport.objects.get(pk=import_id)
     if job.status != ImportStatus.FAILED:
         raise ValidationError("only a failed import can be resumed")
@@ -439,11 +445,12 @@ def import_resume(import_id: int, *, principal=None, request=None) -> ContactImp
     return job
 
 
-def import_cancel(import_id: int, *, principal=None, request=None) -> ContactImport:
+def import_cancel(import_id: int, *, principal, request=None) -> ContactImport:
     """Cancel an import that has not finished and delete its file; rows already written stay.
 
     Raise ContactImport.DoesNotExist, or ValidationError when it has completed or was cancelled.
     """
+    require(principal, "contacts:import", workspace_id=require_workspace().id)
     job = ContactImport.objects.get(pk=import_id)
     if job.status in (ImportStatus.COMPLETED, ImportStatus.CANCELLED):
         raise ValidationError("this import has finished")
@@ -486,13 +493,14 @@ def _delete_file(job: ContactImport) -> None:
         job.file_path = ""
 
 
-def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport:
+def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS, principal) -> ContactImport:
     """Run (or resume) a queued import to the end; return it.
 
     Rows before the checkpoint (rows_done) are skipped; each batch commits with the checkpoint.
     An unexpected error marks the import failed (resumable) and is logged; a completed or
     cancelled import is left alone. Raise ContactImport.DoesNotExist for an id not in this workspace.
     """
+    require(principal, "contacts:import", workspace_id=require_workspace().id)
     workspace = require_workspace()
     job = ContactImport.objects.get(pk=import_id)
     if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
@@ -511,7 +519,7 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport
                 for raw in chunk:
                     number += 1
                     batch.append((number, raw))
-                _commit_batch(job, batch)
+                _commit_batch(job, batch, principal)
                 job.refresh_from_db(fields=["status"])
                 if job.status == ImportStatus.CANCELLED:
                     return job
@@ -541,7 +549,7 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS) -> ContactImport
         job.status = ImportStatus.COMPLETED
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "finished_at"])
-        audit_record("contact_import.completed", target_type="contact_import", target_id=job.id,
+        audit_record("contact_import.completed", principal=principal, target_type="contact_import", target_id=job.id,
                      data={"created": job.created_count, "updated": job.updated_count, "errors": job.error_count,
                            "flagged": job.flagged_count})  # fmt: skip
         _delete_file_on_commit(job)
@@ -552,7 +560,7 @@ class _Superseded(Exception):
     """Another run of the same import advanced its checkpoint (or it was cancelled); this run stops."""
 
 
-def import_recover_stalled(import_id: int, *, stale_before: datetime.datetime) -> ContactImport:
+def import_recover_stalled(import_id: int, *, stale_before: datetime.datetime, principal) -> ContactImport:
     """Re-queue an active import whose heartbeat is older than stale_before, or fail it; return it.
 
     A worker killed mid-run leaves its import "running" with no one running it. It is queued
@@ -561,6 +569,7 @@ def import_recover_stalled(import_id: int, *, stale_before: datetime.datetime) -
     queued or running, or that showed life since stale_before, is left alone (the sweep and
     the worker may race). Raise ContactImport.DoesNotExist for an id not in this workspace.
     """
+    require(principal, "contacts:import", workspace_id=require_workspace().id)
     db_alias = require_workspace().db_alias
     with transaction.atomic(using=db_alias):
         job = ContactImport.objects.select_for_update().get(pk=import_id)
@@ -571,14 +580,14 @@ def import_recover_stalled(import_id: int, *, stale_before: datetime.datetime) -
             job.failure = f"stalled after row {job.rows_done}: the worker stopped reporting progress"
             job.finished_at = timezone.now()
             job.save(update_fields=["status", "failure", "finished_at"])
-            audit_record("contact_import.stalled", actor_type="system", target_type="contact_import",
+            audit_record("contact_import.stalled", principal=principal, target_type="contact_import",
                          target_id=job.id, data={"rows_done": job.rows_done, "recoveries": job.recoveries})  # fmt: skip
             return job
         job.status = ImportStatus.QUEUED
         job.recoveries += 1
         job.heartbeat_at = timezone.now()
         job.save(update_fields=["status", "recoveries", "heartbeat_at"])
-        audit_record("contact_import.requeued", actor_type="system", target_type="contact_import",
+        audit_record("contact_import.requeued", principal=principal, target_type="contact_import",
                      target_id=job.id, data={"rows_done": job.rows_done, "recoveries": job.recoveries})  # fmt: skip
         _enqueue_on_commit(job)
     return job
@@ -743,7 +752,7 @@ def _chunks(iterable, size: int):
         yield chunk
 
 
-def _commit_batch(job: ContactImport, batch: list[tuple[int, list[str]]]) -> None:
+def _commit_batch(job: ContactImport, batch: list[tuple[int, list[str]]], principal: Principal) -> None:
     """Guard, map and upsert one batch of (row number, cells), then advance the checkpoint with it."""
     reject = job.guard_policy == GuardPolicy.REJECT
     rows, numbers, errors, flagged = [], [], [], []
@@ -773,6 +782,7 @@ def _commit_batch(job: ContactImport, batch: list[tuple[int, list[str]]]) -> Non
             overwrite_with_blank=job.overwrite_with_blank,
             batch_size=max(1, len(rows)),
             source={"import": job.id},
+            principal=principal,
         )
         for row_error in result.errors:
             for alias, messages in row_error.errors.items():

@@ -14,15 +14,19 @@ from tidings.jobs.tenant import tenant_task
 @tenant_task()
 def run_contact_import(*, workspace_id: int, import_id: int) -> str:
     """Run or resume import import_id of workspace workspace_id; return its status when the run ends."""
+    from tidings.accounts.permissions import system_principal
     from tidings.contacts.imports import import_run
+    from tidings.tenancy.selectors import workspace_by_id
 
-    return import_run(import_id).status
+    principal = system_principal(workspace_by_id(workspace_id), reason="task:run_contact_import")
+    return import_run(import_id, principal=principal).status
 
 
 @periodic(every=timedelta(minutes=5))
 @task()
 def recover_stalled_imports() -> int:
     """Re-queue (or, after repeated stalls, fail) imports whose worker stopped; return how many were handled."""
+    from tidings.accounts.permissions import system_principal
     from tidings.contacts.imports import STALL_AFTER, import_recover_stalled, stalled_imports
     from tidings.tenancy.context import use_workspace
     from tidings.tenancy.selectors import workspace_by_id
@@ -34,7 +38,8 @@ def recover_stalled_imports() -> int:
         if workspace is None:
             continue  # its data goes with it
         with use_workspace(workspace):
-            import_recover_stalled(import_id, stale_before=stale_before)
+            principal = system_principal(workspace, reason="task:recover_stalled_imports")
+            import_recover_stalled(import_id, stale_before=stale_before, principal=principal)
         handled += 1
     return handled
 

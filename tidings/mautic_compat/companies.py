@@ -91,6 +91,9 @@ COMPANIES = Resource(
         company_id, principal=principal, request=request
     ),
     select=select_fields(FieldObject.COMPANY),
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
+    delete_permission="contacts:delete",
 )
 
 

@@ -496,6 +496,9 @@ CONTACTS = Resource(
         contact_id, principal=principal, request=request
     ),
     columns=COLUMNS,
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
+    delete_permission="contacts:delete",
     empty_as_object=True,
     select=select_fields(FieldObject.CONTACT),
 )
@@ -810,6 +813,8 @@ NOTES = Resource(
     create=_create_note,
     update=_update_note,
     delete=lambda request, note_id, principal: actions.note_delete(note_id, principal=principal, request=request),
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
     delete_permission="contacts:edit",
     selectable=frozenset({"id", "text", "type", "dateTime", "lead"}),
 )

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import path
 
@@ -67,9 +67,10 @@ class Resource:
     update: Callable[..., Any]
     delete: Callable[..., None]
     columns: set[str] = field(default_factory=set)
-    view_permission: str = "contacts:view"
-    edit_permission: str = "contacts:edit"
-    delete_permission: str = "contacts:delete"
+    # Required, never defaulted to contacts': each entity states what it takes (the actions check it too).
+    view_permission: str = field(kw_only=True)
+    edit_permission: str = field(kw_only=True)
+    delete_permission: str = field(kw_only=True)
     empty_as_object: bool = False
     extra_route_kwargs: tuple[str, ...] = ()  # e.g. "object" for /fields/{object}; passed to every callable
 
@@ -176,6 +177,10 @@ def _written(resource: Resource, request, data: dict, *, obj_id=None, method: st
         raise validation_error(error) from error
     except ObjectDoesNotExist as error:
         raise MauticError(404) from error
+    except PermissionDenied as error:
+        # The action refused (e.g. an edit that merges away another contact needs contacts:delete):
+        # a batch reports it for this item, like any other item error.
+        raise MauticError(403) from error
 
 
 def _batch_items(request) -> dict:

@@ -11,9 +11,13 @@ from tidings.tenancy.models import Region, Workspace, remember_region
 def workspace_create(*, name: str, slug: str, region: str, owner=None, actor=None) -> Workspace:
     """Create a workspace in region, make owner (a User) its owner, and open its audit chain.
 
-    Raise ValidationError on an unknown region, a malformed or taken slug.
+    Takes no principal by design: a principal acts in a workspace, and this one does not exist
+    yet (the operator's createworkspace command, the demo and sign-up create workspaces; actor,
+    when given, is the user who did). Tidings itself makes owner the first owner, recorded as
+    the system principal. Raise ValidationError on an unknown region, a malformed or taken slug.
     """
     from tidings.accounts.actions import membership_create
+    from tidings.accounts.permissions import system_principal
     from tidings.audit.actions import audit_record
 
     if region not in Region.values:
@@ -33,5 +37,6 @@ def workspace_create(*, name: str, slug: str, region: str, owner=None, actor=Non
         data={"region": region},
     )
     if owner is not None:
-        membership_create(workspace=workspace, user=owner, role="owner", actor=actor)
+        principal = system_principal(workspace, reason="workspace_create")
+        membership_create(workspace=workspace, user=owner, role="owner", principal=principal)
     return workspace

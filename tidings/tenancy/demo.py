@@ -18,6 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tidings.accounts.actions import membership_create, user_create, user_password_set
+from tidings.accounts.permissions import system_principal
 from tidings.accounts.selectors import membership_for, user_by_email
 from tidings.audit.actions import audit_record
 from tidings.tenancy.actions import workspace_create
@@ -70,16 +71,17 @@ def demo_build() -> DemoLogin:
         workspace = workspace_create(name=DEMO_NAME, slug=DEMO_SLUG, region=DEMO_REGION, owner=users["owner"])
     elif workspace.region != DEMO_REGION:
         raise ValidationError({"slug": f"workspace '{DEMO_SLUG}' exists in region {workspace.region}"})
+    principal = system_principal(workspace, reason="command:demo")
     for role, user in users.items():
         if membership_for(user, workspace) is None:
-            membership_create(workspace=workspace, user=user, role=role)
+            membership_create(workspace=workspace, user=user, role=role, principal=principal)
 
     with use_workspace(workspace):
         for seeder in SEEDERS:
             seeder(workspace)
         audit_record(
             "demo.seeded",
-            actor_type="system",
+            principal=principal,
             target_type="workspace",
             target_id=workspace.pk,
             data={"seeders": len(SEEDERS)},

@@ -212,7 +212,7 @@ def _api_credentials(workspace, user, marker: str) -> tuple[str, str]:
 
     principal = principal_for_user(user, workspace)
     assert principal is not None, "the attacker owns his workspace"
-    _, token = api_token_create(workspace=workspace, user=user, name=marker, actor=user, principal=principal)
+    _, token = api_token_create(workspace=workspace, user=user, name=marker, principal=principal)
     binding, secret = oauth_app_create(
         workspace=workspace,
         name=marker,

@@ -21,8 +21,10 @@ def add_member(acme):
     from tidings.accounts.actions import membership_create, user_create
 
     def add(email: str, role: str, workspace=None):
+        from tidings.tests.principals import system
+
         user = user_create(email=email, password="correct horse battery staple")
-        membership_create(workspace=workspace or acme, user=user, role=role)
+        membership_create(workspace=workspace or acme, user=user, role=role, principal=system(workspace or acme))
         return user
 
     return add

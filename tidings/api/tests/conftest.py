@@ -20,9 +20,10 @@ def _fresh_rate_limits():
 @pytest.fixture
 def alice_token(acme, alice):
     """Return (ApiToken, secret) of a token alice holds in Acme with all her permissions."""
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
-    return api_token_create(workspace=acme, user=alice, name="CRM sync", actor=alice)
+    return api_token_create(workspace=acme, user=alice, name="CRM sync", principal=principal_for_user(alice, acme))
 
 
 @pytest.fixture
@@ -46,9 +47,10 @@ def basic():
 def dave(acme, make_user):
     """Dave, a marketer of Acme."""
     from tidings.accounts.actions import membership_create
+    from tidings.tests.principals import system
 
     user = make_user("dave@acme.example", first_name="Dave", last_name="Example")
-    membership_create(workspace=acme, user=user, role="marketer")
+    membership_create(workspace=acme, user=user, role="marketer", principal=system(acme))
     return user
 
 

@@ -19,7 +19,9 @@ def setup(world):
     from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import OAuthGrant, api_token_create, oauth_app_create
 
-    token, _ = api_token_create(workspace=world.acme, user=world.alice, name="Acme sync", actor=world.alice)
+    token, _ = api_token_create(
+        workspace=world.acme, user=world.alice, name="Acme sync", principal=principal_for_user(world.alice, world.acme)
+    )
     world.objects["acme_token"] = token
     binding, _ = oauth_app_create(
         workspace=world.acme,

@@ -6,6 +6,7 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
+from tidings.accounts.selectors import principal_for_user
 from tidings.api.actions import api_token_create, api_token_revoke
 from tidings.api.auth import principal_from_request
 from tidings.api.models import ApiToken
@@ -31,7 +32,7 @@ def test_using_a_token_records_its_last_use(client, alice_token, bearer):
 
 
 def test_a_revoked_token_is_refused(client, alice_token, bearer):
-    api_token_revoke(token=alice_token[0], actor=alice_token[0].user)
+    api_token_revoke(token=alice_token[0], principal=principal_for_user(alice_token[0].user, alice_token[0].workspace))
     response = _me(client, bearer(alice_token[1]))
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
@@ -121,5 +122,7 @@ def test_an_unknown_scheme_is_refused(client, acme):
 
 @pytest.mark.parametrize("permissions", [["workspace:view"]])
 def test_a_narrow_token_cannot_reach_beyond_its_permissions(client, bearer, acme, alice, permissions):
-    _, secret = api_token_create(workspace=acme, user=alice, name="Narrow", permissions=permissions, actor=alice)
+    _, secret = api_token_create(
+        workspace=acme, user=alice, name="Narrow", permissions=permissions, principal=principal_for_user(alice, acme)
+    )
     assert client.get("/api/v1/audit", **bearer(secret)).status_code == 403

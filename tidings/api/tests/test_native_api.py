@@ -5,7 +5,9 @@ import json
 import pytest
 from django.test import Client, override_settings
 
+from tidings.accounts.selectors import principal_for_user
 from tidings.api.actions import api_token_create
+from tidings.tests.principals import system
 
 
 def test_me_describes_the_principal(client, alice_token, bearer):
@@ -19,7 +21,9 @@ def test_members_are_listed_a_page_at_a_time(client, alice_token, bearer, dave, 
     from tidings.accounts.actions import membership_create
 
     for name in ("erin", "frank", "grace"):
-        membership_create(workspace=acme, user=make_user(f"{name}@acme.example"), role="analyst")
+        membership_create(
+            workspace=acme, user=make_user(f"{name}@acme.example"), role="analyst", principal=system(acme)
+        )
     first = client.get("/api/v1/members?limit=2", **bearer(alice_token[1])).json()
     assert [m["email"] for m in first["items"]] == ["alice@acme.example", "dave@acme.example"]
     second = client.get(f"/api/v1/members?limit=2&cursor={first['next_cursor']}", **bearer(alice_token[1])).json()
@@ -38,7 +42,9 @@ def test_the_members_list_costs_a_fixed_number_of_queries(
     from tidings.accounts.actions import membership_create
 
     for index in range(12):
-        membership_create(workspace=acme, user=make_user(f"member{index}@acme.example"), role="analyst")
+        membership_create(
+            workspace=acme, user=make_user(f"member{index}@acme.example"), role="analyst", principal=system(acme)
+        )
     client.get("/api/v1/me", **bearer(alice_token[1]))  # last_used_at is written once, not counted below
     # Token and membership (2), the rate-limit counter (up to 6 with the database cache,
     # 1 round trip with Redis), one page of members with their users (1): none per member.
@@ -48,7 +54,7 @@ def test_the_members_list_costs_a_fixed_number_of_queries(
 
 
 def test_the_audit_log_needs_audit_view(client, bearer, acme, dave):
-    _, secret = api_token_create(workspace=acme, user=dave, name="Marketing", actor=dave)
+    _, secret = api_token_create(workspace=acme, user=dave, name="Marketing", principal=principal_for_user(dave, acme))
     response = client.get("/api/v1/audit", **bearer(secret))
     assert response.status_code == 403
     assert response.json() == {
@@ -90,7 +96,13 @@ def test_a_member_lists_creates_and_revokes_their_tokens(client, alice_token, be
 
 
 def test_a_token_cannot_mint_a_wider_token(client, bearer, acme, alice):
-    _, narrow = api_token_create(workspace=acme, user=alice, name="Narrow", permissions=["workspace:view"], actor=alice)
+    _, narrow = api_token_create(
+        workspace=acme,
+        user=alice,
+        name="Narrow",
+        permissions=["workspace:view"],
+        principal=principal_for_user(alice, acme),
+    )
     response = client.post(
         "/api/v1/tokens",
         json.dumps({"name": "Wide", "permissions": ["contacts:export"]}),
@@ -105,7 +117,9 @@ def test_a_token_cannot_mint_a_wider_token(client, bearer, acme, alice):
 
 
 def test_revoking_someone_elses_token_answers_404(client, alice_token, bearer, acme, dave):
-    _, dave_secret = api_token_create(workspace=acme, user=dave, name="Dave's", actor=dave)
+    _, dave_secret = api_token_create(
+        workspace=acme, user=dave, name="Dave's", principal=principal_for_user(dave, acme)
+    )
     response = client.delete(f"/api/v1/tokens/{alice_token[0].pk}", **bearer(dave_secret))
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
@@ -160,7 +174,7 @@ def test_a_credential_over_its_rate_limit_gets_429_with_retry_after(client, alic
     assert refused.json()["error"]["code"] == "rate_limited"
     assert int(refused["Retry-After"]) >= 1
     assert refused["X-RateLimit-Remaining"] == "0"
-    _, other = api_token_create(workspace=acme, user=dave, name="Dave's", actor=dave)
+    _, other = api_token_create(workspace=acme, user=dave, name="Dave's", principal=principal_for_user(dave, acme))
     assert client.get("/api/v1/me", **bearer(other)).status_code == 200  # limits are per credential
 
 

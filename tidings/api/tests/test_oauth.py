@@ -184,3 +184,33 @@ def test_deleting_an_application_revokes_its_tokens(alice_client, client, server
     assert response.status_code == 302
     assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 401
     assert not AccessToken.objects.exists()
+
+
+def test_a_member_without_settings_manage_cannot_create_an_oauth_app(acme, dave):
+    from django.core.exceptions import PermissionDenied
+
+    from tidings.api.models import OAuthAppBinding
+
+    with pytest.raises(PermissionDenied):
+        oauth_app_create(
+            workspace=acme,
+            name="Side door",
+            grant_type=OAuthGrant.CLIENT_CREDENTIALS,
+            permissions=["contacts:view"],
+            principal=principal_for_user(dave, acme),
+        )
+
+    assert not OAuthAppBinding.objects.filter(workspace=acme).exists()
+    assert not Application.objects.filter(name="Side door").exists()
+
+
+def test_a_member_without_settings_manage_cannot_delete_an_oauth_app(acme, dave, server_app):
+    from django.core.exceptions import PermissionDenied
+
+    from tidings.api.actions import oauth_app_delete
+
+    binding, _ = server_app
+    with pytest.raises(PermissionDenied):
+        oauth_app_delete(binding=binding, principal=principal_for_user(dave, acme))
+
+    assert Application.objects.filter(pk=binding.application_id).exists()

@@ -3,12 +3,14 @@
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from tidings.accounts.selectors import principal_for_user
 from tidings.api.actions import api_token_create, api_token_revoke, api_token_touch
 from tidings.api.models import ApiToken, hash_token_secret
 from tidings.audit.models import AuditEntry
+from tidings.tests.principals import system
 
 
 def test_a_new_token_is_shown_once_in_the_tdg_format_and_stored_only_as_a_hash(alice_token):
@@ -30,28 +32,61 @@ def test_a_token_defaults_to_every_permission_of_its_creators_role(alice_token):
 
 def test_a_marketer_cannot_give_a_token_a_permission_their_role_lacks(acme, dave):
     with pytest.raises(ValidationError) as raised:
-        api_token_create(workspace=acme, user=dave, name="Reports", permissions=["audit:view"], actor=dave)
+        api_token_create(
+            workspace=acme,
+            user=dave,
+            name="Reports",
+            permissions=["audit:view"],
+            principal=principal_for_user(dave, acme),
+        )
     assert "audit:view" in str(raised.value)
 
 
 def test_an_unknown_permission_is_refused(acme, alice):
     with pytest.raises(ValidationError):
-        api_token_create(workspace=acme, user=alice, name="Typo", permissions=["contacts:veiw"], actor=alice)
+        api_token_create(
+            workspace=acme,
+            user=alice,
+            name="Typo",
+            permissions=["contacts:veiw"],
+            principal=principal_for_user(alice, acme),
+        )
 
 
 def test_only_members_have_tokens_for_a_workspace(acme, bob):
     with pytest.raises(ValidationError):
-        api_token_create(workspace=acme, user=bob, name="Sneaky", actor=bob)
+        api_token_create(workspace=acme, user=bob, name="Sneaky", principal=system(acme))
+
+
+def test_a_principal_of_another_workspace_cannot_mint_a_token_here(acme, globex, bob):
+    with pytest.raises(PermissionDenied):
+        api_token_create(workspace=acme, user=bob, name="Sneaky", principal=principal_for_user(bob, globex))
+    assert not ApiToken.objects.filter(workspace=acme).exists()
+
+
+def test_a_member_without_settings_manage_cannot_revoke_anothers_token(acme, alice_token, dave):
+    token, _ = alice_token
+    with pytest.raises(PermissionDenied):
+        api_token_revoke(token=token, principal=principal_for_user(dave, acme))
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_a_holder_of_settings_manage_revokes_a_members_token(acme, alice, dave):
+    token, _ = api_token_create(workspace=acme, user=dave, name="Dave's", principal=principal_for_user(dave, acme))
+    api_token_revoke(token=token, principal=principal_for_user(alice, acme))
+    token.refresh_from_db()
+    assert token.revoked_at is not None
 
 
 def test_nobody_creates_a_token_for_someone_else(acme, alice, dave):
     with pytest.raises(ValidationError):
-        api_token_create(workspace=acme, user=dave, name="For Dave", actor=alice)
+        api_token_create(workspace=acme, user=dave, name="For Dave", principal=principal_for_user(alice, acme))
 
 
 def test_creating_and_revoking_a_token_is_audited(acme, alice_token):
     token, _ = alice_token
-    api_token_revoke(token=token, actor=token.user)
+    api_token_revoke(token=token, principal=principal_for_user(token.user, token.workspace))
     actions = list(
         AuditEntry.objects.using("region_eu")
         .filter(workspace_id=acme.pk, target_type="api_token", target_id=str(token.pk))
@@ -62,9 +97,9 @@ def test_creating_and_revoking_a_token_is_audited(acme, alice_token):
 
 def test_revoking_twice_records_one_revocation(acme, alice_token):
     token, _ = alice_token
-    api_token_revoke(token=token, actor=token.user)
+    api_token_revoke(token=token, principal=principal_for_user(token.user, token.workspace))
     first = ApiToken.objects.get(pk=token.pk).revoked_at
-    api_token_revoke(token=token, actor=token.user)
+    api_token_revoke(token=token, principal=principal_for_user(token.user, token.workspace))
     assert ApiToken.objects.get(pk=token.pk).revoked_at == first
     assert AuditEntry.objects.using("region_eu").filter(action="api_token.revoked").count() == 1
 

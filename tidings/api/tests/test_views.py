@@ -2,6 +2,7 @@
 
 import re
 
+from tidings.accounts.selectors import principal_for_user
 from tidings.api.actions import api_token_create
 from tidings.api.models import ApiToken
 
@@ -33,7 +34,7 @@ def test_the_form_offers_only_the_members_own_permissions(dave_client, acme):
 
 
 def test_a_member_sees_only_their_tokens_and_an_admin_sees_all(dave_client, alice_client, alice_token, acme, dave):
-    api_token_create(workspace=acme, user=dave, name="Dave's sync", actor=dave)
+    api_token_create(workspace=acme, user=dave, name="Dave's sync", principal=principal_for_user(dave, acme))
     alices = alice_token[0].display_prefix
     dave_page = dave_client.get(f"/w/{acme.slug}/settings/api-tokens/").content.decode()
     assert "Dave&#x27;s sync" in dave_page and alices not in dave_page
@@ -48,7 +49,7 @@ def test_a_member_cannot_revoke_someone_elses_token(dave_client, alice_token, ac
 
 
 def test_a_settings_manager_revokes_any_token_of_the_workspace(alice_client, acme, dave):
-    token, _ = api_token_create(workspace=acme, user=dave, name="Dave's sync", actor=dave)
+    token, _ = api_token_create(workspace=acme, user=dave, name="Dave's sync", principal=principal_for_user(dave, acme))
     response = alice_client.post(f"/w/{acme.slug}/settings/api-tokens/{token.pk}/revoke/")
     assert response.status_code == 302
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tidings.tests.principals import system
+
 
 def seqs(response) -> list[int]:
     return [row["entry"].seq for row in response.context["rows"]]
@@ -90,7 +92,7 @@ def test_query_count_does_not_grow_with_entries_or_actors(
     for number in range(8):
         member = make_user(f"m{number}@acme.example")
         with django_capture_on_commit_callbacks(using="default", execute=True):  # forwards member.added
-            membership_create(workspace=acme, user=member, role="marketer")
+            membership_create(workspace=acme, user=member, role="marketer", principal=system(acme))
         write_entries(6, actor=member)
     from django.db import connections
 
@@ -104,7 +106,7 @@ def test_a_marketer_cannot_browse_the_audit_log(client, make_user, acme):
     from tidings.accounts.actions import membership_create
 
     dave = make_user("dave@acme.example")
-    membership_create(workspace=acme, user=dave, role="marketer")
+    membership_create(workspace=acme, user=dave, role="marketer", principal=system(acme))
     client.force_login(dave)
     assert client.get("/w/acme/settings/audit/").status_code == 403
 

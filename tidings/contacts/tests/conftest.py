@@ -7,9 +7,10 @@ import pytest
 def arun_client(acme, client):
     """A client signed in as arun, an analyst in Acme (aggregates only: no contacts:view)."""
     from tidings.accounts.actions import membership_create, user_create
+    from tidings.tests.principals import system
 
     arun = user_create(email="arun@acme.example", password="correct horse battery staple")
-    membership_create(workspace=acme, user=arun, role="analyst")
+    membership_create(workspace=acme, user=arun, role="analyst", principal=system(acme))
     client.force_login(arun)
     return client
 

@@ -4,6 +4,7 @@ Each object route is probed twice: under Acme's slug (bob is not a member) and u
 with Acme's object id (bob owns Globex and holds every permission there, but the id is not Globex's).
 """
 
+from tidings.tests.principals import system
 from tidings.tests.world import Probe
 
 
@@ -14,14 +15,16 @@ def setup(world):
     from tidings.tenancy.context import use_workspace
 
     with use_workspace(world.acme):
-        contact = actions.contact_create({"email": "ada@analytical.example", "firstname": "Ada"}, tags=["vip"])
-        company = actions.company_create({"companyname": "Analytical Engines"})
-        actions.company_link(contact.id, company.id)
-        note = actions.note_add(contact.id, "Prefers letters.")
-        actions.dnc_add(contact.id, channel="email", reason="manual")
-        field = actions.field_create(alias="shoe_size", label="Shoe size", type="number")
+        contact = actions.contact_create(
+            {"email": "ada@analytical.example", "firstname": "Ada"}, tags=["vip"], principal=system()
+        )
+        company = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
+        actions.company_link(contact.id, company.id, principal=system())
+        note = actions.note_add(contact.id, "Prefers letters.", principal=system())
+        actions.dnc_add(contact.id, channel="email", reason="manual", principal=system())
+        field = actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
         upload = SimpleUploadedFile("people.csv", b"email\nlin@acme.example\n", content_type="text/csv")
-        job = imports.import_create(upload)
+        job = imports.import_create(upload, principal=system())
     world.objects.update(
         acme_contact=contact.id, acme_company=company.id, acme_note=note.id, acme_field=field.id, acme_import=job.id
     )

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tidings.tenancy.context import use_workspace
+from tidings.tests.principals import system
 
 
 @pytest.fixture(autouse=True)
@@ -19,9 +20,10 @@ def _fresh_rate_limits():
 @pytest.fixture
 def api(client, acme, alice):
     """A client calling the API as alice (owner of Acme) with her personal token."""
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
-    _, secret = api_token_create(workspace=acme, user=alice, name="CRM sync", actor=alice)
+    _, secret = api_token_create(workspace=acme, user=alice, name="CRM sync", principal=principal_for_user(alice, acme))
     return _Api(client, {"HTTP_AUTHORIZATION": f"Bearer {secret}"})
 
 
@@ -41,11 +43,12 @@ class _Api:
 def analyst_api(client, acme, make_user):
     """Ivan, an analyst of Acme: aggregates only, no contacts:view."""
     from tidings.accounts.actions import membership_create
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
     ivan = make_user("ivan@acme.example")
-    membership_create(workspace=acme, user=ivan, role="analyst")
-    _, secret = api_token_create(workspace=acme, user=ivan, name="Reports", actor=ivan)
+    membership_create(workspace=acme, user=ivan, role="analyst", principal=system(acme))
+    _, secret = api_token_create(workspace=acme, user=ivan, name="Reports", principal=principal_for_user(ivan, acme))
     return _Api(client, {"HTTP_AUTHORIZATION": f"Bearer {secret}"})
 
 
@@ -168,8 +171,8 @@ def test_batch_delete_leaves_another_workspaces_contacts_alone(api, globex):
     from tidings.contacts import actions, selectors
 
     with use_workspace(globex):  # ids are per region database: take one Acme does not have
-        actions.contact_create({"email": "carol@globex.example"})
-        theirs = actions.contact_create({"email": "bob@globex.example"})
+        actions.contact_create({"email": "carol@globex.example"}, principal=system())
+        theirs = actions.contact_create({"email": "bob@globex.example"}, principal=system())
     ours = _create(api, "ada@analytical.example")
     results = api.send("POST", "/contacts/batch/delete", {"ids": [ours["id"], theirs.id]}).json()["results"]
     assert [r["status"] for r in results] == [204, 404]
@@ -291,7 +294,7 @@ def test_another_workspaces_contact_is_not_found(api, globex):
     from tidings.contacts import actions
 
     with use_workspace(globex):
-        theirs = actions.contact_create({"email": "bob@globex.example"})
+        theirs = actions.contact_create({"email": "bob@globex.example"}, principal=system())
     assert api.get(f"/contacts/{theirs.id}").status_code == 404
     assert api.send("PATCH", f"/contacts/{theirs.id}", {"fields": {"city": "Paris"}}).status_code == 404
 

@@ -17,6 +17,7 @@ from tidings.contacts.models import Contact, ContactEvent, ContactSearchToken, C
 from tidings.privacy.models import ContactKey, LawfulBasis
 from tidings.privacy.vault import keyring, normalise_email, normalise_phone, normalise_text, words
 from tidings.tenancy.context import use_workspace
+from tidings.tests.principals import system
 
 PEOPLE = [
     {"email": "ada@analytical.example", "firstname": "Ada", "lastname": "Quillfeather", "tags": "mathematics"},
@@ -52,24 +53,31 @@ PEOPLE = [
 def _define_fields(phone_unique=False):
     if phone_unique:
         phone = actions.load_fields()["phone"]
-        actions.field_update(phone.id, is_unique_identifier=True)
+        actions.field_update(phone.id, is_unique_identifier=True, principal=system())
     actions.field_create(
-        alias="plan", label="Plan", type=FieldType.SELECT, options=["free", "pro"], default_value="free"
+        alias="plan",
+        label="Plan",
+        type=FieldType.SELECT,
+        options=["free", "pro"],
+        default_value="free",
+        principal=system(),
     )
-    actions.field_create(alias="nickname", label="Nickname", category="user.name")
-    actions.field_create(alias="crm_id", label="CRM id", is_unique_identifier=True)
-    actions.field_create(alias="birthday", label="Birthday", type=FieldType.DATE)
-    actions.field_create(alias="newsletter", label="Newsletter", type=FieldType.BOOLEAN)
-    actions.field_create(alias="interests", label="Interests", type=FieldType.MULTISELECT)
-    actions.field_create(alias="score", label="Score", type=FieldType.NUMBER)
-    old = actions.field_create(alias="old_code", label="Old code")
-    actions.field_archive(old.id)
+    actions.field_create(alias="nickname", label="Nickname", category="user.name", principal=system())
+    actions.field_create(alias="crm_id", label="CRM id", is_unique_identifier=True, principal=system())
+    actions.field_create(alias="birthday", label="Birthday", type=FieldType.DATE, principal=system())
+    actions.field_create(alias="newsletter", label="Newsletter", type=FieldType.BOOLEAN, principal=system())
+    actions.field_create(alias="interests", label="Interests", type=FieldType.MULTISELECT, principal=system())
+    actions.field_create(alias="score", label="Score", type=FieldType.NUMBER, principal=system())
+    old = actions.field_create(alias="old_code", label="Old code", principal=system())
+    actions.field_archive(old.id, principal=system())
 
 
 def _seed():
     """Contacts that exist before the import, created the same way in both workspaces."""
-    actions.contact_create({"email": "ada@analytical.example", "lastname": "Byron"}, tags=["nobility"])
-    actions.contact_create({"email": "grace@navy.example", "firstname": "Grace"})
+    actions.contact_create(
+        {"email": "ada@analytical.example", "lastname": "Byron"}, tags=["nobility"], principal=system()
+    )
+    actions.contact_create({"email": "grace@navy.example", "firstname": "Grace"}, principal=system())
 
 
 def _snapshot() -> list[dict]:
@@ -136,7 +144,9 @@ def test_bulk_import_stores_every_contact_as_one_upsert_per_row_does(acme, globe
             tags = row.pop("tags", None)
             tags = tags.replace(",", "|").split("|") if isinstance(tags, str) else tags or []
             try:
-                actions.contact_upsert(row, tags=["imported", *tags], lawful_basis=LawfulBasis.CONSENT)
+                actions.contact_upsert(
+                    row, tags=["imported", *tags], lawful_basis=LawfulBasis.CONSENT, principal=system()
+                )
             except ValidationError as error:
                 one_by_one_errors.append((index, sorted(error.message_dict)))
         expected = _snapshot()
@@ -144,7 +154,7 @@ def test_bulk_import_stores_every_contact_as_one_upsert_per_row_does(acme, globe
         _define_fields(phone_unique)
         _seed()
         result = actions.contacts_bulk_upsert(
-            PEOPLE, lawful_basis=LawfulBasis.CONSENT, tags=["imported"], batch_size=batch_size
+            PEOPLE, lawful_basis=LawfulBasis.CONSENT, tags=["imported"], batch_size=batch_size, principal=system()
         )
         imported = _snapshot()
     assert [(e.index, sorted(e.errors)) for e in result.errors] == one_by_one_errors
@@ -158,7 +168,9 @@ def test_bulk_import_counts_rows_and_returns_each_rows_contact(in_acme):
     _define_fields()
     _seed()
     ada = selectors.contact_by_unique_identifier("email", "ada@analytical.example")
-    result = actions.contacts_bulk_upsert(PEOPLE, lawful_basis=LawfulBasis.CONSENT, batch_size=3, return_ids=True)
+    result = actions.contacts_bulk_upsert(
+        PEOPLE, lawful_basis=LawfulBasis.CONSENT, batch_size=3, return_ids=True, principal=system()
+    )
     assert (result.created, result.updated, len(result.errors)) == (7, 5, 4)
     assert result.processed == len(PEOPLE)
     assert result.contact_ids[0] == result.contact_ids[4] == ada.id
@@ -170,7 +182,9 @@ def test_bulk_import_counts_rows_and_returns_each_rows_contact(in_acme):
 
 def test_each_imported_contact_gets_one_imported_event_per_batch_with_its_source(in_acme):
     rows = [{"email": f"reader{i}@library.example"} for i in range(5)] + [{"email": "reader0@library.example"}]
-    actions.contacts_bulk_upsert(rows, lawful_basis=LawfulBasis.CONSENT, batch_size=4, source={"import": 7})
+    actions.contacts_bulk_upsert(
+        rows, lawful_basis=LawfulBasis.CONSENT, batch_size=4, source={"import": 7}, principal=system()
+    )
     imported = ContactEvent.objects.filter(type=EventType.CONTACT_IMPORTED)
     assert imported.count() == 6  # reader0 twice: once in each batch that touched it
     assert {e.data["import"] for e in imported} == {7}
@@ -178,17 +192,20 @@ def test_each_imported_contact_gets_one_imported_event_per_batch_with_its_source
 
 def test_common_tags_reach_every_contact_once(in_acme):
     rows = [{"email": f"member{i}@club.example", "tags": "gold|gold"} for i in range(3)]
-    actions.contacts_bulk_upsert(rows * 2, lawful_basis=LawfulBasis.CONSENT, tags=["club", "club"])
+    actions.contacts_bulk_upsert(rows * 2, lawful_basis=LawfulBasis.CONSENT, tags=["club", "club"], principal=system())
     assert ContactTag.objects.count() == 6
     assert selectors.contacts_count(search="tag:club") == selectors.contacts_count(search="tag:gold") == 3
 
 
 def test_overwrite_with_blank_clears_a_matched_contacts_values(in_acme):
-    ada = actions.contact_create({"email": "ada@analytical.example", "firstname": "Ada", "city": "London"})
+    ada = actions.contact_create(
+        {"email": "ada@analytical.example", "firstname": "Ada", "city": "London"}, principal=system()
+    )
     actions.contacts_bulk_upsert(
         [{"email": "ada@analytical.example", "firstname": "", "city": None}],
         lawful_basis=LawfulBasis.CONSENT,
         overwrite_with_blank=True,
+        principal=system(),
     )
     view = selectors.contact_get(ada.id)
     assert (view.get("firstname"), view.get("city")) == (None, None)
@@ -196,9 +213,9 @@ def test_overwrite_with_blank_clears_a_matched_contacts_values(in_acme):
 
 
 def test_a_blank_value_leaves_a_matched_contact_alone_by_default(in_acme):
-    ada = actions.contact_create({"email": "ada@analytical.example", "firstname": "Ada"})
+    ada = actions.contact_create({"email": "ada@analytical.example", "firstname": "Ada"}, principal=system())
     actions.contacts_bulk_upsert(
-        [{"email": "ada@analytical.example", "firstname": " "}], lawful_basis=LawfulBasis.CONSENT
+        [{"email": "ada@analytical.example", "firstname": " "}], lawful_basis=LawfulBasis.CONSENT, principal=system()
     )
     assert selectors.contact_get(ada.id).get("firstname") == "Ada"
 
@@ -238,6 +255,7 @@ def test_bulk_update_writes_each_rows_values_and_clears_nones(in_acme):
     actions.contacts_bulk_upsert(
         [{"email": f"person{n}@example.invalid", "firstname": "Person"} for n in range(3)],
         lawful_basis=LawfulBasis.CONSENT,
+        principal=system(),
     )
     contacts = list(Contact.objects.order_by("id"))
     later = timezone.now().replace(microsecond=654321)
@@ -259,7 +277,9 @@ def test_bulk_update_writes_each_rows_values_and_clears_nones(in_acme):
 def test_bulk_update_never_touches_another_workspaces_contact(acme, globex):
     with use_workspace(globex):
         actions.contacts_bulk_upsert(
-            [{"email": "bob@globex.example", "city": "Springfield"}], lawful_basis=LawfulBasis.CONSENT
+            [{"email": "bob@globex.example", "city": "Springfield"}],
+            lawful_basis=LawfulBasis.CONSENT,
+            principal=system(),
         )
         bobs = Contact.objects.get()
     with use_workspace(acme):
@@ -285,7 +305,9 @@ def test_bulk_writes_send_one_statement_per_batch_on_postgresql(in_acme):
 def test_bulk_update_refuses_a_too_long_value_instead_of_truncating_it(in_acme):
     if connections[in_acme.db_alias].vendor != "postgresql":
         pytest.skip("SQLite does not enforce varchar lengths")
-    actions.contacts_bulk_upsert([{"email": "ada@analytical.example"}], lawful_basis=LawfulBasis.CONSENT)
+    actions.contacts_bulk_upsert(
+        [{"email": "ada@analytical.example"}], lawful_basis=LawfulBasis.CONSENT, principal=system()
+    )
     ada = Contact.objects.get()
 
     with pytest.raises(DataError):

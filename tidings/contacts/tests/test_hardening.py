@@ -19,6 +19,7 @@ from tidings.contacts import actions, imports, selectors
 from tidings.contacts.models import Contact, ContactImport, ImportStatus
 from tidings.contacts.tests.test_import import _csv, _upload
 from tidings.tenancy.context import use_workspace
+from tidings.tests.principals import system
 
 REGION = "region_eu"  # Acme's region
 
@@ -84,7 +85,9 @@ def small_windows(monkeypatch):
 
 
 def test_a_common_first_name_lists_its_newest_contacts_first(in_acme, small_windows):
-    ids = actions.contacts_bulk_upsert(_people(30), lawful_basis="consent", return_ids=True).contact_ids
+    ids = actions.contacts_bulk_upsert(
+        _people(30), lawful_basis="consent", return_ids=True, principal=system()
+    ).contact_ids
 
     page = selectors.contact_search("robin", limit=5)
 
@@ -92,8 +95,12 @@ def test_a_common_first_name_lists_its_newest_contacts_first(in_acme, small_wind
 
 
 def test_keyset_pages_of_a_name_search_cover_every_match_once(in_acme, small_windows):
-    ids = actions.contacts_bulk_upsert(_people(23), lawful_basis="consent", return_ids=True).contact_ids
-    actions.contacts_bulk_upsert(_people(5, firstname="Kit", domain="others.example"), lawful_basis="consent")
+    ids = actions.contacts_bulk_upsert(
+        _people(23), lawful_basis="consent", return_ids=True, principal=system()
+    ).contact_ids
+    actions.contacts_bulk_upsert(
+        _people(5, firstname="Kit", domain="others.example"), lawful_basis="consent", principal=system()
+    )
     seen, after = [], None
     while True:
         page = selectors.contacts_page(search="robin", limit=4, after=after)
@@ -106,7 +113,9 @@ def test_keyset_pages_of_a_name_search_cover_every_match_once(in_acme, small_win
 
 
 def test_a_name_search_ascending_by_id_pages_in_id_order(in_acme, small_windows):
-    ids = actions.contacts_bulk_upsert(_people(9), lawful_basis="consent", return_ids=True).contact_ids
+    ids = actions.contacts_bulk_upsert(
+        _people(9), lawful_basis="consent", return_ids=True, principal=system()
+    ).contact_ids
 
     first = selectors.contacts_page(search="robin", order="id", limit=4)
     second = selectors.contacts_page(search="robin", order="id", limit=4, after=first.next_cursor)
@@ -115,11 +124,15 @@ def test_a_name_search_ascending_by_id_pages_in_id_order(in_acme, small_windows)
 
 
 def test_a_two_word_search_finds_only_contacts_with_both_words(in_acme, small_windows):
-    actions.contacts_bulk_upsert(_people(20), lawful_basis="consent")
-    both = [actions.contact_create({"firstname": "Robin", "lastname": "Fairweather"}).id for _ in range(3)]
+    actions.contacts_bulk_upsert(_people(20), lawful_basis="consent", principal=system())
+    both = [
+        actions.contact_create({"firstname": "Robin", "lastname": "Fairweather"}, principal=system()).id
+        for _ in range(3)
+    ]
     actions.contacts_bulk_upsert(
         [{"firstname": "Sam", "lastname": "Fairweather", "email": f"s{i}@people.example"} for i in range(4)],
         lawful_basis="consent",
+        principal=system(),
     )
 
     page = selectors.contact_search("robin fairweather", limit=10)
@@ -128,8 +141,8 @@ def test_a_two_word_search_finds_only_contacts_with_both_words(in_acme, small_wi
 
 
 def test_a_name_search_with_a_filter_keeps_looking_past_windows_the_filter_empties(in_acme, small_windows):
-    wanted = actions.contact_create({"firstname": "Robin", "email": "robin@rare.example"}).id
-    actions.contacts_bulk_upsert(_people(25), lawful_basis="consent")  # newer, other domain
+    wanted = actions.contact_create({"firstname": "Robin", "email": "robin@rare.example"}, principal=system()).id
+    actions.contacts_bulk_upsert(_people(25), lawful_basis="consent", principal=system())  # newer, other domain
 
     page = selectors.contacts_page(search="robin", filters={"domain": "rare.example"}, limit=10)
 
@@ -140,7 +153,7 @@ def test_a_name_search_with_a_filter_keeps_looking_past_windows_the_filter_empti
 def test_a_name_search_reads_the_newest_ids_of_the_word_from_the_token_index(in_acme):
     names = ["Robin", "Kit", "Sam", "Alex", "Jo", "Max", "Noor", "Ren", "Sky", "Tam", "Val", "Wren"]
     people = [{**person, "firstname": names[i % 12]} for i, person in enumerate(_people(600))]
-    actions.contacts_bulk_upsert(people, lawful_basis="consent")  # a word 1 in 12 contacts share
+    actions.contacts_bulk_upsert(people, lawful_basis="consent", principal=system())  # a word 1 in 12 contacts share
     _analyze("contacts_contact", "contacts_contactsearchtoken")
 
     plan = _plan(_page_query(lambda: selectors.contact_search("robin", limit=50)))
@@ -153,7 +166,7 @@ def test_a_name_search_reads_the_newest_ids_of_the_word_from_the_token_index(in_
 
 @pytest.mark.parametrize("order", ["-points", "points", "-last_active", "last_active", "-id", "-email_domain"])
 def test_a_list_page_walks_an_index_in_its_order_instead_of_sorting(in_acme, order):
-    actions.contacts_bulk_upsert(_people(5), lawful_basis="consent")
+    actions.contacts_bulk_upsert(_people(5), lawful_basis="consent", principal=system())
 
     plan = _plan(_page_query(lambda: selectors.contacts_page(order=order, limit=50)), price_out_sorts=True)
 
@@ -161,7 +174,9 @@ def test_a_list_page_walks_an_index_in_its_order_instead_of_sorting(in_acme, ord
 
 
 def test_never_active_contacts_come_last_by_latest_activity_and_first_by_earliest(in_acme):
-    never, recent, older = (actions.contact_create({"firstname": n}).id for n in ("Never", "Recent", "Older"))
+    never, recent, older = (
+        actions.contact_create({"firstname": n}, principal=system()).id for n in ("Never", "Recent", "Older")
+    )
     now = timezone.now()
     Contact.objects.filter(pk=recent).update(last_active=now)
     Contact.objects.filter(pk=older).update(last_active=now - datetime.timedelta(days=3))
@@ -179,7 +194,7 @@ def test_never_active_contacts_come_last_by_latest_activity_and_first_by_earlies
 
 def test_an_exact_email_search_uses_the_email_blind_index_in_the_lists_default_order(in_acme):
     # Before: SQLite walked contacts_c_active_idx probing `id IN (subquery)` for every contact.
-    actions.contacts_bulk_upsert(_people(400), lawful_basis="consent")
+    actions.contacts_bulk_upsert(_people(400), lawful_basis="consent", principal=system())
     _analyze("contacts_contact")
 
     sql = _page_query(lambda: selectors.contacts_page(search="person3@people.example", order="-last_active"))
@@ -190,8 +205,8 @@ def test_an_exact_email_search_uses_the_email_blind_index_in_the_lists_default_o
 
 
 def test_an_exact_phone_search_still_finds_the_contact_by_phone_or_mobile(in_acme):
-    by_phone = actions.contact_create({"firstname": "Pat", "phone": "+1 555 0100"}).id
-    by_mobile = actions.contact_create({"firstname": "Lee", "mobile": "+1 555 0100"}).id
+    by_phone = actions.contact_create({"firstname": "Pat", "phone": "+1 555 0100"}, principal=system()).id
+    by_mobile = actions.contact_create({"firstname": "Lee", "mobile": "+1 555 0100"}, principal=system()).id
 
     page = selectors.contacts_page(search="phone:15550100", order="-last_active")
 
@@ -202,11 +217,11 @@ def test_an_exact_phone_search_still_finds_the_contact_by_phone_or_mobile(in_acm
 
 
 def test_deleting_an_encrypted_field_rewrites_its_contacts_with_one_update_statement(in_acme):
-    actions.field_create(alias="nickname", label="Nickname", category="user.name")
-    actions.contacts_bulk_upsert(_people(250, nickname="Robbie"), lawful_basis="consent")
+    actions.field_create(alias="nickname", label="Nickname", category="user.name", principal=system())
+    actions.contacts_bulk_upsert(_people(250, nickname="Robbie"), lawful_basis="consent", principal=system())
 
     with CaptureQueriesContext(connections[REGION]) as captured:
-        touched = actions.field_delete(actions.load_fields()["nickname"].id, confirm="nickname")
+        touched = actions.field_delete(actions.load_fields()["nickname"].id, confirm="nickname", principal=system())
 
     updates = [q["sql"] for q in captured.captured_queries if 'UPDATE "contacts_contact"' in q["sql"]]
     assert touched == 250
@@ -222,7 +237,7 @@ def test_deleting_an_encrypted_field_rewrites_its_contacts_with_one_update_state
 
 @pytest.fixture
 def member_number(in_acme):
-    return actions.field_create(alias="member_no", label="Member number", is_required=True)
+    return actions.field_create(alias="member_no", label="Member number", is_required=True, principal=system())
 
 
 def test_a_bulk_row_creating_a_contact_without_a_required_field_is_reported(member_number):
@@ -230,6 +245,7 @@ def test_a_bulk_row_creating_a_contact_without_a_required_field_is_reported(memb
         [{"email": "ok@people.example", "member_no": "7"}, {"email": "missing@people.example"}],
         lawful_basis="consent",
         return_ids=True,
+        principal=system(),
     )
 
     assert (result.created, result.updated) == (1, 0)
@@ -239,21 +255,26 @@ def test_a_bulk_row_creating_a_contact_without_a_required_field_is_reported(memb
 
 
 def test_a_bulk_update_without_the_required_field_keeps_the_stored_value(member_number):
-    contact = actions.contact_create({"email": "kept@people.example", "member_no": "7"})
+    contact = actions.contact_create({"email": "kept@people.example", "member_no": "7"}, principal=system())
 
-    result = actions.contacts_bulk_upsert([{"email": "kept@people.example", "city": "Leeds"}], lawful_basis="consent")
+    result = actions.contacts_bulk_upsert(
+        [{"email": "kept@people.example", "city": "Leeds"}], lawful_basis="consent", principal=system()
+    )
 
     assert (result.updated, result.errors) == (1, [])
     assert selectors.contact_get(contact.id).get("member_no") == "7"
 
 
 def test_a_bulk_update_clearing_a_required_field_is_refused_and_changes_nothing(member_number):
-    contact = actions.contact_create({"email": "kept@people.example", "member_no": "7", "city": "York"})
+    contact = actions.contact_create(
+        {"email": "kept@people.example", "member_no": "7", "city": "York"}, principal=system()
+    )
 
     result = actions.contacts_bulk_upsert(
         [{"email": "kept@people.example", "member_no": "", "city": "Leeds"}],
         lawful_basis="consent",
         overwrite_with_blank=True,
+        principal=system(),
     )
 
     assert [e.errors for e in result.errors] == [{"member_no": ["this field is required"]}]
@@ -280,17 +301,17 @@ def racing(monkeypatch):
 
 
 def test_a_create_racing_another_create_of_the_same_email_reports_the_duplicate(in_acme, racing):
-    first = actions.contact_create({"email": "twin@people.example", "firstname": "Ada"})
+    first = actions.contact_create({"email": "twin@people.example", "firstname": "Ada"}, principal=system())
 
     with pytest.raises(ValidationError) as refused:
-        actions.contact_create({"email": "TWIN@people.example", "firstname": "Eve"})
+        actions.contact_create({"email": "TWIN@people.example", "firstname": "Eve"}, principal=system())
 
     assert refused.value.message_dict == {"email": ["another contact already has this email"]}
     assert [c.id for c in selectors.contacts_page(search="twin@people.example").items] == [first.id]
 
 
 def test_an_upsert_racing_a_create_of_the_same_email_updates_that_contact(in_acme, racing, monkeypatch):
-    first = actions.contact_create({"email": "twin@people.example", "firstname": "Ada"})
+    first = actions.contact_create({"email": "twin@people.example", "firstname": "Ada"}, principal=system())
     calls = []
 
     def blind_once(identifier_lists):  # the retry sees the committed row, as it would after the race
@@ -300,7 +321,7 @@ def test_an_upsert_racing_a_create_of_the_same_email_updates_that_contact(in_acm
         return racing(identifier_lists)
 
     monkeypatch.setattr(actions, "_match_owners", blind_once)
-    contact, created = actions.contact_upsert({"email": "twin@people.example", "city": "Leeds"})
+    contact, created = actions.contact_upsert({"email": "twin@people.example", "city": "Leeds"}, principal=system())
 
     assert (contact.id, created) == (first.id, False)
     assert selectors.contact_get(first.id).get("city") == "Leeds"
@@ -308,7 +329,7 @@ def test_an_upsert_racing_a_create_of_the_same_email_updates_that_contact(in_acm
 
 
 def test_a_bulk_batch_racing_a_create_of_the_same_email_is_matched_again(in_acme, monkeypatch):
-    first = actions.contact_create({"email": "twin@people.example", "firstname": "Ada"})
+    first = actions.contact_create({"email": "twin@people.example", "firstname": "Ada"}, principal=system())
     real, calls = actions._match_owners, []
 
     def blind_once(identifier_lists):
@@ -319,7 +340,9 @@ def test_a_bulk_batch_racing_a_create_of_the_same_email_is_matched_again(in_acme
 
     monkeypatch.setattr(actions, "_match_owners", blind_once)
     result = actions.contacts_bulk_upsert(
-        [{"email": "twin@people.example", "city": "Leeds"}, {"email": "new@people.example"}], lawful_basis="consent"
+        [{"email": "twin@people.example", "city": "Leeds"}, {"email": "new@people.example"}],
+        lawful_basis="consent",
+        principal=system(),
     )
 
     assert (result.created, result.updated, result.errors) == (1, 1, [])
@@ -328,13 +351,17 @@ def test_a_bulk_batch_racing_a_create_of_the_same_email_is_matched_again(in_acme
 
 def test_an_upsert_matched_by_another_identifier_cannot_take_someone_elses_email(in_acme):
     # Ordered before email, so a row is matched by its member number first.
-    actions.field_create(alias="member_no", label="Member number", is_unique_identifier=True, order=0)
-    actions.contact_create({"email": "ada@people.example", "member_no": "1"})
-    actions.contact_create({"email": "eve@people.example", "member_no": "2"})
+    actions.field_create(
+        alias="member_no", label="Member number", is_unique_identifier=True, order=0, principal=system()
+    )
+    actions.contact_create({"email": "ada@people.example", "member_no": "1"}, principal=system())
+    actions.contact_create({"email": "eve@people.example", "member_no": "2"}, principal=system())
 
     with pytest.raises(ValidationError) as refused:
-        actions.contact_upsert({"member_no": "1", "email": "eve@people.example"})
-    result = actions.contacts_bulk_upsert([{"member_no": "1", "email": "eve@people.example"}], lawful_basis="consent")
+        actions.contact_upsert({"member_no": "1", "email": "eve@people.example"}, principal=system())
+    result = actions.contacts_bulk_upsert(
+        [{"member_no": "1", "email": "eve@people.example"}], lawful_basis="consent", principal=system()
+    )
 
     assert refused.value.message_dict == {"email": ["another contact already has this email"]}
     assert [e.errors for e in result.errors] == [{"email": ["another contact already has this email"]}]
@@ -344,7 +371,7 @@ def test_email_cannot_stop_being_a_unique_identifier(in_acme):
     email = actions.load_fields()["email"]
 
     with pytest.raises(ValidationError) as refused:
-        actions.field_update(email.id, is_unique_identifier=False)
+        actions.field_update(email.id, is_unique_identifier=False, principal=system())
 
     assert "is_unique_identifier" in refused.value.message_dict
 
@@ -367,7 +394,7 @@ def killed_import(alice_client, in_acme, var_dir, monkeypatch):
     """An import of 25 rows whose worker died after two batches of 10, an hour ago."""
     rows = [["firstname", "lastname"]] + [["Person", f"Number{i}"] for i in range(25)]
     job_id = int(_upload(alice_client, _csv(rows))["Location"].split("/")[-3])
-    imports.import_configure(job_id, mapping=["firstname", "lastname"], lawful_basis="contract")
+    imports.import_configure(job_id, mapping=["firstname", "lastname"], lawful_basis="contract", principal=system())
     real_upsert, calls = imports.contacts_bulk_upsert, []
 
     def die_on_the_third_batch(*args, **kwargs):
@@ -378,7 +405,7 @@ def killed_import(alice_client, in_acme, var_dir, monkeypatch):
 
     monkeypatch.setattr(imports, "contacts_bulk_upsert", die_on_the_third_batch)
     with pytest.raises(WorkerKilled):
-        imports.import_run(job_id, batch_rows=10)
+        imports.import_run(job_id, batch_rows=10, principal=system())
     monkeypatch.setattr(imports, "contacts_bulk_upsert", real_upsert)
     ContactImport.objects.filter(pk=job_id).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
     return job_id
@@ -417,7 +444,7 @@ def test_an_import_that_keeps_stalling_is_marked_failed_and_can_be_resumed(
 
     assert job.status == ImportStatus.FAILED
     assert job.failure.startswith("stalled after row 20")
-    assert imports.import_resume(killed_import).status == ImportStatus.QUEUED
+    assert imports.import_resume(killed_import, principal=system()).status == ImportStatus.QUEUED
 
 
 def test_a_running_import_with_a_recent_heartbeat_is_left_alone(killed_import, django_capture_on_commit_callbacks):
@@ -434,7 +461,7 @@ def test_a_run_whose_checkpoint_another_run_advanced_stops_without_writing(kille
     ContactImport.objects.filter(pk=killed_import).update(rows_done=25)  # the other run finished the file
 
     with pytest.raises(imports._Superseded):
-        imports._commit_batch(stale, [(21, ["Person", "Number20"])])
+        imports._commit_batch(stale, [(21, ["Person", "Number20"])], system())
 
     assert selectors.contacts_count() == 20
 
@@ -458,7 +485,9 @@ def test_two_concurrent_creates_of_one_email_on_postgresql_leave_one_contact(acm
     def create(name):
         try:
             with use_workspace(acme):
-                outcomes.append(actions.contact_create({"email": "twin@people.example", "firstname": name}).id)
+                outcomes.append(
+                    actions.contact_create({"email": "twin@people.example", "firstname": name}, principal=system()).id
+                )
         except ValidationError as error:
             outcomes.append(error.message_dict)
         finally:

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tidings.contacts import actions, imports, selectors
 from tidings.contacts.models import ImportStatus
+from tidings.tests.principals import system
 
 CARD = "4111 1111 1111 1111"  # the well-known Visa test number: passes Luhn
 
@@ -78,7 +79,7 @@ def test_the_delimiter_is_sniffed(delimiter):
 
 
 def test_headers_are_mapped_by_name_alias_and_label(in_acme):
-    actions.field_create(alias="shoe_size", label="Shoe size", type="number")
+    actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
     fields = selectors.field_definitions()
 
     mapping = imports.auto_map(["E-mail Address", "Given name", "Surname", "Shoe Size", "Tags", "Whatever"], fields)
@@ -219,7 +220,7 @@ def test_only_settings_managers_choose_the_policy(client, acme, make_user):
     from tidings.accounts.actions import membership_create
 
     maya = make_user("maya@acme.example")
-    membership_create(workspace=acme, user=maya, role="marketer")
+    membership_create(workspace=acme, user=maya, role="marketer", principal=system(acme))
     client.force_login(maya)
 
     assert client.post("/w/acme/contacts/imports/policy/", {"guard_policy": "reject"}).status_code == 403
@@ -229,7 +230,7 @@ def test_a_crashed_import_resumes_without_duplicates(alice_client, in_acme, var_
     # Rows with no email cannot be matched: a row written twice would be a second contact.
     rows = [["firstname", "lastname"]] + [["Person", f"Number{i}"] for i in range(25)]
     job_id = int(_upload(alice_client, _csv(rows))["Location"].split("/")[-3])
-    imports.import_configure(job_id, mapping=["firstname", "lastname"], lawful_basis="contract")
+    imports.import_configure(job_id, mapping=["firstname", "lastname"], lawful_basis="contract", principal=system())
     real_upsert, calls = imports.contacts_bulk_upsert, []
 
     def crash_on_the_third_batch(*args, **kwargs):
@@ -239,9 +240,9 @@ def test_a_crashed_import_resumes_without_duplicates(alice_client, in_acme, var_
         return real_upsert(*args, **kwargs)
 
     monkeypatch.setattr(imports, "contacts_bulk_upsert", crash_on_the_third_batch)
-    crashed = imports.import_run(job_id, batch_rows=10)
-    imports.import_resume(job_id)
-    resumed = imports.import_run(job_id, batch_rows=10)
+    crashed = imports.import_run(job_id, batch_rows=10, principal=system())
+    imports.import_resume(job_id, principal=system())
+    resumed = imports.import_run(job_id, batch_rows=10, principal=system())
 
     assert (crashed.status, crashed.rows_done) == (ImportStatus.FAILED, 20)
     assert (resumed.status, resumed.rows_done, resumed.created_count) == (ImportStatus.COMPLETED, 25, 25)
@@ -250,7 +251,7 @@ def test_a_crashed_import_resumes_without_duplicates(alice_client, in_acme, var_
 
 def test_the_progress_part_polls_while_the_import_runs(alice_client, in_acme, var_dir):
     job_id = int(_upload(alice_client, _csv([["email"], ["zoe@people.example"]]))["Location"].split("/")[-3])
-    imports.import_configure(job_id, mapping=["email"], lawful_basis="consent")
+    imports.import_configure(job_id, mapping=["email"], lawful_basis="consent", principal=system())
 
     response = alice_client.get(f"/w/acme/contacts/imports/{job_id}/", HTTP_HX_REQUEST="true")
 
@@ -262,9 +263,11 @@ def test_ten_thousand_rows(alice_client, in_acme, var_dir):
     rows = [["email", "firstname", "lastname", "city"]]
     rows += [[f"person{i}@people.example", "Person", f"Number{i}", "Ghent"] for i in range(10_000)]
     job_id = int(_upload(alice_client, _csv(rows))["Location"].split("/")[-3])
-    imports.import_configure(job_id, mapping=["email", "firstname", "lastname", "city"], lawful_basis="consent")
+    imports.import_configure(
+        job_id, mapping=["email", "firstname", "lastname", "city"], lawful_basis="consent", principal=system()
+    )
 
-    job = imports.import_run(job_id)
+    job = imports.import_run(job_id, principal=system())
 
     assert (job.status, job.created_count, job.error_count) == (ImportStatus.COMPLETED, 10_000, 0)
     assert selectors.contacts_count(search="email:person9999@people.example") == 1

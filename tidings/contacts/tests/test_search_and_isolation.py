@@ -7,6 +7,7 @@ from tidings.contacts import actions, selectors
 from tidings.contacts.models import Contact, Note
 from tidings.privacy.models import LawfulBasis
 from tidings.tenancy.context import use_workspace
+from tidings.tests.principals import system
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def crowd(in_acme):
         {"email": f"person{i}@{'acme' if i % 2 else 'initech'}.example", "firstname": f"Person{i}", "points": i % 7}
         for i in range(30)
     ]
-    actions.contacts_bulk_upsert(rows, lawful_basis=LawfulBasis.CONSENT, tags=["crowd"])
+    actions.contacts_bulk_upsert(rows, lawful_basis=LawfulBasis.CONSENT, tags=["crowd"], principal=system())
     return list(Contact.objects.order_by("id").values_list("id", flat=True))
 
 
@@ -52,7 +53,7 @@ def test_search_commands(crowd, ada):
     assert selectors.contacts_count(search="tag:mathematics") == 1
     assert selectors.contacts_count(search="is:unowned") == 31
     assert selectors.contacts_count(search=f"ids:{ada.id},{crowd[0]}") == 2
-    visitor = actions.contact_create({"city": "Nowhere"})
+    visitor = actions.contact_create({"city": "Nowhere"}, principal=system())
     assert [v.id for v in selectors.contact_search("is:anonymous").items] == [visitor.id]
     with pytest.raises(ValidationError):
         selectors.contact_search("is:sleepy")
@@ -66,7 +67,7 @@ def test_filters(crowd, ada):
 
 
 def test_another_workspaces_contact_ids_do_not_exist(ada, globex):
-    note = actions.note_add(ada.id, "private")
+    note = actions.note_add(ada.id, "private", principal=system())
     with use_workspace(globex):
         with pytest.raises(Contact.DoesNotExist):
             selectors.contact_get(ada.id)
@@ -75,9 +76,9 @@ def test_another_workspaces_contact_ids_do_not_exist(ada, globex):
         with pytest.raises(Note.DoesNotExist):
             selectors.note_get(note.id)
         with pytest.raises(Contact.DoesNotExist):
-            actions.contact_update(ada.id, {"firstname": "Mallory"})
+            actions.contact_update(ada.id, {"firstname": "Mallory"}, principal=system())
         with pytest.raises(Contact.DoesNotExist):
-            actions.contact_delete(ada.id)
+            actions.contact_delete(ada.id, principal=system())
         assert selectors.contacts_get([ada.id]) == {}
         assert selectors.contact_search("ada@analytical.example").items == []
     assert selectors.contact_get(ada.id).get("firstname") == "Ada"
@@ -86,8 +87,8 @@ def test_another_workspaces_contact_ids_do_not_exist(ada, globex):
 def test_an_eu_workspaces_contacts_leave_no_row_in_the_us_database(ada, globex):
     from tidings.tenancy.tests.test_regions import rows_of_workspace
 
-    actions.note_add(ada.id, "EU only")
-    actions.contacts_bulk_upsert([{"email": "eu@acme.example"}], lawful_basis=LawfulBasis.CONTRACT)
+    actions.note_add(ada.id, "EU only", principal=system())
+    actions.contacts_bulk_upsert([{"email": "eu@acme.example"}], lawful_basis=LawfulBasis.CONTRACT, principal=system())
     eu_rows = rows_of_workspace("region_eu", ada.workspace_id)
     assert eu_rows["contacts_contact"] == 2 and eu_rows["privacy_contactkey"] == 2
     assert sum(rows_of_workspace("region_us", ada.workspace_id).values()) == 0
@@ -103,7 +104,8 @@ def test_an_event_row_stays_within_250_bytes_on_disk(ada):
         pytest.skip("measured with SQLite's dbstat")
     count = 3000
     actions.events_append(
-        [{"contact_id": ada.id, "type": EventType.EMAIL_OPENED, "data": {"email_id": 1234}} for _ in range(count)]
+        [{"contact_id": ada.id, "type": EventType.EMAIL_OPENED, "data": {"email_id": 1234}} for _ in range(count)],
+        principal=system(),
     )
     with connection.cursor() as cursor:
         cursor.execute(

@@ -1,6 +1,7 @@
 """Companies pages: list, detail with contacts, create, edit, delete."""
 
 from tidings.contacts import actions, selectors
+from tidings.tests.principals import system
 
 
 def test_create_a_company(alice_client, in_acme):
@@ -20,8 +21,8 @@ def test_a_company_needs_a_name_and_keeps_what_was_typed(alice_client, in_acme):
 
 
 def test_the_list_searches_by_name_prefix(alice_client, in_acme):
-    actions.company_create({"companyname": "Analytical Engines"})
-    actions.company_create({"companyname": "Difference Ltd"})
+    actions.company_create({"companyname": "Analytical Engines"}, principal=system())
+    actions.company_create({"companyname": "Difference Ltd"}, principal=system())
 
     response = alice_client.get("/w/acme/companies/", {"q": "anal"})
 
@@ -29,8 +30,8 @@ def test_the_list_searches_by_name_prefix(alice_client, in_acme):
 
 
 def test_the_detail_lists_its_contacts(alice_client, ada, grace):
-    company = actions.company_create({"companyname": "Analytical Engines"})
-    actions.company_link(ada.id, company.id)
+    company = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
+    actions.company_link(ada.id, company.id, principal=system())
 
     response = alice_client.get(f"/w/acme/companies/{company.id}/")
 
@@ -38,7 +39,7 @@ def test_the_detail_lists_its_contacts(alice_client, ada, grace):
 
 
 def test_edit_a_company(alice_client, in_acme):
-    company = actions.company_create({"companyname": "Analytical Engines"})
+    company = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
 
     alice_client.post(f"/w/acme/companies/{company.id}/edit/", {"companyname": "Analytical Engines plc"})
 
@@ -46,8 +47,8 @@ def test_edit_a_company(alice_client, in_acme):
 
 
 def test_delete_a_company_keeps_its_contacts(alice_client, ada):
-    company = actions.company_create({"companyname": "Analytical Engines"})
-    actions.company_link(ada.id, company.id)
+    company = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
+    actions.company_link(ada.id, company.id, principal=system())
 
     alice_client.post(f"/w/acme/companies/{company.id}/delete/")
 

@@ -4,6 +4,7 @@ import pytest
 
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import EventType
+from tidings.tests.principals import system
 
 
 def _list(client, **params):
@@ -21,6 +22,7 @@ def people(in_acme):
         actions.contact_create(
             {"email": f"person{i}@people.example", "firstname": "Person", "lastname": f"Number{i}", "points": i},
             tags=["vip"] if i % 3 == 0 else [],
+            principal=system(),
         )
         for i in range(12)
     ]
@@ -55,7 +57,7 @@ def test_search_commands_filter_by_tag(alice_client, ada, grace):
 
 
 def test_filter_by_tag_and_do_not_contact(alice_client, ada, grace):
-    actions.dnc_add(grace.id, channel="email", reason="unsubscribed")
+    actions.dnc_add(grace.id, channel="email", reason="unsubscribed", principal=system())
     tag = selectors.tags(search="mathematics")[0]
 
     assert _names(_list(alice_client, tag=tag.id)) == ["Ada Quillfeather"]
@@ -145,8 +147,10 @@ def test_an_analyst_gets_403_on_contact_pages(arun_client, ada):
 
 
 def test_the_detail_page_groups_fields(alice_client, ada):
-    actions.field_create(alias="favourite_engine", label="Favourite engine", type="text")
-    actions.contact_update(ada.id, {"favourite_engine": "Analytical", "address1": "12 St James's Square"})
+    actions.field_create(alias="favourite_engine", label="Favourite engine", type="text", principal=system())
+    actions.contact_update(
+        ada.id, {"favourite_engine": "Analytical", "address1": "12 St James's Square"}, principal=system()
+    )
     response = alice_client.get(f"/w/acme/contacts/{ada.id}/")
 
     groups = dict(response.context["groups"])
@@ -207,14 +211,14 @@ def test_notes_are_added_edited_and_deleted(alice_client, ada):
 
 
 def test_a_note_of_another_contact_is_not_found_under_this_one(alice_client, ada, grace):
-    note = actions.note_add(grace.id, "Grace's note.")
+    note = actions.note_add(grace.id, "Grace's note.", principal=system())
 
     assert alice_client.get(f"/w/acme/contacts/{ada.id}/notes/{note.id}/edit/").status_code == 404
 
 
 def test_companies_are_linked_made_primary_and_unlinked(alice_client, ada):
-    first = actions.company_create({"companyname": "Analytical Engines"})
-    second = actions.company_create({"companyname": "Difference Ltd"})
+    first = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
+    second = actions.company_create({"companyname": "Difference Ltd"}, principal=system())
     alice_client.post(f"/w/acme/contacts/{ada.id}/companies/", {"company": first.id})
     alice_client.post(f"/w/acme/contacts/{ada.id}/companies/", {"company": second.id})
     alice_client.post(f"/w/acme/contacts/{ada.id}/companies/{second.id}/primary/")
@@ -254,7 +258,8 @@ def test_the_timeline_shows_newest_first_and_pages(alice_client, ada, monkeypatc
                 "data": {"page": i},
             }
             for i in range(5)
-        ]  # fmt: skip
+        ],
+        principal=system(),  # fmt: skip
     )
     first = alice_client.get(f"/w/acme/contacts/{ada.id}/").context["timeline"]
     older = alice_client.get(f"/w/acme/contacts/{ada.id}/timeline/", {"before": first.next_cursor})
@@ -296,10 +301,10 @@ def test_every_page_opens_for_the_owner(alice_client, ada, settings, tmp_path):
     from tidings.contacts import imports
 
     settings.VAR_DIR = tmp_path
-    company = actions.company_create({"companyname": "Analytical Engines"})
-    note = actions.note_add(ada.id, "A note.")
-    field = actions.field_create(alias="shoe_size", label="Shoe size", type="number")
-    job = imports.import_create(SimpleUploadedFile("people.csv", b"email\nzoe@people.example\n"))
+    company = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
+    note = actions.note_add(ada.id, "A note.", principal=system())
+    field = actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
+    job = imports.import_create(SimpleUploadedFile("people.csv", b"email\nzoe@people.example\n"), principal=system())
     pages = [
         "/w/acme/contacts/new/",
         f"/w/acme/contacts/{ada.id}/edit/",

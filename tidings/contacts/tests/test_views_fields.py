@@ -1,6 +1,7 @@
 """Field management: create, rename, reorder, archive, delete with typed confirmation."""
 
 from tidings.contacts import actions, selectors
+from tidings.tests.principals import system
 
 
 def _field(alias, object="contact"):
@@ -55,7 +56,7 @@ def test_a_taken_alias_is_shown_next_to_the_alias(alice_client, in_acme):
 
 
 def test_rename_changes_the_label_only(alice_client, in_acme):
-    field = actions.field_create(alias="shoe_size", label="Shoe size", type="number")
+    field = actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
 
     alice_client.post(f"/w/acme/settings/fields/{field.id}/label/", {"label": "Shoe size (EU)"})
 
@@ -63,8 +64,8 @@ def test_rename_changes_the_label_only(alice_client, in_acme):
 
 
 def test_move_a_field_up(alice_client, in_acme):
-    first = actions.field_create(alias="alpha", label="Alpha")
-    second = actions.field_create(alias="beta", label="Beta")
+    first = actions.field_create(alias="alpha", label="Alpha", principal=system())
+    second = actions.field_create(alias="beta", label="Beta", principal=system())
 
     alice_client.post(f"/w/acme/settings/fields/{second.id}/move/", {"direction": "up"})
 
@@ -74,8 +75,8 @@ def test_move_a_field_up(alice_client, in_acme):
 
 
 def test_archive_and_restore_keep_the_data(alice_client, ada):
-    field = actions.field_create(alias="shoe_size", label="Shoe size", type="number")
-    actions.contact_update(ada.id, {"shoe_size": 38})
+    field = actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
+    actions.contact_update(ada.id, {"shoe_size": 38}, principal=system())
 
     alice_client.post(f"/w/acme/settings/fields/{field.id}/archive/", {"archive": "1"})
     archived = _field("shoe_size").archived_at
@@ -86,8 +87,8 @@ def test_archive_and_restore_keep_the_data(alice_client, ada):
 
 
 def test_delete_needs_the_alias_typed(alice_client, ada):
-    field = actions.field_create(alias="shoe_size", label="Shoe size", type="number")
-    actions.contact_update(ada.id, {"shoe_size": 38})
+    field = actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
+    actions.contact_update(ada.id, {"shoe_size": 38}, principal=system())
 
     wrong = alice_client.post(f"/w/acme/settings/fields/{field.id}/delete/", {"confirm": "shoe"})
     assert wrong.status_code == 400 and _field("shoe_size")

@@ -20,7 +20,10 @@ def alice_basic(alice):
 
 @pytest.fixture
 def alice_bearer(acme, alice):
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
-    _, secret = api_token_create(workspace=acme, user=alice, name="Mautic plugin", actor=alice)
+    _, secret = api_token_create(
+        workspace=acme, user=alice, name="Mautic plugin", principal=principal_for_user(alice, acme)
+    )
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}

@@ -1,3 +1,4 @@
+from tidings.tests.principals import system
 from tidings.tests.world import Probe
 
 GLOBAL_ROUTES = {
@@ -27,14 +28,16 @@ def setup(world):
 
     with use_workspace(world.acme):
         contact = actions.contact_create(
-            {"email": "charles@difference.example", "firstname": "Charles"}, tags=["api-probe"]
+            {"email": "charles@difference.example", "firstname": "Charles"}, tags=["api-probe"], principal=system()
         )
-        company = actions.company_create({"companyname": "Difference Engines"})
-        actions.company_link(contact.id, company.id)
-        note = actions.note_add(contact.id, "Prefers punched cards.")
-        field = actions.field_create(alias="api_probe_colour", label="Favourite colour")
-        company_field = actions.field_create(alias="api_probe_sector", label="Sector", object="company")
-        actions.dnc_add(contact.id, channel="email")
+        company = actions.company_create({"companyname": "Difference Engines"}, principal=system())
+        actions.company_link(contact.id, company.id, principal=system())
+        note = actions.note_add(contact.id, "Prefers punched cards.", principal=system())
+        field = actions.field_create(alias="api_probe_colour", label="Favourite colour", principal=system())
+        company_field = actions.field_create(
+            alias="api_probe_sector", label="Sector", object="company", principal=system()
+        )
+        actions.dnc_add(contact.id, channel="email", principal=system())
         from tidings.contacts.selectors import tags_by_name
 
         tag = tags_by_name(["api-probe"])["api-probe"]

@@ -3,6 +3,8 @@
 import pytest
 from django.test import override_settings
 
+from tidings.tests.principals import system
+
 SELF_KEYS = {
     "isPublished",
     "dateAdded",
@@ -66,7 +68,7 @@ def test_missing_credentials_answer_401_in_mautics_shape(client, acme):
 def test_a_user_of_several_workspaces_is_told_to_use_a_workspace_base(client, alice_basic, acme, globex, alice):
     from tidings.accounts.actions import membership_create
 
-    membership_create(workspace=globex, user=alice, role="analyst")
+    membership_create(workspace=globex, user=alice, role="analyst", principal=system(globex))
     response = client.get("/api/users/self", **alice_basic)
     assert response.status_code == 400
     assert "/m/<workspace>/" in response.json()["errors"][0]["message"]

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tidings.tenancy.context import use_workspace
+from tidings.tests.principals import system
 
 
 def _json(client, method, path, body, headers):
@@ -28,6 +29,7 @@ def ada(acme):
         contact = actions.contact_create(
             {"email": "ada@analytical.example", "firstname": "Ada", "lastname": "Quillfeather", "city": "London"},
             tags=["mathematics"],
+            principal=system(),
         )
     return contact
 
@@ -96,8 +98,8 @@ def test_ids_and_owner_search_commands(client, alice_basic, alice, acme, ada):
     from tidings.contacts import actions
 
     with use_workspace(acme):
-        actions.contact_update(ada.id, {"owner": alice.pk})
-        other = actions.contact_create({"email": "grace@navy.example"})
+        actions.contact_update(ada.id, {"owner": alice.pk}, principal=system())
+        other = actions.contact_create({"email": "grace@navy.example"}, principal=system())
     assert list(client.get("/api/contacts", {"search": f"ids:{other.id}"}, **alice_basic).json()["contacts"]) == [
         str(other.id)
     ]
@@ -111,7 +113,9 @@ def test_where_start_limit_and_order(client, alice_basic, acme):
 
     with use_workspace(acme):
         for i, points in enumerate((5, 50, 20, 70)):
-            actions.contact_create({"email": f"p{i}@acme.example", "points": points, "country": "Portugal"})
+            actions.contact_create(
+                {"email": f"p{i}@acme.example", "points": points, "country": "Portugal"}, principal=system()
+            )
     query = (
         "where[0][col]=points&where[0][expr]=gte&where[0][val]=20"
         "&where[1][col]=country&where[1][expr]=eq&where[1][val]=Portugal"
@@ -208,7 +212,9 @@ def test_edit_merges_a_duplicate_found_by_email(client, alice_basic, acme, ada):
     from tidings.contacts import actions
 
     with use_workspace(acme):
-        other = actions.contact_create({"email": "ada.l@analytical.example", "city": "Paris"}, tags=["poetry"])
+        other = actions.contact_create(
+            {"email": "ada.l@analytical.example", "city": "Paris"}, tags=["poetry"], principal=system()
+        )
     body = {"email": "ada@analytical.example"}
     response = _json(client, "patch", f"/api/contacts/{other.id}/edit", body, alice_basic)
     assert response.status_code == 200
@@ -291,9 +297,9 @@ def test_contact_notes_companies_segments_and_activity(client, alice_basic, acme
     from tidings.contacts import actions
 
     with use_workspace(acme):
-        note = actions.note_add(ada.id, "Met at the Royal Society.", type="meeting")
-        company = actions.company_create({"companyname": "Analytical Engines"})
-        actions.company_link(ada.id, company.id)
+        note = actions.note_add(ada.id, "Met at the Royal Society.", type="meeting", principal=system())
+        company = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
+        actions.company_link(ada.id, company.id, principal=system())
     notes = client.get(f"/api/contacts/{ada.id}/notes", **alice_basic).json()
     assert notes["total"] == 1
     assert notes["notes"][str(note.id)]["text"] == "Met at the Royal Society."
@@ -341,7 +347,7 @@ def test_without_contacts_view_the_answer_is_403(client, acme, make_user):
 
     from tidings.accounts.actions import membership_create
 
-    membership_create(workspace=acme, user=make_user("ivan@acme.example"), role="analyst")
+    membership_create(workspace=acme, user=make_user("ivan@acme.example"), role="analyst", principal=system(acme))
     raw = base64.b64encode(b"ivan@acme.example:correct horse battery staple").decode()
     response = client.get("/api/contacts", HTTP_AUTHORIZATION=f"Basic {raw}")
     assert response.status_code == 403
@@ -361,13 +367,16 @@ def test_the_contact_list_costs_the_same_queries_for_2_or_20_contacts(client, al
         return len(g.captured_queries) + len(r.captured_queries), len(body["contacts"])
 
     with use_workspace(acme):
-        few_contacts = [actions.contact_create({"email": f"few{i}@acme.example"}, tags=[f"t{i}"]) for i in range(2)]
-        actions.dnc_add(few_contacts[0].id)
+        few_contacts = [
+            actions.contact_create({"email": f"few{i}@acme.example"}, tags=[f"t{i}"], principal=system())
+            for i in range(2)
+        ]
+        actions.dnc_add(few_contacts[0].id, principal=system())
     few = measure()
     with use_workspace(acme):
         for i in range(18):
-            contact = actions.contact_create({"email": f"many{i}@acme.example"}, tags=[f"m{i}"])
-            actions.dnc_add(contact.id)
+            contact = actions.contact_create({"email": f"many{i}@acme.example"}, tags=[f"m{i}"], principal=system())
+            actions.dnc_add(contact.id, principal=system())
     many = measure()
     assert (few[1], many[1]) == (2, 20)
     assert many[0] == few[0]

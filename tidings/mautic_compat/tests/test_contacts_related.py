@@ -3,6 +3,7 @@
 import json
 
 from tidings.tenancy.context import use_workspace
+from tidings.tests.principals import system
 
 
 def _json(client, method, path, body, headers):
@@ -44,8 +45,8 @@ def test_companies_link_and_unlink_contacts(client, alice_basic, acme):
     from tidings.contacts import actions, selectors
 
     with use_workspace(acme):
-        contact = actions.contact_create({"email": "ada@analytical.example"})
-        company = actions.company_create({"companyname": "Analytical Engines"})
+        contact = actions.contact_create({"email": "ada@analytical.example"}, principal=system())
+        company = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
     added = client.post(f"/api/companies/{company.id}/contact/{contact.id}/add", **alice_basic)
     assert added.json() == {"success": 1}
     with use_workspace(acme):
@@ -90,7 +91,9 @@ def test_deleting_a_field_archives_it_and_keeps_its_values(client, alice_basic, 
 
     field = _json(client, "post", "/api/fields/company/new", {"label": "Sector"}, alice_basic).json()["field"]
     with use_workspace(acme):
-        company = actions.company_create({"companyname": "Analytical Engines", "sector": "Computing"})
+        company = actions.company_create(
+            {"companyname": "Analytical Engines", "sector": "Computing"}, principal=system()
+        )
     deleted = client.delete(f"/api/fields/company/{field['id']}/delete", **alice_basic)
     assert deleted.status_code == 200
     assert client.get(f"/api/fields/company/{field['id']}", **alice_basic).json()["field"]["isPublished"] is False

@@ -5,6 +5,7 @@ from django.db import connections
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import Contact, EventType
 from tidings.privacy import registry
+from tidings.tests.principals import system
 
 
 def test_every_model_holding_personal_data_has_joined_the_registry():
@@ -21,11 +22,13 @@ def test_a_personal_looking_model_that_declares_nothing_is_caught(monkeypatch):
 
 
 def seed_everything(contact):
-    company = actions.company_create({"companyname": "Analytical Engines"})
-    actions.company_link(contact.id, company.id)
-    actions.note_add(contact.id, "Met at the Royal Society")
-    actions.dnc_add(contact.id, channel="email", reason="unsubscribed")
-    actions.events_append([{"contact_id": contact.id, "type": EventType.PAGE_HIT, "data": {"page": 7}}])
+    company = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
+    actions.company_link(contact.id, company.id, principal=system())
+    actions.note_add(contact.id, "Met at the Royal Society", principal=system())
+    actions.dnc_add(contact.id, channel="email", reason="unsubscribed", principal=system())
+    actions.events_append(
+        [{"contact_id": contact.id, "type": EventType.PAGE_HIT, "data": {"page": 7}}], principal=system()
+    )
 
 
 def test_export_gathers_the_profile_and_every_store_activity_included(ada):

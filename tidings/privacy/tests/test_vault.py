@@ -12,6 +12,7 @@ from tidings.contacts.models import Contact, ContactSearchToken
 from tidings.privacy import vault
 from tidings.privacy.models import ContactKey, KeyKind, WorkspaceKey
 from tidings.tenancy.context import use_workspace
+from tidings.tests.principals import system
 
 
 def all_region_bytes(alias):
@@ -41,7 +42,7 @@ def test_a_contact_reads_back_what_was_written(ada):
 
 
 def test_identifying_values_never_reach_the_database_in_clear(ada):
-    actions.note_add(ada.id, "Prefers the difference engine")
+    actions.note_add(ada.id, "Prefers the difference engine", principal=system())
     stored = all_region_bytes("region_eu")
     for secret in (b"ada@analytical.example", b"Quillfeather", b"Prefers the difference engine"):
         assert secret not in stored
@@ -85,7 +86,7 @@ def test_the_blind_index_depends_on_the_workspace_key(ada, globex):
 
 def test_shredding_makes_every_copy_unreadable_and_drops_the_indexes(ada):
     backup_copy = bytes(Contact.objects.get(pk=ada.id).profile_enc)
-    actions.contact_delete(ada.id)
+    actions.contact_delete(ada.id, principal=system())
     assert not ContactKey.objects.filter(contact_id=ada.id).exists()
     assert not ContactSearchToken.objects.filter(contact_id=ada.id).exists()
     with pytest.raises(vault.KeyShredded):
@@ -120,7 +121,7 @@ def test_rotate_workspace_command(ada, capsys):
 
 def test_master_rotation_rewraps_workspace_keys_in_every_region(ada, globex, tmp_path, settings):
     with use_workspace(globex):
-        bob_contact = actions.contact_create({"email": "bob.contact@globex.example"})
+        bob_contact = actions.contact_create({"email": "bob.contact@globex.example"}, principal=system())
     key_file = tmp_path / "new-master.key"
     call_command("keys", "rotate-master", "--new-key-file", str(key_file))
     new_master = base64.b64decode(key_file.read_bytes())

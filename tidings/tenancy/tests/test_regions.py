@@ -3,6 +3,7 @@
 from django.db import connections
 
 from tidings.tenancy.context import use_workspace
+from tidings.tests.principals import system
 
 
 def tables_with_workspace_id(alias):
@@ -35,13 +36,15 @@ def seed_every_store(workspace):
 
     with use_workspace(workspace):
         contact = contacts.contact_create(
-            {"email": f"pat@{workspace.slug}.example", "firstname": "Pat", "lastname": "Doe"}, tags=["seeded"]
+            {"email": f"pat@{workspace.slug}.example", "firstname": "Pat", "lastname": "Doe"},
+            tags=["seeded"],
+            principal=system(),
         )
-        contacts.note_add(contact.id, "Met at a made-up trade fair.")
-        contacts.dnc_add(contact.id, comment="asked by phone")
-        company = contacts.company_create({"companyname": f"{workspace.name} Supplies"})
-        contacts.company_link(contact.id, company.id)
-        contacts.events_append([contacts.EventRow(contact_id=contact.id, type=1)])
+        contacts.note_add(contact.id, "Met at a made-up trade fair.", principal=system())
+        contacts.dnc_add(contact.id, comment="asked by phone", principal=system())
+        company = contacts.company_create({"companyname": f"{workspace.name} Supplies"}, principal=system())
+        contacts.company_link(contact.id, company.id, principal=system())
+        contacts.events_append([contacts.EventRow(contact_id=contact.id, type=1)], principal=system())
         try:
             from tidings.tenancy.demo import SEEDERS
         except ImportError:

@@ -6,13 +6,15 @@ import re
 
 import pytest
 
+from tidings.tests.principals import system
+
 
 @pytest.fixture
 def marketer_client(client, make_user, acme):
     from tidings.accounts.actions import membership_create
 
     dave = make_user("dave@acme.example")
-    membership_create(workspace=acme, user=dave, role="marketer")
+    membership_create(workspace=acme, user=dave, role="marketer", principal=system(acme))
     client.force_login(dave)
     return client
 
@@ -60,7 +62,7 @@ def test_the_current_page_is_marked_in_the_navigation(alice_client):
 def test_home_offers_a_choice_to_a_member_of_several_workspaces(client, alice, globex):
     from tidings.accounts.actions import membership_create
 
-    membership_create(workspace=globex, user=alice, role="analyst")
+    membership_create(workspace=globex, user=alice, role="analyst", principal=system(globex))
     client.force_login(alice)
     page = client.get("/").content.decode()
     assert 'href="/w/acme/"' in page and 'href="/w/globex/"' in page

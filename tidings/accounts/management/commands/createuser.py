@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tidings.accounts.actions import membership_create, user_create
-from tidings.accounts.permissions import Role
+from tidings.accounts.permissions import Role, system_principal
 from tidings.cli import validation_message
 from tidings.tenancy.selectors import workspace_by_slug
 
@@ -42,7 +42,8 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(validation_message(error)) from error
         if target is not None:
-            membership_create(workspace=target, user=user, role=role)
+            principal = system_principal(target, reason="command:createuser")
+            membership_create(workspace=target, user=user, role=role, principal=principal)
         if verbosity:
             where = f", {role} of {target.slug}" if target else ""
             self.stdout.write(f"Created {'staff ' if staff else ''}user {user.email}{where}")

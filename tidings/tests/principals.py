@@ -1,0 +1,19 @@
+"""Who acts when a test sets up its data through the actions.
+
+Every action takes a required principal. Tests that exercise a member's rights pass that
+member's principal (tidings.accounts.selectors.principal_for_user); tests that only prepare
+data act as Tidings itself, as fixtures, tasks and commands do.
+"""
+
+from __future__ import annotations
+
+from tidings.accounts.permissions import Principal, system_principal
+from tidings.tenancy.context import require_workspace
+from tidings.tenancy.selectors import workspace_by_id
+
+
+def system(workspace=None) -> Principal:
+    """Return the system principal of workspace (default: the current one) for test set-up."""
+    if workspace is None:
+        workspace = workspace_by_id(require_workspace().id)
+    return system_principal(workspace, reason="test:setup")
