@@ -221,9 +221,9 @@ def member_sign_in_unlock(*, membership: Membership, principal, request=None) ->
     Raise PermissionDenied without members:manage in the membership's workspace; ValidationError when
     no failed sign-in is remembered for the member.
     """
+    require(principal, "members:manage", workspace_id=membership.workspace_id)
     from axes.handlers.proxy import AxesProxyHandler
 
-    require(principal, "members:manage", workspace_id=membership.workspace_id)
     username = membership.user.email.strip().lower()
     with transaction.atomic(using="default"):
         cleared = AxesProxyHandler.reset_attempts(username=username)

@@ -645,8 +645,6 @@ def import_expire_upload(import_id: int, *, before: datetime.datetime, principal
     ContactImport.DoesNotExist for an id not in this workspace, PermissionDenied when principal
     may not import.
     """
-    from tidings.accounts.permissions import require
-
     require(principal, "contacts:import")
     db_alias = require_workspace().db_alias
     with transaction.atomic(using=db_alias):

@@ -47,14 +47,17 @@ EXEMPT: dict[str, dict[str, str]] = {
         # Not actions.
         "invitation_token_hash": "a pure helper: hashes a token, writes nothing",
         "support_grant_log_request": "writes the audit entry of a request made under a grant, with its principal",
+        "sign_in_pause_record": "the sign-in throttle records a pause it decided; no one acts (system chain)",
     },
     "tidings/api/actions.py": {
         "api_token_touch": "bookkeeping of authentication (last use, once a minute), no decision of anyone's",
     },
     "tidings/audit/actions.py": {
         "truncate_ip": "a pure helper",
-        "client_ip": "a pure helper",
         "audit_record": "the recorder each action calls with its principal after it checked; it decides nothing",
+        "audit_outbox_forward": "moves entries that checked actions already recorded into their chains",
+        "audit_key_chains": "an operator command over every chain of the platform, from the shell; no workspace",
+        "audit_rekey_chains": "an operator command over every chain of the platform, from the shell; no workspace",
     },
     "tidings/contacts/actions.py": {
         "load_fields": "a read, used by the selectors too",
@@ -70,6 +73,14 @@ EXEMPT: dict[str, dict[str, str]] = {
         "auto_map": "a pure helper",
         "mapping_targets": "a read",
         "stalled_imports": "a read: the periodic sweep's list of ids",
+        "expired_uploads": "a read: the periodic sweep's list of ids",
+        "stray_upload_files": "a read of the upload folders for the periodic sweep",
+        "max_columns": "a setting",
+        "preview_rows": "a setting",
+        "looks_like_data": "a pure helper",
+        "generated_headers": "a pure helper",
+        "erase_uploads": "an erasure-registry eraser, run by the erasure that checked its own permission",
+        "erase_workspace_uploads": "an erasure-registry eraser, run by the erasure that checked its own permission",
         "errors_csv": "a read of an import's errors",
     },
     "tidings/jobs/actions.py": {

@@ -69,10 +69,11 @@ def immediate_tasks(settings):
 def bearer(acme, alice):
     from django.core.cache import cache
 
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
     cache.clear()  # rate limits
-    _, secret = api_token_create(workspace=acme, user=alice, name="CRM sync", actor=alice)
+    _, secret = api_token_create(workspace=acme, user=alice, name="CRM sync", principal=principal_for_user(alice, acme))
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
@@ -149,7 +150,7 @@ def test_an_import_that_crashes_logs_and_records_no_values(in_acme, settings, tm
         raise IntegrityError(f"duplicate key value violates unique constraint: Key (email)=({NEEDLE}) exists")
 
     monkeypatch.setattr(imports, "contacts_bulk_upsert", crash)
-    failed = imports.import_run(job.id)
+    failed = imports.import_run(job.id, principal=system)
 
     assert failed.status == ImportStatus.FAILED and logs.records
     stored = ContactImport.objects.values("errors", "failure", "headers", "flagged").get(pk=job.id)

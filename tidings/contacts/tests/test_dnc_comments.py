@@ -81,10 +81,11 @@ def test_a_merge_re_encrypts_the_losers_comment_for_the_winner(ada, grace, syste
 def bearer(acme, alice):
     from django.core.cache import cache
 
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
     cache.clear()  # rate limits
-    _, secret = api_token_create(workspace=acme, user=alice, name="CRM sync", actor=alice)
+    _, secret = api_token_create(workspace=acme, user=alice, name="CRM sync", principal=principal_for_user(alice, acme))
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 

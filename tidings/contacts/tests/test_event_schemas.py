@@ -10,6 +10,12 @@ from tidings.contacts.models import ContactEvent, EventType
 NEEDLE = "needle.7f3a@secret.example"
 
 
+def _workspace(contact):
+    from tidings.tenancy.selectors import workspace_by_id
+
+    return workspace_by_id(contact.workspace_id)
+
+
 def test_every_event_type_declares_a_schema():
     assert set(EventType.values) <= set(EVENT_SCHEMAS)
 
@@ -17,7 +23,8 @@ def test_every_event_type_declares_a_schema():
 def test_a_key_outside_the_schema_never_reaches_the_table_through_events_append(ada):
     with pytest.raises(EventDataRejected, match="keys not in its schema: referrer"):
         actions.events_append(
-            [{"contact_id": ada.id, "type": EventType.PAGE_HIT, "data": {"page": 1, "referrer": NEEDLE}}]
+            [{"contact_id": ada.id, "type": EventType.PAGE_HIT, "data": {"page": 1, "referrer": NEEDLE}}],
+            principal=system_principal(_workspace(ada), reason="test"),
         )
 
     assert not ContactEvent.objects.filter(type=EventType.PAGE_HIT).exists()
@@ -36,7 +43,8 @@ def test_a_key_outside_the_schema_never_reaches_the_table_through_the_bulk_write
 
     with pytest.raises(EventDataRejected):
         actions.contacts_bulk_upsert([{"email": "zoe@people.example"}], lawful_basis="consent",
-                                     source={"import": 1, "file": NEEDLE})  # fmt: skip
+                                     source={"import": 1, "file": NEEDLE},
+                                     principal=system_principal(_workspace(ada), reason="test"))  # fmt: skip
 
     assert ContactEvent.objects.filter(type=EventType.CONTACT_IMPORTED).count() == before
 

@@ -105,7 +105,7 @@ def test_a_failed_imports_file_is_kept_for_resuming(var_dir, system, monkeypatch
     imports.import_configure(job.id, mapping=["email"], lawful_basis="consent", principal=system)
     monkeypatch.setattr(imports, "contacts_bulk_upsert", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
 
-    failed = imports.import_run(job.id)
+    failed = imports.import_run(job.id, principal=system)
 
     assert failed.status == ImportStatus.FAILED and failed.finished_at is not None
     assert len(_files(var_dir)) == 1
@@ -116,7 +116,7 @@ def test_the_sweep_deletes_a_failed_imports_file_after_a_day(var_dir, system, mo
     job = _upload(_csv([["email"], ["zoe@people.example"]]), system)
     imports.import_configure(job.id, mapping=["email"], lawful_basis="consent", principal=system)
     monkeypatch.setattr(imports, "contacts_bulk_upsert", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
-    imports.import_run(job.id)
+    imports.import_run(job.id, principal=system)
     _age(job, finished_at=True)
 
     assert _sweep(django_capture_on_commit_callbacks) == 1
