@@ -55,6 +55,7 @@ from tidings.contacts.models import (
     Note,
     Tag,
 )
+from tidings.inputs import InvalidInput, parse_int
 from tidings.privacy.vault import Keyring, keyring, normalise_email, normalise_phone, normalise_text, words
 from tidings.tenancy.context import require_workspace
 
@@ -491,9 +492,9 @@ def _apply_command(queryset, command: str, value: str, ring, me):
         company_ids = Company.objects.filter(name__iexact=value).values("id")
         return queryset.filter(id__in=ContactCompany.objects.filter(company_id__in=company_ids).values("contact_id"))
     if command == "owner":
-        return queryset.filter(owner_id=int(value)) if value.isdigit() else queryset.none()
+        return queryset.filter(owner_id=_search_id("owner", value, minimum=0))
     if command == "ids":
-        return queryset.filter(id__in=[int(v) for v in value.split(",") if v.strip().isdigit()])
+        return queryset.filter(id__in=[_search_id("ids", v) for v in value.split(",") if v.strip()])
     if command == "is":
         flag = value.lower()
         if flag == "anonymous":
@@ -506,6 +507,14 @@ def _apply_command(queryset, command: str, value: str, ring, me):
             return queryset.filter(owner_id=me) if me is not None else queryset.none()
         raise ValidationError({"search": [f"unknown flag is:{flag}"]})
     raise ValidationError({"search": [f"unknown command {command}:"]})
+
+
+def _search_id(command: str, value: str, *, minimum: int = 1) -> int:
+    """Return an id of a search command (ASCII digits, 64-bit); raise ValidationError naming the command."""
+    try:
+        return parse_int(value, minimum=minimum)
+    except InvalidInput as error:
+        raise ValidationError({"search": [f"{command}: takes ids (whole numbers from 1 to 2^63-1)"]}) from error
 
 
 def _resolved(ids_queryset) -> list[int]:
@@ -521,7 +530,9 @@ def _after(column: str, descending: bool, cursor: tuple) -> Q:
     if column == "id":
         return Q(id__lt=last_id) if descending else Q(id__gt=last_id)
     if column in ("last_active",) and value is not None:
-        value = parse_datetime(value)
+        value = _cursor_datetime(value)
+    elif value is not None and not isinstance(value, int if column == "points" else str):
+        raise ValidationError({"after": ["not a valid cursor"]})
     if descending:  # non-null values descending, then nulls, ids descending within equal values
         if value is None:
             return Q(**{f"{column}__isnull": True, "id__lt": last_id})
@@ -541,11 +552,31 @@ def _encode_cursor(value, last_id: int) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple:
+    """Return (sort value, last id) of a cursor; raise ValidationError for anything this module did not write.
+
+    The value may only be null, a string or a 64-bit whole number (what _encode_cursor writes),
+    so a forged cursor never reaches a query as a float, a list or an id beyond a column's range.
+    """
     try:
         value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return value, int(last_id)
-    except (ValueError, TypeError) as error:
+        if isinstance(value, bool) or not (value is None or isinstance(value, str | int)):
+            raise InvalidInput("unexpected value")
+        if isinstance(value, int):
+            parse_int(value)
+        return value, parse_int(last_id, minimum=0)
+    except (ValueError, TypeError, RecursionError) as error:
         raise ValidationError({"after": ["not a valid cursor"]}) from error
+
+
+def _cursor_datetime(value) -> datetime.datetime:
+    """Return the moment a cursor carries; raise ValidationError when it is not an ISO 8601 date and time."""
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationError({"after": ["not a valid cursor"]})
+    return moment
 
 
 def export_contact_profile(model, contact_id: int) -> list[dict]:
@@ -620,7 +651,7 @@ def timeline(contact_id: int, *, before: str | None = None, limit: int = DEFAULT
         queryset = queryset.filter(type__in=list(types))
     if before:
         at, last_id = _decode_cursor(before)
-        at = parse_datetime(at)
+        at = _cursor_datetime(at)
         queryset = queryset.filter(Q(at__lt=at) | Q(at=at, id__lt=last_id))
     rows = list(queryset.order_by("-at", "-id")[: limit + 1])
     more = len(rows) > limit
@@ -656,6 +687,8 @@ def companies_page(*, search: str = "", after: str | None = None, limit: int = D
         queryset = queryset.filter(name__istartswith=search.strip())
     if after:
         name, last_id = _decode_cursor(after)
+        if not isinstance(name, str):
+            raise ValidationError({"after": ["not a valid cursor"]})
         queryset = queryset.filter(Q(name__gt=name) | Q(name=name, id__gt=last_id))
     rows = list(queryset.order_by("name", "id")[: limit + 1])
     more = len(rows) > limit

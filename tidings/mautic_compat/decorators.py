@@ -26,7 +26,7 @@ import logging
 from functools import wraps
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 
@@ -40,6 +40,7 @@ from tidings.api.auth import (
     rate_key,
 )
 from tidings.api.errors import ApiError
+from tidings.inputs import INT64_MAX, InvalidInput, has_nul
 from tidings.mautic_compat.responses import (
     MAUTIC_VERSION,
     MauticError,
@@ -117,6 +118,8 @@ def mautic_api(view):
             response = mautic_error(429, rate_limit_message(state.limit, state.window))
         elif failure is not None:
             response = mautic_error(failure.status, failure.message, failure.details)
+        elif (refusal := _unreadable(request, kwargs)) is not None:
+            response = refusal
         else:
             request.principal = principal
             with use_workspace(principal.workspace):
@@ -128,9 +131,36 @@ def mautic_api(view):
     return wrapped
 
 
+def _body_too_big() -> HttpResponse:
+    return mautic_error(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+
+
+def _unreadable(request, kwargs) -> HttpResponse | None:
+    """Return Mautic's error for a request no view can read: an oversized body (413), NUL characters
+    in the path or query (400), too many parameters (400), or a path id beyond 64 bits (404: no such row).
+    """
+    try:
+        request.body  # noqa: B018 - read now, so an oversized body is a 413 before any view runs
+        if has_nul(request.path) or has_nul(list(request.GET.lists())):
+            return mautic_error(400, "text may not contain NUL characters.")
+    except RequestDataTooBig:
+        return _body_too_big()
+    except TooManyFieldsSent:
+        return mautic_error(400, "The request has too many parameters.")
+    if any(isinstance(value, int) and value > INT64_MAX for value in kwargs.values()):
+        return mautic_error(404)
+    return None
+
+
 def _run(view, request, args, kwargs) -> HttpResponse:
     try:
         return _response_for(view(request, *args, **kwargs))
+    except InvalidInput as error:
+        return mautic_error(400, f"{error}.")
+    except RequestDataTooBig:
+        return _body_too_big()
+    except TooManyFieldsSent:
+        return mautic_error(400, "The request has too many parameters.")
     except MauticError as error:
         return mautic_error(error.status, error.message, error.details)
     except ApiError as error:

@@ -20,7 +20,6 @@ mounts ``standard_urls(resource)``; this module only translates, the domain's ac
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +30,16 @@ from django.urls import path
 
 from tidings.api.errors import ApiError
 from tidings.api.permissions import require_permission
+from tidings.inputs import InvalidInput, is_ascii_digits, parse_id
 from tidings.mautic_compat.decorators import mautic_api
-from tidings.mautic_compat.parsing import ListParams, parse_list_params, php_params, request_data
+from tidings.mautic_compat.parsing import (
+    ListParams,
+    json_body,
+    parse_list_params,
+    php_params,
+    request_data,
+    strict_int,
+)
 from tidings.mautic_compat.responses import MESSAGES, MauticError, mautic_json
 from tidings.tenancy.context import require_workspace
 
@@ -119,10 +126,7 @@ def _written(resource: Resource, request, data: dict, *, obj_id=None, method: st
 def _batch_items(request) -> dict:
     """Return the batch body as {key: item}: a JSON list is keyed 0..n-1; an object or a form keeps its keys."""
     if "json" in (request.content_type or "") and request.body:
-        try:
-            data = json.loads(request.body)
-        except ValueError as error:
-            raise MauticError(400, "The request body is not valid JSON.") from error
+        data = json_body(request)
         if isinstance(data, list):
             items = dict(enumerate(data))
         elif isinstance(data, dict):
@@ -134,7 +138,14 @@ def _batch_items(request) -> dict:
     if len(items) > BATCH_LIMIT:
         # Mautic answers this with its default 500; a client error is a 400.
         raise MauticError(400, f"A max of {BATCH_LIMIT} entities are supported at a time.")
-    return {int(k) if str(k).isdigit() else k: v for k, v in items.items()}
+    return {_php_key(k): v for k, v in items.items()}
+
+
+def _php_key(key):
+    """Return a batch key as PHP keeps it: a number for ASCII digits that fit 64 bits, else the string."""
+    if isinstance(key, int) or (is_ascii_digits(str(key)) and len(str(key)) < 19):
+        return int(key)
+    return key
 
 
 def _api_error(status: int, message: str | None = None) -> dict:
@@ -260,9 +271,9 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
 
         def method_of(item):
             raw = item.get("id")
-            if not str(raw or "").isdigit():
+            if raw in (None, ""):
                 raise MauticError(400, "ID is missing from the payload.")
-            return int(raw), request.method
+            return strict_int("id", raw, minimum=1), request.method
 
         return _run_batch(request, kwargs, method_of)
 
@@ -274,8 +285,8 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         found, errors = {}, {}
         for key, raw in ids.items():
             try:
-                found[key] = resource.get(int(raw), **kwargs_of(kwargs))
-            except (ObjectDoesNotExist, ValueError, TypeError):
+                found[key] = resource.get(parse_id(raw if isinstance(raw, int) else str(raw)), **kwargs_of(kwargs))
+            except (ObjectDoesNotExist, InvalidInput):  # an id no row can have is not found
                 errors[key] = _api_error(404)
         serialized = dict(zip(found, resource.serialize(list(found.values()), **kwargs_of(kwargs)), strict=True))
         with atomic():
@@ -306,7 +317,7 @@ def _batch_ids(request) -> dict:
     if isinstance(raw, list):
         ids = dict(enumerate(raw))
     elif isinstance(raw, dict):
-        ids = {int(k) if str(k).isdigit() else k: v for k, v in raw.items()}
+        ids = {_php_key(k): v for k, v in raw.items()}
     elif isinstance(raw, str) and raw.strip():
         ids = dict(enumerate(part.strip() for part in raw.split(",")))
     else:
