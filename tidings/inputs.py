@@ -59,6 +59,13 @@ def is_ascii_digits(value: Any) -> bool:
     return isinstance(value, str) and value.isascii() and value.isdigit()
 
 
+def beyond_64_bits(value: Any) -> bool:
+    """Return whether value is a whole number (an int, or ASCII digits as a URL path carries it) beyond 64 bits."""
+    if isinstance(value, str) and is_ascii_digits(value):
+        value = int(value) if len(value) <= 40 else INT64_MAX + 1
+    return isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX
+
+
 def has_nul(value: Any) -> bool:
     """Return whether a NUL character appears in value, its keys or anything nested in it."""
     stack = [value]

@@ -48,7 +48,7 @@ from ninja.security import HttpBasicAuth, HttpBearer
 from tidings.api import ratelimit
 from tidings.api.auth import AuthenticationFailed, LockedOut, WorkspaceAmbiguous, authenticate_request, rate_key
 from tidings.api.errors import ApiError, error_response
-from tidings.inputs import INT64_MAX, InvalidInput, check_text, loads_json
+from tidings.inputs import InvalidInput, beyond_64_bits, check_text, loads_json
 from tidings.tenancy.context import use_workspace
 
 logger = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def _unreadable(request, kwargs):
         request.body  # noqa: B018 - read now, so an oversized body is a 413 before any endpoint runs
     except RequestDataTooBig:
         return _body_too_big()
-    if any(isinstance(value, int) and value > INT64_MAX for value in kwargs.values()):
+    if any(beyond_64_bits(value) for value in kwargs.values()):
         return error_response(404, "Not found.")  # no row can have an id beyond 64 bits
     return None
 

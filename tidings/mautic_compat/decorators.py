@@ -40,7 +40,7 @@ from tidings.api.auth import (
     rate_key,
 )
 from tidings.api.errors import ApiError
-from tidings.inputs import INT64_MAX, InvalidInput, has_nul
+from tidings.inputs import InvalidInput, beyond_64_bits, has_nul
 from tidings.mautic_compat.responses import (
     MAUTIC_VERSION,
     MauticError,
@@ -147,7 +147,7 @@ def _unreadable(request, kwargs) -> HttpResponse | None:
         return _body_too_big()
     except TooManyFieldsSent:
         return mautic_error(400, "The request has too many parameters.")
-    if any(isinstance(value, int) and value > INT64_MAX for value in kwargs.values()):
+    if any(beyond_64_bits(value) for value in kwargs.values()):
         return mautic_error(404)
     return None
 

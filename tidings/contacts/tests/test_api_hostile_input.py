@@ -86,6 +86,7 @@ CASES = {
     "a tag longer than a tag holds": ("POST", "/tags", json.dumps({"name": "x" * 101}), 422),
     "a NUL character in a tag": ("POST", "/tags", json.dumps({"name": "x\x00"}), 400),
     "a NUL character in a note": ("POST", "/contacts/{ada}/notes", json.dumps({"text": "a\x00"}), 400),
+    "a path id just beyond 64 bits": ("POST", f"/contacts/{2**63}/tags", json.dumps({"tags": ["vip"]}), 404),
 }  # fmt: skip
 
 
