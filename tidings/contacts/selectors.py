@@ -60,6 +60,7 @@ from tidings.privacy.vault import Keyring, keyring, normalise_email, normalise_p
 from tidings.tenancy.context import require_workspace
 
 DEFAULT_LIMIT = 50
+MAX_SEARCH_LENGTH = 1000
 MAX_LIMIT = 500
 
 
@@ -410,6 +411,8 @@ def contact_ids(*, search: str = "", filters: Mapping[str, Any] | None = None, m
 
 def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None, names: list[bytes] | None = None):
     """Return the contacts matching search and filters; with names (a list), name-word tokens go there unapplied."""
+    if len(search or "") > MAX_SEARCH_LENGTH:  # each word is a subquery: a long text is unbounded work
+        raise ValidationError({"search": [f"at most {MAX_SEARCH_LENGTH} characters"]})
     unknown = set(filters) - _FILTERS
     if unknown:
         raise ValidationError({"filters": [f"unknown filter {name}" for name in sorted(unknown)]})

@@ -130,3 +130,12 @@ def test_a_tag_longer_than_a_tag_holds_is_refused_not_cut(client, token, acme):
     assert response.json()["error"]["details"]["fields"] == {"name": ["a tag name has at most 100 characters"]}
     with use_workspace(acme):
         assert selectors.tags() == []
+
+
+def test_a_search_longer_than_the_limit_is_refused_before_any_query(client, token):
+    from tidings.contacts.selectors import MAX_SEARCH_LENGTH
+
+    response = client.get("/api/v1/contacts", {"search": "word " * (MAX_SEARCH_LENGTH // 5 + 1)}, **token)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["fields"] == {"search": [f"at most {MAX_SEARCH_LENGTH} characters"]}

@@ -152,3 +152,12 @@ def test_a_points_change_past_the_column_leaves_the_points_alone(client, alice_b
     assert response.status_code == 400
     with use_workspace(acme):
         assert selectors.contact_get(ada_id).fields["points"] == 2_000_000_000
+
+
+def test_a_search_longer_than_the_limit_is_a_400(client, alice_bearer):
+    from tidings.contacts.selectors import MAX_SEARCH_LENGTH
+
+    response = client.get("/api/contacts", {"search": "x" * (MAX_SEARCH_LENGTH + 1)}, **alice_bearer)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["details"] == {"search": [f"at most {MAX_SEARCH_LENGTH} characters"]}

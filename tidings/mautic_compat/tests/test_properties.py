@@ -19,7 +19,7 @@ from tidings.mautic_compat.parsing import parse_list_params, php_params
 from tidings.mautic_compat.responses import MauticError
 
 REQUESTS = settings(
-    max_examples=25,
+    max_examples=20,
     derandomize=True,
     database=None,
     deadline=None,
