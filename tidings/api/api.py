@@ -23,7 +23,10 @@ What every endpoint gets without asking:
 - 401 for a missing or bad credential (ninja's ``auth`` on the API), one error format for
   every error (``tidings.api.errors``; raise ``NotFound``, ``Conflict``... or Django's
   ``Http404`` / ``ValidationError``), rate limits with ``X-RateLimit-*`` headers
-  (``tidings.api.ratelimit``); no CSRF, because no cookie authenticates an API call.
+  (``tidings.api.ratelimit``); no CSRF, because no cookie authenticates an API call;
+- input read strictly (``tidings.inputs``): a body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413,
+  NaN, 1e400, nesting deeper than 32 and NUL characters a 400, a path id beyond 64 bits a 404.
+  Annotate ids and numbers with ``tidings.api.types`` (``Id``, ``Int64``, ``Int32``), not ``int``.
 
 Add the route names of a new endpoint to your app's ``tests/cross_workspace.py`` (they are
 ``api:v1:<function name>``) and pin query counts of list endpoints.

@@ -14,6 +14,9 @@ The decorator then
 - runs the view inside ``use_workspace(...)`` with ``request.principal`` set;
 - answers every error in Mautic's shape (``MauticError``, ``Http404``, ``PermissionDenied``,
   ``tidings.api.errors.ApiError`` from ``tidings.api.permissions.require_permission``);
+- refuses what no view can read, in Mautic's shape: a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+  (413), NUL characters in the path or query (400), a path id beyond 64 bits (404), and
+  ``tidings.inputs.InvalidInput`` raised by a view (400);
 - adds ``Mautic-Version`` and the ``X-RateLimit-*`` headers to every response.
 
 A view receives ``(request, **route kwargs)`` and returns a dict (sent as JSON, 200), a
