@@ -409,10 +409,14 @@ def contact_ids(*, search: str = "", filters: Mapping[str, Any] | None = None, m
     return _filtered(search, filters or {}, me=me).values_list("id", flat=True)
 
 
+def _check_search_length(search: str | None) -> None:
+    if len(search or "") > MAX_SEARCH_LENGTH:
+        raise ValidationError({"search": [f"at most {MAX_SEARCH_LENGTH} characters"]})
+
+
 def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None, names: list[bytes] | None = None):
     """Return the contacts matching search and filters; with names (a list), name-word tokens go there unapplied."""
-    if len(search or "") > MAX_SEARCH_LENGTH:  # each word is a subquery: a long text is unbounded work
-        raise ValidationError({"search": [f"at most {MAX_SEARCH_LENGTH} characters"]})
+    _check_search_length(search)  # each word is a subquery: a long text is unbounded work
     unknown = set(filters) - _FILTERS
     if unknown:
         raise ValidationError({"filters": [f"unknown filter {name}" for name in sorted(unknown)]})
@@ -685,6 +689,7 @@ def company_values(company: Company) -> dict[str, Any]:
 def companies_page(*, search: str = "", after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
     """Return a page of companies by name (search: name prefix, case-insensitive), keyset-paginated."""
     limit = max(1, min(int(limit), MAX_LIMIT))
+    _check_search_length(search)
     queryset = Company.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())
@@ -701,6 +706,7 @@ def companies_page(*, search: str = "", after: str | None = None, limit: int = D
 
 def tags(*, search: str = "", limit: int = MAX_LIMIT) -> list[Tag]:
     """Return the workspace's tags by name (search: name prefix)."""
+    _check_search_length(search)
     queryset = Tag.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())
@@ -802,6 +808,7 @@ def companies_slice(*, search: str = "", start: int = 0, limit: int = DEFAULT_LI
 
     search is a name prefix, case-insensitive.
     """
+    _check_search_length(search)
     queryset = Company.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())

@@ -48,6 +48,7 @@ def test_tag_suggestions_are_at_most_twenty_names_starting_with_what_was_typed(a
 def test_tag_suggestions_for_nothing_typed_are_empty(alice_client, many_tags):
     response = alice_client.get("/w/acme/contacts/tags/suggest/")
 
+    assert response.status_code == 200
     assert b"<option" not in response.content
 
 
