@@ -23,7 +23,10 @@ What every endpoint gets without asking:
 - 401 for a missing or bad credential (ninja's ``auth`` on the API), one error format for
   every error (``tidings.api.errors``; raise ``NotFound``, ``Conflict``... or Django's
   ``Http404`` / ``ValidationError``), rate limits with ``X-RateLimit-*`` headers
-  (``tidings.api.ratelimit``); no CSRF, because no cookie authenticates an API call.
+  (``tidings.api.ratelimit``); no CSRF, because no cookie authenticates an API call;
+- input read strictly (``tidings.inputs``): a body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413,
+  NaN, 1e400, nesting deeper than 32 and NUL characters a 400, a path id beyond 64 bits a 404.
+  Annotate ids and numbers with ``tidings.api.types`` (``Id``, ``Int64``, ``Int32``), not ``int``.
 
 Add the route names of a new endpoint to your app's ``tests/cross_workspace.py`` (they are
 ``api:v1:<function name>``) and pin query counts of list endpoints.
@@ -36,17 +39,19 @@ import logging
 from functools import wraps
 
 from django.apps import apps
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBasicAuth, HttpBearer
 
 from tidings.api import ratelimit
 from tidings.api.auth import AuthenticationFailed, LockedOut, WorkspaceAmbiguous, authenticate_request, rate_key
 from tidings.api.errors import ApiError, error_response
+from tidings.inputs import InvalidInput, beyond_64_bits, check_text, loads_json
 from tidings.tenancy.context import use_workspace
 
 logger = logging.getLogger(__name__)
@@ -76,6 +81,18 @@ class BasicAuth(HttpBasicAuth):
         return None
 
 
+class StrictParser(Parser):
+    """Read bodies and query strings with tidings.inputs: no NaN, 1e400, stack-deep nesting or NUL characters."""
+
+    def parse_body(self, request):
+        return loads_json(request.body)
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        check_text(result)
+        return result
+
+
 api = NinjaAPI(
     title="Tidings API",
     version="1",
@@ -84,6 +101,7 @@ api = NinjaAPI(
     auth=[BearerAuth(), BasicAuth()],
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=StrictParser(),
 )
 
 
@@ -118,7 +136,24 @@ def _not_authenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, InvalidInput):  # ninja wraps every body parser error as "Cannot parse request body"
+        return error_response(400, f"The request body cannot be read: {exc.__cause__}.")
     return error_response(exc.status_code, str(exc))
+
+
+@api.exception_handler(InvalidInput)
+def _invalid_input(request, exc: InvalidInput):
+    return error_response(400, f"The request cannot be read: {exc}.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    return _body_too_big()
+
+
+@api.exception_handler(TooManyFieldsSent)
+def _too_many_fields(request, exc):
+    return error_response(400, "The request has too many parameters.")
 
 
 @api.exception_handler(Http404)
@@ -137,10 +172,31 @@ def _server_error(request, exc):
     return error_response(500, "Something went wrong on our side.")
 
 
+def _body_too_big():
+    from django.conf import settings
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_response(413, f"The request body is larger than {limit} bytes.", code="payload_too_large")
+
+
+def _unreadable(request, kwargs):
+    """Return an error response for a request no endpoint can read (too big, NUL in the path, id beyond 64 bits)."""
+    if "\x00" in request.path:
+        return error_response(400, "The path may not contain NUL characters.")
+    try:
+        request.body  # noqa: B018 - read now, so an oversized body is a 413 before any endpoint runs
+    except RequestDataTooBig:
+        return _body_too_big()
+    if any(beyond_64_bits(value) for value in kwargs.values()):
+        return error_response(404, "Not found.")  # no row can have an id beyond 64 bits
+    return None
+
+
 def api_view(view):
     """Wrap a Django view of the API: authenticate, rate-limit, scope to the workspace, format 404/405.
 
-    Used on every route under /api/v1/ (see urlpatterns()).
+    Used on every route under /api/v1/ (see urlpatterns()). A body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    is a 413, a path id beyond 64 bits a 404.
     """
 
     @wraps(view)
@@ -165,6 +221,8 @@ def api_view(view):
             response = error_response(429, f"Rate limit of {state.limit} requests per {state.window} seconds exceeded.")
         elif failure is not None:
             response = failure
+        elif (refusal := _unreadable(request, kwargs)) is not None:
+            response = refusal
         else:
             request.principal = principal
             if principal is None:

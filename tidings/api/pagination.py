@@ -72,7 +72,7 @@ def decode_cursor(queryset: QuerySet, ordering: str, cursor: str) -> list:
     """Return the position a cursor carries; raise BadRequest when it was forged, edited or made for another list."""
     try:
         position = signing.loads(cursor, salt=_salt(queryset, ordering))
-    except signing.BadSignature as error:
+    except (signing.BadSignature, ValueError, TypeError) as error:  # forged, edited, or not even a string
         raise BadRequest("The cursor is not valid for this list.", code="invalid_cursor") from error
     expected = 1 if _split(ordering)[0] == "pk" else 2
     if not isinstance(position, list) or len(position) != expected:

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
@@ -53,6 +54,7 @@ from tidings.contacts.fields import (
     NAME_FIELDS,
     RESERVED_ALIASES,
     coerce,
+    coercer,
     is_empty,
     to_json,
 )
@@ -76,6 +78,7 @@ from tidings.contacts.models import (
     NoteType,
     Tag,
 )
+from tidings.inputs import INT32_MAX, INT32_MIN, InvalidInput, parse_int
 from tidings.privacy import registry
 from tidings.privacy.categories import DataCategory, is_encrypted_category
 from tidings.privacy.guard import GuardPolicy, require_acknowledgment
@@ -92,6 +95,8 @@ from tidings.privacy.vault import (
 from tidings.tenancy.context import require_workspace
 
 BATCH_SIZE = 1000
+MAX_TAG_NAME = 100  # Tag.name's length
+MAX_LABEL = 120  # ContactField.label's length
 PROFILE = "profile"  # the associated-data field name of the contact's encrypted profile blob
 NOTE = "note"
 IDENTIFYING_ALIASES = ("email", "firstname", "lastname", "phone", "mobile")
@@ -229,7 +234,7 @@ def field_create(
             workspace_id=workspace.id,
             object=object,
             alias=alias,
-            label=label.strip()[:120],
+            label=_label(label),
             type=type,
             group=group,
             category=category,
@@ -315,7 +320,7 @@ def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principa
         raise ValidationError({"label": "a label is required"})
     becomes_unique = changes.get("is_unique_identifier") and not row.is_unique_identifier
     for name, value in changes.items():
-        setattr(row, name, value.strip()[:120] if name == "label" else value)
+        setattr(row, name, _label(value) if name == "label" else value)
     row.updated_at = timezone.now()
     with _atomic():
         row.save()
@@ -411,6 +416,14 @@ def _clean_options(field_type: str, options) -> list:
     return cleaned
 
 
+def _label(label: str) -> str:
+    """Return a field label stripped; raise ValidationError when it is longer than MAX_LABEL (never cut)."""
+    label = (label or "").strip()
+    if len(label) > MAX_LABEL:
+        raise ValidationError({"label": [f"a label has at most {MAX_LABEL} characters"]})
+    return label
+
+
 def _coerce_or_error(name: str, field_type: str, value, options):
     try:
         return coerce(field_type, value, options, field=name)
@@ -479,7 +492,7 @@ class _Plan:
     def coercers(self) -> dict[str, Any]:
         """Return {alias: coerce(value)} bound to each live field's type and options."""
         return {
-            alias: functools.partial(coerce, d.type, options=d.options or None, field=alias)
+            alias: coercer(alias, d.type, d.options or None)
             for alias, d in self.fields.items()
             if d.archived_at is None
         }
@@ -1032,18 +1045,42 @@ def _apply_tags(states: Sequence[_State], common: Sequence[str] = ()) -> tuple[i
 
 
 def _split_tags(tags: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Return (names to add, names to remove) of tags, "-name" removing.
+
+    Raise ValidationError on a name longer than a tag holds (never cut: a cut name is another
+    tag) or more distinct names than settings.TIDINGS_MAX_TAGS_PER_REQUEST.
+    """
     add, remove = set(), set()
     for raw in tags:
         name = str(raw).strip()
         if name.startswith("-"):
             name = name[1:].strip()
             if name:
-                remove.add(name[:100])
-                add.discard(name[:100])
+                remove.add(_tag_name(name, field="tags"))
+                add.discard(name)
         elif name:
-            add.add(name[:100])
-            remove.discard(name[:100])
+            add.add(_tag_name(name, field="tags"))
+            remove.discard(name)
+    limit = settings.TIDINGS_MAX_TAGS_PER_REQUEST
+    if len(add) + len(remove) > limit:
+        raise ValidationError({"tags": [f"at most {limit} tags at a time"]})
     return add, remove
+
+
+def _tag_errors(tags: Sequence[str]) -> dict[str, list[str]]:
+    """Return {"tags": [messages]} when _split_tags refuses tags, else {}."""
+    try:
+        _split_tags(tags)
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
+def _tag_name(name: str, *, field: str = "name") -> str:
+    """Return name when a tag can hold it; raise ValidationError when it is longer than MAX_TAG_NAME."""
+    if len(name) > MAX_TAG_NAME:
+        raise ValidationError({field: [f"a tag name has at most {MAX_TAG_NAME} characters"]})
+    return name
 
 
 def _tags_by_name(names: set[str], *, create: set[str]) -> dict[str, Tag]:
@@ -1331,6 +1368,7 @@ def contacts_bulk_upsert(
     """
     _require(principal, "contacts:edit")
     _check_lawful_basis(lawful_basis, required=True)
+    _split_tags(tags)  # tags for every row: refused here, before any batch is written
     fields = load_fields()
     plan = _Plan(fields)
     ring = keyring()
@@ -1370,6 +1408,7 @@ def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, r
             row = dict(row)
             row_tags = _row_tags(row.pop("tags"))
         changes, errors = _prepare(row, fields, overwrite_with_blank=overwrite_with_blank, plan=plan)
+        errors.update(_tag_errors(row_tags))
         if errors:
             early_errors.append(RowError(index, errors))
             continue
@@ -1563,7 +1602,7 @@ def contacts_tag(contact_ids: Iterable[int], tags: Sequence[str], *, principal, 
 def tag_create(name: str, *, description: str = "", principal, request=None) -> Tag:
     """Create a tag; raise ValidationError on an empty or taken name."""
     _require(principal, "contacts:edit")
-    name = (name or "").strip()[:100]
+    name = _tag_name((name or "").strip())
     if not name or name.startswith("-"):
         raise ValidationError({"name": "a tag name is required and cannot start with '-'"})
     if Tag.objects.filter(name=name).exists():
@@ -1579,7 +1618,7 @@ def tag_update(tag_id: int, *, name: str | None = None, description: str | None 
     _require(principal, "contacts:edit")
     tag = Tag.objects.get(pk=tag_id)
     if name is not None:
-        name = name.strip()[:100]
+        name = _tag_name(name.strip())
         if not name or name.startswith("-"):
             raise ValidationError({"name": "a tag name is required and cannot start with '-'"})
         if Tag.objects.filter(name=name).exclude(pk=tag_id).exists():
@@ -1997,6 +2036,22 @@ def events_purge_before(cutoff: datetime.datetime, *, batch_size: int = 5000, pr
 POINTS_OPERATORS = ("plus", "minus", "times", "divide")
 
 
+def _points_stay_in_range(operator: str, delta: int) -> Q:
+    """Return the condition on a contact's current points under which operator and delta keep them in 32 bits."""
+    low, high = INT32_MIN, INT32_MAX
+    if operator == "plus":
+        return Q(points__gte=low - delta, points__lte=high - delta)
+    if operator == "minus":
+        return Q(points__gte=low + delta, points__lte=high + delta)
+    if operator == "times" and delta > 0:
+        return Q(points__gte=-(-low // delta), points__lte=high // delta)
+    if operator == "times" and delta < 0:
+        return Q(points__gte=-(-high // delta), points__lte=low // delta)
+    if operator == "divide" and delta == -1:
+        return Q(points__gt=low)
+    return Q()
+
+
 def contact_points_change(contact_id: int, operator: str, delta: int, *, principal, request=None) -> int:
     """Change a contact's points by operator (plus, minus, times, divide) and delta; return the new points.
 
@@ -2008,7 +2063,10 @@ def contact_points_change(contact_id: int, operator: str, delta: int, *, princip
     _require(principal, "contacts:edit")
     if operator not in POINTS_OPERATORS:
         raise ValidationError({"operator": f"choose one of {', '.join(POINTS_OPERATORS)}"})
-    delta = int(delta)
+    try:
+        delta = parse_int(delta, minimum=INT32_MIN, maximum=INT32_MAX)
+    except InvalidInput as error:
+        raise ValidationError({"delta": [str(error)]}) from error
     if operator == "divide" and delta == 0:
         raise ValidationError({"delta": "cannot divide by zero"})
     from django.db.models import F
@@ -2020,7 +2078,12 @@ def contact_points_change(contact_id: int, operator: str, delta: int, *, princip
         "divide": F("points") / delta,
     }[operator]
     with _atomic():
-        if not Contact.objects.filter(pk=contact_id).update(points=expression, updated_at=timezone.now()):
+        # Only a row whose result fits the points column is updated; 0 rows is then "no such
+        # contact" or "out of range", told apart by one more read.
+        in_range = Contact.objects.filter(_points_stay_in_range(operator, delta), pk=contact_id)
+        if not in_range.update(points=expression, updated_at=timezone.now()):
+            if Contact.objects.filter(pk=contact_id).exists():
+                raise ValidationError({"delta": [f"the points would leave the range {INT32_MIN} to {INT32_MAX}"]})
             raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
         points = Contact.objects.filter(pk=contact_id).values_list("points", flat=True).get()
         ContactEvent.objects.create(

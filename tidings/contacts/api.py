@@ -22,6 +22,7 @@ from ninja.responses import Status
 
 from tidings.api.errors import NotFound
 from tidings.api.permissions import require_permission
+from tidings.api.types import Id, Int64, Order
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldObject, FieldType, NoteType
 from tidings.privacy.categories import DataCategory
@@ -92,13 +93,13 @@ class ContactFilters(Schema):
     )
     domain: str | None = None
     tag: str | None = None
-    company_id: int | None = None
-    owner_id: int | None = None
+    company_id: Id | None = None
+    owner_id: Id | None = None
     is_anonymous: bool | None = None
     country: str | None = None
     city: str | None = None
-    points_gte: int | None = None
-    points_lte: int | None = None
+    points_gte: Int64 | None = None
+    points_lte: Int64 | None = None
     dnc: Literal["email", "sms", "push"] | None = Field(None, description="Only contacts with DNC on this channel.")
     limit: int = Field(selectors.DEFAULT_LIMIT, ge=1, le=selectors.MAX_LIMIT)
     cursor: str | None = None
@@ -118,7 +119,7 @@ class BatchCreateIn(Schema):
 
 
 class BatchUpdateItem(ContactPatch):
-    id: int
+    id: Id
 
 
 class BatchUpdateIn(Schema):
@@ -126,7 +127,7 @@ class BatchUpdateIn(Schema):
 
 
 class BatchDeleteIn(Schema):
-    ids: list[int] = Field(..., min_length=1, max_length=BATCH_LIMIT)
+    ids: list[Id] = Field(..., min_length=1, max_length=BATCH_LIMIT)
 
 
 class BatchItemResult(Schema):
@@ -181,7 +182,7 @@ class DncOut(Schema):
 class DncIn(Schema):
     reason: DncReason = DncReason.MANUAL
     comment: str = ""
-    channel_id: int | None = None
+    channel_id: Id | None = None
 
 
 class DncRemovedOut(Schema):
@@ -264,7 +265,7 @@ class FieldIn(Schema):
     is_listable: bool = True
     options: list | None = None
     default_value: Any = None
-    order: int | None = None
+    order: Order | None = None
     acknowledge_sensitive: bool = Field(False, description="Required for financial, health and government-id data.")
 
 
@@ -278,7 +279,7 @@ class FieldPatch(Schema):
     is_listable: bool | None = None
     options: list | None = None
     default_value: Any = None
-    order: int | None = None
+    order: Order | None = None
     acknowledge_sensitive: bool = False
 
 
@@ -581,12 +582,28 @@ def contact_timeline(
 ):
     """Return a page of a contact's timeline; pass next_cursor as ?before= for older events (needs contacts:view)."""
     require_permission(request, VIEW)
-    codes = [int(code) for code in types.split(",") if code.strip().isdigit()]
+    codes = _type_codes(types)
     page = selectors.timeline(contact_id, before=before, limit=limit, types=codes or None)
     return {
         "items": [{"id": e.id, "type": e.type, "code": e.code, "at": e.at, "data": e.data} for e in page.items],
         "next_cursor": page.next_cursor,
     }
+
+
+def _type_codes(types: str) -> list[int]:
+    """Return the event type codes of ?types=40,41; raise ValidationError (422) on anything but known codes."""
+    from django.core.exceptions import ValidationError
+
+    from tidings.contacts.models import EventType
+    from tidings.inputs import InvalidInput, parse_int
+
+    try:
+        codes = [parse_int(code) for code in types.split(",") if code.strip()]
+    except InvalidInput as error:
+        raise ValidationError({"types": ["event type codes, comma-separated (e.g. 40,41)"]}) from error
+    if set(codes) - set(EventType.values):
+        raise ValidationError({"types": ["unknown event type code"]})
+    return codes
 
 
 # ==============================================================================================

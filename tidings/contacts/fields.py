@@ -9,6 +9,7 @@ and otherwise kept in the `custom` JSON column.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tidings.contacts.models import FieldGroup, FieldObject, FieldType
+from tidings.inputs import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
 from tidings.privacy.categories import DataCategory
 
 
@@ -154,6 +156,24 @@ def _named(field: str, problem: str) -> str:
     return f"{field} {problem}" if field else f"the value {problem}"
 
 
+# Number fields kept in whole-number columns narrower than the 64 bits _number allows
+# (IntegerField): a value beyond the column would fail in the database, so it is refused here.
+NARROW_NUMBER_FIELDS = {"points": (INT32_MIN, INT32_MAX), "companynumber_of_employees": (0, INT32_MAX)}
+
+
+def coercer(alias: str, field_type: str, options: list | None = None):
+    """Return a one-argument coerce() for the field alias, range-checked when its column is narrow."""
+    bounds = NARROW_NUMBER_FIELDS.get(alias)
+
+    def convert(value):
+        result = coerce(field_type, value, options, field=alias)
+        if bounds is not None and result is not None and not bounds[0] <= result <= bounds[1]:
+            raise ValidationError(_named(alias, f"must be between {bounds[0]} and {bounds[1]}"), code="invalid")
+        return result
+
+    return convert
+
+
 def _text(limit: int):
     def convert(value):
         text = str(value).strip()
@@ -198,8 +218,12 @@ def _number(value):
             number = Decimal(str(value).strip().replace(" ", ""))
         except InvalidOperation as error:
             raise ValidationError("is not a number") from error
-        if not number.is_finite():
-            raise ValidationError("is not a number")
+    # NaN, infinities (1e400 read as a float) and integers past 64 bits fail later, in int()
+    # or in the database, as a 500: refuse them here, with the rest of the bad values.
+    if isinstance(number, float | Decimal) and not math.isfinite(number):
+        raise ValidationError("is not a number")
+    if abs(number) > INT64_MAX:
+        raise ValidationError(f"must be between {INT64_MIN} and {INT64_MAX}")
     if number == int(number):
         return int(number)
     return float(number)
@@ -221,7 +245,10 @@ def _date(value) -> datetime.date:
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    parsed = parse_date(str(value).strip()[:10])
+    try:
+        parsed = parse_date(str(value).strip()[:10])
+    except ValueError:  # well-formed but impossible, such as year 0 or February 30
+        parsed = None
     if parsed is None:
         raise ValidationError("is not a date (YYYY-MM-DD)")
     return parsed
@@ -239,12 +266,19 @@ def _datetime(value) -> datetime.datetime:
         except ValueError:
             parsed = None
         if parsed is None:
-            day = parse_date(text)
+            try:
+                day = parse_date(text)
+            except ValueError:  # year 0, February 30...
+                day = None
             if day is None:
                 raise ValidationError("is not a date and time (ISO 8601)")
             parsed = datetime.datetime.combine(day, datetime.time())
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.UTC)
+    try:
+        parsed.astimezone(datetime.UTC)  # 9999-12-31T23:00-05:00 has no UTC time: stored as UTC, it would fail
+    except OverflowError as error:
+        raise ValidationError("not a date and time (ISO 8601)") from error
     return parsed
 
 

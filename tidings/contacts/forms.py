@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldType, NoteType
+from tidings.inputs import INT64_MAX, is_ascii_digits
 from tidings.privacy.categories import DataCategory, is_encrypted_category, needs_acknowledgment
 from tidings.privacy.guard import GuardPolicy
 from tidings.privacy.models import LawfulBasis
@@ -129,9 +130,25 @@ class ValuesForm(forms.Form):
         return [(title, grouped[title]) for title in GROUP_TITLES if title in grouped]
 
 
+def _tag_suggest_attrs(url: str) -> dict:
+    """Return the attributes of a tag input that asks url (htmx) for a few matching names as the user types."""
+    if not url:
+        return {}
+    return {
+        "list": "tag-suggestions",
+        "autocomplete": "off",
+        "hx-get": url,
+        "hx-trigger": "input changed delay:250ms",
+        "hx-target": "#tag-suggestions",
+        "hx-swap": "innerHTML",
+    }
+
+
 class ContactFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=500)
-    tag = forms.ChoiceField(label="Tag", required=False)
+    # A tag name typed with suggestions (views.tag_suggest), never a list of every tag: one
+    # request could create 100,000 tags, and each list page rendered them all.
+    tag = forms.CharField(label="Tag", required=False, max_length=100)
     owner = forms.ChoiceField(label="Owner", required=False)
     stage = forms.IntegerField(label="Stage id", required=False, min_value=1)
     country = forms.CharField(label="Country", required=False, max_length=64)
@@ -139,17 +156,17 @@ class ContactFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
     after = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, tag_choices=(), owner_choices=(), **kwargs):
+    def __init__(self, *args, owner_choices=(), tag_suggest_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tag"].choices = [("", "Any"), *tag_choices]
+        self.fields["tag"].widget.attrs.update(_tag_suggest_attrs(tag_suggest_url))
         self.fields["owner"].choices = [("", "Anyone"), ("none", "Nobody"), *owner_choices]
 
     def selector_arguments(self) -> dict:
         """Return the search and filters for contacts_page from the cleaned form."""
         data = self.cleaned_data
         filters: dict = {}
-        if data.get("tag"):
-            filters["tag_id"] = int(data["tag"])
+        if (data.get("tag") or "").strip():
+            filters["tag"] = data["tag"].strip()
         if data.get("owner") == "none":
             filters["unowned"] = True
         elif data.get("owner"):
@@ -174,7 +191,7 @@ class BulkForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The ids are checked against the workspace by the actions; any number is a valid choice here.
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+        self.fields["ids"].valid_value = lambda value: is_ascii_digits(str(value)) and int(value) <= INT64_MAX
 
     def clean(self):
         data = super().clean()

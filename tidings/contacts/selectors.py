@@ -55,10 +55,12 @@ from tidings.contacts.models import (
     Note,
     Tag,
 )
+from tidings.inputs import InvalidInput, parse_int
 from tidings.privacy.vault import Keyring, keyring, normalise_email, normalise_phone, normalise_text, words
 from tidings.tenancy.context import require_workspace
 
 DEFAULT_LIMIT = 50
+MAX_SEARCH_LENGTH = 1000
 MAX_LIMIT = 500
 
 
@@ -407,8 +409,14 @@ def contact_ids(*, search: str = "", filters: Mapping[str, Any] | None = None, m
     return _filtered(search, filters or {}, me=me).values_list("id", flat=True)
 
 
+def _check_search_length(search: str | None) -> None:
+    if len(search or "") > MAX_SEARCH_LENGTH:
+        raise ValidationError({"search": [f"at most {MAX_SEARCH_LENGTH} characters"]})
+
+
 def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None, names: list[bytes] | None = None):
     """Return the contacts matching search and filters; with names (a list), name-word tokens go there unapplied."""
+    _check_search_length(search)  # each word is a subquery: a long text is unbounded work
     unknown = set(filters) - _FILTERS
     if unknown:
         raise ValidationError({"filters": [f"unknown filter {name}" for name in sorted(unknown)]})
@@ -491,9 +499,9 @@ def _apply_command(queryset, command: str, value: str, ring, me):
         company_ids = Company.objects.filter(name__iexact=value).values("id")
         return queryset.filter(id__in=ContactCompany.objects.filter(company_id__in=company_ids).values("contact_id"))
     if command == "owner":
-        return queryset.filter(owner_id=int(value)) if value.isdigit() else queryset.none()
+        return queryset.filter(owner_id=_search_id("owner", value, minimum=0))
     if command == "ids":
-        return queryset.filter(id__in=[int(v) for v in value.split(",") if v.strip().isdigit()])
+        return queryset.filter(id__in=[_search_id("ids", v) for v in value.split(",") if v.strip()])
     if command == "is":
         flag = value.lower()
         if flag == "anonymous":
@@ -506,6 +514,14 @@ def _apply_command(queryset, command: str, value: str, ring, me):
             return queryset.filter(owner_id=me) if me is not None else queryset.none()
         raise ValidationError({"search": [f"unknown flag is:{flag}"]})
     raise ValidationError({"search": [f"unknown command {command}:"]})
+
+
+def _search_id(command: str, value: str, *, minimum: int = 1) -> int:
+    """Return an id of a search command (ASCII digits, 64-bit); raise ValidationError naming the command."""
+    try:
+        return parse_int(value, minimum=minimum)
+    except InvalidInput as error:
+        raise ValidationError({"search": [f"{command}: takes ids (whole numbers from 1 to 2^63-1)"]}) from error
 
 
 def _resolved(ids_queryset) -> list[int]:
@@ -521,7 +537,9 @@ def _after(column: str, descending: bool, cursor: tuple) -> Q:
     if column == "id":
         return Q(id__lt=last_id) if descending else Q(id__gt=last_id)
     if column in ("last_active",) and value is not None:
-        value = parse_datetime(value)
+        value = _cursor_datetime(value)
+    elif value is not None and not isinstance(value, int if column == "points" else str):
+        raise ValidationError({"after": ["not a valid cursor"]})
     if descending:  # non-null values descending, then nulls, ids descending within equal values
         if value is None:
             return Q(**{f"{column}__isnull": True, "id__lt": last_id})
@@ -541,11 +559,31 @@ def _encode_cursor(value, last_id: int) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple:
+    """Return (sort value, last id) of a cursor; raise ValidationError for anything this module did not write.
+
+    The value may only be null, a string or a 64-bit whole number (what _encode_cursor writes),
+    so a forged cursor never reaches a query as a float, a list or an id beyond a column's range.
+    """
     try:
         value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return value, int(last_id)
-    except (ValueError, TypeError) as error:
+        if isinstance(value, bool) or not (value is None or isinstance(value, str | int)):
+            raise InvalidInput("unexpected value")
+        if isinstance(value, int):
+            parse_int(value)
+        return value, parse_int(last_id, minimum=0)
+    except (ValueError, TypeError, RecursionError) as error:
         raise ValidationError({"after": ["not a valid cursor"]}) from error
+
+
+def _cursor_datetime(value) -> datetime.datetime:
+    """Return the moment a cursor carries; raise ValidationError when it is not an ISO 8601 date and time."""
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationError({"after": ["not a valid cursor"]})
+    return moment
 
 
 def export_contact_profile(model, contact_id: int) -> list[dict]:
@@ -635,7 +673,7 @@ def timeline(contact_id: int, *, before: str | None = None, limit: int = DEFAULT
         queryset = queryset.filter(type__in=list(types))
     if before:
         at, last_id = _decode_cursor(before)
-        at = parse_datetime(at)
+        at = _cursor_datetime(at)
         queryset = queryset.filter(Q(at__lt=at) | Q(at=at, id__lt=last_id))
     rows = list(queryset.order_by("-at", "-id")[: limit + 1])
     more = len(rows) > limit
@@ -666,11 +704,14 @@ def company_values(company: Company) -> dict[str, Any]:
 def companies_page(*, search: str = "", after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
     """Return a page of companies by name (search: name prefix, case-insensitive), keyset-paginated."""
     limit = max(1, min(int(limit), MAX_LIMIT))
+    _check_search_length(search)
     queryset = Company.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())
     if after:
         name, last_id = _decode_cursor(after)
+        if not isinstance(name, str):
+            raise ValidationError({"after": ["not a valid cursor"]})
         queryset = queryset.filter(Q(name__gt=name) | Q(name=name, id__gt=last_id))
     rows = list(queryset.order_by("name", "id")[: limit + 1])
     more = len(rows) > limit
@@ -680,6 +721,7 @@ def companies_page(*, search: str = "", after: str | None = None, limit: int = D
 
 def tags(*, search: str = "", limit: int = MAX_LIMIT) -> list[Tag]:
     """Return the workspace's tags by name (search: name prefix)."""
+    _check_search_length(search)
     queryset = Tag.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())
@@ -794,6 +836,7 @@ def companies_slice(
     """
     if order not in COMPANY_SLICE_ORDERS:
         raise ValidationError({"order": f"choose one of {', '.join(COMPANY_SLICE_ORDERS)}"})
+    _check_search_length(search)
     queryset = Company.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())

@@ -13,6 +13,7 @@ urlpatterns = [
     path(_c, views.contact_list, name="list"),
     path(_c + "new/", views.contact_create, name="create"),
     path(_c + "bulk/", views.contact_bulk, name="bulk"),
+    path(_c + "tags/suggest/", views.tag_suggest, name="tag_suggest"),
     path(_c + "export/<slug:fmt>/", views.contact_export, name="export"),
     path(_c + "import/", views.import_upload, name="import_upload"),
     path(_c + "imports/", views.import_list, name="import_list"),

@@ -37,11 +37,13 @@ from tidings.contacts.forms import (
     field_group,
 )
 from tidings.contacts.models import Channel, FieldObject, ImportStatus
+from tidings.inputs import is_ascii_digits
 from tidings.privacy.categories import DataCategory, is_encrypted_category
 from tidings.web.decorators import require_permission
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 20
+TAG_SUGGESTIONS = 20  # names a tag input's suggestions show; a workspace may have any number of tags
 
 
 def _render(request, template: str, context: dict, status: int = 200):
@@ -98,8 +100,8 @@ def contact_list(request, workspace_slug):
     owners = _owner_choices(request)
     form = ContactFilterForm(
         request.GET or None,
-        tag_choices=[(str(t.id), t.name) for t in selectors.tags()],
         owner_choices=owners,
+        tag_suggest_url=reverse("contacts:tag_suggest", kwargs={"workspace_slug": _slug(request)}),
     )
     page, error = None, ""
     if form.is_bound and not form.is_valid():
@@ -132,6 +134,14 @@ def contact_list(request, workspace_slug):
     }
     template = "contacts/_contact_rows.html" if request.htmx and request.GET.get("after") else "contacts/list.html"
     return _render(request, template, context)
+
+
+@require_permission("contacts:view")
+def tag_suggest(request, workspace_slug):
+    """Return up to TAG_SUGGESTIONS tag names starting with ?tag= as <option>s (htmx, for a tag input's datalist)."""
+    typed = (request.GET.get("tag") or request.GET.get("add") or "").strip()[:100]
+    tags = selectors.tags(search=typed, limit=TAG_SUGGESTIONS) if typed else []
+    return _render(request, "contacts/_tag_options.html", {"tags": tags})
 
 
 @require_POST
@@ -172,9 +182,9 @@ def contact_export(request, workspace_slug, fmt):
     """Stream the contacts matching the list's search and filters as CSV or JSON (audited: contacts.exported)."""
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
-    form = ContactFilterForm(request.GET, tag_choices=[], owner_choices=[])
-    # Tag and owner ids are checked by the selector, which scopes them to the workspace.
-    form.fields["tag"].valid_value = form.fields["owner"].valid_value = lambda value: value == "none" or value.isdigit()
+    form = ContactFilterForm(request.GET, owner_choices=[])
+    # Owner ids are checked by the selector, which scopes them to the workspace.
+    form.fields["owner"].valid_value = lambda value: value == "none" or (is_ascii_digits(value) and len(value) < 19)
     if not form.is_valid():
         return HttpResponse("Check the filters.", status=400, content_type="text/plain")
     arguments = form.selector_arguments()

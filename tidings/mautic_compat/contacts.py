@@ -29,8 +29,17 @@ from django.urls import path
 from tidings.api.permissions import require_permission
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import DncReason, EventType, FieldObject, FieldType
+from tidings.inputs import is_ascii_digits
 from tidings.mautic_compat.decorators import mautic_api
-from tidings.mautic_compat.parsing import Condition, ListParams, parse_list_params, php_params, request_data, sort_of
+from tidings.mautic_compat.parsing import (
+    Condition,
+    ListParams,
+    parse_list_params,
+    php_params,
+    request_data,
+    sort_of,
+    strict_int,
+)
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
 from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, validation_error, without_nulls
 from tidings.tenancy.context import require_workspace
@@ -246,7 +255,7 @@ def _search(text: str, principal) -> str:
 
     parts = []
     for command, value in selectors.parse_search(text):
-        if command == "owner" and not value.isdigit():
+        if command == "owner" and not is_ascii_digits(value):
             wanted = value.lower()
             ids = [
                 m.user_id
@@ -267,11 +276,8 @@ def _unsupported(condition: Condition) -> MauticError:
     )
 
 
-def _int(value) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise MauticError(400, "where: a value is not a whole number.", {"where": ["not a number"]}) from None
+def _int(value, name: str = "where") -> int:
+    return strict_int(name, value)
 
 
 def _where(conditions: Iterable[Condition]) -> tuple[dict, list[str]]:
@@ -351,12 +357,15 @@ def list_contacts(params: ListParams, request) -> tuple[list[dict], int | str]:
 
 
 def _tags(raw) -> list[str]:
+    """Return tag names from "a,b", ["a", "b"] or {"0": "a"}; raise MauticError(400) for any other shape."""
     if raw in (None, ""):
         return []
     if isinstance(raw, str):
         return [part.strip() for part in raw.split(",") if part.strip()]
     if isinstance(raw, dict):
         raw = list(raw.values())
+    if not isinstance(raw, list) or not all(isinstance(tag, str | int) for tag in raw):
+        raise MauticError(400, "tags: a list of tag names, or names separated by commas.", {"tags": ["not tag names"]})
     return [str(tag).strip() for tag in raw if str(tag).strip()]
 
 
@@ -412,11 +421,13 @@ def _apply_extras(contact_id: int, extras: dict, principal, request) -> None:
     dnc = extras["dnc"]
     if isinstance(dnc, dict):
         dnc = list(dnc.values())
+    if dnc not in (None, "") and not isinstance(dnc, list):
+        raise MauticError(400, "doNotContact: a list of entries with reason and channel.")
     for entry in dnc or []:
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or not isinstance(entry.get("channel") or "email", str):
             raise MauticError(400, "doNotContact: each entry needs reason and channel.")
         channel = entry.get("channel") or "email"
-        reason = _int(entry.get("reason", 3))
+        reason = _int(entry.get("reason", 3), "doNotContact")
         if reason == 0:
             actions.dnc_remove(contact_id, channel=channel, principal=principal, request=request)
         elif reason in DNC_REASONS:
@@ -435,8 +446,10 @@ def _apply_extras(contact_id: int, extras: dict, principal, request) -> None:
         companies = list(companies.values())
     if isinstance(companies, str | int):
         companies = [companies]
+    if companies not in (None, "") and not isinstance(companies, list):
+        raise MauticError(400, "companies: a list of company ids.", {"companies": ["not company ids"]})
     for company_id in companies or []:
-        actions.company_link(contact_id, _int(company_id), principal=principal, request=request)
+        actions.company_link(contact_id, _int(company_id, "companies"), principal=principal, request=request)
 
 
 def _merge_duplicates(contact_id: int, values: dict, principal, request) -> None:
@@ -522,7 +535,7 @@ def dnc_add(request, id, channel="email"):
     principal = require_permission(request, "contacts:edit")
     _contact_or_404(id)
     data = request_data(request)
-    reason = _int(data.get("reason", 3) or 0)
+    reason = _int(data.get("reason", 3) or 0, "reason")
     if reason not in DNC_REASONS:
         raise MauticError(400, "Invalid reason code given", ["Reason code needs to be an integer and higher than 0."])
     channel_id = data.get("channelId")
@@ -532,7 +545,7 @@ def dnc_add(request, id, channel="email"):
             channel=channel,
             reason=DNC_REASONS[reason],
             comment=str(data.get("comments") or ""),
-            channel_id=_int(channel_id) if channel_id else None,
+            channel_id=_int(channel_id, "channelId") if channel_id else None,
             principal=principal,
             request=request,
         )
@@ -656,11 +669,8 @@ def contact_activity(request, id):
     include = _event_types(filters.get("includeEvents"))
     exclude = set(_event_types(filters.get("excludeEvents")))
     types = [code for code in (include or EventType.values) if code not in exclude] if (include or exclude) else None
-    try:
-        limit = max(1, min(int(query.get("limit", 25)), 200))
-        page_number = max(1, int(query.get("page", 1)))
-    except (TypeError, ValueError) as error:
-        raise MauticError(400, "page and limit must be whole numbers.") from error
+    limit = max(1, min(strict_int("limit", query.get("limit", 25)), 200))
+    page_number = max(1, strict_int("page", query.get("page", 1)))
     total = selectors.timeline_count(id, types=types)
     cursor, events = None, []
     # The event store pages by cursor; a page number walks the cursors (each an index range scan).
@@ -776,7 +786,7 @@ def _note_contact(data: dict, *, required: bool) -> int | None:
         if required:
             raise MauticError(400, "lead ID is mandatory")
         return None
-    return _int(raw)
+    return _int(raw, "lead")
 
 
 def _create_note(request, data: dict, principal, *, method: str):

@@ -14,6 +14,9 @@ The decorator then
 - runs the view inside ``use_workspace(...)`` with ``request.principal`` set;
 - answers every error in Mautic's shape (``MauticError``, ``Http404``, ``PermissionDenied``,
   ``tidings.api.errors.ApiError`` from ``tidings.api.permissions.require_permission``);
+- refuses what no view can read, in Mautic's shape: a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+  (413), NUL characters in the path or query (400), a path id beyond 64 bits (404), and
+  ``tidings.inputs.InvalidInput`` raised by a view (400);
 - adds ``Mautic-Version`` and the ``X-RateLimit-*`` headers to every response.
 
 A view receives ``(request, **route kwargs)`` and returns a dict (sent as JSON, 200), a
@@ -26,7 +29,7 @@ import logging
 from functools import wraps
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 
@@ -40,6 +43,7 @@ from tidings.api.auth import (
     rate_key,
 )
 from tidings.api.errors import ApiError
+from tidings.inputs import InvalidInput, beyond_64_bits, has_nul
 from tidings.mautic_compat.responses import (
     MAUTIC_VERSION,
     MauticError,
@@ -119,6 +123,8 @@ def mautic_api(view):
             response = mautic_error(failure.status, failure.message, failure.details)
             for header, value in failure.headers.items():
                 response[header] = value
+        elif (refusal := _unreadable(request, kwargs)) is not None:
+            response = refusal
         else:
             request.principal = principal
             with use_workspace(principal.workspace):
@@ -130,9 +136,36 @@ def mautic_api(view):
     return wrapped
 
 
+def _body_too_big() -> HttpResponse:
+    return mautic_error(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+
+
+def _unreadable(request, kwargs) -> HttpResponse | None:
+    """Return Mautic's error for a request no view can read: an oversized body (413), NUL characters
+    in the path or query (400), too many parameters (400), or a path id beyond 64 bits (404: no such row).
+    """
+    try:
+        request.body  # noqa: B018 - read now, so an oversized body is a 413 before any view runs
+        if has_nul(request.path) or has_nul(list(request.GET.lists())):
+            return mautic_error(400, "text may not contain NUL characters.")
+    except RequestDataTooBig:
+        return _body_too_big()
+    except TooManyFieldsSent:
+        return mautic_error(400, "The request has too many parameters.")
+    if any(beyond_64_bits(value) for value in kwargs.values()):
+        return mautic_error(404)
+    return None
+
+
 def _run(view, request, args, kwargs) -> HttpResponse:
     try:
         return _response_for(view(request, *args, **kwargs))
+    except InvalidInput as error:
+        return mautic_error(400, f"{error}.")
+    except RequestDataTooBig:
+        return _body_too_big()
+    except TooManyFieldsSent:
+        return mautic_error(400, "The request has too many parameters.")
     except MauticError as error:
         return mautic_error(error.status, error.message, error.details)
     except ApiError as error:

@@ -14,17 +14,21 @@ Mautic's body listener does, with ``a[b][]=1`` nesting.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import QueryDict
 
+from tidings.inputs import INT64_MAX, INT64_MIN, InvalidInput, check_text, is_ascii_digits, loads_json, parse_int
 from tidings.mautic_compat.responses import MauticError
 
 DEFAULT_LIMIT = 30  # Mautic's default_pagelimit
 MAX_LIMIT = 200  # Mautic's api_batch_max_limit; a larger page is refused rather than silently cut
+MAX_START = INT64_MAX - MAX_LIMIT  # an OFFSET the databases accept, with the page's rows after it
+# Bodies the API reads (Mautic's FOSRest body listener decodes JSON; PHP reads forms); any
+# other type would be read as no fields at all, so it is refused with 415 instead.
+BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
 EXPRESSIONS = {
     "eq",
@@ -76,7 +80,10 @@ def php_params(data: QueryDict) -> dict:
     """Return data with PHP bracket keys nested: a[b][]=1&a[b][]=2 -> {"a": {"b": ["1", "2"]}}.
 
     Numeric keys stay strings in dicts (where[0][col]); [] appends to a list.
+    Raise MauticError(400) when a key or value holds a NUL character.
     """
+    for key in data:
+        _check_text(key, data.getlist(key))
     result: dict = {}
     for raw_key in data:
         for value in data.getlist(raw_key):
@@ -109,15 +116,20 @@ def _truthy(value) -> bool:
     return str(value).strip().lower() in _TRUE
 
 
-def _as_int(name: str, value, *, minimum: int, maximum: int | None = None) -> int:
+def _as_int(name: str, value, *, minimum: int, maximum: int = MAX_START) -> int:
     try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise MauticError(400, f"{name}: must be a whole number.", {name: ["must be a whole number"]}) from None
-    if number < minimum or (maximum is not None and number > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise MauticError(400, f"{name}: must be {bound}.", {name: [f"must be {bound}"]})
-    return number
+        return parse_int(value if isinstance(value, int) else str(value), minimum=minimum, maximum=maximum)
+    except InvalidInput as error:
+        raise MauticError(400, f"{name}: {error}.", {name: [str(error)]}) from None
+
+
+def strict_int(name: str, value, *, minimum: int = INT64_MIN, maximum: int = INT64_MAX) -> int:
+    """Return value as a whole number (ASCII digits, 64-bit by default); raise MauticError(400) naming name.
+
+    The one integer reader of the Mautic-compatible API (list parameters, where[] values, ids
+    in bodies and batches): "²" and numbers beyond a column's range are refused, not a 500.
+    """
+    return _as_int(name, value, minimum=minimum, maximum=maximum)
 
 
 def _column(name: str, value, columns: set[str] | None) -> str:
@@ -127,11 +139,17 @@ def _column(name: str, value, columns: set[str] | None) -> str:
     return column.split(".")[-1]  # a table alias prefix ("l.email") names the same column
 
 
+def _key_order(key) -> tuple:
+    """Sort PHP array keys as PHP keeps them: numeric keys (ASCII digits only; "²" is a name) by number."""
+    key = str(key)
+    return (False, int(key), "") if is_ascii_digits(key) and len(key) < 20 else (True, 0, key)
+
+
 def _ordered(mapping) -> list:
     if isinstance(mapping, list):
         return mapping
     if isinstance(mapping, dict):
-        return [mapping[key] for key in sorted(mapping, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else k))]
+        return [mapping[key] for key in sorted(mapping, key=_key_order)]
     return []
 
 
@@ -251,19 +269,52 @@ def sort_of(params: ListParams, sortable: dict[str, str], *, encrypted=frozenset
     return first
 
 
+def _check_text(*values) -> None:
+    try:
+        check_text(list(values))
+    except InvalidInput as error:
+        raise MauticError(400, f"{error}.") from None
+
+
+def is_json(request) -> bool:
+    """Return whether the request says its body is JSON (application/json or a +json type)."""
+    content_type = (request.content_type or "").lower()
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def json_body(request):
+    """Return the JSON document of the body, read strictly; raise MauticError(400) when it cannot be read."""
+    try:
+        return loads_json(request.body)
+    except InvalidInput as error:
+        raise MauticError(400, f"The request body cannot be read: {error}.") from None
+
+
+def check_body_type(request) -> None:
+    """Raise MauticError(415) for a body that is neither JSON nor a form (it would be read as no fields)."""
+    if not request.body or is_json(request):
+        return
+    content_type = (request.content_type or "").lower()
+    if content_type not in BODY_TYPES:
+        raise MauticError(
+            415,
+            "Send the body as application/json or application/x-www-form-urlencoded.",
+            {"Content-Type": [f"use one of {', '.join(BODY_TYPES)}"]},
+        )
+
+
 def request_data(request) -> dict:
     """Return the request body as a dict: JSON, or form-encoded with PHP bracket nesting.
 
-    Raise MauticError(400) on malformed JSON or a JSON body that is not an object.
+    Raise MauticError(400) on malformed JSON (NaN, 1e400, nesting deeper than 32 and NUL
+    characters included) or a JSON body that is not an object; MauticError(415) on a body of
+    another type (text/plain JSON would otherwise be read as an empty form).
     """
-    content_type = (request.content_type or "").lower()
-    if content_type == "application/json" or content_type.endswith("+json"):
+    check_body_type(request)
+    if is_json(request):
         if not request.body:
             return {}
-        try:
-            data = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise MauticError(400, "The request body is not valid JSON.") from None
+        data = json_body(request)
         if not isinstance(data, dict):
             raise MauticError(400, "The request body must be a JSON object.")
         return data

@@ -24,6 +24,8 @@ MESSAGES = {
     404: "Item was not found.",
     405: "Method not allowed.",
     409: "The request conflicts with the current state of the item.",
+    413: "The request body is too large.",
+    415: "The request body has a type this API does not read.",
     422: "The request is not valid.",
     500: "An error occurred.",
 }

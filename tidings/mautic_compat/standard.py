@@ -29,7 +29,6 @@ mounts ``standard_urls(resource)``; this module only translates, the domain's ac
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,8 +39,17 @@ from django.urls import path
 
 from tidings.api.errors import ApiError
 from tidings.api.permissions import require_permission
+from tidings.inputs import InvalidInput, is_ascii_digits, parse_id
 from tidings.mautic_compat.decorators import mautic_api
-from tidings.mautic_compat.parsing import ListParams, parse_list_params, parse_select, php_params, request_data
+from tidings.mautic_compat.parsing import (
+    ListParams,
+    json_body,
+    parse_list_params,
+    parse_select,
+    php_params,
+    request_data,
+    strict_int,
+)
 from tidings.mautic_compat.responses import MESSAGES, MauticError, mautic_json
 from tidings.tenancy.context import require_workspace
 
@@ -186,10 +194,7 @@ def _written(resource: Resource, request, data: dict, *, obj_id=None, method: st
 def _batch_items(request) -> dict:
     """Return the batch body as {key: item}: a JSON list is keyed 0..n-1; an object or a form keeps its keys."""
     if "json" in (request.content_type or "") and request.body:
-        try:
-            data = json.loads(request.body)
-        except ValueError as error:
-            raise MauticError(400, "The request body is not valid JSON.") from error
+        data = json_body(request)
         if isinstance(data, list):
             items = dict(enumerate(data))
         elif isinstance(data, dict):
@@ -201,7 +206,14 @@ def _batch_items(request) -> dict:
     if len(items) > BATCH_LIMIT:
         # Mautic answers this with its default 500; a client error is a 400.
         raise MauticError(400, f"A max of {BATCH_LIMIT} entities are supported at a time.")
-    return {int(k) if str(k).isdigit() else k: v for k, v in items.items()}
+    return {_php_key(k): v for k, v in items.items()}
+
+
+def _php_key(key):
+    """Return a batch key as PHP keeps it: a number for ASCII digits that fit 64 bits, else the string."""
+    if isinstance(key, int) or (is_ascii_digits(str(key)) and len(str(key)) < 19):
+        return int(key)
+    return key
 
 
 def _api_error(status: int, message: str | None = None) -> dict:
@@ -332,9 +344,9 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
 
         def method_of(item):
             raw = item.get("id")
-            if not str(raw or "").isdigit():
+            if raw in (None, ""):
                 raise MauticError(400, "ID is missing from the payload.")
-            return int(raw), request.method
+            return strict_int("id", raw, minimum=1), request.method
 
         return _run_batch(request, kwargs, method_of)
 
@@ -346,8 +358,9 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         found = {}
         for key, raw in ids.items():
             try:
-                found[key] = resource.get(_an_id(raw), **kwargs_of(kwargs))
-            except (ObjectDoesNotExist, ValueError, TypeError):
+                entity_id = parse_id(raw if isinstance(raw, int) else str(raw).strip())
+                found[key] = resource.get(entity_id, **kwargs_of(kwargs))
+            except (ObjectDoesNotExist, InvalidInput):  # an id no row can have is not found
                 errors[key] = _api_error(404)
         serialized = dict(zip(found, resource.serialize(list(found.values()), **kwargs_of(kwargs)), strict=True))
         with atomic():
@@ -370,22 +383,8 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
     }
 
 
-_MAX_ID = 2**63 - 1
 # Query parameters that carry credentials or options, never an id of a batch delete.
 _NOT_IDS = {"access_token"}
-
-
-def _an_id(raw) -> int:
-    """Return raw as an entity id; raise ValueError for anything no entity can have (answered as not found)."""
-    text = str(raw).strip()
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= _MAX_ID:
-        raise ValueError("not an id")
-    return int(text)
-
-
-def _key(key):
-    text = str(key)
-    return int(text) if text.isascii() and text.isdigit() else key
 
 
 def _batch_ids(request) -> tuple[dict, dict]:
@@ -404,15 +403,15 @@ def _batch_ids(request) -> tuple[dict, dict]:
         ids = {}
         for key, value in query.items():
             if isinstance(value, dict) and "id" in value:
-                ids[_key(key)] = value["id"]
+                ids[_php_key(key)] = value["id"]
             elif isinstance(value, dict | list):
-                errors[_key(key)] = _api_error(400, "ID is missing from the payload.")
+                errors[_php_key(key)] = _api_error(400, "ID is missing from the payload.")
             else:
-                ids[_key(key)] = value
+                ids[_php_key(key)] = value
     elif isinstance(raw, list):
         ids = dict(enumerate(raw))
     elif isinstance(raw, dict):
-        ids = {_key(k): v for k, v in raw.items()}
+        ids = {_php_key(k): v for k, v in raw.items()}
     elif isinstance(raw, str) and raw.strip():
         ids = dict(enumerate(part.strip() for part in raw.split(",")))
     else:

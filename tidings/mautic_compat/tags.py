@@ -22,8 +22,16 @@ def _list(params: ListParams, request) -> tuple[list[dict], int]:
     return serialize_tags(tags), total
 
 
+def _name(data: dict) -> str:
+    """Return the tag name of a body; raise MauticError(400) when it is not text."""
+    name = data.get("tag")
+    if name is not None and not isinstance(name, str | int):
+        raise MauticError(400, "tag: A tag name is text.", {"tag": ["A tag name is text."]})
+    return str(name or "").strip()
+
+
 def _create(request, data: dict, principal, *, method: str):
-    name = str(data.get("tag") or "").strip()
+    name = _name(data)
     if not name:
         raise MauticError(400, "tag: A tag name is required.", {"tag": ["A tag name is required."]})
     existing = selectors.tags_by_name([name]).get(name)
@@ -41,7 +49,7 @@ def _create(request, data: dict, principal, *, method: str):
 def _update(request, tag_id: int, data: dict, method: str, principal):
     changes = {}
     if "tag" in data or method == "PUT":
-        changes["name"] = str(data.get("tag") or "")
+        changes["name"] = _name(data)
     if "description" in data or method == "PUT":
         changes["description"] = str(data.get("description") or "")
     return actions.tag_update(tag_id, **changes, principal=principal, request=request)

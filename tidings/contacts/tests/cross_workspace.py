@@ -90,6 +90,7 @@ CASES = {
     "contacts:list": lambda w: _acme(w, "contacts/") + _acme(w, "contacts/?q=ada@analytical.example"),
     "contacts:create": lambda w: _acme(w, "contacts/new/") + _acme(w, "contacts/new/", "POST"),
     "contacts:bulk": lambda w: _acme(w, "contacts/bulk/", "POST"),
+    "contacts:tag_suggest": lambda w: _acme(w, "contacts/tags/suggest/?tag=vi"),
     "contacts:export": lambda w: _acme(w, "contacts/export/csv/") + _acme(w, "contacts/export/json/"),
     "contacts:import_upload": lambda w: _acme(w, "contacts/import/") + _acme(w, "contacts/import/", "POST"),
     "contacts:import_list": lambda w: _acme(w, "contacts/imports/"),

@@ -60,7 +60,7 @@ def test_filter_by_tag_and_do_not_contact(alice_client, ada, grace):
     actions.dnc_add(grace.id, channel="email", reason="unsubscribed", principal=system())
     tag = selectors.tags(search="mathematics")[0]
 
-    assert _names(_list(alice_client, tag=tag.id)) == ["Ada Quillfeather"]
+    assert _names(_list(alice_client, tag=tag.name)) == ["Ada Quillfeather"]
     assert _names(_list(alice_client, dnc="email")) == ["Grace Brightwater"]
 
 
