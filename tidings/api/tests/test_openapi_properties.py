@@ -49,10 +49,13 @@ def wsgi_app():
 
 @pytest.fixture
 def alice_headers(acme, alice, settings):
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
     settings.TIDINGS_API_RATE_LIMIT = 100_000  # the examples, not the rate limiter, are under test
-    _, secret = api_token_create(workspace=acme, user=alice, name="Schemathesis", actor=alice)
+    _, secret = api_token_create(
+        workspace=acme, user=alice, name="Schemathesis", principal=principal_for_user(alice, acme)
+    )
     return {"Authorization": f"Bearer {secret}"}
 
 

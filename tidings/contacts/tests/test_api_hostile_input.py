@@ -25,9 +25,10 @@ def _cursor(position) -> str:
 
 @pytest.fixture
 def token(acme, alice):
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
-    _, secret = api_token_create(workspace=acme, user=alice, name="CRM sync", actor=alice)
+    _, secret = api_token_create(workspace=acme, user=alice, name="CRM sync", principal=principal_for_user(alice, acme))
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
