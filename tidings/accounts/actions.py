@@ -275,8 +275,19 @@ def invitation_accept_as_new_user(
     return user
 
 
-def workspace_settings_update(*, workspace, name: str, require_two_factor: bool, principal, request=None):
-    """Rename workspace and switch its two-factor requirement; raise PermissionDenied without settings:manage."""
+def workspace_settings_update(
+    *,
+    workspace,
+    name: str,
+    require_two_factor: bool,
+    principal,
+    allow_password_basic: bool | None = None,
+    request=None,
+):
+    """Rename workspace and switch its two-factor requirement and password Basic auth on the APIs.
+
+    allow_password_basic None leaves that setting as it is. Raise PermissionDenied without settings:manage.
+    """
     _require(principal, "settings:manage", workspace.pk)
     changed = []
     if workspace.name != name.strip():
@@ -285,6 +296,9 @@ def workspace_settings_update(*, workspace, name: str, require_two_factor: bool,
     if workspace.require_two_factor != require_two_factor:
         workspace.require_two_factor = require_two_factor
         changed.append("require_two_factor")
+    if allow_password_basic is not None and workspace.allow_password_basic != allow_password_basic:
+        workspace.allow_password_basic = allow_password_basic
+        changed.append("allow_password_basic")
     if not changed:
         return workspace
     workspace.full_clean()
@@ -297,7 +311,11 @@ def workspace_settings_update(*, workspace, name: str, require_two_factor: bool,
             request=request,
             target_type="workspace",
             target_id=workspace.pk,
-            data={"fields": changed, "require_two_factor": workspace.require_two_factor},
+            data={
+                "fields": changed,
+                "require_two_factor": workspace.require_two_factor,
+                "allow_password_basic": workspace.allow_password_basic,
+            },
         )
     return workspace
 

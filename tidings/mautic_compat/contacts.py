@@ -22,13 +22,13 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path
 
-from tidings.api.permissions import require_permission
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import DncReason, EventType, FieldType
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import Condition, ListParams, php_params, request_data
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
 from tidings.mautic_compat.standard import Resource, allow, standard_urls, validation_error
+from tidings.web.decorators import require_permission
 
 # Our aliases that Mautic sends as properties of the contact, not as fields.
 _PROPERTIES = {"owner", "stage", "date_identified"}
@@ -454,6 +454,9 @@ CONTACTS = Resource(
     delete=lambda request, contact_id, principal: actions.contact_delete(
         contact_id, principal=principal, request=request
     ),
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
+    delete_permission="contacts:delete",
     columns=COLUMNS,
     empty_as_object=True,
 )
@@ -471,10 +474,11 @@ def _contact_or_404(contact_id: int):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def dnc_add(request, id, channel="email"):
     """POST /contacts/{id}/dnc/{channel}/add (and Mautic 2's /dnc/add/{channel}): {reason, channelId, comments}."""
     allow(request, "POST")
-    principal = require_permission(request, "contacts:edit")
+    principal = request.principal
     _contact_or_404(id)
     data = request_data(request)
     reason = _int(data.get("reason", 3) or 0)
@@ -497,10 +501,11 @@ def dnc_add(request, id, channel="email"):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def dnc_remove(request, id, channel="email"):
     """POST /contacts/{id}/dnc/{channel}/remove (and Mautic 2's /dnc/remove/{channel}): {recordFound, contact}."""
     allow(request, "POST")
-    principal = require_permission(request, "contacts:edit")
+    principal = request.principal
     _contact_or_404(id)
     found = actions.dnc_remove(id, channel=channel, principal=principal, request=request)
     return {"recordFound": found, "contact": contact_body(id)}
@@ -531,10 +536,10 @@ def _start_limit(request) -> tuple[int, int]:
 
 
 @mautic_api
+@require_permission("contacts:view")
 def contact_notes(request, id):
     """GET /contacts/{id}/notes: {total, notes} newest first."""
     allow(request, "GET")
-    require_permission(request, "contacts:view")
     view = _contact_or_404(id)
     start, limit = _start_limit(request)
     notes, total = selectors.notes_slice(contact_id=id, start=start, limit=limit)
@@ -543,10 +548,10 @@ def contact_notes(request, id):
 
 
 @mautic_api
+@require_permission("contacts:view")
 def contact_companies(request, id):
     """GET /contacts/{id}/companies: {total, companies: [{company_id, date_associated, is_primary, ...values}]}."""
     allow(request, "GET")
-    require_permission(request, "contacts:view")
     _contact_or_404(id)
     companies = []
     for link in selectors.contact_companies(id):
@@ -568,10 +573,10 @@ def contact_companies(request, id):
 
 
 @mautic_api
+@require_permission("contacts:view")
 def contact_segments(request, id):
     """GET /contacts/{id}/segments: {total, lists}; empty until Tidings has segments."""
     allow(request, "GET")
-    require_permission(request, "contacts:view")
     _contact_or_404(id)
     return {"total": 0, "lists": []}
 
@@ -585,13 +590,13 @@ def _event_types(raw) -> list[int]:
 
 
 @mautic_api
+@require_permission("contacts:view")
 def contact_activity(request, id):
     """GET /contacts/{id}/activity: {events, filters, order, types, total, page, limit, maxPages} from the event store.
 
     filters[includeEvents][] and filters[excludeEvents][] take event type names (email.opened...).
     """
     allow(request, "GET")
-    require_permission(request, "contacts:view")
     _contact_or_404(id)
     query = php_params(request.GET)
     filters = query.get("filters") if isinstance(query.get("filters"), dict) else {}
@@ -641,10 +646,11 @@ def contact_activity(request, id):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def contact_points(request, id, operator, delta):
     """POST /contacts/{id}/points/{plus|minus|times|divide}/{delta}: {"success": 1}."""
     allow(request, "POST")
-    principal = require_permission(request, "contacts:edit")
+    principal = request.principal
     try:
         actions.contact_points_change(id, operator, delta, principal=principal, request=request)
     except ObjectDoesNotExist as error:
@@ -655,10 +661,10 @@ def contact_points(request, id, operator, delta):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def list_fields(request):
     """GET /contacts/list/fields: the contact fields in Mautic's list shape, keyed by id."""
     allow(request, "GET")
-    require_permission(request, "contacts:edit")
     return {
         str(f.id): {
             "id": f.id,
@@ -674,13 +680,14 @@ def list_fields(request):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def list_owners(request):
     """GET /contacts/list/owners: the workspace's members who may own contacts, [{id, firstName, lastName}]."""
     from tidings.accounts.permissions import role_permissions
     from tidings.accounts.selectors import members_of
 
     allow(request, "GET")
-    principal = require_permission(request, "contacts:edit")
+    principal = request.principal
     wanted = str(request.GET.get("filter", "")).strip().lower()
     owners = [
         {"id": m.user.pk, "firstName": m.user.first_name, "lastName": m.user.last_name}
@@ -749,6 +756,8 @@ NOTES = Resource(
     create=_create_note,
     update=_update_note,
     delete=lambda request, note_id, principal: actions.note_delete(note_id, principal=principal, request=request),
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
     delete_permission="contacts:edit",
 )
 

@@ -168,6 +168,8 @@ FIELDS = Resource(
     create=_create,
     update=_update,
     delete=_delete,
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
     delete_permission="contacts:edit",
     extra_route_kwargs=("object",),
 )

@@ -51,6 +51,8 @@ TAGS = Resource(
     create=_create,
     update=_update,
     delete=lambda request, tag_id, principal: actions.tag_delete(tag_id, principal=principal, request=request),
+    view_permission="contacts:view",
+    edit_permission="contacts:edit",
     delete_permission="contacts:edit",
 )
 

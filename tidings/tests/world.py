@@ -62,6 +62,7 @@ class World:
 
 def build_world(*, acme, globex, alice, bob) -> World:
     world = World(acme=acme, globex=globex, alice=alice, bob=bob)
+    _allow_password_basic(globex, bob)  # the "bob_basic" probes sign in with bob's password
     try:
         from tidings.api.actions import api_token_create
     except ImportError:  # the API app has not landed its tokens yet
@@ -70,6 +71,19 @@ def build_world(*, acme, globex, alice, bob) -> World:
     world.credentials["bob_token"] = secret
     world.credentials["bob_oauth"] = _globex_oauth_token(globex, bob)
     return world
+
+
+def _allow_password_basic(workspace, owner) -> None:
+    from tidings.accounts.actions import workspace_settings_update
+    from tidings.accounts.selectors import principal_for_user
+
+    workspace_settings_update(
+        workspace=workspace,
+        name=workspace.name,
+        require_two_factor=workspace.require_two_factor,
+        allow_password_basic=True,
+        principal=principal_for_user(owner, workspace),
+    )
 
 
 def _globex_oauth_token(globex, bob) -> str:
