@@ -84,9 +84,7 @@ def test_an_api_token_as_basic_password_still_works_where_passwords_are_off(clie
 
 
 def test_the_workspace_settings_page_switches_password_basic_and_audits_it(alice_client, acme):
-    response = alice_client.post(
-        f"/w/{acme.slug}/settings/workspace/", {"name": "Acme", "allow_password_basic": "on"}
-    )
+    response = alice_client.post(f"/w/{acme.slug}/settings/workspace/", {"name": "Acme", "allow_password_basic": "on"})
     assert response.status_code == 302
     acme.refresh_from_db()
     assert acme.allow_password_basic is True
