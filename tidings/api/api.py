@@ -203,8 +203,8 @@ def api_view(view, access_by_method: dict[str, Access | None] | None = None):
 
         return entry.run(request, entry.NATIVE_API, access=access, answer=_answer, view=run_view)
 
-    wrapped.csrf_exempt = True  # credentials are headers, never cookies
-    wrapped.tidings_access_by_method = declared  # read by tidings/tests/test_route_access.py
+    wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # credentials are headers, never cookies
+    wrapped.tidings_access_by_method = declared  # type: ignore[attr-defined]  # read by tests/test_route_access.py
     return wrapped
 
 

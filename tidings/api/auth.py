@@ -6,7 +6,8 @@ Accepted credentials, all in the Authorization header:
 - ``Bearer <access token>``: an OAuth2 access token from django-oauth-toolkit (its application
   is bound to one workspace);
 - ``Basic <email:password>``: a member's own password, through ``django.contrib.auth.authenticate``
-  so that django-axes counts failures and locks the pair out;
+  so that django-axes counts failures and locks the pair out; tidings.web.entry then refuses it unless
+  the workspace allows password Basic auth (off by default) and no second factor applies;
 - ``Basic <anything:tdg_...>``: any username with an API token as the password (Mautic clients
   that only know Basic auth).
 

@@ -225,7 +225,7 @@ def _enter(request, door: Door, access: Access | None, workspace_slug: str | Non
             # A workspace that does not exist answers as one the caller may not enter (404), but only
             # to a caller who proved who they are; anyone else gets 401 as anywhere, so slugs cannot be probed.
             try:
-                known, _kind = _identify(request, door, None)
+                known = _identify(request, door, None)[0] is not None
             except Refusal as refusal:
                 if refusal.reason not in {"workspace_ambiguous", "not_found"}:
                     raise
