@@ -302,6 +302,9 @@ def workspace_settings_update(
     if not changed:
         return workspace
     workspace.full_clean()
+    data = {"fields": changed, "require_two_factor": workspace.require_two_factor}
+    if "allow_password_basic" in changed:
+        data["allow_password_basic"] = workspace.allow_password_basic
     with transaction.atomic(using="default"):
         workspace.save(update_fields=changed)
         audit_record(
@@ -311,11 +314,7 @@ def workspace_settings_update(
             request=request,
             target_type="workspace",
             target_id=workspace.pk,
-            data={
-                "fields": changed,
-                "require_two_factor": workspace.require_two_factor,
-                "allow_password_basic": workspace.allow_password_basic,
-            },
+            data=data,
         )
     return workspace
 

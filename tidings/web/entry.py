@@ -72,6 +72,7 @@ class Refusal(Exception):
         self.reason = reason
         self.message = message
         self.details = details or {}
+        self.principal: Principal | None = None  # who was refused, once known (support access is logged)
 
 
 @dataclass(frozen=True)
@@ -238,15 +239,28 @@ def _enter(request, door: Door, access: Access | None, workspace_slug: str | Non
         raise Refusal(401, "no_credentials")
     if workspace is not None and principal.workspace.pk != workspace.pk:
         raise Refusal(404, "not_found")
-    if access is None:  # fail closed: tidings/tests/test_route_access.py keeps this from happening
-        raise Refusal(403, "forbidden", "This route declares no permission.")
-    for policy in door.policies:
-        policy(request, principal, kind, access)
-    if access.permission is not None and not principal.can(access.permission):
-        raise Refusal(
-            403, "forbidden", f"You need the {access.permission} permission.", details={"permission": access.permission}
-        )
+    try:
+        if access is None:  # fail closed: tidings/tests/test_route_access.py keeps this from happening
+            raise Refusal(403, "forbidden", "This route declares no permission.")
+        for policy in door.policies:
+            policy(request, principal, kind, access)
+        if access.permission is not None and not principal.can(access.permission):
+            needed = access.permission
+            raise Refusal(403, "forbidden", f"You need the {needed} permission.", details={"permission": needed})
+    except Refusal as refusal:
+        refusal.principal = principal
+        raise
     return principal, kind
+
+
+def _log_support_access(principal: Principal | None, request, status: int) -> None:
+    """Record a request made under a staff support grant in the workspace's audit log, refused ones too."""
+    if principal is None or principal.via != Via.SUPPORT:
+        return
+    from tidings.accounts.actions import support_grant_log_request
+
+    with use_workspace(principal.workspace):
+        support_grant_log_request(principal, request, status)
 
 
 def run(
@@ -276,6 +290,7 @@ def run(
         if state.exceeded:
             refusal = Refusal(429, "rate_limited", details={"limit": state.limit, "window": state.window})
     if refusal is not None:
+        _log_support_access(refusal.principal, request, refusal.status)
         response = answer(request, refusal)
     else:
         request.principal = principal
@@ -286,10 +301,7 @@ def run(
             request.workspace = principal.workspace
             with use_workspace(principal.workspace):
                 response = view(request)
-                if principal.via == Via.SUPPORT:
-                    from tidings.accounts.actions import support_grant_log_request
-
-                    support_grant_log_request(principal, request, response.status_code)
+            _log_support_access(principal, request, response.status_code)
     if state is not None:
         state.apply(response)
     return response

@@ -343,7 +343,9 @@ def test_without_contacts_view_the_answer_is_403(client, acme, make_user):
     import base64
 
     from tidings.accounts.actions import membership_create
+    from tidings.mautic_compat.tests.conftest import allow_password_basic
 
+    allow_password_basic(acme)
     membership_create(workspace=acme, user=make_user("ivan@acme.example"), role="analyst")
     raw = base64.b64encode(b"ivan@acme.example:correct horse battery staple").decode()
     response = client.get("/api/contacts", HTTP_AUTHORIZATION=f"Basic {raw}")
