@@ -93,6 +93,8 @@ Policy = Callable[[HttpRequest, Principal, str, Access], None]
 
 @dataclass(frozen=True)
 class Door:
+    """One kind of entry: the resolvers tried in order, the policies applied, and whether it is rate-limited."""
+
     name: str
     resolvers: tuple[Resolver, ...]
     policies: tuple[Policy, ...] = field(default=())
