@@ -394,8 +394,19 @@ def invitation_accept_as_new_user(
     return user
 
 
-def workspace_settings_update(*, workspace, name: str, require_two_factor: bool, principal, request=None):
-    """Rename workspace and switch its two-factor requirement; raise PermissionDenied without settings:manage."""
+def workspace_settings_update(
+    *,
+    workspace,
+    name: str,
+    require_two_factor: bool,
+    principal,
+    allow_password_basic: bool | None = None,
+    request=None,
+):
+    """Rename workspace and switch its two-factor requirement and password Basic auth on the APIs.
+
+    allow_password_basic None leaves that setting as it is. Raise PermissionDenied without settings:manage.
+    """
     _require(principal, "settings:manage", workspace.pk)
     changed = []
     if workspace.name != name.strip():
@@ -404,9 +415,15 @@ def workspace_settings_update(*, workspace, name: str, require_two_factor: bool,
     if workspace.require_two_factor != require_two_factor:
         workspace.require_two_factor = require_two_factor
         changed.append("require_two_factor")
+    if allow_password_basic is not None and workspace.allow_password_basic != allow_password_basic:
+        workspace.allow_password_basic = allow_password_basic
+        changed.append("allow_password_basic")
     if not changed:
         return workspace
     workspace.full_clean()
+    data = {"fields": changed, "require_two_factor": workspace.require_two_factor}
+    if "allow_password_basic" in changed:
+        data["allow_password_basic"] = workspace.allow_password_basic
     with transaction.atomic(using="default"):
         workspace.save(update_fields=changed)
         audit_record(
@@ -416,7 +433,7 @@ def workspace_settings_update(*, workspace, name: str, require_two_factor: bool,
             request=request,
             target_type="workspace",
             target_id=workspace.pk,
-            data={"fields": changed, "require_two_factor": workspace.require_two_factor},
+            data=data,
             via_outbox=True,
         )
     return workspace

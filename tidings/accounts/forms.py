@@ -112,6 +112,15 @@ class WorkspaceSettingsForm(forms.Form):
             " to open this workspace."
         ),
     )
+    allow_password_basic = forms.BooleanField(
+        label="Allow passwords on the API (HTTP Basic)",
+        required=False,
+        help_text=(
+            "Let members call the APIs with their email and password, as older Mautic clients do. Never for a"
+            " member with two-factor sign-in, nor while two-factor sign-in is required; API tokens and OAuth2"
+            " always work."
+        ),
+    )
 
 
 def _hours_field(initial: int = 24) -> forms.IntegerField:

@@ -172,3 +172,54 @@ def require(principal: Principal, permission: str, *, workspace_id: int | None =
     if not principal.can(permission):
         raise PermissionDenied(f"You need the {permission} permission.")
     return principal
+
+
+# Route declarations. Every route says what it needs; the entry pipeline (tidings.web.entry) reads the
+# declaration and checks it before the view runs, for the UI and both APIs alike.
+
+ACCESS_ATTRIBUTE = "tidings_access"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a route declares about who may call it.
+
+    permission: the permission the principal must hold (None: any principal will do);
+    public: no principal is needed at all (sign-in pages, the OpenAPI document);
+    verifies_two_factor: the page where a member passes the workspace's two-factor policy, so
+    that policy must not send them away from it.
+    """
+
+    permission: str | None = None
+    public: bool = False
+    verifies_two_factor: bool = False
+
+    def __post_init__(self) -> None:
+        if self.permission is not None and self.permission not in PERMISSIONS:
+            raise KeyError(f"{self.permission!r} is not in the permission catalogue")
+        if self.public and self.permission is not None:
+            raise ValueError("a public route needs no permission")
+
+    @property
+    def kind(self) -> str:
+        if self.public:
+            return "public"
+        return "authenticated" if self.permission is None else f"permission {self.permission}"
+
+
+def declare_access(view, access: Access):
+    """Record access on view (a function) and return it."""
+    setattr(view, ACCESS_ATTRIBUTE, access)
+    return view
+
+
+def declared_access(view) -> Access | None:
+    """Return the Access a view declares (through functools.wraps wrappers), or None when it declares none."""
+    seen = 0
+    while view is not None and seen < 20:  # a bound on the __wrapped__ chain, never reached in practice
+        access = getattr(view, ACCESS_ATTRIBUTE, None)
+        if isinstance(access, Access):
+            return access
+        view = getattr(view, "__wrapped__", None)
+        seen += 1
+    return None

@@ -153,7 +153,11 @@ def roles(request, workspace_slug):
 @require_permission("settings:manage")
 def workspace_settings(request, workspace_slug):
     workspace = request.workspace
-    initial = {"name": workspace.name, "require_two_factor": workspace.require_two_factor}
+    initial = {
+        "name": workspace.name,
+        "require_two_factor": workspace.require_two_factor,
+        "allow_password_basic": workspace.allow_password_basic,
+    }
     form = WorkspaceSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -161,6 +165,7 @@ def workspace_settings(request, workspace_slug):
                 workspace=workspace,
                 name=form.cleaned_data["name"],
                 require_two_factor=form.cleaned_data["require_two_factor"],
+                allow_password_basic=form.cleaned_data["allow_password_basic"],
                 principal=request.principal,
                 request=request,
             )

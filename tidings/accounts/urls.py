@@ -2,30 +2,31 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from tidings.accounts import settings_views, views
+from tidings.web.decorators import public, signed_in
 
 app_name = "accounts"
 
 _settings = "w/<slug:workspace_slug>/settings/"
 
 urlpatterns = [
-    path("accounts/login/", views.SignInView.as_view(), name="login"),
+    path("accounts/login/", public(views.SignInView.as_view()), name="login"),
     path("accounts/login/verify/", views.login_verify, name="login_verify"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
-    path("accounts/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/password/", signed_in(views.PasswordChangeView.as_view()), name="password_change"),
+    path("accounts/password/reset/", public(views.PasswordResetView.as_view()), name="password_reset"),
     path(
         "accounts/password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
+        public(auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")),
         name="password_reset_done",
     ),
     path(
         "accounts/password/reset/<uidb64>/<token>/",
-        views.PasswordResetConfirmView.as_view(),
+        public(views.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path(
         "accounts/password/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
+        public(auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html")),
         name="password_reset_complete",
     ),
     path("accounts/security/", views.security, name="security"),

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
@@ -36,7 +35,7 @@ from tidings.accounts.forms import (
 )
 from tidings.accounts.models import User
 from tidings.accounts.permissions import Role
-from tidings.web.decorators import require_permission
+from tidings.web.decorators import authenticated, public, require_permission, signed_in
 
 # Between the password and the code, the session remembers who is signing in, for a few minutes.
 PENDING_KEY = "tidings_two_factor_pending"
@@ -89,6 +88,7 @@ class SignInView(auth_views.LoginView):
         return super().form_valid(form)
 
 
+@public
 @never_cache
 def login_verify(request):
     """Ask for the second factor (an authenticator code or a backup code) and finish signing in.
@@ -148,7 +148,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
 
 
-@login_required
+@signed_in
 @never_cache
 def security(request, code_form=None, status=200):
     """Show the user's password and two-factor settings; while setting up, the QR code and the secret."""
@@ -173,14 +173,14 @@ def _back_to_security(request):
     return redirect(f"{url}?next={target}" if target else url)
 
 
-@login_required
+@signed_in
 @require_POST
 def two_factor_start(request):
     actions.totp_device_start(user=request.user)
     return _back_to_security(request)
 
 
-@login_required
+@signed_in
 @require_POST
 def two_factor_confirm(request):
     """Confirm the new authenticator with a code; the session counts as verified from now on."""
@@ -201,7 +201,7 @@ def two_factor_confirm(request):
     return security(request, code_form=form, status=400)
 
 
-@login_required
+@signed_in
 @require_POST
 @never_cache
 def backup_codes(request):
@@ -214,7 +214,7 @@ def backup_codes(request):
     return render(request, "accounts/backup_codes.html", {"codes": codes})
 
 
-@login_required
+@signed_in
 @require_POST
 def two_factor_disable(request):
     form = CodeForm(request.POST)
@@ -229,16 +229,20 @@ def two_factor_disable(request):
     return security(request, code_form=form, status=400)
 
 
-@require_permission("workspace:view")
+@require_permission("workspace:view", verifies_two_factor=True)
 @never_cache
 def two_factor_required(request, workspace_slug):
-    """Explain that this workspace requires two-factor sign-in, and let the user verify or set it up."""
+    """Let the user pass their second factor in this session, or set one up, then go on to ?next=.
+
+    Reached when the workspace requires two-factor sign-in, and before creating an API token or
+    consenting to an OAuth2 application when the user has a second factor the session has not passed.
+    """
     workspace = request.workspace
     dashboard = reverse("web:dashboard", kwargs={"workspace_slug": workspace.slug})
     target = _safe_next(request, dashboard)
-    if not workspace.require_two_factor or request.user.is_verified():
-        return redirect(target)
     has_device = selectors.has_two_factor(request.user)
+    if request.user.is_verified() or not (workspace.require_two_factor or has_device):
+        return redirect(target)
     form = CodeForm(request.POST or None)
     if has_device and request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"])
@@ -246,10 +250,17 @@ def two_factor_required(request, workspace_slug):
             otp_login(request, device)
             return redirect(target)
         form.add_error("code", "That code is not valid.")
-    context = {"workspace": workspace, "has_device": has_device, "form": form, "next": target}
+    context = {
+        "workspace": workspace,
+        "has_device": has_device,
+        "form": form,
+        "next": target,
+        "required": workspace.require_two_factor,
+    }
     return render(request, "accounts/two_factor_required.html", context)
 
 
+@public  # the invitation token decides; an existing account must sign in as the invited address
 @never_cache
 def invitation_accept(request, token):
     """Let the invited person join: an existing user signed in as the invited address, or a new person.
@@ -310,7 +321,7 @@ def staff_only(view):
             raise Http404("No such page.")
         return view(request, *args, **kwargs)
 
-    return wrapped
+    return authenticated(wrapped)  # and more: staff only, anyone else 404
 
 
 @staff_only

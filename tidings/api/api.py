@@ -6,21 +6,23 @@ named ``router``; it is discovered and mounted at /api/v1/ (write full paths, e.
 
     from ninja import Router
     from tidings.api.pagination import CursorPagination
-    from tidings.api.permissions import require_permission
+    from tidings.web.decorators import require_permission
 
     router = Router(tags=["segments"])
 
     @router.get("/segments", response=list[SegmentOut])
     @paginate(CursorPagination, ordering="-created_at")
+    @require_permission("segments:view")          # or @authenticated, or @public: every operation declares one
     def list_segments(request):
-        require_permission(request, "segments:view")
         return segment_selectors.segments_for_workspace()   # runs inside the caller's workspace
 
-What every endpoint gets without asking:
+What every endpoint gets without asking, from the entry pipeline (``tidings.web.entry.NATIVE_API``):
 
-- ``request.principal`` (a ``tidings.accounts.permissions.Principal``) from ``tidings.api.auth``,
-  and the whole request runs inside ``use_workspace(principal.workspace)``;
-- 401 for a missing or bad credential (ninja's ``auth`` on the API), one error format for
+- ``request.principal`` (a ``tidings.accounts.permissions.Principal``) from ``tidings.api.auth``'s
+  resolvers, the workspace's policies (two-factor, password Basic only where the workspace allows it),
+  the declared permission checked before the operation runs (403 otherwise), and the whole request
+  inside ``use_workspace(principal.workspace)``;
+- 401 for a missing or bad credential, one error format for
   every error (``tidings.api.errors``; raise ``NotFound``, ``Conflict``... or Django's
   ``Http404`` / ``ValidationError``), rate limits with ``X-RateLimit-*`` headers
   (``tidings.api.ratelimit``); no CSRF, because no cookie authenticates an API call;
@@ -41,18 +43,17 @@ from functools import wraps
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBasicAuth, HttpBearer
 
-from tidings.api import ratelimit
-from tidings.api.auth import AuthenticationFailed, LockedOut, WorkspaceAmbiguous, authenticate_request, rate_key
+from tidings.accounts.permissions import Access, declared_access
 from tidings.api.errors import ApiError, error_response
 from tidings.inputs import InvalidInput, beyond_64_bits, check_text, loads_json
-from tidings.tenancy.context import use_workspace
+from tidings.web import entry
 
 logger = logging.getLogger(__name__)
 
@@ -192,52 +193,80 @@ def _unreadable(request, kwargs):
     return None
 
 
-def api_view(view):
-    """Wrap a Django view of the API: authenticate, rate-limit, scope to the workspace, format 404/405.
+def _answer(request, refusal) -> HttpResponse:
+    """Render a refusal of the entry pipeline in the native error format."""
+    if refusal.reason == "locked_out":
+        retry_after = refusal.details["retry_after"]
+        response = error_response(429, refusal.message, code="locked_out", details={"retry_after": retry_after})
+        response["Retry-After"] = str(retry_after)
+        return response
+    if refusal.reason == "bad_credentials":
+        return error_response(401, f"Invalid credentials: {refusal.message}.")
+    if refusal.reason == "no_credentials":
+        return error_response(401, "Authentication credentials were not provided.")
+    if refusal.reason == "workspace_ambiguous":
+        return error_response(
+            400,
+            "This account belongs to several workspaces; use an API token or OAuth2 application, "
+            "which belong to one.",
+            code="workspace_required",
+        )
+    if refusal.reason == "rate_limited":
+        limit, window = refusal.details["limit"], refusal.details["window"]
+        return error_response(429, f"Rate limit of {limit} requests per {window} seconds exceeded.")
+    if refusal.reason == "not_found":
+        return error_response(404, "Not found.")
+    if refusal.reason == "forbidden":
+        return error_response(403, refusal.message, details=refusal.details)
+    return error_response(refusal.status, refusal.message, code=refusal.reason)
 
+
+def _operations_access(callback) -> dict[str, Access | None]:
+    """Return {HTTP method: declared Access} of the ninja operations behind a URL pattern's callback.
+
+    ninja's PathView dispatches one path to an operation per method; its view keeps the PathView as
+    the closure variable ``self``. A callback that is no PathView (the OpenAPI document, the docs
+    page, ninja's root) holds no workspace data and is public ("*").
+    """
+    import inspect
+
+    from ninja.operation import PathView
+
+    path_view = inspect.getclosurevars(callback).nonlocals.get("self") if inspect.isfunction(callback) else None
+    if not isinstance(path_view, PathView):
+        return {"*": Access(public=True)}
+    return {method: declared_access(op.view_func) for op in path_view.operations for method in op.methods}
+
+
+def api_view(view, access_by_method: dict[str, Access | None] | None = None):
+    """Wrap a Django view of the API in the entry pipeline (tidings.web.entry.NATIVE_API).
+
+    access_by_method is each method's declared Access (read from the ninja operations when not
+    given); a method no operation answers passes as public, so that the view answers 405.
     Used on every route under /api/v1/ (see urlpatterns()). A body over DATA_UPLOAD_MAX_MEMORY_SIZE
     is a 413, a path id beyond 64 bits a 404.
     """
+    declared = access_by_method if access_by_method is not None else _operations_access(view)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        principal, failure = None, None
-        try:
-            principal = authenticate_request(request)
-        except LockedOut as error:
-            failure = error_response(429, str(error), code="locked_out", details={"retry_after": error.retry_after})
-            failure["Retry-After"] = str(error.retry_after)
-        except AuthenticationFailed as error:
-            failure = error_response(401, f"Invalid credentials: {error}.")
-        except WorkspaceAmbiguous:
-            failure = error_response(
-                400,
-                "This account belongs to several workspaces; use an API token or OAuth2 application, "
-                "which belong to one.",
-                code="workspace_required",
-            )
-        state = ratelimit.hit(rate_key(principal, request))
-        if state.exceeded:
-            response = error_response(429, f"Rate limit of {state.limit} requests per {state.window} seconds exceeded.")
-        elif failure is not None:
-            response = failure
-        elif (refusal := _unreadable(request, kwargs)) is not None:
-            response = refusal
-        else:
-            request.principal = principal
-            if principal is None:
-                response = view(request, *args, **kwargs)
-            else:
-                with use_workspace(principal.workspace):
-                    response = view(request, *args, **kwargs)
+        access = declared.get(request.method or "", declared.get("*", Access(public=True)))
+
+        def run_view(request):
+            unreadable = _unreadable(request, kwargs)
+            if unreadable is not None:
+                return unreadable
+            response = view(request, *args, **kwargs)
             if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
                 allowed = response.get("Allow", "")
                 response = error_response(405, f"Use {allowed}." if allowed else "Method not allowed.")
                 response["Allow"] = allowed
-        state.apply(response)
-        return response
+            return response
 
-    wrapped.csrf_exempt = True  # credentials are headers, never cookies
+        return entry.run(request, entry.NATIVE_API, access=access, answer=_answer, view=run_view)
+
+    wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # credentials are headers, never cookies
+    wrapped.tidings_access_by_method = declared  # type: ignore[attr-defined]  # read by tests/test_route_access.py
     return wrapped
 
 
@@ -282,5 +311,5 @@ def urlpatterns():
     for pattern in patterns:
         if isinstance(pattern, URLPattern):
             pattern.callback = api_view(pattern.callback)
-    patterns.append(re_path(r"^(?P<rest>.*)$", api_view(not_found), name="not_found"))
+    patterns.append(re_path(r"^(?P<rest>.*)$", api_view(not_found, {"*": Access(public=True)}), name="not_found"))
     return patterns, "ninja", "v1"

@@ -6,7 +6,8 @@ Accepted credentials, all in the Authorization header:
 - ``Bearer <access token>``: an OAuth2 access token from django-oauth-toolkit (its application
   is bound to one workspace);
 - ``Basic <email:password>``: a member's own password, through ``django.contrib.auth.authenticate``
-  so that django-axes counts failures and locks the pair out;
+  so that django-axes counts failures and locks the pair out; tidings.web.entry then refuses it unless
+  the workspace allows password Basic auth (off by default) and no second factor applies;
 - ``Basic <anything:tdg_...>``: any username with an API token as the password (Mautic clients
   that only know Basic auth).
 
@@ -191,13 +192,10 @@ def _basic_credentials(value: str) -> tuple[str, str]:
     return username, password
 
 
-def authenticate_request(request, workspace=None) -> Principal | None:
-    """Return the principal of request's Authorization header, or None when it carries none.
+def _authorization(request) -> tuple[str, str] | None:
+    """Return the (lower-case scheme, value) of the Authorization header, None without one.
 
-    workspace is the one named in the URL (Mautic's /m/<slug>/ base), if any.
-    Raise AuthenticationFailed (LockedOut after too many password failures) for credentials
-    that let no one in, WorkspaceAmbiguous when valid credentials name no single workspace,
-    and WrongWorkspace when they belong to another workspace than the URL's.
+    Raise AuthenticationFailed for a header with a scheme and no credentials.
     """
     header = request.headers.get("Authorization", "").strip()
     if not header:
@@ -206,19 +204,79 @@ def authenticate_request(request, workspace=None) -> Principal | None:
     scheme, value = scheme.lower(), value.strip()
     if not value:
         raise AuthenticationFailed("empty credentials")
-    if scheme == "bearer":
-        principal = principal_from_api_token(value) if is_api_token(value) else principal_from_oauth_token(value)
-    elif scheme == "basic":
-        username, password = _basic_credentials(value)
+    return scheme, value
+
+
+# The resolvers: each returns the principal of the credential it recognises, None for a request that
+# carries no credential of its kind, and raises (AuthenticationFailed...) for one that lets no one in.
+# tidings.web.entry names them and decides what each kind may do (password Basic is a workspace setting).
+
+
+def resolve_api_token(request, workspace=None) -> Principal | None:
+    """Return the principal of ``Bearer tdg_...`` or of ``Basic <anything>:tdg_...``."""
+    credentials = _authorization(request)
+    if credentials is None:
+        return None
+    scheme, value = credentials
+    if scheme == "bearer" and is_api_token(value):
+        return principal_from_api_token(value)
+    if scheme == "basic":
+        _username, password = _basic_credentials(value)
         if is_api_token(password):
-            principal = principal_from_api_token(password)
-        else:
-            principal = _principal_from_password(request, username, password, workspace)
-    else:
+            return principal_from_api_token(password)
+    return None
+
+
+def resolve_oauth_token(request, workspace=None) -> Principal | None:
+    """Return the principal of ``Bearer <OAuth2 access token>``."""
+    credentials = _authorization(request)
+    if credentials is None:
+        return None
+    scheme, value = credentials
+    if scheme == "bearer" and not is_api_token(value):
+        return principal_from_oauth_token(value)
+    return None
+
+
+def resolve_password(request, workspace=None) -> Principal | None:
+    """Return the principal of ``Basic <email>:<password>`` (a member's own password)."""
+    credentials = _authorization(request)
+    if credentials is None:
+        return None
+    scheme, value = credentials
+    if scheme != "basic":
+        return None
+    username, password = _basic_credentials(value)
+    if is_api_token(password):
+        return None
+    return _principal_from_password(request, username, password, workspace)
+
+
+def refuse_other_schemes(request, workspace=None) -> Principal | None:
+    """Raise AuthenticationFailed for an Authorization header no resolver took (Digest, Token...)."""
+    if _authorization(request) is not None:
         raise AuthenticationFailed("use Bearer or Basic authentication")
-    if workspace is not None and principal.workspace.pk != workspace.pk:
-        raise WrongWorkspace()
-    return principal
+    return None
+
+
+RESOLVERS = (resolve_api_token, resolve_oauth_token, resolve_password, refuse_other_schemes)
+
+
+def authenticate_request(request, workspace=None) -> Principal | None:
+    """Return the principal of request's Authorization header, or None when it carries none.
+
+    workspace is the one named in the URL (Mautic's /m/<slug>/ base), if any.
+    Raise AuthenticationFailed (LockedOut after too many password failures) for credentials
+    that let no one in, WorkspaceAmbiguous when valid credentials name no single workspace,
+    and WrongWorkspace when they belong to another workspace than the URL's.
+    """
+    for resolve in RESOLVERS:
+        principal = resolve(request, workspace)
+        if principal is not None:
+            if workspace is not None and principal.workspace.pk != workspace.pk:
+                raise WrongWorkspace()
+            return principal
+    return None
 
 
 def principal_from_request(request, workspace=None) -> Principal | None:

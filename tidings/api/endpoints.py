@@ -11,7 +11,7 @@ from ninja.responses import Status
 
 from tidings.api.errors import Forbidden, NotFound, Unprocessable
 from tidings.api.pagination import CursorPagination
-from tidings.api.permissions import require_permission, require_principal
+from tidings.web.decorators import authenticated, require_permission
 
 router = Router(tags=["core"])
 
@@ -114,9 +114,10 @@ def _token_out(token) -> dict:
 
 
 @router.get("/me", response=MeOut, summary="Who the credentials act as")
+@authenticated
 def me(request):
     """Return the principal behind the credentials: user, workspace, region, permissions, and how it got in."""
-    principal = require_principal(request)
+    principal = request.principal
     workspace, user = principal.workspace, principal.user
     return {
         "user": None
@@ -132,25 +133,27 @@ def me(request):
 
 @router.get("/members", response=list[MemberOut], summary="Members of the workspace")
 @paginate(CursorPagination, ordering="id")
+@require_permission("workspace:view")
 def members(request):
     """List the workspace's members with their roles (needs workspace:view)."""
     from tidings.accounts.selectors import members_of
 
-    principal = require_permission(request, "workspace:view")
+    principal = request.principal
     return members_of(principal.workspace)
 
 
 @router.get("/audit", response=list[AuditEntryOut], summary="The workspace's audit log, newest first")
 @paginate(CursorPagination, ordering="-seq")
+@require_permission("audit:view")
 def audit(request, action: str = ""):
     """List audit entries, newest first, optionally those whose action starts with `action` (needs audit:view)."""
     from tidings.audit.selectors import audit_entries_for_workspace
 
-    require_permission(request, "audit:view")
     return audit_entries_for_workspace(action_prefix=action)
 
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens in this workspace")
+@authenticated
 def list_tokens(request):
     """List the calling user's API tokens in this workspace, revoked ones included."""
     from tidings.api.selectors import own_tokens
@@ -160,15 +163,25 @@ def list_tokens(request):
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token for myself")
+@authenticated
 def create_token(request, payload: TokenIn):
     """Create a token for the calling user; its secret is in this response only.
 
     permissions default to everything the credentials in use may do, and may not exceed it
-    (403). A blank name or an unknown permission answers 422.
+    (403). A blank name or an unknown permission answers 422. A password (Basic) never creates a
+    token, nor does any API credential of a user with a second factor or in a workspace that
+    requires one (403 second_factor_required): they create tokens in the web app, signed in with it.
     """
     from tidings.api.actions import api_token_create
+    from tidings.web.entry import may_mint_credentials
 
     principal = _user_principal(request)
+    if not may_mint_credentials(request, principal):
+        raise Forbidden(
+            "A password or an API credential cannot create API tokens here: create one in the web app"
+            " (Settings, API tokens), signed in with your second factor.",
+            code="second_factor_required",
+        )
     if payload.permissions is not None:
         beyond = set(payload.permissions) - set(principal.permissions)
         known_beyond = {name for name in beyond if _is_known(name)}
@@ -193,6 +206,7 @@ def create_token(request, payload: TokenIn):
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke one of my API tokens")
+@authenticated
 def revoke_token(request, token_id: int):
     """Revoke one of the calling user's tokens; another's token, or none, answers 404."""
     from tidings.api.actions import api_token_revoke
@@ -207,7 +221,7 @@ def revoke_token(request, token_id: int):
 
 
 def _user_principal(request):
-    principal = require_principal(request)
+    principal = request.principal
     if principal.user is None:
         raise Forbidden("Only a user's credentials have API tokens; this is an application's.")
     return principal

@@ -5,7 +5,8 @@ the application must also be bound to that workspace. Only confidential applicat
 exist (created in tidings.api.actions.oauth_app_create), each bound to one workspace.
 
 Authorization code: the signing-in user must be a member of the application's workspace;
-anyone else gets 404, as for an application that does not exist. Client credentials need
+anyone else gets 404, as for an application that does not exist. A member with a second factor, or
+of a workspace that requires one, must have passed it in this session before consenting. Client credentials need
 no user. Tokens are turned into principals by tidings.api.auth.
 """
 
@@ -21,6 +22,9 @@ from django.views.decorators.http import require_POST
 from oauth2_provider.views import AuthorizationView, TokenView
 
 from tidings.api.selectors import binding_for_client_id
+from tidings.api.views import confirm_second_factor_redirect
+from tidings.web.decorators import authenticated, public
+from tidings.web.entry import second_factor_passed
 
 _token_view = TokenView.as_view()
 
@@ -38,6 +42,7 @@ def _client_id_of(request) -> str:
     return request.POST.get("client_id", "")
 
 
+@public  # the client's own credentials (client_id and secret, or a code) decide, inside DOT
 @csrf_exempt  # clients authenticate with their secret, not a cookie
 @require_POST
 def token(request, workspace=None):
@@ -76,6 +81,10 @@ class WorkspaceAuthorizationView(AuthorizationView):
                     raise Http404("No such application.")
                 if not request.user.is_active or membership_for(request.user, binding.workspace) is None:
                     raise Http404("No such application.")
+                if not second_factor_passed(request, binding.workspace):
+                    # Consent hands out lasting access: it needs the second factor the member has or the
+                    # workspace requires, as creating an API token does.
+                    return confirm_second_factor_redirect(request, binding.workspace)
                 self.binding = binding
         return super().dispatch(request, *args, **kwargs)
 
@@ -89,4 +98,4 @@ class WorkspaceAuthorizationView(AuthorizationView):
         return context
 
 
-authorize = WorkspaceAuthorizationView.as_view()
+authorize = authenticated(WorkspaceAuthorizationView.as_view())  # DOT sends anonymous users to sign in

@@ -15,8 +15,8 @@ Reuse it in any ninja endpoint that returns a queryset::
 
     @router.get("/segments", response=list[SegmentOut])
     @paginate(CursorPagination, ordering="-created_at")   # or "name", "id", "-seq", "user__email"
+    @require_permission("segments:view")                   # tidings.web.decorators
     def segments(request):
-        require_permission(request, "segments:view")
         return Segment.objects.all()                       # already workspace-scoped
 
 Rules: the sort key must be NOT NULL and, for speed, indexed together with the id (tenant

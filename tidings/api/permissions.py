@@ -1,4 +1,9 @@
-"""The permission check every API endpoint states: ``require_permission(request, "audit:view")``."""
+"""Permission checks inside an API endpoint's body, for the rare check that depends on the data.
+
+A route's own permission is declared on the route (``@require_permission("audit:view")`` from
+tidings.web.decorators) and checked by the entry pipeline before the endpoint runs; call these only
+when the permission needed depends on what the request asks for, and say why in a comment.
+"""
 
 from __future__ import annotations
 

@@ -12,6 +12,17 @@ from django.views.decorators.http import require_POST
 from tidings.api import actions, selectors
 from tidings.api.forms import ApiTokenForm, OAuthAppForm
 from tidings.web.decorators import require_permission
+from tidings.web.entry import may_mint_credentials
+
+
+def confirm_second_factor_redirect(request, workspace):
+    """Redirect to the page where the signed-in user confirms their second factor, and back here after."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    url = reverse("accounts:two_factor_required", kwargs={"workspace_slug": workspace.slug})
+    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -22,8 +33,15 @@ def _add_errors(form, error: ValidationError) -> None:
 @never_cache  # the page that shows a new secret must never be stored by a browser or proxy
 @require_permission("workspace:view")
 def api_tokens(request, workspace_slug):
-    """List the tokens the member may see and let them create one for themselves (secret shown once)."""
+    """List the tokens the member may see and let them create one for themselves (secret shown once).
+
+    Creating one needs a session that passed the second factor where one applies (the member has one,
+    or the workspace requires it); otherwise the member is sent to confirm it first.
+    """
     principal = request.principal
+    if request.method == "POST" and not may_mint_credentials(request, principal):
+        messages.error(request, "Confirm your second factor before creating an API token.")
+        return confirm_second_factor_redirect(request, principal.workspace)
     form = ApiTokenForm(request.POST or None, principal=principal)
     created = None
     if request.method == "POST" and form.is_valid():

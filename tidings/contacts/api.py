@@ -21,11 +21,11 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.api.errors import NotFound
-from tidings.api.permissions import require_permission
 from tidings.api.types import Id, Int64, Order
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldObject, FieldType, NoteType
 from tidings.privacy.categories import DataCategory
+from tidings.web.decorators import require_permission
 
 router = Router(tags=["contacts"])
 
@@ -317,6 +317,7 @@ def _contact_out(view: selectors.ContactView) -> dict:
 
 
 @router.get("/contacts", response=ContactPage, summary="Search and list contacts")
+@require_permission(VIEW)
 def list_contacts(request, filters: Query[ContactFilters]):
     """List contacts matching search and filters, one keyset page at a time (needs contacts:view).
 
@@ -324,7 +325,7 @@ def list_contacts(request, filters: Query[ContactFilters]):
     by whole words (see docs/contacts-and-privacy.md). An unknown search command or a bad
     cursor answers 422.
     """
-    principal = require_permission(request, VIEW)
+    principal = request.principal
     page = selectors.contacts_page(
         search=filters.search,
         filters=filters.selector_filters(),
@@ -337,9 +338,10 @@ def list_contacts(request, filters: Query[ContactFilters]):
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
+@require_permission(EDIT)
 def create_contact(request, payload: ContactIn):
     """Create a contact (needs contacts:edit); 422 on invalid values or an email another contact has."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     contact = actions.contact_create(
         payload.fields, tags=payload.tags, lawful_basis=payload.lawful_basis, principal=principal, request=request
     )
@@ -347,13 +349,14 @@ def create_contact(request, payload: ContactIn):
 
 
 @router.post("/contacts/upsert", response={200: UpsertOut, 201: UpsertOut}, summary="Create or update by identifier")
+@require_permission(EDIT)
 def upsert_contact(request, payload: UpsertIn):
     """Update the contact whose unique identifiers (email by default) match, or create one (needs contacts:edit).
 
     Answer 200 when a contact matched, 201 when one was created. Empty values leave a matched
     contact's fields alone unless overwrite_with_blank.
     """
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     contact, created = actions.contact_upsert(
         payload.fields,
         tags=payload.tags,
@@ -371,11 +374,12 @@ def _validation_errors(error) -> dict[str, list[str]]:
 
 
 @router.post("/contacts/batch/create", response=BatchOut, summary="Create up to 200 contacts")
+@require_permission(EDIT)
 def batch_create_contacts(request, payload: BatchCreateIn):
     """Create each item as POST /contacts would; one item's error does not stop the others (needs contacts:edit)."""
     from django.core.exceptions import ValidationError
 
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     results = []
     for index, item in enumerate(payload.items):
         try:
@@ -390,11 +394,12 @@ def batch_create_contacts(request, payload: BatchCreateIn):
 
 
 @router.post("/contacts/batch/update", response=BatchOut, summary="Change up to 200 contacts")
+@require_permission(EDIT)
 def batch_update_contacts(request, payload: BatchUpdateIn):
     """Change each item as PATCH /contacts/{id} would; unknown ids are 404 items (needs contacts:edit)."""
     from django.core.exceptions import ValidationError
 
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     results = []
     for index, item in enumerate(payload.items):
         try:
@@ -409,9 +414,10 @@ def batch_update_contacts(request, payload: BatchUpdateIn):
 
 
 @router.post("/contacts/batch/delete", response=BatchOut, summary="Delete up to 200 contacts")
+@require_permission(DELETE)
 def batch_delete_contacts(request, payload: BatchDeleteIn):
     """Delete each id; ids not in this workspace are 404 items (needs contacts:delete)."""
-    principal = require_permission(request, DELETE)
+    principal = request.principal
     found = set(selectors.contacts_get(payload.ids))
     if found:
         actions.contacts_delete(sorted(found), principal=principal, request=request)
@@ -427,43 +433,46 @@ def batch_delete_contacts(request, payload: BatchDeleteIn):
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="Get a contact")
 @_found
+@require_permission(VIEW)
 def get_contact(request, contact_id: int):
     """Return one contact with every field decrypted (needs contacts:view); 404 when not in this workspace."""
-    require_permission(request, VIEW)
     return _contact_out(selectors.contact_get(contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response=ContactOut, summary="Change a contact")
 @_found
+@require_permission(EDIT)
 def update_contact(request, contact_id: int, payload: ContactPatch):
     """Change the given fields and add or remove tags (needs contacts:edit); other fields are kept."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     actions.contact_update(contact_id, payload.fields, tags=payload.tags, principal=principal, request=request)
     return _contact_out(selectors.contact_get(contact_id))
 
 
 @router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact")
 @_found
+@require_permission(DELETE)
 def delete_contact(request, contact_id: int):
     """Delete a contact and erase its data everywhere (crypto-shredding; needs contacts:delete)."""
-    principal = require_permission(request, DELETE)
+    principal = request.principal
     actions.contact_delete(contact_id, principal=principal, request=request)
     return Status(204, None)
 
 
 @router.get("/contacts/{contact_id}/tags", response=list[str], summary="A contact's tags")
 @_found
+@require_permission(VIEW)
 def list_contact_tags(request, contact_id: int):
     """Return the names of a contact's tags, sorted (needs contacts:view)."""
-    require_permission(request, VIEW)
     return list(selectors.contact_get(contact_id).tags)
 
 
 @router.post("/contacts/{contact_id}/tags", response=TagsChangedOut, summary="Add or remove a contact's tags")
 @_found
+@require_permission(EDIT)
 def change_contact_tags(request, contact_id: int, payload: TagsIn):
     """Add tags, and remove those written with a leading "-" (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     added, removed = actions.contact_tags_change(contact_id, payload.tags, principal=principal, request=request)
     return {"added": added, "removed": removed, "tags": selectors.contact_tags(contact_id)}
 
@@ -482,54 +491,58 @@ def _note_out(note: selectors.NoteView) -> dict:
 
 @router.get("/contacts/{contact_id}/notes", response=list[NoteOut], summary="A contact's notes")
 @_found
+@require_permission(VIEW)
 def list_contact_notes(request, contact_id: int):
     """Return a contact's notes, newest first, decrypted (needs contacts:view)."""
-    require_permission(request, VIEW)
     selectors.contact_get(contact_id)
     return [_note_out(n) for n in selectors.contact_notes(contact_id)]
 
 
 @router.post("/contacts/{contact_id}/notes", response={201: NoteOut}, summary="Add a note")
 @_found
+@require_permission(EDIT)
 def add_contact_note(request, contact_id: int, payload: NoteIn):
     """Add a note, encrypted under the contact's key (needs contacts:edit); 422 on an empty text."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     note = actions.note_add(contact_id, payload.text, type=payload.type, principal=principal, request=request)
     return Status(201, _note_out(selectors.note_get(note.id)))
 
 
 @router.patch("/notes/{note_id}", response=NoteOut, summary="Change a note")
 @_found
+@require_permission(EDIT)
 def update_note(request, note_id: int, payload: NotePatch):
     """Change a note's text or type (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     actions.note_edit(note_id, text=payload.text, type=payload.type, principal=principal, request=request)
     return _note_out(selectors.note_get(note_id))
 
 
 @router.delete("/notes/{note_id}", response={204: None}, summary="Delete a note")
 @_found
+@require_permission(EDIT)
 def delete_note(request, note_id: int):
     """Delete a note (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     actions.note_delete(note_id, principal=principal, request=request)
     return Status(204, None)
 
 
 @router.get("/contacts/{contact_id}/dnc", response=list[DncOut], summary="A contact's Do-Not-Contact records")
 @_found
+@require_permission(VIEW)
 def list_contact_dnc(request, contact_id: int):
     """Return the channels a contact must not be contacted on, with reasons (needs contacts:view)."""
-    require_permission(request, VIEW)
     selectors.contact_get(contact_id)
     return selectors.contact_dnc(contact_id)
 
 
 @router.put("/contacts/{contact_id}/dnc/{channel}", response=DncOut, summary="Mark Do-Not-Contact on a channel")
 @_found
+@require_permission(EDIT)
 def add_contact_dnc(request, contact_id: int, channel: Channel, payload: DncIn):
     """Mark a contact as not to be contacted on channel, or change the reason (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     return actions.dnc_add(
         contact_id,
         channel=channel,
@@ -543,9 +556,10 @@ def add_contact_dnc(request, contact_id: int, channel: Channel, payload: DncIn):
 
 @router.delete("/contacts/{contact_id}/dnc/{channel}", response=DncRemovedOut, summary="Allow a channel again")
 @_found
+@require_permission(EDIT)
 def remove_contact_dnc(request, contact_id: int, channel: Channel):
     """Remove the Do-Not-Contact record of a channel; removed says whether there was one (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     return {"removed": actions.dnc_remove(contact_id, channel=channel, principal=principal, request=request)}
 
 
@@ -561,9 +575,9 @@ def _company_out(company) -> dict:
 
 @router.get("/contacts/{contact_id}/companies", response=list[CompanyLinkOut], summary="A contact's companies")
 @_found
+@require_permission(VIEW)
 def list_contact_companies(request, contact_id: int):
     """Return a contact's companies, the primary one first (needs contacts:view)."""
-    require_permission(request, VIEW)
     selectors.contact_get(contact_id)
     return [
         {"company": _company_out(link.company), "is_primary": link.is_primary}
@@ -573,6 +587,7 @@ def list_contact_companies(request, contact_id: int):
 
 @router.get("/contacts/{contact_id}/timeline", response=TimelinePage, summary="A contact's events, newest first")
 @_found
+@require_permission(VIEW)
 def contact_timeline(
     request,
     contact_id: int,
@@ -581,7 +596,6 @@ def contact_timeline(
     types: str = Query("", description="Only these event type codes, comma-separated (e.g. 40,41)."),
 ):
     """Return a page of a contact's timeline; pass next_cursor as ?before= for older events (needs contacts:view)."""
-    require_permission(request, VIEW)
     codes = _type_codes(types)
     page = selectors.timeline(contact_id, before=before, limit=limit, types=codes or None)
     return {
@@ -611,6 +625,7 @@ def _type_codes(types: str) -> list[int]:
 
 
 @router.get("/companies", response=CompanyPage, summary="List companies by name", tags=["companies"])
+@require_permission(VIEW)
 def list_companies(
     request,
     search: str = Query("", description="Name prefix, case-insensitive."),
@@ -618,40 +633,42 @@ def list_companies(
     cursor: str | None = None,
 ):
     """List companies by name, one keyset page at a time (needs contacts:view)."""
-    require_permission(request, VIEW)
     page = selectors.companies_page(search=search, after=cursor, limit=limit)
     return {"items": [_company_out(c) for c in page.items], "next_cursor": page.next_cursor}
 
 
 @router.get("/companies/{company_id}", response=CompanyOut, summary="Get a company", tags=["companies"])
 @_found
+@require_permission(VIEW)
 def get_company(request, company_id: int):
     """Return one company (needs contacts:view)."""
-    require_permission(request, VIEW)
     return _company_out(selectors.company_get(company_id))
 
 
 @router.post("/companies", response={201: CompanyOut}, summary="Create a company", tags=["companies"])
+@require_permission(EDIT)
 def create_company(request, payload: CompanyIn):
     """Create a company (needs contacts:edit); 422 without companyname or on invalid values."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     return Status(201, _company_out(actions.company_create(payload.fields, principal=principal, request=request)))
 
 
 @router.patch("/companies/{company_id}", response=CompanyOut, summary="Change a company", tags=["companies"])
 @_found
+@require_permission(EDIT)
 def update_company(request, company_id: int, payload: CompanyIn):
     """Change the given company fields (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     company = actions.company_update(company_id, payload.fields, principal=principal, request=request)
     return _company_out(company)
 
 
 @router.delete("/companies/{company_id}", response={204: None}, summary="Delete a company", tags=["companies"])
 @_found
+@require_permission(DELETE)
 def delete_company(request, company_id: int):
     """Delete a company and its links to contacts; the contacts stay (needs contacts:delete)."""
-    principal = require_permission(request, DELETE)
+    principal = request.principal
     actions.company_delete(company_id, principal=principal, request=request)
     return Status(204, None)
 
@@ -663,9 +680,10 @@ def delete_company(request, company_id: int):
     tags=["companies"],
 )
 @_found
+@require_permission(EDIT)
 def link_company_contact(request, company_id: int, contact_id: int, payload: LinkIn | None = None):
     """Link a contact to a company (idempotent); is_primary makes it the contact's primary company (contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     link = actions.company_link(
         contact_id, company_id, is_primary=bool(payload and payload.is_primary), principal=principal, request=request
     )
@@ -679,9 +697,10 @@ def link_company_contact(request, company_id: int, contact_id: int, payload: Lin
     tags=["companies"],
 )
 @_found
+@require_permission(EDIT)
 def unlink_company_contact(request, company_id: int, contact_id: int):
     """Remove a contact's link to a company; 404 when there is none (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     selectors.company_get(company_id)
     if not actions.company_unlink(contact_id, company_id, principal=principal, request=request):
         raise NotFound("This contact is not linked to this company.")
@@ -693,32 +712,34 @@ def unlink_company_contact(request, company_id: int, contact_id: int):
 
 
 @router.get("/fields", response=list[FieldOut], summary="List field definitions", tags=["fields"])
+@require_permission(VIEW)
 def list_fields(request, object: FieldObject = FieldObject.CONTACT, include_archived: bool = False):
     """List the contact (or company) fields in display order, core ones included (needs contacts:view)."""
-    require_permission(request, VIEW)
     return selectors.field_definitions(object, include_archived=include_archived)
 
 
 @router.post("/fields", response={201: FieldOut}, summary="Create a custom field", tags=["fields"])
+@require_permission(EDIT)
 def create_field(request, payload: FieldIn):
     """Create a custom field (needs contacts:edit).
 
     Fields whose category identifies a person are stored encrypted, for good. 422 on a taken or
     reserved alias, or a financial/health/government-id category without acknowledge_sensitive.
     """
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     field = actions.field_create(**payload.dict(), principal=principal, request=request)
     return Status(201, field)
 
 
 @router.patch("/fields/{field_id}", response=FieldOut, summary="Change a field", tags=["fields"])
 @_found
+@require_permission(EDIT)
 def update_field(request, field_id: int, payload: FieldPatch):
     """Change a field's label, flags, options, default, order, group or category; never its alias or type.
 
     Needs contacts:edit; 422 on a category change that would move values in or out of encryption.
     """
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     changes = payload.dict(exclude_unset=True)
     acknowledge = changes.pop("acknowledge_sensitive", False)
     return actions.field_update(
@@ -728,17 +749,19 @@ def update_field(request, field_id: int, payload: FieldPatch):
 
 @router.post("/fields/{field_id}/archive", response=FieldOut, summary="Archive a field", tags=["fields"])
 @_found
+@require_permission(EDIT)
 def archive_field(request, field_id: int):
     """Hide a custom field from forms and lists; its values are kept (needs contacts:edit). 422 for a core field."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     return actions.field_archive(field_id, principal=principal, request=request)
 
 
 @router.post("/fields/{field_id}/restore", response=FieldOut, summary="Restore an archived field", tags=["fields"])
 @_found
+@require_permission(EDIT)
 def restore_field(request, field_id: int):
     """Bring an archived field back with its values (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     return actions.field_archive(field_id, archived=False, principal=principal, request=request)
 
 
@@ -747,28 +770,29 @@ def restore_field(request, field_id: int):
 
 
 @router.get("/tags", response=list[TagOut], summary="List tags", tags=["tags"])
+@require_permission(VIEW)
 def list_tags(
     request,
     search: str = Query("", description="Name prefix."),
     limit: int = Query(selectors.MAX_LIMIT, ge=1, le=selectors.MAX_LIMIT),
 ):
     """List the workspace's tags by name (needs contacts:view)."""
-    require_permission(request, VIEW)
     return selectors.tags(search=search, limit=limit)
 
 
 @router.get("/tags/{tag_id}", response=TagOut, summary="Get a tag", tags=["tags"])
 @_found
+@require_permission(VIEW)
 def get_tag(request, tag_id: int):
     """Return one tag (needs contacts:view)."""
-    require_permission(request, VIEW)
     return selectors.tag_get(tag_id)
 
 
 @router.post("/tags", response={201: TagOut}, summary="Create a tag", tags=["tags"])
+@require_permission(EDIT)
 def create_tag(request, payload: TagIn):
     """Create a tag (needs contacts:edit); 422 on an empty or taken name."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     return Status(
         201, actions.tag_create(payload.name, description=payload.description, principal=principal, request=request)
     )
@@ -776,16 +800,18 @@ def create_tag(request, payload: TagIn):
 
 @router.patch("/tags/{tag_id}", response=TagOut, summary="Rename or describe a tag", tags=["tags"])
 @_found
+@require_permission(EDIT)
 def update_tag(request, tag_id: int, payload: TagPatch):
     """Rename or describe a tag (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     return actions.tag_update(tag_id, **payload.dict(exclude_unset=True), principal=principal, request=request)
 
 
 @router.delete("/tags/{tag_id}", response={204: None}, summary="Delete a tag", tags=["tags"])
 @_found
+@require_permission(EDIT)
 def delete_tag(request, tag_id: int):
     """Delete a tag and take it off every contact (needs contacts:edit)."""
-    principal = require_permission(request, EDIT)
+    principal = request.principal
     actions.tag_delete(tag_id, principal=principal, request=request)
     return Status(204, None)

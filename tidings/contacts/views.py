@@ -159,6 +159,7 @@ def contact_bulk(request, workspace_slug):
         return redirect(back)
     data = form.cleaned_data
     ids = data["ids"]
+    # The permission depends on the action chosen in the form, so it is checked here, not declared.
     if data["action"] == "delete":
         if not request.principal.can("contacts:delete"):
             raise PermissionDenied("You need the contacts:delete permission.")
@@ -466,6 +467,7 @@ def contact_merge(request, workspace_slug, contact_id):
         if other is None:
             form.add_error("other", "No other contact in this workspace has this email address or id.")
         elif form.cleaned_data["confirmed"]:
+            # Only the confirmed step erases a contact, so only it needs the second permission.
             if not request.principal.can("contacts:delete"):
                 raise PermissionDenied("Merging erases the other contact: you need the contacts:delete permission.")
             actions.contact_merge(contact_id, other.id, principal=request.principal, request=request)
@@ -647,6 +649,7 @@ def field_archive(request, workspace_slug, field_id):
 def field_delete(request, workspace_slug, field_id):
     """Delete a custom field and its data after the alias is typed as confirmation."""
     field = selectors.field_get(field_id)
+    # A second permission on top of the declared one: the page edits fields, and deleting destroys data.
     if not request.principal.can("contacts:delete"):
         raise PermissionDenied("Deleting a field destroys its data: you need the contacts:delete permission.")
     form = FieldDeleteForm(request.POST or None)

@@ -13,7 +13,6 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path
 
-from tidings.api.permissions import require_permission
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import FieldObject
 from tidings.mautic_compat.contacts import field_groups, select_fields
@@ -21,6 +20,7 @@ from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import ListParams, sort_of
 from tidings.mautic_compat.responses import MauticError
 from tidings.mautic_compat.standard import Resource, allow, standard_urls, validation_error
+from tidings.web.decorators import require_permission
 
 GROUPS = ("core", "professional", "other")
 
@@ -99,7 +99,7 @@ COMPANIES = Resource(
 
 def _link(request, companyId, contactId, *, add: bool):
     allow(request, "POST")
-    principal = require_permission(request, "contacts:edit")
+    principal = request.principal
     try:
         selectors.company_get(companyId)
         selectors.contact_get(contactId)
@@ -115,12 +115,14 @@ def _link(request, companyId, contactId, *, add: bool):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def add_contact(request, companyId, contactId):
     """POST /companies/{companyId}/contact/{contactId}/add: link the contact; {"success": 1}."""
     return _link(request, companyId, contactId, add=True)
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def remove_contact(request, companyId, contactId):
     """POST /companies/{companyId}/contact/{contactId}/remove: unlink the contact; {"success": 1}."""
     return _link(request, companyId, contactId, add=False)

@@ -26,7 +26,6 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path
 
-from tidings.api.permissions import require_permission
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import DncReason, EventType, FieldObject, FieldType
 from tidings.inputs import is_ascii_digits
@@ -43,6 +42,7 @@ from tidings.mautic_compat.parsing import (
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
 from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, validation_error, without_nulls
 from tidings.tenancy.context import require_workspace
+from tidings.web.decorators import require_permission
 
 # Our aliases that Mautic sends as properties of the contact, not as fields.
 _PROPERTIES = {"owner", "stage", "date_identified"}
@@ -508,10 +508,10 @@ CONTACTS = Resource(
     delete=lambda request, contact_id, principal: actions.contact_delete(
         contact_id, principal=principal, request=request
     ),
-    columns=COLUMNS,
     view_permission="contacts:view",
     edit_permission="contacts:edit",
     delete_permission="contacts:delete",
+    columns=COLUMNS,
     empty_as_object=True,
     select=select_fields(FieldObject.CONTACT),
 )
@@ -529,10 +529,11 @@ def _contact_or_404(contact_id: int):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def dnc_add(request, id, channel="email"):
     """POST /contacts/{id}/dnc/{channel}/add (and Mautic 2's /dnc/add/{channel}): {reason, channelId, comments}."""
     allow(request, "POST")
-    principal = require_permission(request, "contacts:edit")
+    principal = request.principal
     _contact_or_404(id)
     data = request_data(request)
     reason = _int(data.get("reason", 3) or 0, "reason")
@@ -555,10 +556,11 @@ def dnc_add(request, id, channel="email"):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def dnc_remove(request, id, channel="email"):
     """POST /contacts/{id}/dnc/{channel}/remove (and Mautic 2's /dnc/remove/{channel}): {recordFound, contact}."""
     allow(request, "POST")
-    principal = require_permission(request, "contacts:edit")
+    principal = request.principal
     _contact_or_404(id)
     found = actions.dnc_remove(id, channel=channel, principal=principal, request=request)
     return {"recordFound": found, "contact": contact_body(id)}
@@ -582,10 +584,10 @@ def note_body(notes: list, contacts: dict | None = None) -> list[dict]:
 
 
 @mautic_api
+@require_permission("contacts:view")
 def contact_notes(request, id):
     """GET /contacts/{id}/notes: {total, notes} newest first."""
     allow(request, "GET")
-    require_permission(request, "contacts:view")
     view = _contact_or_404(id)
     params = parse_list_params(request.GET)
     if "orderByDir" not in request.GET:  # this route's default direction is DESC in Mautic
@@ -600,10 +602,10 @@ def contact_notes(request, id):
 
 
 @mautic_api
+@require_permission("contacts:view")
 def contact_companies(request, id):
     """GET /contacts/{id}/companies: {total, companies: [{company_id, date_associated, is_primary, ...values}]}."""
     allow(request, "GET")
-    require_permission(request, "contacts:view")
     _contact_or_404(id)
     companies = []
     for link in selectors.contact_companies(id):
@@ -625,10 +627,10 @@ def contact_companies(request, id):
 
 
 @mautic_api
+@require_permission("contacts:view")
 def contact_segments(request, id):
     """GET /contacts/{id}/segments: {total, lists}; empty until Tidings has segments."""
     allow(request, "GET")
-    require_permission(request, "contacts:view")
     _contact_or_404(id)
     return {"total": 0, "lists": []}
 
@@ -653,6 +655,7 @@ def _check_activity_order(raw) -> None:
 
 
 @mautic_api
+@require_permission("contacts:view")
 def contact_activity(request, id):
     """GET /contacts/{id}/activity: {events, filters, order, types, total, page, limit, maxPages} from the event store.
 
@@ -661,7 +664,6 @@ def contact_activity(request, id):
     order, and any other is refused with 400 rather than ignored.
     """
     allow(request, "GET")
-    require_permission(request, "contacts:view")
     _contact_or_404(id)
     query = php_params(request.GET)
     _check_activity_order(query.get("order"))
@@ -709,10 +711,11 @@ def contact_activity(request, id):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def contact_points(request, id, operator, delta):
     """POST /contacts/{id}/points/{plus|minus|times|divide}/{delta}: {"success": 1}."""
     allow(request, "POST")
-    principal = require_permission(request, "contacts:edit")
+    principal = request.principal
     try:
         actions.contact_points_change(id, operator, delta, principal=principal, request=request)
     except ObjectDoesNotExist as error:
@@ -723,10 +726,10 @@ def contact_points(request, id, operator, delta):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def list_fields(request):
     """GET /contacts/list/fields: the contact fields in Mautic's list shape, keyed by id."""
     allow(request, "GET")
-    require_permission(request, "contacts:edit")
     return {
         str(f.id): {
             "id": f.id,
@@ -742,13 +745,14 @@ def list_fields(request):
 
 
 @mautic_api
+@require_permission("contacts:edit")
 def list_owners(request):
     """GET /contacts/list/owners: the workspace's members who may own contacts, [{id, firstName, lastName}]."""
     from tidings.accounts.permissions import role_permissions
     from tidings.accounts.selectors import members_of
 
     allow(request, "GET")
-    principal = require_permission(request, "contacts:edit")
+    principal = request.principal
     wanted = str(request.GET.get("filter", "")).strip().lower()
     owners = [
         {"id": m.user.pk, "firstName": m.user.first_name, "lastName": m.user.last_name}

@@ -2,18 +2,22 @@
 
 A view under ``api/...`` is mounted twice by ``tidings.mautic_compat.urls.mautic_api_path``:
 at the bare ``/api/...`` and under the workspace base ``/m/<mautic_workspace>/api/...``.
-The decorator then
+The decorator takes the request through the entry pipeline's Mautic door
+(``tidings.web.entry.MAUTIC_API``), which
 
 - resolves the workspace of the URL (the kwarg is ``mautic_workspace``, never
   ``workspace_slug``, so the UI middleware stays out), authenticates with
-  ``tidings.api.auth`` (Bearer token, OAuth2, Basic), and answers 404 when the credentials
-  belong to another workspace, exactly as for a workspace that does not exist;
+  ``tidings.api.auth``'s resolvers (Bearer token, OAuth2, Basic; a password only where the
+  workspace allows it), and answers 404 when the credentials belong to another workspace,
+  exactly as for a workspace that does not exist;
 - on the bare ``/api/...`` uses the credentials' own workspace, or tells a user with
   several workspaces to use ``/m/<slug>/``;
+- checks the permission the view declares (``@require_permission(...)`` from
+  ``tidings.web.decorators``, or ``@authenticated``, below ``@mautic_api``);
 - counts the request against the credential's rate limit (shared with the native API);
 - runs the view inside ``use_workspace(...)`` with ``request.principal`` set;
 - answers every error in Mautic's shape (``MauticError``, ``Http404``, ``PermissionDenied``,
-  ``tidings.api.errors.ApiError`` from ``tidings.api.permissions.require_permission``);
+  ``tidings.api.errors.ApiError``);
 - refuses what no view can read, in Mautic's shape: a body over DATA_UPLOAD_MAX_MEMORY_SIZE
   (413), NUL characters in the path or query (400), a path id beyond 64 bits (404), and
   ``tidings.inputs.InvalidInput`` raised by a view (400);
@@ -33,15 +37,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyF
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 
-from tidings.api import ratelimit
-from tidings.api.auth import (
-    AuthenticationFailed,
-    LockedOut,
-    WorkspaceAmbiguous,
-    WrongWorkspace,
-    authenticate_request,
-    rate_key,
-)
+from tidings.accounts.permissions import declared_access
 from tidings.api.errors import ApiError
 from tidings.inputs import InvalidInput, beyond_64_bits, has_nul
 from tidings.mautic_compat.responses import (
@@ -51,42 +47,29 @@ from tidings.mautic_compat.responses import (
     mautic_json,
     rate_limit_message,
 )
-from tidings.tenancy.context import use_workspace
+from tidings.web import entry
 
 logger = logging.getLogger(__name__)
 
 
-def _authenticate(request, slug):
-    """Return the principal for this request and URL; raise MauticError for every refusal."""
-    from tidings.tenancy.selectors import workspace_by_slug
-
-    workspace = workspace_by_slug(slug) if slug is not None else None
-    try:
-        if slug is not None and workspace is None:
-            # Valid credentials still get 404 for a workspace that does not exist;
-            # without valid credentials, 401 as anywhere else (no probing of slugs).
-            try:
-                known = authenticate_request(request, None)
-            except WorkspaceAmbiguous:
-                known = True
-            raise MauticError(404 if known else 401)
-        principal = authenticate_request(request, workspace)
-    except LockedOut as error:
-        raise MauticError(429, f"{error}.", headers={"Retry-After": str(error.retry_after)}) from error
-    except AuthenticationFailed as error:
-        raise MauticError(401) from error
-    except WrongWorkspace as error:
-        raise MauticError(404) from error
-    except WorkspaceAmbiguous as error:
+def _answer(request, refusal) -> HttpResponse:
+    """Render a refusal of the entry pipeline in Mautic's error shape."""
+    if refusal.reason == "rate_limited":
+        return mautic_error(429, rate_limit_message(refusal.details["limit"], refusal.details["window"]))
+    if refusal.reason == "locked_out":
+        response = mautic_error(429, f"{refusal.message}.")
+        response["Retry-After"] = str(refusal.details["retry_after"])
+        return response
+    if refusal.reason == "workspace_ambiguous":
         base = settings.TIDINGS_BASE_URL
-        raise MauticError(
+        return mautic_error(
             400,
             "This user belongs to several workspaces: use the base URL of one of them, "
             f"{base}/m/<workspace>/, instead of {base}/.",
-        ) from error
-    if principal is None:
-        raise MauticError(401)
-    return principal
+        )
+    if refusal.reason in {"password_refused", "two_factor_required"}:
+        return mautic_error(refusal.status, refusal.message)
+    return mautic_error(refusal.status)  # Mautic's own wording for 401, 403 and 404
 
 
 def _response_for(result) -> HttpResponse:
@@ -104,33 +87,24 @@ def _validation_details(error: DjangoValidationError) -> dict:
 
 
 def mautic_api(view):
-    """Make view a Mautic-compatible API endpoint (see the module docstring)."""
+    """Make view a Mautic-compatible API endpoint (see the module docstring).
+
+    view declares what it needs with tidings.web.decorators (require_permission, authenticated)
+    below this decorator; the entry pipeline checks it before the view runs.
+    """
+    access = declared_access(view)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         slug = kwargs.pop("mautic_workspace", None)
-        principal = None
-        try:
-            principal = _authenticate(request, slug)
-        except MauticError as error:
-            failure = error
-        else:
-            failure = None
-        state = ratelimit.hit(rate_key(principal, request))
-        if state.exceeded:
-            response = mautic_error(429, rate_limit_message(state.limit, state.window))
-        elif failure is not None:
-            response = mautic_error(failure.status, failure.message, failure.details)
-            for header, value in failure.headers.items():
-                response[header] = value
-        elif (refusal := _unreadable(request, kwargs)) is not None:
-            response = refusal
-        else:
-            request.principal = principal
-            with use_workspace(principal.workspace):
-                response = _run(view, request, args, kwargs)
-        state.apply(response)
-        return response
+        return entry.run(
+            request,
+            entry.MAUTIC_API,
+            access=access,
+            answer=_answer,
+            view=lambda request: _unreadable(request, kwargs) or _run(view, request, args, kwargs),
+            workspace_slug=slug,
+        )
 
     wrapped.csrf_exempt = True  # credentials are headers, never cookies
     return wrapped

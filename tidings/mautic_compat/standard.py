@@ -38,7 +38,6 @@ from django.db import transaction
 from django.urls import path
 
 from tidings.api.errors import ApiError
-from tidings.api.permissions import require_permission
 from tidings.inputs import InvalidInput, is_ascii_digits, parse_id
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import (
@@ -52,6 +51,7 @@ from tidings.mautic_compat.parsing import (
 )
 from tidings.mautic_compat.responses import MESSAGES, MauticError, mautic_json
 from tidings.tenancy.context import require_workspace
+from tidings.web.decorators import require_permission
 
 BATCH_LIMIT = 200
 
@@ -64,6 +64,8 @@ class Resource:
     serialize(objects) -> dicts (in bulk, so lists cost no query per item);
     create(request, data, principal) -> (object, created) for POST new and PUT of a missing id;
     update(request, id, data, method, principal) -> object; delete(request, id, principal).
+    view_permission guards list and get, edit_permission new, edit and the new/edit batches,
+    delete_permission delete and the delete batch (declared on each route, checked by the entry pipeline).
     """
 
     one: str
@@ -74,11 +76,11 @@ class Resource:
     create: Callable[..., tuple[Any, bool]]
     update: Callable[..., Any]
     delete: Callable[..., None]
+    # Required: each entity states its own permissions (no entity inherits contacts' by default).
+    view_permission: str
+    edit_permission: str
+    delete_permission: str
     columns: set[str] = field(default_factory=set)
-    # Required, never defaulted to contacts': each entity states what it takes (the actions check it too).
-    view_permission: str = field(kw_only=True)
-    edit_permission: str = field(kw_only=True)
-    delete_permission: str = field(kw_only=True)
     empty_as_object: bool = False
     extra_route_kwargs: tuple[str, ...] = ()  # e.g. "object" for /fields/{object}; passed to every callable
 
@@ -231,9 +233,9 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         return {name: kwargs[name] for name in resource.extra_route_kwargs if name in kwargs}
 
     @mautic_api
+    @require_permission(resource.view_permission)
     def list_view(request, **kwargs):
         allow(request, "GET")
-        require_permission(request, resource.view_permission)
         params = parse_list_params(request.GET, columns=resource.columns or None)
         if params.published_only and resource.published == "none":
             message = f"{resource.many} have no published state; leave published out"
@@ -249,9 +251,9 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         return {"total": total, resource.many: results}
 
     @mautic_api
+    @require_permission(resource.view_permission)
     def get_view(request, id, **kwargs):
         allow(request, "GET")
-        require_permission(request, resource.view_permission)
         select = parse_select(request.GET)
         try:
             obj = resource.get(id, **kwargs_of(kwargs))
@@ -260,9 +262,10 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         return {resource.one: _selected(resource, [one(resource, obj, kwargs_of(kwargs))], select)[0]}
 
     @mautic_api
+    @require_permission(resource.edit_permission)
     def new_view(request, **kwargs):
         allow(request, "POST")
-        principal = require_permission(request, resource.edit_permission)
+        principal = request.principal
         obj, status = _written(
             resource, request, request_data(request), method="POST", principal=principal, kwargs=kwargs_of(kwargs)
         )
@@ -272,9 +275,10 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         return response
 
     @mautic_api
+    @require_permission(resource.edit_permission)
     def edit_view(request, id, **kwargs):
         allow(request, "PUT", "PATCH")
-        principal = require_permission(request, resource.edit_permission)
+        principal = request.principal
         obj, status = _written(
             resource,
             request,
@@ -287,9 +291,10 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         return status, {resource.one: one(resource, obj, kwargs_of(kwargs))}
 
     @mautic_api
+    @require_permission(resource.delete_permission)
     def delete_view(request, id, **kwargs):
         allow(request, "DELETE")
-        principal = require_permission(request, resource.delete_permission)
+        principal = request.principal
         try:
             obj = resource.get(id, **kwargs_of(kwargs))
             body = one(resource, obj, kwargs_of(kwargs))  # serialised before it is gone, as Mautic does
@@ -302,7 +307,7 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         return {resource.one: deleted(body)}
 
     def _run_batch(request, kwargs, method_of):
-        principal = require_permission(request, resource.edit_permission)
+        principal = request.principal  # both batch routes declare resource.edit_permission
         entities, status_codes, errors = {}, {}, {}
         for key, item in _batch_items(request).items():
             if not isinstance(item, dict):
@@ -334,11 +339,13 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         return body
 
     @mautic_api
+    @require_permission(resource.edit_permission)
     def batch_new_view(request, **kwargs):
         allow(request, "POST")
         return 201, _run_batch(request, kwargs, lambda item: (None, "POST"))
 
     @mautic_api
+    @require_permission(resource.edit_permission)
     def batch_edit_view(request, **kwargs):
         allow(request, "PUT", "PATCH")
 
@@ -351,9 +358,10 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         return _run_batch(request, kwargs, method_of)
 
     @mautic_api
+    @require_permission(resource.delete_permission)
     def batch_delete_view(request, **kwargs):
         allow(request, "DELETE")
-        principal = require_permission(request, resource.delete_permission)
+        principal = request.principal
         ids, errors = _batch_ids(request)
         found = {}
         for key, raw in ids.items():

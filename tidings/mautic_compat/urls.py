@@ -7,6 +7,7 @@ and a case probing the /m/<slug>/ form in their tests/cross_workspace.py.
 
 from django.urls import include, path, re_path
 
+from tidings.accounts.permissions import declare_access, declared_access
 from tidings.api import oauth
 from tidings.mautic_compat import companies, contacts, fields, tags, views
 
@@ -27,7 +28,8 @@ def _workspace_oauth(view):
         return view(request, workspace=workspace)
 
     wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)
-    return wrapped
+    access = declared_access(view)
+    return declare_access(wrapped, access) if access is not None else wrapped
 
 
 api_urlpatterns = [

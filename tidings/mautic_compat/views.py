@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tidings.accounts.permissions import Role
-from tidings.api.permissions import require_principal
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
+from tidings.web.decorators import authenticated
 
 # Mautic roles have integer ids; ours are names. These ids are stable across releases.
 ROLE_IDS = {Role.OWNER: 1, Role.ADMIN: 2, Role.MARKETER: 3, Role.ANALYST: 4}
@@ -59,15 +59,17 @@ def user_self_body(principal) -> dict:
 
 
 @mautic_api
+@authenticated
 def users_self(request):
     """GET /api/users/self: the user the credentials act as (not the object Mautic wraps others in)."""
-    principal = require_principal(request)
+    principal = request.principal
     if principal.user is None:
         raise MauticError(403, "Application credentials (client credentials) act for no user.")
     return user_self_body(principal)
 
 
 @mautic_api
+@authenticated  # as in Mautic, only a caller with valid credentials learns that a path is not there
 def not_found(request, rest=""):
     """Answer any other /api/... path as Mautic does for something that is not there."""
     raise MauticError(404)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from tidings.accounts.actions import membership_create, user_create, user_password_set
+from tidings.accounts.actions import membership_create, user_create, user_password_set, workspace_settings_update
 from tidings.accounts.permissions import system_principal
 from tidings.accounts.selectors import membership_for, user_by_email
 from tidings.audit.actions import audit_record
@@ -75,6 +75,15 @@ def demo_build() -> DemoLogin:
     for role, user in users.items():
         if membership_for(user, workspace) is None:
             membership_create(workspace=workspace, user=user, role=role, principal=principal)
+    if not workspace.allow_password_basic:
+        # The demo is where people try Mautic clients, many of which only know email:password.
+        workspace_settings_update(
+            workspace=workspace,
+            name=workspace.name,
+            require_two_factor=workspace.require_two_factor,
+            allow_password_basic=True,
+            principal=principal,
+        )
 
     with use_workspace(workspace):
         for seeder in SEEDERS:

@@ -25,6 +25,12 @@ class Workspace(models.Model):
     require_two_factor = models.BooleanField(
         default=False, help_text="Members must sign in with a second factor to open this workspace."
     )
+    # Off by default, as in Mautic: a password alone opens no API door unless an admin allows it.
+    allow_password_basic = models.BooleanField(
+        default=False,
+        help_text="Accept a member's email and password over HTTP Basic on the APIs (never for a member with "
+        "a second factor, nor when two-factor sign-in is required).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -181,6 +181,20 @@ def build_world(setups: Iterable[Callable[[World], None]] = ()) -> World:
     return world
 
 
+def _allow_password_basic(workspace, owner) -> None:
+    """Turn on password Basic auth (off by default) so the "bob_basic" probes can sign in."""
+    from tidings.accounts.actions import workspace_settings_update
+    from tidings.accounts.selectors import principal_for_user
+
+    workspace_settings_update(
+        workspace=workspace,
+        name=workspace.name,
+        require_two_factor=workspace.require_two_factor,
+        allow_password_basic=True,
+        principal=principal_for_user(owner, workspace),
+    )
+
+
 def _attacker(name: str, company: str, slug: str, region: str) -> Attacker:
     """Create name's workspace (slug, region) with him as its owner, his credentials and his own data."""
     from tidings.accounts.actions import user_create
@@ -188,9 +202,7 @@ def _attacker(name: str, company: str, slug: str, region: str) -> Attacker:
 
     user = user_create(email=f"{name}@{slug}.example", password=PASSWORD)
     workspace = workspace_create(name=company, slug=slug, region=region, owner=user)
-    # TODO(password Basic setting): when the workspace setting for password Basic auth lands,
-    # turn it on here for `workspace` (one line; it covers Globex and Initech): the bob_basic
-    # probes need it, or every one of them answers 401 instead of reaching the route.
+    _allow_password_basic(workspace, user)  # the "bob_basic" probes sign in with the attacker's password
     marker = f"{slug}-own-marker"
     token, oauth = _api_credentials(workspace, user, marker)
     return Attacker(

@@ -1,13 +1,12 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from tidings.tenancy.selectors import workspaces_for_user
-from tidings.web.decorators import require_permission
+from tidings.web.decorators import require_permission, signed_in
 
 DASHBOARD_AUDIT_ENTRIES = 5
 
 
-@login_required
+@signed_in
 def home(request):
     """Open the user's only workspace, or let them choose among several."""
     workspaces = list(workspaces_for_user(request.user))

@@ -34,8 +34,25 @@ def bearer():
     return headers
 
 
+def allow_password_basic(workspace) -> None:
+    """Let workspace's members use their password over HTTP Basic (off by default)."""
+    from tidings.accounts.actions import workspace_settings_update
+    from tidings.accounts.permissions import system_principal
+
+    workspace_settings_update(
+        workspace=workspace,
+        name=workspace.name,
+        require_two_factor=workspace.require_two_factor,
+        allow_password_basic=True,
+        principal=system_principal(workspace, reason="test"),
+    )
+
+
 @pytest.fixture
-def basic():
+def basic(acme):
+    """Build Basic headers; Acme allows password Basic, so its members' passwords work."""
+    allow_password_basic(acme)
+
     def headers(username: str, password: str) -> dict:
         raw = base64.b64encode(f"{username}:{password}".encode()).decode()
         return {"HTTP_AUTHORIZATION": f"Basic {raw}"}
