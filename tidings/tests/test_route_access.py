@@ -63,10 +63,13 @@ def test_the_pipeline_refuses_a_route_that_declares_nothing(alice, acme):
     from django.http import HttpResponse
     from django.test import RequestFactory
 
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
     from tidings.web import entry
 
-    _token, secret = api_token_create(workspace=acme, user=alice, name="Probe", actor=alice)
+    _token, secret = api_token_create(
+        workspace=acme, user=alice, name="Probe", principal=principal_for_user(alice, acme)
+    )
     request = RequestFactory().get("/api/v1/anything", HTTP_AUTHORIZATION=f"Bearer {secret}")
     ran = []
 
@@ -91,11 +94,15 @@ def test_the_pipeline_refuses_a_route_that_declares_nothing(alice, acme):
 def test_a_declared_permission_is_checked_before_the_body_is_read(client, acme, alice, path, method):
     """An analyst's token is refused (403) before its invalid body is looked at (which would be 422/400)."""
     from tidings.accounts.actions import membership_create, user_create
+    from tidings.accounts.permissions import system_principal
+    from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
 
     arun = user_create(email="arun@acme.example", password="correct horse battery staple")
-    membership_create(workspace=acme, user=arun, role="analyst")
-    _token, secret = api_token_create(workspace=acme, user=arun, name="Reports", actor=arun)
+    membership_create(workspace=acme, user=arun, role="analyst", principal=system_principal(acme, reason="test"))
+    _token, secret = api_token_create(
+        workspace=acme, user=arun, name="Reports", principal=principal_for_user(arun, acme)
+    )
     response = getattr(client, method)(
         path, json.dumps({"fields": "not an object"}), content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {secret}",

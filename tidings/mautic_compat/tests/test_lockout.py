@@ -15,6 +15,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def password_basic_allowed(acme):
+    from tidings.mautic_compat.tests.conftest import allow_password_basic
+
+    allow_password_basic(acme)  # off by default; these tests are about passwords over Basic
+
+
 @pytest.fixture
 def clock():
     with frozen_clock() as frozen:
