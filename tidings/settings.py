@@ -123,6 +123,8 @@ AXES_LOCKOUT_CALLABLE = "tidings.accounts.views.lockout_response"
 AXES_USERNAME_CALLABLE = "tidings.accounts.backends.axes_username"
 AXES_CLIENT_IP_CALLABLE = "tidings.tenancy.network.client_ip_or_none"
 AXES_VERBOSE = False
+# No log of successful sign-ins: axes would keep every email, address and browser in clear indefinitely.
+AXES_DISABLE_ACCESS_LOG = True
 TIDINGS_LOCKOUT_FIRST_DELAY = 15
 TIDINGS_LOCKOUT_MAX_DELAY = 15 * 60
 TIDINGS_LOCKOUT_MEMORY = 24 * 60 * 60

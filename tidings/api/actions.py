@@ -100,6 +100,7 @@ def api_token_create(
             target_id=token.pk,
             data={"permissions": chosen, "expires": expires_at is not None},
             request=request,
+            via_outbox=True,  # a global-database change: its entry commits with it
         )
     return token, f"{TOKEN_SCHEME}_{prefix}_{secret}"
 
@@ -127,6 +128,7 @@ def api_token_revoke(*, token: ApiToken, principal, request=None) -> ApiToken:
                 target_id=token.pk,
                 data={"owner": token.user_id},
                 request=request,
+                via_outbox=True,  # a global-database change: its entry commits with it
             )
     return token
 
@@ -203,6 +205,7 @@ def oauth_app_create(
             target_id=binding.pk,
             data={"grant_type": grant_type, "permissions": chosen, "client": application.pk},
             request=request,
+            via_outbox=True,  # a global-database change: its entry commits with it
         )
     return binding, secret
 
@@ -224,4 +227,5 @@ def oauth_app_delete(*, binding: OAuthAppBinding, principal, request=None) -> No
             target_id=binding_id,
             data={"client": application_id},
             request=request,
+            via_outbox=True,  # a global-database change: its entry commits with it
         )

@@ -27,15 +27,16 @@ def workspace_create(*, name: str, slug: str, region: str, owner=None, actor=Non
     with transaction.atomic(using="default"):
         workspace.save()
         remember_region(workspace)
-    audit_record(
-        "workspace.created",
-        workspace=workspace,
-        actor_type="user" if actor else "system",
-        actor_id=getattr(actor, "pk", None),
-        target_type="workspace",
-        target_id=workspace.pk,
-        data={"region": region},
-    )
+        audit_record(
+            "workspace.created",
+            workspace=workspace,
+            actor_type="user" if actor else "system",
+            actor_id=getattr(actor, "pk", None),
+            target_type="workspace",
+            target_id=workspace.pk,
+            data={"region": region},
+            via_outbox=True,  # a global-database change: its entry commits with it
+        )
     if owner is not None:
         principal = system_principal(workspace, reason="workspace_create")
         membership_create(workspace=workspace, user=owner, role="owner", principal=principal)

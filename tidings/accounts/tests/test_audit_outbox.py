@@ -110,3 +110,32 @@ def test_a_failed_forward_keeps_the_change_and_the_entry_for_later(
     assert AuditOutbox.objects.filter(action="member.role_changed").count() == 1
     forward_audit_outbox.call()
     assert len(role_changes(acme)) == 1
+
+
+def test_a_rolled_back_api_token_leaves_no_audit_entry(alice, acme, daves_membership):
+    from tidings.api.actions import api_token_create
+
+    with pytest.raises(RolledBack), transaction.atomic(using="default"):
+        api_token_create(workspace=acme, user=alice, name="Rolled back", principal=principal_of(alice, acme))
+        raise RolledBack
+
+    forward_audit_outbox.call()
+    assert not AuditEntry.objects.using("region_eu").filter(workspace_id=acme.id, action="api_token.created").exists()
+
+
+def test_a_new_workspaces_entry_joins_its_chain_on_commit(make_user, django_capture_on_commit_callbacks):
+    from tidings.tenancy.actions import workspace_create
+
+    with django_capture_on_commit_callbacks(using="default", execute=True):
+        initech = workspace_create(
+            name="Initech", slug="initech", region="eu", owner=make_user("mallory@initech.example")
+        )
+
+    actions = list(
+        AuditEntry.objects.using("region_eu")
+        .filter(workspace_id=initech.id)
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions[:2] == ["workspace.created", "member.added"]
+    assert list(verify_chains()) == []

@@ -94,6 +94,16 @@ def test_a_successful_sign_in_forgets_the_failures(client, alice, clock):
     assert response.status_code == 200  # four fresh failures: no pause yet
 
 
+def test_a_successful_sign_in_leaves_no_clear_text_record_behind(client, alice, clock):
+    from axes.models import AccessAttempt, AccessLog
+
+    fail(client, "alice@acme.example", 2)
+    assert sign_in(client, "alice@acme.example").status_code == 302
+
+    assert not AccessLog.objects.exists()  # no log of who signed in from where, in clear, kept forever
+    assert not AccessAttempt.objects.exists()  # and the failures before it are forgotten
+
+
 def test_failures_are_forgotten_after_a_day_without_one(client, alice, clock):
     fail(client, "alice@acme.example", 5)
     clock.tick(24 * 60 * 60 + 1)
