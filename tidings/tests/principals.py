@@ -17,3 +17,16 @@ def system(workspace=None) -> Principal:
     if workspace is None:
         workspace = workspace_by_id(require_workspace().id)
     return system_principal(workspace, reason="test:setup")
+
+
+def allow_password_basic(workspace) -> None:
+    """Let workspace's members use their password over HTTP Basic (off by default), as an admin would."""
+    from tidings.accounts.actions import workspace_settings_update
+
+    workspace_settings_update(
+        workspace=workspace,
+        name=workspace.name,
+        require_two_factor=workspace.require_two_factor,
+        allow_password_basic=True,
+        principal=system(workspace),
+    )

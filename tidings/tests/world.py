@@ -181,20 +181,6 @@ def build_world(setups: Iterable[Callable[[World], None]] = ()) -> World:
     return world
 
 
-def _allow_password_basic(workspace, owner) -> None:
-    """Turn on password Basic auth (off by default) so the "bob_basic" probes can sign in."""
-    from tidings.accounts.actions import workspace_settings_update
-    from tidings.accounts.selectors import principal_for_user
-
-    workspace_settings_update(
-        workspace=workspace,
-        name=workspace.name,
-        require_two_factor=workspace.require_two_factor,
-        allow_password_basic=True,
-        principal=principal_for_user(owner, workspace),
-    )
-
-
 def _attacker(name: str, company: str, slug: str, region: str) -> Attacker:
     """Create name's workspace (slug, region) with him as its owner, his credentials and his own data."""
     from tidings.accounts.actions import user_create
@@ -202,7 +188,9 @@ def _attacker(name: str, company: str, slug: str, region: str) -> Attacker:
 
     user = user_create(email=f"{name}@{slug}.example", password=PASSWORD)
     workspace = workspace_create(name=company, slug=slug, region=region, owner=user)
-    _allow_password_basic(workspace, user)  # the "bob_basic" probes sign in with the attacker's password
+    from tidings.tests.principals import allow_password_basic
+
+    allow_password_basic(workspace)  # the "bob_basic" probes sign in with the attacker's password
     marker = f"{slug}-own-marker"
     token, oauth = _api_credentials(workspace, user, marker)
     return Attacker(

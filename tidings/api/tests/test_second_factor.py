@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tidings.accounts.tests.helpers import audit_entries, totp_code
-from tidings.api.tests.conftest import allow_password_basic
+from tidings.tests.principals import allow_password_basic
 
 PASSWORD = "correct horse battery staple"
 

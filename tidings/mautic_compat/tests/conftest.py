@@ -2,6 +2,8 @@ import base64
 
 import pytest
 
+from tidings.tests.principals import allow_password_basic
+
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
@@ -10,20 +12,6 @@ def _fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-def allow_password_basic(workspace) -> None:
-    """Let workspace's members use their password over HTTP Basic (off by default)."""
-    from tidings.accounts.actions import workspace_settings_update
-    from tidings.accounts.permissions import system_principal
-
-    workspace_settings_update(
-        workspace=workspace,
-        name=workspace.name,
-        require_two_factor=workspace.require_two_factor,
-        allow_password_basic=True,
-        principal=system_principal(workspace, reason="test"),
-    )
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_missing_credentials_answer_401_in_mautics_shape(client, acme):
 
 def test_a_user_of_several_workspaces_is_told_to_use_a_workspace_base(client, alice_basic, acme, globex, alice):
     from tidings.accounts.actions import membership_create
-    from tidings.mautic_compat.tests.conftest import allow_password_basic
+    from tidings.tests.principals import allow_password_basic
 
     membership_create(workspace=globex, user=alice, role="analyst", principal=system(globex))
     allow_password_basic(globex)

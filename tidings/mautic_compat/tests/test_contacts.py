@@ -264,7 +264,7 @@ def test_batches_are_capped(client, alice_basic, acme):
 def test_bobs_batch_delete_of_acmes_contact_is_a_404_item(client, ada, bob, globex):
     import base64
 
-    from tidings.mautic_compat.tests.conftest import allow_password_basic
+    from tidings.tests.principals import allow_password_basic
 
     allow_password_basic(globex)
     raw = base64.b64encode(b"bob@globex.example:correct horse battery staple").decode()
@@ -349,7 +349,7 @@ def test_without_contacts_view_the_answer_is_403(client, acme, make_user):
     import base64
 
     from tidings.accounts.actions import membership_create
-    from tidings.mautic_compat.tests.conftest import allow_password_basic
+    from tidings.tests.principals import allow_password_basic
 
     allow_password_basic(acme)
     membership_create(workspace=acme, user=make_user("ivan@acme.example"), role="analyst", principal=system(acme))

@@ -17,7 +17,7 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def password_basic_allowed(acme):
-    from tidings.mautic_compat.tests.conftest import allow_password_basic
+    from tidings.tests.principals import allow_password_basic
 
     allow_password_basic(acme)  # off by default; these tests are about passwords over Basic
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tidings.mautic_compat.tests.conftest import allow_password_basic
+from tidings.tests.principals import allow_password_basic
 
 
 @pytest.fixture
