@@ -21,7 +21,7 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(acme, alice, mak
     if connections["default"].vendor != "postgresql":
         pytest.skip("SQLite serialises writers: the race cannot happen there")
     oscar = make_user("oscar@acme.example")
-    actions.membership_create(workspace=acme, user=oscar, role="owner")
+    actions.membership_create(workspace=acme, user=oscar, role="owner", principal=principal_of(alice, acme))
     moves = [
         (principal_of(alice, acme), Membership.objects.get(workspace=acme, user=oscar)),
         (principal_of(oscar, acme), Membership.objects.get(workspace=acme, user=alice)),
