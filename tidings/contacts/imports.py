@@ -645,7 +645,7 @@ def import_expire_upload(import_id: int, *, before: datetime.datetime, principal
     ContactImport.DoesNotExist for an id not in this workspace, PermissionDenied when principal
     may not import.
     """
-    require(principal, "contacts:import")
+    require(principal, "contacts:import", workspace_id=require_workspace().id)
     db_alias = require_workspace().db_alias
     with transaction.atomic(using=db_alias):
         job = ContactImport.objects.select_for_update().get(pk=import_id)

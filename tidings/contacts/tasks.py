@@ -49,8 +49,8 @@ def recover_stalled_imports() -> int:
 def sweep_expired_uploads() -> int:
     """Delete upload files past keeping (never started, or failed, a day ago) and stray files; return how many.
 
-    One small function crossing workspaces as recover_stalled_imports does (imports.expired_uploads
-    lifts row-level security for its read); meant to move to the cross-workspace sweep helper.
+    Crosses workspaces as recover_stalled_imports does: imports.expired_uploads reads ids through
+    the named sweep door, then each import is expired inside its own workspace as the system.
     """
     from tidings.accounts.permissions import system_principal
     from tidings.contacts.imports import UPLOAD_RETENTION, expired_uploads, import_expire_upload, stray_upload_files
