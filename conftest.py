@@ -6,6 +6,13 @@ ada and grace are made-up contacts of Acme, created with Acme as the current wor
 
 import pytest
 
+try:  # freezegun (test extras) would otherwise freeze pytest's own clock and garble --durations
+    import freezegun
+
+    freezegun.configure(extend_ignore_list=["_pytest"])
+except ImportError:  # pragma: no cover
+    pass
+
 
 def pytest_collection_modifyitems(items):
     """Give every test all three databases (global, us, eu) unless it asks for something else."""
