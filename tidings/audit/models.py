@@ -24,9 +24,10 @@ ALG_SHA256 = 1  # before keyed chains: anyone who can write the database can rec
 ALG_HMAC_SHA256 = 2  # keyed: recomputing needs the master key
 
 
-class AuditEntry(models.Model):
+class AuditRecord(models.Model):
+    """What an audit entry says: who did what to which target, when, from which network."""
+
     workspace_id = models.BigIntegerField()
-    seq = models.BigIntegerField()
     at = models.DateTimeField()
     actor_type = models.CharField(max_length=16)
     actor_id = models.BigIntegerField(null=True)
@@ -35,6 +36,13 @@ class AuditEntry(models.Model):
     target_id = models.CharField(max_length=64, blank=True)
     ip_prefix = models.CharField(max_length=48, blank=True)
     data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEntry(AuditRecord):
+    seq = models.BigIntegerField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     # Existing rows predate keyed chains, hence the default; new entries are always keyed.
@@ -102,7 +110,7 @@ class AuditChainHead(models.Model):
     hash = models.CharField(max_length=64)
 
 
-class AuditOutbox(models.Model):
+class AuditOutbox(AuditRecord):
     """An audit entry for a change to the global database, waiting to join its workspace's chain.
 
     The row is written in the same transaction as the change, so a rolled-back change leaves
@@ -111,13 +119,3 @@ class AuditOutbox(models.Model):
     """
 
     global_only = True
-
-    workspace_id = models.BigIntegerField()
-    at = models.DateTimeField()
-    actor_type = models.CharField(max_length=16)
-    actor_id = models.BigIntegerField(null=True)
-    action = models.CharField(max_length=64)
-    target_type = models.CharField(max_length=64, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    ip_prefix = models.CharField(max_length=48, blank=True)
-    data = models.JSONField(default=dict, blank=True)
