@@ -7,6 +7,15 @@ class ContactsConfig(AppConfig):
     verbose_name = "Contacts"
 
     def ready(self):
+        from tidings.contacts.actions import fields_ensure_core
+        from tidings.tenancy.context import use_workspace
+        from tidings.tenancy.signals import workspace_created
+
+        def store_core_fields(sender, workspace, **kwargs):
+            with use_workspace(workspace):
+                fields_ensure_core()
+
+        workspace_created.connect(store_core_fields, dispatch_uid="contacts.store_core_fields", weak=False)
         from tidings.contacts.demo import seed_demo_contacts
         from tidings.privacy.registry import OtherStore, register_store
         from tidings.tenancy.demo import SEEDERS

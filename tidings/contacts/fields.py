@@ -100,6 +100,15 @@ BLIND_INDEX_COLUMNS = {"email": "email_bidx", "phone": "phone_bidx", "mobile": "
 # Core values whose words are searchable through the token table.
 NAME_FIELDS = ("firstname", "lastname")
 
+# Associated-data names binding each ciphertext under a contact's key to what it holds.
+PROFILE = "profile"  # the contact's encrypted profile blob
+NOTE = "note"  # a note's text
+
+
+def dnc_comment_aad(channel: str) -> str:
+    """Return the associated-data name of a DNC comment: bound to its channel as well as its contact."""
+    return f"dnc:{channel}"
+
 ALIAS_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 RESERVED_ALIASES = frozenset({"id", "tags", "ipaddress", "ip_address", "companies", "fields", "points_delta", "custom"})
 

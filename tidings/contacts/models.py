@@ -298,25 +298,14 @@ class NoteType(models.TextChoices):
     MEETING = "meeting", "Meeting"
 
 
-def _export_notes(model, contact_id: int) -> list[dict]:
-    from tidings.contacts.selectors import contact_notes
-
-    return [
-        {"id": n.id, "type": n.type, "text": n.text, "created_at": n.created_at.isoformat()}
-        for n in contact_notes(contact_id)
-    ]
-
-
-def _merge_notes(model, winner_id: int, loser_id: int) -> int:
-    from tidings.contacts.actions import _reencrypt_notes
-
-    return _reencrypt_notes(loser_id, winner_id)
-
-
 class Note(TenantModel):
     """A note about a contact; its text is encrypted under the contact's key, so shredding erases it."""
 
-    personal_data = PersonalData(fields={"text_enc": DataCategory.NOTES}, export=_export_notes, merge=_merge_notes)
+    personal_data = PersonalData(
+        fields={"text_enc": DataCategory.NOTES},
+        export="tidings.contacts.selectors.export_notes",
+        merge="tidings.contacts.actions.notes._merge_notes",
+    )
 
     contact_id = models.BigIntegerField()
     type = models.CharField(max_length=8, choices=NoteType.choices, default=NoteType.GENERAL)
@@ -342,21 +331,6 @@ class DncReason(models.TextChoices):
     MANUAL = "manual", "Manual"
 
 
-def _export_dnc(model, contact_id: int) -> list[dict]:
-    from tidings.contacts.selectors import contact_dnc
-
-    return [
-        {"channel": r.channel, "reason": r.reason, "comment": r.comment, "created_at": r.created_at.isoformat()}
-        for r in contact_dnc(contact_id)
-    ]
-
-
-def _merge_dnc(model, winner_id: int, loser_id: int) -> int:
-    from tidings.contacts.actions import _reencrypt_dnc_comments
-
-    return _reencrypt_dnc_comments(loser_id, winner_id)
-
-
 class DoNotContact(TenantModel):
     """A contact must not be contacted on a channel; one row per contact and channel.
 
@@ -367,8 +341,8 @@ class DoNotContact(TenantModel):
 
     personal_data = PersonalData(
         fields={"comment_enc": DataCategory.NOTES},
-        export=_export_dnc,
-        merge=_merge_dnc,
+        export="tidings.contacts.selectors.export_dnc",
+        merge="tidings.contacts.actions.dnc._merge_dnc",
         note="the comment is re-encrypted under the winner's key on merge; the winner's row wins per channel",
     )
 

@@ -37,8 +37,19 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.dateparse import parse_datetime
 
-from tidings.contacts.actions import NOTE, PROFILE, load_fields
-from tidings.contacts.fields import BLIND_INDEX_COLUMNS, COMPANY_COLUMNS, CONTACT_COLUMNS, from_json, is_empty, to_json
+from tidings.contacts.fields import (
+    BLIND_INDEX_COLUMNS,
+    COMPANY_COLUMNS,
+    CONTACT_COLUMNS,
+    CORE_COMPANY_FIELDS,
+    CORE_CONTACT_FIELDS,
+    NOTE,
+    PROFILE,
+    dnc_comment_aad,
+    from_json,
+    is_empty,
+    to_json,
+)
 from tidings.contacts.models import (
     Company,
     Contact,
@@ -199,16 +210,55 @@ def _tags_of(contact_ids: list[int]) -> dict[int, list[str]]:
 # Fields
 
 
+def core_field_rows(workspace_id: int) -> list[ContactField]:
+    """Return the core contact and company fields of a workspace as unsaved rows, in display order."""
+    order = {FieldObject.CONTACT: 0, FieldObject.COMPANY: 0}
+    rows = []
+    for core in CORE_CONTACT_FIELDS + CORE_COMPANY_FIELDS:
+        order[core.object] += 1
+        rows.append(
+            ContactField(
+                workspace_id=workspace_id,
+                object=core.object,
+                alias=core.alias,
+                label=core.label,
+                type=core.type,
+                group=core.group,
+                category=core.category,
+                is_encrypted=core.encrypted,
+                is_unique_identifier=core.unique,
+                is_publicly_updatable=core.public,
+                is_required=core.required,
+                is_listable=core.listable,
+                order=order[core.object],
+                is_core=True,
+            )
+        )
+    return rows
+
+
+def fields_by_alias(object: str = FieldObject.CONTACT) -> dict[str, ContactField]:
+    """Return {alias: ContactField} of object, archived fields included.
+
+    A pure read. Workspaces get their core fields when they are created (and at the first
+    write in a workspace older than that); until then the core fields are given unsaved.
+    """
+    rows = list(ContactField.objects.filter(object=object))
+    if not any(row.is_core for row in rows):
+        rows += [row for row in core_field_rows(require_workspace().id) if row.object == object]
+    return {row.alias: row for row in rows}
+
+
 def field_definitions(
     object: str = FieldObject.CONTACT, *, include_archived: bool = False, listable_only: bool = False
 ) -> list[ContactField]:
-    """Return the workspace's field definitions of object in display order (core fields seeded on first use)."""
+    """Return the workspace's field definitions of object in display order."""
     fields = [
         f
-        for f in load_fields(object).values()
+        for f in fields_by_alias(object).values()
         if (include_archived or f.archived_at is None) and (not listable_only or f.is_listable)
     ]
-    return sorted(fields, key=lambda f: (f.order, f.id))
+    return sorted(fields, key=lambda f: (f.order, f.id or 0))
 
 
 def field_get(field_id: int) -> ContactField:
@@ -223,13 +273,13 @@ def field_get(field_id: int) -> ContactField:
 def contact_get(contact_id: int) -> ContactView:
     """Return a contact with its values decrypted; raise Contact.DoesNotExist for an id not in this workspace."""
     contact = Contact.objects.get(pk=contact_id)
-    return _views([contact], load_fields())[0]
+    return _views([contact], fields_by_alias())[0]
 
 
 def contacts_get(contact_ids: Iterable[int]) -> dict[int, ContactView]:
     """Return {id: ContactView} for the ids found in this workspace (others are left out), in bulk."""
     contacts = list(Contact.objects.filter(pk__in=list(contact_ids)))
-    return {v.id: v for v in _views(contacts, load_fields())}
+    return {v.id: v for v in _views(contacts, fields_by_alias())}
 
 
 def contact_by_unique_identifier(alias: str, value: Any) -> ContactView:
@@ -238,7 +288,7 @@ def contact_by_unique_identifier(alias: str, value: Any) -> ContactView:
     Raise Contact.DoesNotExist when none has it, ValidationError when alias is not a unique
     identifier of this workspace.
     """
-    fields = load_fields()
+    fields = fields_by_alias()
     definition = fields.get(alias)
     if definition is None or not (definition.is_unique_identifier or alias in BLIND_INDEX_COLUMNS):
         raise ValidationError({alias: ["not a unique identifier"]})
@@ -332,7 +382,7 @@ def contacts_page(
     more = len(contacts) > limit
     contacts = contacts[:limit]
     cursor = _encode_cursor(getattr(contacts[-1], column), contacts[-1].id) if more else None
-    return Page(items=_views(contacts, load_fields()), next_cursor=cursor)
+    return Page(items=_views(contacts, fields_by_alias()), next_cursor=cursor)
 
 
 def _ordering(column: str, descending: bool) -> list:
@@ -591,7 +641,7 @@ def export_contact_profile(model, contact_id: int) -> list[dict]:
     contact = model.objects.filter(pk=contact_id).first()
     if contact is None:
         return []
-    view = _views([contact], load_fields(), with_tags=True)[0]
+    view = _views([contact], fields_by_alias(), with_tags=True)[0]
     return [
         {
             "id": view.id,
@@ -642,8 +692,6 @@ def contact_dnc(contact_id: int) -> list[DoNotContact]:
 
 def _with_dnc_comments(rows: list[DoNotContact]) -> list[DoNotContact]:
     """Decrypt each row's comment into row.comment (one key query; "" once the contact's key is shredded)."""
-    from tidings.contacts.actions import _dnc_field
-
     sealed = [row for row in rows if row.comment_enc is not None]
     keys = keyring().data_keys({row.contact_id for row in sealed}) if sealed else {}
     for row in rows:
@@ -651,7 +699,7 @@ def _with_dnc_comments(rows: list[DoNotContact]) -> list[DoNotContact]:
         if row.comment_enc is None or key is None:
             row.comment = ""
         else:
-            row.comment = key.decrypt_text(_dnc_field(row.channel), row.comment_enc)
+            row.comment = key.decrypt_text(dnc_comment_aad(row.channel), row.comment_enc)
     return rows
 
 
@@ -757,7 +805,7 @@ def contacts_slice(
     column, descending = ORDERS[order]
     queryset = _filtered(search, filters or {}, me=me).order_by(*_ordering(column, descending))
     start = max(0, int(start))
-    return _views(list(queryset[start : start + limit]), load_fields())
+    return _views(list(queryset[start : start + limit]), fields_by_alias())
 
 
 def tags_by_name(names: Iterable[str]) -> dict[str, Tag]:
@@ -872,3 +920,23 @@ def company_by_name(name: str) -> Company:
     if company is None:
         raise Company.DoesNotExist(f"no company named {name!r}")
     return company
+
+
+# ==============================================================================================
+# The erasure registry's exports (named by dotted path on the models: tidings.privacy.registry)
+
+
+def export_notes(model, contact_id: int) -> list[dict]:
+    """Return a contact's notes, decrypted, for its data export."""
+    return [
+        {"id": n.id, "type": n.type, "text": n.text, "created_at": n.created_at.isoformat()}
+        for n in contact_notes(contact_id)
+    ]
+
+
+def export_dnc(model, contact_id: int) -> list[dict]:
+    """Return a contact's Do-Not-Contact records, comments decrypted, for its data export."""
+    return [
+        {"channel": r.channel, "reason": r.reason, "comment": r.comment, "created_at": r.created_at.isoformat()}
+        for r in contact_dnc(contact_id)
+    ]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tidings.tenancy.models import Region, Workspace, remember_region
+from tidings.tenancy.signals import workspace_created
 
 
 def workspace_create(*, name: str, slug: str, region: str, owner=None, actor=None) -> Workspace:
@@ -40,4 +41,5 @@ def workspace_create(*, name: str, slug: str, region: str, owner=None, actor=Non
     if owner is not None:
         principal = system_principal(workspace, reason="workspace_create")
         membership_create(workspace=workspace, user=owner, role="owner", principal=principal)
+    workspace_created.send(sender=Workspace, workspace=workspace)
     return workspace

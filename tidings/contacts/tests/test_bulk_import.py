@@ -16,6 +16,7 @@ from tidings.contacts import actions, selectors
 from tidings.contacts.models import Contact, ContactEvent, ContactSearchToken, ContactTag, EventType, FieldType
 from tidings.privacy.models import ContactKey, LawfulBasis
 from tidings.privacy.vault import keyring, normalise_email, normalise_phone, normalise_text, words
+from tidings.tenancy import bulk
 from tidings.tenancy.context import use_workspace
 from tidings.tests.principals import system
 
@@ -234,7 +235,7 @@ def test_bulk_insert_keeps_awkward_values_exactly(in_acme):
     rows = [(in_acme.id, 1, EventType.CONTACT_IMPORTED, at, {"note": text, "n": None}) for text in AWKWARD_TEXT]
     rows.append((in_acme.id, 2, EventType.CONTACT_IMPORTED, at, {}))
 
-    actions._insert(ContactEvent, ["workspace_id", "contact_id", "type", "at", "data"], rows)
+    bulk.insert(ContactEvent, ["workspace_id", "contact_id", "type", "at", "data"], rows)
 
     stored = list(ContactEvent.objects.order_by("id").values_list("contact_id", "at", "data"))
     assert stored == [(1, at, {"note": text, "n": None}) for text in AWKWARD_TEXT] + [(2, at, {})]
@@ -242,9 +243,9 @@ def test_bulk_insert_keeps_awkward_values_exactly(in_acme):
 
 def test_bulk_insert_ignoring_conflicts_skips_only_the_taken_rows(in_acme):
     columns = ["workspace_id", "contact_id", "tag_id"]
-    actions._insert(ContactTag, columns, [(in_acme.id, 1, 7)])
+    bulk.insert(ContactTag, columns, [(in_acme.id, 1, 7)])
 
-    actions._insert(
+    bulk.insert(
         ContactTag, columns, [(in_acme.id, 1, 7), (in_acme.id, 2, 7), (in_acme.id, 2, 7)], ignore_conflicts=True
     )
 
@@ -264,7 +265,7 @@ def test_bulk_update_writes_each_rows_values_and_clears_nones(in_acme):
         for n, c in enumerate(contacts)
     ]
 
-    actions._update(Contact, ["profile_enc", "email_bidx", "email_domain", "custom", "updated_at"], rows)
+    bulk.update(Contact, ["profile_enc", "email_bidx", "email_domain", "custom", "updated_at"], rows)
 
     stored = list(
         Contact.objects.order_by("id").values_list(
@@ -283,7 +284,7 @@ def test_bulk_update_never_touches_another_workspaces_contact(acme, globex):
         )
         bobs = Contact.objects.get()
     with use_workspace(acme):
-        actions._update(Contact, ["city"], [("Elsewhere", bobs.id)])
+        bulk.update(Contact, ["city"], [("Elsewhere", bobs.id)])
     with use_workspace(globex):
         assert Contact.objects.get().city == "Springfield"
 
@@ -293,10 +294,10 @@ def test_bulk_writes_send_one_statement_per_batch_on_postgresql(in_acme):
         pytest.skip("SQLite runs executemany, which costs no round trip there")
     rows = [(in_acme.id, n, n % 3) for n in range(actions.BATCH_SIZE + 1)]
     with _region_queries(in_acme) as inserts:
-        actions._insert(ContactTag, ["workspace_id", "contact_id", "tag_id"], rows, ignore_conflicts=True)
+        bulk.insert(ContactTag, ["workspace_id", "contact_id", "tag_id"], rows, ignore_conflicts=True)
     ids = list(ContactTag.objects.values_list("id", flat=True))
     with _region_queries(in_acme) as updates:
-        actions._update(ContactTag, ["tag_id"], [(9, pk) for pk in ids])
+        bulk.update(ContactTag, ["tag_id"], [(9, pk) for pk in ids])
 
     assert (len(inserts), len(updates)) == (2, 2)
     assert set(ContactTag.objects.values_list("tag_id", flat=True)) == {9}
@@ -311,4 +312,4 @@ def test_bulk_update_refuses_a_too_long_value_instead_of_truncating_it(in_acme):
     ada = Contact.objects.get()
 
     with pytest.raises(DataError):
-        actions._update(Contact, ["email_domain"], [("x" * 300, ada.id)])
+        bulk.update(Contact, ["email_domain"], [("x" * 300, ada.id)])

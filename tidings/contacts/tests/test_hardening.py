@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tidings.contacts import actions, imports, selectors
+from tidings.contacts.actions import state as match_state
 from tidings.contacts.models import Contact, ContactImport, ImportStatus
 from tidings.contacts.tests.test_import import _csv, _upload
 from tidings.tenancy.context import use_workspace
@@ -290,13 +291,13 @@ def test_a_bulk_update_clearing_a_required_field_is_refused_and_changes_nothing(
 @pytest.fixture
 def racing(monkeypatch):
     """Make the write path blind to existing contacts, as a transaction that started before theirs is."""
-    real = actions._match_owners
+    real = match_state._match_owners
 
     def not_yet_visible(identifier_lists):
         _, owners = real(identifier_lists)
         return [(None, None)] * len(identifier_lists), {}
 
-    monkeypatch.setattr(actions, "_match_owners", not_yet_visible)
+    monkeypatch.setattr(match_state, "_match_owners", not_yet_visible)
     return real
 
 
@@ -320,7 +321,7 @@ def test_an_upsert_racing_a_create_of_the_same_email_updates_that_contact(in_acm
             return [(None, None)] * len(identifier_lists), {}
         return racing(identifier_lists)
 
-    monkeypatch.setattr(actions, "_match_owners", blind_once)
+    monkeypatch.setattr(match_state, "_match_owners", blind_once)
     contact, created = actions.contact_upsert({"email": "twin@people.example", "city": "Leeds"}, principal=system())
 
     assert (contact.id, created) == (first.id, False)
@@ -330,7 +331,7 @@ def test_an_upsert_racing_a_create_of_the_same_email_updates_that_contact(in_acm
 
 def test_a_bulk_batch_racing_a_create_of_the_same_email_is_matched_again(in_acme, monkeypatch):
     first = actions.contact_create({"email": "twin@people.example", "firstname": "Ada"}, principal=system())
-    real, calls = actions._match_owners, []
+    real, calls = match_state._match_owners, []
 
     def blind_once(identifier_lists):
         calls.append(1)
@@ -338,7 +339,7 @@ def test_a_bulk_batch_racing_a_create_of_the_same_email_is_matched_again(in_acme
             return [(None, None)] * len(identifier_lists), {}
         return real(identifier_lists)
 
-    monkeypatch.setattr(actions, "_match_owners", blind_once)
+    monkeypatch.setattr(match_state, "_match_owners", blind_once)
     result = actions.contacts_bulk_upsert(
         [{"email": "twin@people.example", "city": "Leeds"}, {"email": "new@people.example"}],
         lawful_basis="consent",
@@ -473,7 +474,7 @@ def test_two_concurrent_creates_of_one_email_on_postgresql_leave_one_contact(acm
 
     if connections[REGION].vendor != "postgresql":
         pytest.skip("SQLite serialises writers: the race cannot happen there")
-    real, both_matched = actions._match_owners, threading.Barrier(2, timeout=10)
+    real, both_matched = match_state._match_owners, threading.Barrier(2, timeout=10)
 
     def match_then_wait(identifier_lists):
         result = real(identifier_lists)
@@ -493,8 +494,8 @@ def test_two_concurrent_creates_of_one_email_on_postgresql_leave_one_contact(acm
         finally:
             connections.close_all()
 
-    actions_match = actions._match_owners
-    actions._match_owners = match_then_wait
+    actions_match = match_state._match_owners
+    match_state._match_owners = match_then_wait
     try:
         threads = [threading.Thread(target=create, args=(name,)) for name in ("Ada", "Eve")]
         for thread in threads:
@@ -502,7 +503,7 @@ def test_two_concurrent_creates_of_one_email_on_postgresql_leave_one_contact(acm
         for thread in threads:
             thread.join()
     finally:
-        actions._match_owners = actions_match
+        match_state._match_owners = actions_match
 
     with use_workspace(acme):
         assert selectors.contacts_count(search="twin@people.example") == 1

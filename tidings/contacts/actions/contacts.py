@@ -1,0 +1,344 @@
+"""Creating, updating, deleting and merging one contact, and changing its points."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import Q
+from django.utils import timezone
+
+# _match_owners is looked up on the module so that tests can make it blind (a racing transaction).
+from tidings.contacts.actions import state as state_module
+from tidings.contacts.actions.common import _atomic, _audit, _require
+from tidings.contacts.actions.events import _events
+from tidings.contacts.actions.schema import load_fields
+from tidings.contacts.actions.state import (
+    _apply,
+    _check_lawful_basis,
+    _duplicate_error,
+    _email_taken,
+    _identifiers,
+    _is_email_conflict,
+    _load_states,
+    _match,
+    _new_states,
+    _prepare,
+    _required_errors,
+    _save_states,
+    _State,
+    _with_defaults,
+    _write_tokens,
+)
+from tidings.contacts.actions.tags import _apply_tags
+from tidings.contacts.fields import (
+    NAME_FIELDS,
+    is_empty,
+)
+from tidings.contacts.models import (
+    Contact,
+    ContactEvent,
+    EventType,
+)
+from tidings.inputs import INT32_MAX, INT32_MIN, InvalidInput, parse_int
+from tidings.privacy import registry
+from tidings.privacy.vault import (
+    keyring,
+)
+from tidings.tenancy.context import require_workspace
+
+
+def contact_create(
+    values: Mapping[str, Any],
+    *,
+    tags: Sequence[str] = (),
+    lawful_basis: str = "",
+    principal,
+    request=None,
+) -> Contact:
+    """Create a contact from {alias: value} and return it; field defaults fill missing values.
+
+    tags are names to apply. Raise ValidationError on unknown, archived or invalid fields, a
+    missing required field, an unknown lawful basis, or a unique identifier (email by default)
+    another contact already has (use contact_upsert to update that contact instead).
+    """
+    _require(principal, "contacts:edit")
+    contact, created = _upsert_one(
+        values, tags=tags, lawful_basis=lawful_basis, allow_match=False, principal=principal, request=request
+    )
+    return contact
+
+def contact_upsert(
+    values: Mapping[str, Any],
+    *,
+    tags: Sequence[str] = (),
+    lawful_basis: str = "",
+    overwrite_with_blank: bool = False,
+    principal,
+    request=None,
+) -> tuple[Contact, bool]:
+    """Update the contact matching values' unique identifiers, or create one; return (contact, created).
+
+    Unique identifiers are the fields flagged is_unique_identifier (email by default), combined
+    with OR. Blank values leave a matched contact's fields alone unless overwrite_with_blank.
+    tags use Mautic's convention: a leading "-" removes the tag. Raise ValidationError as
+    contact_create does.
+    """
+    _require(principal, "contacts:edit")
+    return _upsert_one(
+        values,
+        tags=tags,
+        lawful_basis=lawful_basis,
+        allow_match=True,
+        overwrite_with_blank=overwrite_with_blank,
+        principal=principal,
+        request=request,
+    )
+
+def _upsert_one(values, *, tags, lawful_basis, allow_match, overwrite_with_blank=True, principal, request):
+    _check_lawful_basis(lawful_basis, required=False)
+    fields = load_fields()
+    changes, errors = _prepare(values, fields, overwrite_with_blank=overwrite_with_blank or not allow_match)
+    if errors:
+        raise ValidationError(errors)
+    ring = keyring()
+    arguments = (changes, fields, ring, tags, lawful_basis, allow_match, principal, request)
+    try:
+        return _upsert_attempt(*arguments)
+    except IntegrityError as error:
+        # Another transaction inserted this email between our match and our insert (PostgreSQL
+        # runs concurrent writers; SQLite serialises them). Its row is committed now: a create
+        # reports the duplicate, an upsert matches it on the second attempt.
+        if not _is_email_conflict(error):
+            raise
+        if not allow_match:
+            raise _duplicate_error("email") from error
+        return _upsert_attempt(*arguments)
+
+def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, principal, request):
+    changes = dict(changes)  # defaults are added for a new contact; a retry starts from the row as given
+    with _atomic():
+        identifiers = _identifiers(ring, fields, changes.get)
+        ((match_id, alias),), owners = state_module._match_owners([identifiers])
+        if match_id is not None and not allow_match:
+            raise _duplicate_error(alias)
+        if match_id is not None and _email_taken(identifiers, owners, match_id):
+            raise _duplicate_error("email")
+        if match_id is None:
+            states, key_rows = _new_states(1, ring)
+            changes = _with_defaults(changes, fields)
+        else:
+            states, key_rows = [_load_states([match_id], ring)[match_id]], []
+        state = states[0]
+        _apply(state, changes, fields)
+        if lawful_basis:
+            state.contact.lawful_basis = lawful_basis
+        required = _required_errors(state, fields)
+        if required:
+            raise ValidationError(required)
+        state.tags = list(tags)
+        _save_states(states, key_rows, ring, fields)
+        _apply_tags(states)
+        if state.new:
+            _events(states, EventType.CONTACT_CREATED)
+        _audit(
+            "contact.created" if state.new else "contact.updated",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            target_id=state.contact.id,
+            fields=sorted(state.changed),
+        )
+    return state.contact, state.new
+
+def contact_update(
+    contact_id: int, values: Mapping[str, Any], *, tags: Sequence[str] = (), principal, request=None
+) -> Contact:
+    """Change a contact's fields ({alias: value}; empty values clear) and tags; return the contact.
+
+    Raise Contact.DoesNotExist for an id not in this workspace, ValidationError on invalid
+    values, a required field left empty, or a unique identifier another contact has (merge
+    the two with contact_merge instead).
+    """
+    _require(principal, "contacts:edit")
+    fields = load_fields()
+    changes, errors = _prepare(values, fields)
+    if errors:
+        raise ValidationError(errors)
+    ring = keyring()
+    with _atomic():
+        states = _load_states([contact_id], ring)
+        if contact_id not in states:
+            raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        state = states[contact_id]
+        changed_ids = _identifiers(ring, fields, changes.get)
+        for match_id, alias in _match([changed_ids]):
+            if match_id is not None and match_id != contact_id:
+                raise _duplicate_error(alias)
+        was_identified = state.contact.date_identified is not None
+        _apply(state, changes, fields)
+        required = _required_errors(state, fields)
+        if required:
+            raise ValidationError(required)
+        state.tags = list(tags)
+        _save_states([state], [], ring, fields)
+        _apply_tags([state])
+        if not was_identified and state.contact.date_identified is not None:
+            _events([state], EventType.CONTACT_IDENTIFIED)
+        _audit(
+            "contact.updated",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            target_id=contact_id,
+            fields=sorted(state.changed),
+        )
+    return state.contact
+
+def contact_delete(contact_id: int, *, principal, request=None) -> None:
+    """Delete a contact: shred its data key and erase it from every registered store.
+
+    Raise Contact.DoesNotExist for an id not in this workspace.
+    """
+    _require(principal, "contacts:delete")
+    with _atomic():
+        if not Contact.objects.filter(pk=contact_id).exists():
+            raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        touched = registry.erase_subject_rows([contact_id])
+        _audit(
+            "contact.deleted",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            target_id=contact_id,
+            rows={label: n for label, n in touched.items() if n},
+        )
+
+def contacts_delete(contact_ids: Iterable[int], *, principal, request=None) -> int:
+    """Delete several contacts as contact_delete does; ids not in this workspace are skipped. Return the count."""
+    _require(principal, "contacts:delete")
+    with _atomic():
+        ids = list(Contact.objects.filter(pk__in=list(contact_ids)).values_list("id", flat=True))
+        if ids:
+            registry.erase_subject_rows(ids)
+            _audit("contacts.deleted", principal=principal, request=request, target_type="contact", ids=ids[:1000])
+    return len(ids)
+
+def contact_merge(winner_id: int, loser_id: int, *, principal, request=None) -> Contact:
+    """Merge loser into winner and return the winner; the loser is erased.
+
+    The winner keeps its values; its empty fields take the loser's. Points add up, last_active
+    and date_identified take the later and the earlier. Every registered store (events, tags,
+    notes, re-encrypted under the winner's key, companies, Do-Not-Contact, and the stores of
+    other apps) moves to the winner. Raise Contact.DoesNotExist if either id is not in this
+    workspace, ValidationError when both ids are the same.
+    """
+    # A merge erases the loser: the same permission as deleting it, on every surface.
+    _require(principal, "contacts:edit")
+    _require(principal, "contacts:delete")
+    if winner_id == loser_id:
+        raise ValidationError("a contact cannot be merged with itself")
+    fields = load_fields()
+    ring = keyring()
+    with _atomic():
+        states = _load_states([winner_id, loser_id], ring)
+        if winner_id not in states or loser_id not in states:
+            raise Contact.DoesNotExist("both contacts must exist in this workspace")
+        winner, loser = states[winner_id], states[loser_id]
+        _fold_profile(winner, loser)
+        moved = registry.merge_subject_rows(winner_id, loser_id)
+        registry.erase_subject_rows([loser_id], other_stores=False)
+        _save_states([winner], [], ring, fields)
+        _write_tokens([winner], ring, fields, replace=True)
+        _events([winner], EventType.CONTACT_MERGED, {"merged_id": loser_id})
+        _audit(
+            "contact.merged",
+            principal=principal,
+            request=request,
+            target_type="contact",
+            target_id=winner_id,
+            loser_id=loser_id,
+            moved={label: n for label, n in moved.items() if n},
+        )
+    return winner.contact
+
+def _fold_profile(winner: _State, loser: _State) -> None:
+    for alias, value in loser.profile.items():
+        if is_empty(winner.profile.get(alias)):
+            winner.profile[alias] = value
+    for alias, value in loser.contact.custom.items():
+        if is_empty(winner.contact.custom.get(alias)):
+            winner.contact.custom[alias] = value
+    w, lo = winner.contact, loser.contact
+    for column in ("company_name", "position", "city", "state", "zipcode", "country", "timezone", "preferred_locale",
+                   "website", "owner_id", "stage_id", "lawful_basis"):  # fmt: skip
+        if is_empty(getattr(w, column)) and not is_empty(getattr(lo, column)):
+            setattr(w, column, getattr(lo, column))
+    w.points = (w.points or 0) + (lo.points or 0)
+    w.last_active = max(filter(None, [w.last_active, lo.last_active]), default=None)
+    w.date_identified = min(filter(None, [w.date_identified, lo.date_identified]), default=None)
+    w.created_at = min(w.created_at, lo.created_at)
+    winner.changed.update(NAME_FIELDS)
+
+POINTS_OPERATORS = ("plus", "minus", "times", "divide")
+
+def _points_stay_in_range(operator: str, delta: int) -> Q:
+    """Return the condition on a contact's current points under which operator and delta keep them in 32 bits."""
+    low, high = INT32_MIN, INT32_MAX
+    if operator == "plus":
+        return Q(points__gte=low - delta, points__lte=high - delta)
+    if operator == "minus":
+        return Q(points__gte=low + delta, points__lte=high + delta)
+    if operator == "times" and delta > 0:
+        return Q(points__gte=-(-low // delta), points__lte=high // delta)
+    if operator == "times" and delta < 0:
+        return Q(points__gte=-(-high // delta), points__lte=low // delta)
+    if operator == "divide" and delta == -1:
+        return Q(points__gt=low)
+    return Q()
+
+def contact_points_change(contact_id: int, operator: str, delta: int, *, principal, request=None) -> int:
+    """Change a contact's points by operator (plus, minus, times, divide) and delta; return the new points.
+
+    The change is made in the database (no lost update between concurrent calls) and recorded
+    as a points.changed event. Dividing drops the remainder (rounds toward zero). Raise
+    Contact.DoesNotExist for an id not in this workspace, ValidationError on an unknown operator
+    or a division by zero.
+    """
+    _require(principal, "contacts:edit")
+    if operator not in POINTS_OPERATORS:
+        raise ValidationError({"operator": f"choose one of {', '.join(POINTS_OPERATORS)}"})
+    try:
+        delta = parse_int(delta, minimum=INT32_MIN, maximum=INT32_MAX)
+    except InvalidInput as error:
+        raise ValidationError({"delta": [str(error)]}) from error
+    if operator == "divide" and delta == 0:
+        raise ValidationError({"delta": "cannot divide by zero"})
+    from django.db.models import F
+
+    expression = {
+        "plus": F("points") + delta,
+        "minus": F("points") - delta,
+        "times": F("points") * delta,
+        "divide": F("points") / delta,
+    }[operator]
+    with _atomic():
+        # Only a row whose result fits the points column is updated; 0 rows is then "no such
+        # contact" or "out of range", told apart by one more read.
+        in_range = Contact.objects.filter(_points_stay_in_range(operator, delta), pk=contact_id)
+        if not in_range.update(points=expression, updated_at=timezone.now()):
+            if Contact.objects.filter(pk=contact_id).exists():
+                raise ValidationError({"delta": [f"the points would leave the range {INT32_MIN} to {INT32_MAX}"]})
+            raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
+        points = Contact.objects.filter(pk=contact_id).values_list("points", flat=True).get()
+        ContactEvent.objects.create(
+            workspace_id=require_workspace().id,
+            contact_id=contact_id,
+            type=EventType.POINTS_CHANGED,
+            data={"op": operator, "delta": delta, "points": points},
+        )
+        _audit("contact.points_changed", principal=principal, request=request, target_type="contact",
+               target_id=contact_id, operator=operator, delta=delta)  # fmt: skip
+    return points

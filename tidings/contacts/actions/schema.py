@@ -1,0 +1,315 @@
+"""Field definitions: the core fields every workspace has, custom fields, and their changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from tidings.contacts.actions.common import BATCH_SIZE, MAX_LABEL, _atomic, _audit, _require
+from tidings.contacts.actions.state import _rewrite_contacts
+from tidings.contacts.fields import (
+    ALIAS_RE,
+    BLIND_INDEX_COLUMNS,
+    CORE_FIELDS,
+    RESERVED_ALIASES,
+    coerce,
+    to_json,
+)
+from tidings.contacts.models import (
+    Company,
+    Contact,
+    ContactField,
+    FieldGroup,
+    FieldObject,
+    FieldType,
+)
+from tidings.contacts.selectors import core_field_rows, fields_by_alias
+from tidings.privacy.categories import DataCategory, is_encrypted_category
+from tidings.privacy.guard import require_acknowledgment
+from tidings.tenancy import bulk
+from tidings.tenancy.context import require_workspace
+
+
+def fields_ensure_core() -> None:
+    """Store the core contact and company fields the workspace is missing (idempotent).
+
+    Runs when a workspace is created; load_fields runs it too, for workspaces older than that.
+    """
+    workspace = require_workspace()
+    present = set(ContactField.objects.filter(is_core=True).values_list("object", "alias"))
+    missing = [row for row in core_field_rows(workspace.id) if (row.object, row.alias) not in present]
+    if missing:
+        with _atomic():
+            ContactField.objects.bulk_create(missing, ignore_conflicts=True)
+
+
+def load_fields(object: str = FieldObject.CONTACT) -> dict[str, ContactField]:
+    """Return {alias: ContactField} of object for a write, storing the core fields first if they are missing."""
+    fields = fields_by_alias(object)
+    if any(row.pk is None for row in fields.values()):
+        fields_ensure_core()
+        fields = fields_by_alias(object)
+    return fields
+
+
+def field_create(
+    *,
+    alias: str,
+    label: str,
+    type: str = FieldType.TEXT,
+    object: str = FieldObject.CONTACT,
+    category: str = DataCategory.NONE,
+    group: str = FieldGroup.CORE,
+    is_unique_identifier: bool = False,
+    is_publicly_updatable: bool = False,
+    is_required: bool = False,
+    is_listable: bool = True,
+    options: list | None = None,
+    default_value: Any = None,
+    order: int | None = None,
+    acknowledge_sensitive: bool = False,
+    principal,
+    request=None,
+) -> ContactField:
+    """Create a custom field and return it.
+
+    Its values are encrypted when category identifies a person (is_encrypted_category); that
+    choice is fixed for the field's life. Raise ValidationError on a malformed, reserved or
+    taken alias, an unknown type, group or category, an identifying category on a company
+    field, or a financial/health/government-id category without acknowledge_sensitive.
+    """
+    _require(principal, "contacts:edit")
+    alias = (alias or "").strip().lower()
+    errors = {}
+    if not ALIAS_RE.match(alias):
+        errors["alias"] = "use lowercase letters, digits and underscores, starting with a letter"
+    elif alias in RESERVED_ALIASES or alias in CORE_FIELDS:
+        errors["alias"] = "this alias is reserved"
+    if type not in FieldType.values:
+        errors["type"] = "unknown field type"
+    if object not in FieldObject.values:
+        errors["object"] = "unknown object"
+    if group not in FieldGroup.values:
+        errors["group"] = "unknown group"
+    if category not in DataCategory.values:
+        errors["category"] = "unknown category"
+    elif object == FieldObject.COMPANY and is_encrypted_category(category):
+        errors["category"] = "company fields hold business data; identifying categories belong on contacts"
+    if not (label or "").strip():
+        errors["label"] = "a label is required"
+    if errors:
+        raise ValidationError(errors)
+    require_acknowledgment(category, acknowledge_sensitive)
+    existing = load_fields(object)
+    if alias in existing:
+        raise ValidationError({"alias": "a field with this alias exists (archived fields keep theirs)"})
+    options = _clean_options(type, options)
+    default = _coerce_or_error("default_value", type, default_value, options)
+    workspace = require_workspace()
+    now = timezone.now()
+    with _atomic():
+        row = ContactField.objects.create(
+            workspace_id=workspace.id,
+            object=object,
+            alias=alias,
+            label=_label(label),
+            type=type,
+            group=group,
+            category=category,
+            is_encrypted=object == FieldObject.CONTACT and is_encrypted_category(category),
+            is_unique_identifier=is_unique_identifier,
+            is_publicly_updatable=is_publicly_updatable,
+            is_required=is_required,
+            is_listable=is_listable,
+            options=options,
+            default_value=to_json(default),
+            order=order if order is not None else max((f.order for f in existing.values()), default=0) + 1,
+            sensitive_acknowledged_at=now if acknowledge_sensitive and category else None,
+            sensitive_acknowledged_by=getattr(principal, "actor_id", None) if acknowledge_sensitive else None,
+        )
+        _audit(
+            "contact_field.created",
+            principal=principal,
+            request=request,
+            target_type="contact_field",
+            target_id=row.id,
+            object=object,
+            type=type,
+            category=category,
+            encrypted=row.is_encrypted,
+        )
+    return row
+
+_UPDATABLE = {
+    "label",
+    "group",
+    "category",
+    "is_unique_identifier",
+    "is_publicly_updatable",
+    "is_required",
+    "is_listable",
+    "options",
+    "default_value",
+    "order",
+}
+
+def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principal, request=None, **changes):
+    """Change a field's label, flags, options, default, order, group or category; return it.
+
+    The alias and type never change (a field's data is keyed by its alias): renaming is a label
+    change. Turning is_unique_identifier on indexes every contact's existing value. Raise
+    ContactField.DoesNotExist for a field of another workspace, ValidationError on an unknown
+    attribute, a category change that would move the values in or out of encryption, a
+    sensitive category without acknowledge_sensitive, a change of a core field's category, or
+    turning off email's is_unique_identifier (the database keeps emails unique).
+    """
+    _require(principal, "contacts:edit")
+    row = ContactField.objects.get(pk=field_id)
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise ValidationError({name: "cannot be changed" for name in sorted(unknown)})
+    if "category" in changes and changes["category"] != row.category:
+        category = changes["category"]
+        if row.is_core:
+            raise ValidationError({"category": "a core field's category is fixed"})
+        if category not in DataCategory.values:
+            raise ValidationError({"category": "unknown category"})
+        if is_encrypted_category(category) != row.is_encrypted:
+            raise ValidationError(
+                {"category": "this category would change how the values are stored; create a new field instead"}
+            )
+        require_acknowledgment(category, acknowledge_sensitive)
+        if acknowledge_sensitive:
+            row.sensitive_acknowledged_at = timezone.now()
+            row.sensitive_acknowledged_by = getattr(principal, "actor_id", None)
+    if row.alias == "email" and row.object == FieldObject.CONTACT and changes.get("is_unique_identifier") is False:
+        # The database holds one contact per email (contacts_c_email_unique), so email stays an identifier.
+        raise ValidationError({"is_unique_identifier": "email is always a unique identifier"})
+    if "options" in changes:
+        changes["options"] = _clean_options(row.type, changes["options"])
+    if "default_value" in changes:
+        options = changes.get("options", row.options)
+        changes["default_value"] = to_json(
+            _coerce_or_error("default_value", row.type, changes["default_value"], options)
+        )
+    if "label" in changes and not (changes["label"] or "").strip():
+        raise ValidationError({"label": "a label is required"})
+    becomes_unique = changes.get("is_unique_identifier") and not row.is_unique_identifier
+    for name, value in changes.items():
+        setattr(row, name, _label(value) if name == "label" else value)
+    row.updated_at = timezone.now()
+    with _atomic():
+        row.save()
+        if becomes_unique and row.object == FieldObject.CONTACT and row.alias not in BLIND_INDEX_COLUMNS:
+            _rewrite_contacts(lambda profile, contact: None, fields=load_fields(), reindex=True)
+        _audit(
+            "contact_field.updated",
+            principal=principal,
+            request=request,
+            target_type="contact_field",
+            target_id=row.id,
+            changed=sorted(changes),
+        )
+    return row
+
+def field_archive(field_id: int, *, archived: bool = True, principal, request=None) -> ContactField:
+    """Archive (hide) a field, or restore it with archived=False; its data is kept either way.
+
+    Raise ContactField.DoesNotExist for a field of another workspace, ValidationError for a core field.
+    """
+    _require(principal, "contacts:edit")
+    row = ContactField.objects.get(pk=field_id)
+    if row.is_core:
+        raise ValidationError({"alias": "core fields cannot be archived"})
+    row.archived_at = timezone.now() if archived else None
+    row.updated_at = timezone.now()
+    with _atomic():
+        row.save(update_fields=["archived_at", "updated_at"])
+        _audit(
+            "contact_field.archived" if archived else "contact_field.restored",
+            principal=principal,
+            request=request,
+            target_type="contact_field",
+            target_id=row.id,
+        )
+    return row
+
+def field_delete(field_id: int, *, confirm: str, principal, request=None) -> int:
+    """Delete a custom field and every value stored in it; return how many records held a value.
+
+    confirm must repeat the field's alias: a hard delete is never silent. Raise
+    ContactField.DoesNotExist for a field of another workspace, ValidationError for a core
+    field or a confirmation that does not match.
+    """
+    _require(principal, "contacts:delete")
+    row = ContactField.objects.get(pk=field_id)
+    if row.is_core:
+        raise ValidationError({"alias": "core fields cannot be deleted"})
+    if confirm != row.alias:
+        raise ValidationError({"confirm": "type the field's alias to confirm deleting it and its data"})
+    alias = row.alias
+    with _atomic():
+        if row.object == FieldObject.COMPANY:
+            touched = _drop_custom_key(Company, alias)
+        elif row.is_encrypted or row.is_unique_identifier:
+            fields = load_fields()
+            fields.pop(alias)
+            touched = _rewrite_contacts(
+                lambda profile, contact: (
+                    profile.pop(alias, None) is not None or contact.custom.pop(alias, None) is not None
+                ),
+                fields=fields,
+                reindex=row.is_unique_identifier,
+            )
+        else:
+            touched = _drop_custom_key(Contact, alias)
+        row.delete()
+        _audit(
+            "contact_field.deleted",
+            principal=principal,
+            request=request,
+            target_type="contact_field",
+            target_id=field_id,
+            records_with_value=touched,
+            encrypted=row.is_encrypted,
+        )
+    return touched
+
+def _clean_options(field_type: str, options) -> list:
+    if field_type not in (FieldType.SELECT, FieldType.MULTISELECT):
+        return []
+    cleaned = []
+    for option in options or []:
+        if isinstance(option, dict):
+            value, label = str(option.get("value", "")).strip(), str(option.get("label", option.get("value", "")))
+        else:
+            value = label = str(option).strip()
+        if value:
+            cleaned.append({"value": value, "label": label.strip() or value})
+    return cleaned
+
+def _label(label: str) -> str:
+    """Return a field label stripped; raise ValidationError when it is longer than MAX_LABEL (never cut)."""
+    label = (label or "").strip()
+    if len(label) > MAX_LABEL:
+        raise ValidationError({"label": [f"a label has at most {MAX_LABEL} characters"]})
+    return label
+
+def _coerce_or_error(name: str, field_type: str, value, options):
+    try:
+        return coerce(field_type, value, options, field=name)
+    except ValidationError as error:
+        raise ValidationError({name: error.messages}) from error
+
+def _drop_custom_key(model, alias: str) -> int:
+    touched, last_id = 0, 0
+    while True:
+        batch = list(model.objects.filter(id__gt=last_id).order_by("id").only("id", "custom")[:BATCH_SIZE])
+        if not batch:
+            return touched
+        changed = [row for row in batch if row.custom.pop(alias, None) is not None]
+        bulk.update(model, ["custom"], [(row.custom, row.id) for row in changed])
+        touched += len(changed)
+        last_id = batch[-1].id

@@ -1,0 +1,71 @@
+"""The shared bulk writer keeps to the workspace in context, as the tenant managers do."""
+
+import pytest
+
+from tidings.accounts.models import User
+from tidings.contacts.models import ContactTag
+from tidings.tenancy import bulk
+from tidings.tenancy.context import NoWorkspaceSet, use_workspace
+
+COLUMNS = ["workspace_id", "contact_id", "tag_id"]
+
+
+def test_insert_writes_rows_of_the_workspace_in_context(in_acme):
+    bulk.insert(ContactTag, COLUMNS, [(in_acme.id, 1, 7), (in_acme.id, 2, 7)])
+
+    assert sorted(ContactTag.objects.values_list("contact_id", "tag_id")) == [(1, 7), (2, 7)]
+
+
+def test_insert_refuses_a_batch_holding_a_row_of_another_workspace(in_acme, globex):
+    with pytest.raises(PermissionError):
+        bulk.insert(ContactTag, COLUMNS, [(in_acme.id, 1, 7), (globex.id, 2, 7)])
+
+    assert not ContactTag.objects.exists()
+    with use_workspace(globex):
+        assert not ContactTag.objects.exists()
+
+
+def test_insert_refuses_tenant_rows_without_their_workspace_column(in_acme):
+    with pytest.raises(PermissionError):
+        bulk.insert(ContactTag, ["contact_id", "tag_id"], [(1, 7)])
+
+
+def test_update_refuses_to_move_rows_to_another_workspace(in_acme, globex):
+    bulk.insert(ContactTag, COLUMNS, [(in_acme.id, 1, 7)])
+    row = ContactTag.objects.get()
+
+    with pytest.raises(PermissionError):
+        bulk.update(ContactTag, ["workspace_id"], [(globex.id, row.id)])
+
+    assert ContactTag.objects.get().workspace_id == in_acme.id
+
+
+def test_update_misses_the_rows_of_another_workspace(acme, globex):
+    with use_workspace(globex):
+        bulk.insert(ContactTag, COLUMNS, [(globex.id, 1, 7)])
+        globex_row = ContactTag.objects.get()
+    with use_workspace(acme):
+        bulk.update(ContactTag, ["tag_id"], [(9, globex_row.id)])
+    with use_workspace(globex):
+        assert ContactTag.objects.get().tag_id == 7
+
+
+def test_the_writer_refuses_tables_that_are_not_tenant_tables(in_acme):
+    with pytest.raises(TypeError):
+        bulk.insert(User, ["email"], [("ada@analytical.example",)])
+
+
+def test_the_writer_needs_a_workspace_in_context(acme, db):
+    with pytest.raises(NoWorkspaceSet):
+        bulk.insert(ContactTag, COLUMNS, [(acme.id, 1, 7)])
+
+
+def test_allocated_ids_are_fresh_and_ascending(in_acme):
+    bulk.insert(ContactTag, COLUMNS, [(in_acme.id, 1, 7)])
+    taken = ContactTag.objects.get().id
+
+    ids = bulk.allocate_ids(ContactTag, 3)
+
+    assert len(set(ids)) == 3
+    assert ids == sorted(ids)
+    assert min(ids) > taken
