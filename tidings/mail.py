@@ -10,9 +10,9 @@ from tidings.files import open_private, private_makedirs
 class PrivateFileEmailBackend(DjangoFileBackend):
     """Write each message to a file in EMAIL_FILE_PATH, the file 0600 and the folder 0700."""
 
-    def __init__(self, *args, file_path=None, **kwargs):
+    def __init__(self, *args, file_path=None, **kwargs) -> None:
         super().__init__(*args, file_path=file_path, **kwargs)
-        private_makedirs(self.file_path)
+        private_makedirs(self.file_path)  # type: ignore[attr-defined]  # set by Django's __init__, not in the stubs
 
     def open(self):
         if self.stream is None:

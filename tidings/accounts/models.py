@@ -10,7 +10,7 @@ from django.utils import timezone
 from tidings.accounts.permissions import Role
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, email, password=None, **extra):

@@ -12,6 +12,7 @@ import datetime
 import math
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -109,6 +110,7 @@ def dnc_comment_aad(channel: str) -> str:
     """Return the associated-data name of a DNC comment: bound to its channel as well as its contact."""
     return f"dnc:{channel}"
 
+
 ALIAS_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 RESERVED_ALIASES = frozenset({"id", "tags", "ipaddress", "ip_address", "companies", "fields", "points_delta", "custom"})
 
@@ -128,7 +130,7 @@ def is_empty(value: Any) -> bool:
 
 # What is wrong with a value of each type, in words that never repeat the value (Django's own
 # validators carry the value in their params, so their messages are replaced, not passed on).
-_PROBLEMS = {
+_PROBLEMS: dict[str, str] = {
     FieldType.EMAIL: "is not a valid email address",
     FieldType.URL: "is not a web address (http or https)",
 }
@@ -220,6 +222,7 @@ def _url(value) -> str:
 def _number(value):
     if isinstance(value, bool):
         raise ValidationError("is not a number")
+    number: int | float | Decimal
     if isinstance(value, int | float):
         number = value
     else:
@@ -231,7 +234,7 @@ def _number(value):
     # or in the database, as a 500: refuse them here, with the rest of the bad values.
     if isinstance(number, float | Decimal) and not math.isfinite(number):
         raise ValidationError("is not a number")
-    if abs(number) > INT64_MAX:
+    if abs(Decimal(number)) > INT64_MAX:  # exact for ints, floats and decimals alike
         raise ValidationError(f"must be between {INT64_MIN} and {INT64_MAX}")
     if number == int(number):
         return int(number)
@@ -264,6 +267,7 @@ def _date(value) -> datetime.date:
 
 
 def _datetime(value) -> datetime.datetime:
+    parsed: datetime.datetime | None
     if isinstance(value, datetime.datetime):
         parsed = value
     elif isinstance(value, datetime.date):
@@ -282,6 +286,7 @@ def _datetime(value) -> datetime.datetime:
             if day is None:
                 raise ValidationError("is not a date and time (ISO 8601)")
             parsed = datetime.datetime.combine(day, datetime.time())
+    assert parsed is not None  # every branch above set it or raised
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.UTC)
     try:
@@ -312,7 +317,7 @@ def _locale(value) -> str:
     return text
 
 
-_COERCERS = {
+_COERCERS: dict[str, Callable[[Any], Any]] = {
     FieldType.TEXT: _text(MAX_TEXT),
     FieldType.TEXTAREA: _text(MAX_TEXTAREA),
     FieldType.SELECT: _text(MAX_TEXT),

@@ -677,7 +677,7 @@ def stray_upload_files(before: datetime.datetime) -> list[Path]:
     from tidings.tenancy.sweeps import dangerously_sweep_workspaces
 
     cutoff = before.timestamp()
-    stray = []
+    stray: list[Path] = []
     for region in settings.TIDINGS_REGIONS:
         root = Path(settings.VAR_DIR) / "uploads" / region / "imports"
         if not root.is_dir():

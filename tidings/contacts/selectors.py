@@ -212,7 +212,7 @@ def _tags_of(contact_ids: list[int]) -> dict[int, list[str]]:
 
 def core_field_rows(workspace_id: int) -> list[ContactField]:
     """Return the core contact and company fields of a workspace as unsaved rows, in display order."""
-    order = {FieldObject.CONTACT: 0, FieldObject.COMPANY: 0}
+    order: dict[str, int] = {FieldObject.CONTACT: 0, FieldObject.COMPANY: 0}
     rows = []
     for core in CORE_CONTACT_FIELDS + CORE_COMPANY_FIELDS:
         order[core.object] += 1
@@ -423,7 +423,8 @@ def _by_name_windows(queryset, tokens: list[bytes], descending: bool, after_id: 
             probe = ContactSearchToken.objects.filter(token=token, contact_id=OuterRef("id"))
             queryset = queryset.filter(Exists(probe))
     direction = "-contact_id" if descending else "contact_id"
-    bound, window, rows = after_id, NAME_WINDOW, []
+    bound, window = after_id, NAME_WINDOW
+    rows: list[Contact] = []
     while True:
         candidates = ContactSearchToken.objects.filter(token=driver)
         if bound is not None:

@@ -102,7 +102,7 @@ def erase_workspace_stores() -> dict[str, int]:
     The workspace-deletion action must call this (tables go with their rows; files do not).
     """
     require_workspace()
-    return {store.label: int(_strategy(store.erase_workspace)() or 0) for store in other_stores()}
+    return {store.label: int(_hook(store.erase_workspace)() or 0) for store in other_stores()}
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,14 @@ def _strategy(value: Strategy) -> Strategy:
     if isinstance(value, str) and "." in value:
         return import_string(value)
     return value
+
+
+def _hook(value: Strategy) -> Callable[..., Any]:
+    """Return the callable value names (itself, or the function at its dotted path)."""
+    resolved = _strategy(value)
+    if not callable(resolved):
+        raise TypeError(f"{value!r} names no callable")
+    return resolved
 
 
 def stores() -> list[tuple[type[models.Model], PersonalData]]:
@@ -204,7 +212,7 @@ def export_subject(contact_id: int) -> dict[str, list[dict]]:
         export = _strategy(declaration.export)
         if export == "skip":
             continue
-        rows = export_rows(model, contact_id, declaration) if export == "rows" else export(model, contact_id)
+        rows = export_rows(model, contact_id, declaration) if export == "rows" else _hook(export)(model, contact_id)
         if rows:
             package[store_label(model)] = rows
     return package
@@ -235,7 +243,7 @@ def erase_subject_rows(contact_ids, *, other_stores: bool = True) -> dict[str, i
             touched[store_label(model)] = int(count or 0)
         if other_stores:
             for store in _OTHER_STORES.values():
-                touched[store.label] = int(_strategy(store.erase)(contact_ids) or 0)
+                touched[store.label] = int(_hook(store.erase)(contact_ids) or 0)
     return touched
 
 

@@ -73,8 +73,11 @@ def seal(aead: AESGCM, plaintext: bytes, aad: bytes) -> bytes:
     return nonce + aead.encrypt(nonce, plaintext, aad)
 
 
-def unseal(aead: AESGCM, blob: bytes, aad: bytes) -> bytes:
-    """Decrypt a blob made by seal(); raise DecryptionFailed when it does not authenticate."""
+def unseal(aead: AESGCM, blob: bytes | memoryview, aad: bytes) -> bytes:
+    """Decrypt a blob made by seal(); raise DecryptionFailed when it does not authenticate.
+
+    blob may be a BinaryField's memoryview as read from the database.
+    """
     blob = bytes(blob)
     if len(blob) < NONCE_BYTES + TAG_BYTES:
         raise DecryptionFailed("ciphertext too short")
@@ -224,21 +227,21 @@ class DataKey:
         """Return nonce ‖ ciphertext ‖ tag of plaintext, bound to this contact and field."""
         return seal(self._aead, plaintext, value_aad(self.workspace_id, self.contact_id, field))
 
-    def decrypt(self, field: str, blob: bytes) -> bytes:
+    def decrypt(self, field: str, blob: bytes | memoryview) -> bytes:
         """Return the plaintext of blob; raise DecryptionFailed if it belongs elsewhere or was altered."""
         return unseal(self._aead, blob, value_aad(self.workspace_id, self.contact_id, field))
 
     def encrypt_text(self, field: str, text: str) -> bytes:
         return self.encrypt(field, text.encode())
 
-    def decrypt_text(self, field: str, blob: bytes) -> str:
+    def decrypt_text(self, field: str, blob: bytes | memoryview) -> str:
         return self.decrypt(field, blob).decode()
 
     def encrypt_json(self, field: str, value: Any) -> bytes:
         """Encrypt a JSON-serialisable value (compact separators keep ciphertexts short)."""
         return self.encrypt(field, json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
-    def decrypt_json(self, field: str, blob: bytes) -> Any:
+    def decrypt_json(self, field: str, blob: bytes | memoryview) -> Any:
         return json.loads(self.decrypt(field, blob))
 
 

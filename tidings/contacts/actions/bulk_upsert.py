@@ -41,6 +41,7 @@ class RowError:
     index: int
     errors: dict[str, list[str]]
 
+
 @dataclass
 class BulkResult:
     created: int = 0
@@ -51,6 +52,7 @@ class BulkResult:
     @property
     def processed(self) -> int:
         return self.created + self.updated + len(self.errors)
+
 
 def contacts_bulk_upsert(
     rows: Iterable[Mapping[str, Any]],
@@ -104,6 +106,7 @@ def contacts_bulk_upsert(
     if batch:
         write(batch)
     return result
+
 
 def _bulk_batch(batch, fields, ring, lawful_basis, tags, overwrite_with_blank, return_ids, source, result,
                 principal, request, plan: _Plan | None = None) -> None:  # fmt: skip

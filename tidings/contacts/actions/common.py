@@ -15,7 +15,6 @@ MAX_TAG_NAME = 100  # Tag.name's length
 MAX_LABEL = 120  # ContactField.label's length
 
 
-
 IDENTIFYING_ALIASES = ("email", "firstname", "lastname", "phone", "mobile")
 
 MAX_EVENT_DATA_BYTES = 256
@@ -26,14 +25,18 @@ OWNER = "owner"  # the contact field holding its owner's user id (a member of th
 
 _COLUMN_EMPTY = {"owner_id": None, "stage_id": None, "points": 0, "last_active": None, "date_identified": None}
 
+
 def _db() -> str:
     return require_workspace().db_alias
+
 
 def _atomic():
     return transaction.atomic(using=_db())
 
+
 def _audit(action: str, *, principal=None, request=None, target_type: str = "", target_id: object = "", **data):
     audit_record(action, principal=principal, request=request, target_type=target_type, target_id=target_id, data=data)
+
 
 def _require(principal: Principal, permission: str) -> Principal:
     """Return principal if it acts in the workspace in context and holds permission.

@@ -32,6 +32,7 @@ def _company_changes(values: Mapping[str, Any], fields: dict[str, ContactField])
         raise ValidationError(errors)
     return changes
 
+
 def _company_apply(company: Company, changes: Mapping[str, Any]) -> None:
     for alias, value in changes.items():
         column = COMPANY_COLUMNS.get(alias)
@@ -41,6 +42,7 @@ def _company_apply(company: Company, changes: Mapping[str, Any]) -> None:
             company.custom.pop(alias, None)
         else:
             company.custom[alias] = to_json(value)
+
 
 def company_create(values: Mapping[str, Any], *, principal, request=None) -> Company:
     """Create a company from {alias: value} (companyname, companyemail, ... and custom aliases); return it.
@@ -58,6 +60,7 @@ def company_create(values: Mapping[str, Any], *, principal, request=None) -> Com
         company.save()
         _audit("company.created", principal=principal, request=request, target_type="company", target_id=company.id)
     return company
+
 
 def company_update(company_id: int, values: Mapping[str, Any], *, principal, request=None) -> Company:
     """Change a company's fields; keep linked contacts' company name in step when the name changes.
@@ -80,6 +83,7 @@ def company_update(company_id: int, values: Mapping[str, Any], *, principal, req
                fields=sorted(changes))  # fmt: skip
     return company
 
+
 def company_delete(company_id: int, *, principal, request=None) -> None:
     """Delete a company and its links to contacts; raise Company.DoesNotExist."""
     _require(principal, "contacts:delete")
@@ -91,6 +95,7 @@ def company_delete(company_id: int, *, principal, request=None) -> None:
         company.delete()
         _audit("company.deleted", principal=principal, request=request, target_type="company", target_id=company_id,
                links=links)  # fmt: skip
+
 
 def company_link(contact_id: int, company_id: int, *, is_primary: bool = False, principal, request=None):
     """Link a contact to a company (idempotent); is_primary makes it the contact's one primary company.
@@ -116,6 +121,7 @@ def company_link(contact_id: int, company_id: int, *, is_primary: bool = False, 
         _audit("company.contact_linked", principal=principal, request=request, target_type="company",
                target_id=company_id, contact_id=contact_id, primary=link.is_primary)  # fmt: skip
     return link
+
 
 def company_unlink(contact_id: int, company_id: int, *, principal, request=None) -> bool:
     """Remove a contact's link to a company; return whether there was one.

@@ -70,6 +70,7 @@ def contact_create(
     )
     return contact
 
+
 def contact_upsert(
     values: Mapping[str, Any],
     *,
@@ -97,6 +98,7 @@ def contact_upsert(
         request=request,
     )
 
+
 def _upsert_one(values, *, tags, lawful_basis, allow_match, overwrite_with_blank=True, principal, request):
     _check_lawful_basis(lawful_basis, required=False)
     fields = load_fields()
@@ -116,6 +118,7 @@ def _upsert_one(values, *, tags, lawful_basis, allow_match, overwrite_with_blank
         if not allow_match:
             raise _duplicate_error("email") from error
         return _upsert_attempt(*arguments)
+
 
 def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, principal, request):
     changes = dict(changes)  # defaults are added for a new contact; a retry starts from the row as given
@@ -153,6 +156,7 @@ def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, prin
         )
     return state.contact, state.new
 
+
 def contact_update(
     contact_id: int, values: Mapping[str, Any], *, tags: Sequence[str] = (), principal, request=None
 ) -> Contact:
@@ -176,7 +180,7 @@ def contact_update(
         changed_ids = _identifiers(ring, fields, changes.get)
         for match_id, alias in _match([changed_ids]):
             if match_id is not None and match_id != contact_id:
-                raise _duplicate_error(alias)
+                raise _duplicate_error(alias or "")
         was_identified = state.contact.date_identified is not None
         _apply(state, changes, fields)
         required = _required_errors(state, fields)
@@ -195,7 +199,9 @@ def contact_update(
             target_id=contact_id,
             fields=sorted(state.changed),
         )
+    assert isinstance(state.contact, Contact)  # only imports write light rows
     return state.contact
+
 
 def contact_delete(contact_id: int, *, principal, request=None) -> None:
     """Delete a contact: shred its data key and erase it from every registered store.
@@ -216,6 +222,7 @@ def contact_delete(contact_id: int, *, principal, request=None) -> None:
             rows={label: n for label, n in touched.items() if n},
         )
 
+
 def contacts_delete(contact_ids: Iterable[int], *, principal, request=None) -> int:
     """Delete several contacts as contact_delete does; ids not in this workspace are skipped. Return the count."""
     _require(principal, "contacts:delete")
@@ -225,6 +232,7 @@ def contacts_delete(contact_ids: Iterable[int], *, principal, request=None) -> i
             registry.erase_subject_rows(ids)
             _audit("contacts.deleted", principal=principal, request=request, target_type="contact", ids=ids[:1000])
     return len(ids)
+
 
 def contact_merge(winner_id: int, loser_id: int, *, principal, request=None) -> Contact:
     """Merge loser into winner and return the winner; the loser is erased.
@@ -262,7 +270,9 @@ def contact_merge(winner_id: int, loser_id: int, *, principal, request=None) -> 
             loser_id=loser_id,
             moved={label: n for label, n in moved.items() if n},
         )
+    assert isinstance(winner.contact, Contact)  # loaded from the database
     return winner.contact
+
 
 def _fold_profile(winner: _State, loser: _State) -> None:
     for alias, value in loser.profile.items():
@@ -282,7 +292,9 @@ def _fold_profile(winner: _State, loser: _State) -> None:
     w.created_at = min(w.created_at, lo.created_at)
     winner.changed.update(NAME_FIELDS)
 
+
 POINTS_OPERATORS = ("plus", "minus", "times", "divide")
+
 
 def _points_stay_in_range(operator: str, delta: int) -> Q:
     """Return the condition on a contact's current points under which operator and delta keep them in 32 bits."""
@@ -298,6 +310,7 @@ def _points_stay_in_range(operator: str, delta: int) -> Q:
     if operator == "divide" and delta == -1:
         return Q(points__gt=low)
     return Q()
+
 
 def contact_points_change(contact_id: int, operator: str, delta: int, *, principal, request=None) -> int:
     """Change a contact's points by operator (plus, minus, times, divide) and delta; return the new points.

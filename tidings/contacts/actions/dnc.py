@@ -69,6 +69,8 @@ def dnc_add(
         _audit("contact.dnc_added", principal=principal, request=request, target_type="contact", target_id=contact_id,
                channel=channel, reason=reason)  # fmt: skip
     return row
+
+
 def _reencrypt_dnc_comments(from_contact_id: int, to_contact_id: int) -> int:
     """Move a contact's DNC rows to another contact (merge), re-encrypting comments; the target wins per channel."""
     ring = keyring()
@@ -84,6 +86,7 @@ def _reencrypt_dnc_comments(from_contact_id: int, to_contact_id: int) -> int:
         row.contact_id = to_contact_id
     DoNotContact.objects.bulk_update(rows, ["comment_enc", "contact_id"], batch_size=200)
     return len(rows)
+
 
 def dnc_remove(contact_id: int, *, channel: str = Channel.EMAIL, principal, request=None) -> bool:
     """Allow contacting a contact on channel again; return whether a record was removed.

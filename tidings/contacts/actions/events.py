@@ -27,12 +27,14 @@ def _events(states: Sequence[_State], event_type: int, data: dict | None = None)
     rows = [(workspace_id, s.contact.id, int(event_type), now, data) for s in states]
     bulk.insert(ContactEvent, ["workspace_id", "contact_id", "type", "at", "data"], rows)
 
+
 @dataclass(frozen=True)
 class EventRow:
     contact_id: int
     type: int
     at: datetime.datetime | None = None
     data: dict | None = None
+
 
 def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: int = BATCH_SIZE, principal) -> int:
     """Append events to the store in batches (bulk inserts); return how many were written.
@@ -76,6 +78,7 @@ def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: i
             flush()
     flush()
     return written
+
 
 def events_purge_before(cutoff: datetime.datetime, *, batch_size: int = 5000, principal) -> int:
     """Delete the workspace's events older than cutoff in batches (retention); return how many went.

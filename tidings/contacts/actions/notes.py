@@ -50,6 +50,7 @@ def note_add(
                contact_id=contact_id)  # fmt: skip
     return note
 
+
 def note_edit(note_id: int, *, text: str | None = None, type: str | None = None, principal, request=None) -> Note:
     """Change a note's text or type; raise Note.DoesNotExist, or ValidationError on an empty text or unknown type."""
     _require(principal, "contacts:edit")
@@ -66,6 +67,7 @@ def note_edit(note_id: int, *, text: str | None = None, type: str | None = None,
         _audit("note.updated", principal=principal, request=request, target_type="note", target_id=note.id)
     return note
 
+
 def note_delete(note_id: int, *, principal, request=None) -> None:
     """Delete a note; raise Note.DoesNotExist."""
     _require(principal, "contacts:edit")
@@ -74,11 +76,13 @@ def note_delete(note_id: int, *, principal, request=None) -> None:
         note.delete()
         _audit("note.deleted", principal=principal, request=request, target_type="note", target_id=note_id)
 
+
 def _check_note(text: str, type: str) -> None:
     if not (text or "").strip():
         raise ValidationError({"text": "a note needs text"})
     if type not in NoteType.values:
         raise ValidationError({"type": f"choose one of {', '.join(NoteType.values)}"})
+
 
 def _reencrypt_notes(from_contact_id: int, to_contact_id: int) -> int:
     """Move a contact's notes to another contact, re-encrypting each under the new contact's key."""

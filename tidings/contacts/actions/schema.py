@@ -142,6 +142,7 @@ def field_create(
         )
     return row
 
+
 _UPDATABLE = {
     "label",
     "group",
@@ -154,6 +155,7 @@ _UPDATABLE = {
     "default_value",
     "order",
 }
+
 
 def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principal, request=None, **changes):
     """Change a field's label, flags, options, default, order, group or category; return it.
@@ -214,6 +216,7 @@ def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principa
         )
     return row
 
+
 def field_archive(field_id: int, *, archived: bool = True, principal, request=None) -> ContactField:
     """Archive (hide) a field, or restore it with archived=False; its data is kept either way.
 
@@ -235,6 +238,7 @@ def field_archive(field_id: int, *, archived: bool = True, principal, request=No
             target_id=row.id,
         )
     return row
+
 
 def field_delete(field_id: int, *, confirm: str, principal, request=None) -> int:
     """Delete a custom field and every value stored in it; return how many records held a value.
@@ -277,6 +281,7 @@ def field_delete(field_id: int, *, confirm: str, principal, request=None) -> int
         )
     return touched
 
+
 def _clean_options(field_type: str, options) -> list:
     if field_type not in (FieldType.SELECT, FieldType.MULTISELECT):
         return []
@@ -290,6 +295,7 @@ def _clean_options(field_type: str, options) -> list:
             cleaned.append({"value": value, "label": label.strip() or value})
     return cleaned
 
+
 def _label(label: str) -> str:
     """Return a field label stripped; raise ValidationError when it is longer than MAX_LABEL (never cut)."""
     label = (label or "").strip()
@@ -297,11 +303,13 @@ def _label(label: str) -> str:
         raise ValidationError({"label": [f"a label has at most {MAX_LABEL} characters"]})
     return label
 
+
 def _coerce_or_error(name: str, field_type: str, value, options):
     try:
         return coerce(field_type, value, options, field=name)
     except ValidationError as error:
         raise ValidationError({name: error.messages}) from error
+
 
 def _drop_custom_key(model, alias: str) -> int:
     touched, last_id = 0, 0

@@ -49,17 +49,19 @@ from tidings.tenancy.context import require_workspace
 class _State:
     """A contact being written, with its decrypted profile and data key."""
 
-    contact: Contact
+    contact: Contact | _NewContact  # _NewContact: a light row an import is about to insert
     profile: dict
-    key: DataKey
+    key: DataKey | None  # None for tag-only writes, which never seal
     new: bool = False
     tags: list[str] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
+
 
 # Column defaults of Contact, for contacts an import is about to insert (callable defaults are set per row).
 _CONTACT_DEFAULTS = {
     f.attname: f.get_default() for f in Contact._meta.concrete_fields if not (f.has_default() and callable(f.default))
 }
+
 
 class _NewContact:
     """A contact an import is about to insert: Contact's columns as plain attributes.
@@ -68,10 +70,23 @@ class _NewContact:
     only needs the attributes _apply and _seal set and _save_states reads back in column order.
     """
 
+    # The columns the write path sets or reads (the others come from _CONTACT_DEFAULTS too).
+    profile_enc: bytes | None
+    email_bidx: bytes | None
+    email_domain: str
+    phone_bidx: bytes | None
+    mobile_bidx: bytes | None
+    lawful_basis: str
+    points: int
+    last_active: datetime.datetime | None
+    date_identified: datetime.datetime | None
+
     def __init__(self, id: int, workspace_id: int, now: datetime.datetime):
         self.__dict__.update(_CONTACT_DEFAULTS)
-        self.id, self.workspace_id, self.custom = id, workspace_id, {}
+        self.id, self.workspace_id = id, workspace_id
+        self.custom: dict[str, Any] = {}
         self.created_at = self.updated_at = now
+
 
 class _Plan:
     """What the write path derives from a workspace's field definitions, worked out once per call.
@@ -122,6 +137,7 @@ class _Plan:
         """Return the unique identifiers indexed in the token table (those without a blind-index column)."""
         return [a for a, d in self.fields.items() if d.is_unique_identifier and a not in BLIND_INDEX_COLUMNS]
 
+
 def _prepare(
     values: Mapping[str, Any],
     fields: dict[str, ContactField],
@@ -155,11 +171,13 @@ def _prepare(
             changes[alias] = value
     return changes, errors
 
+
 def _may_own(value, definition: ContactField, plan: _Plan) -> bool:
     """Return whether value may be stored in definition when it is a contact's owner (a member's id)."""
     if definition.object != FieldObject.CONTACT:
         return True  # a company's field aliased "owner" is plain data
     return isinstance(value, int) and value in plan.member_ids
+
 
 def _missing_required(state: _State | None, changes: Mapping[str, Any], plan: _Plan, *, defaults: bool = False):
     """Return {alias: [message]} for required fields a row would leave empty (new contact: state None).
@@ -179,11 +197,13 @@ def _missing_required(state: _State | None, changes: Mapping[str, Any], plan: _P
         errors[alias] = ["this field is required"]
     return errors
 
+
 def _with_defaults(changes: dict, fields: dict[str, ContactField]) -> dict:
     for alias, definition in fields.items():
         if definition.default_value is not None and definition.archived_at is None and changes.get(alias) is None:
             changes[alias] = coerce(definition.type, definition.default_value, definition.options, field=alias)
     return changes
+
 
 def _required_errors(state: _State, fields: dict[str, ContactField]) -> dict:
     errors = {}
@@ -192,6 +212,7 @@ def _required_errors(state: _State, fields: dict[str, ContactField]) -> dict:
             errors[alias] = ["this field is required"]
     return errors
 
+
 def _current_value(state: _State, alias: str):
     column = CONTACT_COLUMNS.get(alias)
     if column:
@@ -199,6 +220,7 @@ def _current_value(state: _State, alias: str):
     if alias in state.profile:
         return state.profile[alias]
     return state.contact.custom.get(alias)
+
 
 def _apply(state: _State, changes: Mapping[str, Any], fields: dict[str, ContactField]) -> None:
     contact = state.contact
@@ -220,10 +242,12 @@ def _apply(state: _State, changes: Mapping[str, Any], fields: dict[str, ContactF
         else:
             store[alias] = stored
 
+
 def _seal(state: _State, ring: Keyring, now: datetime.datetime | None = None) -> None:
     """Encrypt the profile into the contact and refresh its blind indexes and clear derivations."""
     contact, profile = state.contact, state.profile
     now = now or timezone.now()
+    assert state.key is not None, "only tag-only writes have no key, and they never seal"
     contact.profile_enc = state.key.encrypt_json(PROFILE, profile) if profile else None
     email = profile.get("email")
     contact.email_bidx = ring.blind_index("email", normalise_email(email)) if email else None
@@ -235,17 +259,19 @@ def _seal(state: _State, ring: Keyring, now: datetime.datetime | None = None) ->
         contact.date_identified = now
     contact.updated_at = now
 
+
 def _tokens(state: _State, ring: Keyring, fields: dict[str, ContactField], *, plan: _Plan | None = None) -> set[bytes]:
     """Return the search tokens of a contact: its name words and its unique-identifier values."""
     tokens = set()
     for alias in NAME_FIELDS:
-        for word in words(state.profile.get(alias)):
+        for word in words(state.profile.get(alias) or ""):
             tokens.add(ring.blind_index("name", word))
     for alias in (plan or _Plan(fields)).uid_tokens:
         value = _current_value(state, alias)
         if not is_empty(value):
             tokens.add(ring.blind_index(f"uid:{alias}", normalise_text(str(to_json(value)))))
     return tokens
+
 
 def _identifiers(
     ring: Keyring, fields: dict[str, ContactField], lookup, *, plan: _Plan | None = None
@@ -269,12 +295,14 @@ def _identifiers(
             found.append((alias, "token", ring.blind_index(f"uid:{alias}", normalise_text(str(to_json(value))))))
     return found
 
+
 def _match(identifier_lists: Sequence[list[tuple[str, str, bytes]]]) -> list[tuple[int | None, str | None]]:
     """Return, per row, (id of the existing contact its unique identifiers match, alias that matched).
 
     Identifiers are combined with OR, in field order (Mautic's default); one query per kind.
     """
     return _match_owners(identifier_lists)[0]
+
 
 def _match_owners(identifier_lists):
     """Return (_match's result, {(where, blind index): id of the oldest contact holding it})."""
@@ -297,6 +325,7 @@ def _match_owners(identifier_lists):
         results.append(hit)
     return results, owners
 
+
 def _email_taken(identifiers, owners: Mapping, contact_id: int | None, batch_owners: Mapping | None = None) -> dict:
     """Return {"email": [message]} when the row's email belongs to another contact than contact_id, else {}.
 
@@ -315,6 +344,7 @@ def _email_taken(identifiers, owners: Mapping, contact_id: int | None, batch_own
             return {alias: [f"another contact already has this {alias}"]}
     return {}
 
+
 def _new_states(count: int, ring: Keyring, *, light: bool = False) -> tuple[list[_State], list[tuple]]:
     """Return (count new states with fresh ids and data keys, their key rows to insert).
 
@@ -329,6 +359,7 @@ def _new_states(count: int, ring: Keyring, *, light: bool = False) -> tuple[list
     states, keys = [], []
     version = ring.active_version
     for contact_id, (wrapped, key) in zip(ids, ring.new_data_keys(ids), strict=True):
+        contact: Contact | _NewContact
         if light:
             contact = _NewContact(contact_id, workspace_id, now)
         else:
@@ -336,6 +367,7 @@ def _new_states(count: int, ring: Keyring, *, light: bool = False) -> tuple[list
         states.append(_State(contact=contact, profile={}, key=key, new=True))
         keys.append((workspace_id, contact_id, version, wrapped))
     return states, keys
+
 
 def _load_states(contact_ids: Iterable[int], ring: Keyring) -> dict[int, _State]:
     """Return {id: _State} of existing contacts with their decrypted profiles (three queries)."""
@@ -348,11 +380,12 @@ def _load_states(contact_ids: Iterable[int], ring: Keyring) -> dict[int, _State]
         if key is None:  # shredded but the row survived (an interrupted erasure): start a fresh key
             key_row, key = ring.new_data_key(contact.id)
             key_row.save()
-            profile = {}
+            profile: dict[str, Any] = {}
         else:
             profile = key.decrypt_json(PROFILE, contact.profile_enc) if contact.profile_enc else {}
         states[contact.id] = _State(contact=contact, profile=profile, key=key)
     return states
+
 
 def _write_tokens(states: Sequence[_State], ring: Keyring, fields, *, replace: bool, plan: _Plan | None = None) -> None:
     workspace_id = require_workspace().id
@@ -363,6 +396,7 @@ def _write_tokens(states: Sequence[_State], ring: Keyring, fields, *, replace: b
         (workspace_id, state.contact.id, token) for state in states for token in _tokens(state, ring, fields, plan=plan)
     ]
     bulk.insert(ContactSearchToken, ["workspace_id", "contact_id", "token"], rows)
+
 
 _CONTACT_UPDATE_FIELDS = [
     "profile_enc",
@@ -381,6 +415,7 @@ _CONTACT_INSERT_FIELDS = ["id", "workspace_id", "created_at", *_CONTACT_UPDATE_F
 _contact_insert_row = operator.attrgetter(*_CONTACT_INSERT_FIELDS)
 
 _contact_update_row = operator.attrgetter(*_CONTACT_UPDATE_FIELDS, "id")
+
 
 def _save_states(states: Sequence[_State], key_rows: Sequence[tuple], ring: Keyring, fields, *, plan=None) -> None:
     """Seal states and write them: new ones (with their key rows from _new_states) inserted, others updated."""
@@ -411,20 +446,26 @@ def _save_states(states: Sequence[_State], key_rows: Sequence[tuple], ring: Keyr
         if reindex:
             _write_tokens(reindex, ring, fields, replace=True, plan=plan)
 
+
 def _token_aliases(fields) -> set[str]:
     return set(NAME_FIELDS) | {a for a, f in fields.items() if f.is_unique_identifier and a not in BLIND_INDEX_COLUMNS}
+
 
 def _check_lawful_basis(lawful_basis: str, *, required: bool) -> None:
     if (required or lawful_basis) and lawful_basis not in LawfulBasis.values:
         raise ValidationError({"lawful_basis": f"choose one of {', '.join(LawfulBasis.values)}"})
 
+
 def _duplicate_error(alias: str) -> ValidationError:
     return ValidationError({alias: [f"another contact already has this {alias}"]})
 
+
 EMAIL_UNIQUE_CONSTRAINT = "contacts_c_email_unique"
+
 
 class EmailTaken(IntegrityError):
     """A new contact's email was inserted by a concurrent transaction (contacts_c_email_unique)."""
+
 
 def _is_email_conflict(error: IntegrityError) -> bool:
     """Return whether error is a violation of the (workspace, email blind index) unique constraint."""
@@ -434,6 +475,7 @@ def _is_email_conflict(error: IntegrityError) -> bool:
     if diag is not None and getattr(diag, "constraint_name", None):
         return diag.constraint_name == EMAIL_UNIQUE_CONSTRAINT
     return "contacts_contact.email_bidx" in str(error)  # SQLite names the columns
+
 
 def _rewrite_contacts(change, *, fields, reindex: bool) -> int:
     """Apply change(profile, contact) -> bool to every contact in batches, re-sealing those it changed."""

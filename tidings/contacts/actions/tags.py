@@ -48,6 +48,7 @@ def _apply_tags(states: Sequence[_State], common: Sequence[str] = ()) -> tuple[i
         removed, _ = ContactTag.objects.filter(condition).delete()
     return len(links), removed
 
+
 def _split_tags(tags: Iterable[str]) -> tuple[set[str], set[str]]:
     """Return (names to add, names to remove) of tags, "-name" removing.
 
@@ -70,6 +71,7 @@ def _split_tags(tags: Iterable[str]) -> tuple[set[str], set[str]]:
         raise ValidationError({"tags": [f"at most {limit} tags at a time"]})
     return add, remove
 
+
 def _tag_errors(tags: Sequence[str]) -> dict[str, list[str]]:
     """Return {"tags": [messages]} when _split_tags refuses tags, else {}."""
     try:
@@ -78,11 +80,13 @@ def _tag_errors(tags: Sequence[str]) -> dict[str, list[str]]:
         return error.message_dict
     return {}
 
+
 def _tag_name(name: str, *, field: str = "name") -> str:
     """Return name when a tag can hold it; raise ValidationError when it is longer than MAX_TAG_NAME."""
     if len(name) > MAX_TAG_NAME:
         raise ValidationError({field: [f"a tag name has at most {MAX_TAG_NAME} characters"]})
     return name
+
 
 def _tags_by_name(names: set[str], *, create: set[str]) -> dict[str, Tag]:
     existing = {t.name: t for t in Tag.objects.filter(name__in=list(names))}
@@ -93,6 +97,7 @@ def _tags_by_name(names: set[str], *, create: set[str]) -> dict[str, Tag]:
         existing.update({t.name: t for t in Tag.objects.filter(name__in=missing)})
     return existing
 
+
 def _row_tags(value) -> list[str]:
     if is_empty(value):
         return []
@@ -100,12 +105,14 @@ def _row_tags(value) -> list[str]:
         return [part for part in (p.strip() for p in value.replace(",", "|").split("|")) if part]
     return [str(v) for v in value]
 
+
 def contact_tags_change(contact_id: int, tags: Sequence[str], *, principal, request=None) -> tuple[int, int]:
     """Add and remove tags of a contact (a leading "-" removes, Mautic's convention); return (added, removed).
 
     Raise Contact.DoesNotExist for an id not in this workspace.
     """
     return contacts_tag([contact_id], tags, principal=principal, request=request, _single=True)
+
 
 def contacts_tag(contact_ids: Iterable[int], tags: Sequence[str], *, principal, request=None, _single=False):
     """Apply tag changes to several contacts (bulk action); ids not in this workspace are skipped.
@@ -135,6 +142,7 @@ def contacts_tag(contact_ids: Iterable[int], tags: Sequence[str], *, principal, 
         )
     return added, removed
 
+
 def tag_create(name: str, *, description: str = "", principal, request=None) -> Tag:
     """Create a tag; raise ValidationError on an empty or taken name."""
     _require(principal, "contacts:edit")
@@ -147,6 +155,7 @@ def tag_create(name: str, *, description: str = "", principal, request=None) -> 
         tag = Tag.objects.create(workspace_id=require_workspace().id, name=name, description=description)
         _audit("tag.created", principal=principal, request=request, target_type="tag", target_id=tag.id)
     return tag
+
 
 def tag_update(tag_id: int, *, name: str | None = None, description: str | None = None, principal, request=None):
     """Rename or describe a tag; raise Tag.DoesNotExist, or ValidationError on a taken or empty name."""
@@ -165,6 +174,7 @@ def tag_update(tag_id: int, *, name: str | None = None, description: str | None 
         tag.save()
         _audit("tag.updated", principal=principal, request=request, target_type="tag", target_id=tag.id)
     return tag
+
 
 def tag_delete(tag_id: int, *, principal, request=None) -> None:
     """Delete a tag and remove it from every contact; raise Tag.DoesNotExist."""

@@ -46,7 +46,7 @@ class Command(BaseCommand):
         try:
             self._run_worker(queues, batch=False, max_tasks=max_tasks, interval=interval, verbosity=verbosity)
         finally:
-            if stop is not None:
+            if stop is not None and thread is not None:
                 stop.set()
                 thread.join(timeout=10)
 
