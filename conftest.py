@@ -27,6 +27,18 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 5 if exitstatus == 0 else exitstatus
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Hash passwords with MD5 in tests: Argon2's deliberate slowness costs seconds and tests nothing.
+
+    tidings/accounts/tests/test_password_hashing.py checks the real hashers on their own.
+    """
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def make_user(db):
     from tidings.accounts.actions import user_create

@@ -10,12 +10,6 @@ import pytest
 from tidings.accounts.tests.helpers import totp_code
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash with MD5 in these tests only: Argon2's deliberate slowness adds seconds and tests nothing here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def add_member(acme):
     from tidings.accounts.actions import membership_create, user_create
