@@ -26,7 +26,7 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(acme, alice, mak
         (principal_of(alice, acme), Membership.objects.get(workspace=acme, user=oscar)),
         (principal_of(oscar, acme), Membership.objects.get(workspace=acme, user=alice)),
     ]
-    real_count, both_counted = actions._owner_count, threading.Barrier(2, timeout=5)
+    real_count, both_counted = actions._owner_count, threading.Barrier(2, timeout=120)
 
     def count_then_wait(workspace_id):
         result = real_count(workspace_id)

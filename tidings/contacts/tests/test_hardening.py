@@ -474,7 +474,7 @@ def test_two_concurrent_creates_of_one_email_on_postgresql_leave_one_contact(acm
 
     if connections[REGION].vendor != "postgresql":
         pytest.skip("SQLite serialises writers: the race cannot happen there")
-    real, both_matched = match_state._match_owners, threading.Barrier(2, timeout=10)
+    real, both_matched = match_state._match_owners, threading.Barrier(2, timeout=120)
 
     def match_then_wait(identifier_lists):
         result = real(identifier_lists)

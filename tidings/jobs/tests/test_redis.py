@@ -123,7 +123,7 @@ class Deployment:
         for pid in [*_descendants(worker.pid), worker.pid]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
-        worker.wait(timeout=30)
+        worker.wait(timeout=120)
 
     def stop(self) -> None:
         for worker in self.workers:

@@ -22,15 +22,23 @@ SLEEPER = (
     "mark = pathlib.Path(sys.argv[1])\n"
     "signal.signal(signal.SIGTERM, lambda *_: (mark.write_text('stopped by SIGTERM'), sys.exit(0)))\n"
     "mark.write_text('ready')\n"
-    "time.sleep(60)\n"
+    "time.sleep(600)\n"
 )
 
 
-def wait_for(predicate, seconds=20.0):
+# Waits bound a hang, they do not measure speed: on a loaded 2-core machine a fresh `tidings
+# serve` (migrations included) has taken over a minute, so the bounds are generous and the
+# waits end early when the awaited process has died.
+HANG = 300.0
+
+
+def wait_for(predicate, seconds=HANG / 5, *, unless_dead=None):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
             return True
+        if unless_dead is not None and unless_dead.poll() is not None:
+            return False
         time.sleep(0.05)
     return False
 
@@ -182,18 +190,22 @@ def test_the_tidings_command_serves_the_login_page(tmp_path):
             except OSError:
                 return False
 
-        assert wait_for(login_page, seconds=60), "the login page never answered"
+        assert wait_for(login_page, seconds=HANG, unless_dead=server), "the login page never answered"
         # Kill the web worker as the out-of-memory killer would: Granian starts another, serve stays up.
         killed = web_worker_pids(server.pid)
         assert killed, "no Granian worker found under tidings serve"
         for worker_pid in killed:
             os.kill(worker_pid, signal.SIGKILL)
-        assert wait_for(lambda: web_worker_pids(server.pid) and not set(web_worker_pids(server.pid)) & set(killed))
-        assert wait_for(login_page, seconds=60), "the login page did not come back after a worker was killed"
+        assert wait_for(
+            lambda: web_worker_pids(server.pid) and not set(web_worker_pids(server.pid)) & set(killed),
+            seconds=HANG,
+            unless_dead=server,
+        )
+        assert wait_for(login_page, seconds=HANG, unless_dead=server), "the page did not come back after a kill"
         assert server.poll() is None
     finally:
         server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=30)
+        output, _ = server.communicate(timeout=HANG)
     assert server.returncode == 0
     assert f"http://127.0.0.1:{port}/" in output
     assert Path(tmp_path / "var" / "global.sqlite3").exists()
