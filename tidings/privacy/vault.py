@@ -182,7 +182,9 @@ def clear_key_cache() -> None:
 
 
 def _master_key() -> bytes:
-    return settings.TIDINGS_MASTER_KEY
+    from tidings.conf import use_master_key
+
+    return use_master_key()
 
 
 def _unwrap(row, master: bytes | None = None) -> bytes:

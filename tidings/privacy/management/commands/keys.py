@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tidings.conf import read_or_create_secret
+from tidings.conf import read_or_create_secret, use_master_key
 from tidings.privacy import vault
 
 
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {error}") from error
         if len(new_key) != 32:
             raise CommandError(f"{path} must hold a base64-encoded 32-byte key")
-        if new_key == settings.TIDINGS_MASTER_KEY:
+        if new_key == use_master_key():
             raise CommandError("the new master key is the one already in use")
         try:
             done = vault.rotate_master_key(new_key)
@@ -83,7 +83,7 @@ class Command(BaseCommand):
         from tidings.tenancy.context import region_db_alias
         from tidings.tenancy.rls import dangerously_bypass_rls
 
-        current = vault.fingerprint(settings.TIDINGS_MASTER_KEY)
+        current = vault.fingerprint(use_master_key())
         self.stdout.write(f"configured master key fingerprint: {current}")
         with dangerously_bypass_rls():
             for region in settings.TIDINGS_REGIONS:
