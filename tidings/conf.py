@@ -204,13 +204,18 @@ def _sqlite(name: str) -> dict:
     }
 
 
+def region_alias(region: str) -> str:
+    """Return the database alias of a region: the one place that names it (tidings.tenancy.context reads it)."""
+    return f"region_{region}"
+
+
 def databases() -> dict:
-    """Return DATABASES: 'default' is the global database, 'region_<r>' one per region."""
+    """Return DATABASES: 'default' is the global database, region_alias(r) one per region."""
     url = env("DATABASE_URL")
     result = {"default": dj_database_url.parse(url, conn_max_age=60) if url else _sqlite("global")}
     for region in REGIONS:
         region_url = env(f"DATABASE_URL_{region.upper()}")
-        result[f"region_{region}"] = (
+        result[region_alias(region)] = (
             dj_database_url.parse(region_url, conn_max_age=60) if region_url else _sqlite(f"region-{region}")
         )
     return result

@@ -80,14 +80,13 @@ class Command(BaseCommand):
 
     def _status(self) -> None:
         from tidings.privacy.models import WorkspaceKey
-        from tidings.tenancy.context import region_db_alias
+        from tidings.tenancy.context import region_aliases
         from tidings.tenancy.rls import dangerously_bypass_rls
 
         current = vault.fingerprint(use_master_key())
         self.stdout.write(f"configured master key fingerprint: {current}")
         with dangerously_bypass_rls():
-            for region in settings.TIDINGS_REGIONS:
-                alias = region_db_alias(region)
+            for alias in region_aliases():
                 rows = WorkspaceKey.unscoped_objects.using(alias).order_by("workspace_id", "kind", "version")
                 for row in rows:
                     flag = "" if row.master_fingerprint == current else "  (wrapped under another master key!)"
