@@ -67,6 +67,7 @@ KEY_FILES = {"master.key": ("MASTER_KEY", 32), "secret.key": ("SECRET_KEY", 48)}
 
 
 def missing_key_message(name: str) -> str:
+    """Return the error for a missing key file: which file, which variable, and the command that fixes it."""
     variable, _ = KEY_FILES[name]
     return (
         f"no {name.removesuffix('.key')} key: {var_dir() / name} does not exist and TIDINGS_{variable} is unset;"
