@@ -14,6 +14,17 @@ except ImportError:  # pragma: no cover
     pass
 
 
+def pytest_configure(config):
+    """Create the var folder and its keys, as `tidings init` does: importing settings only reads them.
+
+    Runs in the controller before any xdist worker starts, so workers find the keys in place.
+    """
+    from tidings.conf import init_var_dir, use_master_key
+
+    init_var_dir()
+    use_master_key()  # settings were read before the key existed: load it now
+
+
 def pytest_collection_modifyitems(items):
     """Give every test all three databases (global, us, eu) unless it asks for something else."""
     for item in items:

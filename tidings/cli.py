@@ -1,6 +1,6 @@
 """The `tidings` command: Django's management commands with Tidings' settings.
 
-`tidings serve`, `tidings worker`, `tidings scheduler`, `tidings migrate`, `tidings createworkspace`,
+`tidings init`, `tidings serve`, `tidings worker`, `tidings scheduler`, `tidings migrate`, `tidings createworkspace`,
 `tidings createuser`, `tidings demo`, `tidings audit verify` and every Django command
 (`tidings help` lists them).
 """
@@ -15,7 +15,12 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["tidings", *sys.argv[1:]])
+    from tidings.conf import MissingKeyError
+
+    try:
+        execute_from_command_line(["tidings", *sys.argv[1:]])
+    except MissingKeyError as error:
+        sys.exit(f"tidings: {error}")  # the fix is in the message: no traceback
 
 
 def validation_message(error) -> str:

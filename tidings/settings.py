@@ -5,9 +5,12 @@ from pathlib import Path
 from tidings import conf
 
 BASE_DIR = Path(__file__).resolve().parent
+# Importing settings only locates the var folder and reads the keys that exist: `tidings init` or
+# `tidings migrate` creates them, and a process that needs a missing one is told to run `tidings init`.
 VAR_DIR = conf.var_dir()
 
 SECRET_KEY = conf.secret_key()
+# None until created; read it through tidings.conf.use_master_key(), which names the fix when it is missing.
 TIDINGS_MASTER_KEY = conf.master_key()
 DEBUG = conf.env_bool("DEBUG")
 ALLOWED_HOSTS = (conf.env("ALLOWED_HOSTS") or "127.0.0.1,localhost,testserver").split(",")
@@ -170,8 +173,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = VAR_DIR / "static"  # created by `tidings init` / `tidings migrate`
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -16,14 +16,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from django.conf import settings
+
+from tidings.conf import use_master_key
 
 _CHAIN_INFO = b"tidings audit chain hmac-sha256 v1"
 _CHECKPOINT_INFO = b"tidings audit checkpoint ed25519 v1"
 
 
 def _derive(info: bytes, master: bytes | None) -> bytes:
-    master = master if master is not None else settings.TIDINGS_MASTER_KEY
+    master = master if master is not None else use_master_key()
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
 
 

@@ -673,6 +673,7 @@ def stray_upload_files(before: datetime.datetime) -> list[Path]:
     Files of a deleted workspace, or left by a process that died between writing the file and
     recording its import. Crosses workspaces on purpose (the periodic sweep).
     """
+    from tidings.tenancy.context import region_db_alias
     from tidings.tenancy.selectors import workspace_by_id
     from tidings.tenancy.sweeps import dangerously_sweep_workspaces
 
@@ -682,7 +683,7 @@ def stray_upload_files(before: datetime.datetime) -> list[Path]:
         root = Path(settings.VAR_DIR) / "uploads" / region / "imports"
         if not root.is_dir():
             continue
-        alias = f"region_{region}"
+        alias = region_db_alias(region)
         for folder in root.iterdir():
             if not folder.is_dir():
                 continue

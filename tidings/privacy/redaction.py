@@ -45,7 +45,9 @@ def redacted_traceback(exc_info) -> str:
             text += link
         frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
         kind = f"{type(error).__module__}.{type(error).__qualname__}"
-        text += f"Traceback (most recent call last):\n{frames}{kind}: {REDACTED}\n"
+        # An exception class may vouch that its messages hold no value (a missing key names a path).
+        message = str(error) if getattr(type(error), "message_is_safe", False) else REDACTED
+        text += f"Traceback (most recent call last):\n{frames}{kind}: {message}\n"
     return text.rstrip("\n")
 
 

@@ -36,7 +36,6 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from tidings.tenancy.context import ActiveWorkspace, require_workspace
@@ -185,7 +184,9 @@ def clear_key_cache() -> None:
 
 
 def _master_key() -> bytes:
-    return settings.TIDINGS_MASTER_KEY
+    from tidings.conf import use_master_key
+
+    return use_master_key()
 
 
 def _unwrap(row, master: bytes | None = None) -> bytes:
@@ -474,7 +475,7 @@ def rotate_master_key(new_master: bytes, *, old_master: bytes | None = None) -> 
     """
     from tidings.audit.actions import audit_record
     from tidings.privacy.models import WorkspaceKey
-    from tidings.tenancy.context import region_db_alias
+    from tidings.tenancy.context import region_aliases
     from tidings.tenancy.rls import dangerously_bypass_rls
 
     if len(new_master) != KEY_BYTES:
@@ -483,8 +484,7 @@ def rotate_master_key(new_master: bytes, *, old_master: bytes | None = None) -> 
     old_fp, new_fp = fingerprint(old_master), fingerprint(new_master)
     done: dict[str, int] = {}
     with dangerously_bypass_rls():
-        for region in settings.TIDINGS_REGIONS:
-            alias = region_db_alias(region)
+        for alias in region_aliases():
             count = 0
             touched: set[int] = set()
             with transaction.atomic(using=alias):

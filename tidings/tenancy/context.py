@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from tidings.conf import region_alias
+
 
 class NoWorkspaceSet(RuntimeError):
     """A tenant query ran with no workspace in context."""
@@ -31,7 +33,8 @@ class ActiveWorkspace:
 
 
 def region_db_alias(region: str) -> str:
-    return f"region_{region}"
+    """Return the database alias of a region (named in tidings.conf, which builds DATABASES)."""
+    return region_alias(region)
 
 
 def region_aliases() -> list[str]:

@@ -67,5 +67,36 @@ class RegionRouter:
             return app_label in TENANT_APPS
 
 
-# Apps holding only tenant models; decides data migrations (RunPython) that name no model.
+def tenant_apps() -> set[str]:
+    """Return the labels of the apps whose every model is a tenant model, read from the live app registry.
+
+    Derived, not listed, so a new domain app is counted the day it lands. An app that mixes tenant
+    and global models is in neither group (see mixed_apps): its migrations that name no model
+    could not be routed.
+    """
+    kinds = _model_kinds_by_app()
+    return {label for label, found in kinds.items() if found == {True}}
+
+
+def mixed_apps() -> set[str]:
+    """Return the labels of the apps holding both tenant and global models (there should be none)."""
+    return {label for label, found in _model_kinds_by_app().items() if found == {True, False}}
+
+
+def _model_kinds_by_app() -> dict[str, set[bool]]:
+    from django.apps import apps
+
+    from tidings.tenancy.models import is_tenant_model
+
+    kinds: dict[str, set[bool]] = {}
+    # Auto-created many-to-many tables count: one in a tenant app would land in the global database.
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.app_label not in EVERYWHERE_APPS:
+            kinds.setdefault(model._meta.app_label, set()).add(is_tenant_model(model))
+    return kinds
+
+
+# Apps holding only tenant models, filled from tenant_apps() once every model is loaded
+# (TenancyConfig.ready). It routes what names no model: a data migration (RunPython, RunSQL)
+# without a model_name hint runs on every region database for these apps, on the global one otherwise.
 TENANT_APPS: set[str] = set()

@@ -12,19 +12,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from tidings.api import openapi
 from tidings.wsgi import application
 
 MAX_EXAMPLES = 6  # per operation: 43 operations, about a minute on two busy cores
 
 
-def _document() -> dict:
-    import tidings.urls  # noqa: F401 - mounts every app's router on the API
-    from tidings.api.api import api
-
-    return api.get_openapi_schema(path_prefix="/api/v1")
-
-
-schema = schemathesis.openapi.from_dict(_document())
+schema = schemathesis.openapi.from_dict(openapi.document())
 # The fuzzing phase only: the coverage phase adds hundreds of boundary requests per operation,
 # minutes on two cores; the boundaries it found (ids of 2^63...) are pinned as regression tests.
 schema.config.phases.coverage.enabled = False

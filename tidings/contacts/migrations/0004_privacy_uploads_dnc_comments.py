@@ -12,14 +12,14 @@ def encrypt_dnc_comments(apps, schema_editor):
     model). A comment whose contact has no data key (shredded) cannot be bound to anyone and
     is dropped. Crosses workspaces on purpose: row-level security is lifted for the step.
     """
-    from django.conf import settings
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from tidings.privacy.vault import Keyring, _unwrap
+    from tidings.tenancy.context import region_aliases
     from tidings.tenancy.rls import dangerously_bypass_rls
 
     alias = schema_editor.connection.alias
-    if not alias.startswith("region_") or alias not in settings.DATABASES:
+    if alias not in region_aliases():
         return
     DoNotContact = apps.get_model("contacts", "DoNotContact")
     WorkspaceKey = apps.get_model("privacy", "WorkspaceKey")

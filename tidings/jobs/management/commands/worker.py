@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django_tasks import task_backends
 
+from tidings.conf import require_keys
 from tidings.jobs import scheduler
 
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--scheduler-interval", type=float, default=1.0, help="Seconds between scheduler passes.")
 
     def handle(self, *args, no_scheduler, batch, max_tasks, interval, scheduler_interval, verbosity, **options):
+        require_keys()  # tasks decrypt and sign: stop now, naming `tidings init`, rather than at the first task
         queues = sorted(task_backends["default"].queues or {"default"})
         if batch:
             if not no_scheduler:

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tidings.conf import read_or_create_secret
+from tidings.conf import read_or_create_secret, use_master_key
 from tidings.privacy import vault
 
 
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {error}") from error
         if len(new_key) != 32:
             raise CommandError(f"{path} must hold a base64-encoded 32-byte key")
-        if new_key == settings.TIDINGS_MASTER_KEY:
+        if new_key == use_master_key():
             raise CommandError("the new master key is the one already in use")
         try:
             done = vault.rotate_master_key(new_key)
@@ -80,14 +80,13 @@ class Command(BaseCommand):
 
     def _status(self) -> None:
         from tidings.privacy.models import WorkspaceKey
-        from tidings.tenancy.context import region_db_alias
+        from tidings.tenancy.context import region_aliases
         from tidings.tenancy.rls import dangerously_bypass_rls
 
-        current = vault.fingerprint(settings.TIDINGS_MASTER_KEY)
+        current = vault.fingerprint(use_master_key())
         self.stdout.write(f"configured master key fingerprint: {current}")
         with dangerously_bypass_rls():
-            for region in settings.TIDINGS_REGIONS:
-                alias = region_db_alias(region)
+            for alias in region_aliases():
                 rows = WorkspaceKey.unscoped_objects.using(alias).order_by("workspace_id", "kind", "version")
                 for row in rows:
                     flag = "" if row.master_fingerprint == current else "  (wrapped under another master key!)"

@@ -1,5 +1,8 @@
 """`tidings migrate`: migrate the global database and every region database, then create the cache table.
 
+It first creates the var folder and any missing key (as `tidings init` does): data migrations may
+encrypt with the master key, and a fresh install needs no separate step.
+
 With --database it migrates that one database only, exactly like Django's migrate (the test
 runner relies on this).
 """
@@ -9,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.commands.migrate import Command as DjangoMigrate
+
+from tidings.tenancy.management.commands.init import create_keys
 
 
 class Command(DjangoMigrate):
@@ -22,6 +27,10 @@ class Command(DjangoMigrate):
     def get_check_kwargs(self, options):
         kwargs = super().get_check_kwargs(options)
         return {**kwargs, "databases": [options["database"]] if options["database"] else list(settings.DATABASES)}
+
+    def execute(self, *args, **options):
+        create_keys()  # before the system checks, which open the databases (SQLite files live in var/)
+        return super().execute(*args, **options)
 
     def handle(self, *args, **options):
         if options["database"] is not None:
