@@ -48,12 +48,11 @@ def main() -> None:
         call_command("migrate", database=alias, verbosity=0)
     call_command("createcachetable", verbosity=0)  # the rate limiter's counters (database cache)
 
-    from tidings.accounts.actions import user_create
+    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.permissions import system_principal
     from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
     from tidings.contacts import actions, selectors
-    from tidings.tenancy.actions import workspace_create
     from tidings.tenancy.context import use_workspace
 
     stamp = int(time.time())

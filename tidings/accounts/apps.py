@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
         from axes.signals import user_locked_out
 
         from tidings.accounts.lockout import audit_new_pause
-        from tidings.web.navigation import NavItem, register
+        from tidings.navigation import NavItem, register
 
         user_locked_out.connect(audit_new_pause, dispatch_uid="tidings.accounts.audit_new_pause")
 

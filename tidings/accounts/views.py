@@ -25,6 +25,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from tidings.accounts import actions, selectors
+from tidings.accounts.decorators import authenticated, public, require_permission, signed_in
 from tidings.accounts.forms import (
     CodeForm,
     NewAccountForm,
@@ -35,7 +36,6 @@ from tidings.accounts.forms import (
 )
 from tidings.accounts.models import User
 from tidings.accounts.permissions import Role
-from tidings.web.decorators import authenticated, public, require_permission, signed_in
 
 # Between the password and the code, the session remembers who is signing in, for a few minutes.
 PENDING_KEY = "tidings_two_factor_pending"

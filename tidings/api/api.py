@@ -6,7 +6,7 @@ named ``router``; it is discovered and mounted at /api/v1/ (write full paths, e.
 
     from ninja import Router
     from tidings.api.pagination import CursorPagination
-    from tidings.web.decorators import require_permission
+    from tidings.accounts.decorators import require_permission
 
     router = Router(tags=["segments"])
 

@@ -6,7 +6,7 @@ class ApiConfig(AppConfig):
     label = "api"
 
     def ready(self):
-        from tidings.web.navigation import NavItem, register
+        from tidings.navigation import NavItem, register
 
         register(NavItem("API tokens", "api:tokens", "workspace:view", section="settings"))
         register(NavItem("OAuth2 apps", "api:oauth_apps", "settings:manage", section="settings"))

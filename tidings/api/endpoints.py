@@ -9,9 +9,9 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from tidings.accounts.decorators import authenticated, require_permission
 from tidings.api.errors import Forbidden, NotFound, Unprocessable
 from tidings.api.pagination import CursorPagination
-from tidings.web.decorators import authenticated, require_permission
 
 router = Router(tags=["core"])
 

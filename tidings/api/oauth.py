@@ -21,9 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from oauth2_provider.views import AuthorizationView, TokenView
 
+from tidings.accounts.decorators import authenticated, public
 from tidings.api.selectors import binding_for_client_id
 from tidings.api.views import confirm_second_factor_redirect
-from tidings.web.decorators import authenticated, public
 from tidings.web.entry import second_factor_passed
 
 _token_view = TokenView.as_view()

@@ -8,9 +8,9 @@ class ContactsConfig(AppConfig):
 
     def ready(self):
         from tidings.contacts.demo import seed_demo_contacts
+        from tidings.demo import SEEDERS
+        from tidings.navigation import NavItem, register
         from tidings.privacy.registry import OtherStore, register_store
-        from tidings.tenancy.demo import SEEDERS
-        from tidings.web.navigation import NavItem, register
 
         register(NavItem("Contacts", "contacts:list", "contacts:view"))
         register(NavItem("Companies", "contacts:company_list", "contacts:view"))

@@ -26,6 +26,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path
 
+from tidings.accounts.decorators import require_permission
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import DncReason, EventType, FieldObject, FieldType
 from tidings.inputs import is_ascii_digits
@@ -42,7 +43,6 @@ from tidings.mautic_compat.parsing import (
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
 from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, validation_error, without_nulls
 from tidings.tenancy.context import require_workspace
-from tidings.web.decorators import require_permission
 
 # Our aliases that Mautic sends as properties of the contact, not as fields.
 _PROPERTIES = {"owner", "stage", "date_identified"}

@@ -1,6 +1,6 @@
 from django.urls import NoReverseMatch, reverse
 
-from tidings.web.navigation import visible_items
+from tidings.navigation import visible_items
 
 
 def shell(request):

@@ -3,7 +3,7 @@
     1. resolve the principal   the door's resolvers, in order; the first that recognises a credential decides
     2. enter the workspace     the URL's (/w/<slug>/, /m/<slug>/) must be the principal's, else 404
     3. apply workspace policy  two-factor, password Basic auth (IP allow-lists will go here)
-    4. check the permission    the route's declaration (tidings.web.decorators), else 403
+    4. check the permission    the route's declaration (tidings.accounts.decorators), else 403
     5. rate-limit              per credential, or per client address without one
     then run the view inside use_workspace(principal.workspace).
 

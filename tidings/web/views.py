@@ -1,7 +1,7 @@
 from django.shortcuts import redirect, render
 
+from tidings.accounts.decorators import require_permission, signed_in
 from tidings.tenancy.selectors import workspaces_for_user
-from tidings.web.decorators import require_permission, signed_in
 
 DASHBOARD_AUDIT_ENTRIES = 5
 
