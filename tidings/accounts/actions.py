@@ -11,7 +11,6 @@ and a staff member's request for support access.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -23,8 +22,16 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.accounts.models import Invitation, Membership, SupportGrant, SupportGrantStatus, User
+from tidings.accounts.models import (
+    Invitation,
+    Membership,
+    SupportGrant,
+    SupportGrantStatus,
+    User,
+    invitation_token_hash,
+)
 from tidings.accounts.permissions import Principal, Role, require, system_principal
+from tidings.accounts.selectors import workspace_admin_emails
 from tidings.audit.actions import audit_record
 from tidings.tenancy.context import no_workspace
 from tidings.tenancy.models import Region, Workspace, remember_region
@@ -296,11 +303,6 @@ def sign_in_pause_record(*, username: str, failures: int, pause_seconds: int, re
             data=data,
             request=request,
         )
-
-
-def invitation_token_hash(token: str) -> str:
-    """Return the sha256 under which an invitation token is stored; the token itself never is."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invitation_create(*, workspace, email: str, role: str, principal, request=None) -> tuple[Invitation, str]:
@@ -606,8 +608,6 @@ def support_grant_request(
 
 
 def _email_support_request(grant_id: int) -> None:
-    from tidings.accounts.selectors import workspace_admin_emails
-
     grant = SupportGrant.objects.select_related("workspace", "staff_user").get(pk=grant_id)
     recipients = workspace_admin_emails(grant.workspace)
     if not recipients:

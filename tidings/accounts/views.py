@@ -34,6 +34,7 @@ from tidings.accounts.forms import (
     SignInForm,
     SupportRequestForm,
 )
+from tidings.accounts.lockout import describe_wait
 from tidings.accounts.models import User
 from tidings.accounts.permissions import Role
 
@@ -46,8 +47,6 @@ MAX_CODE_ATTEMPTS = 5
 def lockout_response(request, original_response=None, credentials=None, *args, **kwargs):
     """Answer a paused sign-in (django-axes) with 429, Retry-After and how long to wait."""
     from axes.helpers import get_cool_off
-
-    from tidings.accounts.lockout import describe_wait
 
     wait = max(1, int(get_cool_off(request).total_seconds()))
     response = render(request, "accounts/locked_out.html", {"wait": describe_wait(wait)}, status=429)

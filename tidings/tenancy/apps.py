@@ -9,7 +9,7 @@ class TenancyConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from tidings.tenancy import rls
+        from tidings.tenancy import rls  # imports the tenancy models: only once apps are ready
 
         connection_created.connect(rls.install_session_wrapper, dispatch_uid="tidings_rls_wrapper")
         post_migrate.connect(rls.apply_policies_after_migrate, dispatch_uid="tidings_rls_policies")

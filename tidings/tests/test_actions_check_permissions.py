@@ -46,7 +46,6 @@ EXEMPT: dict[str, dict[str, str]] = {
         "two_factor_disable": "a user's own second factor, outside any workspace (needs a current code)",
         "support_grant_request": "staff are not members: asking for access is the point; it checks is_staff",
         # Not actions.
-        "invitation_token_hash": "a pure helper: hashes a token, writes nothing",
         "support_grant_log_request": "writes the audit entry of a request made under a grant, with its principal",
         "sign_in_pause_record": "the sign-in throttle records a pause it decided; no one acts (system chain)",
     },
