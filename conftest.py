@@ -62,14 +62,14 @@ def make_user(db):
 
 @pytest.fixture
 def acme(make_user):
-    from tidings.tenancy.actions import workspace_create
+    from tidings.accounts.actions import workspace_create
 
     return workspace_create(name="Acme", slug="acme", region="eu", owner=make_user("alice@acme.example"))
 
 
 @pytest.fixture
 def globex(make_user):
-    from tidings.tenancy.actions import workspace_create
+    from tidings.accounts.actions import workspace_create
 
     return workspace_create(name="Globex", slug="globex", region="us", owner=make_user("bob@globex.example"))
 

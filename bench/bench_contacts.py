@@ -393,11 +393,10 @@ def run(args) -> None:
 
     call_command("migrate", verbosity=0)  # every database, then the cache table
 
-    from tidings.accounts.actions import user_create
+    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.permissions import system_principal
     from tidings.contacts import actions
     from tidings.contacts.models import ContactEvent, EventType
-    from tidings.tenancy.actions import workspace_create
     from tidings.tenancy.context import use_workspace
 
     stamp = f"{os.getpid()}-{int(time.time())}"

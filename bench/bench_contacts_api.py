@@ -47,12 +47,11 @@ def main() -> None:
     # Every database, then the cache table (the rate limiter's counters live in the database cache).
     call_command("migrate", verbosity=0)
 
-    from tidings.accounts.actions import user_create
+    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.permissions import system_principal
     from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
     from tidings.contacts import actions, selectors
-    from tidings.tenancy.actions import workspace_create
     from tidings.tenancy.context import use_workspace
 
     stamp = int(time.time())

@@ -2,7 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("tidings.accounts.urls")),
-    path("", include("tidings.audit.urls")),
+    path("", include("tidings.web.audit_urls")),
     path("", include("tidings.api.urls")),
     path("", include("tidings.mautic_compat.urls")),
     path("", include("tidings.contacts.urls")),

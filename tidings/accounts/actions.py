@@ -1,17 +1,16 @@
-"""Every write about users, memberships, invitations, two-factor devices and support grants.
+"""Every write about users, workspaces, memberships, invitations, two-factor devices and support grants.
 
 Every action that changes a workspace takes the principal that acts as a required keyword and
 checks first that it acts in that workspace and holds the permission (members:manage,
 settings:manage, support:approve), raising PermissionDenied before it writes. A few act, by
 design, for a person who is not (yet) a member and take that user instead, each saying why:
-creating a platform account (user_create), setting one's own password, accepting an
-invitation (the token is the authority), one's own two-factor devices, and a staff member's
-request for support access.
+creating a platform account (user_create) or a workspace (workspace_create), setting one's own
+password, accepting an invitation (the token is the authority), one's own two-factor devices,
+and a staff member's request for support access.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -23,9 +22,20 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from tidings.accounts.models import Invitation, Membership, SupportGrant, SupportGrantStatus, User
-from tidings.accounts.permissions import Principal, Role, require
+from tidings.accounts.models import (
+    Invitation,
+    Membership,
+    SupportGrant,
+    SupportGrantStatus,
+    User,
+    invitation_token_hash,
+)
+from tidings.accounts.permissions import Principal, Role, require, system_principal
+from tidings.accounts.selectors import workspace_admin_emails
 from tidings.audit.actions import audit_record
+from tidings.tenancy.context import no_workspace
+from tidings.tenancy.models import Region, Workspace, remember_region
+from tidings.tenancy.signals import workspace_created
 
 INVITATION_LIFETIME = timedelta(days=7)
 BACKUP_CODE_COUNT = 10
@@ -84,6 +94,38 @@ def user_password_set(*, user: User, password: str, reset: bool = False, request
     return user
 
 
+def workspace_create(*, name: str, slug: str, region: str, owner=None, actor=None) -> Workspace:
+    """Create a workspace in region, make owner (a User) its owner, and open its audit chain.
+
+    Takes no principal by design: a principal acts in a workspace, and this one does not exist
+    yet (the operator's createworkspace command, the demo and sign-up create workspaces; actor,
+    when given, is the user who did). Tidings itself makes owner the first owner, recorded as
+    the system principal. Raise ValidationError on an unknown region, a malformed or taken slug.
+    """
+    if region not in Region.values:
+        raise ValidationError({"region": f"region must be one of {', '.join(Region.values)}"})
+    workspace = Workspace(name=name.strip(), slug=slug.strip().lower(), region=region)
+    workspace.full_clean()
+    with transaction.atomic(using="default"):
+        workspace.save()
+        remember_region(workspace)
+        audit_record(
+            "workspace.created",
+            workspace=workspace,
+            actor_type="user" if actor else "system",
+            actor_id=getattr(actor, "pk", None),
+            target_type="workspace",
+            target_id=workspace.pk,
+            data={"region": region},
+            via_outbox=True,  # a global-database change: its entry commits with it
+        )
+    if owner is not None:
+        principal = system_principal(workspace, reason="workspace_create")
+        membership_create(workspace=workspace, user=owner, role="owner", principal=principal)
+    workspace_created.send(sender=Workspace, workspace=workspace)
+    return workspace
+
+
 def membership_create(*, workspace, user, role: str, principal: Principal, request=None) -> Membership:
     """Add user to workspace with role.
 
@@ -133,8 +175,6 @@ def _lock_owners(membership: Membership) -> str:
     changing: without it two owners demoting each other at once both see two owners and both
     succeed. Raise ValidationError when the membership no longer exists.
     """
-    from tidings.tenancy.models import Workspace
-
     list(Workspace.objects.select_for_update().filter(pk=membership.workspace_id).values_list("pk", flat=True))
     current = Membership.objects.filter(pk=membership.pk).values_list("role", flat=True).first()
     if current is None:
@@ -247,8 +287,6 @@ def sign_in_pause_record(*, username: str, failures: int, pause_seconds: int, re
     The entry names the account by id (none for an address that is no account) and the address by its
     truncated network, never the email or the full address.
     """
-    from tidings.tenancy.context import no_workspace
-
     user_id = User.objects.filter(email=(username or "").strip().lower()).values_list("pk", flat=True).first()
     path = getattr(request, "path", "") or ""
     data = {
@@ -267,11 +305,6 @@ def sign_in_pause_record(*, username: str, failures: int, pause_seconds: int, re
             data=data,
             request=request,
         )
-
-
-def invitation_token_hash(token: str) -> str:
-    """Return the sha256 under which an invitation token is stored; the token itself never is."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invitation_create(*, workspace, email: str, role: str, principal, request=None) -> tuple[Invitation, str]:
@@ -577,8 +610,6 @@ def support_grant_request(
 
 
 def _email_support_request(grant_id: int) -> None:
-    from tidings.accounts.selectors import workspace_admin_emails
-
     grant = SupportGrant.objects.select_related("workspace", "staff_user").get(pk=grant_id)
     recipients = workspace_admin_emails(grant.workspace)
     if not recipients:

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from tidings.navigation import NavItem, register
+
 
 class AccountsConfig(AppConfig):
     name = "tidings.accounts"
@@ -8,8 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from axes.signals import user_locked_out
 
-        from tidings.accounts.lockout import audit_new_pause
-        from tidings.web.navigation import NavItem, register
+        from tidings.accounts.lockout import audit_new_pause  # imports axes' models: only once apps are ready
 
         user_locked_out.connect(audit_new_pause, dispatch_uid="tidings.accounts.audit_new_pause")
 

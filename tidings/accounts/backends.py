@@ -2,6 +2,8 @@
 
 from django.contrib.auth.backends import ModelBackend
 
+from tidings.accounts.lockout import forget_failures
+
 
 class EmailBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -14,8 +16,6 @@ class EmailBackend(ModelBackend):
         email = (username or kwargs.get("email") or "").strip().lower()
         user = super().authenticate(request, username=email, password=password)
         if user is not None and request is not None:
-            from tidings.accounts.lockout import forget_failures
-
             forget_failures(request, email)
         return user
 

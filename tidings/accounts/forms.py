@@ -7,8 +7,10 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 
+from tidings.accounts.actions import user_password_set
 from tidings.accounts.models import User
 from tidings.accounts.permissions import Role
+from tidings.tenancy.selectors import workspace_by_slug
 
 
 class SignInForm(auth_forms.AuthenticationForm):
@@ -40,8 +42,6 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
     """Django's form; the write goes through accounts.actions."""
 
     def save(self, commit: bool = True):
-        from tidings.accounts.actions import user_password_set
-
         return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
 
 
@@ -49,8 +49,6 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
     """Django's reset form; the write goes through accounts.actions."""
 
     def save(self, commit: bool = True):
-        from tidings.accounts.actions import user_password_set
-
         return user_password_set(user=self.user, password=self.cleaned_data["new_password1"], reset=True)
 
 
@@ -152,8 +150,6 @@ class SupportRequestForm(forms.Form):
         self.order_fields(["workspace", "reason", "hours", "allow_write"])
 
     def clean_workspace(self):
-        from tidings.tenancy.selectors import workspace_by_slug
-
         workspace = workspace_by_slug(self.cleaned_data["workspace"].lower())
         if workspace is None:
             raise forms.ValidationError("There is no workspace with this slug.")

@@ -170,6 +170,7 @@ def audit_new_pause(sender, request=None, username=None, ip_address=None, **kwar
     failures = getattr(request, "axes_failures_since_start", None)
     if request is None or failures is None:
         return
+    # Called up into actions: lockout sits below selectors and actions, which read its pauses.
     from tidings.accounts.actions import sign_in_pause_record
 
     sign_in_pause_record(username=username or "", failures=failures, pause_seconds=delay_for(failures), request=request)

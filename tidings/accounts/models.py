@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -76,6 +78,11 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+def invitation_token_hash(token: str) -> str:
+    """Return the sha256 under which an invitation token is stored; the token itself never is."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class SupportGrantStatus(models.TextChoices):

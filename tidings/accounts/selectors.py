@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from tidings.accounts.models import Invitation, Membership, SupportGrant, SupportGrantStatus
+from tidings.accounts.lockout import pauses_for_usernames
+from tidings.accounts.models import (
+    Invitation,
+    Membership,
+    SupportGrant,
+    SupportGrantStatus,
+    User,
+    invitation_token_hash,
+)
 from tidings.accounts.permissions import (
     SUPPORT_READ_PERMISSIONS,
     SUPPORT_WRITE_PERMISSIONS,
@@ -76,8 +84,6 @@ def sign_in_pauses_of(memberships) -> dict[int, dict]:
 
     wait is 0 when the pause is over but the count is still remembered (the next failure pauses again).
     """
-    from tidings.accounts.lockout import pauses_for_usernames
-
     by_username = {membership.user.email.strip().lower(): membership.user_id for membership in memberships}
     return {by_username[name]: state for name, state in pauses_for_usernames(by_username).items()}
 
@@ -97,8 +103,6 @@ def workspace_admin_emails(workspace) -> list[str]:
 
 def invitation_by_token(token: str) -> Invitation | None:
     """Return the invitation whose token this is (open or not), found by the token's hash."""
-    from tidings.accounts.actions import invitation_token_hash
-
     return Invitation.objects.filter(token_hash=invitation_token_hash(token)).select_related("workspace").first()
 
 
@@ -135,8 +139,6 @@ def support_grants_of_staff(staff_user):
 
 def users_by_id(ids) -> dict:
     """Return {id: User} for ids in one query (to name the actors of a page of audit entries)."""
-    from tidings.accounts.models import User
-
     ids = {i for i in ids if i is not None}
     return {user.pk: user for user in User.objects.filter(pk__in=ids)} if ids else {}
 
@@ -171,8 +173,6 @@ def has_two_factor(user) -> bool:
 
 
 def user_by_email(email: str):
-    from tidings.accounts.models import User
-
     return User.objects.filter(email=email.strip().lower()).first()
 
 

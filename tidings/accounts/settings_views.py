@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tidings.accounts import actions, selectors
+from tidings.accounts.decorators import require_permission
 from tidings.accounts.forms import InviteForm, RoleForm, SupportApproveForm, WorkspaceSettingsForm
 from tidings.accounts.permissions import PERMISSIONS, ROLE_PERMISSIONS, Role
-from tidings.web.decorators import require_permission
 
 
 def _message_of(error: ValidationError) -> str:

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from tidings.accounts import settings_views, views
-from tidings.web.decorators import public, signed_in
+from tidings.accounts.decorators import public, signed_in
 
 app_name = "accounts"
 

@@ -25,6 +25,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from tidings.accounts import actions, selectors
+from tidings.accounts.decorators import authenticated, public, require_permission, signed_in
 from tidings.accounts.forms import (
     CodeForm,
     NewAccountForm,
@@ -33,9 +34,9 @@ from tidings.accounts.forms import (
     SignInForm,
     SupportRequestForm,
 )
+from tidings.accounts.lockout import describe_wait
 from tidings.accounts.models import User
 from tidings.accounts.permissions import Role
-from tidings.web.decorators import authenticated, public, require_permission, signed_in
 
 # Between the password and the code, the session remembers who is signing in, for a few minutes.
 PENDING_KEY = "tidings_two_factor_pending"
@@ -46,8 +47,6 @@ MAX_CODE_ATTEMPTS = 5
 def lockout_response(request, original_response=None, credentials=None, *args, **kwargs):
     """Answer a paused sign-in (django-axes) with 429, Retry-After and how long to wait."""
     from axes.helpers import get_cool_off
-
-    from tidings.accounts.lockout import describe_wait
 
     wait = max(1, int(get_cool_off(request).total_seconds()))
     response = render(request, "accounts/locked_out.html", {"wait": describe_wait(wait)}, status=429)

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import get_application_model
 
-from tidings.accounts.permissions import PERMISSIONS, require
+from tidings.accounts.permissions import PERMISSIONS, require, role_permissions
+from tidings.accounts.selectors import membership_for
 from tidings.api.models import TOKEN_SCHEME, ApiToken, OAuthAppBinding, hash_token_secret
 from tidings.audit.actions import audit_record
 
@@ -24,9 +25,6 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 def _creator_permissions(workspace, user) -> frozenset[str]:
     """Return what user may do in workspace as a member (staff support access never counts here)."""
-    from tidings.accounts.permissions import role_permissions
-    from tidings.accounts.selectors import membership_for
-
     if not user.is_active:
         return frozenset()
     membership = membership_for(user, workspace)

@@ -6,7 +6,7 @@ named ``router``; it is discovered and mounted at /api/v1/ (write full paths, e.
 
     from ninja import Router
     from tidings.api.pagination import CursorPagination
-    from tidings.web.decorators import require_permission
+    from tidings.accounts.decorators import require_permission
 
     router = Router(tags=["segments"])
 
@@ -51,6 +51,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBasicAuth, HttpBearer
 
 from tidings.accounts.permissions import Access, declared_access
+from tidings.api.endpoints import router as own_router
 from tidings.api.errors import ApiError, error_response
 from tidings.inputs import InvalidInput, beyond_64_bits, check_text, loads_json
 from tidings.web import entry
@@ -283,8 +284,6 @@ def _mount_routers() -> None:
     global _MOUNTED
     if _MOUNTED:
         return
-    from tidings.api.endpoints import router as own_router
-
     api.add_router("", own_router)
     for config in apps.get_app_configs():
         if not config.name.startswith("tidings.") or config.name == "tidings.api":

@@ -22,8 +22,13 @@ import base64
 import binascii
 import hmac
 
+from tidings.accounts.lockout import describe_wait, wait_of
 from tidings.accounts.permissions import PERMISSIONS, Principal, Via, role_permissions
+from tidings.accounts.selectors import membership_for
+from tidings.api.actions import api_token_touch
 from tidings.api.models import TOKEN_SCHEME, ApiToken, hash_token_secret
+from tidings.tenancy.network import client_ip
+from tidings.tenancy.selectors import workspaces_for_user
 
 
 class AuthenticationFailed(Exception):
@@ -55,8 +60,6 @@ class WrongWorkspace(Exception):
 
 def _membership_principal(user, workspace, *, via, permissions=None, credential_id=None, rate_key="") -> Principal:
     """Return user's principal in workspace, limited to permissions; raise AuthenticationFailed if not a member."""
-    from tidings.accounts.selectors import membership_for
-
     if not user.is_active:
         raise AuthenticationFailed("this account is disabled")
     membership = membership_for(user, workspace)
@@ -88,8 +91,6 @@ def is_api_token(raw: str) -> bool:
 
 def principal_from_api_token(raw: str) -> Principal:
     """Return the principal of a personal API token; raise AuthenticationFailed when unknown, revoked or expired."""
-    from tidings.api.actions import api_token_touch
-
     parsed = _parse_api_token(raw)
     if parsed is None:
         raise AuthenticationFailed("malformed API token")
@@ -153,22 +154,16 @@ def principal_from_oauth_token(raw: str) -> Principal:
 def _principal_from_password(request, email: str, password: str, workspace) -> Principal:
     from django.contrib.auth import authenticate
 
-    from tidings.tenancy.selectors import workspaces_for_user
-
     user = authenticate(request=request, username=email, password=password)
     if user is None:
         if getattr(request, "axes_locked_out", False):
             # Answered here in the API's own error format, so AxesMiddleware must not
             # replace the response with the sign-in page's lockout answer.
             request.axes_locked_out = False
-            from tidings.accounts.lockout import describe_wait, wait_of
-
             wait = max(1, wait_of(request))
             raise LockedOut(f"too many failed sign-ins; try again in {describe_wait(wait)}", retry_after=wait)
         raise AuthenticationFailed("wrong email or password")
     if workspace is not None:
-        from tidings.accounts.selectors import membership_for
-
         if user.is_active and membership_for(user, workspace) is None:
             raise WrongWorkspace()  # a valid password, but for someone who is not a member there
     else:
@@ -291,6 +286,4 @@ def rate_key(principal: Principal | None, request) -> str:
     """Return the rate-limit bucket of a request: its credential, else its client address."""
     if principal is not None:
         return principal.extra.get("rate_key") or f"user:{getattr(principal.user, 'pk', '')}"
-    from tidings.tenancy.network import client_ip
-
     return f"ip:{client_ip(request)}"

@@ -9,9 +9,15 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from tidings.accounts.decorators import authenticated, require_permission
+from tidings.accounts.permissions import PERMISSIONS
+from tidings.accounts.selectors import members_of
+from tidings.api.actions import api_token_create, api_token_revoke
 from tidings.api.errors import Forbidden, NotFound, Unprocessable
 from tidings.api.pagination import CursorPagination
-from tidings.web.decorators import authenticated, require_permission
+from tidings.api.selectors import own_tokens
+from tidings.audit.selectors import audit_entries_for_workspace
+from tidings.web.entry import may_mint_credentials
 
 router = Router(tags=["core"])
 
@@ -136,8 +142,6 @@ def me(request):
 @require_permission("workspace:view")
 def members(request):
     """List the workspace's members with their roles (needs workspace:view)."""
-    from tidings.accounts.selectors import members_of
-
     principal = request.principal
     return members_of(principal.workspace)
 
@@ -147,8 +151,6 @@ def members(request):
 @require_permission("audit:view")
 def audit(request, action: str = ""):
     """List audit entries, newest first, optionally those whose action starts with `action` (needs audit:view)."""
-    from tidings.audit.selectors import audit_entries_for_workspace
-
     return audit_entries_for_workspace(action_prefix=action)
 
 
@@ -156,8 +158,6 @@ def audit(request, action: str = ""):
 @authenticated
 def list_tokens(request):
     """List the calling user's API tokens in this workspace, revoked ones included."""
-    from tidings.api.selectors import own_tokens
-
     principal = _user_principal(request)
     return [_token_out(token) for token in own_tokens(principal.workspace, principal.user)]
 
@@ -172,9 +172,6 @@ def create_token(request, payload: TokenIn):
     token, nor does any API credential of a user with a second factor or in a workspace that
     requires one (403 second_factor_required): they create tokens in the web app, signed in with it.
     """
-    from tidings.api.actions import api_token_create
-    from tidings.web.entry import may_mint_credentials
-
     principal = _user_principal(request)
     if not may_mint_credentials(request, principal):
         raise Forbidden(
@@ -209,9 +206,6 @@ def create_token(request, payload: TokenIn):
 @authenticated
 def revoke_token(request, token_id: int):
     """Revoke one of the calling user's tokens; another's token, or none, answers 404."""
-    from tidings.api.actions import api_token_revoke
-    from tidings.api.selectors import own_tokens
-
     principal = _user_principal(request)
     token = own_tokens(principal.workspace, principal.user).filter(pk=token_id).first()
     if token is None:
@@ -228,6 +222,4 @@ def _user_principal(request):
 
 
 def _is_known(name: str) -> bool:
-    from tidings.accounts.permissions import PERMISSIONS
-
     return name in PERMISSIONS

@@ -21,9 +21,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from oauth2_provider.views import AuthorizationView, TokenView
 
+from tidings.accounts.decorators import authenticated, public
+from tidings.accounts.permissions import PERMISSIONS
+from tidings.accounts.selectors import membership_for
 from tidings.api.selectors import binding_for_client_id
 from tidings.api.views import confirm_second_factor_redirect
-from tidings.web.decorators import authenticated, public
 from tidings.web.entry import second_factor_passed
 
 _token_view = TokenView.as_view()
@@ -69,8 +71,6 @@ class WorkspaceAuthorizationView(AuthorizationView):
         workspace = kwargs.pop("workspace", None)
         self.binding = None
         if request.user.is_authenticated:
-            from tidings.accounts.selectors import membership_for
-
             client_id = request.GET.get("client_id") or request.POST.get("client_id", "")
             binding = binding_for_client_id(client_id)
             if binding is None:
@@ -91,8 +91,6 @@ class WorkspaceAuthorizationView(AuthorizationView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.binding is not None:
-            from tidings.accounts.permissions import PERMISSIONS
-
             context["binding"] = self.binding
             context["granted"] = [(name, PERMISSIONS[name]) for name in self.binding.permissions if name in PERMISSIONS]
         return context

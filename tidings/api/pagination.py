@@ -15,7 +15,7 @@ Reuse it in any ninja endpoint that returns a queryset::
 
     @router.get("/segments", response=list[SegmentOut])
     @paginate(CursorPagination, ordering="-created_at")   # or "name", "id", "-seq", "user__email"
-    @require_permission("segments:view")                   # tidings.web.decorators
+    @require_permission("segments:view")                   # tidings.accounts.decorators
     def segments(request):
         return Segment.objects.all()                       # already workspace-scoped
 

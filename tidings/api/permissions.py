@@ -1,7 +1,7 @@
 """Permission checks inside an API endpoint's body, for the rare check that depends on the data.
 
 A route's own permission is declared on the route (``@require_permission("audit:view")`` from
-tidings.web.decorators) and checked by the entry pipeline before the endpoint runs; call these only
+tidings.accounts.decorators) and checked by the entry pipeline before the endpoint runs; call these only
 when the permission needed depends on what the request asks for, and say why in a comment.
 """
 

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from tidings.accounts.decorators import require_permission
 from tidings.api import actions, selectors
 from tidings.api.forms import ApiTokenForm, OAuthAppForm
-from tidings.web.decorators import require_permission
 from tidings.web.entry import may_mint_credentials
 
 

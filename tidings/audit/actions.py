@@ -13,21 +13,20 @@ from tidings.audit.keys import chain_key, key_id
 from tidings.audit.models import (
     ALG_HMAC_SHA256,
     ALG_SHA256,
+    CHAIN_KEYED,
+    CHAIN_REKEYED,
+    GENESIS,
     SYSTEM_CHAIN,
     AuditChainHead,
     AuditEntry,
     AuditOutbox,
 )
+from tidings.audit.selectors import database_aliases, verify_chain
 from tidings.tenancy.context import current_workspace, region_db_alias
+from tidings.tenancy.models import workspace_region
 from tidings.tenancy.network import client_ip  # the one reader of the client address (re-exported)
 
 logger = logging.getLogger(__name__)
-
-GENESIS = "0" * 64
-# The entry that records a chain switching from plain SHA-256 to keyed hashes.
-CHAIN_KEYED = "audit.chain_keyed"
-# The entry that re-seals, under a new master key, the entries keyed under the previous one.
-CHAIN_REKEYED = "audit.chain_rekeyed"
 
 
 def truncate_ip(ip: str | None) -> str:
@@ -49,8 +48,6 @@ def _chain_target(workspace) -> tuple[int, str]:
             return SYSTEM_CHAIN, "default"
         return active.id, active.db_alias
     if isinstance(workspace, int):
-        from tidings.tenancy.models import workspace_region
-
         return workspace, region_db_alias(workspace_region(workspace))
     return workspace.id, workspace.db_alias if hasattr(workspace, "db_alias") else region_db_alias(workspace.region)
 
@@ -205,8 +202,6 @@ def audit_key_chains() -> list[int]:
     does not verify is not keyed: sealing it would vouch for entries that were altered.
     Raise ValueError naming the chains that failed verification (the others are keyed).
     """
-    from tidings.audit.selectors import database_aliases, verify_chain
-
     keyed: list[int] = []
     broken: list[int] = []
     for alias in database_aliases():
@@ -234,8 +229,6 @@ def audit_rekey_chains(previous_master: bytes) -> list[int]:
     Entries are checked under the old key first; a chain with one that does not verify is not
     re-sealed. Return the chains re-sealed; raise ValueError naming those that failed.
     """
-    from tidings.audit.selectors import database_aliases
-
     old_key = chain_key(previous_master)
     old_id = key_id(old_key)
     if old_id == key_id(chain_key()):

@@ -4,8 +4,3 @@ from django.apps import AppConfig
 class AuditConfig(AppConfig):
     name = "tidings.audit"
     label = "audit"
-
-    def ready(self) -> None:
-        from tidings.web.navigation import NavItem, register
-
-        register(NavItem("Audit log", "audit:log", "audit:view", section="settings"))

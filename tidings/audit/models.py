@@ -23,6 +23,12 @@ SYSTEM_CHAIN = 0
 ALG_SHA256 = 1  # before keyed chains: anyone who can write the database can recompute it
 ALG_HMAC_SHA256 = 2  # keyed: recomputing needs the master key
 
+GENESIS = "0" * 64
+# The entry that records a chain switching from plain SHA-256 to keyed hashes.
+CHAIN_KEYED = "audit.chain_keyed"
+# The entry that re-seals, under a new master key, the entries keyed under the previous one.
+CHAIN_REKEYED = "audit.chain_rekeyed"
+
 
 class AuditRecord(models.Model):
     """What an audit entry says: who did what to which target, when, from which network."""

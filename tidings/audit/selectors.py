@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from tidings.audit.keys import chain_key, key_id
-from tidings.audit.models import ALG_HMAC_SHA256, ALG_SHA256, AuditChainHead, AuditEntry
+from tidings.audit.models import (
+    ALG_HMAC_SHA256,
+    ALG_SHA256,
+    CHAIN_KEYED,
+    CHAIN_REKEYED,
+    GENESIS,
+    AuditChainHead,
+    AuditEntry,
+)
 from tidings.tenancy.context import region_aliases, require_workspace
 
 
@@ -60,8 +68,6 @@ def verify_chain(
     require_keyed_tail is False (a chain nobody keyed after the upgrade, or one rewritten by
     someone who could not compute the keyed hashes). head is the chain's head in the global database.
     """
-    from tidings.audit.actions import CHAIN_KEYED, CHAIN_REKEYED, GENESIS
-
     key = key if key is not None else chain_key()
     current_key_id = key_id(key)
     expected_seq, prev_hash, last_seq, last_alg, hash_at_head = 1, GENESIS, 0, None, None

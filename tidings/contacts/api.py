@@ -20,12 +20,12 @@ from django.core.exceptions import ObjectDoesNotExist
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from tidings.accounts.decorators import require_permission
 from tidings.api.errors import NotFound
 from tidings.api.types import Id, Int64, Order
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldObject, FieldType, NoteType
 from tidings.privacy.categories import DataCategory
-from tidings.web.decorators import require_permission
 
 router = Router(tags=["contacts"])
 

@@ -1,25 +1,28 @@
 from django.apps import AppConfig
 
 
+def _store_core_fields(sender, workspace, **kwargs):
+    """Give a new workspace its core contact and company fields."""
+    from tidings.contacts.actions import fields_ensure_core
+    from tidings.tenancy.context import use_workspace
+
+    with use_workspace(workspace):
+        fields_ensure_core()
+
+
 class ContactsConfig(AppConfig):
     name = "tidings.contacts"
     label = "contacts"
     verbose_name = "Contacts"
 
     def ready(self):
-        from tidings.contacts.actions import fields_ensure_core
-        from tidings.tenancy.context import use_workspace
+        from tidings.contacts.demo import seed_demo_contacts
+        from tidings.demo import SEEDERS
+        from tidings.navigation import NavItem, register
+        from tidings.privacy.registry import OtherStore, register_store
         from tidings.tenancy.signals import workspace_created
 
-        def store_core_fields(sender, workspace, **kwargs):
-            with use_workspace(workspace):
-                fields_ensure_core()
-
-        workspace_created.connect(store_core_fields, dispatch_uid="contacts.store_core_fields", weak=False)
-        from tidings.contacts.demo import seed_demo_contacts
-        from tidings.privacy.registry import OtherStore, register_store
-        from tidings.tenancy.demo import SEEDERS
-        from tidings.web.navigation import NavItem, register
+        workspace_created.connect(_store_core_fields, dispatch_uid="contacts.store_core_fields")
 
         register(NavItem("Contacts", "contacts:list", "contacts:view"))
         register(NavItem("Companies", "contacts:company_list", "contacts:view"))

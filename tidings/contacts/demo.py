@@ -1,6 +1,6 @@
 """Demo data for the contacts pages: ~200 made-up people on .example domains, companies, tags, notes, events.
 
-Registered in tidings.tenancy.demo.SEEDERS; runs inside the demo workspace and does nothing when
+Registered in tidings.demo.SEEDERS; runs inside the demo workspace and does nothing when
 the workspace already has contacts, so `tidings demo` can be run again.
 """
 

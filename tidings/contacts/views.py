@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from tidings.accounts.decorators import require_permission
 from tidings.contacts import actions, exports, imports, selectors
 from tidings.contacts.forms import (
     GROUP_TITLES,
@@ -39,7 +40,6 @@ from tidings.contacts.forms import (
 from tidings.contacts.models import Channel, FieldObject, ImportStatus
 from tidings.inputs import is_ascii_digits
 from tidings.privacy.categories import DataCategory, is_encrypted_category
-from tidings.web.decorators import require_permission
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 20

@@ -10,6 +10,7 @@ from typing import Any
 from django_tasks import task
 
 from tidings.tenancy.context import use_workspace
+from tidings.tenancy.selectors import workspace_by_id
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +28,6 @@ def tenant_task(function: Callable | None = None, **task_options: Any):
     def decorate(body: Callable) -> Any:
         @functools.wraps(body)
         def run(*args: Any, workspace_id: int, **kwargs: Any) -> Any:
-            from tidings.tenancy.selectors import workspace_by_id
-
             workspace = workspace_by_id(int(workspace_id))
             if workspace is None:
                 logger.warning("skipping %s: workspace %s no longer exists", body.__qualname__, workspace_id)

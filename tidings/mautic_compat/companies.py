@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path
 
+from tidings.accounts.decorators import require_permission
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import FieldObject
 from tidings.mautic_compat.contacts import field_groups, select_fields
@@ -20,7 +21,6 @@ from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import ListParams, sort_of
 from tidings.mautic_compat.responses import MauticError
 from tidings.mautic_compat.standard import Resource, allow, standard_urls, validation_error
-from tidings.web.decorators import require_permission
 
 GROUPS = ("core", "professional", "other")
 

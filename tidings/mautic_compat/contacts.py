@@ -26,7 +26,11 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path
 
+from tidings.accounts.decorators import require_permission
+from tidings.accounts.permissions import role_permissions
+from tidings.accounts.selectors import members_by_id, members_of
 from tidings.contacts import actions, selectors
+from tidings.contacts.fields import coerce
 from tidings.contacts.models import DncReason, EventType, FieldObject, FieldType
 from tidings.inputs import is_ascii_digits
 from tidings.mautic_compat.decorators import mautic_api
@@ -42,7 +46,6 @@ from tidings.mautic_compat.parsing import (
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
 from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, validation_error, without_nulls
 from tidings.tenancy.context import require_workspace
-from tidings.web.decorators import require_permission
 
 # Our aliases that Mautic sends as properties of the contact, not as fields.
 _PROPERTIES = {"owner", "stage", "date_identified"}
@@ -121,8 +124,6 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
     """
     if not views:
         return []
-    from tidings.accounts.selectors import members_by_id
-
     definitions = selectors.field_definitions()
     tags = selectors.tags_by_name({name for v in views for name in v.tags})
     if minimal:
@@ -251,8 +252,6 @@ def _quoted(value: str) -> str:
 
 def _search(text: str, principal) -> str:
     """Translate Mautic's search commands into the selector's; owner: may name a member instead of an id."""
-    from tidings.accounts.selectors import members_of
-
     parts = []
     for command, value in selectors.parse_search(text):
         if command == "owner" and not is_ascii_digits(value):
@@ -305,8 +304,6 @@ def _where(conditions: Iterable[Condition]) -> tuple[dict, list[str]]:
             if c.expr in ("eq", "lte", "lt"):
                 filters["points__lte"] = number - (1 if c.expr == "lt" else 0)
         elif c.col == "last_active" and c.expr in ("gt", "gte", "lt", "lte"):
-            from tidings.contacts.fields import coerce
-
             try:
                 moment = coerce(FieldType.DATETIME, c.val)
             except ValidationError as error:
@@ -748,9 +745,6 @@ def list_fields(request):
 @require_permission("contacts:edit")
 def list_owners(request):
     """GET /contacts/list/owners: the workspace's members who may own contacts, [{id, firstName, lastName}]."""
-    from tidings.accounts.permissions import role_permissions
-    from tidings.accounts.selectors import members_of
-
     allow(request, "GET")
     principal = request.principal
     wanted = str(request.GET.get("filter", "")).strip().lower()

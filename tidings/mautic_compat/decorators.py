@@ -13,7 +13,7 @@ The decorator takes the request through the entry pipeline's Mautic door
 - on the bare ``/api/...`` uses the credentials' own workspace, or tells a user with
   several workspaces to use ``/m/<slug>/``;
 - checks the permission the view declares (``@require_permission(...)`` from
-  ``tidings.web.decorators``, or ``@authenticated``, below ``@mautic_api``);
+  ``tidings.accounts.decorators``, or ``@authenticated``, below ``@mautic_api``);
 - counts the request against the credential's rate limit (shared with the native API);
 - runs the view inside ``use_workspace(...)`` with ``request.principal`` set;
 - answers every error in Mautic's shape (``MauticError``, ``Http404``, ``PermissionDenied``,
@@ -89,7 +89,7 @@ def _validation_details(error: DjangoValidationError) -> dict:
 def mautic_api(view):
     """Make view a Mautic-compatible API endpoint (see the module docstring).
 
-    view declares what it needs with tidings.web.decorators (require_permission, authenticated)
+    view declares what it needs with tidings.accounts.decorators (require_permission, authenticated)
     below this decorator; the entry pipeline checks it before the view runs.
     """
     access = declared_access(view)

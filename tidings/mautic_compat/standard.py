@@ -37,6 +37,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import transaction
 from django.urls import path
 
+from tidings.accounts.decorators import require_permission
 from tidings.api.errors import ApiError
 from tidings.inputs import InvalidInput, is_ascii_digits, parse_id
 from tidings.mautic_compat.decorators import mautic_api
@@ -51,7 +52,6 @@ from tidings.mautic_compat.parsing import (
 )
 from tidings.mautic_compat.responses import MESSAGES, MauticError, mautic_json
 from tidings.tenancy.context import require_workspace
-from tidings.web.decorators import require_permission
 
 BATCH_LIMIT = 200
 

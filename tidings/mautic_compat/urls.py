@@ -10,6 +10,7 @@ from django.urls import include, path, re_path
 from tidings.accounts.permissions import declare_access, declared_access
 from tidings.api import oauth
 from tidings.mautic_compat import companies, contacts, fields, tags, views
+from tidings.tenancy.selectors import workspace_by_slug
 
 app_name = "mautic_compat"
 
@@ -19,8 +20,6 @@ def _workspace_oauth(view):
 
     def wrapped(request, mautic_workspace):
         from django.http import Http404
-
-        from tidings.tenancy.selectors import workspace_by_slug
 
         workspace = workspace_by_slug(mautic_workspace)
         if workspace is None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from tidings.accounts.decorators import authenticated
 from tidings.accounts.permissions import Role
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
-from tidings.web.decorators import authenticated
 
 # Mautic roles have integer ids; ours are names. These ids are stable across releases.
 ROLE_IDS = {Role.OWNER: 1, Role.ADMIN: 2, Role.MARKETER: 3, Role.ANALYST: 4}

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from tidings.privacy import redaction
+
 
 class PrivacyConfig(AppConfig):
     name = "tidings.privacy"
@@ -7,6 +9,4 @@ class PrivacyConfig(AppConfig):
     verbose_name = "Privacy"
 
     def ready(self):
-        from tidings.privacy import redaction
-
         redaction.install()  # no exception message (and the value it may quote) reaches the log

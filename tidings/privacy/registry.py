@@ -33,7 +33,9 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils.module_loading import import_string
 
+from tidings.audit.actions import audit_record
 from tidings.tenancy.context import require_workspace
+from tidings.tenancy.models import is_tenant_model
 
 Strategy = str | Callable[..., Any]
 
@@ -152,8 +154,6 @@ def unregistered_models() -> list[str]:
     A model looks personal when it has a contact_id column or a column whose name matches
     PERSONAL_LOOKING; it must carry a PersonalData or a NotPersonal declaration.
     """
-    from tidings.tenancy.models import is_tenant_model
-
     missing = []
     for model in apps.get_models():
         if model._meta.proxy or not (is_tenant_model(model) or _has_column(model, "contact_id")):
@@ -253,8 +253,6 @@ def erase_subject(contact_id: int, *, principal=None, request=None, reason: str 
     Atomic and audited (ids and counts only). Erasing a contact that does not exist is not an
     error: the stores are scanned anyway and the counts are zero.
     """
-    from tidings.audit.actions import audit_record
-
     workspace = require_workspace()
     with transaction.atomic(using=workspace.db_alias):
         touched = erase_subject_rows([contact_id])

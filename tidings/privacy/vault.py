@@ -38,7 +38,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, transaction
 
-from tidings.tenancy.context import ActiveWorkspace, require_workspace
+from tidings.audit.actions import audit_record
+from tidings.privacy.models import ContactKey, KeyKind, WorkspaceKey
+from tidings.tenancy.context import ActiveWorkspace, region_aliases, require_workspace
+from tidings.tenancy.rls import dangerously_bypass_rls
 
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -272,7 +275,6 @@ class Keyring:
 
     def new_data_key(self, contact_id: int):
         """Return (unsaved ContactKey, DataKey) holding a fresh random data key for contact_id."""
-        from tidings.privacy.models import ContactKey
 
         ((wrapped, key),) = self.new_data_keys([contact_id])
         row = ContactKey(
@@ -311,7 +313,6 @@ class Keyring:
 
     def data_keys(self, contact_ids: Iterable[int]) -> dict[int, DataKey]:
         """Return {contact_id: DataKey} in one query; shredded contacts are simply absent."""
-        from tidings.privacy.models import ContactKey
 
         ids = list(contact_ids)
         if not ids:
@@ -359,7 +360,6 @@ def keyring(workspace: ActiveWorkspace | None = None) -> Keyring:
     NoWorkspaceSet with no workspace in context, MasterKeyMismatch when the keys are wrapped
     under another master key (a master rotation whose key file was not swapped in).
     """
-    from tidings.privacy.models import KeyKind, WorkspaceKey
 
     workspace = workspace or require_workspace()
     rows = list(WorkspaceKey.objects.filter(workspace_id=workspace.id))
@@ -373,9 +373,6 @@ def keyring(workspace: ActiveWorkspace | None = None) -> Keyring:
 
 
 def _create_missing_keys(workspace: ActiveWorkspace, rows) -> None:
-    from tidings.audit.actions import audit_record
-    from tidings.privacy.models import KeyKind, WorkspaceKey
-
     master = _master_key()
     try:
         with transaction.atomic(using=workspace.db_alias):
@@ -414,8 +411,6 @@ def rotate_workspace_key(*, batch_size: int = 1000, principal=None) -> RotationR
     yet under it. Versions no data key uses any more are deleted at the end. Data is never
     re-encrypted. The blind-index key is not changed (indexes stay valid). Audited.
     """
-    from tidings.audit.actions import audit_record
-    from tidings.privacy.models import ContactKey, KeyKind, WorkspaceKey
 
     workspace = require_workspace()
     ring = keyring(workspace)
@@ -473,10 +468,6 @@ def rotate_master_key(new_master: bytes, *, old_master: bytes | None = None) -> 
     entry to each touched workspace's audit chain. Raise ValueError on a key that is not 32
     bytes, MasterKeyMismatch on a key wrapped under neither old nor new master.
     """
-    from tidings.audit.actions import audit_record
-    from tidings.privacy.models import WorkspaceKey
-    from tidings.tenancy.context import region_aliases
-    from tidings.tenancy.rls import dangerously_bypass_rls
 
     if len(new_master) != KEY_BYTES:
         raise ValueError("the new master key must be 32 bytes")

@@ -9,7 +9,7 @@ class TenancyConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from tidings.tenancy import rls, router
+        from tidings.tenancy import rls, router  # imports the tenancy models: only once apps are ready
 
         router.TENANT_APPS.update(router.tenant_apps())  # every model is loaded by now
         connection_created.connect(rls.install_session_wrapper, dispatch_uid="tidings_rls_wrapper")

@@ -21,6 +21,7 @@ from django.apps import apps
 from django.db import connections
 
 from tidings.tenancy.context import current_workspace, region_aliases
+from tidings.tenancy.models import is_tenant_model
 
 POLICY = "tidings_tenant_isolation"
 _bypass: ContextVar[bool] = ContextVar("tidings_rls_bypass", default=False)
@@ -73,8 +74,6 @@ def install_session_wrapper(sender, connection, **kwargs) -> None:
 
 
 def tenant_tables() -> list[str]:
-    from tidings.tenancy.models import is_tenant_model
-
     return sorted(
         model._meta.db_table
         for model in apps.get_models()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tidings.tenancy.context import current_workspace, region_aliases, region_db_alias, require_workspace
+from tidings.tenancy.models import is_tenant_model, workspace_region
 
 # Apps whose tables exist in every database: the audit log keeps each workspace's chain
 # beside the data it describes, and the system chain in the global database.
@@ -11,8 +12,6 @@ EVERYWHERE_APPS = {"audit"}
 
 class RegionRouter:
     def _db_for(self, model, instance=None) -> str:
-        from tidings.tenancy.models import is_tenant_model, workspace_region
-
         if getattr(model, "global_only", False):
             return "default"
         if is_tenant_model(model) or model._meta.app_label in EVERYWHERE_APPS:
@@ -56,8 +55,6 @@ class RegionRouter:
     def _is_tenant(app_label, model_name) -> bool:
         # Historical models in migrations lose class attributes, so ask the live registry.
         from django.apps import apps
-
-        from tidings.tenancy.models import is_tenant_model
 
         if model_name is None:
             return app_label in TENANT_APPS

@@ -40,6 +40,7 @@ EXEMPT: dict[str, dict[str, str]] = {
     "tidings/accounts/actions.py": {
         # By design: these act for a person, not for a member of a workspace.
         "user_create": "a platform account, not workspace data: the createuser command, the demo, invitation sign-up",
+        "workspace_create": "a principal acts in a workspace, and this one does not exist yet",
         "user_password_set": "people set their own password, signed in or through a reset link",
         "invitation_accept": "the invitee is not a member yet; the invitation is the authority",
         "invitation_accept_as_new_user": "as invitation_accept, creating the invitee's account",
@@ -49,7 +50,6 @@ EXEMPT: dict[str, dict[str, str]] = {
         "two_factor_disable": "a user's own second factor, outside any workspace (needs a current code)",
         "support_grant_request": "staff are not members: asking for access is the point; it checks is_staff",
         # Not actions.
-        "invitation_token_hash": "a pure helper: hashes a token, writes nothing",
         "support_grant_log_request": "writes the audit entry of a request made under a grant, with its principal",
         "sign_in_pause_record": "the sign-in throttle records a pause it decided; no one acts (system chain)",
     },
@@ -92,9 +92,6 @@ EXEMPT: dict[str, dict[str, str]] = {
         # row is bound to the workspace_id it is given, and the worker runs it as the system.
         "schedule_task": "plumbing called by actions that already checked their principal",
         "cancel_scheduled_task": "plumbing called by actions that already checked their principal",
-    },
-    "tidings/tenancy/actions.py": {
-        "workspace_create": "a principal acts in a workspace, and this one does not exist yet",
     },
 }
 

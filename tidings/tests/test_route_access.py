@@ -1,7 +1,7 @@
 """Every route declares what it needs: a permission, any principal (authenticated), or none (public).
 
 The entry pipeline (tidings.web.entry) checks the declaration before the view runs, for UI views
-(tidings.web.decorators.require_permission, signed_in, public), native API operations (the same
+(tidings.accounts.decorators.require_permission, signed_in, public), native API operations (the same
 decorators below @router.<method>) and Mautic-compatible views (below @mautic_api). A route that
 declares nothing is refused at run time; this test finds it first.
 """

@@ -154,8 +154,7 @@ def build_world(setups: Iterable[Callable[[World], None]] = ()) -> World:
     Must run inside a transaction the caller rolls back: it moves id sequences (reset_ids
     puts them back on PostgreSQL, where sequences ignore rollbacks).
     """
-    from tidings.accounts.actions import user_create
-    from tidings.tenancy.actions import workspace_create
+    from tidings.accounts.actions import user_create, workspace_create
 
     bob = _attacker("bob", "Globex", "globex", "us")
     mallory = _attacker("mallory", "Initech", "initech", "eu")
@@ -183,8 +182,7 @@ def build_world(setups: Iterable[Callable[[World], None]] = ()) -> World:
 
 def _attacker(name: str, company: str, slug: str, region: str) -> Attacker:
     """Create name's workspace (slug, region) with him as its owner, his credentials and his own data."""
-    from tidings.accounts.actions import user_create
-    from tidings.tenancy.actions import workspace_create
+    from tidings.accounts.actions import user_create, workspace_create
 
     user = user_create(email=f"{name}@{slug}.example", password=PASSWORD)
     workspace = workspace_create(name=company, slug=slug, region=region, owner=user)

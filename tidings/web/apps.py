@@ -1,6 +1,11 @@
 from django.apps import AppConfig
 
+from tidings.navigation import NavItem, register
+
 
 class WebConfig(AppConfig):
     name = "tidings.web"
     label = "web"
+
+    def ready(self) -> None:
+        register(NavItem("Audit log", "audit:log", "audit:view", section="settings"))

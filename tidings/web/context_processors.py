@@ -1,6 +1,7 @@
 from django.urls import NoReverseMatch, reverse
 
-from tidings.web.navigation import visible_items
+from tidings.navigation import visible_items
+from tidings.tenancy.selectors import workspaces_for_user
 
 
 def shell(request):
@@ -27,7 +28,5 @@ def shell(request):
                 )
             context[f"nav_{section}"] = items
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
-        from tidings.tenancy.selectors import workspaces_for_user
-
         context["my_workspaces"] = workspaces_for_user(request.user)
     return context

@@ -3,7 +3,7 @@
     1. resolve the principal   the door's resolvers, in order; the first that recognises a credential decides
     2. enter the workspace     the URL's (/w/<slug>/, /m/<slug>/) must be the principal's, else 404
     3. apply workspace policy  two-factor, password Basic auth (IP allow-lists will go here)
-    4. check the permission    the route's declaration (tidings.web.decorators), else 403
+    4. check the permission    the route's declaration (tidings.accounts.decorators), else 403
     5. rate-limit              per credential, or per client address without one
     then run the view inside use_workspace(principal.workspace).
 
@@ -54,9 +54,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from tidings.accounts.actions import support_grant_log_request
 from tidings.accounts.permissions import Access, Principal, Via
+from tidings.accounts.selectors import has_two_factor, principal_for_user
 from tidings.api import auth, ratelimit
 from tidings.tenancy.context import use_workspace
+from tidings.tenancy.selectors import workspace_by_slug
 
 
 class Refusal(Exception):
@@ -110,8 +113,6 @@ def resolve_session(request, workspace) -> Principal | None:
 
     None for an anonymous request; WrongWorkspace (404) for a user who cannot enter workspace.
     """
-    from tidings.accounts.selectors import principal_for_user
-
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
@@ -152,8 +153,6 @@ def _identify(request, door: Door, workspace) -> tuple[Principal | None, str]:
 
 
 def has_second_factor(user) -> bool:
-    from tidings.accounts.selectors import has_two_factor
-
     return has_two_factor(user)
 
 
@@ -219,8 +218,6 @@ MAUTIC_API = Door("mautic", resolvers=API_RESOLVERS, policies=NATIVE_API.policie
 
 def _enter(request, door: Door, access: Access | None, workspace_slug: str | None) -> tuple[Principal | None, str]:
     """Run steps 1 to 4; return (principal, credential kind) or raise Refusal."""
-    from tidings.tenancy.selectors import workspace_by_slug
-
     workspace = None
     if workspace_slug is not None:
         workspace = workspace_by_slug(workspace_slug)
@@ -259,8 +256,6 @@ def _log_support_access(principal: Principal | None, request, status: int) -> No
     """Record a request made under a staff support grant in the workspace's audit log, refused ones too."""
     if principal is None or principal.via != Via.SUPPORT:
         return
-    from tidings.accounts.actions import support_grant_log_request
-
     with use_workspace(principal.workspace):
         support_grant_log_request(principal, request, status)
 

@@ -1,5 +1,8 @@
 """Security headers Django's SecurityMiddleware does not set."""
 
+from tidings.accounts.permissions import declared_access
+from tidings.web import entry
+
 
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
@@ -25,9 +28,6 @@ class WorkspaceMiddleware:
 
     def __call__(self, request):
         from django.urls import Resolver404, resolve
-
-        from tidings.accounts.permissions import declared_access
-        from tidings.web import entry
 
         try:
             match = resolve(request.path_info)

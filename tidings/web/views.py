@@ -1,7 +1,9 @@
 from django.shortcuts import redirect, render
 
+from tidings.accounts.decorators import require_permission, signed_in
+from tidings.accounts.selectors import actor_labels, has_two_factor, members_of
+from tidings.audit.selectors import audit_entries_for_workspace
 from tidings.tenancy.selectors import workspaces_for_user
-from tidings.web.decorators import require_permission, signed_in
 
 DASHBOARD_AUDIT_ENTRIES = 5
 
@@ -18,9 +20,6 @@ def home(request):
 @require_permission("workspace:view")
 def dashboard(request, workspace_slug):
     """Show the workspace at a glance: members, region, two-factor status and, for auditors, recent activity."""
-    from tidings.accounts.selectors import actor_labels, has_two_factor, members_of
-    from tidings.audit.selectors import audit_entries_for_workspace
-
     principal = request.principal
     context = {
         "member_count": members_of(request.workspace).count(),

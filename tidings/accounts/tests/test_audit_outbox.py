@@ -124,7 +124,7 @@ def test_a_rolled_back_api_token_leaves_no_audit_entry(alice, acme, daves_member
 
 
 def test_a_new_workspaces_entry_joins_its_chain_on_commit(make_user, django_capture_on_commit_callbacks):
-    from tidings.tenancy.actions import workspace_create
+    from tidings.accounts.actions import workspace_create
 
     with django_capture_on_commit_callbacks(using="default", execute=True):
         initech = workspace_create(

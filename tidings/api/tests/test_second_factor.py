@@ -93,7 +93,7 @@ def test_the_workspace_settings_page_switches_password_basic_and_audits_it(alice
 
 
 def test_the_demo_workspace_allows_password_basic():
-    from tidings.tenancy.demo import demo_build
+    from tidings.demo import demo_build
 
     assert demo_build().workspace.allow_password_basic is True
 

@@ -18,6 +18,6 @@ def test_the_demo_workspace_gets_contacts_companies_notes_and_events(in_acme):
 
 
 def test_the_seeder_is_registered(settings):
-    from tidings.tenancy.demo import SEEDERS
+    from tidings.demo import SEEDERS
 
     assert seed_demo_contacts in SEEDERS

@@ -23,12 +23,11 @@ def _setup(args) -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
-    from tidings.accounts.actions import user_create
+    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.permissions import system_principal
     from tidings.contacts import imports
     from tidings.jobs.actions import schedule_task
     from tidings.jobs.tests.sample_tasks import mark_file
-    from tidings.tenancy.actions import workspace_create
     from tidings.tenancy.context import use_workspace
 
     owner = user_create(email="owner@redis-run.example", password=None)

@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tidings import demo
 from tidings.accounts.models import Membership, User
 from tidings.audit.models import AuditEntry
-from tidings.tenancy import demo
 from tidings.tenancy.models import Workspace
 
 

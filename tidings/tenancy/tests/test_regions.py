@@ -46,7 +46,7 @@ def seed_every_store(workspace):
         contacts.company_link(contact.id, company.id, principal=system())
         contacts.events_append([contacts.EventRow(contact_id=contact.id, type=1)], principal=system())
         try:
-            from tidings.tenancy.demo import SEEDERS
+            from tidings.demo import SEEDERS
         except ImportError:
             SEEDERS = []
         for seed in SEEDERS:

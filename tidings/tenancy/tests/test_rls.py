@@ -42,7 +42,7 @@ def _raw_count(alias, table):
 
 
 def test_unfiltered_sql_sees_only_the_current_workspace(acme, make_user):
-    from tidings.tenancy.actions import workspace_create
+    from tidings.accounts.actions import workspace_create
     from tidings.tenancy.tests.test_regions import seed_every_store
 
     initech = workspace_create(name="Initech", slug="initech", region="eu", owner=make_user("dana@initech.example"))

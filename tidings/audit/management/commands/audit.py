@@ -5,6 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tidings.audit.actions import audit_key_chains, audit_rekey_chains
+from tidings.audit.checkpoints import checkpoints_export, checkpoints_load, verify_against_checkpoints
+from tidings.audit.keys import checkpoint_signing_key, public_key_from_text, public_key_text
 from tidings.audit.selectors import verify_chains
 
 
@@ -42,9 +45,6 @@ class Command(BaseCommand):
         return self._verify(options["checkpoints"], options["public_key"])
 
     def _verify(self, checkpoints_path, public_key):
-        from tidings.audit.checkpoints import checkpoints_load, verify_against_checkpoints
-        from tidings.audit.keys import checkpoint_signing_key, public_key_from_text
-
         problems = list(verify_chains())
         if checkpoints_path:
             try:
@@ -63,8 +63,6 @@ class Command(BaseCommand):
         self.stdout.write(f"audit log verified: every chain intact{suffix}")
 
     def _checkpoint(self, output):
-        from tidings.audit.checkpoints import checkpoints_export
-
         document = checkpoints_export()
         text = json.dumps(document, indent=2, sort_keys=True) + "\n"
         if output:
@@ -75,13 +73,9 @@ class Command(BaseCommand):
         self.stderr.write(f"checkpoint signing key (public): {document['public_key']}")
 
     def _public_key(self):
-        from tidings.audit.keys import checkpoint_signing_key, public_key_text
-
         self.stdout.write(public_key_text(checkpoint_signing_key().public_key()))
 
     def _key_chains(self):
-        from tidings.audit.actions import audit_key_chains
-
         try:
             keyed = audit_key_chains()
         except ValueError as error:
@@ -91,8 +85,6 @@ class Command(BaseCommand):
     def _rekey(self, path):
         import base64
         import binascii
-
-        from tidings.audit.actions import audit_rekey_chains
 
         if not path:
             raise CommandError("rekey needs --previous-master-key FILE")

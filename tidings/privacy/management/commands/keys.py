@@ -17,6 +17,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tidings.conf import read_or_create_secret, use_master_key
 from tidings.privacy import vault
+from tidings.privacy.models import WorkspaceKey
+from tidings.tenancy.context import region_aliases, use_workspace
+from tidings.tenancy.models import Workspace
+from tidings.tenancy.rls import dangerously_bypass_rls
 
 
 class Command(BaseCommand):
@@ -42,9 +46,6 @@ class Command(BaseCommand):
             self._status()
 
     def _rotate_workspace(self, slug: str, batch_size: int) -> None:
-        from tidings.tenancy.context import use_workspace
-        from tidings.tenancy.models import Workspace
-
         workspace = Workspace.objects.filter(slug=slug).first()
         if workspace is None:
             raise CommandError(f"no workspace {slug!r}")
@@ -79,10 +80,6 @@ class Command(BaseCommand):
         )
 
     def _status(self) -> None:
-        from tidings.privacy.models import WorkspaceKey
-        from tidings.tenancy.context import region_aliases
-        from tidings.tenancy.rls import dangerously_bypass_rls
-
         current = vault.fingerprint(use_master_key())
         self.stdout.write(f"configured master key fingerprint: {current}")
         with dangerously_bypass_rls():

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
+from tidings.accounts.actions import workspace_create
 from tidings.accounts.selectors import user_by_email
 from tidings.cli import validation_message
-from tidings.tenancy.actions import workspace_create
 from tidings.tenancy.models import Region
 
 

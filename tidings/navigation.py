@@ -1,4 +1,8 @@
-"""The workspace navigation. Apps register their entries here; only what exists is shown."""
+"""The workspace navigation. Apps register their entries here; only what exists is shown.
+
+A registry every app fills from its AppConfig.ready(), so it imports nothing from Tidings and sits
+with the foundations: any layer may add itself, and the web shell reads it.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
+"""The audit log page's URL, under the "audit" namespace it has always had."""
+
 from django.urls import path
 
-from tidings.audit import views
+from tidings.web import audit_views as views
 
 app_name = "audit"
 

@@ -5,6 +5,8 @@
 marks a route any principal may call, ``public`` one that needs none, and ``signed_in`` a UI page
 outside any workspace that needs a signed-in user. tidings.web.entry checks the declaration before the
 view runs; a route with no declaration is refused (tidings/tests/test_route_access.py finds it first).
+They live in accounts, beside the Access they record, so that every app's pages can declare their routes
+without importing the web shell, which sits above them all.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tidings.cli import validation_message
-from tidings.tenancy.demo import demo_build
+from tidings.demo import demo_build
 
 
 class Command(BaseCommand):

@@ -1,4 +1,8 @@
-"""Browse the current workspace's audit log, newest first, with keyset pagination by seq."""
+"""Browse the current workspace's audit log, newest first, with keyset pagination by seq.
+
+The page joins audit entries with the people who acted (accounts), so it lives in the web shell
+above both rather than in the audit app, which every app below accounts records into.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ from django import forms
 from django.shortcuts import render
 from django.utils.http import urlencode
 
+from tidings.accounts.decorators import require_permission
 from tidings.accounts.selectors import ACTOR_TYPE_LABELS, actor_labels
 from tidings.audit.selectors import audit_entries_for_workspace
-from tidings.web.decorators import require_permission
 
 PAGE_SIZE = 50
 

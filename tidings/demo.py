@@ -1,8 +1,10 @@
-"""The demo workspace: "Acme Demo" (slug demo, EU) with made-up people, rebuilt idempotently.
+"""The demo workspace: "Acme Demo" (slug demo, EU) with made-up people, rebuilt idempotently (`tidings demo`).
+
+It sits above accounts and below the domain apps, which fill it without it importing them.
 
 Apps add demo data by appending a seeder to SEEDERS in their AppConfig.ready():
 
-    from tidings.tenancy.demo import SEEDERS
+    from tidings.demo import SEEDERS
     SEEDERS.append(seed_demo_contacts)   # (workspace) -> None, run inside use_workspace(workspace)
 
 A seeder runs on every `tidings demo`, so it must be idempotent (check before it creates).
@@ -17,11 +19,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from tidings.accounts.actions import membership_create, user_create, user_password_set, workspace_settings_update
+from tidings.accounts.actions import (
+    membership_create,
+    user_create,
+    user_password_set,
+    workspace_create,
+    workspace_settings_update,
+)
 from tidings.accounts.permissions import system_principal
 from tidings.accounts.selectors import membership_for, user_by_email
 from tidings.audit.actions import audit_record
-from tidings.tenancy.actions import workspace_create
 from tidings.tenancy.context import use_workspace
 from tidings.tenancy.models import Workspace
 from tidings.tenancy.selectors import workspace_by_slug
