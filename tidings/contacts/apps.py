@@ -16,11 +16,19 @@ class ContactsConfig(AppConfig):
                 fields_ensure_core()
 
         workspace_created.connect(store_core_fields, dispatch_uid="contacts.store_core_fields", weak=False)
+        from tidings.contacts import views
         from tidings.contacts.demo import seed_demo_contacts
+        from tidings.contacts.panels import ContactPanel
+        from tidings.contacts.panels import register as register_panel
         from tidings.privacy.registry import OtherStore, register_store
         from tidings.tenancy.demo import SEEDERS
         from tidings.web.navigation import NavItem, register
 
+        register_panel(ContactPanel("notes", "Notes", "contacts/panels/notes.html", views.notes_panel, column="main"))
+        register_panel(ContactPanel("tags", "Tags", "contacts/panels/tags.html", order=10))
+        register_panel(ContactPanel("companies", "Companies", "contacts/panels/companies.html", views.companies_panel,
+                                    order=20))  # fmt: skip
+        register_panel(ContactPanel("dnc", "Do not contact", "contacts/panels/dnc.html", views.dnc_panel, order=30))
         register(NavItem("Contacts", "contacts:list", "contacts:view"))
         register(NavItem("Companies", "contacts:company_list", "contacts:view"))
         register(NavItem("Fields", "contacts:fields", "contacts:edit", section="settings"))
