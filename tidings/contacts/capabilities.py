@@ -19,6 +19,7 @@ and selectors.field_filter read the workspace's definitions and call it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -172,6 +173,12 @@ def custom_key_sql(vendor: str, column_sql: str, alias: str, *, text: bool = Fal
     if vendor == "postgresql":
         return f"({column_sql} {'->>' if text else '->'} '{alias}')"
     return f"json_extract({column_sql}, '$.{alias}')"
+
+
+def custom_index_name(object: str, alias: str) -> str:
+    """Return the name of the filter index of custom field alias of object (63 bytes at most)."""
+    digest = hashlib.sha256(f"{object}:{alias}".encode()).hexdigest()[:8]
+    return f"contacts_{object[:4]}_cf_{digest}_{alias[:36]}"
 
 
 class CustomTest(Func):

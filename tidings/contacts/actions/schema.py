@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from tidings.contacts.actions.common import BATCH_SIZE, MAX_LABEL, _atomic, _audit, _db, _require
 from tidings.contacts.actions.state import _rewrite_contacts
-from tidings.contacts.capabilities import Storage, capability, custom_key_sql
+from tidings.contacts.capabilities import Storage, capability, custom_index_name, custom_key_sql
 from tidings.contacts.fields import (
     ALIAS_RE,
     BLIND_INDEX_COLUMNS,
@@ -323,12 +322,6 @@ def field_index_set(field_id: int, *, indexed: bool = True, principal, request=N
             target_id=row.id,
         )
     return row
-
-
-def custom_index_name(object: str, alias: str) -> str:
-    """Return the name of the filter index of custom field alias of object (63 bytes at most)."""
-    digest = hashlib.sha256(f"{object}:{alias}".encode()).hexdigest()[:8]
-    return f"contacts_{object[:4]}_cf_{digest}_{alias[:36]}"
 
 
 def _custom_index_sql(object: str, alias: str) -> str:

@@ -6,7 +6,8 @@ from django.db import connections
 
 from tidings.accounts.permissions import Principal, Via
 from tidings.contacts import actions, selectors
-from tidings.contacts.actions.schema import MAX_INDEXED_FIELDS, custom_index_name
+from tidings.contacts.actions.schema import MAX_INDEXED_FIELDS
+from tidings.contacts.capabilities import custom_index_name
 from tidings.contacts.models import Contact
 from tidings.tenancy.context import use_workspace
 from tidings.tenancy.tests.test_distributable_schema import _columns, _constraints
