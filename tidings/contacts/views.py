@@ -655,6 +655,22 @@ def field_archive(request, workspace_slug, field_id):
     return redirect(_fields_url(request, field.object))
 
 
+@require_POST
+@found
+@require_permission("contacts:edit")
+def field_index(request, workspace_slug, field_id):
+    """Give a clear custom field a filter index, or take it away (indexed=0)."""
+    field = selectors.field_get(field_id)
+    indexed = request.POST.get("indexed", "1") == "1"
+    try:
+        actions.field_index_set(field_id, indexed=indexed, principal=request.principal, request=request)
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    else:
+        messages.success(request, "Filters on this field now use an index." if indexed else "Filter index removed.")
+    return redirect(_fields_url(request, field.object))
+
+
 @found
 @require_permission("contacts:edit")
 def field_delete(request, workspace_slug, field_id):

@@ -130,3 +130,21 @@ def test_indexing_needs_contacts_edit(seats, acme, alice):
         actions.field_index_set(seats.id, principal=viewer)
 
     assert custom_index_name("contact", "seats") not in _indexes()
+
+
+def test_the_fields_page_indexes_a_custom_field(alice_client, seats):
+    response = alice_client.post(f"/w/acme/settings/fields/{seats.id}/index/", {"indexed": "1"})
+
+    assert response.status_code == 302
+    assert selectors.field_get(seats.id).is_indexed
+    assert b"filter index</span>" in alice_client.get("/w/acme/settings/fields/").content
+
+
+def test_the_fields_page_reports_a_refusal_instead_of_failing(alice_client, in_acme):
+    for number in range(MAX_INDEXED_FIELDS + 1):
+        field = actions.field_create(alias=f"metric_{number}", label=f"Metric {number}", principal=system())
+        response = alice_client.post(f"/w/acme/settings/fields/{field.id}/index/", {"indexed": "1"}, follow=True)
+
+    assert response.status_code == 200
+    assert f"at most {MAX_INDEXED_FIELDS} indexed fields".encode() in response.content
+    assert not selectors.field_get(field.id).is_indexed
