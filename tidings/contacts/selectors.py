@@ -14,6 +14,10 @@ What can be searched, and what cannot (by design, because identifying values are
   last active, tags, companies and clear custom fields: ordinary filters, indexed where lists
   sort or filter by them (domain, owner, points, last active).
 
+Other domains that filter contacts or companies by field (a segment builder) ask
+field_capabilities() what each field supports and build conditions with field_filter(); see
+tidings/contacts/capabilities.py.
+
 Search syntax (contact_search / contacts_page(search=...)), Mautic-style commands:
     ada quillfeather          name words          ada@example.example  exact email
     email:ADDRESS         exact email         phone:NUMBER         exact phone or mobile
