@@ -455,11 +455,11 @@ def run(args) -> None:
         sizes = {table: table_bytes(connection, table) for table in [*tables, "bench_plain_contact"]}
         again = min(args.reimport, args.rows)
         if again:
-            count, plain = plain_update(connection, changed(generate(again)))
+            count, plain = plain_update(connection, changed(generate(again, custom=custom)))
             print(f"plain batched UPDATE of the same rows by id:        {count / plain:10,.0f} rows/s ({plain:7.1f} s)")
             started = time.perf_counter()
             result = actions.contacts_bulk_upsert(
-                changed(generate(again)),
+                changed(generate(again, custom=custom)),
                 lawful_basis="consent",
                 tags=["bench"],
                 principal=system_principal(workspace, reason="command:bench"),
@@ -476,7 +476,7 @@ def run(args) -> None:
         picks = sorted(rng.sample(range(args.rows), min(args.queries, args.rows)))
         sample, wanted = [], iter(picks)
         target = next(wanted, None)
-        for i, row in enumerate(generate(args.rows)):
+        for i, row in enumerate(generate(args.rows, custom=custom)):
             if i == target:
                 sample.append(row)
                 target = next(wanted, None)
