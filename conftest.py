@@ -50,6 +50,14 @@ def fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def panels_fail_loudly():
+    """A contact-page panel that raises fails the test; in production it is logged and skipped (contacts.panels)."""
+    from django.conf import settings
+
+    settings.TIDINGS_PANELS_FAIL_LOUDLY = True
+
+
 @pytest.fixture
 def make_user(db):
     from tidings.accounts.actions import user_create

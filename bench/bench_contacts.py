@@ -3,6 +3,7 @@
     python bench/bench_contacts.py                          # 100,000 contacts on throw-away SQLite files
     python bench/bench_contacts.py --rows 1000000           # the full run of issue 3
     python bench/bench_contacts.py --database postgresql    # fresh bench_* databases on --pg-server
+    python bench/bench_contacts.py --custom indexed         # two clear custom values per row, filter-indexed
 
 1. Import: contacts_bulk_upsert (validation, a per-contact AES-GCM data key, the encrypted
    profile, blind indexes, name tokens, a tag, an imported event, an audit entry per batch)
@@ -69,12 +70,15 @@ PLAIN_COLUMNS = ["workspace_id", "profile_enc", "email_domain", "company_name", 
                  "created_at", "updated_at"]  # fmt: skip
 
 
-def generate(count: int, seed: int = 7) -> Iterator[dict]:
-    """Yield count made-up contacts; the same seed gives the same rows (both imports read them)."""
+def generate(count: int, seed: int = 7, custom: bool = False) -> Iterator[dict]:
+    """Yield count made-up contacts; the same seed gives the same rows (both imports read them).
+
+    With custom, each row also has two clear custom values: plan (text) and seats (a number).
+    """
     rng = random.Random(seed)  # noqa: S311 (made-up people, not secrets)
     for i in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        yield {
+        row = {
             "email": f"{first.lower()}.{last.lower()}.{i}@company{i % 997}.example",
             "firstname": first,
             "lastname": f"{last}{i % 50}",
@@ -83,6 +87,9 @@ def generate(count: int, seed: int = 7) -> Iterator[dict]:
             "country": "United Kingdom",
             "points": rng.randint(0, 500),
         }
+        if custom:
+            row["plan"], row["seats"] = f"plan{i % 1000}", rng.randint(1, 500)
+        yield row
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -365,6 +372,8 @@ def main() -> None:
                         help="server for fresh bench databases when TIDINGS_DATABASE_URL* are not set")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the fresh PostgreSQL bench databases")
     parser.add_argument("--no-http", action="store_true", help="skip the UI page and API probes")
+    parser.add_argument("--custom", choices=["none", "clear", "indexed"], default="none",
+                        help="two clear custom fields per row (plan, seats), optionally filter-indexed")  # fmt: skip
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -415,9 +424,17 @@ def run(args) -> None:
             f"plain batched INSERT, clear, same table and indexes: {count / plain:10,.0f} rows/s     ({plain:7.1f} s)"
         )
         print(f"# {load()}")
+        custom = args.custom != "none"
+        if custom:
+            bench_principal = system_principal(workspace, reason="command:bench")
+            for alias, kind in (("plan", "text"), ("seats", "number")):
+                field = actions.field_create(alias=alias, label=alias.title(), type=kind, principal=bench_principal)
+                if args.custom == "indexed":
+                    actions.field_index_set(field.id, principal=bench_principal)
+            print(f"custom fields plan and seats in every row, {args.custom}")
         started = time.perf_counter()
         result = actions.contacts_bulk_upsert(
-            generate(args.rows),
+            generate(args.rows, custom=custom),
             lawful_basis="consent",
             tags=["bench"],
             principal=system_principal(workspace, reason="command:bench"),
@@ -434,11 +451,11 @@ def run(args) -> None:
         sizes = {table: table_bytes(connection, table) for table in [*tables, "bench_plain_contact"]}
         again = min(args.reimport, args.rows)
         if again:
-            count, plain = plain_update(connection, changed(generate(again)))
+            count, plain = plain_update(connection, changed(generate(again, custom=custom)))
             print(f"plain batched UPDATE of the same rows by id:        {count / plain:10,.0f} rows/s ({plain:7.1f} s)")
             started = time.perf_counter()
             result = actions.contacts_bulk_upsert(
-                changed(generate(again)),
+                changed(generate(again, custom=custom)),
                 lawful_basis="consent",
                 tags=["bench"],
                 principal=system_principal(workspace, reason="command:bench"),
@@ -455,7 +472,7 @@ def run(args) -> None:
         picks = sorted(rng.sample(range(args.rows), min(args.queries, args.rows)))
         sample, wanted = [], iter(picks)
         target = next(wanted, None)
-        for i, row in enumerate(generate(args.rows)):
+        for i, row in enumerate(generate(args.rows, custom=custom)):
             if i == target:
                 sample.append(row)
                 target = next(wanted, None)

@@ -16,14 +16,21 @@ class ContactsConfig(AppConfig):
     verbose_name = "Contacts"
 
     def ready(self):
+        from tidings.contacts import views
         from tidings.contacts.demo import seed_demo_contacts
+        from tidings.contacts.panels import ContactPanel
+        from tidings.contacts.panels import register as register_panel
         from tidings.demo import SEEDERS
         from tidings.navigation import NavItem, register
         from tidings.privacy.registry import OtherStore, register_store
         from tidings.tenancy.signals import workspace_created
 
         workspace_created.connect(_store_core_fields, dispatch_uid="contacts.store_core_fields")
-
+        register_panel(ContactPanel("notes", "Notes", "contacts/panels/notes.html", views.notes_panel, column="main"))
+        register_panel(ContactPanel("tags", "Tags", "contacts/panels/tags.html", order=10))
+        register_panel(ContactPanel("companies", "Companies", "contacts/panels/companies.html", views.companies_panel,
+                                    order=20))  # fmt: skip
+        register_panel(ContactPanel("dnc", "Do not contact", "contacts/panels/dnc.html", views.dnc_panel, order=30))
         register(NavItem("Contacts", "contacts:list", "contacts:view"))
         register(NavItem("Companies", "contacts:company_list", "contacts:view"))
         register(NavItem("Fields", "contacts:fields", "contacts:edit", section="settings"))

@@ -14,6 +14,10 @@ What can be searched, and what cannot (by design, because identifying values are
   last active, tags, companies and clear custom fields: ordinary filters, indexed where lists
   sort or filter by them (domain, owner, points, last active).
 
+Other domains that filter contacts or companies by field (a segment builder) ask
+field_capabilities() what each field supports and build conditions with field_filter(); see
+tidings/contacts/capabilities.py.
+
 Search syntax (contact_search / contacts_page(search=...)), Mautic-style commands:
     ada quillfeather          name words          ada@example.example  exact email
     email:ADDRESS         exact email         phone:NUMBER         exact phone or mobile
@@ -37,6 +41,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.dateparse import parse_datetime
 
+from tidings.contacts.capabilities import FieldCapability, build_filter, capability, sort_expression
 from tidings.contacts.fields import (
     BLIND_INDEX_COLUMNS,
     COMPANY_COLUMNS,
@@ -259,6 +264,54 @@ def field_definitions(
         if (include_archived or f.archived_at is None) and (not listable_only or f.is_listable)
     ]
     return sorted(fields, key=lambda f: (f.order, f.id or 0))
+
+
+def field_capabilities(
+    object: str = FieldObject.CONTACT, *, include_archived: bool = False
+) -> dict[str, FieldCapability]:
+    """Return {alias: FieldCapability} of object: where each value lives and which operators filter it.
+
+    For domains that filter contacts or companies (a segment builder): ask here, then build
+    the condition with field_filter. See tidings.contacts.capabilities for the storage kinds.
+    """
+    indexed = _indexed_columns(object)
+    return {
+        alias: capability(definition, indexed_columns=indexed)
+        for alias, definition in fields_by_alias(object).items()
+        if include_archived or definition.archived_at is None
+    }
+
+
+def field_filter(alias: str, operator: str, value: Any = None, *, object: str = FieldObject.CONTACT) -> Q:
+    """Return a Q on Contact (Company for object="company") matching alias under operator and value.
+
+    operator is an Operator value (equals, in, gt, gte, lt, lte, between, contains,
+    starts_with, has_words, empty, not_empty); value is one value, a list for in, two for
+    between, text for contains/starts_with/has_words, nothing for empty/not_empty. Archived
+    fields can be filtered (their data is kept). Raise ValidationError keyed by the alias, and
+    never repeating the value, for an unknown field, an operator the field does not support
+    (contains on an encrypted email...) or a value that does not fit the field.
+    """
+    definitions = fields_by_alias(object)
+    definition = definitions.get(alias)
+    if definition is None:
+        raise ValidationError({"field": ["unknown field"]}, code="invalid")
+    cap = capability(definition, indexed_columns=_indexed_columns(object))
+    return build_filter(cap, operator, value, options=definition.options, ring=keyring)
+
+
+def _indexed_columns(object: str) -> set[str]:
+    """Return the columns of object's table that lead an index after workspace_id."""
+    model = Company if object == FieldObject.COMPANY else Contact
+    return {index.fields[1] for index in model._meta.indexes if len(index.fields) > 1}
+
+
+def field_order(alias: str, *, descending: bool = False, object: str = FieldObject.CONTACT):
+    """Return an order_by() term for a sortable field; raise ValidationError for an unknown or unsortable one."""
+    caps = field_capabilities(object, include_archived=True)
+    if alias not in caps:
+        raise ValidationError({"field": ["unknown field"]}, code="invalid")
+    return sort_expression(caps[alias], descending=descending)
 
 
 def field_get(field_id: int) -> ContactField:

@@ -46,5 +46,6 @@ urlpatterns = [
     path(_f + "<int:field_id>/label/", views.field_label, name="field_label"),
     path(_f + "<int:field_id>/move/", views.field_move, name="field_move"),
     path(_f + "<int:field_id>/archive/", views.field_archive, name="field_archive"),
+    path(_f + "<int:field_id>/index/", views.field_index, name="field_index"),
     path(_f + "<int:field_id>/delete/", views.field_delete, name="field_delete"),
 ]

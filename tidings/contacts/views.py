@@ -212,6 +212,7 @@ def contact_export(request, workspace_slug, fmt):
 
 
 def _contact_context(request, contact_id: int, **extra) -> dict:
+    """Return the contact page's own context; notes, tags, companies and DNC come from their panels."""
     contact = selectors.contact_get(contact_id)
     definitions = selectors.field_definitions()
     owners = dict(_owner_choices(request))
@@ -221,23 +222,33 @@ def _contact_context(request, contact_id: int, **extra) -> dict:
         if definition.alias == "owner" and value is not None:
             value = owners.get(str(value), f"#{value}")
         groups[field_group(definition)].append({"definition": definition, "value": value})
-    timeline = selectors.timeline(contact_id, limit=TIMELINE_PAGE)
-    links = selectors.contact_companies(contact_id)
-    linked = {link.company.id for link in links}
-    companies = [c for c in selectors.companies_page(limit=200).items if c.id not in linked]
     return {
         "contact": contact,
         "groups": [(title, groups[title]) for title in GROUP_TITLES if title in groups],
-        "notes": selectors.contact_notes(contact_id),
-        "note_form": NoteForm(),
-        "links": links,
-        "link_form": CompanyLinkForm(company_choices=[(c.id, c.name) for c in companies]),
-        "dnc": selectors.contact_dnc(contact_id),
-        "dnc_form": DncForm(),
-        "tag_form": TagForm(),
-        "timeline": timeline,
+        "timeline": selectors.timeline(contact_id, limit=TIMELINE_PAGE),
         **extra,
     }
+
+
+# The contact page's own panels (registered in ContactsConfig.ready, like any app's; see panels.py).
+
+
+def notes_panel(request, contact) -> dict:
+    """Return the notes of the contact and an empty note form."""
+    return {"notes": selectors.contact_notes(contact.id), "note_form": NoteForm()}
+
+
+def companies_panel(request, contact) -> dict:
+    """Return the contact's company links and a form to link one of the others."""
+    links = selectors.contact_companies(contact.id)
+    linked = {link.company.id for link in links}
+    companies = [c for c in selectors.companies_page(limit=200).items if c.id not in linked]
+    return {"links": links, "link_form": CompanyLinkForm(company_choices=[(c.id, c.name) for c in companies])}
+
+
+def dnc_panel(request, contact) -> dict:
+    """Return the contact's Do-Not-Contact entries and a form to add one."""
+    return {"dnc": selectors.contact_dnc(contact.id), "dnc_form": DncForm()}
 
 
 @found
@@ -641,6 +652,22 @@ def field_archive(request, workspace_slug, field_id):
         messages.error(request, _message(error))
     else:
         messages.success(request, "Field archived; its data is kept." if archive else "Field restored.")
+    return redirect(_fields_url(request, field.object))
+
+
+@require_POST
+@found
+@require_permission("contacts:edit")
+def field_index(request, workspace_slug, field_id):
+    """Give a clear custom field a filter index, or take it away (indexed=0)."""
+    field = selectors.field_get(field_id)
+    indexed = request.POST.get("indexed", "1") == "1"
+    try:
+        actions.field_index_set(field_id, indexed=indexed, principal=request.principal, request=request)
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    else:
+        messages.success(request, "Filters on this field now use an index." if indexed else "Filter index removed.")
     return redirect(_fields_url(request, field.object))
 
 

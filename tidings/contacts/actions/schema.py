@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.utils import timezone
 
-from tidings.contacts.actions.common import BATCH_SIZE, MAX_LABEL, _atomic, _audit, _require
+from tidings.contacts.actions.common import BATCH_SIZE, MAX_LABEL, _atomic, _audit, _db, _require
 from tidings.contacts.actions.state import _rewrite_contacts
+from tidings.contacts.capabilities import Storage, capability, custom_index_name, custom_key_sql
 from tidings.contacts.fields import (
     ALIAS_RE,
     BLIND_INDEX_COLUMNS,
@@ -30,6 +32,7 @@ from tidings.privacy.categories import DataCategory, is_encrypted_category
 from tidings.privacy.guard import require_acknowledgment
 from tidings.tenancy import bulk
 from tidings.tenancy.context import require_workspace
+from tidings.tenancy.sweeps import dangerously_sweep_workspaces
 
 
 def fields_ensure_core() -> None:
@@ -270,6 +273,8 @@ def field_delete(field_id: int, *, confirm: str, principal, request=None) -> int
         else:
             touched = _drop_custom_key(Contact, alias)
         row.delete()
+        if row.is_indexed:
+            _drop_custom_index_if_unused(row.object, alias)
         _audit(
             "contact_field.deleted",
             principal=principal,
@@ -280,6 +285,78 @@ def field_delete(field_id: int, *, confirm: str, principal, request=None) -> int
             encrypted=row.is_encrypted,
         )
     return touched
+
+MAX_INDEXED_FIELDS = 5  # per object and workspace: each index costs every write to the table
+
+
+def field_index_set(field_id: int, *, indexed: bool = True, principal, request=None) -> ContactField:
+    """Give a clear custom field a filter index (or take it away with indexed=False); return the field.
+
+    Equality and range filters on the field (selectors.field_filter) then read an index on
+    (workspace_id, <its JSON value>) instead of every contact of the workspace; see decision
+    custom-field-filter-index.md. One index serves every workspace with a field of that alias,
+    so it is created if missing and dropped only when no workspace of the region still wants
+    it. Building it locks writes to the table for the build (seconds at a million rows).
+    Raise ContactField.DoesNotExist for a field of another workspace, ValidationError for a
+    field that is not a clear custom value (core columns have their own indexes; encrypted
+    values cannot be indexed) or past MAX_INDEXED_FIELDS.
+    """
+    _require(principal, "contacts:edit")
+    row = ContactField.objects.get(pk=field_id)
+    if capability(row).storage != Storage.CUSTOM:
+        raise ValidationError({"is_indexed": "only clear custom fields take a filter index"})
+    if indexed and not row.is_indexed:
+        count = ContactField.objects.filter(object=row.object, is_indexed=True).count()
+        if count >= MAX_INDEXED_FIELDS:
+            raise ValidationError({"is_indexed": f"at most {MAX_INDEXED_FIELDS} indexed fields"})
+    if row.is_indexed == indexed:
+        return row
+    with _atomic():
+        ContactField.objects.filter(pk=row.pk).update(is_indexed=indexed, updated_at=timezone.now())
+        row.is_indexed = indexed
+        if indexed:
+            _create_custom_index(row.object, row.alias)
+        else:
+            _drop_custom_index_if_unused(row.object, row.alias)
+        _audit(
+            "contact_field.indexed" if indexed else "contact_field.unindexed",
+            principal=principal,
+            request=request,
+            target_type="contact_field",
+            target_id=row.id,
+        )
+    return row
+
+
+def _custom_index_sql(object: str, alias: str) -> str:
+    connection = connections[_db()]
+    model = Company if object == FieldObject.COMPANY else Contact
+    quote = connection.ops.quote_name
+    value = custom_key_sql(connection.vendor, quote("custom"), alias)
+    # workspace_id leads, as every tenant index must (tenancy/tests/test_distributable_schema.py).
+    return (
+        f"CREATE INDEX IF NOT EXISTS {quote(custom_index_name(object, alias))}"
+        f" ON {quote(model._meta.db_table)} ({quote('workspace_id')}, ({value}))"
+    )
+
+
+def _create_custom_index(object: str, alias: str) -> None:
+    with connections[_db()].cursor() as cursor:
+        cursor.execute(_custom_index_sql(object, alias))
+
+
+def _drop_custom_index_if_unused(object: str, alias: str) -> None:
+    database = _db()
+    with dangerously_sweep_workspaces():  # does any workspace of this region still want it?
+        wanted = (
+            ContactField.unscoped_objects.using(database)
+            .filter(object=object, alias=alias, is_indexed=True)
+            .exists()
+        )
+    if not wanted:
+        connection = connections[database]
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(custom_index_name(object, alias))}")
 
 
 def _clean_options(field_type: str, options) -> list:

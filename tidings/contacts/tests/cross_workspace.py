@@ -126,5 +126,6 @@ CASES = {
     "contacts:field_label": lambda w: _field(w, "label/"),
     "contacts:field_move": lambda w: _field(w, "move/"),
     "contacts:field_archive": lambda w: _field(w, "archive/"),
+    "contacts:field_index": lambda w: _field(w, "index/"),
     "contacts:field_delete": lambda w: _field(w, "delete/", "GET") + _field(w, "delete/"),
 }
