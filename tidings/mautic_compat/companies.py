@@ -38,17 +38,17 @@ def serialize_companies(companies: list) -> list[dict]:
     ]
 
 
-# What companies_slice sorts by (name has an index); other values are not sorted in SQL.
+# What companies_page sorts by (name has an index); other values are not sorted in SQL.
 ORDER_COLUMNS = {"id": "id", "date_added": "id", "dateAdded": "id", "companyname": "name", "name": "name"}
 
 
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
     sort = sort_of(params, ORDER_COLUMNS)
     order = "name" if sort is None else ("-" if sort[1] else "") + sort[0]
-    companies, total = selectors.companies_slice(
-        search=params.search, start=params.start, limit=params.limit, order=order
+    page = selectors.companies_page(
+        search=params.search, order=order, start=params.start, limit=params.limit, count=True
     )
-    return serialize_companies(companies), total
+    return serialize_companies(page.items), page.total or 0
 
 
 def company_values(data: dict, method: str) -> dict[str, Any]:

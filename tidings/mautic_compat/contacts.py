@@ -340,9 +340,9 @@ def list_contacts(params: ListParams, request) -> tuple[list[dict], int | str]:
     try:
         total = selectors.contacts_count(search=search, filters=filters, me=me)
         views = (
-            selectors.contacts_slice(
+            selectors.contacts_page(
                 search=search, filters=filters, order=order, start=params.start, limit=params.limit, me=me
-            )
+            ).items
             if total
             else []
         )
@@ -594,11 +594,9 @@ def contact_notes(request, id):
         params = dataclasses.replace(params, order_by_dir="DESC")
     sort = sort_of(params, NOTE_ORDER_COLUMNS, encrypted={"text"})
     oldest_first = sort is not None and not sort[1]
-    notes, total = selectors.notes_slice(
-        contact_id=id, start=params.start, limit=params.limit, oldest_first=oldest_first
-    )
-    items = note_body(notes, {view.id: view})
-    return {"total": total, "notes": {str(n["id"]): n for n in items} if items else []}
+    page = selectors.notes_page(contact_id=id, start=params.start, limit=params.limit, oldest_first=oldest_first)
+    items = note_body(page.items, {view.id: view})
+    return {"total": page.total, "notes": {str(n["id"]): n for n in items} if items else []}
 
 
 @mautic_api
@@ -778,8 +776,8 @@ NOTE_ORDER_COLUMNS = dict.fromkeys(("id", "date_added", "dateAdded", "date_time"
 def _list_notes(params: ListParams, request) -> tuple[list[dict], int]:
     sort = sort_of(params, NOTE_ORDER_COLUMNS, encrypted={"text"})
     oldest_first = sort is not None and not sort[1]
-    notes, total = selectors.notes_slice(start=params.start, limit=params.limit, oldest_first=oldest_first)
-    return note_body(notes), total
+    page = selectors.notes_page(start=params.start, limit=params.limit, oldest_first=oldest_first)
+    return note_body(page.items), page.total or 0
 
 
 def _note_contact(data: dict, *, required: bool) -> int | None:
