@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
 
+from tidings.inputs import parse_bool  # imports nothing of Tidings' own, so settings may use it
+
 REGIONS = ("us", "eu")
 
 
@@ -26,7 +28,7 @@ def env_bool(name: str, default: bool = False) -> bool:
     value = env(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return parse_bool(value)
 
 
 def proxy_hops() -> int:
@@ -134,7 +136,7 @@ def email_settings() -> dict:
         "EMAIL_HOST_USER": unquote(parsed.username or ""),
         "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
         "EMAIL_USE_SSL": parsed.scheme == "smtps",
-        "EMAIL_USE_TLS": options.get("starttls", ["0"])[0] in {"1", "true"},
+        "EMAIL_USE_TLS": parse_bool(options.get("starttls", ["0"])[0]),
         "EMAIL_TIMEOUT": 30,
     }
 

@@ -15,6 +15,7 @@ from django.urls import path
 
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import FieldObject
+from tidings.inputs import parse_bool
 from tidings.mautic_compat.contacts import field_groups, select_fields
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import ListParams, sort_of
@@ -65,7 +66,7 @@ def company_values(data: dict, method: str) -> dict[str, Any]:
 
 def _create(request, data: dict, principal, *, method: str):
     values = company_values(data, "POST")
-    if method == "POST" and str(data.get("force", "")).strip() not in {"1", "true"}:
+    if method == "POST" and not parse_bool(data.get("force", "")):
         try:
             existing = selectors.company_by_name(str(values.get("companyname") or ""))
         except ObjectDoesNotExist:

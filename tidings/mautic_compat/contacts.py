@@ -28,7 +28,7 @@ from django.urls import path
 
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import DncReason, EventType, FieldObject, FieldType
-from tidings.inputs import is_ascii_digits
+from tidings.inputs import is_ascii_digits, parse_bool
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import (
     Condition,
@@ -369,10 +369,6 @@ def _tags(raw) -> list[str]:
     return [str(tag).strip() for tag in raw if str(tag).strip()]
 
 
-def _truthy(value) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _is_zero(value) -> bool:
     try:
         return float(str(value)) == 0
@@ -392,7 +388,7 @@ def contact_values(data: dict, method: str) -> tuple[dict, dict]:
     definitions = {f.alias: f for f in selectors.field_definitions()}
     extras = {
         "tags": _tags(data.get("tags")),
-        "overwrite": _truthy(data.get("overwriteWithBlank", "")) or method == "PUT",
+        "overwrite": parse_bool(data.get("overwriteWithBlank", "")) or method == "PUT",
         "dnc": data.get("doNotContact"),
         "companies": data.get("companies"),
     }
