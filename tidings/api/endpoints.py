@@ -201,7 +201,7 @@ def create_token(request, payload: TokenIn):
             request=request,
         )
     except ValidationError as error:
-        raise Unprocessable("The token could not be created.", details={"fields": error.message_dict}) from error
+        raise Unprocessable.of(error, "The token could not be created.") from error
     return Status(201, {"token": _token_out(token), "secret": secret})
 
 

@@ -19,8 +19,8 @@ from tidings.inputs import parse_bool
 from tidings.mautic_compat.contacts import field_groups, select_fields
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import ListParams, sort_of
-from tidings.mautic_compat.responses import MauticError
-from tidings.mautic_compat.standard import Resource, allow, standard_urls, validation_error
+from tidings.mautic_compat.responses import MauticError, validation_error
+from tidings.mautic_compat.standard import Resource, allow, standard_urls
 from tidings.web.decorators import require_permission
 
 GROUPS = ("core", "professional", "other")

@@ -39,8 +39,8 @@ from tidings.mautic_compat.parsing import (
     sort_of,
     strict_int,
 )
-from tidings.mautic_compat.responses import MauticError, mautic_datetime
-from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, validation_error, without_nulls
+from tidings.mautic_compat.responses import MauticError, mautic_datetime, validation_error
+from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, without_nulls
 from tidings.tenancy.context import require_workspace
 from tidings.web.decorators import require_permission
 
