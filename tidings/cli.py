@@ -25,9 +25,9 @@ def main() -> None:
 
 def validation_message(error) -> str:
     """Return a Django ValidationError as one line a person at a terminal can act on."""
-    if hasattr(error, "message_dict"):
-        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
-    return " ".join(error.messages)
+    from tidings.validation import error_text  # Django loads only once main() has set the settings
+
+    return error_text(error)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import SimpleLazyObject
 
+from tidings.inputs import parse_bool  # imports nothing of Tidings' own, so settings may use it
+
 REGIONS = ("us", "eu")
 
 
@@ -28,7 +30,7 @@ def env_bool(name: str, default: bool = False) -> bool:
     value = env(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return parse_bool(value)
 
 
 def proxy_hops() -> int:
@@ -239,7 +241,7 @@ def email_settings() -> dict:
         "EMAIL_HOST_USER": unquote(parsed.username or ""),
         "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
         "EMAIL_USE_SSL": parsed.scheme == "smtps",
-        "EMAIL_USE_TLS": options.get("starttls", ["0"])[0] in {"1", "true"},
+        "EMAIL_USE_TLS": parse_bool(options.get("starttls", ["0"])[0]),
         "EMAIL_TIMEOUT": 30,
     }
 

@@ -1,4 +1,4 @@
-"""Read untrusted input strictly: whole numbers, JSON bodies and text, for every surface.
+"""Read untrusted input strictly: whole numbers, yes/no values, JSON bodies and text, for every surface.
 
 Python's own readers are generous in ways that reach the database as a 500: ``int()`` takes
 any number of digits (beyond what a 64-bit column holds) and ``str.isdigit()`` is true for
@@ -52,6 +52,32 @@ def parse_int(value: Any, *, minimum: int = INT64_MIN, maximum: int = INT64_MAX,
 def parse_id(value: Any, *, name: str = "id") -> int:
     """Return value as a positive 64-bit id; raise InvalidInput otherwise."""
     return parse_int(value, minimum=1, maximum=INT64_MAX, name=name)
+
+
+# The words of a yes/no value, compared after strip() and lower(). They are PHP's
+# FILTER_VALIDATE_BOOLEAN words, which Mautic clients send, and what operators write in
+# environment variables; "y" and "n" are added on request (spreadsheets, CSV imports).
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+SHORT_TRUE, SHORT_FALSE = "y", "n"
+
+
+def parse_bool(value: Any, *, strict: bool = False, short_words: bool = False) -> bool:
+    """Return whether value says yes: True, or 1, "1", "true", "yes", "on" in any case and spacing.
+
+    short_words also takes "y" (and "n" as no). Loose (the default), anything else is False:
+    a flag left empty, absent or garbled is off. With strict, only False and 0, "0", "false",
+    "no", "off" (and "n") are False, and anything else raises InvalidInput, for values that
+    must say yes or no (a boolean field).
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS or (short_words and text == SHORT_TRUE):
+        return True
+    if not strict or text in FALSE_WORDS or (short_words and text == SHORT_FALSE):
+        return False
+    raise InvalidInput("is not yes or no")
 
 
 def is_ascii_digits(value: Any) -> bool:

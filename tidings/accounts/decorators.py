@@ -7,6 +7,11 @@ outside any workspace that needs a signed-in user. tidings.web.entry checks the 
 view runs; a route with no declaration is refused (tidings/tests/test_route_access.py finds it first).
 They live in accounts, beside the Access they record, so that every app's pages can declare their routes
 without importing the web shell, which sits above them all.
+
+This is the one ``require_permission``. A check that depends on the data (which action a form chose,
+what a request asks for) calls ``tidings.accounts.permissions.require(request.principal, ...)`` in
+the view's body, the same function every action calls first; every surface answers its
+PermissionDenied with 403 in its own shape.
 """
 
 from __future__ import annotations
@@ -16,14 +21,14 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from tidings.accounts.permissions import Access, declare_access
+from tidings.accounts.permissions import Access, declare_access, require
 
 
 def require_permission(permission: str, *, verifies_two_factor: bool = False):
     """Declare that a route needs permission; the wrapped view refuses (403) a principal without it.
 
-    The pipeline has already refused such a request before the view runs; the wrapper asks the same
-    Principal.can() again so that a view reached some other way fails closed.
+    The pipeline has already refused such a request before the view runs; the wrapper asks again
+    (tidings.accounts.permissions.require) so that a view reached some other way fails closed.
     verifies_two_factor marks the page where members pass the workspace's two-factor policy.
     """
     access = Access(permission=permission, verifies_two_factor=verifies_two_factor)
@@ -32,8 +37,9 @@ def require_permission(permission: str, *, verifies_two_factor: bool = False):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             principal = getattr(request, "principal", None)
-            if principal is None or not principal.can(permission):
+            if principal is None:
                 raise PermissionDenied(f"You need the {permission} permission.")
+            require(principal, permission)
             return view(request, *args, **kwargs)
 
         wrapped.required_permission = permission

@@ -17,10 +17,7 @@ from tidings.accounts import actions, selectors
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.forms import InviteForm, RoleForm, SupportApproveForm, WorkspaceSettingsForm
 from tidings.accounts.permissions import PERMISSIONS, ROLE_PERMISSIONS, Role
-
-
-def _message_of(error: ValidationError) -> str:
-    return " ".join(error.messages)
+from tidings.validation import error_message, form_add_errors
 
 
 def _found(obj):
@@ -34,7 +31,7 @@ def _attempt(request, action, **kwargs) -> bool:
     try:
         action(principal=request.principal, request=request, **kwargs)
     except ValidationError as error:
-        messages.error(request, _message_of(error))
+        messages.error(request, error_message(error))
         return False
     return True
 
@@ -88,11 +85,7 @@ def member_invite(request, workspace_slug):
                 request=request,
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}. It is valid for 7 days.")
             return redirect("accounts:settings_members", workspace_slug=workspace_slug)
@@ -170,7 +163,7 @@ def workspace_settings(request, workspace_slug):
                 request=request,
             )
         except ValidationError as error:
-            form.add_error(None, _message_of(error))
+            form.add_error(None, error_message(error))
         else:
             messages.success(request, "Workspace settings saved.")
             return redirect("accounts:settings_workspace", workspace_slug=workspace.slug)

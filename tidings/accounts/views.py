@@ -37,6 +37,7 @@ from tidings.accounts.forms import (
 from tidings.accounts.lockout import describe_wait
 from tidings.accounts.models import User
 from tidings.accounts.permissions import Role
+from tidings.validation import error_message
 
 # Between the password and the code, the session remembers who is signing in, for a few minutes.
 PENDING_KEY = "tidings_two_factor_pending"
@@ -52,10 +53,6 @@ def lockout_response(request, original_response=None, credentials=None, *args, *
     response = render(request, "accounts/locked_out.html", {"wait": describe_wait(wait)}, status=429)
     response["Retry-After"] = str(wait)
     return response
-
-
-def _message_of(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 def _safe_next(request, fallback: str = "") -> str:
@@ -192,7 +189,7 @@ def two_factor_confirm(request):
         try:
             actions.totp_device_confirm(device=device, token=form.cleaned_data["code"], request=request)
         except ValidationError as error:
-            form.add_error("code", _message_of(error))
+            form.add_error("code", error_message(error))
         else:
             otp_login(request, device)
             messages.success(request, "Two-factor sign-in is on. Create backup codes in case you lose your phone.")
@@ -208,7 +205,7 @@ def backup_codes(request):
     try:
         codes = actions.backup_codes_generate(user=request.user, request=request)
     except ValidationError as error:
-        messages.error(request, _message_of(error))
+        messages.error(request, error_message(error))
         return redirect("accounts:security")
     return render(request, "accounts/backup_codes.html", {"codes": codes})
 
@@ -221,7 +218,7 @@ def two_factor_disable(request):
         try:
             actions.two_factor_disable(user=request.user, token=form.cleaned_data["code"], request=request)
         except ValidationError as error:
-            form.add_error("code", _message_of(error))
+            form.add_error("code", error_message(error))
         else:
             messages.success(request, "Two-factor sign-in is off.")
             return redirect("accounts:security")
@@ -284,7 +281,7 @@ def invitation_accept(request, token):
             try:
                 actions.invitation_accept(invitation=invitation, user=request.user, request=request)
             except ValidationError as error:
-                messages.error(request, _message_of(error))
+                messages.error(request, error_message(error))
                 return redirect("web:home")
             messages.success(request, f"Welcome to {invitation.workspace.name}.")
             return redirect(dashboard)
@@ -303,7 +300,7 @@ def invitation_accept(request, token):
                 request=request,
             )
         except ValidationError as error:
-            form.add_error(None, _message_of(error))
+            form.add_error(None, error_message(error))
         else:
             auth_login(request, user, backend="tidings.accounts.backends.EmailBackend")
             messages.success(request, f"Welcome to {invitation.workspace.name}.")
@@ -339,7 +336,7 @@ def staff_support(request):
                 request=request,
             )
         except ValidationError as error:
-            form.add_error(None, _message_of(error))
+            form.add_error(None, error_message(error))
         else:
             messages.success(request, f"Access requested. The admins of {data['workspace'].name} have been emailed.")
             return redirect("accounts:staff_support")

@@ -52,7 +52,7 @@ from ninja.security import HttpBasicAuth, HttpBearer
 
 from tidings.accounts.permissions import Access, declared_access
 from tidings.api.endpoints import router as own_router
-from tidings.api.errors import ApiError, error_response
+from tidings.api.errors import ApiError, Unprocessable, error_response
 from tidings.inputs import InvalidInput, beyond_64_bits, check_text, loads_json
 from tidings.web import entry
 
@@ -127,8 +127,7 @@ def _validation_error(request, exc: NinjaValidationError):
 
 @api.exception_handler(DjangoValidationError)
 def _django_validation_error(request, exc: DjangoValidationError):
-    fields = exc.message_dict if hasattr(exc, "error_dict") else {"request": exc.messages}
-    return error_response(422, "The request is not valid.", details={"fields": fields})
+    return _api_error(request, Unprocessable.of(exc))
 
 
 @api.exception_handler(AuthenticationError)

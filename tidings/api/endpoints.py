@@ -12,7 +12,7 @@ from ninja.responses import Status
 from tidings.accounts.decorators import authenticated, require_permission
 from tidings.accounts.permissions import PERMISSIONS
 from tidings.accounts.selectors import members_of
-from tidings.api.actions import api_token_create, api_token_revoke
+from tidings.api import actions
 from tidings.api.errors import Forbidden, NotFound, Unprocessable
 from tidings.api.pagination import CursorPagination
 from tidings.api.selectors import own_tokens
@@ -188,7 +188,7 @@ def create_token(request, payload: TokenIn):
                 details={"permissions": sorted(known_beyond)},
             )
     try:
-        token, secret = api_token_create(
+        token, secret = actions.api_token_create(
             workspace=principal.workspace,
             user=principal.user,
             name=payload.name,
@@ -198,7 +198,7 @@ def create_token(request, payload: TokenIn):
             request=request,
         )
     except ValidationError as error:
-        raise Unprocessable("The token could not be created.", details={"fields": error.message_dict}) from error
+        raise Unprocessable.of(error, "The token could not be created.") from error
     return Status(201, {"token": _token_out(token), "secret": secret})
 
 
@@ -210,7 +210,7 @@ def revoke_token(request, token_id: int):
     token = own_tokens(principal.workspace, principal.user).filter(pk=token_id).first()
     if token is None:
         raise NotFound("No such token.")
-    api_token_revoke(token=token, principal=principal, request=request)
+    actions.api_token_revoke(token=token, principal=principal, request=request)
     return Status(204, None)
 
 

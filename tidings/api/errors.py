@@ -2,12 +2,19 @@
 
 Raise ``ApiError`` (or one of its subclasses) from an endpoint; ninja's own errors
 (validation, authentication) and Django's (Http404, PermissionDenied, ValidationError) are
-mapped to the same shape by the handlers registered in ``tidings.api.api``.
+mapped to the same shape by the handlers registered in ``tidings.api.api``. A ValidationError
+is a 422 whose details are ``{"fields": {field: [messages]}}``, messages of no field under
+"request" (``validation_fields``); an endpoint that catches one raises ``Unprocessable.of(error)``.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+
+from tidings.validation import error_fields
+
+NON_FIELD_KEY = "request"  # where the native API puts messages that name no field
 
 ERROR_CODES = {
     400: "bad_request",
@@ -59,6 +66,16 @@ class Conflict(ApiError):
 
 class Unprocessable(ApiError):
     status = 422
+
+    @classmethod
+    def of(cls, error: ValidationError, message: str = "The request is not valid.") -> Unprocessable:
+        """Return the 422 of a ValidationError, its messages by field in details["fields"]."""
+        return cls(message, details={"fields": validation_fields(error)})
+
+
+def validation_fields(error: ValidationError) -> dict[str, list[str]]:
+    """Return a ValidationError as {field: [messages]}, messages of no field under "request"."""
+    return error_fields(error, non_field_key=NON_FIELD_KEY)
 
 
 def error_body(status: int, message: str, *, code: str | None = None, details: dict | None = None) -> dict:

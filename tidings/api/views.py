@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from tidings.accounts.decorators import require_permission
 from tidings.api import actions, selectors
 from tidings.api.forms import ApiTokenForm, OAuthAppForm
+from tidings.validation import form_add_errors
 from tidings.web.entry import may_mint_credentials
 
 
@@ -23,11 +24,6 @@ def confirm_second_factor_redirect(request, workspace):
 
     url = reverse("accounts:two_factor_required", kwargs={"workspace_slug": workspace.slug})
     return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    for field, problems in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, problems)
 
 
 @never_cache  # the page that shows a new secret must never be stored by a browser or proxy
@@ -56,7 +52,7 @@ def api_tokens(request, workspace_slug):
                 request=request,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             created = {"token": token, "secret": secret}
             form = ApiTokenForm(principal=principal)
@@ -99,7 +95,7 @@ def oauth_apps(request, workspace_slug):
                 request=request,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             created = {"binding": binding, "secret": secret}
             form = OAuthAppForm(principal=principal)

@@ -21,7 +21,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.decorators import require_permission
-from tidings.api.errors import NotFound
+from tidings.api.errors import NotFound, validation_fields
 from tidings.api.types import Id, Int64, Order
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldObject, FieldType, NoteType
@@ -369,10 +369,6 @@ def upsert_contact(request, payload: UpsertIn):
     return Status(201 if created else 200, body)
 
 
-def _validation_errors(error) -> dict[str, list[str]]:
-    return error.message_dict if hasattr(error, "error_dict") else {"request": error.messages}
-
-
 @router.post("/contacts/batch/create", response=BatchOut, summary="Create up to 200 contacts")
 @require_permission(EDIT)
 def batch_create_contacts(request, payload: BatchCreateIn):
@@ -387,7 +383,7 @@ def batch_create_contacts(request, payload: BatchCreateIn):
                 item.fields, tags=item.tags, lawful_basis=item.lawful_basis, principal=principal, request=request
             )
         except ValidationError as error:
-            results.append({"index": index, "status": 422, "errors": _validation_errors(error)})
+            results.append({"index": index, "status": 422, "errors": validation_fields(error)})
         else:
             results.append({"index": index, "status": 201, "id": contact.id})
     return {"results": results}
@@ -407,7 +403,7 @@ def batch_update_contacts(request, payload: BatchUpdateIn):
         except ObjectDoesNotExist:
             results.append({"index": index, "status": 404, "id": item.id, "errors": {"id": ["not found"]}})
         except ValidationError as error:
-            results.append({"index": index, "status": 422, "id": item.id, "errors": _validation_errors(error)})
+            results.append({"index": index, "status": 422, "id": item.id, "errors": validation_fields(error)})
         else:
             results.append({"index": index, "status": 200, "id": item.id})
     return {"results": results}

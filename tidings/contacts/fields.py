@@ -22,7 +22,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tidings.contacts.models import FieldGroup, FieldObject, FieldType
-from tidings.inputs import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
+from tidings.inputs import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, InvalidInput, parse_bool
 from tidings.privacy.categories import DataCategory
 
 
@@ -118,8 +118,6 @@ _email_validator = EmailValidator()
 _url_validator = URLValidator(schemes=["http", "https"])
 _PHONE_RE = re.compile(r"^\+?[0-9 ()./\-]{3,32}(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
 _LOCALE_RE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]{2,4})?$")
-_TRUE = {"1", "true", "yes", "on", "y"}
-_FALSE = {"0", "false", "no", "off", "n"}
 MAX_TEXT = 191
 MAX_TEXTAREA = 65535
 
@@ -242,14 +240,10 @@ def _number(value):
 
 
 def _boolean(value) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValidationError("is not yes or no")
+    try:
+        return parse_bool(value, strict=True, short_words=True)
+    except InvalidInput:
+        raise ValidationError("is not yes or no") from None
 
 
 def _date(value) -> datetime.date:

@@ -19,6 +19,7 @@ from tidings.inputs import INT64_MAX, is_ascii_digits
 from tidings.privacy.categories import DataCategory, is_encrypted_category, needs_acknowledgment
 from tidings.privacy.guard import GuardPolicy
 from tidings.privacy.models import LawfulBasis
+from tidings.validation import form_add_errors
 
 # Values the system keeps (tracking, identification); forms show them, never edit them.
 SYSTEM_ALIASES = frozenset({"last_active", "date_identified"})
@@ -116,11 +117,7 @@ class ValuesForm(forms.Form):
 
     def add_action_errors(self, error: ValidationError) -> None:
         """Show an action's ValidationError next to the fields it names (elsewhere at the top)."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, messages in error.message_dict.items():
-            self.add_error(name if name in self.fields else None, messages)
+        form_add_errors(self, error)
 
     def groups(self):
         """Yield (title, bound fields) for the identity, address and custom groups of a contact form."""

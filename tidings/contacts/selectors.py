@@ -28,9 +28,7 @@ Search syntax (contact_search / contacts_page(search=...)), Mautic-style command
 
 from __future__ import annotations
 
-import base64
 import datetime
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -72,6 +70,7 @@ from tidings.contacts.models import (
     Tag,
 )
 from tidings.inputs import InvalidInput, parse_int
+from tidings.pagination import Page, cursor_salt, decode_cursor, encode_cursor, keyset_page, offset_page, page_of
 from tidings.privacy.vault import Keyring, keyring, normalise_email, normalise_phone, normalise_text, words
 from tidings.tenancy.context import require_workspace
 
@@ -109,18 +108,6 @@ class ContactView:
     @property
     def name(self) -> str:
         return " ".join(p for p in (self.fields.get("firstname"), self.fields.get("lastname")) if p)
-
-
-@dataclass(frozen=True)
-class Page:
-    """A page of results and the cursor of the next one (None on the last page)."""
-
-    items: list
-    next_cursor: str | None
-
-    @property
-    def has_more(self) -> bool:
-        return self.next_cursor is not None
 
 
 @dataclass(frozen=True)
@@ -403,10 +390,14 @@ def contacts_page(
     filters: Mapping[str, Any] | None = None,
     order: str = "-id",
     after: str | None = None,
+    start: int | None = None,
     limit: int = DEFAULT_LIMIT,
     me: int | None = None,
 ) -> Page:
     """Return one page of contacts (decrypted) and the cursor of the next, by keyset pagination.
+
+    With start (Mautic's offset clients), return contacts start..start+limit instead, no cursor:
+    an offset reads and skips start rows, so keyset pages are the rule where the client allows.
 
     search uses the syntax in this module's docstring; filters is a dict of _FILTERS keys
     (domain, tag, tag_id, company_id, owner_id, unowned, is_anonymous, country, city, state,
@@ -420,11 +411,16 @@ def contacts_page(
     if order not in ORDERS:
         raise ValidationError({"order": f"choose one of {', '.join(ORDERS)}"})
     column, descending = ORDERS[order]
+    if start is not None:
+        ordered = _filtered(search, filters or {}, me=me).order_by(*_ordering(column, descending))
+        rows = offset_page(ordered, start=start, limit=limit, max_limit=MAX_LIMIT).items
+        return Page(items=_views(rows, fields_by_alias()))
     # Ordered by id, name words are matched window by window from the token index (see
     # _by_name_windows); other orders must rank every match anyway, so they filter by subquery.
     names: list[bytes] | None = [] if column == "id" else None
     queryset = _filtered(search, filters or {}, me=me, names=names)
-    cursor = _decode_cursor(after) if after else None
+    salt = cursor_salt(Contact, order)
+    cursor = decode_cursor(after, salt=salt, length=2) if after else None
     if cursor:
         queryset = queryset.filter(_after(column, descending, cursor))
     queryset = queryset.order_by(*_ordering(column, descending))
@@ -434,8 +430,8 @@ def contacts_page(
         contacts = list(queryset[: limit + 1])
     more = len(contacts) > limit
     contacts = contacts[:limit]
-    cursor = _encode_cursor(getattr(contacts[-1], column), contacts[-1].id) if more else None
-    return Page(items=_views(contacts, fields_by_alias()), next_cursor=cursor)
+    next_cursor = encode_cursor([getattr(contacts[-1], column), contacts[-1].id], salt=salt) if more else None
+    return Page(items=_views(contacts, fields_by_alias()), next_cursor=next_cursor)
 
 
 def _ordering(column: str, descending: bool) -> list:
@@ -636,7 +632,7 @@ def _resolved(ids_queryset) -> list[int]:
 _COMMANDS = {"email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is"}
 
 
-def _after(column: str, descending: bool, cursor: tuple) -> Q:
+def _after(column: str, descending: bool, cursor: list) -> Q:
     value, last_id = cursor
     if column == "id":
         return Q(id__lt=last_id) if descending else Q(id__gt=last_id)
@@ -653,30 +649,6 @@ def _after(column: str, descending: bool, cursor: tuple) -> Q:
     if value is None:  # nulls first ascending, then values
         return Q(**{f"{column}__isnull": True, "id__gt": last_id}) | Q(**{f"{column}__isnull": False})
     return Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id})
-
-
-def _encode_cursor(value, last_id: int) -> str:
-    if isinstance(value, datetime.datetime):
-        value = value.isoformat()
-    raw = json.dumps([value, last_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple:
-    """Return (sort value, last id) of a cursor; raise ValidationError for anything this module did not write.
-
-    The value may only be null, a string or a 64-bit whole number (what _encode_cursor writes),
-    so a forged cursor never reaches a query as a float, a list or an id beyond a column's range.
-    """
-    try:
-        value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if isinstance(value, bool) or not (value is None or isinstance(value, str | int)):
-            raise InvalidInput("unexpected value")
-        if isinstance(value, int):
-            parse_int(value)
-        return value, parse_int(last_id, minimum=0)
-    except (ValueError, TypeError, RecursionError) as error:
-        raise ValidationError({"after": ["not a valid cursor"]}) from error
 
 
 def _cursor_datetime(value) -> datetime.datetime:
@@ -769,22 +741,15 @@ def timeline(contact_id: int, *, before: str | None = None, limit: int = DEFAULT
     this workspace, ValidationError on a malformed cursor.
     """
     _require_contact(contact_id)
-    limit = max(1, min(int(limit), MAX_LIMIT))
     queryset = ContactEvent.objects.filter(contact_id=contact_id)
     if types:
         queryset = queryset.filter(type__in=list(types))
-    if before:
-        at, last_id = _decode_cursor(before)
-        at = _cursor_datetime(at)
-        queryset = queryset.filter(Q(at__lt=at) | Q(at=at, id__lt=last_id))
-    rows = list(queryset.order_by("-at", "-id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
+    page = keyset_page(queryset, ordering="-at", after=before, limit=limit, max_limit=MAX_LIMIT)
     items = [
         TimelineEvent(id=r.id, contact_id=r.contact_id, type=EventType(r.type).label, code=r.type, at=r.at, data=r.data)
-        for r in rows
+        for r in page.items
     ]
-    return Page(items=items, next_cursor=_encode_cursor(rows[-1].at, rows[-1].id) if more else None)
+    return Page(items=items, next_cursor=page.next_cursor)
 
 
 # ==============================================================================================
@@ -803,22 +768,31 @@ def company_values(company: Company) -> dict[str, Any]:
     return values
 
 
-def companies_page(*, search: str = "", after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
-    """Return a page of companies by name (search: name prefix, case-insensitive), keyset-paginated."""
-    limit = max(1, min(int(limit), MAX_LIMIT))
+COMPANY_ORDERS = ("name", "-name", "id", "-id")
+
+
+def companies_page(
+    *,
+    search: str = "",
+    order: str = "name",
+    after: str | None = None,
+    start: int | None = None,
+    limit: int = DEFAULT_LIMIT,
+    count: bool = False,
+) -> Page:
+    """Return a page of companies in order (search: name prefix, case-insensitive), keyset-paginated.
+
+    With start (Mautic's offset clients), return companies start..start+limit, and with count
+    their total. order is one of COMPANY_ORDERS (by name, the default, or id; "-" for descending).
+    Raise ValidationError on another order or a cursor this list did not issue.
+    """
+    if order not in COMPANY_ORDERS:
+        raise ValidationError({"order": f"choose one of {', '.join(COMPANY_ORDERS)}"})
     _check_search_length(search)
     queryset = Company.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())
-    if after:
-        name, last_id = _decode_cursor(after)
-        if not isinstance(name, str):
-            raise ValidationError({"after": ["not a valid cursor"]})
-        queryset = queryset.filter(Q(name__gt=name) | Q(name=name, id__gt=last_id))
-    rows = list(queryset.order_by("name", "id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=_encode_cursor(rows[-1].name, rows[-1].id) if more else None)
+    return page_of(queryset, ordering=order, after=after, start=start, limit=limit, max_limit=MAX_LIMIT, count=count)
 
 
 def tags(*, search: str = "", limit: int = MAX_LIMIT) -> list[Tag]:
@@ -839,29 +813,6 @@ def tag_get(tag_id: int) -> Tag:
 # Reads for the APIs: offset slices (Mautic's start/limit), and related rows of many contacts at once
 
 
-def contacts_slice(
-    *,
-    search: str = "",
-    filters: Mapping[str, Any] | None = None,
-    order: str = "id",
-    start: int = 0,
-    limit: int = DEFAULT_LIMIT,
-    me: int | None = None,
-) -> list[ContactView]:
-    """Return contacts start..start+limit in order (decrypted), for offset-paginated clients (Mautic's API).
-
-    An offset reads and skips start rows, so prefer contacts_page (keyset) where the client
-    allows it. Raise ValidationError on an unknown filter, order or search command.
-    """
-    limit = max(1, min(int(limit), MAX_LIMIT))
-    if order not in ORDERS:
-        raise ValidationError({"order": f"choose one of {', '.join(ORDERS)}"})
-    column, descending = ORDERS[order]
-    queryset = _filtered(search, filters or {}, me=me).order_by(*_ordering(column, descending))
-    start = max(0, int(start))
-    return _views(list(queryset[start : start + limit]), fields_by_alias())
-
-
 def tags_by_name(names: Iterable[str]) -> dict[str, Tag]:
     """Return {name: Tag} for the names that exist in this workspace (one query)."""
     names = list(set(names))
@@ -877,25 +828,20 @@ def contacts_dnc(contact_ids: Iterable[int]) -> dict[int, list[DoNotContact]]:
     return dict(result)
 
 
-def notes_slice(
+def notes_page(
     *, contact_id: int | None = None, start: int = 0, limit: int = DEFAULT_LIMIT, oldest_first: bool = False
-) -> tuple[list, int]:
-    """Return (notes newest first, decrypted, start..start+limit; the total) of a contact or the whole workspace.
+) -> Page:
+    """Return notes newest first, decrypted, start..start+limit, with their total, of a contact or the workspace.
 
     Keys of the notes' contacts are loaded in one query; a shredded contact's notes read as "".
-    oldest_first reverses the order.
+    oldest_first reverses the order. Offsets only: Mautic's clients are the only ones paging notes.
     """
     queryset = Note.objects.all() if contact_id is None else Note.objects.filter(contact_id=contact_id)
-    total = queryset.count()
-    limit = max(1, min(int(limit), MAX_LIMIT))
-    start = max(0, int(start))
-    ordering = ("created_at", "id") if oldest_first else ("-created_at", "-id")
-    notes = list(queryset.order_by(*ordering)[start : start + limit])
+    ordering = "created_at" if oldest_first else "-created_at"
+    page = offset_page(queryset, ordering=ordering, start=start, limit=limit, max_limit=MAX_LIMIT, count=True)
+    notes = page.items
     keys = keyring().data_keys({n.contact_id for n in notes}) if notes else {}
-    views = []
-    for n in notes:
-        views.append(_note_view(n, keys.get(n.contact_id)))
-    return views, total
+    return Page(items=[_note_view(n, keys.get(n.contact_id)) for n in notes], total=page.total)
 
 
 def timeline_count(contact_id: int, *, types=None) -> int:
@@ -925,47 +871,21 @@ def imports_recent(limit: int = 50) -> list[ContactImport]:
     return list(ContactImport.objects.order_by("-created_at", "-id")[:limit])
 
 
-COMPANY_SLICE_ORDERS = {"name": ("name", "id"), "-name": ("-name", "-id"), "id": ("id",), "-id": ("-id",)}
+TAG_ORDERS = ("name", "-name", "id", "-id")
 
 
-def companies_slice(
-    *, search: str = "", start: int = 0, limit: int = DEFAULT_LIMIT, order: str = "name"
-) -> tuple[list[Company], int]:
-    """Return (companies start..start+limit in order, how many match) for offset-paginated clients (Mautic's API).
+def tags_page(*, search: str = "", order: str = "name", start: int = 0, limit: int = DEFAULT_LIMIT) -> Page:
+    """Return tags start..start+limit in order, with how many match, for offset-paginated clients (Mautic's API).
 
-    search is a name prefix, case-insensitive; order one of COMPANY_SLICE_ORDERS (by name, the
-    default, or id; "-" for descending). Raise ValidationError on another order.
+    search is a name prefix; order one of TAG_ORDERS (by name, the default, or id; "-" for
+    descending). Raise ValidationError on another order.
     """
-    if order not in COMPANY_SLICE_ORDERS:
-        raise ValidationError({"order": f"choose one of {', '.join(COMPANY_SLICE_ORDERS)}"})
-    _check_search_length(search)
-    queryset = Company.objects.all()
-    if search:
-        queryset = queryset.filter(name__istartswith=search.strip())
-    limit = max(1, min(int(limit), MAX_LIMIT))
-    start = max(0, int(start))
-    return list(queryset.order_by(*COMPANY_SLICE_ORDERS[order])[start : start + limit]), queryset.count()
-
-
-TAG_SLICE_ORDERS = {"name": ("name",), "-name": ("-name",), "id": ("id",), "-id": ("-id",)}
-
-
-def tags_slice(
-    *, search: str = "", start: int = 0, limit: int = DEFAULT_LIMIT, order: str = "name"
-) -> tuple[list[Tag], int]:
-    """Return (tags start..start+limit in order, how many match) for offset-paginated clients (Mautic's API).
-
-    search is a name prefix; order one of TAG_SLICE_ORDERS (by name, the default, or id; "-"
-    for descending). Raise ValidationError on another order.
-    """
-    if order not in TAG_SLICE_ORDERS:
-        raise ValidationError({"order": f"choose one of {', '.join(TAG_SLICE_ORDERS)}"})
+    if order not in TAG_ORDERS:
+        raise ValidationError({"order": f"choose one of {', '.join(TAG_ORDERS)}"})
     queryset = Tag.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())
-    limit = max(1, min(int(limit), MAX_LIMIT))
-    start = max(0, int(start))
-    return list(queryset.order_by(*TAG_SLICE_ORDERS[order])[start : start + limit]), queryset.count()
+    return offset_page(queryset, ordering=order, start=start, limit=limit, max_limit=MAX_LIMIT, count=True)
 
 
 def company_by_name(name: str) -> Company:

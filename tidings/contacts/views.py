@@ -40,6 +40,8 @@ from tidings.contacts.forms import (
 from tidings.contacts.models import Channel, FieldObject, ImportStatus
 from tidings.inputs import is_ascii_digits
 from tidings.privacy.categories import DataCategory, is_encrypted_category
+from tidings.validation import error_message as _message
+from tidings.validation import form_add_errors
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 20
@@ -56,10 +58,6 @@ def _render(request, template: str, context: dict, status: int = 200):
         "export": principal.can("contacts:export"),
     }
     return render(request, template, context, status=status)
-
-
-def _message(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 def found(view):
@@ -594,8 +592,7 @@ def field_list(request, workspace_slug):
         try:
             field = actions.field_create(**form.action_arguments(), principal=request.principal, request=request)
         except ValidationError as error:
-            for name, errors in error.message_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
+            form_add_errors(form, error)
         else:
             messages.success(request, f"Field “{field.label}” created.")
             return redirect(_fields_url(request, object))
@@ -685,8 +682,7 @@ def field_delete(request, workspace_slug, field_id):
             touched = actions.field_delete(field_id, confirm=form.cleaned_data["confirm"], principal=request.principal,
                                            request=request)  # fmt: skip
         except ValidationError as error:
-            for name, errors in error.message_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
+            form_add_errors(form, error)
         else:
             messages.success(request, f"Field deleted with its values ({touched} record(s) held one).")
             return redirect(_fields_url(request, field.object))
@@ -706,8 +702,7 @@ def import_upload(request, workspace_slug):
         try:
             job = imports.import_create(form.cleaned_data["file"], principal=request.principal, request=request)
         except ValidationError as error:
-            for name, errors in error.message_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
+            form_add_errors(form, error)
         else:
             return redirect("contacts:import_map", workspace_slug=_slug(request), import_id=job.id)
     context = {"form": form, "max_mb": imports.max_upload_bytes() // (1024 * 1024)}
@@ -761,8 +756,7 @@ def import_map(request, workspace_slug, import_id):
                 request=request,
             )
         except ValidationError as error:
-            for name, errors in error.message_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
+            form_add_errors(form, error)
         else:
             return redirect("contacts:import_detail", workspace_slug=_slug(request), import_id=job.id)
     rows = imports.preview(job)

@@ -16,11 +16,12 @@ from django.urls import path
 from tidings.accounts.decorators import require_permission
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import FieldObject
+from tidings.inputs import parse_bool
 from tidings.mautic_compat.contacts import field_groups, select_fields
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import ListParams, sort_of
-from tidings.mautic_compat.responses import MauticError
-from tidings.mautic_compat.standard import Resource, allow, standard_urls, validation_error
+from tidings.mautic_compat.responses import MauticError, validation_error
+from tidings.mautic_compat.standard import Resource, allow, standard_urls
 
 GROUPS = ("core", "professional", "other")
 
@@ -38,17 +39,17 @@ def serialize_companies(companies: list) -> list[dict]:
     ]
 
 
-# What companies_slice sorts by (name has an index); other values are not sorted in SQL.
+# What companies_page sorts by (name has an index); other values are not sorted in SQL.
 ORDER_COLUMNS = {"id": "id", "date_added": "id", "dateAdded": "id", "companyname": "name", "name": "name"}
 
 
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
     sort = sort_of(params, ORDER_COLUMNS)
     order = "name" if sort is None else ("-" if sort[1] else "") + sort[0]
-    companies, total = selectors.companies_slice(
-        search=params.search, start=params.start, limit=params.limit, order=order
+    page = selectors.companies_page(
+        search=params.search, order=order, start=params.start, limit=params.limit, count=True
     )
-    return serialize_companies(companies), total
+    return serialize_companies(page.items), page.total or 0
 
 
 def company_values(data: dict, method: str) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def company_values(data: dict, method: str) -> dict[str, Any]:
 
 def _create(request, data: dict, principal, *, method: str):
     values = company_values(data, "POST")
-    if method == "POST" and str(data.get("force", "")).strip() not in {"1", "true"}:
+    if method == "POST" and not parse_bool(data.get("force", "")):
         try:
             existing = selectors.company_by_name(str(values.get("companyname") or ""))
         except ObjectDoesNotExist:

@@ -32,7 +32,7 @@ from tidings.accounts.selectors import members_by_id, members_of
 from tidings.contacts import actions, selectors
 from tidings.contacts.fields import coerce
 from tidings.contacts.models import DncReason, EventType, FieldObject, FieldType
-from tidings.inputs import is_ascii_digits
+from tidings.inputs import is_ascii_digits, parse_bool
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import (
     Condition,
@@ -43,8 +43,8 @@ from tidings.mautic_compat.parsing import (
     sort_of,
     strict_int,
 )
-from tidings.mautic_compat.responses import MauticError, mautic_datetime
-from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, validation_error, without_nulls
+from tidings.mautic_compat.responses import MauticError, mautic_datetime, validation_error
+from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, without_nulls
 from tidings.tenancy.context import require_workspace
 
 # Our aliases that Mautic sends as properties of the contact, not as fields.
@@ -337,9 +337,9 @@ def list_contacts(params: ListParams, request) -> tuple[list[dict], int | str]:
     try:
         total = selectors.contacts_count(search=search, filters=filters, me=me)
         views = (
-            selectors.contacts_slice(
+            selectors.contacts_page(
                 search=search, filters=filters, order=order, start=params.start, limit=params.limit, me=me
-            )
+            ).items
             if total
             else []
         )
@@ -366,10 +366,6 @@ def _tags(raw) -> list[str]:
     return [str(tag).strip() for tag in raw if str(tag).strip()]
 
 
-def _truthy(value) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _is_zero(value) -> bool:
     try:
         return float(str(value)) == 0
@@ -389,7 +385,7 @@ def contact_values(data: dict, method: str) -> tuple[dict, dict]:
     definitions = {f.alias: f for f in selectors.field_definitions()}
     extras = {
         "tags": _tags(data.get("tags")),
-        "overwrite": _truthy(data.get("overwriteWithBlank", "")) or method == "PUT",
+        "overwrite": parse_bool(data.get("overwriteWithBlank", "")) or method == "PUT",
         "dnc": data.get("doNotContact"),
         "companies": data.get("companies"),
     }
@@ -591,11 +587,9 @@ def contact_notes(request, id):
         params = dataclasses.replace(params, order_by_dir="DESC")
     sort = sort_of(params, NOTE_ORDER_COLUMNS, encrypted={"text"})
     oldest_first = sort is not None and not sort[1]
-    notes, total = selectors.notes_slice(
-        contact_id=id, start=params.start, limit=params.limit, oldest_first=oldest_first
-    )
-    items = note_body(notes, {view.id: view})
-    return {"total": total, "notes": {str(n["id"]): n for n in items} if items else []}
+    page = selectors.notes_page(contact_id=id, start=params.start, limit=params.limit, oldest_first=oldest_first)
+    items = note_body(page.items, {view.id: view})
+    return {"total": page.total, "notes": {str(n["id"]): n for n in items} if items else []}
 
 
 @mautic_api
@@ -772,8 +766,8 @@ NOTE_ORDER_COLUMNS = dict.fromkeys(("id", "date_added", "dateAdded", "date_time"
 def _list_notes(params: ListParams, request) -> tuple[list[dict], int]:
     sort = sort_of(params, NOTE_ORDER_COLUMNS, encrypted={"text"})
     oldest_first = sort is not None and not sort[1]
-    notes, total = selectors.notes_slice(start=params.start, limit=params.limit, oldest_first=oldest_first)
-    return note_body(notes), total
+    page = selectors.notes_page(start=params.start, limit=params.limit, oldest_first=oldest_first)
+    return note_body(page.items), page.total or 0
 
 
 def _note_contact(data: dict, *, required: bool) -> int | None:

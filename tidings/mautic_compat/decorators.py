@@ -46,6 +46,7 @@ from tidings.mautic_compat.responses import (
     mautic_error,
     mautic_json,
     rate_limit_message,
+    validation_error,
 )
 from tidings.web import entry
 
@@ -80,10 +81,6 @@ def _response_for(result) -> HttpResponse:
         status, data = result
         return mautic_json(data, status)
     return mautic_json(result)
-
-
-def _validation_details(error: DjangoValidationError) -> dict:
-    return error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
 
 
 def mautic_api(view):
@@ -149,11 +146,8 @@ def _run(view, request, args, kwargs) -> HttpResponse:
     except PermissionDenied:
         return mautic_error(403)
     except DjangoValidationError as error:
-        details = _validation_details(error)
-        message = "; ".join(
-            f"{field}: {' '.join(msgs)}" if field else " ".join(msgs) for field, msgs in details.items()
-        )
-        return mautic_error(422, message, details)
+        refusal = validation_error(error, status=422)
+        return mautic_error(refusal.status, refusal.message, refusal.details)
     except Exception:
         logger.exception("Mautic-compatible API request failed")
         return mautic_error(500)

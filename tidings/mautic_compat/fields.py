@@ -22,6 +22,7 @@ from django.urls import path
 
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import FieldObject, FieldType
+from tidings.inputs import parse_bool
 from tidings.mautic_compat.contacts import field_properties
 from tidings.mautic_compat.parsing import ListParams, sort_of
 from tidings.mautic_compat.responses import mautic_datetime
@@ -152,7 +153,7 @@ def _changes(data: dict) -> dict:
         changes["category"] = str(data["category"] or "")
     for key, name in _FLAGS.items():
         if key in data:
-            changes[name] = str(data[key]).strip().lower() in {"1", "true", "yes", "on"}
+            changes[name] = parse_bool(data[key])
     options = _options(data.get("properties"))
     if options is not None:
         changes["options"] = options
@@ -160,7 +161,7 @@ def _changes(data: dict) -> dict:
 
 
 def _acknowledged(data: dict) -> bool:
-    return str(data.get("acknowledgeSensitive", "")).strip().lower() in {"1", "true", "yes", "on"}
+    return parse_bool(data.get("acknowledgeSensitive", ""))
 
 
 def _create(request, data: dict, principal, *, method: str, object: str = "contact"):

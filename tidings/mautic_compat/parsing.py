@@ -20,7 +20,16 @@ from typing import Any
 
 from django.http import QueryDict
 
-from tidings.inputs import INT64_MAX, INT64_MIN, InvalidInput, check_text, is_ascii_digits, loads_json, parse_int
+from tidings.inputs import (
+    INT64_MAX,
+    INT64_MIN,
+    InvalidInput,
+    check_text,
+    is_ascii_digits,
+    loads_json,
+    parse_bool,
+    parse_int,
+)
 from tidings.mautic_compat.responses import MauticError
 
 DEFAULT_LIMIT = 30  # Mautic's default_pagelimit
@@ -50,7 +59,6 @@ NO_VALUE = {"isNull", "isNotNull"}
 LIST_VALUE = {"in", "notIn"}
 GROUPS = {"andX", "orX"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-_TRUE = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -110,10 +118,6 @@ def php_params(data: QueryDict) -> dict:
                     default: Any = [] if next_is_append else {}
                     node = node.setdefault(part, default)
     return result
-
-
-def _truthy(value) -> bool:
-    return str(value).strip().lower() in _TRUE
 
 
 def _as_int(name: str, value, *, minimum: int, maximum: int = MAX_START) -> int:
@@ -222,8 +226,8 @@ def parse_list_params(
         order_by=order_by,
         order_by_dir=order_by_dir,
         order=tuple(order),
-        published_only=_truthy(params.get("publishedOnly", "")) or _truthy(params.get("published", "")),
-        minimal=_truthy(params.get("minimal", "")),
+        published_only=parse_bool(params.get("publishedOnly", "")) or parse_bool(params.get("published", "")),
+        minimal=parse_bool(params.get("minimal", "")),
         where=_conditions(params.get("where", []), columns, "where"),
         select=select,
     )

@@ -12,8 +12,11 @@ import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
+
+from tidings.validation import error_fields, error_text
 
 MAUTIC_VERSION = "5.1.0"
 
@@ -42,6 +45,16 @@ class MauticError(Exception):
         self.message = message or MESSAGES.get(status, "Error")
         self.details = details if details is not None else []
         self.headers = headers or {}  # added to the answer, e.g. Retry-After
+
+
+def validation_error(error: ValidationError, status: int = 400) -> MauticError:
+    """Return Mautic's form error for a ValidationError: "field: message", details {field: [messages]}.
+
+    Messages that name no field (a plain ValidationError, or NON_FIELD_ERRORS) are listed under
+    "" and read without a name. status is 400, Mautic's answer to an invalid form; the
+    endpoint base (tidings.mautic_compat.decorators) answers one no view caught with 422.
+    """
+    return MauticError(status, error_text(error), error_fields(error, non_field_key=""))
 
 
 def mautic_json(data, status: int = 200) -> HttpResponse:

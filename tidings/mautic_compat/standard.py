@@ -50,7 +50,7 @@ from tidings.mautic_compat.parsing import (
     request_data,
     strict_int,
 )
-from tidings.mautic_compat.responses import MESSAGES, MauticError, mautic_json
+from tidings.mautic_compat.responses import MESSAGES, MauticError, mautic_json, validation_error
 from tidings.tenancy.context import require_workspace
 
 BATCH_LIMIT = 200
@@ -98,13 +98,6 @@ def php_array(mapping: dict) -> dict | list:
     if keys == list(range(len(keys))):
         return list(mapping.values())
     return {str(key): value for key, value in mapping.items()}
-
-
-def validation_error(error: ValidationError) -> MauticError:
-    """Return Mautic's form error for a ValidationError: 400, "field: message", details {field: [messages]}."""
-    details = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
-    message = "; ".join(f"{name}: {' '.join(msgs)}" if name else " ".join(msgs) for name, msgs in details.items())
-    return MauticError(400, message, details)
 
 
 def allow(request, *methods: str) -> None:

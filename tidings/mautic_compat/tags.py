@@ -18,8 +18,8 @@ ORDER_COLUMNS = {"id": "id", "tag": "name"}
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
     sort = sort_of(params, ORDER_COLUMNS)
     order = "name" if sort is None else ("-" if sort[1] else "") + sort[0]
-    tags, total = selectors.tags_slice(search=params.search, start=params.start, limit=params.limit, order=order)
-    return serialize_tags(tags), total
+    page = selectors.tags_page(search=params.search, order=order, start=params.start, limit=params.limit)
+    return serialize_tags(page.items), page.total or 0
 
 
 def _name(data: dict) -> str:

@@ -12,6 +12,7 @@ from tidings.inputs import (
     has_nul,
     is_ascii_digits,
     loads_json,
+    parse_bool,
     parse_id,
     parse_int,
 )
@@ -105,3 +106,36 @@ def test_loads_json_either_returns_a_document_or_raises_invalid_input(raw):
         return
     json.dumps(data, allow_nan=False)  # what it accepts can always be written back out
     assert not has_nul(data)
+
+
+@pytest.mark.parametrize("value", [True, 1, "1", "true", "TRUE", " yes ", "On"])
+def test_parse_bool_reads_the_yes_words_in_any_case(value):
+    assert parse_bool(value) is True
+
+
+@pytest.mark.parametrize("value", [False, 0, "", "0", "false", "no", "off", "y", "maybe", None, "2"])
+def test_parse_bool_reads_anything_else_as_no_when_loose(value):
+    assert parse_bool(value) is False
+
+
+@pytest.mark.parametrize(("value", "expected"), [("y", True), ("N", False), ("no", False), (0, False), ("on", True)])
+def test_parse_bool_takes_short_words_when_asked(value, expected):
+    assert parse_bool(value, strict=True, short_words=True) is expected
+
+
+@pytest.mark.parametrize("value", ["", "maybe", "2", None, "y", 1.5])
+def test_parse_bool_strict_refuses_what_is_neither_yes_nor_no(value):
+    with pytest.raises(InvalidInput):
+        parse_bool(value, strict=True)
+
+
+def test_a_boolean_field_still_says_what_is_wrong():
+    """contacts' boolean fields read strictly with short words; garbage is a field error, not a 500."""
+    from django.core.exceptions import ValidationError
+
+    from tidings.contacts.fields import coerce
+    from tidings.contacts.models import FieldType
+
+    assert coerce(FieldType.BOOLEAN, "Y") is True
+    with pytest.raises(ValidationError):
+        coerce(FieldType.BOOLEAN, "perhaps")

@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.selectors import ACTOR_TYPE_LABELS, actor_labels
 from tidings.audit.selectors import audit_entries_for_workspace
+from tidings.pagination import InvalidCursor, keyset_page
 
 PAGE_SIZE = 50
 
@@ -25,7 +26,7 @@ class AuditFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "member."}),
     )
     actor = forms.ChoiceField(label="Actor", required=False, choices=[("", "Anyone"), *ACTOR_TYPE_LABELS.items()])
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
 
 def entry_rows(entries) -> list[dict]:
@@ -39,22 +40,21 @@ def entry_rows(entries) -> list[dict]:
 def audit_log(request, workspace_slug):
     """Show a page of entries; an htmx request for the next page gets only its rows.
 
-    Pages are cut by seq (WHERE seq < last seen), so a page costs the same however deep it is.
+    Pages are cut by seq (WHERE seq < last seen), so a page costs the same however deep it is;
+    a cursor the page did not issue shows the first page.
     """
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     action_prefix, actor_type = filters.get("action") or "", filters.get("actor") or ""
-    entries = list(
-        audit_entries_for_workspace(
-            action_prefix=action_prefix, actor_type=actor_type, before_seq=filters.get("before")
-        )[: PAGE_SIZE + 1]
-    )
-    has_more = len(entries) > PAGE_SIZE
-    entries = entries[:PAGE_SIZE]
+    entries = audit_entries_for_workspace(action_prefix=action_prefix, actor_type=actor_type)
+    try:
+        page = keyset_page(entries, ordering="-seq", after=filters.get("before") or None, limit=PAGE_SIZE)
+    except InvalidCursor:
+        page = keyset_page(entries, ordering="-seq", limit=PAGE_SIZE)
     next_query = ""
-    if has_more:
-        params = {"action": action_prefix, "actor": actor_type, "before": entries[-1].seq}
+    if page.has_more:
+        params = {"action": action_prefix, "actor": actor_type, "before": page.next_cursor}
         next_query = urlencode({key: value for key, value in params.items() if value})
-    context = {"form": form, "rows": entry_rows(entries), "next_query": next_query}
+    context = {"form": form, "rows": entry_rows(page.items), "next_query": next_query}
     template = "audit/_rows.html" if request.htmx else "audit/log.html"
     return render(request, template, context)

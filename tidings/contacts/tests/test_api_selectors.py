@@ -10,7 +10,7 @@ from tidings.tests.principals import system
 def test_contacts_slice_reads_an_offset_page_in_order(in_acme):
     for points in (5, 50, 20):
         actions.contact_create({"email": f"p{points}@acme.example", "points": points}, principal=system())
-    page = selectors.contacts_slice(order="-points", start=1, limit=1)
+    page = selectors.contacts_page(order="-points", start=1, limit=1).items
     assert [view.get("points") for view in page] == [20]
 
 
@@ -26,15 +26,16 @@ def test_related_rows_of_many_contacts_are_read_in_bulk(in_acme, ada, grace, dja
 def test_notes_slice_pages_the_workspaces_notes_newest_first(in_acme, ada, grace):
     actions.note_add(ada.id, "First.", principal=system())
     actions.note_add(grace.id, "Second.", principal=system())
-    notes, total = selectors.notes_slice(start=0, limit=1)
-    assert (total, [n.text for n in notes]) == (2, ["Second."])
-    assert selectors.notes_slice(contact_id=ada.id)[1] == 1
+    page = selectors.notes_page(start=0, limit=1)
+    assert (page.total, [n.text for n in page.items]) == (2, ["Second."])
+    assert selectors.notes_page(contact_id=ada.id).total == 1
 
 
 def test_companies_slice_and_lookup_by_name(in_acme):
     for name in ("Cogsworth & Co", "Analytical Engines"):
         actions.company_create({"companyname": name}, principal=system())
-    companies, total = selectors.companies_slice(start=1, limit=5)
+    page = selectors.companies_page(start=1, limit=5, count=True)
+    companies, total = page.items, page.total
     assert (total, [c.name for c in companies]) == (2, ["Cogsworth & Co"])
     assert selectors.company_by_name("analytical engines").name == "Analytical Engines"
 
