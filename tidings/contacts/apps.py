@@ -7,6 +7,9 @@ class ContactsConfig(AppConfig):
     verbose_name = "Contacts"
 
     def ready(self):
+        from tidings.contacts.events import register_contact_event_types
+
+        register_contact_event_types()
         from tidings.contacts.actions import fields_ensure_core
         from tidings.tenancy.context import use_workspace
         from tidings.tenancy.signals import workspace_created
