@@ -14,8 +14,10 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import In
 
 from tidings.events.models import Event, EventString, Visitor
 from tidings.events.registry import DICTIONARY_KINDS, URL, event_type, label
@@ -54,7 +56,9 @@ def _data_filter(codes: list[int], data: Mapping[str, Any]) -> Q:
                 value = strip_url(value)
             wanted = _digest(value) if not operator else value
             strings = EventString.objects.filter(kind=DICTIONARY_KINDS[kind], **{_STRING_LOOKUPS[operator]: wanted})
-            condition &= Q(**{f"data__{key}__in": strings.values("id")})
+            # The stored id read as a number: jsonb cannot be compared with the subquery's bigint.
+            stored = Cast(KeyTextTransform(key, "data"), BigIntegerField())
+            condition &= Q(In(stored, strings.values("id")))
         else:
             if operator not in ("", "gt", "gte", "lt", "lte"):
                 raise ValueError(f"unsupported lookup {operator} on {key}")
