@@ -51,9 +51,11 @@ def generate(args, page_hit: int, visitors: list[int]):
     """Yield (contact_id, visitor_id, at, url, ip) page hits; the same seed gives the same rows."""
     rng = random.Random(11)  # noqa: S311 (made-up traffic)
     pages = urls(rng, args.pages)
-    now = datetime.datetime.now(datetime.UTC)
+    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=90)
+    step = 90 * 86400 / args.events
     for n in range(args.events):
-        at = now - datetime.timedelta(seconds=rng.randrange(90 * 86400))
+        # In time order over 90 days, as tracking writes them (a few seconds of jitter).
+        at = start + datetime.timedelta(seconds=n * step + rng.random() * 5)
         # Traffic follows a long tail: a few pages get most hits.
         url = pages[min(int(rng.paretovariate(1.2)) - 1, len(pages) - 1)] if n % 3 else rng.choice(pages)
         url += rng.choice(["", "", "?utm_source=newsletter&utm_medium=email", "#pricing"])
