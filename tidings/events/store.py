@@ -25,12 +25,12 @@ from tidings.tenancy.context import require_workspace
 COLUMNS = ["workspace_id", "contact_id", "visitor_id", "type", "at", "data"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EventRow:
     """An event to write: its type's code, the contact or anonymous visitor, when (default now) and data."""
 
-    type: int
     contact_id: int | None = None
+    type: int
     at: datetime.datetime | None = None
     data: Mapping[str, Any] | None = None
     visitor_id: int | None = None

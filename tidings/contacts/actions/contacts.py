@@ -334,7 +334,7 @@ def contact_points_change(contact_id: int, operator: str, delta: int, *, princip
             raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
         points = Contact.objects.filter(pk=contact_id).values_list("points", flat=True).get()
         data = {"op": operator, "delta": delta, "points": points}
-        store.write([EventRow(EventType.POINTS_CHANGED, contact_id, data=data)])
+        store.write([EventRow(type=EventType.POINTS_CHANGED, contact_id=contact_id, data=data)])
         _audit("contact.points_changed", principal=principal, request=request, target_type="contact",
                target_id=contact_id, operator=operator, delta=delta)  # fmt: skip
     return points

@@ -61,7 +61,8 @@ def dnc_add(
         )
         row.comment = comment
         if created:
-            store.write([EventRow(EventType.DNC_ADDED, contact_id, data={"channel": channel, "reason": reason})])
+            data = {"channel": channel, "reason": reason}
+            store.write([EventRow(type=EventType.DNC_ADDED, contact_id=contact_id, data=data)])
         _audit("contact.dnc_added", principal=principal, request=request, target_type="contact", target_id=contact_id,
                channel=channel, reason=reason)  # fmt: skip
     return row
@@ -92,7 +93,7 @@ def dnc_remove(contact_id: int, *, channel: str = Channel.EMAIL, principal, requ
             raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
         removed, _ = DoNotContact.objects.filter(contact_id=contact_id, channel=channel).delete()
         if removed:
-            store.write([EventRow(EventType.DNC_REMOVED, contact_id, data={"channel": channel})])
+            store.write([EventRow(type=EventType.DNC_REMOVED, contact_id=contact_id, data={"channel": channel})])
             _audit("contact.dnc_removed", principal=principal, request=request, target_type="contact",
                    target_id=contact_id, channel=channel)  # fmt: skip
     return bool(removed)
