@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tidings.tenancy",
     "tidings.accounts",
     "tidings.audit",
+    "tidings.events",
     "tidings.contacts",
     "tidings.privacy",
     "tidings.jobs",

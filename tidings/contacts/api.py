@@ -604,14 +604,14 @@ def _type_codes(types: str) -> list[int]:
     """Return the event type codes of ?types=40,41; raise ValidationError (422) on anything but known codes."""
     from django.core.exceptions import ValidationError
 
-    from tidings.contacts.models import EventType
+    from tidings.events.registry import event_types
     from tidings.inputs import InvalidInput, parse_int
 
     try:
         codes = [parse_int(code) for code in types.split(",") if code.strip()]
     except InvalidInput as error:
         raise ValidationError({"types": ["event type codes, comma-separated (e.g. 40,41)"]}) from error
-    if set(codes) - set(EventType.values):
+    if set(codes) - {spec.code for spec in event_types()}:
         raise ValidationError({"types": ["unknown event type code"]})
     return codes
 

@@ -18,6 +18,7 @@ class ContactsConfig(AppConfig):
     def ready(self):
         from tidings.contacts import views
         from tidings.contacts.demo import seed_demo_contacts
+        from tidings.contacts.events import register_contact_event_types
         from tidings.contacts.panels import ContactPanel
         from tidings.contacts.panels import register as register_panel
         from tidings.demo import SEEDERS
@@ -26,6 +27,7 @@ class ContactsConfig(AppConfig):
         from tidings.tenancy.signals import workspace_created
 
         workspace_created.connect(_store_core_fields, dispatch_uid="contacts.store_core_fields")
+        register_contact_event_types()
         register_panel(ContactPanel("notes", "Notes", "contacts/panels/notes.html", views.notes_panel, column="main"))
         register_panel(ContactPanel("tags", "Tags", "contacts/panels/tags.html", order=10))
         register_panel(ContactPanel("companies", "Companies", "contacts/panels/companies.html", views.companies_panel,

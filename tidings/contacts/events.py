@@ -1,122 +1,99 @@
-"""The schema of each event type's data: which keys it may carry and what kind of value each holds.
+"""Contacts' declaration of its event types (and, for now, those of the domains still to be built).
 
-The event store is copied widely (timelines, exports, scoring, segments), so what goes into an
-event's `data` is allow-listed per type, not deny-listed: a key that is not declared for the
-type, or a value of the wrong kind, is rejected (EventDataRejected, a ValueError) at every
-append path (actions.events_append, the bulk writers' _events, ContactEvent.save), before
-anything reaches the table. Rejecting rather than dropping: events are written by code, not by
-visitors, so an undeclared key is a bug to fix where it is written, and dropping it silently
-would hide that bug (and the personal value it may carry) until someone read the table.
-
-Value kinds: INT (an integer, not a bool), TOKEN (a short code: letters, digits and _.:/- only,
-so no address, name or sentence fits), IP (truncated to its network before storage).
-
-Each domain declares its types where it defines them:
-
-    register_event_schema(EventType.PAGE_HIT, page=INT, ip=IP)
-
-The registry lives here beside EventType for now; a later `events` app can take it over with
-the same calls, each domain app registering its own types from its AppConfig.ready().
+The registry, the value kinds and the checks live in tidings.events.registry; contacts calls
+register_contact_event_types() from its AppConfig.ready(). The names below (EVENT_SCHEMAS,
+register_event_schema, check_event_data, EventDataRejected) stay importable for existing callers.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
-from tidings.audit.actions import truncate_ip
-from tidings.contacts.models import EventType
+from tidings.contacts.event_types import EventType
+from tidings.events.registry import (
+    INT,
+    IP,
+    TOKEN,
+    URL,
+    EventDataRejected,
+    Retention,
+    check_event_data,
+    event_type,
+    event_types,
+    register_event_type,
+    reserve_codes,
+)
 
-INT = "int"
-TOKEN = "token"
-IP = "ip"
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+__all__ = ["EVENT_SCHEMAS", "EventDataRejected", "check_event_data", "register_event_schema"]
 
-
-class EventDataRejected(ValueError):
-    """Event data carried an undeclared key or a value of the wrong kind; the message names keys, never values."""
-
-
-@dataclass(frozen=True)
-class EventSchema:
-    type: int
-    keys: Mapping[str, str]
-
-
-EVENT_SCHEMAS: dict[int, EventSchema] = {}
-
-
-def register_event_schema(event_type: int, **keys: str) -> EventSchema:
-    """Declare the keys (and their kind: INT, TOKEN or IP) that data of event_type may carry; return the schema.
-
-    Raise ValueError on an unknown kind or a type declared twice with different keys.
-    """
-    unknown = {kind for kind in keys.values() if kind not in (INT, TOKEN, IP)}
-    if unknown:
-        raise ValueError(f"unknown value kinds {sorted(unknown)}")
-    schema = EventSchema(int(event_type), dict(keys))
-    existing = EVENT_SCHEMAS.get(schema.type)
-    if existing is not None and existing != schema:
-        raise ValueError(f"event type {schema.type} already has another schema")
-    EVENT_SCHEMAS[schema.type] = schema
-    return schema
+# The domain each range belongs to; the placeholders move to their domain's apps.py with their types.
+RANGES = {
+    "contacts": [range(1, 20), range(60, 70)],
+    "tracking": [range(20, 30)],
+    "forms": [range(30, 40)],
+    "emails": [range(40, 50)],
+    "campaigns": [range(50, 60)],
+    "segments": [range(70, 80)],
+    "consent": [range(80, 90)],
+}
+RECORD = Retention.RECORD  # kept as long as the contact: what was decided about or by the person
 
 
-def _fits(kind: str, value: Any) -> bool:
-    if kind == INT:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, str) and bool(_TOKEN_RE.match(value)) if kind == TOKEN else isinstance(value, str)
+def _domain(code: int) -> str:
+    return next(domain for domain, ranges in RANGES.items() if any(code in r for r in ranges))
 
 
-def check_event_data(event_type: int, data: Mapping[str, Any] | None) -> dict:
-    """Return data checked against event_type's schema, IPs truncated; raise EventDataRejected otherwise.
-
-    Raised for a type with no schema, a key the schema does not declare, or a value of the
-    wrong kind (None counts as absent). The message names the type and keys only.
-    """
-    schema = EVENT_SCHEMAS.get(int(event_type))
-    label = EventType(event_type).label if event_type in EventType.values else str(event_type)
-    if schema is None:
-        raise EventDataRejected(f"event type {label} has no data schema")
-    data = {key: value for key, value in (data or {}).items() if value is not None}
-    undeclared = sorted(set(data) - set(schema.keys))
-    if undeclared:
-        raise EventDataRejected(f"event {label}: keys not in its schema: {', '.join(map(str, undeclared))}")
-    wrong = sorted(key for key, value in data.items() if not _fits(schema.keys[key], value))
-    if wrong:
-        raise EventDataRejected(f"event {label}: values of the wrong kind for {', '.join(wrong)}")
-    for key, kind in schema.keys.items():
-        if kind == IP and key in data:
-            data[key] = truncate_ip(data[key])
-    return data
+def register_event_schema(code: int, /, *, retention: Retention = Retention.BEHAVIOUR, **keys: str):
+    """Declare code (an EventType) with its data keys, in the domain whose range holds it; return the declaration."""
+    return register_event_type(_domain(int(code)), code, EventType(code).label, retention=retention, **keys)
 
 
-E = EventType
-for _type in (E.CONTACT_CREATED, E.CONTACT_IDENTIFIED):
-    register_event_schema(_type)
-register_event_schema(E.CONTACT_MERGED, merged_id=INT)
-register_event_schema(E.CONTACT_IMPORTED, **{"import": INT})
-register_event_schema(E.TAG_ADDED, tag_id=INT)
-register_event_schema(E.TAG_REMOVED, tag_id=INT)
-register_event_schema(E.DNC_ADDED, channel=TOKEN, reason=TOKEN)
-register_event_schema(E.DNC_REMOVED, channel=TOKEN)
-register_event_schema(E.NOTE_ADDED, note_id=INT)
-register_event_schema(E.PAGE_HIT, page=INT, ip=IP)
-register_event_schema(E.ASSET_DOWNLOAD, asset_id=INT, page=INT, ip=IP)
-register_event_schema(E.VIDEO_HIT, page=INT, seconds=INT, ip=IP)
-register_event_schema(E.FORM_SUBMITTED, form_id=INT, page=INT, submission_id=INT, ip=IP)
-for _type in (E.EMAIL_SENT, E.EMAIL_OPENED, E.EMAIL_COMPLAINED, E.EMAIL_UNSUBSCRIBED):
-    register_event_schema(_type, email_id=INT, send_id=INT)
-register_event_schema(E.EMAIL_CLICKED, email_id=INT, send_id=INT, link_id=INT, page=INT)
-register_event_schema(E.EMAIL_BOUNCED, email_id=INT, send_id=INT, kind=TOKEN)
-register_event_schema(E.EMAIL_FAILED, email_id=INT, send_id=INT, code=TOKEN)
-for _type in (E.CAMPAIGN_ENTERED, E.CAMPAIGN_STEP, E.CAMPAIGN_LEFT):
-    register_event_schema(_type, campaign_id=INT, step_id=INT)
-register_event_schema(E.POINTS_CHANGED, op=TOKEN, delta=INT, points=INT)
-register_event_schema(E.STAGE_CHANGED, stage_id=INT, previous_stage_id=INT)
-register_event_schema(E.SEGMENT_ADDED, segment_id=INT)
-register_event_schema(E.SEGMENT_REMOVED, segment_id=INT)
-register_event_schema(E.CONSENT_GIVEN, purpose=TOKEN, notice_version=INT, method=TOKEN)
-register_event_schema(E.CONSENT_WITHDRAWN, purpose=TOKEN, method=TOKEN)
+class _Schemas(Mapping):
+    """The declared types by code (read-only view of the registry), for callers of the former EVENT_SCHEMAS."""
+
+    def __getitem__(self, code):
+        return event_type(code)
+
+    def __iter__(self):
+        return iter(spec.code for spec in event_types())
+
+    def __len__(self):
+        return len(event_types())
+
+
+EVENT_SCHEMAS = _Schemas()
+
+
+def register_contact_event_types() -> None:
+    """Reserve the ranges and register every EventType with its schema and retention class (idempotent)."""
+    for domain, ranges in RANGES.items():
+        for codes in ranges:
+            reserve_codes(domain, codes)
+    E = EventType
+    for code in (E.CONTACT_CREATED, E.CONTACT_IDENTIFIED):
+        register_event_schema(code, retention=RECORD)
+    register_event_schema(E.CONTACT_MERGED, merged_id=INT, retention=RECORD)
+    register_event_schema(E.CONTACT_IMPORTED, **{"import": INT}, retention=RECORD)
+    register_event_schema(E.TAG_ADDED, tag_id=INT)
+    register_event_schema(E.TAG_REMOVED, tag_id=INT)
+    register_event_schema(E.DNC_ADDED, channel=TOKEN, reason=TOKEN, retention=RECORD)
+    register_event_schema(E.DNC_REMOVED, channel=TOKEN, retention=RECORD)
+    register_event_schema(E.NOTE_ADDED, note_id=INT)
+    register_event_schema(E.PAGE_HIT, page=INT, url=URL, ip=IP)
+    register_event_schema(E.ASSET_DOWNLOAD, asset_id=INT, page=INT, ip=IP)
+    register_event_schema(E.VIDEO_HIT, page=INT, seconds=INT, ip=IP)
+    register_event_schema(E.FORM_SUBMITTED, form_id=INT, page=INT, submission_id=INT, ip=IP)
+    for code in (E.EMAIL_SENT, E.EMAIL_OPENED, E.EMAIL_COMPLAINED):
+        register_event_schema(code, email_id=INT, send_id=INT)
+    register_event_schema(E.EMAIL_UNSUBSCRIBED, email_id=INT, send_id=INT, retention=RECORD)
+    register_event_schema(E.EMAIL_CLICKED, email_id=INT, send_id=INT, link_id=INT, page=INT, url=URL)
+    register_event_schema(E.EMAIL_BOUNCED, email_id=INT, send_id=INT, kind=TOKEN)
+    register_event_schema(E.EMAIL_FAILED, email_id=INT, send_id=INT, code=TOKEN)
+    for code in (E.CAMPAIGN_ENTERED, E.CAMPAIGN_STEP, E.CAMPAIGN_LEFT):
+        register_event_schema(code, campaign_id=INT, step_id=INT)
+    register_event_schema(E.POINTS_CHANGED, op=TOKEN, delta=INT, points=INT)
+    register_event_schema(E.STAGE_CHANGED, stage_id=INT, previous_stage_id=INT)
+    register_event_schema(E.SEGMENT_ADDED, segment_id=INT)
+    register_event_schema(E.SEGMENT_REMOVED, segment_id=INT)
+    register_event_schema(E.CONSENT_GIVEN, purpose=TOKEN, notice_version=INT, method=TOKEN, retention=RECORD)
+    register_event_schema(E.CONSENT_WITHDRAWN, purpose=TOKEN, method=TOKEN, retention=RECORD)

@@ -1,4 +1,4 @@
-"""Contacts, companies, fields, tags, notes, Do-Not-Contact and the one append-only event store.
+"""Contacts, companies, fields, tags, notes and Do-Not-Contact (the event store lives in tidings.events).
 
 Every table lives in the workspace's region database (TenantModel) and every index leads
 with workspace_id. Tables refer to each other by plain id columns (contact_id, company_id,
@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
 
+from tidings.contacts.event_types import EventType  # noqa: F401 (re-exported for existing callers)
+from tidings.events.models import Event as ContactEvent  # noqa: F401 (the store moved to tidings.events)
 from tidings.privacy.categories import DataCategory
 from tidings.privacy.guard import GuardPolicy
 from tidings.privacy.registry import NotPersonal, PersonalData
@@ -376,76 +378,6 @@ class DoNotContact(TenantModel):
             models.UniqueConstraint(fields=["workspace_id", "contact_id", "channel"], name="contacts_dnc_unique")
         ]
         indexes = [models.Index(fields=["workspace_id", "channel", "contact_id"], name="contacts_dnc_channel_idx")]
-
-
-class EventType(models.IntegerChoices):
-    """Codes of the event store, grouped by the app that writes them (ranges of ten)."""
-
-    CONTACT_CREATED = 1, "contact.created"
-    CONTACT_IDENTIFIED = 2, "contact.identified"
-    CONTACT_MERGED = 3, "contact.merged"
-    CONTACT_IMPORTED = 4, "contact.imported"
-    TAG_ADDED = 5, "contact.tag_added"
-    TAG_REMOVED = 6, "contact.tag_removed"
-    DNC_ADDED = 7, "contact.dnc_added"
-    DNC_REMOVED = 8, "contact.dnc_removed"
-    NOTE_ADDED = 9, "contact.note_added"
-    PAGE_HIT = 20, "page.hit"
-    ASSET_DOWNLOAD = 21, "asset.download"
-    VIDEO_HIT = 22, "video.hit"
-    FORM_SUBMITTED = 30, "form.submitted"
-    EMAIL_SENT = 40, "email.sent"
-    EMAIL_OPENED = 41, "email.opened"
-    EMAIL_CLICKED = 42, "email.clicked"
-    EMAIL_BOUNCED = 43, "email.bounced"
-    EMAIL_COMPLAINED = 44, "email.complained"
-    EMAIL_UNSUBSCRIBED = 45, "email.unsubscribed"
-    EMAIL_FAILED = 46, "email.failed"
-    CAMPAIGN_ENTERED = 50, "campaign.entered"
-    CAMPAIGN_STEP = 51, "campaign.step"
-    CAMPAIGN_LEFT = 52, "campaign.left"
-    POINTS_CHANGED = 60, "points.changed"
-    STAGE_CHANGED = 61, "stage.changed"
-    SEGMENT_ADDED = 70, "segment.added"
-    SEGMENT_REMOVED = 71, "segment.removed"
-    CONSENT_GIVEN = 80, "consent.given"
-    CONSENT_WITHDRAWN = 81, "consent.withdrawn"
-
-
-def _export_events(model, contact_id: int) -> list[dict]:
-    rows = model.objects.filter(contact_id=contact_id).order_by("at", "id").values("id", "type", "at", "data")
-    return [
-        {"id": r["id"], "type": EventType(r["type"]).label, "at": r["at"].isoformat(), "data": r["data"]} for r in rows
-    ]
-
-
-class ContactEvent(TenantModel):
-    """One row of the append-only event store shared by tracking, forms, emails and campaigns.
-
-    Kept small (about 100-150 bytes on disk, budget 250): a small-int type, a timestamp and a
-    small JSON of ids. No personal data in clear: data holds only the keys its type's schema
-    allows (tidings.contacts.events), and IPs are truncated to their network before storage.
-    """
-
-    personal_data = PersonalData(fields={"data": DataCategory.BEHAVIOR}, export=_export_events)
-
-    contact_id = models.BigIntegerField()
-    type = models.PositiveSmallIntegerField(choices=EventType.choices)
-    at = models.DateTimeField(default=now)
-    data = models.JSONField(default=dict, blank=True)
-
-    def save(self, *args, **kwargs):
-        """Save the event after checking its data against its type's schema (EventDataRejected otherwise)."""
-        from tidings.contacts.events import check_event_data
-
-        self.data = check_event_data(self.type, self.data)
-        super().save(*args, **kwargs)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["workspace_id", "contact_id", "at"], name="contacts_ev_timeline_idx"),
-            models.Index(fields=["workspace_id", "at"], name="contacts_ev_age_idx"),
-        ]
 
 
 # ==============================================================================================

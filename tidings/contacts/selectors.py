@@ -57,18 +57,18 @@ from tidings.contacts.models import (
     Company,
     Contact,
     ContactCompany,
-    ContactEvent,
     ContactField,
     ContactImport,
     ContactSearchToken,
     ContactSettings,
     ContactTag,
     DoNotContact,
-    EventType,
     FieldObject,
     Note,
     Tag,
 )
+from tidings.events import selectors as event_selectors
+from tidings.events.registry import label as event_label
 from tidings.inputs import InvalidInput, parse_int
 from tidings.pagination import Page, cursor_salt, decode_cursor, encode_cursor, keyset_page, offset_page, page_of
 from tidings.privacy.vault import Keyring, keyring, normalise_email, normalise_phone, normalise_text, words
@@ -737,17 +737,17 @@ def contact_tags(contact_id: int) -> list[str]:
 def timeline(contact_id: int, *, before: str | None = None, limit: int = DEFAULT_LIMIT, types=None) -> Page:
     """Return a contact's events newest first, one page at a time (before: the cursor of the previous page).
 
-    types optionally restricts to EventType codes. Raise Contact.DoesNotExist for an id not in
+    types optionally restricts to event type codes. Raise Contact.DoesNotExist for an id not in
     this workspace, ValidationError on a malformed cursor.
     """
     _require_contact(contact_id)
-    queryset = ContactEvent.objects.filter(contact_id=contact_id)
-    if types:
-        queryset = queryset.filter(type__in=list(types))
+    queryset = event_selectors.contact_events(contact_id, types or None)
     page = keyset_page(queryset, ordering="-at", after=before, limit=limit, max_limit=MAX_LIMIT)
+    datas = [{"type": r.type, "data": dict(r.data)} for r in page.items]
+    event_selectors.resolve_strings(datas)  # a URL's dictionary id back to the URL
     items = [
-        TimelineEvent(id=r.id, contact_id=r.contact_id, type=EventType(r.type).label, code=r.type, at=r.at, data=r.data)
-        for r in page.items
+        TimelineEvent(id=r.id, contact_id=contact_id, type=event_label(r.type), code=r.type, at=r.at, data=d["data"])
+        for r, d in zip(page.items, datas, strict=True)
     ]
     return Page(items=items, next_cursor=page.next_cursor)
 
@@ -845,11 +845,8 @@ def notes_page(
 
 
 def timeline_count(contact_id: int, *, types=None) -> int:
-    """Return how many events a contact has (optionally of EventType codes types)."""
-    queryset = ContactEvent.objects.filter(contact_id=contact_id)
-    if types:
-        queryset = queryset.filter(type__in=list(types))
-    return queryset.count()
+    """Return how many events a contact has (optionally of event type codes types), its visitors' included."""
+    return event_selectors.contact_events(contact_id, types or None).count()
 
 
 # ==============================================================================================

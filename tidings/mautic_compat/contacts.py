@@ -31,7 +31,8 @@ from tidings.accounts.permissions import role_permissions
 from tidings.accounts.selectors import members_by_id, members_of
 from tidings.contacts import actions, selectors
 from tidings.contacts.fields import coerce
-from tidings.contacts.models import DncReason, EventType, FieldObject, FieldType
+from tidings.contacts.models import DncReason, FieldObject, FieldType
+from tidings.events.registry import event_types
 from tidings.inputs import is_ascii_digits, parse_bool
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import (
@@ -630,7 +631,7 @@ def _event_types(raw) -> list[int]:
     if not raw:
         return []
     names = raw if isinstance(raw, list) else list(raw.values()) if isinstance(raw, dict) else [raw]
-    by_label = {label: code for code, label in EventType.choices}
+    by_label = {spec.name: spec.code for spec in event_types()}
     return [by_label[name] for name in names if name in by_label]
 
 
@@ -661,7 +662,8 @@ def contact_activity(request, id):
     filters = query.get("filters") if isinstance(query.get("filters"), dict) else {}
     include = _event_types(filters.get("includeEvents"))
     exclude = set(_event_types(filters.get("excludeEvents")))
-    types = [code for code in (include or EventType.values) if code not in exclude] if (include or exclude) else None
+    known = include or [spec.code for spec in event_types()]
+    types = [code for code in known if code not in exclude] if (include or exclude) else None
     limit = max(1, min(strict_int("limit", query.get("limit", 25)), 200))
     page_number = max(1, strict_int("page", query.get("page", 1)))
     total = selectors.timeline_count(id, types=types)
@@ -693,7 +695,7 @@ def contact_activity(request, id):
             "excludeEvents": filters.get("excludeEvents") or [],
         },
         "order": ["timestamp", "DESC"],
-        "types": {label: label for _, label in EventType.choices},
+        "types": {spec.name: spec.name for spec in event_types()},
         "total": total,
         "page": page_number,
         "limit": limit,

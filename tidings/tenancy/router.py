@@ -58,10 +58,15 @@ class RegionRouter:
 
         if model_name is None:
             return app_label in TENANT_APPS
+        app_label, model_name = MOVED_MODELS.get((app_label, model_name.lower()), (app_label, model_name))
         try:
             return is_tenant_model(apps.get_model(app_label, model_name))
         except LookupError:
             return app_label in TENANT_APPS
+
+
+# Models that moved to another app: their old migrations still name them by the old label.
+MOVED_MODELS: dict[tuple[str, str], tuple[str, str]] = {("contacts", "contactevent"): ("events", "event")}
 
 
 def tenant_apps() -> set[str]:

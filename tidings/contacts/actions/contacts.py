@@ -39,15 +39,15 @@ from tidings.contacts.fields import (
 )
 from tidings.contacts.models import (
     Contact,
-    ContactEvent,
     EventType,
 )
+from tidings.events import store
+from tidings.events.store import EventRow
 from tidings.inputs import INT32_MAX, INT32_MIN, InvalidInput, parse_int
 from tidings.privacy import registry
 from tidings.privacy.vault import (
     keyring,
 )
-from tidings.tenancy.context import require_workspace
 
 
 def contact_create(
@@ -346,12 +346,8 @@ def contact_points_change(contact_id: int, operator: str, delta: int, *, princip
                 raise ValidationError({"delta": [f"the points would leave the range {INT32_MIN} to {INT32_MAX}"]})
             raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
         points = Contact.objects.filter(pk=contact_id).values_list("points", flat=True).get()
-        ContactEvent.objects.create(
-            workspace_id=require_workspace().id,
-            contact_id=contact_id,
-            type=EventType.POINTS_CHANGED,
-            data={"op": operator, "delta": delta, "points": points},
-        )
+        data = {"op": operator, "delta": delta, "points": points}
+        store.write([EventRow(type=EventType.POINTS_CHANGED, contact_id=contact_id, data=data)])
         _audit("contact.points_changed", principal=principal, request=request, target_type="contact",
                target_id=contact_id, operator=operator, delta=delta)  # fmt: skip
     return points

@@ -9,11 +9,12 @@ from tidings.contacts.fields import dnc_comment_aad
 from tidings.contacts.models import (
     Channel,
     Contact,
-    ContactEvent,
     DncReason,
     DoNotContact,
     EventType,
 )
+from tidings.events import store
+from tidings.events.store import EventRow
 from tidings.privacy.vault import (
     keyring,
 )
@@ -60,12 +61,8 @@ def dnc_add(
         )
         row.comment = comment
         if created:
-            ContactEvent.objects.create(
-                workspace_id=require_workspace().id,
-                contact_id=contact_id,
-                type=EventType.DNC_ADDED,
-                data={"channel": channel, "reason": reason},
-            )
+            data = {"channel": channel, "reason": reason}
+            store.write([EventRow(type=EventType.DNC_ADDED, contact_id=contact_id, data=data)])
         _audit("contact.dnc_added", principal=principal, request=request, target_type="contact", target_id=contact_id,
                channel=channel, reason=reason)  # fmt: skip
     return row
@@ -99,12 +96,7 @@ def dnc_remove(contact_id: int, *, channel: str = Channel.EMAIL, principal, requ
             raise Contact.DoesNotExist(f"contact {contact_id} does not exist")
         removed, _ = DoNotContact.objects.filter(contact_id=contact_id, channel=channel).delete()
         if removed:
-            ContactEvent.objects.create(
-                workspace_id=require_workspace().id,
-                contact_id=contact_id,
-                type=EventType.DNC_REMOVED,
-                data={"channel": channel},
-            )
+            store.write([EventRow(type=EventType.DNC_REMOVED, contact_id=contact_id, data={"channel": channel})])
             _audit("contact.dnc_removed", principal=principal, request=request, target_type="contact",
                    target_id=contact_id, channel=channel)  # fmt: skip
     return bool(removed)

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tidings.contacts import actions, selectors
-from tidings.contacts.models import Contact, ContactEvent, ContactSearchToken, ContactTag, EventType, FieldType
+from tidings.contacts.models import Contact, ContactSearchToken, ContactTag, EventType, FieldType
+from tidings.events.models import Event
 from tidings.privacy.models import ContactKey, LawfulBasis
 from tidings.privacy.vault import keyring, normalise_email, normalise_phone, normalise_text, words
 from tidings.tenancy import bulk
@@ -186,7 +187,7 @@ def test_each_imported_contact_gets_one_imported_event_per_batch_with_its_source
     actions.contacts_bulk_upsert(
         rows, lawful_basis=LawfulBasis.CONSENT, batch_size=4, source={"import": 7}, principal=system()
     )
-    imported = ContactEvent.objects.filter(type=EventType.CONTACT_IMPORTED)
+    imported = Event.objects.filter(type=EventType.CONTACT_IMPORTED)
     assert imported.count() == 6  # reader0 twice: once in each batch that touched it
     assert {e.data["import"] for e in imported} == {7}
 
@@ -235,9 +236,9 @@ def test_bulk_insert_keeps_awkward_values_exactly(in_acme):
     rows = [(in_acme.id, 1, EventType.CONTACT_IMPORTED, at, {"note": text, "n": None}) for text in AWKWARD_TEXT]
     rows.append((in_acme.id, 2, EventType.CONTACT_IMPORTED, at, {}))
 
-    bulk.insert(ContactEvent, ["workspace_id", "contact_id", "type", "at", "data"], rows)
+    bulk.insert(Event, ["workspace_id", "contact_id", "type", "at", "data"], rows)
 
-    stored = list(ContactEvent.objects.order_by("id").values_list("contact_id", "at", "data"))
+    stored = list(Event.objects.order_by("id").values_list("contact_id", "at", "data"))
     assert stored == [(1, at, {"note": text, "n": None}) for text in AWKWARD_TEXT] + [(2, at, {})]
 
 

@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tidings.contacts import actions, selectors
-from tidings.contacts.models import Contact, ContactEvent, EventType
+from tidings.contacts.models import Contact, EventType
+from tidings.events.models import Event
 from tidings.privacy import vault
 from tidings.tests.principals import system
 
@@ -162,7 +163,7 @@ def test_events_truncate_ips_and_refuse_personal_fields(ada):
     actions.events_append(
         [{"contact_id": ada.id, "type": EventType.PAGE_HIT, "data": {"ip": "203.0.113.77"}}], principal=system()
     )
-    assert ContactEvent.objects.get(type=EventType.PAGE_HIT).data == {"ip": "203.0.113.0/24"}
+    assert Event.objects.get(type=EventType.PAGE_HIT).data == {"ip": "203.0.113.0/24"}
     with pytest.raises(ValueError):
         actions.events_append(
             [{"contact_id": ada.id, "type": EventType.PAGE_HIT, "data": {"email": "x@y.example"}}], principal=system()
@@ -184,7 +185,7 @@ def test_events_older_than_the_cutoff_are_purged_in_batches(ada):
         timezone.now() - datetime.timedelta(days=365), batch_size=10, principal=system()
     )
     assert deleted == 25
-    assert ContactEvent.objects.filter(type=EventType.PAGE_HIT).count() == 1
+    assert Event.objects.filter(type=EventType.PAGE_HIT).count() == 1
 
 
 def test_timeline_pages_newest_first(ada):

@@ -5,7 +5,8 @@ import pytest
 from tidings.accounts.permissions import system_principal
 from tidings.contacts import actions
 from tidings.contacts.events import EVENT_SCHEMAS, EventDataRejected, check_event_data, register_event_schema
-from tidings.contacts.models import ContactEvent, EventType
+from tidings.contacts.models import EventType
+from tidings.events.models import Event
 
 NEEDLE = "needle.7f3a@secret.example"
 
@@ -27,26 +28,26 @@ def test_a_key_outside_the_schema_never_reaches_the_table_through_events_append(
             principal=system_principal(_workspace(ada), reason="test"),
         )
 
-    assert not ContactEvent.objects.filter(type=EventType.PAGE_HIT).exists()
+    assert not Event.objects.filter(type=EventType.PAGE_HIT).exists()
 
 
 def test_a_key_outside_the_schema_never_reaches_the_table_through_a_model_save(ada):
     with pytest.raises(EventDataRejected):
-        ContactEvent.objects.create(workspace_id=ada.workspace_id, contact_id=ada.id, type=EventType.DNC_ADDED,
+        Event.objects.create(workspace_id=ada.workspace_id, contact_id=ada.id, type=EventType.DNC_ADDED,
                                     data={"channel": "email", "comment": NEEDLE})  # fmt: skip
 
-    assert not ContactEvent.objects.filter(type=EventType.DNC_ADDED).exists()
+    assert not Event.objects.filter(type=EventType.DNC_ADDED).exists()
 
 
 def test_a_key_outside_the_schema_never_reaches_the_table_through_the_bulk_writer(ada):
-    before = ContactEvent.objects.filter(type=EventType.CONTACT_IMPORTED).count()
+    before = Event.objects.filter(type=EventType.CONTACT_IMPORTED).count()
 
     with pytest.raises(EventDataRejected):
         actions.contacts_bulk_upsert([{"email": "zoe@people.example"}], lawful_basis="consent",
                                      source={"import": 1, "file": NEEDLE},
                                      principal=system_principal(_workspace(ada), reason="test"))  # fmt: skip
 
-    assert ContactEvent.objects.filter(type=EventType.CONTACT_IMPORTED).count() == before
+    assert Event.objects.filter(type=EventType.CONTACT_IMPORTED).count() == before
 
 
 def test_a_value_of_the_wrong_kind_is_rejected():
@@ -77,7 +78,7 @@ def test_the_actions_own_events_fit_their_schemas(in_acme, ada, grace):
     actions.contact_points_change(ada.id, "plus", 5, principal=principal)
     actions.contact_merge(ada.id, grace.id, principal=principal)
 
-    types = set(ContactEvent.objects.filter(contact_id=ada.id).values_list("type", flat=True))
+    types = set(Event.objects.filter(contact_id=ada.id).values_list("type", flat=True))
     assert {EventType.DNC_ADDED, EventType.DNC_REMOVED, EventType.POINTS_CHANGED, EventType.CONTACT_MERGED} <= types
 
 

@@ -109,7 +109,7 @@ def test_an_event_row_stays_within_250_bytes_on_disk(ada):
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT SUM(pgsize) FROM dbstat WHERE name = 'contacts_contactevent' OR name LIKE 'contacts_ev_%'"
+            "SELECT SUM(pgsize) FROM dbstat WHERE name = 'events_event' OR name LIKE 'events_%_idx'"
         )
         total = cursor.fetchone()[0]
     assert total / count <= 250

@@ -39,7 +39,7 @@ def test_export_gathers_the_profile_and_every_store_activity_included(ada):
     assert package["contacts.donotcontact"][0]["reason"] == "unsubscribed"
     assert len(package["contacts.contactcompany"]) == 1
     assert len(package["contacts.contacttag"]) == 1
-    assert {e["type"] for e in package["contacts.contactevent"]} >= {"page.hit", "contact.created"}
+    assert {e["type"] for e in package["events.event"]} >= {"page.hit", "contact.created"}
     assert "privacy.contactkey" not in package and "contacts.contactsearchtoken" not in package
 
 

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    """The append-only event store every domain writes to; domains declare their types in tidings.events.registry."""
+
+    name = "tidings.events"
+    label = "events"
+    verbose_name = "Events"

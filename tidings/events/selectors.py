@@ -1,0 +1,167 @@
+"""Reads of the event store: set-based selectors that compose into SQL, the timeline and the export.
+
+The contact of an event is COALESCE(event.contact_id, visitor.contact_id): an anonymous
+visitor's events count for the contact it was later identified as, without rewriting them.
+Selectors return querysets (ids or a Subquery), never Python lists, so a segment filters a
+million contacts in one statement:
+
+    Contact.objects.filter(id__in=contact_ids_with_event(EMAIL_OPENED, since=week_ago, min_count=3))
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db.models import BigIntegerField, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import In
+
+from tidings.events.models import Event, EventString, Visitor
+from tidings.events.registry import DICTIONARY_KINDS, URL, event_type, label
+from tidings.events.store import _digest
+
+_STRING_LOOKUPS = {"": "digest", "contains": "value__contains", "startswith": "value__startswith"}
+
+
+def _codes(types: int | Iterable[int]) -> list[int]:
+    codes = [int(types)] if isinstance(types, int) else [int(t) for t in types]
+    for code in codes:
+        event_type(code)  # UnknownEventType for a code no domain registered
+    return codes
+
+
+def _data_filter(codes: list[int], data: Mapping[str, Any]) -> Q:
+    """Return the condition on data: {"email_id": 3}, {"url": "https://..."}, {"url__contains": "/pricing"}.
+
+    A dictionary-kind key (URL) is matched through the string dictionary: equality by the
+    value's digest (its unique index), contains/startswith on the value; the events' condition
+    is then an IN (subquery) on the stored ids. Raise ValueError for a key no type of codes declares.
+    """
+    condition = Q()
+    for lookup, value in data.items():
+        key, _, operator = lookup.partition("__")
+        kinds = {event_type(code).keys.get(key) for code in codes} - {None}
+        if not kinds:
+            raise ValueError(f"no event type asked for declares the data key {key}")
+        kind = kinds.pop()
+        if kind in DICTIONARY_KINDS:
+            if operator not in _STRING_LOOKUPS:
+                raise ValueError(f"unsupported lookup {operator} on {key}")
+            if kind == URL and not operator:
+                from tidings.events.registry import strip_url
+
+                value = strip_url(value)
+            wanted = _digest(value) if not operator else value
+            strings = EventString.objects.filter(kind=DICTIONARY_KINDS[kind], **{_STRING_LOOKUPS[operator]: wanted})
+            # The stored id read as a number: jsonb cannot be compared with the subquery's bigint.
+            stored = Cast(KeyTextTransform(key, "data"), BigIntegerField())
+            condition &= Q(In(stored, strings.values("id")))
+        else:
+            if operator not in ("", "gt", "gte", "lt", "lte"):
+                raise ValueError(f"unsupported lookup {operator} on {key}")
+            condition &= Q(**{f"data__{lookup}": value})
+    return condition
+
+
+def events_matching(
+    types: int | Iterable[int],
+    *,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> QuerySet:
+    """Return the workspace's events of types in [since, until) matching data, annotated with `who` (the contact)."""
+    codes = _codes(types)
+    events = Event.objects.filter(type__in=codes) if len(codes) > 1 else Event.objects.filter(type=codes[0])
+    if since is not None:
+        events = events.filter(at__gte=since)
+    if until is not None:
+        events = events.filter(at__lt=until)
+    if data:
+        events = events.filter(_data_filter(codes, data))
+    return events.annotate(who=Coalesce(F("contact_id"), F("visitor__contact_id")))
+
+
+def contact_ids_with_event(
+    types: int | Iterable[int],
+    *,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    min_count: int = 1,
+    max_count: int | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> QuerySet:
+    """Return a queryset of the ids of contacts with between min_count and max_count events of types.
+
+    Counted in [since, until), on events whose data matches `data` (see _data_filter), including
+    the events of visitors identified as the contact. Use it inside a filter, where it becomes a
+    subquery of the same statement: Contact.objects.filter(id__in=contact_ids_with_event(...)).
+    Contacts with no such event are never in the set: for "fewer than N, none included", exclude
+    contact_ids_with_event(..., min_count=N). Raise UnknownEventType for an unregistered type.
+    """
+    if min_count < 1 or (max_count is not None and max_count < min_count):
+        raise ValueError("counts are 1 <= min_count <= max_count")
+    events = events_matching(types, since=since, until=until, data=data).filter(who__isnull=False)
+    if min_count == 1 and max_count is None:
+        return events.values_list("who", flat=True).distinct()
+    grouped = events.values("who").annotate(n=Count("id")).filter(n__gte=min_count)
+    if max_count is not None:
+        grouped = grouped.filter(n__lte=max_count)
+    return grouped.values_list("who", flat=True)
+
+
+def last_event_at(types: int | Iterable[int], *, contact: Any = None) -> Subquery:
+    """Return a Subquery of the time of the contact's last event of types (NULL without one).
+
+    contact defaults to OuterRef("pk"), for Contact.objects.annotate(last_open=last_event_at(EMAIL_OPENED)).
+    """
+    contact = OuterRef("pk") if contact is None else contact
+    codes = _codes(types)
+    events = Event.objects.filter(type__in=codes).filter(_of_contact(contact))
+    return Subquery(events.order_by().values("workspace_id").annotate(last=Max("at")).values("last")[:1])
+
+
+def _of_contact(contact: Any) -> Q:
+    # An IN on the visitor ids rather than a join: each side keeps its own index (timeline, visitor).
+    return Q(contact_id=contact) | Q(visitor_id__in=Visitor.objects.filter(contact_id=contact).values("id"))
+
+
+def contact_events(contact_id: int, types: Iterable[int] | None = None) -> QuerySet:
+    """Return the events of contact_id, those of its identified visitors included, newest first."""
+    events = Event.objects.filter(_of_contact(contact_id))
+    if types is not None:
+        events = events.filter(type__in=list(types))
+    return events.order_by("-at", "-id")
+
+
+def resolve_strings(rows: list[dict]) -> None:
+    """Replace, in place, the dictionary ids in rows' data (each with "type" and "data") by their strings."""
+    wanted: set[int] = set()
+    for row in rows:
+        for key in _dictionary_keys(row["type"]):
+            if key in row["data"]:
+                wanted.add(row["data"][key])
+    if not wanted:
+        return
+    values = dict(EventString.objects.filter(id__in=wanted).values_list("id", "value"))
+    for row in rows:
+        for key in _dictionary_keys(row["type"]):
+            if key in row["data"]:
+                row["data"][key] = values.get(row["data"][key], "")
+
+
+def _dictionary_keys(code: int) -> list[str]:
+    try:
+        return list(event_type(code).dictionary_keys)
+    except ValueError:
+        return []
+
+
+def export_events(model, contact_id: int) -> list[dict]:
+    """Return the contact's events (its visitors' included) for its data export: type name, time, data resolved."""
+    rows = list(contact_events(contact_id).order_by("at", "id").values("id", "type", "at", "data"))
+    resolve_strings(rows)
+    return [{"id": r["id"], "type": label(r["type"]), "at": r["at"].isoformat(), "data": r["data"]} for r in rows]
