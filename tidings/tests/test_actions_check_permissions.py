@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]  # the tidings package
 ACTION_MODULES = sorted(str(path.relative_to(ROOT.parent)) for path in ROOT.glob("*/actions.py")) + [
     "tidings/contacts/imports.py",
     "tidings/contacts/exports.py",
+    "tidings/contacts/saved_views.py",
 ]
 
 CHECKS = {"require", "_require"}
