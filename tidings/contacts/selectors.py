@@ -439,7 +439,7 @@ def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None, names:
 
     for key, value in filters.items():
         queryset = _apply_filter(queryset, key, value)
-    for command, value in parse_search(search):
+    for command, value in _with_company_split(parse_search(search)):
         if command == "text":
             alternatives = _text_alternatives(value)
             if alternatives is None:  # no company or city reads so: a name search, as fast as name:
@@ -453,6 +453,38 @@ def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None, names:
             continue
         queryset = _apply_command(queryset, command, value, lazy_ring, me)
     return queryset
+
+
+def _with_company_split(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return parts with each several-word company: value split into the company it names and plain text."""
+    result = []
+    for command, value in parts:
+        if command == "company" and " " in value.strip():
+            company, rest = _company_and_text(value)
+            result.append(("company", company))
+            if rest:
+                result.append(("text", rest))
+        else:
+            result.append((command, value))
+    return result
+
+
+def _company_and_text(value: str) -> tuple[str, str]:
+    """Return (the longest leading words of value naming a company, the words after it), in one query.
+
+    `company:Lumen Studios ada` is the company "Lumen Studios" and the name "ada"; when no
+    leading part names a company, the whole value is the company (and finds nobody).
+    """
+    parts = value.split()
+    prefixes = [" ".join(parts[:n]) for n in range(len(parts), 0, -1)]
+    named = Q(pk__in=[])
+    for prefix in prefixes:
+        named |= Q(name__iexact=prefix)
+    found = {name.casefold() for name in Company.objects.filter(named).values_list("name", flat=True)[:100]}
+    for n, prefix in zip(range(len(parts), 0, -1), prefixes, strict=True):
+        if prefix.casefold() in found:
+            return prefix, " ".join(parts[n:])
+    return " ".join(parts), ""
 
 
 def _apply_filter(queryset, key: str, value):
@@ -482,8 +514,9 @@ def parse_search(query: str) -> list[tuple[str, str]]:
     """Split a search string into (command, value) pairs.
 
     A run of bare words becomes ("text", the words): name words, or a company or city (see
-    _text_alternatives); a bare address ("email", address). company: and tag: take the words
-    that follow up to the next command, so `company:Lumen Studios` needs no quotes.
+    _text_alternatives); a bare address ("email", address). company: takes the words that
+    follow up to the next command, so `company:Lumen Studios` needs no quotes; the longest
+    leading part that names a company is the company, the rest plain text (_company_and_text).
     """
     parts: list[tuple[str, str]] = []
     text: list[str] = []
@@ -571,7 +604,7 @@ def _resolved(ids_queryset) -> list[int]:
 
 
 _COMMANDS = {"email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is", "text"}
-_MULTIWORD_COMMANDS = {"company", "tag"}
+_MULTIWORD_COMMANDS = {"company"}
 
 
 def _after(column: str, descending: bool, cursor: tuple) -> Q:

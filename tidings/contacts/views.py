@@ -363,9 +363,11 @@ def _matching_ids(request, query: str) -> tuple[list[int] | None, str]:
     """Return the ids of every contact the list's query matches (at most MATCHING_MAX), or (None, why not)."""
     form = _filter_form(request, QueryDict(query))
     form.fields["owner"].valid_value = _owner_value_ok
-    if not form.is_valid():
+    if form.is_bound and not form.is_valid():
         return None, "The filters of that list are not valid any more."
-    arguments = form.selector_arguments(me=request.principal.actor_id)
+    arguments = {"search": "", "filters": {}}  # an empty query: every contact
+    if form.is_bound:
+        arguments = form.selector_arguments(me=request.principal.actor_id)
     try:
         ids = list(
             selectors.contact_ids(search=arguments["search"], filters=arguments["filters"],
