@@ -177,6 +177,9 @@ class ContactFilterForm(forms.Form):
         code = country_code(value)
         if code is None:
             raise ValidationError("Choose a country from the list.")
+        if self.data.get("country") != code:  # the picker shows the country read, not the text typed
+            self.data = self.data.copy()
+            self.data["country"] = code
         return code
 
     def selector_arguments(self, *, me: int | None = None) -> dict:
