@@ -14,7 +14,9 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from tidings.contacts import actions, exports, imports, saved_views, selectors
@@ -146,6 +148,30 @@ def _cell(contact, key: str, owner: str):
     return value
 
 
+def _cell_html(column: Column, contact, owner: str, url: str) -> str:
+    """Return the <td> of one cell of the contacts table, escaped (built here: 500 template cells cost 3 times more)."""
+    value = _cell(contact, column.key, owner)
+    if column.key == "name":
+        if value:
+            label = conditional_escape(value)
+        else:
+            label = format_html(
+                '<span class="muted">{}</span>', "erased" if contact.shredded else f"Anonymous #{contact.id}"
+            )
+        return format_html('<td><a href="{}">{}</a></td>', url, label)
+    if column.key == "tags":
+        badges = format_html_join(" ", '<span class="badge">{}</span>', ((tag,) for tag in value))
+        return format_html('<td class="dt-wrap">{}</td>', badges)
+    if column.key in ("last_active", "created"):
+        if not value:
+            return mark_safe('<td><span class="muted">never</span></td>')  # noqa: S308 (a constant)
+        shown = value.strftime("%Y-%m-%d %H:%M" if column.key == "last_active" else "%Y-%m-%d")
+        return format_html('<td><time datetime="{}">{}</time></td>', value.isoformat(), shown)
+    if value is None:
+        value = ""
+    return format_html('<td class="num">{}</td>' if column.numeric else "<td>{}</td>", value)
+
+
 def _list_params(request) -> tuple[QueryDict, object]:
     """Return the list's query (a saved view's filters under the query string's) and the saved view opened."""
     raw = request.GET.get("view")
@@ -235,6 +261,7 @@ def contact_list(request, workspace_slug):
     hints = selectors.search_hints(arguments["search"]) if not rows else []
     slug = _slug(request)
     definitions = selectors.field_definitions()
+    contacts_url = reverse("contacts:list", kwargs={"workspace_slug": slug})
     table = DataTable(
         columns=_contact_columns(definitions),
         query=query,
@@ -247,6 +274,7 @@ def contact_list(request, workspace_slug):
         noun="contacts" if not total or total.value != 1 else "contact",
         total=total.value if total else None,
         total_exact=total.exact if total else True,
+        total_at_least=total.at_least if total else False,
         row_template="contacts/_contact_rows.html",
         bulk_template="contacts/_contact_bulk.html",
         bulk_url=reverse("contacts:bulk", kwargs={"workspace_slug": slug}),
@@ -263,7 +291,10 @@ def contact_list(request, workspace_slug):
         else {},
     )
     for row in rows:
-        row["cells"] = [(column, _cell(row["contact"], column.key, row["owner"])) for column in table.visible]
+        row["url"] = f"{contacts_url}{row['contact'].id}/"
+        row["cells"] = mark_safe(  # noqa: S308 (each cell is built by format_html)
+            "".join(_cell_html(column, row["contact"], row["owner"], row["url"]) for column in table.visible)
+        )
     export_query = urlencode({k: v for k, v in query.items() if k not in ("view", "after")})
     context = {
         "form": form,
@@ -275,6 +306,7 @@ def contact_list(request, workspace_slug):
         "first_query": query.urlencode(),
         "paged": bool(params.get("after")),
         "export_query": export_query,
+        "export_url": reverse("contacts:export", kwargs={"workspace_slug": slug, "fmt": "csv"}),
         "export_columns": [(d.alias, d.label) for d in definitions],
         "bulk_actions": BulkForm.ACTIONS,
         "saved_view": saved,

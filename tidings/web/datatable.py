@@ -67,6 +67,7 @@ class DataTable:
     noun: str = "rows"  # "contacts": the total reads "1,234 contacts"
     total: int | None = None
     total_exact: bool = True
+    total_at_least: bool = False  # total is a lower bound (a capped count): "over N"
     row_template: str = ""  # renders the <tr>s of self.rows, one cell per column of self.visible
     bulk_template: str = ""  # the bulk action menu's controls (their form is f"{id}-bulk")
     bulk_url: str = ""  # where the bulk form posts; "" hides the checkboxes
@@ -125,7 +126,7 @@ class DataTable:
 
     @property
     def total_label(self) -> str:
-        return "" if self.total is None else total_text(self.total, self.total_exact)
+        return "" if self.total is None else total_text(self.total, self.total_exact, at_least=self.total_at_least)
 
     @property
     def width(self) -> int:
@@ -133,9 +134,11 @@ class DataTable:
         return len(self.visible) + bool(self.bulk_url) + bool(self.row_actions)
 
 
-def total_text(value: int, exact: bool) -> str:
-    """Return a total as the list says it: "1,234" or, estimated, "about 120,000" (two significant figures)."""
+def total_text(value: int, exact: bool, *, at_least: bool = False) -> str:
+    """Return a total as the list says it: "1,234", "over 10,000" or, estimated, "about 120,000" (two figures)."""
     if exact:
         return f"{value:,}"
+    if at_least:
+        return f"over {value:,}"
     digits = max(len(str(value)) - 2, 0)
     return f"about {round(value, -digits):,}"

@@ -114,8 +114,14 @@ OWN_WORKSPACE = {
 CASES = {
     "contacts:list": lambda w: _acme(w, "contacts/") + _acme(w, "contacts/?q=ada@analytical.example"),
     "contacts:create": lambda w: _acme(w, "contacts/new/") + _acme(w, "contacts/new/", "POST"),
-    "contacts:bulk": lambda w: _acme(w, "contacts/bulk/", "POST")
-    + [Probe("POST", f"/w/{w.acme.slug}/contacts/bulk/", data={"scope": "matching", "action": "tag_add", "tag": "x"})],
+    "contacts:bulk": lambda w: (
+        _acme(w, "contacts/bulk/", "POST")
+        + [
+            Probe(
+                "POST", f"/w/{w.acme.slug}/contacts/bulk/", data={"scope": "matching", "action": "tag_add", "tag": "x"}
+            )
+        ]
+    ),
     "contacts:table_prefs": lambda w: _acme(w, "contacts/table/", "POST"),
     "contacts:view_save": lambda w: _acme(w, "contacts/views/", "POST"),
     "contacts:view_delete": lambda w: _both(w, f"contacts/views/{w.objects['acme_view']}/delete/", "POST"),

@@ -134,12 +134,13 @@ def test_the_total_is_exact_under_the_cap(alice_client, people):
     assert b"<strong>4</strong> contacts" in response.content
 
 
-def test_beyond_the_cap_sqlite_still_counts_exactly(people, monkeypatch):
+def test_beyond_the_cap_sqlite_says_over_the_cap(alice_client, people, monkeypatch):
     if connections["region_eu"].vendor != "sqlite":
         pytest.skip("SQLite's path")
     monkeypatch.setattr(selectors, "EXACT_COUNT_CAP", 5)
 
-    assert selectors.contacts_total() == selectors.Total(12, True)
+    assert selectors.contacts_total() == selectors.Total(5, False, at_least=True)
+    assert b"<strong>over 5</strong> contacts" in alice_client.get(LIST).content
 
 
 def test_beyond_the_cap_postgresql_gives_an_estimate(people, monkeypatch):
@@ -157,6 +158,7 @@ def test_an_estimated_total_reads_about_two_significant_figures():
     from tidings.web.datatable import total_text
 
     assert total_text(123_456, False) == "about 120,000"
+    assert total_text(10_000, False, at_least=True) == "over 10,000"
     assert total_text(9_876, True) == "9,876"
 
 
