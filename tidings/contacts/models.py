@@ -588,7 +588,7 @@ class SavedView(TenantModel):
     """A named list view (filters, columns, sort) a member saved, for themselves or shared with the workspace."""
 
     personal_data = NotPersonal(
-        "list filters and column keys; saving refuses a search that names a person (email:, phone:, uid:, ids:)"
+        "list filters and column keys; saving refuses a search that names a person (email:, phone:, uid:, ids:, name:)"
     )
 
     owner_user_id = models.BigIntegerField()

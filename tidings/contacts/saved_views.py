@@ -3,7 +3,7 @@
 Reads are in selectors (list_preference, saved_views, saved_view_get). A view belongs to the
 member who saved it; shared, every member who may see contacts can open it, only its owner
 can change or delete it. A view keeps filters, not people: a search naming one (an email,
-phone, identifier or ids) is refused, so no personal value is stored here.
+phone, identifier, ids or name: command) is refused, so no personal value is stored here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ MAX_COLUMNS = 40
 MAX_VIEWS_PER_MEMBER = 100
 VIEW_QUERY_KEYS = frozenset({"q", "tag", "owner", "stage", "country", "dnc", "sort"})
 _COLUMN_KEY = re.compile(r"[a-z][a-z0-9_:]{0,63}")
-_PERSON_COMMANDS = frozenset({"email", "phone", "mobile", "uid", "ids"})
+_PERSON_COMMANDS = frozenset({"email", "phone", "mobile", "uid", "ids", "name"})
 
 
 def _require(principal, permission: str):
@@ -77,7 +77,7 @@ def _view_query(query: Mapping[str, str]) -> dict[str, str]:
     commands = {command for command, _ in parse_search(kept.get("q", ""))}
     if commands & _PERSON_COMMANDS:
         raise ValidationError(
-            {"q": ["a saved view keeps filters, not people: remove the email, phone, uid or ids search first"]}
+            {"q": ["a saved view keeps filters, not people: remove the email, phone, uid, ids or name search first"]}
         )
     return kept
 
