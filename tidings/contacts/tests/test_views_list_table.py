@@ -275,3 +275,45 @@ def test_no_match_offers_to_clear_the_filters(alice_client, ada):
 )
 def test_an_analyst_may_not_use_the_list(arun_client, method, path):
     assert getattr(arun_client, method)(path).status_code == 403
+
+
+def test_a_saved_view_with_chosen_columns_costs_a_bounded_number_of_queries(
+    alice_client, alice, acme, people, django_assert_max_num_queries
+):
+    from tidings.accounts.selectors import principal_for_user
+    from tidings.contacts import saved_views
+
+    view = saved_views.saved_view_save(
+        "contacts",
+        name="VIPs",
+        query={"tag": "vip"},
+        columns=["name", "city"],
+        principal=principal_for_user(alice, acme),
+    )
+    alice_client.get(LIST)  # warm the keyring cache and the core field seeding
+    # The list's ten (see test_views_contacts) and the view itself.
+    with django_assert_max_num_queries(11, using="region_eu"):
+        response = alice_client.get(LIST, {"view": view.pk})
+
+    assert len(response.context["rows"]) == 4
+
+
+def test_a_plain_text_search_costs_a_bounded_number_of_queries(alice_client, people, django_assert_max_num_queries):
+    alice_client.get(LIST)
+    # The list's ten, and for the page and the total each: the companies and the city probed,
+    # and the index key of the name words; whatever the number of rows.
+    with django_assert_max_num_queries(16, using="region_eu"):
+        response = alice_client.get(LIST, {"q": "person"})
+
+    assert len(response.context["rows"]) == 12
+
+
+def test_the_next_page_by_htmx_renders_rows_with_the_chosen_columns(alice_client, people, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    alice_client.post("/w/acme/contacts/table/", {"columns": ["name", "points"], "next": LIST})
+    cursor = alice_client.get(LIST, {"sort": "id"}).context["page"].next_cursor
+
+    response = alice_client.get(LIST, {"sort": "id", "after": cursor}, HTTP_HX_REQUEST="true")
+
+    assert response.content.lstrip().startswith(b"<tr>")
+    assert b'<td class="num">5</td>' in response.content
