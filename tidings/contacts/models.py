@@ -13,8 +13,7 @@ else is in clear columns or in `custom`. See docs/contacts-and-privacy.md.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Upper
+from django.db.models import Q
 from django.utils.timezone import now
 
 from tidings.privacy.categories import DataCategory
@@ -163,7 +162,7 @@ class Contact(TenantModel):
             # The list sorts by company and country, filters by country, and plain search text matches a city.
             models.Index(fields=["workspace_id", "company_name", "id"], name="contacts_c_company_idx"),
             models.Index(fields=["workspace_id", "country", "id"], name="contacts_c_country_idx"),
-            models.Index(F("workspace_id"), Upper("city"), name="contacts_c_city_ci_idx"),
+            models.Index(fields=["workspace_id", "city"], name="contacts_c_city_idx"),
             models.Index(
                 fields=["workspace_id", "phone_bidx"],
                 name="contacts_c_phone_idx",
