@@ -15,6 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldType, NoteType
+from tidings.countries import country_choices, country_code
 from tidings.inputs import INT64_MAX, is_ascii_digits
 from tidings.privacy.categories import DataCategory, is_encrypted_category, needs_acknowledgment
 from tidings.privacy.guard import GuardPolicy
@@ -42,6 +43,12 @@ SORTS = [
     ("id", "Oldest"),
     ("-points", "Most points"),
     ("points", "Fewest points"),
+    ("company_name", "Company A–Z"),
+    ("-company_name", "Company Z–A"),
+    ("country", "Country A–Z"),
+    ("-country", "Country Z–A"),
+    ("email_domain", "Email domain A–Z"),
+    ("-email_domain", "Email domain Z–A"),
 ]
 
 
@@ -148,7 +155,8 @@ class ContactFilterForm(forms.Form):
     tag = forms.CharField(label="Tag", required=False, max_length=100)
     owner = forms.ChoiceField(label="Owner", required=False)
     stage = forms.IntegerField(label="Stage id", required=False, min_value=1)
-    country = forms.CharField(label="Country", required=False, max_length=64)
+    # A picker of ISO 3166 codes; a name or code typed into the URL ("Germany", "de") is read as its code.
+    country = forms.CharField(label="Country", required=False, max_length=64, widget=forms.Select)
     dnc = forms.ChoiceField(label="Do not contact", required=False, choices=[("", "Any"), *Channel.choices])
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
     after = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -156,16 +164,31 @@ class ContactFilterForm(forms.Form):
     def __init__(self, *args, owner_choices=(), tag_suggest_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].widget.attrs.update(_tag_suggest_attrs(tag_suggest_url))
-        self.fields["owner"].choices = [("", "Anyone"), ("none", "Nobody"), *owner_choices]
+        self.fields["owner"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody"), *owner_choices]
+        self.fields["country"].widget.choices = [("", "Any"), *((c, f"{n} ({c})") for c, n in country_choices())]
 
-    def selector_arguments(self) -> dict:
-        """Return the search and filters for contacts_page from the cleaned form."""
+    def clean_country(self) -> str:
+        value = (self.cleaned_data.get("country") or "").strip()
+        if not value:
+            return ""
+        code = country_code(value)
+        if code is None:
+            raise ValidationError("Choose a country from the list.")
+        if self.data.get("country") != code:  # the picker shows the country read, not the text typed
+            self.data = self.data.copy()
+            self.data["country"] = code
+        return code
+
+    def selector_arguments(self, *, me: int | None = None) -> dict:
+        """Return the search and filters for contacts_page from the cleaned form (me: who "owner: me" is)."""
         data = self.cleaned_data
         filters: dict = {}
         if (data.get("tag") or "").strip():
             filters["tag"] = data["tag"].strip()
         if data.get("owner") == "none":
             filters["unowned"] = True
+        elif data.get("owner") == "me":
+            filters["owner_id"] = me if me is not None else 0
         elif data.get("owner"):
             filters["owner_id"] = int(data["owner"])
         if data.get("stage"):
@@ -178,12 +201,22 @@ class ContactFilterForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    ACTIONS = [("tag_add", "Add tag"), ("tag_remove", "Remove tag"), ("delete", "Delete")]
+    ACTIONS = [
+        ("tag_add", "Add tag"),
+        ("tag_remove", "Remove tag"),
+        ("export_csv", "Export as CSV"),
+        ("export_json", "Export as JSON"),
+        ("delete", "Delete"),
+    ]
+    SCOPES = [("page", "The selected contacts"), ("matching", "Every contact matching the filters")]
 
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label="Contacts")
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], label="Contacts", required=False)
     action = forms.ChoiceField(choices=ACTIONS)
     tag = forms.CharField(required=False, max_length=100)
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # "matching": the action applies to the list's filters (query, the list's query string), not to ids.
+    scope = forms.ChoiceField(choices=SCOPES, required=False)
+    query = forms.CharField(required=False, max_length=4000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -194,6 +227,8 @@ class BulkForm(forms.Form):
         data = super().clean()
         if data.get("action", "").startswith("tag_") and not (data.get("tag") or "").strip():
             self.add_error("tag", "name the tag")
+        if data.get("scope") != "matching" and not data.get("ids") and "ids" not in self.errors:
+            self.add_error("ids", "select contacts")
         return data
 
 

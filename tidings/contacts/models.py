@@ -163,6 +163,10 @@ class Contact(TenantModel):
             models.Index(fields=["workspace_id", "last_active", "id"], name="contacts_c_active_idx"),
             models.Index(fields=["workspace_id", "email_domain", "id"], name="contacts_c_domain_idx"),
             models.Index(fields=["workspace_id", "points", "id"], name="contacts_c_points_idx"),
+            # The list sorts by company and country, filters by country, and plain search text matches a city.
+            models.Index(fields=["workspace_id", "company_name", "id"], name="contacts_c_company_idx"),
+            models.Index(fields=["workspace_id", "country", "id"], name="contacts_c_country_idx"),
+            models.Index(fields=["workspace_id", "city"], name="contacts_c_city_idx"),
             models.Index(
                 fields=["workspace_id", "phone_bidx"],
                 name="contacts_c_phone_idx",
@@ -463,3 +467,53 @@ class ContactSettings(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace_id"], name="contacts_settings_one_per_ws")]
+
+
+class Density(models.TextChoices):
+    COMFORTABLE = "comfortable", "Comfortable"
+    DENSE = "dense", "Dense"
+
+
+class ListPreference(TenantModel):
+    """A member's choices for one data table of a workspace: the columns shown and the row density."""
+
+    personal_data = NotPersonal("a member's display choices for a list: column keys and a density")
+
+    user_id = models.BigIntegerField()
+    table = models.CharField(max_length=40)
+    columns = models.JSONField(default=list, blank=True)
+    density = models.CharField(max_length=12, choices=Density.choices, default=Density.COMFORTABLE)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace_id", "user_id", "table"], name="contacts_listpref_unique")
+        ]
+
+
+class SavedView(TenantModel):
+    """A named list view (filters, columns, sort) a member saved, for themselves or shared with the workspace."""
+
+    personal_data = NotPersonal(
+        "list filters and column keys; saving refuses a search that names a person (email:, phone:, uid:, ids:, name:)"
+    )
+
+    owner_user_id = models.BigIntegerField()
+    table = models.CharField(max_length=40)
+    name = models.CharField(max_length=80)
+    query = models.JSONField(default=dict, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    shared = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "owner_user_id", "table", "name"], name="contacts_savedview_name_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace_id", "table", "shared"], name="contacts_savedview_table_idx")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -29,6 +29,7 @@ Search syntax (contact_search / contacts_page(search=...)), Mautic-style command
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.dateparse import parse_datetime
 
@@ -64,9 +66,12 @@ from tidings.contacts.models import (
     ContactTag,
     DoNotContact,
     FieldObject,
+    ListPreference,
     Note,
+    SavedView,
     Tag,
 )
+from tidings.countries import country_code, country_spellings
 from tidings.events import selectors as event_selectors
 from tidings.events.registry import label as event_label
 from tidings.inputs import InvalidInput, parse_int
@@ -360,6 +365,10 @@ ORDERS = {
     "-points": ("points", True),
     "email_domain": ("email_domain", False),
     "-email_domain": ("email_domain", True),
+    "company_name": ("company_name", False),
+    "-company_name": ("company_name", True),
+    "country": ("country", False),
+    "-country": ("country", True),
 }
 
 _FILTERS = {
@@ -530,12 +539,52 @@ def _filtered(search: str, filters: Mapping[str, Any], *, me: int | None, names:
 
     for key, value in filters.items():
         queryset = _apply_filter(queryset, key, value)
-    for command, value in parse_search(search):
+    for command, value in _with_company_split(parse_search(search)):
+        if command == "text":
+            alternatives = _text_alternatives(value)
+            if alternatives is None:  # no company or city reads so: a name search, as fast as name:
+                command = "name"
+            else:
+                name_match = _apply_command(Contact.objects.all(), "name", value, lazy_ring, me)
+                queryset = queryset.filter(Q(id__in=name_match.values("id")) | alternatives)
+                continue
         if command == "name" and names is not None:
             names.extend(lazy_ring().blind_index("name", word) for word in words(value))
             continue
         queryset = _apply_command(queryset, command, value, lazy_ring, me)
     return queryset
+
+
+def _with_company_split(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Return parts with each several-word company: value split into the company it names and plain text."""
+    result = []
+    for command, value in parts:
+        if command == "company" and " " in value.strip():
+            company, rest = _company_and_text(value)
+            result.append(("company", company))
+            if rest:
+                result.append(("text", rest))
+        else:
+            result.append((command, value))
+    return result
+
+
+def _company_and_text(value: str) -> tuple[str, str]:
+    """Return (the longest leading words of value naming a company, the words after it), in one query.
+
+    `company:Lumen Studios ada` is the company "Lumen Studios" and the name "ada"; when no
+    leading part names a company, the whole value is the company (and finds nobody).
+    """
+    parts = value.split()
+    prefixes = [" ".join(parts[:n]) for n in range(len(parts), 0, -1)]
+    named = Q(pk__in=[])
+    for prefix in prefixes:
+        named |= Q(name__iexact=prefix)
+    found = {name.casefold() for name in Company.objects.filter(named).values_list("name", flat=True)[:100]}
+    for n, prefix in zip(range(len(parts), 0, -1), prefixes, strict=True):
+        if prefix.casefold() in found:
+            return prefix, " ".join(parts[n:])
+    return " ".join(parts), ""
 
 
 def _apply_filter(queryset, key: str, value):
@@ -556,20 +605,45 @@ def _apply_filter(queryset, key: str, value):
         return queryset.filter(id__in=[int(v) for v in value])
     if key == "dnc":
         return queryset.filter(id__in=DoNotContact.objects.filter(channel=value).values("contact_id"))
+    if key == "country" and country_code(str(value)):  # "DE" also finds rows stored as "Germany" or "de"
+        return queryset.filter(country__in=country_spellings(country_code(str(value)) or ""))
     return queryset.filter(**{key: value})
 
 
 def parse_search(query: str) -> list[tuple[str, str]]:
-    """Split a search string into (command, value) pairs; bare words become ("name", word) or ("email", address)."""
-    parts = []
+    """Split a search string into (command, value) pairs.
+
+    A run of bare words becomes ("text", the words): name words, or a company or city (see
+    _text_alternatives); a bare address ("email", address). company: takes the words that
+    follow up to the next command, so `company:Lumen Studios` needs no quotes; the longest
+    leading part that names a company is the company, the rest plain text (_company_and_text).
+    """
+    parts: list[tuple[str, str]] = []
+    text: list[str] = []
+    open_value = False  # the last command was company: or tag:, still taking words
+
+    def flush():
+        if text:
+            parts.append(("text", " ".join(text)))
+            text.clear()
+
     for token in re.findall(r'(\w+:"[^"]*"|\S+)', query or ""):
         command, sep, value = token.partition(":")
         if sep and command.lower() in _COMMANDS and value:
+            flush()
+            quoted = value.startswith('"')
             parts.append((command.lower(), value.strip('"')))
+            open_value = command.lower() in _MULTIWORD_COMMANDS and not quoted
         elif "@" in token:
+            flush()
             parts.append(("email", token))
-        else:
-            parts.extend(("name", word) for word in words(token))
+            open_value = False
+        elif open_value:
+            command, value = parts[-1]
+            parts[-1] = (command, f"{value} {token}")
+        elif words(token):
+            text.append(token)
+    flush()
     return parts
 
 
@@ -629,7 +703,8 @@ def _resolved(ids_queryset) -> list[int]:
     return [next(iter(row.values())) for row in ids_queryset]
 
 
-_COMMANDS = {"email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is"}
+_COMMANDS = {"email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is", "text"}
+_MULTIWORD_COMMANDS = {"company"}
 
 
 def _after(column: str, descending: bool, cursor: list) -> Q:
@@ -911,3 +986,136 @@ def export_dnc(model, contact_id: int) -> list[dict]:
         {"channel": r.channel, "reason": r.reason, "comment": r.comment, "created_at": r.created_at.isoformat()}
         for r in contact_dnc(contact_id)
     ]
+
+
+# ==============================================================================================
+# The contacts list: plain-text alternatives, totals, search hints, list preferences, saved views
+
+TEXT_COMPANY_CAP = 50  # companies a plain-text search may match by part of their name
+EXACT_COUNT_CAP = 10_000  # up to this many matches the list counts exactly; beyond, PostgreSQL estimates
+
+
+def _text_alternatives(phrase: str) -> Q | None:
+    """Return the contacts plain text finds besides names: by company or city; None when nothing could match.
+
+    Companies are matched by any part of their name in the (small) companies table, then their
+    contacts through the links and the contact's own company column; a city by its whole name
+    as typed, in lower, upper or title case. Equality keeps the (workspace_id, city) index usable
+    under PostgreSQL's row-level security, which an UPPER() expression did not (80 ms a probe at
+    100,000 contacts). Names and email are encrypted and cannot be read so. None lets the
+    caller run the plain name search, which has a faster path.
+    """
+    phrase = " ".join(phrase.split())
+    if not phrase:
+        return None
+    companies = list(Company.objects.filter(name__icontains=phrase).values_list("id", "name")[:TEXT_COMPANY_CAP])
+    spellings = sorted({phrase, phrase.lower(), phrase.upper(), phrase.title(), phrase.capitalize()})
+    city = Contact.objects.filter(city__in=spellings)
+    in_city = city.exists()
+    if not companies and not in_city:
+        return None
+    found = Q(pk__in=[])
+    if companies:
+        links = ContactCompany.objects.filter(company_id__in=[c for c, _ in companies]).values("contact_id")
+        found |= Q(id__in=links) | Q(company_name__in=sorted({n for _, n in companies} | {phrase}))
+    if in_city:
+        found |= Q(id__in=city.values("id"))
+    return found
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many contacts match: exact, an estimate ("about N"), or at least value ("over N", a capped count)."""
+
+    value: int
+    exact: bool
+    at_least: bool = False
+
+
+def contacts_total(*, search: str = "", filters: Mapping[str, Any] | None = None, me: int | None = None) -> Total:
+    """Return how many contacts match, exactly up to EXACT_COUNT_CAP (one capped count), else estimated.
+
+    Beyond the cap PostgreSQL's planner estimates the rows of the same query (EXPLAIN, no
+    scan); SQLite has no estimate, so the answer is "over EXACT_COUNT_CAP" (a full count of a
+    100,000-contact search cost 70 ms there). Raise ValidationError as contacts_page does.
+    """
+    queryset = _filtered(search, filters or {}, me=me)
+    capped = queryset.order_by()[: EXACT_COUNT_CAP + 1].count()
+    if capped <= EXACT_COUNT_CAP:
+        return Total(capped, True)
+    if connections[queryset.db].vendor == "postgresql":
+        estimate = _planner_rows(queryset.order_by())
+        return Total(max(estimate, capped), False)
+    return Total(EXACT_COUNT_CAP, False, at_least=True)
+
+
+def _planner_rows(queryset) -> int:
+    """Return PostgreSQL's estimate of the rows queryset returns (EXPLAIN, nothing read)."""
+    plan = queryset.values("id").explain(format="json")
+    return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
+
+
+def contacts_exist() -> bool:
+    """Return whether the workspace has any contact (an empty list then says how to add some)."""
+    return Contact.objects.exists()
+
+
+_HINT_COMMANDS = "email:, phone:, name:, company:, tag:, domain:, owner:, is:, ids:, uid:"
+
+
+def search_hints(query: str) -> list[str]:
+    """Return why a search may find nothing: unknown commands, parts of encrypted values, whole-word names.
+
+    Worded for the person who typed the search (it may repeat a command word, never a value).
+    """
+    hints: list[str] = []
+    tokens = re.findall(r'(\w+:"[^"]*"|\S+)', query or "")
+    for token in tokens:
+        command, sep, value = token.partition(":")
+        if sep and value and re.fullmatch(r"[A-Za-z_]{1,20}", command) and command.lower() not in _COMMANDS:
+            hints.append(
+                f"“{command}:” is not a search command, so it was read as words of a name. Commands: {_HINT_COMMANDS}."
+            )
+    parts = parse_search(query)
+    commands = {command for command, _ in parts}
+    emails = [value for command, value in parts if command == "email"]
+    if any(not _is_whole_address(value) for value in emails):
+        hints.append(
+            "Email addresses are encrypted and match exactly: type the whole address, "
+            "or domain:example.example for everyone at a domain."
+        )
+    if commands & {"phone", "mobile"}:
+        hints.append("Phone numbers are encrypted and match the whole number only.")
+    if commands & {"text", "name"}:
+        hints.append(
+            "Names are encrypted: they match whole words (“lovelace”, not “love”), ignoring case and accents; "
+            "email matches exactly or by domain. Plain text also finds a company by part of its name and a city "
+            "by its whole name."
+        )
+    if "company" in commands:
+        hints.append("company: matches a company's whole name, ignoring case (“company:Lumen Studios”).")
+    return hints
+
+
+def _is_whole_address(value: str) -> bool:
+    local, _, domain = value.partition("@")
+    return bool(local) and "." in domain.strip(".") and not domain.startswith(".")
+
+
+def list_preference(table: str, user_id: int | None) -> ListPreference | None:
+    """Return a member's saved columns and density for table, or None when they chose nothing yet."""
+    if user_id is None:
+        return None
+    return ListPreference.objects.filter(table=table, user_id=user_id).first()
+
+
+def saved_views(table: str, user_id: int | None) -> list[SavedView]:
+    """Return the views of table a member may open: their own and those shared with the workspace, by name."""
+    mine = Q(owner_user_id=user_id) if user_id is not None else Q(pk__in=[])
+    return list(SavedView.objects.filter(Q(table=table) & (mine | Q(shared=True))).order_by("name", "id"))
+
+
+def saved_view_get(view_id: int, table: str, user_id: int | None) -> SavedView:
+    """Return one view the member may open; raise SavedView.DoesNotExist for another's unshared view or workspace."""
+    mine = Q(owner_user_id=user_id) if user_id is not None else Q(pk__in=[])
+    return SavedView.objects.get(Q(pk=view_id, table=table) & (mine | Q(shared=True)))

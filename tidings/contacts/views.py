@@ -11,14 +11,16 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import require_permission
-from tidings.contacts import actions, exports, imports, selectors
+from tidings.contacts import actions, exports, imports, saved_views, selectors
 from tidings.contacts.forms import (
     GROUP_TITLES,
     BulkForm,
@@ -37,9 +39,10 @@ from tidings.contacts.forms import (
     ValuesForm,
     field_group,
 )
-from tidings.contacts.models import Channel, FieldObject, ImportStatus
-from tidings.inputs import is_ascii_digits
+from tidings.contacts.models import Channel, FieldObject, ImportStatus, SavedView
+from tidings.inputs import InvalidInput, is_ascii_digits, parse_int
 from tidings.privacy.categories import DataCategory, is_encrypted_category
+from tidings.ui.datatable import ENCRYPTED_UNSORTABLE, Column, DataTable
 from tidings.validation import error_message as _message
 from tidings.validation import form_add_errors
 
@@ -92,46 +95,290 @@ def _contact_url(request, contact_id: int, anchor: str = "") -> str:
 # Contacts list, bulk actions, export
 
 
-@require_permission("contacts:view")
-def contact_list(request, workspace_slug):
-    """List contacts with search, filters, sort and keyset pages ("Next" carries a cursor, never an offset)."""
-    owners = _owner_choices(request)
-    form = ContactFilterForm(
-        request.GET or None,
+CONTACT_TABLE = "contacts"  # the list's key in list preferences and saved views
+MATCHING_MAX = 10_000  # a bulk action on "every matching contact" handles at most this many in one request
+BULK_BATCH = 1000  # ids per action call of a matching bulk action (one audit entry each)
+
+
+def _contact_columns(definitions) -> list[Column]:
+    """Return the contacts table's columns: identity, clear values, then the listable custom fields."""
+    not_indexed = "Not indexed for sorting: filter by it instead."
+    columns = [
+        Column("name", "Name", unsortable=ENCRYPTED_UNSORTABLE, required=True),
+        Column("email", "Email", unsortable=ENCRYPTED_UNSORTABLE),
+        Column("company", "Company", sort="company_name"),
+        Column("position", "Position", unsortable=not_indexed, default=False),
+        Column("city", "City", unsortable=not_indexed, default=False),
+        Column("country", "Country", sort="country"),
+        Column("tags", "Tags", unsortable="A contact has several tags: filter by tag instead."),
+        Column("points", "Points", sort="points", numeric=True, first_descending=True),
+        Column("last_active", "Last active", sort="last_active", first_descending=True),
+        Column("owner", "Owner", unsortable="Filter by owner instead."),
+        Column("domain", "Email domain", sort="email_domain", default=False),
+        Column("created", "Created", sort="id", first_descending=True, default=False),
+    ]
+    for definition in definitions:
+        if definition.is_core or not definition.is_listable:
+            continue
+        reason = ENCRYPTED_UNSORTABLE if definition.is_encrypted else "Custom fields are not indexed for sorting."
+        columns.append(Column(f"f:{definition.alias}", definition.label, unsortable=reason, default=False))
+    return columns
+
+
+def _cell(contact, key: str, owner: str):
+    """Return what the contacts table shows in column key for contact (the template formats dates and tags)."""
+    if key == "name":
+        return contact.name
+    if key == "tags":
+        return contact.tags
+    if key == "owner":
+        return owner
+    if key == "domain":
+        return contact.email_domain
+    if key == "created":
+        return contact.created_at
+    alias = {"company": "company"}.get(key, key.removeprefix("f:"))
+    value = contact.fields.get(alias)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def _cell_html(column: Column, contact, owner: str, url: str) -> str:
+    """Return the <td> of one cell of the contacts table, escaped (built here: 500 template cells cost 3 times more)."""
+    value = _cell(contact, column.key, owner)
+    if column.key == "name":
+        if value:
+            label = conditional_escape(value)
+        else:
+            label = format_html(
+                '<span class="muted">{}</span>', "erased" if contact.shredded else f"Anonymous #{contact.id}"
+            )
+        return format_html('<td><a href="{}">{}</a></td>', url, label)
+    if column.key == "tags":
+        badges = format_html_join(" ", '<span class="badge">{}</span>', ((tag,) for tag in value))
+        return format_html('<td class="dt-wrap">{}</td>', badges)
+    if column.key in ("last_active", "created"):
+        if not value:
+            return mark_safe('<td><span class="muted">never</span></td>')  # noqa: S308 (a constant)
+        shown = value.strftime("%Y-%m-%d %H:%M" if column.key == "last_active" else "%Y-%m-%d")
+        return format_html('<td><time datetime="{}">{}</time></td>', value.isoformat(), shown)
+    if value is None:
+        value = ""
+    return format_html('<td class="num">{}</td>' if column.numeric else "<td>{}</td>", value)
+
+
+def _list_params(request) -> tuple[QueryDict, object]:
+    """Return the list's query (a saved view's filters under the query string's) and the saved view opened."""
+    raw = request.GET.get("view")
+    if not raw:
+        return request.GET, None
+    try:
+        saved = selectors.saved_view_get(parse_int(raw, minimum=1), CONTACT_TABLE, request.principal.actor_id)
+    except (InvalidInput, SavedView.DoesNotExist) as error:
+        raise Http404("Not found.") from error
+    params = QueryDict(mutable=True)
+    params.update(saved.query)
+    for key in request.GET:
+        params.setlist(key, request.GET.getlist(key))
+    return params, saved
+
+
+def _empty_state(request, *, has_filters: bool, hints: list[str], can_edit: bool, can_import: bool) -> dict:
+    """Return what an empty list says: how to add the first contacts, or why nothing matched."""
+    slug = _slug(request)
+    if has_filters:
+        return {
+            "title": "No contacts match",
+            "text": "Change the search or the filters, or clear them to see every contact.",
+            "hints": hints,
+            "clear_url": reverse("contacts:list", kwargs={"workspace_slug": slug}),
+        }
+    if selectors.contacts_exist():  # only a cursor past the end lands here
+        return {"title": "No more contacts", "actions": [("Back to the first page", "?")]}
+    actions_ = []
+    if can_import:
+        actions_.append(("Import a CSV file", reverse("contacts:import_upload", kwargs={"workspace_slug": slug})))
+    if can_edit:
+        actions_.append(("Add a contact", reverse("contacts:create", kwargs={"workspace_slug": slug})))
+    return {
+        "title": "No contacts yet",
+        "text": "Import a spreadsheet of contacts or add one by hand; forms and tracking add them too."
+        if actions_
+        else "Contacts appear here once a member imports or adds them.",
+        "actions": actions_,
+    }
+
+
+def _filter_form(request, params, owners=()) -> ContactFilterForm:
+    return ContactFilterForm(
+        params or None,
         owner_choices=owners,
         tag_suggest_url=reverse("contacts:tag_suggest", kwargs={"workspace_slug": _slug(request)}),
     )
-    page, error = None, ""
+
+
+@require_permission("contacts:view")
+def contact_list(request, workspace_slug):
+    """List contacts in the data table: search, filters, sort, chosen columns, saved views, keyset pages.
+
+    "Next" carries a cursor, never an offset. ?view=ID opens a saved view (the member's own or a
+    shared one; another's private view answers 404); query parameters given with it win.
+    """
+    me = request.principal.actor_id
+    params, saved = _list_params(request)
+    owners = _owner_choices(request)
+    form = _filter_form(request, params, owners)
+    page, error, total = None, "", None
+    arguments: dict = {"search": "", "filters": {}, "order": "-last_active"}
     if form.is_bound and not form.is_valid():
-        error = "Check the filters."
+        error = "Check the filters: " + " ".join(f"{form[name].label}: {' '.join(errs)}" for name, errs in
+                                                 form.errors.items() if name in form.fields)  # fmt: skip
     else:
-        arguments = (
-            form.selector_arguments() if form.is_bound else {"search": "", "filters": {}, "order": "-last_active"}
-        )
+        if form.is_bound:
+            arguments = form.selector_arguments(me=me)
         after = form.cleaned_data.get("after") if form.is_bound else None
         try:
-            page = selectors.contacts_page(
-                **arguments, after=after or None, limit=PAGE_SIZE, me=request.principal.actor_id
-            )
+            page = selectors.contacts_page(**arguments, after=after or None, limit=PAGE_SIZE, me=me)
+            if not after:  # a next page keeps the total the first one showed
+                total = selectors.contacts_total(search=arguments["search"], filters=arguments["filters"], me=me)
         except ValidationError as problem:
             error = _message(problem)
-    query = {k: v for k, v in request.GET.items() if k != "after" and v}
+    preference = selectors.list_preference(CONTACT_TABLE, me)
+    query = QueryDict(mutable=True)
+    for key in params:
+        if key not in ("after",) and any(params.getlist(key)):
+            query.setlist(key, params.getlist(key))
+    if saved:
+        query["view"] = str(saved.pk)
     owner_names = dict(owners)
+    rows = [{"contact": c, "owner": owner_names.get(str(c.get("owner")), "")} for c in (page.items if page else [])]
+    can = {"edit": request.principal.can("contacts:edit"), "import": request.principal.can("contacts:import")}
+    hints = selectors.search_hints(arguments["search"]) if not rows else []
+    slug = _slug(request)
+    definitions = selectors.field_definitions()
+    contacts_url = reverse("contacts:list", kwargs={"workspace_slug": slug})
+    table = DataTable(
+        columns=_contact_columns(definitions),
+        query=query,
+        order=arguments["order"],
+        chosen=(saved.columns if saved and saved.columns else None) or (preference.columns if preference else None),
+        density=preference.density if preference else "comfortable",
+        rows=rows,
+        id="contacts",
+        caption="Contacts",
+        noun="contacts" if not total or total.value != 1 else "contact",
+        total=total.value if total else None,
+        total_exact=total.exact if total else True,
+        total_at_least=total.at_least if total else False,
+        row_template="contacts/_contact_rows.html",
+        bulk_template="contacts/_contact_bulk.html",
+        bulk_url=reverse("contacts:bulk", kwargs={"workspace_slug": slug}),
+        prefs_url=reverse("contacts:table_prefs", kwargs={"workspace_slug": slug}),
+        row_actions=True,
+        empty=_empty_state(
+            request,
+            has_filters=bool(arguments["search"] or arguments["filters"] or error),
+            hints=hints,
+            can_edit=can["edit"],
+            can_import=can["import"],
+        )
+        if page is None or not rows
+        else {},
+    )
+    for row in rows:
+        row["url"] = f"{contacts_url}{row['contact'].id}/"
+        row["cells"] = mark_safe(  # noqa: S308 (each cell is built by format_html)
+            "".join(_cell_html(column, row["contact"], row["owner"], row["url"]) for column in table.visible)
+        )
+    export_query = urlencode({k: v for k, v in query.items() if k not in ("view", "after")})
     context = {
         "form": form,
         "page": page,
         "error": error,
-        "rows": [
-            {"contact": c, "owner": owner_names.get(str(c.get("owner")), "")} for c in (page.items if page else [])
-        ],
-        "next_query": urlencode({**query, "after": page.next_cursor}) if page and page.has_more else "",
-        "first_query": urlencode(query),
-        "paged": bool(request.GET.get("after")),
-        "export_query": urlencode(query),
+        "table": table,
+        "rows": rows,
+        "next_query": urlencode({**query.dict(), "after": page.next_cursor}) if page and page.has_more else "",
+        "first_query": query.urlencode(),
+        "paged": bool(params.get("after")),
+        "export_query": export_query,
+        "export_url": reverse("contacts:export", kwargs={"workspace_slug": slug, "fmt": "csv"}),
+        "export_columns": [(d.alias, d.label) for d in definitions],
         "bulk_actions": BulkForm.ACTIONS,
+        "saved_view": saved,
+        "saved_views": selectors.saved_views(CONTACT_TABLE, me),
+        "unknown_command_hints": [h for h in selectors.search_hints(arguments["search"]) if "search command" in h],
+        "me": me,
     }
-    template = "contacts/_contact_rows.html" if request.htmx and request.GET.get("after") else "contacts/list.html"
+    template = "contacts/_contact_rows.html" if request.htmx and params.get("after") else "contacts/list.html"
     return _render(request, template, context)
+
+
+@require_POST
+@require_permission("contacts:view")
+def contact_table_prefs(request, workspace_slug):
+    """Save the member's columns and density for the contacts table, then go back to the list."""
+    back = _back(request)
+    columns = request.POST.getlist("columns")
+    known = {c.key for c in _contact_columns(selectors.field_definitions())}
+    try:
+        saved_views.list_preference_save(
+            CONTACT_TABLE,
+            columns=[c for c in columns if c in known] if "columns" in request.POST else None,
+            density=request.POST.get("density") or None,
+            principal=request.principal,
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    else:
+        messages.success(request, "Your columns are saved.")
+    return redirect(back)
+
+
+@require_POST
+@require_permission("contacts:view")
+def contact_view_save(request, workspace_slug):
+    """Save the list's current filters, columns and sort as a view of the member (optionally shared)."""
+    params = QueryDict(request.POST.get("query", "")[:4000])
+    preference = selectors.list_preference(CONTACT_TABLE, request.principal.actor_id)
+    columns = request.POST.getlist("columns") or (preference.columns if preference else [])
+    known = {c.key for c in _contact_columns(selectors.field_definitions())}
+    try:
+        view = saved_views.saved_view_save(
+            CONTACT_TABLE,
+            name=request.POST.get("name", ""),
+            query={k: params.get(k, "") for k in params if k not in ("after", "view")},
+            columns=[c for c in columns if c in known],
+            shared=request.POST.get("shared") == "1",
+            principal=request.principal,
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, "The view was not saved: " + _message(error))
+        return redirect(_back(request))
+    messages.success(request, f"View “{view.name}” saved.")
+    return redirect(reverse("contacts:list", kwargs={"workspace_slug": _slug(request)}) + f"?view={view.pk}")
+
+
+@require_POST
+@found
+@require_permission("contacts:view")
+def contact_view_delete(request, workspace_slug, view_id):
+    """Delete one of the member's saved views (another member's view answers 404)."""
+    saved_views.saved_view_delete(view_id, principal=request.principal, request=request)
+    messages.success(request, "View deleted.")
+    return redirect("contacts:list", workspace_slug=_slug(request))
+
+
+def _back(request) -> str:
+    """Return the list URL to go back to (a path of this workspace's contacts pages only)."""
+    back = request.POST.get("next") or ""
+    if not back.startswith(f"/w/{_slug(request)}/contacts/"):
+        back = reverse("contacts:list", kwargs={"workspace_slug": _slug(request)})
+    return back
 
 
 @require_permission("contacts:view")
@@ -142,56 +389,128 @@ def tag_suggest(request, workspace_slug):
     return _render(request, "contacts/_tag_options.html", {"tags": tags})
 
 
+def _matching_ids(request, query: str) -> tuple[list[int] | None, str]:
+    """Return the ids of every contact the list's query matches (at most MATCHING_MAX), or (None, why not)."""
+    form = _filter_form(request, QueryDict(query))
+    form.fields["owner"].valid_value = _owner_value_ok
+    if form.is_bound and not form.is_valid():
+        return None, "The filters of that list are not valid any more."
+    arguments = {"search": "", "filters": {}}  # an empty query: every contact
+    if form.is_bound:
+        arguments = form.selector_arguments(me=request.principal.actor_id)
+    try:
+        ids = list(
+            selectors.contact_ids(search=arguments["search"], filters=arguments["filters"],
+                                  me=request.principal.actor_id).order_by("id")[: MATCHING_MAX + 1]
+        )  # fmt: skip
+    except ValidationError as error:
+        return None, _message(error)
+    if len(ids) > MATCHING_MAX:
+        return None, f"More than {MATCHING_MAX:,} contacts match: narrow the filters, or export them."
+    return ids, ""
+
+
+def _owner_value_ok(value) -> bool:
+    # Owner ids are checked by the selector, which scopes them to the workspace.
+    return value in ("none", "me") or (is_ascii_digits(value) and len(value) < 19)
+
+
+def _batches(ids: list[int]):
+    for start in range(0, len(ids), BULK_BATCH):
+        yield ids[start : start + BULK_BATCH]
+
+
 @require_POST
 @require_permission("contacts:view")
 def contact_bulk(request, workspace_slug):
-    """Add or remove a tag on, or delete, the selected contacts; deleting asks for confirmation first."""
+    """Apply a bulk action to the selected contacts, or to every contact matching the list (scope=matching).
+
+    Tags are added or removed, contacts exported (the export page of the same contacts) or
+    deleted after a confirmation. The permission depends on the action chosen, so it is
+    checked here and again by the action.
+    """
     form = BulkForm(request.POST)
-    back = request.POST.get("next") or reverse("contacts:list", kwargs={"workspace_slug": _slug(request)})
-    if not back.startswith(f"/w/{_slug(request)}/contacts/"):
-        back = reverse("contacts:list", kwargs={"workspace_slug": _slug(request)})
+    back = _back(request)
     if not form.is_valid():
         messages.error(
             request, "Select contacts and an action" + (" and name the tag." if "tag" in form.errors else ".")
         )
         return redirect(back)
     data = form.cleaned_data
-    ids = data["ids"]
-    # The permission depends on the action chosen in the form, so it is checked here, not declared.
+    matching = data.get("scope") == "matching"
+    if data["action"].startswith("export_"):
+        if not request.principal.can("contacts:export"):
+            raise PermissionDenied("You need the contacts:export permission.")
+        fmt = data["action"].removeprefix("export_")
+        if matching:
+            query = QueryDict(data.get("query") or "", mutable=True)
+            for key in ("after", "view", "sort"):
+                query.pop(key, None)
+        else:
+            query = QueryDict(mutable=True)
+            query.setlist("ids", [str(i) for i in data["ids"]])
+        url = reverse("contacts:export", kwargs={"workspace_slug": _slug(request), "fmt": fmt})
+        return redirect(f"{url}?{query.urlencode()}" if query else url)
+    if matching:
+        ids, problem = _matching_ids(request, data.get("query") or "")
+        if ids is None:
+            messages.error(request, problem)
+            return redirect(back)
+    else:
+        ids = data["ids"]
     if data["action"] == "delete":
         if not request.principal.can("contacts:delete"):
             raise PermissionDenied("You need the contacts:delete permission.")
         if not data["confirmed"]:
-            found_ids = sorted(selectors.contacts_get(ids))
-            return _render(request, "contacts/bulk_delete_confirm.html", {"ids": found_ids, "back": back})
-        deleted = actions.contacts_delete(ids, principal=request.principal, request=request)
+            context = {"back": back, "count": len(ids) if matching else len(selectors.contacts_get(ids))}
+            if matching:
+                context.update(scope="matching", query=data.get("query") or "")
+            else:
+                context["ids"] = sorted(selectors.contacts_get(ids))
+            return _render(request, "contacts/bulk_delete_confirm.html", context)
+        deleted = sum(
+            actions.contacts_delete(batch, principal=request.principal, request=request) for batch in _batches(ids)
+        )
         messages.success(request, f"Deleted {deleted} contact{'s' if deleted != 1 else ''}.")
         return redirect(back)
     if not request.principal.can("contacts:edit"):
         raise PermissionDenied("You need the contacts:edit permission.")
     tag = data["tag"].strip()
     change = [tag] if data["action"] == "tag_add" else [f"-{tag}"]
-    added, removed = actions.contacts_tag(ids, change, principal=request.principal, request=request)
+    added = removed = 0
+    for batch in _batches(ids):
+        more, fewer = actions.contacts_tag(batch, change, principal=request.principal, request=request)
+        added, removed = added + more, removed + fewer
     messages.success(request, f"Tag “{tag}” {'added to' if added else 'removed from'} {added or removed} contact(s).")
     return redirect(back)
 
 
 @require_permission("contacts:export")
 def contact_export(request, workspace_slug, fmt):
-    """Stream the contacts matching the list's search and filters as CSV or JSON (audited: contacts.exported)."""
+    """Stream the contacts matching the list's search and filters as CSV or JSON (audited: contacts.exported).
+
+    ?columns=ALIAS (repeated) picks the fields exported (all by default; "tags" for the tags);
+    ?ids=ID (repeated) exports only those contacts ("export selected").
+    """
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
     form = ContactFilterForm(request.GET, owner_choices=[])
-    # Owner ids are checked by the selector, which scopes them to the workspace.
-    form.fields["owner"].valid_value = lambda value: value == "none" or (is_ascii_digits(value) and len(value) < 19)
+    form.fields["owner"].valid_value = _owner_value_ok
     if not form.is_valid():
         return HttpResponse("Check the filters.", status=400, content_type="text/plain")
-    arguments = form.selector_arguments()
+    arguments = form.selector_arguments(me=request.principal.actor_id)
+    raw_ids = request.GET.getlist("ids")
+    if raw_ids:
+        try:
+            arguments["filters"]["ids"] = [parse_int(value, minimum=1) for value in raw_ids[: MATCHING_MAX + 1]]
+        except InvalidInput:
+            return HttpResponse("ids: whole numbers only.", status=400, content_type="text/plain")
     try:
         chunks, _count = exports.export_contacts(
             fmt=fmt,
             search=arguments["search"],
             filters=arguments["filters"],
+            columns=request.GET.getlist("columns") or None,
             me=request.principal.actor_id,
             principal=request.principal,
             request=request,

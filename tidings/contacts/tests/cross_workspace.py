@@ -11,7 +11,8 @@ from tidings.tests.world import Probe
 def setup(world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tidings.contacts import actions, imports
+    from tidings.accounts.selectors import principal_for_user
+    from tidings.contacts import actions, imports, saved_views
     from tidings.tenancy.context import use_workspace
 
     with use_workspace(world.acme):
@@ -25,10 +26,24 @@ def setup(world):
         field = actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
         upload = SimpleUploadedFile("people.csv", b"email\nlin@acme.example\n", content_type="text/csv")
         job = imports.import_create(upload, principal=system())
+        # A view alice shares with Acme: its name is a marker, its id must open nothing elsewhere.
+        view = saved_views.saved_view_save(
+            "contacts",
+            name="Acme shared view",
+            query={"tag": "vip"},
+            columns=["name"],
+            shared=True,
+            principal=principal_for_user(world.alice, world.acme),
+        )
     world.objects.update(
-        acme_contact=contact.id, acme_company=company.id, acme_note=note.id, acme_field=field.id, acme_import=job.id
+        acme_contact=contact.id,
+        acme_company=company.id,
+        acme_note=note.id,
+        acme_field=field.id,
+        acme_import=job.id,
+        acme_view=view.pk,
     )
-    world.markers.update({"Analytical Engines", "Shoe size"})
+    world.markers.update({"Analytical Engines", "Shoe size", "Acme shared view"})
 
 
 def _both(world, tail: str, method: str = "GET") -> list[Probe]:
@@ -69,7 +84,15 @@ OWN_WORKSPACE = {
         _own_list(w, "contacts/")
         + _own(w, "contacts/?q=tag:acme-secret-marker", status=200)
         + _own(w, "contacts/?q=company:Analytical Engines", status=200)
+        + _own(w, "contacts/?q=analytical", status=200)
+        + _own(w, "contacts/?country=DE&sort=company_name", status=200, shows=w.own_marker)
+        + _own(w, f"contacts/?view={w.objects['acme_view']}", status=404)
     ),
+    "contacts:view_delete": lambda w: _own(w, f"contacts/views/{w.objects['acme_view']}/delete/", "POST", status=404),
+    "contacts:view_save": lambda w: _own(
+        w, "contacts/views/", "POST", {"name": "Acme shared view", "query": "tag=vip"}, status=302
+    ),
+    "contacts:table_prefs": lambda w: _own(w, "contacts/table/", "POST", {"columns": ["name"]}, status=302),
     "contacts:company_list": lambda w: _own_list(w, "companies/") + _own(w, "companies/?q=Analytical", status=200),
     "contacts:fields": lambda w: _own_list(w, "settings/fields/"),
     "contacts:import_list": lambda w: _own(w, "contacts/imports/", status=200),
@@ -77,6 +100,8 @@ OWN_WORKSPACE = {
     "contacts:bulk": lambda w: [
         *_own(w, "contacts/bulk/", "POST", {"ids": [w.objects["acme_contact"]], "action": "tag_add", "tag": "taken"}),
         *_own(w, "contacts/bulk/", "POST", {"ids": [w.objects["acme_contact"]], "action": "delete", "confirmed": "1"}),
+        *_own(w, "contacts/bulk/", "POST", {"scope": "matching", "query": "", "action": "tag_add", "tag": "taken"}),
+        *_own(w, "contacts/bulk/", "POST", {"ids": [w.objects["acme_contact"]], "action": "export_csv"}),
     ],
     "contacts:merge": lambda w: _own(
         w, f"contacts/{w.own['contact']}/merge/", "POST", {"other": str(w.objects["acme_contact"]), "confirmed": "1"}
@@ -89,7 +114,17 @@ OWN_WORKSPACE = {
 CASES = {
     "contacts:list": lambda w: _acme(w, "contacts/") + _acme(w, "contacts/?q=ada@analytical.example"),
     "contacts:create": lambda w: _acme(w, "contacts/new/") + _acme(w, "contacts/new/", "POST"),
-    "contacts:bulk": lambda w: _acme(w, "contacts/bulk/", "POST"),
+    "contacts:bulk": lambda w: (
+        _acme(w, "contacts/bulk/", "POST")
+        + [
+            Probe(
+                "POST", f"/w/{w.acme.slug}/contacts/bulk/", data={"scope": "matching", "action": "tag_add", "tag": "x"}
+            )
+        ]
+    ),
+    "contacts:table_prefs": lambda w: _acme(w, "contacts/table/", "POST"),
+    "contacts:view_save": lambda w: _acme(w, "contacts/views/", "POST"),
+    "contacts:view_delete": lambda w: _both(w, f"contacts/views/{w.objects['acme_view']}/delete/", "POST"),
     "contacts:tag_suggest": lambda w: _acme(w, "contacts/tags/suggest/?tag=vi"),
     "contacts:export": lambda w: _acme(w, "contacts/export/csv/") + _acme(w, "contacts/export/json/"),
     "contacts:import_upload": lambda w: _acme(w, "contacts/import/") + _acme(w, "contacts/import/", "POST"),

@@ -55,7 +55,7 @@ def test_a_clear_column_supports_text_matching_and_a_number_column_ranges(in_acm
     assert Operator.BETWEEN not in caps["city"].operators
     assert {Operator.GTE, Operator.BETWEEN, Operator.IN} <= caps["points"].operators
     assert Operator.CONTAINS not in caps["points"].operators
-    assert caps["points"].sortable and caps["points"].indexed and not caps["city"].indexed
+    assert caps["points"].sortable and caps["points"].indexed and not caps["position"].indexed
 
 
 def test_an_encrypted_identifier_allows_exact_match_only(in_acme):
