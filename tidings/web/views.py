@@ -1,6 +1,7 @@
 from django.shortcuts import redirect, render
 
 from tidings.tenancy.selectors import workspaces_for_user
+from tidings.web.dashboard import load_widgets
 from tidings.web.decorators import require_permission, signed_in
 
 DASHBOARD_AUDIT_ENTRIES = 5
@@ -17,12 +18,14 @@ def home(request):
 
 @require_permission("workspace:view")
 def dashboard(request, workspace_slug):
-    """Show the workspace at a glance: members, region, two-factor status and, for auditors, recent activity."""
+    """Show the workspace at a glance: members, region, two-factor status, the widgets the domains registered
+    (tidings.web.dashboard) that the principal may see and, for auditors, recent activity."""
     from tidings.accounts.selectors import actor_labels, has_two_factor, members_of
     from tidings.audit.selectors import audit_entries_for_workspace
 
     principal = request.principal
     context = {
+        "widgets": load_widgets(request),
         "member_count": members_of(request.workspace).count(),
         "user_has_two_factor": has_two_factor(request.user),
         "verified": request.user.is_verified(),
