@@ -1111,6 +1111,21 @@ def _events(states: Sequence[_State], event_type: int, data: dict | None = None)
     _insert(ContactEvent, ["workspace_id", "contact_id", "type", "at", "data"], rows)
 
 
+def _creation_source(principal, request) -> str:
+    """Return where a contact created one by one comes from, for the dashboard: ui, api or system.
+
+    Read from how the request entered (tidings.web.entry sets request.credential): a signed-in
+    session is the UI, a token, OAuth2 or password Basic is an API client; no request is a task
+    or command. Imports are counted from their own rows (ContactImport.created_count).
+    """
+    credential = getattr(request, "credential", "") if request is not None else ""
+    if credential == "session":
+        return "ui"
+    if credential:
+        return "api"
+    return "system" if principal.is_system else "ui"
+
+
 def _check_lawful_basis(lawful_basis: str, *, required: bool) -> None:
     if (required or lawful_basis) and lawful_basis not in LawfulBasis.values:
         raise ValidationError({"lawful_basis": f"choose one of {', '.join(LawfulBasis.values)}"})
@@ -1236,7 +1251,7 @@ def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, prin
         _save_states(states, key_rows, ring, fields)
         _apply_tags(states)
         if state.new:
-            _events(states, EventType.CONTACT_CREATED)
+            _events(states, EventType.CONTACT_CREATED, {"source": _creation_source(principal, request)})
         _audit(
             "contact.created" if state.new else "contact.updated",
             principal=principal,

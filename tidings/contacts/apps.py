@@ -8,6 +8,7 @@ class ContactsConfig(AppConfig):
 
     def ready(self):
         from tidings.contacts.demo import seed_demo_contacts
+        from tidings.contacts.widgets import register_widgets
         from tidings.privacy.registry import OtherStore, register_store
         from tidings.tenancy.demo import SEEDERS
         from tidings.web.navigation import NavItem, register
@@ -16,6 +17,7 @@ class ContactsConfig(AppConfig):
         register(NavItem("Companies", "contacts:company_list", "contacts:view"))
         register(NavItem("Fields", "contacts:fields", "contacts:edit", section="settings"))
         register(NavItem("Imports", "contacts:import_list", "contacts:import", section="settings"))
+        register_widgets()
         if seed_demo_contacts not in SEEDERS:
             SEEDERS.append(seed_demo_contacts)
         register_store(

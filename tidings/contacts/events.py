@@ -94,8 +94,8 @@ def check_event_data(event_type: int, data: Mapping[str, Any] | None) -> dict:
 
 
 E = EventType
-for _type in (E.CONTACT_CREATED, E.CONTACT_IDENTIFIED):
-    register_event_schema(_type)
+register_event_schema(E.CONTACT_CREATED, source=TOKEN)  # ui, api, form or system (actions._creation_source)
+register_event_schema(E.CONTACT_IDENTIFIED)
 register_event_schema(E.CONTACT_MERGED, merged_id=INT)
 register_event_schema(E.CONTACT_IMPORTED, **{"import": INT})
 register_event_schema(E.TAG_ADDED, tag_id=INT)

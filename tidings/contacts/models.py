@@ -159,6 +159,8 @@ class Contact(TenantModel):
             models.Index(fields=["workspace_id", "last_active", "id"], name="contacts_c_active_idx"),
             models.Index(fields=["workspace_id", "email_domain", "id"], name="contacts_c_domain_idx"),
             models.Index(fields=["workspace_id", "points", "id"], name="contacts_c_points_idx"),
+            # The dashboard's growth and new-contact counts group the workspace's contacts by day.
+            models.Index(fields=["workspace_id", "created_at"], name="contacts_c_created_idx"),
             models.Index(
                 fields=["workspace_id", "phone_bidx"],
                 name="contacts_c_phone_idx",
@@ -469,6 +471,12 @@ class ContactEvent(TenantModel):
         indexes = [
             models.Index(fields=["workspace_id", "contact_id", "at"], name="contacts_ev_timeline_idx"),
             models.Index(fields=["workspace_id", "at"], name="contacts_ev_age_idx"),
+            # New contacts by source (the dashboard) without reading every page hit of the period.
+            models.Index(
+                fields=["workspace_id", "at"],
+                name="contacts_ev_created_idx",
+                condition=Q(type=EventType.CONTACT_CREATED),
+            ),
         ]
 
 
