@@ -17,21 +17,18 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import (
-    Case,
     CharField,
     Count,
     DateField,
     Exists,
+    Func,
     IntegerField,
     OuterRef,
-    Q,
-    Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tidings.contacts.models import Contact, ContactEvent, ContactImport, ContactTag, DoNotContact, EventType, Tag
@@ -55,31 +52,53 @@ class Growth:
         return sum(self.new_by_day.values())
 
 
+class UtcDate(Func):
+    """The UTC calendar date of a timestamp, with each database's own function.
+
+    Django's TruncDate calls a Python function per row on SQLite (about 13 µs each: a second
+    at 100,000 contacts); date() is SQLite's own. Days are UTC days, as TIME_ZONE is.
+    """
+
+    output_field = DateField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="date(%(expressions)s)", **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="(%(expressions)s AT TIME ZONE 'UTC')::date", **extra_context)
+
+
 def contacts_growth(*, days: int = 90, today: datetime.date | None = None) -> Growth:
     """Return the workspace's contact total and its new contacts per day over the last days (at most 366).
 
-    One query: contacts of the period are grouped by day, older ones fall in one "before"
-    bucket, so the total is their sum. Deleted contacts are gone from every bucket, so the
-    curve is the history of the contacts that exist now.
+    One query, both halves read from contacts_c_created_idx: the contacts of the period grouped
+    by UTC day, and UNION ALL one count of the older ones (day NULL), so the total is their sum.
+    Deleted contacts are gone from every bucket: the curve is the history of today's contacts.
     """
     days = max(1, min(int(days), MAX_DAYS))
-    end = today or timezone.localdate()
+    end = today or datetime.datetime.now(datetime.UTC).date()
     start = end - datetime.timedelta(days=days - 1)
-    since = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
-    rows = (
-        Contact.objects.annotate(
-            day=Case(
-                When(created_at__lt=since, then=Value(None)), default=TruncDate("created_at"), output_field=DateField()
-            )
-        )
+    since = datetime.datetime.combine(start, datetime.time.min, tzinfo=datetime.UTC)
+    recent = (
+        Contact.objects.filter(created_at__gte=since)
+        .annotate(day=UtcDate("created_at"))
+        .values("day")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    older = (
+        Contact.objects.filter(created_at__lt=since)
+        .annotate(day=Value(None, output_field=DateField()))
         .values("day")
         .annotate(n=Count("*"))
         .order_by()
     )
     before, by_day = 0, {}
-    for row in rows:
+    for row in recent.union(older, all=True):
         if row["day"] is None:
             before = row["n"]
+        elif isinstance(row["day"], str):  # SQLite's date() is text
+            by_day[datetime.date.fromisoformat(row["day"])] = row["n"]
         else:
             by_day[row["day"]] = row["n"]
     return Growth(total=before + sum(by_day.values()), before=before, start=start, end=end, new_by_day=by_day)
@@ -117,16 +136,21 @@ def new_contacts_by_source(*, days: int = 30) -> dict[str, int]:
 
 
 def top_tags(limit: int = TOP_LIMIT) -> list[tuple[str, int]]:
-    """Return [(tag name, contacts)] of the most used tags, most used first, at most limit (one query)."""
+    """Return [(tag name, contacts)] of the most used tags, most used first, at most limit.
+
+    Two queries: the links grouped by tag from contacts_ct_tag_idx alone, then the names of the
+    few tags kept. (Fetching the name in the same statement made the database group by it, a
+    lookup per link: twice as slow at 100,000 contacts.)
+    """
     limit = max(1, min(int(limit), 50))
-    name = Tag.objects.filter(id=OuterRef("tag_id")).values("name")[:1]
-    rows = (
+    top = list(
         ContactTag.objects.values("tag_id")
-        .annotate(n=Count("*"), name=Subquery(name))
+        .annotate(n=Count("*"))
         .order_by("-n", "tag_id")
-        .values_list("name", "n")[:limit]
+        .values_list("tag_id", "n")[:limit]
     )
-    return [(tag, n) for tag, n in rows if tag is not None]
+    names = dict(Tag.objects.filter(id__in=[tag_id for tag_id, _ in top]).values_list("id", "name"))
+    return [(names[tag_id], n) for tag_id, n in top if tag_id in names]
 
 
 def top_countries(limit: int = TOP_LIMIT) -> list[tuple[str, int]]:
@@ -145,17 +169,34 @@ def dnc_counts() -> list[tuple[str, str, int]]:
 @dataclass(frozen=True)
 class Reach:
     total: int
-    identified: int
-    emailable: int  # identified, with an email, and not on the email Do-Not-Contact list
+    with_email: int
+    emailable: int  # with an email and not on the email Do-Not-Contact list
 
 
 def contacts_reach() -> Reach:
-    """Return how many contacts exist, are identified, and can be emailed (one query)."""
-    blocked = DoNotContact.objects.filter(contact_id=OuterRef("id"), channel="email")
-    identified = Q(date_identified__isnull=False)
-    row = Contact.objects.annotate(blocked=Exists(blocked)).aggregate(
-        total=Count("*"),
-        identified=Count("id", filter=identified),
-        emailable=Count("id", filter=identified & Q(email_bidx__isnull=False, blocked=False)),
-    )
-    return Reach(total=row["total"], identified=row["identified"], emailable=row["emailable"])
+    """Return how many contacts exist, have an email, and can be emailed.
+
+    One query of three counts (UNION ALL), each read from an index alone: every contact
+    (contacts_c_keyset_idx), those with an email (the email's unique index covers exactly them),
+    and the email Do-Not-Contact entries of contacts with an email (the small side of a join).
+    """
+    counts = [
+        Contact.objects.annotate(part=Value(0)).values("part").annotate(n=Count("*")).order_by(),
+        Contact.objects.filter(email_bidx__isnull=False)
+        .annotate(part=Value(1))
+        .values("part")
+        .annotate(n=Count("*"))
+        .order_by(),
+        # Driven from the (few) entries, each checking its contact by primary key: as `IN (contacts
+        # with an email)` SQLite read every contact first (285 ms against 3 ms at 100,000).
+        DoNotContact.objects.filter(
+            Exists(Contact.objects.filter(id=OuterRef("contact_id"), email_bidx__isnull=False)), channel="email"
+        )
+        .annotate(part=Value(2))
+        .values("part")
+        .annotate(n=Count("*"))
+        .order_by(),
+    ]
+    found = {row["part"]: row["n"] for row in counts[0].union(counts[1], counts[2], all=True)}
+    total, with_email, blocked = (found.get(part, 0) for part in range(3))
+    return Reach(total=total, with_email=with_email, emailable=with_email - blocked)

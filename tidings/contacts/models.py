@@ -161,6 +161,8 @@ class Contact(TenantModel):
             models.Index(fields=["workspace_id", "points", "id"], name="contacts_c_points_idx"),
             # The dashboard's growth and new-contact counts group the workspace's contacts by day.
             models.Index(fields=["workspace_id", "created_at"], name="contacts_c_created_idx"),
+            # The list's country filter and the dashboard's top countries (read from the index alone).
+            models.Index(fields=["workspace_id", "country"], name="contacts_c_country_idx"),
             models.Index(
                 fields=["workspace_id", "phone_bidx"],
                 name="contacts_c_phone_idx",

@@ -63,18 +63,18 @@ def growth(request) -> dict:
 
 
 def reach(request) -> dict:
-    """Contacts, identified contacts and those that can be emailed, as a funnel."""
+    """Contacts, those with an email, and those that can be emailed, as a funnel."""
     result = aggregates.contacts_reach()
     steps = [
         Datum("All contacts", result.total, _url(request, "contacts:list")),
-        Datum("Identified", result.identified, _url(request, "contacts:list", q="is:identified")),
+        Datum("With an email", result.with_email),
         Datum("Can be emailed", result.emailable),
     ]
     chart = funnel(
         steps if result.total else [],
         title="Reach",
         value_label="Contacts",
-        empty_message="No contacts yet: identified contacts with an email and no Do-Not-Contact entry show here.",
+        empty_message="No contacts yet: contacts with an email and no Do-Not-Contact entry show here.",
     )
     return {"chart": chart, **_empty_action(request)}
 
