@@ -168,10 +168,11 @@ def main() -> None:
     url = f"/w/{workspace.slug}/"
     with CaptureQueriesContext(connection) as region, CaptureQueriesContext(connections["default"]) as global_:
         assert client.get(url).status_code == 200
+    counted = f"{len(region)} region + {len(global_)} global"
     page = timed(lambda: client.get(url), max(5, args.repeat // 2))
     print(
         f"\ndashboard page over HTTP: p50 {statistics.median(page):.1f} ms, p99 {percentile(page, 0.99):.1f} ms;"
-        f" queries: {len(region)} region + {len(global_)} global"
+        f" queries: {counted}"
     )
 
 

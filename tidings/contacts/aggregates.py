@@ -104,7 +104,7 @@ def contacts_growth(*, days: int = 90, today: datetime.date | None = None) -> Gr
     return Growth(total=before + sum(by_day.values()), before=before, start=start, end=end, new_by_day=by_day)
 
 
-SOURCES = {"ui": "Created in Tidings", "api": "API", "form": "Forms", "import": "Imports", "system": "Automations"}
+SOURCES = {"ui": "In Tidings", "api": "API", "form": "Forms", "import": "Imports", "system": "Automations"}
 
 
 def new_contacts_by_source(*, days: int = 30) -> dict[str, int]:

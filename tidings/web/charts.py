@@ -36,6 +36,10 @@ from django.utils.safestring import SafeString, mark_safe
 SVG_NS = "http://www.w3.org/2000/svg"
 SERIES_CLASSES = 6  # chart-series-1 .. chart-series-6 in tidings.css; more slices reuse them in turn
 CHAR_WIDTH = 7.0  # average width of a label character at the charts' font size, in user units
+# Widths of the drawing (its viewBox) in user units. The SVG scales to its box, text included, so
+# a chart is drawn about as wide as it is shown: a card of the dashboard (CARD_WIDTH) or the page.
+CARD_WIDTH = 360.0
+WIDE_WIDTH = 640.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Chart:
     title: str
     svg: SafeString
     columns: tuple[str, str]
+    svg_narrow: SafeString = mark_safe("")  # a copy drawn for phones, when svg is wide (time series)
     rows: list[Row] = field(default_factory=list)
     empty: bool = False
     empty_message: str = ""
@@ -213,9 +218,9 @@ def _values(data: Sequence[Datum]) -> list[float]:
 # Time series
 
 
-TS_WIDTH, TS_HEIGHT = 640.0, 240.0
+TS_WIDTH, TS_HEIGHT = WIDE_WIDTH, 240.0
 TS_LEFT, TS_RIGHT, TS_TOP, TS_BOTTOM = 48.0, 16.0, 12.0, 30.0
-MAX_DATE_LABELS = 6
+MAX_DATE_LABELS = 6  # on a wide chart; about one per 100 units
 MAX_DOTS = 45  # beyond this many points the dots would merge into the line
 
 
@@ -243,6 +248,7 @@ def time_series(
     empty_message: str,
     area: bool = False,
     date_column: str = "Date",
+    width: float = TS_WIDTH,
 ) -> Chart:
     """Return a line (or area, with area=True) chart of values by date, oldest first, with axes and ticks.
 
@@ -261,11 +267,29 @@ def time_series(
         f" lowest {compact_number(min(values))}, highest {compact_number(max(values))},"
         f" last {compact_number(values[-1])}."
     )
-    svg = _Svg("time_series", TS_WIDTH, TS_HEIGHT, title, summary)
+    rows = [Row(day.isoformat(), full_number(value)) for day, value in zip(days, values, strict=True)]
+    if width <= CARD_WIDTH:
+        svg = _time_series_svg(days, values, title, summary, area=area, long_span=long_span, width=width)
+        return Chart(kind="time_series", title=title, svg=svg, columns=columns, rows=rows, summary=summary)
+    # A wide chart shrunk onto a phone would have unreadable text: a narrow copy is drawn too, and
+    # tidings.css shows one of the two (the hidden one, display: none, is out of the accessibility tree).
+    wide = _time_series_svg(days, values, title, summary, area=area, long_span=long_span, width=width, variant="wide")
+    narrow = _time_series_svg(
+        days, values, title, summary, area=area, long_span=long_span, width=CARD_WIDTH, variant="narrow"
+    )
+    return Chart(
+        kind="time_series", title=title, svg=wide, svg_narrow=narrow, columns=columns, rows=rows, summary=summary
+    )
+
+
+def _time_series_svg(days, values, title, summary, *, area, long_span, width, variant="") -> SafeString:
+    svg = _Svg("time_series", width, TS_HEIGHT, title, summary)
+    if variant:
+        svg.root.set("class", f"{svg.root.get('class')} chart-{variant}")
     ticks = nice_ticks(min(values), max(values))
-    left, right, top, bottom = TS_LEFT, TS_WIDTH - TS_RIGHT, TS_TOP, TS_HEIGHT - TS_BOTTOM
+    left, right, top, bottom = TS_LEFT, width - TS_RIGHT, TS_TOP, TS_HEIGHT - TS_BOTTOM
     y = _Scale(ticks[0], ticks[-1], bottom, top)
-    n = len(points)
+    n = len(values)
     x = (lambda i: (left + right) / 2) if n == 1 else (lambda i: left + i * (right - left) / (n - 1))
 
     grid = svg.add("g", cls="chart-grid")
@@ -283,7 +307,7 @@ def time_series(
             cls="chart-label",
         )
     svg.add("line", cls="chart-axis", x1=left, x2=right, y1=y(max(ticks[0], 0)), y2=y(max(ticks[0], 0)))
-    for index in _spread(n, MAX_DATE_LABELS):
+    for index in _spread(n, max(2, min(MAX_DATE_LABELS, int(width // 100)))):
         anchor = "start" if n > 1 and index == 0 else "end" if n > 1 and index == n - 1 else "middle"
         svg.add(
             "text",
@@ -311,8 +335,7 @@ def time_series(
         for (cx, cy), day, value in zip(coordinates, days, values, strict=True):
             dot = svg.add("circle", dots, cx=cx, cy=cy, r=3.5 if n == 1 else 2.5)
             svg.add("title", dot, f"{date_label(day)}: {full_number(value)}")
-    rows = [Row(day.isoformat(), full_number(value)) for day, value in zip(days, values, strict=True)]
-    return Chart(kind="time_series", title=title, svg=svg.markup(), columns=columns, rows=rows, summary=summary)
+    return svg.markup()
 
 
 def _spread(n: int, most: int) -> list[int]:
@@ -326,9 +349,9 @@ def _spread(n: int, most: int) -> list[int]:
 # Bars
 
 
-BAR_WIDTH = 640.0
-HBAR_ROW, HBAR_LABEL, HBAR_VALUE = 30.0, 150.0, 56.0
-VBAR_HEIGHT, VBAR_LEFT, VBAR_BOTTOM, VBAR_TOP = 240.0, 48.0, 30.0, 22.0
+HBAR_ROW, HBAR_VALUE = 28.0, 44.0
+HBAR_LABEL_SHARE, HBAR_LABEL_MIN = 0.3, 90.0  # the labels' column: a share of the width, at least this
+VBAR_HEIGHT, VBAR_LEFT, VBAR_BOTTOM, VBAR_TOP = 220.0, 44.0, 30.0, 22.0
 
 
 def bar_chart(
@@ -339,6 +362,7 @@ def bar_chart(
     empty_message: str,
     horizontal: bool = True,
     label_column: str = "",
+    width: float = CARD_WIDTH,
 ) -> Chart:
     """Return a bar chart of data in the order given: horizontal (labels on the left) or vertical.
 
@@ -352,17 +376,18 @@ def bar_chart(
     summary = f"{len(data)} bars; highest: {data[top].label}, {full_number(values[top])}."
     ticks = nice_ticks(min(values), max(values))
     if horizontal:
-        svg = _horizontal_bars(data, values, ticks, title, summary)
+        svg = _horizontal_bars(data, values, ticks, title, summary, width)
     else:
-        svg = _vertical_bars(data, values, ticks, title, summary)
+        svg = _vertical_bars(data, values, ticks, title, summary, width)
     rows = [Row(d.label, full_number(v), d.href) for d, v in zip(data, values, strict=True)]
     return Chart(kind="bar", title=title, svg=svg.markup(), columns=columns, rows=rows, summary=summary)
 
 
-def _horizontal_bars(data, values, ticks, title, summary) -> _Svg:
+def _horizontal_bars(data, values, ticks, title, summary, width) -> _Svg:
     height = HBAR_ROW * len(data) + 8
-    svg = _Svg("bar", BAR_WIDTH, height, title, summary)
-    x = _Scale(ticks[0], max(values) if max(values) > 0 else ticks[-1], HBAR_LABEL, BAR_WIDTH - HBAR_VALUE)
+    svg = _Svg("bar", width, height, title, summary)
+    label = max(HBAR_LABEL_MIN, width * HBAR_LABEL_SHARE)
+    x = _Scale(ticks[0], max(values) if max(values) > 0 else ticks[-1], label, width - HBAR_VALUE)
     zero = x(0)
     bars = svg.add("g", cls="chart-bars chart-series-1")
     labels = svg.add("g", cls="chart-labels")
@@ -372,8 +397,8 @@ def _horizontal_bars(data, values, ticks, title, summary) -> _Svg:
         svg.add(
             "text",
             labels,
-            _truncate(datum.label, HBAR_LABEL - 10),
-            x=HBAR_LABEL - 8,
+            _truncate(datum.label, label - 10),
+            x=label - 8,
             y=middle,
             text_anchor="end",
             dominant_baseline="middle",
@@ -397,9 +422,9 @@ def _horizontal_bars(data, values, ticks, title, summary) -> _Svg:
     return svg
 
 
-def _vertical_bars(data, values, ticks, title, summary) -> _Svg:
-    svg = _Svg("bar", BAR_WIDTH, VBAR_HEIGHT, title, summary)
-    left, right, top, bottom = VBAR_LEFT, BAR_WIDTH - 8, VBAR_TOP, VBAR_HEIGHT - VBAR_BOTTOM
+def _vertical_bars(data, values, ticks, title, summary, width) -> _Svg:
+    svg = _Svg("bar", width, VBAR_HEIGHT, title, summary)
+    left, right, top, bottom = VBAR_LEFT, width - 8, VBAR_TOP, VBAR_HEIGHT - VBAR_BOTTOM
     y = _Scale(ticks[0], ticks[-1], bottom, top)
     zero = y(0)
     slot = (right - left) / len(data)
@@ -453,10 +478,18 @@ def _vertical_bars(data, values, ticks, title, summary) -> _Svg:
 # Funnel
 
 
-FUNNEL_WIDTH, FUNNEL_ROW, FUNNEL_BAR = 640.0, 52.0, 22.0
+FUNNEL_ROW, FUNNEL_BAR = 50.0, 22.0
 
 
-def funnel(data: Sequence[Datum], *, title: str, value_label: str, empty_message: str, label_column: str = "") -> Chart:
+def funnel(
+    data: Sequence[Datum],
+    *,
+    title: str,
+    value_label: str,
+    empty_message: str,
+    label_column: str = "",
+    width: float = CARD_WIDTH,
+) -> Chart:
     """Return a funnel: one centred bar per step, as wide as its share of the first step, labelled with both.
 
     Steps are drawn in the order given; the share is of the first step (0% when it is 0).
@@ -468,17 +501,17 @@ def funnel(data: Sequence[Datum], *, title: str, value_label: str, empty_message
     first = values[0]
     widest = max(values) or 1.0
     summary = "; ".join(f"{d.label}: {full_number(v)} ({_share(v, first)})" for d, v in zip(data, values, strict=True))
-    svg = _Svg("funnel", FUNNEL_WIDTH, FUNNEL_ROW * len(data) + 4, title, summary + ".")
+    svg = _Svg("funnel", width, FUNNEL_ROW * len(data) + 4, title, summary + ".")
     bars = svg.add("g", cls="chart-bars")
     labels = svg.add("g", cls="chart-labels")
-    center = FUNNEL_WIDTH / 2
+    center = width / 2
     for index, (datum, value) in enumerate(zip(data, values, strict=True)):
         top = 2 + index * FUNNEL_ROW
-        width = max(2.0, value / widest * (FUNNEL_WIDTH - 8))  # a hairline keeps an empty step visible
+        span = max(2.0, value / widest * (width - 8))  # a hairline keeps an empty step visible
         svg.add(
             "text",
             labels,
-            f"{_truncate(datum.label, FUNNEL_WIDTH / 2)} · {compact_number(value)} · {_share(value, first)}",
+            f"{_truncate(datum.label, width / 2)} · {compact_number(value)} · {_share(value, first)}",
             x=center,
             y=top + 14,
             text_anchor="middle",
@@ -487,9 +520,9 @@ def funnel(data: Sequence[Datum], *, title: str, value_label: str, empty_message
         bar = svg.add(
             "rect",
             bars,
-            x=center - width / 2,
+            x=center - span / 2,
             y=top + 22,
-            width=width,
+            width=span,
             height=FUNNEL_BAR,
             rx=3.0,
             cls=f"chart-series-{index % SERIES_CLASSES + 1}",
@@ -503,9 +536,9 @@ def funnel(data: Sequence[Datum], *, title: str, value_label: str, empty_message
 # Donut
 
 
-DONUT_WIDTH, DONUT_HEIGHT = 440.0, 200.0
-DONUT_CX, DONUT_CY, DONUT_OUTER, DONUT_INNER = 100.0, 100.0, 88.0, 54.0
-LEGEND_X, LEGEND_ROW = 212.0, 22.0
+DONUT_WIDTH, DONUT_HEIGHT = CARD_WIDTH, 164.0
+DONUT_CX, DONUT_CY, DONUT_OUTER, DONUT_INNER = 80.0, 82.0, 76.0, 48.0
+LEGEND_X, LEGEND_ROW = 172.0, 22.0
 MAX_LEGEND = 8
 
 
@@ -564,7 +597,7 @@ def donut(data: Sequence[Datum], *, title: str, value_label: str, empty_message:
             rx=2.0,
             cls=f"chart-swatch chart-series-{index % SERIES_CLASSES + 1}",
         )
-        text = f"{datum.label} · {compact_number(value)} · {_share(value, total)}"
+        text = f"{datum.label} · {compact_number(value)}"  # shares are in the table and each slice's title
         svg.add(
             "text",
             legend,
