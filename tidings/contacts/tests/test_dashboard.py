@@ -137,7 +137,7 @@ def test_the_linked_list_shows_the_contacts_the_chart_counted(alice_client, acme
 def test_the_total_is_shown_with_the_growth_chart(alice_client, acme_contacts):
     page = alice_client.get("/w/acme/").content.decode()
     assert '<p class="figure">6</p>' in page and "6 new in the last 90 days" in page
-    assert 'class="chart-svg chart-time_series"' in page
+    assert 'class="chart-svg chart-time_series chart-wide"' in page
 
 
 def test_an_empty_workspace_says_how_to_get_contacts(alice_client, acme):
