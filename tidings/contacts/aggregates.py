@@ -20,10 +20,10 @@ from django.db.models import (
     CharField,
     Count,
     DateField,
-    Exists,
     Func,
     IntegerField,
     OuterRef,
+    Subquery,
     Sum,
     Value,
 )
@@ -187,11 +187,15 @@ def contacts_reach() -> Reach:
         .values("part")
         .annotate(n=Count("*"))
         .order_by(),
-        # Driven from the (few) entries, each checking its contact by primary key: as `IN (contacts
-        # with an email)` SQLite read every contact first (285 ms against 3 ms at 100,000).
-        DoNotContact.objects.filter(
-            Exists(Contact.objects.filter(id=OuterRef("contact_id"), email_bidx__isnull=False)), channel="email"
+        # Driven from the (few) entries, each checking its contact by primary key. A scalar
+        # subquery stays a per-entry lookup; as IN or EXISTS the planners read every contact
+        # (SQLite: 285 ms against 3 ms at 100,000; PostgreSQL hash-joined 1M rows for 20,000 entries).
+        DoNotContact.objects.annotate(
+            has_email=Subquery(
+                Contact.objects.filter(id=OuterRef("contact_id"), email_bidx__isnull=False).values("id")[:1]
+            )
         )
+        .filter(channel="email", has_email__isnull=False)
         .annotate(part=Value(2))
         .values("part")
         .annotate(n=Count("*"))
