@@ -1,4 +1,4 @@
-"""Selectors that count: the contacts figures of the dashboard, each one bounded set-based query.
+"""Selectors that count: the contacts figures of the dashboard, each one bounded set-based query (tags: two).
 
 Every function reads the workspace in context (NoWorkspaceSet without one), groups in the
 database (never a loop over contacts in Python) and returns at most a fixed number of rows:
@@ -178,7 +178,7 @@ def contacts_reach() -> Reach:
 
     One query of three counts (UNION ALL), each read from an index alone: every contact
     (contacts_c_keyset_idx), those with an email (the email's unique index covers exactly them),
-    and the email Do-Not-Contact entries of contacts with an email (the small side of a join).
+    and the email Do-Not-Contact entries of contacts with an email (one primary-key lookup per entry).
     """
     counts = [
         Contact.objects.annotate(part=Value(0)).values("part").annotate(n=Count("*")).order_by(),
