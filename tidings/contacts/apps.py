@@ -21,6 +21,7 @@ class ContactsConfig(AppConfig):
         from tidings.contacts.events import register_contact_event_types
         from tidings.contacts.panels import ContactPanel
         from tidings.contacts.panels import register as register_panel
+        from tidings.contacts.widgets import register_widgets
         from tidings.demo import SEEDERS
         from tidings.navigation import NavItem, register
         from tidings.privacy.registry import OtherStore, register_store
@@ -37,6 +38,7 @@ class ContactsConfig(AppConfig):
         register(NavItem("Companies", "contacts:company_list", "contacts:view"))
         register(NavItem("Fields", "contacts:fields", "contacts:edit", section="settings"))
         register(NavItem("Imports", "contacts:import_list", "contacts:import", section="settings"))
+        register_widgets()
         if seed_demo_contacts not in SEEDERS:
             SEEDERS.append(seed_demo_contacts)
         register_store(

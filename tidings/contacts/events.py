@@ -70,8 +70,8 @@ def register_contact_event_types() -> None:
         for codes in ranges:
             reserve_codes(domain, codes)
     E = EventType
-    for code in (E.CONTACT_CREATED, E.CONTACT_IDENTIFIED):
-        register_event_schema(code, retention=RECORD)
+    register_event_schema(E.CONTACT_CREATED, source=TOKEN, retention=RECORD)  # ui, api, form or system
+    register_event_schema(E.CONTACT_IDENTIFIED, retention=RECORD)
     register_event_schema(E.CONTACT_MERGED, merged_id=INT, retention=RECORD)
     register_event_schema(E.CONTACT_IMPORTED, **{"import": INT}, retention=RECORD)
     register_event_schema(E.TAG_ADDED, tag_id=INT)

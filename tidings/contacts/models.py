@@ -167,6 +167,8 @@ class Contact(TenantModel):
             models.Index(fields=["workspace_id", "company_name", "id"], name="contacts_c_company_idx"),
             models.Index(fields=["workspace_id", "country", "id"], name="contacts_c_country_idx"),
             models.Index(fields=["workspace_id", "city"], name="contacts_c_city_idx"),
+            # The dashboard's growth and new-contact counts group the workspace's contacts by day.
+            models.Index(fields=["workspace_id", "created_at"], name="contacts_c_created_idx"),
             models.Index(
                 fields=["workspace_id", "phone_bidx"],
                 name="contacts_c_phone_idx",

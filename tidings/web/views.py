@@ -4,6 +4,7 @@ from tidings.accounts.decorators import require_permission, signed_in
 from tidings.accounts.selectors import actor_labels, has_two_factor, members_of
 from tidings.audit.selectors import audit_entries_for_workspace
 from tidings.tenancy.selectors import workspaces_for_user
+from tidings.ui.dashboard import load_widgets
 
 DASHBOARD_AUDIT_ENTRIES = 5
 
@@ -19,9 +20,11 @@ def home(request):
 
 @require_permission("workspace:view")
 def dashboard(request, workspace_slug):
-    """Show the workspace at a glance: members, region, two-factor status and, for auditors, recent activity."""
+    """Show the workspace at a glance: members, region, two-factor status, the widgets the domains registered
+    (tidings.ui.dashboard) that the principal may see and, for auditors, recent activity."""
     principal = request.principal
     context = {
+        "widgets": load_widgets(request),
         "member_count": members_of(request.workspace).count(),
         "user_has_two_factor": has_two_factor(request.user),
         "verified": request.user.is_verified(),

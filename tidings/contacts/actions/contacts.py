@@ -120,6 +120,21 @@ def _upsert_one(values, *, tags, lawful_basis, allow_match, overwrite_with_blank
         return _upsert_attempt(*arguments)
 
 
+def _creation_source(principal, request) -> str:
+    """Return where a contact created one by one comes from, for the dashboard: ui, api or system.
+
+    Read from how the request entered (tidings.web.entry sets request.credential): a signed-in
+    session is the UI, a token, OAuth2 or password Basic is an API client; no request is a task
+    or command. Imports are counted from their own rows (ContactImport.created_count).
+    """
+    credential = getattr(request, "credential", "") if request is not None else ""
+    if credential == "session":
+        return "ui"
+    if credential:
+        return "api"
+    return "system" if principal.is_system else "ui"
+
+
 def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, principal, request):
     changes = dict(changes)  # defaults are added for a new contact; a retry starts from the row as given
     with _atomic():
@@ -145,7 +160,7 @@ def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, prin
         _save_states(states, key_rows, ring, fields)
         _apply_tags(states)
         if state.new:
-            _events(states, EventType.CONTACT_CREATED)
+            _events(states, EventType.CONTACT_CREATED, {"source": _creation_source(principal, request)})
         _audit(
             "contact.created" if state.new else "contact.updated",
             principal=principal,

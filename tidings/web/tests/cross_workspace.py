@@ -2,7 +2,22 @@ from tidings.tests.world import Probe
 
 GLOBAL_ROUTES = {"web:home": "lists the signed-in user's own workspaces"}
 
-OWN_WORKSPACE = {"web:dashboard": lambda world: [Probe("GET", f"/w/{world.globex.slug}/", status=200)]}
+
+def setup(world):
+    """Give Acme a contact in a marked country: the dashboard's country chart must not show it to others."""
+    from tidings.contacts.actions import contact_create
+    from tidings.tenancy.context import use_workspace
+    from tidings.tests.principals import system
+
+    with use_workspace(world.acme):
+        contact_create({"email": "kai@acme.example", "country": "acme-secret-country"}, principal=system())
+    world.markers.add("acme-secret-country")
+
+
+# The attacker's dashboard counts his own contacts (his tag is in the top tags), none of Acme's.
+OWN_WORKSPACE = {
+    "web:dashboard": lambda world: [Probe("GET", f"/w/{world.globex.slug}/", status=200, shows=world.own_marker)]
+}
 
 CASES = {
     "web:dashboard": lambda world: [Probe("GET", f"/w/{world.acme.slug}/")],
