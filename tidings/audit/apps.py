@@ -8,4 +8,4 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from tidings.web.navigation import NavItem, register
 
-        register(NavItem("Audit log", "audit:log", "audit:view", section="settings"))
+        register(NavItem("Audit log", "audit:log", "audit:view", group="Settings", icon="scroll-text"))

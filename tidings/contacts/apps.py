@@ -12,10 +12,10 @@ class ContactsConfig(AppConfig):
         from tidings.tenancy.demo import SEEDERS
         from tidings.web.navigation import NavItem, register
 
-        register(NavItem("Contacts", "contacts:list", "contacts:view"))
-        register(NavItem("Companies", "contacts:company_list", "contacts:view"))
-        register(NavItem("Fields", "contacts:fields", "contacts:edit", section="settings"))
-        register(NavItem("Imports", "contacts:import_list", "contacts:import", section="settings"))
+        register(NavItem("Contacts", "contacts:list", "contacts:view", group="Contacts", icon="users"))
+        register(NavItem("Companies", "contacts:company_list", "contacts:view", group="Contacts", icon="building-2"))
+        register(NavItem("Fields", "contacts:fields", "contacts:edit", group="Settings", icon="text-cursor-input"))
+        register(NavItem("Imports", "contacts:import_list", "contacts:import", group="Contacts", icon="upload"))
         if seed_demo_contacts not in SEEDERS:
             SEEDERS.append(seed_demo_contacts)
         register_store(
