@@ -38,6 +38,7 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem("Dashboard", "web:dashboard", "workspace:view", icon="layout-dashboard", order=0),
+    NavItem("UI kit", "web:kit", "settings:manage", group="Settings", icon="list", order=900),
 ]
 
 

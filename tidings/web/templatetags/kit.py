@@ -14,6 +14,7 @@ from __future__ import annotations
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -57,7 +58,8 @@ class PageHeaderNode(template.Node):
     def render(self, context):
         title = self.title.resolve(context)
         subtitle = self.subtitle.resolve(context) if self.subtitle else ""
-        actions = self.nodelist.render(context).strip()
+        # The body is template output, escaped where it printed variables: safe to insert as it is.
+        actions = mark_safe(self.nodelist.render(context).strip())  # noqa: S308
         return format_html(
             '<header class="page-header"><div class="page-title"><h1>{}</h1>{}</div>{}</header>',
             title,

@@ -108,3 +108,13 @@ def test_removing_a_member_asks_in_a_dialog_first(alice_page, showcase, acme, ma
     dialog.get_by_role("button", name="Remove member").click()
     alice_page.locator(".toast").wait_for()
     assert not Membership.objects.filter(user=dave, workspace=acme).exists()
+
+
+def test_the_kit_page_shows_django_messages_as_toasts(alice_page, showcase):
+    visit(alice_page, "/w/acme/ui/")
+    alice_page.get_by_role("button", name="Show one toast of each level").click()
+    toasts = alice_page.locator(".toasts .toast")
+    toasts.first.wait_for()
+    assert toasts.count() == 4
+    alice_page.locator(".toast.error").get_by_role("button", name="Dismiss").click()
+    assert toasts.count() == 3

@@ -109,3 +109,27 @@ def test_key_page_looks_as_recorded(alice_page, showcase, name):
         alice_page.set_viewport_size(viewport)
         visit(alice_page, KEY_PAGES[name])
         assert_screenshot(alice_page, f"{name}-{label}")
+
+
+def test_the_kit_page_passes_axe(alice_page, showcase):
+    visit(alice_page, "/w/acme/ui/")
+    assert_accessible(alice_page)
+
+
+def test_the_kit_page_looks_as_recorded(alice_page, showcase):
+    visit(alice_page, "/w/acme/ui/")
+    assert_screenshot(alice_page, "kit-1366")
+
+
+@pytest.mark.parametrize("name", ["contact", "tokens"])
+def test_dark_mode_keeps_contrast(alice_page, showcase, name):
+    alice_page.emulate_media(color_scheme="dark")
+    visit(alice_page, KEY_PAGES[name])
+    assert alice_page.evaluate("() => getComputedStyle(document.body).backgroundColor") != "rgb(246, 247, 249)"
+    assert_accessible(alice_page)
+
+
+def test_the_kit_page_passes_axe_in_dark_mode(alice_page, showcase):
+    alice_page.emulate_media(color_scheme="dark")
+    visit(alice_page, "/w/acme/ui/")
+    assert_accessible(alice_page)
