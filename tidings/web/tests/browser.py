@@ -61,9 +61,9 @@ def _unavailable(reason: str):
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     """Return the path of the system Chromium (TIDINGS_CHROMIUM, or chromium on PATH)."""
-    path = os.environ.get("TIDINGS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = shutil.which(os.environ.get("TIDINGS_CHROMIUM") or "chromium") or shutil.which("chromium-browser")
     if not path:
-        _unavailable("no chromium executable found")
+        _unavailable("no chromium executable found (TIDINGS_CHROMIUM, or chromium on PATH)")
     return str(path)
 
 
