@@ -133,3 +133,10 @@ def test_the_kit_page_passes_axe_in_dark_mode(alice_page, showcase):
     alice_page.emulate_media(color_scheme="dark")
     visit(alice_page, "/w/acme/ui/")
     assert_accessible(alice_page)
+
+
+def test_the_sign_in_page_passes_axe_and_fits_a_phone(browser_page):
+    browser_page.set_viewport_size(PHONE)
+    visit(browser_page, "/accounts/login/")
+    assert_accessible(browser_page)
+    assert_no_horizontal_overflow(browser_page)
