@@ -14,7 +14,10 @@ class AccountsConfig(AppConfig):
 
         user_locked_out.connect(audit_new_pause, dispatch_uid="tidings.accounts.audit_new_pause")
 
-        register(NavItem("Members", "accounts:settings_members", "members:manage", section="settings"))
-        register(NavItem("Roles", "accounts:settings_roles", "workspace:view", section="settings"))
-        register(NavItem("Workspace", "accounts:settings_workspace", "settings:manage", section="settings"))
-        register(NavItem("Support access", "accounts:settings_support", "support:approve", section="settings"))
+        for label, url_name, permission, icon in (
+            ("Members", "accounts:settings_members", "members:manage", "users"),
+            ("Roles", "accounts:settings_roles", "workspace:view", "badge-check"),
+            ("Workspace", "accounts:settings_workspace", "settings:manage", "settings"),
+            ("Support access", "accounts:settings_support", "support:approve", "life-buoy"),
+        ):
+            register(NavItem(label, url_name, permission, group="Settings", icon=icon))

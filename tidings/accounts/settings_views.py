@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,7 @@ from tidings.accounts import actions, selectors
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.forms import InviteForm, RoleForm, SupportApproveForm, WorkspaceSettingsForm
 from tidings.accounts.permissions import PERMISSIONS, ROLE_PERMISSIONS, Role
+from tidings.ui.confirm import confirmation_required
 from tidings.validation import error_message, form_add_errors
 
 
@@ -108,6 +110,15 @@ def member_role(request, workspace_slug, membership_id):
 @require_permission("members:manage")
 def member_remove(request, workspace_slug, membership_id):
     membership = _found(selectors.membership_in_workspace(request.workspace, membership_id))
+    page = confirmation_required(
+        request,
+        title="Remove this member?",
+        message=f"{membership.user.email} will lose access to {request.workspace.name} at once.",
+        label="Remove member",
+        back=reverse("accounts:settings_members", kwargs={"workspace_slug": workspace_slug}),
+    )
+    if page:
+        return page
     if _attempt(request, actions.membership_remove, membership=membership):
         messages.success(request, f"{membership.user.email} no longer has access to this workspace.")
     return redirect("accounts:settings_members", workspace_slug=workspace_slug)

@@ -8,5 +8,6 @@ class ApiConfig(AppConfig):
     label = "api"
 
     def ready(self):
-        register(NavItem("API tokens", "api:tokens", "workspace:view", section="settings"))
-        register(NavItem("OAuth2 apps", "api:oauth_apps", "settings:manage", section="settings"))
+
+        register(NavItem("API tokens", "api:tokens", "workspace:view", group="Settings", icon="key-round"))
+        register(NavItem("OAuth2 apps", "api:oauth_apps", "settings:manage", group="Settings", icon="app-window"))

@@ -10,7 +10,8 @@ from django.utils import timezone
 from tidings.accounts.permissions import PERMISSIONS
 from tidings.api.actions import OAuthGrant
 
-EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]
+EXPIRY_CHOICES = [("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"), ("", "Never")]
+SUGGESTED_EXPIRY = "90"  # days: long enough for a project, short enough that a forgotten token dies
 
 
 def _permission_choices(principal) -> list[tuple[str, str]]:
@@ -20,14 +21,16 @@ def _permission_choices(principal) -> list[tuple[str, str]]:
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “CRM sync”.")
     permissions = forms.MultipleChoiceField(
-        widget=forms.CheckboxSelectMultiple, help_text="A token can do only what you can do, and no more than you tick."
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick only what the program needs. A token can never do more than you can.",
+        error_messages={"required": "Tick at least one permission."},
     )
-    expires = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False)
+    expires = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, initial=SUGGESTED_EXPIRY)
 
     def __init__(self, *args, principal, **kwargs):
+        # Least privilege: nothing is ticked until the member ticks it.
         super().__init__(*args, **kwargs)
         self.fields["permissions"].choices = _permission_choices(principal)
-        self.fields["permissions"].initial = [name for name, _ in self.fields["permissions"].choices]
 
     def expires_at(self):
         days = self.cleaned_data.get("expires")

@@ -6,12 +6,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import require_permission
 from tidings.api import actions, selectors
 from tidings.api.forms import ApiTokenForm, OAuthAppForm
+from tidings.ui.confirm import confirmation_required
 from tidings.validation import form_add_errors
 from tidings.web.entry import may_mint_credentials
 
@@ -35,7 +37,8 @@ def api_tokens(request, workspace_slug):
     or the workspace requires it); otherwise the member is sent to confirm it first.
     """
     principal = request.principal
-    if request.method == "POST" and not may_mint_credentials(request, principal):
+    may_mint = may_mint_credentials(request, principal)
+    if request.method == "POST" and not may_mint:
         messages.error(request, "Confirm your second factor before creating an API token.")
         return confirm_second_factor_redirect(request, principal.workspace)
     form = ApiTokenForm(request.POST or None, principal=principal)
@@ -60,7 +63,15 @@ def api_tokens(request, workspace_slug):
     return render(
         request,
         "api/api_tokens.html",
-        {"form": form, "created": created, "tokens": tokens, "sees_all": principal.can("settings:manage")},
+        {
+            "form": form,
+            "created": created,
+            "tokens": tokens,
+            "sees_all": principal.can("settings:manage"),
+            # Without a confirmed second factor the page links to it instead of offering a form whose
+            # ticks the detour would lose.
+            "may_mint": may_mint,
+        },
     )
 
 
@@ -71,6 +82,15 @@ def api_token_revoke(request, workspace_slug, token_id):
     token = selectors.token_for_revocation(request.principal, token_id)
     if token is None:
         raise Http404("No such token.")
+    page = confirmation_required(
+        request,
+        title="Revoke this token?",
+        message=f"Programs using “{token.name}” will stop working at once. This cannot be undone.",
+        label="Revoke token",
+        back=reverse("api:tokens", kwargs={"workspace_slug": workspace_slug}),
+    )
+    if page:
+        return page
     actions.api_token_revoke(token=token, principal=request.principal, request=request)
     messages.success(request, f"The token “{token.name}” is revoked.")
     return redirect("api:tokens", workspace_slug=workspace_slug)

@@ -34,11 +34,11 @@ class ContactsConfig(AppConfig):
         register_panel(ContactPanel("companies", "Companies", "contacts/panels/companies.html", views.companies_panel,
                                     order=20))  # fmt: skip
         register_panel(ContactPanel("dnc", "Do not contact", "contacts/panels/dnc.html", views.dnc_panel, order=30))
-        register(NavItem("Contacts", "contacts:list", "contacts:view"))
-        register(NavItem("Companies", "contacts:company_list", "contacts:view"))
-        register(NavItem("Fields", "contacts:fields", "contacts:edit", section="settings"))
-        register(NavItem("Imports", "contacts:import_list", "contacts:import", section="settings"))
         register_widgets()
+        register(NavItem("Contacts", "contacts:list", "contacts:view", group="Contacts", icon="users"))
+        register(NavItem("Companies", "contacts:company_list", "contacts:view", group="Contacts", icon="building-2"))
+        register(NavItem("Fields", "contacts:fields", "contacts:edit", group="Settings", icon="text-cursor-input"))
+        register(NavItem("Imports", "contacts:import_list", "contacts:import", group="Contacts", icon="upload"))
         if seed_demo_contacts not in SEEDERS:
             SEEDERS.append(seed_demo_contacts)
         register_store(

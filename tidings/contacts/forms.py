@@ -239,7 +239,11 @@ class TagForm(forms.Form):
 
 class NoteForm(forms.Form):
     type = forms.ChoiceField(choices=NoteType.choices, initial=NoteType.GENERAL)
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10_000,
+        error_messages={"required": "Write the note first."},
+    )
 
 
 class DncForm(forms.Form):

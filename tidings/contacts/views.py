@@ -48,6 +48,8 @@ from tidings.validation import form_add_errors
 
 PAGE_SIZE = 50
 TIMELINE_PAGE = 20
+# A contact created by hand names someone through one of these; without any it would be "Anonymous #N".
+IDENTIFYING_ALIASES = ("email", "firstname", "lastname", "company", "phone", "mobile")
 TAG_SUGGESTIONS = 20  # names a tag input's suggestions show; a workspace may have any number of tags
 
 
@@ -593,6 +595,9 @@ def contact_create(request, workspace_slug):
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.values(changed_only=False).items() if v not in ("", None, [])}
         try:
+            if not any(values.get(alias) for alias in IDENTIFYING_ALIASES):
+                # The API and tracking may create anonymous contacts; a person typing a new one means someone.
+                raise ValidationError("Fill in at least an email, a name, a company or a phone number.")
             contact = actions.contact_create(values, principal=request.principal, request=request)
         except ValidationError as error:
             form.add_action_errors(error)
@@ -668,13 +673,23 @@ def contact_tags(request, workspace_slug, contact_id):
 @found
 @require_permission("contacts:edit")
 def note_add(request, workspace_slug, contact_id):
+    """Add a note; htmx gets the notes panel back (the new note, or the form with its error in place)."""
     selectors.contact_get(contact_id)
     form = NoteForm(request.POST)
     if form.is_valid():
         actions.note_add(contact_id, form.cleaned_data["text"], type=form.cleaned_data["type"],
                          principal=request.principal, request=request)  # fmt: skip
+        if request.htmx:
+            context = {"contact": selectors.contact_get(contact_id), "notes": selectors.contact_notes(contact_id),
+                       "note_form": NoteForm()}  # fmt: skip
+            return _render(request, "contacts/_notes.html", context)
         messages.success(request, "Note added.")
         return redirect(_contact_url(request, contact_id, "notes"))
+    form.fields["text"].widget.attrs["autofocus"] = True  # back at the field to fix, wherever the page is
+    if request.htmx:
+        context = {"contact": selectors.contact_get(contact_id), "notes": selectors.contact_notes(contact_id),
+                   "note_form": form}  # fmt: skip
+        return _render(request, "contacts/_notes.html", context)  # 200: htmx swaps no 4xx answer
     return _render(request, "contacts/detail.html", _contact_context(request, contact_id, note_form=form), status=400)
 
 

@@ -8,4 +8,4 @@ class WebConfig(AppConfig):
     label = "web"
 
     def ready(self) -> None:
-        register(NavItem("Audit log", "audit:log", "audit:view", section="settings"))
+        register(NavItem("Audit log", "audit:log", "audit:view", group="Settings", icon="scroll-text"))

@@ -7,4 +7,5 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("w/<slug:workspace_slug>/", views.dashboard, name="dashboard"),
+    path("w/<slug:workspace_slug>/ui/", views.kit, name="kit"),
 ]

@@ -1,3 +1,8 @@
+import re
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.staticfiles import finders
 from django.shortcuts import redirect, render
 
 from tidings.accounts.decorators import require_permission, signed_in
@@ -34,3 +39,36 @@ def dashboard(request, workspace_slug):
         labels = actor_labels(entries)
         context["audit_rows"] = [{"entry": e, "actor": labels[(e.actor_type, e.actor_id)]} for e in entries]
     return render(request, "web/dashboard.html", context)
+
+
+def _icon_names() -> list[str]:
+    sprite = finders.find("tidings/icons.svg")
+    return re.findall(r'<symbol id="([a-z0-9-]+)"', Path(str(sprite)).read_text()) if sprite else []
+
+
+@require_permission("settings:manage")
+def kit(request, workspace_slug):
+    """Show every component of the UI kit, for the people who build pages (admins only: it holds no data).
+
+    POST demonstrates the results: "toasts" adds one message of each level; "confirm" is what a
+    confirmed destructive action looks like (nothing is changed). Both come back here.
+    """
+    from tidings.web.forms import KitSampleForm
+
+    if request.method == "POST":
+        if request.POST.get("demo") == "toasts":
+            messages.success(request, "Saved: a success toast leaves by itself.")
+            messages.info(request, "Note: so does an information toast.")
+            messages.warning(request, "Careful: a warning stays until dismissed.")
+            messages.error(request, "Refused: an error stays until dismissed.")
+        elif request.POST.get("demo") == "confirm":
+            messages.success(request, "Confirmed. (The kit page changes nothing.)")
+        return redirect("web:kit", workspace_slug=workspace_slug)
+    context = {
+        "icons": _icon_names(),
+        "sample_form": KitSampleForm({"name": "", "email": "not-an-email", "channel": "email"}),
+        "type_scale": ["text-2xl", "text-xl", "text-lg", "text-base", "text-sm", "text-xs"],
+        "spaces": ["space-1", "space-2", "space-3", "space-4", "space-5", "space-6", "space-8"],
+        "swatches": ["bg", "card", "fg", "muted", "accent", "ok", "warn", "error"],
+    }
+    return render(request, "web/kit.html", context)

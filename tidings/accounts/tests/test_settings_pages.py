@@ -64,7 +64,7 @@ def test_the_last_owner_cannot_be_demoted(alice_client, alice, acme):
 
 
 def test_the_last_owner_cannot_be_removed(alice_client, alice, acme):
-    alice_client.post(f"/w/acme/settings/members/{membership(alice, acme).pk}/remove/")
+    alice_client.post(f"/w/acme/settings/members/{membership(alice, acme).pk}/remove/", {"confirmed": "1"})
     assert Membership.objects.filter(user=alice, workspace=acme).exists()
 
 
@@ -76,12 +76,19 @@ def test_an_owner_can_step_down_once_there_is_another_owner(alice_client, alice,
 
 def test_an_admin_cannot_remove_an_owner(client, erin, alice, acme):
     client.force_login(erin)
-    client.post(f"/w/acme/settings/members/{membership(alice, acme).pk}/remove/")
+    client.post(f"/w/acme/settings/members/{membership(alice, acme).pk}/remove/", {"confirmed": "1"})
     assert Membership.objects.filter(user=alice, workspace=acme).exists()
 
 
+def test_removing_a_member_asks_for_confirmation_first(alice_client, dave, acme):
+    """Without JavaScript the dialog cannot ask, so the page does: the member stays until confirmed."""
+    response = alice_client.post(f"/w/acme/settings/members/{membership(dave, acme).pk}/remove/")
+    assert response.status_code == 200 and b"Remove this member?" in response.content
+    assert Membership.objects.filter(user=dave, workspace=acme).exists()
+
+
 def test_removing_a_member_ends_their_access_and_is_audited(alice_client, client, dave, acme):
-    alice_client.post(f"/w/acme/settings/members/{membership(dave, acme).pk}/remove/")
+    alice_client.post(f"/w/acme/settings/members/{membership(dave, acme).pk}/remove/", {"confirmed": "1"})
     assert not Membership.objects.filter(user=dave, workspace=acme).exists()
     (entry,) = audit_entries(acme, "member.removed")
     assert entry.target_id == str(dave.pk)

@@ -130,6 +130,13 @@ def test_an_unverified_session_of_a_member_with_a_second_factor_is_sent_to_confi
     assert not own_tokens(acme, alice).exists()
 
 
+def test_an_unverified_session_is_sent_to_confirm_before_ticking_anything(alice_client, acme, alice, alice_device):
+    """The form is not offered: the detour through the second factor would lose the member's ticks."""
+    page = alice_client.get(f"/w/{acme.slug}/settings/api-tokens/").content.decode()
+    assert 'name="permissions"' not in page
+    assert f"/w/{acme.slug}/two-factor-required/?next=" in page
+
+
 def test_a_session_that_passed_the_second_factor_mints_a_token(alice_client, acme, alice, alice_device):
     from tidings.api.selectors import own_tokens
 

@@ -50,9 +50,41 @@ def test_a_member_cannot_revoke_someone_elses_token(dave_client, alice_token, ac
 
 def test_a_settings_manager_revokes_any_token_of_the_workspace(alice_client, acme, dave):
     token, _ = api_token_create(workspace=acme, user=dave, name="Dave's sync", principal=principal_for_user(dave, acme))
-    response = alice_client.post(f"/w/{acme.slug}/settings/api-tokens/{token.pk}/revoke/")
+    response = alice_client.post(f"/w/{acme.slug}/settings/api-tokens/{token.pk}/revoke/", {"confirmed": "1"})
     assert response.status_code == 302
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+
+
+def test_revoking_without_confirmation_asks_first(alice_client, alice_token, acme):
+    """Without JavaScript the dialog cannot ask, so the page does: nothing is revoked yet."""
+    response = alice_client.post(f"/w/{acme.slug}/settings/api-tokens/{alice_token[0].pk}/revoke/")
+    assert response.status_code == 200
+    assert b"Revoke this token?" in response.content and b'name="confirmed" value="1"' in response.content
+    assert ApiToken.objects.get(pk=alice_token[0].pk).revoked_at is None
+
+
+def test_the_form_ticks_no_permission_and_suggests_an_expiry(alice_client, acme):
+    page = alice_client.get(f"/w/{acme.slug}/settings/api-tokens/").content.decode()
+    assert 'name="permissions"' in page and "checked" not in page
+    assert '<option value="90" selected>' in page
+
+
+def test_a_token_without_a_ticked_permission_is_refused_with_a_form_error(alice_client, acme):
+    response = alice_client.post(f"/w/{acme.slug}/settings/api-tokens/", {"name": "Nothing", "expires": "90"})
+    assert b"Tick at least one permission." in response.content
+    assert not ApiToken.objects.filter(name="Nothing").exists()
+
+
+def test_a_token_created_with_the_suggested_expiry_expires_in_90_days(alice_client, acme):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    alice_client.post(
+        f"/w/{acme.slug}/settings/api-tokens/", {"name": "Sync", "permissions": ["contacts:view"], "expires": "90"}
+    )
+    token = ApiToken.objects.get(name="Sync")
+    assert timezone.now() + timedelta(days=89) < token.expires_at <= timezone.now() + timedelta(days=90)
 
 
 def test_the_settings_navigation_links_the_token_page(dave_client, acme):

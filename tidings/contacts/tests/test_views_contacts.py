@@ -169,6 +169,22 @@ def test_create_a_contact(alice_client, in_acme):
     assert contact.name == "Lin"
 
 
+def test_an_empty_new_contact_is_refused_with_a_form_error(alice_client, in_acme):
+    response = alice_client.post("/w/acme/contacts/new/", {"points": "0"})
+
+    assert response.status_code == 400
+    errors = response.context["form"].non_field_errors()
+    assert "Fill in at least an email, a name, a company or a phone number." in errors
+    assert selectors.contacts_page(limit=5).items == []
+
+
+def test_a_contact_with_only_a_city_is_refused_too(alice_client, in_acme):
+    response = alice_client.post("/w/acme/contacts/new/", {"city": "Lisbon", "points": "0"})
+
+    assert response.status_code == 400
+    assert selectors.contacts_page(limit=5).items == []
+
+
 def test_a_bad_value_is_shown_next_to_its_field_and_nothing_typed_is_lost(alice_client, ada):
     response = alice_client.post(
         f"/w/acme/contacts/{ada.id}/edit/",
@@ -210,6 +226,29 @@ def test_notes_are_added_edited_and_deleted(alice_client, ada):
     assert (note.type, note.text) == ("call", "Called about the engine.")
     assert (edited.type, edited.text) == ("meeting", "Met instead.")
     assert selectors.contact_notes(ada.id) == []
+
+
+def test_an_empty_note_from_htmx_gets_the_notes_panel_back_with_the_error(alice_client, ada):
+    url = f"/w/acme/contacts/{ada.id}/notes/"
+    response = alice_client.post(url, {"type": "general", "text": ""}, HTTP_HX_REQUEST="true")
+
+    page = response.content.decode()
+    assert response.status_code == 200  # htmx swaps only successful answers
+    assert "Write the note first." in page and "<html" not in page
+    assert 'id="notes-heading"' in page
+
+
+def test_a_note_added_with_htmx_comes_back_in_the_panel(alice_client, ada):
+    url = f"/w/acme/contacts/{ada.id}/notes/"
+    response = alice_client.post(url, {"type": "call", "text": "Called about the engine."}, HTTP_HX_REQUEST="true")
+
+    assert "Called about the engine." in response.content.decode() and b"<html" not in response.content
+
+
+def test_an_empty_note_without_javascript_lands_on_the_notes_panel(alice_client, ada):
+    page = alice_client.get(f"/w/acme/contacts/{ada.id}/").content.decode()
+
+    assert f'action="/w/acme/contacts/{ada.id}/notes/#notes"' in page
 
 
 def test_a_note_of_another_contact_is_not_found_under_this_one(alice_client, ada, grace):

@@ -19,6 +19,14 @@ def test_the_page_explains_encryption_and_blind_indexes(alice_client, in_acme):
     assert b"cannot be filtered, sorted or searched by part" in response.content
 
 
+def test_a_refused_new_field_brings_the_form_back_into_view(alice_client, in_acme):
+    response = _create(alice_client, label="")
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'action="/w/acme/settings/fields/?object=contact#new-field"' in page and 'id="new-field"' in page
+
+
 def test_create_a_custom_field(alice_client, in_acme):
     response = _create(alice_client, label="Shoe size", alias="shoe_size", type="number")
 

@@ -16,9 +16,14 @@ def setup(world):
 
 # The attacker's dashboard counts his own contacts (his tag is in the top tags), none of Acme's.
 OWN_WORKSPACE = {
-    "web:dashboard": lambda world: [Probe("GET", f"/w/{world.globex.slug}/", status=200, shows=world.own_marker)]
+    "web:dashboard": lambda world: [Probe("GET", f"/w/{world.globex.slug}/", status=200, shows=world.own_marker)],
+    "web:kit": lambda world: [Probe("GET", f"/w/{world.globex.slug}/ui/", status=200, shows="Page header")],
 }
 
 CASES = {
     "web:dashboard": lambda world: [Probe("GET", f"/w/{world.acme.slug}/")],
+    "web:kit": lambda world: [
+        Probe("GET", f"/w/{world.acme.slug}/ui/"),
+        Probe("POST", f"/w/{world.acme.slug}/ui/", data={"demo": "toasts"}),
+    ],
 }

@@ -55,8 +55,12 @@ def test_dashboard_query_count_is_pinned(alice_client, acme, django_assert_max_n
 
 def test_the_current_page_is_marked_in_the_navigation(alice_client):
     page = alice_client.get("/w/acme/settings/members/").content.decode()
-    assert re.search(r'<a href="/w/acme/settings/members/" aria-current="page">Members</a>', page)
-    assert '<a href="/w/acme/" aria-current="page">Dashboard' not in page
+    assert re.search(
+        r'<a href="/w/acme/settings/members/" aria-current="page">[^<]*<svg.*?</svg>'
+        r'<span class="nav-label">Members</span></a>',
+        page,
+    )
+    assert '<a href="/w/acme/" aria-current="page">' not in page
     assert '<a href="/w/acme/" aria-current="true">Acme' in page  # the switcher marks the workspace
 
 
