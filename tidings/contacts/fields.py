@@ -352,3 +352,8 @@ def from_json(field_type: str, value: Any) -> Any:
     if field_type == FieldType.DATE and isinstance(value, str):
         return parse_date(value)
     return value
+
+
+def normalise_company_name(name: str) -> str:
+    """Return the key two company names share when they name the same company: spaces collapsed, case folded."""
+    return " ".join(str(name or "").split()).casefold()

@@ -19,6 +19,7 @@ Search syntax (contact_search / contacts_page(search=...)), Mautic-style command
     email:ADDRESS         exact email         phone:NUMBER         exact phone or mobile
     domain:example.example                    tag:NAME             company:NAME (exact, case-insensitive)
     owner:USER_ID         is:anonymous  is:identified  is:unowned   ids:1,2,3
+    import:IMPORT_ID      the contacts an import created or updated
     name:WORD             uid:ALIAS=VALUE (exact custom unique identifier)
 """
 
@@ -48,6 +49,7 @@ from tidings.contacts.fields import (
     dnc_comment_aad,
     from_json,
     is_empty,
+    normalise_company_name,
     to_json,
 )
 from tidings.contacts.models import (
@@ -551,6 +553,8 @@ def _apply_command(queryset, command: str, value: str, ring, me):
         return queryset.filter(id__in=ContactCompany.objects.filter(company_id__in=company_ids).values("contact_id"))
     if command == "owner":
         return queryset.filter(owner_id=_search_id("owner", value, minimum=0))
+    if command == "import":
+        return queryset.filter(id__in=_imported_by(_search_id("import", value)))
     if command == "ids":
         return queryset.filter(id__in=[_search_id("ids", v) for v in value.split(",") if v.strip()])
     if command == "is":
@@ -567,6 +571,23 @@ def _apply_command(queryset, command: str, value: str, ring, me):
     raise ValidationError({"search": [f"unknown command {command}:"]})
 
 
+def _imported_by(import_id: int):
+    """Return the ids of the contacts an import wrote (its contact.imported events), as a subquery.
+
+    The events are looked for between the import's start and end, so the (workspace, at) index
+    narrows the read; an unknown import finds nothing.
+    """
+    job = ContactImport.objects.filter(pk=import_id).values("started_at", "finished_at").first()
+    if job is None or job["started_at"] is None:
+        return ContactEvent.objects.none().values("contact_id")
+    window = Q(at__gte=job["started_at"]) & (Q(at__lte=job["finished_at"]) if job["finished_at"] else Q())
+    return (
+        ContactEvent.objects.filter(window, type=EventType.CONTACT_IMPORTED, data__import=import_id)
+        .values("contact_id")
+        .distinct()
+    )
+
+
 def _search_id(command: str, value: str, *, minimum: int = 1) -> int:
     """Return an id of a search command (ASCII digits, 64-bit); raise ValidationError naming the command."""
     try:
@@ -580,7 +601,7 @@ def _resolved(ids_queryset) -> list[int]:
     return [next(iter(row.values())) for row in ids_queryset]
 
 
-_COMMANDS = {"email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is"}
+_COMMANDS = {"email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is", "import"}
 
 
 def _after(column: str, descending: bool, cursor: tuple) -> Q:
@@ -741,6 +762,14 @@ def timeline(contact_id: int, *, before: str | None = None, limit: int = DEFAULT
 def company_get(company_id: int) -> Company:
     """Return a company; raise Company.DoesNotExist for an id not in this workspace."""
     return Company.objects.get(pk=company_id)
+
+
+def companies_by_normalised_name() -> dict[str, int]:
+    """Return {normalised name: company id} of the workspace's companies (the oldest wins a shared name)."""
+    known: dict[str, int] = {}
+    for company_id, name in Company.objects.order_by("id").values_list("id", "name"):
+        known.setdefault(normalise_company_name(name), company_id)
+    return known
 
 
 def company_values(company: Company) -> dict[str, Any]:

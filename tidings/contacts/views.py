@@ -763,7 +763,7 @@ def import_detail(request, workspace_slug, import_id):
 @found
 @require_permission("contacts:import")
 def import_errors(request, workspace_slug, import_id):
-    """Download an import's per-row errors and guard findings as CSV (row numbers and messages, no values)."""
+    """Download an import's row outcomes as CSV: lines and messages, with the original rows while the file is kept."""
     job = selectors.import_get(import_id)
     response = HttpResponse(imports.errors_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.id}-errors.csv"'
