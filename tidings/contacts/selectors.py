@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
 from tidings.contacts.fields import (
@@ -779,22 +780,67 @@ def company_values(company: Company) -> dict[str, Any]:
     return values
 
 
-def companies_page(*, search: str = "", after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
-    """Return a page of companies by name (search: name prefix, case-insensitive), keyset-paginated."""
+COMPANY_ORDERS = {
+    "name": ("name", False),
+    "-name": ("name", True),
+    "contacts": ("contact_count", False),
+    "-contacts": ("contact_count", True),
+    "created": ("created_at", False),
+    "-created": ("created_at", True),
+}
+
+
+def companies_page(
+    *, search: str = "", order: str = "name", after: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page:
+    """Return a page of companies, each with contact_count (its linked contacts), keyset-paginated.
+
+    search matches the start of any word of the name, case-insensitively ("stu" finds "Lumen
+    Studios"); several words must all match. order is one of COMPANY_ORDERS (name, contacts,
+    created; "-" for descending). One query per page, the counts included (a grouped subquery).
+    Raise ValidationError on an unknown order, a search too long, or a cursor this did not write.
+    """
     limit = max(1, min(int(limit), MAX_LIMIT))
     _check_search_length(search)
-    queryset = Company.objects.all()
-    if search:
-        queryset = queryset.filter(name__istartswith=search.strip())
+    if order not in COMPANY_ORDERS:
+        raise ValidationError({"order": f"choose one of {', '.join(COMPANY_ORDERS)}"})
+    column, descending = COMPANY_ORDERS[order]
+    counts = (
+        ContactCompany.objects.filter(company_id=OuterRef("id"))
+        .order_by()
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    queryset = Company.objects.annotate(contact_count=Coalesce(Subquery(counts), 0))
+    for word in (search or "").split():
+        queryset = queryset.filter(Q(name__istartswith=word) | Q(name__icontains=f" {word}"))
     if after:
-        name, last_id = _decode_cursor(after)
-        if not isinstance(name, str):
+        value, last_id = _decode_cursor(after)
+        if column == "created_at":
+            value = _cursor_datetime(value)
+        elif not isinstance(value, int if column == "contact_count" else str):
             raise ValidationError({"after": ["not a valid cursor"]})
-        queryset = queryset.filter(Q(name__gt=name) | Q(name=name, id__gt=last_id))
-    rows = list(queryset.order_by("name", "id")[: limit + 1])
+        if descending:
+            queryset = queryset.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": last_id}))
+        else:
+            queryset = queryset.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id}))
+    ordering = [f"-{column}", "-id"] if descending else [column, "id"]
+    rows = list(queryset.order_by(*ordering)[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(items=rows, next_cursor=_encode_cursor(rows[-1].name, rows[-1].id) if more else None)
+    return Page(items=rows, next_cursor=_encode_cursor(getattr(rows[-1], column), rows[-1].id) if more else None)
+
+
+def companies_named_like(name: str, *, exclude_id: int | None = None) -> list[Company]:
+    """Return the companies whose name is the same as name once case and spacing are ignored (oldest first)."""
+    key = normalise_company_name(name)
+    if not key:
+        return []
+    candidates = Company.objects.filter(name__icontains=key.split()[0]).order_by("id")
+    if exclude_id is not None:
+        candidates = candidates.exclude(id=exclude_id)
+    return [company for company in candidates[:200] if normalise_company_name(company.name) == key]
 
 
 def tags(*, search: str = "", limit: int = MAX_LIMIT) -> list[Tag]:

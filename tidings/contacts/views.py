@@ -480,16 +480,45 @@ def contact_merge(request, workspace_slug, contact_id):
 # Companies
 
 
+COMPANY_SORTS = [("name", "Name"), ("contacts", "Contacts"), ("created", "Created")]
+
+
 @require_permission("contacts:view")
 def company_list(request, workspace_slug):
-    """List companies by name (search: name prefix), keyset-paginated."""
+    """List companies with their contact counts (search: any word of the name; sort by a column), keyset-paginated."""
     search = request.GET.get("q", "")[:100]
+    order = request.GET.get("sort") or "name"
+    if order not in selectors.COMPANY_ORDERS:
+        order = "name"
     try:
-        page = selectors.companies_page(search=search, after=request.GET.get("after") or None, limit=PAGE_SIZE)
+        page = selectors.companies_page(
+            search=search, order=order, after=request.GET.get("after") or None, limit=PAGE_SIZE
+        )
     except ValidationError as error:
         raise Http404("Not found.") from error
-    next_query = urlencode({"q": search, "after": page.next_cursor}) if page.has_more else ""
-    return _render(request, "contacts/company_list.html", {"page": page, "q": search, "next_query": next_query})
+    next_query = urlencode({"q": search, "sort": order, "after": page.next_cursor}) if page.has_more else ""
+    # Each header sorts by its column; the current column's header flips the direction.
+    sorts = [
+        {
+            "label": label,
+            "query": urlencode({"q": search, "sort": f"-{key}" if order == key else key}),
+            "aria": "ascending" if order == key else "descending" if order == f"-{key}" else "",
+        }
+        for key, label in COMPANY_SORTS
+    ]
+    context = {"page": page, "q": search, "sort": order, "sorts": sorts, "next_query": next_query}
+    return _render(request, "contacts/company_list.html", context)
+
+
+def _warn_same_name(request, company) -> None:
+    """Tell the user (without refusing) that other companies have the same name, case and spacing aside."""
+    same = selectors.companies_named_like(company.name, exclude_id=company.id)
+    if same:
+        messages.warning(
+            request,
+            f"{len(same)} other compan{'y has' if len(same) == 1 else 'ies have'} the same name: "
+            "check that this is not a duplicate.",
+        )
 
 
 @found
@@ -526,6 +555,7 @@ def company_create(request, workspace_slug):
             form.add_action_errors(error)
         else:
             messages.success(request, "Company created.")
+            _warn_same_name(request, company)
             return redirect("contacts:company_detail", workspace_slug=_slug(request), company_id=company.id)
     return _render(request, "contacts/company_form.html", {"form": form, "company": None},
                   status=400 if form.errors else 200)  # fmt: skip
@@ -538,12 +568,13 @@ def company_edit(request, workspace_slug, company_id):
     form = _company_form(request, company)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.company_update(company_id, form.values(changed_only=True), principal=request.principal,
-                                   request=request)  # fmt: skip
+            company = actions.company_update(company_id, form.values(changed_only=True),
+                                             principal=request.principal, request=request)  # fmt: skip
         except ValidationError as error:
             form.add_action_errors(error)
         else:
             messages.success(request, "Company saved.")
+            _warn_same_name(request, company)
             return redirect("contacts:company_detail", workspace_slug=_slug(request), company_id=company_id)
     return _render(request, "contacts/company_form.html", {"form": form, "company": company},
                   status=400 if form.errors else 200)  # fmt: skip

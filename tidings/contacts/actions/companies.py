@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from tidings.contacts.actions.common import _atomic, _audit, _require
@@ -224,11 +225,14 @@ def companies_link_by_name(
             new_links.append(link)
         ContactCompany.objects.bulk_create(new_links)
         result.linked = len(new_links)
-        # The company field shows the primary company's name; only contacts whose spelling differs are updated.
-        for company_id, contact_list in renamed.items():
-            Contact.objects.filter(id__in=contact_list).exclude(company_name=names[company_id]).update(
-                company_name=names[company_id]
+        # The company field shows the primary company's name: one UPDATE for all the new primaries.
+        if renamed:
+            spelling = Case(
+                *(When(id__in=ids, then=Value(names[company_id])) for company_id, ids in renamed.items()),
+                default=F("company_name"),
             )
+            everyone = [contact_id for ids in renamed.values() for contact_id in ids]
+            Contact.objects.filter(id__in=everyone).update(company_name=spelling)
         _audit("companies.linked_by_name", principal=principal, request=request, target_type="company",
                created=result.created, linked=result.linked)  # fmt: skip
     return result

@@ -69,8 +69,13 @@ OWN_WORKSPACE = {
         _own_list(w, "contacts/")
         + _own(w, "contacts/?q=tag:acme-secret-marker", status=200)
         + _own(w, "contacts/?q=company:Analytical Engines", status=200)
+        + _own(w, f"contacts/?q=import:{w.objects['acme_import']}", status=200)
     ),
-    "contacts:company_list": lambda w: _own_list(w, "companies/") + _own(w, "companies/?q=Analytical", status=200),
+    "contacts:company_list": lambda w: (
+        _own_list(w, "companies/")
+        + _own(w, "companies/?q=Analytical", status=200)
+        + _own(w, "companies/?q=Engines&sort=-contacts", status=200)
+    ),
     "contacts:fields": lambda w: _own_list(w, "settings/fields/"),
     "contacts:import_list": lambda w: _own(w, "contacts/imports/", status=200),
     "contacts:export": lambda w: _own_list(w, "contacts/export/csv/") + _own_list(w, "contacts/export/json/"),
