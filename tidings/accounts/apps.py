@@ -17,3 +17,10 @@ class AccountsConfig(AppConfig):
         register(NavItem("Roles", "accounts:settings_roles", "workspace:view", section="settings"))
         register(NavItem("Workspace", "accounts:settings_workspace", "settings:manage", section="settings"))
         register(NavItem("Support access", "accounts:settings_support", "support:approve", section="settings"))
+
+        from tidings.audit.targets import register_target, to_page
+
+        register_target("user", to_page("accounts:settings_members"))
+        register_target("invitation", to_page("accounts:settings_members"))
+        register_target("support_grant", to_page("accounts:settings_support"))
+        register_target("workspace", to_page("accounts:settings_workspace"))

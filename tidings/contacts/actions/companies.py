@@ -225,14 +225,21 @@ def companies_link_by_name(
             new_links.append(link)
         ContactCompany.objects.bulk_create(new_links)
         result.linked = len(new_links)
-        # The company field shows the primary company's name: one UPDATE for all the new primaries.
+        # The company field shows the primary company's name. Most contacts already spell it so (an
+        # import just wrote the cell): read the field once, and update only the others, in one UPDATE.
         if renamed:
-            spelling = Case(
-                *(When(id__in=ids, then=Value(names[company_id])) for company_id, ids in renamed.items()),
-                default=F("company_name"),
-            )
-            everyone = [contact_id for ids in renamed.values() for contact_id in ids]
-            Contact.objects.filter(id__in=everyone).update(company_name=spelling)
+            primary_of = {contact_id: company_id for company_id, ids in renamed.items() for contact_id in ids}
+            current = Contact.objects.filter(id__in=primary_of).values_list("id", "company_name")
+            stale: dict[int, list[int]] = {}
+            for contact_id, company_name in current:
+                if company_name != names[primary_of[contact_id]]:
+                    stale.setdefault(primary_of[contact_id], []).append(contact_id)
+            if stale:
+                spelling = Case(
+                    *(When(id__in=ids, then=Value(names[company_id])) for company_id, ids in stale.items()),
+                    default=F("company_name"),
+                )
+                Contact.objects.filter(id__in=[i for ids in stale.values() for i in ids]).update(company_name=spelling)
         _audit("companies.linked_by_name", principal=principal, request=request, target_type="company",
                created=result.created, linked=result.linked)  # fmt: skip
     return result
