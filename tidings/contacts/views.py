@@ -11,13 +11,14 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from tidings.contacts import actions, exports, imports, selectors
+from tidings.contacts.fields import propose_alias
 from tidings.contacts.forms import (
     GROUP_TITLES,
     BulkForm,
@@ -26,6 +27,7 @@ from tidings.contacts.forms import (
     DncForm,
     FieldCreateForm,
     FieldDeleteForm,
+    FieldEditForm,
     FieldLabelForm,
     GuardPolicyForm,
     ImportMappingForm,
@@ -619,6 +621,9 @@ def field_list(request, workspace_slug):
         else:
             messages.success(request, f"Field “{field.label}” created.")
             return redirect(_fields_url(request, object))
+    form.fields["label"].widget.attrs["data-alias-url"] = (
+        reverse("contacts:field_alias", kwargs={"workspace_slug": _slug(request)}) + f"?object={object}"
+    )
     definitions = selectors.field_definitions(object, include_archived=True)
     context = {
         "object": object,
@@ -627,6 +632,45 @@ def field_list(request, workspace_slug):
         "encrypted_categories": [c.label for c in DataCategory if c and is_encrypted_category(c)],
     }
     return _render(request, "contacts/fields.html", context, status=400 if form.errors else 200)
+
+
+@require_permission("contacts:edit")
+def field_alias(request, workspace_slug):
+    """Return {"alias": ...}: the alias proposed for a new field from its label (free in the object's tab)."""
+    object = _field_object(request)
+    taken = [f.alias for f in selectors.field_definitions(object, include_archived=True)]
+    label = request.GET.get("label", "")[:120]
+    return JsonResponse({"alias": propose_alias(label, taken)})
+
+
+@found
+@require_permission("contacts:edit")
+def field_edit(request, workspace_slug, field_id):
+    """Edit a field in the side panel (htmx) or on its own page: label, flags, options.
+
+    Making a field required or unique is refused, with counts, while existing data says no.
+    """
+    field = selectors.field_get(field_id)
+    form = FieldEditForm(request.POST or None, field=field)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes = form.changes()
+            if changes:
+                actions.field_update(field_id, **changes, principal=request.principal, request=request)
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, f"Field “{field.alias}” saved." if changes else "Nothing changed.")
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = _fields_url(request, field.object)
+                return response
+            return redirect(_fields_url(request, field.object))
+    context = {"field": field, "form": form, "object": field.object}
+    if request.htmx:  # the panel swaps in whatever the outcome, so errors show beside the fields
+        return _render(request, "contacts/_field_panel.html", context)
+    return _render(request, "contacts/field_edit.html", context, status=400 if form.errors else 200)
 
 
 @require_POST

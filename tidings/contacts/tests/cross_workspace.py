@@ -77,6 +77,7 @@ OWN_WORKSPACE = {
         + _own(w, "companies/?q=Engines&sort=-contacts", status=200)
     ),
     "contacts:fields": lambda w: _own_list(w, "settings/fields/"),
+    "contacts:field_alias": lambda w: _own(w, "settings/fields/alias/?label=Shoe+size", status=200),
     "contacts:import_list": lambda w: _own(w, "contacts/imports/", status=200),
     "contacts:export": lambda w: _own_list(w, "contacts/export/csv/") + _own_list(w, "contacts/export/json/"),
     "contacts:bulk": lambda w: [
@@ -128,6 +129,8 @@ CASES = {
     "contacts:company_edit": lambda w: _company(w, "edit/") + _company(w, "edit/", "POST"),
     "contacts:company_delete": lambda w: _company(w, "delete/") + _company(w, "delete/", "POST"),
     "contacts:fields": lambda w: _acme(w, "settings/fields/") + _acme(w, "settings/fields/", "POST"),
+    "contacts:field_edit": lambda w: _field(w, "", "GET") + _field(w, ""),
+    "contacts:field_alias": lambda w: _acme(w, "settings/fields/alias/?label=Shoe+size"),
     "contacts:field_label": lambda w: _field(w, "label/"),
     "contacts:field_move": lambda w: _field(w, "move/"),
     "contacts:field_archive": lambda w: _field(w, "archive/"),
