@@ -910,6 +910,22 @@ def _commit_batch(
                                 "errors", "flagged", "heartbeat_at"])  # fmt: skip
 
 
+def import_errors_download(import_id: int, *, principal, request=None) -> tuple[ContactImport, str]:
+    """Return (import, its errors CSV) for a person to download; audited, as it may quote the original rows.
+
+    Raise ContactImport.DoesNotExist for an id not in this workspace, PermissionDenied when
+    principal may not import.
+    """
+    require(principal, "contacts:import", workspace_id=require_workspace().id)
+    job = ContactImport.objects.get(pk=import_id)
+    text = errors_csv(job)
+    with transaction.atomic(using=require_workspace().db_alias):
+        data = {"issues": len(job.errors) + len(job.flagged), "original_rows": bool(job.file_path)}
+        audit_record("contact_import.errors_downloaded", principal=principal, request=request,
+                     target_type="contact_import", target_id=job.id, data=data)  # fmt: skip
+    return job, text
+
+
 def errors_csv(job: ContactImport) -> str:
     """Return job's row outcomes as CSV: line, column, field, problem, then the row as the file had it.
 

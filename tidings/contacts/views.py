@@ -839,8 +839,8 @@ def import_detail(request, workspace_slug, import_id):
 @require_permission("contacts:import")
 def import_errors(request, workspace_slug, import_id):
     """Download an import's row outcomes as CSV: lines and messages, with the original rows while the file is kept."""
-    job = selectors.import_get(import_id)
-    response = HttpResponse(imports.errors_csv(job), content_type="text/csv; charset=utf-8")
+    job, text = imports.import_errors_download(import_id, principal=request.principal, request=request)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.id}-errors.csv"'
     return response
 

@@ -202,6 +202,20 @@ def test_the_errors_file_quotes_the_original_rows_while_the_file_is_kept(
                      "email": "not-an-email", "firstname": "Li"}]  # fmt: skip
 
 
+def test_downloading_the_errors_file_is_audited_without_values(
+    alice_client, in_acme, var_dir, immediate_tasks, django_capture_on_commit_callbacks
+):
+    from tidings.audit.models import AuditEntry
+
+    job = _import(alice_client, _csv([["email"], ["not-an-email"]]), django_capture_on_commit_callbacks)
+
+    _errors(alice_client, job)
+
+    entries = AuditEntry.objects.using("region_eu").filter(workspace_id=in_acme.id)
+    entry = entries.get(action="contact_import.errors_downloaded")
+    assert (entry.target_id, entry.data) == (str(job.id), {"issues": 1, "original_rows": True})
+
+
 def test_the_errors_file_masks_what_the_guard_flagged(
     alice_client, in_acme, var_dir, immediate_tasks, django_capture_on_commit_callbacks
 ):
