@@ -188,6 +188,11 @@ def companies_link_by_name(
         known = companies_by_normalised_name()
     workspace_id = require_workspace().id
     with _atomic():
+        # A company in `known` may have been deleted since (a long import): it is created again.
+        names = dict(Company.objects.filter(id__in={known[k] for k in wanted if k in known}).values_list("id", "name"))
+        for key in wanted:
+            if key in known and known[key] not in names:
+                del known[key]
         missing = [key for key in wanted if key not in known]
         if missing:
             fields = load_fields(FieldObject.COMPANY)
@@ -198,6 +203,7 @@ def companies_link_by_name(
                 fresh.append(company)
             Company.objects.bulk_create(fresh)
             known.update((normalise_company_name(c.name), c.id) for c in fresh)
+            names.update((c.id, c.name) for c in fresh)
             result.created = len(fresh)
         contact_ids = {contact_id for contact_id, _ in pairs}
         existing: set[tuple[int, int]] = set()
@@ -209,7 +215,6 @@ def companies_link_by_name(
             if is_primary:
                 with_primary.add(contact_id)
         new_links: list[ContactCompany] = []
-        names = dict(Company.objects.filter(id__in={known[key] for _, key in pairs}).values_list("id", "name"))
         renamed: dict[int, list[int]] = {}  # company id -> contacts it became primary for
         for contact_id, key in pairs:
             company_id = known[key]
