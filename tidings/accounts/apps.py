@@ -21,3 +21,10 @@ class AccountsConfig(AppConfig):
             ("Support access", "accounts:settings_support", "support:approve", "life-buoy"),
         ):
             register(NavItem(label, url_name, permission, group="Settings", icon=icon))
+
+        from tidings.audit.targets import register_target, to_page
+
+        register_target("user", to_page("accounts:settings_members"))
+        register_target("invitation", to_page("accounts:settings_members"))
+        register_target("support_grant", to_page("accounts:settings_support"))
+        register_target("workspace", to_page("accounts:settings_workspace"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,18 +21,40 @@ from tidings.audit.models import (
 )
 from tidings.tenancy.context import region_aliases, require_workspace
 
+SUPPORT_REQUEST = "support.request"  # a page a staff member opened under a support grant
 
-def audit_entries_for_workspace(*, action_prefix: str = "", actor_type: str = "", before_seq: int | None = None):
-    """Return the current workspace's entries, newest first, optionally filtered."""
+
+def audit_entries_for_workspace(
+    *,
+    action_prefix: str = "",
+    actor_type: str = "",
+    before_seq: int | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+):
+    """Return the current workspace's entries, newest first, optionally filtered.
+
+    since and until bound the entries' time (since included, until excluded).
+    """
     workspace = require_workspace()
     entries = AuditEntry.objects.using(workspace.db_alias).filter(workspace_id=workspace.id)
     if action_prefix:
         entries = entries.filter(action__startswith=action_prefix)
     if actor_type:
         entries = entries.filter(actor_type=actor_type)
+    if since is not None:
+        entries = entries.filter(at__gte=since)
+    if until is not None:
+        entries = entries.filter(at__lt=until)
     if before_seq is not None:
         entries = entries.filter(seq__lt=before_seq)
     return entries.order_by("-seq")
+
+
+def audit_entry(seq: int) -> AuditEntry:
+    """Return the current workspace's entry number seq; raise AuditEntry.DoesNotExist (also for another's)."""
+    workspace = require_workspace()
+    return AuditEntry.objects.using(workspace.db_alias).get(workspace_id=workspace.id, seq=seq)
 
 
 @dataclass(frozen=True)

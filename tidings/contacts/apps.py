@@ -39,6 +39,12 @@ class ContactsConfig(AppConfig):
         register(NavItem("Companies", "contacts:company_list", "contacts:view", group="Contacts", icon="building-2"))
         register(NavItem("Fields", "contacts:fields", "contacts:edit", group="Settings", icon="text-cursor-input"))
         register(NavItem("Imports", "contacts:import_list", "contacts:import", group="Contacts", icon="upload"))
+        from tidings.audit.targets import by_id, register_target, to_page
+
+        register_target("contact", by_id("contacts:detail", "contact_id"))
+        register_target("company", by_id("contacts:company_detail", "company_id"))
+        register_target("contact_import", by_id("contacts:import_detail", "import_id"))
+        register_target("contact_field", to_page("contacts:fields"))
         if seed_demo_contacts not in SEEDERS:
             SEEDERS.append(seed_demo_contacts)
         register_store(

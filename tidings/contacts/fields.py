@@ -346,3 +346,29 @@ def from_json(field_type: str, value: Any) -> Any:
     if field_type == FieldType.DATE and isinstance(value, str):
         return parse_date(value)
     return value
+
+
+def normalise_company_name(name: str) -> str:
+    """Return the key two company names share when they name the same company: spaces collapsed, case folded."""
+    return " ".join(str(name or "").split()).casefold()
+
+
+def propose_alias(label: str, taken) -> str:
+    """Return an alias for a new field from its label: ASCII, lowercase, underscores, free in `taken`.
+
+    "Shoe size (EU)" gives "shoe_size_eu"; a label that starts with a digit gets an "f_" prefix;
+    a taken or reserved alias gets "_2", "_3"... Empty when the label has no letter or digit.
+    """
+    from django.utils.text import slugify
+
+    base = slugify((label or "").casefold()).replace("-", "_").strip("_")[:60]  # casefold: "ß" becomes "ss"
+    if not base:
+        return ""
+    if not base[0].isalpha():
+        base = f"f_{base}"[:60]
+    used = set(taken) | RESERVED_ALIASES | set(CORE_FIELDS)
+    alias, number = base, 1
+    while alias in used:
+        number += 1
+        alias = f"{base}_{number}"
+    return alias

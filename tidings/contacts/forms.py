@@ -324,6 +324,39 @@ class FieldCreateForm(forms.Form):
         return data
 
 
+class FieldEditForm(forms.Form):
+    """The side panel's form: a field's label, flags and (for select fields) options."""
+
+    label = forms.CharField(max_length=120)
+    options = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="One option per line; at least one."
+    )
+    is_required = forms.BooleanField(required=False, label="Required")
+    is_unique_identifier = forms.BooleanField(required=False, label="Unique identifier (used to match on import)")
+    is_listable = forms.BooleanField(required=False, label="Listable")
+    is_publicly_updatable = forms.BooleanField(required=False, label="Publicly updatable (forms and tracking)")
+
+    FLAGS = ("is_required", "is_unique_identifier", "is_listable", "is_publicly_updatable")
+
+    def __init__(self, *args, field, **kwargs):
+        initial = {name: getattr(field, name) for name in ("label", *self.FLAGS)}
+        initial["options"] = "\n".join(str(o.get("value", "")) for o in field.options or [])
+        super().__init__(*args, initial=initial, **kwargs)
+        self.field = field
+        if field.type not in (FieldType.SELECT, FieldType.MULTISELECT):
+            del self.fields["options"]
+
+    def changes(self) -> dict:
+        """Return the attributes that differ from the field's, for field_update."""
+        data = self.cleaned_data
+        changes = {name: data[name] for name in ("label", *self.FLAGS) if data[name] != getattr(self.field, name)}
+        if "options" in self.fields:
+            options = [line.strip() for line in (data.get("options") or "").splitlines() if line.strip()]
+            if options != [str(o.get("value", "")) for o in self.field.options or []]:
+                changes["options"] = options
+        return changes
+
+
 class FieldLabelForm(forms.Form):
     label = forms.CharField(max_length=120)
 

@@ -12,8 +12,12 @@
    runs the sensitive-data guard on each row under the workspace's policy (warn keeps the row
    and lists it; reject skips it), and calls contacts_bulk_upsert. Each batch and the checkpoint
    (rows_done) commit in one transaction, so a crashed run resumes after the last committed batch
-   without writing a row twice. The uploaded file is deleted when the import completes or is
-   cancelled; a failed import keeps it (sealed) for UPLOAD_RETENTION so it can be resumed, and
+   without writing a row twice. Row numbers are the spreadsheet's lines (the header is line 1).
+   A row without an email is skipped and reported; a row repeating an earlier row's email is
+   merged into that contact and counted apart from updates; the Company column links contacts to
+   companies matched by name (case and spacing ignored) or created in bulk. The uploaded file is
+   deleted when the import completes cleanly or is cancelled; a failed import, or one with row
+   errors (whose errors file quotes the original rows), keeps it (sealed) for UPLOAD_RETENTION, and
    the periodic job tasks.sweep_expired_uploads deletes it after that, and an upload never
    started after the same delay. Erasing a contact cancels the workspace's unfinished imports
    and deletes their files (an upload may hold that person; see erase_uploads).
@@ -31,6 +35,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import hashlib
 import io
 import itertools
 import logging
@@ -49,14 +54,18 @@ from django.utils import timezone
 
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
-from tidings.contacts.actions import contacts_bulk_upsert, load_fields
+from tidings.contacts.actions import (
+    companies_link_by_name,
+    contacts_bulk_upsert,
+    load_fields,
+)
 from tidings.contacts.models import ContactImport, FieldObject, ImportStatus
-from tidings.contacts.selectors import contact_settings
+from tidings.contacts.selectors import companies_by_normalised_name, contact_settings
 from tidings.files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_makedirs
 from tidings.privacy.guard import FindingKind, GuardPolicy, scan_text, scan_values
 from tidings.privacy.models import LawfulBasis
 from tidings.privacy.sealed import open_sealed, write_sealed
-from tidings.privacy.vault import DecryptionFailed, keyring
+from tidings.privacy.vault import DecryptionFailed, keyring, normalise_email
 from tidings.tenancy.context import require_workspace, use_workspace
 
 logger = logging.getLogger(__name__)
@@ -225,6 +234,32 @@ def looks_like_data(cells: Sequence[str]) -> bool:
     return False
 
 
+# Signatures of files people upload instead of a CSV export.
+_BINARY_SIGNATURES = {
+    b"PK\x03\x04": "an Excel workbook or another zip archive",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+    b"%PDF": "a PDF document",
+}
+_CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}
+
+
+def _refuse_binary(head: bytes) -> None:
+    """Raise ValidationError (key "file") when the first bytes of an upload are not text.
+
+    A known signature (zip/xlsx, xls, PDF) names what the file is; otherwise a NUL byte or other
+    control characters in the first 8 KB mean binary. UTF-16 text (its byte-order mark) holds
+    NUL bytes by nature and is let through.
+    """
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return
+    for signature, what in _BINARY_SIGNATURES.items():
+        if head.startswith(signature):
+            raise ValidationError({"file": f"this is {what}, not a CSV file: save or export it as CSV and upload that"})
+    sample = head[: 8 * 1024]
+    if b"\x00" in sample or sum(byte in _CONTROL_BYTES for byte in sample) > max(4, len(sample) // 100):
+        raise ValidationError({"file": "this is a binary file, not a CSV file: save or export it as CSV"})
+
+
 def generated_headers(count: int) -> list[str]:
     """Return labels for the columns of a header-less file: "Column 1", "Column 2"..."""
     return [f"Column {i + 1}" for i in range(count)]
@@ -320,7 +355,11 @@ def import_create(upload, *, principal, request=None) -> ContactImport:
     sniffer = EncodingSniffer()
 
     def pieces():
+        first = True
         for chunk in upload.chunks():
+            if first:
+                _refuse_binary(chunk)
+                first = False
             sniffer.feed(chunk)
             yield chunk
 
@@ -403,6 +442,8 @@ def import_configure(
         errors["mapping"] = "the mapping names fields that do not exist or are archived"
     elif len(chosen) != len(set(chosen)):
         errors["mapping"] = "each field can take one column only"
+    elif "email" not in chosen:
+        errors["mapping"] = "map a column to Email: contacts are matched by email, and rows without one are skipped"
     if errors:
         raise ValidationError(errors)
     workspace = require_workspace()
@@ -512,14 +553,17 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS, principal) -> Co
     try:
         handle, reader = open_rows(job)
         with handle:
-            rows = (row for row in reader if any(cell.strip() for cell in row))
-            number = job.rows_done
-            for chunk in _chunks(itertools.islice(rows, job.rows_done, None), batch_rows):
-                batch = []
-                for raw in chunk:
-                    number += 1
-                    batch.append((number, raw))
-                _commit_batch(job, batch, principal)
+            # Row numbers are the spreadsheet's lines (the header is line 1; blank lines count).
+            rows = (
+                (line, row)
+                for line, row in enumerate(reader, start=2 if job.has_header else 1)
+                if any(cell.strip() for cell in row)
+            )
+            run = _RunState(job, principal)
+            if job.rows_done:  # resumed: the emails of the rows already written, for in-file duplicates
+                run.remember(itertools.islice(rows, job.rows_done))
+            for batch in _chunks(rows, batch_rows):
+                _commit_batch(job, batch, principal, run)
                 job.refresh_from_db(fields=["status"])
                 if job.status == ImportStatus.CANCELLED:
                     return job
@@ -551,8 +595,10 @@ def import_run(import_id: int, *, batch_rows: int = BATCH_ROWS, principal) -> Co
         job.save(update_fields=["status", "finished_at"])
         audit_record("contact_import.completed", principal=principal, target_type="contact_import", target_id=job.id,
                      data={"created": job.created_count, "updated": job.updated_count, "errors": job.error_count,
-                           "flagged": job.flagged_count})  # fmt: skip
-        _delete_file_on_commit(job)
+                           "flagged": job.flagged_count, "duplicates": job.duplicate_count,
+                           "companies_created": job.companies_created})  # fmt: skip
+        if not job.error_count:  # with errors, the file is kept (sealed) a day so the errors file can quote its rows
+            _delete_file_on_commit(job)
     return job
 
 
@@ -617,14 +663,15 @@ def stalled_imports(stale_before: datetime.datetime) -> list[tuple[int, int]]:
 def expired_uploads(before: datetime.datetime) -> list[tuple[int, int]]:
     """Return (workspace_id, import_id) of every import, in every region, whose file is past keeping.
 
-    An upload never started (status uploaded) created before `before`, or a failed import that
-    failed before `before`, still holding its file. Crosses workspaces on purpose (the periodic
-    sweep, through the one named door for that); ids only.
+    An upload never started (status uploaded) created before `before`, or a failed import (or
+    one completed with row errors) that ended before `before`, still holding its file. Crosses
+    workspaces on purpose (the periodic sweep, through the one named door for that); ids only.
     """
     from tidings.tenancy.sweeps import dangerously_sweep_workspaces
 
     abandoned = Q(status=ImportStatus.UPLOADED, created_at__lt=before)
     failed = Q(status=ImportStatus.FAILED, failed_or_seen__lt=before)
+    failed |= Q(status=ImportStatus.COMPLETED, error_count__gt=0, failed_or_seen__lt=before)
     with dangerously_sweep_workspaces() as across:
         return [
             row
@@ -637,7 +684,9 @@ def expired_uploads(before: datetime.datetime) -> list[tuple[int, int]]:
 
 
 def import_expire_upload(import_id: int, *, before: datetime.datetime, principal) -> ContactImport:
-    """Delete the file of an upload never started, or of a failed import, older than before; return the import.
+    """Delete the file of an upload never started, or of an import that failed or had row errors, older than before.
+
+    Return the import.
 
     An unstarted upload is cancelled; a failed import stays failed and can no longer be resumed
     (its failure says to upload the file again). An import that changed since the sweep looked
@@ -658,6 +707,8 @@ def import_expire_upload(import_id: int, *, before: datetime.datetime, principal
             job.failure = "never started: the uploaded file was deleted after a day"
         elif job.status == ImportStatus.FAILED and last_sign < before:
             job.failure = f"{job.failure}; the file was deleted after a day"[:255]
+        elif job.status == ImportStatus.COMPLETED and job.error_count and last_sign < before:
+            pass  # the errors file loses the original rows; the import stays completed
         else:
             return job
         job.save(update_fields=["status", "finished_at", "failure"])
@@ -751,21 +802,61 @@ def _chunks(iterable, size: int):
         yield chunk
 
 
-def _commit_batch(job: ContactImport, batch: list[tuple[int, list[str]]], principal: Principal) -> None:
-    """Guard, map and upsert one batch of (row number, cells), then advance the checkpoint with it."""
+class _RunState:
+    """What one run of an import remembers across batches: the file's emails and the known companies."""
+
+    def __init__(self, job: ContactImport, principal: Principal) -> None:
+        self.email_column = job.mapping.index("email") if "email" in job.mapping else None
+        self.company_column = job.mapping.index("company") if "company" in job.mapping else None
+        self.first_line: dict[bytes, int] = {}  # digest of a normalised email -> the line that brought it first
+        self.failed_lines = {e["row"] for e in job.errors if "merged_into" not in e}
+        self.companies: dict[str, int] | None = None  # read once, on the first batch with a company
+
+    def email_of(self, cells: Sequence[str]) -> str:
+        column = self.email_column
+        return cells[column].strip() if column is not None and column < len(cells) else ""
+
+    @staticmethod
+    def digest(email: str) -> bytes:
+        # 16 bytes per email keeps a million-row file's memory in tens of MB, not the addresses themselves.
+        return hashlib.blake2b(normalise_email(email).encode(), digest_size=16).digest()
+
+    def remember(self, rows) -> None:
+        """Note the emails of rows a previous run wrote (before the checkpoint), skipping its failed lines."""
+        for line, cells in rows:
+            email = self.email_of(cells)
+            if email and line not in self.failed_lines:
+                self.first_line.setdefault(self.digest(email), line)
+
+
+def _commit_batch(
+    job: ContactImport, batch: list[tuple[int, list[str]]], principal: Principal, run: _RunState | None = None
+) -> None:
+    """Guard, map and upsert one batch of (line, cells), then advance the checkpoint with it.
+
+    A row without an email is skipped and reported; a row whose email an earlier row of the
+    file had is merged into that contact and reported as such (not as an update); the Company
+    column links each contact to its company, created when no existing one has that name.
+    """
+    run = run or _RunState(job, principal)
     reject = job.guard_policy == GuardPolicy.REJECT
-    rows, numbers, errors, flagged = [], [], [], []
-    for number, cells in batch:
+    rows, lines, errors, flagged, merged = [], [], [], [], []
+    no_email = 0
+    for line, cells in batch:
         values = {target: cells[i].strip() for i, target in enumerate(job.mapping) if target and i < len(cells)}
+        if not values.get("email"):
+            errors.append({"row": line, "field": "email", "message": "no email address: row skipped"})
+            no_email += 1
+            continue
         findings = scan_values({k: v for k, v in values.items() if k != TAGS_TARGET})
         for finding in findings:
-            flagged.append({"row": number, "field": finding.field, "kind": finding.kind, "rejected": reject})
+            flagged.append({"row": line, "field": finding.field, "kind": finding.kind, "rejected": reject})
         if findings and reject:
             kinds = sorted({FindingKind(f.kind).label for f in findings})
-            errors.append({"row": number, "field": findings[0].field, "message": f"sensitive data: {', '.join(kinds)}"})
+            errors.append({"row": line, "field": findings[0].field, "message": f"sensitive data: {', '.join(kinds)}"})
             continue
         rows.append(values)
-        numbers.append(number)
+        lines.append(line)
     with transaction.atomic(using=require_workspace().db_alias):
         # Fence: a run re-queued after a stall may overlap a worker that was only slow; the run whose
         # checkpoint is stale stops instead of writing the batch twice (its transaction rolls back).
@@ -780,29 +871,72 @@ def _commit_batch(job: ContactImport, batch: list[tuple[int, list[str]]], princi
             tags=job.tags,
             overwrite_with_blank=job.overwrite_with_blank,
             batch_size=max(1, len(rows)),
+            return_ids=True,
             source={"import": job.id},
             principal=principal,
         )
         for row_error in result.errors:
             for alias, messages in row_error.errors.items():
-                errors.append({"row": numbers[row_error.index], "field": alias, "message": "; ".join(messages)})
+                errors.append({"row": lines[row_error.index], "field": alias, "message": "; ".join(messages)})
+        company_links = []
+        for values, line, contact_id in zip(rows, lines, result.contact_ids, strict=True):
+            if contact_id is None:
+                continue
+            digest = run.digest(values["email"])
+            first = run.first_line.setdefault(digest, line)
+            if first != line:
+                merged.append({"row": line, "field": "email", "merged_into": first,
+                               "message": f"duplicate in file, merged into line {first}"})  # fmt: skip
+            if values.get("company"):
+                company_links.append((contact_id, values["company"]))
+        if company_links:
+            if run.companies is None:
+                run.companies = companies_by_normalised_name()
+            linked = companies_link_by_name(company_links, known=run.companies, principal=principal)
+            job.companies_created += linked.created
+            job.companies_linked += linked.linked
         job.rows_done += len(batch)
         job.created_count += result.created
-        job.updated_count += result.updated
+        job.updated_count += result.updated - len(merged)
+        job.duplicate_count += len(merged)
+        job.no_email_count += no_email
         job.error_count += len({e["row"] for e in errors})
         job.flagged_count += len({f["row"] for f in flagged})
-        job.errors = (job.errors + errors)[:MAX_STORED_ISSUES]
+        job.errors = (job.errors + sorted(errors + merged, key=lambda e: e["row"]))[:MAX_STORED_ISSUES]
         job.flagged = (job.flagged + flagged)[:MAX_STORED_ISSUES]
         job.heartbeat_at = timezone.now()
         job.save(update_fields=["rows_done", "created_count", "updated_count", "error_count", "flagged_count",
+                                "duplicate_count", "no_email_count", "companies_created", "companies_linked",
                                 "errors", "flagged", "heartbeat_at"])  # fmt: skip
 
 
+def import_errors_download(import_id: int, *, principal, request=None) -> tuple[ContactImport, str]:
+    """Return (import, its errors CSV) for a person to download; audited, as it may quote the original rows.
+
+    Raise ContactImport.DoesNotExist for an id not in this workspace, PermissionDenied when
+    principal may not import.
+    """
+    require(principal, "contacts:import", workspace_id=require_workspace().id)
+    job = ContactImport.objects.get(pk=import_id)
+    text = errors_csv(job)
+    with transaction.atomic(using=require_workspace().db_alias):
+        data = {"issues": len(job.errors) + len(job.flagged), "original_rows": bool(job.file_path)}
+        audit_record("contact_import.errors_downloaded", principal=principal, request=request,
+                     target_type="contact_import", target_id=job.id, data=data)  # fmt: skip
+    return job, text
+
+
 def errors_csv(job: ContactImport) -> str:
-    """Return job's per-row errors and guard findings as CSV text (row numbers, fields, messages; no values)."""
+    """Return job's row outcomes as CSV: line, column, field, problem, then the row as the file had it.
+
+    Lines are the spreadsheet's (the header is line 1). While the sealed upload is kept (a day
+    after an import that failed or had row errors), each line is followed by the original cells
+    so the rows can be fixed and imported again; a cell the sensitive-data guard flagged is
+    replaced by what it looks like, never quoted. Without the file, the outcome columns only.
+    Every cell is neutralised against spreadsheet formulas.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["row", "column", "field", "problem"])
     headers = {target: job.headers[i] for i, target in enumerate(job.mapping) if target and i < len(job.headers)}
     issues = [(e["row"], e["field"], e["message"]) for e in job.errors]
     issues += [
@@ -810,9 +944,41 @@ def errors_csv(job: ContactImport) -> str:
         for f in job.flagged
         if not f["rejected"]
     ]
-    for row, field, message in sorted(issues, key=lambda issue: issue[0]):
-        writer.writerow([row, _safe_cell(headers.get(field, "")), field, _safe_cell(message)])
+    issues.sort(key=lambda issue: issue[0])
+    originals = _original_rows(job, {issue[0] for issue in issues})
+    writer.writerow(["line", "column", "field", "problem", *(job.headers if originals else [])])
+    for row, field, message in issues:
+        cells = originals.get(row, [])
+        writer.writerow([row, _safe_cell(headers.get(field, "")), field, _safe_cell(message),
+                         *(_safe_cell(cell) for cell in cells)])  # fmt: skip
     return out.getvalue()
+
+
+def _original_rows(job: ContactImport, lines: set[int]) -> dict[int, list[str]]:
+    """Return {line: cells} of the given lines from job's sealed upload, guard-flagged cells masked; {} without it."""
+    if not lines or not job.file_path:
+        return {}
+    masked: dict[int, dict[int, str]] = {}
+    for finding in job.flagged:
+        if finding["field"] in job.mapping:
+            column = job.mapping.index(finding["field"])
+            masked.setdefault(finding["row"], {})[column] = f"[removed: {FindingKind(finding['kind']).label}]"
+    found: dict[int, list[str]] = {}
+    last = max(lines)
+    try:
+        with _open_upload(job) as handle:
+            for line, cells in enumerate(csv.reader(handle, delimiter=job.delimiter), start=1):
+                if line > last:
+                    break
+                if line in lines:
+                    cells = cells[: len(job.headers)]
+                    for column, text in masked.get(line, {}).items():
+                        if column < len(cells):
+                            cells[column] = text
+                    found[line] = cells
+    except (FileNotFoundError, DecryptionFailed):
+        return {}
+    return found
 
 
 def _safe_cell(text: str) -> str:

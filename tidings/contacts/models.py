@@ -411,7 +411,8 @@ class ContactImport(TenantModel):
 
     personal_data = NotPersonal(
         "row numbers, column headers (generated labels for a header-less file) and messages only; the "
-        "uploaded file is sealed in region storage, deleted when the import ends, and joins the registry "
+        "uploaded file is sealed in region storage, deleted when the import ends (kept a day when it failed or "
+        "has rows with errors, so the errors file can quote them), and joins the registry "
         "as a store that is not a table (imports.erase_uploads)"
     )
 
@@ -435,6 +436,13 @@ class ContactImport(TenantModel):
     updated_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     flagged_count = models.PositiveIntegerField(default=0)
+    # Rows whose email an earlier row of the same file had: merged into that contact, not counted as updates.
+    duplicate_count = models.PositiveIntegerField(default=0)
+    no_email_count = models.PositiveIntegerField(default=0)  # rows skipped for want of an email (also errors)
+    companies_created = models.PositiveIntegerField(default=0)
+    companies_linked = models.PositiveIntegerField(default=0)
+    # "row" is the spreadsheet's line (the header is line 1); a row merged into an earlier one carries
+    # "merged_into" (its line) and is not an error.
     errors = models.JSONField(default=list, blank=True)  # [{"row": n, "field": alias, "message": ...}]
     flagged = models.JSONField(default=list, blank=True)  # [{"row": n, "field": alias, "kind": ..., "rejected": b}]
     failure = models.CharField(max_length=255, blank=True, default="")

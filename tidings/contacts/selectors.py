@@ -23,6 +23,7 @@ Search syntax (contact_search / contacts_page(search=...)), Mautic-style command
     email:ADDRESS         exact email         phone:NUMBER         exact phone or mobile
     domain:example.example                    tag:NAME             company:NAME (exact, case-insensitive)
     owner:USER_ID         is:anonymous  is:identified  is:unowned   ids:1,2,3
+    import:IMPORT_ID      the contacts an import created or updated
     name:WORD             uid:ALIAS=VALUE (exact custom unique identifier)
 """
 
@@ -38,7 +39,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
 from tidings.contacts.capabilities import FieldCapability, build_filter, capability, sort_expression
@@ -53,6 +55,7 @@ from tidings.contacts.fields import (
     dnc_comment_aad,
     from_json,
     is_empty,
+    normalise_company_name,
     to_json,
 )
 from tidings.contacts.models import (
@@ -65,6 +68,7 @@ from tidings.contacts.models import (
     ContactSettings,
     ContactTag,
     DoNotContact,
+    EventType,
     FieldObject,
     ListPreference,
     Note,
@@ -674,6 +678,8 @@ def _apply_command(queryset, command: str, value: str, ring, me):
         return queryset.filter(id__in=ContactCompany.objects.filter(company_id__in=company_ids).values("contact_id"))
     if command == "owner":
         return queryset.filter(owner_id=_search_id("owner", value, minimum=0))
+    if command == "import":
+        return queryset.filter(id__in=_imported_by(_search_id("import", value)))
     if command == "ids":
         return queryset.filter(id__in=[_search_id("ids", v) for v in value.split(",") if v.strip()])
     if command == "is":
@@ -690,6 +696,22 @@ def _apply_command(queryset, command: str, value: str, ring, me):
     raise ValidationError({"search": [f"unknown command {command}:"]})
 
 
+def _imported_by(import_id: int):
+    """Return the ids of the contacts an import wrote (its contact.imported events), as a subquery.
+
+    The events are looked for between the import's start and end, so the (workspace, at) index
+    narrows the read; an unknown import finds nothing.
+    """
+    job = ContactImport.objects.filter(pk=import_id).values("started_at", "finished_at").first()
+    if job is None or job["started_at"] is None:
+        return Contact.objects.none().values_list("id", flat=True)
+    # until is exclusive: a microsecond past the end keeps the last row's event in.
+    until = job["finished_at"] + datetime.timedelta(microseconds=1) if job["finished_at"] else None
+    return event_selectors.contact_ids_with_event(
+        EventType.CONTACT_IMPORTED, since=job["started_at"], until=until, data={"import": import_id}
+    )
+
+
 def _search_id(command: str, value: str, *, minimum: int = 1) -> int:
     """Return an id of a search command (ASCII digits, 64-bit); raise ValidationError naming the command."""
     try:
@@ -703,7 +725,9 @@ def _resolved(ids_queryset) -> list[int]:
     return [next(iter(row.values())) for row in ids_queryset]
 
 
-_COMMANDS = {"email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is", "text"}
+_COMMANDS = {
+    "email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is", "text", "import",
+}
 _MULTIWORD_COMMANDS = {"company"}
 
 
@@ -836,6 +860,14 @@ def company_get(company_id: int) -> Company:
     return Company.objects.get(pk=company_id)
 
 
+def companies_by_normalised_name() -> dict[str, int]:
+    """Return {normalised name: company id} of the workspace's companies (the oldest wins a shared name)."""
+    known: dict[str, int] = {}
+    for company_id, name in Company.objects.order_by("id").values_list("id", "name"):
+        known.setdefault(normalise_company_name(name), company_id)
+    return known
+
+
 def company_values(company: Company) -> dict[str, Any]:
     """Return a company's values by field alias (core columns and custom fields)."""
     values = {alias: getattr(company, column) for alias, column in COMPANY_COLUMNS.items()}
@@ -843,7 +875,17 @@ def company_values(company: Company) -> dict[str, Any]:
     return values
 
 
-COMPANY_ORDERS = ("name", "-name", "id", "-id")
+# Each order: the column it sorts by ("-" for descending); "contacts" is the linked-contacts count.
+COMPANY_ORDERS = {
+    "name": "name",
+    "-name": "-name",
+    "id": "id",
+    "-id": "-id",
+    "contacts": "contact_count",
+    "-contacts": "-contact_count",
+    "created": "created_at",
+    "-created": "-created_at",
+}
 
 
 def companies_page(
@@ -855,19 +897,41 @@ def companies_page(
     limit: int = DEFAULT_LIMIT,
     count: bool = False,
 ) -> Page:
-    """Return a page of companies in order (search: name prefix, case-insensitive), keyset-paginated.
+    """Return a page of companies, each with contact_count (its linked contacts), keyset-paginated.
 
-    With start (Mautic's offset clients), return companies start..start+limit, and with count
-    their total. order is one of COMPANY_ORDERS (by name, the default, or id; "-" for descending).
-    Raise ValidationError on another order or a cursor this list did not issue.
+    search matches the start of any word of the name, case-insensitively ("stu" finds "Lumen
+    Studios"); several words must all match. order is one of COMPANY_ORDERS (name, contacts,
+    created, id; "-" for descending). One query per page, the counts included (a grouped
+    subquery). With start (Mautic's offset clients), return companies start..start+limit, and
+    with count their total. Raise ValidationError on an unknown order, a search too long, or a
+    cursor this list did not issue.
     """
+    _check_search_length(search)
     if order not in COMPANY_ORDERS:
         raise ValidationError({"order": f"choose one of {', '.join(COMPANY_ORDERS)}"})
-    _check_search_length(search)
-    queryset = Company.objects.all()
-    if search:
-        queryset = queryset.filter(name__istartswith=search.strip())
-    return page_of(queryset, ordering=order, after=after, start=start, limit=limit, max_limit=MAX_LIMIT, count=count)
+    counts = (
+        ContactCompany.objects.filter(company_id=OuterRef("id"))
+        .order_by()
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    queryset = Company.objects.annotate(contact_count=Coalesce(Subquery(counts), 0))
+    for word in (search or "").split():
+        queryset = queryset.filter(Q(name__istartswith=word) | Q(name__icontains=f" {word}"))
+    ordering = COMPANY_ORDERS[order]
+    return page_of(queryset, ordering=ordering, after=after, start=start, limit=limit, max_limit=MAX_LIMIT, count=count)
+
+
+def companies_named_like(name: str, *, exclude_id: int | None = None) -> list[Company]:
+    """Return the companies whose name is the same as name once case and spacing are ignored (oldest first)."""
+    key = normalise_company_name(name)
+    if not key:
+        return []
+    candidates = Company.objects.filter(name__icontains=key.split()[0]).order_by("id")
+    if exclude_id is not None:
+        candidates = candidates.exclude(id=exclude_id)
+    return [company for company in candidates[:200] if normalise_company_name(company.name) == key]
 
 
 def tags(*, search: str = "", limit: int = MAX_LIMIT) -> list[Tag]:

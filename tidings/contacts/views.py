@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html, format_html_join
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import require_permission
 from tidings.contacts import actions, exports, imports, saved_views, selectors
+from tidings.contacts.fields import propose_alias
 from tidings.contacts.forms import (
     GROUP_TITLES,
     BulkForm,
@@ -29,6 +30,7 @@ from tidings.contacts.forms import (
     DncForm,
     FieldCreateForm,
     FieldDeleteForm,
+    FieldEditForm,
     FieldLabelForm,
     GuardPolicyForm,
     ImportMappingForm,
@@ -823,16 +825,45 @@ def contact_merge(request, workspace_slug, contact_id):
 # Companies
 
 
+COMPANY_SORTS = [("name", "Name"), ("contacts", "Contacts"), ("created", "Created")]
+
+
 @require_permission("contacts:view")
 def company_list(request, workspace_slug):
-    """List companies by name (search: name prefix), keyset-paginated."""
+    """List companies with their contact counts (search: any word of the name; sort by a column), keyset-paginated."""
     search = request.GET.get("q", "")[:100]
+    order = request.GET.get("sort") or "name"
+    if order not in selectors.COMPANY_ORDERS:
+        order = "name"
     try:
-        page = selectors.companies_page(search=search, after=request.GET.get("after") or None, limit=PAGE_SIZE)
+        page = selectors.companies_page(
+            search=search, order=order, after=request.GET.get("after") or None, limit=PAGE_SIZE
+        )
     except ValidationError as error:
         raise Http404("Not found.") from error
-    next_query = urlencode({"q": search, "after": page.next_cursor}) if page.has_more else ""
-    return _render(request, "contacts/company_list.html", {"page": page, "q": search, "next_query": next_query})
+    next_query = urlencode({"q": search, "sort": order, "after": page.next_cursor}) if page.has_more else ""
+    # Each header sorts by its column; the current column's header flips the direction.
+    sorts = [
+        {
+            "label": label,
+            "query": urlencode({"q": search, "sort": f"-{key}" if order == key else key}),
+            "aria": "ascending" if order == key else "descending" if order == f"-{key}" else "",
+        }
+        for key, label in COMPANY_SORTS
+    ]
+    context = {"page": page, "q": search, "sort": order, "sorts": sorts, "next_query": next_query}
+    return _render(request, "contacts/company_list.html", context)
+
+
+def _warn_same_name(request, company) -> None:
+    """Tell the user (without refusing) that other companies have the same name, case and spacing aside."""
+    same = selectors.companies_named_like(company.name, exclude_id=company.id)
+    if same:
+        messages.warning(
+            request,
+            f"{len(same)} other compan{'y has' if len(same) == 1 else 'ies have'} the same name: "
+            "check that this is not a duplicate.",
+        )
 
 
 @found
@@ -869,6 +900,7 @@ def company_create(request, workspace_slug):
             form.add_action_errors(error)
         else:
             messages.success(request, "Company created.")
+            _warn_same_name(request, company)
             return redirect("contacts:company_detail", workspace_slug=_slug(request), company_id=company.id)
     return _render(request, "contacts/company_form.html", {"form": form, "company": None},
                   status=400 if form.errors else 200)  # fmt: skip
@@ -881,12 +913,13 @@ def company_edit(request, workspace_slug, company_id):
     form = _company_form(request, company)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.company_update(company_id, form.values(changed_only=True), principal=request.principal,
-                                   request=request)  # fmt: skip
+            company = actions.company_update(company_id, form.values(changed_only=True),
+                                             principal=request.principal, request=request)  # fmt: skip
         except ValidationError as error:
             form.add_action_errors(error)
         else:
             messages.success(request, "Company saved.")
+            _warn_same_name(request, company)
             return redirect("contacts:company_detail", workspace_slug=_slug(request), company_id=company_id)
     return _render(request, "contacts/company_form.html", {"form": form, "company": company},
                   status=400 if form.errors else 200)  # fmt: skip
@@ -930,6 +963,9 @@ def field_list(request, workspace_slug):
         else:
             messages.success(request, f"Field “{field.label}” created.")
             return redirect(_fields_url(request, object))
+    form.fields["label"].widget.attrs["data-alias-url"] = (
+        reverse("contacts:field_alias", kwargs={"workspace_slug": _slug(request)}) + f"?object={object}"
+    )
     definitions = selectors.field_definitions(object, include_archived=True)
     context = {
         "object": object,
@@ -938,6 +974,45 @@ def field_list(request, workspace_slug):
         "encrypted_categories": [c.label for c in DataCategory if c and is_encrypted_category(c)],
     }
     return _render(request, "contacts/fields.html", context, status=400 if form.errors else 200)
+
+
+@require_permission("contacts:edit")
+def field_alias(request, workspace_slug):
+    """Return {"alias": ...}: the alias proposed for a new field from its label (free in the object's tab)."""
+    object = _field_object(request)
+    taken = [f.alias for f in selectors.field_definitions(object, include_archived=True)]
+    label = request.GET.get("label", "")[:120]
+    return JsonResponse({"alias": propose_alias(label, taken)})
+
+
+@found
+@require_permission("contacts:edit")
+def field_edit(request, workspace_slug, field_id):
+    """Edit a field in the side panel (htmx) or on its own page: label, flags, options.
+
+    Making a field required or unique is refused, with counts, while existing data says no.
+    """
+    field = selectors.field_get(field_id)
+    form = FieldEditForm(request.POST or None, field=field)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes = form.changes()
+            if changes:
+                actions.field_update(field_id, **changes, principal=request.principal, request=request)
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, f"Field “{field.alias}” saved." if changes else "Nothing changed.")
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = _fields_url(request, field.object)
+                return response
+            return redirect(_fields_url(request, field.object))
+    context = {"field": field, "form": form, "object": field.object}
+    if request.htmx:  # the panel swaps in whatever the outcome, so errors show beside the fields
+        return _render(request, "contacts/_field_panel.html", context)
+    return _render(request, "contacts/field_edit.html", context, status=400 if form.errors else 200)
 
 
 @require_POST
@@ -1118,9 +1193,9 @@ def import_detail(request, workspace_slug, import_id):
 @found
 @require_permission("contacts:import")
 def import_errors(request, workspace_slug, import_id):
-    """Download an import's per-row errors and guard findings as CSV (row numbers and messages, no values)."""
-    job = selectors.import_get(import_id)
-    response = HttpResponse(imports.errors_csv(job), content_type="text/csv; charset=utf-8")
+    """Download an import's row outcomes as CSV: lines and messages, with the original rows while the file is kept."""
+    job, text = imports.import_errors_download(import_id, principal=request.principal, request=request)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.id}-errors.csv"'
     return response
 

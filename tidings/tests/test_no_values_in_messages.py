@@ -136,8 +136,10 @@ def test_an_imports_row_errors_hold_no_values(alice_client, in_acme, settings, t
     job = selectors.import_get(job.id)
     download = alice_client.get(f"/w/acme/contacts/imports/{job.id}/errors.csv")
     page = alice_client.get(f"/w/acme/contacts/imports/{job.id}/")
+    # The errors file quotes the original rows after the outcome columns (issue 8): those columns hold no values.
+    outcomes = [row[:4] for row in csv.reader(io.StringIO(download.content.decode()))]
     assert job.error_count == 3 and download.status_code == 200
-    assert_no_needle(job.errors, job.failure, download.content.decode(), page.content.decode(), logs=logs)
+    assert_no_needle(job.errors, job.failure, outcomes, page.content.decode(), logs=logs)
 
 
 def test_an_import_that_crashes_logs_and_records_no_values(in_acme, settings, tmp_path, logs, monkeypatch):

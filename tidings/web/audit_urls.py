@@ -8,4 +8,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("w/<slug:workspace_slug>/settings/audit/", views.audit_log, name="log"),
+    path("w/<slug:workspace_slug>/settings/audit/<int:seq>/", views.audit_entry_detail, name="entry"),
 ]

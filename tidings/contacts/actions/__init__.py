@@ -44,6 +44,8 @@ from tidings.contacts.actions.common import (
     OWNER,
 )
 from tidings.contacts.actions.companies import (
+    CompanyLinks,
+    companies_link_by_name,
     company_create,
     company_delete,
     company_link,
@@ -100,6 +102,8 @@ from tidings.contacts.actions.tags import (
 from tidings.contacts.fields import NOTE, PROFILE
 
 __all__ = [
+    "CompanyLinks",
+    "companies_link_by_name",
     "BATCH_SIZE",
     "DNC_COMMENT_MAX",
     "IDENTIFYING_ALIASES",

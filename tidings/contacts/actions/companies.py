@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from tidings.contacts.actions.common import _atomic, _audit, _require
@@ -14,6 +16,7 @@ from tidings.contacts.actions.state import _prepare, _with_defaults
 from tidings.contacts.fields import (
     COMPANY_COLUMNS,
     is_empty,
+    normalise_company_name,
     to_json,
 )
 from tidings.contacts.models import (
@@ -23,6 +26,7 @@ from tidings.contacts.models import (
     ContactField,
     FieldObject,
 )
+from tidings.contacts.selectors import companies_by_normalised_name
 from tidings.tenancy.context import require_workspace
 
 
@@ -145,3 +149,102 @@ def company_unlink(contact_id: int, company_id: int, *, principal, request=None)
         _audit("company.contact_unlinked", principal=principal, request=request, target_type="company",
                target_id=company_id, contact_id=contact_id)  # fmt: skip
     return True
+
+
+@dataclass
+class CompanyLinks:
+    """What companies_link_by_name did: companies created, links added."""
+
+    created: int = 0
+    linked: int = 0
+
+
+def companies_link_by_name(
+    links: Sequence[tuple[int, str]], *, known: dict[str, int] | None = None, principal, request=None
+) -> CompanyLinks:
+    """Link each (contact id, company name) pair, creating the companies no existing one matches; return counts.
+
+    Names match existing companies whatever their case and spacing (normalise_company_name).
+    Missing companies are created in one insert, links in another: the number of queries does
+    not grow with the rows. A contact without a primary company gets this one as primary (and
+    its company field takes the company's name); a link that exists is left alone. known
+    ({normalised name: id}, from companies_by_normalised_name) spares a caller that links batch
+    after batch (an import) reading every company each time; it is updated with the companies
+    created. The contacts must exist in the workspace (the caller just wrote them). One audit
+    entry with counts only. Raise PermissionDenied when principal may not edit contacts.
+    """
+    _require(principal, "contacts:edit")
+    result = CompanyLinks()
+    wanted: dict[str, str] = {}  # normalised name -> the spelling a new company takes (the first seen)
+    pairs: list[tuple[int, str]] = []
+    for contact_id, name in links:
+        key = normalise_company_name(name)
+        if key:
+            wanted.setdefault(key, " ".join(str(name).split())[:255])
+            pairs.append((contact_id, key))
+    if not pairs:
+        return result
+    if known is None:
+        known = companies_by_normalised_name()
+    workspace_id = require_workspace().id
+    with _atomic():
+        # A company in `known` may have been deleted since (a long import): it is created again.
+        names = dict(Company.objects.filter(id__in={known[k] for k in wanted if k in known}).values_list("id", "name"))
+        for key in wanted:
+            if key in known and known[key] not in names:
+                del known[key]
+        missing = [key for key in wanted if key not in known]
+        if missing:
+            fields = load_fields(FieldObject.COMPANY)
+            fresh = []
+            for key in missing:
+                company = Company(workspace_id=workspace_id, custom={})
+                _company_apply(company, _with_defaults({"companyname": wanted[key]}, fields))
+                fresh.append(company)
+            Company.objects.bulk_create(fresh)
+            known.update((normalise_company_name(c.name), c.id) for c in fresh)
+            names.update((c.id, c.name) for c in fresh)
+            result.created = len(fresh)
+        contact_ids = {contact_id for contact_id, _ in pairs}
+        existing: set[tuple[int, int]] = set()
+        with_primary: set[int] = set()
+        for contact_id, company_id, is_primary in ContactCompany.objects.filter(contact_id__in=contact_ids).values_list(
+            "contact_id", "company_id", "is_primary"
+        ):
+            existing.add((contact_id, company_id))
+            if is_primary:
+                with_primary.add(contact_id)
+        new_links: list[ContactCompany] = []
+        renamed: dict[int, list[int]] = {}  # company id -> contacts it became primary for
+        for contact_id, key in pairs:
+            company_id = known[key]
+            if (contact_id, company_id) in existing:
+                continue
+            existing.add((contact_id, company_id))
+            primary = contact_id not in with_primary
+            if primary:
+                with_primary.add(contact_id)
+                renamed.setdefault(company_id, []).append(contact_id)
+            link = ContactCompany(workspace_id=workspace_id, contact_id=contact_id, company_id=company_id)
+            link.is_primary = primary
+            new_links.append(link)
+        ContactCompany.objects.bulk_create(new_links)
+        result.linked = len(new_links)
+        # The company field shows the primary company's name. Most contacts already spell it so (an
+        # import just wrote the cell): read the field once, and update only the others, in one UPDATE.
+        if renamed:
+            primary_of = {contact_id: company_id for company_id, ids in renamed.items() for contact_id in ids}
+            current = Contact.objects.filter(id__in=primary_of).values_list("id", "company_name")
+            stale: dict[int, list[int]] = {}
+            for contact_id, company_name in current:
+                if company_name != names[primary_of[contact_id]]:
+                    stale.setdefault(primary_of[contact_id], []).append(contact_id)
+            if stale:
+                spelling = Case(
+                    *(When(id__in=ids, then=Value(names[company_id])) for company_id, ids in stale.items()),
+                    default=F("company_name"),
+                )
+                Contact.objects.filter(id__in=[i for ids in stale.values() for i in ids]).update(company_name=spelling)
+        _audit("companies.linked_by_name", principal=principal, request=request, target_type="company",
+               created=result.created, linked=result.linked)  # fmt: skip
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,14 +11,16 @@ from django.db import connections
 from django.utils import timezone
 
 from tidings.contacts.actions.common import BATCH_SIZE, MAX_LABEL, _atomic, _audit, _db, _require
-from tidings.contacts.actions.state import _rewrite_contacts
+from tidings.contacts.actions.state import _current_value, _load_states, _rewrite_contacts
 from tidings.contacts.capabilities import Storage, capability, custom_index_name, custom_key_sql
 from tidings.contacts.fields import (
     ALIAS_RE,
     BLIND_INDEX_COLUMNS,
+    COMPANY_COLUMNS,
     CORE_FIELDS,
     RESERVED_ALIASES,
     coerce,
+    is_empty,
     to_json,
 )
 from tidings.contacts.models import (
@@ -30,6 +34,7 @@ from tidings.contacts.models import (
 from tidings.contacts.selectors import core_field_rows, fields_by_alias
 from tidings.privacy.categories import DataCategory, is_encrypted_category
 from tidings.privacy.guard import require_acknowledgment
+from tidings.privacy.vault import keyring
 from tidings.tenancy import bulk
 from tidings.tenancy.context import require_workspace
 from tidings.tenancy.sweeps import dangerously_sweep_workspaces
@@ -109,6 +114,8 @@ def field_create(
     if alias in existing:
         raise ValidationError({"alias": "a field with this alias exists (archived fields keep theirs)"})
     options = _clean_options(type, options)
+    if type in _CHOICE_TYPES and not options:
+        raise ValidationError({"options": "a select field needs at least one option"})
     default = _coerce_or_error("default_value", type, default_value, options)
     workspace = require_workspace()
     now = timezone.now()
@@ -194,6 +201,8 @@ def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principa
         raise ValidationError({"is_unique_identifier": "email is always a unique identifier"})
     if "options" in changes:
         changes["options"] = _clean_options(row.type, changes["options"])
+        if row.type in _CHOICE_TYPES and not changes["options"]:
+            raise ValidationError({"options": "a select field needs at least one option"})
     if "default_value" in changes:
         options = changes.get("options", row.options)
         changes["default_value"] = to_json(
@@ -202,6 +211,9 @@ def field_update(field_id: int, *, acknowledge_sensitive: bool = False, principa
     if "label" in changes and not (changes["label"] or "").strip():
         raise ValidationError({"label": "a label is required"})
     becomes_unique = changes.get("is_unique_identifier") and not row.is_unique_identifier
+    becomes_required = changes.get("is_required") and not row.is_required
+    if becomes_unique or becomes_required:
+        _check_existing_values(row, required=bool(becomes_required), unique=bool(becomes_unique))
     for name, value in changes.items():
         setattr(row, name, _label(value) if name == "label" else value)
     row.updated_at = timezone.now()
@@ -357,6 +369,58 @@ def _drop_custom_index_if_unused(object: str, alias: str) -> None:
         connection = connections[database]
         with connection.cursor() as cursor:
             cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(custom_index_name(object, alias))}")
+
+
+# A select field without options takes no value at all; a multiselect without options stays a free list.
+_CHOICE_TYPES = (FieldType.SELECT,)
+
+
+def _existing_values(row: ContactField):
+    """Yield the field's value on every contact (or company) of the workspace, decrypted when it must be."""
+    if row.object == FieldObject.COMPANY:
+        column = COMPANY_COLUMNS.get(row.alias)
+        for company in Company.objects.order_by("id").iterator(chunk_size=BATCH_SIZE):
+            yield getattr(company, column) if column else company.custom.get(row.alias)
+        return
+    ring = keyring()
+    last_id = 0
+    while True:
+        ids = list(Contact.objects.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:BATCH_SIZE])
+        if not ids:
+            return
+        for state in _load_states(ids, ring).values():
+            yield _current_value(state, row.alias)
+        last_id = ids[-1]
+
+
+def _check_existing_values(row: ContactField, *, required: bool, unique: bool) -> None:
+    """Refuse making a field required while records lack a value, or unique while values repeat.
+
+    The error gives counts only, never a value. Values are compared as the blind index does
+    (trimmed, case-insensitive). Raise ValidationError keyed by the flag.
+    """
+    empty = repeated = 0
+    seen: set[bytes] = set()
+    for value in _existing_values(row):
+        if is_empty(value):
+            empty += 1
+            continue
+        if unique:
+            text = json.dumps(to_json(value), sort_keys=True, default=str).strip().casefold()
+            digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+            if digest in seen:
+                repeated += 1
+            seen.add(digest)
+    records = "companies" if row.object == FieldObject.COMPANY else "contacts"
+    errors = {}
+    if required and empty:
+        errors["is_required"] = f"{empty} {records} have no value in this field: fill them in first"
+    if unique and repeated:
+        errors["is_unique_identifier"] = (
+            f"{repeated} {records} repeat a value another one has: make the values distinct first"
+        )
+    if errors:
+        raise ValidationError(errors)
 
 
 def _clean_options(field_type: str, options) -> list:

@@ -87,14 +87,20 @@ OWN_WORKSPACE = {
         + _own(w, "contacts/?q=analytical", status=200)
         + _own(w, "contacts/?country=DE&sort=company_name", status=200, shows=w.own_marker)
         + _own(w, f"contacts/?view={w.objects['acme_view']}", status=404)
+        + _own(w, f"contacts/?q=import:{w.objects['acme_import']}", status=200)
     ),
     "contacts:view_delete": lambda w: _own(w, f"contacts/views/{w.objects['acme_view']}/delete/", "POST", status=404),
     "contacts:view_save": lambda w: _own(
         w, "contacts/views/", "POST", {"name": "Acme shared view", "query": "tag=vip"}, status=302
     ),
     "contacts:table_prefs": lambda w: _own(w, "contacts/table/", "POST", {"columns": ["name"]}, status=302),
-    "contacts:company_list": lambda w: _own_list(w, "companies/") + _own(w, "companies/?q=Analytical", status=200),
+    "contacts:company_list": lambda w: (
+        _own_list(w, "companies/")
+        + _own(w, "companies/?q=Analytical", status=200)
+        + _own(w, "companies/?q=Engines&sort=-contacts", status=200)
+    ),
     "contacts:fields": lambda w: _own_list(w, "settings/fields/"),
+    "contacts:field_alias": lambda w: _own(w, "settings/fields/alias/?label=Shoe+size", status=200),
     "contacts:import_list": lambda w: _own(w, "contacts/imports/", status=200),
     "contacts:export": lambda w: _own_list(w, "contacts/export/csv/") + _own_list(w, "contacts/export/json/"),
     "contacts:bulk": lambda w: [
@@ -158,6 +164,8 @@ CASES = {
     "contacts:company_edit": lambda w: _company(w, "edit/") + _company(w, "edit/", "POST"),
     "contacts:company_delete": lambda w: _company(w, "delete/") + _company(w, "delete/", "POST"),
     "contacts:fields": lambda w: _acme(w, "settings/fields/") + _acme(w, "settings/fields/", "POST"),
+    "contacts:field_edit": lambda w: _field(w, "", "GET") + _field(w, ""),
+    "contacts:field_alias": lambda w: _acme(w, "settings/fields/alias/?label=Shoe+size"),
     "contacts:field_label": lambda w: _field(w, "label/"),
     "contacts:field_move": lambda w: _field(w, "move/"),
     "contacts:field_archive": lambda w: _field(w, "archive/"),

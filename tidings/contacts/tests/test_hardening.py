@@ -393,9 +393,9 @@ def var_dir(settings, tmp_path):
 @pytest.fixture
 def killed_import(alice_client, in_acme, var_dir, monkeypatch):
     """An import of 25 rows whose worker died after two batches of 10, an hour ago."""
-    rows = [["firstname", "lastname"]] + [["Person", f"Number{i}"] for i in range(25)]
+    rows = [["email", "lastname"]] + [[f"person{i}@people.example", f"Number{i}"] for i in range(25)]
     job_id = int(_upload(alice_client, _csv(rows))["Location"].split("/")[-3])
-    imports.import_configure(job_id, mapping=["firstname", "lastname"], lawful_basis="contract", principal=system())
+    imports.import_configure(job_id, mapping=["email", "lastname"], lawful_basis="contract", principal=system())
     real_upsert, calls = imports.contacts_bulk_upsert, []
 
     def die_on_the_third_batch(*args, **kwargs):
@@ -462,7 +462,7 @@ def test_a_run_whose_checkpoint_another_run_advanced_stops_without_writing(kille
     ContactImport.objects.filter(pk=killed_import).update(rows_done=25)  # the other run finished the file
 
     with pytest.raises(imports._Superseded):
-        imports._commit_batch(stale, [(21, ["Person", "Number20"])], system())
+        imports._commit_batch(stale, [(22, ["person20@people.example", "Number20"])], system())
 
     assert selectors.contacts_count() == 20
 

@@ -1,6 +1,7 @@
 """Field management: create, rename, reorder, archive, delete with typed confirmation."""
 
 from tidings.contacts import actions, selectors
+from tidings.privacy.categories import DataCategory
 from tidings.tests.principals import system
 
 
@@ -107,3 +108,115 @@ def test_delete_needs_the_alias_typed(alice_client, ada):
 
 def test_an_analyst_cannot_manage_fields(arun_client, in_acme):
     assert arun_client.get("/w/acme/settings/fields/").status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------- issue 8: the side panel
+
+
+def _custom(alias="shoe_size", **kwargs):
+    kwargs.setdefault("label", alias.replace("_", " ").title())
+    return actions.field_create(alias=alias, principal=system(), **kwargs)
+
+
+def test_the_edit_panel_opens_as_a_partial_for_htmx(alice_client, in_acme):
+    field = _custom()
+
+    response = alice_client.get(f"/w/acme/settings/fields/{field.id}/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200 and b'id="field-panel"' in response.content
+    assert b"<html" not in response.content
+
+
+def test_the_edit_panel_is_a_page_without_htmx(alice_client, in_acme):
+    field = _custom()
+
+    response = alice_client.get(f"/w/acme/settings/fields/{field.id}/")
+
+    assert response.status_code == 200 and b"<html" in response.content and b'id="field-panel"' in response.content
+
+
+def test_the_panel_saves_label_and_flags_and_htmx_reloads_the_table(alice_client, in_acme):
+    field = _custom()
+
+    response = alice_client.post(
+        f"/w/acme/settings/fields/{field.id}/", {"label": "Shoe size (EU)", "is_listable": "on"}, HTTP_HX_REQUEST="true"
+    )
+
+    saved = selectors.field_get(field.id)
+    assert response.status_code == 204 and response["HX-Redirect"].endswith("/settings/fields/?object=contact")
+    assert (saved.label, saved.alias, saved.is_listable) == ("Shoe size (EU)", "shoe_size", True)
+
+
+def test_a_select_field_is_refused_without_options(alice_client, in_acme):
+    response = alice_client.post("/w/acme/settings/fields/", {"label": "Plan", "alias": "plan", "type": "select",
+                                                             "options": "", "is_listable": "on"})  # fmt: skip
+
+    assert response.status_code == 400 and "at least one option" in response.content.decode()
+    assert "plan" not in {f.alias for f in selectors.field_definitions()}
+
+
+def test_the_panel_refuses_emptying_a_select_fields_options(alice_client, in_acme):
+    field = _custom("plan", type="select", options=["Free", "Pro"])
+
+    response = alice_client.post(f"/w/acme/settings/fields/{field.id}/", {"label": "Plan", "options": " \n "})
+
+    assert response.status_code == 400 and "at least one option" in response.content.decode()
+    assert [o["value"] for o in selectors.field_get(field.id).options] == ["Free", "Pro"]
+
+
+def test_making_a_field_required_is_refused_while_contacts_lack_it(alice_client, ada, grace):
+    field = _custom()
+    actions.contact_update(ada.id, {"shoe_size": 38}, principal=system())
+
+    response = alice_client.post(f"/w/acme/settings/fields/{field.id}/", {"label": "Shoe size", "is_required": "on"})
+
+    assert response.status_code == 400
+    assert "1 contacts have no value in this field" in response.content.decode()
+    assert selectors.field_get(field.id).is_required is False
+
+
+def test_making_a_field_required_works_once_every_contact_has_it(alice_client, ada):
+    field = _custom()
+    actions.contact_update(ada.id, {"shoe_size": 38}, principal=system())
+
+    alice_client.post(f"/w/acme/settings/fields/{field.id}/", {"label": "Shoe size", "is_required": "on"})
+
+    assert selectors.field_get(field.id).is_required is True
+
+
+def test_making_an_encrypted_field_unique_is_refused_with_counts_not_values(alice_client, ada, grace):
+    field = _custom("nickname", label="Nickname", category=DataCategory.NAME)
+    for contact in (ada, grace):
+        actions.contact_update(contact.id, {"nickname": "Countess"}, principal=system())
+
+    response = alice_client.post(f"/w/acme/settings/fields/{field.id}/",
+                                 {"label": "Nickname", "is_unique_identifier": "on"})  # fmt: skip
+
+    page = response.content.decode()
+    assert field.is_encrypted and response.status_code == 400
+    assert "1 contacts repeat a value another one has" in page
+    assert "Countess" not in page and selectors.field_get(field.id).is_unique_identifier is False
+
+
+def test_the_alias_is_proposed_from_the_label(alice_client, in_acme):
+    _custom("shoe_size")
+
+    response = alice_client.get("/w/acme/settings/fields/alias/", {"label": "Shoe size", "object": "contact"})
+    fresh = alice_client.get("/w/acme/settings/fields/alias/", {"label": "Größe (EU) 2026"})
+
+    assert response.json() == {"alias": "shoe_size_2"}
+    assert fresh.json() == {"alias": "grosse_eu_2026"}
+
+
+def test_the_create_form_loads_the_alias_script_from_a_file(alice_client, in_acme):
+    page = alice_client.get("/w/acme/settings/fields/").content.decode()
+
+    assert 'data-alias-url="/w/acme/settings/fields/alias/?object=contact"' in page
+    assert "contacts/fields.js" in page and "<script>" not in page
+
+
+def test_an_analyst_cannot_open_the_edit_panel_or_the_alias_proposal(arun_client, in_acme):
+    field = _custom()
+
+    assert arun_client.get(f"/w/acme/settings/fields/{field.id}/").status_code == 403
+    assert arun_client.get("/w/acme/settings/fields/alias/", {"label": "x"}).status_code == 403
