@@ -12,7 +12,7 @@ on the same rows, in the same run, with the median of --repeat runs:
 
 - none: the JSON expression, no index (what a filter costs today);
 - expression: an index on (workspace_id, <the same JSON expression>), the path decision
-  custom-field-filter-index.md chose (PostgreSQL: custom -> 'alias', jsonb ordering; SQLite:
+  decisions/0013-custom-field-filter-index.md chose (PostgreSQL: custom -> 'alias', jsonb ordering; SQLite:
   json_extract(custom, '$.alias'));
 - generated (SQLite only): a VIRTUAL generated column json_extract(...) and an index on it;
 - side table: (workspace_id, field_id, contact_id, value_text, value_num) indexed on

@@ -121,10 +121,9 @@ def main() -> None:
     if "tidings_cache" not in connections["default"].introspection.table_names():
         call_command("createcachetable", database="default", verbosity=0)
 
-    from tidings.accounts.actions import user_create
+    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.selectors import principal_for_user
     from tidings.contacts.models import Contact
-    from tidings.accounts.actions import workspace_create
     from tidings.tenancy.context import use_workspace
     from tidings.ui.dashboard import visible_widgets
 

@@ -78,13 +78,12 @@ def run(args) -> None:
     if "tidings_cache" not in connections["default"].introspection.table_names():
         call_command("createcachetable", database="default", verbosity=0)
 
-    from tidings.accounts.actions import user_create
+    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.permissions import system_principal
     from tidings.events import actions, selectors
     from tidings.events.models import EventString, Visitor
     from tidings.events.registry import code_for
     from tidings.tenancy import bulk
-    from tidings.accounts.actions import workspace_create
     from tidings.tenancy.context import use_workspace
 
     stamp = f"{os.getpid()}-{int(time.time())}"

@@ -6,7 +6,7 @@ internals: where a field's value lives decides what can be asked of it.
 - COLUMN: a clear column of the table (city, country, points...): every operator of its type.
 - CUSTOM: a clear custom value in the `custom` JSON column: the operators of its type; an
   equality or range is index-backed when the field is indexed (see custom_key_sql and
-  decision custom-field-filter-index.md).
+  decision 0013).
 - BLIND_INDEX: an encrypted identifier with a keyed blind index (email, phone, mobile, custom
   unique identifiers): equals and in only (email, phone and mobile also empty/not empty).
 - TOKENS: first and last name, encrypted, searchable by whole words through the token table.

@@ -74,7 +74,7 @@ class ContactField(TenantModel):
     is_publicly_updatable = models.BooleanField(default=False)
     is_required = models.BooleanField(default=False)
     is_listable = models.BooleanField(default=True)
-    # A clear custom value with a filter index (actions.field_index_set; decision custom-field-filter-index.md).
+    # A clear custom value with a filter index (actions.field_index_set; decision 0013).
     is_indexed = models.BooleanField(default=False, editable=False)
     options = models.JSONField(default=list, blank=True)
     default_value = models.JSONField(null=True, blank=True)

@@ -306,7 +306,7 @@ def field_index_set(field_id: int, *, indexed: bool = True, principal, request=N
 
     Equality and range filters on the field (selectors.field_filter) then read an index on
     (workspace_id, <its JSON value>) instead of every contact of the workspace; see decision
-    custom-field-filter-index.md. One index serves every workspace with a field of that alias,
+    decisions/0013-custom-field-filter-index.md. One index serves every workspace with a field of that alias,
     so it is created if missing and dropped only when no workspace of the region still wants
     it. Building it locks writes to the table for the build (seconds at a million rows).
     Raise ContactField.DoesNotExist for a field of another workspace, ValidationError for a

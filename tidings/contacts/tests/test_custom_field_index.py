@@ -1,4 +1,4 @@
-"""Filter indexes on clear custom fields (actions.field_index_set; decision custom-field-filter-index.md)."""
+"""Filter indexes on clear custom fields (actions.field_index_set; decision 0013)."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
