@@ -42,7 +42,7 @@ def require_permission(permission: str, *, verifies_two_factor: bool = False):
             require(principal, permission)
             return view(request, *args, **kwargs)
 
-        wrapped.required_permission = permission
+        wrapped.required_permission = permission  # type: ignore[attr-defined]  # read by the entry pipeline
         _keep_annotations(wrapped, view)
         return declare_access(wrapped, access)
 

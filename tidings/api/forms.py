@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -30,7 +31,7 @@ class ApiTokenForm(forms.Form):
     def __init__(self, *args, principal, **kwargs):
         # Least privilege: nothing is ticked until the member ticks it.
         super().__init__(*args, **kwargs)
-        self.fields["permissions"].choices = _permission_choices(principal)
+        cast(forms.MultipleChoiceField, self.fields["permissions"]).choices = _permission_choices(principal)
 
     def expires_at(self):
         days = self.cleaned_data.get("expires")
@@ -49,4 +50,4 @@ class OAuthAppForm(forms.Form):
 
     def __init__(self, *args, principal, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["permissions"].choices = _permission_choices(principal)
+        cast(forms.MultipleChoiceField, self.fields["permissions"]).choices = _permission_choices(principal)

@@ -283,6 +283,7 @@ def _operands(cap: FieldCapability, op: Operator, value: Any, options: list | No
 
 
 def _column_filter(cap: FieldCapability, op: Operator, operands: list) -> Q:
+    assert cap.column is not None  # COLUMN storage always names its column
     column = cap.column
     if op == Operator.BETWEEN:
         return Q(**{f"{column}__range": tuple(operands)})
@@ -321,7 +322,9 @@ def sort_expression(cap: FieldCapability, *, descending: bool = False):
     """Return an order_by() term for a sortable field; raise ValidationError for one that is not."""
     if not cap.sortable:
         raise ValidationError({cap.alias: [f"a field stored as {cap.storage} cannot be sorted"]}, code="unsupported")
+    term: F | _CustomValue
     if cap.storage == Storage.COLUMN:
+        assert cap.column is not None  # COLUMN storage always names its column
         term = F(cap.column)
     else:
         term = _CustomValue(cap.alias)

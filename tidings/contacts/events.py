@@ -45,7 +45,7 @@ def _domain(code: int) -> str:
 
 def register_event_schema(code: int, /, *, retention: Retention = Retention.BEHAVIOUR, **keys: str):
     """Declare code (an EventType) with its data keys, in the domain whose range holds it; return the declaration."""
-    return register_event_type(_domain(int(code)), code, EventType(code).label, retention=retention, **keys)
+    return register_event_type(_domain(int(code)), code, EventType(code).label, retention=retention, **keys)  # type: ignore[arg-type]  # keys are data kinds, not the bool flags
 
 
 class _Schemas(Mapping):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from functools import cache
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldType, NoteType
 from tidings.countries import country_choices, country_code
@@ -110,8 +112,8 @@ class ValuesForm(forms.Form):
 
     def __init__(self, definitions, *args, values=None, owner_choices=(), **kwargs):
         self.definitions = [d for d in definitions if d.alias not in SYSTEM_ALIASES]
-        initial = {d.alias: initial_value(d, (values or {}).get(d.alias)) for d in self.definitions}
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = {d.alias: initial_value(d, (values or {}).get(d.alias)) for d in self.definitions}
+        super().__init__(*args, **kwargs)
         for definition in self.definitions:
             self.fields[definition.alias] = value_field(definition, owner_choices=owner_choices)
             if definition.is_encrypted:
@@ -164,7 +166,8 @@ class ContactFilterForm(forms.Form):
     def __init__(self, *args, owner_choices=(), tag_suggest_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].widget.attrs.update(_tag_suggest_attrs(tag_suggest_url))
-        self.fields["owner"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody"), *owner_choices]
+        owner = cast(forms.ChoiceField, self.fields["owner"])
+        owner.choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody"), *owner_choices]
         self.fields["country"].widget.choices = [("", "Any"), *((c, f"{n} ({c})") for c, n in country_choices())]
 
     def clean_country(self) -> str:
@@ -175,7 +178,7 @@ class ContactFilterForm(forms.Form):
         if code is None:
             raise ValidationError("Choose a country from the list.")
         if self.data.get("country") != code:  # the picker shows the country read, not the text typed
-            self.data = self.data.copy()
+            self.data = cast(QueryDict, self.data).copy()
             self.data["country"] = code
         return code
 
@@ -221,10 +224,12 @@ class BulkForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The ids are checked against the workspace by the actions; any number is a valid choice here.
-        self.fields["ids"].valid_value = lambda value: is_ascii_digits(str(value)) and int(value) <= INT64_MAX
+        ids = cast(forms.TypedMultipleChoiceField, self.fields["ids"])
+        ids.valid_value = lambda value: is_ascii_digits(str(value)) and int(value) <= INT64_MAX  # type: ignore[method-assign]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("action", "").startswith("tag_") and not (data.get("tag") or "").strip():
             self.add_error("tag", "name the tag")
         if data.get("scope") != "matching" and not data.get("ids") and "ids" not in self.errors:
@@ -258,8 +263,9 @@ class CompanyLinkForm(forms.Form):
 
     def __init__(self, *args, company_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["company"].choices = list(company_choices)
-        self.fields["company"].valid_value = lambda value: str(value).isdigit()
+        company = cast(forms.TypedChoiceField, self.fields["company"])
+        company.choices = list(company_choices)
+        company.valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]  # the action checks the id
 
 
 class MergeForm(forms.Form):
@@ -307,11 +313,12 @@ class FieldCreateForm(forms.Form):
         self.object = object
         if object == "company":
             allowed = [(v, label) for v, label in DataCategory.choices if not is_encrypted_category(v)]
-            self.fields["category"].choices = allowed
+            cast(forms.ChoiceField, self.fields["category"]).choices = allowed
             self.fields["category"].help_text = "Company fields hold business data and are never encrypted."
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if needs_acknowledgment(data.get("category", "")) and not data.get("acknowledge_sensitive"):
             self.add_error("acknowledge_sensitive", "tick this to define a field of this category")
         return data
@@ -341,7 +348,8 @@ class FieldEditForm(forms.Form):
     def __init__(self, *args, field, **kwargs):
         initial = {name: getattr(field, name) for name in ("label", *self.FLAGS)}
         initial["options"] = "\n".join(str(o.get("value", "")) for o in field.options or [])
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         self.field = field
         if field.type not in (FieldType.SELECT, FieldType.MULTISELECT):
             del self.fields["options"]

@@ -43,6 +43,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -840,7 +841,11 @@ def _commit_batch(
     """
     run = run or _RunState(job, principal)
     reject = job.guard_policy == GuardPolicy.REJECT
-    rows, lines, errors, flagged, merged = [], [], [], [], []
+    rows: list = []
+    lines: list[int] = []
+    errors: list[dict[str, Any]] = []
+    flagged: list[dict[str, Any]] = []
+    merged: list[dict[str, Any]] = []
     no_email = 0
     for line, cells in batch:
         values = {target: cells[i].strip() for i, target in enumerate(job.mapping) if target and i < len(cells)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -174,7 +175,7 @@ def _cell_html(column: Column, contact, owner: str, url: str) -> str:
     return format_html('<td class="num">{}</td>' if column.numeric else "<td>{}</td>", value)
 
 
-def _list_params(request) -> tuple[QueryDict, object]:
+def _list_params(request) -> tuple[QueryDict, SavedView | None]:
     """Return the list's query (a saved view's filters under the query string's) and the saved view opened."""
     raw = request.GET.get("view")
     if not raw:
@@ -238,8 +239,9 @@ def contact_list(request, workspace_slug):
     page, error, total = None, "", None
     arguments: dict = {"search": "", "filters": {}, "order": "-last_active"}
     if form.is_bound and not form.is_valid():
-        error = "Check the filters: " + " ".join(f"{form[name].label}: {' '.join(errs)}" for name, errs in
-                                                 form.errors.items() if name in form.fields)  # fmt: skip
+        problems = [f"{form[name].label}: {' '.join(str(e) for e in errs)}"
+                    for name, errs in form.errors.items() if name in form.fields]  # fmt: skip
+        error = "Check the filters: " + " ".join(problems)
     else:
         if form.is_bound:
             arguments = form.selector_arguments(me=me)
@@ -297,14 +299,16 @@ def contact_list(request, workspace_slug):
         row["cells"] = mark_safe(  # noqa: S308 (each cell is built by format_html)
             "".join(_cell_html(column, row["contact"], row["owner"], row["url"]) for column in table.visible)
         )
-    export_query = urlencode({k: v for k, v in query.items() if k not in ("view", "after")})
+    export_query = urlencode({k: str(v) for k, v in query.items() if k not in ("view", "after")})
     context = {
         "form": form,
         "page": page,
         "error": error,
         "table": table,
         "rows": rows,
-        "next_query": urlencode({**query.dict(), "after": page.next_cursor}) if page and page.has_more else "",
+        "next_query": urlencode({**cast(dict[str, str], query.dict()), "after": page.next_cursor or ""})
+        if page and page.has_more
+        else "",
         "first_query": query.urlencode(),
         "paged": bool(params.get("after")),
         "export_query": export_query,
@@ -396,10 +400,10 @@ def tag_suggest(request, workspace_slug):
 def _matching_ids(request, query: str) -> tuple[list[int] | None, str]:
     """Return the ids of every contact the list's query matches (at most MATCHING_MAX), or (None, why not)."""
     form = _filter_form(request, QueryDict(query))
-    form.fields["owner"].valid_value = _owner_value_ok
+    form.fields["owner"].valid_value = _owner_value_ok  # type: ignore[attr-defined]  # ids checked by the selector
     if form.is_bound and not form.is_valid():
         return None, "The filters of that list are not valid any more."
-    arguments = {"search": "", "filters": {}}  # an empty query: every contact
+    arguments: dict[str, Any] = {"search": "", "filters": {}}  # an empty query: every contact
     if form.is_bound:
         arguments = form.selector_arguments(me=request.principal.actor_id)
     try:
@@ -499,7 +503,7 @@ def contact_export(request, workspace_slug, fmt):
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
     form = ContactFilterForm(request.GET, owner_choices=[])
-    form.fields["owner"].valid_value = _owner_value_ok
+    form.fields["owner"].valid_value = _owner_value_ok  # type: ignore[attr-defined]  # ids checked by the selector
     if not form.is_valid():
         return HttpResponse("Check the filters.", status=400, content_type="text/plain")
     arguments = form.selector_arguments(me=request.principal.actor_id)

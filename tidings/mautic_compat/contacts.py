@@ -659,7 +659,8 @@ def contact_activity(request, id):
     _contact_or_404(id)
     query = php_params(request.GET)
     _check_activity_order(query.get("order"))
-    filters = query.get("filters") if isinstance(query.get("filters"), dict) else {}
+    raw_filters = query.get("filters")
+    filters = raw_filters if isinstance(raw_filters, dict) else {}
     include = _event_types(filters.get("includeEvents"))
     exclude = set(_event_types(filters.get("excludeEvents")))
     known = include or [spec.code for spec in event_types()]

@@ -103,7 +103,7 @@ def mautic_api(view):
             workspace_slug=slug,
         )
 
-    wrapped.csrf_exempt = True  # credentials are headers, never cookies
+    wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # credentials are headers, never cookies
     return wrapped
 
 

@@ -26,7 +26,7 @@ def _workspace_oauth(view):
             raise Http404("No such workspace.")
         return view(request, workspace=workspace)
 
-    wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)
+    wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)  # type: ignore[attr-defined]
     access = declared_access(view)
     return declare_access(wrapped, access) if access is not None else wrapped
 

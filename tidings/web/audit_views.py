@@ -36,7 +36,8 @@ class AuditFilterForm(forms.Form):
     before = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", "the end date comes before the start date")
         return data

@@ -95,7 +95,7 @@ def _snapshot() -> list[dict]:
         view = views[contact.id]
         profile = keys[contact.id].decrypt_json(actions.PROFILE, contact.profile_enc) if contact.profile_enc else {}
         expected_tokens = {
-            ring.blind_index("name", w) for a in ("firstname", "lastname") for w in words(profile.get(a))
+            ring.blind_index("name", w) for a in ("firstname", "lastname") for w in words(profile.get(a) or "")
         }
         expected_tokens |= {
             ring.blind_index(f"uid:{a}", normalise_text(str(v)))
