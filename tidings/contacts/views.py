@@ -543,10 +543,14 @@ def _contact_context(request, contact_id: int, **extra) -> dict:
         if definition.alias == "owner" and value is not None:
             value = owners.get(str(value), f"#{value}")
         groups[field_group(definition)].append({"definition": definition, "value": value})
+    owner_id = contact.fields.get("owner")
     return {
         "contact": contact,
+        "owner": owners.get(str(owner_id), f"#{owner_id}") if owner_id is not None else "",
         "groups": [(title, groups[title]) for title in GROUP_TITLES if title in groups],
-        "timeline": selectors.timeline(contact_id, limit=TIMELINE_PAGE),
+        "engagement": selectors.contact_engagement(contact_id),
+        "engagement_days": selectors.ENGAGEMENT_DAYS,
+        "timeline": selectors.timeline(contact_id, limit=TIMELINE_PAGE, describe=True),
         **extra,
     }
 
@@ -575,7 +579,7 @@ def dnc_panel(request, contact) -> dict:
 @found
 @require_permission("contacts:view")
 def contact_detail(request, workspace_slug, contact_id):
-    """Show a contact: fields by group, tags, notes, companies, Do-Not-Contact and the timeline."""
+    """Show a contact: its header, engagement summary, fields by group, the panels and the timeline."""
     return _render(request, "contacts/detail.html", _contact_context(request, contact_id))
 
 
@@ -584,7 +588,9 @@ def contact_detail(request, workspace_slug, contact_id):
 def contact_timeline(request, workspace_slug, contact_id):
     """Return the next page of a contact's timeline (htmx), older than the cursor in ?before."""
     try:
-        timeline = selectors.timeline(contact_id, before=request.GET.get("before") or None, limit=TIMELINE_PAGE)
+        timeline = selectors.timeline(
+            contact_id, before=request.GET.get("before") or None, limit=TIMELINE_PAGE, describe=True
+        )
     except ValidationError as error:
         raise Http404("Not found.") from error
     return _render(request, "contacts/_timeline.html", {"timeline": timeline, "contact_id": contact_id})
