@@ -93,11 +93,18 @@ def test_last_active_is_the_latest_event(alice_client, ada):
     response = _page(alice_client, ada)
 
     # ada's own creation events are newer than the visit.
-    assert response.context["engagement"].last_activity >= timezone.now() - datetime.timedelta(minutes=5)
+    assert response.context["last_active"] >= timezone.now() - datetime.timedelta(minutes=5)
     assert "<dt>Last active</dt><dd><time" in response.content.decode()
 
 
 # ---------------------------------------------------------------------------------------------- summary
+
+
+def test_last_active_falls_back_to_the_trackers_time(alice_client, in_acme):
+    seen = timezone.now() + datetime.timedelta(days=1)  # later than the contact's creation event
+    contact = actions.contact_create({"email": "seen@people.example", "last_active": seen}, principal=system())
+
+    assert _page(alice_client, contact).context["last_active"] == seen
 
 
 def test_the_summary_counts_visits_in_the_last_30_days_and_ever(alice_client, ada):
@@ -206,7 +213,7 @@ def test_the_timeline_shows_an_icon_and_both_times(alice_client, ada):
     page = _page(alice_client, ada).content.decode()
 
     assert "icons.svg#tags" in page
-    assert " ago · " in page and 'class="event"' in page
+    assert '<span class="ago">· ' in page and 'class="event"' in page
 
 
 def test_an_older_page_of_the_timeline_is_described_too(alice_client, ada, monkeypatch):
