@@ -29,6 +29,10 @@ class ContactsConfig(AppConfig):
 
         workspace_created.connect(_store_core_fields, dispatch_uid="contacts.store_core_fields")
         register_contact_event_types()
+        from tidings.contacts import selectors
+        from tidings.contacts.timeline import register_contact_descriptions
+
+        register_contact_descriptions(selectors.tag_names, selectors.company_names, selectors.member_names)
         register_panel(ContactPanel("notes", "Notes", "contacts/panels/notes.html", views.notes_panel, column="main"))
         register_panel(ContactPanel("tags", "Tags", "contacts/panels/tags.html", order=10))
         register_panel(ContactPanel("companies", "Companies", "contacts/panels/companies.html", views.companies_panel,

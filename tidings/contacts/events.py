@@ -36,6 +36,8 @@ RANGES = {
     "segments": [range(70, 80)],
     "consent": [range(80, 90)],
 }
+FIELDS_SEPARATOR = ":"  # aliases are [a-z0-9_], so a colon joins them into one token
+MAX_TOKEN = 64  # the registry's longest token
 RECORD = Retention.RECORD  # kept as long as the contact: what was decided about or by the person
 
 
@@ -64,6 +66,19 @@ class _Schemas(Mapping):
 EVENT_SCHEMAS = _Schemas()
 
 
+def fields_token(aliases) -> tuple[str, int]:
+    """Return (the token of the sorted aliases that fit an event's token, how many aliases there are)."""
+    kept: list[str] = []
+    size = 0
+    ordered = sorted(aliases)
+    for alias in ordered:
+        size += len(alias) + (1 if kept else 0)
+        if size > MAX_TOKEN:
+            break
+        kept.append(alias)
+    return FIELDS_SEPARATOR.join(kept), len(ordered)
+
+
 def register_contact_event_types() -> None:
     """Reserve the ranges and register every EventType with its schema and retention class (idempotent)."""
     for domain, ranges in RANGES.items():
@@ -74,11 +89,17 @@ def register_contact_event_types() -> None:
     register_event_schema(E.CONTACT_IDENTIFIED, retention=RECORD)
     register_event_schema(E.CONTACT_MERGED, merged_id=INT, retention=RECORD)
     register_event_schema(E.CONTACT_IMPORTED, **{"import": INT}, retention=RECORD)
-    register_event_schema(E.TAG_ADDED, tag_id=INT)
-    register_event_schema(E.TAG_REMOVED, tag_id=INT)
+    # by: the user id of the member who did it (absent for API clients and the system); named on the timeline.
+    register_event_schema(E.TAG_ADDED, tag_id=INT, by=INT)
+    register_event_schema(E.TAG_REMOVED, tag_id=INT, by=INT)
     register_event_schema(E.DNC_ADDED, channel=TOKEN, reason=TOKEN, retention=RECORD)
     register_event_schema(E.DNC_REMOVED, channel=TOKEN, retention=RECORD)
-    register_event_schema(E.NOTE_ADDED, note_id=INT)
+    register_event_schema(E.NOTE_ADDED, note_id=INT, by=INT)
+    # The aliases of the changed fields ("email:city", whole aliases that fit a token) and how many changed:
+    # field names only, never a value, so the event holds nothing about the person beyond "this changed".
+    register_event_schema(E.FIELDS_CHANGED, fields=TOKEN, count=INT, by=INT)
+    register_event_schema(E.COMPANY_LINKED, company_id=INT, by=INT)
+    register_event_schema(E.COMPANY_UNLINKED, company_id=INT, by=INT)
     register_event_schema(E.PAGE_HIT, page=INT, url=URL, ip=IP)
     register_event_schema(E.ASSET_DOWNLOAD, asset_id=INT, page=INT, ip=IP)
     register_event_schema(E.VIDEO_HIT, page=INT, seconds=INT, ip=IP)

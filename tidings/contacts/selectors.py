@@ -41,6 +41,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tidings.contacts.capabilities import FieldCapability, build_filter, capability, sort_expression
@@ -76,6 +77,7 @@ from tidings.contacts.models import (
     Tag,
 )
 from tidings.countries import country_code, country_spellings
+from tidings.events import descriptions
 from tidings.events import selectors as event_selectors
 from tidings.events.registry import label as event_label
 from tidings.inputs import InvalidInput, parse_int
@@ -151,6 +153,8 @@ class TimelineEvent:
     code: int
     at: datetime.datetime
     data: dict
+    text: str = ""  # the sentence and icon of the contact page (timeline(describe=True)), else empty
+    icon: str = ""
 
 
 @dataclass(frozen=True)
@@ -833,22 +837,93 @@ def contact_tags(contact_id: int) -> list[str]:
     return _tags_of([contact_id]).get(contact_id, [])
 
 
-def timeline(contact_id: int, *, before: str | None = None, limit: int = DEFAULT_LIMIT, types=None) -> Page:
+def timeline(
+    contact_id: int, *, before: str | None = None, limit: int = DEFAULT_LIMIT, types=None, describe: bool = False
+) -> Page:
     """Return a contact's events newest first, one page at a time (before: the cursor of the previous page).
 
-    types optionally restricts to event type codes. Raise Contact.DoesNotExist for an id not in
-    this workspace, ValidationError on a malformed cursor.
+    types optionally restricts to event type codes; describe adds each event's sentence and icon
+    (tidings.events.descriptions: one query per kind of name the page refers to). Raise
+    Contact.DoesNotExist for an id not in this workspace, ValidationError on a malformed cursor.
     """
     _require_contact(contact_id)
     queryset = event_selectors.contact_events(contact_id, types or None)
     page = keyset_page(queryset, ordering="-at", after=before, limit=limit, max_limit=MAX_LIMIT)
     datas = [{"type": r.type, "data": dict(r.data)} for r in page.items]
     event_selectors.resolve_strings(datas)  # a URL's dictionary id back to the URL
+    described = descriptions.describe((d["type"], d["data"]) for d in datas) if describe else []
     items = [
-        TimelineEvent(id=r.id, contact_id=contact_id, type=event_label(r.type), code=r.type, at=r.at, data=d["data"])
-        for r, d in zip(page.items, datas, strict=True)
-    ]
+        TimelineEvent(id=r.id, contact_id=contact_id, type=event_label(r.type), code=r.type, at=r.at, data=d["data"],
+                      text=described[i].text if describe else "", icon=described[i].icon if describe else "")
+        for i, (r, d) in enumerate(zip(page.items, datas, strict=True))
+    ]  # fmt: skip
     return Page(items=items, next_cursor=page.next_cursor)
+
+
+# The contact page's engagement summary: (label, event types counted together), in display order.
+ENGAGEMENT_KINDS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("Page visits", (EventType.PAGE_HIT,)),
+    ("Form submissions", (EventType.FORM_SUBMITTED,)),
+    ("Emails sent", (EventType.EMAIL_SENT,)),
+    ("Emails opened", (EventType.EMAIL_OPENED,)),
+    ("Emails clicked", (EventType.EMAIL_CLICKED,)),
+)
+ENGAGEMENT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class EngagementCount:
+    label: str
+    recent: int  # in the last ENGAGEMENT_DAYS days
+    total: int
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """A contact's engagement: counts by kind (last 30 days and ever) and the time of its last event."""
+
+    counts: list[EngagementCount]
+    last_activity: datetime.datetime | None
+
+    @property
+    def empty(self) -> bool:
+        return not any(c.total for c in self.counts)
+
+
+def contact_engagement(contact_id: int, *, now: datetime.datetime | None = None) -> Engagement:
+    """Return a contact's engagement summary from its events (one grouped query).
+
+    last_activity is the time of its latest event of any type. Raise Contact.DoesNotExist for an
+    id not in this workspace.
+    """
+    _require_contact(contact_id)
+    since = (now or timezone.now()) - datetime.timedelta(days=ENGAGEMENT_DAYS)
+    by_type = event_selectors.contact_event_counts(contact_id, since=since)
+    counts = [
+        EngagementCount(label, sum(by_type.get(c, (0, 0, None))[0] for c in codes),
+                        sum(by_type.get(c, (0, 0, None))[1] for c in codes))
+        for label, codes in ENGAGEMENT_KINDS
+    ]  # fmt: skip
+    last = max((row[2] for row in by_type.values()), default=None)
+    return Engagement(counts, last)
+
+
+def tag_names(ids: set[int]) -> dict[int, str]:
+    """Return {tag id: name} of those of ids in this workspace (one query)."""
+    return dict(Tag.objects.filter(id__in=list(ids)).values_list("id", "name"))
+
+
+def company_names(ids: set[int]) -> dict[int, str]:
+    """Return {company id: name} of those of ids in this workspace (one query)."""
+    return dict(Company.objects.filter(id__in=list(ids)).values_list("id", "name"))
+
+
+def member_names(ids: set[int]) -> dict[int, str]:
+    """Return {user id: display name} of those of ids who are members of this workspace (one query)."""
+    from tidings.accounts.selectors import members_by_id
+
+    users = members_by_id(require_workspace(), ids)
+    return {pk: user.get_full_name() or user.email for pk, user in users.items()}
 
 
 # ==============================================================================================

@@ -536,6 +536,10 @@ def contact_export(request, workspace_slug, fmt):
 # One contact
 
 
+# Core fields the contact page's header shows (owner by name, stage, points, last activity), left out of its groups.
+HEADER_ALIASES = frozenset({"owner", "stage", "points", "last_active"})
+
+
 def _contact_context(request, contact_id: int, **extra) -> dict:
     """Return the contact page's own context; notes, tags, companies and DNC come from their panels."""
     contact = selectors.contact_get(contact_id)
@@ -543,14 +547,24 @@ def _contact_context(request, contact_id: int, **extra) -> dict:
     owners = dict(_owner_choices(request))
     groups: dict[str, list] = defaultdict(list)
     for definition in definitions:
+        if definition.alias in HEADER_ALIASES:
+            continue
         value = contact.fields.get(definition.alias)
         if definition.alias == "owner" and value is not None:
             value = owners.get(str(value), f"#{value}")
         groups[field_group(definition)].append({"definition": definition, "value": value})
+    owner_id = contact.fields.get("owner")
+    engagement = selectors.contact_engagement(contact_id)
+    # The latest of its events and the tracker's last_active (set by tracking, which may keep no event).
+    last_active = max(filter(None, (engagement.last_activity, contact.fields.get("last_active"))), default=None)
     return {
         "contact": contact,
+        "owner": owners.get(str(owner_id), f"#{owner_id}") if owner_id is not None else "",
         "groups": [(title, groups[title]) for title in GROUP_TITLES if title in groups],
-        "timeline": selectors.timeline(contact_id, limit=TIMELINE_PAGE),
+        "engagement": engagement,
+        "last_active": last_active,
+        "engagement_days": selectors.ENGAGEMENT_DAYS,
+        "timeline": selectors.timeline(contact_id, limit=TIMELINE_PAGE, describe=True),
         **extra,
     }
 
@@ -579,7 +593,7 @@ def dnc_panel(request, contact) -> dict:
 @found
 @require_permission("contacts:view")
 def contact_detail(request, workspace_slug, contact_id):
-    """Show a contact: fields by group, tags, notes, companies, Do-Not-Contact and the timeline."""
+    """Show a contact: its header, engagement summary, fields by group, the panels and the timeline."""
     return _render(request, "contacts/detail.html", _contact_context(request, contact_id))
 
 
@@ -588,7 +602,9 @@ def contact_detail(request, workspace_slug, contact_id):
 def contact_timeline(request, workspace_slug, contact_id):
     """Return the next page of a contact's timeline (htmx), older than the cursor in ?before."""
     try:
-        timeline = selectors.timeline(contact_id, before=request.GET.get("before") or None, limit=TIMELINE_PAGE)
+        timeline = selectors.timeline(
+            contact_id, before=request.GET.get("before") or None, limit=TIMELINE_PAGE, describe=True
+        )
     except ValidationError as error:
         raise Http404("Not found.") from error
     return _render(request, "contacts/_timeline.html", {"timeline": timeline, "contact_id": contact_id})

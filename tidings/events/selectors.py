@@ -137,6 +137,20 @@ def contact_events(contact_id: int, types: Iterable[int] | None = None) -> Query
     return events.order_by("-at", "-id")
 
 
+def contact_event_counts(contact_id: int, *, since: datetime.datetime) -> dict[int, tuple[int, int, Any]]:
+    """Return {type code: (events since `since`, events ever, time of the last)} of contact_id, in one grouped query.
+
+    Counts the events of the contact's identified visitors too; types it has none of are left out.
+    """
+    rows = (
+        Event.objects.filter(_of_contact(contact_id))
+        .order_by()
+        .values("type")
+        .annotate(recent=Count("id", filter=Q(at__gte=since)), total=Count("id"), last=Max("at"))
+    )
+    return {row["type"]: (row["recent"], row["total"], row["last"]) for row in rows}
+
+
 def resolve_strings(rows: list[dict]) -> None:
     """Replace, in place, the dictionary ids in rows' data (each with "type" and "data") by their strings."""
     wanted: set[int] = set()

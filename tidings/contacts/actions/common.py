@@ -45,3 +45,10 @@ def _require(principal: Principal, permission: str) -> Principal:
     NoWorkspaceSet without a workspace. Each action calls it first, before it reads or writes.
     """
     return require(principal, permission, workspace_id=require_workspace().id)
+
+
+def _member_id(principal: Principal) -> int | None:
+    """Return the user id of the member acting (events name them on the timeline), None for API clients and tasks."""
+    if principal.is_system or principal.user is None:
+        return None
+    return getattr(principal.user, "pk", None)

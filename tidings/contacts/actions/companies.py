@@ -10,9 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from tidings.contacts.actions.common import _atomic, _audit, _require
+from tidings.contacts.actions.common import _atomic, _audit, _member_id, _require
+from tidings.contacts.actions.events import _event_rows
 from tidings.contacts.actions.schema import load_fields
 from tidings.contacts.actions.state import _prepare, _with_defaults
+from tidings.contacts.event_types import EventType
 from tidings.contacts.fields import (
     COMPANY_COLUMNS,
     is_empty,
@@ -27,6 +29,7 @@ from tidings.contacts.models import (
     FieldObject,
 )
 from tidings.contacts.selectors import companies_by_normalised_name
+from tidings.events.store import EventRow
 from tidings.tenancy.context import require_workspace
 
 
@@ -101,6 +104,11 @@ def company_delete(company_id: int, *, principal, request=None) -> None:
                links=links)  # fmt: skip
 
 
+def _company_event(code: int, contact_id: int, company_id: int, principal) -> None:
+    data = {"company_id": company_id, "by": _member_id(principal)}
+    _event_rows([EventRow(type=code, contact_id=contact_id, data=data)])
+
+
 def company_link(contact_id: int, company_id: int, *, is_primary: bool = False, principal, request=None):
     """Link a contact to a company (idempotent); is_primary makes it the contact's one primary company.
 
@@ -113,9 +121,11 @@ def company_link(contact_id: int, company_id: int, *, is_primary: bool = False, 
         company = Company.objects.get(pk=company_id)
         links = ContactCompany.objects.filter(contact_id=contact_id)
         first = not links.exists()
-        link, _ = ContactCompany.objects.get_or_create(
+        link, created = ContactCompany.objects.get_or_create(
             contact_id=contact_id, company_id=company_id, defaults={"workspace_id": require_workspace().id}
         )
+        if created:
+            _company_event(EventType.COMPANY_LINKED, contact_id, company_id, principal)
         if (is_primary or first) and not link.is_primary:
             links.filter(is_primary=True).update(is_primary=False)
             link.is_primary = True
@@ -138,6 +148,7 @@ def company_unlink(contact_id: int, company_id: int, *, principal, request=None)
         if link is None:
             return False
         link.delete()
+        _company_event(EventType.COMPANY_UNLINKED, contact_id, company_id, principal)
         if link.is_primary:
             successor = ContactCompany.objects.filter(contact_id=contact_id).order_by("created_at", "id").first()
             name = ""

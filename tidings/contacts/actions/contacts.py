@@ -12,7 +12,7 @@ from django.utils import timezone
 
 # _match_owners is looked up on the module so that tests can make it blind (a racing transaction).
 from tidings.contacts.actions import state as state_module
-from tidings.contacts.actions.common import _atomic, _audit, _require
+from tidings.contacts.actions.common import _atomic, _audit, _member_id, _require
 from tidings.contacts.actions.events import _events
 from tidings.contacts.actions.schema import load_fields
 from tidings.contacts.actions.state import (
@@ -33,6 +33,7 @@ from tidings.contacts.actions.state import (
     _write_tokens,
 )
 from tidings.contacts.actions.tags import _apply_tags
+from tidings.contacts.events import fields_token
 from tidings.contacts.fields import (
     NAME_FIELDS,
     is_empty,
@@ -158,9 +159,11 @@ def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, prin
             raise ValidationError(required)
         state.tags = list(tags)
         _save_states(states, key_rows, ring, fields)
-        _apply_tags(states)
+        _apply_tags(states, record=True, by=_member_id(principal))
         if state.new:
             _events(states, EventType.CONTACT_CREATED, {"source": _creation_source(principal, request)})
+        else:
+            _fields_changed_event(state, principal)
         _audit(
             "contact.created" if state.new else "contact.updated",
             principal=principal,
@@ -170,6 +173,13 @@ def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, prin
             fields=sorted(state.changed),
         )
     return state.contact, state.new
+
+
+def _fields_changed_event(state: _State, principal) -> None:
+    """Write a fields-changed event naming the changed aliases (never their values), if any changed."""
+    if state.changed:
+        aliases, count = fields_token(state.changed)
+        _events([state], EventType.FIELDS_CHANGED, {"fields": aliases, "count": count, "by": _member_id(principal)})
 
 
 def contact_update(
@@ -203,7 +213,8 @@ def contact_update(
             raise ValidationError(required)
         state.tags = list(tags)
         _save_states([state], [], ring, fields)
-        _apply_tags([state])
+        _apply_tags([state], record=True, by=_member_id(principal))
+        _fields_changed_event(state, principal)
         if not was_identified and state.contact.date_identified is not None:
             _events([state], EventType.CONTACT_IDENTIFIED)
         _audit(

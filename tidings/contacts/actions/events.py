@@ -20,6 +20,10 @@ def _events(states: Sequence[_State], event_type: int, data: dict | None = None)
     store.write_for_contacts([s.contact.id for s in states], event_type, data)
 
 
+def _event_rows(rows: Iterable[EventRow]) -> None:
+    # The same path for events whose data differs per contact (each tag link added or removed).
+    store.write(rows)
+
 
 def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: int = BATCH_SIZE, principal) -> int:
     """Append events to the store in batches; return how many were written (tidings.events.actions.events_record)."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from tidings.contacts.actions.common import _atomic, _audit, _require
+from tidings.contacts.actions.common import _atomic, _audit, _member_id, _require
+from tidings.contacts.actions.events import _event_rows
+from tidings.contacts.event_types import EventType
 from tidings.contacts.fields import NOTE
 from tidings.contacts.models import (
     Contact,
     Note,
     NoteType,
 )
+from tidings.events.store import EventRow
 from tidings.privacy.vault import (
     keyring,
 )
@@ -46,6 +49,8 @@ def note_add(
             text_enc=key.encrypt_text(NOTE, text),
             author_id=author_id if author_id is not None else getattr(principal, "actor_id", None),
         )
+        by = author_id if author_id is not None else _member_id(principal)
+        _event_rows([EventRow(type=EventType.NOTE_ADDED, contact_id=contact_id, data={"note_id": note.id, "by": by})])
         _audit("note.created", principal=principal, request=request, target_type="note", target_id=note.id,
                contact_id=contact_id)  # fmt: skip
     return note

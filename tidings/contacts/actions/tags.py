@@ -8,8 +8,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from tidings.contacts.actions.common import MAX_TAG_NAME, _atomic, _audit, _require
+from tidings.contacts.actions.common import MAX_TAG_NAME, _atomic, _audit, _member_id, _require
+from tidings.contacts.actions.events import _event_rows
 from tidings.contacts.actions.state import _State
+from tidings.contacts.event_types import EventType
 from tidings.contacts.fields import (
     is_empty,
 )
@@ -18,12 +20,19 @@ from tidings.contacts.models import (
     ContactTag,
     Tag,
 )
+from tidings.events.store import EventRow
 from tidings.tenancy import bulk
 from tidings.tenancy.context import require_workspace
 
 
-def _apply_tags(states: Sequence[_State], common: Sequence[str] = ()) -> tuple[int, int]:
-    """Apply each state's tags plus common tags (a leading "-" removes); return (links added, removed)."""
+def _apply_tags(
+    states: Sequence[_State], common: Sequence[str] = (), *, record: bool = False, by: int | None = None
+) -> tuple[int, int]:
+    """Apply each state's tags plus common tags (a leading "-" removes); return (links added, removed).
+
+    record writes a tag added/removed event per link that really changed (links already there,
+    or already absent, write none), with by (the acting member's user id) when given.
+    """
     shared = _split_tags(common)
     wanted = {s.contact.id: _split_tags([*common, *s.tags]) if s.tags else shared for s in states}
     names = {name for add, remove in wanted.values() for name in add | remove}
@@ -33,6 +42,14 @@ def _apply_tags(states: Sequence[_State], common: Sequence[str] = ()) -> tuple[i
     tag_ids = {name: tag.id for name, tag in tags.items()}
     workspace_id = require_workspace().id
     links = [(workspace_id, contact_id, tag_ids[name]) for contact_id, (add, _) in wanted.items() for name in add]
+    added_links: list[tuple[int, int]] = []
+    if record and links:
+        present = set(
+            ContactTag.objects.filter(
+                contact_id__in={link[1] for link in links}, tag_id__in={link[2] for link in links}
+            ).values_list("contact_id", "tag_id")
+        )
+        added_links = [(c, t) for _, c, t in links if (c, t) not in present]
     bulk.insert(ContactTag, ["workspace_id", "contact_id", "tag_id"], links, ignore_conflicts=True)
     # One condition per distinct set of tags to remove (an import's common "-tag" is one), not per contact.
     removals: dict[frozenset[int], list[int]] = {}
@@ -41,11 +58,19 @@ def _apply_tags(states: Sequence[_State], common: Sequence[str] = ()) -> tuple[i
         if ids:
             removals.setdefault(ids, []).append(contact_id)
     removed = 0
+    removed_links: list[tuple[int, int]] = []
     if removals:
         condition = Q()
         for ids, contact_ids in removals.items():
             condition |= Q(contact_id__in=contact_ids, tag_id__in=sorted(ids))
-        removed, _ = ContactTag.objects.filter(condition).delete()
+        gone = ContactTag.objects.filter(condition)
+        if record:
+            removed_links = list(gone.values_list("contact_id", "tag_id"))
+        removed, _ = gone.delete()
+    if added_links or removed_links:
+        changes = [(EventType.TAG_ADDED, link) for link in added_links]
+        changes += [(EventType.TAG_REMOVED, link) for link in removed_links]
+        _event_rows(EventRow(type=code, contact_id=c, data={"tag_id": t, "by": by}) for code, (c, t) in changes)
     return len(links), removed
 
 
@@ -127,7 +152,7 @@ def contacts_tag(contact_ids: Iterable[int], tags: Sequence[str], *, principal, 
             raise Contact.DoesNotExist(f"contact {ids[0]} does not exist")
         states = [_State(contact=Contact(id=i), profile={}, key=None, tags=list(tags)) for i in found]
         before = ContactTag.objects.filter(contact_id__in=found).count()
-        _, removed = _apply_tags(states)
+        _, removed = _apply_tags(states, record=True, by=_member_id(principal))
         added = ContactTag.objects.filter(contact_id__in=found).count() - before + removed
         add, remove = _split_tags(tags)
         _audit(
