@@ -132,6 +132,11 @@ CASES = {
     "contacts:view_save": lambda w: _acme(w, "contacts/views/", "POST"),
     "contacts:view_delete": lambda w: _both(w, f"contacts/views/{w.objects['acme_view']}/delete/", "POST"),
     "contacts:tag_suggest": lambda w: _acme(w, "contacts/tags/suggest/?tag=vi"),
+    "contacts:country_suggest": lambda w: _acme(w, "contacts/countries/suggest/?country=ger"),
+    # Globex's own suggestions never name Acme's company (a marker).
+    "contacts:company_suggest": lambda w: (
+        _acme(w, "companies/suggest/?company=Analytical") + _own(w, "companies/suggest/?company=Analytical", status=200)
+    ),
     "contacts:export": lambda w: _acme(w, "contacts/export/csv/") + _acme(w, "contacts/export/json/"),
     "contacts:import_upload": lambda w: _acme(w, "contacts/import/") + _acme(w, "contacts/import/", "POST"),
     "contacts:import_list": lambda w: _acme(w, "contacts/imports/"),
