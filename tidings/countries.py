@@ -127,3 +127,29 @@ def country_spellings(code: str) -> list[str]:
     for name in filter(None, names):
         spellings.update({name, name.lower(), name.upper(), name.title()})
     return sorted(spellings)
+
+
+def country_matches(text: str, limit: int) -> list[tuple[str, str]]:
+    """Return up to limit (code, name) of the countries text may start to name, best first.
+
+    The country whose code or name text is comes first, then names starting with text, then
+    names with a word starting with it ("king" finds United Kingdom).
+    """
+    folded = _key(text)
+    if not folded:
+        return []
+    exact = country_code(text)
+    ranked = []
+    for code, name in country_choices():
+        key = _key(name)
+        if code == exact:
+            rank = 0
+        elif key.startswith(folded):
+            rank = 1
+        elif f" {folded}" in f" {key}":
+            rank = 2
+        else:
+            continue
+        ranked.append((rank, code, name))
+    ranked.sort(key=lambda item: item[0])  # stable: names stay in order within a rank
+    return [(code, name) for _, code, name in ranked[:limit]]

@@ -31,6 +31,7 @@ class NavItem:
     group: str = ""  # one of GROUPS; "" puts the entry above the groups
     icon: str = ""  # a symbol id of icons.svg
     order: int = field(default=100, compare=False)  # position inside its group, then registration order
+    shortcut: str = field(default="", compare=False)  # "c": the keys "g c" open the entry (shortcuts.js)
 
     def __post_init__(self) -> None:
         if not self.group and self.section == "settings":
@@ -40,7 +41,7 @@ class NavItem:
 
 
 NAVIGATION: list[NavItem] = [
-    NavItem("Dashboard", "web:dashboard", "workspace:view", icon="layout-dashboard", order=0),
+    NavItem("Dashboard", "web:dashboard", "workspace:view", icon="layout-dashboard", order=0, shortcut="d"),
     NavItem("UI kit", "web:kit", "settings:manage", group="Settings", icon="list", order=900),
 ]
 
@@ -62,7 +63,7 @@ def _entry(item: NavItem, slug: str) -> dict | None:
         url = reverse(item.url_name, kwargs={"workspace_slug": slug})
     except NoReverseMatch:
         return None
-    return {"label": item.label, "url": url, "icon": item.icon, "active": False}
+    return {"label": item.label, "url": url, "icon": item.icon, "active": False, "shortcut": item.shortcut}
 
 
 def navigation_for(principal, path: str) -> list[dict]:

@@ -39,7 +39,7 @@ class ContactsConfig(AppConfig):
                                     order=20))  # fmt: skip
         register_panel(ContactPanel("dnc", "Do not contact", "contacts/panels/dnc.html", views.dnc_panel, order=30))
         register_widgets()
-        register(NavItem("Contacts", "contacts:list", "contacts:view", group="Contacts", icon="users"))
+        register(NavItem("Contacts", "contacts:list", "contacts:view", group="Contacts", icon="users", shortcut="c"))
         register(NavItem("Companies", "contacts:company_list", "contacts:view", group="Contacts", icon="building-2"))
         register(NavItem("Fields", "contacts:fields", "contacts:edit", group="Settings", icon="text-cursor-input"))
         register(NavItem("Imports", "contacts:import_list", "contacts:import", group="Contacts", icon="upload"))

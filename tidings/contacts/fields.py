@@ -22,6 +22,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tidings.contacts.models import FieldGroup, FieldObject, FieldType
+from tidings.countries import country_code
 from tidings.inputs import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, InvalidInput, parse_bool
 from tidings.privacy.categories import DataCategory
 
@@ -290,6 +291,16 @@ def _datetime(value) -> datetime.datetime:
     return parsed
 
 
+def _country(value) -> str:
+    """Return the ISO 3166-1 alpha-2 code a code or English name stands for ("Germany", "de", "DEU": DE)."""
+    code = country_code(str(value))
+    if code is None:
+        # Refused, not kept as typed: a value the country filter, the dashboard and the picker
+        # cannot place would be invisible to them, and an import reports the row to fix instead.
+        raise ValidationError("is not a known country (an ISO 3166-1 code or English name)")
+    return code
+
+
 def _multiselect(value) -> list[str]:
     items = value if isinstance(value, list | tuple) else str(value).split("|")
     return [str(item).strip() for item in items if str(item).strip()]
@@ -315,7 +326,7 @@ _COERCERS: dict[str, Callable[[Any], Any]] = {
     FieldType.TEXT: _text(MAX_TEXT),
     FieldType.TEXTAREA: _text(MAX_TEXTAREA),
     FieldType.SELECT: _text(MAX_TEXT),
-    FieldType.COUNTRY: _text(64),
+    FieldType.COUNTRY: _country,
     FieldType.REGION: _text(MAX_TEXT),
     FieldType.EMAIL: _email,
     FieldType.TEL: _tel,

@@ -110,12 +110,18 @@ def initial_value(definition, value):
 class ValuesForm(forms.Form):
     """A contact's or a company's values, one form field per (live, editable) field definition."""
 
-    def __init__(self, definitions, *args, values=None, owner_choices=(), **kwargs):
+    def __init__(self, definitions, *args, values=None, owner_choices=(), suggest_urls=None, **kwargs):
+        """suggest_urls: {"country": url, "company": url} of the autocomplete endpoints (views.*_suggest)."""
         self.definitions = [d for d in definitions if d.alias not in SYSTEM_ALIASES]
         kwargs["initial"] = {d.alias: initial_value(d, (values or {}).get(d.alias)) for d in self.definitions}
         super().__init__(*args, **kwargs)
+        suggest_urls = suggest_urls or {}
         for definition in self.definitions:
             self.fields[definition.alias] = value_field(definition, owner_choices=owner_choices)
+            kind = "country" if definition.type == FieldType.COUNTRY else definition.alias
+            if kind in ("country", "company"):
+                attrs = suggest_attrs(suggest_urls.get(kind, ""), f"{definition.alias}-options")
+                self.fields[definition.alias].widget.attrs.update(attrs)
             if definition.is_encrypted:
                 self.fields[definition.alias].help_text = "Stored encrypted."
 
@@ -136,22 +142,35 @@ class ValuesForm(forms.Form):
         return [(title, grouped[title]) for title in GROUP_TITLES if title in grouped]
 
 
-def _tag_suggest_attrs(url: str) -> dict:
-    """Return the attributes of a tag input that asks url (htmx) for a few matching names as the user types."""
+def suggest_attrs(url: str, options_id: str) -> dict:
+    """Return the attributes of an autocomplete input: it asks url (htmx) for a few <option>s as the user types.
+
+    The options land in the <datalist> options_id; combobox.js shows them as an accessible
+    listbox (arrow keys, Enter, Escape). Without that script the browser's own datalist shows them.
+    """
     if not url:
         return {}
     return {
-        "list": "tag-suggestions",
+        "list": options_id,
         "autocomplete": "off",
+        "data-combobox": "",
         "hx-get": url,
         "hx-trigger": "input changed delay:250ms",
-        "hx-target": "#tag-suggestions",
+        "hx-target": f"#{options_id}",
         "hx-swap": "innerHTML",
+        "hx-sync": "this:replace",  # a slow answer never overwrites a newer one
     }
 
 
+def _tag_suggest_attrs(url: str) -> dict:
+    """Return the attributes of a tag input that asks url (htmx) for a few matching names as the user types."""
+    return suggest_attrs(url, "tag-suggestions")
+
+
 class ContactFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=500)
+    q = forms.CharField(
+        label="Search", required=False, max_length=500, widget=forms.TextInput(attrs={"data-shortcut-search": ""})
+    )
     # A tag name typed with suggestions (views.tag_suggest), never a list of every tag: one
     # request could create 100,000 tags, and each list page rendered them all.
     tag = forms.CharField(label="Tag", required=False, max_length=100)

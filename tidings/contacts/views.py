@@ -43,6 +43,7 @@ from tidings.contacts.forms import (
     field_group,
 )
 from tidings.contacts.models import Channel, FieldObject, ImportStatus, SavedView
+from tidings.countries import country_matches
 from tidings.inputs import InvalidInput, is_ascii_digits, parse_int
 from tidings.privacy.categories import DataCategory, is_encrypted_category
 from tidings.ui.datatable import ENCRYPTED_UNSORTABLE, Column, DataTable
@@ -397,6 +398,37 @@ def tag_suggest(request, workspace_slug):
     return _render(request, "contacts/_tag_options.html", {"tags": tags})
 
 
+@require_permission("contacts:view")
+def country_suggest(request, workspace_slug):
+    """Return up to TAG_SUGGESTIONS countries the typed text may name as <option>s (code, "Name (CODE)")."""
+    typed = _typed(request, "country", "companycountry")
+    options = [(code, f"{name} ({code})") for code, name in country_matches(typed, TAG_SUGGESTIONS)]
+    return _render(request, "contacts/_suggest_options.html", {"options": options})
+
+
+@require_permission("contacts:view")
+def company_suggest(request, workspace_slug):
+    """Return up to TAG_SUGGESTIONS names of this workspace's companies matching the typed words as <option>s."""
+    typed = _typed(request, "company", "companyname")
+    try:
+        companies = selectors.companies_page(search=typed, limit=TAG_SUGGESTIONS).items if typed else []
+    except ValidationError:  # a search the selector refuses (too long) suggests nothing
+        companies = []
+    return _render(request, "contacts/_suggest_options.html", {"options": [(c.name, "") for c in companies]})
+
+
+def _typed(request, *names: str) -> str:
+    """Return the text typed into an autocomplete input: htmx sends it under the input's name."""
+    return next((request.GET[name] for name in names if request.GET.get(name)), "").strip()[:100]
+
+
+def _suggest_urls(request) -> dict[str, str]:
+    """Return the autocomplete endpoints a contact or company form asks (ValuesForm's suggest_urls)."""
+    slug = {"workspace_slug": _slug(request)}
+    return {"country": reverse("contacts:country_suggest", kwargs=slug),
+            "company": reverse("contacts:company_suggest", kwargs=slug)}  # fmt: skip
+
+
 def _matching_ids(request, query: str) -> tuple[list[int] | None, str]:
     """Return the ids of every contact the list's query matches (at most MATCHING_MAX), or (None, why not)."""
     form = _filter_form(request, QueryDict(query))
@@ -613,7 +645,8 @@ def contact_timeline(request, workspace_slug, contact_id):
 @require_permission("contacts:edit")
 def contact_create(request, workspace_slug):
     """Create a contact from the form of every editable field."""
-    form = ValuesForm(selectors.field_definitions(), request.POST or None, owner_choices=_owner_choices(request))
+    form = ValuesForm(selectors.field_definitions(), request.POST or None, owner_choices=_owner_choices(request),
+                      suggest_urls=_suggest_urls(request))  # fmt: skip
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.values(changed_only=False).items() if v not in ("", None, [])}
         try:
@@ -639,6 +672,7 @@ def contact_edit(request, workspace_slug, contact_id):
         request.POST or None,
         values=contact.fields,
         owner_choices=_owner_choices(request),
+        suggest_urls=_suggest_urls(request),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -906,7 +940,7 @@ def company_detail(request, workspace_slug, company_id):
 def _company_form(request, company=None):
     values = selectors.company_values(company) if company else None
     return ValuesForm(selectors.field_definitions(FieldObject.COMPANY), request.POST or None, values=values,
-                      owner_choices=_owner_choices(request))  # fmt: skip
+                      owner_choices=_owner_choices(request), suggest_urls=_suggest_urls(request))  # fmt: skip
 
 
 @require_permission("contacts:edit")

@@ -32,6 +32,7 @@ from tidings.accounts.selectors import members_by_id, members_of
 from tidings.contacts import actions, selectors
 from tidings.contacts.fields import coerce
 from tidings.contacts.models import DncReason, FieldObject, FieldType
+from tidings.countries import country_name
 from tidings.events.registry import event_types
 from tidings.inputs import is_ascii_digits, parse_bool
 from tidings.mautic_compat.decorators import mautic_api
@@ -61,9 +62,15 @@ OBJECT_NAMES = {"contact": "lead", "company": "company"}
 
 
 def field_value(field_type: str, value: Any) -> Any:
-    """Return a value as Mautic stores and sends it: numbers as numbers, dates as "Y-m-d H:i:s", lists joined by "|"."""
+    """Return a value as Mautic stores and sends it: numbers as numbers, dates as "Y-m-d H:i:s", lists joined by "|".
+
+    Countries are stored as ISO codes; Mautic stores and sends the English name ("Germany"), so
+    the code is named (a value stored before normalisation, not a code, is sent as it is).
+    """
     if value is None:
         return None
+    if field_type == FieldType.COUNTRY and isinstance(value, str):
+        return country_name(value) or value
     if isinstance(value, datetime.datetime):
         return value.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, datetime.date):
@@ -602,7 +609,10 @@ def contact_companies(request, id):
     companies = []
     for link in selectors.contact_companies(id):
         company = link.company
-        values = {alias: field_value("text", value) for alias, value in selectors.company_values(company).items()}
+        values = {
+            alias: field_value(FieldType.COUNTRY if alias == "companycountry" else "text", value)
+            for alias, value in selectors.company_values(company).items()
+        }
         companies.append(
             {
                 "company_id": company.id,

@@ -99,6 +99,8 @@ OWN_WORKSPACE = {
         + _own(w, "companies/?q=Analytical", status=200)
         + _own(w, "companies/?q=Engines&sort=-contacts", status=200)
     ),
+    # Globex's own suggestions never name Acme's company (a marker).
+    "contacts:company_suggest": lambda w: _own(w, "companies/suggest/?company=Analytical", status=200),
     "contacts:fields": lambda w: _own_list(w, "settings/fields/"),
     "contacts:field_alias": lambda w: _own(w, "settings/fields/alias/?label=Shoe+size", status=200),
     "contacts:import_list": lambda w: _own(w, "contacts/imports/", status=200),
@@ -132,6 +134,8 @@ CASES = {
     "contacts:view_save": lambda w: _acme(w, "contacts/views/", "POST"),
     "contacts:view_delete": lambda w: _both(w, f"contacts/views/{w.objects['acme_view']}/delete/", "POST"),
     "contacts:tag_suggest": lambda w: _acme(w, "contacts/tags/suggest/?tag=vi"),
+    "contacts:country_suggest": lambda w: _acme(w, "contacts/countries/suggest/?country=ger"),
+    "contacts:company_suggest": lambda w: _acme(w, "companies/suggest/?company=Analytical"),
     "contacts:export": lambda w: _acme(w, "contacts/export/csv/") + _acme(w, "contacts/export/json/"),
     "contacts:import_upload": lambda w: _acme(w, "contacts/import/") + _acme(w, "contacts/import/", "POST"),
     "contacts:import_list": lambda w: _acme(w, "contacts/imports/"),

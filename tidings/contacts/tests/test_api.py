@@ -73,6 +73,18 @@ def test_invalid_values_answer_422_naming_the_field(api):
     assert "email" in response.json()["error"]["details"]["fields"]
 
 
+def test_a_country_is_answered_as_its_iso_code(api):
+    created = _create(api, "anke@hamburg.example", country="Germany")
+    assert api.get(f"/contacts/{created['id']}").json()["fields"]["country"] == "DE"
+
+
+def test_an_unknown_country_answers_422_naming_the_field_not_the_value(api):
+    response = api.send("POST", "/contacts", {"fields": {"email": "x@nod.example", "country": "Nod"}})
+    assert response.status_code == 422
+    assert "country" in response.json()["error"]["details"]["fields"]
+    assert "Nod" not in response.content.decode()
+
+
 def test_a_second_contact_with_the_same_email_is_refused(api):
     _create(api, "ada@analytical.example")
     response = api.send("POST", "/contacts", {"fields": {"email": "ADA@analytical.example"}})

@@ -14,6 +14,10 @@ from tidings.contacts import aggregates
 from tidings.tenancy.context import use_workspace
 from tidings.tests.principals import system
 
+# Twenty countries besides Acme's DE and FR, for a dashboard with more of everything.
+COUNTRIES = ["AT", "BE", "CH", "CZ", "DK", "ES", "FI", "GR", "HU", "IE", "IT", "LU", "NL", "NO", "PL", "PT", "RO",
+             "SE", "SI", "SK"]  # fmt: skip
+
 CONTACT_WIDGETS = ["Contacts", "Reach", "New contacts by source", "Top tags", "Top countries", "Do not contact"]
 
 
@@ -49,7 +53,7 @@ def acme_contacts(in_acme):
 def globex_contacts(globex):
     with use_workspace(globex):
         for number in range(7):
-            _add({"email": f"g{number}@globex.example", "country": "Globexland"}, ["globex-only-tag"])
+            _add({"email": f"g{number}@globex.example", "country": "JP"}, ["globex-only-tag"])
 
 
 # What the aggregates count
@@ -171,7 +175,7 @@ def test_recent_imports_need_the_import_permission(alice_client, acme, in_acme, 
 def test_alices_dashboard_shows_no_globex_counts(alice_client, acme_contacts, globex_contacts):
     response = alice_client.get("/w/acme/")
     page = response.content.decode()
-    assert "globex-only-tag" not in page and "Globexland" not in page
+    assert "globex-only-tag" not in page and ">JP<" not in page
     assert '<p class="figure">6</p>' in page
     data = {item.widget.name: item.data for item in response.context["widgets"]}
     assert [row.label for row in data["contacts.countries"]["chart"].rows] == ["DE", "FR", "Not set"]
@@ -184,7 +188,7 @@ def test_the_dashboard_costs_one_query_per_widget_whatever_the_data(
     from tidings.contacts.actions import dnc_add
 
     for number in range(20):  # more tags, countries and Do-Not-Contact rows must not add queries
-        contact = _add({"email": f"more{number}@acme.example", "country": f"C{number}"}, [f"tag{number}"])
+        contact = _add({"email": f"more{number}@acme.example", "country": COUNTRIES[number]}, [f"tag{number}"])
         dnc_add(contact.id, channel="sms", reason="manual", principal=system())
     # Seven contacts widgets (one query each, and the top tags' names) and the recent audit entries.
     with django_assert_max_num_queries(9, connection=connections["region_eu"]):

@@ -4,14 +4,17 @@ GLOBAL_ROUTES = {"web:home": "lists the signed-in user's own workspaces"}
 
 
 def setup(world):
-    """Give Acme a contact in a marked country: the dashboard's country chart must not show it to others."""
+    """Give Acme a contact in a marked country: the dashboard's country chart must not show it to others.
+
+    Countries are ISO codes, so the marker is the chart's link to Kiribati, which no one else has.
+    """
     from tidings.contacts.actions import contact_create
     from tidings.tenancy.context import use_workspace
     from tidings.tests.principals import system
 
     with use_workspace(world.acme):
-        contact_create({"email": "kai@acme.example", "country": "acme-secret-country"}, principal=system())
-    world.markers.add("acme-secret-country")
+        contact_create({"email": "kai@acme.example", "country": "KI"}, principal=system())
+    world.markers.add("?country=KI")
 
 
 # The attacker's dashboard counts his own contacts (his tag is in the top tags), none of Acme's.
