@@ -132,6 +132,20 @@ def test_pages_follow_each_other_without_repeating_a_pair(in_acme):
     assert second.next_cursor is None
 
 
+def test_one_pair_a_page_walks_every_pair_once(in_acme):
+    people = [_contact(email=f"p{i}@tern.example", phone="0100") for i in range(4)]
+    ids = [p.id for p in people]
+    listed, cursor = [], None
+    for _ in range(10):
+        page = duplicates.duplicate_candidates(limit=1, after=cursor)
+        listed += [(p.contact.id, p.other.id) for p in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert listed == [(a, b) for a in ids for b in ids if a < b]
+
+
 def test_a_forged_cursor_is_refused(in_acme):
     with pytest.raises(ValidationError):
         duplicates.duplicate_candidates(after="not-a-cursor")
