@@ -43,6 +43,7 @@ class ContactsConfig(AppConfig):
         register(NavItem("Companies", "contacts:company_list", "contacts:view", group="Contacts", icon="building-2"))
         register(NavItem("Fields", "contacts:fields", "contacts:edit", group="Settings", icon="text-cursor-input"))
         register(NavItem("Imports", "contacts:import_list", "contacts:import", group="Contacts", icon="upload"))
+        register(NavItem("Duplicates", "contacts:duplicates", "contacts:edit", group="Contacts", icon="copy"))
         from tidings.audit.targets import by_id, register_target, to_page
 
         register_target("contact", by_id("contacts:detail", "contact_id"))

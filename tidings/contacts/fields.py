@@ -102,6 +102,13 @@ BLIND_INDEX_COLUMNS = {"email": "email_bidx", "phone": "phone_bidx", "mobile": "
 # Core values whose words are searchable through the token table.
 NAME_FIELDS = ("firstname", "lastname")
 
+# Fields a merge combines by a rule instead of taking one side's value: no choice is offered for them.
+MERGE_RULES = {
+    "points": "added up",
+    "last_active": "the later of the two",
+    "date_identified": "the earlier of the two",
+}
+
 # Associated-data names binding each ciphertext under a contact's key to what it holds.
 PROFILE = "profile"  # the contact's encrypted profile blob
 NOTE = "note"  # a note's text

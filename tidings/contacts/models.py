@@ -527,3 +527,31 @@ class SavedView(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DuplicateDismissal(TenantModel):
+    """Two contacts a member said are not duplicates: the finder leaves the pair out from then on.
+
+    The pair is stored once, lower id first (contact_id < other_id). Erasing either contact
+    deletes the row; a merge erases the loser, and with it the loser's dismissals.
+    """
+
+    personal_data = PersonalData(
+        fields={"other_id": DataCategory.BEHAVIOR},
+        erase="tidings.contacts.actions.duplicates._erase_dismissals",
+        export="skip",
+        merge="skip",
+        note="a judgement about two contact ids, no values; erased when either contact is",
+    )
+
+    contact_id = models.BigIntegerField()
+    other_id = models.BigIntegerField()
+    dismissed_by = models.BigIntegerField(null=True, blank=True)  # the member's user id; None for the system
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace_id", "contact_id", "other_id"], name="contacts_dupdis_unique"),
+            models.CheckConstraint(condition=Q(contact_id__lt=models.F("other_id")), name="contacts_dupdis_ordered"),
+        ]
+        indexes = [models.Index(fields=["workspace_id", "other_id"], name="contacts_dupdis_other_idx")]

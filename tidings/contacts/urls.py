@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tidings.contacts import views
+from tidings.contacts import duplicate_views, views
 
 app_name = "contacts"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path(_c + "tags/suggest/", views.tag_suggest, name="tag_suggest"),
     path(_c + "countries/suggest/", views.country_suggest, name="country_suggest"),
     path(_co + "suggest/", views.company_suggest, name="company_suggest"),
+    path(_c + "duplicates/", duplicate_views.duplicate_list, name="duplicates"),
     path(_c + "export/<slug:fmt>/", views.contact_export, name="export"),
     path(_c + "import/", views.import_upload, name="import_upload"),
     path(_c + "imports/", views.import_list, name="import_list"),
@@ -42,6 +43,8 @@ urlpatterns = [
     path(_one + "dnc/", views.dnc_add, name="dnc_add"),
     path(_one + "dnc/<slug:channel>/remove/", views.dnc_remove, name="dnc_remove"),
     path(_one + "merge/", views.contact_merge, name="merge"),
+    path(_one + "merge/<int:other_id>/", duplicate_views.merge_preview, name="merge_preview"),
+    path(_one + "not-duplicate/<int:other_id>/", duplicate_views.duplicate_dismiss, name="duplicate_dismiss"),
     path(_co, views.company_list, name="company_list"),
     path(_co + "new/", views.company_create, name="company_create"),
     path(_co + "<int:company_id>/", views.company_detail, name="company_detail"),

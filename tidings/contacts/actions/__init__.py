@@ -26,7 +26,7 @@ before the insert (see _allocate_ids).
 The package has one module per concern: common (transactions, audit, the permission check),
 schema (field definitions), state (values prepared, sealed and indexed on their way to the
 database), contacts (one contact), bulk_upsert (many contacts), tags, notes, dnc, companies,
-events and contact_settings. Import from the package: its public names are the interface.
+duplicates, events and contact_settings. Import from the package: its public names are the interface.
 """
 
 from tidings.contacts.actions.bulk_upsert import (
@@ -68,6 +68,9 @@ from tidings.contacts.actions.contacts import (
 from tidings.contacts.actions.dnc import (
     dnc_add,
     dnc_remove,
+)
+from tidings.contacts.actions.duplicates import (
+    duplicate_dismiss,
 )
 from tidings.contacts.actions.events import (
     EventRow,
@@ -146,6 +149,7 @@ __all__ = [
     "note_edit",
     "dnc_add",
     "dnc_remove",
+    "duplicate_dismiss",
     "company_create",
     "company_delete",
     "company_link",

@@ -35,12 +35,15 @@ from tidings.contacts.actions.state import (
 from tidings.contacts.actions.tags import _apply_tags
 from tidings.contacts.events import fields_token
 from tidings.contacts.fields import (
+    CONTACT_COLUMNS,
+    MERGE_RULES,
     NAME_FIELDS,
     is_empty,
 )
 from tidings.contacts.models import (
     Contact,
     EventType,
+    FieldObject,
 )
 from tidings.events import store
 from tidings.events.store import EventRow
@@ -260,14 +263,29 @@ def contacts_delete(contact_ids: Iterable[int], *, principal, request=None) -> i
     return len(ids)
 
 
-def contact_merge(winner_id: int, loser_id: int, *, principal, request=None) -> Contact:
+MERGE_SIDES = ("winner", "loser")
+
+
+def contact_merge(
+    winner_id: int,
+    loser_id: int,
+    *,
+    choices: Mapping[str, str] | None = None,
+    principal,
+    request=None,
+) -> Contact:
     """Merge loser into winner and return the winner; the loser is erased.
 
-    The winner keeps its values; its empty fields take the loser's. Points add up, last_active
-    and date_identified take the later and the earlier. Every registered store (events, tags,
-    notes, re-encrypted under the winner's key, companies, Do-Not-Contact, and the stores of
-    other apps) moves to the winner. Raise Contact.DoesNotExist if either id is not in this
-    workspace, ValidationError when both ids are the same.
+    The winner keeps its values; its empty fields take the loser's. choices ({alias: "winner"
+    or "loser"}) overrides that per field: "loser" writes the loser's value into the winner
+    (an empty one clears the field), "winner" keeps the winner's value even when it is empty.
+    Points add up, last_active and date_identified take the later and the earlier (MERGE_RULES:
+    no choice for them). Every registered store (events, tags, notes, re-encrypted under the
+    winner's key, companies, Do-Not-Contact, and the stores of other apps) moves to the winner.
+    The audit entry names the chosen aliases, never their values. Raise Contact.DoesNotExist if
+    either id is not in this workspace, ValidationError when both ids are the same, for a choice
+    of an unknown, archived or rule-merged field or a side other than winner/loser, or when the
+    choices leave a required field empty.
     """
     # A merge erases the loser: the same permission as deleting it, on every surface.
     _require(principal, "contacts:edit")
@@ -275,13 +293,21 @@ def contact_merge(winner_id: int, loser_id: int, *, principal, request=None) -> 
     if winner_id == loser_id:
         raise ValidationError("a contact cannot be merged with itself")
     fields = load_fields()
+    choices = _checked_choices(choices or {}, fields)
     ring = keyring()
     with _atomic():
         states = _load_states([winner_id, loser_id], ring)
         if winner_id not in states or loser_id not in states:
             raise Contact.DoesNotExist("both contacts must exist in this workspace")
         winner, loser = states[winner_id], states[loser_id]
+        kept = {alias: _stored_value(winner, alias, fields) for alias, side in choices.items() if side == "winner"}
         _fold_profile(winner, loser)
+        for alias, side in choices.items():
+            source = loser if side == "loser" else None
+            _put_stored_value(winner, alias, fields, _stored_value(source, alias, fields) if source else kept[alias])
+        required = _required_errors(winner, fields)
+        if required:
+            raise ValidationError(required)
         moved = registry.merge_subject_rows(winner_id, loser_id)
         registry.erase_subject_rows([loser_id], other_stores=False)
         _save_states([winner], [], ring, fields)
@@ -295,9 +321,51 @@ def contact_merge(winner_id: int, loser_id: int, *, principal, request=None) -> 
             target_id=winner_id,
             loser_id=loser_id,
             moved={label: n for label, n in moved.items() if n},
+            from_loser=sorted(alias for alias, side in choices.items() if side == "loser"),
         )
     assert isinstance(winner.contact, Contact)  # loaded from the database
     return winner.contact
+
+
+def _checked_choices(choices: Mapping[str, str], fields) -> dict[str, str]:
+    """Return choices as {alias: side}; raise ValidationError keyed by alias for a choice that cannot be made."""
+    errors: dict[str, list[str]] = {}
+    for alias, side in choices.items():
+        definition = fields.get(alias)
+        if definition is None or definition.object != FieldObject.CONTACT:
+            errors[str(alias)] = ["no such field"]
+        elif definition.archived_at is not None:
+            errors[alias] = ["this field is archived"]
+        elif alias in MERGE_RULES:
+            errors[alias] = [f"merged by a rule ({MERGE_RULES[alias]}), not chosen"]
+        elif side not in MERGE_SIDES:
+            errors[alias] = ["choose winner or loser"]
+    if errors:
+        raise ValidationError(errors)
+    return dict(choices)
+
+
+def _stored_value(state: _State, alias: str, fields):
+    """Return alias's value as the contact stores it (a column value, or the JSON form in profile or custom)."""
+    column = CONTACT_COLUMNS.get(alias)
+    if column:
+        return getattr(state.contact, column)
+    store = state.profile if fields[alias].is_encrypted else state.contact.custom
+    return store.get(alias)
+
+
+def _put_stored_value(state: _State, alias: str, fields, value) -> None:
+    """Set alias to value in the form _stored_value returns it; an empty value clears the field."""
+    column = CONTACT_COLUMNS.get(alias)
+    if column:
+        setattr(state.contact, column, value)
+    else:
+        store = state.profile if fields[alias].is_encrypted else state.contact.custom
+        if is_empty(value):
+            store.pop(alias, None)
+        else:
+            store[alias] = value
+    state.changed.add(alias)
 
 
 def _fold_profile(winner: _State, loser: _State) -> None:

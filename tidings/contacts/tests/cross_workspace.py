@@ -17,7 +17,14 @@ def setup(world):
 
     with use_workspace(world.acme):
         contact = actions.contact_create(
-            {"email": "ada@analytical.example", "firstname": "Ada"}, tags=["vip"], principal=system()
+            {"email": "ada@analytical.example", "firstname": "Ada", "phone": "+44 20 7946 0999"},
+            tags=["vip"],
+            principal=system(),
+        )
+        # A possible duplicate of contact (same phone): the finder proposes the pair in Acme only.
+        twin = actions.contact_create(
+            {"email": "a.twin@analytical.example", "firstname": "Ada", "phone": "+44 20 7946 0999"},
+            principal=system(),
         )
         company = actions.company_create({"companyname": "Analytical Engines"}, principal=system())
         actions.company_link(contact.id, company.id, principal=system())
@@ -42,6 +49,7 @@ def setup(world):
         acme_field=field.id,
         acme_import=job.id,
         acme_view=view.pk,
+        acme_twin=twin.id,
     )
     world.markers.update({"Analytical Engines", "Shoe size", "Acme shared view"})
 
@@ -117,6 +125,15 @@ OWN_WORKSPACE = {
     "contacts:company_link": lambda w: _own(
         w, f"contacts/{w.own['contact']}/companies/", "POST", {"company": w.objects["acme_company"]}
     ),
+    # Acme's pair (same phone) must not be proposed to the attacker, nor be openable or dismissable from his own.
+    "contacts:duplicates": lambda w: _own(w, "contacts/duplicates/", status=200),
+    "contacts:merge_preview": lambda w: (
+        _own(w, f"contacts/{w.own['contact']}/merge/{w.objects['acme_contact']}/", status=404)
+        + _own(w, f"contacts/{w.own['contact']}/merge/{w.objects['acme_contact']}/", "POST", status=404)
+    ),
+    "contacts:duplicate_dismiss": lambda w: _own(
+        w, f"contacts/{w.own['contact']}/not-duplicate/{w.objects['acme_contact']}/", "POST", status=404
+    ),
 }
 
 CASES = {
@@ -162,6 +179,11 @@ CASES = {
     "contacts:dnc_add": lambda w: _contact(w, "dnc/", "POST"),
     "contacts:dnc_remove": lambda w: _contact(w, "dnc/email/remove/", "POST"),
     "contacts:merge": lambda w: _contact(w, "merge/") + _contact(w, "merge/", "POST"),
+    "contacts:duplicates": lambda w: _acme(w, "contacts/duplicates/"),
+    "contacts:merge_preview": lambda w: (
+        _contact(w, f"merge/{w.objects['acme_twin']}/") + _contact(w, f"merge/{w.objects['acme_twin']}/", "POST")
+    ),
+    "contacts:duplicate_dismiss": lambda w: _contact(w, f"not-duplicate/{w.objects['acme_twin']}/", "POST"),
     "contacts:company_list": lambda w: _acme(w, "companies/"),
     "contacts:company_create": lambda w: _acme(w, "companies/new/") + _acme(w, "companies/new/", "POST"),
     "contacts:company_detail": lambda w: _company(w),
