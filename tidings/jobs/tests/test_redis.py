@@ -21,6 +21,9 @@ import time
 import pytest
 
 SCENARIO = [sys.executable, "-m", "tidings.jobs.tests.redis_scenario"]
+# Waits bound a hang, they do not measure speed: under the full suite on 2 cores, 20 forked RQ jobs
+# after an import have taken over two minutes. A timeout shows the workers' logs.
+HANG = 300
 
 
 def _free_port() -> int:
@@ -91,6 +94,8 @@ class Deployment:
                      "TIDINGS_DATABASE_URL_EU"):  # fmt: skip
             self.env.pop(name, None)
         self.workers: list[subprocess.Popen] = []
+        self.logs = tmp_path / "worker-logs"
+        self.logs.mkdir()
 
     def run(self, *args: str, **extra_env: str) -> dict:
         done = subprocess.run(  # noqa: S603
@@ -110,7 +115,7 @@ class Deployment:
             [sys.executable, "-m", "tidings.cli", "worker", "--interval", "0.2", "--scheduler-interval", "0.5"],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=(self.logs / f"worker-{len(self.workers) + 1}.log").open("w"),  # shown when a wait times out
             start_new_session=True,  # its own process group: the worker and its forked work horses
         )
         self.workers.append(worker)
@@ -124,6 +129,10 @@ class Deployment:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
         worker.wait(timeout=120)
+
+    def log_tails(self) -> str:
+        """Return the end of each worker's log, for a failure message."""
+        return "\n".join(f"--- {log.name}\n{log.read_text()[-2000:]}" for log in sorted(self.logs.iterdir()))
 
     def stop(self) -> None:
         for worker in self.workers:
@@ -170,8 +179,12 @@ def test_an_import_and_scheduled_tasks_run_end_to_end_through_two_rq_workers(dep
         180,
         "the import to complete",
     )
-    lines = _wait_for(lambda: marks.exists() and len(marks.read_text().split("\n")) > 20 and marks.read_text(), 120,
-                      "the scheduled tasks to run")  # fmt: skip
+    try:
+        lines = _wait_for(lambda: marks.exists() and len(marks.read_text().split("\n")) > 20 and marks.read_text(),
+                          HANG, "the scheduled tasks to run")  # fmt: skip
+    except AssertionError as error:
+        ran = marks.read_text() if marks.exists() else "(none)"
+        raise AssertionError(f"{error}\nmarks:\n{ran}\n{deployment.log_tails()}") from None
 
     labels = [line.split()[0] for line in lines.splitlines()]
     pids = {line.split()[1] for line in lines.splitlines()}
