@@ -21,8 +21,8 @@ import time
 import pytest
 
 SCENARIO = [sys.executable, "-m", "tidings.jobs.tests.redis_scenario"]
-# Waits bound a hang, they do not measure speed: under the full suite on 2 cores, 20 forked RQ jobs
-# after an import have taken over two minutes. A timeout shows the workers' logs.
+# Waits bound a hang, they do not measure speed: under the full suite on 2 cores, the 20 scheduled
+# jobs once did not finish within 120 s of the import. A timeout shows the workers' logs.
 HANG = 300
 
 
