@@ -292,20 +292,7 @@ def _time_series_svg(days, values, title, summary, *, area, long_span, width, va
     n = len(values)
     x = (lambda i: (left + right) / 2) if n == 1 else (lambda i: left + i * (right - left) / (n - 1))
 
-    grid = svg.add("g", cls="chart-grid")
-    labels = svg.add("g", cls="chart-tick-labels")
-    for tick in ticks:
-        svg.add("line", grid, x1=left, x2=right, y1=y(tick), y2=y(tick))
-        svg.add(
-            "text",
-            labels,
-            compact_number(tick),
-            x=left - 6,
-            y=y(tick),
-            text_anchor="end",
-            dominant_baseline="middle",
-            cls="chart-label",
-        )
+    labels = _value_grid(svg, ticks, y, left, right, labels_cls="chart-tick-labels")
     svg.add("line", cls="chart-axis", x1=left, x2=right, y1=y(max(ticks[0], 0)), y2=y(max(ticks[0], 0)))
     for index in _spread(n, max(2, min(MAX_DATE_LABELS, int(width // 100)))):
         anchor = "start" if n > 1 and index == 0 else "end" if n > 1 and index == n - 1 else "middle"
@@ -422,14 +409,10 @@ def _horizontal_bars(data, values, ticks, title, summary, width) -> _Svg:
     return svg
 
 
-def _vertical_bars(data, values, ticks, title, summary, width) -> _Svg:
-    svg = _Svg("bar", width, VBAR_HEIGHT, title, summary)
-    left, right, top, bottom = VBAR_LEFT, width - 8, VBAR_TOP, VBAR_HEIGHT - VBAR_BOTTOM
-    y = _Scale(ticks[0], ticks[-1], bottom, top)
-    zero = y(0)
-    slot = (right - left) / len(data)
+def _value_grid(svg: _Svg, ticks: Sequence[float], y, left: float, right: float, *, labels_cls: str):
+    """Draw a horizontal grid line and its value label at each tick; return the labels' group for more labels."""
     grid = svg.add("g", cls="chart-grid")
-    labels = svg.add("g", cls="chart-labels")
+    labels = svg.add("g", cls=labels_cls)
     for tick in ticks:
         svg.add("line", grid, x1=left, x2=right, y1=y(tick), y2=y(tick))
         svg.add(
@@ -442,6 +425,16 @@ def _vertical_bars(data, values, ticks, title, summary, width) -> _Svg:
             dominant_baseline="middle",
             cls="chart-label",
         )
+    return labels
+
+
+def _vertical_bars(data, values, ticks, title, summary, width) -> _Svg:
+    svg = _Svg("bar", width, VBAR_HEIGHT, title, summary)
+    left, right, top, bottom = VBAR_LEFT, width - 8, VBAR_TOP, VBAR_HEIGHT - VBAR_BOTTOM
+    y = _Scale(ticks[0], ticks[-1], bottom, top)
+    zero = y(0)
+    slot = (right - left) / len(data)
+    labels = _value_grid(svg, ticks, y, left, right, labels_cls="chart-labels")
     bars = svg.add("g", cls="chart-bars chart-series-1")
     label_every = max(1, math.ceil(len(data) / max(1, int((right - left) / 64))))  # about 64 units per label
     for index, (datum, value) in enumerate(zip(data, values, strict=True)):
