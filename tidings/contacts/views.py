@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import require_permission
-from tidings.contacts import actions, exports, imports, saved_views, selectors
+from tidings.contacts import actions, exports, imports, selectors
 from tidings.contacts.fields import propose_alias
 from tidings.contacts.forms import (
     GROUP_TITLES,
@@ -333,7 +333,7 @@ def contact_table_prefs(request, workspace_slug):
     columns = request.POST.getlist("columns")
     known = {c.key for c in _contact_columns(selectors.field_definitions())}
     try:
-        saved_views.list_preference_save(
+        actions.list_preference_save(
             CONTACT_TABLE,
             columns=[c for c in columns if c in known] if "columns" in request.POST else None,
             density=request.POST.get("density") or None,
@@ -356,7 +356,7 @@ def contact_view_save(request, workspace_slug):
     columns = request.POST.getlist("columns") or (preference.columns if preference else [])
     known = {c.key for c in _contact_columns(selectors.field_definitions())}
     try:
-        view = saved_views.saved_view_save(
+        view = actions.saved_view_save(
             CONTACT_TABLE,
             name=request.POST.get("name", ""),
             query={k: params.get(k, "") for k in params if k not in ("after", "view")},
@@ -377,7 +377,7 @@ def contact_view_save(request, workspace_slug):
 @require_permission("contacts:view")
 def contact_view_delete(request, workspace_slug, view_id):
     """Delete one of the member's saved views (another member's view answers 404)."""
-    saved_views.saved_view_delete(view_id, principal=request.principal, request=request)
+    actions.saved_view_delete(view_id, principal=request.principal, request=request)
     messages.success(request, "View deleted.")
     return redirect("contacts:list", workspace_slug=_slug(request))
 

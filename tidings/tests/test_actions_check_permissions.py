@@ -32,7 +32,6 @@ ACTION_MODULES = sorted(
 ) + [
     "tidings/contacts/imports.py",
     "tidings/contacts/exports.py",
-    "tidings/contacts/saved_views.py",
 ]
 
 CHECKS = {"require", "_require"}

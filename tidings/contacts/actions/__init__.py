@@ -21,12 +21,13 @@ An empty value ("" or None) clears a field.
 
 Identifying values are encrypted under the contact's own data key before they reach the
 database; the contact id is part of each ciphertext's associated data, so ids are allocated
-before the insert (see _allocate_ids).
+before the insert (tidings.tenancy.bulk.allocate_ids).
 
 The package has one module per concern: common (transactions, audit, the permission check),
 schema (field definitions), state (values prepared, sealed and indexed on their way to the
 database), contacts (one contact), bulk_upsert (many contacts), tags, notes, dnc, companies,
-duplicates, events and contact_settings. Import from the package: its public names are the interface.
+duplicates, events, contact_settings and saved_views (a member's list settings). Import from the
+package: its public names are the interface.
 """
 
 from tidings.contacts.actions.bulk_upsert import (
@@ -82,6 +83,11 @@ from tidings.contacts.actions.notes import (
     note_delete,
     note_edit,
 )
+from tidings.contacts.actions.saved_views import (
+    list_preference_save,
+    saved_view_delete,
+    saved_view_save,
+)
 from tidings.contacts.actions.schema import (
     field_archive,
     field_create,
@@ -105,6 +111,9 @@ from tidings.contacts.actions.tags import (
 from tidings.contacts.fields import NOTE, PROFILE
 
 __all__ = [
+    "list_preference_save",
+    "saved_view_delete",
+    "saved_view_save",
     "CompanyLinks",
     "companies_link_by_name",
     "BATCH_SIZE",

@@ -12,7 +12,7 @@ def setup(world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from tidings.accounts.selectors import principal_for_user
-    from tidings.contacts import actions, imports, saved_views
+    from tidings.contacts import actions, imports
     from tidings.tenancy.context import use_workspace
 
     with use_workspace(world.acme):
@@ -34,7 +34,7 @@ def setup(world):
         upload = SimpleUploadedFile("people.csv", b"email\nlin@acme.example\n", content_type="text/csv")
         job = imports.import_create(upload, principal=system())
         # A view alice shares with Acme: its name is a marker, its id must open nothing elsewhere.
-        view = saved_views.saved_view_save(
+        view = actions.saved_view_save(
             "contacts",
             name="Acme shared view",
             query={"tag": "vip"},

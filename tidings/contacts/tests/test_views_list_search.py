@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from tidings.contacts import actions, saved_views, selectors
+from tidings.contacts import actions, selectors
 from tidings.contacts.models import SavedView
 from tidings.tests.principals import system
 
@@ -164,7 +164,7 @@ def test_a_view_does_not_keep_a_search_for_a_person(alice_client, ada):
 
 
 def test_another_members_private_view_is_not_found(client, marco, alice, acme, in_acme):
-    view = saved_views.saved_view_save(
+    view = actions.saved_view_save(
         "contacts", name="Mine", query={"tag": "vip"}, columns=[], principal=_principal(alice, acme)
     )
     client.force_login(marco)
@@ -174,7 +174,7 @@ def test_another_members_private_view_is_not_found(client, marco, alice, acme, i
 
 
 def test_a_shared_view_is_listed_for_every_member(client, marco, alice, acme, in_acme):
-    saved_views.saved_view_save(
+    actions.saved_view_save(
         "contacts", name="Team view", query={"tag": "vip"}, columns=[], shared=True, principal=_principal(alice, acme)
     )
     client.force_login(marco)
@@ -183,7 +183,7 @@ def test_a_shared_view_is_listed_for_every_member(client, marco, alice, acme, in
 
 
 def test_only_the_owner_deletes_a_shared_view(client, marco, alice, acme, in_acme):
-    view = saved_views.saved_view_save(
+    view = actions.saved_view_save(
         "contacts", name="Team view", query={}, columns=[], shared=True, principal=_principal(alice, acme)
     )
     client.force_login(marco)
@@ -193,7 +193,7 @@ def test_only_the_owner_deletes_a_shared_view(client, marco, alice, acme, in_acm
 
 
 def test_the_owner_deletes_a_view(alice_client, alice, acme, in_acme):
-    view = saved_views.saved_view_save("contacts", name="Old", query={}, columns=[], principal=_principal(alice, acme))
+    view = actions.saved_view_save("contacts", name="Old", query={}, columns=[], principal=_principal(alice, acme))
     alice_client.post(f"/w/acme/contacts/views/{view.pk}/delete/")
 
     assert not SavedView.objects.filter(pk=view.pk).exists()
@@ -203,7 +203,7 @@ def test_bobs_views_in_globex_are_invisible_to_alice(alice_client, bob, globex, 
     from tidings.tenancy.context import use_workspace
 
     with use_workspace(globex):
-        view = saved_views.saved_view_save(
+        view = actions.saved_view_save(
             "contacts", name="Bob's shared", query={}, columns=[], shared=True, principal=_principal(bob, globex)
         )
 
@@ -215,7 +215,7 @@ def test_saving_a_view_is_audited_with_its_name(alice, acme, in_acme):
     from tidings.audit.actions import audit_outbox_forward
     from tidings.audit.models import AuditEntry
 
-    saved_views.saved_view_save("contacts", name="Team", query={}, columns=[], principal=_principal(alice, acme))
+    actions.saved_view_save("contacts", name="Team", query={}, columns=[], principal=_principal(alice, acme))
     audit_outbox_forward()
 
     entry = AuditEntry.objects.get(action="contacts.view_saved")

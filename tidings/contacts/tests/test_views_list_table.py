@@ -281,9 +281,9 @@ def test_a_saved_view_with_chosen_columns_costs_a_bounded_number_of_queries(
     alice_client, alice, acme, people, django_assert_max_num_queries
 ):
     from tidings.accounts.selectors import principal_for_user
-    from tidings.contacts import saved_views
+    from tidings.contacts import actions
 
-    view = saved_views.saved_view_save(
+    view = actions.saved_view_save(
         "contacts",
         name="VIPs",
         query={"tag": "vip"},

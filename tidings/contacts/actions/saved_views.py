@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 
-from tidings.accounts.permissions import require
 from tidings.audit.actions import audit_record
+from tidings.contacts.actions.common import _atomic, _require
 from tidings.contacts.models import Density, ListPreference, SavedView
 from tidings.contacts.selectors import parse_search
 from tidings.tenancy.context import require_workspace
@@ -26,14 +26,6 @@ MAX_VIEWS_PER_MEMBER = 100
 VIEW_QUERY_KEYS = frozenset({"q", "tag", "owner", "stage", "country", "dnc", "sort"})
 _COLUMN_KEY = re.compile(r"[a-z][a-z0-9_:]{0,63}")
 _PERSON_COMMANDS = frozenset({"email", "phone", "mobile", "uid", "ids", "name"})
-
-
-def _require(principal, permission: str):
-    return require(principal, permission, workspace_id=require_workspace().id)
-
-
-def _atomic():
-    return transaction.atomic(using=require_workspace().db_alias)
 
 
 def _columns(columns: Sequence[str]) -> list[str]:
