@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tidings.audit",
     "tidings.events",
     "tidings.contacts",
+    "tidings.segments",
     "tidings.privacy",
     "tidings.jobs",
     "tidings.api",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -63,18 +64,43 @@ class Operator(StrEnum):
     HAS_WORDS = "has_words"  # every whole word (names)
     EMPTY = "empty"
     NOT_EMPTY = "not_empty"
+    # Negations are exactly NOT of their positive: a contact without a value matches them.
+    NOT_EQUALS = "not_equals"
+    NOT_IN = "not_in"
+    NOT_CONTAINS = "not_contains"
+    ENDS_WITH = "ends_with"  # case-insensitive suffix
+    REGEX = "regex"  # case-insensitive, a portable subset of regular expressions (check_pattern)
+    NOT_REGEX = "not_regex"
+    ANNIVERSARY = "anniversary"  # same month and day as the value ("MM-DD"): birthdays, sign-up days
 
 
 _RANGES = frozenset({Operator.GT, Operator.GTE, Operator.LT, Operator.LTE, Operator.BETWEEN})
 _PRESENCE = frozenset({Operator.EMPTY, Operator.NOT_EMPTY})
-_TEXT_OPS = frozenset({Operator.EQUALS, Operator.IN, Operator.CONTAINS, Operator.STARTS_WITH}) | _PRESENCE
-_ORDERED_OPS = frozenset({Operator.EQUALS, Operator.IN}) | _RANGES | _PRESENCE
+_EQUALITY = frozenset({Operator.EQUALS, Operator.IN, Operator.NOT_EQUALS, Operator.NOT_IN})
+_PATTERNS = frozenset(
+    {
+        Operator.CONTAINS,
+        Operator.NOT_CONTAINS,
+        Operator.STARTS_WITH,
+        Operator.ENDS_WITH,
+        Operator.REGEX,
+        Operator.NOT_REGEX,
+    }
+)
+_TEXT_OPS = _EQUALITY | _PATTERNS | _PRESENCE
+_ORDERED_OPS = _EQUALITY | _RANGES | _PRESENCE
+_NEGATED = {
+    Operator.NOT_EQUALS: Operator.EQUALS,
+    Operator.NOT_IN: Operator.IN,
+    Operator.NOT_CONTAINS: Operator.CONTAINS,
+    Operator.NOT_REGEX: Operator.REGEX,
+}
 _BY_TYPE: dict[str, frozenset[Operator]] = {
     FieldType.NUMBER: _ORDERED_OPS,
-    FieldType.DATE: _ORDERED_OPS,
+    FieldType.DATE: _ORDERED_OPS | {Operator.ANNIVERSARY},
     # Exact instants are not worth asking for; ranges are what people filter times by.
-    FieldType.DATETIME: _RANGES | _PRESENCE,
-    FieldType.BOOLEAN: frozenset({Operator.EQUALS}) | _PRESENCE,
+    FieldType.DATETIME: _RANGES | _PRESENCE | {Operator.ANNIVERSARY},
+    FieldType.BOOLEAN: frozenset({Operator.EQUALS, Operator.NOT_EQUALS}) | _PRESENCE,
     # A list in JSON: presence only until an "includes" operator is built.
     FieldType.MULTISELECT: _PRESENCE,
 }
@@ -85,6 +111,10 @@ _ALWAYS_SET = {"points"}
 _CUSTOM_DATETIME_OPS = _PRESENCE
 MAX_IN = 500  # values in one "in" filter
 MAX_TEXT_OPERAND = 191  # characters of a contains/starts_with/has_words operand
+_ANNIVERSARY_RE = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+# Constructs outside the subset PostgreSQL's and Python's (SQLite's REGEXP) engines read alike:
+# look-arounds and inline flags "(?", back-references, possessive or nested repeats.
+_UNPORTABLE_PATTERN = re.compile(r"\(\?|\\[1-9]|[*+?}]\)*[*+?{]")
 
 
 @dataclass(frozen=True)
@@ -186,19 +216,34 @@ class CustomTest(Func):
 
     output_field = BooleanField()
 
-    def __init__(self, alias: str, operator: Operator, operands: list, *, column: str = "custom"):
+    def __init__(self, alias: str, operator: Operator, operands: list, *, column: str = "custom", negate: bool = False):
         super().__init__(F(column))
-        self.alias, self.operator, self.operands = alias, operator, operands
+        self.alias, self.operator, self.operands, self.negate = alias, operator, operands, negate
 
     def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]
+        sql, params = self._test_sql(compiler, connection)
+        if self.negate:  # NOT of the test, where a missing value (a NULL test) counts as not matching
+            false = "false" if connection.vendor == "postgresql" else "0"
+            return f"NOT COALESCE(({sql}), {false})", params
+        return sql, params
+
+    def _test_sql(self, compiler, connection):
         column_sql, params = compiler.compile(self.source_expressions[0])
         vendor, op = connection.vendor, self.operator
-        if op in (Operator.CONTAINS, Operator.STARTS_WITH):
+        if op in (Operator.CONTAINS, Operator.STARTS_WITH, Operator.ENDS_WITH):
             value = custom_key_sql(vendor, column_sql, self.alias, text=True)
             like = "ILIKE" if vendor == "postgresql" else "LIKE"  # SQLite's LIKE ignores ASCII case
             escaped = self.operands[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{escaped}%" if op == Operator.CONTAINS else f"{escaped}%"
+            pattern = {Operator.CONTAINS: f"%{escaped}%", Operator.STARTS_WITH: f"{escaped}%"}.get(op, f"%{escaped}")
             return f"{value} {like} %s ESCAPE '\\'", [*params, pattern]
+        if op == Operator.REGEX:
+            value = custom_key_sql(vendor, column_sql, self.alias, text=True)
+            if vendor == "postgresql":
+                return f"{value} ~* %s", [*params, self.operands[0]]
+            return f"{value} REGEXP %s", [*params, f"(?i){self.operands[0]}"]
+        if op == Operator.ANNIVERSARY:  # dates are stored as ISO text: characters 6-10 are MM-DD
+            value = custom_key_sql(vendor, column_sql, self.alias, text=True)
+            return f"substr({value}, 6, 5) = %s", [*params, self.operands[0]]
         if op in _PRESENCE:
             value = custom_key_sql(vendor, column_sql, self.alias, text=True)
             test = "IN" if op == Operator.EMPTY else "NOT IN"
@@ -239,6 +284,11 @@ def build_filter(cap: FieldCapability, operator: str, value: Any, *, options: li
             code="unsupported",
         )
     operands = _operands(cap, op, value, options)
+    if op in _NEGATED:
+        positive = _NEGATED[op]
+        if cap.storage == Storage.CUSTOM:
+            return Q(CustomTest(cap.alias, positive, operands, negate=True))
+        return ~_column_filter(cap, positive, operands)  # Django keeps NULLs in a negated column test
     if cap.storage == Storage.COLUMN:
         return _column_filter(cap, op, operands)
     if cap.storage == Storage.CUSTOM:
@@ -256,14 +306,20 @@ def _operands(cap: FieldCapability, op: Operator, value: Any, options: list | No
     """Return the checked operands of a filter: [], one value, two (between) or several (in)."""
     if op in _PRESENCE:
         return []
-    if op in (Operator.CONTAINS, Operator.STARTS_WITH, Operator.HAS_WORDS):
+    if op in _PATTERNS or op == Operator.HAS_WORDS:
         text = value.strip() if isinstance(value, str) else ""
         if not text or len(text) > MAX_TEXT_OPERAND:
             raise ValidationError({cap.alias: [f"{op} needs a text of 1 to {MAX_TEXT_OPERAND} characters"]})
         if op == Operator.HAS_WORDS and not words(text):
             raise ValidationError({cap.alias: ["has_words needs at least one word"]})
+        if op in (Operator.REGEX, Operator.NOT_REGEX):
+            check_pattern(text, field=cap.alias)
         return [text]
-    if op == Operator.IN:
+    if op == Operator.ANNIVERSARY:
+        if not isinstance(value, str) or not _ANNIVERSARY_RE.match(value):
+            raise ValidationError({cap.alias: ["anniversary needs a month and day as MM-DD"]})
+        return [value]
+    if op in (Operator.IN, Operator.NOT_IN):
         if not isinstance(value, list | tuple) or not 1 <= len(value) <= MAX_IN:
             raise ValidationError({cap.alias: [f"in needs a list of 1 to {MAX_IN} values"]})
         values = list(value)
@@ -282,6 +338,23 @@ def _operands(cap: FieldCapability, op: Operator, value: Any, options: list | No
     return checked
 
 
+def check_pattern(pattern: str, *, field: str) -> None:
+    """Raise ValidationError (naming field, never the pattern) unless pattern is a portable, bounded regular expression.
+
+    PostgreSQL matches with its own engine, SQLite with Python's re through Django's REGEXP:
+    only their common ground is allowed, and no nested repeat that could backtrack for ever.
+    """
+    if _UNPORTABLE_PATTERN.search(pattern):
+        raise ValidationError(
+            {field: ["regex: look-arounds, flags, back-references and repeated repeats are not supported"]},
+            code="invalid",
+        )
+    try:
+        re.compile(pattern)
+    except re.error:
+        raise ValidationError({field: ["regex: not a valid regular expression"]}, code="invalid") from None
+
+
 def _column_filter(cap: FieldCapability, op: Operator, operands: list) -> Q:
     assert cap.column is not None  # COLUMN storage always names its column
     column = cap.column
@@ -291,6 +364,13 @@ def _column_filter(cap: FieldCapability, op: Operator, operands: list) -> Q:
         return Q(**{f"{column}__icontains": operands[0]})
     if op == Operator.STARTS_WITH:
         return Q(**{f"{column}__istartswith": operands[0]})
+    if op == Operator.ENDS_WITH:
+        return Q(**{f"{column}__iendswith": operands[0]})
+    if op == Operator.REGEX:
+        return Q(**{f"{column}__iregex": operands[0]})
+    if op == Operator.ANNIVERSARY:
+        month, day = (int(part) for part in operands[0].split("-"))
+        return Q(**{f"{column}__month": month, f"{column}__day": day})
     if op in _PRESENCE:
         text_like = cap.type not in _BY_TYPE
         empty = Q(**{column: ""}) if text_like else Q(**{f"{column}__isnull": True})

@@ -138,3 +138,15 @@ def write(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: int = bul
 def write_for_contacts(contact_ids: Sequence[int], code: int, data: Mapping[str, Any] | None = None) -> int:
     """Write one event of type code, with the same data, for each contact (contacts created, imported...)."""
     return write(EventRow(type=code, contact_id=contact_id, data=data) for contact_id in contact_ids)
+
+
+def write_select(code: int, contact_ids, data: Mapping[str, Any] | None = None) -> int:
+    """Write one event of type code, with the same data, for each contact id a queryset selects; return the count.
+
+    For set changes too large to pass through Python (a segment's rebuild adding a million
+    members): one INSERT ... SELECT. contact_ids is a values_list("id"...) queryset of a tenant
+    model in the workspace in context. Call inside the action's transaction.
+    """
+    checked = encode_data(code, data)
+    constants = {"workspace_id": require_workspace().id, "type": int(code), "at": timezone.now(), "data": checked}
+    return bulk.insert_select(Event, constants, ["contact_id"], contact_ids)

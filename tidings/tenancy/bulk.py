@@ -151,6 +151,69 @@ def insert(
             cursor.executemany(sql, rows[start : start + BATCH_SIZE])
 
 
+def insert_select(
+    model: type[TenantModel],
+    constants: dict[str, Any],
+    columns: Sequence[str],
+    source,
+    *,
+    ignore_conflicts: bool = False,
+) -> int:
+    """INSERT INTO model's table the rows of a SELECT: constants in every row, columns from source; return the count.
+
+    source is a values_list queryset of a tenant model (scoped to the workspace in context) whose
+    columns fill columns, in order. The rows never pass through Python: a segment's million new
+    members are one statement. constants must hold the workspace in context's workspace_id.
+    """
+    _require_tenant_model(model)
+    if constants.get("workspace_id") != require_workspace().id:
+        raise PermissionError("refusing to write a row of another workspace")
+    if not (isinstance(source.model, type) and issubclass(source.model, TenantModel)):
+        raise TypeError("the rows of an INSERT ... SELECT come from a tenant table")
+    connection = connections[_db_alias()]
+    ops = connection.ops
+    constant_fields = _model_fields(model, list(constants))
+    fields = [*constant_fields, *_model_fields(model, columns)]
+    constant_values = adapted(connection, constant_fields, [list(constants.values())])[0]
+    select_sql, select_params = source.query.get_compiler(connection=connection).as_sql()
+    names = [f"c{position}" for position in range(len(columns))]
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    placeholders = [_constant_placeholder(connection, f) for f in constant_fields]
+    sql = "{} {} ({}) SELECT {} FROM ({}) AS source({}) {}".format(  # noqa: S608 (a model's table and columns)
+        ops.insert_statement(on_conflict=on_conflict),
+        ops.quote_name(model._meta.db_table),
+        ", ".join(ops.quote_name(f.column) for f in fields),
+        ", ".join([*placeholders, *(f"source.{name}" for name in names)]),
+        select_sql,
+        ", ".join(names),
+        ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or "",
+    )
+    if connection.vendor == "sqlite":
+        # SQLite names a subquery's columns only through a CTE; "AS source(c0, ...)" is PostgreSQL's.
+        sql = "WITH source({}) AS ({}) {} {} ({}) SELECT {} FROM source {}".format(  # noqa: S608 (as above)
+            ", ".join(names),
+            select_sql,
+            ops.insert_statement(on_conflict=on_conflict),
+            ops.quote_name(model._meta.db_table),
+            ", ".join(ops.quote_name(f.column) for f in fields),
+            ", ".join([*placeholders, *(f"source.{name}" for name in names)]),
+            # SQLite's parser needs a WHERE before ON CONFLICT in an INSERT ... SELECT.
+            "WHERE true " + (ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or ""),
+        )
+        params = [*select_params, *constant_values]
+    else:
+        params = [*constant_values, *select_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _constant_placeholder(connection, field) -> str:
+    if connection.vendor == "postgresql" and field.get_internal_type() == "JSONField":
+        return "%s::jsonb"
+    return "%s"
+
+
 def update(model: type[TenantModel], columns: Sequence[str], rows: Sequence[Sequence]) -> None:
     """Update rows of the current workspace in batches; each row is its columns' values, then its id.
 

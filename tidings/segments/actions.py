@@ -1,0 +1,397 @@
+"""Every write about segments: definitions, rebuilds, incremental refreshes and manual membership.
+
+A rebuild is set-based: the additions and removals are each computed in SQL against the current
+memberships (anti-joins) and applied with INSERT ... SELECT and DELETE, with one membership event
+per change written the same way, so nothing proportional to the segment's size passes through
+Python. Manual adds (status ADDED) and removes (REMOVED) are never touched by a rebuild.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.text import slugify
+
+from tidings.accounts.permissions import Principal, require
+from tidings.audit.actions import audit_record
+from tidings.contacts.conditions import contacts_where, existing_contact_ids
+from tidings.events import store
+from tidings.events.store import EventRow
+from tidings.segments.compiler import seal_value
+from tidings.segments.definition import SEALED_STORAGE, Lookups, field_capability, referenced_segments
+from tidings.segments.event_types import SEGMENT_ADDED, SEGMENT_REMOVED
+from tidings.segments.models import MEMBER_STATUSES, MembershipStatus, Segment, SegmentCountDay, SegmentMembership
+from tidings.segments.selectors import condition_of, definition_check, dependencies, lookups, rebuild_order
+from tidings.tenancy import bulk
+from tidings.tenancy.context import require_workspace
+
+MAX_NAME = 191
+MAX_DESCRIPTION = 2000
+MAX_MANUAL = 10_000  # contacts added or removed by hand in one call
+REFRESH_BATCH = 2000
+
+
+def _atomic():
+    return transaction.atomic(using=require_workspace().db_alias)
+
+
+def _require(principal: Principal, permission: str) -> Principal:
+    return require(principal, permission, workspace_id=require_workspace().id)
+
+
+def _audit(action: str, *, principal, request=None, segment_id: object = "", **data) -> None:
+    audit_record(action, principal=principal, request=request, target_type="segment", target_id=segment_id, data=data)
+
+
+# ==============================================================================================
+# Definitions
+
+
+def _checked_fields(name: Any, alias: Any, description: Any, *, exclude_id: int | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > MAX_NAME:
+        errors["name"] = [f"a name of 1 to {MAX_NAME} characters"]
+    alias = slugify(alias if isinstance(alias, str) and alias.strip() else name)[:MAX_NAME] or "segment"
+    if Segment.objects.filter(alias=alias).exclude(pk=exclude_id).exists():
+        errors["alias"] = ["another segment has this alias"]
+    description = description if isinstance(description, str) else ""
+    if len(description) > MAX_DESCRIPTION:
+        errors["description"] = [f"at most {MAX_DESCRIPTION} characters"]
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    return {"name": name, "alias": alias, "description": description}
+
+
+def _stored_definition(definition: Any, known: Lookups, *, segment_id: int | None) -> dict:
+    """Return definition checked, cycle-free and with the values of encrypted-field filters sealed."""
+    checked = definition_check(definition, known=known)
+    if segment_id is not None:
+        graph = dependencies()
+        graph[segment_id] = referenced_segments(checked)
+        if _reaches(graph, segment_id):
+            raise ValidationError({"definition": ["a segment cannot include itself, directly or through others"]})
+    return _sealed(checked, known)
+
+
+def _reaches(graph: Mapping[int, set[int]], start: int) -> bool:
+    seen: set[int] = set()
+    todo = list(graph.get(start, ()))
+    while todo:
+        node = todo.pop()
+        if node == start:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, ()))
+    return False
+
+
+def _sealed(group: Mapping, known: Lookups) -> dict:
+    nodes = []
+    for node in group.get("filters", []):
+        if node.get("kind") == "group":
+            nodes.append({"kind": "group", **_sealed(node, known)})
+            continue
+        node = dict(node)
+        if node.get("kind") == "field" and "value" in node:
+            cap = field_capability(known, node["object"], node["field"])
+            if cap is not None and cap.storage in SEALED_STORAGE:
+                node["value_sealed"] = seal_value(node.pop("value"))
+        nodes.append(node)
+    return {"match": group.get("match", "all"), "filters": nodes}
+
+
+def segment_create(
+    *,
+    principal: Principal,
+    name: Any,
+    definition: Any = None,
+    alias: Any = "",
+    description: Any = "",
+    is_published: bool = True,
+    request=None,
+) -> Segment:
+    """Create a segment and build its membership; raise ValidationError keyed by field (or filter path)."""
+    _require(principal, "segments:edit")
+    with _atomic():
+        fields = _checked_fields(name, alias, description)
+        known = lookups()
+        stored = _stored_definition(definition, known, segment_id=None)
+        segment = Segment.objects.create(
+            **fields,
+            definition=stored,
+            is_published=bool(is_published),
+            created_by=getattr(principal.user, "pk", None) if not principal.is_system else None,
+        )
+        _audit("segment.created", principal=principal, request=request, segment_id=segment.pk, alias=segment.alias)
+        _rebuild(segment, known)
+    return segment
+
+
+def segment_update(segment_id: int, *, principal: Principal, request=None, **changes: Any) -> Segment:
+    """Change a segment's name, alias, description, publication or filters; a new definition rebuilds it.
+
+    Raise Segment.DoesNotExist for an id not in this workspace, ValidationError for bad values.
+    """
+    _require(principal, "segments:edit")
+    unknown = set(changes) - {"name", "alias", "description", "is_published", "definition"}
+    if unknown:
+        raise ValidationError({"segment": [f"unknown attribute {name}" for name in sorted(unknown)[:5]]})
+    with _atomic():
+        segment = Segment.objects.select_for_update().get(pk=segment_id)
+        fields = _checked_fields(
+            changes.get("name", segment.name),
+            changes.get("alias", segment.alias),
+            changes.get("description", segment.description),
+            exclude_id=segment.pk,
+        )
+        for attribute, value in fields.items():
+            setattr(segment, attribute, value)
+        if "is_published" in changes:
+            segment.is_published = bool(changes["is_published"])
+        known = lookups()
+        redefined = "definition" in changes
+        if redefined:
+            segment.definition = _stored_definition(changes["definition"], known, segment_id=segment.pk)
+        segment.updated_at = timezone.now()
+        segment.save()
+        _audit("segment.updated", principal=principal, request=request, segment_id=segment.pk,
+               changed=sorted(changes))  # fmt: skip
+        if redefined:
+            _rebuild(segment, known)
+    return segment
+
+
+def segment_delete(segment_id: int, *, principal: Principal, request=None) -> None:
+    """Delete a segment and its memberships; raise ValidationError while another segment's filters name it."""
+    _require(principal, "segments:edit")
+    with _atomic():
+        segment = Segment.objects.select_for_update().get(pk=segment_id)
+        users = sorted(pk for pk, names in dependencies().items() if segment.pk in names and pk != segment.pk)
+        if users:
+            raise ValidationError({"segment": [f"used by the filters of {len(users)} other segment(s)"]})
+        SegmentMembership.objects.filter(segment_id=segment.pk).delete()
+        SegmentCountDay.objects.filter(segment_id=segment.pk).delete()
+        segment.delete()
+        _audit("segment.deleted", principal=principal, request=request, segment_id=segment_id)
+
+
+# ==============================================================================================
+# Membership
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    segment_id: int
+    added: int
+    removed: int
+    members: int
+    seconds: float
+
+
+def segment_rebuild(segment_id: int, *, principal: Principal) -> RebuildResult:
+    """Recompute a segment's filter members and apply only the difference (manual adds and removes stay)."""
+    _require(principal, "segments:edit")
+    with _atomic():
+        segment = Segment.objects.select_for_update().get(pk=segment_id)
+        return _rebuild(segment, lookups())
+
+
+def segments_rebuild_all(*, principal: Principal) -> list[RebuildResult]:
+    """Rebuild every segment of the workspace, each after the segments its filters name (the schedule's job)."""
+    _require(principal, "segments:edit")
+    known = lookups()
+    results = []
+    for segment_id in rebuild_order(dependencies()):
+        with _atomic():
+            segment = Segment.objects.select_for_update().filter(pk=segment_id).first()
+            if segment is not None:
+                results.append(_rebuild(segment, known))
+    return results
+
+
+def _rebuild(segment: Segment, known: Lookups) -> RebuildResult:
+    started = time.perf_counter()
+    matching = contacts_where(condition_of(segment.definition, known=known)).order_by()
+    rows = SegmentMembership.objects.filter(segment_id=segment.pk)
+    additions = matching.exclude(Exists(rows.filter(contact_id=OuterRef("pk")))).values_list("id")
+    still = Exists(matching.filter(pk=OuterRef("contact_id")))
+    removals = rows.filter(status=MembershipStatus.FILTER).exclude(still)
+    data = {"segment_id": segment.pk}
+    workspace_id = require_workspace().id
+    now = timezone.now()
+    # Events first: once the rows are written the difference is gone.
+    store.write_select(SEGMENT_ADDED, additions, data)
+    added = bulk.insert_select(
+        SegmentMembership,
+        {"workspace_id": workspace_id, "segment_id": segment.pk, "status": MembershipStatus.FILTER, "created_at": now},
+        ["contact_id"],
+        additions,
+    )
+    store.write_select(SEGMENT_REMOVED, removals.values_list("contact_id"), data)
+    removed, _ = removals.delete()
+    return _finish(segment, added, removed, time.perf_counter() - started)
+
+
+def _finish(segment: Segment, added: int, removed: int, seconds: float) -> RebuildResult:
+    members = SegmentMembership.objects.filter(segment_id=segment.pk, status__in=MEMBER_STATUSES).count()
+    now = timezone.now()
+    Segment.objects.filter(pk=segment.pk).update(member_count=members, rebuilt_at=now, rebuild_seconds=seconds)
+    SegmentCountDay.objects.update_or_create(segment_id=segment.pk, day=now.date(), defaults={"members": members})
+    return RebuildResult(segment.pk, added, removed, members, seconds)
+
+
+def segment_refresh_contacts(contact_ids: Iterable[int], *, principal: Principal) -> dict[int, tuple[int, int]]:
+    """Re-evaluate every segment for the given contacts only (those that just changed).
+
+    Return {segment id: (added, removed)} of the segments that changed.
+
+    Costs one query per segment and batch of contacts, whatever the workspace's size: the
+    incremental refresh that keeps memberships fresh within seconds of a change.
+    """
+    _require(principal, "segments:edit")
+    ids = sorted({int(pk) for pk in contact_ids})
+    if not ids:
+        return {}
+    known = lookups()
+    changes: dict[int, tuple[int, int]] = {}
+    for segment_id in rebuild_order(dependencies()):
+        with _atomic():
+            segment = Segment.objects.select_for_update().filter(pk=segment_id).first()
+            if segment is None:
+                continue
+            started, added, removed = time.perf_counter(), 0, 0
+            condition = condition_of(segment.definition, known=known)
+            for start in range(0, len(ids), REFRESH_BATCH):
+                batch = ids[start : start + REFRESH_BATCH]
+                a, r = _refresh_batch(segment.pk, condition, batch)
+                added, removed = added + a, removed + r
+            if added or removed:
+                _finish(segment, added, removed, time.perf_counter() - started)
+                changes[segment.pk] = (added, removed)
+    return changes
+
+
+def _refresh_batch(segment_id: int, condition, batch: list[int]) -> tuple[int, int]:
+    matching = set(contacts_where(condition).filter(id__in=batch).values_list("id", flat=True))
+    current = dict(
+        SegmentMembership.objects.filter(segment_id=segment_id, contact_id__in=batch).values_list(
+            "contact_id", "status"
+        )
+    )
+    additions = sorted(matching - set(current))
+    removals = sorted(c for c, status in current.items() if status == MembershipStatus.FILTER and c not in matching)
+    _write_changes(segment_id, additions, MembershipStatus.FILTER, removals)
+    return len(additions), len(removals)
+
+
+def _write_changes(segment_id: int, additions: list[int], status: int, removals: list[int]) -> None:
+    workspace_id, now = require_workspace().id, timezone.now()
+    if additions:
+        bulk.insert(
+            SegmentMembership,
+            ["workspace_id", "segment_id", "contact_id", "status", "created_at"],
+            [(workspace_id, segment_id, c, status, now) for c in additions],
+        )
+    if removals:
+        SegmentMembership.objects.filter(segment_id=segment_id, contact_id__in=removals).delete()
+    data = {"segment_id": segment_id}
+    store.write(
+        [EventRow(type=SEGMENT_ADDED, contact_id=c, data=data, at=now) for c in additions]
+        + [EventRow(type=SEGMENT_REMOVED, contact_id=c, data=data, at=now) for c in removals]
+    )
+
+
+def segment_members_add(segment_id: int, contact_ids: Iterable[int], *, principal: Principal, request=None) -> int:
+    """Add contacts to a segment by hand: they stay whatever the filters say; return how many became members.
+
+    Ids not in this workspace are skipped. Raise Segment.DoesNotExist for a segment not in it.
+    """
+    _require(principal, "segments:edit")
+    return _manual(principal, segment_id, contact_ids, MembershipStatus.ADDED, request=request)
+
+
+def segment_members_remove(segment_id: int, contact_ids: Iterable[int], *, principal: Principal, request=None) -> int:
+    """Remove contacts from a segment by hand: they stay out whatever the filters say; return how many left it."""
+    _require(principal, "segments:edit")
+    return _manual(principal, segment_id, contact_ids, MembershipStatus.REMOVED, request=request)
+
+
+def _manual(principal: Principal, segment_id: int, contact_ids: Iterable[int], status: int, *, request) -> int:
+    ids = sorted({int(pk) for pk in contact_ids})
+    if len(ids) > MAX_MANUAL:
+        raise ValidationError({"ids": [f"at most {MAX_MANUAL} contacts at a time"]})
+    with _atomic():
+        segment = Segment.objects.select_for_update().get(pk=segment_id)
+        found = existing_contact_ids(ids) if ids else []
+        current = dict(
+            SegmentMembership.objects.filter(segment_id=segment.pk, contact_id__in=found).values_list(
+                "contact_id", "status"
+            )
+        )
+        was_member = {c for c, s in current.items() if s in MEMBER_STATUSES}
+        # Everyone named gets the manual status (it sticks across rebuilds); events only for real changes.
+        SegmentMembership.objects.filter(segment_id=segment.pk, contact_id__in=found).delete()
+        workspace_id, now = require_workspace().id, timezone.now()
+        bulk.insert(
+            SegmentMembership,
+            ["workspace_id", "segment_id", "contact_id", "status", "created_at"],
+            [(workspace_id, segment.pk, c, status, now) for c in found],
+        )
+        if status == MembershipStatus.ADDED:
+            changed = [c for c in found if c not in was_member]
+            code = SEGMENT_ADDED
+        else:
+            changed = [c for c in found if c in was_member]
+            code = SEGMENT_REMOVED
+        store.write(EventRow(type=code, contact_id=c, data={"segment_id": segment.pk}, at=now) for c in changed)
+        _finish(
+            segment, len(changed) if code == SEGMENT_ADDED else 0, len(changed) if code != SEGMENT_ADDED else 0, 0.0
+        )
+        verb = "added" if status == MembershipStatus.ADDED else "removed"
+        _audit(f"segment.members_{verb}", principal=principal, request=request, segment_id=segment.pk,
+               count=len(found), changed=len(changed))  # fmt: skip
+    return len(changed)
+
+
+def segment_members_reset(segment_id: int, contact_ids: Iterable[int], *, principal: Principal, request=None) -> int:
+    """Forget manual adds and removes of contacts: the filters decide again; return how many were reset."""
+    _require(principal, "segments:edit")
+    ids = sorted({int(pk) for pk in contact_ids})
+    if len(ids) > MAX_MANUAL:
+        raise ValidationError({"ids": [f"at most {MAX_MANUAL} contacts at a time"]})
+    with _atomic():
+        segment = Segment.objects.select_for_update().get(pk=segment_id)
+        manual = SegmentMembership.objects.filter(
+            segment_id=segment.pk, contact_id__in=ids, status__in=(MembershipStatus.ADDED, MembershipStatus.REMOVED)
+        )
+        statuses = dict(manual.values_list("contact_id", "status"))
+        matching = set(
+            contacts_where(condition_of(segment.definition)).filter(id__in=list(statuses)).values_list("id", flat=True)
+        )
+        stay = [c for c in statuses if c in matching]
+        leave = [c for c, status in statuses.items() if c not in matching and status == MembershipStatus.ADDED]
+        come_back = [c for c, status in statuses.items() if c in matching and status == MembershipStatus.REMOVED]
+        SegmentMembership.objects.filter(segment_id=segment.pk, contact_id__in=stay).update(
+            status=MembershipStatus.FILTER
+        )
+        SegmentMembership.objects.filter(
+            segment_id=segment.pk, contact_id__in=[c for c in statuses if c not in matching]
+        ).delete()
+        now, data = timezone.now(), {"segment_id": segment.pk}
+        store.write(
+            [EventRow(type=SEGMENT_ADDED, contact_id=c, data=data, at=now) for c in come_back]
+            + [EventRow(type=SEGMENT_REMOVED, contact_id=c, data=data, at=now) for c in leave]
+        )
+        _finish(segment, len(come_back), len(leave), 0.0)
+        _audit("segment.members_reset", principal=principal, request=request, segment_id=segment.pk,
+               count=len(statuses))  # fmt: skip
+    return len(statuses)

@@ -1,0 +1,160 @@
+"""Turn a checked segment definition into one condition on contacts: the whole segment is one SQL statement.
+
+Fields become index-friendly tests through contacts' capabilities; tags, Do-Not-Contact, other
+segments and events become EXISTS subqueries correlated with the contact (semi- and anti-joins).
+Relative dates are resolved to ranges at the moment the condition is built (UTC days), so a
+rebuild tomorrow sees tomorrow's "last 7 days".
+
+Values of filters on encrypted fields are stored sealed (seal_value) and opened only here, in
+memory, to compute their blind index: the SQL, and so the query log, carries the index, never the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from tidings.contacts.capabilities import FieldCapability, Operator
+from tidings.contacts.conditions import Conditions
+from tidings.events.registry import code_for
+from tidings.events.selectors import events_matching
+from tidings.privacy.vault import DecryptionFailed, keyring
+from tidings.segments.definition import (
+    IN_LAST_DAYS,
+    IN_NEXT_DAYS,
+    MORE_THAN_DAYS_AGO,
+    RELATIVE,
+    TODAY,
+    YESTERDAY,
+    Lookups,
+    field_capability,
+)
+from tidings.segments.models import MEMBER_STATUSES, SegmentMembership
+
+NOBODY = Q(pk__in=[])
+_SEAL_NAME = "segment-filter-value"
+
+
+def seal_value(value: Any) -> str:
+    """Return value sealed under the workspace key, as text for the definition's JSON."""
+    version, wrapped, aead = keyring().new_file_key(_SEAL_NAME)
+    from tidings.privacy.vault import seal
+
+    blob = seal(aead, json.dumps(value).encode(), _SEAL_NAME.encode())
+    return f"{version}.{base64.b64encode(wrapped).decode()}.{base64.b64encode(blob).decode()}"
+
+
+def open_value(sealed: str) -> Any:
+    """Return the value seal_value sealed; raise ValidationError when it does not open here."""
+    from tidings.privacy.vault import unseal
+
+    try:
+        version, wrapped, blob = sealed.split(".")
+        aead = keyring().open_file_key(int(version), base64.b64decode(wrapped), _SEAL_NAME)
+        return json.loads(unseal(aead, base64.b64decode(blob), _SEAL_NAME.encode()))
+    except (ValueError, DecryptionFailed):
+        raise ValidationError({"value": ["a sealed filter value does not open in this workspace"]}) from None
+
+
+class Compiler:
+    """Compiles checked definitions of the workspace in context (reads field definitions once)."""
+
+    def __init__(self, lookups: Lookups, *, now: datetime.datetime | None = None):
+        self.lookups = lookups
+        self.now = now or timezone.now()
+        self.conditions = Conditions()
+
+    def compile(self, group: Mapping) -> Q:
+        """Return the condition of a checked group; an empty group matches nobody."""
+        parts = [self.node(node) for node in group.get("filters", [])]
+        if not parts:
+            return NOBODY
+        condition = parts[0]
+        for part in parts[1:]:
+            condition = condition | part if group.get("match") == "any" else condition & part
+        return condition
+
+    def node(self, node: Mapping) -> Q:
+        kind = node["kind"]
+        if kind == "group":
+            return self.compile(node)
+        if kind == "field":
+            return self.field(node)
+        if kind == "tag":
+            condition = Conditions.tagged(node["value"], every=node["operator"] == "all")
+            return ~condition if node["operator"] == "not_in" else condition
+        if kind == "segment":
+            members = SegmentMembership.objects.filter(segment_id__in=node["value"], status__in=MEMBER_STATUSES)
+            condition = Q(Exists(members.filter(contact_id=OuterRef("pk"))))
+            return ~condition if node["operator"] == "not_in" else condition
+        if kind == "dnc":
+            condition = Conditions.do_not_contact(node["channel"], node["reason"])
+            return ~condition if node["operator"] == "is_not" else condition
+        if kind == "event":
+            return self.event(node)
+        raise ValueError(f"unknown filter kind {kind}")  # a checked definition never has one
+
+    def field(self, node: Mapping) -> Q:
+        cap = field_capability(self.lookups, node["object"], node["field"])
+        if cap is None:  # the field was deleted since the segment was saved
+            raise ValidationError({"field": ["unknown field"]}, code="invalid")
+        value = open_value(node["value_sealed"]) if "value_sealed" in node else node.get("value")
+        operator = node["operator"]
+        if operator in RELATIVE:
+            low, high = relative_range(cap, operator, value, self.now)
+            condition = Q()
+            if low is not None:
+                condition &= self.conditions.field(cap, Operator.GTE, low)
+            if high is not None:
+                condition &= self.conditions.field(cap, Operator.LT, high)
+            return condition
+        return self.conditions.field(cap, operator, value)
+
+    def event(self, node: Mapping) -> Q:
+        since = datetime.datetime.fromisoformat(node["since"]) if node.get("since") else None
+        until = datetime.datetime.fromisoformat(node["until"]) if node.get("until") else None
+        if node.get("within_days") is not None:
+            window = self.now - datetime.timedelta(days=node["within_days"])
+            since = max(since, window) if since else window
+        events = events_matching(code_for(node["event"]), since=since, until=until, data=node.get("data") or None)
+        mine = events.filter(who=OuterRef("pk"))
+        if node["min_count"] == 1 and node.get("max_count") is None:
+            condition = Q(Exists(mine))
+        else:
+            from django.db.models import Count
+
+            counted = mine.order_by().values("who").annotate(n=Count("id")).filter(n__gte=node["min_count"])
+            if node.get("max_count") is not None:
+                counted = counted.filter(n__lte=node["max_count"])
+            condition = Q(Exists(counted))
+        return ~condition if node["operator"] == "has_not" else condition
+
+
+def relative_range(cap: FieldCapability, operator: str, days: Any, now: datetime.datetime) -> tuple[Any, Any]:
+    """Return [low, high) of a relative date on cap's field at now (dates for date fields, instants otherwise)."""
+    today = now.astimezone(datetime.UTC).date()
+    day = datetime.timedelta(days=1)
+    if cap.type == "date":
+        bounds = {
+            TODAY: (today, today + day),
+            YESTERDAY: (today - day, today),
+            IN_LAST_DAYS: (today - day * (days or 0), today + day),
+            MORE_THAN_DAYS_AGO: (None, today - day * (days or 0)),
+            IN_NEXT_DAYS: (today, today + day * ((days or 0) + 1)),
+        }[operator]
+        return tuple(None if b is None else b.isoformat() for b in bounds)  # type: ignore[return-value]
+    midnight = datetime.datetime.combine(today, datetime.time(), tzinfo=datetime.UTC)
+    return {
+        TODAY: (midnight, midnight + day),
+        YESTERDAY: (midnight - day, midnight),
+        IN_LAST_DAYS: (now - day * (days or 0), None),
+        MORE_THAN_DAYS_AGO: (None, now - day * (days or 0)),
+        IN_NEXT_DAYS: (now, now + day * (days or 0)),
+    }[operator]
