@@ -10,7 +10,7 @@ def test_smoke(in_acme):
     )
     b = contact_create({"email": "b@x.example", "firstname": "Bo", "city": "Paris", "points": 1}, principal=p)
     seg = actions.segment_create(
-        p,
+        principal=p,
         name="Londoners",
         definition={
             "match": "any",
@@ -34,7 +34,7 @@ def test_smoke(in_acme):
     actions.segment_rebuild(seg.pk, principal=p)
     assert set(selectors.segment_member_ids(seg.pk)) == {b.pk}
     s2 = actions.segment_create(
-        p,
+        principal=p,
         name="Inside",
         definition={
             "filters": [
