@@ -67,6 +67,10 @@ _FIELD_OPERATORS = {
     "between": "between",
 }
 _DATE_TYPES = ("date", "datetime")
+_DATE_OR_RELATIVE = (
+    "a date (YYYY-MM-DD) or date and time; relative dates other than today, yesterday, anniversary"
+    " and -N days are not supported in Tidings"
+)
 _NO_VALUE = ("empty", "not_empty", "today", "yesterday", "anniversary")
 
 # Mautic's DNC filters: field -> (channel, reason). Any field with "_manual", "_bounced" or
@@ -122,7 +126,10 @@ class FilterLookup(Protocol):
         "company"), or None when the workspace has no such field."""
 
     def tag_id(self, value: str) -> int | None:
-        """Return the Tidings id of the tag Mautic names value (a tag id sent as text), None when unknown."""
+        """Return the Tidings id of the tag Mautic names value (a tag id sent as text), None when unknown.
+
+        The Mautic-compatible tag API shows Tidings' tag ids, so to_mautic writes them back as text.
+        """
 
     def segment_id(self, value: str) -> int | None:
         """Return the id of the segment a leadlist filter names, None when unknown."""
@@ -374,7 +381,7 @@ def _absolute_date(filter: _Filter, value: Any) -> str:
     try:
         datetime.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise filter.value_error("a date (YYYY-MM-DD), date and time, or a relative date Tidings supports") from None
+        raise filter.value_error(_DATE_OR_RELATIVE) from None
     return value.strip()
 
 
@@ -469,9 +476,9 @@ def _relative_field(filter: _Filter, value: str) -> dict | None:
         raise filter.value_error("calendar weeks, months and years are not supported in Tidings")
     days = _days_ago(word)
     if days is None:
-        raise filter.value_error("a date (YYYY-MM-DD), date and time, or a relative date Tidings supports")
+        raise filter.value_error(_DATE_OR_RELATIVE)
     if days < 0 or days > MAX_DAYS:
-        raise filter.value_error("only past relative dates (-N days) are supported in Tidings")
+        raise filter.value_error("relative dates in the future are not supported in Tidings (only -N days)")
     if operator in ("gt", "gte"):
         return {"operator": "in_last_days", "value": days}
     if operator in ("lt", "lte"):
@@ -604,7 +611,9 @@ def _event_date(filter: _Filter) -> dict:
         if days is not None:
             if 0 <= days <= MAX_DAYS and operator in ("gt", "gte"):
                 return _event(name, within_days=days)
-            raise filter.value_error("on event dates only -N days with gt or gte is supported in Tidings")
+            raise filter.value_error(
+                "on event dates, relative dates other than gt or gte -N days are not supported in Tidings"
+            )
         if word in ("today", "yesterday", "anniversary", "birthday", *_CALENDAR):
             raise filter.value_error("this relative date is not supported on event dates in Tidings")
     value = _absolute_date(filter, filter.value)
@@ -700,7 +709,7 @@ def _dnf(node: Any, lookup: FilterLookup | None) -> list[list[dict]]:
     if node.get("kind", "group" if "filters" in node else None) != "group":
         items = _leaf_items(node, lookup)
         return [items if items is not None else [_pass_through_item(node)]]
-    folded = _fold_ids(node)
+    folded = _fold_ids(node) or _fold_not_between(node)
     if folded is not None:
         return [[folded]]
     children = node.get("filters")
@@ -834,21 +843,28 @@ def _field_items(node: dict, lookup: FilterLookup | None) -> list[dict] | None:
         return [_item(field, mautic, f"-{value} days", **{**options, "type": _date_type(type)})]
     if operator in ("contains", "starts_with", "ends_with", "not_contains"):
         return _text_items(operator, value, field, **options) if isinstance(value, str) else None
-    mautic = _REVERSE_FIELD_OPERATORS.get(operator)
-    if mautic is None:
+    mautic_operator = _REVERSE_FIELD_OPERATORS.get(operator) if isinstance(operator, str) else None
+    if mautic_operator is None:
         return None  # has_words, in_next_days: Mautic has no such operator
     if operator in ("empty", "not_empty"):
-        return [_item(field, mautic, None, **options)]
+        return [_item(field, mautic_operator, None, **options)]
     if operator in ("in", "not_in") and not isinstance(value, list):
         return None
-    return [_item(field, mautic, value, **options)]
+    return [_item(field, mautic_operator, value, **options)]
 
 
 def _date_type(type: str) -> str:
     return type if type in _DATE_TYPES else "datetime"
 
 
-_DEFAULT_EVENT = {"min_count": 1, "max_count": None, "within_days": None, "since": None, "until": None, "data": {}}
+_DEFAULT_EVENT: dict[str, Any] = {
+    "min_count": 1,
+    "max_count": None,
+    "within_days": None,
+    "since": None,
+    "until": None,
+    "data": {},
+}
 _ID_FIELDS = {(name, key): field for field, (name, key) in _EVENT_IDS.items()}
 _DATE_FIELDS = {name: field for field, name in _EVENT_DATES.items()}
 _COUNT_FIELDS = {name: field for field, name in _EVENT_COUNTS.items()}
@@ -969,7 +985,7 @@ def _fold_ids(group: dict) -> dict | None:
         if _differs(child) != {"data"} or not isinstance(data, dict) or len(data) != 1:
             return None
         key, value = next(iter(data.items()))
-        field = _ID_FIELDS.get((child.get("event"), key))
+        field = _ID_FIELDS.get((str(child.get("event")), key))
         if field is None or isinstance(value, bool) or not isinstance(value, int):
             return None
         fields.add(field)
@@ -978,3 +994,19 @@ def _fold_ids(group: dict) -> dict | None:
         return None
     field = fields.pop()
     return _item(field, "in" if operator == "has" else "!in", ids, type=_MAUTIC_ID_TYPES[field])
+
+
+def _fold_not_between(group: dict) -> dict | None:
+    """Return Mautic's "!between" item for any(field lt low, field gt high), as from_mautic writes it."""
+    children = group.get("filters")
+    if group.get("match") != "any" or not isinstance(children, list) or len(children) != 2:
+        return None
+    low, high = children
+    if not all(isinstance(child, dict) and child.get("kind") == "field" for child in children):
+        return None
+    if (low.get("operator"), high.get("operator")) != ("lt", "gt") or "value_sealed" in low or "value_sealed" in high:
+        return None
+    if (low.get("object"), low.get("field")) != (high.get("object"), high.get("field")):
+        return None
+    items = _field_items({**low, "operator": "between", "value": [low.get("value"), high.get("value")]}, None)
+    return {**items[0], "operator": "!between"} if items else None
