@@ -616,3 +616,46 @@ def test_errors_never_repeat_the_filter_value(secret, name, operator):
             from_mautic([mautic(name, operator, value)], lookup=ACME)
         except ValidationError as error:
             assert secret not in json.dumps(error.message_dict, ensure_ascii=False)
+
+
+NODES = st.recursive(
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["field", "tag", "segment", "dnc", "event"]),
+            "object": st.sampled_from(["contact", "company", 3]),
+            "field": st.sampled_from(["city", "owner", "date_added", None]),
+            "event": st.sampled_from(["page.hit", "email.opened", "email.sent", "email.clicked", "asset.download", 1]),
+            "operator": st.sampled_from(
+                ["equals", "in", "not_in", "all", "has", "has_not", "is", "contains", "lt", "gt", "in_last_days", None]
+            ),
+            "value": JSON_VALUES,
+            "channel": st.sampled_from(["email", "sms", None]),
+            "reason": st.sampled_from(["bounced", "", None]),
+            "min_count": JSON_VALUES,
+            "max_count": JSON_VALUES,
+            "within_days": JSON_VALUES,
+            "since": st.sampled_from([None, "2024-01-01T00:00:00", "2024-01-01", 5]),
+            "until": st.sampled_from([None, "2024-01-01T23:59:59", "x"]),
+            "data": st.dictionaries(st.sampled_from(["url", "url__contains", "email_id", "asset_id"]), JSON_VALUES),
+        }
+    ),
+    lambda children: st.fixed_dictionaries(
+        {
+            "kind": st.just("group"),
+            "match": st.sampled_from(["all", "any", None]),
+            "filters": st.lists(children, max_size=4),
+        }
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    definition=JSON_VALUES
+    | st.fixed_dictionaries(
+        {"match": st.sampled_from(["all", "any"]), "filters": st.lists(NODES | JSON_VALUES, max_size=5)}
+    )
+)
+def test_to_mautic_answers_any_json_without_raising(definition):
+    assert isinstance(to_mautic(definition), list)
