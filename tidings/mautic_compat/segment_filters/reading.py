@@ -20,6 +20,7 @@ from tidings.mautic_compat.segment_filters.vocabulary import (
     FIELD_OPERATORS,
     MAX_COUNT,
     MAX_DAYS,
+    MAX_DEPTH,
     MAX_FILTERS,
     MAX_TEXT,
     MAX_VALUES,
@@ -161,7 +162,25 @@ def _pass_through(filter: _Filter) -> dict:
     node = filter.value
     if not isinstance(node, dict) or not isinstance(node.get("kind"), str):
         raise filter.value_error("a Tidings filter object")
+    if not _clear_and_shallow(node, depth=1):
+        # Sealed values are made by Tidings from a clear value, never taken from a client.
+        raise filter.value_error("a Tidings filter object with clear values and groups nested a few deep")
     return node
+
+
+def _clear_and_shallow(node: Any, depth: int) -> bool:
+    """Whether node holds no sealed value and is not nested past what any definition needs.
+
+    The segments app checks the depth of groups exactly; this bound (objects inside objects,
+    event data included) only keeps a hostile body from recursing far.
+    """
+    if isinstance(node, list):
+        return all(_clear_and_shallow(child, depth) for child in node)
+    if not isinstance(node, dict):
+        return True
+    if "value_sealed" in node or depth > 2 * MAX_DEPTH + 2:
+        return False
+    return all(_clear_and_shallow(child, depth + 1) for child in node.values())
 
 
 # Fields ------------------------------------------------------------------------------------------

@@ -550,6 +550,12 @@ def test_what_mautic_cannot_say_passes_through_and_comes_back(node):
     assert from_mautic(items, lookup=ACME) == {"match": "all", "filters": [NA, node]}
 
 
+def test_a_pass_through_item_cannot_carry_a_sealed_value():
+    node = {**field("email", "equals", "x"), "value_sealed": "v1:forged"}
+    item = mautic(PASS_THROUGH, "=", node, object="tidings", type="tidings")
+    assert list(errors_of([item])) == ["filters.0.properties.filter"]
+
+
 def test_tag_all_is_one_mautic_filter_per_tag():
     items = to_mautic({"match": "all", "filters": [{"kind": "tag", "operator": "all", "value": [3, 4]}]})
     assert [(item["operator"], item["filter"]) for item in items] == [("in", ["3"]), ("in", ["4"])]
