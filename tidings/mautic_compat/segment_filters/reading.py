@@ -196,6 +196,9 @@ def _field(filter: _Filter, object: str, alias: str, field_type: str) -> dict:
         relative = _relative_field(filter, filter.value)
         if relative is not None:
             return {**node, **relative}
+    if operator == "=" and is_date and "datetime" in (field_type, filter.type) and _is_day(filter.value):
+        # Mautic compares a day with a date and time as "that day": Tidings states it as a range.
+        return {**node, "operator": "between", "value": list(_day_bounds(filter.value.strip()))}
     if operator in ("like", "!like", "contains", "startsWith", "endsWith"):
         return {**node, **_text_match(filter, negate=operator == "!like")}
     if operator == "=" and isinstance(filter.value, list):
@@ -251,13 +254,15 @@ def _text(filter: _Filter, value: Any) -> str:
     return text
 
 
+_NUMBER = re.compile(r"[+-]?\d{1,18}(?:\.\d{1,18})?", re.ASCII)
+
+
 def _number(filter: _Filter, value: Any, *, whole: bool = False) -> int | float:
     if isinstance(value, str):
         text = value.strip()
-        try:
-            value = int(text) if re.fullmatch(r"[+-]?\d{1,18}", text) else float(text)
-        except ValueError:
-            raise filter.value_error("a number") from None
+        if not _NUMBER.fullmatch(text):  # plain ASCII decimals: no "1e400", "nan", "1_000" nor other scripts' digits
+            raise filter.value_error("a number")
+        value = int(text) if "." not in text else float(text)
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value or abs(value) > 1e18:
         raise filter.value_error("a number")
     if whole:
@@ -512,6 +517,16 @@ def _event_ids(filter: _Filter) -> dict:
     return events[0] if len(events) == 1 else {"kind": "group", "match": "all", "filters": events}
 
 
+def _is_day(value: Any) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip(), re.ASCII):
+        return False
+    try:
+        datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def _day_bounds(day: str) -> tuple[str, str]:
     start = datetime.datetime.fromisoformat(day[:10])
     return start.isoformat(), (start + datetime.timedelta(days=1, seconds=-1)).isoformat()
@@ -539,7 +554,7 @@ def _event_date(filter: _Filter) -> dict:
         return _event(name, since=value)
     if operator in ("lt", "lte"):
         return _event(name, until=value)
-    if operator in ("=", "!=") and len(value) == 10:
+    if operator in ("=", "!=") and _is_day(value):
         since, until = _day_bounds(value)
         return _event(name, "has" if operator == "=" else "has_not", since=since, until=until)
     raise filter.not_supported()

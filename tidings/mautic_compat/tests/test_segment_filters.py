@@ -180,6 +180,10 @@ FIELD_CASES = [
     (mautic("points", "gte", "50", type="number"), field("points", "gte", 50)),
     (mautic("date_added", "lt", "2024-01-01", type="date"), field("date_added", "lt", "2024-01-01")),
     (
+        mautic("renewal", "=", "2024-05-01", type="datetime"),
+        field("renewal", "between", ["2024-05-01T00:00:00", "2024-05-01T23:59:59"]),
+    ),
+    (
         mautic("last_active", "gt", "2024-01-01 10:00:00", type="datetime"),
         field("last_active", "gt", "2024-01-01 10:00:00"),
     ),
@@ -426,6 +430,8 @@ def test_unknown_tag_and_segment_never_echo_the_value():
     "item",
     [
         mautic("score", "gt", SECRET, type="number"),
+        mautic("score", "gt", "1e400", type="number"),
+        mautic("score", "gt", "\u0661\u0662", type="number"),  # digits of another script
         mautic("vip", "=", SECRET, type="boolean"),
         mautic("birthday", "gt", SECRET, type="date"),
         mautic("city", "=", {"email": SECRET}),
