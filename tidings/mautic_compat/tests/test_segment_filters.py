@@ -199,6 +199,23 @@ def test_the_legacy_top_level_filter_key_is_read():
     assert one(mautic("city", "=", "Prague", legacy=True)) == field("city", "equals", "Prague")
 
 
+def test_the_api_docs_examples():
+    """The shapes Mautic's API documentation shows: no object (contact by default), the value in "filter"."""
+    get_answer = {"glue": "and", "field": "city", "type": "text", "filter": "Prague", "display": None, "operator": "="}
+    new_body = {
+        "glue": "and",
+        "field": "email",
+        "object": "lead",
+        "type": "email",
+        "filter": "*@gmail.com",
+        "operator": "like",
+    }
+    assert from_mautic([get_answer, new_body], lookup=ACME) == {
+        "match": "all",
+        "filters": [field("city", "equals", "Prague"), field("email", "contains", "*@gmail.com")],
+    }
+
+
 def test_properties_filter_wins_over_the_legacy_key():
     item = {**mautic("city", "=", "Prague"), "filter": "Brno"}
     assert one(item) == field("city", "equals", "Prague")
