@@ -262,6 +262,7 @@ class _Generator:
         }
         row: dict[str, Any] = {
             "email": contact_email(self.seed, index, self.contacts),
+            "company": company_name(company) if company is not None else None,  # as an import's company column
             "firstname": firstname,
             "lastname": lastname,
             "country": country,
