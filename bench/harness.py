@@ -160,13 +160,13 @@ def engine(connection) -> str:
     return f"{connection.vendor} {version}"
 
 
-def bench_workspace(slug_prefix: str = "bench"):
+def bench_workspace(slug_prefix: str = "bench", name: str = "Bench"):
     """Create a fresh owner and EU workspace; return (owner, workspace)."""
     from tidings.accounts.actions import user_create, workspace_create
 
     stamp = f"{os.getpid()}-{int(time.time())}-{random.randrange(10**6)}"  # noqa: S311 (a unique slug)
     owner = user_create(email=f"bench-{stamp}@bench.example", password="correct horse battery staple")
-    workspace = workspace_create(name="Bench", slug=f"{slug_prefix}-{stamp}", region="eu", owner=owner)
+    workspace = workspace_create(name=name, slug=f"{slug_prefix}-{stamp}", region="eu", owner=owner)
     return owner, workspace
 
 
