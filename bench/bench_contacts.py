@@ -31,12 +31,23 @@ import argparse
 import json
 import os
 import random
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from harness import (
+    add_database_arguments,
+    bench_workspace,
+    clone_table,
+    databases,
+    django_setup,
+    engine,
+    executemany_batches,
+    load,
+    percentile,
+    region_connection,
+    table_bytes,
+    timed,
+)
 
 FIRST = [
     "Ada",
@@ -92,80 +103,12 @@ def generate(count: int, seed: int = 7, custom: bool = False) -> Iterator[dict]:
         yield row
 
 
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def load() -> str:
-    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-
-
-# ----------------------------------------------------------------------------------------------
-# Databases
-
-
-def pg_admin_url(server: str, database: str) -> str:
-    parts = urlsplit(server)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
-
-
-def pg_create_databases(server: str) -> list[str]:
-    """Create fresh bench databases on server; point TIDINGS_DATABASE_URL* at them; return their names."""
-    import psycopg
-
-    names = [f"bench_contacts_{os.getpid()}_{suffix}" for suffix in ("global", "us", "eu")]
-    with psycopg.connect(pg_admin_url(server, "postgres"), autocommit=True) as admin:
-        for name in names:
-            admin.execute(f'CREATE DATABASE "{name}"')
-    for suffix, name in zip(("", "_US", "_EU"), names, strict=True):
-        os.environ[f"TIDINGS_DATABASE_URL{suffix}"] = pg_admin_url(server, name)
-    return names
-
-
-def pg_drop_databases(server: str, names: list[str]) -> None:
-    import psycopg
-
-    with psycopg.connect(pg_admin_url(server, "postgres"), autocommit=True) as admin:
-        for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def table_bytes(connection, table: str) -> int:
-    """Return the bytes table and its indexes take on disk."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_total_relation_size(%s)", [table])
-            return cursor.fetchone()[0]
-        cursor.execute("SELECT name FROM sqlite_master WHERE tbl_name = %s", [table])
-        names = [row[0] for row in cursor.fetchall()]
-        placeholders = ",".join(["%s"] * len(names))
-        cursor.execute(f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({placeholders})", names)  # noqa: S608
-        return cursor.fetchone()[0]
-
-
-def clone_table(connection, source: str, target: str) -> None:
-    """Create target, empty, with source's columns and indexes."""
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP TABLE IF EXISTS "{target}"')
-        if connection.vendor == "postgresql":
-            cursor.execute(f'CREATE TABLE "{target}" (LIKE "{source}" INCLUDING ALL)')
-            return
-        cursor.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL", [source])
-        for kind, name, sql in sorted(cursor.fetchall(), key=lambda s: s[0] != "table"):
-            sql = sql.replace(f'"{source}"', f'"{target}"')
-            if kind == "index":
-                sql = sql.replace(f'"{name}"', f'"{target}_{name}"')
-            cursor.execute(sql)
-
-
 # ----------------------------------------------------------------------------------------------
 # 1. Import
 
 
 def plain_insert(connection, rows: Iterator[dict], workspace_id: int, batch: int = 1000) -> tuple[int, float]:
     """Insert the rows, values in clear, into a copy of the contact table; return (rows, seconds)."""
-    from django.db import transaction
     from django.utils import timezone
 
     clone_table(connection, "contacts_contact", "bench_plain_contact")
@@ -174,46 +117,28 @@ def plain_insert(connection, rows: Iterator[dict], workspace_id: int, batch: int
         f"VALUES ({', '.join(['%s'] * len(PLAIN_COLUMNS))})"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    count, params = 0, []
+
+    def params():
+        for row in rows:
+            profile = json.dumps({k: row[k] for k in ("email", "firstname", "lastname", "phone")}).encode()
+            yield [workspace_id, profile, row["email"].rpartition("@")[2], "", "", row["city"], "", "",
+                   row["country"], "", "", "", row["points"], "consent", "{}", now, now]  # fmt: skip
+
     started = time.perf_counter()
-
-    def flush():
-        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.executemany(sql, params)
-
-    for row in rows:
-        profile = json.dumps({k: row[k] for k in ("email", "firstname", "lastname", "phone")}).encode()
-        params.append([workspace_id, profile, row["email"].rpartition("@")[2], "", "", row["city"], "", "",
-                       row["country"], "", "", "", row["points"], "consent", "{}", now, now])  # fmt: skip
-        count += 1
-        if len(params) == batch:
-            flush()
-            params = []
-    if params:
-        flush()
+    count = executemany_batches(connection, sql, params(), batch)
     return count, time.perf_counter() - started
 
 
 def plain_update(connection, rows: Iterator[dict], batch: int = 1000) -> tuple[int, float]:
     """Update city and points of the plain table's rows by id (1, 2, ... in import order); return (rows, seconds)."""
-    from django.db import transaction
-
     sql = 'UPDATE "bench_plain_contact" SET city = %s, points = %s WHERE id = %s'
     with connection.cursor() as cursor:
         cursor.execute('SELECT MIN(id) FROM "bench_plain_contact"')
         first_id = cursor.fetchone()[0]
-    count, params = 0, []
     started = time.perf_counter()
-    for i, row in enumerate(rows):
-        params.append([row["city"], row["points"], first_id + i])
-        count += 1
-        if len(params) == batch:
-            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                cursor.executemany(sql, params)
-            params = []
-    if params:
-        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+    count = executemany_batches(
+        connection, sql, ([row["city"], row["points"], first_id + i] for i, row in enumerate(rows)), batch
+    )
     return count, time.perf_counter() - started
 
 
@@ -225,17 +150,6 @@ def changed(rows: Iterator[dict]) -> Iterator[dict]:
 
 # ----------------------------------------------------------------------------------------------
 # 2. Latency
-
-
-def timed(fn, repeat: int) -> list[float]:
-    """Return repeat timings of fn(i) in milliseconds, after one untimed warm-up call."""
-    fn(0)
-    samples = []
-    for i in range(repeat):
-        started = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
 
 
 def bare(connection, sql: str, params_of):
@@ -371,54 +285,28 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000, help="events to append for the per-event figures")
     parser.add_argument("--queries", type=int, default=200, help="samples per latency probe")
     parser.add_argument("--reimport", type=int, default=20_000, help="rows imported again (all matched, updated)")
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-server", default="postgresql://tidings:tidings@127.0.0.1:54400/",
-                        help="server for fresh bench databases when TIDINGS_DATABASE_URL* are not set")  # fmt: skip
-    parser.add_argument("--keep", action="store_true", help="keep the fresh PostgreSQL bench databases")
+    add_database_arguments(parser)
     parser.add_argument("--no-http", action="store_true", help="skip the UI page and API probes")
     parser.add_argument("--custom", choices=["none", "clear", "indexed"], default="none",
                         help="two clear custom fields per row (plan, seats), optionally filter-indexed")  # fmt: skip
     args = parser.parse_args()
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("TIDINGS_VAR_DIR", tempfile.mkdtemp(prefix="tidings-bench-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
-    os.environ["TIDINGS_API_RATE_LIMIT"] = str(10**9)  # the bench is one client asking thousands of times
-    created_databases: list[str] = []
-    if args.database == "postgresql" and not os.environ.get("TIDINGS_DATABASE_URL_EU"):
-        created_databases = pg_create_databases(args.pg_server)
-    try:
+    with databases(args, prefix="bench_contacts"):
+        os.environ["TIDINGS_API_RATE_LIMIT"] = str(10**9)  # the bench is one client asking thousands of times
         run(args)
-    finally:
-        if created_databases and not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            pg_drop_databases(args.pg_server, created_databases)
 
 
 def run(args) -> None:
-    import django
+    django_setup()
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connections
-
-    call_command("migrate", verbosity=0)  # every database, then the cache table
-
-    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.permissions import system_principal
     from tidings.contacts import actions
     from tidings.contacts.models import ContactEvent, EventType
     from tidings.tenancy.context import use_workspace
 
-    stamp = f"{os.getpid()}-{int(time.time())}"
-    owner = user_create(email=f"bench-{stamp}@bench.example", password=f"not-a-secret-{stamp}")
-    workspace = workspace_create(name="Bench", slug=f"bench-{stamp}", region="eu", owner=owner)
-    connection = connections["region_eu"]
-    connection.ensure_connection()
-    version = connection.Database.sqlite_version if connection.vendor == "sqlite" else connection.pg_version
-    print(f"# bench_contacts: {args.rows:,} contacts on {connection.vendor} {version}, {os.cpu_count()} cores")
+    owner, workspace = bench_workspace()
+    connection = region_connection()
+    print(f"# bench_contacts: {args.rows:,} contacts on {engine(connection)}, {os.cpu_count()} cores")
     print(f"# {load()}   var {os.environ['TIDINGS_VAR_DIR']}")
 
     with use_workspace(workspace):
@@ -512,7 +400,7 @@ def run(args) -> None:
         actions.events_append(events, principal=system_principal(workspace, reason="command:bench"))
         event_seconds = time.perf_counter() - started
         events_total = ContactEvent.objects.count()  # in the workspace: row-level security hides the rest
-    event_bytes = table_bytes(connection, "contacts_contactevent")
+    event_bytes = table_bytes(connection, ContactEvent._meta.db_table)  # the store moved to events_event
     plain_bytes = sizes.pop("bench_plain_contact")
     measure = "pg_total_relation_size" if connection.vendor == "postgresql" else "SQLite dbstat"
     print(f"\n## storage ({measure}, tables with their indexes)")

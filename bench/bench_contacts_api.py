@@ -16,13 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_contacts import generate, percentile, timed  # noqa: E402 (after the path is set)
+from bench_contacts import generate
+from harness import bench_workspace, databases, django_setup, percentile, timed
 
 
 def main() -> None:
@@ -31,32 +28,26 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("TIDINGS_VAR_DIR", tempfile.mkdtemp(prefix="tidings-bench-api-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
-    import django
+    with databases(args, var_prefix="tidings-bench-api-"):
+        run(args)
 
-    django.setup()
+
+def run(args) -> None:
+    django_setup()  # every database, then the cache table (the rate limiter's counters live in the database cache)
     from django.conf import settings
-    from django.core.management import call_command
     from django.test import Client
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # lets the test Client's "testserver" host in
     settings.TIDINGS_API_RATE_LIMIT = 10**9  # measure the API, not the rate limiter's refusals
-    # Every database, then the cache table (the rate limiter's counters live in the database cache).
-    call_command("migrate", verbosity=0)
 
-    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.permissions import system_principal
     from tidings.accounts.selectors import principal_for_user
     from tidings.api.actions import api_token_create
     from tidings.contacts import actions, selectors
     from tidings.tenancy.context import use_workspace
 
-    stamp = int(time.time())
-    owner = user_create(email=f"bench-{stamp}@bench.example", password="correct horse battery staple")
-    workspace = workspace_create(name="Bench", slug=f"bench-api-{stamp}", region="eu", owner=owner)
+    owner, workspace = bench_workspace("bench-api")
     _, secret = api_token_create(
         workspace=workspace, user=owner, name="bench", principal=principal_for_user(owner, workspace)
     )

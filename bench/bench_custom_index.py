@@ -32,6 +32,8 @@ import statistics
 import tempfile
 import time
 
+from harness import timed
+
 PLAN_VALUES = 1000
 SCORE_VALUES = 10_000
 OTHER_WORKSPACE = 2
@@ -39,12 +41,7 @@ WORKSPACE = 1
 
 
 def median_ms(run, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return statistics.median(timed(lambda i: run(), repeat, warm=False))
 
 
 def load() -> str:

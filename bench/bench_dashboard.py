@@ -22,20 +22,7 @@ import random
 import statistics
 import time
 
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def timed(fn, repeat: int) -> list[float]:
-    fn()  # warm the caches once
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+from harness import bench_workspace, databases, django_setup, percentile, region_connection, timed
 
 
 def rows(count: int):
@@ -107,30 +94,23 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300_000, help="page hits of the last 30 days")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
-    import django
+    with databases(args):
+        run(args)
 
-    django.setup()
-    from django.core.management import call_command
+
+def run(args) -> None:
+    django_setup()
     from django.db import connections
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    for alias in ("default", "region_us", "region_eu"):
-        call_command("migrate", database=alias, verbosity=0)
-    if "tidings_cache" not in connections["default"].introspection.table_names():
-        call_command("createcachetable", database="default", verbosity=0)
-
-    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.selectors import principal_for_user
     from tidings.contacts.models import Contact
     from tidings.tenancy.context import use_workspace
     from tidings.ui.dashboard import visible_widgets
 
-    stamp = f"{os.getpid()}-{int(time.time())}"
-    owner = user_create(email=f"bench-{stamp}@bench.example", password=f"not-a-secret-{stamp}")
-    workspace = workspace_create(name="Bench", slug=f"bench-{stamp}", region="eu", owner=owner)
-    connection = connections["region_eu"]
+    owner, workspace = bench_workspace()
+    connection = region_connection()
     print(f"# bench_dashboard: {args.rows:,} contacts on {connection.vendor}; load {os.getloadavg()[0]:.2f}")
     with use_workspace(workspace):
         seed(workspace, args.rows, args.events)
@@ -144,14 +124,14 @@ def main() -> None:
 
         request = Request()
         request.workspace, request.principal = workspace, principal
-        baseline = timed(lambda: Contact.objects.count(), args.repeat)
+        baseline = timed(lambda i: Contact.objects.count(), args.repeat)
         base = statistics.median(baseline)
         print(f"\n{'widget':28s} {'p50':>9s} {'p99':>9s} {'queries':>8s}   p50 / bare count(*)")
         print(f"{'bare count(*) of contacts':28s} {base:7.2f}ms {percentile(baseline, 0.99):7.2f}ms {1:8d}   1.0")
         for widget in visible_widgets(principal):
             with CaptureQueriesContext(connection) as queries:
                 widget.load(request)
-            samples = timed(lambda widget=widget: widget.load(request), args.repeat)
+            samples = timed(lambda i, widget=widget: widget.load(request), args.repeat)
             p50 = statistics.median(samples)
             p99 = percentile(samples, 0.99)
             print(f"{widget.name:28s} {p50:7.2f}ms {p99:7.2f}ms {len(queries):8d}   {p50 / base:.1f}")
@@ -168,7 +148,7 @@ def main() -> None:
     with CaptureQueriesContext(connection) as region, CaptureQueriesContext(connections["default"]) as global_:
         assert client.get(url).status_code == 200
     counted = f"{len(region)} region + {len(global_)} global"
-    page = timed(lambda: client.get(url), max(5, args.repeat // 2))
+    page = timed(lambda i: client.get(url), max(5, args.repeat // 2))
     print(
         f"\ndashboard page over HTTP: p50 {statistics.median(page):.1f} ms, p99 {percentile(page, 0.99):.1f} ms;"
         f" queries: {counted}"

@@ -23,13 +23,22 @@ import argparse
 import datetime
 import os
 import random
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_contacts import clone_table, load, percentile, pg_create_databases, pg_drop_databases, table_bytes, timed  # noqa: E402
+from harness import (
+    add_database_arguments,
+    bench_workspace,
+    clone_table,
+    databases,
+    django_setup,
+    engine,
+    executemany_batches,
+    load,
+    percentile,
+    region_connection,
+    table_bytes,
+    timed,
+)
 
 HOSTS = ["https://www.acme.example", "https://shop.acme.example", "https://docs.acme.example"]
 SECTIONS = ["products", "blog", "pricing", "docs/guides", "support/articles", "careers", "events/2026"]
@@ -67,18 +76,9 @@ def generate(args, page_hit: int, visitors: list[int]):
 
 
 def run(args) -> None:
-    import django
+    django_setup()
+    from django.db import transaction
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connections, transaction
-
-    for alias in ("default", "region_us", "region_eu"):
-        call_command("migrate", database=alias, verbosity=0)
-    if "tidings_cache" not in connections["default"].introspection.table_names():
-        call_command("createcachetable", database="default", verbosity=0)
-
-    from tidings.accounts.actions import user_create, workspace_create
     from tidings.accounts.permissions import system_principal
     from tidings.events import actions, selectors
     from tidings.events.models import EventString, Visitor
@@ -86,14 +86,10 @@ def run(args) -> None:
     from tidings.tenancy import bulk
     from tidings.tenancy.context import use_workspace
 
-    stamp = f"{os.getpid()}-{int(time.time())}"
-    owner = user_create(email=f"bench-{stamp}@bench.example", password=f"not-a-secret-{stamp}")
-    workspace = workspace_create(name="Bench", slug=f"bench-{stamp}", region="eu", owner=owner)
-    connection = connections["region_eu"]
-    connection.ensure_connection()
-    version = connection.Database.sqlite_version if connection.vendor == "sqlite" else connection.pg_version
+    _, workspace = bench_workspace()
+    connection = region_connection()
     print(f"# bench_events: {args.events:,} page hits, {args.contacts:,} contacts, {args.pages:,} pages "
-          f"on {connection.vendor} {version}, {os.cpu_count()} cores")  # fmt: skip
+          f"on {engine(connection)}, {os.cpu_count()} cores")  # fmt: skip
     print(f"# {load()}   var {os.environ['TIDINGS_VAR_DIR']}")
     page_hit = code_for("page.hit")
     principal = system_principal(workspace, reason="bench")
@@ -124,18 +120,14 @@ def run(args) -> None:
         from tidings.events.registry import strip_url
 
         adapt = connection.ops.adapt_datetimefield_value
-        params: list[list] = []
+
+        def params():
+            for c, v, at, url, ip in generate(args, page_hit, visitor_ids):
+                ip = ip.rsplit(".", 1)[0] + ".0/24"
+                yield [workspace.id, c, v, page_hit, adapt(at), f'{{"url": {ids[strip_url(url)]}, "ip": "{ip}"}}']
+
         started = time.perf_counter()
-        for c, v, at, url, ip in generate(args, page_hit, visitor_ids):
-            ip = ip.rsplit(".", 1)[0] + ".0/24"
-            params.append([workspace.id, c, v, page_hit, adapt(at), f'{{"url": {ids[strip_url(url)]}, "ip": "{ip}"}}'])
-            if len(params) == BATCH:
-                with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                    cursor.executemany(sql, params)
-                params = []
-        if params:
-            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                cursor.executemany(sql, params)
+        executemany_batches(connection, sql, params(), BATCH)
         plain = time.perf_counter() - started
         print(
             f"plain batched INSERT, pre-encoded, same indexes: {args.events / plain:10,.0f} events/s  ({plain:7.1f} s)"
@@ -196,26 +188,10 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=5_000, help="distinct page URLs")
     parser.add_argument("--queries", type=int, default=5, help="runs per selector probe")
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-server", default="postgresql://tidings:tidings@127.0.0.1:54400/",
-                        help="server for fresh bench databases when TIDINGS_DATABASE_URL* are not set")  # fmt: skip
-    parser.add_argument("--keep", action="store_true", help="keep the fresh PostgreSQL bench databases")
+    add_database_arguments(parser)
     args = parser.parse_args()
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("TIDINGS_VAR_DIR", tempfile.mkdtemp(prefix="tidings-bench-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tidings.settings")
-    created: list[str] = []
-    if args.database == "postgresql" and not os.environ.get("TIDINGS_DATABASE_URL_EU"):
-        created = pg_create_databases(args.pg_server)
-    try:
+    with databases(args, prefix="bench_events"):
         run(args)
-    finally:
-        if created and not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            pg_drop_databases(args.pg_server, created)
 
 
 if __name__ == "__main__":
