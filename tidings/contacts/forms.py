@@ -72,7 +72,9 @@ def value_field(definition, *, owners: OwnerLookup | None = None) -> forms.Field
     kind = definition.type
     common = {"label": definition.label, "required": definition.is_required}
     if definition.alias == "owner" and definition.object == FieldObject.CONTACT and owners is not None:
-        return OwnerField(owners=owners, empty_label="Nobody", **common)
+        field = OwnerField(owners=owners, empty_label="Nobody", **common)
+        field.widget.attrs["placeholder"] = "Nobody: type a name or email"
+        return field
     if kind == FieldType.TEXTAREA:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
     if kind == FieldType.NUMBER:
