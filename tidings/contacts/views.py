@@ -84,12 +84,6 @@ def found(view):
     return wrapped
 
 
-def _owner_choices(request) -> list[tuple[str, str]]:
-    from tidings.accounts.selectors import members_of
-
-    return [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in members_of(request.workspace)]
-
-
 def _owner_names(request, ids) -> dict[str, str]:
     """Return {str(user id): name or email} of those of ids that are members (one query, not every member)."""
     from tidings.accounts.selectors import members_by_id
