@@ -297,3 +297,24 @@ def test_the_filter_nobody_finds_unowned_contacts(alice_client, lin, dave, ada):
 
     assert [row["contact"].id for row in response.context["rows"]] == [ada.id]
     assert "owner=none" in response.context["first_query"]
+
+
+# Owners shown by name: only the members the page names are read
+
+
+def test_the_list_names_each_rows_owner(alice_client, lin, dave, teammates):
+    actions.contact_update(lin.id, {"owner": dave.pk}, principal=system())
+
+    response = alice_client.get("/w/acme/contacts/")
+
+    assert [row["owner"] for row in response.context["rows"]] == ["Dave Okafor"]
+
+
+def test_the_merge_preview_names_both_owners(alice_client, lin, dave, erin, in_acme):
+    kai = actions.contact_create({"email": "kai@people.example", "owner": erin.pk}, principal=system())
+    actions.contact_update(lin.id, {"owner": dave.pk}, principal=system())
+
+    response = alice_client.get(f"/w/acme/contacts/{lin.id}/merge/{kai.id}/")
+
+    owner = next(row for row in response.context["rows"] if row["field"].alias == "owner")
+    assert (owner["winner"], owner["loser"]) == ("Dave Okafor", "Erin Lindqvist")
