@@ -199,9 +199,10 @@ class OwnerLookup:
     def __init__(self, workspace):
         self.workspace = workspace
         self._labels: dict[int, str] = {}
+        self._resolved: dict[str, int] = {}  # a form cleans its owner twice (is_valid, then changed_data)
 
     def suggestions(self, typed: str, *, limit: int = OWNER_SUGGESTIONS) -> list[tuple[str, str]]:
-        """Return up to limit (label, label) options of the members whose name or email holds the words typed."""
+        """Return up to limit (label, "") options of the members whose name or email holds the words typed."""
         from tidings.accounts.selectors import members_matching
 
         members = members_matching(self.workspace, typed, limit=limit)
@@ -222,9 +223,14 @@ class OwnerLookup:
         text is what the input holds: a picked "Name <email>", an email typed in full, a full name,
         or an id. The messages never repeat the text: it may be someone's name or address.
         """
+        text = " ".join(text.replace("\x00", "").split())
+        if text not in self._resolved:
+            self._resolved[text] = self._resolve(text)
+        return self._resolved[text]
+
+    def _resolve(self, text: str) -> int:
         from tidings.accounts.selectors import member_by_email, members_named
 
-        text = " ".join(text.replace("\x00", "").split())
         bracketed = _BRACKETED_EMAIL.search(text)
         email = bracketed.group(1).strip() if bracketed else (text if "@" in text else "")
         if email:
