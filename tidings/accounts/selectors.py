@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils import timezone
 
 from tidings.accounts.lockout import pauses_for_usernames
@@ -158,6 +159,48 @@ def members_by_id(workspace, ids) -> dict:
         return {}
     rows = Membership.objects.filter(workspace_id=workspace.id, user_id__in=wanted).select_related("user")
     return {m.user_id: m.user for m in rows}
+
+
+MEMBER_SEARCH_WORDS = 4  # words of a typed name or email a member search looks at; more narrow nothing useful
+
+
+def members_matching(workspace, typed: str, *, limit: int) -> list:
+    """Return up to limit members (Membership with user) of workspace whose name or email holds every typed word.
+
+    Each word matches part of the first name, last name or email, ignoring case, so "ada love"
+    and "acme.example" both find Ada Lovelace. Only workspace's memberships are searched: a user
+    of another workspace or staff without a membership is never returned. Nothing typed, nothing found.
+    """
+    words = typed.replace("\x00", "").split()[:MEMBER_SEARCH_WORDS]
+    if not words or limit <= 0:
+        return []
+    rows = Membership.objects.filter(workspace_id=workspace.id)
+    for word in words:
+        word = word[:100]
+        rows = rows.filter(
+            Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word) | Q(user__email__icontains=word)
+        )
+    ordered = rows.select_related("user").order_by("user__first_name", "user__last_name", "user__email", "user_id")
+    return list(ordered[:limit])
+
+
+def member_by_email(workspace, email: str):
+    """Return the membership in workspace of the user with exactly this email (ignoring case), or None."""
+    email = email.strip()
+    if not email or "\x00" in email or len(email) > 254:
+        return None
+    rows = Membership.objects.filter(workspace_id=workspace.id, user__email__iexact=email)
+    return rows.select_related("user").order_by("user_id").first()
+
+
+def members_named(workspace, name: str, *, limit: int = 2) -> list:
+    """Return up to limit members of workspace whose full name is exactly name (ignoring case and spacing)."""
+    words = name.replace("\x00", "").split()
+    if not words or len(words) > MEMBER_SEARCH_WORDS:
+        return []
+    candidates = members_matching(workspace, " ".join(words), limit=50)
+    wanted = " ".join(words).casefold()
+    return [m for m in candidates if " ".join(m.user.get_full_name().split()).casefold() == wanted][:limit]
 
 
 def member_user_ids(workspace) -> set[int]:

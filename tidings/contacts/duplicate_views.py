@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import require_permission
 from tidings.contacts import actions, duplicates
-from tidings.contacts.views import _contact_url, _owner_choices, _render, found
+from tidings.contacts.views import _contact_url, _owner_names, _render, found
 from tidings.validation import error_message
 
 SIDES = ("winner", "loser")
@@ -99,7 +99,7 @@ def merge_preview(request, workspace_slug, contact_id, other_id):
             else:
                 messages.success(request, f"Contact #{other_id} merged into this one.")
                 return redirect(_contact_url(request, contact_id))
-    owners = dict(_owner_choices(request))
+    owners = _owner_names(request, [v for f in preview.fields if f.alias == "owner" for v in (f.winner, f.loser)])
     rows = [
         {
             "field": f,

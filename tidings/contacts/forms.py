@@ -8,6 +8,7 @@ dates as text), so a rejected form shows exactly what was entered next to the ac
 from __future__ import annotations
 
 import datetime
+import re
 import zoneinfo
 from functools import cache
 from typing import cast
@@ -16,7 +17,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldType, NoteType
+from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldObject, FieldType, NoteType
 from tidings.countries import country_choices, country_code
 from tidings.inputs import INT64_MAX, is_ascii_digits
 from tidings.privacy.categories import DataCategory, is_encrypted_category, needs_acknowledgment
@@ -63,12 +64,17 @@ def _options(definition) -> list[tuple[str, str]]:
     return [(str(o.get("value")), str(o.get("label") or o.get("value"))) for o in definition.options or []]
 
 
-def value_field(definition, *, owner_choices=()) -> forms.Field:
-    """Return the form field for one field definition, with the widget its type calls for."""
+def value_field(definition, *, owners: OwnerLookup | None = None) -> forms.Field:
+    """Return the form field for one field definition, with the widget its type calls for.
+
+    owners: how the "owner" field finds the workspace's members (without it, owner is a plain number).
+    """
     kind = definition.type
     common = {"label": definition.label, "required": definition.is_required}
-    if definition.alias == "owner":
-        return forms.ChoiceField(choices=[("", "Nobody"), *owner_choices], **common)
+    if definition.alias == "owner" and definition.object == FieldObject.CONTACT and owners is not None:
+        field = OwnerField(owners=owners, empty_label="Nobody", **common)
+        field.widget.attrs["placeholder"] = "Nobody: type a name or email"
+        return field
     if kind == FieldType.TEXTAREA:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
     if kind == FieldType.NUMBER:
@@ -110,16 +116,21 @@ def initial_value(definition, value):
 class ValuesForm(forms.Form):
     """A contact's or a company's values, one form field per (live, editable) field definition."""
 
-    def __init__(self, definitions, *args, values=None, owner_choices=(), suggest_urls=None, **kwargs):
-        """suggest_urls: {"country": url, "company": url} of the autocomplete endpoints (views.*_suggest)."""
+    def __init__(self, definitions, *args, values=None, owners=None, suggest_urls=None, **kwargs):
+        """suggest_urls: {"country": url, "company": url, "owner": url} of the autocomplete endpoints (views.*_suggest).
+
+        owners: an OwnerLookup of the workspace, for a contact's owner (a member picked by name or email).
+        """
         self.definitions = [d for d in definitions if d.alias not in SYSTEM_ALIASES]
         kwargs["initial"] = {d.alias: initial_value(d, (values or {}).get(d.alias)) for d in self.definitions}
         super().__init__(*args, **kwargs)
         suggest_urls = suggest_urls or {}
         for definition in self.definitions:
-            self.fields[definition.alias] = value_field(definition, owner_choices=owner_choices)
+            self.fields[definition.alias] = value_field(definition, owners=owners)
             kind = "country" if definition.type == FieldType.COUNTRY else definition.alias
-            if kind in ("country", "company"):
+            if kind == "owner" and not isinstance(self.fields[definition.alias], OwnerField):
+                kind = ""  # a company's field aliased "owner" is plain data, not a member
+            if kind in ("country", "company", "owner"):
                 attrs = suggest_attrs(suggest_urls.get(kind, ""), f"{definition.alias}-options")
                 self.fields[definition.alias].widget.attrs.update(attrs)
             if definition.is_encrypted:
@@ -167,6 +178,145 @@ def _tag_suggest_attrs(url: str) -> dict:
     return suggest_attrs(url, "tag-suggestions")
 
 
+OWNER_SUGGESTIONS = 20  # members an owner input's suggestions show; a workspace may have many members
+_BRACKETED_EMAIL = re.compile(r"<([^<>]*)>\s*$")
+_ID_DIGITS = 18  # an id longer than this is beyond a BIGINT and names nobody
+
+
+def member_label(user) -> str:
+    """Return how an owner input shows a member: "Name <email>", or the email alone when unnamed."""
+    name = " ".join(user.get_full_name().split())
+    return f"{name} <{user.email}>" if name else user.email
+
+
+class OwnerLookup:
+    """The workspace's members as an owner input names them: by "Name <email>", email, full name or id.
+
+    One or two small queries per lookup, never the list of every member, so a workspace with
+    thousands of members renders and checks an owner as fast as one with three.
+    """
+
+    def __init__(self, workspace):
+        self.workspace = workspace
+        self._labels: dict[int, str] = {}
+        self._resolved: dict[str, int] = {}  # a form cleans its owner twice (is_valid, then changed_data)
+
+    def suggestions(self, typed: str, *, limit: int = OWNER_SUGGESTIONS) -> list[tuple[str, str]]:
+        """Return up to limit (label, "") options of the members whose name or email holds the words typed."""
+        from tidings.accounts.selectors import members_matching
+
+        members = members_matching(self.workspace, typed, limit=limit)
+        return [(member_label(m.user), "") for m in members]
+
+    def label(self, user_id: int) -> str:
+        """Return the label of the member with this user id, or "" when no member of the workspace has it."""
+        if user_id not in self._labels:
+            from tidings.accounts.selectors import members_by_id
+
+            user = members_by_id(self.workspace, [user_id]).get(user_id)
+            self._labels[user_id] = member_label(user) if user else ""
+        return self._labels[user_id]
+
+    def resolve(self, text: str) -> int:
+        """Return the user id of the member text names; raise ValidationError when none does, or several.
+
+        text is what the input holds: a picked "Name <email>", an email typed in full, a full name,
+        or an id. The messages never repeat the text: it may be someone's name or address.
+        """
+        text = " ".join(text.replace("\x00", "").split())
+        if text not in self._resolved:
+            self._resolved[text] = self._resolve(text)
+        return self._resolved[text]
+
+    def _resolve(self, text: str) -> int:
+        from tidings.accounts.selectors import member_by_email, members_named
+
+        bracketed = _BRACKETED_EMAIL.search(text)
+        email = bracketed.group(1).strip() if bracketed else (text if "@" in text else "")
+        if email:
+            membership = member_by_email(self.workspace, email)
+            if membership is not None:
+                self._labels[membership.user_id] = member_label(membership.user)
+                return membership.user_id
+        elif is_ascii_digits(text) and len(text) <= _ID_DIGITS:
+            if self.label(int(text)):
+                return int(text)
+        else:
+            named = members_named(self.workspace, text)
+            if len(named) == 1:
+                return named[0].user_id
+            if named:
+                raise ValidationError("Several members have that name: pick one from the list, or type the email.")
+        raise ValidationError("No member of this workspace matches: pick one from the list, or type a member's email.")
+
+
+class OwnerInput(forms.TextInput):
+    """The text input of an OwnerField: a stored id or keyword shows as the member's label or the keyword's."""
+
+    def __init__(self, *, owners: OwnerLookup, keywords: dict[str, str], attrs=None):
+        super().__init__(attrs)
+        self.owners = owners
+        self.keywords = keywords
+
+    def format_value(self, value):
+        text = "" if value is None else str(value)
+        if not text:
+            return None
+        if text in self.keywords:
+            return self.keywords[text]
+        if is_ascii_digits(text) and len(text) <= _ID_DIGITS:
+            return self.owners.label(int(text)) or text
+        return text
+
+
+class OwnerField(forms.CharField):
+    """A workspace member picked by typing a name or email (an autocomplete input); cleans to the user id as text.
+
+    keywords: {value: label} the input also takes (the filter's "me" → "Me", "none" → "Nobody"), either
+    spelling, ignoring case; empty_label: the word that means no one ("Nobody", the filter's "Anyone"),
+    which cleans to "". check_ids=False lets an id through unchecked, for a filter whose selector
+    scopes ids to the workspace anyway.
+    """
+
+    def __init__(
+        self,
+        *,
+        owners: OwnerLookup,
+        keywords: dict[str, str] | None = None,
+        empty_label: str = "",
+        check_ids: bool = True,
+        **kwargs,
+    ):
+        kwargs.setdefault("max_length", 400)
+        self.keywords = dict(keywords or {})
+        super().__init__(widget=OwnerInput(owners=owners, keywords=self.keywords), **kwargs)
+        self.owners = owners
+        self.empty_label = empty_label
+        self.check_ids = check_ids
+        self._spellings = {"": "", empty_label.casefold(): ""}
+        for value, label in self.keywords.items():
+            self._spellings.update({value.casefold(): value, label.casefold(): value})
+
+    def clean(self, value) -> str:
+        text = " ".join(super().clean(value).split())
+        if text.casefold() in self._spellings:
+            value = self._spellings[text.casefold()]
+            if value == "" and self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return value
+        if not self.check_ids and is_ascii_digits(text) and len(text) <= _ID_DIGITS:
+            return text
+        return str(self.owners.resolve(text))
+
+    def has_changed(self, initial, data) -> bool:
+        """Return whether data names another member than initial (a label of the same member is no change)."""
+        before = "" if initial in (None, "") else str(initial)
+        try:
+            return self.clean(data) != before
+        except ValidationError:
+            return True
+
+
 class ContactFilterForm(forms.Form):
     q = forms.CharField(
         label="Search", required=False, max_length=500, widget=forms.TextInput(attrs={"data-shortcut-search": ""})
@@ -174,7 +324,9 @@ class ContactFilterForm(forms.Form):
     # A tag name typed with suggestions (views.tag_suggest), never a list of every tag: one
     # request could create 100,000 tags, and each list page rendered them all.
     tag = forms.CharField(label="Tag", required=False, max_length=100)
-    owner = forms.ChoiceField(label="Owner", required=False)
+    # A member typed with suggestions (views.owner_suggest), never a list of every member; also
+    # "Me" and "Nobody". The list view puts the id back into its links, not the name typed.
+    owner = forms.CharField(label="Owner", required=False)
     stage = forms.IntegerField(label="Stage id", required=False, min_value=1)
     # A picker of ISO 3166 codes; a name or code typed into the URL ("Germany", "de") is read as its code.
     country = forms.CharField(label="Country", required=False, max_length=64, widget=forms.Select)
@@ -182,11 +334,15 @@ class ContactFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
     after = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, owner_choices=(), tag_suggest_url: str = "", **kwargs):
+    def __init__(self, *args, owners: OwnerLookup, tag_suggest_url: str = "", owner_suggest_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].widget.attrs.update(_tag_suggest_attrs(tag_suggest_url))
-        owner = cast(forms.ChoiceField, self.fields["owner"])
-        owner.choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody"), *owner_choices]
+        keywords = {"me": "Me", "none": "Nobody"}
+        owner = OwnerField(
+            owners=owners, keywords=keywords, empty_label="Anyone", check_ids=False, label="Owner", required=False
+        )
+        owner.widget.attrs.update({"placeholder": "Anyone", **suggest_attrs(owner_suggest_url, "owner-filter-options")})
+        self.fields["owner"] = owner
         self.fields["country"].widget.choices = [("", "Any"), *((c, f"{n} ({c})") for c, n in country_choices())]
 
     def clean_country(self) -> str:
@@ -212,7 +368,7 @@ class ContactFilterForm(forms.Form):
         elif data.get("owner") == "me":
             filters["owner_id"] = me if me is not None else 0
         elif data.get("owner"):
-            filters["owner_id"] = int(data["owner"])
+            filters["owner_id"] = int(data["owner"])  # a member's id (OwnerField)
         if data.get("stage"):
             filters["stage_id"] = data["stage"]
         if data.get("country"):

@@ -19,6 +19,7 @@ urlpatterns = [
     path(_c + "tags/suggest/", views.tag_suggest, name="tag_suggest"),
     path(_c + "countries/suggest/", views.country_suggest, name="country_suggest"),
     path(_co + "suggest/", views.company_suggest, name="company_suggest"),
+    path(_c + "owners/suggest/", views.owner_suggest, name="owner_suggest"),
     path(_c + "duplicates/", duplicate_views.duplicate_list, name="duplicates"),
     path(_c + "export/<slug:fmt>/", views.contact_export, name="export"),
     path(_c + "import/", views.import_upload, name="import_upload"),

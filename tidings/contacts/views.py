@@ -38,13 +38,14 @@ from tidings.contacts.forms import (
     ImportUploadForm,
     MergeForm,
     NoteForm,
+    OwnerLookup,
     TagForm,
     ValuesForm,
     field_group,
 )
 from tidings.contacts.models import Channel, FieldObject, ImportStatus, SavedView
 from tidings.countries import country_matches
-from tidings.inputs import InvalidInput, is_ascii_digits, parse_int
+from tidings.inputs import InvalidInput, parse_int
 from tidings.privacy.categories import DataCategory, is_encrypted_category
 from tidings.ui.datatable import ENCRYPTED_UNSORTABLE, Column, DataTable
 from tidings.validation import error_message as _message
@@ -55,6 +56,7 @@ TIMELINE_PAGE = 20
 # A contact created by hand names someone through one of these; without any it would be "Anonymous #N".
 IDENTIFYING_ALIASES = ("email", "firstname", "lastname", "company", "phone", "mobile")
 TAG_SUGGESTIONS = 20  # names a tag input's suggestions show; a workspace may have any number of tags
+OWNER_KEYWORDS = ("Me", "Nobody")  # what the list filter's owner input takes besides members
 
 
 def _render(request, template: str, context: dict, status: int = 200):
@@ -82,10 +84,12 @@ def found(view):
     return wrapped
 
 
-def _owner_choices(request) -> list[tuple[str, str]]:
-    from tidings.accounts.selectors import members_of
+def _owner_names(request, ids) -> dict[str, str]:
+    """Return {str(user id): name or email} of those of ids that are members (one query, not every member)."""
+    from tidings.accounts.selectors import members_by_id
 
-    return [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in members_of(request.workspace)]
+    users = members_by_id(request.workspace, {int(i) for i in ids if isinstance(i, int)})
+    return {str(pk): user.get_full_name() or user.email for pk, user in users.items()}
 
 
 def _slug(request) -> str:
@@ -218,11 +222,13 @@ def _empty_state(request, *, has_filters: bool, hints: list[str], can_edit: bool
     }
 
 
-def _filter_form(request, params, owners=()) -> ContactFilterForm:
+def _filter_form(request, params) -> ContactFilterForm:
+    slug = {"workspace_slug": _slug(request)}
     return ContactFilterForm(
         params or None,
-        owner_choices=owners,
-        tag_suggest_url=reverse("contacts:tag_suggest", kwargs={"workspace_slug": _slug(request)}),
+        owners=OwnerLookup(request.workspace),
+        tag_suggest_url=reverse("contacts:tag_suggest", kwargs=slug),
+        owner_suggest_url=reverse("contacts:owner_suggest", kwargs=slug) + "?keywords=1",
     )
 
 
@@ -235,8 +241,7 @@ def contact_list(request, workspace_slug):
     """
     me = request.principal.actor_id
     params, saved = _list_params(request)
-    owners = _owner_choices(request)
-    form = _filter_form(request, params, owners)
+    form = _filter_form(request, params)
     page, error, total = None, "", None
     arguments: dict = {"search": "", "filters": {}, "order": "-last_active"}
     if form.is_bound and not form.is_valid():
@@ -258,9 +263,12 @@ def contact_list(request, workspace_slug):
     for key in params:
         if key not in ("after",) and any(params.getlist(key)):
             query.setlist(key, params.getlist(key))
+    if form.is_bound and not form.errors and query.get("owner"):
+        # Links and saved views keep the member's id (or me/none), never the name or email typed.
+        query["owner"] = form.cleaned_data["owner"]
     if saved:
         query["view"] = str(saved.pk)
-    owner_names = dict(owners)
+    owner_names = _owner_names(request, {c.get("owner") for c in (page.items if page else [])})
     rows = [{"contact": c, "owner": owner_names.get(str(c.get("owner")), "")} for c in (page.items if page else [])]
     can = {"edit": request.principal.can("contacts:edit"), "import": request.principal.can("contacts:import")}
     hints = selectors.search_hints(arguments["search"]) if not rows else []
@@ -417,6 +425,22 @@ def company_suggest(request, workspace_slug):
     return _render(request, "contacts/_suggest_options.html", {"options": [(c.name, "") for c in companies]})
 
 
+@require_permission("contacts:view")
+def owner_suggest(request, workspace_slug):
+    """Return up to TAG_SUGGESTIONS members whose name or email holds the typed words as <option>s ("Name <email>").
+
+    Only members of this workspace, the people its member list shows anyone who may see contacts.
+    With ?keywords=1 (the list's filter) "Me" and "Nobody" are offered too when the text starts them.
+    """
+    typed = _typed(request, "owner")
+    options: list[tuple[str, str]] = []
+    if typed and request.GET.get("keywords") == "1":
+        options = [(word, "") for word in OWNER_KEYWORDS if word.casefold().startswith(typed.casefold())]
+    if typed:
+        options += OwnerLookup(request.workspace).suggestions(typed, limit=TAG_SUGGESTIONS)
+    return _render(request, "contacts/_suggest_options.html", {"options": options[:TAG_SUGGESTIONS]})
+
+
 def _typed(request, *names: str) -> str:
     """Return the text typed into an autocomplete input: htmx sends it under the input's name."""
     return next((request.GET[name] for name in names if request.GET.get(name)), "").strip()[:100]
@@ -426,13 +450,13 @@ def _suggest_urls(request) -> dict[str, str]:
     """Return the autocomplete endpoints a contact or company form asks (ValuesForm's suggest_urls)."""
     slug = {"workspace_slug": _slug(request)}
     return {"country": reverse("contacts:country_suggest", kwargs=slug),
-            "company": reverse("contacts:company_suggest", kwargs=slug)}  # fmt: skip
+            "company": reverse("contacts:company_suggest", kwargs=slug),
+            "owner": reverse("contacts:owner_suggest", kwargs=slug)}  # fmt: skip
 
 
 def _matching_ids(request, query: str) -> tuple[list[int] | None, str]:
     """Return the ids of every contact the list's query matches (at most MATCHING_MAX), or (None, why not)."""
     form = _filter_form(request, QueryDict(query))
-    form.fields["owner"].valid_value = _owner_value_ok  # type: ignore[attr-defined]  # ids checked by the selector
     if form.is_bound and not form.is_valid():
         return None, "The filters of that list are not valid any more."
     arguments: dict[str, Any] = {"search": "", "filters": {}}  # an empty query: every contact
@@ -448,11 +472,6 @@ def _matching_ids(request, query: str) -> tuple[list[int] | None, str]:
     if len(ids) > MATCHING_MAX:
         return None, f"More than {MATCHING_MAX:,} contacts match: narrow the filters, or export them."
     return ids, ""
-
-
-def _owner_value_ok(value) -> bool:
-    # Owner ids are checked by the selector, which scopes them to the workspace.
-    return value in ("none", "me") or (is_ascii_digits(value) and len(value) < 19)
 
 
 def _batches(ids: list[int]):
@@ -534,8 +553,7 @@ def contact_export(request, workspace_slug, fmt):
     """
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
-    form = ContactFilterForm(request.GET, owner_choices=[])
-    form.fields["owner"].valid_value = _owner_value_ok  # type: ignore[attr-defined]  # ids checked by the selector
+    form = ContactFilterForm(request.GET, owners=OwnerLookup(request.workspace))
     if not form.is_valid():
         return HttpResponse("Check the filters.", status=400, content_type="text/plain")
     arguments = form.selector_arguments(me=request.principal.actor_id)
@@ -576,7 +594,8 @@ def _contact_context(request, contact_id: int, **extra) -> dict:
     """Return the contact page's own context; notes, tags, companies and DNC come from their panels."""
     contact = selectors.contact_get(contact_id)
     definitions = selectors.field_definitions()
-    owners = dict(_owner_choices(request))
+    owner_id = contact.fields.get("owner")
+    owners = _owner_names(request, [owner_id])
     groups: dict[str, list] = defaultdict(list)
     for definition in definitions:
         if definition.alias in HEADER_ALIASES:
@@ -585,7 +604,6 @@ def _contact_context(request, contact_id: int, **extra) -> dict:
         if definition.alias == "owner" and value is not None:
             value = owners.get(str(value), f"#{value}")
         groups[field_group(definition)].append({"definition": definition, "value": value})
-    owner_id = contact.fields.get("owner")
     engagement = selectors.contact_engagement(contact_id)
     # The latest of its events and the tracker's last_active (set by tracking, which may keep no event).
     last_active = max(filter(None, (engagement.last_activity, contact.fields.get("last_active"))), default=None)
@@ -645,7 +663,7 @@ def contact_timeline(request, workspace_slug, contact_id):
 @require_permission("contacts:edit")
 def contact_create(request, workspace_slug):
     """Create a contact from the form of every editable field."""
-    form = ValuesForm(selectors.field_definitions(), request.POST or None, owner_choices=_owner_choices(request),
+    form = ValuesForm(selectors.field_definitions(), request.POST or None, owners=OwnerLookup(request.workspace),
                       suggest_urls=_suggest_urls(request))  # fmt: skip
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.values(changed_only=False).items() if v not in ("", None, [])}
@@ -671,7 +689,7 @@ def contact_edit(request, workspace_slug, contact_id):
         selectors.field_definitions(),
         request.POST or None,
         values=contact.fields,
-        owner_choices=_owner_choices(request),
+        owners=OwnerLookup(request.workspace),
         suggest_urls=_suggest_urls(request),
     )
     if request.method == "POST" and form.is_valid():
@@ -940,7 +958,7 @@ def company_detail(request, workspace_slug, company_id):
 def _company_form(request, company=None):
     values = selectors.company_values(company) if company else None
     return ValuesForm(selectors.field_definitions(FieldObject.COMPANY), request.POST or None, values=values,
-                      owner_choices=_owner_choices(request), suggest_urls=_suggest_urls(request))  # fmt: skip
+                      suggest_urls=_suggest_urls(request))  # fmt: skip
 
 
 @require_permission("contacts:edit")

@@ -11,9 +11,16 @@ from tidings.tests.world import Probe
 def setup(world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from tidings.accounts.actions import membership_create, user_create
     from tidings.accounts.selectors import principal_for_user
     from tidings.contacts import actions, imports
     from tidings.tenancy.context import use_workspace
+
+    # A member of Acme whom owner suggestions must never name to anyone else (markers: her name and email).
+    quintessa = user_create(
+        email="quintessa.marrowby@acme.example", password=None, first_name="Quintessa", last_name="Marrowby"
+    )
+    membership_create(workspace=world.acme, user=quintessa, role="marketer", principal=system(world.acme))
 
     with use_workspace(world.acme):
         contact = actions.contact_create(
@@ -51,7 +58,9 @@ def setup(world):
         acme_view=view.pk,
         acme_twin=twin.id,
     )
-    world.markers.update({"Analytical Engines", "Shoe size", "Acme shared view"})
+    world.markers.update(
+        {"Analytical Engines", "Shoe size", "Acme shared view", "Quintessa", "quintessa.marrowby@acme.example"}
+    )
 
 
 def _both(world, tail: str, method: str = "GET") -> list[Probe]:
@@ -96,6 +105,8 @@ OWN_WORKSPACE = {
         + _own(w, "contacts/?country=DE&sort=company_name", status=200, shows=w.own_marker)
         + _own(w, f"contacts/?view={w.objects['acme_view']}", status=404)
         + _own(w, f"contacts/?q=import:{w.objects['acme_import']}", status=200)
+        # Acme's member typed into the owner filter is nobody here (a field error), never her contacts.
+        + _own(w, "contacts/?owner=Quintessa+Marrowby", status=200)
     ),
     "contacts:view_delete": lambda w: _own(w, f"contacts/views/{w.objects['acme_view']}/delete/", "POST", status=404),
     "contacts:view_save": lambda w: _own(
@@ -109,6 +120,12 @@ OWN_WORKSPACE = {
     ),
     # Globex's own suggestions never name Acme's company (a marker).
     "contacts:company_suggest": lambda w: _own(w, "companies/suggest/?company=Analytical", status=200),
+    # Nor do they name Acme's members, whether typed by name, email or the domain of Acme's addresses.
+    "contacts:owner_suggest": lambda w: (
+        _own(w, "contacts/owners/suggest/?owner=quin", status=200)
+        + _own(w, "contacts/owners/suggest/?owner=marrowby%40acme&keywords=1", status=200)
+        + _own(w, "contacts/owners/suggest/?owner=acme.example", status=200)
+    ),
     "contacts:fields": lambda w: _own_list(w, "settings/fields/"),
     "contacts:field_alias": lambda w: _own(w, "settings/fields/alias/?label=Shoe+size", status=200),
     "contacts:import_list": lambda w: _own(w, "contacts/imports/", status=200),
@@ -153,6 +170,7 @@ CASES = {
     "contacts:tag_suggest": lambda w: _acme(w, "contacts/tags/suggest/?tag=vi"),
     "contacts:country_suggest": lambda w: _acme(w, "contacts/countries/suggest/?country=ger"),
     "contacts:company_suggest": lambda w: _acme(w, "companies/suggest/?company=Analytical"),
+    "contacts:owner_suggest": lambda w: _acme(w, "contacts/owners/suggest/?owner=quin"),
     "contacts:export": lambda w: _acme(w, "contacts/export/csv/") + _acme(w, "contacts/export/json/"),
     "contacts:import_upload": lambda w: _acme(w, "contacts/import/") + _acme(w, "contacts/import/", "POST"),
     "contacts:import_list": lambda w: _acme(w, "contacts/imports/"),

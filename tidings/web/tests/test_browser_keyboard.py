@@ -48,6 +48,53 @@ def test_escape_closes_the_list_and_keeps_the_text(alice_page, showcase):
     assert tag.input_value() == "news"
 
 
+def _dave(acme):
+    """Add Dave Okafor to Acme as a marketer: a member an owner input can name."""
+    from tidings.accounts.actions import membership_create, user_create
+    from tidings.tests.principals import system
+
+    dave = user_create(email="dave@acme.example", password=None, first_name="Dave", last_name="Okafor")
+    membership_create(workspace=acme, user=dave, role="marketer", principal=system(acme))
+    return dave
+
+
+def test_typing_part_of_a_members_name_picks_the_contacts_owner(alice_page, showcase, acme):
+    from tidings.contacts import selectors
+    from tidings.tenancy.context import use_workspace
+
+    dave = _dave(acme)
+    visit(alice_page, f"/w/acme/contacts/{showcase.id}/edit/")
+    owner = alice_page.get_by_role("combobox", name="Owner")
+    owner.press_sequentially("okaf")
+    alice_page.get_by_role("option", name="Dave Okafor <dave@acme.example>").wait_for()
+    assert_accessible(alice_page)
+    owner.press("ArrowDown")
+    owner.press("Enter")
+    assert owner.input_value() == "Dave Okafor <dave@acme.example>"
+    alice_page.get_by_role("button", name="Save").click()
+    alice_page.wait_for_url(f"**/contacts/{showcase.id}/")
+    with use_workspace(acme):
+        assert selectors.contact_get(showcase.id).fields["owner"] == dave.pk
+
+
+def test_the_owner_filter_offers_nobody_and_members(alice_page, showcase, acme):
+    _dave(acme)
+    visit(alice_page, "/w/acme/contacts/")
+    owner = alice_page.get_by_role("combobox", name="Owner")
+    owner.press_sequentially("no")
+    alice_page.get_by_role("option", name="Nobody").wait_for()
+    owner.press("ArrowDown")
+    owner.press("Enter")
+    assert owner.input_value() == "Nobody"
+    owner.fill("")
+    owner.press_sequentially("dave")
+    alice_page.get_by_role("option", name="Dave Okafor <dave@acme.example>").click()
+    alice_page.get_by_role("search", name="Search and filter contacts").get_by_role("button", name="Apply").click()
+    alice_page.wait_for_url("**/contacts/?*owner=*")
+    assert alice_page.get_by_role("combobox", name="Owner").input_value() == "Dave Okafor <dave@acme.example>"
+    assert_accessible(alice_page)
+
+
 # Shortcuts
 
 
