@@ -1,17 +1,23 @@
-"""How segment memberships are exported, erased and merged with a contact (the privacy registry's hooks).
+"""Segments' part in privacy: memberships in the export/erasure registry, sealed filter values in key rotation.
 
 A membership row is about one contact, so it joins the registry (models.SegmentMembership). The
 hooks keep each touched segment's member count true, which plain row deletes would leave stale.
+Filter values on encrypted fields are sealed under the workspace key (compiler.seal_value); when
+the key rotates, reseal_filter_values re-wraps them before the old key version is retired.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from tidings.segments.compiler import reseal_value
 from tidings.segments.models import MEMBER_STATUSES, MembershipStatus, Segment, SegmentMembership
+from tidings.tenancy.context import require_workspace
 
 
 def _recount(segment_ids: Iterable[int]) -> None:
@@ -71,3 +77,30 @@ def merge_memberships(model, winner_id: int, loser_id: int) -> int:
     moved = loser.update(contact_id=winner_id)
     _recount(touched)
     return moved
+
+
+def _resealed(group: Mapping, ring) -> dict[str, Any]:
+    nodes = []
+    for node in group.get("filters", []):
+        if node.get("kind") == "group" or ("filters" in node and "kind" not in node):
+            node = {**node, **_resealed(node, ring)}
+        elif "value_sealed" in node:
+            node = {**node, "value_sealed": reseal_value(node["value_sealed"], ring)}
+        nodes.append(node)
+    return {**group, "filters": nodes}
+
+
+def reseal_filter_values(ring) -> int:
+    """Re-wrap every sealed filter value of the workspace's segments under ring's active key; return segments changed.
+
+    Called by tidings.privacy.vault.rotate_workspace_key (registered in apps.py) before it
+    retires the old versions. Values are never opened: only their file keys are re-wrapped.
+    """
+    changed = 0
+    with transaction.atomic(using=require_workspace().db_alias):
+        for segment in Segment.objects.select_for_update().only("id", "definition").order_by("pk"):
+            resealed = _resealed(segment.definition or {}, ring)
+            if resealed != segment.definition:
+                Segment.objects.filter(pk=segment.pk).update(definition=resealed)
+                changed += 1
+    return changed
