@@ -485,13 +485,18 @@ def segments_refresh_changed(*, principal: Principal) -> RefreshPass:
         else:
             ids.update(updated)
             changes = segment_refresh_contacts(ids, principal=principal) if ids else {}
-        margin = CONCURRENT_COMMIT_MARGIN if connections[require_workspace().db_alias].vendor == "postgresql" else None
+        margin = _commit_margin()
         state.last_event_id = _event_watermark(state.last_event_id, rows, read_at, margin)
         state.changed_since = read_at - margin if margin else read_at
         state.refreshed_at = timezone.now()
         state.save(update_fields=["last_event_id", "changed_since", "refreshed_at"])
     more = len(rows) == REFRESH_EVENTS and state.last_event_id > rows[0][0] - 1
     return RefreshPass(len(ids), changes, state.last_event_id, more=more, rebuilt=rebuilt)
+
+
+def _commit_margin() -> datetime.timedelta | None:
+    """Return how far back the next pass reads again: CONCURRENT_COMMIT_MARGIN on PostgreSQL, None on SQLite."""
+    return CONCURRENT_COMMIT_MARGIN if connections[require_workspace().db_alias].vendor == "postgresql" else None
 
 
 def _event_watermark(current: int, rows: list, read_at: datetime.datetime, margin: datetime.timedelta | None) -> int:
