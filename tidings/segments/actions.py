@@ -141,7 +141,7 @@ def segment_create(
             created_by=getattr(principal.user, "pk", None) if not principal.is_system else None,
         )
         _audit("segment.created", principal=principal, request=request, segment_id=segment.pk, alias=segment.alias)
-        refresh_state_start()
+        _refresh_state_start()
         _rebuild(segment, known)
     return segment
 
@@ -432,7 +432,7 @@ class RefreshPass:
     rebuilt: bool = False  # so many contacts changed that every segment was rebuilt instead
 
 
-def refresh_state_start() -> SegmentRefreshState:
+def _refresh_state_start() -> SegmentRefreshState:
     """Return the workspace's refresh watermark, creating it at the newest event (now) when missing.
 
     Called when a segment is created, before its first build, so the changes the build does not
@@ -468,8 +468,13 @@ def segments_refresh_changed(*, principal: Principal) -> RefreshPass:
     """
     _require(principal, "segments:edit")
     state = SegmentRefreshState.objects.filter().first()
-    if state is None or not Segment.objects.exists():
+    if not Segment.objects.exists():
         return RefreshPass(0, {}, state.last_event_id if state else 0, more=False)
+    if state is None:
+        # Segments made before the watermark existed: start it now; the full rebuild covers the past.
+        with _atomic():
+            state = _refresh_state_start()
+        return RefreshPass(0, {}, state.last_event_id, more=False)
     if not _anything_changed(state):
         return RefreshPass(0, {}, state.last_event_id, more=False)
     with _atomic():

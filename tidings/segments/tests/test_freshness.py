@@ -269,3 +269,26 @@ def test_the_watermark_stops_at_the_first_young_event():
     assert actions._event_watermark(10, rows, now, None) == 16
     assert actions._event_watermark(10, rows, now, datetime.timedelta(seconds=5)) == 12
     assert actions._event_watermark(10, [], now, datetime.timedelta(seconds=5)) == 10
+
+
+def test_the_refresh_and_the_rebuild_run_at_the_configured_periods(settings):
+    from tidings.jobs.periodic import PERIODIC_JOBS
+
+    refresh_job = PERIODIC_JOBS["tidings.segments.tasks.refresh_changed_contacts"]
+    rebuild_job = PERIODIC_JOBS["tidings.segments.tasks.rebuild_all_segments"]
+    assert refresh_job.every == datetime.timedelta(seconds=settings.TIDINGS_SEGMENT_REFRESH_SECONDS)
+    assert rebuild_job.every == datetime.timedelta(seconds=settings.TIDINGS_SEGMENT_REBUILD_SECONDS)
+    assert (settings.TIDINGS_SEGMENT_REFRESH_SECONDS, settings.TIDINGS_SEGMENT_REBUILD_SECONDS) == (5, 3600)
+
+
+def test_segments_made_before_the_watermark_existed_get_one_at_the_first_pass(in_acme):
+    segment = londoners()
+    SegmentRefreshState.objects.all().delete()
+    ines = contact_create({"email": "ines@porto.example", "city": "London"}, principal=system())
+
+    assert refresh().contacts == 0  # starts the watermark; the scheduled rebuild covers what came before
+    assert SegmentRefreshState.objects.count() == 1
+    contact_update(ines.pk, {"city": "Paris"}, principal=system())
+    contact_update(ines.pk, {"city": "London"}, principal=system())
+    refresh()
+    assert members(segment) == {ines.pk}
