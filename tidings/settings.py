@@ -225,6 +225,9 @@ TIDINGS_API_RATE_WINDOW = int(conf.env("API_RATE_WINDOW", "60") or 60)
 TIDINGS_SUPPORT_GRANT_MAX_HOURS = 72
 # CSV imports: file size, columns, preview rows (documented in conf.import_limits and docs/configuration.md).
 globals().update(conf.import_limits())
+# Segments: seconds between incremental refreshes and between full rebuilds (docs/configuration.md).
+TIDINGS_SEGMENT_REFRESH_SECONDS = conf.env_int("SEGMENT_REFRESH_SECONDS", 5)
+TIDINGS_SEGMENT_REBUILD_SECONDS = conf.env_int("SEGMENT_REBUILD_SECONDS", 3600, minimum=60)
 # Distinct tag names one write may give or take from one contact (API, UI and Mautic alike).
 TIDINGS_MAX_TAGS_PER_REQUEST = int(conf.env("MAX_TAGS_PER_REQUEST", "100") or 100)
 # Request bodies beyond this are refused with 413 (Django's default, 2.5 MB; file uploads are not counted).

@@ -169,6 +169,8 @@ class Contact(TenantModel):
             models.Index(fields=["workspace_id", "city"], name="contacts_c_city_idx"),
             # The dashboard's growth and new-contact counts group the workspace's contacts by day.
             models.Index(fields=["workspace_id", "created_at"], name="contacts_c_created_idx"),
+            # Segments' incremental refresh reads the contacts changed since its last pass (conditions).
+            models.Index(fields=["workspace_id", "updated_at"], name="contacts_c_updated_idx"),
             models.Index(
                 fields=["workspace_id", "phone_bidx"],
                 name="contacts_c_phone_idx",
@@ -239,7 +241,11 @@ class Company(TenantModel):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
-        indexes = [models.Index(fields=["workspace_id", "name", "id"], name="contacts_company_name_idx")]
+        indexes = [
+            models.Index(fields=["workspace_id", "name", "id"], name="contacts_company_name_idx"),
+            # Segments' incremental refresh: contacts of companies changed since its last pass (conditions).
+            models.Index(fields=["workspace_id", "updated_at"], name="contacts_company_updated_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

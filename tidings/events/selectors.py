@@ -85,6 +85,23 @@ def events_matching(
     return events.annotate(who=Coalesce(F("contact_id"), F("visitor__contact_id")))
 
 
+def events_after(last_id: int, *, limit: int) -> list[tuple[int, int, datetime.datetime, int | None]]:
+    """Return (id, type, at, contact id) of the workspace's first `limit` events with an id above last_id, by id.
+
+    The event store read as a change log (segments' incremental refresh keeps its place by event
+    id). The contact is resolved through an identified visitor; an anonymous visitor's event
+    gives None.
+    """
+    rows = Event.objects.filter(id__gt=last_id).order_by("id")
+    rows = rows.annotate(who=Coalesce(F("contact_id"), F("visitor__contact_id")))
+    return list(rows.values_list("id", "type", "at", "who")[:limit])
+
+
+def last_event_id() -> int:
+    """Return the id of the workspace's newest event, 0 without any."""
+    return Event.objects.aggregate(last=Max("id"))["last"] or 0
+
+
 def contact_ids_with_event(
     types: int | Iterable[int],
     *,

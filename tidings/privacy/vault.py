@@ -37,6 +37,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
 from tidings.audit.actions import audit_record
 from tidings.privacy.models import ContactKey, KeyKind, WorkspaceKey
@@ -346,6 +347,18 @@ class Keyring:
             raise DecryptionFailed(f"workspace key version {version} is gone")
         return AESGCM(unseal(kek, wrapped, _file_key_aad(self.workspace_id, name)))
 
+    def rewrap_file_key(self, version: int, wrapped: bytes, name: str) -> tuple[int, bytes]:
+        """Return (active version, wrapped key) of a file key made by new_file_key, wrapped under the active key.
+
+        For the holders of sealed values (register_file_key_holder) when the workspace key rotates.
+        Raise DecryptionFailed when it does not open.
+        """
+        kek = self.keks.get(version)
+        if kek is None:
+            raise DecryptionFailed(f"workspace key version {version} is gone")
+        key = unseal(kek, wrapped, _file_key_aad(self.workspace_id, name))
+        return self.active_version, seal(self.keks[self.active_version], key, _file_key_aad(self.workspace_id, name))
+
     def rewrap(self, row, version: int) -> None:
         """Re-wrap a ContactKey row's data key under workspace key version (row not saved)."""
         key = unseal(self.keks[row.key_version], row.wrapped_dek, _dek_aad(self.workspace_id, row.contact_id))
@@ -394,6 +407,17 @@ def _create_missing_keys(workspace: ActiveWorkspace, rows) -> None:
 
 # ----------------------------------------------------------------------------------------------
 # Rotation
+
+
+# Holders of values sealed with file keys that outlive a rotation (segments' filter values):
+# name -> dotted path of a function(ring) that re-wraps them under ring.active_version and
+# returns how many it re-wrapped. Registered by the apps at start-up.
+_FILE_KEY_HOLDERS: dict[str, str] = {}
+
+
+def register_file_key_holder(name: str, rewrap: str) -> None:
+    """Have rotate_workspace_key call rewrap(ring) before it retires the old workspace key versions."""
+    _FILE_KEY_HOLDERS[name] = rewrap
 
 
 @dataclass(frozen=True)
@@ -447,6 +471,11 @@ def rotate_workspace_key(*, batch_size: int = 1000, principal=None) -> RotationR
         rewrapped += len(batch)
         last_id = batch[-1].id
 
+    resealed = {}
+    for holder, rewrap in sorted(_FILE_KEY_HOLDERS.items()):
+        # Before the retirement below: a value still under an old version would never open again.
+        resealed[holder] = int(import_string(rewrap)(ring) or 0)
+
     with transaction.atomic(using=workspace.db_alias):
         in_use = set(ContactKey.objects.values_list("key_version", flat=True).distinct())
         retired = sorted(v for v in ring.keks if v != version and v not in in_use)
@@ -455,7 +484,7 @@ def rotate_workspace_key(*, batch_size: int = 1000, principal=None) -> RotationR
             "privacy.workspace_key_rotated",
             principal=principal,
             target_type="workspace_key",
-            data={"version": version, "rewrapped": rewrapped, "retired": retired},
+            data={"version": version, "rewrapped": rewrapped, "retired": retired, "resealed": resealed},
         )
     return RotationResult(version=version, rewrapped=rewrapped, retired_versions=tuple(retired))
 

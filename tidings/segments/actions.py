@@ -8,26 +8,35 @@ Python. Manual adds (status ADDED) and removes (REMOVED) are never touched by a 
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
-from tidings.contacts.conditions import contacts_where, existing_contact_ids
+from tidings.contacts.conditions import contact_ids_changed_since, contacts_where, existing_contact_ids
 from tidings.events import store
+from tidings.events.selectors import events_after, last_event_id
 from tidings.events.store import EventRow
 from tidings.segments.compiler import seal_value
 from tidings.segments.definition import SEALED_STORAGE, Lookups, field_capability, referenced_segments
-from tidings.segments.event_types import SEGMENT_ADDED, SEGMENT_REMOVED
-from tidings.segments.models import MEMBER_STATUSES, MembershipStatus, Segment, SegmentCountDay, SegmentMembership
+from tidings.segments.event_types import SEGMENT_ADDED, SEGMENT_EVENT_CODES, SEGMENT_REMOVED
+from tidings.segments.models import (
+    MEMBER_STATUSES,
+    MembershipStatus,
+    Segment,
+    SegmentCountDay,
+    SegmentMembership,
+    SegmentRefreshState,
+)
 from tidings.segments.selectors import condition_of, definition_check, dependencies, lookups, rebuild_order
 from tidings.tenancy import bulk
 from tidings.tenancy.context import require_workspace
@@ -132,6 +141,7 @@ def segment_create(
             created_by=getattr(principal.user, "pk", None) if not principal.is_system else None,
         )
         _audit("segment.created", principal=principal, request=request, segment_id=segment.pk, alias=segment.alias)
+        _refresh_state_start()
         _rebuild(segment, known)
     return segment
 
@@ -395,3 +405,119 @@ def segment_members_reset(segment_id: int, contact_ids: Iterable[int], *, princi
         _audit("segment.members_reset", principal=principal, request=request, segment_id=segment.pk,
                count=len(statuses))  # fmt: skip
     return len(statuses)
+
+
+# ==============================================================================================
+# Freshness: the incremental refresh of changed contacts
+
+REFRESH_EVENTS = 5000  # events read per pass (the change log's page)
+# More contacts changed (by their row) than this in one pass: one set-based rebuild of every
+# segment is cheaper than re-evaluating them by id.
+REFRESH_REBUILD_ABOVE = 20_000
+# PostgreSQL hands out event ids and stamps updated_at before the writing transaction commits,
+# so a change may become visible after a newer one was read. Positions younger than this are
+# read again by the next pass (a repeat is harmless: the refresh is idempotent). SQLite needs
+# none: the pass holds the write lock (BEGIN IMMEDIATE), so every earlier writer has committed.
+CONCURRENT_COMMIT_MARGIN = datetime.timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class RefreshPass:
+    """What one pass of segments_refresh_changed did."""
+
+    contacts: int  # contacts re-evaluated (0: nothing had changed)
+    changes: dict[int, tuple[int, int]]  # {segment id: (added, removed)}
+    last_event_id: int  # the watermark after the pass
+    more: bool  # the pass read a full page of events: call again to catch up
+    rebuilt: bool = False  # so many contacts changed that every segment was rebuilt instead
+
+
+def _refresh_state_start() -> SegmentRefreshState:
+    """Return the workspace's refresh watermark, creating it at the newest event (now) when missing.
+
+    Called when a segment is created, before its first build, so the changes the build does not
+    see are exactly those the refresh reads. Needs no permission of its own: it moves nothing.
+    """
+    state = SegmentRefreshState.objects.filter().first()
+    if state is not None:
+        return state
+    bulk.insert(
+        SegmentRefreshState,
+        ["workspace_id", "last_event_id", "changed_since"],
+        [(require_workspace().id, last_event_id(), timezone.now())],
+        ignore_conflicts=True,  # a concurrent first segment created it
+    )
+    return SegmentRefreshState.objects.get()
+
+
+def _anything_changed(state: SegmentRefreshState) -> bool:
+    # A cheap look outside the pass's lock; a change it misses is seen by the next pass.
+    return bool(events_after(state.last_event_id, limit=1)) or contact_ids_changed_since(state.changed_since).exists()
+
+
+def segments_refresh_changed(*, principal: Principal) -> RefreshPass:
+    """Re-evaluate every segment for the contacts changed since the last pass; move the watermark past them.
+
+    The event store is the change log (every write a filter can see writes an event; writes that
+    do not, bump the contact's or its company's updated_at): the changed contacts are those of
+    events after the watermark's event id, plus those updated since its time. One pass reads at
+    most REFRESH_EVENTS events and applies the refresh and the new watermark in one transaction,
+    so a crash neither skips nor repeats a change. Segments' own events (segment.added/removed)
+    are not changes: reading them would re-evaluate every contact a pass just moved. Does nothing
+    (two indexed reads, no write) in a workspace without segments or without changes.
+    """
+    _require(principal, "segments:edit")
+    state = SegmentRefreshState.objects.filter().first()
+    if not Segment.objects.exists():
+        return RefreshPass(0, {}, state.last_event_id if state else 0, more=False)
+    if state is None:
+        # Segments made before the watermark existed: start it now; the full rebuild covers the past.
+        with _atomic():
+            state = _refresh_state_start()
+        return RefreshPass(0, {}, state.last_event_id, more=False)
+    if not _anything_changed(state):
+        return RefreshPass(0, {}, state.last_event_id, more=False)
+    with _atomic():
+        state = SegmentRefreshState.objects.select_for_update().get(pk=state.pk)
+        read_at = timezone.now()
+        rows = events_after(state.last_event_id, limit=REFRESH_EVENTS)
+        ids = {who for _, code, _, who in rows if who is not None and code not in SEGMENT_EVENT_CODES}
+        updated = list(contact_ids_changed_since(state.changed_since)[: REFRESH_REBUILD_ABOVE + 1])
+        rebuilt = len(updated) > REFRESH_REBUILD_ABOVE
+        if rebuilt:
+            segments_rebuild_all(principal=principal)
+            changes: dict[int, tuple[int, int]] = {}
+        else:
+            ids.update(updated)
+            changes = segment_refresh_contacts(ids, principal=principal) if ids else {}
+        margin = _commit_margin()
+        state.last_event_id = _event_watermark(state.last_event_id, rows, read_at, margin)
+        state.changed_since = read_at - margin if margin else read_at
+        state.refreshed_at = timezone.now()
+        state.save(update_fields=["last_event_id", "changed_since", "refreshed_at"])
+    more = len(rows) == REFRESH_EVENTS and state.last_event_id > rows[0][0] - 1
+    return RefreshPass(len(ids), changes, state.last_event_id, more=more, rebuilt=rebuilt)
+
+
+def _commit_margin() -> datetime.timedelta | None:
+    """Return how far back the next pass reads again: CONCURRENT_COMMIT_MARGIN on PostgreSQL, None on SQLite."""
+    return CONCURRENT_COMMIT_MARGIN if connections[require_workspace().db_alias].vendor == "postgresql" else None
+
+
+def _event_watermark(current: int, rows: list, read_at: datetime.datetime, margin: datetime.timedelta | None) -> int:
+    """Return the new event watermark after reading rows (id, type, at, contact) in id order.
+
+    Without a margin every row read is final. With one (PostgreSQL), the watermark stops at the
+    first event written less than margin before the read: an id below it may still be in a
+    transaction that has not committed, and must stay above the watermark to be read next time.
+    """
+    if not rows:
+        return current
+    if margin is None:
+        return rows[-1][0]
+    settled = current
+    for event_id, _, at, _ in rows:
+        if at >= read_at - margin:
+            break
+        settled = event_id
+    return settled

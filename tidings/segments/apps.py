@@ -11,6 +11,7 @@ class SegmentsConfig(AppConfig):
     def ready(self):
         from tidings.demo import SEEDERS
         from tidings.events.descriptions import register_description, register_names
+        from tidings.privacy.vault import register_file_key_holder
         from tidings.segments import selectors
         from tidings.segments.demo import seed_demo_segments
         from tidings.segments.event_types import SEGMENT_ADDED, SEGMENT_REMOVED, register_segment_event_types
@@ -18,6 +19,7 @@ class SegmentsConfig(AppConfig):
         register_segment_event_types()
         if seed_demo_segments not in SEEDERS:
             SEEDERS.append(seed_demo_segments)
+        register_file_key_holder("segments", "tidings.segments.personal_data.reseal_filter_values")
         register_names("segment_id", selectors.segment_names)
         register_description(SEGMENT_ADDED, lambda d, n: f"Added to segment {_name(d, n)}", icon="filter")
         register_description(SEGMENT_REMOVED, lambda d, n: f"Removed from segment {_name(d, n)}", icon="filter")

@@ -63,6 +63,15 @@ def open_value(sealed: str) -> Any:
         raise ValidationError({"value": ["a sealed filter value does not open in this workspace"]}) from None
 
 
+def reseal_value(sealed: str, ring) -> str:
+    """Return sealed with its file key re-wrapped under ring's active workspace key (the value is not opened)."""
+    version, wrapped, blob = sealed.split(".")
+    if int(version) == ring.active_version:
+        return sealed
+    new_version, rewrapped = ring.rewrap_file_key(int(version), base64.b64decode(wrapped), _SEAL_NAME)
+    return f"{new_version}.{base64.b64encode(rewrapped).decode()}.{blob}"
+
+
 class Compiler:
     """Compiles checked definitions of the workspace in context (reads field definitions once)."""
 

@@ -53,7 +53,13 @@ MEMBER_STATUSES = (MembershipStatus.FILTER, MembershipStatus.ADDED)
 class SegmentMembership(TenantModel):
     """One contact's place in one segment: a member (by filter or added manually), or kept out manually."""
 
-    personal_data = PersonalData(fields={"segment_id": DataCategory.BEHAVIOR}, unique_with=("segment_id",))
+    personal_data = PersonalData(
+        fields={"segment_id": DataCategory.BEHAVIOR},
+        unique_with=("segment_id",),  # one membership per segment: merge_memberships keeps the winner's
+        export="tidings.segments.personal_data.export_memberships",
+        erase="tidings.segments.personal_data.erase_memberships",
+        merge="tidings.segments.personal_data.merge_memberships",
+    )
 
     segment_id = models.BigIntegerField()
     contact_id = models.BigIntegerField()

@@ -213,3 +213,17 @@ def rebuild_order(graph: Mapping[int, set[int]]) -> list[int]:
 def segment_names(ids: set[int]) -> dict[int, str]:
     """Return {id: name} of the given segments (timeline sentences)."""
     return dict(Segment.objects.filter(id__in=ids).values_list("id", "name"))
+
+
+def workspaces_with_segments() -> list[int]:
+    """Return the ids of every workspace, in every region, that has a segment (the periodic jobs' round).
+
+    Crosses workspaces on purpose, through the one named door for that; ids only.
+    """
+    from tidings.tenancy.sweeps import dangerously_sweep_workspaces
+
+    with dangerously_sweep_workspaces() as across:
+        found = {
+            pk for rows in across(Segment) for pk in rows.order_by().values_list("workspace_id", flat=True).distinct()
+        }
+    return sorted(found)

@@ -98,6 +98,9 @@ def company_delete(company_id: int, *, principal, request=None) -> None:
     with _atomic():
         primary = ContactCompany.objects.filter(company_id=company.id, is_primary=True).values("contact_id")
         Contact.objects.filter(id__in=primary).update(company_name="")
+        # No per-contact event for the unlinks: the contacts' changed time tells segments' refresh.
+        linked = ContactCompany.objects.filter(company_id=company.id).values("contact_id")
+        Contact.objects.filter(id__in=linked).update(updated_at=timezone.now())
         links, _ = ContactCompany.objects.filter(company_id=company.id).delete()
         company.delete()
         _audit("company.deleted", principal=principal, request=request, target_type="company", target_id=company_id,
@@ -241,6 +244,9 @@ def companies_link_by_name(
             new_links.append(link)
         ContactCompany.objects.bulk_create(new_links)
         result.linked = len(new_links)
+        if new_links:
+            # No per-contact event for links made by name: the changed time tells segments' refresh.
+            Contact.objects.filter(id__in={link.contact_id for link in new_links}).update(updated_at=timezone.now())
         # The company field shows the primary company's name. Most contacts already spell it so (an
         # import just wrote the cell): read the field once, and update only the others, in one UPDATE.
         if renamed:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 
 from tidings.contacts.actions.common import MAX_TAG_NAME, _atomic, _audit, _member_id, _require
 from tidings.contacts.actions.events import _event_rows
@@ -206,6 +207,9 @@ def tag_delete(tag_id: int, *, principal, request=None) -> None:
     _require(principal, "contacts:edit")
     tag = Tag.objects.get(pk=tag_id)
     with _atomic():
+        # No per-contact event for a tag's deletion: the contacts' changed time tells segments' refresh.
+        holders = ContactTag.objects.filter(tag_id=tag.id).values("contact_id")
+        Contact.objects.filter(id__in=holders).update(updated_at=timezone.now())
         removed, _ = ContactTag.objects.filter(tag_id=tag.id).delete()
         tag.delete()
         _audit("tag.deleted", principal=principal, request=request, target_type="tag", target_id=tag_id, links=removed)

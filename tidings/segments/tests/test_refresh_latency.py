@@ -1,0 +1,73 @@
+"""End to end with the built-in worker: how long a change takes to reach segment membership."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+
+from tidings.contacts.actions import contact_create, contact_update
+from tidings.jobs import scheduler
+from tidings.jobs.periodic import PeriodicJob
+from tidings.segments import actions, selectors, tasks
+from tidings.tenancy.context import use_workspace
+from tidings.tests.principals import system
+
+PERIOD = timedelta(seconds=1)  # the scheduler's minimum; the default is TIDINGS_SEGMENT_REFRESH_SECONDS
+
+
+@pytest.fixture(autouse=True)
+def _keep_signal_handlers():
+    """The worker installs SIGINT/SIGTERM handlers for graceful shutdown; give pytest its own back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def run_worker_until(done, *, timeout: float) -> float:
+    """Run scheduler passes and the batch worker until done() holds; return the seconds it took."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        scheduler.tick()
+        call_command("worker", "--batch", "--no-scheduler", verbosity=0)
+        if done():
+            return time.perf_counter() - started
+        time.sleep(0.05)
+    raise AssertionError(f"not done after {timeout}s")
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_change_reaches_membership_within_the_refresh_period(acme, monkeypatch, capsys):
+    job = PeriodicJob(name="segments-refresh", task=tasks.refresh_changed_contacts, every=PERIOD)
+    monkeypatch.setattr("tidings.jobs.scheduler.PERIODIC_JOBS", {job.name: job})
+    with use_workspace(acme):
+        segment = actions.segment_create(
+            principal=system(),
+            name="Londoners",
+            definition={"filters": [{"kind": "field", "field": "city", "operator": "equals", "value": "London"}]},
+        )
+        ines = contact_create({"email": "ines@porto.example", "city": "Porto"}, principal=system())
+    scheduler.tick()  # the job's first run, now; the next is due a period later
+    call_command("worker", "--batch", "--no-scheduler", verbosity=0)
+
+    def member() -> bool:
+        with use_workspace(acme):
+            return ines.pk in set(selectors.segment_member_ids(segment.pk))
+
+    latencies = []
+    for city in ("London", "Lyon", "London"):
+        with use_workspace(acme):
+            contact_update(ines.pk, {"city": city}, principal=system())  # committed: autocommit test
+        wanted = city == "London"
+        latencies.append(
+            run_worker_until(lambda wanted=wanted: member() == wanted, timeout=10 * PERIOD.total_seconds())
+        )
+
+    with capsys.disabled():
+        print(f"\nchange -> membership with a {PERIOD.total_seconds():.0f}s refresh period: "
+              + ", ".join(f"{s:.2f}s" for s in latencies))  # fmt: skip
+    assert max(latencies) < PERIOD.total_seconds() + 2
