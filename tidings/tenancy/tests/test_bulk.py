@@ -69,3 +69,20 @@ def test_allocated_ids_are_fresh_and_ascending(in_acme):
     assert len(set(ids)) == 3
     assert ids == sorted(ids)
     assert min(ids) > taken
+
+
+def test_insert_select_returns_how_many_rows_it_wrote(in_acme):
+    bulk.insert(ContactTag, COLUMNS, [(in_acme.id, 1, 7), (in_acme.id, 2, 7), (in_acme.id, 3, 8)])
+    source = ContactTag.objects.filter(tag_id=7).values_list("contact_id")
+
+    written = bulk.insert_select(ContactTag, {"workspace_id": in_acme.id, "tag_id": 9}, ["contact_id"], source)
+
+    assert written == 2
+    assert sorted(ContactTag.objects.filter(tag_id=9).values_list("contact_id", flat=True)) == [1, 2]
+
+
+def test_insert_select_of_a_select_django_knows_to_be_empty_writes_nothing(in_acme):
+    source = ContactTag.objects.filter(contact_id__in=[]).values_list("contact_id")
+
+    assert bulk.insert_select(ContactTag, {"workspace_id": in_acme.id, "tag_id": 9}, ["contact_id"], source) == 0
+    assert not ContactTag.objects.exists()
