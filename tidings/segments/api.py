@@ -313,7 +313,9 @@ def add_segment_members(request, segment_id: int, payload: SegmentMembersIn):
     return _change_members(request, segment_id, payload.ids, actions.segment_members_add)
 
 
-@router.post("/segments/{segment_id}/members/remove", response=SegmentMembersChangedOut, summary="Remove contacts by hand")
+@router.post(
+    "/segments/{segment_id}/members/remove", response=SegmentMembersChangedOut, summary="Remove contacts by hand"
+)
 @_found
 @require_permission(EDIT)
 def remove_segment_members(request, segment_id: int, payload: SegmentMembersIn):
@@ -321,9 +323,7 @@ def remove_segment_members(request, segment_id: int, payload: SegmentMembersIn):
     return _change_members(request, segment_id, payload.ids, actions.segment_members_remove)
 
 
-@router.get(
-    "/contacts/{contact_id}/segments", response=list[ContactSegmentOut], summary="The segments a contact is in"
-)
+@router.get("/contacts/{contact_id}/segments", response=list[ContactSegmentOut], summary="The segments a contact is in")
 @_found
 @require_permission(VIEW)
 def list_contact_segments(request, contact_id: int):

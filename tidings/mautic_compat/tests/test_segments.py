@@ -126,8 +126,8 @@ def test_a_taken_alias_gets_a_number_as_in_mautic(client, alice_bearer, people):
 
 def test_get_and_list_answer_mautics_envelopes(client, alice_bearer, people):
     created = _new(client, alice_bearer)
-    _new(client, alice_bearer, name="Big spenders", filters=[{**CITY_LONDON, "field": "points", "operator": "gt",
-                                                             "type": "number", "properties": {"filter": "20"}}])  # fmt: skip
+    points = {**CITY_LONDON, "field": "points", "operator": "gt", "type": "number", "properties": {"filter": "20"}}
+    _new(client, alice_bearer, name="Big spenders", filters=[points])
     one = client.get(f"/api/segments/{created['id']}", **alice_bearer)
     assert one.status_code == 200
     assert one.json()["list"]["id"] == created["id"]
@@ -198,9 +198,9 @@ def test_mautic_2_routes_add_and_remove_too(client, alice_bearer, people):
     _, grace = people
     created = _new(client, alice_bearer)
     assert client.post(f"/api/segments/{created['id']}/contact/add/{grace.id}", **alice_bearer).json() == {"success": 1}
-    assert client.get(f"/api/contacts?search=segment:londoners", **alice_bearer).json()["total"] == "2"
+    assert client.get("/api/contacts?search=segment:londoners", **alice_bearer).json()["total"] == "2"
     client.post(f"/api/segments/{created['id']}/contact/remove/{grace.id}", **alice_bearer)
-    assert client.get(f"/api/contacts?search=segment:londoners", **alice_bearer).json()["total"] == "1"
+    assert client.get("/api/contacts?search=segment:londoners", **alice_bearer).json()["total"] == "1"
 
 
 def test_unknown_segment_or_contact_is_404_and_get_is_405(client, alice_bearer, people):

@@ -71,10 +71,15 @@ def people(acme):
     return ada, grace
 
 
-LONDON = {"match": "all", "filters": [{"kind": "field", "object": "contact", "field": "city", "operator": "equals", "value": "London"}]}
+LONDON = {
+    "match": "all",
+    "filters": [{"kind": "field", "object": "contact", "field": "city", "operator": "equals", "value": "London"}],
+}
 BY_EMAIL = {
     "match": "all",
-    "filters": [{"kind": "field", "object": "contact", "field": "email", "operator": "equals", "value": "grace@navy.example"}],
+    "filters": [
+        {"kind": "field", "object": "contact", "field": "email", "operator": "equals", "value": "grace@navy.example"}
+    ],
 }
 
 
@@ -128,7 +133,9 @@ def test_the_list_costs_the_same_queries_for_2_or_12_segments(api, people):
     assert many == few
 
 
-def test_encrypted_filter_values_are_shown_to_viewers_and_hidden_from_edit_only_tokens(client, api, acme, alice, people):
+def test_encrypted_filter_values_are_shown_to_viewers_and_hidden_from_edit_only_tokens(
+    client, api, acme, alice, people
+):
     created = _create(api, name="Grace", definition=BY_EMAIL)
     assert created["definition"] == BY_EMAIL
     assert api.get(f"/segments/{created['id']}").json()["definition"] == BY_EMAIL
@@ -253,7 +260,9 @@ def test_members_page_by_cursor(api, acme, people):
 def test_a_contacts_segments(api, people):
     ada, grace = people
     london = _create(api)
-    vip = _create(api, name="VIPs", definition={"filters": [{"kind": "field", "field": "points", "operator": "gte", "value": 5}]})
+    vip = _create(
+        api, name="VIPs", definition={"filters": [{"kind": "field", "field": "points", "operator": "gte", "value": 5}]}
+    )
     body = api.get(f"/contacts/{ada.id}/segments").json()
     assert [(s["id"], s["alias"], s["added_manually"]) for s in body] == [
         (london["id"], "londoners", False),
@@ -265,7 +274,11 @@ def test_a_contacts_segments(api, people):
 
 def test_delete_answers_204_and_409_while_another_segment_names_it(api, people):
     london = _create(api)
-    user = _create(api, name="Not London", definition={"filters": [{"kind": "segment", "operator": "not_in", "value": [london["id"]]}]})
+    user = _create(
+        api,
+        name="Not London",
+        definition={"filters": [{"kind": "segment", "operator": "not_in", "value": [london["id"]]}]},
+    )
     refused = api.send("DELETE", f"/segments/{london['id']}")
     assert refused.status_code == 409
     assert api.send("DELETE", f"/segments/{user['id']}").status_code == 204
