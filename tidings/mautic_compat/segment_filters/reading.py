@@ -20,6 +20,7 @@ from tidings.mautic_compat.segment_filters.vocabulary import (
     FIELD_OPERATORS,
     MAX_COUNT,
     MAX_DAYS,
+    MAX_DEPTH,
     MAX_FILTERS,
     MAX_TEXT,
     MAX_VALUES,
@@ -161,7 +162,25 @@ def _pass_through(filter: _Filter) -> dict:
     node = filter.value
     if not isinstance(node, dict) or not isinstance(node.get("kind"), str):
         raise filter.value_error("a Tidings filter object")
+    if not _clear_and_shallow(node, depth=1):
+        # Sealed values are made by Tidings from a clear value, never taken from a client.
+        raise filter.value_error("a Tidings filter object with clear values and groups nested a few deep")
     return node
+
+
+def _clear_and_shallow(node: Any, depth: int) -> bool:
+    """Whether node holds no sealed value and is not nested past what any definition needs.
+
+    The segments app checks the depth of groups exactly; this bound (objects inside objects,
+    event data included) only keeps a hostile body from recursing far.
+    """
+    if isinstance(node, list):
+        return all(_clear_and_shallow(child, depth) for child in node)
+    if not isinstance(node, dict):
+        return True
+    if "value_sealed" in node or depth > 2 * MAX_DEPTH + 2:
+        return False
+    return all(_clear_and_shallow(child, depth + 1) for child in node.values())
 
 
 # Fields ------------------------------------------------------------------------------------------
@@ -177,6 +196,9 @@ def _field(filter: _Filter, object: str, alias: str, field_type: str) -> dict:
         relative = _relative_field(filter, filter.value)
         if relative is not None:
             return {**node, **relative}
+    if operator == "=" and is_date and "datetime" in (field_type, filter.type) and _is_day(filter.value):
+        # Mautic compares a day with a date and time as "that day": Tidings states it as a range.
+        return {**node, "operator": "between", "value": list(_day_bounds(filter.value.strip()))}
     if operator in ("like", "!like", "contains", "startsWith", "endsWith"):
         return {**node, **_text_match(filter, negate=operator == "!like")}
     if operator == "=" and isinstance(filter.value, list):
@@ -232,13 +254,15 @@ def _text(filter: _Filter, value: Any) -> str:
     return text
 
 
+_NUMBER = re.compile(r"[+-]?\d{1,18}(?:\.\d{1,18})?", re.ASCII)
+
+
 def _number(filter: _Filter, value: Any, *, whole: bool = False) -> int | float:
     if isinstance(value, str):
         text = value.strip()
-        try:
-            value = int(text) if re.fullmatch(r"[+-]?\d{1,18}", text) else float(text)
-        except ValueError:
-            raise filter.value_error("a number") from None
+        if not _NUMBER.fullmatch(text):  # plain ASCII decimals: no "1e400", "nan", "1_000" nor other scripts' digits
+            raise filter.value_error("a number")
+        value = int(text) if "." not in text else float(text)
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value or abs(value) > 1e18:
         raise filter.value_error("a number")
     if whole:
@@ -493,6 +517,16 @@ def _event_ids(filter: _Filter) -> dict:
     return events[0] if len(events) == 1 else {"kind": "group", "match": "all", "filters": events}
 
 
+def _is_day(value: Any) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip(), re.ASCII):
+        return False
+    try:
+        datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def _day_bounds(day: str) -> tuple[str, str]:
     start = datetime.datetime.fromisoformat(day[:10])
     return start.isoformat(), (start + datetime.timedelta(days=1, seconds=-1)).isoformat()
@@ -520,7 +554,7 @@ def _event_date(filter: _Filter) -> dict:
         return _event(name, since=value)
     if operator in ("lt", "lte"):
         return _event(name, until=value)
-    if operator in ("=", "!=") and len(value) == 10:
+    if operator in ("=", "!=") and _is_day(value):
         since, until = _day_bounds(value)
         return _event(name, "has" if operator == "=" else "has_not", since=since, until=until)
     raise filter.not_supported()

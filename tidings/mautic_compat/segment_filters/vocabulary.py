@@ -8,6 +8,7 @@ MAX_FILTERS = 100  # the segments app's limit on conditions; a longer Mautic lis
 MAX_VALUES = 500  # values in one in/!in filter (the segments app's MAX_IDS)
 MAX_TEXT = 2000
 MAX_DAYS = 36_600
+MAX_DEPTH = 5  # groups nest at most this deep in a definition
 MAX_COUNT = 1_000_000
 # to_mautic expands OR-inside-AND into Mautic's one-level OR of ANDs; past this many Mautic
 # filters the group is handed back as one pass-through filter instead (see PASS_THROUGH).

@@ -180,6 +180,10 @@ FIELD_CASES = [
     (mautic("points", "gte", "50", type="number"), field("points", "gte", 50)),
     (mautic("date_added", "lt", "2024-01-01", type="date"), field("date_added", "lt", "2024-01-01")),
     (
+        mautic("renewal", "=", "2024-05-01", type="datetime"),
+        field("renewal", "between", ["2024-05-01T00:00:00", "2024-05-01T23:59:59"]),
+    ),
+    (
         mautic("last_active", "gt", "2024-01-01 10:00:00", type="datetime"),
         field("last_active", "gt", "2024-01-01 10:00:00"),
     ),
@@ -193,6 +197,23 @@ def test_field_filters(item, expected):
 
 def test_the_legacy_top_level_filter_key_is_read():
     assert one(mautic("city", "=", "Prague", legacy=True)) == field("city", "equals", "Prague")
+
+
+def test_the_api_docs_examples():
+    """The shapes Mautic's API documentation shows: no object (contact by default), the value in "filter"."""
+    get_answer = {"glue": "and", "field": "city", "type": "text", "filter": "Prague", "display": None, "operator": "="}
+    new_body = {
+        "glue": "and",
+        "field": "email",
+        "object": "lead",
+        "type": "email",
+        "filter": "*@gmail.com",
+        "operator": "like",
+    }
+    assert from_mautic([get_answer, new_body], lookup=ACME) == {
+        "match": "all",
+        "filters": [field("city", "equals", "Prague"), field("email", "contains", "*@gmail.com")],
+    }
 
 
 def test_properties_filter_wins_over_the_legacy_key():
@@ -426,6 +447,8 @@ def test_unknown_tag_and_segment_never_echo_the_value():
     "item",
     [
         mautic("score", "gt", SECRET, type="number"),
+        mautic("score", "gt", "1e400", type="number"),
+        mautic("score", "gt", "\u0661\u0662", type="number"),  # digits of another script
         mautic("vip", "=", SECRET, type="boolean"),
         mautic("birthday", "gt", SECRET, type="date"),
         mautic("city", "=", {"email": SECRET}),
@@ -548,6 +571,12 @@ def test_what_mautic_cannot_say_passes_through_and_comes_back(node):
     items = to_mautic({"match": "all", "filters": [NA, node]})
     assert items[1]["field"] == PASS_THROUGH and items[1]["properties"]["filter"] == node
     assert from_mautic(items, lookup=ACME) == {"match": "all", "filters": [NA, node]}
+
+
+def test_a_pass_through_item_cannot_carry_a_sealed_value():
+    node = {**field("email", "equals", "x"), "value_sealed": "v1:forged"}
+    item = mautic(PASS_THROUGH, "=", node, object="tidings", type="tidings")
+    assert list(errors_of([item])) == ["filters.0.properties.filter"]
 
 
 def test_tag_all_is_one_mautic_filter_per_tag():
