@@ -203,6 +203,7 @@ def create_segment(request, payload: SegmentIn):
     422 on an invalid name, a taken alias or a definition that does not check, each keyed by field
     or by filter path ("definition.filters.0.value").
     """
+    _refuse_sealed(payload.definition)
     try:
         segment = actions.segment_create(
             principal=request.principal,
@@ -222,6 +223,7 @@ def create_segment(request, payload: SegmentIn):
 @require_permission(VIEW)
 def preview_segment(request, payload: SegmentPreviewIn):
     """Return how many contacts a definition matches now and a few of their ids, saving nothing (segments:view)."""
+    _refuse_sealed(payload.definition)
     try:
         preview = selectors.segment_preview(payload.definition)
     except ValidationError as error:
@@ -243,6 +245,7 @@ def get_segment(request, segment_id: int):
 def update_segment(request, segment_id: int, payload: SegmentPatch):
     """Change the given attributes (needs segments:edit); a new definition rebuilds the membership."""
     changes = {name: value for name, value in payload.dict(exclude_unset=True).items() if value is not None}
+    _refuse_sealed(changes.get("definition"))
     try:
         actions.segment_update(segment_id, principal=request.principal, request=request, **changes)
     except ValidationError as error:
@@ -340,6 +343,27 @@ def list_contact_segments(request, contact_id: int):
         }
         for segment, membership in selectors.contact_memberships(contact_id)
     ]
+
+
+def _refuse_sealed(definition: Any) -> None:
+    """Raise a 422 when a client's definition carries value_sealed: Tidings seals clear values itself.
+
+    A sealed value taken from a client could be one sealed for another purpose under this
+    workspace's key; the API shows values opened, so a client never needs to send one.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def visit(group: Any, path: str) -> None:
+        filters = group.get("filters") if isinstance(group, dict) else None
+        for index, node in enumerate(filters if isinstance(filters, list) else []):
+            if isinstance(node, dict):
+                if "value_sealed" in node:
+                    errors[f"{path}.filters.{index}.value_sealed"] = ["send the value; Tidings seals it"]
+                visit(node, f"{path}.filters.{index}")
+
+    visit(definition, "definition")
+    if errors:
+        raise Unprocessable("The request is not valid.", details={"fields": errors})
 
 
 def _unprocessable(error: ValidationError):

@@ -186,6 +186,14 @@ def test_an_invalid_definition_is_a_422_keyed_by_path_without_the_value(api, peo
     assert "secret" not in unknown.content.decode()
 
 
+def test_a_sealed_value_from_a_client_is_refused(api, people):
+    node = {"kind": "field", "field": "email", "operator": "equals", "value_sealed": "1.forged.blob"}
+    for method, path in [("POST", "/segments"), ("POST", "/segments/preview")]:
+        response = api.send(method, path, {"name": "Forged", "definition": {"filters": [{"filters": [node]}]}})
+        assert response.status_code == 422
+        assert set(response.json()["error"]["details"]["fields"]) == {"definition.filters.0.filters.0.value_sealed"}
+
+
 def test_a_taken_alias_and_an_empty_name_are_422s_naming_the_fields(api, people):
     _create(api)
     response = api.send("POST", "/segments", {"name": "", "alias": "londoners"})
