@@ -11,6 +11,10 @@ dateAdded, manuallyAdded, manuallyRemoved). An alias that is taken gets a number
 Mautic's ListModel does; PUT clears what the body leaves out (Mautic's forms clear missing fields,
 isPublished included).
 
+GET /segments answers ``lists`` as a JSON array, as issue #9 specifies; Mautic 5 itself keys it by
+id like its other lists (a Paginator over an INDEX BY id query), so a client reading either works
+with the values of the array.
+
 Filters are Mautic's filter list on the wire, translated by tidings.mautic_compat.segment_filters
 and checked by the segments app like any definition. What differs, by design: Tidings' segments
 are all visible to the whole workspace (isGlobal is always true), have no category, public
@@ -32,7 +36,6 @@ from django.utils.text import slugify
 
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.selectors import members_by_id
-from tidings.contacts import selectors as contact_selectors
 from tidings.contacts.conditions import existing_contact_ids
 from tidings.inputs import InvalidInput, is_ascii_digits, parse_bool, parse_id
 from tidings.mautic_compat.decorators import mautic_api
@@ -290,6 +293,7 @@ SEGMENTS = Resource(
         }
     ),  # fmt: skip
     published="filter",
+    list_as_array=True,
 )
 
 
@@ -377,10 +381,8 @@ def contact_segments(request, id):
     allow(request, "GET")
     if not request.principal.can(VIEW):
         raise MauticError(403)
-    try:
-        contact_selectors.contact_get(id)
-    except ObjectDoesNotExist as error:
-        raise MauticError(404) from error
+    if not existing_contact_ids([id]):
+        raise MauticError(404)
     lists = {
         str(segment.pk): {
             "id": segment.pk,

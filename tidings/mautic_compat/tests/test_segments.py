@@ -133,12 +133,15 @@ def test_get_and_list_answer_mautics_envelopes(client, alice_bearer, people):
     assert one.json()["list"]["id"] == created["id"]
     listed = client.get("/api/segments", **alice_bearer).json()
     assert listed["total"] == 2
-    assert isinstance(listed["lists"], dict)
-    assert [entity["name"] for entity in listed["lists"].values()] == ["Big spenders", "Londoners"]
+    assert isinstance(listed["lists"], list)
+    assert [entity["name"] for entity in listed["lists"]] == ["Big spenders", "Londoners"]
+    assert set(listed["lists"][0]) == ENTITY_KEYS
     ordered = client.get("/api/segments?orderBy=id&orderByDir=DESC&limit=1", **alice_bearer).json()
-    assert (ordered["total"], list(ordered["lists"])) == (2, [str(max(int(k) for k in listed["lists"]))])
+    assert (ordered["total"], [e["id"] for e in ordered["lists"]]) == (2, [max(e["id"] for e in listed["lists"])])
     found = client.get("/api/segments?search=spend", **alice_bearer).json()
-    assert [e["name"] for e in found["lists"].values()] == ["Big spenders"]
+    assert [e["name"] for e in found["lists"]] == ["Big spenders"]
+    published = client.get("/api/segments?published=1", **alice_bearer).json()
+    assert published["total"] == 2
 
 
 def test_an_empty_list_is_a_json_array(client, alice_bearer, people):
@@ -353,3 +356,23 @@ def test_any_segment_body_gets_an_answer_below_500(client, alice_bearer, people,
 def test_any_ids_or_search_gets_an_answer_below_500(client, alice_bearer, people, ids, search):
     assert _json(client, "post", "/api/segments/1/contacts/add", {"ids": ids}, alice_bearer).status_code < 500
     assert client.get("/api/contacts", {"search": f"segment:{search}"}, **alice_bearer).status_code < 500
+
+
+def test_the_list_costs_the_same_queries_for_2_or_12_segments(client, alice_bearer, people):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        client.get("/api/segments?limit=50", **alice_bearer)
+        with CaptureQueriesContext(connections["default"]) as g, CaptureQueriesContext(connections["region_eu"]) as r:
+            response = client.get("/api/segments?limit=50", **alice_bearer)
+        return len(g.captured_queries) + len(r.captured_queries), len(response.json()["lists"])
+
+    for i in range(2):
+        _new(client, alice_bearer, name=f"Few {i}")
+    few, n_few = count()
+    for i in range(10):
+        _new(client, alice_bearer, name=f"Many {i}")
+    many, n_many = count()
+    assert (n_few, n_many) == (2, 12)
+    assert many == few
