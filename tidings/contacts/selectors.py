@@ -39,7 +39,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -610,6 +610,8 @@ def _apply_filter(queryset, key: str, value):
     if key == "is_anonymous":
         return queryset.filter(date_identified__isnull=bool(value))
     if key == "ids":
+        if isinstance(value, QuerySet):  # a subquery of ids (a segment's members): stays in SQL
+            return queryset.filter(id__in=value)
         return queryset.filter(id__in=[int(v) for v in value])
     if key == "dnc":
         return queryset.filter(id__in=DoNotContact.objects.filter(channel=value).values("contact_id"))
@@ -730,7 +732,19 @@ def _resolved(ids_queryset) -> list[int]:
 
 
 _COMMANDS = {
-    "email", "phone", "mobile", "name", "uid", "domain", "tag", "company", "owner", "ids", "is", "text", "import",
+    "email",
+    "phone",
+    "mobile",
+    "name",
+    "uid",
+    "domain",
+    "tag",
+    "company",
+    "owner",
+    "ids",
+    "is",
+    "text",
+    "import",
 }
 _MULTIWORD_COMMANDS = {"company"}
 

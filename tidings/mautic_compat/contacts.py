@@ -46,6 +46,7 @@ from tidings.mautic_compat.parsing import (
     strict_int,
 )
 from tidings.mautic_compat.responses import MauticError, mautic_datetime, validation_error
+from tidings.mautic_compat.segments import segment_search
 from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, without_nulls
 from tidings.tenancy.context import require_workspace
 
@@ -334,7 +335,10 @@ def list_contacts(params: ListParams, request) -> tuple[list[dict], int | str]:
     """Return (contacts in Mautic's shape, total as Mautic sends it: a string, or 0) for GET /contacts."""
     principal = request.principal
     filters, terms = _where(params.where)
-    search = " ".join([_search(params.search, principal), *terms]).strip()
+    text, members = segment_search(params.search)
+    if members is not None:  # segment:alias: a subquery of the segment's members, never a list of ids
+        filters["ids"] = members.filter(contact_id__in=filters["ids"]) if "ids" in filters else members
+    search = " ".join([_search(text, principal), *terms]).strip()
     order = "id"
     if params.order or params.order_by:
         encrypted = {d.alias for d in selectors.field_definitions() if d.is_encrypted}
@@ -628,15 +632,6 @@ def contact_companies(request, id):
     return {"total": len(companies), "companies": companies}
 
 
-@mautic_api
-@require_permission("contacts:view")
-def contact_segments(request, id):
-    """GET /contacts/{id}/segments: {total, lists}; empty until Tidings has segments."""
-    allow(request, "GET")
-    _contact_or_404(id)
-    return {"total": 0, "lists": []}
-
-
 def _event_types(raw) -> list[int]:
     if not raw:
         return []
@@ -845,7 +840,6 @@ urlpatterns = [
     path("contacts/<int:id>/dnc/<str:channel>/remove", dnc_remove, name="contacts_dnc_remove"),
     path("contacts/<int:id>/notes", contact_notes, name="contacts_notes"),
     path("contacts/<int:id>/companies", contact_companies, name="contacts_companies"),
-    path("contacts/<int:id>/segments", contact_segments, name="contacts_segments"),
     path("contacts/<int:id>/activity", contact_activity, name="contacts_activity"),
     path("contacts/<int:id>/points/<str:operator>/<int:delta>", contact_points, name="contacts_points"),
     *standard_urls("notes", "notes", NOTES),

@@ -90,6 +90,8 @@ class Resource:
     # published: "always" (every entity is published, the filter keeps them all), "filter" (list
     # honours params.published_only) or "none" (no published state: published=1 is refused).
     published: str = "always"
+    # The list as a JSON array instead of an object keyed by id (segments, as issue #9 specifies).
+    list_as_array: bool = False
 
 
 def php_array(mapping: dict) -> dict | list:
@@ -238,6 +240,8 @@ def standard_views(resource: Resource) -> dict[str, Callable]:
         except ObjectDoesNotExist as error:
             raise MauticError(404) from error
         items = _selected(resource, items, params.select)
+        if resource.list_as_array:
+            return {"total": total, resource.many: items}
         results = {str(item["id"]): item for item in items}
         if not results:
             return {"total": total, resource.many: {} if resource.empty_as_object else []}

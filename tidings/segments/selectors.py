@@ -69,8 +69,12 @@ def _paths(group: Mapping, prefix: str = ""):
             yield path, node
 
 
-def definition_for_display(definition: Mapping) -> dict:
-    """Return a stored definition with its sealed values opened (for the builder and the API, never for logs)."""
+def definition_for_display(definition: Mapping, *, open_sealed: bool = True) -> dict:
+    """Return a stored definition with its sealed values opened (for the builder and the API, never for logs).
+
+    With open_sealed=False (a caller who may change segments but not see them), sealed values
+    are shown as null: the filter is named, the searched value is not.
+    """
 
     def opened(group: Mapping) -> dict:
         nodes = []
@@ -80,7 +84,7 @@ def definition_for_display(definition: Mapping) -> dict:
             elif "value_sealed" in node:
                 shown = {k: v for k, v in node.items() if k != "value_sealed"}
                 try:
-                    shown["value"] = open_value(node["value_sealed"])
+                    shown["value"] = open_value(node["value_sealed"]) if open_sealed else None
                 except ValidationError:
                     shown["value"] = None
                 nodes.append(shown)
@@ -161,6 +165,11 @@ def segment_member_ids(segment_id: int) -> QuerySet:
     )
 
 
+def segment_members(segment_id: int) -> QuerySet:
+    """Return the membership rows of a segment's members (filter matches and manual adds), for paging."""
+    return SegmentMembership.objects.filter(segment_id=segment_id, status__in=MEMBER_STATUSES)
+
+
 def segment_memberships(segment_id: int, contact_ids: list[int]) -> dict[int, int]:
     """Return {contact id: membership status} of the given contacts in a segment (members and manual removes)."""
     rows = SegmentMembership.objects.filter(segment_id=segment_id, contact_id__in=contact_ids)
@@ -171,6 +180,16 @@ def contact_segments(contact_id: int) -> list[Segment]:
     """Return the segments a contact is a member of, by name."""
     ids = SegmentMembership.objects.filter(contact_id=contact_id, status__in=MEMBER_STATUSES).values("segment_id")
     return list(Segment.objects.filter(id__in=ids).order_by("name", "id"))
+
+
+def contact_memberships(contact_id: int) -> list[tuple[Segment, SegmentMembership]]:
+    """Return (segment, membership) of each segment a contact is a member of, by segment name (two queries)."""
+    rows = {
+        row.segment_id: row
+        for row in SegmentMembership.objects.filter(contact_id=contact_id, status__in=MEMBER_STATUSES)
+    }
+    segments = Segment.objects.filter(id__in=list(rows)).order_by("name", "id") if rows else []
+    return [(segment, rows[segment.pk]) for segment in segments]
 
 
 def segment_growth(segment_id: int, *, days: int = 90) -> list[tuple[datetime.date, int]]:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.constants import OnConflict
 
@@ -175,7 +176,10 @@ def insert_select(
     constant_fields = _model_fields(model, list(constants))
     fields = [*constant_fields, *_model_fields(model, columns)]
     constant_values = adapted(connection, constant_fields, [list(constants.values())])[0]
-    select_sql, select_params = source.query.get_compiler(connection=connection).as_sql()
+    try:
+        select_sql, select_params = source.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:  # Django proved the SELECT finds nothing (e.g. id IN ()): nothing to insert
+        return 0
     names = [f"c{position}" for position in range(len(columns))]
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     placeholders = [_constant_placeholder(connection, f) for f in constant_fields]
@@ -204,12 +208,13 @@ def insert_select(
     else:
         params = [*constant_values, *select_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
         if connection.vendor == "sqlite":
-            # Python's sqlite3 counts rows only for statements that start with INSERT/UPDATE/DELETE:
-            # for this WITH ... INSERT its rowcount is -1. SQLite itself knows.
-            cursor.execute("SELECT changes()")
-            return cursor.fetchone()[0]
+            # Python's sqlite3 counts rows only for statements that start with INSERT: a WITH ...
+            # INSERT leaves rowcount at -1, so count the connection's changes instead.
+            before = connection.connection.total_changes
+            cursor.execute(sql, params)
+            return connection.connection.total_changes - before
+        cursor.execute(sql, params)
         return cursor.rowcount
 
 

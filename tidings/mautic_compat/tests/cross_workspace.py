@@ -42,6 +42,7 @@ def setup(world):
 
         tag = tags_by_name(["api-probe"])["api-probe"]
     world.markers.update({"Difference Engines", "api-probe", "api_probe_colour", "Favourite colour"})
+    _segments_setup(world, contact, tag)
     world.objects.update(
         api_contact=contact,
         api_company=company,
@@ -50,6 +51,58 @@ def setup(world):
         api_field=field,
         api_company_field=company_field,
     )
+
+
+def _segments_setup(world, contact, tag):
+    """Give Acme a segment of its probe contact (one filter on an encrypted field, so sealed) and each
+    attacker a segment of his own contact, named with his marker (lists show it)."""
+    from tidings.accounts.selectors import principal_for_user
+    from tidings.segments import actions as segment_actions
+    from tidings.tenancy.context import use_workspace
+
+    with use_workspace(world.acme):
+        segment = segment_actions.segment_create(
+            principal=system(),
+            name="acme-probe-segment",
+            definition={
+                "match": "all",
+                "filters": [
+                    {"kind": "tag", "operator": "in", "value": [tag.id]},
+                    {"kind": "field", "field": "email", "operator": "equals", "value": "charles@difference.example"},
+                ],
+            },
+        )
+    world.markers.update({"acme-probe-segment", "charles@difference.example"})
+    world.objects["api_segment"] = segment
+    # The attackers' segments are made now, after Acme's ids began: an id of their own in Acme's
+    # range would read as a leak. They get ids far beyond LATER_IDS instead (segments have no
+    # foreign keys, and nothing else here creates half a million segments).
+    from tidings.segments.models import Segment
+    from tidings.tests.world import LATER_IDS
+
+    for index, attacker in enumerate(world.attackers):
+        with use_workspace(attacker.workspace):
+            own = Segment.objects.create(
+                id=LATER_IDS + 500_000 + index,
+                name=attacker.marker,
+                alias=attacker.marker,
+                definition={
+                    "match": "all",
+                    "filters": [{"kind": "tag", "operator": "in", "value": [attacker.own["tag"]]}],
+                },
+            )
+            segment_actions.segment_rebuild(own.pk, principal=principal_for_user(attacker.user, attacker.workspace))
+        world.objects[f"segment_of_{attacker.name}"] = own
+
+
+def segment_of(world):
+    """Return the id of Acme's probe segment."""
+    return world.objects["api_segment"].id
+
+
+def own_segment_of(world):
+    """Return the id of the attacker's own segment (world.attacker is bob or mallory)."""
+    return world.objects[f"segment_of_{world.attacker}"].id
 
 
 def _both(method, tail, data=None):
@@ -154,6 +207,7 @@ OWN_WORKSPACE = {
         *_list(lambda w: "contacts")(world),
         *_own("GET", lambda w: "contacts?search=tag:api-probe", status=200)(world),
         *_own("GET", lambda w: "contacts?search=company:Difference Engines", status=200)(world),
+        *_own("GET", lambda w: "contacts?search=segment:acme-probe-segment", status=200)(world),
     ],
     "mautic_compat:contacts_list_owners": _own("GET", lambda w: "contacts/list/owners", status=200),
     "mautic_compat:contacts_list_fields": _own("GET", lambda w: "contacts/list/fields", status=200),
@@ -161,6 +215,26 @@ OWN_WORKSPACE = {
         "PATCH", lambda w: "contacts/batch/edit", lambda w: [{"id": _contact(w), "firstname": "Eve"}]
     ),
     "mautic_compat:contacts_batch_delete": _own("DELETE", lambda w: f"contacts/batch/delete?ids[]={_contact(w)}"),
+    "mautic_compat:segments_list": lambda world: [
+        *_list(lambda w: "segments")(world),
+        *_own("GET", lambda w: "segments?search=acme-probe", status=200)(world),
+    ],
+    "mautic_compat:segments_new": _own(
+        "POST",
+        lambda w: "segments/new",
+        lambda w: {
+            "name": "Probe",
+            "filters": [{"field": "leadlist", "operator": "in", "properties": {"filter": [str(segment_of(w))]}}],
+        },
+        status=400,
+    ),
+    "mautic_compat:segments_batch_edit": _own(
+        "PATCH", lambda w: "segments/batch/edit", lambda w: [{"id": segment_of(w), "name": "Eve"}]
+    ),
+    "mautic_compat:segments_batch_delete": _own("DELETE", lambda w: f"segments/batch/delete?ids[]={segment_of(w)}"),
+    "mautic_compat:segments_add_contacts": _own(
+        "POST", lambda w: f"segments/{own_segment_of(w)}/contacts/add", lambda w: {"ids": [_contact(w)]}, status=200
+    ),
     "mautic_compat:notes_list": _list(lambda w: "notes"),
     "mautic_compat:notes_batch_delete": _own("DELETE", lambda w: f"notes/batch/delete?ids[]={_note(w)}"),
     "mautic_compat:companies_list": _list(lambda w: "companies"),
@@ -271,6 +345,35 @@ CASES = {
     "mautic_compat:tags_get": _both("GET", lambda w: f"tags/{_tag(w)}"),
     "mautic_compat:tags_edit": _both("PATCH", lambda w: f"tags/{_tag(w)}/edit", {"tag": "renamed"}),
     "mautic_compat:tags_delete": _both("DELETE", lambda w: f"tags/{_tag(w)}/delete"),
+    # segments
+    "mautic_compat:segments_list": _workspace_base_only("GET", lambda w: "segments"),
+    "mautic_compat:segments_new": _workspace_base_only("POST", lambda w: "segments/new", {"name": "X"}),
+    "mautic_compat:segments_batch_new": _workspace_base_only("POST", lambda w: "segments/batch/new", {}),
+    "mautic_compat:segments_batch_edit": _workspace_base_only("PATCH", lambda w: "segments/batch/edit", {}),
+    "mautic_compat:segments_batch_delete": _workspace_base_only(
+        "DELETE", lambda w: f"segments/batch/delete?ids={segment_of(w)}"
+    ),
+    "mautic_compat:segments_get": _both("GET", lambda w: f"segments/{segment_of(w)}"),
+    "mautic_compat:segments_edit": _both("PATCH", lambda w: f"segments/{segment_of(w)}/edit", {"name": "Eve"}),
+    "mautic_compat:segments_delete": _both("DELETE", lambda w: f"segments/{segment_of(w)}/delete"),
+    "mautic_compat:segments_add_contact": lambda world: [
+        *_both("POST", lambda w: f"segments/{segment_of(w)}/contact/{_contact(w)}/add")(world),
+        # the attacker's own segment and Acme's contact: the contact is not found
+        *_both("POST", lambda w: f"segments/{own_segment_of(w)}/contact/{_contact(w)}/add")(world),
+    ],
+    "mautic_compat:segments_remove_contact": lambda world: [
+        *_both("POST", lambda w: f"segments/{segment_of(w)}/contact/{_contact(w)}/remove")(world),
+        *_both("POST", lambda w: f"segments/{own_segment_of(w)}/contact/{_contact(w)}/remove")(world),
+    ],
+    "mautic_compat:segments_add_contact_v2": _both(
+        "POST", lambda w: f"segments/{segment_of(w)}/contact/add/{_contact(w)}"
+    ),
+    "mautic_compat:segments_remove_contact_v2": _both(
+        "POST", lambda w: f"segments/{segment_of(w)}/contact/remove/{_contact(w)}"
+    ),
+    "mautic_compat:segments_add_contacts": _both(
+        "POST", lambda w: f"segments/{segment_of(w)}/contacts/add", {"ids": [1]}
+    ),
     # native API: every route that names an object of Acme
     "api:v1:get_contact": _native("GET", lambda w: f"contacts/{_contact(w)}"),
     "api:v1:update_contact": _native("PATCH", lambda w: f"contacts/{_contact(w)}", {"fields": {"firstname": "Eve"}}),

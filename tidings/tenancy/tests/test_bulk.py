@@ -82,3 +82,10 @@ def test_insert_select_returns_how_many_rows_it_wrote(in_acme):
 
     assert (written, none) == (2, 0)
     assert sorted(ContactTag.objects.filter(tag_id=9).values_list("contact_id", flat=True)) == [1, 2]
+
+
+def test_insert_select_of_a_select_django_knows_to_be_empty_writes_nothing(in_acme):
+    source = ContactTag.objects.filter(contact_id__in=[]).values_list("contact_id")
+
+    assert bulk.insert_select(ContactTag, {"workspace_id": in_acme.id, "tag_id": 9}, ["contact_id"], source) == 0
+    assert not ContactTag.objects.exists()
