@@ -13,9 +13,10 @@ from django.db.models import QuerySet
 from tidings.contacts.capabilities import FieldCapability, FieldObject
 from tidings.contacts.conditions import Conditions, contacts_where, tag_ids
 from tidings.events.registry import IP, event_types
+from tidings.pagination import Page, keyset_page
 from tidings.segments.compiler import NOBODY, Compiler, open_value
 from tidings.segments.definition import SEALED_STORAGE, Lookups, check_shape, field_capability, walk
-from tidings.segments.models import MEMBER_STATUSES, Segment, SegmentCountDay, SegmentMembership
+from tidings.segments.models import MEMBER_STATUSES, MembershipStatus, Segment, SegmentCountDay, SegmentMembership
 
 PREVIEW_SAMPLE = 10
 PREVIEW_COUNT_CAP = 100_000  # beyond it the builder says "more than"
@@ -159,6 +160,16 @@ def segment_member_ids(segment_id: int) -> QuerySet:
     return SegmentMembership.objects.filter(segment_id=segment_id, status__in=MEMBER_STATUSES).values_list(
         "contact_id", flat=True
     )
+
+
+def segment_members_page(segment_id: int, *, removed: bool = False, after: str | None = None, limit: int = 50) -> Page:
+    """Return a page of a segment's membership rows by contact id (removed=True: the manually removed ones).
+
+    Raise pagination.InvalidCursor on a cursor this list did not issue.
+    """
+    statuses = (MembershipStatus.REMOVED,) if removed else MEMBER_STATUSES
+    rows = SegmentMembership.objects.filter(segment_id=segment_id, status__in=statuses)
+    return keyset_page(rows, ordering="contact_id", after=after, limit=limit)
 
 
 def segment_memberships(segment_id: int, contact_ids: list[int]) -> dict[int, int]:
