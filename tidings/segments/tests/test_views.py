@@ -300,9 +300,7 @@ def test_the_contact_page_lists_segments_and_adds_and_removes(alice_client, lond
     assert response.status_code == 302 and response["Location"] == f"/w/acme/contacts/{grace.id}/#segments"
     assert [s.pk for s in selectors.contact_segments(grace.id)] == [londoners.pk]
 
-    alice_client.post(
-        f"/w/acme/segments/{londoners.pk}/members/remove/", {"ids": [grace.id], "next": "contact"}
-    )
+    alice_client.post(f"/w/acme/segments/{londoners.pk}/members/remove/", {"ids": [grace.id], "next": "contact"})
     assert selectors.contact_segments(grace.id) == []
 
 
