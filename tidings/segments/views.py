@@ -104,6 +104,7 @@ def segment_list(request, workspace_slug):
     except ValidationError as error:
         raise Http404("Not found.") from error
     can_edit = request.principal.can("segments:edit")
+    empty: dict[str, Any]
     if search:
         empty = {
             "title": "No segments match",
@@ -363,7 +364,7 @@ def segment_detail(request, workspace_slug, segment_id):
     )
     next_query = ""
     if page is not None and page.has_more:
-        next_query = urlencode({**({"show": "removed"} if removed else {}), "after": page.next_cursor})
+        next_query = urlencode({**({"show": "removed"} if removed else {}), "after": page.next_cursor or ""})
     context = {
         "segment": segment,
         "chart": _growth_chart(segment.pk),

@@ -56,7 +56,9 @@ def test_build_a_segment_with_a_nested_group_and_open_its_members(alice_page, sh
     assert rows.count() == 2
     assert "Chiara" in alice_page.locator("#segment-members").inner_text()
     assert_accessible(alice_page)
-    assert_screenshot(alice_page, "segment-members-1366", mask=[alice_page.locator("time"), alice_page.locator(".chart")])
+    assert_screenshot(
+        alice_page, "segment-members-1366", mask=[alice_page.locator("time"), alice_page.locator(".chart")]
+    )
 
 
 def test_an_error_is_shown_beside_its_filter(alice_page, showcase):
