@@ -28,6 +28,15 @@ class SegmentsConfig(AppConfig):
         register_panel(ContactPanel("segments", "Segments", "segments/contact_panel.html", views.contact_panel,
                                     permission="segments:view", order=40, column="side"))  # fmt: skip
         register_target("segment", by_id("segments:detail", "segment_id"))
+        from tidings.contacts.bulk_actions import BulkAction
+        from tidings.contacts.bulk_actions import register as register_bulk
+
+        for value, label, run in (
+            ("segment_add", "Add to segment", views.bulk_add_to_segment),
+            ("segment_remove", "Remove from segment", views.bulk_remove_from_segment),
+        ):
+            register_bulk(BulkAction(value, label, "segments:edit", run, target="segment", target_label="Segment",
+                                     targets=views.bulk_segment_choices))  # fmt: skip
 
 
 def _name(data, names) -> str:

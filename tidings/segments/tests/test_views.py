@@ -308,3 +308,50 @@ def test_the_panel_is_hidden_without_segments_view(no_segments_client, londoners
     body = no_segments_client.get(f"/w/acme/contacts/{ada.id}/").content.decode()
 
     assert 'id="segments"' not in body
+
+
+# ---------------------------------------------------------------------------------------------- contacts list bulk
+
+
+def test_the_contacts_list_offers_segments_in_its_bulk_menu(alice_client, londoners):
+    body = alice_client.get("/w/acme/contacts/").content.decode()
+
+    assert '<option value="segment_add">Add to segment</option>' in body
+    assert f'<option value="{londoners.pk}">Londoners</option>' in body
+
+
+def test_bulk_add_and_remove_selected_contacts(alice_client, londoners, ada, grace):
+    added = alice_client.post(
+        "/w/acme/contacts/bulk/", {"ids": [grace.id], "action": "segment_add", "segment": londoners.pk}, follow=True
+    )
+    assert set(selectors.segment_member_ids(londoners.pk)) == {ada.id, grace.id}
+    assert "1 contact added to “Londoners”" in added.content.decode()
+
+    alice_client.post(
+        "/w/acme/contacts/bulk/", {"ids": [ada.id, grace.id], "action": "segment_remove", "segment": londoners.pk}
+    )
+    assert list(selectors.segment_member_ids(londoners.pk)) == []
+
+
+def test_bulk_add_every_matching_contact(alice_client, londoners, ada, grace):
+    alice_client.post(
+        "/w/acme/contacts/bulk/", {"scope": "matching", "query": "", "action": "segment_add", "segment": londoners.pk}
+    )
+
+    assert set(selectors.segment_member_ids(londoners.pk)) == {ada.id, grace.id}
+
+
+def test_bulk_to_an_unknown_segment_is_404(alice_client, londoners, grace):
+    for segment in ("999999", "x", ""):
+        response = alice_client.post(
+            "/w/acme/contacts/bulk/", {"ids": [grace.id], "action": "segment_add", "segment": segment}
+        )
+        assert response.status_code == 404
+
+
+def test_bulk_segment_actions_need_segments_edit(arun_client, londoners, grace):
+    response = arun_client.post(
+        "/w/acme/contacts/bulk/", {"ids": [grace.id], "action": "segment_add", "segment": londoners.pk}
+    )
+
+    assert response.status_code == 403
