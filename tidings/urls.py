@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("tidings.api.urls")),
     path("", include("tidings.mautic_compat.urls")),
     path("", include("tidings.contacts.urls")),
+    path("", include("tidings.segments.urls")),
     path("", include("tidings.web.urls")),
 ]

@@ -401,6 +401,11 @@ class BulkForm(forms.Form):
         # The ids are checked against the workspace by the actions; any number is a valid choice here.
         ids = cast(forms.TypedMultipleChoiceField, self.fields["ids"])
         ids.valid_value = lambda value: is_ascii_digits(str(value)) and int(value) <= INT64_MAX  # type: ignore[method-assign]
+        # Actions other apps registered (tidings.contacts.bulk_actions); the view checks their permission.
+        from tidings.contacts.bulk_actions import registered
+
+        action = cast(forms.ChoiceField, self.fields["action"])
+        action.choices = [*self.ACTIONS, *((extra.value, extra.label) for extra in registered())]
 
     def clean(self):
         super().clean()

@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import require_permission
-from tidings.contacts import actions, exports, imports, selectors
+from tidings.contacts import actions, bulk_actions, exports, imports, selectors
 from tidings.contacts.fields import propose_alias
 from tidings.contacts.forms import (
     GROUP_TITLES,
@@ -222,6 +222,20 @@ def _empty_state(request, *, has_filters: bool, hints: list[str], can_edit: bool
     }
 
 
+def _bulk_extra(request) -> dict:
+    """Return the registered bulk actions the member may apply and the choices of their targets (one select each)."""
+    allowed = bulk_actions.allowed(request.principal)
+    targets: dict[str, dict] = {}
+    for extra in allowed:
+        if extra.target and extra.targets and extra.target not in targets:
+            targets[extra.target] = {
+                "name": extra.target,
+                "label": extra.target_label,
+                "choices": extra.targets(request),
+            }
+    return {"actions": allowed, "targets": list(targets.values())}
+
+
 def _filter_form(request, params) -> ContactFilterForm:
     slug = {"workspace_slug": _slug(request)}
     return ContactFilterForm(
@@ -324,6 +338,7 @@ def contact_list(request, workspace_slug):
         "export_url": reverse("contacts:export", kwargs={"workspace_slug": slug, "fmt": "csv"}),
         "export_columns": [(d.alias, d.label) for d in definitions],
         "bulk_actions": BulkForm.ACTIONS,
+        "bulk_extra": _bulk_extra(request),
         "saved_view": saved,
         "saved_views": selectors.saved_views(CONTACT_TABLE, me),
         "unknown_command_hints": [h for h in selectors.search_hints(arguments["search"]) if "search command" in h],
@@ -517,6 +532,19 @@ def contact_bulk(request, workspace_slug):
             return redirect(back)
     else:
         ids = data["ids"]
+    extra = bulk_actions.get(data["action"])
+    if extra is not None:  # an action another app registered: it checks and applies the change
+        if not request.principal.can(extra.permission):
+            raise PermissionDenied(f"You need the {extra.permission} permission.")
+        try:
+            said = extra.run(request, ids, request.POST.get(extra.target, "") if extra.target else "")
+        except ObjectDoesNotExist as error:
+            raise Http404("Not found.") from error
+        except ValidationError as error:
+            messages.error(request, _message(error))
+        else:
+            messages.success(request, said)
+        return redirect(back)
     if data["action"] == "delete":
         if not request.principal.can("contacts:delete"):
             raise PermissionDenied("You need the contacts:delete permission.")

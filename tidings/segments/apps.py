@@ -24,6 +24,26 @@ class SegmentsConfig(AppConfig):
         register_description(SEGMENT_ADDED, lambda d, n: f"Added to segment {_name(d, n)}", icon="filter")
         register_description(SEGMENT_REMOVED, lambda d, n: f"Removed from segment {_name(d, n)}", icon="filter")
 
+        from tidings.audit.targets import by_id, register_target
+        from tidings.contacts.panels import ContactPanel
+        from tidings.contacts.panels import register as register_panel
+        from tidings.navigation import NavItem, register
+        from tidings.segments import views
+
+        register(NavItem("Segments", "segments:list", "segments:view", group="Segments", icon="filter"))
+        register_panel(ContactPanel("segments", "Segments", "segments/contact_panel.html", views.contact_panel,
+                                    permission="segments:view", order=40, column="side"))  # fmt: skip
+        register_target("segment", by_id("segments:detail", "segment_id"))
+        from tidings.contacts.bulk_actions import BulkAction
+        from tidings.contacts.bulk_actions import register as register_bulk
+
+        for value, label, run in (
+            ("segment_add", "Add to segment", views.bulk_add_to_segment),
+            ("segment_remove", "Remove from segment", views.bulk_remove_from_segment),
+        ):
+            register_bulk(BulkAction(value, label, "segments:edit", run, target="segment", target_label="Segment",
+                                     targets=views.bulk_segment_choices))  # fmt: skip
+
 
 def _name(data, names) -> str:
     return names["segment_id"] if "segment_id" in names else f"#{data['segment_id']}"

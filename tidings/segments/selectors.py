@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from tidings.contacts.capabilities import FieldCapability, FieldObject
 from tidings.contacts.conditions import Conditions, contacts_where, tag_ids
 from tidings.events.registry import IP, event_types
+from tidings.pagination import Page, keyset_page
 from tidings.segments.compiler import NOBODY, Compiler, open_value
 from tidings.segments.definition import SEALED_STORAGE, Lookups, check_shape, field_capability, walk
-from tidings.segments.models import MEMBER_STATUSES, Segment, SegmentCountDay, SegmentMembership
+from tidings.segments.models import MEMBER_STATUSES, MembershipStatus, Segment, SegmentCountDay, SegmentMembership
 
 PREVIEW_SAMPLE = 10
 PREVIEW_COUNT_CAP = 100_000  # beyond it the builder says "more than"
@@ -170,6 +171,16 @@ def segment_members(segment_id: int) -> QuerySet:
     return SegmentMembership.objects.filter(segment_id=segment_id, status__in=MEMBER_STATUSES)
 
 
+def segment_members_page(segment_id: int, *, removed: bool = False, after: str | None = None, limit: int = 50) -> Page:
+    """Return a page of a segment's membership rows by contact id (removed=True: the manually removed ones).
+
+    Raise pagination.InvalidCursor on a cursor this list did not issue.
+    """
+    statuses = (MembershipStatus.REMOVED,) if removed else MEMBER_STATUSES
+    rows = SegmentMembership.objects.filter(segment_id=segment_id, status__in=statuses)
+    return keyset_page(rows, ordering="contact_id", after=after, limit=limit)
+
+
 def segment_memberships(segment_id: int, contact_ids: list[int]) -> dict[int, int]:
     """Return {contact id: membership status} of the given contacts in a segment (members and manual removes)."""
     rows = SegmentMembership.objects.filter(segment_id=segment_id, contact_id__in=contact_ids)
@@ -190,6 +201,14 @@ def contact_memberships(contact_id: int) -> list[tuple[Segment, SegmentMembershi
     }
     segments = Segment.objects.filter(id__in=list(rows)).order_by("name", "id") if rows else []
     return [(segment, rows[segment.pk]) for segment in segments]
+
+
+def segments_with_membership(contact_id: int, *, limit: int = 500) -> list[Segment]:
+    """Return the workspace's segments by name, each with is_member for the contact (one query: the contact panel)."""
+    member = SegmentMembership.objects.filter(
+        segment_id=OuterRef("pk"), contact_id=contact_id, status__in=MEMBER_STATUSES
+    )
+    return list(Segment.objects.annotate(is_member=Exists(member)).order_by("name", "id")[:limit])
 
 
 def segment_growth(segment_id: int, *, days: int = 90) -> list[tuple[datetime.date, int]]:

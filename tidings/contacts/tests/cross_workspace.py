@@ -135,6 +135,14 @@ OWN_WORKSPACE = {
         *_own(w, "contacts/bulk/", "POST", {"ids": [w.objects["acme_contact"]], "action": "delete", "confirmed": "1"}),
         *_own(w, "contacts/bulk/", "POST", {"scope": "matching", "query": "", "action": "tag_add", "tag": "taken"}),
         *_own(w, "contacts/bulk/", "POST", {"ids": [w.objects["acme_contact"]], "action": "export_csv"}),
+        # A bulk action another app registered, naming Acme's segment (set up by segments' cross_workspace).
+        *_own(
+            w,
+            "contacts/bulk/",
+            "POST",
+            {"ids": [w.own["contact"]], "action": "segment_add", "segment": w.objects["acme_segment"]},
+            status=404,
+        ),
     ],
     "contacts:merge": lambda w: _own(
         w, f"contacts/{w.own['contact']}/merge/", "POST", {"other": str(w.objects["acme_contact"]), "confirmed": "1"}

@@ -1,4 +1,5 @@
 from tidings.contacts.actions import contact_create
+from tidings.contacts.selectors import tags_by_name
 from tidings.segments import actions, selectors
 from tidings.tests.principals import system
 
@@ -42,7 +43,7 @@ def test_smoke(in_acme):
             "filters": [
                 {"kind": "segment", "operator": "in", "value": [seg.pk]},
                 {"kind": "event", "event": "contact.created", "operator": "has", "within_days": 3},
-                {"kind": "tag", "operator": "not_in", "value": [1]},
+                {"kind": "tag", "operator": "not_in", "value": [tags_by_name(["vip"])["vip"].id]},
                 {"kind": "field", "field": "date_added", "operator": "in_last_days", "value": 2},
             ]
         },

@@ -18,14 +18,14 @@ def _labels(groups):
 
 def test_groups_come_in_domain_order_and_only_with_entries(alice_principal):
     labels = _labels(navigation_for(alice_principal, "/w/acme/"))
-    assert labels == ["", "Contacts", "Settings"]  # no Segments, Channels, ... until an app registers one
+    assert labels == ["", "Contacts", "Segments", "Settings"]  # no Channels, ... until an app registers one
 
 
 def test_a_registered_entry_brings_its_group(alice_principal, monkeypatch):
     monkeypatch.setattr(navigation, "NAVIGATION", [*navigation.NAVIGATION])
-    navigation.register(NavItem("Segments", "web:kit", "workspace:view", group="Segments", icon="filter"))
+    navigation.register(NavItem("Emails", "web:kit", "workspace:view", group="Channels", icon="mail"))
     groups = navigation_for(alice_principal, "/w/acme/")
-    assert _labels(groups) == ["", "Contacts", "Segments", "Settings"]
+    assert _labels(groups) == ["", "Contacts", "Segments", "Channels", "Settings"]
 
 
 def test_a_group_whose_entries_the_member_may_not_open_is_hidden(acme, make_user, monkeypatch):
