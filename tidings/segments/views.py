@@ -450,10 +450,11 @@ def contact_panel(request, contact) -> dict:
     """The "Segments" panel of a contact's page: its segments, and (for editors) the others to add it to."""
     if not request.principal.can("segments:edit"):
         return {"contact_segments": selectors.contact_segments(contact.id), "segments_can_edit": False}
-    every = selectors.segments_with_membership(contact.id)  # one query for both lists
+    every = selectors.segments_with_membership(contact.id)  # one query for both lists, annotated with is_member
+    member = {s.pk: s.is_member for s in every}  # type: ignore[attr-defined]  # the selector's annotation
     return {
-        "contact_segments": [s for s in every if s.is_member],
-        "segments_to_add": [s for s in every if not s.is_member],
+        "contact_segments": [s for s in every if member[s.pk]],
+        "segments_to_add": [s for s in every if not member[s.pk]],
         "segments_can_edit": True,
     }
 
