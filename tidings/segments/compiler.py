@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from tidings.contacts.capabilities import FieldCapability, Operator
@@ -38,7 +38,9 @@ from tidings.segments.definition import (
 )
 from tidings.segments.models import MEMBER_STATUSES, SegmentMembership
 
-NOBODY = Q(pk__in=[])
+# A condition that is false in SQL: Q(pk__in=[]) would make Django drop the whole WHERE as an
+# EmptyResultSet, which the INSERT ... SELECT of a rebuild cannot turn into a statement.
+NOBODY = Q(Value(False, output_field=BooleanField()))
 _SEAL_NAME = "segment-filter-value"
 
 
