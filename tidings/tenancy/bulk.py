@@ -205,6 +205,11 @@ def insert_select(
         params = [*constant_values, *select_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if connection.vendor == "sqlite":
+            # Python's sqlite3 counts rows only for statements that start with INSERT, UPDATE or
+            # DELETE: after "WITH ... INSERT" its rowcount is -1. SQLite itself knows.
+            cursor.execute("SELECT changes()")
+            return cursor.fetchone()[0]
         return cursor.rowcount
 
 

@@ -32,3 +32,15 @@ def test_an_empty_group_inside_all_makes_the_segment_empty(in_acme, ada):
     anyone = {"match": "any", "filters": definition["filters"]}
     actions.segment_update(segment.pk, principal=system(), definition=anyone)
     assert list(selectors.segment_member_ids(segment.pk)) == [ada.pk]
+
+
+def test_a_rebuild_counts_the_members_it_added(in_acme, ada, grace):
+    definition = {"filters": [{"kind": "field", "field": "email", "operator": "not_empty"}]}
+    segment = actions.segment_create(principal=system(), name="Everyone", definition=definition)
+    actions.segment_members_remove(segment.pk, [ada.pk, grace.pk], principal=system())
+    actions.segment_members_reset(segment.pk, [ada.pk, grace.pk], principal=system())
+    from tidings.segments.models import SegmentMembership
+
+    SegmentMembership.objects.filter(segment_id=segment.pk).delete()
+    result = actions.segment_rebuild(segment.pk, principal=system())
+    assert (result.added, result.removed, result.members) == (2, 0, 2)
