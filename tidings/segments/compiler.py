@@ -140,23 +140,27 @@ class Compiler:
 
 
 def relative_range(cap: FieldCapability, operator: str, days: Any, now: datetime.datetime) -> tuple[Any, Any]:
-    """Return [low, high) of a relative date on cap's field at now (dates for date fields, instants otherwise)."""
+    """Return [low, high) of a relative date on cap's field at now: whole UTC days, for dates and instants alike.
+
+    "in the last 7 days" is today and the 7 days before it, "more than 30 days ago" is before the
+    day 30 days ago, "in the next 7 days" is today and the 7 days after it. An instant counts by
+    its UTC day, so a date_added and a custom date of the same day always agree, and a value in
+    the future is never "in the last N days". Bounds are ISO dates for date fields, instants otherwise.
+    """
     today = now.astimezone(datetime.UTC).date()
     day = datetime.timedelta(days=1)
-    if cap.type == "date":
-        bounds = {
-            TODAY: (today, today + day),
-            YESTERDAY: (today - day, today),
-            IN_LAST_DAYS: (today - day * (days or 0), today + day),
-            MORE_THAN_DAYS_AGO: (None, today - day * (days or 0)),
-            IN_NEXT_DAYS: (today, today + day * ((days or 0) + 1)),
-        }[operator]
-        return tuple(None if b is None else b.isoformat() for b in bounds)  # type: ignore[return-value]
-    midnight = datetime.datetime.combine(today, datetime.time(), tzinfo=datetime.UTC)
-    return {
-        TODAY: (midnight, midnight + day),
-        YESTERDAY: (midnight - day, midnight),
-        IN_LAST_DAYS: (now - day * (days or 0), None),
-        MORE_THAN_DAYS_AGO: (None, now - day * (days or 0)),
-        IN_NEXT_DAYS: (now, now + day * (days or 0)),
+    n = day * (days or 0)
+    low, high = {
+        TODAY: (today, today + day),
+        YESTERDAY: (today - day, today),
+        IN_LAST_DAYS: (today - n, today + day),
+        MORE_THAN_DAYS_AGO: (None, today - n),
+        IN_NEXT_DAYS: (today, today + n + day),
     }[operator]
+    if cap.type == "date":
+        return (None if low is None else low.isoformat(), high.isoformat())
+    return (None if low is None else _midnight(low), _midnight(high))
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)

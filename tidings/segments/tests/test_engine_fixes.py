@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 
 from tidings.segments import actions, selectors
+from tidings.segments.compiler import relative_range
+from tidings.segments.definition import date_added_capability
 from tidings.tests.principals import system
 
 UTC = datetime.UTC
@@ -32,6 +34,30 @@ def test_an_empty_group_inside_all_makes_the_segment_empty(in_acme, ada):
     anyone = {"match": "any", "filters": definition["filters"]}
     actions.segment_update(segment.pk, principal=system(), definition=anyone)
     assert list(selectors.segment_member_ids(segment.pk)) == [ada.pk]
+
+
+def test_relative_dates_on_instants_count_whole_utc_days():
+    cap = date_added_capability()
+    now = datetime.datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
+    midnight = datetime.datetime(2026, 3, 1, tzinfo=UTC)
+    day = datetime.timedelta(days=1)
+    assert relative_range(cap, "in_last_days", 7, now) == (midnight - 7 * day, midnight + day)
+    assert relative_range(cap, "in_last_days", 0, now) == relative_range(cap, "today", None, now)
+    assert relative_range(cap, "more_than_days_ago", 30, now) == (None, midnight - 30 * day)
+    assert relative_range(cap, "in_next_days", 2, now) == (midnight, midnight + 3 * day)
+
+
+def test_a_contact_added_tomorrow_is_not_in_the_last_days(in_acme):
+    from tidings.contacts.models import Contact
+    from tidings.segments.tests.data import NOW
+
+    tomorrow = _contact({"email": "tomorrow@future.example"})
+    earlier_today = _contact({"email": "today@future.example"})
+    Contact.objects.filter(pk=tomorrow.pk).update(created_at=NOW + datetime.timedelta(days=1))
+    Contact.objects.filter(pk=earlier_today.pk).update(created_at=NOW - datetime.timedelta(minutes=30))
+    definition = {"filters": [{"kind": "field", "field": "date_added", "operator": "in_last_days", "value": 7}]}
+    checked = selectors.definition_check(definition)
+    assert set(selectors.matching_contacts(checked, now=NOW).values_list("id", flat=True)) == {earlier_today.pk}
 
 
 def test_a_rebuild_counts_the_members_it_added(in_acme, ada, grace):
