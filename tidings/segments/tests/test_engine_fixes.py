@@ -70,3 +70,32 @@ def test_a_rebuild_counts_the_members_it_added(in_acme, ada, grace):
     SegmentMembership.objects.filter(segment_id=segment.pk).delete()
     result = actions.segment_rebuild(segment.pk, principal=system())
     assert (result.added, result.removed, result.members) == (2, 0, 2)
+
+
+def _members(definition, now=None) -> set[int]:
+    checked = selectors.definition_check(definition)
+    return set(selectors.matching_contacts(checked, now=now).values_list("id", flat=True))
+
+
+def test_company_negations_are_not_of_any_linked_company(in_acme):
+    from tidings.contacts.actions import company_create, company_link
+
+    shop = company_create({"companyname": "Shop", "companyindustry": "Retail"}, principal=system())
+    code = company_create({"companyname": "Code"}, principal=system())
+    both = _contact({"email": "both@companies.example"})
+    coder = _contact({"email": "coder@companies.example"})
+    alone = _contact({"email": "alone@companies.example"})
+    company_link(both.pk, shop.pk, principal=system())
+    company_link(both.pk, code.pk, principal=system())
+    company_link(coder.pk, code.pk, principal=system())
+
+    def node(operator, value=None):
+        return {"filters": [{"kind": "field", "object": "company", "field": "companyindustry", "operator": operator}
+                            | ({} if value is None else {"value": value})]}  # fmt: skip
+
+    assert _members(node("equals", "Retail")) == {both.pk}
+    assert _members(node("not_equals", "Retail")) == {coder.pk, alone.pk}
+    assert _members(node("not_in", ["Retail"])) == {coder.pk, alone.pk}
+    assert _members(node("not_contains", "ret")) == {coder.pk, alone.pk}
+    assert _members(node("not_empty")) == {both.pk}
+    assert _members(node("empty")) == {coder.pk, alone.pk}
