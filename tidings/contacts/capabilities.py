@@ -333,6 +333,9 @@ def _operands(cap: FieldCapability, op: Operator, value: Any, options: list | No
     checked = [convert(v) for v in values]  # its messages name the field, never the value
     if any(v is None for v in checked):
         raise ValidationError({cap.alias: [f"{op} needs a value; use empty to find contacts without one"]})
+    if cap.storage == Storage.COLUMN and cap.type == FieldType.NUMBER and any(isinstance(v, float) for v in checked):
+        # The number columns hold whole numbers: Django would truncate 2.5 to 2 and "points >= 2.5" match 2.
+        raise ValidationError({cap.alias: [f"{op} needs whole numbers on this field"]})
     if cap.storage == Storage.CUSTOM:
         checked = [to_json(v) for v in checked]  # as stored: dates as ISO text
     return checked

@@ -99,3 +99,17 @@ def test_company_negations_are_not_of_any_linked_company(in_acme):
     assert _members(node("not_contains", "ret")) == {coder.pk, alone.pk}
     assert _members(node("not_empty")) == {both.pk}
     assert _members(node("empty")) == {coder.pk, alone.pk}
+
+
+def test_whole_number_fields_refuse_fractions(in_acme):
+    from django.core.exceptions import ValidationError
+
+    for operator, value in (("gte", 2.5), ("equals", 1.5), ("in", [1, 2.5]), ("between", [0.5, 3])):
+        definition = {"filters": [{"kind": "field", "field": "points", "operator": operator, "value": value}]}
+        try:
+            selectors.definition_check(definition)
+        except ValidationError as error:
+            assert "filters.0.value" in error.message_dict
+        else:
+            raise AssertionError(f"points {operator} a fraction was accepted")
+    assert _members({"filters": [{"kind": "field", "field": "points", "operator": "gte", "value": 2.0}]}) == set()
