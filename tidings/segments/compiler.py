@@ -12,6 +12,7 @@ memory, to compute their blind index: the SQL, and so the query log, carries the
 from __future__ import annotations
 
 import base64
+import calendar
 import datetime
 import json
 from collections.abc import Mapping
@@ -117,7 +118,17 @@ class Compiler:
             if high is not None:
                 condition &= self.conditions.field(cap, Operator.LT, high)
             return condition
+        if operator == Operator.ANNIVERSARY and value is None:
+            return self.anniversary_today(cap)
         return self.conditions.field(cap, operator, value)
+
+    def anniversary_today(self, cap: FieldCapability) -> Q:
+        """Return the contacts whose date falls on today's month and day (UTC); February 29th on the 28th in other years."""
+        today = self.now.astimezone(datetime.UTC).date()
+        condition = self.conditions.field(cap, Operator.ANNIVERSARY, today.strftime("%m-%d"))
+        if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):
+            condition |= self.conditions.field(cap, Operator.ANNIVERSARY, "02-29")
+        return condition
 
     def event(self, node: Mapping) -> Q:
         since = datetime.datetime.fromisoformat(node["since"]) if node.get("since") else None

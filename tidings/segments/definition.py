@@ -180,6 +180,8 @@ class _Checker:
             checked["value_sealed"] = node["value_sealed"]
         elif operator in RELATIVE_WITH_DAYS:
             checked["value"] = self.days(node.get("value"), _join(path, "value"))
+        elif operator == Operator.ANNIVERSARY and node.get("value") is None:
+            pass  # today's month and day, resolved when the filter runs
         elif operator not in RELATIVE and operator not in (Operator.EMPTY, Operator.NOT_EMPTY):
             if "value" not in node:
                 self.error(_join(path, "value"), "this operator needs a value")

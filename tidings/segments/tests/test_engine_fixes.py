@@ -113,3 +113,20 @@ def test_whole_number_fields_refuse_fractions(in_acme):
         else:
             raise AssertionError(f"points {operator} a fraction was accepted")
     assert _members({"filters": [{"kind": "field", "field": "points", "operator": "gte", "value": 2.0}]}) == set()
+
+
+def test_anniversary_without_a_value_is_today(in_acme):
+    from tidings.contacts.actions import field_create
+
+    field_create(alias="birthday", label="Birthday", type="date", principal=system())
+    leap = _contact({"email": "leap@birthday.example", "birthday": "2000-02-29"})
+    eve = _contact({"email": "eve@birthday.example", "birthday": "1990-02-28"})
+    march = _contact({"email": "march@birthday.example", "birthday": "1985-03-01"})
+    definition = {"filters": [{"kind": "field", "field": "birthday", "operator": "anniversary"}]}
+    on = lambda *day: datetime.datetime(*day, 9, tzinfo=UTC)  # noqa: E731
+    assert _members(definition, now=on(2026, 3, 1)) == {march.pk}
+    assert _members(definition, now=on(2026, 2, 28)) == {eve.pk, leap.pk}  # no February 29th in 2026
+    assert _members(definition, now=on(2028, 2, 28)) == {eve.pk}
+    assert _members(definition, now=on(2028, 2, 29)) == {leap.pk}
+    fixed = {"filters": [{"kind": "field", "field": "birthday", "operator": "anniversary", "value": "02-29"}]}
+    assert _members(fixed, now=on(2026, 2, 28)) == {leap.pk}
