@@ -347,7 +347,7 @@ def check_pattern(pattern: str, *, field: str) -> None:
     PostgreSQL matches with its own engine, SQLite with Python's re through Django's REGEXP:
     only their common ground is allowed, and no nested repeat that could backtrack for ever.
     """
-    if _UNPORTABLE_PATTERN.search(pattern):
+    if _UNPORTABLE_PATTERN.search(pattern) or not _escapes_portable(pattern):
         raise ValidationError(
             {field: ["regex: look-arounds, flags, back-references and repeated repeats are not supported"]},
             code="invalid",
@@ -356,6 +356,42 @@ def check_pattern(pattern: str, *, field: str) -> None:
         re.compile(pattern)
     except re.error:
         raise ValidationError({field: ["regex: not a valid regular expression"]}, code="invalid") from None
+
+
+def _escapes_portable(pattern: str) -> bool:
+    r"""Return whether pattern's escapes and bracket expressions mean the same to PostgreSQL and Python.
+
+    They differ on letters: PostgreSQL reads \b as a backspace and \B as a backslash where Python
+    sees word boundaries, \y \m \M \A \Z are PostgreSQL's own or Python's own, [[:alpha:]] is a
+    class for PostgreSQL and a set of characters for Python, and {,3} is an error for PostgreSQL.
+    So a backslash may only precede punctuation or the classes \d \s \w (and \D \S \W outside brackets).
+    """
+    in_brackets, index = False, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            following = pattern[index + 1 : index + 2]
+            allowed = "dsw" if in_brackets else "dswDSW"
+            if not following or (following.isalnum() and following not in allowed):
+                return False
+            index += 2
+            continue
+        if in_brackets and char == "[" and pattern[index + 1 : index + 2] in (":", ".", "="):
+            return False
+        if char == "[" and not in_brackets:
+            in_brackets = True
+            index += 1
+            if pattern[index : index + 1] == "^":
+                index += 1
+            if pattern[index : index + 1] == "]":  # a leading ] is a member, not the end
+                index += 1
+            continue
+        if char == "]" and in_brackets:
+            in_brackets = False
+        elif char == "{" and not in_brackets and pattern[index + 1 : index + 2] == ",":
+            return False
+        index += 1
+    return True
 
 
 def _column_filter(cap: FieldCapability, op: Operator, operands: list) -> Q:

@@ -130,3 +130,19 @@ def test_anniversary_without_a_value_is_today(in_acme):
     assert _members(definition, now=on(2028, 2, 29)) == {leap.pk}
     fixed = {"filters": [{"kind": "field", "field": "birthday", "operator": "anniversary", "value": "02-29"}]}
     assert _members(fixed, now=on(2026, 2, 28)) == {leap.pk}
+
+
+def test_regular_expressions_that_postgresql_and_python_read_differently_are_refused():
+    from django.core.exceptions import ValidationError
+
+    from tidings.contacts.capabilities import check_pattern
+
+    for pattern in ("\\bnew", "o\\B", "[[:alpha:]]", "x{,3}", "end\\Z", "\\Ahead", "[\\D]", "\\y", "trailing\\"):
+        try:
+            check_pattern(pattern, field="city")
+        except ValidationError as error:
+            assert pattern not in str(error.message_dict)
+        else:
+            raise AssertionError(f"{pattern!r} was accepted")
+    for pattern in ("^lon", "\\d+", "a\\.b", "[\\d]", "[^]a]", "x{1,3}", "\\w+\\s\\w+", "(paris|london)$"):
+        check_pattern(pattern, field="city")
