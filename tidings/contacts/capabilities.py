@@ -232,6 +232,9 @@ class CustomTest(Func):
         vendor, op = connection.vendor, self.operator
         if op in (Operator.CONTAINS, Operator.STARTS_WITH, Operator.ENDS_WITH):
             value = custom_key_sql(vendor, column_sql, self.alias, text=True)
+            if vendor != "postgresql" and not self.operands[0].isascii():
+                # SQLite's LIKE folds ASCII only: "ZÜR" would miss "Zürich". Python's re folds Unicode.
+                return f"{value} REGEXP %s", [*params, f"(?i){affix_pattern(op, self.operands[0])}"]
             like = "ILIKE" if vendor == "postgresql" else "LIKE"  # SQLite's LIKE ignores ASCII case
             escaped = self.operands[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             pattern = {Operator.CONTAINS: f"%{escaped}%", Operator.STARTS_WITH: f"{escaped}%"}.get(op, f"%{escaped}")
@@ -358,6 +361,12 @@ def check_pattern(pattern: str, *, field: str) -> None:
         raise ValidationError({field: ["regex: not a valid regular expression"]}, code="invalid") from None
 
 
+def affix_pattern(op: str, text: str) -> str:
+    """Return the regular expression of contains / starts_with / ends_with text, read alike by PostgreSQL and Python."""
+    escaped = re.escape(text)  # escapes punctuation only, which both engines read as the character itself
+    return {Operator.STARTS_WITH: f"^{escaped}", Operator.ENDS_WITH: f"{escaped}$"}.get(op, escaped)
+
+
 def _escapes_portable(pattern: str) -> bool:
     r"""Return whether pattern's escapes and bracket expressions mean the same to PostgreSQL and Python.
 
@@ -399,12 +408,11 @@ def _column_filter(cap: FieldCapability, op: Operator, operands: list) -> Q:
     column = cap.column
     if op == Operator.BETWEEN:
         return Q(**{f"{column}__range": tuple(operands)})
-    if op == Operator.CONTAINS:
-        return Q(**{f"{column}__icontains": operands[0]})
-    if op == Operator.STARTS_WITH:
-        return Q(**{f"{column}__istartswith": operands[0]})
-    if op == Operator.ENDS_WITH:
-        return Q(**{f"{column}__iendswith": operands[0]})
+    if op in (Operator.CONTAINS, Operator.STARTS_WITH, Operator.ENDS_WITH):
+        if not operands[0].isascii():  # SQLite's LIKE folds ASCII only; a regular expression folds Unicode
+            return Q(**{f"{column}__iregex": affix_pattern(op, operands[0])})
+        lookup = {Operator.CONTAINS: "icontains", Operator.STARTS_WITH: "istartswith"}.get(op, "iendswith")
+        return Q(**{f"{column}__{lookup}": operands[0]})
     if op == Operator.REGEX:
         return Q(**{f"{column}__iregex": operands[0]})
     if op == Operator.ANNIVERSARY:

@@ -146,3 +146,20 @@ def test_regular_expressions_that_postgresql_and_python_read_differently_are_ref
             raise AssertionError(f"{pattern!r} was accepted")
     for pattern in ("^lon", "\\d+", "a\\.b", "[\\d]", "[^]a]", "x{1,3}", "\\w+\\s\\w+", "(paris|london)$"):
         check_pattern(pattern, field="city")
+
+
+def test_contains_ignores_the_case_of_accented_letters_too(in_acme):
+    from tidings.contacts.actions import field_create
+
+    field_create(alias="tier", label="Tier", type="text", principal=system())
+    zurich = _contact({"email": "z@city.example", "city": "Zürich", "tier": "Ölig"})
+    _contact({"email": "l@city.example", "city": "London", "tier": "gold"})
+
+    def node(field, operator, value):
+        return {"filters": [{"kind": "field", "field": field, "operator": operator, "value": value}]}
+
+    for field, operator, value in (("city", "contains", "ZÜR"), ("city", "starts_with", "zü"),
+                                   ("city", "ends_with", "ÜRICH"[2:]), ("tier", "contains", "öL"),
+                                   ("tier", "starts_with", "ÖLI"), ("tier", "ends_with", "LIG")):  # fmt: skip
+        assert _members(node(field, operator, value)) == {zurich.pk}, (field, operator)
+    assert zurich.pk not in _members(node("city", "not_contains", "ÜR"))
