@@ -163,3 +163,24 @@ def test_contains_ignores_the_case_of_accented_letters_too(in_acme):
                                    ("tier", "starts_with", "ÖLI"), ("tier", "ends_with", "LIG")):  # fmt: skip
         assert _members(node(field, operator, value)) == {zurich.pk}, (field, operator)
     assert zurich.pk not in _members(node("city", "not_contains", "ÜR"))
+
+
+def test_event_urls_match_whatever_their_case(in_acme):
+    from tidings.events.actions import events_record
+    from tidings.events.registry import code_for
+
+    pricing = _contact({"email": "p@shop.example"})
+    blog = _contact({"email": "b@shop.example"})
+    hit = code_for("page.hit")
+    events_record([{"type": hit, "contact_id": pricing.pk, "data": {"url": "https://shop.example/Pricing"}},
+                   {"type": hit, "contact_id": blog.pk, "data": {"url": "https://shop.example/blog/Über"}}],
+                  principal=system())  # fmt: skip
+
+    def visited(**data):
+        return _members({"filters": [{"kind": "event", "event": "page.hit", "operator": "has", "data": data}]})
+
+    assert visited(url__contains="PRICING") == {pricing.pk}
+    assert visited(url__startswith="HTTPS://SHOP.EXAMPLE/P") == {pricing.pk}
+    assert visited(url__contains="über") == {blog.pk}
+    assert visited(url__startswith="https://shop.example/BLOG/ÜB") == {blog.pk}
+    assert visited(url="https://shop.example/Pricing") == {pricing.pk}
