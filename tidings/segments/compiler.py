@@ -123,7 +123,10 @@ class Compiler:
         return self.conditions.field(cap, operator, value)
 
     def anniversary_today(self, cap: FieldCapability) -> Q:
-        """Return the contacts whose date falls on today's month and day (UTC); February 29th on the 28th in other years."""
+        """Return the contacts whose date falls on today's month and day (UTC).
+
+        February 29th is celebrated on the 28th in years without one.
+        """
         today = self.now.astimezone(datetime.UTC).date()
         condition = self.conditions.field(cap, Operator.ANNIVERSARY, today.strftime("%m-%d"))
         if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):
