@@ -361,7 +361,7 @@ def check_pattern(pattern: str, *, field: str) -> None:
         raise ValidationError({field: ["regex: not a valid regular expression"]}, code="invalid") from None
 
 
-def affix_pattern(op: str, text: str) -> str:
+def affix_pattern(op: Operator, text: str) -> str:
     """Return the regular expression of contains / starts_with / ends_with text, read alike by PostgreSQL and Python."""
     escaped = re.escape(text)  # escapes punctuation only, which both engines read as the character itself
     return {Operator.STARTS_WITH: f"^{escaped}", Operator.ENDS_WITH: f"{escaped}$"}.get(op, escaped)

@@ -34,7 +34,7 @@ from tidings.privacy.vault import Keyring, keyring
 DNC_CHANNELS = tuple(Channel.values)
 DNC_REASONS = tuple(DncReason.values)
 # Company-field operators that are NOT of another across the linked companies.
-_COMPANY_NEGATIONS = {
+_COMPANY_NEGATIONS: dict[str, Operator] = {
     Operator.NOT_EQUALS: Operator.EQUALS,
     Operator.NOT_IN: Operator.IN,
     Operator.NOT_CONTAINS: Operator.CONTAINS,

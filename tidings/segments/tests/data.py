@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from tidings.contacts.models import Contact
 from tidings.inputs import INT32_MAX, INT32_MIN
@@ -107,6 +108,8 @@ class World:
     segment_ids: dict[str, int] = field(default_factory=dict)
     company_ids: list[int] = field(default_factory=list)
     values: dict[str, list] = field(default_factory=dict)  # alias -> values written (operand pools)
+    snapshot: Any = None  # the oracle's Snapshot, set by the fixture
+    lookups: Any = None
 
 
 def _maybe(rng: random.Random, values, none: float = 0.25):
@@ -151,7 +154,7 @@ def build(workspace, principal) -> World:
 
     industries = ["Retail", "retail", "Software", "Bäckerei", ""]
     for index in range(6):
-        values = {
+        company: dict = {
             "companyname": f"Company {index} {rng.choice(['GmbH', 'Ltd', 'Inc'])}",
             "companycity": rng.choice(CITIES[:8]),
             "companyindustry": rng.choice(industries),
@@ -161,7 +164,7 @@ def build(workspace, principal) -> World:
             "revenue": _maybe(rng, NUMBERS),
             "founded": _maybe(rng, [(TODAY + datetime.timedelta(days=d)).isoformat() for d in DAY_OFFSETS]),
         }
-        world.company_ids.append(company_create({k: v for k, v in values.items() if v is not None},
+        world.company_ids.append(company_create({k: v for k, v in company.items() if v is not None},
                                                 principal=principal).pk)  # fmt: skip
 
     pools: dict[str, list] = {}
@@ -230,7 +233,7 @@ def build(workspace, principal) -> World:
         for _ in range(rng.choice([0, 0, 1, 2, 3, 5])):
             kind = rng.choice([page_hit, opened, clicked, submitted])
             at = _instant(rng)
-            data: dict = {
+            data: dict = {  # type: ignore[assignment]  # the chosen maker's result
                 page_hit: lambda: {"url": rng.choice(URLS), "page": rng.choice([1, 2])},
                 opened: lambda: {"email_id": rng.choice([1, 2, 3]), "send_id": rng.choice([5, 6])},
                 clicked: lambda: {"email_id": rng.choice([1, 2]), "url": rng.choice(URLS)},

@@ -144,7 +144,7 @@ class Oracle:
             return any(self.value_matches(cap, operator, operand, c.get(cap.alias)) for c in facts.companies)
         if cap.storage == Storage.TOKENS:
             names = set(words(facts.values.get("firstname") or "")) | set(words(facts.values.get("lastname") or ""))
-            return set(words(operand.strip())) <= names
+            return set(words(str(operand).strip())) <= names
         return self.value_matches(cap, operator, operand, facts.values.get(cap.alias))
 
     def value_matches(self, cap: FieldCapability, operator: str, operand: Any, value: Any) -> bool:

@@ -24,7 +24,9 @@ def test_smoke(in_acme):
     stored = selectors.segment_get(seg.pk).definition
     assert "b@x.example" not in str(stored)
     actions.segment_update(
-        seg.pk, principal=p, definition={"filters": [{"kind": "field", "field": "points", "operator": "gt", "value": 3}]}
+        seg.pk,
+        principal=p,
+        definition={"filters": [{"kind": "field", "field": "points", "operator": "gt", "value": 3}]},
     )
     assert set(selectors.segment_member_ids(seg.pk)) == {a.pk}
     actions.segment_members_add(seg.pk, [b.pk], principal=p)
