@@ -232,6 +232,9 @@ class CustomTest(Func):
         vendor, op = connection.vendor, self.operator
         if op in (Operator.CONTAINS, Operator.STARTS_WITH, Operator.ENDS_WITH):
             value = custom_key_sql(vendor, column_sql, self.alias, text=True)
+            if vendor != "postgresql" and not self.operands[0].isascii():
+                # SQLite's LIKE folds ASCII only: "ZÜR" would miss "Zürich". Python's re folds Unicode.
+                return f"{value} REGEXP %s", [*params, f"(?i){affix_pattern(op, self.operands[0])}"]
             like = "ILIKE" if vendor == "postgresql" else "LIKE"  # SQLite's LIKE ignores ASCII case
             escaped = self.operands[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             pattern = {Operator.CONTAINS: f"%{escaped}%", Operator.STARTS_WITH: f"{escaped}%"}.get(op, f"%{escaped}")
@@ -333,6 +336,9 @@ def _operands(cap: FieldCapability, op: Operator, value: Any, options: list | No
     checked = [convert(v) for v in values]  # its messages name the field, never the value
     if any(v is None for v in checked):
         raise ValidationError({cap.alias: [f"{op} needs a value; use empty to find contacts without one"]})
+    if cap.storage == Storage.COLUMN and cap.type == FieldType.NUMBER and any(isinstance(v, float) for v in checked):
+        # The number columns hold whole numbers: Django would truncate 2.5 to 2 and "points >= 2.5" match 2.
+        raise ValidationError({cap.alias: [f"{op} needs whole numbers on this field"]})
     if cap.storage == Storage.CUSTOM:
         checked = [to_json(v) for v in checked]  # as stored: dates as ISO text
     return checked
@@ -344,7 +350,7 @@ def check_pattern(pattern: str, *, field: str) -> None:
     PostgreSQL matches with its own engine, SQLite with Python's re through Django's REGEXP:
     only their common ground is allowed, and no nested repeat that could backtrack for ever.
     """
-    if _UNPORTABLE_PATTERN.search(pattern):
+    if _UNPORTABLE_PATTERN.search(pattern) or not _escapes_portable(pattern):
         raise ValidationError(
             {field: ["regex: look-arounds, flags, back-references and repeated repeats are not supported"]},
             code="invalid",
@@ -355,17 +361,58 @@ def check_pattern(pattern: str, *, field: str) -> None:
         raise ValidationError({field: ["regex: not a valid regular expression"]}, code="invalid") from None
 
 
+def affix_pattern(op: Operator, text: str) -> str:
+    """Return the regular expression of contains / starts_with / ends_with text, read alike by PostgreSQL and Python."""
+    escaped = re.escape(text)  # escapes punctuation only, which both engines read as the character itself
+    return {Operator.STARTS_WITH: f"^{escaped}", Operator.ENDS_WITH: f"{escaped}$"}.get(op, escaped)
+
+
+def _escapes_portable(pattern: str) -> bool:
+    r"""Return whether pattern's escapes and bracket expressions mean the same to PostgreSQL and Python.
+
+    They differ on letters: PostgreSQL reads \b as a backspace and \B as a backslash where Python
+    sees word boundaries, \y \m \M \A \Z are PostgreSQL's own or Python's own, [[:alpha:]] is a
+    class for PostgreSQL and a set of characters for Python, and {,3} is an error for PostgreSQL.
+    So a backslash may only precede punctuation or the classes \d \s \w (and \D \S \W outside brackets).
+    """
+    in_brackets, index = False, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            following = pattern[index + 1 : index + 2]
+            allowed = "dsw" if in_brackets else "dswDSW"
+            if not following or (following.isalnum() and following not in allowed):
+                return False
+            index += 2
+            continue
+        if in_brackets and char == "[" and pattern[index + 1 : index + 2] in (":", ".", "="):
+            return False
+        if char == "[" and not in_brackets:
+            in_brackets = True
+            index += 1
+            if pattern[index : index + 1] == "^":
+                index += 1
+            if pattern[index : index + 1] == "]":  # a leading ] is a member, not the end
+                index += 1
+            continue
+        if char == "]" and in_brackets:
+            in_brackets = False
+        elif char == "{" and not in_brackets and pattern[index + 1 : index + 2] == ",":
+            return False
+        index += 1
+    return True
+
+
 def _column_filter(cap: FieldCapability, op: Operator, operands: list) -> Q:
     assert cap.column is not None  # COLUMN storage always names its column
     column = cap.column
     if op == Operator.BETWEEN:
         return Q(**{f"{column}__range": tuple(operands)})
-    if op == Operator.CONTAINS:
-        return Q(**{f"{column}__icontains": operands[0]})
-    if op == Operator.STARTS_WITH:
-        return Q(**{f"{column}__istartswith": operands[0]})
-    if op == Operator.ENDS_WITH:
-        return Q(**{f"{column}__iendswith": operands[0]})
+    if op in (Operator.CONTAINS, Operator.STARTS_WITH, Operator.ENDS_WITH):
+        if not operands[0].isascii():  # SQLite's LIKE folds ASCII only; a regular expression folds Unicode
+            return Q(**{f"{column}__iregex": affix_pattern(op, operands[0])})
+        lookup = {Operator.CONTAINS: "icontains", Operator.STARTS_WITH: "istartswith"}.get(op, "iendswith")
+        return Q(**{f"{column}__{lookup}": operands[0]})
     if op == Operator.REGEX:
         return Q(**{f"{column}__iregex": operands[0]})
     if op == Operator.ANNIVERSARY:

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from tidings.contacts.capabilities import FieldCapability, build_filter
+from tidings.contacts.capabilities import FieldCapability, Operator, build_filter
 from tidings.contacts.models import (
     Channel,
     Company,
@@ -33,6 +33,14 @@ from tidings.privacy.vault import Keyring, keyring
 # The vocabulary of Do-Not-Contact filters.
 DNC_CHANNELS = tuple(Channel.values)
 DNC_REASONS = tuple(DncReason.values)
+# Company-field operators that are NOT of another across the linked companies.
+_COMPANY_NEGATIONS: dict[str, Operator] = {
+    Operator.NOT_EQUALS: Operator.EQUALS,
+    Operator.NOT_IN: Operator.IN,
+    Operator.NOT_CONTAINS: Operator.CONTAINS,
+    Operator.NOT_REGEX: Operator.REGEX,
+    Operator.EMPTY: Operator.NOT_EMPTY,
+}
 
 
 class Conditions:
@@ -62,11 +70,22 @@ class Conditions:
     def field(self, cap: FieldCapability, operator: str, value: Any = None) -> Q:
         """Return the contacts whose field (cap) matches; a company field matches through any linked company.
 
+        On a company field a negation is NOT of its positive across the contact's companies, as on
+        a contact's own field: "industry not equals Retail" is "no linked company in Retail", and
+        "empty" is "no linked company with a value"; both match contacts without a company.
         Raise ValidationError keyed by the alias, never repeating the value (capabilities.build_filter).
         """
-        condition = build_filter(cap, operator, value, options=self._options(cap.object, cap.alias), ring=self._keyring)
+        options = self._options(cap.object, cap.alias)
         if cap.object != FieldObject.COMPANY:
-            return condition
+            return build_filter(cap, operator, value, options=options, ring=self._keyring)
+        positive = _COMPANY_NEGATIONS.get(operator)
+        if positive is not None:
+            build_filter(cap, operator, value, options=options, ring=self._keyring)  # the operator's own checks
+            return ~self._any_company(build_filter(cap, positive, value, options=options, ring=self._keyring))
+        return self._any_company(build_filter(cap, operator, value, options=options, ring=self._keyring))
+
+    @staticmethod
+    def _any_company(condition: Q) -> Q:
         companies = Company.objects.filter(condition).values("id")
         return Q(Exists(ContactCompany.objects.filter(contact_id=OuterRef("pk"), company_id__in=companies)))
 

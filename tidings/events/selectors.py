@@ -11,6 +11,7 @@ million contacts in one statement:
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ from tidings.events.models import Event, EventString, Visitor
 from tidings.events.registry import DICTIONARY_KINDS, URL, event_type, label
 from tidings.events.store import _digest
 
-_STRING_LOOKUPS = {"": "digest", "contains": "value__contains", "startswith": "value__startswith"}
+_STRING_LOOKUPS = ("", "contains", "startswith")  # equality by digest; the others ignore case
 
 
 def _codes(types: int | Iterable[int]) -> list[int]:
@@ -37,7 +38,7 @@ def _data_filter(codes: list[int], data: Mapping[str, Any]) -> Q:
     """Return the condition on data: {"email_id": 3}, {"url": "https://..."}, {"url__contains": "/pricing"}.
 
     A dictionary-kind key (URL) is matched through the string dictionary: equality by the
-    value's digest (its unique index), contains/startswith on the value; the events' condition
+    value's digest (its unique index), contains/startswith on the value, ignoring case; the events' condition
     is then an IN (subquery) on the stored ids. Raise ValueError for a key no type of codes declares.
     """
     condition = Q()
@@ -54,8 +55,16 @@ def _data_filter(codes: list[int], data: Mapping[str, Any]) -> Q:
                 from tidings.events.registry import strip_url
 
                 value = strip_url(value)
-            wanted = _digest(value) if not operator else value
-            strings = EventString.objects.filter(kind=DICTIONARY_KINDS[kind], **{_STRING_LOOKUPS[operator]: wanted})
+            strings = EventString.objects.filter(kind=DICTIONARY_KINDS[kind])
+            if not operator:
+                strings = strings.filter(digest=_digest(value))
+            elif (
+                value.isascii()
+            ):  # case-insensitive on both engines (Django's contains is LIKE: SQLite folds, PostgreSQL not)
+                strings = strings.filter(**{f"value__i{operator}": value})
+            else:  # SQLite's LIKE folds ASCII only; a regular expression folds Unicode on both
+                anchor = "^" if operator == "startswith" else ""
+                strings = strings.filter(value__iregex=anchor + re.escape(value))
             # The stored id read as a number: jsonb cannot be compared with the subquery's bigint.
             stored = Cast(KeyTextTransform(key, "data"), BigIntegerField())
             condition &= Q(In(stored, strings.values("id")))

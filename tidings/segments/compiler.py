@@ -12,13 +12,14 @@ memory, to compute their blind index: the SQL, and so the query log, carries the
 from __future__ import annotations
 
 import base64
+import calendar
 import datetime
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from tidings.contacts.capabilities import FieldCapability, Operator
@@ -38,7 +39,9 @@ from tidings.segments.definition import (
 )
 from tidings.segments.models import MEMBER_STATUSES, SegmentMembership
 
-NOBODY = Q(pk__in=[])
+# A condition that is false in SQL: Q(pk__in=[]) would make Django drop the whole WHERE as an
+# EmptyResultSet, which the INSERT ... SELECT of a rebuild cannot turn into a statement.
+NOBODY = Q(Value(False, output_field=BooleanField()))
 _SEAL_NAME = "segment-filter-value"
 
 
@@ -124,7 +127,20 @@ class Compiler:
             if high is not None:
                 condition &= self.conditions.field(cap, Operator.LT, high)
             return condition
+        if operator == Operator.ANNIVERSARY and value is None:
+            return self.anniversary_today(cap)
         return self.conditions.field(cap, operator, value)
+
+    def anniversary_today(self, cap: FieldCapability) -> Q:
+        """Return the contacts whose date falls on today's month and day (UTC).
+
+        February 29th is celebrated on the 28th in years without one.
+        """
+        today = self.now.astimezone(datetime.UTC).date()
+        condition = self.conditions.field(cap, Operator.ANNIVERSARY, today.strftime("%m-%d"))
+        if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):
+            condition |= self.conditions.field(cap, Operator.ANNIVERSARY, "02-29")
+        return condition
 
     def event(self, node: Mapping) -> Q:
         since = datetime.datetime.fromisoformat(node["since"]) if node.get("since") else None
@@ -147,23 +163,27 @@ class Compiler:
 
 
 def relative_range(cap: FieldCapability, operator: str, days: Any, now: datetime.datetime) -> tuple[Any, Any]:
-    """Return [low, high) of a relative date on cap's field at now (dates for date fields, instants otherwise)."""
+    """Return [low, high) of a relative date on cap's field at now: whole UTC days, for dates and instants alike.
+
+    "in the last 7 days" is today and the 7 days before it, "more than 30 days ago" is before the
+    day 30 days ago, "in the next 7 days" is today and the 7 days after it. An instant counts by
+    its UTC day, so a date_added and a custom date of the same day always agree, and a value in
+    the future is never "in the last N days". Bounds are ISO dates for date fields, instants otherwise.
+    """
     today = now.astimezone(datetime.UTC).date()
     day = datetime.timedelta(days=1)
-    if cap.type == "date":
-        bounds = {
-            TODAY: (today, today + day),
-            YESTERDAY: (today - day, today),
-            IN_LAST_DAYS: (today - day * (days or 0), today + day),
-            MORE_THAN_DAYS_AGO: (None, today - day * (days or 0)),
-            IN_NEXT_DAYS: (today, today + day * ((days or 0) + 1)),
-        }[operator]
-        return tuple(None if b is None else b.isoformat() for b in bounds)  # type: ignore[return-value]
-    midnight = datetime.datetime.combine(today, datetime.time(), tzinfo=datetime.UTC)
-    return {
-        TODAY: (midnight, midnight + day),
-        YESTERDAY: (midnight - day, midnight),
-        IN_LAST_DAYS: (now - day * (days or 0), None),
-        MORE_THAN_DAYS_AGO: (None, now - day * (days or 0)),
-        IN_NEXT_DAYS: (now, now + day * (days or 0)),
+    n = day * (days or 0)
+    low, high = {
+        TODAY: (today, today + day),
+        YESTERDAY: (today - day, today),
+        IN_LAST_DAYS: (today - n, today + day),
+        MORE_THAN_DAYS_AGO: (None, today - n),
+        IN_NEXT_DAYS: (today, today + n + day),
     }[operator]
+    if cap.type == "date":
+        return (None if low is None else low.isoformat(), high.isoformat())
+    return (None if low is None else _midnight(low), _midnight(high))
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)

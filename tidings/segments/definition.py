@@ -15,6 +15,39 @@ the relative dates below, which are turned into ranges when the filter runs. The
 "date_added" is when the contact was created. Errors are keyed by the node's path
 ("filters.2.filters.0.value") and never repeat a value: filters may search encrypted fields.
 
+What filters mean (tidings.segments.tests.oracle evaluates the same rules in plain Python and the
+tests hold the SQL of both engines to it):
+
+- Groups: "all" is AND, "any" is OR. A group with no filter matches nobody, wherever it sits (an
+  empty group under "all" empties the segment).
+- Negations are exactly NOT of their positive: not_equals, not_in, not_contains and not_regex
+  match contacts without a value. "empty" is no value (or "" or an empty list), not_empty its opposite.
+- equals and in compare the value as the field's type coerces it (country names become codes,
+  an email's domain is lowercased); text equality is exact, case included. Encrypted identifiers
+  compare normalised (email lowercased, phone digits only, custom identifiers casefolded without
+  accents). Whole-number fields (points, owner, stage, employees) refuse fractions. between is
+  inclusive at both ends.
+- contains, starts_with and ends_with ignore case, accented letters included, and read their text
+  literally (% and _ are characters). regex ignores case and accepts the subset PostgreSQL and
+  Python read alike (capabilities.check_pattern). has_words: every whole word of the text is a
+  word of the first or last name, accents and case ignored.
+- Relative dates count whole UTC days when the filter runs (compiler.relative_range), for dates
+  and date-times alike: today; yesterday; in_last_days N = today and the N days before it;
+  more_than_days_ago N = before the day N days ago; in_next_days N = today and the N days after.
+  A date or instant in the future is never "in the last N days".
+- anniversary: the month and day of the value (the UTC day of an instant) are "MM-DD", or today's
+  when the filter has no value; on February 28th of a year without a 29th, February 29th counts.
+- Company fields: a contact matches when ANY linked company matches; negations and empty are NOT
+  of that (no linked company matches), so they match contacts without a company.
+- tag: in = any of the tags, all = every one of them, not_in = none of them. segment: a member
+  (by filter or added by hand, not removed by hand) of any of the segments; not_in = of none.
+- dnc: a Do-Not-Contact row on the channel (with that reason, when one is given); is_not = none.
+- event: count the contact's events of the type (its identified visitors' included) at or after
+  since and within_days of now (the later start wins), before until, whose data meet every
+  condition (url equality on the address without its query string, url__contains and
+  url__startswith ignoring case, numbers compared as numbers); "has" when the count is from
+  min_count to max_count (no maximum when null); has_not is NOT of that.
+
 This module checks shape and names; tidings.segments.compiler turns a checked definition into SQL
 (and checks values by building it).
 """
@@ -180,6 +213,8 @@ class _Checker:
             checked["value_sealed"] = node["value_sealed"]
         elif operator in RELATIVE_WITH_DAYS:
             checked["value"] = self.days(node.get("value"), _join(path, "value"))
+        elif operator == Operator.ANNIVERSARY and node.get("value") is None:
+            pass  # today's month and day, resolved when the filter runs
         elif operator not in RELATIVE and operator not in (Operator.EMPTY, Operator.NOT_EMPTY):
             if "value" not in node:
                 self.error(_join(path, "value"), "this operator needs a value")

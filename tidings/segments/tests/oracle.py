@@ -1,0 +1,260 @@
+"""A plain-Python evaluation of segment definitions: what the SQL of tidings.segments.compiler must return.
+
+It reads the workspace's contacts once (values decrypted through tidings.contacts.selectors,
+tags, Do-Not-Contact rows, linked companies, events, memberships of segments) into a Snapshot,
+then evaluates a checked definition contact by contact with the semantics definition.py
+documents, written here independently of the compiler (no SQL, no capabilities.build_filter,
+no compiler.relative_range): a disagreement is a bug in one of the two.
+
+Operands are normalised as the field's type coerces input (tidings.contacts.fields.coerce):
+that is input parsing, not matching.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tidings.contacts.capabilities import FieldCapability, Storage
+from tidings.contacts.fields import coerce, from_json, is_empty, to_json
+from tidings.contacts.models import FieldObject
+from tidings.privacy.vault import normalise_email, normalise_phone, normalise_text, words
+from tidings.segments.definition import Lookups, field_capability
+
+UTC = datetime.UTC
+NEGATIONS = {"not_equals": "equals", "not_in": "in", "not_contains": "contains", "not_regex": "regex"}
+DAY = datetime.timedelta(days=1)
+
+
+@dataclass
+class Facts:
+    """One contact as the oracle sees it."""
+
+    id: int
+    values: dict[str, Any]
+    tags: set[int] = field(default_factory=set)
+    dnc: set[tuple[str, str]] = field(default_factory=set)
+    companies: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[int, datetime.datetime, dict]] = field(default_factory=list)
+
+
+@dataclass
+class Snapshot:
+    contacts: dict[int, Facts]
+    segments: dict[int, set[int]]  # segment id -> member ids (filter matches and manual adds)
+    lookups: Lookups
+    options: dict[tuple[str, str], list | None]
+
+
+def snapshot(lookups: Lookups) -> Snapshot:
+    """Read every contact of the workspace in context, with what filters can ask about them."""
+    from tidings.contacts.models import Company, Contact, ContactCompany, ContactField, ContactTag, DoNotContact
+    from tidings.contacts.selectors import company_values, contacts_get
+    from tidings.events.models import Event, Visitor
+    from tidings.events.selectors import resolve_strings
+    from tidings.segments.models import MEMBER_STATUSES, SegmentMembership
+
+    ids = list(Contact.objects.values_list("id", flat=True))
+    views = contacts_get(ids)
+    created = dict(Contact.objects.values_list("id", "created_at"))
+    contacts = {pk: Facts(id=pk, values={**view.fields, "date_added": created[pk]}) for pk, view in views.items()}
+    for contact_id, tag_id in ContactTag.objects.values_list("contact_id", "tag_id"):
+        contacts[contact_id].tags.add(tag_id)
+    for contact_id, channel, reason in DoNotContact.objects.values_list("contact_id", "channel", "reason"):
+        contacts[contact_id].dnc.add((channel, reason))
+    company_types = {alias: cap.type for alias, cap in lookups.company_fields.items()}
+    companies = {}
+    for company in Company.objects.all():
+        raw = company_values(company)
+        companies[company.pk] = {
+            alias: None if value in ("", None) else from_json(company_types.get(alias, ""), value)
+            for alias, value in raw.items()
+        }
+    for contact_id, company_id in ContactCompany.objects.values_list("contact_id", "company_id"):
+        contacts[contact_id].companies.append(companies[company_id])
+    owners = dict(Visitor.objects.exclude(contact_id=None).values_list("id", "contact_id"))
+    rows = list(Event.objects.values("contact_id", "visitor_id", "type", "at", "data"))
+    resolve_strings(rows)
+    for row in rows:
+        who = row["contact_id"] or owners.get(row["visitor_id"])
+        if who in contacts:
+            contacts[who].events.append((row["type"], row["at"], row["data"] or {}))
+    segments: dict[int, set[int]] = defaultdict(set)
+    for segment_id, contact_id in SegmentMembership.objects.filter(status__in=MEMBER_STATUSES).values_list(
+        "segment_id", "contact_id"
+    ):
+        segments[segment_id].add(contact_id)
+    options = {(row.object, row.alias): row.options for row in ContactField.objects.all()}
+    return Snapshot(contacts=contacts, segments=dict(segments), lookups=lookups, options=options)
+
+
+class Oracle:
+    """Evaluates checked definitions (values in clear) against a Snapshot at a frozen now."""
+
+    def __init__(self, snap: Snapshot, now: datetime.datetime):
+        self.snap = snap
+        self.now = now
+        self.today = now.astimezone(UTC).date()
+
+    def members(self, definition: Mapping) -> set[int]:
+        return {pk for pk, facts in self.snap.contacts.items() if self.group(definition, facts)}
+
+    def group(self, group: Mapping, facts: Facts) -> bool:
+        results = [self.node(node, facts) for node in group.get("filters", [])]
+        if not results:  # an empty group matches nobody, wherever it sits
+            return False
+        return any(results) if group.get("match") == "any" else all(results)
+
+    def node(self, node: Mapping, facts: Facts) -> bool:
+        kind = node["kind"]
+        if kind == "group":
+            return self.group(node, facts)
+        if kind == "field":
+            return self.field(node, facts)
+        if kind == "tag":
+            wanted = set(node["value"])
+            found = wanted <= facts.tags if node["operator"] == "all" else bool(wanted & facts.tags)
+            return not found if node["operator"] == "not_in" else found
+        if kind == "segment":
+            found = any(facts.id in self.snap.segments.get(s, ()) for s in node["value"])
+            return not found if node["operator"] == "not_in" else found
+        if kind == "dnc":
+            found = any(c == node["channel"] and (not node["reason"] or r == node["reason"]) for c, r in facts.dnc)
+            return not found if node["operator"] == "is_not" else found
+        if kind == "event":
+            return self.event(node, facts)
+        raise AssertionError(kind)
+
+    # ------------------------------------------------------------------ fields
+
+    def field(self, node: Mapping, facts: Facts) -> bool:
+        cap = field_capability(self.snap.lookups, node["object"], node["field"])
+        assert cap is not None
+        operator, operand = node["operator"], node.get("value")
+        if node["object"] == FieldObject.COMPANY:
+            # Any linked company matching; negations (and empty, the negation of not_empty) are
+            # NOT of that, so a contact without a company matches them.
+            positive = NEGATIONS.get(operator, "not_empty" if operator == "empty" else None)
+            if positive:
+                return not any(self.value_matches(cap, positive, operand, c.get(cap.alias)) for c in facts.companies)
+            return any(self.value_matches(cap, operator, operand, c.get(cap.alias)) for c in facts.companies)
+        if cap.storage == Storage.TOKENS:
+            names = set(words(facts.values.get("firstname") or "")) | set(words(facts.values.get("lastname") or ""))
+            return set(words(str(operand).strip())) <= names
+        return self.value_matches(cap, operator, operand, facts.values.get(cap.alias))
+
+    def value_matches(self, cap: FieldCapability, operator: str, operand: Any, value: Any) -> bool:
+        if operator in NEGATIONS:
+            return not self.value_matches(cap, NEGATIONS[operator], operand, value)
+        present = not is_empty(value)
+        if operator == "empty":
+            return not present
+        if operator == "not_empty":
+            return present
+        if not present:
+            return False
+        if operator in ("today", "yesterday", "in_last_days", "more_than_days_ago", "in_next_days"):
+            return self.relative(operator, operand, value)
+        if operator == "anniversary":
+            day = value.astimezone(UTC).date() if isinstance(value, datetime.datetime) else value
+            wanted = operand or f"{self.today.month:02d}-{self.today.day:02d}"
+            if day.strftime("%m-%d") == wanted:
+                return True
+            # Today's anniversaries: February 29th is celebrated on the 28th in years without one.
+            return (
+                operand is None
+                and wanted == "02-28"
+                and day.strftime("%m-%d") == "02-29"
+                and not _leap(self.today.year)
+            )
+        if operator in ("contains", "starts_with", "ends_with"):
+            text, needle = str(value).lower(), operand.strip().lower()
+            return {"contains": needle in text, "starts_with": text.startswith(needle)}.get(
+                operator, text.endswith(needle)
+            )
+        if operator == "regex":
+            return re.search(operand.strip(), str(value), re.IGNORECASE) is not None
+        operands = operand if operator in ("in", "between") else [operand]
+        options = self.snap.options.get((cap.object, cap.alias))
+        wanted = [coerce(cap.type, v, options, field=cap.alias) for v in operands]
+        if cap.storage == Storage.BLIND_INDEX:
+            norm = _blind_normaliser(cap)
+            return operator in ("equals", "in") and norm(value) in {norm(w) for w in wanted}
+        if operator == "equals":
+            return value == wanted[0]
+        if operator == "in":
+            return value in wanted
+        if operator == "between":
+            return wanted[0] <= value <= wanted[1]
+        return {
+            "gt": value > wanted[0],
+            "gte": value >= wanted[0],
+            "lt": value < wanted[0],
+            "lte": value <= wanted[0],
+        }[operator]
+
+    def relative(self, operator: str, days: Any, value: Any) -> bool:
+        """Relative dates count whole UTC days, for dates and instants alike."""
+        day = value.astimezone(UTC).date() if isinstance(value, datetime.datetime) else value
+        today, n = self.today, datetime.timedelta(days=days or 0)
+        return {
+            "today": day == today,
+            "yesterday": day == today - DAY,
+            "in_last_days": today - n <= day <= today,
+            "more_than_days_ago": day < today - n,
+            "in_next_days": today <= day <= today + n,
+        }[operator]
+
+    # ------------------------------------------------------------------ events
+
+    def event(self, node: Mapping, facts: Facts) -> bool:
+        from tidings.events.registry import code_for, event_type, strip_url
+
+        code = code_for(node["event"])
+        keys = event_type(code).keys
+        since = datetime.datetime.fromisoformat(node["since"]) if node.get("since") else None
+        until = datetime.datetime.fromisoformat(node["until"]) if node.get("until") else None
+        if node.get("within_days") is not None:
+            window = self.now - datetime.timedelta(days=node["within_days"])
+            since = max(since, window) if since else window
+        count = 0
+        for type, at, data in facts.events:
+            if type != code or (since and at < since) or (until and at >= until):
+                continue
+            if all(_data_matches(keys, lookup, wanted, data, strip_url) for lookup, wanted in node["data"].items()):
+                count += 1
+        found = node["min_count"] <= count and (node.get("max_count") is None or count <= node["max_count"])
+        return not found if node["operator"] == "has_not" else found
+
+
+def _data_matches(keys, lookup: str, wanted: Any, data: Mapping, strip_url) -> bool:
+    key, _, suffix = lookup.partition("__")
+    if key not in data:
+        return False
+    stored = data[key]
+    if keys[key] == "url":
+        text = str(stored)
+        if not suffix:
+            return text == strip_url(wanted)
+        needle = wanted.lower()
+        return needle in text.lower() if suffix == "contains" else text.lower().startswith(needle)
+    if keys[key] == "int":
+        return {"": stored == wanted, "gt": stored > wanted, "gte": stored >= wanted, "lt": stored < wanted,
+                "lte": stored <= wanted}[suffix]  # fmt: skip
+    return stored == wanted
+
+
+def _blind_normaliser(cap: FieldCapability):
+    if cap.alias == "email":
+        return lambda v: normalise_email(str(v))
+    if cap.alias in ("phone", "mobile"):
+        return lambda v: normalise_phone(str(v))
+    return lambda v: normalise_text(str(to_json(v)))
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
