@@ -23,7 +23,7 @@ class Segment(TenantModel):
     personal_data = NotPersonal("segment definitions; values of encrypted-field filters are sealed")
 
     name = models.CharField(max_length=191)
-    alias = models.SlugField(max_length=191)
+    alias = models.SlugField(max_length=191, db_index=False)  # the unique constraint leads with workspace_id
     description = models.TextField(blank=True, default="")
     definition = models.JSONField(default=dict, blank=True)
     is_published = models.BooleanField(default=True)

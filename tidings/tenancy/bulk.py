@@ -215,11 +215,6 @@ def insert_select(
             cursor.execute(sql, params)
             return connection.connection.total_changes - before
         cursor.execute(sql, params)
-        if connection.vendor == "sqlite":
-            # Python's sqlite3 counts rows only for statements that start with INSERT, UPDATE or
-            # DELETE: after "WITH ... INSERT" its rowcount is -1. SQLite itself knows.
-            cursor.execute("SELECT changes()")
-            return cursor.fetchone()[0]
         return cursor.rowcount
 
 

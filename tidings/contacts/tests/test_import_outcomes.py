@@ -16,9 +16,10 @@ from tidings.contacts.models import Company, ContactCompany, ImportStatus
 from tidings.tests.principals import system
 
 # Savepoints (2 + 2), company field definitions, companies inserted, links read, links inserted, the
-# contacts' company field read and updated, audit chain read and entry inserted: 12, whatever the rows
-# (reading the known companies' names adds one when some are known).
-QUERIES_TO_LINK = 12
+# contacts' company field read and updated, their changed time bumped (segments' refresh reads it), audit
+# chain read and entry inserted: 13, whatever the rows (reading the known companies' names adds one when
+# some are known).
+QUERIES_TO_LINK = 13
 CARD = "4111 1111 1111 1111"  # the well-known Visa test number: passes Luhn
 
 

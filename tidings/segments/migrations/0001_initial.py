@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('workspace_id', models.BigIntegerField(editable=False)),
                 ('name', models.CharField(max_length=191)),
-                ('alias', models.SlugField(max_length=191)),
+                ('alias', models.SlugField(db_index=False, max_length=191)),
                 ('description', models.TextField(blank=True, default='')),
                 ('definition', models.JSONField(blank=True, default=dict)),
                 ('is_published', models.BooleanField(default=True)),
