@@ -6,7 +6,7 @@ format: a segment or contact of another workspace is a 404 exactly like one that
 an invalid definition a 422 whose fields are the filters' paths ("filters.2.value"), with
 messages that never repeat a value.
 
-Definitions go in and out in the native JSON format (SEGMENTS_SPEC.md). Values of filters on
+Definitions go in and out in the native JSON format (tidings/segments/definition.py). Values of filters on
 encrypted fields are stored sealed and shown opened to callers who hold segments:view only.
 """
 
