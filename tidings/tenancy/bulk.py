@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.constants import OnConflict
 
@@ -175,7 +176,10 @@ def insert_select(
     constant_fields = _model_fields(model, list(constants))
     fields = [*constant_fields, *_model_fields(model, columns)]
     constant_values = adapted(connection, constant_fields, [list(constants.values())])[0]
-    select_sql, select_params = source.query.get_compiler(connection=connection).as_sql()
+    try:
+        select_sql, select_params = source.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:  # a condition that can match nothing (id IN ()): no row to insert, no statement
+        return 0
     names = [f"c{position}" for position in range(len(columns))]
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     placeholders = [_constant_placeholder(connection, f) for f in constant_fields]

@@ -1,0 +1,23 @@
+"""A segment with no filters matches nobody (the spec's empty group): creating, emptying and rebuilding it work."""
+
+from tidings.contacts.actions import contact_create
+from tidings.segments import actions, selectors
+from tidings.tests.principals import system
+
+
+def test_a_segment_without_filters_has_no_members_and_emptying_one_removes_them(in_acme):
+    p = system()
+    ann = contact_create({"email": "ann@empty.example", "city": "London"}, principal=p)
+    empty = actions.segment_create(principal=p, name="Nobody yet", definition={"match": "all", "filters": []})
+    assert list(selectors.segment_member_ids(empty.pk)) == []
+    assert actions.segment_rebuild(empty.pk, principal=p).added == 0
+
+    londoners = actions.segment_create(
+        principal=p,
+        name="Londoners",
+        definition={"filters": [{"kind": "field", "field": "city", "operator": "equals", "value": "London"}]},
+    )
+    assert list(selectors.segment_member_ids(londoners.pk)) == [ann.pk]
+    actions.segment_update(londoners.pk, principal=p, definition={"match": "any", "filters": []})
+    assert list(selectors.segment_member_ids(londoners.pk)) == []
+    assert [r.members for r in actions.segments_rebuild_all(principal=p)] == [0, 0]
