@@ -261,7 +261,7 @@ def segment_refresh_contacts(contact_ids: Iterable[int], *, principal: Principal
     ids = sorted({int(pk) for pk in contact_ids})
     if not ids:
         return {}
-    known = lookups()
+    known, now = lookups(), timezone.now()
     changes: dict[int, tuple[int, int]] = {}
     for segment_id in rebuild_order(dependencies()):
         with _atomic():
@@ -269,9 +269,9 @@ def segment_refresh_contacts(contact_ids: Iterable[int], *, principal: Principal
             if segment is None:
                 continue
             started, added, removed = time.perf_counter(), 0, 0
-            condition = condition_of(segment.definition, known=known)
             for start in range(0, len(ids), REFRESH_BATCH):
                 batch = ids[start : start + REFRESH_BATCH]
+                condition = condition_of(segment.definition, known=known, now=now, contact_ids=batch)
                 a, r = _refresh_batch(segment.pk, condition, batch)
                 added, removed = added + a, removed + r
             if added or removed:

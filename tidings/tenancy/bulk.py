@@ -209,6 +209,10 @@ def insert_select(
         params = [*constant_values, *select_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if connection.vendor == "sqlite":
+            # Python's sqlite3 leaves rowcount at -1 for a statement that starts with WITH.
+            cursor.execute("SELECT changes()")
+            return cursor.fetchone()[0]
         return cursor.rowcount
 
 
