@@ -228,14 +228,17 @@ def _rebuild(segment: Segment, known: Lookups) -> RebuildResult:
     data = {"segment_id": segment.pk}
     workspace_id = require_workspace().id
     now = timezone.now()
-    # Events first: once the rows are written the difference is gone.
-    store.write_select(SEGMENT_ADDED, additions, data)
     added = bulk.insert_select(
         SegmentMembership,
         {"workspace_id": workspace_id, "segment_id": segment.pk, "status": MembershipStatus.FILTER, "created_at": now},
         ["contact_id"],
         additions,
     )
+    if added:
+        # The rows just written (this instant, under the segment's lock) are the additions: their events
+        # are read from them rather than from a second run of the filters, which costs as much as the first.
+        store.write_select(SEGMENT_ADDED, rows.filter(created_at=now).values_list("contact_id"), data)
+    # Removal events first: once the rows are deleted the difference is gone.
     store.write_select(SEGMENT_REMOVED, removals.values_list("contact_id"), data)
     removed, _ = removals.delete()
     return _finish(segment, added, removed, time.perf_counter() - started)

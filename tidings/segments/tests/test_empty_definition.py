@@ -1,7 +1,9 @@
 """Rebuilds at the edges: a segment with no filters matches nobody (the spec's empty group); counts are exact."""
 
 from tidings.contacts.actions import contact_create
+from tidings.events.models import Event
 from tidings.segments import actions, selectors
+from tidings.segments.event_types import SEGMENT_ADDED
 from tidings.tests.principals import system
 
 
@@ -35,3 +37,5 @@ def test_a_rebuild_counts_the_members_it_adds_and_removes(in_acme):
     contact_create({"email": "cy@count.example", "city": "London"}, principal=p)
     rebuilt = actions.segment_rebuild(londoners.pk, principal=p)
     assert (rebuilt.added, rebuilt.removed, rebuilt.members) == (2, 0, 3)
+    added = Event.objects.filter(type=SEGMENT_ADDED, data__segment_id=londoners.pk)
+    assert sorted(added.values_list("contact_id", flat=True)) == sorted(selectors.segment_member_ids(londoners.pk))
