@@ -228,6 +228,10 @@ def _rebuild(segment: Segment, known: Lookups) -> RebuildResult:
     data = {"segment_id": segment.pk}
     workspace_id = require_workspace().id
     now = timezone.now()
+    # Removals first: they concern rows that were there before; checking the rows just added would run
+    # the filters once per new member (and PostgreSQL plans that on statistics that have not seen them).
+    store.write_select(SEGMENT_REMOVED, removals.values_list("contact_id"), data)
+    removed, _ = removals.delete()
     added = bulk.insert_select(
         SegmentMembership,
         {"workspace_id": workspace_id, "segment_id": segment.pk, "status": MembershipStatus.FILTER, "created_at": now},
@@ -238,9 +242,6 @@ def _rebuild(segment: Segment, known: Lookups) -> RebuildResult:
         # The rows just written (this instant, under the segment's lock) are the additions: their events
         # are read from them rather than from a second run of the filters, which costs as much as the first.
         store.write_select(SEGMENT_ADDED, rows.filter(created_at=now).values_list("contact_id"), data)
-    # Removal events first: once the rows are deleted the difference is gone.
-    store.write_select(SEGMENT_REMOVED, removals.values_list("contact_id"), data)
-    removed, _ = removals.delete()
     return _finish(segment, added, removed, time.perf_counter() - started)
 
 
