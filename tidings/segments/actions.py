@@ -226,14 +226,17 @@ def _rebuild(segment: Segment, known: Lookups) -> RebuildResult:
     # Members by filter that no longer match: EXCEPT, computed once as a set. An anti-join (NOT EXISTS
     # matching contact) lets PostgreSQL run the filters once per member when its statistics think the
     # segment small, as they do right after its rows were written: minutes at a million contacts.
-    gone = rows.filter(status=MembershipStatus.FILTER).values_list("contact_id").difference(matching.values_list("id"))
-    removals = rows.filter(status=MembershipStatus.FILTER, contact_id__in=gone)
+    by_filter = rows.filter(status=MembershipStatus.FILTER)
+    gone = by_filter.values_list("contact_id").difference(matching.values_list("id"))
     data = {"segment_id": segment.pk}
     workspace_id = require_workspace().id
     now = timezone.now()
-    # Removals first: they concern the rows that were there before, not those about to be added.
-    store.write_select(SEGMENT_REMOVED, gone, data)
-    removed, _ = removals.delete()
+    # Removals first: they concern the rows that were there before, not those about to be added. None
+    # there (a first build): skip them, as EXCEPT would still run the filters.
+    removed = 0
+    if by_filter.exists():
+        store.write_select(SEGMENT_REMOVED, gone, data)
+        removed, _ = by_filter.filter(contact_id__in=gone).delete()
     added = bulk.insert_select(
         SegmentMembership,
         {"workspace_id": workspace_id, "segment_id": segment.pk, "status": MembershipStatus.FILTER, "created_at": now},
