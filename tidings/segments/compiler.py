@@ -147,6 +147,8 @@ class Compiler:
             ids = counted.values("who")
         if node["operator"] != "has_not":
             return Q(pk__in=ids)
+        if self.contact_ids is not None:  # a set of at most these few contacts: NOT IN hashes it
+            return ~Q(pk__in=ids)
         # Not NOT IN (subquery): PostgreSQL hashes it only if it fits in work_mem, else rescans it per
         # contact. NOT EXISTS (this contact, if in the set) is an anti-join there and a key lookup on SQLite.
         return ~Q(Exists(contacts_where(Q(pk=OuterRef("pk")) & Q(pk__in=ids))))
