@@ -27,6 +27,22 @@ workspace are deleted first (untimed).
    go to --plans.
 
 The load average is printed with every part: other work shares the cores.
+
+Measured 2026-12-01 at commit 70d7702 (2 cores shared with other work, load 3-8; full output and
+plans in bench/results/segments-*.txt), data made by segments_data.py --events-per-contact 5 --mutate 0:
+- PostgreSQL 15, 1,000,000 contacts (4.9 M activity events + 1 M contact.imported):
+  TIDINGS_DATABASE_URL*=... TIDINGS_VAR_DIR=/tmp/bench2-var-pg python bench/bench_segments.py
+  --database postgresql --reopen bench-segments-9632-1796122923-842963 --mutate-seed 11
+  (a) cold: 182.6 s for 20 segments and 2,078,102 members (1.2 to 37.4 s a segment; the slowest
+  write 357,000 and 420,000 members, rows and events); an earlier run with less load, before the
+  EXCEPT commit: 110.6 s, 0.9 to 19.0 s. (b) no change: 211 s (removals by EXCEPT run the filters
+  twice more). (c) 1% (10,000 contacts): refresh 91.8 s, 0.9 to 30.3 s a segment (behaviour filters
+  slowest). (d) cold/raw COUNT 1.9 to 39 (the rebuild writes rows and events; raw reads).
+- SQLite 3.40, 500,000 contacts (1 M would not have been generated in time): --database sqlite
+  --reopen bench-segments-10614-1796123103-242794 --mutate-seed 12, run beside the PostgreSQL one:
+  (a) cold 163.8 s (89.7 s in an earlier, less loaded run at 52122f5), (b) 112.6 s, (c) 1% refresh
+  96.0 s (behaviour filters 8 to 29 s a segment: SQLite reads the event type's whole window).
+Not met yet: the issue's "incremental refresh well under a second per segment" (see the report).
 """
 
 from __future__ import annotations
