@@ -86,8 +86,11 @@ class Conditions:
 
     @staticmethod
     def _any_company(condition: Q) -> Q:
-        companies = Company.objects.filter(condition).values("id")
-        return Q(Exists(ContactCompany.objects.filter(contact_id=OuterRef("pk"), company_id__in=companies)))
+        # From the contact's own links, each to its company by id: EXISTS (a link of the contact, EXISTS (its
+        # company, matching)). A link whose company_id is IN (every matching company) SQLite runs by probing
+        # each matching company for each contact: contacts x companies.
+        matching = Company.objects.filter(condition, id=OuterRef("company_id"))
+        return Q(Exists(ContactCompany.objects.filter(Exists(matching), contact_id=OuterRef("pk"))))
 
     @staticmethod
     def tagged(tag_ids: list[int], *, every: bool = False) -> Q:

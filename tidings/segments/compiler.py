@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Exists, OuterRef, Q, Value
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from tidings.contacts.capabilities import FieldCapability, Operator
-from tidings.contacts.conditions import Conditions
+from tidings.contacts.conditions import Conditions, contacts_where
 from tidings.events.registry import code_for
 from tidings.events.selectors import events_matching
 from tidings.privacy.vault import DecryptionFailed, keyring
@@ -78,10 +78,12 @@ def reseal_value(sealed: str, ring) -> str:
 class Compiler:
     """Compiles checked definitions of the workspace in context (reads field definitions once)."""
 
-    def __init__(self, lookups: Lookups, *, now: datetime.datetime | None = None):
+    def __init__(self, lookups: Lookups, *, now: datetime.datetime | None = None, contact_ids: list[int] | None = None):
         self.lookups = lookups
         self.now = now or timezone.now()
         self.conditions = Conditions()
+        # The incremental refresh asks about a few contacts: event subqueries then read only theirs.
+        self.contact_ids = contact_ids
 
     def compile(self, group: Mapping) -> Q:
         """Return the condition of a checked group; an empty group matches nobody."""
@@ -148,18 +150,33 @@ class Compiler:
         if node.get("within_days") is not None:
             window = self.now - datetime.timedelta(days=node["within_days"])
             since = max(since, window) if since else window
-        events = events_matching(code_for(node["event"]), since=since, until=until, data=node.get("data") or None)
-        mine = events.filter(who=OuterRef("pk"))
+        events = events_matching(
+            code_for(node["event"]),
+            since=since,
+            until=until,
+            data=node.get("data") or None,
+            contact_ids=self.contact_ids,
+        )
+        # The set of contacts with such events, uncorrelated: `who` is COALESCE(contact_id, the visitor's
+        # contact), which no index serves, so a subquery correlated with each contact (EXISTS ... who = id)
+        # scans the type's events once per contact on SQLite, and a counted one (GROUP BY ... HAVING) does
+        # so on PostgreSQL too. Computed once, the set is a hashed semi-join (PostgreSQL) or a list
+        # materialised once (SQLite).
+        who = events.filter(who__isnull=False).order_by()
         if node["min_count"] == 1 and node.get("max_count") is None:
-            condition = Q(Exists(mine))
+            ids = who.values("who")
         else:
-            from django.db.models import Count
-
-            counted = mine.order_by().values("who").annotate(n=Count("id")).filter(n__gte=node["min_count"])
+            counted = who.values("who").annotate(n=Count("id")).filter(n__gte=node["min_count"])
             if node.get("max_count") is not None:
                 counted = counted.filter(n__lte=node["max_count"])
-            condition = Q(Exists(counted))
-        return ~condition if node["operator"] == "has_not" else condition
+            ids = counted.values("who")
+        if node["operator"] != "has_not":
+            return Q(pk__in=ids)
+        if self.contact_ids is not None:  # a set of at most these few contacts: NOT IN hashes it
+            return ~Q(pk__in=ids)
+        # Not NOT IN (subquery): PostgreSQL hashes it only if it fits in work_mem, else rescans it per
+        # contact. NOT EXISTS (this contact, if in the set) is an anti-join there and a key lookup on SQLite.
+        return ~Q(Exists(contacts_where(Q(pk=OuterRef("pk")) & Q(pk__in=ids))))
 
 
 def relative_range(cap: FieldCapability, operator: str, days: Any, now: datetime.datetime) -> tuple[Any, Any]:

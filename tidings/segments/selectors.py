@@ -107,11 +107,21 @@ def sealed_fields(definition: Mapping, known: Lookups) -> list[FieldCapability]:
     return found
 
 
-def condition_of(definition: Mapping, *, known: Lookups | None = None, now: datetime.datetime | None = None):
-    """Return the Q on contacts of a stored (checked) definition."""
+def condition_of(
+    definition: Mapping,
+    *,
+    known: Lookups | None = None,
+    now: datetime.datetime | None = None,
+    contact_ids: list[int] | None = None,
+):
+    """Return the Q on contacts of a stored (checked) definition.
+
+    contact_ids: the condition will only be asked about these contacts (the incremental refresh
+    filters by them too); behaviour filters then read only their events. Others may not match.
+    """
     if not definition or not definition.get("filters"):
         return NOBODY
-    return Compiler(known or lookups(), now=now).compile(definition)
+    return Compiler(known or lookups(), now=now, contact_ids=contact_ids).compile(definition)
 
 
 def matching_contacts(definition: Mapping, *, now: datetime.datetime | None = None) -> QuerySet:
