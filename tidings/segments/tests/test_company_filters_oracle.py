@@ -1,4 +1,8 @@
-"""Company filters against a plain Python evaluation: a contact matches when any linked company matches."""
+"""Company filters against a plain Python evaluation: a contact matches when any linked company matches.
+
+A negation (not_equals, empty) is NOT of its positive across the contact's companies (definition.py):
+"industry not equals Software" is "no linked company in Software", which contacts without a company match.
+"""
 
 import random
 
@@ -44,16 +48,17 @@ def world(in_acme):
     return contacts
 
 
+NEGATIONS = {"not_equals": "equals", "empty": "not_empty"}
+
+
 def matches(alias, operator, value, industry, size) -> bool:
     field = industry if alias == "companyindustry" else size
     if operator == "equals":
         return field == value
-    if operator == "not_equals":
-        return field != value
     if operator == "in":
         return field in value
-    if operator == "empty":
-        return field in ("", None)
+    if operator == "not_empty":
+        return field not in ("", None)
     if field is None:
         return False
     return field >= value if operator == "gte" else field < value
@@ -64,5 +69,7 @@ def test_company_filters_match_the_python_evaluation(world, alias, operator, val
     node = {"kind": "field", "object": "company", "field": alias, "operator": operator, "value": value}
     checked = selectors.definition_check({"match": "all", "filters": [node]})
     got = set(contacts_where(selectors.condition_of(checked)).values_list("id", flat=True))
-    want = {pk for pk, linked in world.items() if any(matches(alias, operator, value, *c) for c in linked)}
+    positive = NEGATIONS.get(operator, operator)
+    having = {pk for pk, linked in world.items() if any(matches(alias, positive, value, *c) for c in linked)}
+    want = set(world) - having if operator in NEGATIONS else having
     assert got == want
