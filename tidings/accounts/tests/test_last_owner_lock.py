@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -26,14 +26,26 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(acme, alice, mak
         (principal_of(alice, acme), Membership.objects.get(workspace=acme, user=oscar)),
         (principal_of(oscar, acme), Membership.objects.get(workspace=acme, user=alice)),
     ]
-    real_count, both_counted = actions._owner_count, threading.Barrier(2, timeout=120)
+    real_count, counted, arrived = actions._owner_count, threading.Condition(), []
+
+    def other_is_waiting_for_a_lock() -> bool:
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid())"
+            )
+            return cursor.fetchone()[0]
 
     def count_then_wait(workspace_id):
         result = real_count(workspace_id)
-        # Without a lock both saw two owners here and now both go on to write; with it the other
-        # is waiting for the lock, the barrier breaks and this one goes on alone.
-        with contextlib.suppress(threading.BrokenBarrierError):
-            both_counted.wait()
+        # Without a lock both threads get here and then both go on to write. With it the other one is
+        # stuck waiting for the lock (pg_stat_activity shows it), so this one goes on alone.
+        deadline = time.monotonic() + 60
+        with counted:
+            arrived.append(workspace_id)
+            counted.notify_all()
+            while len(arrived) < 2 and not other_is_waiting_for_a_lock() and time.monotonic() < deadline:
+                counted.wait(0.05)
         return result
 
     outcomes = []  # "done" or "refused", one per thread

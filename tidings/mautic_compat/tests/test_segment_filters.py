@@ -625,7 +625,7 @@ MAUTIC_FILTERS = st.lists(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(filters=MAUTIC_FILTERS | JSON_VALUES)
 def test_any_json_is_translated_or_refused_with_a_validation_error(filters):
     try:
@@ -679,7 +679,7 @@ NODES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     definition=JSON_VALUES
     | st.fixed_dictionaries(

@@ -22,7 +22,7 @@ from tidings.segments.tests.data import ANNIVERSARY_DAYS, NOW, TODAY, URLS
 from tidings.segments.tests.oracle import Oracle
 
 EXAMPLES = settings(
-    max_examples=200,
+    max_examples=120,
     derandomize=True,
     deadline=None,
     database=None,

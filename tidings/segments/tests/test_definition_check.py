@@ -142,7 +142,7 @@ _NEAR = st.recursive(
 )
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, database=None,
+@settings(max_examples=120, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
 @given(definition=_JSON | _NEAR | st.fixed_dictionaries({"filters": st.lists(_NEAR, max_size=4)}))
 def test_any_json_is_checked_or_refused_with_a_validation_error(in_acme, definition):
