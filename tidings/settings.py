@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tidings.events",
     "tidings.contacts",
     "tidings.segments",
+    "tidings.tracking",
     "tidings.privacy",
     "tidings.jobs",
     "tidings.api",

@@ -1,9 +1,10 @@
 """The event type codes contacts writes, and those kept here for the domains still to be built.
 
 Codes 1-19 and 60-69 are contacts' own (record changes, points and stage). The others are
-placeholders with stable codes for the domains to come (tracking 20-29, forms 30-39, emails
-40-49, campaigns 50-59, consent 80-89; segments 70-79 moved to tidings.segments): each domain takes its range and its
-types into its own apps.py when it is built, and drops them from here (tidings.events.registry).
+placeholders with stable codes for the domains to come (forms 30-39, emails 40-49, campaigns
+50-59, consent 80-89; segments 70-79 and tracking 20-29 moved to their apps): each domain takes
+its range and its types into its own apps.py when it is built, and drops them from here
+(tidings.events.registry).
 """
 
 from __future__ import annotations

@@ -84,4 +84,4 @@ def test_the_actions_own_events_fit_their_schemas(in_acme, ada, grace):
 
 def test_a_type_cannot_be_declared_twice_with_other_keys():
     with pytest.raises(ValueError, match="already has another schema"):
-        register_event_schema(EventType.PAGE_HIT, page="int")
+        register_event_schema(EventType.TAG_ADDED, tag_id="int")
