@@ -287,6 +287,7 @@ def segment_refresh_contacts(contact_ids: Iterable[int], *, principal: Principal
             segment = Segment.objects.select_for_update().filter(pk=segment_id).first()
             if segment is None:
                 continue
+            _without_jit()
             started, added, removed = time.perf_counter(), 0, 0
             for start in range(0, len(ids), REFRESH_BATCH):
                 batch = ids[start : start + REFRESH_BATCH]
@@ -297,6 +298,19 @@ def segment_refresh_contacts(contact_ids: Iterable[int], *, principal: Principal
                 _finish(segment, added, removed, time.perf_counter() - started)
                 changes[segment.pk] = (added, removed)
     return changes
+
+
+def _without_jit() -> None:
+    """Turn PostgreSQL's JIT compilation off for the rest of the transaction.
+
+    A refresh's statements read a few thousand rows, but the planner's estimates for the events
+    of a list of contacts are high enough to JIT-compile them: 0.1 to 4 s a statement at a million
+    contacts, for queries that then run in a tenth of a second.
+    """
+    connection = connections[require_workspace().db_alias]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
 
 
 def _refresh_batch(segment_id: int, condition, batch: list[int]) -> tuple[int, int]:
