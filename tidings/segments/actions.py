@@ -30,6 +30,7 @@ from tidings.segments.compiler import seal_value
 from tidings.segments.definition import SEALED_STORAGE, Lookups, field_capability, referenced_segments
 from tidings.segments.event_types import SEGMENT_ADDED, SEGMENT_EVENT_CODES, SEGMENT_REMOVED
 from tidings.segments.models import (
+    LEAVING,
     MEMBER_STATUSES,
     MembershipStatus,
     Segment,
@@ -245,8 +246,14 @@ def _rebuild(segment: Segment, known: Lookups) -> RebuildResult:
     # there (a first build): skip them, as EXCEPT would still run the filters.
     removed = 0
     if by_filter.exists():
-        store.write_select(SEGMENT_REMOVED, gone, data)
-        removed, _ = by_filter.filter(contact_id__in=gone).delete()
+        # One run of the filters: the leaving rows are marked, then their events are written from the marks
+        # and the marks deleted, which reads the segment's rows, not the filters (writing the events from
+        # EXCEPT and deleting by it ran the filters twice, as long as the additions each time).
+        removed = by_filter.filter(contact_id__in=gone).update(status=LEAVING)
+        if removed:
+            leaving = rows.filter(status=LEAVING)
+            store.write_select(SEGMENT_REMOVED, leaving.values_list("contact_id"), data)
+            leaving.delete()
     added = bulk.insert_select(
         SegmentMembership,
         {"workspace_id": workspace_id, "segment_id": segment.pk, "status": MembershipStatus.FILTER, "created_at": now},
@@ -314,9 +321,9 @@ def _without_jit() -> None:
 
 
 def _refresh_batch(segment_id: int, condition, batch: list[int]) -> tuple[int, int]:
-    matching = set(contacts_where(condition).filter(id__in=batch).values_list("id", flat=True))
+    matching = set(contacts_where(condition).filter(bulk.id_in("id", batch)).values_list("id", flat=True))
     current = dict(
-        SegmentMembership.objects.filter(segment_id=segment_id, contact_id__in=batch).values_list(
+        SegmentMembership.objects.filter(bulk.id_in("contact_id", batch), segment_id=segment_id).values_list(
             "contact_id", "status"
         )
     )
