@@ -23,6 +23,7 @@ from django.db.models.lookups import In
 from tidings.events.models import Event, EventString, Visitor
 from tidings.events.registry import DICTIONARY_KINDS, URL, event_type, label
 from tidings.events.store import _digest
+from tidings.tenancy.bulk import id_in
 
 _STRING_LOOKUPS = ("", "contains", "startswith")  # equality by digest; the others ignore case
 
@@ -97,9 +98,9 @@ def events_matching(
         # timeline and visitor indexes). Against a subquery of visitors, PostgreSQL can only filter: it
         # read every anonymous event of the window, or the type's, to test each against a hashed set.
         visitors = visitor_ids_of(ids)
-        own = Q(contact_id__in=ids)
+        own = id_in("contact_id", ids)
         # who = COALESCE(contact_id, visitor's contact): a visitor's event counts only when contact_id is empty.
-        events = events.filter(own | Q(contact_id__isnull=True, visitor_id__in=visitors) if visitors else own)
+        events = events.filter(own | (Q(contact_id__isnull=True) & id_in("visitor_id", visitors)) if visitors else own)
     if since is not None:
         events = events.filter(at__gte=since)
     if until is not None:
@@ -111,7 +112,7 @@ def events_matching(
 
 def visitor_ids_of(contact_ids: Iterable[int]) -> list[int]:
     """Return the ids of the visitors identified as one of contact_ids."""
-    return list(Visitor.objects.filter(contact_id__in=list(contact_ids)).values_list("id", flat=True))
+    return list(Visitor.objects.filter(id_in("contact_id", list(contact_ids))).values_list("id", flat=True))
 
 
 def events_after(last_id: int, *, limit: int) -> list[tuple[int, int, datetime.datetime, int | None]]:
