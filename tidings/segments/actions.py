@@ -45,7 +45,10 @@ from tidings.tenancy.context import require_workspace
 MAX_NAME = 191
 MAX_DESCRIPTION = 2000
 MAX_MANUAL = 10_000  # contacts added or removed by hand in one call
-REFRESH_BATCH = 2000
+# Contacts re-evaluated per statement by the incremental refresh. PostgreSQL gets their ids as one array
+# (bulk.id_in): a larger batch only saves statements. SQLite binds each id, and a segment with several
+# behaviour filters repeats the list (with the contacts' visitors) once per filter: 32,766 parameters at most.
+REFRESH_BATCH = {"postgresql": 10_000, "sqlite": 2000}
 
 
 def _atomic():
@@ -296,8 +299,9 @@ def segment_refresh_contacts(contact_ids: Iterable[int], *, principal: Principal
                 continue
             _without_jit()
             started, added, removed = time.perf_counter(), 0, 0
-            for start in range(0, len(ids), REFRESH_BATCH):
-                batch = ids[start : start + REFRESH_BATCH]
+            size = REFRESH_BATCH.get(connections[require_workspace().db_alias].vendor, 2000)
+            for start in range(0, len(ids), size):
+                batch = ids[start : start + size]
                 condition = condition_of(segment.definition, known=known, now=now, contact_ids=batch)
                 a, r = _refresh_batch(segment.pk, condition, batch)
                 added, removed = added + a, removed + r
@@ -342,7 +346,7 @@ def _write_changes(segment_id: int, additions: list[int], status: int, removals:
             [(workspace_id, segment_id, c, status, now) for c in additions],
         )
     if removals:
-        SegmentMembership.objects.filter(segment_id=segment_id, contact_id__in=removals).delete()
+        SegmentMembership.objects.filter(bulk.id_in("contact_id", removals), segment_id=segment_id).delete()
     data = {"segment_id": segment_id}
     store.write(
         [EventRow(type=SEGMENT_ADDED, contact_id=c, data=data, at=now) for c in additions]
