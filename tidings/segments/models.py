@@ -48,6 +48,9 @@ class MembershipStatus(models.IntegerChoices):
 
 
 MEMBER_STATUSES = (MembershipStatus.FILTER, MembershipStatus.ADDED)
+# A member by filter a rebuild is removing: marked, its event written from the mark, then deleted, all in
+# the rebuild's transaction, so no other transaction ever sees it. Not a choice: never stored for good.
+LEAVING = 0
 
 
 class SegmentMembership(TenantModel):

@@ -7,7 +7,8 @@ statement on PostgreSQL (unnest of one array per column) or an executemany on SQ
 
 The workspace guard matches the tenant managers': insert refuses a row whose workspace_id is
 not the workspace in context, update filters on it (a wrong id can only miss) and refuses to
-change it. Rows go to the region database of the workspace in context.
+change it. Rows go to the region database of the workspace in context. id_in is the read side:
+a condition on thousands of ids sent as one parameter.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.db.models import BooleanField, Expression, F, Q
 from django.db.models.constants import OnConflict
 
 from tidings.tenancy.context import require_workspace
@@ -306,3 +308,41 @@ def _pg_arrays(rows: Sequence[Sequence], width: int) -> list[list]:
     Django's client-side binding. unnest() of one array per column sends a batch in one statement.
     """
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
+class _IdIn(Expression):
+    """column IN ids, with the ids as one array parameter on PostgreSQL (= ANY), a plain IN elsewhere."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str | Any, ids: Sequence[int]) -> None:
+        super().__init__()
+        self.column = F(column) if isinstance(column, str) else column
+        self.ids = [int(pk) for pk in ids]
+
+    def get_source_expressions(self) -> list:
+        return [self.column]
+
+    def set_source_expressions(self, exprs) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        if not self.ids:
+            return "1 = 0", []  # not EmptyResultSet: the statement must still be built (INSERT ... SELECT)
+        return f"{sql} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        return f"{sql} = ANY(%s::bigint[])", [*params, self.ids]
+
+
+def id_in(column: str, ids: Sequence[int]) -> Q:
+    """Return the condition "column is one of ids", for a few thousand ids (an incremental refresh's contacts).
+
+    Django and the driver expand column__in=ids value by value (~10 µs an id, twice): on
+    PostgreSQL the ids go instead as one array parameter (column = ANY(array)), which is still an
+    index condition. Other engines get a plain IN (SQLite allows 32,766 parameters a statement).
+    """
+    return Q(_IdIn(column, ids))

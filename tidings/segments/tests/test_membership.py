@@ -170,3 +170,89 @@ def test_a_segment_used_by_another_cannot_be_deleted(people):
     actions.segment_delete(used.pk, principal=system())
     assert not Segment.objects.filter(pk=used.pk).exists()
     assert _members(used.pk) == set()
+
+
+def _filter_runs(action) -> int:
+    """Run action; return how many of its statements read contacts (each run of a segment's filters does)."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from tidings.tenancy.context import require_workspace
+
+    with CaptureQueriesContext(connections[require_workspace().db_alias]) as queries:
+        action()
+    return sum('"contacts_contact"' in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_rebuild_runs_the_filters_at_most_twice_and_writes_each_removal_once(people):
+    segment = actions.segment_create(principal=system(), name="Londoners", definition=LONDON)
+    actions.segment_members_add(segment.pk, [people["dee"]], principal=system())  # a manual add sticks
+
+    assert _filter_runs(lambda: actions.segment_rebuild(segment.pk, principal=system())) <= 2  # nothing changed
+
+    _move(people["ann"], "Paris")
+    _move(people["bo"], "Paris")
+    _move(people["cy"], "London")
+    result = None
+
+    def rebuild():
+        nonlocal result
+        result = actions.segment_rebuild(segment.pk, principal=system())
+
+    assert _filter_runs(rebuild) <= 2
+    assert (result.added, result.removed, result.members) == (1, 2, 2)
+    assert _members(segment.pk) == {people["cy"], people["dee"]}
+    events = _events(segment.pk)
+    assert events.count((SEGMENT_REMOVED, people["ann"])) == events.count((SEGMENT_REMOVED, people["bo"])) == 1
+    assert (SEGMENT_REMOVED, people["dee"]) not in events
+    statuses = set(actions.SegmentMembership.objects.filter(segment_id=segment.pk).values_list("status", flat=True))
+    assert statuses == {MembershipStatus.FILTER, MembershipStatus.ADDED}  # no mark left behind
+
+
+def _visitor_of(contact_id: int | None) -> int:
+    from tidings.events.actions import visitor_create, visitor_identify
+
+    visitor = visitor_create(principal=system())
+    if contact_id is not None:
+        visitor_identify(visitor.pk, contact_id, principal=system())
+    return visitor.pk
+
+
+def _hit(**who) -> None:
+    from tidings.events.actions import events_record
+    from tidings.events.registry import code_for
+
+    row = {"type": code_for("page.hit"), "data": {"url": "https://city.example/pricing"}, **who}
+    events_record([row], principal=system())
+
+
+def _visited(operator: str) -> dict:
+    return {"filters": [{"kind": "event", "event": "page.hit", "operator": operator, "min_count": 1,
+                         "max_count": None, "within_days": 7}]}  # fmt: skip
+
+
+def test_the_refresh_sees_an_event_made_only_through_an_identified_visitor(people):
+    visited = actions.segment_create(principal=system(), name="Visited", definition=_visited("has"))
+    never = actions.segment_create(principal=system(), name="Never visited", definition=_visited("has_not"))
+    assert _members(visited.pk) == set()
+    assert _members(never.pk) == set(people.values())
+
+    _hit(visitor_id=_visitor_of(people["ann"]))  # Ann's only hit: through the device identified as hers
+    _hit(visitor_id=_visitor_of(None))  # an anonymous device: nobody's
+    changes = actions.segment_refresh_contacts([people["ann"], people["bo"]], principal=system())
+    assert changes == {visited.pk: (1, 0), never.pk: (0, 1)}  # Ann starts matching one, stops matching the other
+    assert _members(visited.pk) == {people["ann"]}
+    assert _members(never.pk) == set(people.values()) - {people["ann"]}
+    assert _events(never.pk).count((SEGMENT_REMOVED, people["ann"])) == 1
+    for segment in (visited, never):  # the refresh agrees with a rebuild
+        again = actions.segment_rebuild(segment.pk, principal=system())
+        assert (again.added, again.removed) == (0, 0)
+
+
+def test_a_visitor_event_counts_for_its_own_contact_not_the_visitors(people):
+    # An event carrying a contact keeps it, whoever the device was later identified as.
+    visited = actions.segment_create(principal=system(), name="Visited", definition=_visited("has"))
+    _hit(contact_id=people["bo"], visitor_id=_visitor_of(people["ann"]))
+    changes = actions.segment_refresh_contacts([people["ann"], people["bo"]], principal=system())
+    assert changes == {visited.pk: (1, 0)}
+    assert _members(visited.pk) == {people["bo"]}

@@ -89,3 +89,13 @@ def test_insert_select_of_a_select_django_knows_to_be_empty_writes_nothing(in_ac
 
     assert bulk.insert_select(ContactTag, {"workspace_id": in_acme.id, "tag_id": 9}, ["contact_id"], source) == 0
     assert not ContactTag.objects.exists()
+
+
+def test_id_in_matches_the_ids_given_and_nothing_for_none(in_acme):
+    bulk.insert(ContactTag, COLUMNS, [(in_acme.id, n, 7) for n in (1, 2, 3, 2**62)])
+    tags = ContactTag.objects.filter(tag_id=7)
+
+    assert sorted(tags.filter(bulk.id_in("contact_id", [2, 3, 2**62, 99])).values_list("contact_id", flat=True)) == [
+        2, 3, 2**62]  # fmt: skip
+    assert not tags.filter(bulk.id_in("contact_id", [])).exists()
+    assert sorted(tags.exclude(bulk.id_in("contact_id", [1, 2])).values_list("contact_id", flat=True)) == [3, 2**62]
