@@ -2,8 +2,9 @@
 
 Codes 1-19 and 60-69 are contacts' own (record changes, points and stage). The others are
 placeholders with stable codes for the domains to come (tracking 20-29, forms 30-39, emails
-40-49, campaigns 50-59, consent 80-89; segments 70-79 moved to tidings.segments): each domain takes its range and its
-types into its own apps.py when it is built, and drops them from here (tidings.events.registry).
+40-49, campaigns 50-59; segments 70-79 moved to tidings.segments, consent 80-89 to tidings.consent):
+each domain takes its range and its types into its own apps.py when it is built, and drops them
+from here (tidings.events.registry).
 """
 
 from __future__ import annotations
@@ -42,5 +43,3 @@ class EventType(models.IntegerChoices):
     CAMPAIGN_LEFT = 52, "campaign.left"
     POINTS_CHANGED = 60, "points.changed"
     STAGE_CHANGED = 61, "stage.changed"
-    CONSENT_GIVEN = 80, "consent.given"
-    CONSENT_WITHDRAWN = 81, "consent.withdrawn"
