@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from django.db.models import Q
 
 from tidings.consent.models import ConsentRecord, Purpose
+from tidings.events.models import Visitor
 
 
 def _of_contacts(contact_ids: Sequence[int]) -> Q:
-    return Q(contact_id__in=list(contact_ids)) | Q(contact_id__isnull=True, visitor__contact_id__in=list(contact_ids))
+    devices = Visitor.objects.filter(contact_id__in=list(contact_ids)).values("id")
+    return Q(contact_id__in=list(contact_ids)) | Q(contact_id__isnull=True, visitor_id__in=devices)
 
 
 def export_records(model, contact_id: int) -> list[dict]:

@@ -96,7 +96,9 @@ def current_notice() -> PrivacyNotice | None:
 
 
 def _of_contact(contact_id: int) -> Q:
-    return Q(contact_id=contact_id) | Q(contact_id__isnull=True, visitor__contact_id=contact_id)
+    # Its devices by id (an IN on the visitors' index), not through the join: an OR across it scans the ledger.
+    devices = Visitor.objects.filter(contact_id=contact_id).values("id")
+    return Q(contact_id=contact_id) | Q(contact_id__isnull=True, visitor_id__in=devices)
 
 
 def _fold(records) -> dict[int, Decision]:
@@ -218,17 +220,21 @@ def _latest_records(purpose_id: int, among: list[int] | None = None) -> QuerySet
 
     among limits them to the records about those contacts (by either column, so the indexes serve).
     """
-    later = ConsentRecord.objects.filter(purpose_id=purpose_id).filter(
-        Q(contact_id=OuterRef("subject")) | Q(contact_id__isnull=True, visitor__contact_id=OuterRef("subject")),
-        Q(recorded_at__gt=OuterRef("recorded_at")) | Q(recorded_at=OuterRef("recorded_at"), id__gt=OuterRef("id")),
-    )
-    records = ConsentRecord.objects.filter(purpose_id=purpose_id)
+    # "A later record of the same subject", as two index-served probes: its own records, and those of the
+    # devices identified as it. One OR across the visitor join would scan the purpose's records per row.
+    after = Q(recorded_at__gt=OuterRef("recorded_at")) | Q(recorded_at=OuterRef("recorded_at"), id__gt=OuterRef("id"))
+    of_purpose = ConsentRecord.objects.filter(purpose_id=purpose_id)
+    later_own = of_purpose.filter(after, contact_id=OuterRef("subject"))
+    its_devices = Visitor.objects.filter(contact_id=OuterRef(OuterRef("subject"))).values("id")
+    later_device = of_purpose.filter(after, contact_id__isnull=True, visitor_id__in=its_devices)
+    records = of_purpose
     if among is not None:
-        records = records.filter(Q(contact_id__in=among) | Q(contact_id__isnull=True, visitor__contact_id__in=among))
+        devices = Visitor.objects.filter(contact_id__in=among).values("id")
+        records = records.filter(Q(contact_id__in=among) | Q(contact_id__isnull=True, visitor_id__in=devices))
     return (
         records.annotate(subject=Coalesce(F("contact_id"), F("visitor__contact_id")))
         .filter(subject__isnull=False)
-        .filter(~Exists(later))
+        .filter(~Exists(later_own), ~Exists(later_device))
     )
 
 
