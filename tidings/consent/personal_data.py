@@ -18,7 +18,9 @@ from tidings.events.models import Visitor
 
 def _of_contacts(contact_ids: Sequence[int]) -> Q:
     devices = Visitor.objects.filter(contact_id__in=list(contact_ids)).values("id")
-    return Q(contact_id__in=list(contact_ids)) | Q(contact_id__isnull=True, visitor_id__in=devices)
+    return Q(contact_id__in=list(contact_ids)) | Q(
+        contact_id__isnull=True, visitor_id__isnull=False, visitor_id__in=devices
+    )
 
 
 def export_records(model, contact_id: int) -> list[dict]:

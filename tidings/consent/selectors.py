@@ -98,7 +98,7 @@ def current_notice() -> PrivacyNotice | None:
 def _of_contact(contact_id: int) -> Q:
     # Its devices by id (an IN on the visitors' index), not through the join: an OR across it scans the ledger.
     devices = Visitor.objects.filter(contact_id=contact_id).values("id")
-    return Q(contact_id=contact_id) | Q(contact_id__isnull=True, visitor_id__in=devices)
+    return Q(contact_id=contact_id) | Q(contact_id__isnull=True, visitor_id__isnull=False, visitor_id__in=devices)
 
 
 def _fold(records) -> dict[int, Decision]:
@@ -225,12 +225,19 @@ def _latest_records(purpose_id: int, among: list[int] | None = None) -> QuerySet
     after = Q(recorded_at__gt=OuterRef("recorded_at")) | Q(recorded_at=OuterRef("recorded_at"), id__gt=OuterRef("id"))
     of_purpose = ConsentRecord.objects.filter(purpose_id=purpose_id)
     later_own = of_purpose.filter(after, contact_id=OuterRef("subject"))
-    its_devices = Visitor.objects.filter(contact_id=OuterRef(OuterRef("subject"))).values("id")
-    later_device = of_purpose.filter(after, contact_id__isnull=True, visitor_id__in=its_devices)
+    # From the subject's devices (visitors' contact index) to their records (visitor_id = each one, the
+    # ledger's visitor index): equalities both, so no engine ranges over the purpose's records per row.
+    outer_after = Q(recorded_at__gt=OuterRef(OuterRef("recorded_at"))) | Q(
+        recorded_at=OuterRef(OuterRef("recorded_at")), id__gt=OuterRef(OuterRef("id"))
+    )
+    device_later = of_purpose.filter(outer_after, contact_id__isnull=True, visitor_id=OuterRef("id"))
+    later_device = Visitor.objects.filter(contact_id=OuterRef("subject")).filter(Exists(device_later))
     records = of_purpose
     if among is not None:
         devices = Visitor.objects.filter(contact_id__in=among).values("id")
-        records = records.filter(Q(contact_id__in=among) | Q(contact_id__isnull=True, visitor_id__in=devices))
+        records = records.filter(
+            Q(contact_id__in=among) | Q(contact_id__isnull=True, visitor_id__isnull=False, visitor_id__in=devices)
+        )
     return (
         records.annotate(subject=Coalesce(F("contact_id"), F("visitor__contact_id")))
         .filter(subject__isnull=False)
