@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "tidings.accounts",
     "tidings.audit",
     "tidings.events",
+    "tidings.consent",
     "tidings.contacts",
     "tidings.segments",
     "tidings.tracking",

@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, str] = {
     "forms:edit": "Create and change forms",
     "reports:view": "See aggregate reports",
     "privacy:view": "See data-subject requests and consent records",
+    "privacy:manage": "Define purposes of processing and publish privacy notices",
+    "consent:record": "Record consent given or withdrawn (the tracker, forms, imports, the API)",
     "privacy:erase": "Carry out erasure requests",
     "privacy:export": "Produce access (export) packages",
     "audit:view": "Browse the audit log",
@@ -68,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "forms:view",
             "forms:edit",
             "reports:view",
+            "consent:record",
         }
     ),
     # Analysts see aggregates only: no permission here reveals a contact's personal data.

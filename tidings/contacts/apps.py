@@ -29,6 +29,10 @@ class ContactsConfig(AppConfig):
 
         workspace_created.connect(_store_core_fields, dispatch_uid="contacts.store_core_fields")
         register_contact_event_types()
+        from tidings.consent.subjects import register_contact_lookup
+        from tidings.contacts.conditions import existing_contact_ids
+
+        register_contact_lookup(existing_contact_ids)  # the ledger refuses records about contacts it cannot find
         from tidings.contacts import selectors
         from tidings.contacts.timeline import register_contact_descriptions
 

@@ -2,7 +2,7 @@
 
 Codes 1-19 and 60-69 are contacts' own (record changes, points and stage). The others are
 placeholders with stable codes for the domains to come (forms 30-39, emails 40-49, campaigns
-50-59, consent 80-89; segments 70-79 and tracking 20-29 moved to their apps): each domain takes
+50-59; segments 70-79, tracking 20-29 and consent 80-89 moved to their apps): each domain takes
 its range and its types into its own apps.py when it is built, and drops them from here
 (tidings.events.registry).
 """
@@ -43,5 +43,3 @@ class EventType(models.IntegerChoices):
     CAMPAIGN_LEFT = 52, "campaign.left"
     POINTS_CHANGED = 60, "points.changed"
     STAGE_CHANGED = 61, "stage.changed"
-    CONSENT_GIVEN = 80, "consent.given"
-    CONSENT_WITHDRAWN = 81, "consent.withdrawn"

@@ -32,7 +32,6 @@ RANGES = {
     "forms": [range(30, 40)],
     "emails": [range(40, 50)],
     "campaigns": [range(50, 60)],
-    "consent": [range(80, 90)],
 }
 FIELDS_SEPARATOR = ":"  # aliases are [a-z0-9_], so a colon joins them into one token
 MAX_TOKEN = 64  # the registry's longest token
@@ -109,5 +108,3 @@ def register_contact_event_types() -> None:
         register_event_schema(code, campaign_id=INT, step_id=INT)
     register_event_schema(E.POINTS_CHANGED, op=TOKEN, delta=INT, points=INT)
     register_event_schema(E.STAGE_CHANGED, stage_id=INT, previous_stage_id=INT)
-    register_event_schema(E.CONSENT_GIVEN, purpose=TOKEN, notice_version=INT, method=TOKEN, retention=RECORD)
-    register_event_schema(E.CONSENT_WITHDRAWN, purpose=TOKEN, method=TOKEN, retention=RECORD)

@@ -102,5 +102,3 @@ def register_contact_descriptions(tag_names, company_names, member_names) -> Non
     describe(E.CAMPAIGN_LEFT, lambda d, n: f"Left campaign #{d['campaign_id']}", icon="megaphone")
     describe(E.POINTS_CHANGED, _points, icon="chart-column")
     describe(E.STAGE_CHANGED, lambda d, n: f"Moved to stage #{d['stage_id']}", icon="chevron-right")
-    describe(E.CONSENT_GIVEN, lambda d, n: f"Gave consent for {d['purpose']}", icon="badge-check")
-    describe(E.CONSENT_WITHDRAWN, lambda d, n: f"Withdrew consent for {d['purpose']}", icon="badge-check")
