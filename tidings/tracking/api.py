@@ -230,6 +230,7 @@ def list_events(
             raise NotFound("Not found.")
         queryset = events.events_page_query(contact_id=contact, types=codes, since=since, until=until)
     else:
+        assert site is not None  # exactly one of the two, checked above
         try:
             selectors.site_get(site)
         except ObjectDoesNotExist as error:

@@ -7,6 +7,8 @@ from django import forms
 from tidings.tracking.models import ConsentMode, IpStorage
 
 MAX_LIST_TEXT = 5000  # characters of the domains or networks box
+# Django's own message quotes the value posted ("x is not one of the available choices").
+CHOICE_ERRORS = {"invalid_choice": "Choose one of the options."}
 
 
 class SiteForm(forms.Form):
@@ -22,12 +24,17 @@ class SiteForm(forms.Form):
         choices=ConsentMode.choices,
         initial=ConsentMode.CONSENT,
         widget=forms.RadioSelect,
+        error_messages=CHOICE_ERRORS,
         label="When visitors are profiled",
         help_text="Whatever you choose, visits are counted cookielessly, and a browser sending Global "
         "Privacy Control or Do Not Track is never profiled.",
     )
     ip_storage = forms.ChoiceField(
-        choices=IpStorage.choices, initial=IpStorage.NETWORK, widget=forms.RadioSelect, label="IP addresses kept"
+        choices=IpStorage.choices,
+        initial=IpStorage.NETWORK,
+        widget=forms.RadioSelect,
+        error_messages=CHOICE_ERRORS,
+        label="IP addresses kept",
     )
     excluded_networks = forms.CharField(
         max_length=MAX_LIST_TEXT,

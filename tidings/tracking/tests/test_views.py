@@ -133,7 +133,7 @@ def test_no_role_holds_the_public_tracker_permission():
     assert {"tracking:view", "tracking:edit"} <= ROLE_PERMISSIONS["marketer"]
 
 
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
