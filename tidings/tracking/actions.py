@@ -271,8 +271,9 @@ def tracking_identify(
     the device's contact is updated, or a new contact created; the visitor is joined to it only when
     it may be profiled (tidings.tracking.consent_adapter.may_profile; signal "gpc"/"dnt" forbids it).
     Fields that are not publicly updatable are ignored (named in the result, never their values);
-    the workspace's sensitive-data guard runs on the values. Needs tracking:record. Raise
-    Site.DoesNotExist for a site not in this workspace.
+    the workspace's sensitive-data guard runs on the values. ip is the client's address: the contact
+    keeps none, so it is only part of the call for symmetry with tracking_consent. Needs
+    tracking:record. Raise Site.DoesNotExist for a site not in this workspace.
     """
     _require(principal, "tracking:record")
     with _atomic():
@@ -317,12 +318,14 @@ def tracking_consent(
 
     A visitor who gives tracking consent without a device id yet gets one (ConsentResult.visitor_id,
     which the tracker then stores); a signal records a tracking withdrawal once per visitor and
-    outweighs a "given" in the same hit. Purposes the ledger does not know are listed in refused.
+    outweighs a "given" in the same hit (choices may then be empty: the signal alone is recorded).
+    ip is kept as the ledger keeps it (its network) unless the site stores no IP. Purposes the
+    ledger does not know are listed in refused.
     Needs consent:record. Raise Site.DoesNotExist for a site not in this workspace, ValidationError
     for choices that are not {key: true|false}.
     """
     _require(principal, "consent:record")
-    checked = identify.checked_choices(choices)
+    checked = identify.checked_choices(choices, allow_empty=signal is not None)
     with _atomic():
         site = Site.objects.get(pk=site_id)
         stored_ip = ip if site.ip_storage == IpStorage.NETWORK else None

@@ -226,9 +226,12 @@ def identify_visitor(site, visitor_id: int | None, values: Mapping[str, Any], *,
 # Consent
 
 
-def checked_choices(choices: Any) -> dict[str, bool]:
-    """Return choices as {purpose key: bool}; raise ValidationError (never quoting a key or value) otherwise."""
-    if not isinstance(choices, Mapping) or not choices or len(choices) > MAX_CHOICES:
+def checked_choices(choices: Any, *, allow_empty: bool = False) -> dict[str, bool]:
+    """Return choices as {purpose key: bool}; raise ValidationError (never quoting a key or value) otherwise.
+
+    allow_empty: a hit that only carries a GPC/DNT signal has no choices.
+    """
+    if not isinstance(choices, Mapping) or (not choices and not allow_empty) or len(choices) > MAX_CHOICES:
         raise ValidationError({"choices": [f"1 to {MAX_CHOICES} purposes, each true or false"]})
     checked: dict[str, bool] = {}
     for key, given in choices.items():

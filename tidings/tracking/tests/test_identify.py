@@ -152,6 +152,15 @@ def test_a_signal_is_recorded_once_and_outweighs_a_given_choice(site, public, vi
     assert first.recorded == ("tracking",) and second.recorded == () and not second.profiled
 
 
+def test_a_signal_alone_is_recorded_as_a_withdrawal(site, public, visitor):
+    from tidings.tracking import consent_adapter
+
+    _consent(site, visitor, public)
+    result = actions.tracking_consent(site.pk, visitor.pk, {}, signal="dnt", ip=None, source_url="", principal=public)
+    assert result.recorded == ("tracking",) and result.visitor_id is None
+    assert consent_adapter.visitor_decisions(visitor.pk) == {"tracking": False}
+
+
 def test_legitimate_interest_profiles_until_the_visitor_objects(site, public, visitor):
     from tidings.tests.principals import system
     from tidings.tracking import consent_adapter
