@@ -14,9 +14,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.decorators import require_permission
+from tidings.accounts.decorators import found, require_permission
 from tidings.contacts import actions, duplicates
-from tidings.contacts.views import _contact_url, _owner_names, _render, found
+from tidings.contacts.views import _contact_url, _owner_names, _render
 from tidings.validation import error_message
 
 SIDES = ("winner", "loser")

@@ -6,7 +6,6 @@ another workspace raises DoesNotExist there and answers 404, exactly like one th
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from typing import Any, cast
 
@@ -20,7 +19,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.decorators import require_permission
+from tidings.accounts.decorators import found, require_permission
 from tidings.contacts import actions, bulk_actions, exports, imports, selectors
 from tidings.contacts.fields import propose_alias
 from tidings.contacts.forms import (
@@ -69,19 +68,6 @@ def _render(request, template: str, context: dict, status: int = 200):
         "export": principal.can("contacts:export"),
     }
     return render(request, template, context, status=status)
-
-
-def found(view):
-    """Answer 404 when a selector or action says the object is not in this workspace."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ObjectDoesNotExist as error:
-            raise Http404("Not found.") from error
-
-    return wrapped
 
 
 def _owner_names(request, ids) -> dict[str, str]:

@@ -10,19 +10,18 @@ who has segments:view only, sees counts).
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.decorators import require_permission
+from tidings.accounts.decorators import found, require_permission
 from tidings.contacts import selectors as contacts
 from tidings.inputs import InvalidInput, parse_int
 from tidings.pagination import keyset_page
@@ -57,19 +56,6 @@ def _render(request, template: str, context: dict, status: int = 200):
     principal = request.principal
     context["can"] = {"edit": principal.can("segments:edit"), "contacts": principal.can("contacts:view")}
     return render(request, template, context, status=status)
-
-
-def found(view):
-    """Answer 404 when a selector or action says the object is not in this workspace."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ObjectDoesNotExist as error:
-            raise Http404("Not found.") from error
-
-    return wrapped
 
 
 def _slug(request) -> str:
