@@ -9,7 +9,6 @@ not exist, invalid values a 422 keyed by field whose messages never repeat a val
 from __future__ import annotations
 
 import datetime
-from functools import wraps
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from ninja import Field, Query, Router, Schema
@@ -17,7 +16,7 @@ from ninja.responses import Status
 
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.permissions import require
-from tidings.api.errors import NotFound, Unprocessable, validation_fields
+from tidings.api.errors import NotFound, Unprocessable, found, validation_fields
 from tidings.api.pagination import paginate_keyset
 from tidings.api.types import Id
 from tidings.contacts.conditions import existing_contact_ids
@@ -31,19 +30,6 @@ router = Router(tags=["tracking"])
 
 VIEW, EDIT = "tracking:view", "tracking:edit"
 MAX_TYPES = 20  # type names one events query may filter on
-
-
-def _found(view):
-    """Answer 404 when the view's selector or action raises DoesNotExist (another workspace's id included)."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ObjectDoesNotExist as error:
-            raise NotFound("Not found.") from error
-
-    return wrapped
 
 
 # ==============================================================================================
@@ -143,7 +129,7 @@ def create_site(request, payload: SiteIn):
 
 
 @router.get("/sites/{site_id}", response=SiteOut, summary="Get a site")
-@_found
+@found
 @require_permission(VIEW)
 def get_site(request, site_id: Id):
     """Return one site (needs tracking:view); 404 when not in this workspace."""
@@ -151,7 +137,7 @@ def get_site(request, site_id: Id):
 
 
 @router.patch("/sites/{site_id}", response=SiteOut, summary="Change a site")
-@_found
+@found
 @require_permission(EDIT)
 def update_site(request, site_id: Id, payload: SitePatch):
     """Change the given attributes (needs tracking:edit); 422 on invalid values."""
@@ -164,7 +150,7 @@ def update_site(request, site_id: Id, payload: SitePatch):
 
 
 @router.post("/sites/{site_id}/rotate_key", response=SiteOut, summary="Give a site a new public key")
-@_found
+@found
 @require_permission(EDIT)
 def rotate_site_key(request, site_id: Id):
     """Replace the site's key (needs tracking:edit): the old one stops working at once."""
@@ -172,7 +158,7 @@ def rotate_site_key(request, site_id: Id):
 
 
 @router.delete("/sites/{site_id}", response={204: None}, summary="Delete a site")
-@_found
+@found
 @require_permission(EDIT)
 def delete_site(request, site_id: Id):
     """Delete a site (needs tracking:edit); its key stops working, recorded events stay."""

@@ -7,17 +7,14 @@ like one that does not exist.
 
 from __future__ import annotations
 
-import functools
-
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.decorators import require_permission
+from tidings.accounts.decorators import found, require_permission
 from tidings.tracking import actions, selectors
 from tidings.tracking.forms import SiteForm
 from tidings.ui.confirm import confirmation_required
@@ -60,19 +57,6 @@ def snippet(site) -> str:
 def mautic_snippet(workspace_slug: str) -> str:
     """Return Mautic's tracking snippet pointed at the workspace's Mautic-compatible base (/m/<slug>)."""
     return MAUTIC_SNIPPET.format(mautic_base=f"{base_url()}/m/{workspace_slug}")
-
-
-def found(view):
-    """Answer 404 when a selector or action says the site is not in this workspace."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ObjectDoesNotExist as error:
-            raise Http404("Not found.") from error
-
-    return wrapped
 
 
 def _url(request, name: str, **kwargs) -> str:
