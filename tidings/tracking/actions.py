@@ -73,7 +73,7 @@ def _items(value: Any) -> list[Any] | None:
     return None
 
 
-def clean_host(value: Any) -> str | None:
+def _clean_host(value: Any) -> str | None:
     """Return value as a lowercase host name ("." first allows subdomains), IDNs in punycode; None if it is not one."""
     if not isinstance(value, str):
         return None
@@ -106,7 +106,7 @@ def _clean_domains(value: Any) -> list[str]:
         raise ValidationError({"domains": [f"at most {MAX_DOMAINS} domains"]})
     cleaned, bad = [], []
     for position, entry in enumerate(entries, start=1):
-        host = clean_host(entry)
+        host = _clean_host(entry)
         if host is None:
             bad.append(position)
         elif host not in cleaned:

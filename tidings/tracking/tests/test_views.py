@@ -175,6 +175,6 @@ def test_actions_refuse_without_the_edit_permission(site, in_acme):
     ("shop.123", None), ("", None), (None, None),
 ])  # fmt: skip
 def test_host_names_are_checked(domain, expected):
-    from tidings.tracking.actions import clean_host
+    from tidings.tracking.actions import _clean_host
 
-    assert clean_host(domain) == expected
+    assert _clean_host(domain) == expected
