@@ -37,10 +37,12 @@ PAGE_SIZE = 50
 FIND_LIMIT = 10  # contacts a members page's "add" search offers
 MAX_IDS_POSTED = 1000  # ids one members form may name
 
+GROWTH_DAYS = 30  # the list's change column: members now against the last rebuild this many days ago
 SEGMENT_COLUMNS = [
     Column("name", "Name", sort="name", required=True),
     Column("alias", "Alias"),
     Column("members", "Members", numeric=True, unsortable="Sort by name; the counts change with every rebuild."),
+    Column("change", f"Change ({GROWTH_DAYS} days)", numeric=True, unsortable="Sort by name; changes move daily."),
     Column("rebuilt", "Last rebuilt"),
     Column("published", "Published"),
 ]
@@ -85,10 +87,14 @@ def segment_list(request, workspace_slug):
     search = request.GET.get("q", "").strip()[:100]
     order = "-name" if request.GET.get("sort") == "-name" else "name"
     try:
-        page = keyset_page(selectors.segments_list(search=search), ordering=order,
+        segments = selectors.with_members_before(selectors.segments_list(search=search), days=GROWTH_DAYS)
+        page = keyset_page(segments, ordering=order,
                            after=request.GET.get("after") or None, limit=PAGE_SIZE)  # fmt: skip
     except ValidationError as error:
         raise Http404("Not found.") from error
+    for segment in page.items:
+        before = segment.members_before
+        segment.change = None if before is None else segment.member_count - before
     can_edit = request.principal.can("segments:edit")
     empty: dict[str, Any]
     if search:
