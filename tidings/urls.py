@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("tidings.contacts.urls")),
     path("", include("tidings.segments.urls")),
     path("", include("tidings.consent.urls")),
+    path("", include("tidings.tracking.urls")),
     path("", include("tidings.web.urls")),
 ]

@@ -20,6 +20,10 @@ PERMISSIONS: dict[str, str] = {
     "contacts:export": "Export contacts with their personal data",
     "segments:view": "See segments",
     "segments:edit": "Create and change segments",
+    "tracking:view": "See tracked sites, their snippets and visitors' events",
+    "tracking:edit": "Create and change tracked sites and rotate their keys",
+    # Held only by the principal of a public site key (the tracker), never by a role.
+    "tracking:record": "Record page hits, events and identifications from a tracked site",
     "emails:view": "See emails",
     "emails:edit": "Create and change emails",
     "emails:send": "Send emails",
@@ -49,9 +53,12 @@ class Role(models.TextChoices):
 
 
 _ALL = frozenset(PERMISSIONS)
+# Permissions of public doors only (a site key acts with them): no member holds them.
+PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record"})
+_ROLES_ALL = _ALL - PUBLIC_KEY_PERMISSIONS
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.OWNER: _ALL,
-    Role.ADMIN: _ALL - {"workspace:delete"},
+    Role.OWNER: _ROLES_ALL,
+    Role.ADMIN: _ROLES_ALL - {"workspace:delete"},
     Role.MARKETER: frozenset(
         {
             "workspace:view",
@@ -62,6 +69,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "contacts:export",
             "segments:view",
             "segments:edit",
+            "tracking:view",
+            "tracking:edit",
             "emails:view",
             "emails:edit",
             "emails:send",
@@ -108,6 +117,7 @@ class Via(models.TextChoices):
     OAUTH = "oauth", "OAuth2 application"
     SUPPORT = "support", "Staff support grant"
     SYSTEM = "system", "Tidings itself (tasks and commands)"
+    PUBLIC_KEY = "public_key", "A public site or form key"
 
 
 _ACTOR_TYPES: dict[str, str] = {
@@ -115,6 +125,7 @@ _ACTOR_TYPES: dict[str, str] = {
     Via.OAUTH: "oauth_app",
     Via.TOKEN: "api_token",
     Via.SYSTEM: "system",
+    Via.PUBLIC_KEY: "public_key",
 }
 
 
@@ -142,8 +153,8 @@ class Principal:
 
     @property
     def actor_id(self) -> int | None:
-        if self.via == Via.OAUTH and self.user is None:
-            return self.credential_id
+        if self.via in (Via.OAUTH, Via.PUBLIC_KEY) and self.user is None:
+            return self.credential_id  # the application, or the site whose key acted
         return getattr(self.user, "pk", None)
 
     @property

@@ -198,6 +198,46 @@ def contact_event_counts(contact_id: int, *, since: datetime.datetime) -> dict[i
     return {row["type"]: (row["recent"], row["total"], row["last"]) for row in rows}
 
 
+def visitor_get(visitor_id: int) -> Visitor | None:
+    """Return the workspace's visitor visitor_id (its contact_id says whom it was identified as), or None."""
+    return Visitor.objects.filter(pk=visitor_id).first()
+
+
+def events_page_query(
+    *,
+    contact_id: int | None = None,
+    visitor_ids: Iterable[int] | None = None,
+    data: Mapping[str, Any] | None = None,
+    types: Iterable[int] | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> QuerySet:
+    """Return the workspace's events of a contact (its identified visitors' included) or matching data, for paging.
+
+    contact_id: the contact's timeline (timeline index); data: a data filter as events_matching takes
+    ({"site": 3}), which needs types declaring its keys. types: codes to keep; [since, until): the time
+    range. Order it by "-id" or "id" (a keyset cursor on the id: the events' insertion order).
+    Raise UnknownEventType for an unregistered code, ValueError for a data key no type declares.
+    """
+    events = Event.objects.all()
+    if contact_id is not None:
+        events = events.filter(_of_contact(contact_id))
+    if visitor_ids is not None:
+        events = events.filter(visitor_id__in=list(visitor_ids))
+    codes = _codes(types) if types is not None else None
+    if codes is not None:
+        events = events.filter(type__in=codes)
+    if data:
+        if not codes:
+            raise ValueError("a data filter needs the event types that declare its keys")
+        events = events.filter(_data_filter(codes, data))
+    if since is not None:
+        events = events.filter(at__gte=since)
+    if until is not None:
+        events = events.filter(at__lt=until)
+    return events.annotate(who=Coalesce(F("contact_id"), F("visitor__contact_id")))
+
+
 def resolve_strings(rows: list[dict]) -> None:
     """Replace, in place, the dictionary ids in rows' data (each with "type" and "data") by their strings."""
     wanted: set[int] = set()

@@ -12,3 +12,11 @@ class TrackingConfig(AppConfig):
         from tidings.tracking.event_types import register_tracking_event_types
 
         register_tracking_event_types()
+
+        # --- H-sites: sites settings pages, their navigation entry and audit links ---
+        from tidings.audit.targets import by_id, register_target
+        from tidings.navigation import NavItem, register
+
+        register(NavItem("Sites", "tracking:site_list", "tracking:view", group="Settings", icon="app-window", order=40))
+        register_target("site", by_id("tracking:site_detail", "site_id"))
+        # --- end H-sites ---

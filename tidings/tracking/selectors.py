@@ -24,6 +24,14 @@ def site_by_public_key(key: str) -> Site | None:
         return Site.unscoped_objects.using(region_db_alias(region)).filter(public_key=key, active=True).first()
 
 
+SITES_LIMIT = 500  # sites one list shows (a workspace has a handful)
+
+
 def sites() -> QuerySet[Site]:
     """Return the current workspace's sites, by name."""
     return Site.objects.order_by("name", "id")
+
+
+def site_get(site_id: int) -> Site:
+    """Return one site of the current workspace; raise Site.DoesNotExist for an id not in it."""
+    return Site.objects.get(pk=site_id)

@@ -16,50 +16,42 @@ surfaces only say how to answer a ``Refusal`` in their own shape:
 
 A fourth door: public keys (tracker, form submits, unsubscribe links)
 ---------------------------------------------------------------------
-A public site or form key names a workspace and acts with a narrow principal. It is one resolver, one
-door and one decorator for the views; the steps stay the same::
+A public site key names a workspace and acts with a narrow principal: ``PUBLIC_KEY`` is one resolver
+(``resolve_site_key``: the key -> tidings.tracking.selectors.site_by_public_key -> the site's workspace,
+``Via.PUBLIC_KEY``, permissions {"tracking:record", "consent:record"}, rate-limited per site), one policy
+(``origin_allowed``: the page's Origin, else Referer, host must be one of the site's domains; a domain
+starting with "." allows its subdomains) and one decorator for Django views::
 
-    def resolve_site_key(request, workspace):
-        key = request.GET.get("k") or request.headers.get("X-Tidings-Key", "")
-        if not key:
-            return None
-        site = tracking_selectors.site_by_public_key(key)       # global lookup: key -> site -> workspace
-        if site is None:
-            raise AuthenticationFailed("unknown site key")       # answered 401 by the door's surface
-        return Principal(workspace=site.workspace, user=None, permissions=frozenset({"tracking:record"}),
-                         via=Via.PUBLIC_KEY, credential_id=site.pk, extra={"rate_key": f"site:{site.pk}"})
-
-    PUBLIC_KEY = Door("public_key", resolvers=(Resolver("site_key", resolve_site_key),),
-                      policies=(), rate_limited=True)
-
-    def public_key_entry(view):                                  # in tidings/tracking/entry.py
-        def wrapped(request, **kwargs):
-            return run(request, PUBLIC_KEY, access=declared_access(view), answer=_pixel_answer,
-                       view=lambda request: view(request, **kwargs))
-        return wrapped
-
-    @public_key_entry
+    @public_key_entry                                   # or @public_key_entry(answer=pixel_answer)
     @require_permission("tracking:record")
-    def hit(request): ...
+    def hit(request): ...                                # request.principal.extra["site"] is the Site
 
-plus "tracking:record" in the permission catalogue (in no role) and ``Via.PUBLIC_KEY``. The
-tracker's own policies (consent, Sec-GPC) and an origin check would be further ``policies``.
+Unknown keys and refused origins answer 403 (``public_refusal_answer``: {"ok": 0, "error": ...}, never a value).
+
+The functions of this door also take a small request-like object instead of Django's HttpRequest
+(the ingest's lean front parses the payload itself): anything with ``method``, ``headers`` (a mapping;
+names in any case), ``GET`` (a mapping), ``client_ip`` and optionally ``site_key`` (the key the payload
+named). ``LeanRequest`` is such an object; ``public_key_principal(request)`` runs steps 1 to 4 on it and
+``cors_origin(request, site)`` says which Origin to echo in Access-Control-Allow-Origin.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import wraps
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from tidings.accounts.actions import support_grant_log_request
-from tidings.accounts.permissions import Access, Principal, Via
+from tidings.accounts.permissions import Access, Principal, Via, declared_access
 from tidings.accounts.selectors import has_two_factor, principal_for_user
 from tidings.api import auth, ratelimit
 from tidings.tenancy.context import use_workspace
-from tidings.tenancy.selectors import workspace_by_slug
+from tidings.tenancy.selectors import workspace_by_id, workspace_by_slug
+from tidings.tracking import selectors as tracking_selectors
 
 
 class Refusal(Exception):
@@ -302,6 +294,199 @@ def run(
     if state is not None:
         state.apply(response)
     return response
+
+
+# ----------------------------------------------------------------------------------------------
+# The public-key door (the tracker; forms and unsubscribe links will join it)
+
+PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record", "consent:record"})
+SITE_KEY_HEADER = "X-Tidings-Key"
+
+
+class PublicRequest(Protocol):
+    """What the public-key door reads of a request: Django's HttpRequest is one, LeanRequest another.
+
+    headers: a mapping of header names (any case) to values; GET: the query parameters; client_ip:
+    the client's address as tidings.tenancy.network.client_ip would give it (a Django request has
+    none: the door asks client_ip(request)); site_key: the key the body named, when the caller parsed it.
+    """
+
+    method: str
+    headers: Mapping[str, str]
+    GET: Mapping[str, str]
+
+
+@dataclass
+class LeanRequest:
+    """A request-like object for callers that are not Django views (the ingest's lean ASGI front).
+
+    The door sets principal, credential and workspace on it as it does on an HttpRequest.
+    """
+
+    method: str
+    headers: Mapping[str, str]
+    GET: Mapping[str, str] = field(default_factory=dict)
+    client_ip: str = ""
+    site_key: str = ""
+
+    def __post_init__(self) -> None:
+        self.headers = {str(name).lower(): value for name, value in self.headers.items()}
+
+    @property
+    def META(self) -> dict[str, str]:  # noqa: N802 - the name Django's client_ip() reads
+        return {"REMOTE_ADDR": self.client_ip}
+
+
+def _header(request, name: str) -> str:
+    headers = getattr(request, "headers", None) or {}
+    value = headers.get(name)
+    if value is None:
+        value = headers.get(name.lower())
+    return value if isinstance(value, str) else ""
+
+
+def site_key_of(request) -> str:
+    """Return the site key a request names: the parsed body's (site_key), ?k=, or the X-Tidings-Key header."""
+    key = getattr(request, "site_key", "") or ""
+    if not key:
+        query = getattr(request, "GET", None) or {}
+        key = query.get("k", "") or ""
+    if not key:
+        key = _header(request, SITE_KEY_HEADER)
+    return key if isinstance(key, str) else ""
+
+
+def resolve_site_key(request, workspace) -> Principal | None:
+    """Return the principal of the site the request's key names; None without a key.
+
+    Raise AuthenticationFailed for a key that names no active site (the door answers 403). The
+    principal records the site in extra["site"] and is rate-limited per site.
+    """
+    key = site_key_of(request)
+    if not key:
+        return None
+    site = tracking_selectors.site_by_public_key(key)
+    site_workspace = workspace_by_id(site.workspace_id) if site is not None else None
+    if site is None or site_workspace is None:
+        raise auth.AuthenticationFailed("Unknown site key.")
+    return Principal(
+        workspace=site_workspace,
+        user=None,
+        permissions=PUBLIC_KEY_PERMISSIONS,
+        via=Via.PUBLIC_KEY,
+        credential_id=site.pk,
+        extra={"rate_key": f"site:{site.pk}", "site": site},
+    )
+
+
+def origin_host(request) -> str:
+    """Return the host of the page that sent the request: its Origin header's, else its Referer's; "" if none."""
+    for name in ("Origin", "Referer"):
+        value = _header(request, name).strip()
+        if not value or value == "null":
+            continue
+        try:
+            host = urlsplit(value).hostname or ""
+        except ValueError:
+            host = ""
+        if host:
+            return host.rstrip(".").lower()
+    return ""
+
+
+def host_allowed(host: str, domains) -> bool:
+    """Return whether host is one of domains; ".shop.example" allows shop.example and its subdomains."""
+    host = host.rstrip(".").lower()
+    if not host:
+        return False
+    for domain in domains or ():
+        domain = str(domain).rstrip(".").lower()
+        if domain.startswith("."):
+            if host == domain[1:] or host.endswith(domain):
+                return True
+        elif host == domain:
+            return True
+    return False
+
+
+def origin_allowed(request, principal: Principal, kind: str, access: Access) -> None:
+    """Refuse (403) a public-key request whose page is not on one of the site's domains.
+
+    A browser sends Origin on cross-site fetches and Referer on images and beacons; a request with
+    neither is refused too, since nothing then says it came from the customer's pages.
+    """
+    site = principal.extra.get("site")
+    if kind != "site_key" or site is None:
+        return
+    if not host_allowed(origin_host(request), site.domains):
+        raise Refusal(403, "origin_refused", "This page is not on one of the site's domains.")
+
+
+def cors_origin(request, site) -> str | None:
+    """Return the Origin to echo in Access-Control-Allow-Origin: the request's, when its host is one of site's."""
+    origin = _header(request, "Origin").strip()
+    if not origin or origin == "null":
+        return None
+    try:
+        host = urlsplit(origin).hostname or ""
+    except ValueError:
+        return None
+    return origin if host_allowed(host, site.domains) else None
+
+
+PUBLIC_KEY = Door(
+    "public_key",
+    resolvers=(Resolver("site_key", resolve_site_key),),
+    policies=(origin_allowed,),
+    rate_limited=True,
+)
+
+
+def public_key_principal(request, *, permission: str = "tracking:record") -> Principal:
+    """Run the public-key door's steps 1 to 4 on request (an HttpRequest or a LeanRequest); return the principal.
+
+    Raise Refusal: 401 no_credentials (no key), 401 bad_credentials (unknown key: answer 403),
+    403 origin_refused, 403 forbidden. Not rate-limited: the caller limits (run() does).
+    """
+    principal, _kind = _enter(request, PUBLIC_KEY, Access(permission=permission), None)
+    assert principal is not None  # a route with a permission never lets an anonymous request through
+    return principal
+
+
+def public_refusal_answer(request, refusal: Refusal) -> HttpResponse:
+    """Answer a refused public-key request: 403 for a missing or unknown key, else the refusal's status; no value."""
+    status = 403 if refusal.status == 401 else refusal.status
+    messages = {
+        "no_credentials": "No site key.",
+        "bad_credentials": "Unknown site key.",
+        "origin_refused": "This page is not on one of the site's domains.",
+        "rate_limited": "Too many requests.",
+    }
+    response = JsonResponse({"ok": 0, "error": messages.get(refusal.reason, refusal.message or refusal.reason)},
+                            status=status)  # fmt: skip
+    response["Vary"] = "Origin"
+    return response
+
+
+def public_key_entry(view=None, *, answer: Callable[[HttpRequest, Refusal], HttpResponse] = public_refusal_answer):
+    """Take a Django view through the public-key door: ``@public_key_entry`` or ``@public_key_entry(answer=...)``.
+
+    The view declares its permission below (``@require_permission("tracking:record")``) and runs in
+    the site's workspace with request.principal (extra["site"]: the Site).
+    """
+
+    def decorator(view):
+        access = declared_access(view)
+
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            return run(request, PUBLIC_KEY, access=access, answer=answer,
+                       view=lambda request: view(request, *args, **kwargs))  # fmt: skip
+
+        wrapped.tidings_door = PUBLIC_KEY.name  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator(view) if view is not None else decorator
 
 
 # ----------------------------------------------------------------------------------------------
