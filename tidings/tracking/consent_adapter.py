@@ -1,40 +1,20 @@
-"""Tracking's one door to the consent ledger (tidings.consent), so that its merge touches this file only.
+"""Tracking's door to the consent ledger (tidings.consent): the decisions a hit needs, in one place.
 
-Every part of tracking (identify, the collect decisions, the traffic dashboard) asks the ledger
-through these functions:
-
-    record(purpose=..., given=..., visitor_id=..., contact_id=..., source=..., ip=..., signal=..., principal=...)
-    visitor_decisions(visitor_id) -> {purpose key: given}
-    may_profile(site, visitor_id, *, signal=None) -> bool      the spec's rule, in one place
-
-Until the ledger app is merged (branch h-consent) the decisions are kept in a process-local stand-in
-(_STANDIN) so the parts can be built and tested in parallel; with tidings.consent installed the
-ledger's consent_record / visitor_consents are used and the stand-in is never touched.
+record(purpose=..., given=..., visitor_id=..., contact_id=..., source=..., ip=..., signal=..., principal=...)
+visitor_decisions(visitor_id) -> {purpose key: given}
+may_profile(site, visitor_id, *, signal=None) -> bool      the rule of when a visitor may be profiled
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
-from typing import Any
 
-from django.apps import apps
-
-from tidings.tenancy.context import require_workspace
+from tidings.consent import actions as consent_actions
+from tidings.consent import selectors as consent_selectors
 
 TRACKING_PURPOSE = "tracking"
 METHOD = "tracker"
 SIGNALS = ("gpc", "dnt")
-
-# (workspace id, visitor id) -> {purpose: given}: the stand-in ledger used while tidings.consent is absent.
-_STANDIN: dict[tuple[int, int], dict[str, bool]] = {}
-
-
-def _ledger() -> tuple[Any, Any] | None:
-    """Return (consent.actions, consent.selectors) when the ledger app is installed, else None."""
-    if not apps.is_installed("tidings.consent"):
-        return None
-    return importlib.import_module("tidings.consent.actions"), importlib.import_module("tidings.consent.selectors")
 
 
 def record(
@@ -54,24 +34,13 @@ def record(
     """
     if signal is not None and (signal not in SIGNALS or given):
         raise ValueError("a signal is gpc or dnt and only goes with a withdrawal")
-    ledger = _ledger()
-    if ledger is not None:
-        ledger[0].consent_record(purpose=purpose, given=given, method=METHOD, source=source, contact_id=contact_id,
-                                 visitor_id=visitor_id, ip=ip, signal=signal, principal=principal)  # fmt: skip
-        return
-    from tidings.accounts.permissions import require
-
-    require(principal, "consent:record", workspace_id=require_workspace().id)
-    if visitor_id is not None:
-        _STANDIN.setdefault((require_workspace().id, visitor_id), {})[purpose] = bool(given)
+    consent_actions.consent_record(purpose=purpose, given=given, method=METHOD, source=source, contact_id=contact_id,
+                                   visitor_id=visitor_id, ip=ip, signal=signal, principal=principal)  # fmt: skip
 
 
 def visitor_decisions(visitor_id: int) -> dict[str, bool]:
     """Return the visitor's current decision per purpose key (its contact's, once identified); {} for none."""
-    ledger = _ledger()
-    if ledger is not None:
-        return {key: bool(decision.given) for key, decision in ledger[1].visitor_consents(visitor_id).items()}
-    return dict(_STANDIN.get((require_workspace().id, visitor_id), {}))
+    return {key: bool(decision.given) for key, decision in consent_selectors.visitor_consents(visitor_id).items()}
 
 
 def signal_withdrawn(visitor_id: int, signal: str) -> bool:

@@ -32,13 +32,3 @@ def visitor(in_acme):
     from tidings.tests.principals import system
 
     return visitor_create(principal=system())
-
-
-@pytest.fixture(autouse=True)
-def _fresh_consent_standin():
-    """Forget the stand-in ledger's decisions between tests (used until tidings.consent is merged)."""
-    from tidings.tracking import consent_adapter
-
-    consent_adapter._STANDIN.clear()
-    yield
-    consent_adapter._STANDIN.clear()
