@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("tidings.mautic_compat.urls")),
     path("", include("tidings.contacts.urls")),
     path("", include("tidings.segments.urls")),
+    path("", include("tidings.tracking.traffic_urls")),
     path("", include("tidings.web.urls")),
 ]

@@ -12,3 +12,10 @@ class TrackingConfig(AppConfig):
         from tidings.tracking.event_types import register_tracking_event_types
 
         register_tracking_event_types()
+
+        # --- H-traffic: cookieless counts (the hourly purge of salts and sightings, the dashboard's link)
+        from tidings.navigation import NavItem, register
+        from tidings.tracking import traffic  # noqa: F401 (registers the periodic purge_traffic_keys job)
+
+        register(NavItem("Traffic", "tracking_traffic:index", "reports:view", group="Reports", icon="chart-column"))
+        # --- end H-traffic
