@@ -58,6 +58,10 @@ BREAKDOWNS: tuple[tuple[int, str, str, str], ...] = (
 class PeriodError(ValueError):
     """A period asked for in a query string that cannot be used (the message names the parameter only)."""
 
+    def __init__(self, message: str, field: str = "period"):
+        super().__init__(message)
+        self.field = field
+
 
 @dataclass(frozen=True)
 class Period:
@@ -95,31 +99,29 @@ def parse_period(query: Mapping[str, str], today: datetime.date | None = None) -
         return Period(today - datetime.timedelta(days=int(preset) - 1), today, preset)
     if preset != "custom":
         raise PeriodError("Choose a period of 7, 30 or 90 days, or a custom one.")
-    start = _date(start_text, "start", default=None)
-    end = _date(end_text, "end", default=today)
-    if start is None:
-        raise PeriodError("A custom period needs a start date.")
+    if not start_text:
+        raise PeriodError("A custom period needs a start date.", "start")
+    start = _date(start_text, "start")
+    end = _date(end_text, "end") if end_text else today
     if start < EARLIEST:
-        raise PeriodError("The start date is too early.")
+        raise PeriodError("The start date is too early.", "start")
     if start > today:
-        raise PeriodError("The start date is in the future.")
+        raise PeriodError("The start date is in the future.", "start")
     end = min(end, today)
     if end < start:
-        raise PeriodError("The end date is before the start date.")
+        raise PeriodError("The end date is before the start date.", "end")
     if (end - start).days + 1 > MAX_CUSTOM_DAYS:
         raise PeriodError(f"A custom period is at most {MAX_CUSTOM_DAYS} days.")
     return Period(start, end, "custom")
 
 
-def _date(text: str, name: str, *, default: datetime.date | None) -> datetime.date | None:
-    if not text:
-        return default
+def _date(text: str, name: str) -> datetime.date:
     if len(text) != 10:
-        raise PeriodError(f"Write the {name} date as YYYY-MM-DD.")
+        raise PeriodError(f"Write the {name} date as YYYY-MM-DD.", name)
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(f"Write the {name} date as YYYY-MM-DD.") from None
+        raise PeriodError(f"Write the {name} date as YYYY-MM-DD.", name) from None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -167,11 +167,12 @@ def shop(acme):
         return Site.objects.create(name="Shop", public_key=new_public_key("eu"), domains=["shop.example"])
 
 
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()[:16]
+
+
 def _hits(site, n, **values):
-    return [
-        TrafficHit(site.workspace_id, site.pk, NOON, digest=hashlib.sha256(f"{values}{i}".encode()).digest()[:16], **values)
-        for i in range(n)
-    ]
+    return [TrafficHit(site.workspace_id, site.pk, NOON, digest=_digest(f"{values}{i}"), **values) for i in range(n)]
 
 
 @freeze_time(NOON)
