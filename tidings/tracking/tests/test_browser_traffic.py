@@ -15,6 +15,7 @@ from tidings.web.tests.browser import (
 )
 
 pytestmark = browser_test
+SLOW_MACHINE_MS = 30_000  # the live server shares two cores with other suites: 10 s was missed under load
 
 
 @pytest.fixture
@@ -41,13 +42,14 @@ def counted_site(acme):
 
 
 def test_the_dashboard_of_a_site_with_suppressed_rows(alice_page, counted_site):
+    alice_page.set_default_timeout(SLOW_MACHINE_MS)
     visit(alice_page, "/w/acme/tracking/traffic/")
     assert_accessible(alice_page)
     alice_page.get_by_role("link", name="Acme Shop").click()
     alice_page.wait_for_url(f"**/tracking/sites/{counted_site.pk}/traffic/")
 
     assert alice_page.locator(".card .figure").first.inner_text() == "44"
-    pages = alice_page.locator("#traffic-pages").locator("xpath=..")
+    pages = alice_page.locator("section[aria-labelledby='traffic-pages']")
     assert "fewer than 10" in pages.inner_text()
     assert "/team/ada" in pages.inner_text()
     assert alice_page.locator("svg.chart-svg").count() >= 2
@@ -72,10 +74,11 @@ def test_an_analyst_reads_the_dashboard_on_a_phone(browser_page, acme, counted_s
     arun = user_create(email="arun@acme.example", password="correct horse battery staple")
     membership_create(workspace=acme, user=arun, role="analyst", principal=system(acme))
     sign_in(browser_page, arun, live_server)
+    browser_page.set_default_timeout(SLOW_MACHINE_MS)
     browser_page.set_viewport_size(PHONE)
 
     visit(browser_page, f"/w/acme/tracking/sites/{counted_site.pk}/traffic/?period=30")
 
-    assert "Germany" in browser_page.locator("#traffic-countries").locator("xpath=..").inner_text()
+    assert "Germany" in browser_page.locator("section[aria-labelledby='traffic-countries']").inner_text()
     assert_no_horizontal_overflow(browser_page)
     assert_accessible(browser_page)
