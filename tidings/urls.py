@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("tidings.segments.urls")),
     path("", include("tidings.consent.urls")),
     path("", include("tidings.tracking.urls")),
+    path("", include("tidings.tracking.traffic_urls")),
     path("", include("tidings.web.urls")),
 ]

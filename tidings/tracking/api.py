@@ -25,8 +25,10 @@ from tidings.events.registry import UnknownEventType, code_for, event_types, lab
 from tidings.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from tidings.tracking import actions, selectors
 from tidings.tracking.models import ConsentMode, IpStorage
+from tidings.tracking.traffic_api import router as traffic_router
 
 router = Router(tags=["tracking"])
+router.add_router("", traffic_router)  # GET /sites/{id}/traffic: the cookieless counts, suppressed below k
 
 VIEW, EDIT = "tracking:view", "tracking:edit"
 MAX_TYPES = 20  # type names one events query may filter on

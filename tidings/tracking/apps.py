@@ -13,10 +13,10 @@ class TrackingConfig(AppConfig):
 
         register_tracking_event_types()
 
-        # --- H-sites: sites settings pages, their navigation entry and audit links ---
         from tidings.audit.targets import by_id, register_target
         from tidings.navigation import NavItem, register
+        from tidings.tracking import traffic  # noqa: F401 (registers the periodic purge of salts and sightings)
 
         register(NavItem("Sites", "tracking:site_list", "tracking:view", group="Settings", icon="app-window", order=40))
+        register(NavItem("Traffic", "tracking_traffic:index", "reports:view", group="Reports", icon="chart-column"))
         register_target("site", by_id("tracking:site_detail", "site_id"))
-        # --- end H-sites ---

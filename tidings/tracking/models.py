@@ -61,3 +61,11 @@ class Site(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+from tidings.tracking.models_traffic import (  # noqa: E402,F401 (H-traffic: the cookieless counts' tables)
+    TrafficDay,
+    TrafficHour,
+    TrafficSalt,
+    TrafficSighting,
+)

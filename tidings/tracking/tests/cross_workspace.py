@@ -7,6 +7,7 @@ site or contact.
 
 from tidings.tests.principals import system
 from tidings.tests.world import Probe
+from tidings.tracking.tests import cross_workspace_traffic as traffic
 
 MARKER = "Acme secret site"
 DOMAIN = "acme-secret-shop.example"
@@ -34,6 +35,7 @@ def setup(world):
                       "data": {"site": site.pk, "url": f"https://{DOMAIN}/secret-page"}}])  # fmt: skip
     world.objects.update(acme_site=site.pk, acme_tracked_contact=contact.id)
     world.markers.update({MARKER, DOMAIN, site.public_key, "secret-page"})
+    traffic.setup(world)
 
 
 def _acme(world, tail: str, method: str = "GET", data=None) -> list[Probe]:
@@ -86,3 +88,6 @@ CASES = {
         + _api("GET", f"events?site={w.objects['acme_site']}&type=page.hit")(w)
     ),
 }
+
+OWN_WORKSPACE |= traffic.OWN_WORKSPACE
+CASES |= traffic.CASES
