@@ -62,7 +62,9 @@ def test_an_old_version_gets_the_current_file_cached_briefly(anonymous):
 def test_the_version_is_the_hash_of_the_content():
     body = (scripts.STATIC / "t.js").read_bytes()
     assert scripts.tracker().version == hashlib.sha256(body).hexdigest()[:16]
-    assert scripts.tracker_url("https://tidings.example/") == f"https://tidings.example/t.js?v={scripts.tracker().version}"
+    assert (
+        scripts.tracker_url("https://tidings.example/") == f"https://tidings.example/t.js?v={scripts.tracker().version}"
+    )
 
 
 @pytest.mark.parametrize("path", [TRACKER, MAUTIC])

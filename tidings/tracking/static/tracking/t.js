@@ -36,7 +36,7 @@
   var nav = w.navigator;
   var gpc = nav.globalPrivacyControl === true;
   var dnt = nav.doNotTrack === '1' || w.doNotTrack === '1';
-  var mayStore = !gpc && !dnt;
+  var withdrawn = false; // tracking consent withdrawn on this page: an answer still in flight must not re-store
 
   var pending = [];
   var sending = false;
@@ -74,7 +74,7 @@
     answered = true;
     if (!answer || !('v' in answer)) return;
     if (answer.v === null) forgetId();
-    else if (mayStore && typeof answer.v === 'string' && VISITOR_ID.test(answer.v)) storeId(answer.v);
+    else if (!gpc && !dnt && !withdrawn && typeof answer.v === 'string' && VISITOR_ID.test(answer.v)) storeId(answer.v);
   }
 
   // ---- hits ----
@@ -145,7 +145,8 @@
     },
     consent: function (purposes) {
       var given = booleans(purposes);
-      if (given.tracking === false) forgetId(); // withdrawn: gone now, not after the answer
+      if ('tracking' in given) withdrawn = !given.tracking;
+      if (withdrawn) forgetId(); // gone now, not after the answer
       hit('consent', {c: given});
     },
   };
