@@ -78,7 +78,7 @@
   function remember(answer) {
     if (!answer || typeof answer !== 'object' || !('device_id' in answer)) return;
     if (answer.device_id === null) storage('remove');
-    else if (mayStore && /^[A-Za-z0-9_-]{1,64}$/.test(String(answer.device_id))) storage('set', String(answer.device_id));
+    else if (mayStore && /^[A-Za-z0-9._-]{1,64}$/.test(String(answer.device_id))) storage('set', String(answer.device_id));
   }
 
   function announce(event, params, detail) {

@@ -25,7 +25,7 @@
   var MAX_BODY = 16000; // the endpoint takes at most 16 KiB
   var MAX_BATCH = 50;
   var EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
-  var VISITOR_ID = /^[A-Za-z0-9_-]{1,64}$/;
+  var VISITOR_ID = /^[A-Za-z0-9._-]{1,64}$/; // opaque: "<id>.<signature>" today
 
   var tag = d.currentScript || d.querySelector('script[data-site][src*="/t.js"]');
   var key = tag && tag.getAttribute('data-site');
