@@ -63,6 +63,12 @@ def tidings_server(settings):
         raise thread.error
     yield f"http://127.0.0.1:{thread.port}"
     thread.terminate()
+    # The front's flusher thread belongs to the process; stop it while the test may still use the
+    # database (it drains what is left), and let the next test's first hit start a new one.
+    process = getattr(front, "PROCESS", None)
+    if process is not None and getattr(process, "flusher", None) is not None:
+        process.flusher.stop()
+        process.pid = -1
     for connection in shared.values():
         connection.dec_thread_sharing()
 
