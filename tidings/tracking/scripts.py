@@ -16,6 +16,7 @@ credentials are allowed.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from dataclasses import dataclass
 from functools import cache
@@ -35,9 +36,10 @@ CONTENT_TYPE = "text/javascript; charset=utf-8"
 
 @dataclass(frozen=True)
 class Script:
-    """One served script: its bytes and the hash of its content that versions its URL."""
+    """One served script: its bytes, gzipped once, and the hash of its content that versions its URL."""
 
     body: bytes
+    gzipped: bytes
     version: str
 
     @property
@@ -47,7 +49,8 @@ class Script:
 
 def _load(name: str) -> Script:
     body = (STATIC / name).read_bytes()
-    return Script(body=body, version=hashlib.sha256(body).hexdigest()[:16])
+    gzipped = gzip.compress(body, compresslevel=9, mtime=0)  # mtime=0: the same bytes on every server
+    return Script(body=body, gzipped=gzipped, version=hashlib.sha256(body).hexdigest()[:16])
 
 
 @cache
@@ -80,6 +83,7 @@ def script_headers(script: Script, requested_version: str | None) -> dict[str, s
         "Cross-Origin-Resource-Policy": "cross-origin",
         "Access-Control-Allow-Origin": "*",
         "X-Content-Type-Options": "nosniff",
+        "Vary": "Accept-Encoding",
     }
 
 
@@ -90,7 +94,11 @@ def _serve(request: HttpRequest, script: Script) -> HttpResponse:
         response: HttpResponse = HttpResponseNotModified()
         del headers["Content-Type"]
     else:
-        response = HttpResponse(script.body)  # servers drop the body of a HEAD
+        # No GZipMiddleware in the stack: the script is compressed once, here (a third of its size).
+        accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+        response = HttpResponse(script.gzipped if accepts_gzip else script.body)  # servers drop a HEAD's body
+        if accepts_gzip:
+            response["Content-Encoding"] = "gzip"
     for name, value in headers.items():
         response[name] = value
     return response

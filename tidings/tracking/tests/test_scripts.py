@@ -78,6 +78,18 @@ def test_a_cached_copy_is_revalidated_with_its_etag(anonymous, path):
     assert anonymous.get(path, HTTP_IF_NONE_MATCH='"stale"').status_code == 200
 
 
+@pytest.mark.parametrize(("path", "name"), [(TRACKER, "t.js"), (MAUTIC, "mtc.js")])
+def test_a_browser_that_accepts_gzip_gets_it_compressed(anonymous, path, name):
+    import gzip
+
+    response = anonymous.get(path, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert response["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.content) == (scripts.STATIC / name).read_bytes()
+    assert len(response.content) < len((scripts.STATIC / name).read_bytes()) / 2
+    assert "Accept-Encoding" in response["Vary"]
+    assert "Content-Encoding" not in anonymous.get(path)
+
+
 def test_head_answers_like_get(anonymous):
     response = anonymous.head(TRACKER)
     assert response.status_code == 200
@@ -116,7 +128,7 @@ def test_the_scripts_stay_small_and_csp_friendly(name):
     assert "Math.random" not in source  # ids come from crypto.getRandomValues
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(version=st.text(max_size=80), extra=st.text(max_size=40))
 def test_no_query_string_gives_a_server_error(version, extra):
     from django.test import Client
