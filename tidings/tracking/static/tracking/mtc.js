@@ -22,6 +22,7 @@
   mt.tidingsLoaded = true;
 
   var tag = d.currentScript || d.querySelector('script[src*="/mtc.js"]');
+  if (!tag) return;
   var base = tag.src.replace(/\/mtc\.js(?:[?#].*)?$/, '');
   var nav = w.navigator;
   var doNotTrack = nav.doNotTrack === '1' || w.doNotTrack === '1';

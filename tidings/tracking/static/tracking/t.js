@@ -156,8 +156,9 @@
   function flush() {
     if (sending || !pending.length) return;
     var batch = take(answered ? MAX_BATCH : 1);
+    if (!batch.length) return;
     sending = true;
-    post(batch).then(learn, function () {
+    new Promise(function (resolve) { resolve(post(batch)); }).then(learn, function () {
       if (!beacon(batch)) batch.forEach(pixel);
     }).then(function () {
       sending = false;
