@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("tidings.web.audit_urls")),
     path("", include("tidings.api.urls")),
     path("", include("tidings.mautic_compat.urls")),
+    path("", include("tidings.tracking.script_urls")),
     path("", include("tidings.contacts.urls")),
     path("", include("tidings.segments.urls")),
     path("", include("tidings.consent.urls")),

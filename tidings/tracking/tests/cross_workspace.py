@@ -15,6 +15,8 @@ DOMAIN = "acme-secret-shop.example"
 GLOBAL_ROUTES = {
     "api:v1:list_sites": "no URL names a workspace: the credential's own sites are listed",
     "api:v1:create_site": "creates in the credential's own workspace",
+    "tracking_scripts:tracker": "t.js, the same public file for everyone; no workspace data",
+    "tracking_scripts:mautic_tracker": "mtc.js, the same public file for every slug (not looked up); no workspace data",
 }
 
 
