@@ -105,14 +105,14 @@ class Spool:
                 written += os.write(self.fd, data[written:])
             self.size += len(data)
 
-    def rotate_if_large(self, limit: int = ROTATE_BYTES) -> tuple[Path, int] | None:
+    def rotate_if_large(self, limit: int | None = None) -> tuple[Path, int] | None:
         """Start a new file once this one is large; return the old path and its still-locked fd.
 
         The flusher drains the old file, removes it, then closes the fd (which releases the lock), so
         no recovery in another process replays it meanwhile.
         """
         with self.lock:
-            if self.size < limit:
+            if self.size < (ROTATE_BYTES if limit is None else limit):
                 return None
             old = (self.path, self.fd)
             self._open()
