@@ -62,5 +62,6 @@ class Site(TenantModel):
     def __str__(self) -> str:
         return self.name
 
+
 # H-ingest: the collect path's sessions and hit receipts.
 from tidings.tracking.collect.models import HitReceipt, TrackingSession  # noqa: E402,F401

@@ -11,6 +11,7 @@ workspace, so a made-up or another workspace's id is treated as no id at all.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -25,8 +26,13 @@ CONSENT_CACHE_SECONDS = 5.0
 _MAX_VISITOR_ID = 2**63 - 1
 
 
+@functools.cache
+def _signing_key(secret: str) -> bytes:
+    return hashlib.sha256(f"tidings.tracking.visitor:{secret}".encode()).digest()
+
+
 def _signature(workspace_id: int, visitor_id: int) -> str:
-    key = hashlib.sha256(f"tidings.tracking.visitor:{settings.SECRET_KEY}".encode()).digest()
+    key = _signing_key(settings.SECRET_KEY)
     mac = hmac.new(key, f"{workspace_id}:{visitor_id}".encode(), hashlib.sha256).digest()[:9]
     return base64.urlsafe_b64encode(mac).decode()
 

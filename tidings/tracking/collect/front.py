@@ -128,6 +128,12 @@ def _principal(site: seams.SiteInfo, workspace):
     )  # fmt: skip
 
 
+def _token_of(site: seams.SiteInfo, decision: decide.Decision) -> str | None:
+    if not decision.profiled or decision.visitor_id is None:
+        return None
+    return decide.visitor_token(site.workspace_id, decision.visitor_id)
+
+
 def _accept(environ: dict, site: seams.SiteInfo, hits: list[Hit]) -> str | None:
     """Take hits of site through the policies and spool them; return the visitor token to hand back, or None."""
     from tidings.tenancy.context import ActiveWorkspace
@@ -156,7 +162,9 @@ def _accept(environ: dict, site: seams.SiteInfo, hits: list[Hit]) -> str | None:
     for hit in hits:
         decision = decide.decide(site, visitor_token=hit.visitor, gpc=hit.gpc or header_gpc, dnt=hit.dnt or header_dnt)
         if decision.withdraw_for is not None:
-            seams.record_signal_withdrawal(workspace, decision.withdraw_for, decision.signal, _principal(site, workspace))
+            seams.record_signal_withdrawal(
+                workspace, decision.withdraw_for, decision.signal, _principal(site, workspace)
+            )
             decide.forget_consent(site.workspace_id, decision.withdraw_for)
         if hit.kind == "consent":
             visitor = decide.visitor_from_token(site.workspace_id, hit.visitor) if hit.visitor else None
@@ -165,14 +173,14 @@ def _accept(environ: dict, site: seams.SiteInfo, hits: list[Hit]) -> str | None:
             decide.forget_consent(site.workspace_id, visitor)
             decision = decide.decide(site, visitor_token=hit.visitor, gpc=hit.gpc or header_gpc,
                                      dnt=hit.dnt or header_dnt)  # fmt: skip
-            token = decide.visitor_token(site.workspace_id, decision.visitor_id) if decision.profiled else None
+            token = _token_of(site, decision)
             continue
         if hit.fields:
             seams.identify(workspace, site_id=site.id, visitor_id=decision.visitor_id if decision.profiled else None,
                            fields=hit.fields, principal=_principal(site, workspace))  # fmt: skip
         if hit.kind == "identify":
             continue
-        token = decide.visitor_token(site.workspace_id, decision.visitor_id) if decision.profiled else None
+        token = _token_of(site, decision)
         referrer_host = payload.page_host(hit.referrer)
         records.append({
             "w": site.workspace_id, "s": site.id, "r": site.region, "id": hit.id, "at": now, "t": hit.kind,
@@ -343,6 +351,8 @@ def make_application(django_application: Callable) -> Callable:
     """Return the WSGI application: the tracking paths served here, everything else by django_application."""
     with_bare = os.environ.get("TIDINGS_TRACKING_BARE") == "1"
     agents.warm_up()
+    # Spool files of a server killed before its flusher finished: replayed by whichever process starts next.
+    threading.Thread(target=_recover, name="tracking-recovery", daemon=True).start()
 
     def application(environ, start_response):
         if with_bare and environ.get("PATH_INFO") == "/t/bare":

@@ -11,14 +11,14 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from tidings.accounts.permissions import Principal, system_principal
 from tidings.events import store
 from tidings.events.models import Visitor
 from tidings.tenancy import bulk
-from tidings.tenancy.context import ActiveWorkspace, region_db_alias, use_workspace
+from tidings.tenancy.context import ActiveWorkspace, region_db_alias, require_workspace, use_workspace
 from tidings.tracking.collect import seams
 from tidings.tracking.collect.models import SESSION_GAP_SECONDS, HitReceipt, TrackingSession
 from tidings.tracking.event_types import CUSTOM_EVENT, PAGE_HIT
@@ -86,8 +86,18 @@ def _sessions(records: list[dict], site_of: dict[int, int]) -> dict[str, int]:
                "hits"]  # fmt: skip
     bulk.insert(TrackingSession, columns, [tuple(getattr(s, c) for c in columns) for s in created.values()])
     if changed:
-        TrackingSession.objects.bulk_update(list(changed.values()), ["hits", "last_seen_at", "exit_url"])
+        _update_sessions(list(changed.values()))
     return assigned
+
+
+def _update_sessions(sessions: list[TrackingSession]) -> None:
+    """UPDATE the continued sessions with one executemany (bulk_update's CASE per row costs ~2 ms a row)."""
+    connection = connections[require_workspace().db_alias]
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(TrackingSession._meta.db_table)
+    sql = f"UPDATE {table} SET hits = %s, last_seen_at = %s, exit_url = %s WHERE workspace_id = %s AND id = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(s.hits, adapt(s.last_seen_at), s.exit_url, s.workspace_id, s.id) for s in sessions])
 
 
 def _event(record: dict, session_id: int | None) -> store.EventRow:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import hmac
 import importlib
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 SITE_CACHE_SECONDS = 5.0
 
 
+@functools.cache
 def _optional(module: str):
+    """Return module, or None while its part is not merged (looked up once per process: this is a hot path)."""
     try:
         return importlib.import_module(module)
     except ImportError:
@@ -165,7 +168,7 @@ def traffic_count(rows: list[dict]) -> None:
     hit_class = getattr(traffic, "TrafficHit", None)
     if hit_class is not None and dataclasses.is_dataclass(hit_class):
         names = {f.name for f in dataclasses.fields(hit_class)}
-        traffic.count([hit_class(**{k: v for k, v in row.items() if k in names}) for row in rows])
+        traffic.count([hit_class(**{k: v for k, v in row.items() if k in names}) for row in rows])  # type: ignore[operator]
     else:
         traffic.count(rows)
 

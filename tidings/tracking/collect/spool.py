@@ -14,6 +14,7 @@ Nothing personal in this file: records hold only reduced values (docs/decisions/
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import itertools
 import json
@@ -52,10 +53,8 @@ def write_offset(path: Path, offset: int) -> None:
 
 def remove(path: Path) -> None:
     for leftover in (path, Path(f"{path}.offset"), Path(f"{path}.offset.tmp")):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
-        except FileNotFoundError:
-            pass
 
 
 def read_records(path: Path, offset: int, *, limit: int) -> tuple[list[dict], int]:

@@ -15,7 +15,9 @@ from tidings.tracking.collect.flusher import drain
 from tidings.tracking.collect.ratelimit import Limits
 from tidings.tracking.collect.spool import Spool
 
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/17.0 Mobile/15E148 Safari/604.1"
@@ -79,8 +81,8 @@ class Response:
         return json.loads(self.content)
 
 
-@pytest.fixture
-def harness(tmp_path, monkeypatch):
+@pytest.fixture(name="harness")
+def harness_fixture(tmp_path, monkeypatch):
     seams.clear_site_cache()
     decide._consents.clear()
     monkeypatch.setenv("TIDINGS_TRACKING_RATE_PER_NETWORK", "1000")

@@ -12,7 +12,7 @@ from tidings.tenancy.context import use_workspace
 from tidings.tracking.collect import decide, front, seams
 from tidings.tracking.collect.models import HitReceipt, TrackingSession
 from tidings.tracking.event_types import CUSTOM_EVENT, PAGE_HIT
-from tidings.tracking.tests.collect_helpers import CHROME, IPHONE, client_id, harness, hit, make_site  # noqa: F401
+from tidings.tracking.tests.collect_helpers import CHROME, IPHONE, client_id, harness_fixture, hit, make_site  # noqa: F401
 
 ORIGIN = "https://shop.example"
 
@@ -38,7 +38,11 @@ def test_a_pageview_is_accepted_spooled_and_persisted_as_a_page_hit_with_a_sessi
     (record,) = harness.records()
     assert record["u"] == "https://shop.example/a" and record["utm"] == ["news", "email", ""]
     assert record["ip"] == "198.51.100.0/24" and record["rh"] == "search.example"
-    assert "y.example" not in json.dumps(record) and "198.51.100.7" not in json.dumps(record) and CHROME not in json.dumps(record)
+    assert (
+        "y.example" not in json.dumps(record)
+        and "198.51.100.7" not in json.dumps(record)
+        and CHROME not in json.dumps(record)
+    )
 
     assert harness.drain() == 1
     with use_workspace(acme):
@@ -64,7 +68,11 @@ def test_hits_of_one_visitor_within_30_minutes_form_one_session(harness, site, a
 
     with use_workspace(acme):
         session = TrackingSession.objects.get()
-        assert (session.hits, session.entry_url, session.exit_url) == (4, "https://shop.example/a", "https://shop.example/d")
+        assert (session.hits, session.entry_url, session.exit_url) == (
+            4,
+            "https://shop.example/a",
+            "https://shop.example/d",
+        )
         assert Event.objects.filter(type=CUSTOM_EVENT).count() == 1
         assert set(Event.objects.values_list("visitor_id", flat=True)) == {session.visitor_id}
 
@@ -91,7 +99,11 @@ def test_gpc_or_dnt_means_counted_not_profiled(harness, site, acme, signal):
 
 def test_gpc_of_a_known_visitor_is_written_to_the_ledger_as_a_withdrawal(harness, site, acme, monkeypatch):
     recorded = []
-    monkeypatch.setattr(seams, "record_signal_withdrawal", lambda workspace, visitor, signal, principal: recorded.append((visitor, signal)))
+    monkeypatch.setattr(
+        seams,
+        "record_signal_withdrawal",
+        lambda workspace, visitor, signal, principal: recorded.append((visitor, signal)),
+    )
     token = collect(harness, hit(site)).json()["v"]
     collect(harness, hit(site, v=token), headers={"Sec-GPC": "1"})
     assert recorded == [(decide.visitor_from_token(acme.pk, token), "gpc")]
@@ -125,7 +137,9 @@ def test_a_legitimate_interest_site_stops_profiling_a_visitor_who_objected(harne
     assert collect(harness, hit(site, v=token)).json()["v"] is None
 
 
-def test_consent_and_identify_hits_go_to_the_actions_synchronously_and_are_not_spooled(harness, site, acme, monkeypatch):
+def test_consent_and_identify_hits_go_to_the_actions_synchronously_and_are_not_spooled(
+    harness, site, acme, monkeypatch
+):
     calls = []
     monkeypatch.setattr(seams, "consent", lambda workspace, **kw: calls.append(("consent", kw["purposes"])))
     monkeypatch.setattr(seams, "identify", lambda workspace, **kw: calls.append(("identify", sorted(kw["fields"]))))
@@ -188,7 +202,9 @@ def test_the_rate_limit_per_site_answers_429(harness, site, monkeypatch):
 
 
 def test_the_pixel_is_a_43_byte_gif_others_may_embed_whatever_the_outcome(harness, site):
-    good = harness.call("GET", "/t/p.gif", query={"k": site.public_key, "id": client_id(), "u": "https://shop.example/"})
+    good = harness.call(
+        "GET", "/t/p.gif", query={"k": site.public_key, "id": client_id(), "u": "https://shop.example/"}
+    )
     bad = harness.call("GET", "/t/p.gif", query={"k": "nope"})
     for response in (good, bad):
         assert len(response.content) == 43 and response.content.startswith(b"GIF89a")
@@ -219,13 +235,22 @@ def test_mautic_event_answers_in_mautics_shape_without_a_contact_id(harness, sit
 
     assert response.status == 200
     answer = response.json()
-    assert answer["success"] == 1 and answer["id"] is None and answer["sid"] == answer["device_id"] and answer["events"] == {}
+    assert (
+        answer["success"] == 1
+        and answer["id"] is None
+        and answer["sid"] == answer["device_id"]
+        and answer["events"] == {}
+    )
     assert identified == [["email"]]
     (record,) = harness.records()
     assert record["utm"] == ["", "", "spring"] and record["s"] == site.pk
-    again = harness.call("GET", "/m/acme/mtc", query={"page_url": "https://shop.example/b", "mautic_device_id": answer["device_id"]})
+    again = harness.call(
+        "GET", "/m/acme/mtc", query={"page_url": "https://shop.example/b", "mautic_device_id": answer["device_id"]}
+    )
     assert again.json()["device_id"] == answer["device_id"]
-    gif = harness.call("GET", "/m/acme/mtracking.gif", query={"page_url": "https://shop.example/c", "mautic_device_id": answer["sid"]})
+    gif = harness.call(
+        "GET", "/m/acme/mtracking.gif", query={"page_url": "https://shop.example/c", "mautic_device_id": answer["sid"]}
+    )
     assert gif.status == 200 and len(gif.content) == 43
     assert harness.drain() == 3
     with use_workspace(acme):
@@ -241,11 +266,15 @@ def test_mautic_hits_for_another_host_or_workspace_are_refused(harness, site, gl
 
 SECRET = "Zq9secretvalueXy"
 SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.just(SECRET)
-JSONISH = st.recursive(SCALARS, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3), max_leaves=10)
+JSONISH = st.recursive(
+    SCALARS, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3), max_leaves=10
+)
 FIELDS = st.sampled_from(["k", "id", "t", "u", "r", "n", "p", "f", "c", "v", "gpc", "dnt", "sc", "l", "tz", "hits"])
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
+@settings(
+    max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
 @given(data=st.dictionaries(FIELDS, JSONISH, max_size=8), with_key=st.booleans())
 def test_any_json_gives_a_2xx_or_4xx_and_never_echoes_a_value(harness, site, data, with_key):
     if with_key:
@@ -255,15 +284,22 @@ def test_any_json_gives_a_2xx_or_4xx_and_never_echoes_a_value(harness, site, dat
     assert SECRET.encode() not in response.content
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
+@settings(
+    max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
 @given(raw=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_any_bytes_give_a_4xx(harness, site, raw):
     response = collect(harness, raw)
     assert 400 <= response.status < 500
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
-@given(query=st.text(max_size=200), path=st.sampled_from(["/t/p.gif", "/m/acme/mtracking.gif", "/m/acme/mtc", "/m/acme/mtc/event"]))
+@settings(
+    max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
+@given(
+    query=st.text(max_size=200),
+    path=st.sampled_from(["/t/p.gif", "/m/acme/mtracking.gif", "/m/acme/mtc", "/m/acme/mtc/event"]),
+)
 def test_any_query_string_gives_a_2xx_or_4xx_and_never_echoes_a_value(harness, site, query, path):
     response = harness.call("GET", path, query=query + "&x=" + SECRET)
     assert 200 <= response.status < 500

@@ -66,7 +66,9 @@ def test_a_replayed_spool_duplicates_nothing(tmp_path, site, acme, counted):
     assert counts(acme) == (5, 5, 1) and len(counted) == 5
 
 
-def test_a_crash_inside_the_batch_writes_nothing_and_the_retry_writes_everything(tmp_path, site, acme, counted, monkeypatch):
+def test_a_crash_inside_the_batch_writes_nothing_and_the_retry_writes_everything(
+    tmp_path, site, acme, counted, monkeypatch
+):
     spool = Spool(tmp_path)
     spool.append([record(site, visitor=v) for v in (1001, 1002, 1003)])
     real_write = persist.store.write
@@ -174,7 +176,9 @@ def test_sessions_split_after_30_minutes_and_per_site(tmp_path, site, acme, coun
     ])  # fmt: skip
     flusher.drain(spool.path)
     with use_workspace(acme):
-        sessions = list(TrackingSession.objects.order_by("started_at", "site_id").values_list("hits", "entry_url", "exit_url"))
+        sessions = list(
+            TrackingSession.objects.order_by("started_at", "site_id").values_list("hits", "entry_url", "exit_url")
+        )
     assert sessions == [
         (2, "https://shop.example/1", "https://shop.example/2"),
         (1, "https://shop.example/3", "https://shop.example/3"),
