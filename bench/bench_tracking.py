@@ -174,9 +174,7 @@ def main() -> None:
                 run_wrk(port, "/t/bare", 2, args.connections, script, wrk_args)  # warm-up
                 bare = run_wrk(port, "/t/bare", args.duration, args.connections, script, wrk_args)
                 if args.interface == "asgi":  # the ASGI app serves only the bare route: the interface's own cost
-                    print(
-                        f"bare (asgi) {bare['rps']:>9,.0f} req/s  p50 {bare['50%']:.2f} ms  p99 {bare['99%']:.2f} ms"
-                    )
+                    print(f"bare (asgi) {bare['rps']:>9,.0f} req/s  p50 {bare['50%']:.2f} ms  p99 {bare['99%']:.2f} ms")
                     return
                 before = persisted(workspace)[0]
                 killer = None

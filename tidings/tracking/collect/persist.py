@@ -45,7 +45,7 @@ def _require(principal: Principal, workspace: ActiveWorkspace) -> None:
         raise PermissionError("recording hits needs the tracking:record permission")
 
 
-def _sessions(records: list[dict], site_of: dict[int, int]) -> dict[str, int]:
+def _sessions(records: list[dict]) -> dict[str, int]:
     """Assign each profiled record to a session (new or continued); return client id -> session id."""
     by_visitor: dict[int, list[dict]] = defaultdict(list)
     for record in records:
@@ -62,6 +62,7 @@ def _sessions(records: list[dict], site_of: dict[int, int]) -> dict[str, int]:
 
     created: dict[int, TrackingSession] = {}
     changed: dict[int, TrackingSession] = {}
+    added: dict[int, int] = defaultdict(int)  # hits added to each continued session
     assigned: dict[str, int] = {}
     workspace_id = records[0]["w"]
     for visitor_id, hits in by_visitor.items():
@@ -81,23 +82,37 @@ def _sessions(records: list[dict], site_of: dict[int, int]) -> dict[str, int]:
                     session.exit_url = record["u"]
                 if session.id not in created:
                     changed[session.id] = session
+                    added[session.id] += 1
             assigned[record["id"]] = session.id
     columns = ["id", "workspace_id", "site_id", "visitor_id", "started_at", "last_seen_at", "entry_url", "exit_url",
                "hits"]  # fmt: skip
     bulk.insert(TrackingSession, columns, [tuple(getattr(s, c) for c in columns) for s in created.values()])
     if changed:
-        _update_sessions(list(changed.values()))
+        _update_sessions(list(changed.values()), added)
     return assigned
 
 
-def _update_sessions(sessions: list[TrackingSession]) -> None:
-    """UPDATE the continued sessions with one executemany (bulk_update's CASE per row costs ~2 ms a row)."""
+def _update_sessions(sessions: list[TrackingSession], added: dict[int, int]) -> None:
+    """Add each continued session's new hits with one executemany (bulk_update's CASE per row costs ~2 ms a row).
+
+    Increments, not the values read: two processes' flushers may continue one session at once. Rows are
+    updated in id order, so two flushers lock them in the same order (no deadlock).
+    """
     connection = connections[require_workspace().db_alias]
     adapt = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(TrackingSession._meta.db_table)
-    sql = f"UPDATE {table} SET hits = %s, last_seen_at = %s, exit_url = %s WHERE workspace_id = %s AND id = %s"  # noqa: S608
+    sql = (
+        f"UPDATE {table} SET hits = hits + %s, "  # noqa: S608 (the table name is ours)
+        "exit_url = CASE WHEN last_seen_at <= %s THEN %s ELSE exit_url END, "
+        "last_seen_at = CASE WHEN last_seen_at <= %s THEN %s ELSE last_seen_at END "
+        "WHERE workspace_id = %s AND id = %s"
+    )
+    rows = []
+    for session in sorted(sessions, key=lambda s: s.id):
+        seen = adapt(session.last_seen_at)
+        rows.append((added[session.id], seen, session.exit_url, seen, seen, session.workspace_id, session.id))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(s.hits, adapt(s.last_seen_at), s.exit_url, s.workspace_id, s.id) for s in sessions])
+        cursor.executemany(sql, rows)
 
 
 def _event(record: dict, session_id: int | None) -> store.EventRow:
@@ -147,7 +162,7 @@ def hits_record_workspace(records: list[dict], *, principal: Principal) -> int:
             Visitor, ["id", "workspace_id", "created_at"], [(v, workspace, at) for v, at in visitors.items()],
             ignore_conflicts=True,
         )  # fmt: skip
-        sessions = _sessions(profiled, {})
+        sessions = _sessions(profiled)
         store.write(_event(record, sessions.get(record["id"])) for record in profiled)
     seams.traffic_count([_traffic_row(record) for record in fresh])
     return len(fresh)
