@@ -19,7 +19,8 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.http import Http404
 
 from tidings.accounts.permissions import Access, declare_access, require
 
@@ -83,3 +84,16 @@ def public(view):
 def signed_in(view):
     """Let only a signed-in user reach a UI page outside any workspace (Django's login_required), and declare it."""
     return declare_access(login_required(view), Access())
+
+
+def found(view):
+    """Answer 404 when a view's selector or action says the object is not in this workspace (DoesNotExist)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except ObjectDoesNotExist as error:
+            raise Http404("Not found.") from error
+
+    return wrapped

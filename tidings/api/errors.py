@@ -9,7 +9,9 @@ is a 422 whose details are ``{"fields": {field: [messages]}}``, messages of no f
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+import functools
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import JsonResponse
 
 from tidings.validation import error_fields
@@ -88,3 +90,16 @@ def error_response(status: int, message: str, *, code: str | None = None, detail
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="tidings"'
     return response
+
+
+def found(view):
+    """Answer 404 when the endpoint's selector or action raises DoesNotExist (another workspace's id included)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except ObjectDoesNotExist as error:
+            raise NotFound("Not found.") from error
+
+    return wrapped

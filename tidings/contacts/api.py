@@ -13,7 +13,6 @@ a fixed number of queries whatever the page size (pinned in tests/test_api.py).
 from __future__ import annotations
 
 import datetime
-from functools import wraps
 from typing import Any, Literal
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -21,7 +20,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.decorators import require_permission
-from tidings.api.errors import NotFound, validation_fields
+from tidings.api.errors import NotFound, found, validation_fields
 from tidings.api.types import Id, Int64, Order
 from tidings.contacts import actions, selectors
 from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldObject, FieldType, NoteType
@@ -31,19 +30,6 @@ router = Router(tags=["contacts"])
 
 BATCH_LIMIT = 200  # items per batch call, as Mautic's api_batch_max_limit
 VIEW, EDIT, DELETE = "contacts:view", "contacts:edit", "contacts:delete"
-
-
-def _found(view):
-    """Answer 404 when the view's selector or action raises DoesNotExist (another workspace's id included)."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ObjectDoesNotExist as error:
-            raise NotFound("Not found.") from error
-
-    return wrapped
 
 
 # ==============================================================================================
@@ -428,7 +414,7 @@ def batch_delete_contacts(request, payload: BatchDeleteIn):
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="Get a contact")
-@_found
+@found
 @require_permission(VIEW)
 def get_contact(request, contact_id: int):
     """Return one contact with every field decrypted (needs contacts:view); 404 when not in this workspace."""
@@ -436,7 +422,7 @@ def get_contact(request, contact_id: int):
 
 
 @router.patch("/contacts/{contact_id}", response=ContactOut, summary="Change a contact")
-@_found
+@found
 @require_permission(EDIT)
 def update_contact(request, contact_id: int, payload: ContactPatch):
     """Change the given fields and add or remove tags (needs contacts:edit); other fields are kept."""
@@ -446,7 +432,7 @@ def update_contact(request, contact_id: int, payload: ContactPatch):
 
 
 @router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact")
-@_found
+@found
 @require_permission(DELETE)
 def delete_contact(request, contact_id: int):
     """Delete a contact and erase its data everywhere (crypto-shredding; needs contacts:delete)."""
@@ -456,7 +442,7 @@ def delete_contact(request, contact_id: int):
 
 
 @router.get("/contacts/{contact_id}/tags", response=list[str], summary="A contact's tags")
-@_found
+@found
 @require_permission(VIEW)
 def list_contact_tags(request, contact_id: int):
     """Return the names of a contact's tags, sorted (needs contacts:view)."""
@@ -464,7 +450,7 @@ def list_contact_tags(request, contact_id: int):
 
 
 @router.post("/contacts/{contact_id}/tags", response=TagsChangedOut, summary="Add or remove a contact's tags")
-@_found
+@found
 @require_permission(EDIT)
 def change_contact_tags(request, contact_id: int, payload: TagsIn):
     """Add tags, and remove those written with a leading "-" (needs contacts:edit)."""
@@ -486,7 +472,7 @@ def _note_out(note: selectors.NoteView) -> dict:
 
 
 @router.get("/contacts/{contact_id}/notes", response=list[NoteOut], summary="A contact's notes")
-@_found
+@found
 @require_permission(VIEW)
 def list_contact_notes(request, contact_id: int):
     """Return a contact's notes, newest first, decrypted (needs contacts:view)."""
@@ -495,7 +481,7 @@ def list_contact_notes(request, contact_id: int):
 
 
 @router.post("/contacts/{contact_id}/notes", response={201: NoteOut}, summary="Add a note")
-@_found
+@found
 @require_permission(EDIT)
 def add_contact_note(request, contact_id: int, payload: NoteIn):
     """Add a note, encrypted under the contact's key (needs contacts:edit); 422 on an empty text."""
@@ -505,7 +491,7 @@ def add_contact_note(request, contact_id: int, payload: NoteIn):
 
 
 @router.patch("/notes/{note_id}", response=NoteOut, summary="Change a note")
-@_found
+@found
 @require_permission(EDIT)
 def update_note(request, note_id: int, payload: NotePatch):
     """Change a note's text or type (needs contacts:edit)."""
@@ -515,7 +501,7 @@ def update_note(request, note_id: int, payload: NotePatch):
 
 
 @router.delete("/notes/{note_id}", response={204: None}, summary="Delete a note")
-@_found
+@found
 @require_permission(EDIT)
 def delete_note(request, note_id: int):
     """Delete a note (needs contacts:edit)."""
@@ -525,7 +511,7 @@ def delete_note(request, note_id: int):
 
 
 @router.get("/contacts/{contact_id}/dnc", response=list[DncOut], summary="A contact's Do-Not-Contact records")
-@_found
+@found
 @require_permission(VIEW)
 def list_contact_dnc(request, contact_id: int):
     """Return the channels a contact must not be contacted on, with reasons (needs contacts:view)."""
@@ -534,7 +520,7 @@ def list_contact_dnc(request, contact_id: int):
 
 
 @router.put("/contacts/{contact_id}/dnc/{channel}", response=DncOut, summary="Mark Do-Not-Contact on a channel")
-@_found
+@found
 @require_permission(EDIT)
 def add_contact_dnc(request, contact_id: int, channel: Channel, payload: DncIn):
     """Mark a contact as not to be contacted on channel, or change the reason (needs contacts:edit)."""
@@ -551,7 +537,7 @@ def add_contact_dnc(request, contact_id: int, channel: Channel, payload: DncIn):
 
 
 @router.delete("/contacts/{contact_id}/dnc/{channel}", response=DncRemovedOut, summary="Allow a channel again")
-@_found
+@found
 @require_permission(EDIT)
 def remove_contact_dnc(request, contact_id: int, channel: Channel):
     """Remove the Do-Not-Contact record of a channel; removed says whether there was one (needs contacts:edit)."""
@@ -570,7 +556,7 @@ def _company_out(company) -> dict:
 
 
 @router.get("/contacts/{contact_id}/companies", response=list[CompanyLinkOut], summary="A contact's companies")
-@_found
+@found
 @require_permission(VIEW)
 def list_contact_companies(request, contact_id: int):
     """Return a contact's companies, the primary one first (needs contacts:view)."""
@@ -582,7 +568,7 @@ def list_contact_companies(request, contact_id: int):
 
 
 @router.get("/contacts/{contact_id}/timeline", response=TimelinePage, summary="A contact's events, newest first")
-@_found
+@found
 @require_permission(VIEW)
 def contact_timeline(
     request,
@@ -634,7 +620,7 @@ def list_companies(
 
 
 @router.get("/companies/{company_id}", response=CompanyOut, summary="Get a company", tags=["companies"])
-@_found
+@found
 @require_permission(VIEW)
 def get_company(request, company_id: int):
     """Return one company (needs contacts:view)."""
@@ -650,7 +636,7 @@ def create_company(request, payload: CompanyIn):
 
 
 @router.patch("/companies/{company_id}", response=CompanyOut, summary="Change a company", tags=["companies"])
-@_found
+@found
 @require_permission(EDIT)
 def update_company(request, company_id: int, payload: CompanyIn):
     """Change the given company fields (needs contacts:edit)."""
@@ -660,7 +646,7 @@ def update_company(request, company_id: int, payload: CompanyIn):
 
 
 @router.delete("/companies/{company_id}", response={204: None}, summary="Delete a company", tags=["companies"])
-@_found
+@found
 @require_permission(DELETE)
 def delete_company(request, company_id: int):
     """Delete a company and its links to contacts; the contacts stay (needs contacts:delete)."""
@@ -675,7 +661,7 @@ def delete_company(request, company_id: int):
     summary="Link a contact to a company",
     tags=["companies"],
 )
-@_found
+@found
 @require_permission(EDIT)
 def link_company_contact(request, company_id: int, contact_id: int, payload: LinkIn | None = None):
     """Link a contact to a company (idempotent); is_primary makes it the contact's primary company (contacts:edit)."""
@@ -692,7 +678,7 @@ def link_company_contact(request, company_id: int, contact_id: int, payload: Lin
     summary="Unlink a contact from a company",
     tags=["companies"],
 )
-@_found
+@found
 @require_permission(EDIT)
 def unlink_company_contact(request, company_id: int, contact_id: int):
     """Remove a contact's link to a company; 404 when there is none (needs contacts:edit)."""
@@ -728,7 +714,7 @@ def create_field(request, payload: FieldIn):
 
 
 @router.patch("/fields/{field_id}", response=FieldOut, summary="Change a field", tags=["fields"])
-@_found
+@found
 @require_permission(EDIT)
 def update_field(request, field_id: int, payload: FieldPatch):
     """Change a field's label, flags, options, default, order, group or category; never its alias or type.
@@ -744,7 +730,7 @@ def update_field(request, field_id: int, payload: FieldPatch):
 
 
 @router.post("/fields/{field_id}/archive", response=FieldOut, summary="Archive a field", tags=["fields"])
-@_found
+@found
 @require_permission(EDIT)
 def archive_field(request, field_id: int):
     """Hide a custom field from forms and lists; its values are kept (needs contacts:edit). 422 for a core field."""
@@ -753,7 +739,7 @@ def archive_field(request, field_id: int):
 
 
 @router.post("/fields/{field_id}/restore", response=FieldOut, summary="Restore an archived field", tags=["fields"])
-@_found
+@found
 @require_permission(EDIT)
 def restore_field(request, field_id: int):
     """Bring an archived field back with its values (needs contacts:edit)."""
@@ -777,7 +763,7 @@ def list_tags(
 
 
 @router.get("/tags/{tag_id}", response=TagOut, summary="Get a tag", tags=["tags"])
-@_found
+@found
 @require_permission(VIEW)
 def get_tag(request, tag_id: int):
     """Return one tag (needs contacts:view)."""
@@ -795,7 +781,7 @@ def create_tag(request, payload: TagIn):
 
 
 @router.patch("/tags/{tag_id}", response=TagOut, summary="Rename or describe a tag", tags=["tags"])
-@_found
+@found
 @require_permission(EDIT)
 def update_tag(request, tag_id: int, payload: TagPatch):
     """Rename or describe a tag (needs contacts:edit)."""
@@ -804,7 +790,7 @@ def update_tag(request, tag_id: int, payload: TagPatch):
 
 
 @router.delete("/tags/{tag_id}", response={204: None}, summary="Delete a tag", tags=["tags"])
-@_found
+@found
 @require_permission(EDIT)
 def delete_tag(request, tag_id: int):
     """Delete a tag and take it off every contact (needs contacts:edit)."""

@@ -16,11 +16,11 @@ class ContactsConfig(AppConfig):
     verbose_name = "Contacts"
 
     def ready(self):
-        from tidings.contacts import views
         from tidings.contacts.demo import seed_demo_contacts
         from tidings.contacts.events import register_contact_event_types
         from tidings.contacts.panels import ContactPanel
         from tidings.contacts.panels import register as register_panel
+        from tidings.contacts.views import contact as page
         from tidings.contacts.widgets import register_widgets
         from tidings.demo import SEEDERS
         from tidings.navigation import NavItem, register
@@ -33,11 +33,11 @@ class ContactsConfig(AppConfig):
         from tidings.contacts.timeline import register_contact_descriptions
 
         register_contact_descriptions(selectors.tag_names, selectors.company_names, selectors.member_names)
-        register_panel(ContactPanel("notes", "Notes", "contacts/panels/notes.html", views.notes_panel, column="main"))
+        register_panel(ContactPanel("notes", "Notes", "contacts/panels/notes.html", page.notes_panel, column="main"))
         register_panel(ContactPanel("tags", "Tags", "contacts/panels/tags.html", order=10))
-        register_panel(ContactPanel("companies", "Companies", "contacts/panels/companies.html", views.companies_panel,
+        register_panel(ContactPanel("companies", "Companies", "contacts/panels/companies.html", page.companies_panel,
                                     order=20))  # fmt: skip
-        register_panel(ContactPanel("dnc", "Do not contact", "contacts/panels/dnc.html", views.dnc_panel, order=30))
+        register_panel(ContactPanel("dnc", "Do not contact", "contacts/panels/dnc.html", page.dnc_panel, order=30))
         register_widgets()
         register(NavItem("Contacts", "contacts:list", "contacts:view", group="Contacts", icon="users", shortcut="c"))
         register(NavItem("Companies", "contacts:company_list", "contacts:view", group="Contacts", icon="building-2"))

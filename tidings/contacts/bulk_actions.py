@@ -9,7 +9,7 @@
     ))
 
 The list offers an action to members with its permission; its target is a select of the bulk
-menu (one per target name, shared by the actions naming it). contacts.views.contact_bulk checks
+menu (one per target name, shared by the actions naming it). contacts.views.lists.contact_bulk checks
 the permission, works out the ids (the selected contacts or every one matching, at most
 MATCHING_MAX) and calls run in the workspace in context. run raises ValidationError for a
 refused change (said as an error) and ObjectDoesNotExist for a target not in this workspace (404).

@@ -14,9 +14,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.decorators import require_permission
+from tidings.accounts.decorators import found, require_permission
 from tidings.contacts import actions, duplicates
-from tidings.contacts.views import _contact_url, _owner_names, _render, found
+from tidings.contacts.views.common import contact_url, owner_names, render_page
 from tidings.validation import error_message
 
 SIDES = ("winner", "loser")
@@ -34,8 +34,8 @@ def duplicate_list(request, workspace_slug):
         page = duplicates.duplicate_candidates(after=after)
     except ValidationError:
         context = {"page": None, "error": "This page link is no longer valid: start from the first page."}
-        return _render(request, "contacts/duplicates.html", context, status=400)
-    return _render(request, "contacts/duplicates.html", {"page": page, "error": ""})
+        return render_page(request, "contacts/duplicates.html", context, status=400)
+    return render_page(request, "contacts/duplicates.html", {"page": page, "error": ""})
 
 
 @require_POST
@@ -98,8 +98,8 @@ def merge_preview(request, workspace_slug, contact_id, other_id):
                 errors.append(error_message(error))
             else:
                 messages.success(request, f"Contact #{other_id} merged into this one.")
-                return redirect(_contact_url(request, contact_id))
-    owners = _owner_names(request, [v for f in preview.fields if f.alias == "owner" for v in (f.winner, f.loser)])
+                return redirect(contact_url(request, contact_id))
+    owners = owner_names(request, [v for f in preview.fields if f.alias == "owner" for v in (f.winner, f.loser)])
     rows = [
         {
             "field": f,
@@ -110,4 +110,4 @@ def merge_preview(request, workspace_slug, contact_id, other_id):
         for f in preview.fields
     ]
     context = {"preview": preview, "rows": rows, "errors": errors}
-    return _render(request, "contacts/merge_preview.html", context, status=400 if errors else 200)
+    return render_page(request, "contacts/merge_preview.html", context, status=400 if errors else 200)

@@ -13,15 +13,14 @@ encrypted fields are stored sealed and shown opened to callers who hold segments
 from __future__ import annotations
 
 import datetime
-from functools import wraps
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.decorators import require_permission
-from tidings.api.errors import Conflict, NotFound, Unprocessable, validation_fields
+from tidings.api.errors import Conflict, NotFound, Unprocessable, found, validation_fields
 from tidings.api.pagination import paginate_keyset
 from tidings.api.types import Id
 from tidings.contacts.conditions import existing_contact_ids
@@ -33,19 +32,6 @@ router = Router(tags=["segments"])
 
 VIEW, EDIT = "segments:view", "segments:edit"
 MEMBERS_LIMIT = 1000  # contact ids per add or remove call
-
-
-def _found(view):
-    """Answer 404 when the view's selector or action raises DoesNotExist (another workspace's id included)."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ObjectDoesNotExist as error:
-            raise NotFound("Not found.") from error
-
-    return wrapped
 
 
 # ==============================================================================================
@@ -232,7 +218,7 @@ def preview_segment(request, payload: SegmentPreviewIn):
 
 
 @router.get("/segments/{segment_id}", response=SegmentOut, summary="Get a segment and its definition")
-@_found
+@found
 @require_permission(VIEW)
 def get_segment(request, segment_id: int):
     """Return one segment with its definition (needs segments:view); 404 when not in this workspace."""
@@ -240,7 +226,7 @@ def get_segment(request, segment_id: int):
 
 
 @router.patch("/segments/{segment_id}", response=SegmentOut, summary="Change a segment")
-@_found
+@found
 @require_permission(EDIT)
 def update_segment(request, segment_id: int, payload: SegmentPatch):
     """Change the given attributes (needs segments:edit); a new definition rebuilds the membership."""
@@ -254,7 +240,7 @@ def update_segment(request, segment_id: int, payload: SegmentPatch):
 
 
 @router.delete("/segments/{segment_id}", response={204: None}, summary="Delete a segment")
-@_found
+@found
 @require_permission(EDIT)
 def delete_segment(request, segment_id: int):
     """Delete a segment and its memberships (needs segments:edit); 409 while other segments' filters name it."""
@@ -268,7 +254,7 @@ def delete_segment(request, segment_id: int):
 
 
 @router.post("/segments/{segment_id}/rebuild", response=SegmentRebuildOut, summary="Rebuild a segment now")
-@_found
+@found
 @require_permission(EDIT)
 def rebuild_segment(request, segment_id: int):
     """Recompute the members the filters match and apply the difference; manual adds and removes stay."""
@@ -281,7 +267,7 @@ def rebuild_segment(request, segment_id: int):
 
 
 @router.get("/segments/{segment_id}/members", response=SegmentMemberPage, summary="List a segment's members")
-@_found
+@found
 @require_permission(VIEW)
 def list_segment_members(
     request,
@@ -306,7 +292,7 @@ def _change_members(request, segment_id: int, ids: list[int], change) -> dict:
 
 
 @router.post("/segments/{segment_id}/members/add", response=SegmentMembersChangedOut, summary="Add contacts by hand")
-@_found
+@found
 @require_permission(EDIT)
 def add_segment_members(request, segment_id: int, payload: SegmentMembersIn):
     """Add up to 1,000 contacts; they stay members whatever the filters say (needs segments:edit).
@@ -319,7 +305,7 @@ def add_segment_members(request, segment_id: int, payload: SegmentMembersIn):
 @router.post(
     "/segments/{segment_id}/members/remove", response=SegmentMembersChangedOut, summary="Remove contacts by hand"
 )
-@_found
+@found
 @require_permission(EDIT)
 def remove_segment_members(request, segment_id: int, payload: SegmentMembersIn):
     """Remove up to 1,000 contacts; they stay out whatever the filters say (needs segments:edit)."""
@@ -327,7 +313,7 @@ def remove_segment_members(request, segment_id: int, payload: SegmentMembersIn):
 
 
 @router.get("/contacts/{contact_id}/segments", response=list[ContactSegmentOut], summary="The segments a contact is in")
-@_found
+@found
 @require_permission(VIEW)
 def list_contact_segments(request, contact_id: int):
     """Return the segments a contact is a member of, by name (needs segments:view); 404 for an unknown contact."""

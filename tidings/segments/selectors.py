@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from tidings.contacts.capabilities import FieldCapability, FieldObject
 from tidings.contacts.conditions import Conditions, contacts_where, tag_ids
@@ -157,6 +158,16 @@ def segments_list(*, search: str = "", published_only: bool = False) -> QuerySet
     if published_only:
         segments = segments.filter(is_published=True)
     return segments
+
+
+def with_members_before(segments: QuerySet, *, days: int) -> QuerySet:
+    """Annotate members_before: the count at the segment's last rebuild at least `days` days ago (None if newer).
+
+    One subquery per row on the (workspace, segment, day) key, so a page of the list stays one query.
+    """
+    cutoff = timezone.now().date() - datetime.timedelta(days=days)
+    then = SegmentCountDay.objects.filter(segment_id=OuterRef("pk"), day__lte=cutoff).order_by("-day")
+    return segments.annotate(members_before=Subquery(then.values("members")[:1]))
 
 
 def segment_get(segment_id: int) -> Segment:

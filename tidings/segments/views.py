@@ -10,19 +10,18 @@ who has segments:view only, sees counts).
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from tidings.accounts.decorators import require_permission
+from tidings.accounts.decorators import found, require_permission
 from tidings.contacts import selectors as contacts
 from tidings.inputs import InvalidInput, parse_int
 from tidings.pagination import keyset_page
@@ -38,10 +37,12 @@ PAGE_SIZE = 50
 FIND_LIMIT = 10  # contacts a members page's "add" search offers
 MAX_IDS_POSTED = 1000  # ids one members form may name
 
+GROWTH_DAYS = 30  # the list's change column: members now against the last rebuild this many days ago
 SEGMENT_COLUMNS = [
     Column("name", "Name", sort="name", required=True),
     Column("alias", "Alias"),
     Column("members", "Members", numeric=True, unsortable="Sort by name; the counts change with every rebuild."),
+    Column("change", f"Change ({GROWTH_DAYS} days)", numeric=True, unsortable="Sort by name; changes move daily."),
     Column("rebuilt", "Last rebuilt"),
     Column("published", "Published"),
 ]
@@ -57,19 +58,6 @@ def _render(request, template: str, context: dict, status: int = 200):
     principal = request.principal
     context["can"] = {"edit": principal.can("segments:edit"), "contacts": principal.can("contacts:view")}
     return render(request, template, context, status=status)
-
-
-def found(view):
-    """Answer 404 when a selector or action says the object is not in this workspace."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ObjectDoesNotExist as error:
-            raise Http404("Not found.") from error
-
-    return wrapped
 
 
 def _slug(request) -> str:
@@ -99,10 +87,14 @@ def segment_list(request, workspace_slug):
     search = request.GET.get("q", "").strip()[:100]
     order = "-name" if request.GET.get("sort") == "-name" else "name"
     try:
-        page = keyset_page(selectors.segments_list(search=search), ordering=order,
+        segments = selectors.with_members_before(selectors.segments_list(search=search), days=GROWTH_DAYS)
+        page = keyset_page(segments, ordering=order,
                            after=request.GET.get("after") or None, limit=PAGE_SIZE)  # fmt: skip
     except ValidationError as error:
         raise Http404("Not found.") from error
+    for segment in page.items:
+        before = segment.members_before
+        segment.change = None if before is None else segment.member_count - before
     can_edit = request.principal.can("segments:edit")
     empty: dict[str, Any]
     if search:

@@ -31,7 +31,6 @@ def events_append(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: i
     return event_actions.events_record(rows, batch_size=batch_size, principal=principal)
 
 
-
 def events_purge_before(cutoff: datetime.datetime, *, batch_size: int = 5000, principal) -> int:
     """Delete the workspace's events older than cutoff; return how many went (tidings.events.actions)."""
     _require(principal, "contacts:delete")

@@ -298,6 +298,7 @@ def field_delete(field_id: int, *, confirm: str, principal, request=None) -> int
         )
     return touched
 
+
 MAX_INDEXED_FIELDS = 5  # per object and workspace: each index costs every write to the table
 
 
@@ -361,9 +362,7 @@ def _drop_custom_index_if_unused(object: str, alias: str) -> None:
     database = _db()
     with dangerously_sweep_workspaces():  # does any workspace of this region still want it?
         wanted = (
-            ContactField.unscoped_objects.using(database)
-            .filter(object=object, alias=alias, is_indexed=True)
-            .exists()
+            ContactField.unscoped_objects.using(database).filter(object=object, alias=alias, is_indexed=True).exists()
         )
     if not wanted:
         connection = connections[database]

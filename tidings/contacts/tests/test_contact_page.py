@@ -217,9 +217,9 @@ def test_the_timeline_shows_an_icon_and_both_times(alice_client, ada):
 
 
 def test_an_older_page_of_the_timeline_is_described_too(alice_client, ada, monkeypatch):
-    from tidings.contacts import views
+    from tidings.contacts.views import contact
 
-    monkeypatch.setattr(views, "TIMELINE_PAGE", 1)
+    monkeypatch.setattr(contact, "TIMELINE_PAGE", 1)
     first = _page(alice_client, ada).context["timeline"]
     older = alice_client.get(f"/w/acme/contacts/{ada.id}/timeline/", {"before": first.next_cursor})
 
@@ -244,5 +244,9 @@ def test_the_page_costs_the_same_queries_whatever_the_timeline_holds(
     # segments panel (registered by the segments app) one more.
     with django_assert_max_num_queries(22, connection=connections["region_eu"]):
         response = _page(alice_client, ada)
-    assert {"Visited https://shop.example/pricing", "Note added by alice@acme.example", "Tag tag14 added by "
-            "alice@acme.example", "Linked to company Company 14 by alice@acme.example"} <= set(_sentences(response))
+    assert {
+        "Visited https://shop.example/pricing",
+        "Note added by alice@acme.example",
+        "Tag tag14 added by alice@acme.example",
+        "Linked to company Company 14 by alice@acme.example",
+    } <= set(_sentences(response))

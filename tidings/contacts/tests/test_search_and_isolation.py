@@ -108,8 +108,6 @@ def test_an_event_row_stays_within_250_bytes_on_disk(ada):
         principal=system(),
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT SUM(pgsize) FROM dbstat WHERE name = 'events_event' OR name LIKE 'events_%_idx'"
-        )
+        cursor.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = 'events_event' OR name LIKE 'events_%_idx'")
         total = cursor.fetchone()[0]
     assert total / count <= 250

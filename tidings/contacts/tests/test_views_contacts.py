@@ -71,9 +71,9 @@ def test_sort_by_points(alice_client, people):
 
 
 def test_pages_follow_a_cursor_not_an_offset(alice_client, people, monkeypatch):
-    from tidings.contacts import views
+    from tidings.contacts.views import lists
 
-    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 5)
     first = _list(alice_client, sort="id")
     cursor = first.context["page"].next_cursor
     second = _list(alice_client, sort="id", after=cursor)
@@ -84,9 +84,9 @@ def test_pages_follow_a_cursor_not_an_offset(alice_client, people, monkeypatch):
 
 
 def test_htmx_asks_for_the_next_rows_only(alice_client, people, monkeypatch):
-    from tidings.contacts import views
+    from tidings.contacts.views import lists
 
-    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 5)
     cursor = _list(alice_client, sort="id").context["page"].next_cursor
     response = alice_client.get("/w/acme/contacts/", {"sort": "id", "after": cursor}, HTTP_HX_REQUEST="true")
 
@@ -287,9 +287,9 @@ def test_the_timeline_shows_newest_first_and_pages(alice_client, ada, monkeypatc
 
     from django.utils import timezone
 
-    from tidings.contacts import views
+    from tidings.contacts.views import contact
 
-    monkeypatch.setattr(views, "TIMELINE_PAGE", 4)
+    monkeypatch.setattr(contact, "TIMELINE_PAGE", 4)
     start = timezone.now() - datetime.timedelta(days=1)
     actions.events_append(
         [

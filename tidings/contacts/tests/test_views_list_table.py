@@ -3,7 +3,8 @@
 import pytest
 from django.db import connections
 
-from tidings.contacts import actions, selectors, views
+from tidings.contacts import actions, selectors
+from tidings.contacts.views import lists
 from tidings.tests.principals import system
 
 LIST = "/w/acme/contacts/"
@@ -167,7 +168,7 @@ def test_an_estimated_total_reads_about_two_significant_figures():
 
 
 def test_select_all_matching_tags_every_matching_contact_not_only_the_page(alice_client, people, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 2)
     alice_client.post(
         "/w/acme/contacts/bulk/", {"scope": "matching", "query": "tag=vip", "action": "tag_add", "tag": "picked"}
     )
@@ -176,7 +177,7 @@ def test_select_all_matching_tags_every_matching_contact_not_only_the_page(alice
 
 
 def test_the_table_offers_select_all_matching_with_the_total(alice_client, people, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 5)
     response = alice_client.get(LIST)
 
     assert b'data-dt-total="12"' in response.content
@@ -202,7 +203,7 @@ def test_deleting_every_matching_contact_once_confirmed(alice_client, people):
 
 
 def test_a_matching_action_on_too_many_contacts_is_refused(alice_client, people, monkeypatch):
-    monkeypatch.setattr(views, "MATCHING_MAX", 3)
+    monkeypatch.setattr(lists, "MATCHING_MAX", 3)
     response = alice_client.post(
         "/w/acme/contacts/bulk/",
         {"scope": "matching", "query": "", "action": "tag_add", "tag": "picked"},
@@ -309,7 +310,7 @@ def test_a_plain_text_search_costs_a_bounded_number_of_queries(alice_client, peo
 
 
 def test_the_next_page_by_htmx_renders_rows_with_the_chosen_columns(alice_client, people, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 5)
     alice_client.post("/w/acme/contacts/table/", {"columns": ["name", "points"], "next": LIST})
     cursor = alice_client.get(LIST, {"sort": "id"}).context["page"].next_cursor
 

@@ -71,6 +71,27 @@ def test_the_list_shows_segments_with_members(alice_client, londoners):
     assert response.context["rows"][0].member_count == 1
 
 
+def test_the_list_shows_each_segments_change_over_thirty_days(alice_client, londoners, in_acme):
+    import datetime
+
+    from django.utils import timezone
+
+    from tidings.segments.models import SegmentCountDay
+
+    today = timezone.now().date()
+    SegmentCountDay.objects.create(segment_id=londoners.pk, day=today - datetime.timedelta(days=45), members=9)
+    SegmentCountDay.objects.create(segment_id=londoners.pk, day=today - datetime.timedelta(days=31), members=4)
+    newer = actions.segment_create(principal=system(), name="Newcomers", definition=LONDON)
+
+    response = alice_client.get("/w/acme/segments/")
+
+    changes = {s.name: s.change for s in response.context["rows"]}
+    assert changes == {"Londoners": 1 - 4, "Newcomers": None}
+    body = response.content.decode()
+    assert "−3" in body and ">new<" in body and "Change (30 days)" in body
+    assert newer.pk
+
+
 def test_the_list_searches_by_name(alice_client, londoners, in_acme):
     actions.segment_create(principal=system(), name="Parisians", definition={"match": "all", "filters": []})
 
