@@ -8,6 +8,7 @@ skipped whole: no second event, no second count. Receipts older than RECEIPT_HOU
 from __future__ import annotations
 
 import datetime
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -24,6 +25,8 @@ from tidings.tracking.collect.models import SESSION_GAP_SECONDS, HitReceipt, Tra
 from tidings.tracking.event_types import CUSTOM_EVENT, PAGE_HIT
 
 RECEIPT_HOURS = 48
+PRUNE_EVERY_SECONDS = 600  # each process prunes a workspace's old receipts at most this often
+_last_pruned: dict[int, float] = {}
 _GAP = datetime.timedelta(seconds=SESSION_GAP_SECONDS)
 
 
@@ -165,6 +168,9 @@ def hits_record_workspace(records: list[dict], *, principal: Principal) -> int:
         sessions = _sessions(profiled)
         store.write(_event(record, sessions.get(record["id"])) for record in profiled)
     seams.traffic_count([_traffic_row(record) for record in fresh])
+    if time.monotonic() - _last_pruned.get(workspace, 0.0) > PRUNE_EVERY_SECONDS:
+        _last_pruned[workspace] = time.monotonic()
+        receipts_prune()
     return len(fresh)
 
 
