@@ -20,7 +20,9 @@ visitors, so an undeclared key is a bug to fix where it is written.
 Value kinds: INT (an integer, not a bool), TOKEN (a short code: letters, digits and _.:/- only,
 so no address, name or sentence fits), IP (truncated to its network before storage), URL (a
 web address without its query string and fragment, stored once per workspace in the string
-dictionary; the event keeps the dictionary id, see tidings.events.store).
+dictionary; the event keeps the dictionary id, see tidings.events.store), LABEL (a short printable
+string of few distinct values, such as a referrer host, UTM tags or "mobile|iOS|Safari": stored once per
+workspace in the string dictionary, like URL, so repeated labels cost an id in each event).
 """
 
 from __future__ import annotations
@@ -39,15 +41,17 @@ INT = "int"
 TOKEN = "token"
 IP = "ip"
 URL = "url"
-KINDS = (INT, TOKEN, IP, URL)
+LABEL = "label"
+KINDS = (INT, TOKEN, IP, URL, LABEL)
 # Kinds stored in the string dictionary (EventString.kind holds their code).
-DICTIONARY_KINDS = {URL: 1}
+DICTIONARY_KINDS = {URL: 1, LABEL: 2}
+MAX_LABEL = 200
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
 MAX_URL = 2000
 MAX_EVENT_DATA_BYTES = 256
 # The longest JSON each kind can take once stored (an int, a quoted token or network, a dictionary id),
 # so a schema's worst case is known when it is declared and no row needs measuring at write.
-_KIND_BYTES = {INT: 20, TOKEN: 66, IP: 45, URL: 20}
+_KIND_BYTES = {INT: 20, TOKEN: 66, IP: 45, URL: 20, LABEL: 20}
 _OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$")
 
@@ -186,6 +190,9 @@ def _network(ip: str) -> str:
     match = _IPV4.match(ip)
     if match:
         return f"{match[1]}.{match[2]}.{match[3]}.0/24"
+    address, slash, _prefix = ip.partition("/")
+    if slash:  # already a network (tracking reduces the address before its spool): keep it at most /24 or /48
+        return truncate_ip(address)
     return truncate_ip(ip)
 
 
@@ -196,6 +203,8 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, str) and bool(_TOKEN_RE.match(value))
     if kind == URL:
         return isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= MAX_URL
+    if kind == LABEL:
+        return isinstance(value, str) and 0 < len(value) <= MAX_LABEL and value.isprintable()
     return isinstance(value, str)
 
 

@@ -63,9 +63,6 @@ class Site(TenantModel):
         return self.name
 
 
-from tidings.tracking.models_traffic import (  # noqa: E402,F401 (H-traffic: the cookieless counts' tables)
-    TrafficDay,
-    TrafficHour,
-    TrafficSalt,
-    TrafficSighting,
-)
+# The collect path's sessions and hit receipts, and the cookieless counts' tables, live beside their code.
+from tidings.tracking.collect.models import HitReceipt, TrackingSession  # noqa: E402,F401
+from tidings.tracking.models_traffic import TrafficDay, TrafficHour, TrafficSalt, TrafficSighting  # noqa: E402,F401
