@@ -54,8 +54,10 @@ class Role(models.TextChoices):
 
 _ALL = frozenset(PERMISSIONS)
 # Permissions of public doors only (a site key acts with them): no member holds them.
-PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record"})
-_ROLES_ALL = _ALL - PUBLIC_KEY_PERMISSIONS
+PUBLIC_DOOR_ONLY = frozenset({"tracking:record"})
+# What a site key's principal may do: record hits and identifications, and the visitor's consent choices.
+PUBLIC_KEY_PERMISSIONS = PUBLIC_DOOR_ONLY | {"consent:record"}
+_ROLES_ALL = _ALL - PUBLIC_DOOR_ONLY
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: _ROLES_ALL,
     Role.ADMIN: _ROLES_ALL - {"workspace:delete"},

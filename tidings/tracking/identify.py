@@ -34,7 +34,7 @@ from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
 from tidings.events import actions as events_actions
 from tidings.events import selectors as events_selectors
-from tidings.events.registry import strip_url
+from tidings.events.registry import code_for, strip_url
 from tidings.privacy.guard import GuardPolicy, scan_values
 from tidings.tenancy.context import require_workspace
 from tidings.tenancy.selectors import workspace_by_id
@@ -189,9 +189,14 @@ def link_visitor(visitor_id: int | None, contact_id: int) -> bool:
     if visitor_id is None:
         return False
     try:
-        events_actions.visitor_identify(visitor_id, contact_id, principal=_system())
+        joined = events_actions.visitor_identify(visitor_id, contact_id, principal=_system())
     except (ObjectDoesNotExist, ValueError):
         return False
+    if joined:
+        # The device's past hits now count for the contact: the event marks it changed, so the segments'
+        # incremental refresh re-reads its "has event" filters (and the timeline says when it happened).
+        events_actions.events_record([{"type": code_for("contact.identified"), "contact_id": contact_id}],
+                                     principal=_system())  # fmt: skip
     return True
 
 

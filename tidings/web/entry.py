@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from tidings.accounts.actions import support_grant_log_request
-from tidings.accounts.permissions import Access, Principal, Via, declared_access
+from tidings.accounts.permissions import PUBLIC_KEY_PERMISSIONS, Access, Principal, Via, declared_access
 from tidings.accounts.selectors import has_two_factor, principal_for_user
 from tidings.api import auth, ratelimit
 from tidings.tenancy.context import use_workspace
@@ -299,7 +299,6 @@ def run(
 # ----------------------------------------------------------------------------------------------
 # The public-key door (the tracker; forms and unsubscribe links will join it)
 
-PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record", "consent:record"})
 SITE_KEY_HEADER = "X-Tidings-Key"
 
 

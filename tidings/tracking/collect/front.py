@@ -119,12 +119,13 @@ def _origin_allowed(environ: dict, site: seams.SiteInfo) -> bool:
 
 
 def _principal(site: seams.SiteInfo, workspace):
-    from tidings.accounts.permissions import Principal, Via
+    """Return the site key's principal, for the rare synchronous paths (consent, identify, a signal's withdrawal)."""
+    from tidings.accounts.permissions import PUBLIC_KEY_PERMISSIONS, Principal, Via
+    from tidings.tenancy.selectors import workspace_by_id
 
-    via = getattr(Via, "PUBLIC_KEY", "public_key")  # Via.PUBLIC_KEY arrives with the public-key door (H-sites)
     return Principal(
-        workspace=workspace, user=None, permissions=frozenset({"tracking:record"}), via=via, credential_id=site.id,
-        extra={"rate_key": f"site:{site.id}"},
+        workspace=workspace_by_id(workspace.id), user=None, permissions=PUBLIC_KEY_PERMISSIONS, via=Via.PUBLIC_KEY,
+        credential_id=site.id, extra={"rate_key": f"site:{site.id}"},
     )  # fmt: skip
 
 
@@ -156,7 +157,7 @@ def _accept(environ: dict, site: seams.SiteInfo, hits: list[Hit]) -> str | None:
     at = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
     country = networks.geoip().country(ip) if ip else ""
     stored_ip = networks.stored_network(ip, site.ip_storage)
-    digest = seams.traffic_digest(site.id, ip, user_agent, at).hex()
+    digest = seams.traffic_digest(workspace, site.id, ip, user_agent, at).hex()
     token: str | None = None
     records = []
     for hit in hits:
@@ -168,16 +169,17 @@ def _accept(environ: dict, site: seams.SiteInfo, hits: list[Hit]) -> str | None:
             decide.forget_consent(site.workspace_id, decision.withdraw_for)
         if hit.kind == "consent":
             visitor = decide.visitor_from_token(site.workspace_id, hit.visitor) if hit.visitor else None
-            seams.consent(workspace, site_id=site.id, visitor_id=visitor, purposes=hit.consents,
-                          principal=_principal(site, workspace))  # fmt: skip
+            given_to = seams.consent(workspace, site_id=site.id, visitor_id=visitor, purposes=hit.consents, ip=ip,
+                                     source_url=hit.url, principal=_principal(site, workspace))  # fmt: skip
             decide.forget_consent(site.workspace_id, visitor)
-            decision = decide.decide(site, visitor_token=hit.visitor, gpc=hit.gpc or header_gpc,
-                                     dnt=hit.dnt or header_dnt)  # fmt: skip
+            # A first "yes" gives the device its id here: the next hits carry it (and are profiled).
+            device = decide.visitor_token(site.workspace_id, given_to) if given_to is not None else hit.visitor
+            decision = decide.decide(site, visitor_token=device, gpc=hit.gpc or header_gpc, dnt=hit.dnt or header_dnt)
             token = _token_of(site, decision)
             continue
         if hit.fields:
             seams.identify(workspace, site_id=site.id, visitor_id=decision.visitor_id if decision.profiled else None,
-                           fields=hit.fields, principal=_principal(site, workspace))  # fmt: skip
+                           fields=hit.fields, ip=ip, principal=_principal(site, workspace))  # fmt: skip
         if hit.kind == "identify":
             continue
         token = _token_of(site, decision)

@@ -1,39 +1,23 @@
-"""The functions of the other tracking parts that the collect path calls, in one place.
+"""The functions of the rest of tracking that the collect path calls, in one place.
 
-Built in parallel with this package (issue 10): the public-key door and the actions identify/consent
-(H-sites: tidings.web.entry, tidings.tracking.actions, tidings.tracking.consent_adapter) and the
-cookieless counter (H-traffic: tidings.tracking.traffic). Each is imported lazily and, while its part
-is not merged, falls back to the smallest behaviour that keeps the wire contract (documented on each
-function). Tests replace these functions; the integrator connects them here and nowhere else.
+The site registry (cached in process), the cookieless counter (tidings.tracking.traffic), and the
+consent ledger and identification (tidings.tracking.consent_adapter, tidings.tracking.actions).
+Imported on use: the front is loaded by the WSGI module before Django's apps are ready. Tests
+replace these functions.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
-import hashlib
-import hmac
-import importlib
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-
 log = logging.getLogger(__name__)
 
 SITE_CACHE_SECONDS = 5.0
-
-
-@functools.cache
-def _optional(module: str):
-    """Return module, or None while its part is not merged (looked up once per process: this is a hot path)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -133,44 +117,27 @@ def sites_of_workspace(slug: str) -> tuple[SiteInfo, ...]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Cookieless counting (H-traffic)
-
-_fallback_salts: dict[datetime.date, bytes] = {}
+# Cookieless counting (tidings.tracking.traffic)
 
 
-def traffic_digest(site_id: int, ip: str, user_agent: str, at: datetime.datetime) -> bytes:
-    """Return the 16-byte daily-salted digest of a visitor (tidings.tracking.traffic.digest).
+def traffic_digest(workspace, site_id: int, ip: str, user_agent: str, at: datetime.datetime) -> bytes:
+    """Return the 16-byte daily-salted digest of a visitor (tidings.tracking.traffic.digest, per workspace)."""
+    from tidings.tenancy.context import use_workspace
+    from tidings.tracking import traffic
 
-    Until H-traffic's module is merged: HMAC-SHA256 under a salt derived from the secret key and
-    the day, which rotates daily the same way but cannot be deleted after 48 hours.
-    """
-    traffic = _optional("tidings.tracking.traffic")
-    if traffic is not None and hasattr(traffic, "digest"):
+    with use_workspace(workspace):
         return traffic.digest(site_id, ip, user_agent, at)
-    day = at.date()
-    salt = _fallback_salts.get(day)
-    if salt is None:
-        salt = hmac.new(settings.SECRET_KEY.encode(), f"traffic-salt:{day}".encode(), hashlib.sha256).digest()
-        _fallback_salts.clear()
-        _fallback_salts[day] = salt
-    return hmac.new(salt, f"{site_id}|{ip}|{user_agent}".encode(), hashlib.sha256).digest()[:16]
 
 
 def traffic_count(rows: list[dict]) -> None:
     """Count hits cookielessly (tidings.tracking.traffic.count); rows are dicts of TrafficHit's fields.
 
-    Called inside the flusher's transaction, for the hits not persisted before. Until H-traffic's
-    module is merged: nothing is counted.
+    Called inside the flusher's transaction, for the hits not persisted before.
     """
-    traffic = _optional("tidings.tracking.traffic")
-    if traffic is None or not hasattr(traffic, "count"):
-        return
-    hit_class = getattr(traffic, "TrafficHit", None)
-    if hit_class is not None and dataclasses.is_dataclass(hit_class):
-        names = {f.name for f in dataclasses.fields(hit_class)}
-        traffic.count([hit_class(**{k: v for k, v in row.items() if k in names}) for row in rows])  # type: ignore[operator]
-    else:
-        traffic.count(rows)
+    from tidings.tracking import traffic
+
+    names = {f.name for f in dataclasses.fields(traffic.TrafficHit)}
+    traffic.count([traffic.TrafficHit(**{k: v for k, v in row.items() if k in names}) for row in rows])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -178,54 +145,47 @@ def traffic_count(rows: list[dict]) -> None:
 
 
 def visitor_tracking_consent(workspace, visitor_id: int) -> bool | None:
-    """Return the visitor's latest "tracking" decision (True given, False withdrawn/objected), None if none.
-
-    consent_adapter.visitor_consents (H-sites) in the workspace; None while it is not merged.
-    """
-    adapter = _optional("tidings.tracking.consent_adapter")
-    if adapter is None or not hasattr(adapter, "visitor_consents"):
-        return None
+    """Return the visitor's latest "tracking" decision (True given, False withdrawn/objected), None if none."""
     from tidings.tenancy.context import use_workspace
+    from tidings.tracking import consent_adapter
 
     with use_workspace(workspace):
-        decision = adapter.visitor_consents(visitor_id).get("tracking")
-    return None if decision is None else bool(getattr(decision, "given", decision))
+        return consent_adapter.visitor_decisions(visitor_id).get(consent_adapter.TRACKING_PURPOSE)
 
 
 def record_signal_withdrawal(workspace, visitor_id: int, signal: str, principal) -> None:
-    """Write a withdrawal of "tracking" with signal ("gpc" or "dnt") for the visitor to the consent ledger."""
-    adapter = _optional("tidings.tracking.consent_adapter")
-    if adapter is None or not hasattr(adapter, "consent_record"):
-        return
+    """Write a withdrawal of "tracking" with signal ("gpc" or "dnt") for the visitor to the consent ledger, once."""
     from tidings.tenancy.context import use_workspace
+    from tidings.tracking import consent_adapter
 
     with use_workspace(workspace):
-        adapter.consent_record(
-            purpose="tracking", given=False, visitor_id=visitor_id, method="tracker", source="tracker",
-            signal=signal, principal=principal,
-        )  # fmt: skip
+        if not consent_adapter.signal_withdrawn(visitor_id, signal):
+            consent_adapter.record(purpose=consent_adapter.TRACKING_PURPOSE, given=False, visitor_id=visitor_id,
+                                   source="tracker", signal=signal, principal=principal)  # fmt: skip
 
 
-def identify(workspace, *, site_id: int, visitor_id: int | None, fields: dict, principal) -> None:
-    """Identify the visitor by publicly updatable fields (tidings.tracking.actions.tracking_identify, H-sites).
+def identify(workspace, *, site_id: int, visitor_id: int | None, fields: dict, ip: str, principal) -> None:
+    """Identify the visitor by publicly updatable fields (tidings.tracking.actions.tracking_identify).
 
-    Synchronous: rare, and the contact's encryption is needed anyway. Nothing happens until merged.
+    Synchronous: rare, and the contact's encryption is needed anyway.
     """
-    actions = _optional("tidings.tracking.actions")
-    if actions is None or not hasattr(actions, "tracking_identify"):
-        return
     from tidings.tenancy.context import use_workspace
+    from tidings.tracking import actions
 
     with use_workspace(workspace):
-        actions.tracking_identify(site_id=site_id, visitor_id=visitor_id, fields=fields, principal=principal)
+        actions.tracking_identify(site_id, visitor_id, fields, ip=ip or None, principal=principal)
 
 
-def consent(workspace, *, site_id: int, visitor_id: int | None, purposes: dict, principal) -> None:
-    """Record the visitor's choices (tidings.tracking.actions.tracking_consent, H-sites); nothing until merged."""
-    actions = _optional("tidings.tracking.actions")
-    if actions is None or not hasattr(actions, "tracking_consent"):
-        return
+def consent(workspace, *, site_id: int, visitor_id: int | None, purposes: dict, ip: str, source_url: str,
+            principal) -> int | None:  # fmt: skip
+    """Record the visitor's choices (tidings.tracking.actions.tracking_consent); return the device id to hand back.
+
+    A visitor who consents to tracking without a device id yet gets one here; None when it may not be profiled.
+    """
     from tidings.tenancy.context import use_workspace
+    from tidings.tracking import actions
 
     with use_workspace(workspace):
-        actions.tracking_consent(site_id=site_id, visitor_id=visitor_id, purposes=purposes, principal=principal)
+        result = actions.tracking_consent(site_id, visitor_id, purposes, ip=ip or None, source_url=source_url,
+                                          principal=principal)  # fmt: skip
+    return result.visitor_id

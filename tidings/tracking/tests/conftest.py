@@ -17,9 +17,8 @@ def site(in_acme):
 @pytest.fixture
 def public(site):
     """The principal the tracker acts with for Acme's shop (what the public-key door resolves)."""
-    from tidings.accounts.permissions import Principal, Via
+    from tidings.accounts.permissions import PUBLIC_KEY_PERMISSIONS, Principal, Via
     from tidings.tenancy.selectors import workspace_by_id
-    from tidings.web.entry import PUBLIC_KEY_PERMISSIONS
 
     return Principal(workspace=workspace_by_id(site.workspace_id), user=None, permissions=PUBLIC_KEY_PERMISSIONS,
                      via=Via.PUBLIC_KEY, credential_id=site.pk, extra={"site": site})  # fmt: skip

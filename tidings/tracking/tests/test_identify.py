@@ -205,3 +205,29 @@ def test_a_click_without_consent_joins_nothing(site, public, visitor, ada, acme)
     token = click_token(ada.id, workspace=acme)
     assert not actions.tracking_identify_click(site.pk, visitor.pk, token, principal=public)
     assert _visitor_contact(visitor.pk) is None
+
+
+def test_a_joined_devices_past_visits_reach_behaviour_segments_at_the_next_refresh(site, public, visitor):
+    """Identification marks the contact changed, so "visited a page" segments take its anonymous past at once."""
+    from tidings.events import store
+    from tidings.segments import actions as segments
+    from tidings.segments.selectors import segment_member_ids
+    from tidings.tests.principals import system
+    from tidings.tracking.event_types import PAGE_HIT
+
+    visitors = segments.segment_create(principal=system(), name="Pricing visitors", definition={
+        "match": "all", "filters": [{"kind": "event", "event": "page.hit", "operator": "has",
+                                     "data": {"url__contains": "pricing"}}]})  # fmt: skip
+    segments.segments_refresh_changed(principal=system())  # the watermark passes everything written so far
+    _consent(site, visitor, public)
+    store.write(
+        [{"type": PAGE_HIT, "visitor_id": visitor.pk, "data": {"site": site.pk, "url": "https://shop.example/pricing"}}]
+    )
+    segments.segments_refresh_changed(principal=system())
+    assert set(segment_member_ids(visitors.pk)) == set()  # an anonymous device is nobody's yet
+
+    result = actions.tracking_identify(site.pk, visitor.pk, {"email": "nia@visitor.example"}, ip=None, principal=public)
+    segments.segments_refresh_changed(principal=system())
+
+    assert result.linked
+    assert set(segment_member_ids(visitors.pk)) == {result.contact_id}
