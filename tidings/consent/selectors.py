@@ -114,14 +114,35 @@ def _keyed(state: dict[int, Decision]) -> dict[str, Decision]:
     return {keys[pk]: decision for pk, decision in state.items() if pk in keys}
 
 
+def _records_of(contact_id: int, purpose_id: int | None = None, *, latest_only: bool = False) -> list[ConsentRecord]:
+    """Return the contact's records (its devices' included), oldest first: two index-served queries, merged here.
+
+    One query with an OR across "own or its devices'" lets the planners walk the purpose's records in
+    time order instead (a second per call at 200k records on SQLite). latest_only: one row per query.
+    """
+    own = ConsentRecord.objects.filter(contact_id=contact_id)
+    # The devices' ids first (most contacts have none): a literal list keeps the planner on the visitor index.
+    device_ids = list(Visitor.objects.filter(contact_id=contact_id).values_list("id", flat=True))
+    queries = [own]
+    if device_ids:
+        queries.append(ConsentRecord.objects.filter(contact_id__isnull=True, visitor_id__in=device_ids))
+    found: list[ConsentRecord] = []
+    for records in queries:
+        if purpose_id is not None:
+            records = records.filter(purpose_id=purpose_id)
+        if latest_only:
+            found.extend(records.order_by("-recorded_at", "-id")[:1])
+        else:
+            found.extend(records)
+    return sorted(found, key=lambda r: (r.recorded_at, r.pk))
+
+
 def consent_state(contact_id: int) -> dict[str, Decision]:
     """Return the contact's current decision per purpose key, its identified visitors' records included.
 
     A purpose with no record is absent: no consent given (and, under legitimate interest, no objection).
     """
-    records = ConsentRecord.objects.filter(_of_contact(contact_id)).order_by("recorded_at", "id")
-    return _keyed(_fold(records.only("purpose_id", "given", "recorded_at", "method", "notice_version", "signal",
-                                     "source")))  # fmt: skip
+    return _keyed(_fold(_records_of(contact_id)))
 
 
 def visitor_consents(visitor_id: int) -> dict[str, Decision]:
@@ -181,12 +202,7 @@ def purpose_allowed(contact_id: int, purpose_key: str, *, use: str) -> bool:
     purpose = purpose_by_key(purpose_key)
     latest = None
     if purpose.pk is not None:
-        latest = (
-            ConsentRecord.objects.filter(_of_contact(contact_id), purpose_id=purpose.pk)
-            .order_by("-recorded_at", "-id")
-            .only("given", "recorded_at", "method", "notice_version", "signal", "source")
-            .first()
-        )
+        latest = next(reversed(_records_of(contact_id, purpose.pk, latest_only=True)), None)
     decision = (
         None
         if latest is None
