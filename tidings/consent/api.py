@@ -8,14 +8,13 @@ that does not exist; invalid values a 422 keyed by field, whose messages never r
 from __future__ import annotations
 
 import datetime
-from functools import wraps
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.decorators import require_permission
-from tidings.api.errors import NotFound, Unprocessable
+from tidings.api.errors import NotFound, Unprocessable, found
 from tidings.api.pagination import paginate_keyset
 from tidings.api.types import Id, Int32
 from tidings.consent import actions, selectors
@@ -27,19 +26,6 @@ from tidings.privacy.models import LawfulBasis
 router = Router(tags=["consent"])
 
 VIEW, RECORD = "privacy:view", "consent:record"
-
-
-def _found(view):
-    """Answer 404 when the view's selector or action raises DoesNotExist (another workspace's id included)."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ObjectDoesNotExist as error:
-            raise NotFound("Not found.") from error
-
-    return wrapped
 
 
 def _contact(contact_id: int) -> int:
@@ -160,7 +146,7 @@ def list_consents(
 
 
 @router.post("/consents", response={201: ConsentRecordOut}, summary="Record consent given or withdrawn")
-@_found
+@found
 @require_permission(RECORD)
 def record_consent(request, payload: ConsentIn):
     """Append a decision to the ledger (needs consent:record); 404 for a contact or visitor not in this workspace.

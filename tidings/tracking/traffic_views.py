@@ -8,14 +8,10 @@ suppressed. reports:view is enough, so an analyst sees it: nothing here names a 
 
 from __future__ import annotations
 
-import functools
-
-from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-from tidings.accounts.decorators import require_permission
+from tidings.accounts.decorators import found, require_permission
 from tidings.tracking import selectors
 from tidings.tracking.traffic_report import (
     PRESET_DAYS,
@@ -27,19 +23,6 @@ from tidings.tracking.traffic_report import (
     traffic_report,
 )
 from tidings.ui.charts import WIDE_WIDTH, Datum, bar_chart, time_series
-
-
-def found(view):
-    """Answer 404 when a selector says the site is not in this workspace."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except (ObjectDoesNotExist, ValueError) as error:
-            raise Http404("Not found.") from error
-
-    return wrapped
 
 
 @require_permission("reports:view")

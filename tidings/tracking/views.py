@@ -64,7 +64,7 @@ def _url(request, name: str, **kwargs) -> str:
 
 
 def _render(request, template: str, context: dict, status: int = 200):
-    context["can"] = {"edit": request.principal.can("tracking:edit")}
+    context["can"] = {"edit": request.principal.can("tracking:edit"), "traffic": request.principal.can("reports:view")}
     return render(request, template, context, status=status)
 
 

@@ -178,3 +178,9 @@ def test_host_names_are_checked(domain, expected):
     from tidings.tracking.actions import _clean_host
 
     assert _clean_host(domain) == expected
+
+
+def test_the_site_page_links_to_its_traffic_dashboard(alice_client, site):
+    body = alice_client.get(f"/w/acme/settings/sites/{site.pk}/").content.decode()
+
+    assert f'href="/w/acme/tracking/sites/{site.pk}/traffic/"' in body
