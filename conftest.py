@@ -62,6 +62,16 @@ def panels_fail_loudly():
 
 
 @pytest.fixture
+def fresh_rate_limits():
+    """Clear the cache that holds the rate limits before and after the test, so each test starts unthrottled."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def make_user(db):
     from tidings.accounts.actions import user_create
 

@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tidings.consent import actions
 from tidings.tenancy.context import use_workspace
+from tidings.tests.api_client import token_api
 from tidings.tests.principals import system
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
-class _Api:
-    def __init__(self, client, headers):
-        self.client, self.headers = client, headers
-
-    def get(self, path, data=None):
-        return self.client.get(f"/api/v1{path}", data or {}, **self.headers)
-
-    def post(self, path, body):
-        text = body if isinstance(body, str) else json.dumps(body)
-        return self.client.post(f"/api/v1{path}", text, content_type="application/json", **self.headers)
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 def _token_api(client, workspace, user, permissions=None):
-    from tidings.accounts.selectors import principal_for_user
-    from tidings.api.actions import api_token_create
-
-    _, secret = api_token_create(workspace=workspace, user=user, name="Consent sync", permissions=permissions,
-                                 principal=principal_for_user(user, workspace))  # fmt: skip
-    return _Api(client, {"HTTP_AUTHORIZATION": f"Bearer {secret}"})
+    return token_api(client, workspace, user, permissions, name="Consent sync")
 
 
 @pytest.fixture

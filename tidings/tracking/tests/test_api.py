@@ -11,37 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tidings.tenancy.context import use_workspace
+from tidings.tests.api_client import token_api
 from tidings.tests.principals import system
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
-class _Api:
-    def __init__(self, client, headers):
-        self.client, self.headers = client, headers
-
-    def get(self, path, data=None):
-        return self.client.get(f"/api/v1{path}", data or {}, **self.headers)
-
-    def send(self, method, path, body=None):
-        call = getattr(self.client, method.lower())
-        return call(f"/api/v1{path}", json.dumps(body or {}), content_type="application/json", **self.headers)
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 
 def _token_api(client, workspace, user, permissions=None):
-    from tidings.accounts.selectors import principal_for_user
-    from tidings.api.actions import api_token_create
-
-    _, secret = api_token_create(workspace=workspace, user=user, name="Tracking sync", permissions=permissions,
-                                 principal=principal_for_user(user, workspace))  # fmt: skip
-    return _Api(client, {"HTTP_AUTHORIZATION": f"Bearer {secret}"})
+    return token_api(client, workspace, user, permissions, name="Tracking sync")
 
 
 @pytest.fixture
