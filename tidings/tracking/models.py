@@ -47,7 +47,7 @@ class Site(TenantModel):
     personal_data = NotPersonal("a website's settings")
 
     name = models.CharField(max_length=191)
-    public_key = models.CharField(max_length=64, unique=True)
+    public_key = models.CharField(max_length=64)
     domains = models.JSONField(default=list, blank=True)  # host names, e.g. ["shop.example", ".blog.example"]
     consent_mode = models.CharField(max_length=24, choices=ConsentMode.choices, default=ConsentMode.CONSENT)
     ip_storage = models.CharField(max_length=8, choices=IpStorage.choices, default=IpStorage.NETWORK)
@@ -57,6 +57,10 @@ class Site(TenantModel):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
+        # Unique within the workspace (the key's 144 random bits make it unique everywhere): a constraint
+        # across workspaces could not be enforced per shard (decision 0006). The collect path looks a key
+        # up across workspaces once per few seconds per process (tracking.selectors.site_by_public_key).
+        constraints = [models.UniqueConstraint(fields=["workspace_id", "public_key"], name="tracking_site_key_uniq")]
         indexes = [models.Index(fields=["workspace_id", "name"], name="tracking_site_name_idx")]
 
     def __str__(self) -> str:

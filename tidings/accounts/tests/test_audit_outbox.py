@@ -137,5 +137,8 @@ def test_a_new_workspaces_entry_joins_its_chain_on_commit(make_user, django_capt
         .order_by("seq")
         .values_list("action", flat=True)
     )
-    assert actions[:2] == ["workspace.created", "member.added"]
+    # Its own entries first in order; what apps do on workspace_created (standard consent purposes) may
+    # land between them when the commit callbacks run late, as here.
+    own = [action for action in actions if action in ("workspace.created", "member.added")]
+    assert own == ["workspace.created", "member.added"]
     assert list(verify_chains()) == []

@@ -18,14 +18,14 @@ def _labels(groups):
 
 def test_groups_come_in_domain_order_and_only_with_entries(alice_principal):
     labels = _labels(navigation_for(alice_principal, "/w/acme/"))
-    assert labels == ["", "Contacts", "Segments", "Settings"]  # no Channels, ... until an app registers one
+    assert labels == ["", "Contacts", "Segments", "Reports", "Privacy", "Settings"]  # no Channels until an app has one
 
 
 def test_a_registered_entry_brings_its_group(alice_principal, monkeypatch):
     monkeypatch.setattr(navigation, "NAVIGATION", [*navigation.NAVIGATION])
     navigation.register(NavItem("Emails", "web:kit", "workspace:view", group="Channels", icon="mail"))
     groups = navigation_for(alice_principal, "/w/acme/")
-    assert _labels(groups) == ["", "Contacts", "Segments", "Channels", "Settings"]
+    assert _labels(groups) == ["", "Contacts", "Segments", "Channels", "Reports", "Privacy", "Settings"]
 
 
 def test_a_group_whose_entries_the_member_may_not_open_is_hidden(acme, make_user, monkeypatch):
@@ -35,8 +35,8 @@ def test_a_group_whose_entries_the_member_may_not_open_is_hidden(acme, make_user
     dave = make_user("dave@acme.example")
     membership_create(workspace=acme, user=dave, role="marketer", principal=system(acme))
     monkeypatch.setattr(navigation, "NAVIGATION", [*navigation.NAVIGATION])
-    navigation.register(NavItem("Audit reports", "web:kit", "audit:view", group="Reports"))
-    assert "Reports" not in _labels(navigation_for(principal_for_user(dave, acme), "/w/acme/"))
+    navigation.register(NavItem("Audit trail", "web:kit", "audit:view", group="Privacy"))  # nor privacy:view
+    assert "Privacy" not in _labels(navigation_for(principal_for_user(dave, acme), "/w/acme/"))
 
 
 def test_only_the_longest_matching_entry_is_active(alice_principal):
