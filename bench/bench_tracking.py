@@ -136,12 +136,20 @@ def persisted(workspace) -> tuple[int, int]:
 
 
 def wait_persisted(workspace, expected: int, timeout: float = 120.0) -> tuple[float, int, int]:
+    """Wait until expected receipts exist (the lag), then until the counts settle (requests wrk sent but did not
+    count are still written); return the lag and the settled counts, read once nothing more arrives."""
     started = time.monotonic()
     receipts, events = persisted(workspace)
     while receipts < expected and time.monotonic() - started < timeout:
         time.sleep(0.05)
         receipts, events = persisted(workspace)
-    return time.monotonic() - started, receipts, events
+    lag = time.monotonic() - started
+    settled = None
+    while settled != (receipts, events) and time.monotonic() - started < timeout:
+        settled = (receipts, events)
+        time.sleep(1.5)  # longer than the flusher's interval
+        receipts, events = persisted(workspace)
+    return lag, receipts, events
 
 
 def main() -> None:

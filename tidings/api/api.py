@@ -207,8 +207,7 @@ def _answer(request, refusal) -> HttpResponse:
     if refusal.reason == "workspace_ambiguous":
         return error_response(
             400,
-            "This account belongs to several workspaces; use an API token or OAuth2 application, "
-            "which belong to one.",
+            "This account belongs to several workspaces; use an API token or OAuth2 application, which belong to one.",
             code="workspace_required",
         )
     if refusal.reason == "rate_limited":

@@ -2,6 +2,7 @@
 
 record(purpose=..., given=..., visitor_id=..., contact_id=..., source=..., ip=..., signal=..., principal=...)
 visitor_decisions(visitor_id) -> {purpose key: given}
+visitor_decision(visitor_id, purpose="tracking") -> given or None     one purpose, fast
 may_profile(site, visitor_id, *, signal=None) -> bool      the rule of when a visitor may be profiled
 """
 
@@ -43,9 +44,14 @@ def visitor_decisions(visitor_id: int) -> dict[str, bool]:
     return {key: bool(decision.given) for key, decision in consent_selectors.visitor_consents(visitor_id).items()}
 
 
+def visitor_decision(visitor_id: int, purpose: str = TRACKING_PURPOSE) -> bool | None:
+    """Return the visitor's current decision for purpose (True, False, None when none): the hot path of a hit."""
+    return consent_selectors.visitor_decision(visitor_id, purpose)
+
+
 def signal_withdrawn(visitor_id: int, signal: str) -> bool:
     """Return whether the visitor's latest tracking decision is already a withdrawal (so a signal is recorded once)."""
-    return visitor_decisions(visitor_id).get(TRACKING_PURPOSE) is False
+    return visitor_decision(visitor_id) is False
 
 
 def may_profile(site, visitor_id: int | None, *, signal: str | None = None, choices: Mapping[str, bool] | None = None):
@@ -64,7 +70,7 @@ def may_profile(site, visitor_id: int | None, *, signal: str | None = None, choi
     if choices is not None and TRACKING_PURPOSE in choices:
         decision = bool(choices[TRACKING_PURPOSE])
     elif visitor_id is not None:
-        decision = visitor_decisions(visitor_id).get(TRACKING_PURPOSE)
+        decision = visitor_decision(visitor_id)
     if site.consent_mode == ConsentMode.LEGITIMATE_INTEREST:
         return decision is not False
     return decision is True

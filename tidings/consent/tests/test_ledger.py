@@ -8,6 +8,8 @@ import logging
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tidings.accounts.permissions import Principal, Via
 from tidings.audit.models import AuditEntry
@@ -244,6 +246,47 @@ def test_a_visitor_of_another_workspace_has_no_consents(in_acme, globex):
         actions.consent_record(purpose="tracking", given=True, visitor_id=theirs.pk, method="tracker",
                                principal=system())  # fmt: skip
     assert selectors.visitor_consents(theirs.pk) == {}
+
+
+# A ledger step: (who records: "device" this visitor, "sibling" another device of the contact, "contact" the
+# contact itself; the purpose; given) - and, between steps, maybe the identification of the device.
+_STEPS = st.lists(
+    st.tuples(st.sampled_from(["device", "sibling", "contact", "identify"]),
+              st.sampled_from(["tracking", "profiling"]), st.booleans()),
+    max_size=8,
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=_STEPS)
+def test_the_trackers_fast_decision_agrees_with_the_visitors_state(in_acme, acme, steps):
+    from tidings.contacts.actions import contact_create
+
+    contact = contact_create({"lastname": "Fernwhistle"}, principal=system())
+    device = events.visitor_create(principal=system())
+    sibling = events.visitor_create(principal=system())
+    events.visitor_identify(sibling.pk, contact.pk, principal=system())
+    for who, purpose, choice in steps:
+        if who == "identify":
+            events.visitor_identify(device.pk, contact.pk, principal=system())
+            continue
+        subject = {"device": {"visitor_id": device.pk}, "sibling": {"visitor_id": sibling.pk},
+                   "contact": {"contact_id": contact.pk}}[who]  # fmt: skip
+        actions.consent_record(purpose=purpose, given=choice, method="tracker", principal=tracker(acme), **subject)
+    for purpose in ("tracking", "profiling", "marketing_email"):
+        expected = selectors.visitor_consents(device.pk).get(purpose)
+        assert selectors.visitor_decision(device.pk, purpose) == (None if expected is None else expected.given)
+
+
+def test_the_fast_decision_of_another_workspaces_visitor_is_none(in_acme, globex):
+    from tidings.tenancy.context import use_workspace
+
+    with use_workspace(globex):
+        theirs = events.visitor_create(principal=system())
+        actions.consent_record(purpose="tracking", given=True, visitor_id=theirs.pk, method="tracker",
+                               principal=system())  # fmt: skip
+        assert selectors.visitor_decision(theirs.pk, "tracking") is True
+    assert selectors.visitor_decision(theirs.pk, "tracking") is None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -47,9 +47,7 @@ def test_every_index_of_a_tenant_table_leads_with_workspace_id(alias):
         f"{table}.{name} {info['columns']}"
         for table, constraints in _constraints(alias)
         for name, info in constraints.items()
-        if (info["index"] or info["unique"])
-        and not info["primary_key"]
-        and (_columns(info)[:1] != ["workspace_id"])
+        if (info["index"] or info["unique"]) and not info["primary_key"] and (_columns(info)[:1] != ["workspace_id"])
     ]
 
     assert not offenders, "indexes that do not start with workspace_id:\n" + "\n".join(offenders)

@@ -102,6 +102,8 @@ PROCESS = _Process()
 
 def _utm(url: str, fallback: tuple[str, str, str]) -> tuple[str, str, str]:
     """Return (source, medium, campaign) from url's query string (before it is stripped), else fallback."""
+    if "utm_" not in url:
+        return fallback
     try:
         params = dict(parse_qsl(urlsplit(url).query, max_num_fields=100))
     except ValueError:

@@ -7,6 +7,7 @@ message goes back to the sender and into logs. Nothing here touches the database
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -66,6 +67,7 @@ class Hit:
         return page_host(self.url)
 
 
+@functools.lru_cache(maxsize=16_384)  # origins, referrers and pages repeat from hit to hit
 def page_host(url: str) -> str:
     """Return the lower-cased host of an http(s) URL, "" when there is none."""
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -39,15 +40,20 @@ class SiteInfo:
 
     def allows_host(self, host: str) -> bool:
         """Return whether host is one of the site's domains (".example.org" also allows its subdomains)."""
-        host = host.lower().rstrip(".")
-        for domain in self.domains:
-            domain = domain.lower()
-            if domain.startswith("."):
-                if host == domain[1:] or host.endswith(domain):
-                    return True
-            elif host == domain:
+        return _host_allowed(self.domains, host)
+
+
+@functools.lru_cache(maxsize=16_384)  # asked three times a hit, with the same few hosts
+def _host_allowed(domains: tuple[str, ...], host: str) -> bool:
+    host = host.lower().rstrip(".")
+    for domain in domains:
+        domain = domain.lower()
+        if domain.startswith("."):
+            if host == domain[1:] or host.endswith(domain):
                 return True
-        return False
+        elif host == domain:
+            return True
+    return False
 
 
 _sites: dict[Any, tuple[float, Any]] = {}
@@ -150,7 +156,7 @@ def visitor_tracking_consent(workspace, visitor_id: int) -> bool | None:
     from tidings.tracking import consent_adapter
 
     with use_workspace(workspace):
-        return consent_adapter.visitor_decisions(visitor_id).get(consent_adapter.TRACKING_PURPOSE)
+        return consent_adapter.visitor_decision(visitor_id)
 
 
 def record_signal_withdrawal(workspace, visitor_id: int, signal: str, principal) -> None:

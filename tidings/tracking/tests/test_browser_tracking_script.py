@@ -202,6 +202,27 @@ def test_a_visitor_id_the_server_hands_out_is_stored_first_party_and_sent_back(s
     assert not tab.context.cookies(site.fake_base)
 
 
+def test_a_cookie_domain_shares_the_id_with_the_sites_subdomains_and_is_ignored_elsewhere(site, tab):
+    site.visitor_id = VISITOR
+    site.allowed_origin_host = "www.shop.example"
+    endpoint = "s.setAttribute('data-endpoint',u);"
+    shared = snippet(site.fake_base, SITE_KEY).replace(
+        endpoint, endpoint + "s.setAttribute('data-cookie-domain','.shop.example');"
+    )
+    site.pages["/"] = page("Spring programme", head=shared)
+    tab.goto(f"http://www.shop.example:{site.port}/")
+    tab.wait_for_function("() => document.cookie.includes('_tdv=')")
+    cookie = next(c for c in tab.context.cookies(f"http://www.shop.example:{site.port}/") if c["name"] == "_tdv")
+    assert cookie["domain"] == ".shop.example"  # blog.shop.example reads it too
+    assert tab.context.cookies(f"http://blog.shop.example:{site.port}/")[0]["value"] == VISITOR
+
+    # The same snippet on a page of another domain stores a host-only id, as without the attribute.
+    site.allowed_origin_host = "localhost"
+    tab.goto(site.page_url())
+    tab.wait_for_function("() => document.cookie.includes('_tdv=')")
+    assert next(c for c in tab.context.cookies(site.page_url()) if c["name"] == "_tdv")["domain"] == "localhost"
+
+
 def test_a_null_answer_deletes_the_stored_id(site, tab):
     site.visitor_id = VISITOR
     tab.goto(shop(site))

@@ -226,3 +226,20 @@ def test_the_hit_time_is_kept(tmp_path, site, acme, counted):
     with use_workspace(acme):
         event = Event.objects.get()
     assert abs(event.at - datetime.datetime.fromtimestamp(at, tz=datetime.UTC)) < datetime.timedelta(seconds=1)
+
+
+def test_the_built_in_worker_replays_a_dead_servers_spool_every_minute(tmp_path, site, acme, counted, settings):
+    from tidings.jobs.periodic import PERIODIC_JOBS
+    from tidings.tracking import tasks
+
+    job = PERIODIC_JOBS["tidings.tracking.tasks.replay_orphaned_spools"]
+    assert job.every == datetime.timedelta(minutes=1)
+    settings.TIDINGS_VAR_DIR = str(tmp_path)
+    spool = Spool()  # a server's spool, its process gone: the lock is released when the file is closed
+    spool.append([record(site, cid="w" * 20), record(site, visitor=None, cid="x" * 20)])
+    spool.close()
+
+    assert tasks.replay_orphaned_spools.call() == 2
+
+    assert counts(acme)[1] == 2
+    assert tasks.replay_orphaned_spools.call() == 0

@@ -111,7 +111,6 @@ def every_chart():
     ]
 
 
-
 CHARTS = every_chart()
 # Named by kind and position: stable across test processes (xdist compares the collected names).
 CHART_IDS = [f"{chart.kind}{position}" for position, chart in enumerate(CHARTS)]

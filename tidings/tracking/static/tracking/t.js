@@ -3,7 +3,9 @@
  *
  * Loaded by the snippet, which queues calls in tidings.q and sets data-site (the site key) and
  * data-endpoint (the Tidings base URL) on this script's tag. Optional attributes: data-auto="0"
- * (no automatic page views), data-hash="1" (a change of the #fragment is a new page).
+ * (no automatic page views), data-hash="1" (a change of the #fragment is a new page),
+ * data-cookie-domain=".example.org" (share the visitor id with the site's subdomains; ignored unless
+ * the page is on that domain).
  *
  *   tidings('pageview', {url, title})   tidings('event', name, {props})
  *   tidings('identify', {email, ...})   tidings('consent', {tracking: true, marketing_email: false})
@@ -33,6 +35,7 @@
   var base = (tag.getAttribute('data-endpoint') || new URL(tag.src).origin).replace(/\/+$/, '');
   var auto = tag.getAttribute('data-auto') !== '0';
   var withHash = tag.getAttribute('data-hash') === '1';
+  var cookieDomain = sharedDomain(tag.getAttribute('data-cookie-domain'));
   var nav = w.navigator;
   var gpc = nav.globalPrivacyControl === true;
   var dnt = nav.doNotTrack === '1' || w.doNotTrack === '1';
@@ -50,6 +53,14 @@
 
   // ---- the visitor id (first-party, only while the server allows it) ----
 
+  // "; Domain=.example.org" when the page's host is that domain or under it; "" (host-only) otherwise.
+  function sharedDomain(value) {
+    var domain = (value || '').toLowerCase().replace(/^\.+/, '');
+    var host = w.location.hostname.toLowerCase();
+    if (!/^[a-z0-9.-]{1,253}$/.test(domain) || domain.indexOf('.') < 0) return '';
+    return host === domain || host.slice(-domain.length - 1) === '.' + domain ? '; Domain=' + domain : '';
+  }
+
   function readId() {
     var match = d.cookie.match(/(?:^|;\s*)_tdv=([^;]*)/);
     var id = match ? match[1] : null;
@@ -61,12 +72,13 @@
 
   function storeId(id) {
     var secure = w.location.protocol === 'https:' ? '; Secure' : '';
-    d.cookie = COOKIE + '=' + id + '; Path=/; Max-Age=' + YEAR + '; SameSite=Lax' + secure;
+    d.cookie = COOKIE + '=' + id + '; Path=/; Max-Age=' + YEAR + '; SameSite=Lax' + cookieDomain + secure;
     try { w.localStorage.setItem(COOKIE, id); } catch (e) { /* storage blocked: the cookie holds it */ }
   }
 
   function forgetId() {
-    d.cookie = COOKIE + '=; Path=/; Max-Age=0; SameSite=Lax';
+    d.cookie = COOKIE + '=; Path=/; Max-Age=0; SameSite=Lax' + cookieDomain;
+    if (cookieDomain) d.cookie = COOKIE + '=; Path=/; Max-Age=0; SameSite=Lax'; // a host-only one from before
     try { w.localStorage.removeItem(COOKIE); } catch (e) { /* nothing stored there */ }
   }
 
