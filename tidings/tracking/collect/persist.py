@@ -31,7 +31,11 @@ _GAP = datetime.timedelta(seconds=SESSION_GAP_SECONDS)
 
 
 def _at(record: dict) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(record["at"], tz=datetime.UTC)
+    # Converted once per record: the receipt, visitor, session, event and counts all ask for it.
+    at = record.get("_at")
+    if at is None:
+        at = record["_at"] = datetime.datetime.fromtimestamp(record["at"], tz=datetime.UTC)
+    return at
 
 
 def _label(*parts: str) -> str | None:
