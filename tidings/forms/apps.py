@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class FormsConfig(AppConfig):
+    """Forms: the builder, public submission (Mautic-compatible), double opt-in and the submissions' results."""
+
+    name = "tidings.forms"
+    label = "forms"
+    verbose_name = "Forms"
+
+    def ready(self):
+        from tidings.forms.event_types import register_forms_event_types
+
+        register_forms_event_types()
+
+        from tidings.audit.targets import by_id, register_target
+        from tidings.navigation import NavItem, register
+
+        register(NavItem("Forms", "forms:list", "forms:view", group="Channels", icon="list", order=10))
+        register_target("form", by_id("forms:detail", "form_id"))
