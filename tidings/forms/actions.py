@@ -305,7 +305,7 @@ def _notify_members(form: Form) -> None:
     if not recipients:
         return
     base = str(settings.TIDINGS_BASE_URL).rstrip("/")
-    link = f"{base}/w/{workspace.slug}/forms/{form.pk}/results/"
+    link = f"{base}/w/{require_workspace().slug}/forms/{form.pk}/results/"
     message = EmailMessage(
         subject=f"New submission of the form “{form.name}”",
         body=f"The form “{form.name}” was submitted. The answers are on its results page (forms:results):\n{link}\n",
@@ -323,9 +323,8 @@ def _send(message: EmailMessage) -> None:
 
 
 def _send_confirmation(form: Form, submission_id: int, address: str, action: Mapping[str, Any]) -> None:
-    workspace = workspace_by_id(require_workspace().id)
     base = str(settings.TIDINGS_BASE_URL).rstrip("/")
-    link = f"{base}/m/{workspace.slug}/form/confirm/{tokens.confirm_token(form.pk, submission_id)}"
+    link = f"{base}/m/{require_workspace().slug}/form/confirm/{tokens.confirm_token(form.pk, submission_id)}"
     days = max(int(settings.TIDINGS_FORMS_CONFIRM_MAX_AGE) // 86400, 1)
     body = (
         f"Hello,\n\nsomeone (we hope you) filled in the form “{form.name}” with this address.\n"

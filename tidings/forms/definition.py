@@ -194,7 +194,7 @@ def _field(raw: Any, index: int, errors: dict, lookups: dict, next_id: int) -> t
         errors[f"{prefix}.progressive"] = ["only a field that fills a contact field can be skipped when known"]
     field["purpose"] = ""
     if kind == FieldKind.CONSENT:
-        purpose = raw.get("purpose")
+        purpose = str(raw.get("purpose") or "")
         try:
             consent_selectors.purpose_by_key(purpose)
         except ObjectDoesNotExist:

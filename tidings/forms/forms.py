@@ -54,8 +54,8 @@ class FieldForm(forms.Form):
 
     def __init__(self, *args, contact_fields=(), purposes=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["maps_to"].choices = [("", "None")] + list(contact_fields)
-        self.fields["purpose"].choices = [("", "None")] + list(purposes)
+        self.fields["maps_to"].choices = [("", "None")] + list(contact_fields)  # type: ignore[attr-defined]
+        self.fields["purpose"].choices = [("", "None")] + list(purposes)  # type: ignore[attr-defined]
 
     def field_values(self, field_id: int | None = None) -> dict:
         data = self.cleaned_data
@@ -90,9 +90,9 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, segments=(), members=(), purposes=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["segment_id"].choices = [("", "None")] + list(segments)
-        self.fields["member_ids"].choices = list(members)
-        self.fields["purpose"].choices = list(purposes)
+        self.fields["segment_id"].choices = [("", "None")] + list(segments)  # type: ignore[attr-defined]
+        self.fields["member_ids"].choices = list(members)  # type: ignore[attr-defined]
+        self.fields["purpose"].choices = list(purposes)  # type: ignore[attr-defined]
 
     def action_values(self) -> dict:
         data = self.cleaned_data

@@ -24,7 +24,6 @@ from tidings.forms.models import FieldKind, Form, Submission
 from tidings.forms.personal_data import open_answers
 from tidings.privacy.vault import keyring
 from tidings.tenancy.context import require_workspace
-from tidings.tenancy.selectors import workspace_by_id
 
 FORMS_LIMIT = 500
 SUBMISSIONS_PAGE = 50
@@ -65,7 +64,7 @@ def base_url() -> str:
 
 def submit_url(form_id: int) -> str:
     """Return the absolute address a form posts to: /m/<ws>/form/submit?formId=N (Mautic's route)."""
-    slug = workspace_by_id(require_workspace().id).slug
+    slug = require_workspace().slug
     return f"{base_url()}/m/{slug}/form/submit?{urlencode({'formId': form_id})}"
 
 
@@ -218,3 +217,14 @@ def submissions_for_export(form_id: int, *, batch: int = 1000) -> Iterable[Submi
 def answer_columns(form: Form) -> list[tuple[str, str]]:
     """Return (alias, label) of the fields that take an answer, in the form's order."""
     return [(field["alias"], field["label"]) for field in form.fields if field["kind"] != FieldKind.FREEHTML]
+
+
+def confirmation_form(token: str) -> Form | None:
+    """Return the form a double opt-in link's token names in this workspace; None when forged, expired or unknown."""
+    found = tokens.confirm_payload(token, int(settings.TIDINGS_FORMS_CONFIRM_MAX_AGE))
+    if found is None:
+        return None
+    form_id, submission_id = found
+    if not Submission.objects.filter(pk=submission_id, form_id=form_id).exists():
+        return None
+    return Form.objects.filter(pk=form_id).first()

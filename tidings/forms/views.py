@@ -57,7 +57,7 @@ def form_list(request, workspace_slug):
         "send a double opt-in confirmation." + ("" if can["edit"] else " A member who can edit forms builds them."),
         "actions": [("New form", _url(request, "create"))] if can["edit"] else [],
     }
-    table = DataTable(columns=FORM_COLUMNS, query={}, order="name", rows=rows, id="forms", caption="Forms",
+    table = DataTable(columns=FORM_COLUMNS, query={}, order="name", rows=list(rows), id="forms", caption="Forms",
                       noun="forms", row_template="forms/list_rows.html", row_actions=False,
                       empty={} if rows else empty)  # fmt: skip
     return render(request, "forms/list.html", {"table": table, "rows": rows, "can": can})

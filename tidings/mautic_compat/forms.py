@@ -111,7 +111,8 @@ def _field_in(raw: Any) -> Any:
     field = dict(raw)
     if "type" in raw and "kind" not in raw:
         field["kind"] = raw["type"]
-    properties = raw.get("properties") if isinstance(raw.get("properties"), dict) else {}
+    found = raw.get("properties")
+    properties: dict[str, Any] = found if isinstance(found, dict) else {}
     if field.get("kind") == "checkboxgrp" and properties.get("consentPurpose"):
         field["kind"], field["purpose"] = "consent", properties["consentPurpose"]
     options = properties.get("list") or properties.get("optionlist")
@@ -156,7 +157,7 @@ def _actions_in(raw: Any) -> Any:
         elif kind == "lead.pointschange":
             points = properties.get("points")
             sign = -1 if properties.get("operator") == "minus" else 1
-            delta = sign * int(points) if str(points).lstrip("-").isdigit() else None
+            delta = sign * int(str(points)) if str(points).lstrip("-").isdigit() else None
             result.append({"kind": "points", "delta": delta})
         elif kind == "lead.remove_do_not_contact":
             result.append({"kind": "remove_dnc"})

@@ -262,10 +262,12 @@ def confirm(request, mautic_workspace, token):
 
     Two steps, because mail scanners open links: a GET changes nothing.
     """
+    context = {"stylesheet": static("forms/form.css")}
+    if form_selectors.confirmation_form(token) is None:
+        return render(request, "forms/public_confirm.html", {**context, "invalid": True}, status=404)
     if request.method == "POST":
         form = form_actions.submission_confirm(token, principal=request.principal, request=request)
-        context = {"stylesheet": static("forms/form.css"), "form": form}
         if form is None:
             return render(request, "forms/public_confirm.html", {**context, "invalid": True}, status=404)
-        return render(request, "forms/public_confirm.html", {**context, "done": True})
-    return render(request, "forms/public_confirm.html", {"stylesheet": static("forms/form.css")})
+        return render(request, "forms/public_confirm.html", {**context, "done": True, "form": form})
+    return render(request, "forms/public_confirm.html", context)
