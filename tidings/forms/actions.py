@@ -19,6 +19,8 @@ How a submission touches contacts (decision 0020; tracking.identify's takeover r
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,7 +40,7 @@ from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
 from tidings.events import actions as events_actions
 from tidings.events.registry import strip_url
-from tidings.forms import tokens
+from tidings.forms import selectors, tokens
 from tidings.forms.answers import Answers, read_answers
 from tidings.forms.definition import checked_form
 from tidings.forms.event_types import FORM_CONFIRMED, FORM_SUBMITTED
@@ -186,7 +188,7 @@ def _is_spam(form: Form, context: SubmitContext) -> bool:
     return age is None or age < float(settings.TIDINGS_FORMS_MIN_FILL_SECONDS)
 
 
-def known_aliases(contact_id: int | None) -> set[str]:
+def _known_aliases(contact_id: int | None) -> set[str]:
     """Return the aliases of the contact fields contact_id has a value for (progressive profiling)."""
     if contact_id is None:
         return set()
@@ -241,7 +243,7 @@ def _write_fields(contact_id: int | None, values: dict[str, Any]) -> tuple[int, 
 def _fill_empty_public(contact_id: int, values: dict[str, Any]) -> None:
     """Fill only the empty, publicly updatable fields of a contact found by an email typed into the form."""
     fields = contacts_selectors.fields_by_alias()
-    known = known_aliases(contact_id)
+    known = _known_aliases(contact_id)
     public = {alias for alias, definition in fields.items() if definition.is_publicly_updatable}
     fill = {alias: value for alias, value in values.items() if alias in public and alias not in known}
     if fill:
@@ -364,7 +366,7 @@ def form_submit(form_id: int, posted: Mapping[str, list[str]], *, context: Submi
         return SubmitResult(accepted=True, spam=True)
     host = _host(context.page_url)
     visitor_id, device_contact = tracking_selectors.profiled_visitor(context.visitor_token, host)
-    answers = read_answers(form.fields, posted, known_aliases(device_contact))
+    answers = read_answers(form.fields, posted, _known_aliases(device_contact))
     flagged = _guard(form, answers)
     if answers.errors:
         return SubmitResult(accepted=False, errors=answers.errors, values=answers.values)
@@ -495,11 +497,6 @@ def submissions_export(form_id: int, *, principal: Principal, request=None):
     fields. The audit entry (forms.submissions_exported) holds the form, the format and the count, as the
     contacts export's does. Needs forms:results. Raise Form.DoesNotExist for a form not in this workspace.
     """
-    import csv
-    import io
-
-    from tidings.forms import selectors
-
     _require(principal, "forms:results")
     form = Form.objects.get(pk=form_id)
     count = Submission.objects.filter(form_id=form.pk).count()
