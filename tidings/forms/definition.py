@@ -294,23 +294,25 @@ def checked_form(values: Mapping[str, Any], fields: Any, actions: Any, *, next_f
         "contact_fields": contacts_selectors.fields_by_alias(),
         "company_fields": contacts_selectors.fields_by_alias("company"),
     }
-    checked_fields: list[dict] = []
+    indexed: list[tuple[int, dict]] = []  # (position in the list sent, checked field): errors name the position
     next_id = max(int(next_field_id or 1), 1)
     for index, raw in enumerate(fields):
         field, next_id = _field(raw, index, errors, lookups, next_id)
         if field is not None:
-            checked_fields.append(field)
-    aliases = [field["alias"] for field in checked_fields]
-    for index, alias in enumerate(aliases):
-        if aliases.count(alias) > 1 and f"fields.{index}.alias" not in errors:
-            errors[f"fields.{index}.alias"] = ["an alias no other field of the form has"]
+            indexed.append((index, field))
+    checked_fields = [field for _index, field in indexed]
+    seen_aliases: set[str] = set()
+    seen_targets: set[str] = set()
+    for index, field in indexed:
+        if field["alias"] in seen_aliases:
+            errors.setdefault(f"fields.{index}.alias", ["an alias no other field of the form has"])
+        if field["maps_to"] and field["maps_to"] in seen_targets:
+            errors.setdefault(f"fields.{index}.maps_to", ["a contact field no other field of the form fills"])
+        seen_aliases.add(field["alias"])
+        seen_targets.add(field["maps_to"])
     ids = [field["id"] for field in checked_fields]
     if len(set(ids)) != len(ids):
         errors["fields"] = ["each field once"]
-    mapped = [field["maps_to"] for field in checked_fields if field["maps_to"]]
-    for index, field in enumerate(checked_fields):
-        if field["maps_to"] and mapped.count(field["maps_to"]) > 1:
-            errors.setdefault(f"fields.{index}.maps_to", ["a contact field no other field of the form fills"])
     checked_actions = [_action(raw, index, errors, checked_fields) for index, raw in enumerate(actions)]
     kinds = [action["kind"] for action in checked_actions if action is not None]
     for single in (ActionKind.DOUBLE_OPT_IN, ActionKind.REMOVE_DNC):

@@ -159,7 +159,8 @@ def test_the_parser_never_fails_and_errors_never_echo_a_value(newsletter, data):
 @given(email=st.text(max_size=80), firstname=st.text(max_size=80), topic=st.text(max_size=20),
        consent=st.sampled_from(["", "1", "on", "x"]), ajax=st.booleans())  # fmt: skip
 def test_any_post_answers_below_500(client, newsletter, email, firstname, topic, consent, ajax):
-    body = _body(email=email.replace("\x00", ""), firstname=firstname.replace("\x00", ""), topic=topic.replace("\x00", ""),
-                 newsletter_ok=consent)  # fmt: skip
+    text = {name: value.replace("\x00", "") for name, value in (("email", email), ("firstname", firstname),
+                                                                 ("topic", topic))}  # fmt: skip
+    body = _body(newsletter_ok=consent, **text)
     response = client.post(f"{SUBMIT}?formId={newsletter.pk}{'&ajax=1' if ajax else ''}", body)
     assert response.status_code < 500
