@@ -3,12 +3,13 @@
 var s=d.currentScript;var box=d.createElement('div');box.className='tds-form-embed';box.innerHTML={{ html_json|safe }};
 s.parentNode.insertBefore(box,s.nextSibling);
 var f=box.querySelector('form');if(!f)return;
-var m=d.cookie.match(/(?:^|;\s*)_tdv=([^;]*)/),v=m?m[1]:null;
+function visitor(){var m=d.cookie.match(/(?:^|;\s*)_tdv=([^;]*)/),v=m?m[1]:null;
 if(!v){try{v=w.localStorage.getItem('_tdv');}catch(e){v=null;}}
-var slot=f.querySelector('[data-tidings-visitor]');if(slot&&v&&/^[A-Za-z0-9._-]{1,64}$/.test(v))slot.value=v;
+var slot=f.querySelector('[data-tidings-visitor]');if(slot&&v&&/^[A-Za-z0-9._-]{1,64}$/.test(v))slot.value=v;}
+visitor();
 var ret=f.querySelector('input[name="mauticform[return]"]');if(ret&&!ret.value)ret.value=w.location.href;
 var hp=f.querySelector('.tds-hp');if(hp){hp.style.position='absolute';hp.style.left='-10000px';}
-f.addEventListener('submit',function(ev){if(!w.fetch||!w.FormData)return;ev.preventDefault();
+f.addEventListener('submit',function(ev){visitor();if(!w.fetch||!w.FormData)return;ev.preventDefault();
 var msg=f.querySelector('.mauticform-message'),err=f.querySelector('.mauticform-error');
 var url=f.action+(f.action.indexOf('?')<0?'?':'&')+'ajax=1';
 w.fetch(url,{method:'POST',body:new FormData(f),mode:'cors',credentials:'omit'}).then(function(r){return r.json();})
