@@ -37,9 +37,9 @@ class Inbox:
 
 @pytest.fixture
 def smtp(settings):
-    from aiosmtpd.controller import Controller
-
     import socket
+
+    from aiosmtpd.controller import Controller
 
     with socket.socket() as probe:  # a free port (the controller checks readiness by connecting to it)
         probe.bind(("127.0.0.1", 0))
