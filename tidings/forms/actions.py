@@ -378,6 +378,10 @@ def form_submit(form_id: int, posted: Mapping[str, list[str]], *, context: Submi
         trusted = owner is None or owner == device_contact
         if trusted:
             contact_id, created = _write_fields(device_contact if owner is None else owner, dict(answers.contact))
+            company = answers.company.get("companyname")
+            if isinstance(company, str) and company.strip():
+                # The company field of a form names the contact's company: linked (created when new) by its name.
+                contacts_actions.companies_link_by_name([(contact_id, company)], principal=_system())
         else:
             assert owner is not None
             contact_id, created = owner, False

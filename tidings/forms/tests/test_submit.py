@@ -144,3 +144,15 @@ def test_submit_needs_forms_submit_and_a_published_form(newsletter, public, in_a
     actions.form_update(newsletter.pk, published=False, principal=system())
     with pytest.raises(Form.DoesNotExist):
         submit(newsletter, public, email="x@reader.example")
+
+
+def test_a_company_name_field_links_the_contact_to_that_company(in_acme, public):
+    from tidings.contacts.selectors import contact_by_unique_identifier, contact_companies
+    from tidings.tests.principals import system
+
+    form = actions.form_create(name="Trade", published=True, principal=system(), fields=[
+        {"kind": "email", "label": "Email", "alias": "email", "maps_to": "email", "required": True},
+        {"kind": "text", "label": "Company", "alias": "company_name", "maps_to": "company:companyname"}])  # fmt: skip
+    submit(form, public, email="trader@difference.example", company_name="Difference Engines")
+    contact = contact_by_unique_identifier("email", "trader@difference.example")
+    assert [link.company.name for link in contact_companies(contact.id)] == ["Difference Engines"]
