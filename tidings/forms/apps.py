@@ -13,6 +13,13 @@ class FormsConfig(AppConfig):
 
         register_forms_event_types()
 
+        from tidings.events.descriptions import register_description
+        from tidings.forms.event_types import FORM_CONFIRMED, FORM_SUBMITTED
+
+        register_description(FORM_SUBMITTED, lambda d, n: f"Submitted form #{d['form_id']}", icon="list")
+        register_description(FORM_CONFIRMED, lambda d, n: f"Confirmed the subscription of form #{d['form_id']}",
+                             icon="badge-check")  # fmt: skip
+
         from tidings.audit.targets import by_id, register_target
         from tidings.navigation import NavItem, register
 

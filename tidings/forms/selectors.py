@@ -95,6 +95,7 @@ def render_form(
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
     return_url: str = "",
+    success_url: str = "",
     known: Iterable[str] = (),
     visitor_token: str = "",
 ) -> SafeString:
@@ -102,7 +103,9 @@ def render_form(
 
     values and errors re-render a refused submission with the answers kept; known are the contact
     fields the submitter's own contact has (progressive fields among them are left out); return_url
-    where a successful submission goes (mauticform[return]). Every value is escaped by the template.
+    the page a submission returns to with ?mauticMessage= (mauticform[return], Mautic's), success_url
+    where a successful one goes with ?tds=<token> (mauticform[tds_success], for landing pages and
+    gated assets). Every value is escaped by the template.
     """
     values = values or {}
     errors = errors or {}
@@ -115,6 +118,7 @@ def render_form(
             "fields": fields,
             "action": submit_url(form.pk),
             "return_url": return_url,
+            "success_url": success_url,
             "render_token": tokens.render_token(form.pk),
             "visitor_token": visitor_token,
             "has_errors": bool(errors),
@@ -132,7 +136,7 @@ def form_embed_html(form_id: int, *, success_url: str | None = None) -> SafeStri
     form = Form.objects.filter(pk=form_id, published=True).first() if _is_id(form_id) else None
     if form is None:
         return None
-    return render_form(form, return_url=success_url or "")
+    return render_form(form, success_url=success_url or "")
 
 
 def _is_id(value: Any) -> bool:

@@ -107,9 +107,12 @@ def _host_allowed(host: str, allowed: set[str]) -> bool:
 
 
 def safe_target(url: str) -> str:
-    """Return url when it is an http(s) address on a host of the workspace's sites or Tidings' own; else ""."""
+    """Return url when it is an http(s) address on a host of the workspace's sites or Tidings' own, or a path
+    of Tidings' own (a landing page's); else ""."""
     if not isinstance(url, str) or not url or len(url) > 2000:
         return ""
+    if url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
     try:
         parts = urlsplit(url)
     except ValueError:

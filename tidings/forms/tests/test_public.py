@@ -164,3 +164,20 @@ def test_any_post_answers_below_500(client, newsletter, email, firstname, topic,
     body = _body(newsletter_ok=consent, **text)
     response = client.post(f"{SUBMIT}?formId={newsletter.pk}{'&ajax=1' if ajax else ''}", body)
     assert response.status_code < 500
+
+
+def test_the_embed_seam_gives_safe_html_and_the_success_address_gets_a_token(client, newsletter, in_acme):
+    from django.utils.safestring import SafeString
+
+    from tidings.forms import selectors
+
+    html = selectors.form_embed_html(newsletter.pk, success_url="/m/acme/p/thanks")
+    assert isinstance(html, SafeString) and f"/m/acme/form/submit?formId={newsletter.pk}" in html
+    assert selectors.form_embed_html(newsletter.pk + 1000) is None
+    assert selectors.form_embed_html("1") is None  # type: ignore[arg-type]
+    token_input = re.search(r'name="mauticform\[tds_ts\]" value="([^"]+)"', html).group(1)
+    body = _body(email="seam@reader.example", tds_success="/m/acme/p/thanks", tds_ts=token_input)
+    response = client.post(f"{SUBMIT}?formId={newsletter.pk}", body)
+    assert response.status_code == 302 and response["Location"].startswith("/m/acme/p/thanks?tds=")
+    assert client.post(f"{SUBMIT}?formId={newsletter.pk}", _body(email="s2@reader.example",
+                       tds_success="//evil.invalid/x")).status_code == 200  # fmt: skip
