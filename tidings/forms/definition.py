@@ -172,7 +172,9 @@ def _field(raw: Any, index: int, errors: dict, lookups: dict, next_id: int) -> t
         field["id"], next_id = next_id, next_id + 1
     field["label"] = _text(raw.get("label"), MAX_LABEL, errors, f"{prefix}.label", required=kind != FieldKind.FREEHTML)
     alias = raw.get("alias") or slugify(field["label"]).replace("-", "_")[:64] or f"field_{field['id']}"
-    if alias and not alias[0].isalpha():
+    if not isinstance(alias, str):
+        alias = ""
+    elif not alias[0].isalpha() and not raw.get("alias"):
         alias = f"f_{alias}"[:64]
     if not isinstance(alias, str) or not ALIAS_RE.match(alias) or alias in RESERVED_ALIASES:
         errors[f"{prefix}.alias"] = ["1 to 64 of a-z, 0-9 and _, starting with a letter (not a reserved name)"]
