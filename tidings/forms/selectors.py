@@ -232,3 +232,23 @@ def confirmation_form(token: str) -> Form | None:
     if not Submission.objects.filter(pk=submission_id, form_id=form_id).exists():
         return None
     return Form.objects.filter(pk=form_id).first()
+
+
+def known_for_visitor(visitor_token: str, page_host: str = "") -> set[str]:
+    """Return the contact fields the device's own identified contact has values for (progressive profiling).
+
+    Empty for no token, a forged one, or a device that may not be profiled or is not identified.
+    """
+    from django.core.exceptions import ObjectDoesNotExist
+
+    from tidings.contacts import selectors as contacts_selectors
+    from tidings.tracking import selectors as tracking_selectors
+
+    _visitor, contact_id = tracking_selectors.profiled_visitor(visitor_token, page_host)
+    if contact_id is None:
+        return set()
+    try:
+        contact = contacts_selectors.contact_get(contact_id)
+    except ObjectDoesNotExist:
+        return set()
+    return {alias for alias, value in contact.fields.items() if value not in (None, "", [])}

@@ -151,9 +151,9 @@ def _cors(request, response: HttpResponse) -> HttpResponse:
 
 
 def _standalone(request, form, *, values=None, errors=None, status=200, message="", token="") -> HttpResponse:
-    known: set[str] = set()
-    html = form_selectors.render_form(form, values=values, errors=errors, known=known,
-                                      visitor_token=token[:64] if isinstance(token, str) else "")  # fmt: skip
+    token = token[:64] if isinstance(token, str) else ""
+    known = form_selectors.known_for_visitor(token) if token else set()
+    html = form_selectors.render_form(form, values=values, errors=errors, known=known, visitor_token=token)
     response = render(request, "forms/public_page.html",
                       {"form": form, "form_html": html, "message": message, "stylesheet": static("forms/form.css")},
                       status=status)  # fmt: skip

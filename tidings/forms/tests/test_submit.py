@@ -156,3 +156,21 @@ def test_a_company_name_field_links_the_contact_to_that_company(in_acme, public)
     submit(form, public, email="trader@difference.example", company_name="Difference Engines")
     contact = contact_by_unique_identifier("email", "trader@difference.example")
     assert [link.company.name for link in contact_companies(contact.id)] == ["Difference Engines"]
+
+
+def test_progressive_fields_are_skipped_for_the_devices_own_contact_only(newsletter, public, site, visitor):
+    from tidings.forms.selectors import known_for_visitor, render_form
+    from tidings.tests.principals import system
+    from tidings.tracking.collect.decide import visitor_token
+    from tidings.tracking.consent_adapter import record
+
+    actions.form_update(newsletter.pk, principal=system(), fields=[
+        {**f, "progressive": f["alias"] == "firstname"} for f in newsletter.fields])  # fmt: skip
+    newsletter.refresh_from_db()
+    token = visitor_token(visitor.workspace_id, visitor.pk)
+    record(purpose="tracking", given=True, source="banner", visitor_id=visitor.pk, principal=public)
+    context = actions.SubmitContext(page_url="https://shop.example/news", visitor_token=token)
+    submit(newsletter, public, context=context, email="known@reader.example", firstname="Kim")
+    assert "firstname" in known_for_visitor(token, "shop.example")
+    assert "mauticform[firstname]" not in render_form(newsletter, known=known_for_visitor(token, "shop.example"))
+    assert "mauticform[firstname]" in render_form(newsletter, known=known_for_visitor("1.forged", "shop.example"))
