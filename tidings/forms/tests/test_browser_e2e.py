@@ -145,9 +145,11 @@ def _confirm_link(inbox) -> str:
     import email
 
     message = email.message_from_bytes(inbox.messages[-1])
-    body = message.get_payload(decode=True).decode()
-    assert message["Subject"] == "Confirm your subscription"
-    return re.search(r"http://\S+/form/confirm/\S+", body).group(0)
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes) and message["Subject"] == "Confirm your subscription"
+    found = re.search(r"http://\S+/form/confirm/\S+", payload.decode())
+    assert found is not None
+    return found.group(0)
 
 
 def test_a_visitor_consents_submits_the_embedded_form_and_confirms_by_email(
