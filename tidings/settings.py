@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tidings.contacts",
     "tidings.segments",
     "tidings.tracking",
+    "tidings.forms",
     "tidings.privacy",
     "tidings.jobs",
     "tidings.api",
@@ -231,6 +232,14 @@ globals().update(conf.import_limits())
 TIDINGS_SEGMENT_REFRESH_SECONDS = conf.env_int("SEGMENT_REFRESH_SECONDS", 5)
 TIDINGS_SEGMENT_REBUILD_SECONDS = conf.env_int("SEGMENT_REBUILD_SECONDS", 3600, minimum=60)
 # Distinct tag names one write may give or take from one contact (API, UI and Mautic alike).
+# Forms (decision 0020): the double opt-in mail's sender, how long its link works, the least time a person
+# takes to fill a form (faster posts are treated as spam), and submissions per window per network and per form.
+TIDINGS_FORMS_FROM_EMAIL = conf.env("FORMS_FROM_EMAIL") or DEFAULT_FROM_EMAIL
+TIDINGS_FORMS_CONFIRM_MAX_AGE = conf.env_int("FORMS_CONFIRM_MAX_AGE", 7 * 24 * 3600, minimum=600)
+TIDINGS_FORMS_MIN_FILL_SECONDS = conf.env_int("FORMS_MIN_FILL_SECONDS", 3, minimum=0)
+TIDINGS_FORMS_RATE_WINDOW = 60
+TIDINGS_FORMS_RATE_PER_NETWORK = conf.env_int("FORMS_RATE_PER_NETWORK", 20)
+TIDINGS_FORMS_RATE_PER_FORM = conf.env_int("FORMS_RATE_PER_FORM", 600)
 TIDINGS_MAX_TAGS_PER_REQUEST = int(conf.env("MAX_TAGS_PER_REQUEST", "100") or 100)
 # Request bodies beyond this are refused with 413 (Django's default, 2.5 MB; file uploads are not counted).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(conf.env("MAX_BODY_BYTES", str(2_621_440)) or 2_621_440)

@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, str] = {
     "campaigns:edit": "Create, change and launch campaigns",
     "forms:view": "See forms",
     "forms:edit": "Create and change forms",
+    "forms:results": "See and export forms' submissions (the answers people gave)",
+    # Held only by the principal of the public form door (a form posted from a customer's page), never by a role.
+    "forms:submit": "Submit a published form from a public page",
     "reports:view": "See aggregate reports",
     "privacy:view": "See data-subject requests and consent records",
     "privacy:manage": "Define purposes of processing and publish privacy notices",
@@ -54,9 +57,11 @@ class Role(models.TextChoices):
 
 _ALL = frozenset(PERMISSIONS)
 # Permissions of public doors only (a site key acts with them): no member holds them.
-PUBLIC_DOOR_ONLY = frozenset({"tracking:record"})
+PUBLIC_DOOR_ONLY = frozenset({"tracking:record", "forms:submit"})
 # What a site key's principal may do: record hits and identifications, and the visitor's consent choices.
-PUBLIC_KEY_PERMISSIONS = PUBLIC_DOOR_ONLY | {"consent:record"}
+PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record", "consent:record"})
+# What the public form door's principal may do: submit a published form, with the consent its checkboxes record.
+PUBLIC_FORM_PERMISSIONS = frozenset({"forms:submit", "consent:record"})
 _ROLES_ALL = _ALL - PUBLIC_DOOR_ONLY
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: _ROLES_ALL,
@@ -80,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns:edit",
             "forms:view",
             "forms:edit",
+            "forms:results",
             "reports:view",
             "consent:record",
         }

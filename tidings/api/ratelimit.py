@@ -47,10 +47,14 @@ class RateLimitState:
             response[name] = value
 
 
-def hit(key: str, now: float | None = None) -> RateLimitState:
-    """Count one request for key in the current window and return the state after it."""
-    limit = int(settings.TIDINGS_API_RATE_LIMIT)
-    window = max(int(settings.TIDINGS_API_RATE_WINDOW), 1)
+def hit(key: str, now: float | None = None, *, limit: int | None = None, window: int | None = None) -> RateLimitState:
+    """Count one request for key in the current window and return the state after it.
+
+    limit and window default to the API's (TIDINGS_API_RATE_LIMIT per TIDINGS_API_RATE_WINDOW seconds);
+    the public form door passes its own.
+    """
+    limit = int(settings.TIDINGS_API_RATE_LIMIT if limit is None else limit)
+    window = max(int(settings.TIDINGS_API_RATE_WINDOW if window is None else window), 1)
     now = time.time() if now is None else now
     window_start = int(now // window) * window
     cache_key = f"tidings:ratelimit:{key}:{window_start}"

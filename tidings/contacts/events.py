@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from tidings.contacts.event_types import EventType
 from tidings.events.registry import (
     INT,
-    IP,
     TOKEN,
     URL,
     EventDataRejected,
@@ -29,7 +28,6 @@ __all__ = ["EVENT_SCHEMAS", "EventDataRejected", "check_event_data", "register_e
 # The domain each range belongs to; the placeholders move to their domain's apps.py with their types.
 RANGES = {
     "contacts": [range(1, 20), range(60, 70)],
-    "forms": [range(30, 40)],
     "emails": [range(40, 50)],
     "campaigns": [range(50, 60)],
 }
@@ -97,7 +95,6 @@ def register_contact_event_types() -> None:
     register_event_schema(E.FIELDS_CHANGED, fields=TOKEN, count=INT, by=INT)
     register_event_schema(E.COMPANY_LINKED, company_id=INT, by=INT)
     register_event_schema(E.COMPANY_UNLINKED, company_id=INT, by=INT)
-    register_event_schema(E.FORM_SUBMITTED, form_id=INT, page=INT, submission_id=INT, ip=IP)
     for code in (E.EMAIL_SENT, E.EMAIL_OPENED, E.EMAIL_COMPLAINED):
         register_event_schema(code, email_id=INT, send_id=INT)
     register_event_schema(E.EMAIL_UNSUBSCRIBED, email_id=INT, send_id=INT, retention=RECORD)

@@ -9,7 +9,7 @@ from django.urls import include, path, re_path
 
 from tidings.accounts.permissions import declare_access, declared_access
 from tidings.api import oauth
-from tidings.mautic_compat import companies, contacts, fields, segments, tags, views
+from tidings.mautic_compat import companies, contacts, fields, forms, public_forms, segments, tags, views
 from tidings.tenancy.selectors import workspace_by_slug
 
 app_name = "mautic_compat"
@@ -38,6 +38,7 @@ api_urlpatterns = [
     *fields.urlpatterns,
     *tags.urlpatterns,
     *segments.urlpatterns,
+    *forms.urlpatterns,
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]
 
@@ -46,4 +47,10 @@ urlpatterns = [
     path("m/<slug:mautic_workspace>/api/", include(api_urlpatterns)),
     path("m/<slug:mautic_workspace>/oauth/v2/token", _workspace_oauth(oauth.token), name="oauth_token"),
     path("m/<slug:mautic_workspace>/oauth/v2/authorize", _workspace_oauth(oauth.authorize), name="oauth_authorize"),
+    # Forms on customers' pages (public_forms: the public form door).
+    path("m/<slug:mautic_workspace>/form/submit", public_forms.submit, name="form_submit"),
+    path("m/<slug:mautic_workspace>/form/submit/ajax", public_forms.submit, name="form_submit_ajax"),
+    path("m/<slug:mautic_workspace>/form/generate.js", public_forms.generate_js, name="form_generate_js"),
+    path("m/<slug:mautic_workspace>/form/confirm/<str:token>", public_forms.confirm, name="form_confirm"),
+    path("m/<slug:mautic_workspace>/form/<int:form_id>", public_forms.standalone, name="form_standalone"),
 ]

@@ -335,3 +335,20 @@ def tracking_consent(
             _audit("tracking.consent", principal=principal, request=request, site_id=site.pk,
                    purposes=list(result.recorded), signal=signal or "")  # fmt: skip
     return result
+
+
+def tracking_identify_form(visitor_id: int, contact_id: int, *, principal: Principal, request=None) -> bool:
+    """Join a device to the contact a form submission created or already named it as; return whether it is joined.
+
+    The forms app calls this (with the public form door's principal, forms:submit) only for a visitor
+    tidings.tracking.selectors.profiled_visitor returned, and only when the submission created the
+    contact or the device was already identified as it: a form never attaches a device to a contact
+    found by an email typed into it (the takeover rule of tidings.tracking.identify).
+    """
+    _require(principal, "forms:submit")
+    with _atomic():
+        linked = identify.link_visitor(visitor_id, contact_id)
+        if linked:
+            _audit("tracking.identified", principal=principal, request=request, fields=[], created=False, linked=True,
+                   by="form")  # fmt: skip
+    return linked

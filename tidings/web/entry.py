@@ -46,7 +46,14 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from tidings.accounts.actions import support_grant_log_request
-from tidings.accounts.permissions import PUBLIC_KEY_PERMISSIONS, Access, Principal, Via, declared_access
+from tidings.accounts.permissions import (
+    PUBLIC_FORM_PERMISSIONS,
+    PUBLIC_KEY_PERMISSIONS,
+    Access,
+    Principal,
+    Via,
+    declared_access,
+)
 from tidings.accounts.selectors import has_two_factor, principal_for_user
 from tidings.api import auth, ratelimit
 from tidings.tenancy.context import use_workspace
@@ -486,6 +493,74 @@ def public_key_entry(view=None, *, answer: Callable[[HttpRequest, Refusal], Http
         return wrapped
 
     return decorator(view) if view is not None else decorator
+
+
+# ----------------------------------------------------------------------------------------------
+# The public form door: forms posted from customers' pages to /m/<slug>/form/...
+#
+# The workspace is the one the URL names (Mautic's base); the principal holds forms:submit and
+# consent:record only. Submissions are rate-limited per client network and per form (a policy, so
+# the limit is checked before the view reads anything). An unknown slug answers 404 like a form of
+# another workspace. No CSRF (the posts are cross-site by design); the views decide on CORS.
+
+
+def resolve_form_workspace(request, workspace) -> Principal | None:
+    """Return the public form principal of the workspace named in the URL; None when it names none."""
+    if workspace is None:
+        return None
+    return Principal(
+        workspace=workspace,
+        user=None,
+        permissions=PUBLIC_FORM_PERMISSIONS,
+        via=Via.PUBLIC_KEY,
+        extra={"rate_key": f"forms:{workspace.pk}"},
+    )
+
+
+def form_rate_limited(request, principal: Principal, kind: str, access: Access) -> None:
+    """Refuse (429) a submission beyond the limits per client network and per form (POST only)."""
+    from django.conf import settings
+
+    from tidings.audit.actions import truncate_ip
+    from tidings.tenancy.network import client_ip
+
+    if kind != "form" or getattr(request, "method", "") != "POST":
+        return
+    window = int(settings.TIDINGS_FORMS_RATE_WINDOW)
+    network = truncate_ip(client_ip(request)) or "unknown"
+    form_id = str(getattr(request, "GET", {}).get("formId", ""))[:20]
+    workspace = principal.workspace.pk
+    for key, limit in ((f"forms:net:{workspace}:{network}", settings.TIDINGS_FORMS_RATE_PER_NETWORK),
+                       (f"forms:form:{workspace}:{form_id}", settings.TIDINGS_FORMS_RATE_PER_FORM)):  # fmt: skip
+        state = ratelimit.hit(key, limit=int(limit), window=window)
+        if state.exceeded:
+            raise Refusal(429, "rate_limited", "Too many submissions; try again in a minute.",
+                          details={"retry_after": state.reset})  # fmt: skip
+
+
+PUBLIC_FORM = Door("public_form", resolvers=(Resolver("form", resolve_form_workspace),), policies=(form_rate_limited,))
+
+
+def public_form_entry(answer: Callable[[HttpRequest, Refusal], HttpResponse]):
+    """Take a Django view of /m/<mautic_workspace>/form/... through the public form door.
+
+    The view declares its permission below (``@require_permission("forms:submit")``) and runs in
+    the URL's workspace with request.principal; refusals (404 unknown workspace, 429) go to answer.
+    """
+
+    def decorator(view):
+        access = declared_access(view)
+
+        @wraps(view)
+        def wrapped(request, mautic_workspace, *args, **kwargs):
+            return run(request, PUBLIC_FORM, access=access, answer=answer, workspace_slug=mautic_workspace,
+                       view=lambda request: view(request, mautic_workspace, *args, **kwargs))  # fmt: skip
+
+        wrapped.tidings_door = PUBLIC_FORM.name  # type: ignore[attr-defined]
+        wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # cross-site posts from customers' pages
+        return wrapped
+
+    return decorator
 
 
 # ----------------------------------------------------------------------------------------------
