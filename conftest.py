@@ -7,7 +7,7 @@ ada and grace are made-up contacts of Acme, created with Acme as the current wor
 import pytest
 
 # Browser-test fixtures (Chromium via Playwright, axe, screenshots): tidings/web/tests/browser.py.
-pytest_plugins = ["tidings.web.tests.browser"]
+pytest_plugins = ["tidings.web.tests.browser", "tidings.tracking.tests.live_front"]
 
 try:  # freezegun (test extras) would otherwise freeze pytest's own clock and garble --durations
     import freezegun

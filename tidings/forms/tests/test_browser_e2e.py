@@ -12,11 +12,11 @@ A second test posts Mautic's own form HTML (mauticform[...]) and gets the same c
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
-from tidings.tracking.tests.browser_site import LoopbackSite, page, snippet, start
+from tidings.tracking.tests.browser_site import page, snippet
+from tidings.tracking.tests.live_front import eventually, read
 from tidings.web.tests.browser import assert_accessible, browser_test
 
 pytestmark = browser_test
@@ -53,68 +53,6 @@ def smtp(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield inbox
     controller.stop()
-
-
-@pytest.fixture
-def tidings_server(settings):
-    """Serve Tidings as production does: the collect front, then Django (static files too), on 127.0.0.1."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.db import connections
-    from django.test.testcases import LiveServerThread
-
-    from tidings.tracking.collect import front
-
-    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-    settings.TIDINGS_TRACKING_ALLOW_HEADLESS = True
-    shared = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
-    thread = LiveServerThread(
-        "127.0.0.1", lambda app: front.make_application(StaticFilesHandler(app)), connections_override=shared
-    )
-    thread.daemon = True
-    for connection in shared.values():
-        connection.inc_thread_sharing()
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    base = f"http://127.0.0.1:{thread.port}"
-    settings.TIDINGS_BASE_URL = base
-    yield base
-    thread.terminate()
-    process = getattr(front, "PROCESS", None)
-    if process is not None and getattr(process, "flusher", None) is not None:
-        process.flusher.stop()
-        process.pid = -1
-    for connection in shared.values():
-        connection.dec_thread_sharing()
-
-
-@pytest.fixture
-def customer_site():
-    site = LoopbackSite()
-    server, thread = start(site)
-    yield site
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-@pytest.fixture
-def tab(browser):
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
-def eventually(check, *, timeout: float = 15.0, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _setup(acme):
@@ -188,13 +126,17 @@ def test_a_visitor_consents_submits_the_embedded_form_and_confirms_by_email(
     tab.get_by_role("button", name="Submit").click()
     tab.get_by_text("Thank you").wait_for()
 
-    with use_workspace(acme):
-        contact = contact_by_unique_identifier("email", "ada@lovelace.example")
-        assert contact.fields["firstname"] == "Ada" and "spring" in contact.tags
-        assert Visitor.objects.get(pk=visitor).contact_id == contact.id
-        assert contact_events(contact.id, [PAGE_HIT]).exists()  # the visit history is the contact's now
-        assert not ConsentRecord.objects.filter(contact_id=contact.id, purpose_id__isnull=False, given=True,
-                                                method="form").exists()  # pending until the click  # fmt: skip
+    def joined():
+        with use_workspace(acme):
+            contact = contact_by_unique_identifier("email", "ada@lovelace.example")
+            assert contact.fields["firstname"] == "Ada" and "spring" in contact.tags
+            assert Visitor.objects.get(pk=visitor).contact_id == contact.id
+            assert contact_events(contact.id, [PAGE_HIT]).exists()  # the visit history is the contact's now
+            assert not ConsentRecord.objects.filter(contact_id=contact.id, purpose_id__isnull=False, given=True,
+                                                    method="form").exists()  # pending until the click  # fmt: skip
+            return contact
+
+    contact = read(joined)
 
     eventually(lambda: smtp.messages, what="the double opt-in mail at the SMTP server")
     link = _confirm_link(smtp)
@@ -204,7 +146,7 @@ def test_a_visitor_consents_submits_the_embedded_form_and_confirms_by_email(
     tab.get_by_text("Your subscription is confirmed.").wait_for()
 
     with use_workspace(acme):
-        record = ConsentRecord.objects.get(contact_id=contact.id, method="form", given=True)
+        record = read(lambda: ConsentRecord.objects.get(contact_id=contact.id, method="form", given=True))
         assert record.wording == WORDING and record.notice_version == 1
         assert record.source == f"form:{form.pk}" and record.ip_network == "127.0.0.0/24"
 
@@ -223,7 +165,7 @@ def test_mautics_own_form_html_posting_mauticform_fields_creates_the_contact(acm
 <label for="mauticform_input_firstname">First name</label>
 <input id="mauticform_input_firstname" name="mauticform[firstname]" type="text">
 <input type="hidden" name="mauticform[formId]" value="{form.pk}">
-<input type="hidden" name="mauticform[return]" value="{customer_site.page_url('/thanks')}">
+<input type="hidden" name="mauticform[return]" value="{customer_site.page_url("/thanks")}">
 <input type="hidden" name="mauticform[formName]" value="springprogramme">
 <button type="submit" name="mauticform[submit]" value="1">Send</button>
 </form>"""

@@ -7,92 +7,25 @@ Django, which serves /t.js. Its spool is drained by the process's flusher thread
 
     (a) a page view is recorded;
     (b) with GPC on, no cookie is set and no profile is created;
-    (c) after consent and identification the visit history joins the contact. The issue says "after
-        consent and a form submission": forms are issue 11 and do not exist yet, so this uses the
-        tracker's ``identify`` call, which takes the same path into the contact (publicly updatable
-        fields, then events.actions.visitor_identify).
+    (c) after consent and identification the visit history joins the contact, through the tracker's
+        ``identify`` call. "After consent and a form submission" is the same path through a form:
+        tidings/forms/tests/test_browser_e2e.py.
 
-Every test here NEEDS THE REAL ENDPOINT (H-ingest's collect front, H-sites' identify/consent actions);
-they skip until tidings.tracking.collect.front exists. The script's own behaviour is tested against
-a fake endpoint in test_browser_tracking_script.py.
+The script's own behaviour is tested against a fake endpoint in test_browser_tracking_script.py; the
+live server and the customer's site are tidings.tracking.tests.live_front's fixtures.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import time
 
-import pytest
-
-from tidings.tracking.tests.browser_site import LoopbackSite, page, snippet, start
+from tidings.tracking.tests.browser_site import page, snippet
+from tidings.tracking.tests.live_front import eventually, read
 from tidings.web.tests.browser import browser_test
 
-pytestmark = [
-    *browser_test,
-    pytest.mark.skipif(
-        importlib.util.find_spec("tidings.tracking.collect") is None
-        or importlib.util.find_spec("tidings.tracking.collect.front") is None,
-        reason="needs the real collect endpoint (tidings.tracking.collect.front, branch h-ingest), not merged yet",
-    ),
-]
+pytestmark = browser_test
 
 GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
-
-
-@pytest.fixture
-def tidings_server(settings, monkeypatch):
-    """Serve Tidings as production does: the collect front, then Django (static files too), on 127.0.0.1."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.db import connections
-    from django.test.testcases import LiveServerThread
-
-    from tidings.tracking.collect import front
-
-    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-    settings.TIDINGS_TRACKING_ALLOW_HEADLESS = True  # the bot filter lets this test's HeadlessChrome through
-    # No orphan recovery at start: its thread would write the shared in-memory database while the test
-    # creates its site, and SQLite's shared cache answers "table is locked" at once instead of waiting.
-    # Recovery has its own tests (test_collect_persist).
-    monkeypatch.setattr(front, "_recover", lambda: None)
-    shared = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
-    thread = LiveServerThread(
-        "127.0.0.1", lambda app: front.make_application(StaticFilesHandler(app)), connections_override=shared
-    )
-    thread.daemon = True
-    for connection in shared.values():
-        connection.inc_thread_sharing()
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    yield f"http://127.0.0.1:{thread.port}"
-    thread.terminate()
-    # The front's flusher thread belongs to the process; stop it while the test may still use the
-    # database (it drains what is left), and let the next test's first hit start a new one.
-    process = getattr(front, "PROCESS", None)
-    if process is not None and getattr(process, "flusher", None) is not None:
-        process.flusher.stop()
-        process.pid = -1
-    for connection in shared.values():
-        connection.dec_thread_sharing()
-
-
-@pytest.fixture
-def customer_site():
-    site = LoopbackSite()
-    server, thread = start(site)
-    yield site
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-@pytest.fixture
-def tab(browser):
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
 
 
 def make_site(acme, consent_mode: str):
@@ -120,35 +53,6 @@ def stored_token(tab, customer_site) -> str | None:
 
 def visitor_of(token: str) -> int:
     return int(token.split(".")[0])
-
-
-def read(query, *, timeout: float = 10.0):
-    """Return query(), retried while the flusher's thread writes the table it reads.
-
-    SQLite's shared in-memory cache (the test database) answers "table is locked" at once instead of
-    waiting as a file database does.
-    """
-    from django.db import OperationalError
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return query()
-        except OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def eventually(check, *, timeout: float = 15.0, what: str):
-    """Poll check() until it returns something truthy (the flusher writes about once a second)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = read(check)
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def page_hits(acme, **filters):
