@@ -106,7 +106,7 @@ TAG_OPERATORS = ("in", "not_in", "all")
 SEGMENT_OPERATORS = ("in", "not_in")
 DNC_OPERATORS = ("is", "is_not")
 EVENT_OPERATORS = ("has", "has_not")
-_EVENT_LOOKUPS = {"int": ("", "gt", "gte", "lt", "lte"), "token": ("",), "url": ("", "contains", "startswith")}
+EVENT_LOOKUPS = {"int": ("", "gt", "gte", "lt", "lte"), "token": ("",), "url": ("", "contains", "startswith")}
 CONSENT_OPERATORS = ("has", "has_not")
 # Traffic filters: tracking's page hits, their "source|medium|campaign" and "device|os|browser|country" labels.
 TRAFFIC_EVENT = "page.hit"
@@ -394,7 +394,7 @@ class _Checker:
         for lookup, value in data.items():
             key, _, suffix = str(lookup).partition("__")
             kind = keys.get(key)
-            if kind is None or suffix not in _EVENT_LOOKUPS.get(kind, ()):
+            if kind is None or suffix not in EVENT_LOOKUPS.get(kind, ()):
                 self.error(_join(path, str(lookup)[:64]), "not a condition this event type supports")
                 continue
             if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):

@@ -117,7 +117,7 @@ def _leaf_items(node: dict, lookup: FilterLookup | None) -> list[dict] | None:
 
 
 _LIKE_COMPARISONS = ("contains", "starts_with")  # said only for has: Mautic's !like is "has none with"
-_TRAFFIC_OPERATORS = {  # (comparison, has) -> Mautic operator
+_TRAFFIC_OPERATORS: dict[tuple[Any, bool], str | None] = {  # (comparison, has) -> Mautic operator
     ("equals", True): "=",
     ("equals", False): "!=",
     ("in", True): "in",
