@@ -340,20 +340,22 @@ def subjects_deciding(purpose_key: str, *, given: bool, among: list[int] | None 
     return _latest_records(purpose.pk, among).filter(given=given).values("subject")  # type: ignore[misc]  # the annotation
 
 
-def allowed_condition(purpose_key: str, *, field: str = "id") -> Q:
+def allowed_condition(purpose_key: str, *, field: str = "id", among: list[int] | None = None) -> Q:
     """Return the condition, on a queryset whose `field` holds contact ids, that the purpose is allowed.
 
     Contact.objects.filter(allowed_condition("marketing_email")) keeps, in one statement, the
     contacts purpose_allowed would allow; SegmentMembership.objects.filter(allowed_condition(...,
     field="contact_id")) the members. Not logged per contact: the caller logs its own count.
-    Raise Purpose.DoesNotExist for a key the workspace does not have.
+    among: the condition will only be asked about those contact ids (a segment's incremental
+    refresh), so only their records are read. Raise Purpose.DoesNotExist for a key the workspace
+    does not have.
     """
     purpose = purpose_by_key(purpose_key)
     if not purpose.active:
         return Q(pk__in=[])
     if purpose.lawful_basis == LawfulBasis.CONSENT:
-        return Q(**{f"{field}__in": subjects_deciding(purpose_key, given=True)})
-    return ~Q(**{f"{field}__in": subjects_deciding(purpose_key, given=False)})
+        return Q(**{f"{field}__in": subjects_deciding(purpose_key, given=True, among=among)})
+    return ~Q(**{f"{field}__in": subjects_deciding(purpose_key, given=False, among=among)})
 
 
 def contacts_allowed(contact_ids: Iterable[int], purpose_key: str, *, use: str) -> set[int]:

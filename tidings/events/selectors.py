@@ -21,11 +21,57 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import In
 
 from tidings.events.models import Event, EventString, Visitor
-from tidings.events.registry import DICTIONARY_KINDS, URL, event_type, label
+from tidings.events.registry import DICTIONARY_KINDS, LABEL, URL, event_type, label
 from tidings.events.store import _digest
 from tidings.tenancy.bulk import id_in
 
 _STRING_LOOKUPS = ("", "contains", "startswith")  # equality by digest; the others ignore case
+# A part of a LABEL made of parts joined by "|" (tracking's utm "source|medium|campaign", ctx
+# "device|os|browser|country"; a part never holds "|"): KEY__N (equals), KEY__N__in (a list),
+# KEY__N__contains, KEY__N__startswith, KEY__N__set (not empty, value True). N counts from 0.
+_PART_LOOKUP = re.compile(r"^([0-9])(?:__(in|contains|startswith|set))?$")
+MAX_PART_VALUES = 50
+
+
+def label_part_pattern(index: int, comparison: str, value: Any) -> str:
+    """Return the regular expression (Python's and PostgreSQL's alike) a label's part `index` meets for comparison.
+
+    Parts are counted by their "|" separators, so the pattern holds whatever the label's length:
+    "^([^|]*\\|){index}" skips the parts before. Values are read literally and may not hold "|"
+    (the writer turns it into "/", and so does this). Matched ignoring case, as a regex on both engines.
+    """
+    skip = "^" + r"[^|]*\|" * index
+
+    def literal(text: Any) -> str:
+        return re.escape(str(text).replace("|", "/"))
+
+    if comparison == "":
+        return skip + literal(value) + r"(\||$)"
+    if comparison == "in":
+        return skip + "(" + "|".join(literal(v) for v in value) + r")(\||$)"
+    if comparison == "contains":
+        return skip + "[^|]*" + literal(value)
+    if comparison == "startswith":
+        return skip + literal(value)
+    if comparison == "set":
+        return skip + "[^|]"
+    raise ValueError(f"unsupported comparison {comparison} on a label part")
+
+
+def _label_part_strings(kind_code: int, operator: str, value: Any) -> QuerySet | None:
+    """Return the dictionary strings whose part meets a KEY__N[__op] lookup, None when operator is not one."""
+    match = _PART_LOOKUP.match(operator)
+    if match is None:
+        return None
+    comparison = match[2] or ""
+    if comparison == "in" and (not isinstance(value, list | tuple) or not 0 < len(value) <= MAX_PART_VALUES):
+        raise ValueError(f"a label part's in takes 1 to {MAX_PART_VALUES} values")
+    if comparison == "set" and value is not True:
+        raise ValueError("a label part's set takes True")
+    if comparison not in ("in", "set") and (not isinstance(value, str) or not value):
+        raise ValueError("a label part is compared with a text")
+    pattern = label_part_pattern(int(match[1]), comparison, value)
+    return EventString.objects.filter(kind=kind_code, value__iregex=pattern)
 
 
 def _codes(types: int | Iterable[int]) -> list[int]:
@@ -36,7 +82,8 @@ def _codes(types: int | Iterable[int]) -> list[int]:
 
 
 def _data_filter(codes: list[int], data: Mapping[str, Any]) -> Q:
-    """Return the condition on data: {"email_id": 3}, {"url": "https://..."}, {"url__contains": "/pricing"}.
+    """Return the condition on data: {"email_id": 3}, {"url": "https://..."}, {"url__contains": "/pricing"},
+    {"utm__0": "newsletter"} (a part of a label, see _PART_LOOKUP).
 
     A dictionary-kind key (URL) is matched through the string dictionary: equality by the
     value's digest (its unique index), contains/startswith on the value, ignoring case; the events' condition
@@ -49,7 +96,11 @@ def _data_filter(codes: list[int], data: Mapping[str, Any]) -> Q:
         if not kinds:
             raise ValueError(f"no event type asked for declares the data key {key}")
         kind = kinds.pop()
-        if kind in DICTIONARY_KINDS:
+        parts = _label_part_strings(DICTIONARY_KINDS[LABEL], operator, value) if kind == LABEL else None
+        if parts is not None:
+            stored = Cast(KeyTextTransform(key, "data"), BigIntegerField())
+            condition &= Q(In(stored, parts.values("id")))
+        elif kind in DICTIONARY_KINDS:
             if operator not in _STRING_LOOKUPS:
                 raise ValueError(f"unsupported lookup {operator} on {key}")
             if kind == URL and not operator:

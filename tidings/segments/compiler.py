@@ -18,10 +18,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value
 from django.utils import timezone
 
+from tidings.consent.selectors import allowed_condition, purpose_by_key
 from tidings.contacts.capabilities import FieldCapability, Operator
 from tidings.contacts.conditions import Conditions, contacts_where
 from tidings.events.registry import code_for
@@ -33,6 +34,8 @@ from tidings.segments.definition import (
     MORE_THAN_DAYS_AGO,
     RELATIVE,
     TODAY,
+    TRAFFIC_ATTRIBUTES,
+    TRAFFIC_EVENT,
     YESTERDAY,
     Lookups,
     field_capability,
@@ -43,6 +46,8 @@ from tidings.segments.models import MEMBER_STATUSES, SegmentMembership
 # EmptyResultSet, which the INSERT ... SELECT of a rebuild cannot turn into a statement.
 NOBODY = Q(Value(False, output_field=BooleanField()))
 _SEAL_NAME = "segment-filter-value"
+# A traffic filter's comparison as the events selectors' label-part lookup (KEY__N[__lookup]).
+TRAFFIC_LOOKUPS = {"equals": "", "in": "in", "contains": "contains", "starts_with": "startswith", "not_empty": "set"}
 
 
 def seal_value(value: Any) -> str:
@@ -113,6 +118,10 @@ class Compiler:
             return ~condition if node["operator"] == "is_not" else condition
         if kind == "event":
             return self.event(node)
+        if kind == "traffic":
+            return self.traffic(node)
+        if kind == "consent":
+            return self.consent(node)
         raise ValueError(f"unknown filter kind {kind}")  # a checked definition never has one
 
     def field(self, node: Mapping) -> Q:
@@ -145,18 +154,33 @@ class Compiler:
         return condition
 
     def event(self, node: Mapping) -> Q:
+        return self.counted(node, code_for(node["event"]), node.get("data") or None)
+
+    def traffic(self, node: Mapping) -> Q:
+        """Page hits whose UTM or device label's part compares (events.selectors' KEY__N lookups), counted."""
+        key, index = TRAFFIC_ATTRIBUTES[node["attribute"]]
+        comparison = TRAFFIC_LOOKUPS[node["comparison"]]
+        lookup = f"{key}__{index}" + (f"__{comparison}" if comparison else "")
+        value = True if node["comparison"] == "not_empty" else node["value"]
+        return self.counted(node, code_for(TRAFFIC_EVENT), {lookup: value})
+
+    def consent(self, node: Mapping) -> Q:
+        """Contacts the purpose allows now (consent.selectors.allowed_condition), or (has_not) the others."""
+        try:
+            active = purpose_by_key(node["purpose"]).active
+        except ObjectDoesNotExist:  # deleted since the segment was saved
+            raise ValidationError({"purpose": ["unknown purpose"]}, code="invalid") from None
+        # An inactive purpose allows nobody; said here as NOBODY, which an INSERT ... SELECT can run.
+        allowed = allowed_condition(node["purpose"], among=self.contact_ids) if active else NOBODY
+        return ~allowed if node["operator"] == "has_not" else allowed
+
+    def counted(self, node: Mapping, code: int, data: Mapping | None) -> Q:
         since = datetime.datetime.fromisoformat(node["since"]) if node.get("since") else None
         until = datetime.datetime.fromisoformat(node["until"]) if node.get("until") else None
         if node.get("within_days") is not None:
             window = self.now - datetime.timedelta(days=node["within_days"])
             since = max(since, window) if since else window
-        events = events_matching(
-            code_for(node["event"]),
-            since=since,
-            until=until,
-            data=node.get("data") or None,
-            contact_ids=self.contact_ids,
-        )
+        events = events_matching(code, since=since, until=until, data=data, contact_ids=self.contact_ids)
         # The set of contacts with such events, uncorrelated: `who` is COALESCE(contact_id, the visitor's
         # contact), which no index serves, so a subquery correlated with each contact (EXISTS ... who = id)
         # scans the type's events once per contact on SQLite, and a counted one (GROUP BY ... HAVING) does

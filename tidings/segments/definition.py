@@ -9,6 +9,13 @@
           {"kind": "dnc", "operator": "is"|"is_not", "channel": CHANNEL, "reason": ""|REASON}
           {"kind": "event", "event": NAME, "operator": "has"|"has_not", "min_count": 1, "max_count": null,
            "within_days": N|null, "since": ISO|null, "until": ISO|null, "data": {KEY[__LOOKUP]: VALUE}}
+          {"kind": "traffic", "attribute": ATTRIBUTE, "comparison": COMPARISON, "value": TEXT|[TEXT, ...],
+           "operator", "min_count", "max_count", "within_days", "since", "until": as for event}
+          {"kind": "consent", "purpose": PURPOSE_KEY, "operator": "has"|"has_not"}
+
+ATTRIBUTE is utm_source, utm_medium, utm_campaign (the parts of a page hit's utm label) or device,
+os, browser (of its ctx label); COMPARISON is equals, in (a list), contains, starts_with or
+not_empty (no value).
 
 Field operators are those of contacts' field capabilities (tidings.contacts.capabilities) plus
 the relative dates below, which are turned into ranges when the filter runs. The system attribute
@@ -42,6 +49,14 @@ tests hold the SQL of both engines to it):
 - tag: in = any of the tags, all = every one of them, not_in = none of them. segment: a member
   (by filter or added by hand, not removed by hand) of any of the segments; not_in = of none.
 - dnc: a Do-Not-Contact row on the channel (with that reason, when one is given); is_not = none.
+- traffic: an event filter on the contact's page.hit events (counts and windows as below) whose
+  UTM or device label has the attribute's part equal to the value (in: to one of them), containing
+  it, starting with it, or not empty. Parts compare ignoring case, accented letters included; a
+  "|" in a value is read as "/" (tracking stores it so). A hit without the label (no UTM tags)
+  has every part empty.
+- consent: "has" when the purpose allows processing the contact now, as consent.selectors'
+  allowed_condition says (a consent purpose: a current "given" record, its identified visitors'
+  included; another lawful basis: no objection; an inactive purpose: nobody); has_not is NOT of that.
 - event: count the contact's events of the type (its identified visitors' included) at or after
   since and within_days of now (the later start wins), before until, whose data meet every
   condition (url equality on the address without its query string, url__contains and
@@ -70,7 +85,7 @@ MAX_CONDITIONS = 100
 MAX_IDS = 500  # tags or segments named in one filter
 MAX_DAYS = 36_600  # a hundred years
 MATCHES = ("all", "any")
-KINDS = ("group", "field", "tag", "segment", "dnc", "event")
+KINDS = ("group", "field", "tag", "segment", "dnc", "event", "traffic", "consent")
 DATE_ADDED = "date_added"  # system attribute: Contact.created_at
 
 # Relative dates: turned into ranges of the field when the filter runs (compiler.relative_range).
@@ -91,7 +106,21 @@ TAG_OPERATORS = ("in", "not_in", "all")
 SEGMENT_OPERATORS = ("in", "not_in")
 DNC_OPERATORS = ("is", "is_not")
 EVENT_OPERATORS = ("has", "has_not")
-_EVENT_LOOKUPS = {"int": ("", "gt", "gte", "lt", "lte"), "token": ("",), "url": ("", "contains", "startswith")}
+EVENT_LOOKUPS = {"int": ("", "gt", "gte", "lt", "lte"), "token": ("",), "url": ("", "contains", "startswith")}
+CONSENT_OPERATORS = ("has", "has_not")
+# Traffic filters: tracking's page hits, their "source|medium|campaign" and "device|os|browser|country" labels.
+TRAFFIC_EVENT = "page.hit"
+TRAFFIC_ATTRIBUTES = {
+    "utm_source": ("utm", 0),
+    "utm_medium": ("utm", 1),
+    "utm_campaign": ("utm", 2),
+    "device": ("ctx", 0),
+    "os": ("ctx", 1),
+    "browser": ("ctx", 2),
+}
+TRAFFIC_COMPARISONS = ("equals", "in", "contains", "starts_with", "not_empty")
+MAX_TRAFFIC_TEXT = 200  # tracking keeps at most 100 characters of a UTM tag, 32 of a device's names
+MAX_TRAFFIC_VALUES = 50
 
 
 def date_added_capability() -> FieldCapability:
@@ -133,6 +162,7 @@ class Lookups:
     tag_ids: frozenset[int]
     segment_ids: frozenset[int]
     event_keys: Mapping[str, Mapping[str, str]]  # event type name -> {data key: kind}
+    purpose_keys: frozenset[str] = frozenset()  # the consent purposes of the workspace
 
 
 class _Checker:
@@ -183,6 +213,8 @@ class _Checker:
             "segment": self.segment,
             "dnc": self.dnc,
             "event": self.event,
+            "traffic": self.traffic,
+            "consent": self.consent,
         }.get(kind if isinstance(kind, str) else "")
         if check is None:
             self.error(_join(path, "kind"), f"kind is one of {', '.join(KINDS)}")
@@ -268,11 +300,21 @@ class _Checker:
         return {"kind": "dnc", "operator": operator, "channel": channel, "reason": reason}
 
     def event(self, node: Mapping, path: str) -> dict | None:
-        name, operator = node.get("event"), node.get("operator", "has")
+        name = node.get("event")
         keys = self.lookups.event_keys.get(name) if isinstance(name, str) else None
         if keys is None:
             self.error(_join(path, "event"), "unknown event type")
             return None
+        return {
+            "kind": "event",
+            "event": name,
+            **self.counted(node, path),
+            "data": self.event_data(node.get("data") or {}, keys, _join(path, "data")),
+        }
+
+    def counted(self, node: Mapping, path: str) -> dict[str, Any]:
+        """Check what event and traffic filters share: has / has_not, the count and the time window."""
+        operator = node.get("operator", "has")
         if operator not in EVENT_OPERATORS:
             self.error(_join(path, "operator"), f"operator is one of {', '.join(EVENT_OPERATORS)}")
         min_count = node.get("min_count", 1)
@@ -286,18 +328,52 @@ class _Checker:
             self.error(_join(path, "max_count"), "max_count is empty or a whole number at least min_count")
             max_count = None
         within = node.get("within_days")
-        checked: dict[str, Any] = {
-            "kind": "event",
-            "event": name,
+        return {
             "operator": operator,
             "min_count": min_count,
             "max_count": max_count,
             "within_days": None if within is None else self.days(within, _join(path, "within_days")),
             "since": self.instant(node.get("since"), _join(path, "since")),
             "until": self.instant(node.get("until"), _join(path, "until")),
-            "data": self.event_data(node.get("data") or {}, keys, _join(path, "data")),
         }
-        return checked
+
+    def traffic(self, node: Mapping, path: str) -> dict | None:
+        attribute, comparison = node.get("attribute"), node.get("comparison", "equals")
+        keys = self.lookups.event_keys.get(TRAFFIC_EVENT, {})
+        if not isinstance(attribute, str) or attribute not in TRAFFIC_ATTRIBUTES:
+            self.error(_join(path, "attribute"), f"attribute is one of {', '.join(TRAFFIC_ATTRIBUTES)}")
+            return None
+        if TRAFFIC_ATTRIBUTES[attribute][0] not in keys:
+            self.error(_join(path, "attribute"), "page hits do not record this attribute here")
+            return None
+        if comparison not in TRAFFIC_COMPARISONS:
+            self.error(_join(path, "comparison"), f"comparison is one of {', '.join(TRAFFIC_COMPARISONS)}")
+            return None
+        checked: dict[str, Any] = {"kind": "traffic", "attribute": attribute, "comparison": comparison}
+        value, value_path = node.get("value"), _join(path, "value")
+        if comparison == "in":
+            if not isinstance(value, list) or not 1 <= len(value) <= MAX_TRAFFIC_VALUES:
+                self.error(value_path, f"a list of 1 to {MAX_TRAFFIC_VALUES} texts")
+            elif not all(_traffic_text(item) for item in value):
+                self.error(value_path, f"texts of 1 to {MAX_TRAFFIC_TEXT} printable characters")
+            else:
+                checked["value"] = sorted({item.replace("|", "/") for item in value})
+        elif comparison != "not_empty":
+            if not _traffic_text(value):
+                self.error(value_path, f"a text of 1 to {MAX_TRAFFIC_TEXT} printable characters")
+            else:
+                checked["value"] = str(value).replace("|", "/")
+        return {**checked, **self.counted(node, path)}
+
+    def consent(self, node: Mapping, path: str) -> dict | None:
+        purpose, operator = node.get("purpose"), node.get("operator", "has")
+        if not isinstance(purpose, str) or purpose not in self.lookups.purpose_keys:
+            self.error(_join(path, "purpose"), "unknown purpose")
+            return None
+        if operator not in CONSENT_OPERATORS:
+            self.error(_join(path, "operator"), f"operator is one of {', '.join(CONSENT_OPERATORS)}")
+            return None
+        return {"kind": "consent", "purpose": purpose, "operator": operator}
 
     def instant(self, value: Any, path: str) -> str | None:
         if value in (None, ""):
@@ -318,7 +394,7 @@ class _Checker:
         for lookup, value in data.items():
             key, _, suffix = str(lookup).partition("__")
             kind = keys.get(key)
-            if kind is None or suffix not in _EVENT_LOOKUPS.get(kind, ()):
+            if kind is None or suffix not in EVENT_LOOKUPS.get(kind, ()):
                 self.error(_join(path, str(lookup)[:64]), "not a condition this event type supports")
                 continue
             if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
@@ -329,6 +405,10 @@ class _Checker:
                 continue
             checked[lookup] = value
         return checked
+
+
+def _traffic_text(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_TRAFFIC_TEXT and value.isprintable() and value.strip() != ""
 
 
 def _as_id(value: Any) -> int | None:

@@ -9,19 +9,25 @@ their errors by the filter's path, which the page shows beside that filter.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 
+from tidings.consent.selectors import purposes
 from tidings.contacts.capabilities import FieldCapability, FieldObject, Storage
 from tidings.contacts.conditions import DNC_CHANNELS, DNC_REASONS
 from tidings.segments import selectors
 from tidings.segments.definition import (
+    CONSENT_OPERATORS,
     DNC_OPERATORS,
+    EVENT_LOOKUPS,
     EVENT_OPERATORS,
     MAX_DEPTH,
     SEGMENT_OPERATORS,
     TAG_OPERATORS,
+    TRAFFIC_ATTRIBUTES,
+    TRAFFIC_COMPARISONS,
     Lookups,
     date_added_capability,
     supported_operators,
@@ -60,6 +66,26 @@ TAG_LABELS = {"in": "has any of the tags", "not_in": "has none of the tags", "al
 SEGMENT_LABELS = {"in": "is in any of the segments", "not_in": "is in none of the segments"}
 DNC_LABELS = {"is": "is on the Do-Not-Contact list", "is_not": "is not on the Do-Not-Contact list"}
 EVENT_LABELS = {"has": "did", "has_not": "never did"}
+CONSENT_LABELS = {"has": "may be processed for", "has_not": "may not be processed for"}
+TRAFFIC_LABELS = {"has": "visited with", "has_not": "never visited with"}
+TRAFFIC_ATTRIBUTE_LABELS = {
+    "utm_source": "UTM source",
+    "utm_medium": "UTM medium",
+    "utm_campaign": "UTM campaign",
+    "device": "device type",
+    "os": "operating system",
+    "browser": "browser",
+}
+TRAFFIC_COMPARISON_LABELS = {
+    "equals": "is",
+    "in": "is one of",
+    "contains": "contains",
+    "starts_with": "starts with",
+    "not_empty": "is set",
+}
+# A data condition of an event filter: the lookup's suffix as the builder says it, by the key's kind.
+LOOKUP_LABELS = {"": "is", "gt": "is greater than", "gte": "is at least", "lt": "is less than", "lte": "is at most",
+                 "contains": "contains", "startswith": "starts with"}  # fmt: skip
 
 
 class SegmentForm(forms.Form):
@@ -140,6 +166,13 @@ def builder_schema(*, exclude_segment: int | None = None, known: Lookups | None 
         "tags": [{"id": pk, "name": name} for pk, name in tags],
         "segments": [{"id": pk, "name": name} for pk, name in segments],
         "events": sorted(known.event_keys),
+        # Per event type, the data conditions it takes: [lookup, label, kind] ("url__contains", "url contains", "url").
+        "event_data": {name: _data_conditions(keys) for name, keys in known.event_keys.items()},
+        "traffic": {
+            "attributes": [[a, TRAFFIC_ATTRIBUTE_LABELS[a]] for a in TRAFFIC_ATTRIBUTES],
+            "comparisons": {c: TRAFFIC_COMPARISON_LABELS[c] for c in TRAFFIC_COMPARISONS},
+        },
+        "purposes": [{"key": p.key, "name": p.name + ("" if p.active else " (inactive)")} for p in purposes()],
         "dnc": {"channels": list(DNC_CHANNELS), "reasons": list(DNC_REASONS)},
         "operators": {
             "field": OPERATOR_LABELS,
@@ -147,9 +180,21 @@ def builder_schema(*, exclude_segment: int | None = None, known: Lookups | None 
             "segment": {op: SEGMENT_LABELS[op] for op in SEGMENT_OPERATORS},
             "dnc": {op: DNC_LABELS[op] for op in DNC_OPERATORS},
             "event": {op: EVENT_LABELS[op] for op in EVENT_OPERATORS},
+            "traffic": {op: TRAFFIC_LABELS[op] for op in EVENT_OPERATORS},
+            "consent": {op: CONSENT_LABELS[op] for op in CONSENT_OPERATORS},
         },
         "max_depth": MAX_DEPTH,
     }
+
+
+def _data_conditions(keys: Mapping[str, str]) -> list[list[str]]:
+    """Return [lookup, label, kind] of every data condition an event type's keys allow (definition.EVENT_LOOKUPS)."""
+    found = []
+    for key, kind in sorted(keys.items()):
+        for suffix in EVENT_LOOKUPS.get(kind, ()):
+            lookup = f"{key}__{suffix}" if suffix else key
+            found.append([lookup, f"{key.replace('_', ' ')} {LOOKUP_LABELS[suffix]}", kind])
+    return found
 
 
 class ContactFindForm(forms.Form):

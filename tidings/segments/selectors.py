@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from tidings.consent.selectors import purposes
 from tidings.contacts.capabilities import FieldCapability, FieldObject
 from tidings.contacts.conditions import Conditions, contacts_where, tag_ids
 from tidings.events.registry import IP, event_types
@@ -24,7 +25,7 @@ PREVIEW_COUNT_CAP = 100_000  # beyond it the builder says "more than"
 
 
 def lookups() -> Lookups:
-    """Return what checking a definition needs: the workspace's fields, tags, segments and event types."""
+    """Return what checking a definition needs: the workspace's fields, tags, segments, event types and purposes."""
     conditions = Conditions()
     return Lookups(
         contact_fields=conditions.capabilities(FieldObject.CONTACT),
@@ -36,6 +37,7 @@ def lookups() -> Lookups:
             for spec in event_types()
             if spec.domain != "segments"
         },
+        purpose_keys=frozenset(purpose.key for purpose in purposes()),
     )
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from tidings.mautic_compat.segment_filters.vocabulary import (
     DATE_TYPES,
+    DEVICE_TYPES,
     DNC_FIELDS,
     EVENT_ANY,
     EVENT_COUNTS,
@@ -24,10 +25,12 @@ from tidings.mautic_compat.segment_filters.vocabulary import (
     MAX_FILTERS,
     MAX_TEXT,
     MAX_VALUES,
+    NOT_RECORDED,
     OPERATORS,
     PASS_THROUGH,
     RENAMED,
     SPECIAL_TYPES,
+    TRAFFIC_FIELDS,
     UNSUPPORTED,
     FilterLookup,
 )
@@ -145,6 +148,8 @@ def _translate(item: Any, prefix: str, lookup: FilterLookup) -> tuple[str, dict]
         return glue, _field(filter, "company", field, field_type)
     if field in UNSUPPORTED:
         raise filter.invalid("field", "this Mautic filter is not supported in Tidings")
+    if field in NOT_RECORDED:
+        raise filter.invalid("field", f"{field} is not recorded by Tidings' tracking: not supported in Tidings")
     special = _SPECIAL.get(field)
     if special is not None:
         return glue, special(filter)
@@ -596,6 +601,45 @@ def _event_any(filter: _Filter) -> dict:
     return _event(name, "has" if (filter.operator == "=") == flag else "has_not")
 
 
+def _traffic(filter: _Filter) -> dict:
+    """Return the traffic filter of a Mautic UTM or device filter: has (or has not) a page hit whose part compares.
+
+    Existence tests like Mautic's: = / in / like "has a hit with", != / !in / !like "has none with";
+    empty "has no hit with a value", !empty "has one". Device types are Mautic's names (smartphone is
+    Tidings' mobile); one Tidings does not record is refused.
+    """
+    attribute = TRAFFIC_FIELDS[filter.field]
+    node = {"kind": "traffic", "attribute": attribute, "operator": "has", "min_count": 1, "max_count": None,
+            "within_days": None, "since": None, "until": None}  # fmt: skip
+    operator = filter.operator
+    if operator in ("empty", "!empty"):
+        return {**node, "comparison": "not_empty", "operator": "has_not" if operator == "empty" else "has"}
+    negate = operator in ("!=", "!in", "!like")
+    node["operator"] = "has_not" if negate else "has"
+    if operator in ("in", "!in"):
+        values = [_traffic_value(filter, value) for value in _values(filter)]
+        return {**node, "comparison": "in", "value": sorted(set(values))}
+    if operator in ("=", "!="):
+        return {**node, "comparison": "equals", "value": _traffic_value(filter, filter.value)}
+    if attribute == "device" or operator not in ("like", "!like", "contains", "startsWith"):
+        raise filter.not_supported()  # endsWith, regexp: not stated on a label's part
+    match = _text_match(filter, negate=False)
+    comparison = {"contains": "contains", "starts_with": "starts_with", "equals": "equals"}.get(match["operator"])
+    if comparison is None:
+        raise filter.value_error("only patterns of contains, starts with or equals are supported on this filter")
+    return {**node, "comparison": comparison, "value": match["value"]}
+
+
+def _traffic_value(filter: _Filter, value: Any) -> str:
+    text = _text(filter, value).strip()
+    if filter.field != "device_type":
+        return text
+    device = DEVICE_TYPES.get(text.lower())
+    if device is None:
+        raise filter.value_error("Tidings records the device types desktop, smartphone (mobile) and tablet only")
+    return device
+
+
 _SPECIAL: dict[str, Callable[[_Filter], dict]] = {
     "tags": _tags,
     "leadlist": _segments,
@@ -605,4 +649,5 @@ _SPECIAL: dict[str, Callable[[_Filter], dict]] = {
     **dict.fromkeys(EVENT_DATES, _event_date),
     **dict.fromkeys(EVENT_COUNTS, _event_count),
     **dict.fromkeys(EVENT_ANY, _event_any),
+    **dict.fromkeys(TRAFFIC_FIELDS, _traffic),
 }

@@ -56,12 +56,25 @@ DNC_FIELDS = {
 # cannot state); refused with "not supported" rather than approximated.
 UNSUPPORTED = frozenset(
     {
-        "campaign", "globalcategory", "device_type", "device_brand", "device_os", "device_model",
-        "utm_campaign", "utm_content", "utm_medium", "utm_source", "utm_term", "source", "source_id",
-        "referer", "url_title", "sessions", "page_id", "redirect_id", "notification", "sms_clicked_link",
-        "sms_clicked_link_date", "integration_campaigns", "date_identified", "date_modified",
+        "campaign", "globalcategory", "source", "source_id", "referer", "url_title", "sessions", "page_id",
+        "redirect_id", "notification", "sms_clicked_link", "sms_clicked_link_date", "integration_campaigns",
+        "date_identified", "date_modified",
     }
 )  # fmt: skip
+# UTM and device filters: Mautic field -> the attribute of a Tidings traffic filter (page hits' labels).
+TRAFFIC_FIELDS = {
+    "utm_source": "utm_source",
+    "utm_medium": "utm_medium",
+    "utm_campaign": "utm_campaign",
+    "device_type": "device",
+    "device_os": "os",
+}
+# Mautic's UTM and device filters on what Tidings' tracking does not record: refused, naming the field.
+NOT_RECORDED = ("utm_content", "utm_term", "device_brand", "device_model")
+# Mautic's device types (its device detector's) as Tidings records them; the others have no Tidings value.
+DEVICE_TYPES = {"desktop": "desktop", "smartphone": "mobile", "mobile": "mobile", "tablet": "tablet"}
+TIDINGS_DEVICE_TYPES = {"desktop": "desktop", "mobile": "smartphone", "tablet": "tablet"}
+
 # Core columns Tidings names otherwise.
 RENAMED = {"owner_id": "owner"}
 SPECIAL_TYPES = {

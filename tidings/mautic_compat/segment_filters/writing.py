@@ -17,6 +17,8 @@ from tidings.mautic_compat.segment_filters.vocabulary import (
     MAX_EXPANDED,
     PASS_THROUGH,
     SPECIAL_TYPES,
+    TIDINGS_DEVICE_TYPES,
+    TRAFFIC_FIELDS,
     FilterLookup,
 )
 
@@ -109,7 +111,43 @@ def _leaf_items(node: dict, lookup: FilterLookup | None) -> list[dict] | None:
         return [_item(field, "=", "1" if node["operator"] == "is" else "0", type="boolean")]
     if kind == "event":
         return _event_items(node)
+    if kind == "traffic":
+        return _traffic_items(node)
     return None
+
+
+_LIKE_COMPARISONS = ("contains", "starts_with")  # said only for has: Mautic's !like is "has none with"
+_TRAFFIC_OPERATORS: dict[tuple[Any, bool], str | None] = {  # (comparison, has) -> Mautic operator
+    ("equals", True): "=",
+    ("equals", False): "!=",
+    ("in", True): "in",
+    ("in", False): "!in",
+    ("not_empty", True): "!empty",
+    ("not_empty", False): "empty",
+}
+
+
+def _traffic_items(node: dict) -> list[dict] | None:
+    """Return the Mautic UTM or device filter of a traffic node without count or window, None otherwise."""
+    field = next((name for name, attribute in TRAFFIC_FIELDS.items() if attribute == node.get("attribute")), None)
+    has = node.get("operator", "has") == "has"
+    comparison = node.get("comparison")
+    operator = _TRAFFIC_OPERATORS.get((comparison, has), "like" if has and comparison in _LIKE_COMPARISONS else None)
+    windowed = any(node.get(key, default) != default for key, default in _DEFAULT_EVENT.items() if key != "data")
+    if field is None or operator is None or windowed or node.get("operator", "has") not in ("has", "has_not"):
+        return None
+    value: Any = node.get("value")
+    if field == "device_type" and comparison != "not_empty":
+        values = value if isinstance(value, list) else [value]
+        if comparison not in ("equals", "in") or any(v not in TIDINGS_DEVICE_TYPES for v in values):
+            return None  # only the exact names Mautic reads back as the same device type
+        value = [TIDINGS_DEVICE_TYPES[v] for v in values] if isinstance(value, list) else TIDINGS_DEVICE_TYPES[value]
+    texts = [] if comparison == "not_empty" else value if isinstance(value, list) else [value]
+    if any(not isinstance(text, str) or text != text.strip() for text in texts):
+        return None  # from_mautic trims: said as is, the value would not come back the same
+    if comparison in _LIKE_COMPARISONS:
+        return _text_items(comparison, value, field)  # LIKE patterns when the value holds % or _
+    return [_item(field, operator, value, type="select" if field == "device_type" else "text")]
 
 
 def _list_items(node: dict, field: str, type: str) -> list[dict] | None:

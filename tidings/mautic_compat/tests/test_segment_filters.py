@@ -389,8 +389,8 @@ def test_behaviour_filters_may_say_object_behaviors():
 @pytest.mark.parametrize(
     "name",
     [
-        "campaign", "globalcategory", "device_type", "device_os", "utm_source", "utm_campaign", "source",
-        "referer", "sessions", "page_id", "redirect_id", "notification", "sms_clicked_link", "date_modified",
+        "campaign", "globalcategory", "source", "referer", "sessions", "page_id", "redirect_id", "notification",
+        "sms_clicked_link", "date_modified",
     ],
 )  # fmt: skip
 def test_filters_tidings_has_no_data_for_are_not_supported(name):

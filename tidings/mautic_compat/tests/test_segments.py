@@ -265,7 +265,7 @@ def test_filters_mautic_cannot_read_are_refused_keyed_by_position_without_values
             "filters": [
                 CITY_LONDON,
                 {**CITY_LONDON, "field": "secret-field-name", "properties": {"filter": "secret-value"}},
-                {**CITY_LONDON, "field": "utm_source", "properties": {"filter": "secret-value"}},
+                {**CITY_LONDON, "field": "utm_content", "properties": {"filter": "secret-value"}},
             ],
         },
         alice_bearer,

@@ -74,6 +74,13 @@ ANNIVERSARY_DAYS = [datetime.date(2000, 2, 29), datetime.date(1990, 2, 28), date
 URLS = ["https://shop.example/pricing", "https://shop.example/Pricing/plans", "https://shop.example/blog/ünicode",
         "https://other.example/", "https://shop.example/docs?utm=x", "https://shop.example/a_b%25c"]  # fmt: skip
 
+# Labels of page hits as tracking writes them: "source|medium|campaign" and "device|os|browser|country".
+UTM_LABELS = ["google|cpc|spring_sale", "Google|CPC|Spring_Sale", "newsletter|email|", "|email|launch",
+              "newsletter||", "a%b|_x_|50%", "Bäckerei|ÄPFEL|zürich", "googlemail|referral|spring",
+              "news|email|spring_sale_2"]  # fmt: skip
+CTX_LABELS = ["desktop|Windows|Chrome|DE", "mobile|iOS|Mobile_Safari|FR", "Mobile|ios|Chrome_Mobile|",
+              "tablet|Android|Chrome|GB", "desktop|Mac_OS_X|Firefox|", "desktop|||US"]  # fmt: skip
+
 # Custom fields: (alias, type, options, indexed, category, unique).
 CONTACT_CUSTOM = [
     ("tier", "text", None, True, "", False),
@@ -108,6 +115,7 @@ class World:
     segment_ids: dict[str, int] = field(default_factory=dict)
     company_ids: list[int] = field(default_factory=list)
     values: dict[str, list] = field(default_factory=dict)  # alias -> values written (operand pools)
+    purposes: list[str] = field(default_factory=list)  # consent purposes with decisions
     snapshot: Any = None  # the oracle's Snapshot, set by the fixture
     lookups: Any = None
 
@@ -250,6 +258,8 @@ def build(workspace, principal) -> World:
     events.append(EventRow(type=page_hit, visitor_id=anonymous.pk, at=NOW, data={"url": URLS[0]}))
     event_actions.events_record(events, principal=principal)
 
+    _traffic_and_consent(world, principal)
+
     londoners = segment_actions.segment_create(
         principal=principal, name="Londoners",
         definition={"filters": [{"kind": "field", "field": "city", "operator": "contains", "value": "london"}]},
@@ -262,6 +272,52 @@ def build(workspace, principal) -> World:
     segment_actions.segment_members_add(empty.pk, world.contact_ids[5:7], principal=principal)
     world.segment_ids = {"londoners": londoners.pk, "nobody": empty.pk}
     return world
+
+
+def _traffic_and_consent(world: World, principal) -> None:
+    """Page hits with UTM and device labels, and consent decisions (a generator of its own: the draws above stay).
+
+    Labels as tracking writes them ("source|medium|campaign", "device|os|browser|country", parts
+    possibly empty, "|" never inside one), with case variants, LIKE wildcards and accents; decisions
+    given and withdrawn over time, some by a device identified as the contact, on purposes under
+    consent, under legitimate interest and inactive.
+    """
+    from tidings.consent.actions import consent_record, purpose_create, purpose_update
+    from tidings.events import actions as event_actions
+    from tidings.events.registry import code_for
+    from tidings.events.store import EventRow
+
+    rng = random.Random(23)
+    page_hit, events = code_for("page.hit"), []
+    for contact_id in world.contact_ids:
+        for _ in range(rng.choice([0, 0, 1, 2, 4])):
+            data = {"url": rng.choice(URLS), "utm": _maybe(rng, UTM_LABELS, none=0.3),
+                    "ctx": _maybe(rng, CTX_LABELS, none=0.2)}  # fmt: skip
+            events.append(EventRow(type=page_hit, contact_id=contact_id, at=_instant(rng),
+                                   data={k: v for k, v in data.items() if v is not None}))  # fmt: skip
+    for contact_id in rng.sample(world.contact_ids, 8):  # hits before the device was identified
+        visitor = event_actions.visitor_create(principal=principal)
+        event_actions.visitor_identify(visitor.pk, contact_id, principal=principal)
+        data = {"url": URLS[0], "utm": rng.choice(UTM_LABELS), "ctx": rng.choice(CTX_LABELS)}
+        events.append(EventRow(type=page_hit, visitor_id=visitor.pk, at=_instant(rng), data=data))
+    event_actions.events_record(events, principal=principal)
+
+    purpose_create(key="partner_offers", name="Partner offers", lawful_basis="legitimate_interests",
+                   principal=principal)  # fmt: skip
+    retired = purpose_create(key="retired", name="Retired purpose", principal=principal)
+    world.purposes = ["marketing_email", "profiling", "partner_offers", "retired"]
+    for contact_id in world.contact_ids:
+        for _ in range(rng.choice([0, 0, 1, 2, 3])):
+            at = MIDNIGHT - datetime.timedelta(days=rng.randint(1, 400), seconds=rng.randint(0, 86399))
+            consent_record(purpose=rng.choice(world.purposes), given=rng.random() < 0.6, method="form",
+                           contact_id=contact_id, recorded_at=at, principal=principal)  # fmt: skip
+    for contact_id in rng.sample(world.contact_ids, 10):  # a device's decisions count for its contact
+        visitor = event_actions.visitor_create(principal=principal)
+        at = MIDNIGHT - datetime.timedelta(hours=rng.randint(1, 48))
+        consent_record(purpose="marketing_email", given=rng.random() < 0.5, method="tracker", visitor_id=visitor.pk,
+                       recorded_at=at, principal=principal)  # fmt: skip
+        event_actions.visitor_identify(visitor.pk, contact_id, principal=principal)
+    purpose_update(retired.pk, active=False, principal=principal)  # its decisions stay, it allows nobody
 
 
 def londoners_members(segment_id: int):

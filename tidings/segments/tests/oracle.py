@@ -48,6 +48,10 @@ class Snapshot:
     segments: dict[int, set[int]]  # segment id -> member ids (filter matches and manual adds)
     lookups: Lookups
     options: dict[tuple[str, str], list | None]
+    # Consent: purpose key -> (under consent (not another lawful basis), active); each contact's latest
+    # decision per purpose key, its identified visitors' records included.
+    purposes: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    decisions: dict[int, dict[str, bool]] = field(default_factory=dict)
 
 
 def snapshot(lookups: Lookups) -> Snapshot:
@@ -89,7 +93,26 @@ def snapshot(lookups: Lookups) -> Snapshot:
     ):
         segments[segment_id].add(contact_id)
     options = {(row.object, row.alias): row.options for row in ContactField.objects.all()}
-    return Snapshot(contacts=contacts, segments=dict(segments), lookups=lookups, options=options)
+    purposes, decisions = _consent(owners)
+    return Snapshot(contacts=contacts, segments=dict(segments), lookups=lookups, options=options,
+                    purposes=purposes, decisions=decisions)  # fmt: skip
+
+
+def _consent(owners: Mapping[int, int]) -> tuple[dict[str, tuple[bool, bool]], dict[int, dict[str, bool]]]:
+    """Return the purposes' rules and every contact's latest decision per purpose, folded here from the ledger."""
+    from tidings.consent.models import ConsentRecord
+    from tidings.consent.selectors import purposes
+    from tidings.privacy.models import LawfulBasis
+
+    rules = {p.key: (p.lawful_basis == LawfulBasis.CONSENT, p.active) for p in purposes()}
+    keys = {p.pk: p.key for p in purposes() if p.pk is not None}
+    decisions: dict[int, dict[str, bool]] = defaultdict(dict)
+    rows = ConsentRecord.objects.values_list("contact_id", "visitor_id", "purpose_id", "given", "recorded_at", "id")
+    for contact_id, visitor_id, purpose_id, given, _at, _id in sorted(rows, key=lambda r: (r[4], r[5])):
+        subject = contact_id if contact_id is not None else owners.get(visitor_id)
+        if subject is not None:
+            decisions[subject][keys[purpose_id]] = given
+    return rules, dict(decisions)
 
 
 class Oracle:
@@ -127,7 +150,17 @@ class Oracle:
             return not found if node["operator"] == "is_not" else found
         if kind == "event":
             return self.event(node, facts)
+        if kind == "traffic":
+            return self.traffic(node, facts)
+        if kind == "consent":
+            return self.consent(node, facts)
         raise AssertionError(kind)
+
+    def consent(self, node: Mapping, facts: Facts) -> bool:
+        under_consent, active = self.snap.purposes[node["purpose"]]
+        decision = self.snap.decisions.get(facts.id, {}).get(node["purpose"])
+        allowed = active and (decision is True if under_consent else decision is not False)
+        return not allowed if node["operator"] == "has_not" else allowed
 
     # ------------------------------------------------------------------ fields
 
@@ -216,6 +249,38 @@ class Oracle:
 
         code = code_for(node["event"])
         keys = event_type(code).keys
+        return self.counted(
+            node,
+            facts,
+            code,
+            lambda data: all(
+                _data_matches(keys, lookup, wanted, data, strip_url) for lookup, wanted in node["data"].items()
+            ),
+        )
+
+    def traffic(self, node: Mapping, facts: Facts) -> bool:
+        """Page hits whose "a|b|c" label has the attribute's part compare, ignoring case."""
+        from tidings.events.registry import code_for
+
+        key, index = {"utm_source": ("utm", 0), "utm_medium": ("utm", 1), "utm_campaign": ("utm", 2),
+                      "device": ("ctx", 0), "os": ("ctx", 1), "browser": ("ctx", 2)}[node["attribute"]]  # fmt: skip
+        comparison, wanted = node["comparison"], node.get("value") or ""
+
+        def matches(data: Mapping) -> bool:
+            parts = str(data.get(key) or "").split("|")
+            part = (parts[index] if index < len(parts) else "").lower()
+            if comparison == "not_empty":
+                return part != ""
+            if comparison == "in":
+                return part in {w.lower() for w in wanted}
+            needle = wanted.lower()
+            return {"equals": part == needle, "contains": needle in part, "starts_with": part.startswith(needle)}[
+                comparison
+            ]
+
+        return self.counted(node, facts, code_for("page.hit"), matches)
+
+    def counted(self, node: Mapping, facts: Facts, code: int, matches) -> bool:
         since = datetime.datetime.fromisoformat(node["since"]) if node.get("since") else None
         until = datetime.datetime.fromisoformat(node["until"]) if node.get("until") else None
         if node.get("within_days") is not None:
@@ -225,7 +290,7 @@ class Oracle:
         for type, at, data in facts.events:
             if type != code or (since and at < since) or (until and at >= until):
                 continue
-            if all(_data_matches(keys, lookup, wanted, data, strip_url) for lookup, wanted in node["data"].items()):
+            if matches(data):
                 count += 1
         found = node["min_count"] <= count and (node.get("max_count") is None or count <= node["max_count"])
         return not found if node["operator"] == "has_not" else found

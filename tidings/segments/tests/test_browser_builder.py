@@ -2,6 +2,7 @@
 
 from tidings.web.tests.browser import (
     PHONE,
+    SHOWCASE_PEOPLE,
     assert_accessible,
     assert_no_horizontal_overflow,
     assert_screenshot,
@@ -81,3 +82,63 @@ def test_the_segment_pages_fit_a_phone(alice_page, showcase):
     for path in ("/w/acme/segments/", "/w/acme/segments/new/"):
         visit(alice_page, path)
         assert_no_horizontal_overflow(alice_page)
+
+
+def _wait_for_sample(page, name: str) -> None:
+    page.wait_for_selector(f".preview-sample:has-text('{name}')")
+
+
+def test_activity_data_visit_source_and_consent_filters(alice_page, showcase, acme):
+    """Ada visited /pricing from the newsletter on her phone and consented to marketing email; Bram read the blog."""
+    from tidings.consent.actions import consent_record
+    from tidings.contacts.models import Contact
+    from tidings.events.actions import events_record
+    from tidings.events.registry import code_for
+    from tidings.tenancy.context import use_workspace
+    from tidings.tests.principals import system
+
+    with use_workspace(acme):
+        ada, bram = Contact.objects.order_by("id")[:2]
+        hit, p = code_for("page.hit"), system(acme)
+        pricing = {
+            "url": "https://acme.example/pricing",
+            "utm": "newsletter|email|spring",
+            "ctx": "mobile|iOS|Safari|GB",
+        }
+        blog = {"url": "https://acme.example/blog", "ctx": "desktop|Linux|Firefox|"}
+        events_record([{"type": hit, "contact_id": ada.id, "data": pricing},
+                       {"type": hit, "contact_id": bram.id, "data": blog}], principal=p)  # fmt: skip
+        consent_record(purpose="marketing_email", given=True, method="form", contact_id=ada.id, principal=p)
+
+    visit(alice_page, "/w/acme/segments/new/")
+    alice_page.get_by_role("button", name="Add filter").click()
+    alice_page.locator("#seg-filters-0-kind").select_option("event")
+    alice_page.locator("#seg-filters-0-event").select_option("page.hit")
+    _wait_for_count(alice_page, 2)
+    alice_page.locator("#seg-filters-0-adddata").click()
+    alice_page.locator("#seg-filters-0-data-0-key").select_option("url__contains")
+    alice_page.locator("#seg-filters-0-data-0-value").fill("/pricing")
+    _wait_for_count(alice_page, 1)
+    _wait_for_sample(alice_page, "Ada")
+    assert_accessible(alice_page)
+
+    alice_page.locator("#seg-filters-0-kind").select_option("traffic")
+    alice_page.locator("#seg-filters-0-attribute").select_option("device")
+    alice_page.locator("#seg-filters-0-value").fill("DESKTOP")
+    _wait_for_sample(alice_page, "Bram")
+    alice_page.locator("#seg-filters-0-attribute").select_option("utm_source")
+    alice_page.locator("#seg-filters-0-comparison").select_option("starts_with")
+    alice_page.locator("#seg-filters-0-value").fill("news")
+    _wait_for_sample(alice_page, "Ada")
+    _wait_for_count(alice_page, 1)
+    assert_accessible(alice_page)
+
+    alice_page.locator("#seg-filters-0-kind").select_option("consent")
+    alice_page.locator("#seg-filters-0-purpose").select_option("tracking")
+    _wait_for_count(alice_page, 0)
+    alice_page.locator("#seg-filters-0-purpose").select_option("marketing_email")
+    _wait_for_count(alice_page, 1)
+    alice_page.locator("#seg-filters-0-operator").select_option("has_not")
+    _wait_for_count(alice_page, len(SHOWCASE_PEOPLE) - 1)
+    assert not alice_page.console_problems, list(alice_page.console_problems)
+    assert_accessible(alice_page)

@@ -188,6 +188,50 @@ def _event_nodes():
     return st.sampled_from(sorted(EVENTS)).flatmap(build)
 
 
+TRAFFIC_PARTS = {
+    "utm_source": ["google", "Google", "newsletter", "a%b", "Bäckerei", "googlemail", "news"],
+    "utm_medium": ["cpc", "email", "_x_", "ÄPFEL", "äpfel", "referral"],
+    "utm_campaign": ["spring_sale", "launch", "50%", "zürich", "ZÜRICH", "spring", "spring_sale_2"],
+    "device": ["desktop", "mobile", "MOBILE", "tablet"],
+    "os": ["Windows", "ios", "iOS", "Android", "Mac_OS_X"],
+    "browser": ["Chrome", "chrome", "Mobile_Safari", "Chrome_Mobile", "Firefox"],
+}
+TRAFFIC_NEEDLES = ["%", "_", "|", "a|b", "e", "ä", "Ü", "spring", "SALE", "mob", "chrome", "x", "10"]
+
+
+def _traffic_nodes():
+    def build(attribute):
+        parts = TRAFFIC_PARTS[attribute]
+        text = st.one_of(st.sampled_from(parts), st.sampled_from(TRAFFIC_NEEDLES))
+        compared = st.one_of(
+            st.tuples(st.sampled_from(["equals", "contains", "starts_with"]), text),
+            st.tuples(st.just("in"), st.lists(text, min_size=1, max_size=3)),
+            st.tuples(st.just("not_empty"), st.none()),
+        )
+        window = st.fixed_dictionaries(
+            {
+                "operator": st.sampled_from(["has", "has_not"]),
+                "min_count": st.sampled_from([1, 1, 2]),
+                "within_days": st.sampled_from([None, None, 1, 7, 365]),
+                "since": st.sampled_from(INSTANTS),
+            }
+        )
+        return st.tuples(compared, window).map(
+            lambda cw: (
+                {"kind": "traffic", "attribute": attribute, "comparison": cw[0][0]}
+                | ({} if cw[0][1] is None else {"value": cw[0][1]})
+                | cw[1]
+            )
+        )
+
+    return st.sampled_from(sorted(TRAFFIC_PARTS)).flatmap(build)
+
+
+def _consent_nodes(world):
+    return st.fixed_dictionaries({"kind": st.just("consent"), "purpose": st.sampled_from(world.purposes + ["tracking"]),
+                                  "operator": st.sampled_from(["has", "has_not"])})  # fmt: skip
+
+
 def definitions(world):
     pools = _pools(world)
     tag_ids, segment_ids = sorted(world.tag_ids.values()), sorted(world.segment_ids.values())
@@ -203,6 +247,8 @@ def definitions(world):
                                "channel": st.sampled_from(["email", "sms"]),
                                "reason": st.sampled_from(["", "unsubscribed", "bounced", "manual", "complaint"])}),
         _event_nodes(),
+        _traffic_nodes(),
+        _consent_nodes(world),
     )  # fmt: skip
 
     def group(depth: int):

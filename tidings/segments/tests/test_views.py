@@ -149,6 +149,19 @@ def test_the_builder_offers_encrypted_fields_with_their_note(alice_client, in_ac
     assert any(f["alias"] == "date_added" for f in schema["fields"]["contact"])
 
 
+def test_the_builder_offers_data_conditions_traffic_attributes_and_purposes(alice_client, in_acme):
+    schema = json.loads(alice_client.get("/w/acme/segments/new/").context["schema_json"])
+
+    hit = {lookup: kind for lookup, _label, kind in schema["event_data"]["page.hit"]}
+    assert {"url": "url", "url__contains": "url", "url__startswith": "url", "site__gte": "int"}.items() <= hit.items()
+    assert "ip" not in hit and not any(kind == "label" for kind in hit.values())  # labels: the traffic filters'
+    assert ["asset_id", "asset id is", "int"] in schema["event_data"]["asset.download"]
+    assert [a for a, _ in schema["traffic"]["attributes"]] == ["utm_source", "utm_medium", "utm_campaign", "device",
+                                                               "os", "browser"]  # fmt: skip
+    assert "marketing_email" in [p["key"] for p in schema["purposes"]]
+    assert set(schema["operators"]["consent"]) == {"has", "has_not"}
+
+
 def test_create_a_segment_from_the_builder(alice_client, ada, grace):
     response = alice_client.post(
         "/w/acme/segments/new/",

@@ -9,7 +9,9 @@
   var NO_VALUE = ["empty", "not_empty", "today", "yesterday"];
   var DAYS = ["in_last_days", "more_than_days_ago", "in_next_days"];
   var LISTS = ["in", "not_in"];
-  var KINDS = [["field", "A field"], ["tag", "Tags"], ["segment", "Another segment"], ["dnc", "Do not contact"], ["event", "Activity"]];
+  var KINDS = [["field", "A field"], ["tag", "Tags"], ["segment", "Another segment"], ["dnc", "Do not contact"], ["event", "Activity"],
+    ["traffic", "Visit source or device"], ["consent", "Consent"]];
+  var MAX_DATA = 5;  // data conditions of one event filter (definition.py)
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -126,7 +128,8 @@
       self.changed(true);
     });
     var controls = [labelled(path, "kind", "Filter " + number + " on", kind)];
-    var body = {field: this.fieldControls, tag: this.tagControls, segment: this.segmentControls, dnc: this.dncControls, event: this.eventControls}[node.kind];
+    var body = {field: this.fieldControls, tag: this.tagControls, segment: this.segmentControls, dnc: this.dncControls, event: this.eventControls,
+      traffic: this.trafficControls, consent: this.consentControls}[node.kind];
     if (body) { controls = controls.concat(body.call(this, node, path)); }
     var remove = el("button", {type: "button", "class": "secondary seg-remove", id: idFor(path, "remove"), text: "Remove"});
     remove.setAttribute("aria-label", "Remove filter " + number);
@@ -136,6 +139,7 @@
       el("div", {"class": "seg-row"}, controls),
       node.kind === "field" && this.capOf(node) && this.capOf(node).note
         ? el("p", {"class": "help seg-note", text: "Stored " + this.capOf(node).note + ": only these comparisons are possible."}) : null,
+      node.kind === "event" ? this.dataControls(node, path) : null,
       el("p", {"class": "seg-error", "data-error-for": path, hidden: true})
     ]);
   };
@@ -144,7 +148,9 @@
     if (kind === "tag") { return {kind: "tag", operator: "in", value: []}; }
     if (kind === "segment") { return {kind: "segment", operator: "in", value: []}; }
     if (kind === "dnc") { return {kind: "dnc", operator: "is", channel: this.schema.dnc.channels[0], reason: ""}; }
-    if (kind === "event") { return {kind: "event", event: this.schema.events[0] || "", operator: "has", min_count: 1, within_days: 30}; }
+    if (kind === "event") { return {kind: "event", event: this.schema.events[0] || "", operator: "has", min_count: 1, within_days: 30, data: {}}; }
+    if (kind === "traffic") { return {kind: "traffic", attribute: "utm_source", comparison: "equals", value: "", operator: "has", min_count: 1, within_days: 30}; }
+    if (kind === "consent") { return {kind: "consent", purpose: (this.schema.purposes[0] || {}).key || "", operator: "has"}; }
     return this.newCondition();
   };
 
@@ -287,7 +293,14 @@
   Builder.prototype.eventControls = function (node, path) {
     var self = this;
     var event = select(this.schema.events.map(function (e) { return [e, e]; }), node.event);
-    event.addEventListener("change", function () { node.event = event.value; node.data = {}; self.changed(false); });
+    event.addEventListener("change", function () { node.event = event.value; node.data = {}; self.changed(true); });
+    return [this.operatorSelect("event", Object.keys(this.schema.operators.event), node, path, false),
+      labelled(path, "event", "Event", event, true)].concat(this.windowControls(node, path));
+  };
+
+  // The count and window shared by activity and visit filters: at least N times, in the last N days (empty: ever).
+  Builder.prototype.windowControls = function (node, path) {
+    var self = this;
     var count = el("input", {type: "number", min: "1", step: "1", "class": "seg-days", value: node.min_count || 1});
     count.addEventListener("input", function () { node.min_count = /^\d+$/.test(count.value) ? Number(count.value) : count.value; self.changed(false); });
     var within = el("input", {type: "number", min: "0", step: "1", "class": "seg-days", value: node.within_days === null || node.within_days === undefined ? "" : node.within_days});
@@ -295,9 +308,84 @@
       node.within_days = within.value === "" ? null : /^\d+$/.test(within.value) ? Number(within.value) : within.value;
       self.changed(false);
     });
-    return [this.operatorSelect("event", Object.keys(this.schema.operators.event), node, path, false),
-      labelled(path, "event", "Event", event, true), labelled(path, "count", "At least (times)", count),
-      labelled(path, "within", "In the last (days; empty: ever)", within)];
+    return [labelled(path, "count", "At least (times)", count), labelled(path, "within", "In the last (days; empty: ever)", within)];
+  };
+
+  // An activity filter's conditions on its event's data ("url contains /pricing", "asset id is 4"): one row each.
+  Builder.prototype.dataControls = function (node, path) {
+    var self = this, offered = (this.schema.event_data || {})[node.event] || [];
+    if (!offered.length) { return null; }
+    node.data = node.data && typeof node.data === "object" && !Array.isArray(node.data) ? node.data : {};
+    var rows = el("ul", {"class": "seg-data"});
+    var kindOf = function (lookup) { return (offered.filter(function (o) { return o[0] === lookup; })[0] || [])[2]; };
+    Object.keys(node.data).forEach(function (lookup, index) {
+      var rowPath = path + ".data." + index;
+      var options = offered.map(function (o) { return [o[0], o[1]]; });
+      if (!kindOf(lookup)) { options.unshift([lookup, lookup + " (not available)"]); }
+      var which = select(options, lookup);
+      var value = el("input", {type: kindOf(lookup) === "int" ? "number" : "text", "class": "seg-value", value: node.data[lookup]});
+      var typed = function (lk, text) { return kindOf(lk) === "int" && /^-?\d+$/.test(text) ? Number(text) : text; };
+      which.addEventListener("change", function () {
+        var rebuilt = {};
+        Object.keys(node.data).forEach(function (key) {
+          if (key === lookup) { rebuilt[which.value] = typed(which.value, String(node.data[key])); } else { rebuilt[key] = node.data[key]; }
+        });
+        node.data = rebuilt;
+        self.changed(true);
+      });
+      value.addEventListener("input", function () { node.data[lookup] = typed(lookup, value.value); self.changed(false); });
+      var remove = el("button", {type: "button", "class": "secondary", id: idFor(rowPath, "remove"), text: "Remove condition"});
+      remove.addEventListener("click", function () { delete node.data[lookup]; self.changed(true); });
+      rows.appendChild(el("li", {"class": "seg-row"}, [labelled(rowPath, "key", "Where", which), labelled(rowPath, "value", "Value", value, true),
+        el("p", {"class": "seg-control"}, [remove])]));
+    });
+    var unused = offered.filter(function (o) { return !(o[0] in node.data); });
+    var add = el("button", {type: "button", "class": "secondary", id: idFor(path, "adddata"), text: "Add a condition on the " + node.event});
+    add.addEventListener("click", function () { node.data[unused[0][0]] = unused[0][2] === "int" ? 0 : ""; self.changed(true); });
+    return el("div", {"class": "seg-data-conditions"}, [Object.keys(node.data).length ? rows : null,
+      unused.length && Object.keys(node.data).length < MAX_DATA ? el("p", {"class": "seg-actions"}, [add]) : null]);
+  };
+
+  Builder.prototype.trafficControls = function (node, path) {
+    var self = this, traffic = this.schema.traffic;
+    var attribute = select(traffic.attributes, node.attribute);
+    attribute.addEventListener("change", function () { node.attribute = attribute.value; self.changed(false); });
+    var comparisons = Object.keys(traffic.comparisons).map(function (c) { return [c, traffic.comparisons[c]]; });
+    var comparison = select(comparisons, node.comparison || "equals");
+    comparison.addEventListener("change", function () {
+      var was = node.comparison;
+      node.comparison = comparison.value;
+      if (node.comparison === "not_empty") { delete node.value; } else if (node.comparison === "in") {
+        node.value = was === "in" ? node.value : (node.value ? [node.value] : []);
+      } else if (Array.isArray(node.value) || node.value === undefined) { node.value = Array.isArray(node.value) ? (node.value[0] || "") : ""; }
+      self.changed(true);
+    });
+    var controls = [this.operatorSelect("traffic", Object.keys(this.schema.operators.traffic), node, path, false),
+      labelled(path, "attribute", "Attribute", attribute, true), labelled(path, "comparison", "Comparison", comparison, true)];
+    if (node.comparison === "in") {
+      var items = el("textarea", {rows: "2", "class": "seg-list", "aria-describedby": idFor(path, "listhelp")});
+      items.value = (Array.isArray(node.value) ? node.value : []).join("\n");
+      items.addEventListener("input", function () {
+        node.value = items.value.split("\n").map(function (line) { return line.trim(); }).filter(Boolean);
+        self.changed(false);
+      });
+      controls.push(labelled(path, "value", "Values", items, true), el("span", {"class": "helptext", id: idFor(path, "listhelp"), text: "One value per line."}));
+    } else if (node.comparison !== "not_empty") {
+      var input = el("input", {type: "text", "class": "seg-value", value: node.value === undefined || node.value === null ? "" : node.value});
+      input.addEventListener("input", function () { node.value = input.value; self.changed(false); });
+      controls.push(labelled(path, "value", "Value", input, true));
+    }
+    return controls.concat(this.windowControls(node, path));
+  };
+
+  Builder.prototype.consentControls = function (node, path) {
+    var self = this;
+    var purposes = this.schema.purposes.map(function (p) { return [p.key, p.name]; });
+    if (this.schema.purposes.map(function (p) { return p.key; }).indexOf(node.purpose) < 0) { purposes.unshift([node.purpose || "", "(choose a purpose)"]); }
+    var purpose = select(purposes, node.purpose);
+    purpose.addEventListener("change", function () { node.purpose = purpose.value; self.changed(false); });
+    return [this.operatorSelect("consent", Object.keys(this.schema.operators.consent), node, path, false),
+      labelled(path, "purpose", "Purpose", purpose, true)];
   };
 
   // Put each error beside the deepest filter or group its path names; an error of the whole goes at the top.
