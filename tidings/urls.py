@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("tidings.consent.urls")),
     path("", include("tidings.tracking.urls")),
     path("", include("tidings.tracking.traffic_urls")),
+    path("", include("tidings.assets.urls")),
     path("", include("tidings.web.urls")),
 ]

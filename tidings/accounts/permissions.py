@@ -31,6 +31,10 @@ PERMISSIONS: dict[str, str] = {
     "campaigns:edit": "Create, change and launch campaigns",
     "forms:view": "See forms",
     "forms:edit": "Create and change forms",
+    "assets:view": "See assets (downloadable files and links) and their download counts",
+    "assets:edit": "Upload, change and delete assets",
+    # Held only by the principal of a workspace's public pages (/m/<slug>/...), never by a role.
+    "assets:download": "Download a published asset and record the download",
     "reports:view": "See aggregate reports",
     "privacy:view": "See data-subject requests and consent records",
     "privacy:manage": "Define purposes of processing and publish privacy notices",
@@ -54,9 +58,11 @@ class Role(models.TextChoices):
 
 _ALL = frozenset(PERMISSIONS)
 # Permissions of public doors only (a site key acts with them): no member holds them.
-PUBLIC_DOOR_ONLY = frozenset({"tracking:record"})
+PUBLIC_DOOR_ONLY = frozenset({"tracking:record", "assets:download"})
 # What a site key's principal may do: record hits and identifications, and the visitor's consent choices.
-PUBLIC_KEY_PERMISSIONS = PUBLIC_DOOR_ONLY | {"consent:record"}
+PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record", "consent:record"})
+# What the principal of a workspace's public pages (/m/<slug>/asset/..., tidings.web.entry.PUBLIC_PAGE) may do.
+PUBLIC_PAGE_PERMISSIONS = frozenset({"assets:download"})
 _ROLES_ALL = _ALL - PUBLIC_DOOR_ONLY
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: _ROLES_ALL,
@@ -80,6 +86,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns:edit",
             "forms:view",
             "forms:edit",
+            "assets:view",
+            "assets:edit",
             "reports:view",
             "consent:record",
         }

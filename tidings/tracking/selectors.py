@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import QuerySet
 
-from tidings.tenancy.context import no_workspace, region_db_alias
+from tidings.tenancy.context import no_workspace, region_db_alias, require_workspace
 from tidings.tenancy.rls import dangerously_bypass_rls
 from tidings.tracking.models import Site
 
@@ -35,3 +35,59 @@ def sites() -> QuerySet[Site]:
 def site_get(site_id: int) -> Site:
     """Return one site of the current workspace; raise Site.DoesNotExist for an id not in it."""
     return Site.objects.get(pk=site_id)
+
+
+# ----------------------------------------------------------------------------------------------
+# A device or a tracked email's click, seen outside the tracker (asset downloads, landing pages)
+
+
+def device_visitor(token: str) -> int | None:
+    """Return the visitor the device id (the _tdv cookie's "<id>.<signature>") names in the current workspace.
+
+    None when the token is absent, forged, another workspace's, or names no stored visitor.
+    """
+    from tidings.events.selectors import visitor_get
+    from tidings.tracking.collect.decide import visitor_from_token
+
+    if not isinstance(token, str) or not token or len(token) > 64:
+        return None
+    visitor_id = visitor_from_token(require_workspace().id, token)
+    if visitor_id is None or visitor_get(visitor_id) is None:
+        return None
+    return visitor_id
+
+
+def site_covering(host: str) -> Site | None:
+    """Return the current workspace's active site whose domains include host (the first by id); None if none."""
+    host = (host or "").rstrip(".").lower()
+    if not host:
+        return None
+    for site in Site.objects.filter(active=True).order_by("id")[:SITES_LIMIT]:
+        for domain in (str(domain).rstrip(".").lower() for domain in site.domains or ()):
+            if host == domain.lstrip(".") or (domain.startswith(".") and host.endswith(domain)):
+                return site
+    return None
+
+
+def device_may_be_profiled(visitor_id: int, *, host: str, signal: str | None) -> bool:
+    """Return whether the visitor's device may be profiled by a request from a page on host.
+
+    The site covering host decides by its own rule (tidings.tracking.consent_adapter.may_profile);
+    with no such site, only a visitor whose latest tracking decision is a "yes" may be (opt-in),
+    and never with a GPC/DNT signal.
+    """
+    from tidings.tracking import consent_adapter
+
+    site = site_covering(host)
+    if site is not None:
+        return bool(consent_adapter.may_profile(site, visitor_id, signal=signal))
+    if signal:
+        return False
+    return consent_adapter.visitor_decisions(visitor_id).get(consent_adapter.TRACKING_PURPOSE) is True
+
+
+def contact_for_click_token(token: str) -> int | None:
+    """Return the contact a tracked email's signed click token (tdt=, Mautic's ct=) names here; None if none."""
+    from tidings.tracking.identify import contact_for_click_token as contact_of
+
+    return contact_of(token)
