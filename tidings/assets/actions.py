@@ -118,7 +118,9 @@ def _checked_remote_url(value: Any) -> str:
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise ValidationError({"remote_url": ["an http or https address, such as https://files.example/guide.pdf"]})
+        raise ValidationError(
+            {"remote_url": ["an http or https address, such as https://files.example/guide.pdf"]}
+        ) from None
     return url
 
 

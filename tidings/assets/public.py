@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from tidings.accounts.decorators import require_permission
@@ -60,8 +61,11 @@ def _gate(request, asset):
     except ImportError:
         raise Http404("This download is not available.") from None
     token = request.GET.get("tds", "")
-    if isinstance(token, str) and token and len(token) <= 512 and form_selectors.submission_token_valid(
-        token, asset.form_id
+    if (
+        isinstance(token, str)
+        and token
+        and len(token) <= 512
+        and form_selectors.submission_token_valid(token, asset.form_id)
     ):
         return None
     form_html = form_selectors.form_embed_html(asset.form_id, success_url=selectors.download_url(asset))
@@ -72,14 +76,14 @@ def _gate(request, asset):
     return response
 
 
-def _file_response(request, asset) -> HttpResponse:
+def _file_response(request, asset) -> HttpResponseBase:
     kind = sniff.kind_of(asset.mime)
     inline = request.GET.get("stream") == "1" and kind is not None and kind.inline
     try:
         handle = storage.asset_storage(require_workspace().region).open(asset.stored_path, "rb")
     except (FileNotFoundError, OSError) as error:
         raise Http404("This file is no longer stored.") from error
-    response = FileResponse(handle, as_attachment=not inline, filename=asset.original_filename or None,
+    response = FileResponse(handle, as_attachment=not inline, filename=asset.original_filename,
                             content_type=asset.mime or "application/octet-stream")  # fmt: skip
     if inline:
         response["Content-Security-Policy"] = INLINE_POLICY
@@ -104,7 +108,7 @@ def download(request, public_workspace: str, asset_id: int, alias: str = ""):
                                       click_token=click if isinstance(click, str) else "",
                                       host=_page_host(request), signal=_signal(request))  # fmt: skip
     if asset.is_remote:
-        response: HttpResponse = HttpResponseRedirect(asset.remote_url)
+        response: HttpResponseBase = HttpResponseRedirect(asset.remote_url)
         response["Referrer-Policy"] = "no-referrer"
     else:
         response = _file_response(request, asset)
@@ -112,4 +116,3 @@ def download(request, public_workspace: str, asset_id: int, alias: str = ""):
     response["Cache-Control"] = "private, no-store"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"  # published to be linked and embedded anywhere
     return response
-

@@ -37,9 +37,7 @@ PPTX = Kind("application/vnd.openxmlformats-officedocument.presentationml.presen
 ODF = {
     "application/vnd.oasis.opendocument.text": Kind("application/vnd.oasis.opendocument.text", "odt"),
     "application/vnd.oasis.opendocument.spreadsheet": Kind("application/vnd.oasis.opendocument.spreadsheet", "ods"),
-    "application/vnd.oasis.opendocument.presentation": Kind(
-        "application/vnd.oasis.opendocument.presentation", "odp"
-    ),
+    "application/vnd.oasis.opendocument.presentation": Kind("application/vnd.oasis.opendocument.presentation", "odp"),
 }
 LEGACY_OFFICE = {
     "doc": Kind("application/msword", "doc"),

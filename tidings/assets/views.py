@@ -48,14 +48,16 @@ def _render(request, template: str, context: dict, status: int = 200):
 def asset_list(request, workspace_slug):
     """List the workspace's assets with their download counts (by title, or most downloaded first)."""
     sort = request.GET.get("sort", "title")
-    order = {"title": "title", "-title": "-title", "downloads": "downloads", "-downloads": "downloads"}.get(sort, "title")
+    order = {"title": "title", "-title": "-title", "downloads": "downloads", "-downloads": "downloads"}.get(
+        sort, "title"
+    )
     rows = list(selectors.assets(order)[: selectors.ASSETS_LIMIT])
     can_edit = request.principal.can("assets:edit")
     empty = {
         "title": "No assets yet",
         "text": "Upload a file (a guide, a price list, an image) or link one hosted elsewhere: each gets a "
-        "public download link that counts its downloads." + ("" if can_edit else " A member who can edit "
-                                                               "assets uploads them."),
+        "public download link that counts its downloads."
+        + ("" if can_edit else " A member who can edit assets uploads them."),
         "actions": [("Upload an asset", _url(request, "create"))] if can_edit else [],
     }
     table = DataTable(columns=ASSET_COLUMNS, query=request.GET, order=order, rows=rows, id="assets",
@@ -73,10 +75,8 @@ def _save(request, form: AssetForm, asset=None):
             saved = actions.asset_create(principal=request.principal, request=request, file=upload,
                                          filename=filename, **values)  # fmt: skip
         else:
-            if upload is None and values["remote_url"] == asset.remote_url:
-                values.pop("remote_url")
-            elif upload is None and not values["remote_url"]:
-                values.pop("remote_url")
+            if upload is None and values["remote_url"] in ("", asset.remote_url):
+                values.pop("remote_url")  # no new link: the asset keeps its file or its address
             saved = actions.asset_update(asset.pk, principal=request.principal, request=request, file=upload,
                                          filename=filename, **values)  # fmt: skip
     except ValidationError as error:

@@ -191,10 +191,34 @@ ASSETS = Resource(
     delete_permission=EDIT,
     columns=set(ORDER_COLUMNS),
     selectable=frozenset(
-        {"isPublished", "dateAdded", "dateModified", "createdBy", "createdByUser", "modifiedBy", "modifiedByUser",
-         "id", "title", "alias", "category", "description", "language", "publishUp", "publishDown", "downloadCount",
-         "uniqueDownloadCount", "revision", "extension", "mime", "size", "downloadUrl", "storageLocation",
-         "remotePath", "originalFileName", "disallow"}
+        {
+            "isPublished",
+            "dateAdded",
+            "dateModified",
+            "createdBy",
+            "createdByUser",
+            "modifiedBy",
+            "modifiedByUser",
+            "id",
+            "title",
+            "alias",
+            "category",
+            "description",
+            "language",
+            "publishUp",
+            "publishDown",
+            "downloadCount",
+            "uniqueDownloadCount",
+            "revision",
+            "extension",
+            "mime",
+            "size",
+            "downloadUrl",
+            "storageLocation",
+            "remotePath",
+            "originalFileName",
+            "disallow",
+        }
     ),  # fmt: skip
     published="filter",
 )

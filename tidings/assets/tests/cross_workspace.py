@@ -116,6 +116,4 @@ OWN_WORKSPACE = {
                                                   status=200)],
     "mautic_compat:assets_batch_delete": lambda w: [
         Probe("DELETE", f"/api/assets/batch/delete?ids={_asset(w)}", actor="bob_token")],
-    "mautic_compat:assets_batch_edit": lambda w: [
-        Probe("PATCH", "/api/assets/batch/edit", actor="bob_token", data=[{"id": _asset(w), "title": "Eve"}])],
 }  # fmt: skip

@@ -91,8 +91,13 @@ def test_any_upload_metadata_is_answered_without_a_server_error(api, in_acme, fi
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(body=st.dictionaries(st.sampled_from(["title", "alias", "remote_url", "form_id", "is_published"]),
-                            st.one_of(st.text(max_size=100), st.integers(), st.booleans(), st.none()), max_size=5))
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["title", "alias", "remote_url", "form_id", "is_published"]),
+        st.one_of(st.text(max_size=100), st.integers(), st.booleans(), st.none()),
+        max_size=5,
+    )
+)
 def test_any_json_metadata_is_answered_without_a_server_error(api, in_acme, body):
     assert api.post("/assets", body).status_code < 500
 

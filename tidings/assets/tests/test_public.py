@@ -47,7 +47,9 @@ def test_an_office_file_is_never_inline(client, in_acme, private_var):
 
 
 def test_a_name_with_quotes_and_accents_stays_inside_the_header(client, in_acme, private_var):
-    asset = actions.asset_create(principal=system(), title="Logo", file=upload(PNG), filename='lo"go\r\nX-Evil: 1 é.png')
+    asset = actions.asset_create(
+        principal=system(), title="Logo", file=upload(PNG), filename='lo"go\r\nX-Evil: 1 é.png'
+    )
     disposition = client.get(url(asset))["Content-Disposition"]
     assert "\n" not in disposition and "\r" not in disposition
     assert "filename*=utf-8''" in disposition
@@ -191,10 +193,10 @@ def test_another_workspaces_click_token_records_nothing(client, guide, globex):
 
 def test_a_gated_asset_shows_its_form_and_then_downloads_with_a_token(client, guide, monkeypatch):
     form_selectors = pytest.importorskip("tidings.forms.selectors")
-    from django.utils.safestring import mark_safe
+    from django.utils.safestring import SafeString
 
     monkeypatch.setattr(form_selectors, "form_embed_html", lambda form_id, success_url=None:
-                        mark_safe(f'<form data-success="{success_url}"></form>'))  # fmt: skip
+                        SafeString(f'<form data-success="{success_url}"></form>'))  # fmt: skip
     monkeypatch.setattr(form_selectors, "submission_token_valid", lambda token, form_id, max_age=3600: token == "ok")
     actions.asset_update(guide.pk, principal=system(), form_id=7)
     gate = client.get(url(guide))
