@@ -29,7 +29,7 @@ from django.utils.text import slugify
 from tidings.accounts.permissions import Principal, require
 from tidings.assets import sniff, storage
 from tidings.assets.models import Asset, AssetSettings, StorageLocation
-from tidings.assets.selectors import asset_settings, ceiling_bytes, max_upload_bytes
+from tidings.assets.selectors import asset_settings, ceiling_bytes, max_upload_bytes, megabytes
 from tidings.audit.actions import audit_record
 from tidings.events import store
 from tidings.events.registry import code_for
@@ -55,12 +55,6 @@ def _require(principal: Principal, permission: str) -> Principal:
 
 def _audit(action: str, *, principal, request=None, asset_id: object = "", **data) -> None:
     audit_record(action, principal=principal, request=request, target_type="asset", target_id=asset_id, data=data)
-
-
-def megabytes(size: int) -> str:
-    """Return size in MB for messages ("25 MB", "0.5 MB")."""
-    value = size / (1024 * 1024)
-    return f"{value:.0f} MB" if value >= 1 and value == int(value) else f"{value:.1f} MB"
 
 
 # ==============================================================================================
@@ -161,7 +155,7 @@ def _file_size(file: IO[bytes]) -> int:
     return size
 
 
-def check_upload(file: Any, filename: Any) -> CheckedFile:
+def _check_upload(file: Any, filename: Any) -> CheckedFile:
     """Return the upload checked: a size within this workspace's limit and an allowed type read from its content.
 
     Raise ValidationError keyed "file" naming the limit or the types allowed (never the content).
@@ -252,7 +246,7 @@ def asset_create(
         errors["file"] = ["upload a file or give a remote address (one of the two)"]
     elif has_file:
         try:
-            checked = check_upload(file, filename)
+            checked = _check_upload(file, filename)
         except ValidationError as error:
             errors.update(error.message_dict)
     else:
@@ -318,7 +312,7 @@ def asset_update(
             errors["file"] = ["upload a file or give a remote address (one of the two)"]
         elif file is not None:
             try:
-                checked = check_upload(file, filename)
+                checked = _check_upload(file, filename)
             except ValidationError as error:
                 errors.update(error.message_dict)
         elif url not in (None, ""):

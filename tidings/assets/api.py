@@ -87,7 +87,7 @@ def asset_out(asset) -> dict:
 
 
 def _too_big(limit: int) -> ApiError:
-    return ApiError(f"The file is larger than {actions.megabytes(limit)}, this workspace's limit.", status=413)
+    return ApiError(f"The file is larger than {selectors.megabytes(limit)}, this workspace's limit.", status=413)
 
 
 def _read_body(request) -> tuple[dict[str, Any], Any, str]:

@@ -44,6 +44,12 @@ def ceiling_bytes() -> int:
     return int(getattr(settings, "TIDINGS_ASSET_MAX_BYTES", 100 * 1024 * 1024))
 
 
+def megabytes(size: int) -> str:
+    """Return size in MB for messages ("25 MB", "0.5 MB")."""
+    value = size / (1024 * 1024)
+    return f"{value:.0f} MB" if value >= 1 and value == int(value) else f"{value:.1f} MB"
+
+
 def asset_settings() -> AssetSettings:
     """Return the workspace's asset settings (an unsaved row with the defaults when none is stored)."""
     return AssetSettings.objects.filter().first() or AssetSettings(workspace_id=require_workspace().id)

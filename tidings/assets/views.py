@@ -40,7 +40,7 @@ def _url(request, name: str, **kwargs) -> str:
 def _render(request, template: str, context: dict, status: int = 200):
     context["can"] = {"edit": request.principal.can("assets:edit"),
                       "settings": request.principal.can("settings:manage")}  # fmt: skip
-    context.setdefault("max_upload", actions.megabytes(selectors.max_upload_bytes()))
+    context.setdefault("max_upload", selectors.megabytes(selectors.max_upload_bytes()))
     return render(request, template, context, status=status)
 
 
@@ -89,7 +89,7 @@ def _save(request, form: AssetForm, asset=None):
 def _posted_form(request, asset=None):
     """Read the posted form with the upload limited to the workspace's size; return the response."""
     limit = selectors.max_upload_bytes()
-    too_big = f"the file is larger than {actions.megabytes(limit)}, this workspace's limit"
+    too_big = f"the file is larger than {selectors.megabytes(limit)}, this workspace's limit"
     if uploads.declared_too_big(request, limit):
         form = AssetForm(initial={} if asset is None else AssetForm.for_asset(asset).initial)
         form.add_error(None, too_big)
@@ -135,7 +135,7 @@ def asset_edit(request, workspace_slug, asset_id):
 def asset_detail(request, workspace_slug, asset_id):
     """An asset's page: its public link (with a copy button), what it is and how often it was downloaded."""
     asset = selectors.asset_get(asset_id)
-    context = {"asset": asset, "download_url": selectors.download_url(asset), "size": actions.megabytes(asset.size)}
+    context = {"asset": asset, "download_url": selectors.download_url(asset), "size": selectors.megabytes(asset.size)}
     return _render(request, "assets/detail.html", context)
 
 

@@ -124,7 +124,7 @@ def _upload(request):
     handler = getattr(request, UPLOAD_ATTRIBUTE, None)
     if handler is not None and handler.exceeded:
         limit = selectors.max_upload_bytes()
-        raise MauticError(413, f"The file is larger than {actions.megabytes(limit)}, this workspace's limit.")
+        raise MauticError(413, f"The file is larger than {selectors.megabytes(limit)}, this workspace's limit.")
     upload = request.FILES.get("file") if request.method == "POST" else None
     return upload
 
