@@ -1,5 +1,6 @@
 """Django settings for Tidings. Every value an operator sets comes from tidings.conf (the environment)."""
 
+import json
 from pathlib import Path
 
 from tidings import conf
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "tidings.segments",
     "tidings.tracking",
     "tidings.forms",
+    "tidings.assets",
     "tidings.privacy",
     "tidings.jobs",
     "tidings.api",
@@ -231,6 +233,10 @@ globals().update(conf.import_limits())
 # Segments: seconds between incremental refreshes and between full rebuilds (docs/configuration.md).
 TIDINGS_SEGMENT_REFRESH_SECONDS = conf.env_int("SEGMENT_REFRESH_SECONDS", 5)
 TIDINGS_SEGMENT_REBUILD_SECONDS = conf.env_int("SEGMENT_REBUILD_SECONDS", 3600, minimum=60)
+# Assets: the ceiling of every workspace's upload limit, and where files go: local (default) or a JSON
+# {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {...}, "REGIONS": {...}} (decision 0022).
+TIDINGS_ASSET_MAX_BYTES = conf.env_int("ASSET_MAX_BYTES", 100 * 1024 * 1024)
+TIDINGS_ASSET_STORAGE = json.loads(conf.env("ASSET_STORAGE") or "null")
 # Distinct tag names one write may give or take from one contact (API, UI and Mautic alike).
 # Forms (decision 0020): the double opt-in mail's sender, how long its link works, the least time a person
 # takes to fill a form (faster posts are treated as spam), and submissions per window per network and per form.

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("tidings.tracking.urls")),
     path("", include("tidings.tracking.traffic_urls")),
     path("", include("tidings.forms.urls")),
+    path("", include("tidings.assets.urls")),
     path("", include("tidings.web.urls")),
 ]

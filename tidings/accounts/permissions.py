@@ -34,6 +34,10 @@ PERMISSIONS: dict[str, str] = {
     "forms:results": "See and export forms' submissions (the answers people gave)",
     # Held only by the principal of the public form door (a form posted from a customer's page), never by a role.
     "forms:submit": "Submit a published form from a public page",
+    "assets:view": "See assets (downloadable files and links) and their download counts",
+    "assets:edit": "Upload, change and delete assets",
+    # Held only by the principal of a workspace's public pages (/m/<slug>/...), never by a role.
+    "assets:download": "Download a published asset and record the download",
     "reports:view": "See aggregate reports",
     "privacy:view": "See data-subject requests and consent records",
     "privacy:manage": "Define purposes of processing and publish privacy notices",
@@ -57,11 +61,13 @@ class Role(models.TextChoices):
 
 _ALL = frozenset(PERMISSIONS)
 # Permissions of public doors only (a site key acts with them): no member holds them.
-PUBLIC_DOOR_ONLY = frozenset({"tracking:record", "forms:submit"})
+PUBLIC_DOOR_ONLY = frozenset({"tracking:record", "forms:submit", "assets:download"})
 # What a site key's principal may do: record hits and identifications, and the visitor's consent choices.
 PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record", "consent:record"})
 # What the public form door's principal may do: submit a published form, with the consent its checkboxes record.
 PUBLIC_FORM_PERMISSIONS = frozenset({"forms:submit", "consent:record"})
+# What the principal of a workspace's public pages (/m/<slug>/asset/..., tidings.web.entry.PUBLIC_PAGE) may do.
+PUBLIC_PAGE_PERMISSIONS = frozenset({"assets:download"})
 _ROLES_ALL = _ALL - PUBLIC_DOOR_ONLY
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: _ROLES_ALL,
@@ -86,6 +92,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "forms:view",
             "forms:edit",
             "forms:results",
+            "assets:view",
+            "assets:edit",
             "reports:view",
             "consent:record",
         }

@@ -180,12 +180,17 @@ def _body_too_big():
     return error_response(413, f"The request body is larger than {limit} bytes.", code="payload_too_large")
 
 
+def _is_multipart(request) -> bool:
+    return (request.content_type or "").lower() == "multipart/form-data"
+
+
 def _unreadable(request, kwargs):
     """Return an error response for a request no endpoint can read (too big, NUL in the path, id beyond 64 bits)."""
     if "\x00" in request.path:
         return error_response(400, "The path may not contain NUL characters.")
     try:
-        request.body  # noqa: B018 - read now, so an oversized body is a 413 before any endpoint runs
+        if not _is_multipart(request):  # uploads stream to files; their fields are limited by Django's parser
+            request.body  # noqa: B018 - read now, so an oversized body is a 413 before any endpoint runs
     except RequestDataTooBig:
         return _body_too_big()
     if any(beyond_64_bits(value) for value in kwargs.values()):

@@ -116,7 +116,8 @@ def _unreadable(request, kwargs) -> HttpResponse | None:
     in the path or query (400), too many parameters (400), or a path id beyond 64 bits (404: no such row).
     """
     try:
-        request.body  # noqa: B018 - read now, so an oversized body is a 413 before any view runs
+        if (request.content_type or "").lower() != "multipart/form-data":  # uploads stream to files
+            request.body  # noqa: B018 - read now, so an oversized body is a 413 before any view runs
         if has_nul(request.path) or has_nul(list(request.GET.lists())):
             return mautic_error(400, "text may not contain NUL characters.")
     except RequestDataTooBig:

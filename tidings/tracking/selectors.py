@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import QuerySet
 
-from tidings.tenancy.context import no_workspace, region_db_alias
+from tidings.tenancy.context import no_workspace, region_db_alias, require_workspace
 from tidings.tenancy.rls import dangerously_bypass_rls
 from tidings.tracking.models import Site
 
@@ -37,39 +37,74 @@ def site_get(site_id: int) -> Site:
     return Site.objects.get(pk=site_id)
 
 
+# ----------------------------------------------------------------------------------------------
+# A device or a tracked email's click, seen outside the tracker (asset downloads, landing pages)
+
+
+def device_visitor(token: str) -> int | None:
+    """Return the visitor the device id (the _tdv cookie's "<id>.<signature>") names in the current workspace.
+
+    None when the token is absent, forged, another workspace's, or names no stored visitor.
+    """
+    from tidings.events.selectors import visitor_get
+    from tidings.tracking.collect.decide import visitor_from_token
+
+    if not isinstance(token, str) or not token or len(token) > 64:
+        return None
+    visitor_id = visitor_from_token(require_workspace().id, token)
+    if visitor_id is None or visitor_get(visitor_id) is None:
+        return None
+    return visitor_id
+
+
+def site_covering(host: str) -> Site | None:
+    """Return the current workspace's active site whose domains include host (the first by id); None if none."""
+    host = (host or "").rstrip(".").lower()
+    if not host:
+        return None
+    for site in Site.objects.filter(active=True).order_by("id")[:SITES_LIMIT]:
+        for domain in (str(domain).rstrip(".").lower() for domain in site.domains or ()):
+            if host == domain.lstrip(".") or (domain.startswith(".") and host.endswith(domain)):
+                return site
+    return None
+
+
+def device_may_be_profiled(visitor_id: int, *, host: str, signal: str | None) -> bool:
+    """Return whether the visitor's device may be profiled by a request from a page on host.
+
+    The site covering host decides by its own rule (tidings.tracking.consent_adapter.may_profile);
+    with no such site, only a visitor whose latest tracking decision is a "yes" may be (opt-in),
+    and never with a GPC/DNT signal.
+    """
+    from tidings.tracking import consent_adapter
+
+    site = site_covering(host)
+    if site is not None:
+        return bool(consent_adapter.may_profile(site, visitor_id, signal=signal))
+    if signal:
+        return False
+    return consent_adapter.visitor_decision(visitor_id) is True
+
+
+def contact_for_click_token(token: str) -> int | None:
+    """Return the contact a tracked email's signed click token (tdt=, Mautic's ct=) names here; None if none."""
+    from tidings.tracking.identify import contact_for_click_token as contact_of
+
+    return contact_of(token)
+
+
 def profiled_visitor(visitor_token: str, page_host: str) -> tuple[int | None, int | None]:
     """Return (visitor id, its contact id) for a device token a form carried, when the device may be profiled.
 
     visitor_token is the id the tracker stores ("<id>.<signature>", bound to the current workspace);
-    page_host the host of the page the form was on: the site covering it decides the consent mode, and
-    a host no site covers is treated as a consent site (profiled only after tracking consent). (None, None)
+    page_host the host of the page the form was on: the site covering it decides by its consent mode, and
+    with no such site only a visitor who gave tracking consent may be (device_may_be_profiled). (None, None)
     for no token, a forged or another workspace's one, an unknown device or one that may not be profiled.
     """
-    from types import SimpleNamespace
-
     from tidings.events.selectors import visitor_get
-    from tidings.tenancy.context import require_workspace
-    from tidings.tracking import consent_adapter
-    from tidings.tracking.collect.decide import visitor_from_token
-    from tidings.tracking.models import ConsentMode
 
-    if not isinstance(visitor_token, str) or not visitor_token or len(visitor_token) > 64:
+    visitor_id = device_visitor(visitor_token)
+    if visitor_id is None or not device_may_be_profiled(visitor_id, host=page_host, signal=None):
         return None, None
-    visitor_id = visitor_from_token(require_workspace().id, visitor_token)
-    visitor = visitor_get(visitor_id) if visitor_id is not None else None
-    if visitor is None:
-        return None, None
-    site = next((s for s in sites().filter(active=True) if _covers(s.domains, page_host)), None)
-    rule = site if site is not None else SimpleNamespace(consent_mode=ConsentMode.CONSENT)
-    if not consent_adapter.may_profile(rule, visitor.pk):
-        return None, None
-    return visitor.pk, visitor.contact_id
-
-
-def _covers(domains, host: str) -> bool:
-    host = (host or "").rstrip(".").lower()
-    for domain in domains or ():
-        domain = str(domain).rstrip(".").lower()
-        if host and (host == domain.lstrip(".") or (domain.startswith(".") and host.endswith(domain))):
-            return True
-    return False
+    visitor = visitor_get(visitor_id)
+    return (visitor.pk, visitor.contact_id) if visitor is not None else (None, None)

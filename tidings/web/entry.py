@@ -49,6 +49,7 @@ from tidings.accounts.actions import support_grant_log_request
 from tidings.accounts.permissions import (
     PUBLIC_FORM_PERMISSIONS,
     PUBLIC_KEY_PERMISSIONS,
+    PUBLIC_PAGE_PERMISSIONS,
     Access,
     Principal,
     Via,
@@ -57,6 +58,7 @@ from tidings.accounts.permissions import (
 from tidings.accounts.selectors import has_two_factor, principal_for_user
 from tidings.api import auth, ratelimit
 from tidings.tenancy.context import use_workspace
+from tidings.tenancy.network import client_ip
 from tidings.tenancy.selectors import workspace_by_id, workspace_by_slug
 from tidings.tracking import selectors as tracking_selectors
 
@@ -561,6 +563,34 @@ def public_form_entry(answer: Callable[[HttpRequest, Refusal], HttpResponse]):
         return wrapped
 
     return decorator
+
+
+# ----------------------------------------------------------------------------------------------
+# The public-page door: a workspace's public pages under /m/<slug>/ (asset downloads)
+#
+# No credential at all: the URL's slug names the workspace, and the request acts with a narrow
+# principal (PUBLIC_PAGE_PERMISSIONS), rate-limited per client address and workspace. A slug that
+# names no workspace is refused like any unknown page (the surface answers 404). Routes join it by
+# naming their slug kwarg ``public_workspace``: tidings.web.middleware.WorkspaceMiddleware takes them
+# through this door, and the view declares its permission (``@require_permission("assets:download")``).
+
+PUBLIC_WORKSPACE_KWARG = "public_workspace"
+
+
+def resolve_public_page(request, workspace) -> Principal | None:
+    """Return the narrow principal of workspace's public pages; None when the URL names no workspace."""
+    if workspace is None:
+        return None
+    return Principal(
+        workspace=workspace,
+        user=None,
+        permissions=PUBLIC_PAGE_PERMISSIONS,
+        via=Via.PUBLIC_KEY,
+        extra={"rate_key": f"public:{workspace.pk}:{client_ip(request)}"},
+    )
+
+
+PUBLIC_PAGE = Door("public_page", resolvers=(Resolver("public_page", resolve_public_page),), rate_limited=True)
 
 
 # ----------------------------------------------------------------------------------------------

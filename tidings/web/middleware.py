@@ -33,6 +33,10 @@ class WorkspaceMiddleware:
             match = resolve(request.path_info)
         except Resolver404:
             return self.get_response(request)
+        public_slug = match.kwargs.get(entry.PUBLIC_WORKSPACE_KWARG)
+        if public_slug is not None:
+            return entry.run(request, entry.PUBLIC_PAGE, access=declared_access(match.func), answer=_public_answer,
+                             view=self.get_response, workspace_slug=public_slug)  # fmt: skip
         slug = match.kwargs.get("workspace_slug")
         if slug is None:
             return self.get_response(request)
@@ -48,6 +52,17 @@ class WorkspaceMiddleware:
             view=self.get_response,
             workspace_slug=slug,
         )
+
+
+def _public_answer(request, refusal):
+    """Render a refusal of the public-page door: a plain 404 for an unknown workspace, 429 when rate-limited."""
+    from django.http import HttpResponse
+
+    if refusal.reason == "rate_limited":
+        return HttpResponse("Too many requests.", status=429, content_type="text/plain; charset=utf-8")
+    status = 404 if refusal.status in (401, 404) else refusal.status
+    return HttpResponse("Not found." if status == 404 else "Refused.", status=status,
+                        content_type="text/plain; charset=utf-8")  # fmt: skip
 
 
 def _answer(request, refusal, slug):
