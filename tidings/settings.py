@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tidings.contacts",
     "tidings.segments",
     "tidings.tracking",
+    "tidings.pages",
     "tidings.privacy",
     "tidings.jobs",
     "tidings.api",

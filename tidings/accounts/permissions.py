@@ -31,6 +31,10 @@ PERMISSIONS: dict[str, str] = {
     "campaigns:edit": "Create, change and launch campaigns",
     "forms:view": "See forms",
     "forms:edit": "Create and change forms",
+    "pages:view": "See landing pages",
+    "pages:edit": "Create, change, publish and delete landing pages",
+    # Held only by the principal of a contact's signed preference link, never by a role.
+    "preferences:change": "Change one's own subscriptions, consents and Do-Not-Contact (the preference centre)",
     "reports:view": "See aggregate reports",
     "privacy:view": "See data-subject requests and consent records",
     "privacy:manage": "Define purposes of processing and publish privacy notices",
@@ -54,9 +58,11 @@ class Role(models.TextChoices):
 
 _ALL = frozenset(PERMISSIONS)
 # Permissions of public doors only (a site key acts with them): no member holds them.
-PUBLIC_DOOR_ONLY = frozenset({"tracking:record"})
+PUBLIC_DOOR_ONLY = frozenset({"tracking:record", "preferences:change"})
 # What a site key's principal may do: record hits and identifications, and the visitor's consent choices.
-PUBLIC_KEY_PERMISSIONS = PUBLIC_DOOR_ONLY | {"consent:record"}
+PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record", "consent:record"})
+# What the holder of a contact's preference link may do, for that contact only (tidings.pages.actions).
+PREFERENCE_LINK_PERMISSIONS = frozenset({"preferences:change"})
 _ROLES_ALL = _ALL - PUBLIC_DOOR_ONLY
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: _ROLES_ALL,
@@ -80,13 +86,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns:edit",
             "forms:view",
             "forms:edit",
+            "pages:view",
+            "pages:edit",
             "reports:view",
             "consent:record",
         }
     ),
     # Analysts see aggregates only: no permission here reveals a contact's personal data.
     Role.ANALYST: frozenset(
-        {"workspace:view", "segments:view", "emails:view", "campaigns:view", "forms:view", "reports:view"}
+        {"workspace:view", "segments:view", "emails:view", "campaigns:view", "forms:view", "pages:view", "reports:view"}
     ),
 }
 
@@ -120,6 +128,8 @@ class Via(models.TextChoices):
     SUPPORT = "support", "Staff support grant"
     SYSTEM = "system", "Tidings itself (tasks and commands)"
     PUBLIC_KEY = "public_key", "A public site or form key"
+    PREFERENCE_LINK = "preference_link", "A contact's signed preference-centre link"
+    VISITOR = "visitor", "A visitor of the workspace's public pages"
 
 
 _ACTOR_TYPES: dict[str, str] = {
@@ -128,6 +138,8 @@ _ACTOR_TYPES: dict[str, str] = {
     Via.TOKEN: "api_token",
     Via.SYSTEM: "system",
     Via.PUBLIC_KEY: "public_key",
+    Via.PREFERENCE_LINK: "contact",
+    Via.VISITOR: "visitor",
 }
 
 
@@ -155,8 +167,8 @@ class Principal:
 
     @property
     def actor_id(self) -> int | None:
-        if self.via in (Via.OAUTH, Via.PUBLIC_KEY) and self.user is None:
-            return self.credential_id  # the application, or the site whose key acted
+        if self.via in (Via.OAUTH, Via.PUBLIC_KEY, Via.PREFERENCE_LINK) and self.user is None:
+            return self.credential_id  # the application, the site whose key acted, or the contact of the link
         return getattr(self.user, "pk", None)
 
     @property

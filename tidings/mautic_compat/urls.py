@@ -9,7 +9,7 @@ from django.urls import include, path, re_path
 
 from tidings.accounts.permissions import declare_access, declared_access
 from tidings.api import oauth
-from tidings.mautic_compat import companies, contacts, fields, segments, tags, views
+from tidings.mautic_compat import companies, contacts, fields, pages, segments, tags, views
 from tidings.tenancy.selectors import workspace_by_slug
 
 app_name = "mautic_compat"
@@ -38,6 +38,7 @@ api_urlpatterns = [
     *fields.urlpatterns,
     *tags.urlpatterns,
     *segments.urlpatterns,
+    *pages.urlpatterns,
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]
 

@@ -35,3 +35,36 @@ def sites() -> QuerySet[Site]:
 def site_get(site_id: int) -> Site:
     """Return one site of the current workspace; raise Site.DoesNotExist for an id not in it."""
     return Site.objects.get(pk=site_id)
+
+
+def host_covered(host: str, domains) -> bool:
+    """Return whether host is one of domains; ".shop.example" covers shop.example and its subdomains."""
+    host = (host or "").rstrip(".").lower()
+    if not host:
+        return False
+    for domain in domains or ():
+        domain = str(domain).rstrip(".").lower()
+        if domain.startswith("."):
+            if host == domain[1:] or host.endswith(domain):
+                return True
+        elif host == domain:
+            return True
+    return False
+
+
+def site_covering_host(host: str) -> Site | None:
+    """Return the current workspace's first active site (by name) whose domains cover host; None if none does.
+
+    Landing pages served on Tidings' own host carry the tracker with this site's key.
+    """
+    for site in sites().filter(active=True)[:SITES_LIMIT]:
+        if host_covered(host, site.domains):
+            return site
+    return None
+
+
+def tracker_path() -> str:
+    """Return the versioned path of the tracker script on this server: /t.js?v=<hash> (cached for a year)."""
+    from tidings.tracking.scripts import tracker_url
+
+    return tracker_url("")

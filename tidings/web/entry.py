@@ -14,6 +14,14 @@ surfaces only say how to answer a ``Refusal`` in their own shape:
 - the native API, ``NATIVE_API`` (tidings.api.api.api_view): API tokens, OAuth2 tokens, password Basic;
 - the Mautic-compatible API, ``MAUTIC_API`` (tidings.mautic_compat.decorators.mautic_api): the same.
 
+A fifth door: a workspace's public pages
+-----------------------------------------
+``PUBLIC_PAGE`` serves the pages a workspace shows to anyone on its public path /m/<slug>/... (landing
+pages, the preference centre): its one resolver names the workspace of the URL and gives the visitor
+an anonymous principal with no permission (``Via.VISITOR``), rate-limited per client address. A
+workspace that does not exist answers exactly like a page that does not exist (the surface's 404).
+``public_page_entry`` is its decorator; the view declares ``@public`` and runs in the workspace.
+
 A fourth door: public keys (tracker, form submits, unsubscribe links)
 ---------------------------------------------------------------------
 A public site key names a workspace and acts with a narrow principal: ``PUBLIC_KEY`` is one resolver
@@ -50,6 +58,7 @@ from tidings.accounts.permissions import PUBLIC_KEY_PERMISSIONS, Access, Princip
 from tidings.accounts.selectors import has_two_factor, principal_for_user
 from tidings.api import auth, ratelimit
 from tidings.tenancy.context import use_workspace
+from tidings.tenancy.network import client_ip
 from tidings.tenancy.selectors import workspace_by_id, workspace_by_slug
 from tidings.tracking import selectors as tracking_selectors
 
@@ -395,17 +404,7 @@ def origin_host(request) -> str:
 
 def host_allowed(host: str, domains) -> bool:
     """Return whether host is one of domains; ".shop.example" allows shop.example and its subdomains."""
-    host = host.rstrip(".").lower()
-    if not host:
-        return False
-    for domain in domains or ():
-        domain = str(domain).rstrip(".").lower()
-        if domain.startswith("."):
-            if host == domain[1:] or host.endswith(domain):
-                return True
-        elif host == domain:
-            return True
-    return False
+    return tracking_selectors.host_covered(host, domains)
 
 
 def origin_allowed(request, principal: Principal, kind: str, access: Access) -> None:
@@ -486,6 +485,42 @@ def public_key_entry(view=None, *, answer: Callable[[HttpRequest, Refusal], Http
         return wrapped
 
     return decorator(view) if view is not None else decorator
+
+
+# ----------------------------------------------------------------------------------------------
+# The public-page door (landing pages, the preference centre)
+
+
+def resolve_public_page(request, workspace) -> Principal | None:
+    """Return the anonymous visitor's principal in the workspace the URL names; None without one."""
+    if workspace is None:
+        return None
+    return Principal(workspace=workspace, user=None, permissions=frozenset(), via=Via.VISITOR,
+                     extra={"rate_key": f"page:{client_ip(request)}"})  # fmt: skip
+
+
+PUBLIC_PAGE = Door("public_page", resolvers=(Resolver("visitor", resolve_public_page),), rate_limited=True)
+
+
+def public_page_entry(*, answer: Callable[[HttpRequest, Refusal], HttpResponse]):
+    """Take a Django view of /m/<mautic_workspace>/... through the public-page door; answer renders refusals.
+
+    The view declares ``@public`` below and receives the route's other kwargs; request.workspace is set.
+    """
+
+    def decorator(view):
+        access = declared_access(view)
+
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            slug = kwargs.pop("mautic_workspace", None)
+            return run(request, PUBLIC_PAGE, access=access, answer=answer, workspace_slug=slug,
+                       view=lambda request: view(request, *args, **kwargs))  # fmt: skip
+
+        wrapped.tidings_door = PUBLIC_PAGE.name  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
 
 
 # ----------------------------------------------------------------------------------------------
