@@ -52,8 +52,9 @@ def slug_problem(slug: str) -> str | None:
 
 
 def slug_from_title(title: str) -> str:
-    """Return a slug made from title ("page" when nothing of it is left)."""
-    return slugify(title)[:MAX_SLUG].strip("-_") or "page"
+    """Return a slug made from title ("untitled" when nothing of it is left; a reserved word gets "-page")."""
+    slug = slugify(title)[: MAX_SLUG - 5].strip("-_") or "untitled"
+    return f"{slug}-page" if slug in RESERVED_SLUGS else slug
 
 
 def public_url(workspace_slug: str, page_slug: str) -> str:

@@ -15,8 +15,8 @@ class PageForm(forms.Form):
         max_length=191,
         required=False,
         widget=forms.TextInput(attrs={"spellcheck": "false", "autocapitalize": "none"}),
-        help_text="The page's address ends with it: lowercase letters, digits and dashes. Left empty, it is "
-        "made from the title.",
+        help_text="The page's address ends with it: lowercase letters, digits and dashes. Left empty, a new "
+        "page's is made from its title and a saved page keeps its own.",
     )
     content = forms.CharField(
         required=False,

@@ -80,7 +80,10 @@ def _save(request, form: PageForm, page: LandingPage | None):
         if page is None:
             saved = actions.page_create(principal=request.principal, request=request, **form.values())
         else:
-            saved = actions.page_update(page.pk, principal=request.principal, request=request, **form.values())
+            values = form.values()
+            if not values["slug"]:
+                values.pop("slug")  # left empty: the page keeps its address
+            saved = actions.page_update(page.pk, principal=request.principal, request=request, **values)
     except ValidationError as error:
         form_add_errors(form, error)
         return _editor(request, form, page, status=400)

@@ -41,3 +41,14 @@ def ada_link(ada):
     from tidings.pages.selectors import preference_token
 
     return f"/m/acme/preferences/{preference_token(ada.id)}"
+
+
+@pytest.fixture
+def alice_bearer(acme, alice):
+    """alice's API token, as a Mautic client sends it."""
+    from tidings.accounts.selectors import principal_for_user
+    from tidings.api.actions import api_token_create
+
+    _, secret = api_token_create(workspace=acme, user=alice, name="Mautic plugin",
+                                 principal=principal_for_user(alice, acme))  # fmt: skip
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}

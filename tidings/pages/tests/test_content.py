@@ -60,7 +60,8 @@ def test_slugs_are_lowercase_words_and_never_a_reserved_word(slug, ok):
 
 def test_a_slug_is_made_from_the_title():
     assert content.slug_from_title("Spring Sale 2026!") == "spring-sale-2026"
-    assert content.slug_from_title("!!!") == "page"
+    assert content.slug_from_title("!!!") == "untitled"
+    assert content.slug_from_title("API") == "api-page"
 
 
 def test_tokens_render_forms_and_links_and_unknown_ones_render_as_nothing():
