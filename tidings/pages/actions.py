@@ -4,9 +4,10 @@ Page actions need pages:edit, run in one transaction on the region database and 
 holding ids and attribute names only; content is sanitised here, so every surface stores the same.
 
 The preference centre's actions need preferences:change, which only the principal of a contact's
-signed link holds (tidings.pages.views), and act for that contact alone: once that is checked they
-write subscriptions, Do-Not-Contact and the consent ledger through those apps' own actions as the
-system (as tracking's identify does), so a link can never do more than these functions allow.
+signed link holds (tidings.pages.selectors.preference_principal), and act for that contact alone:
+once that is checked they write subscriptions, Do-Not-Contact and the consent ledger through those
+apps' own actions as the system (as tracking's identify does), so a link can never do more than
+these functions allow.
 Errors name the field and what is expected, never the value.
 """
 
@@ -212,17 +213,8 @@ def page_delete(page_id: int, *, principal: Principal, request=None) -> None:
 # The preference centre
 
 
-def preference_principal(workspace, contact_id: int) -> Principal:
-    """Return the principal of a verified preference link: preferences:change, for contact_id only."""
-    from tidings.accounts.permissions import PREFERENCE_LINK_PERMISSIONS
-
-    return Principal(workspace=workspace, user=None, permissions=PREFERENCE_LINK_PERMISSIONS,
-                     via=Via.PREFERENCE_LINK, credential_id=int(contact_id))  # fmt: skip
-
-
-def _require_own(principal: Principal, contact_id: int) -> None:
+def _own_contact_only(principal: Principal, contact_id: int) -> None:
     """Let a link act for its own contact only (a member's or the system's principal never holds the permission)."""
-    _require(principal, "preferences:change")
     if principal.via != Via.PREFERENCE_LINK or principal.credential_id != contact_id:
         raise PermissionDenied("A preference link acts for its own contact only.")
 
@@ -252,7 +244,8 @@ def preferences_save(
     the current notice, the truncated IP and the wording shown). Ids and keys the page did not
     offer are ignored. Raise PermissionDenied unless principal is this contact's link.
     """
-    _require_own(principal, contact_id)
+    _require(principal, "preferences:change")
+    _own_contact_only(principal, contact_id)
     system = _system()
     wanted = {int(pk) for pk in subscriptions}
     current = pages_selectors.preferences(contact_id)
@@ -298,7 +291,8 @@ def privacy_request_record(contact_id: int, kind: str, *, principal: Principal, 
     erased here. A second request of the same kind still open is returned as is, not duplicated.
     Raise PermissionDenied unless principal is this contact's link, ValidationError for another kind.
     """
-    _require_own(principal, contact_id)
+    _require(principal, "preferences:change")
+    _own_contact_only(principal, contact_id)
     if kind not in PrivacyRequestKind.values:
         raise ValidationError({"kind": ["access or erasure"]})
     with _atomic():

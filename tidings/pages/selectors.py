@@ -11,6 +11,7 @@ from django.core import signing
 from django.db.models import QuerySet
 from django.utils.safestring import SafeString
 
+from tidings.accounts.permissions import PREFERENCE_LINK_PERMISSIONS, Principal, Via
 from tidings.consent import selectors as consent_selectors
 from tidings.contacts import selectors as contacts_selectors
 from tidings.contacts.conditions import existing_contact_ids
@@ -134,6 +135,12 @@ def contact_for_preference_token(token: object, *, max_age: int = PREFERENCE_MAX
     if not isinstance(contact_id, int) or isinstance(contact_id, bool):
         return None
     return contact_id if existing_contact_ids([contact_id]) else None
+
+
+def preference_principal(workspace, contact_id: int) -> Principal:
+    """Return the principal of a verified preference link: preferences:change, for contact_id only."""
+    return Principal(workspace=workspace, user=None, permissions=PREFERENCE_LINK_PERMISSIONS,
+                     via=Via.PREFERENCE_LINK, credential_id=int(contact_id))  # fmt: skip
 
 
 @dataclass(frozen=True)

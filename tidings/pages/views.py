@@ -61,7 +61,7 @@ def page_list(request, workspace_slug):
     rows = list(selectors.pages()[: selectors.PAGES_LIMIT])
     can_edit = request.principal.can("pages:edit")
     for page in rows:
-        page.address = content.public_url(request.workspace.slug, page.slug)
+        setattr(page, "address", content.public_url(request.workspace.slug, page.slug))  # noqa: B010 - for the rows
     empty = {
         "title": "No landing pages yet",
         "text": "A landing page is served on your workspace's public address, with embedded forms and the "

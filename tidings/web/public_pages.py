@@ -47,7 +47,8 @@ def refused(request, refusal: Refusal) -> HttpResponse:
 @public_page_entry(answer=refused)
 @public
 @require_safe
-@csp_update({"img-src": ["https:"]})  # a page's images may live on the customer's own hosts
+# A page's images may live on the customer's own hosts. (django-csp types its decorator for views of one argument.)
+@csp_update({"img-src": ["https:"]})  # type: ignore[arg-type]
 def landing_page(request, page_slug: str) -> HttpResponse:
     """Serve a published landing page; an unpublished one redirects where it says, or is not found."""
     try:
@@ -84,7 +85,7 @@ def preference_centre(request, token: str) -> HttpResponse:
     contact_id = pages_selectors.contact_for_preference_token(token)
     if contact_id is None:
         return _private(_not_found(request))
-    principal = pages_actions.preference_principal(request.workspace, contact_id)
+    principal = pages_selectors.preference_principal(request.workspace, contact_id)
     saved, requested = False, None
     if request.method == "POST":
         action = request.POST.get("action", "")

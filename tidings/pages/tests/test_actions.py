@@ -110,7 +110,7 @@ def test_preference_actions_refuse_members_the_system_and_another_contacts_link(
         actions.preferences_save(ada.id, principal=alice_principal, subscriptions=[], unsubscribe_all=True, consents={})
     with pytest.raises(PermissionDenied):
         actions.privacy_request_record(ada.id, "erasure", principal=system())
-    graces_link = actions.preference_principal(in_acme, grace.id)
+    graces_link = selectors.preference_principal(in_acme, grace.id)
     with pytest.raises(PermissionDenied):
         actions.preferences_save(ada.id, principal=graces_link, subscriptions=[], unsubscribe_all=True, consents={})
     with pytest.raises(PermissionDenied):
