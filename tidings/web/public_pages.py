@@ -8,8 +8,8 @@ actions do the work.
 What a stranger can learn is nothing: an unknown workspace, an unknown or unpublished page, a page of
 another workspace, and a forged, expired or foreign preference token all get the same 404 page. The
 preference centre shows only the names the workspace chose (lists, purposes) and the contact's own
-choices, never a value of its profile; its answers are not cached and send no Referer (the token is
-in the address).
+choices, never a value of its profile; its answers are not cached and send a Referer to this host only (the
+token is in the address).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _ids(values: list[str]) -> set[int]:
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # no-referrer would make the form post Origin: null (CSRF)
     return response
 
 

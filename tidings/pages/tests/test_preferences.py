@@ -38,7 +38,7 @@ def test_the_page_shows_the_lists_the_purposes_and_nothing_of_the_profile(client
     assert response.status_code == 200
     assert "Monthly newsletter" in body and "Marketing email" in body and "Unsubscribe from all email" in body
     assert not any(value in body for value in ADA_VALUES)
-    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "no-referrer"
+    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "same-origin"
 
 
 def test_only_published_subscription_lists_are_offered(client, ada_link, newsletter, in_acme):
