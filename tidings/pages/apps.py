@@ -12,5 +12,5 @@ class PagesConfig(AppConfig):
         from tidings.audit.targets import by_id, register_target
         from tidings.navigation import NavItem, register
 
-        register(NavItem("Landing pages", "pages:list", "pages:view", group="Channels", icon="app-window", order=20))
+        register(NavItem("Landing pages", "pages:list", "pages:view", group="Segments", icon="app-window", order=120))
         register_target("landing_page", by_id("pages:edit", "page_id"))
