@@ -186,6 +186,7 @@ PAGES = Resource(
         }
     ),  # fmt: skip
     published="filter",
+    list_as_array=True,  # {"total": N, "pages": [...]}, as Mautic's documentation shows the page list
 )
 
 urlpatterns = standard_urls("pages", "pages", PAGES)
