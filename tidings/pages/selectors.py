@@ -46,8 +46,8 @@ def page_get(page_id: int) -> LandingPage:
 
 def page_by_slug(slug: str) -> LandingPage:
     """Return the page with slug, published or not; raise LandingPage.DoesNotExist."""
-    if not isinstance(slug, str) or len(slug) > content.MAX_SLUG:
-        raise LandingPage.DoesNotExist("No such page.")
+    if not isinstance(slug, str) or len(slug) > content.MAX_SLUG or not content.SLUG_RE.match(slug):
+        raise LandingPage.DoesNotExist("No such page.")  # no query for what no page can be called (NUL included)
     return LandingPage.objects.get(slug=slug)
 
 
