@@ -38,6 +38,10 @@ PERMISSIONS: dict[str, str] = {
     "assets:edit": "Upload, change and delete assets",
     # Held only by the principal of a workspace's public pages (/m/<slug>/...), never by a role.
     "assets:download": "Download a published asset and record the download",
+    "pages:view": "See landing pages",
+    "pages:edit": "Create, change, publish and delete landing pages",
+    # Held only by the principal of a contact's signed preference link, never by a role.
+    "preferences:change": "Change one's own subscriptions, consents and Do-Not-Contact (the preference centre)",
     "reports:view": "See aggregate reports",
     "privacy:view": "See data-subject requests and consent records",
     "privacy:manage": "Define purposes of processing and publish privacy notices",
@@ -61,13 +65,15 @@ class Role(models.TextChoices):
 
 _ALL = frozenset(PERMISSIONS)
 # Permissions of public doors only (a site key acts with them): no member holds them.
-PUBLIC_DOOR_ONLY = frozenset({"tracking:record", "forms:submit", "assets:download"})
+PUBLIC_DOOR_ONLY = frozenset({"tracking:record", "forms:submit", "assets:download", "preferences:change"})
 # What a site key's principal may do: record hits and identifications, and the visitor's consent choices.
 PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record", "consent:record"})
 # What the public form door's principal may do: submit a published form, with the consent its checkboxes record.
 PUBLIC_FORM_PERMISSIONS = frozenset({"forms:submit", "consent:record"})
 # What the principal of a workspace's public pages (/m/<slug>/asset/..., tidings.web.entry.PUBLIC_PAGE) may do.
 PUBLIC_PAGE_PERMISSIONS = frozenset({"assets:download"})
+# What the holder of a contact's preference link may do, for that contact only (tidings.pages.actions).
+PREFERENCE_LINK_PERMISSIONS = frozenset({"preferences:change"})
 _ROLES_ALL = _ALL - PUBLIC_DOOR_ONLY
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: _ROLES_ALL,
@@ -94,13 +100,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "forms:results",
             "assets:view",
             "assets:edit",
+            "pages:view",
+            "pages:edit",
             "reports:view",
             "consent:record",
         }
     ),
     # Analysts see aggregates only: no permission here reveals a contact's personal data.
     Role.ANALYST: frozenset(
-        {"workspace:view", "segments:view", "emails:view", "campaigns:view", "forms:view", "reports:view"}
+        {"workspace:view", "segments:view", "emails:view", "campaigns:view", "forms:view", "pages:view", "reports:view"}
     ),
 }
 
@@ -134,6 +142,8 @@ class Via(models.TextChoices):
     SUPPORT = "support", "Staff support grant"
     SYSTEM = "system", "Tidings itself (tasks and commands)"
     PUBLIC_KEY = "public_key", "A public site or form key"
+    PREFERENCE_LINK = "preference_link", "A contact's signed preference-centre link"
+    VISITOR = "visitor", "A visitor of the workspace's public pages"
 
 
 _ACTOR_TYPES: dict[str, str] = {
@@ -142,6 +152,8 @@ _ACTOR_TYPES: dict[str, str] = {
     Via.TOKEN: "api_token",
     Via.SYSTEM: "system",
     Via.PUBLIC_KEY: "public_key",
+    Via.PREFERENCE_LINK: "contact",
+    Via.VISITOR: "visitor",
 }
 
 
@@ -169,8 +181,8 @@ class Principal:
 
     @property
     def actor_id(self) -> int | None:
-        if self.via in (Via.OAUTH, Via.PUBLIC_KEY) and self.user is None:
-            return self.credential_id  # the application, or the site whose key acted
+        if self.via in (Via.OAUTH, Via.PUBLIC_KEY, Via.PREFERENCE_LINK) and self.user is None:
+            return self.credential_id  # the application, the site whose key acted, or the contact of the link
         return getattr(self.user, "pk", None)
 
     @property

@@ -18,10 +18,11 @@ with the values of the array.
 Filters are Mautic's filter list on the wire, translated by tidings.mautic_compat.segment_filters
 and checked by the segments app like any definition. What differs, by design: Tidings' segments
 are all visible to the whole workspace (isGlobal is always true), have no category, public
-name of their own or preference-centre flag (publicName is the name, the others are ignored
-on input); modifiedBy is not recorded (null). Errors of a translated definition that only the
-segments app finds (a value of the wrong type...) are keyed by the translated definition's
-path ("filters.0.filters.1.value"), which follows Mautic's order but groups its OR-runs.
+name of their own (publicName is the name, ignored on input); isPreferenceCenter is the segment's
+in_preference_centre (a subscription list of the preference centre); modifiedBy is not recorded
+(null). Errors of a translated definition that only the segments app finds (a value of the wrong
+type...) are keyed by the translated definition's path ("filters.0.filters.1.value"), which follows
+Mautic's order but groups its OR-runs.
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ def serialize_segments(segments: list) -> list[dict]:
                 "category": None,
                 "filters": to_mautic(definition, lookup=lookup),
                 "isGlobal": True,
-                "isPreferenceCenter": False,
+                "isPreferenceCenter": segment.in_preference_centre,
             }
         )
     return result
@@ -242,6 +243,11 @@ def _changes(data: dict, method: str, *, segment_id: int | None) -> dict:
         changes["is_published"] = False
     elif method == "POST":
         changes["is_published"] = True
+    if "isPreferenceCenter" in data:
+        try:
+            changes["in_preference_centre"] = parse_bool(data["isPreferenceCenter"], strict=True)
+        except InvalidInput as error:
+            raise MauticError(400, "isPreferenceCenter: 0 or 1.", {"isPreferenceCenter": ["0 or 1"]}) from error
     if "filters" in data or full:
         changes["definition"] = definition_of(data.get("filters"))
     return changes

@@ -9,7 +9,7 @@ from django.urls import include, path, re_path
 
 from tidings.accounts.permissions import declare_access, declared_access
 from tidings.api import oauth
-from tidings.mautic_compat import assets, companies, contacts, fields, forms, public_forms, segments, tags, views
+from tidings.mautic_compat import assets, companies, contacts, fields, forms, pages, public_forms, segments, tags, views
 from tidings.tenancy.selectors import workspace_by_slug
 
 app_name = "mautic_compat"
@@ -40,6 +40,7 @@ api_urlpatterns = [
     *segments.urlpatterns,
     *forms.urlpatterns,
     *assets.urlpatterns,
+    *pages.urlpatterns,
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]
 

@@ -131,6 +131,7 @@ def segment_create(
     alias: Any = "",
     description: Any = "",
     is_published: bool = True,
+    in_preference_centre: bool = False,
     request=None,
 ) -> Segment:
     """Create a segment and build its membership; raise ValidationError keyed by field (or filter path)."""
@@ -143,6 +144,7 @@ def segment_create(
             **fields,
             definition=stored,
             is_published=bool(is_published),
+            in_preference_centre=bool(in_preference_centre),
             created_by=getattr(principal.user, "pk", None) if not principal.is_system else None,
         )
         _audit("segment.created", principal=principal, request=request, segment_id=segment.pk, alias=segment.alias)
@@ -157,7 +159,7 @@ def segment_update(segment_id: int, *, principal: Principal, request=None, **cha
     Raise Segment.DoesNotExist for an id not in this workspace, ValidationError for bad values.
     """
     _require(principal, "segments:edit")
-    unknown = set(changes) - {"name", "alias", "description", "is_published", "definition"}
+    unknown = set(changes) - {"name", "alias", "description", "is_published", "in_preference_centre", "definition"}
     if unknown:
         raise ValidationError({"segment": [f"unknown attribute {name}" for name in sorted(unknown)[:5]]})
     with _atomic():
@@ -172,6 +174,8 @@ def segment_update(segment_id: int, *, principal: Principal, request=None, **cha
             setattr(segment, attribute, value)
         if "is_published" in changes:
             segment.is_published = bool(changes["is_published"])
+        if "in_preference_centre" in changes:
+            segment.in_preference_centre = bool(changes["in_preference_centre"])
         known = lookups()
         redefined = "definition" in changes
         if redefined:

@@ -44,6 +44,7 @@ class SegmentSummaryOut(Schema):
     alias: str
     description: str
     is_published: bool
+    in_preference_centre: bool = Field(description="A subscription list contacts may join or leave themselves.")
     member_count: int = Field(description="Members (filter matches and manual adds) at the last change.")
     rebuilt_at: datetime.datetime | None
     created_at: datetime.datetime
@@ -70,6 +71,7 @@ class SegmentIn(Schema):
         description='{"match": "all"|"any", "filters": [...]}; no filter matches nobody.',
     )
     is_published: bool = True
+    in_preference_centre: bool = False
 
 
 class SegmentPatch(Schema):
@@ -78,6 +80,7 @@ class SegmentPatch(Schema):
     description: str | None = None
     definition: dict[str, Any] | None = Field(None, description="A new definition rebuilds the segment.")
     is_published: bool | None = None
+    in_preference_centre: bool | None = None
 
 
 class SegmentPreviewIn(Schema):
@@ -137,6 +140,7 @@ def _summary(segment) -> dict:
         "alias": segment.alias,
         "description": segment.description,
         "is_published": segment.is_published,
+        "in_preference_centre": segment.in_preference_centre,
         "member_count": segment.member_count,
         "rebuilt_at": segment.rebuilt_at,
         "created_at": segment.created_at,
@@ -198,6 +202,7 @@ def create_segment(request, payload: SegmentIn):
             description=payload.description,
             definition=payload.definition,
             is_published=payload.is_published,
+            in_preference_centre=payload.in_preference_centre,
             request=request,
         )
     except ValidationError as error:

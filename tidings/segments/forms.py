@@ -103,6 +103,11 @@ class SegmentForm(forms.Form):
         label="Published",
         help_text="Published segments can be chosen by emails and campaigns.",
     )
+    in_preference_centre = forms.BooleanField(
+        required=False,
+        label="Subscription list",
+        help_text="Contacts see it, by name, in the preference centre and may join or leave it.",
+    )
     definition = forms.CharField(
         required=False,
         max_length=MAX_DEFINITION_TEXT,

@@ -27,6 +27,9 @@ class Segment(TenantModel):
     description = models.TextField(blank=True, default="")
     definition = models.JSONField(default=dict, blank=True)
     is_published = models.BooleanField(default=True)
+    # A subscription list: shown to contacts in the preference centre, who may join or leave it (Mautic's
+    # isPreferenceCenter). Its name is then public.
+    in_preference_centre = models.BooleanField(default=False)
     created_by = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)

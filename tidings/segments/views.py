@@ -210,6 +210,7 @@ def _save(request, form: SegmentForm, segment=None):
         "alias": data["alias"],
         "description": data["description"],
         "is_published": data["is_published"],
+        "in_preference_centre": data["in_preference_centre"],
         "definition": data["definition"],
     }
     try:
@@ -261,6 +262,7 @@ def segment_edit(request, workspace_slug, segment_id):
             "alias": segment.alias,
             "description": segment.description,
             "is_published": segment.is_published,
+            "in_preference_centre": segment.in_preference_centre,
             "definition": json.dumps(shown, indent=1),
         }
     )

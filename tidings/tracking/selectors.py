@@ -37,6 +37,28 @@ def site_get(site_id: int) -> Site:
     return Site.objects.get(pk=site_id)
 
 
+def host_covered(host: str, domains) -> bool:
+    """Return whether host is one of domains; ".shop.example" covers shop.example and its subdomains."""
+    host = (host or "").rstrip(".").lower()
+    if not host:
+        return False
+    for domain in domains or ():
+        domain = str(domain).rstrip(".").lower()
+        if domain.startswith("."):
+            if host == domain[1:] or host.endswith(domain):
+                return True
+        elif host == domain:
+            return True
+    return False
+
+
+def tracker_path() -> str:
+    """Return the versioned path of the tracker script on this server: /t.js?v=<hash> (cached for a year)."""
+    from tidings.tracking.scripts import tracker_url
+
+    return tracker_url("")
+
+
 # ----------------------------------------------------------------------------------------------
 # A device or a tracked email's click, seen outside the tracker (asset downloads, landing pages)
 
@@ -59,13 +81,9 @@ def device_visitor(token: str) -> int | None:
 
 def site_covering(host: str) -> Site | None:
     """Return the current workspace's active site whose domains include host (the first by id); None if none."""
-    host = (host or "").rstrip(".").lower()
-    if not host:
-        return None
     for site in Site.objects.filter(active=True).order_by("id")[:SITES_LIMIT]:
-        for domain in (str(domain).rstrip(".").lower() for domain in site.domains or ()):
-            if host == domain.lstrip(".") or (domain.startswith(".") and host.endswith(domain)):
-                return site
+        if host_covered(host, site.domains):
+            return site
     return None
 
 

@@ -14,6 +14,17 @@ surfaces only say how to answer a ``Refusal`` in their own shape:
 - the native API, ``NATIVE_API`` (tidings.api.api.api_view): API tokens, OAuth2 tokens, password Basic;
 - the Mautic-compatible API, ``MAUTIC_API`` (tidings.mautic_compat.decorators.mautic_api): the same.
 
+A fifth door: a workspace's public path
+--------------------------------------
+``PUBLIC_PAGE`` serves what a workspace shows to anyone on its public path /m/<slug>/... (landing
+pages, the preference centre, asset downloads): its one resolver names the workspace of the URL and
+gives the visitor a narrow principal (``Via.VISITOR``, PUBLIC_PAGE_PERMISSIONS), rate-limited per
+workspace and client address. A workspace that does not exist answers exactly like a page that does
+not exist (the surface's 404). ``public_page_entry`` is its decorator for web-layer views; a domain
+app's route names its slug kwarg ``public_workspace`` and the workspace middleware takes it through.
+``PUBLIC_FORM`` is the same for forms posted from customers' pages (/m/<slug>/form/...), with
+forms:submit and consent:record and its own limits per network and per form.
+
 A fourth door: public keys (tracker, form submits, unsubscribe links)
 ---------------------------------------------------------------------
 A public site key names a workspace and acts with a narrow principal: ``PUBLIC_KEY`` is one resolver
@@ -404,17 +415,7 @@ def origin_host(request) -> str:
 
 def host_allowed(host: str, domains) -> bool:
     """Return whether host is one of domains; ".shop.example" allows shop.example and its subdomains."""
-    host = host.rstrip(".").lower()
-    if not host:
-        return False
-    for domain in domains or ():
-        domain = str(domain).rstrip(".").lower()
-        if domain.startswith("."):
-            if host == domain[1:] or host.endswith(domain):
-                return True
-        elif host == domain:
-            return True
-    return False
+    return tracking_selectors.host_covered(host, domains)
 
 
 def origin_allowed(request, principal: Principal, kind: str, access: Access) -> None:
@@ -566,31 +567,50 @@ def public_form_entry(answer: Callable[[HttpRequest, Refusal], HttpResponse]):
 
 
 # ----------------------------------------------------------------------------------------------
-# The public-page door: a workspace's public pages under /m/<slug>/ (asset downloads)
+# The public-page door: a workspace's public pages under /m/<slug>/ (landing pages, the preference
+# centre, asset downloads).
 #
-# No credential at all: the URL's slug names the workspace, and the request acts with a narrow
-# principal (PUBLIC_PAGE_PERMISSIONS), rate-limited per client address and workspace. A slug that
-# names no workspace is refused like any unknown page (the surface answers 404). Routes join it by
-# naming their slug kwarg ``public_workspace``: tidings.web.middleware.WorkspaceMiddleware takes them
-# through this door, and the view declares its permission (``@require_permission("assets:download")``).
+# No credential: the URL's slug names the workspace, and the visitor acts with a narrow principal
+# (PUBLIC_PAGE_PERMISSIONS, Via.VISITOR), rate-limited per workspace and client address. A slug that
+# names no workspace is refused like any unknown page (the surface answers 404). Two ways in, one door:
+# a view of the web layer takes ``public_page_entry`` (landing pages, the preference centre); a domain
+# app's route, which may not import this module, names its slug kwarg ``public_workspace`` and
+# tidings.web.middleware.WorkspaceMiddleware takes it through (asset downloads). Either way the view
+# declares its access (``@public`` or ``@require_permission("assets:download")``).
 
 PUBLIC_WORKSPACE_KWARG = "public_workspace"
 
 
 def resolve_public_page(request, workspace) -> Principal | None:
-    """Return the narrow principal of workspace's public pages; None when the URL names no workspace."""
+    """Return the anonymous visitor's principal in the workspace the URL names; None without one."""
     if workspace is None:
         return None
-    return Principal(
-        workspace=workspace,
-        user=None,
-        permissions=PUBLIC_PAGE_PERMISSIONS,
-        via=Via.PUBLIC_KEY,
-        extra={"rate_key": f"public:{workspace.pk}:{client_ip(request)}"},
-    )
+    return Principal(workspace=workspace, user=None, permissions=PUBLIC_PAGE_PERMISSIONS, via=Via.VISITOR,
+                     extra={"rate_key": f"public:{workspace.pk}:{client_ip(request)}"})  # fmt: skip
 
 
-PUBLIC_PAGE = Door("public_page", resolvers=(Resolver("public_page", resolve_public_page),), rate_limited=True)
+PUBLIC_PAGE = Door("public_page", resolvers=(Resolver("visitor", resolve_public_page),), rate_limited=True)
+
+
+def public_page_entry(*, answer: Callable[[HttpRequest, Refusal], HttpResponse]):
+    """Take a Django view of /m/<mautic_workspace>/... through the public-page door; answer renders refusals.
+
+    The view declares its access below and receives the route's other kwargs; request.workspace is set.
+    """
+
+    def decorator(view):
+        access = declared_access(view)
+
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            slug = kwargs.pop("mautic_workspace", None)
+            return run(request, PUBLIC_PAGE, access=access, answer=answer, workspace_slug=slug,
+                       view=lambda request: view(request, *args, **kwargs))  # fmt: skip
+
+        wrapped.tidings_door = PUBLIC_PAGE.name  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
 
 
 # ----------------------------------------------------------------------------------------------

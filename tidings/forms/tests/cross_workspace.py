@@ -65,8 +65,10 @@ def _native(method, tail, data=None):
 def _mautic(method, tail, data=None):
     def probes(w):
         acme, bare, own = f"/m/{w.acme.slug}/api/{tail(w)}", f"/api/{tail(w)}", f"/m/{w.globex.slug}/api/{tail(w)}"
-        return [Probe(method, path, actor=actor, data=data)
-                for path, actor in ((acme, "bob_token"), (acme, "bob_basic"), (bare, "bob_token"), (own, "bob_token"))]
+        return [
+            Probe(method, path, actor=actor, data=data)
+            for path, actor in ((acme, "bob_token"), (acme, "bob_basic"), (bare, "bob_token"), (own, "bob_token"))
+        ]
 
     return probes
 
@@ -93,8 +95,10 @@ _FIELD = {"kind": "text", "label": "Probe"}
 
 CASES = {
     "forms:list": lambda w: [Probe("GET", f"/w/{w.acme.slug}/forms/")],
-    "forms:create": lambda w: [Probe("GET", f"/w/{w.acme.slug}/forms/new/"),
-                               Probe("POST", f"/w/{w.acme.slug}/forms/new/", data={"name": "x"})],  # fmt: skip
+    "forms:create": lambda w: [
+        Probe("GET", f"/w/{w.acme.slug}/forms/new/"),
+        Probe("POST", f"/w/{w.acme.slug}/forms/new/", data={"name": "x"}),
+    ],  # fmt: skip
     "forms:detail": _ui(""),
     "forms:settings": _ui("settings/", "POST", {"name": "Renamed"}),
     "forms:field_add": _ui("fields/add/", "POST", _FIELD),
@@ -139,5 +143,6 @@ OWN_WORKSPACE = {
         Probe("GET", f"/m/{w.globex.slug}/api/forms", actor="bob_token", status=200)
     ],
     "mautic_compat:forms_batch_delete": lambda w: [
-        Probe("DELETE", f"/m/{w.globex.slug}/api/forms/batch/delete?ids={_form(w)}", actor="bob_token")],
+        Probe("DELETE", f"/m/{w.globex.slug}/api/forms/batch/delete?ids={_form(w)}", actor="bob_token")
+    ],
 }

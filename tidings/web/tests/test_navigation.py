@@ -18,7 +18,8 @@ def _labels(groups):
 
 def test_groups_come_in_domain_order_and_only_with_entries(alice_principal):
     labels = _labels(navigation_for(alice_principal, "/w/acme/"))
-    assert labels == ["", "Contacts", "Segments", "Channels", "Reports", "Privacy", "Settings"]  # Channels: Forms, Assets
+    # Channels: forms, landing pages, assets.
+    assert labels == ["", "Contacts", "Segments", "Channels", "Reports", "Privacy", "Settings"]
 
 
 def test_a_registered_entry_brings_its_group(alice_principal, monkeypatch):
