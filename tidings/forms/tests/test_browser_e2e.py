@@ -179,3 +179,44 @@ def test_mautics_own_form_html_posting_mauticform_fields_creates_the_contact(acm
     assert "/thanks?mauticMessage=" in tab.url
     with use_workspace(acme):
         assert contact_by_unique_identifier("email", "charles@engine.example").fields["firstname"] == "Charles"
+
+
+def test_a_landing_page_with_the_embedded_form_creates_the_contact_and_confirms_by_email(
+    acme, tidings_server, smtp, tab
+):
+    """Issue 11's first "Done when": the form in a landing page ({form=ID}) on the workspace's public path."""
+    from tidings.consent.models import ConsentRecord
+    from tidings.contacts.selectors import contact_by_unique_identifier
+    from tidings.pages import actions as page_actions
+    from tidings.tenancy.context import use_workspace
+    from tidings.tests.principals import system
+
+    _site, form = _setup(acme)
+    with use_workspace(acme):
+        content = f"<h2>Our spring programme</h2><p>Ten evenings of talks.</p>{{form={form.pk}}}"
+        page_actions.page_create(title="Spring programme", slug="spring", is_published=True, content=content,
+                                 principal=system())  # fmt: skip
+    tab.goto(f"{tidings_server}/m/{acme.slug}/p/spring")
+    assert_accessible(tab)
+    tab.get_by_role("textbox", name="Email").fill("grace@harbour.example")
+    tab.get_by_label("First name").fill("Grace")
+    tab.get_by_label(WORDING).check()
+    tab.get_by_role("button", name="Submit").click()
+    tab.get_by_text("Thank you").wait_for()
+
+    def created():
+        with use_workspace(acme):
+            contact = contact_by_unique_identifier("email", "grace@harbour.example")
+            assert contact.fields["firstname"] == "Grace"
+            assert not ConsentRecord.objects.filter(contact_id=contact.id, given=True).exists()  # until the click
+            return contact
+
+    contact = read(created)
+    eventually(lambda: smtp.messages, what="the double opt-in mail at the SMTP server")
+    tab.goto(_confirm_link(smtp))
+    tab.get_by_role("button", name="Confirm").click()
+    tab.get_by_text("Your subscription is confirmed.").wait_for()
+    with use_workspace(acme):
+        record = read(lambda: ConsentRecord.objects.get(contact_id=contact.id, method="form", given=True))
+    assert record.wording == WORDING and record.notice_version == 1 and record.source == f"form:{form.pk}"
+    assert record.ip_network == "127.0.0.0/24"
