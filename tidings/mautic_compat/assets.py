@@ -28,7 +28,7 @@ from tidings.assets import actions, selectors
 from tidings.inputs import InvalidInput, parse_bool, parse_int
 from tidings.mautic_compat.parsing import ListParams, sort_of
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
-from tidings.mautic_compat.standard import Resource, standard_views
+from tidings.mautic_compat.standard import ENTITY_COLUMNS, Resource, standard_views
 from tidings.tenancy.context import require_workspace
 
 VIEW, EDIT = "assets:view", "assets:edit"
@@ -190,16 +190,9 @@ ASSETS = Resource(
     edit_permission=EDIT,
     delete_permission=EDIT,
     columns=set(ORDER_COLUMNS),
-    selectable=frozenset(
+    selectable=ENTITY_COLUMNS
+    | frozenset(
         {
-            "isPublished",
-            "dateAdded",
-            "dateModified",
-            "createdBy",
-            "createdByUser",
-            "modifiedBy",
-            "modifiedByUser",
-            "id",
             "title",
             "alias",
             "category",

@@ -43,7 +43,7 @@ from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import ListParams, request_data, sort_of
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
 from tidings.mautic_compat.segment_filters import from_mautic, to_mautic
-from tidings.mautic_compat.standard import Resource, allow, standard_views
+from tidings.mautic_compat.standard import ENTITY_COLUMNS, Resource, allow, standard_views
 from tidings.segments import actions, selectors
 from tidings.segments.models import MembershipStatus
 from tidings.tenancy.context import require_workspace
@@ -278,16 +278,9 @@ SEGMENTS = Resource(
     edit_permission=EDIT,
     delete_permission=EDIT,
     columns=set(ORDER_COLUMNS),
-    selectable=frozenset(
+    selectable=ENTITY_COLUMNS
+    | frozenset(
         {
-            "isPublished",
-            "dateAdded",
-            "dateModified",
-            "createdBy",
-            "createdByUser",
-            "modifiedBy",
-            "modifiedByUser",
-            "id",
             "name",
             "publicName",
             "alias",

@@ -56,6 +56,13 @@ from tidings.tenancy.context import require_workspace
 BATCH_LIMIT = 200
 
 
+# The columns every Mautic entity with an owner and a publish state has (its FormEntity base): resources
+# add their own to these for select[].
+ENTITY_COLUMNS = frozenset(
+    {"isPublished", "dateAdded", "dateModified", "createdBy", "createdByUser", "modifiedBy", "modifiedByUser", "id"}
+)
+
+
 @dataclass
 class Resource:
     """How one Mautic entity maps onto Tidings' selectors and actions.
