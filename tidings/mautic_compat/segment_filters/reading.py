@@ -627,11 +627,15 @@ def _traffic(filter: _Filter) -> dict:
     comparison = {"contains": "contains", "starts_with": "starts_with", "equals": "equals"}.get(match["operator"])
     if comparison is None:
         raise filter.value_error("only patterns of contains, starts with or equals are supported on this filter")
+    if not match["value"].strip():
+        raise filter.value_error("a text that is not blank")
     return {**node, "comparison": comparison, "value": match["value"]}
 
 
 def _traffic_value(filter: _Filter, value: Any) -> str:
     text = _text(filter, value).strip()
+    if not text:  # a blank label matches no hit; refused here, as the definition would refuse it on the way back
+        raise filter.value_error("a text that is not blank")
     if filter.field != "device_type":
         return text
     device = DEVICE_TYPES.get(text.lower())

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tidings.mautic_compat.segment_filters import PASS_THROUGH, from_mautic, to_mautic
@@ -135,6 +135,9 @@ VALUES = (
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(field=TRAFFIC_FIELDS, operator=OPERATORS, value=VALUES, secret=st.sampled_from([SECRET]))
+@example(field="utm_source", operator="=", value=" ", secret=SECRET)  # blank labels were stored once, then refused
+@example(field="utm_medium", operator="like", value="% %", secret=SECRET)
+@example(field="utm_campaign", operator="in", value=["a", "  "], secret=SECRET)
 def test_any_utm_or_device_filter_is_translated_or_refused_without_the_value(field, operator, value, secret):
     for sent in (value, secret):
         try:
