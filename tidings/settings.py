@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tidings.tracking",
     "tidings.forms",
     "tidings.assets",
+    "tidings.emails",
     "tidings.pages",
     "tidings.privacy",
     "tidings.jobs",
