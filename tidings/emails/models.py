@@ -215,20 +215,24 @@ class SuppressionReason(models.TextChoices):
     SOFT_BOUNCES = "soft_bounces", "Repeated soft bounces"
     COMPLAINT = "complaint", "Complaint"
     MANUAL = "manual", "Added by a member"
+    ERASED = "erased", "The person asked to be erased"
 
 
 class Suppression(TenantModel):
     """An address no email may go to, whichever contact holds it now (a re-imported contact stays suppressed).
 
-    The address is kept only as the workspace's blind index (HMAC) of the normalised email, never in clear.
-    Erasing the contact deletes the row: the erased person's consents go with it, so nothing marketing
-    reaches the address again unless the person comes back and consents anew.
+    The address is kept only as a keyed hash of the normalised email, never in clear. Erasing the contact
+    keeps the row without its contact id (that is how an erased person is not re-imported or re-mailed);
+    the privacy issue's erasure adds a row with reason "erased". The hash must use a key of its own, not
+    the contacts' blind-index key, so that no blind-index value of an erased person remains anywhere.
     """
 
     personal_data = PersonalData(
         fields={"email_index": DataCategory.EMAIL},
+        erase="anonymise",
         export="skip",
-        note="a keyed hash of an address that bounced or complained, with the contact it belonged to",
+        note="a keyed hash of an address that must not be mailed (bounce, complaint, erasure); erasing the contact "
+        "keeps the hash and drops the link to the contact",
     )
 
     contact_id = models.BigIntegerField(null=True, blank=True)
