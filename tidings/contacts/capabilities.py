@@ -40,6 +40,7 @@ from tidings.contacts.fields import (
     to_json,
 )
 from tidings.contacts.models import ContactField, ContactSearchToken, FieldObject, FieldType
+from tidings.patterns import PatternError, linear
 from tidings.privacy.vault import Keyring, normalise_email, normalise_phone, normalise_text, words
 
 
@@ -357,7 +358,8 @@ def check_pattern(pattern: str, *, field: str) -> None:
         )
     try:
         re.compile(pattern)
-    except re.error:
+        linear(pattern)  # SQLite matches with RE2 (tidings.patterns); refuse what it cannot read
+    except (re.error, PatternError):
         raise ValidationError({field: ["regex: not a valid regular expression"]}, code="invalid") from None
 
 

@@ -19,6 +19,7 @@ from tidings.consent import selectors as consent_selectors
 from tidings.contacts import selectors as contacts_selectors
 from tidings.forms.models import ActionKind, FieldKind
 from tidings.html_sanitise import clean_html
+from tidings.patterns import PatternError, linear
 from tidings.segments import selectors as segments_selectors
 from tidings.tenancy.context import require_workspace
 from tidings.tenancy.selectors import workspace_by_id
@@ -123,9 +124,11 @@ def _rules(value: Any, kind: str, errors: dict, prefix: str) -> dict[str, Any]:
                 errors[f"{prefix}.pattern"] = [f"a regular expression of at most {MAX_PATTERN} characters"]
             else:
                 try:
-                    re.compile(pattern)
-                except re.error:
-                    errors[f"{prefix}.pattern"] = ["a valid regular expression"]
+                    linear(pattern)
+                except PatternError:
+                    errors[f"{prefix}.pattern"] = [
+                        "a valid regular expression, without back-references or look-arounds"
+                    ]
                 else:
                     rules["pattern"] = pattern
     if kind == FieldKind.NUMBER:

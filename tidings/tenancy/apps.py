@@ -14,3 +14,12 @@ class TenancyConfig(AppConfig):
         router.TENANT_APPS.update(router.tenant_apps())  # every model is loaded by now
         connection_created.connect(rls.install_session_wrapper, dispatch_uid="tidings_rls_wrapper")
         post_migrate.connect(rls.apply_policies_after_migrate, dispatch_uid="tidings_rls_policies")
+        connection_created.connect(_linear_sqlite_regexp, dispatch_uid="tidings_sqlite_regexp")
+
+
+def _linear_sqlite_regexp(sender, connection, **kwargs) -> None:
+    """Replace Django's REGEXP on SQLite (Python's backtracking re) by RE2's, linear in the text matched."""
+    if connection.vendor == "sqlite":
+        from tidings.patterns import sqlite_regexp
+
+        connection.connection.create_function("REGEXP", 2, sqlite_regexp, deterministic=True)

@@ -81,3 +81,17 @@ def test_marketers_see_results_and_analysts_do_not():
     assert "forms:results" in role_permissions(Role.MARKETER)
     assert "forms:results" not in role_permissions(Role.ANALYST)
     assert "forms:submit" in PUBLIC_DOOR_ONLY and "forms:submit" not in role_permissions(Role.OWNER)
+
+
+def test_a_backtracking_pattern_is_matched_in_linear_time_and_back_references_are_refused(in_acme):
+    """RE2 (tidings.patterns): Python's re would take for ever on "(a|aa)+$" against a long crafted answer."""
+    from tidings.forms.answers import read_answers
+
+    form = actions.form_create(name="Codes", principal=system(),
+                               fields=[{"kind": "text", "label": "Code", "rules": {"pattern": "(a|aa)+"}}])  # fmt: skip
+    alias = form.fields[0]["alias"]
+    assert read_answers(form.fields, {alias: ["a" * 400 + "b"]}, set()).errors[alias]
+    assert not read_answers(form.fields, {alias: ["a" * 400]}, set()).errors
+    errors = _errors(fields=[{"kind": "text", "label": "Twice", "rules": {"pattern": r"(a)\1"}},
+                             {"kind": "text", "label": "Ahead", "rules": {"pattern": "a(?=b)"}}])  # fmt: skip
+    assert {"fields.0.rules.pattern", "fields.1.rules.pattern"} <= set(errors)
