@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
@@ -208,11 +207,8 @@ def create_asset(request):
     """
     data, upload, filename = _read_body(request)
     values = _attributes(data)
-    try:
-        asset = actions.asset_create(principal=request.principal, request=request, file=upload, filename=filename,
-                                     title=values.pop("title", ""), **values)  # fmt: skip
-    except ValidationError as error:
-        raise Unprocessable.of(error) from error
+    asset = actions.asset_create(principal=request.principal, request=request, file=upload, filename=filename,
+                                 title=values.pop("title", ""), **values)  # fmt: skip
     return Status(201, asset_out(asset))
 
 
@@ -232,10 +228,7 @@ def update_asset(request, asset_id: Id, payload: AssetPatch):
     changes = {name: value for name, value in payload.dict(exclude_unset=True).items() if value is not None}
     if changes.get("form_id") == 0:
         changes["form_id"] = None
-    try:
-        asset = actions.asset_update(asset_id, principal=request.principal, request=request, **changes)
-    except ValidationError as error:
-        raise Unprocessable.of(error) from error
+    asset = actions.asset_update(asset_id, principal=request.principal, request=request, **changes)
     return asset_out(asset)
 
 
@@ -249,11 +242,8 @@ def replace_asset_file(request, asset_id: Id):
     data, upload, filename = _read_body(request)
     if upload is None:
         raise Unprocessable("The request is not valid.", details={"fields": {"file": ["choose a file to upload"]}})
-    try:
-        asset = actions.asset_update(asset_id, principal=request.principal, request=request, file=upload,
-                                     filename=filename)  # fmt: skip
-    except ValidationError as error:
-        raise Unprocessable.of(error) from error
+    asset = actions.asset_update(asset_id, principal=request.principal, request=request, file=upload,
+                                 filename=filename)  # fmt: skip
     return asset_out(asset)
 
 

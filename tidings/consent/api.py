@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.decorators import require_permission
-from tidings.api.errors import NotFound, Unprocessable, found
+from tidings.api.errors import NotFound, found
 from tidings.api.pagination import paginate_keyset
 from tidings.api.types import Id, Int32
 from tidings.consent import actions, selectors
@@ -156,23 +155,20 @@ def record_consent(request, payload: ConsentIn):
     """
     given_notice = "notice_version" in payload.model_fields_set
     notice_version = payload.notice_version if given_notice else actions.CURRENT_NOTICE
-    try:
-        record = actions.consent_record(
-            principal=request.principal,
-            request=request,
-            purpose=payload.purpose,
-            given=payload.given,
-            contact_id=payload.contact_id,
-            visitor_id=payload.visitor_id,
-            method=payload.method,
-            source=payload.source,
-            ip=payload.ip,
-            signal=payload.signal,
-            wording=payload.wording,
-            notice_version=notice_version,
-        )
-    except ValidationError as error:
-        raise Unprocessable.of(error) from error
+    record = actions.consent_record(
+        principal=request.principal,
+        request=request,
+        purpose=payload.purpose,
+        given=payload.given,
+        contact_id=payload.contact_id,
+        visitor_id=payload.visitor_id,
+        method=payload.method,
+        source=payload.source,
+        ip=payload.ip,
+        signal=payload.signal,
+        wording=payload.wording,
+        notice_version=notice_version,
+    )
     return Status(201, _record_out(record, {record.purpose_id: payload.purpose}))
 
 

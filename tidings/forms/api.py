@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.decorators import require_permission
-from tidings.api.errors import Unprocessable, found
+from tidings.api.errors import found
 from tidings.api.types import Id
 from tidings.forms import actions, selectors
 
@@ -82,10 +81,6 @@ def _form_out(form) -> dict:
         "id": form.pk}  # fmt: skip
 
 
-def _unprocessable(error: ValidationError) -> Unprocessable:
-    return Unprocessable.of(error)
-
-
 @router.get("/forms", response=list[FormOut], summary="List forms")
 @require_permission(VIEW)
 def list_forms(request):
@@ -97,10 +92,7 @@ def list_forms(request):
 @require_permission(EDIT)
 def create_form(request, payload: FormIn):
     """Create a form with its fields and actions (needs forms:edit); 422 keyed by what is wrong."""
-    try:
-        form = actions.form_create(principal=request.principal, request=request, **payload.dict())
-    except ValidationError as error:
-        raise _unprocessable(error) from error
+    form = actions.form_create(principal=request.principal, request=request, **payload.dict())
     return Status(201, _form_out(form))
 
 
@@ -118,10 +110,7 @@ def get_form(request, form_id: Id):
 def update_form(request, form_id: Id, payload: FormPatch):
     """Change the given settings, or replace the fields or actions list (needs forms:edit); 422 on invalid values."""
     changes = {name: value for name, value in payload.dict(exclude_unset=True).items() if value is not None}
-    try:
-        form = actions.form_update(form_id, principal=request.principal, request=request, **changes)
-    except ValidationError as error:
-        raise _unprocessable(error) from error
+    form = actions.form_update(form_id, principal=request.principal, request=request, **changes)
     return _form_out(form)
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.decorators import require_permission
-from tidings.api.errors import Unprocessable, found, validation_fields
+from tidings.api.errors import found
 from tidings.api.pagination import paginate_keyset
 from tidings.api.types import Id
 from tidings.pages import actions, content, selectors
@@ -96,10 +95,6 @@ def _page_out(page, *, problems: bool = True) -> dict:
     }
 
 
-def _unprocessable(error: ValidationError) -> Unprocessable:
-    return Unprocessable("The request is not valid.", details={"fields": validation_fields(error)})
-
-
 @router.get("/pages", response=PagePage, summary="List landing pages")
 @require_permission(VIEW)
 def list_pages(request, limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT), cursor: str | None = None):
@@ -115,10 +110,7 @@ def list_pages(request, limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT), c
 @require_permission(EDIT)
 def create_page(request, payload: PageIn):
     """Create a page, its content sanitised (needs pages:edit); 422 on invalid values, keyed by field."""
-    try:
-        page = actions.page_create(principal=request.principal, request=request, **payload.dict())
-    except ValidationError as error:
-        raise _unprocessable(error) from error
+    page = actions.page_create(principal=request.principal, request=request, **payload.dict())
     return Status(201, _page_out(page))
 
 
@@ -136,10 +128,7 @@ def get_page(request, page_id: Id):
 def update_page(request, page_id: Id, payload: PagePatch):
     """Change the given attributes (needs pages:edit); 422 on invalid values."""
     changes = {name: value for name, value in payload.dict(exclude_unset=True).items() if value is not None}
-    try:
-        page = actions.page_update(page_id, principal=request.principal, request=request, **changes)
-    except ValidationError as error:
-        raise _unprocessable(error) from error
+    page = actions.page_update(page_id, principal=request.principal, request=request, **changes)
     return _page_out(page)
 
 

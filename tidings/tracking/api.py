@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.permissions import require
-from tidings.api.errors import NotFound, Unprocessable, found, validation_fields
+from tidings.api.errors import NotFound, Unprocessable, found
 from tidings.api.pagination import paginate_keyset
 from tidings.api.types import Id
 from tidings.contacts.conditions import existing_contact_ids
@@ -103,10 +103,6 @@ def _site_out(site) -> dict:
     }
 
 
-def _unprocessable(error: ValidationError) -> Unprocessable:
-    return Unprocessable("The request is not valid.", details={"fields": validation_fields(error)})
-
-
 # ==============================================================================================
 # Sites
 
@@ -123,10 +119,7 @@ def list_sites(request, limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT), c
 @require_permission(EDIT)
 def create_site(request, payload: SiteIn):
     """Register a site with a fresh public key (needs tracking:edit); 422 on invalid values, keyed by field."""
-    try:
-        site = actions.site_create(principal=request.principal, request=request, **payload.dict())
-    except ValidationError as error:
-        raise _unprocessable(error) from error
+    site = actions.site_create(principal=request.principal, request=request, **payload.dict())
     return Status(201, _site_out(site))
 
 
@@ -144,10 +137,7 @@ def get_site(request, site_id: Id):
 def update_site(request, site_id: Id, payload: SitePatch):
     """Change the given attributes (needs tracking:edit); 422 on invalid values."""
     changes = {name: value for name, value in payload.dict(exclude_unset=True).items() if value is not None}
-    try:
-        site = actions.site_update(site_id, principal=request.principal, request=request, **changes)
-    except ValidationError as error:
-        raise _unprocessable(error) from error
+    site = actions.site_update(site_id, principal=request.principal, request=request, **changes)
     return _site_out(site)
 
 
