@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tidings.forms",
     "tidings.assets",
     "tidings.emails",
+    "tidings.subject_requests",
     "tidings.pages",
     "tidings.privacy",
     "tidings.jobs",

@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, str] = {
     "preferences:change": "Change one's own subscriptions, consents and Do-Not-Contact (the preference centre)",
     "reports:view": "See aggregate reports",
     "privacy:view": "See data-subject requests and consent records",
+    "privacy:requests": "Handle data-subject requests: record, verify, approve, extend, deny and carry them out",
+    # Held only by the principal of a workspace's public pages (the public request form), never by a role.
+    "privacy:ask": "Ask a workspace for one's own data, its correction, restriction or erasure",
     "privacy:manage": "Define purposes of processing and publish privacy notices",
     "consent:record": "Record consent given or withdrawn (the tracker, forms, imports, the API)",
     "privacy:erase": "Carry out erasure requests",
@@ -65,13 +68,15 @@ class Role(models.TextChoices):
 
 _ALL = frozenset(PERMISSIONS)
 # Permissions of public doors only (a site key acts with them): no member holds them.
-PUBLIC_DOOR_ONLY = frozenset({"tracking:record", "forms:submit", "assets:download", "preferences:change"})
+PUBLIC_DOOR_ONLY = frozenset(
+    {"tracking:record", "forms:submit", "assets:download", "preferences:change", "privacy:ask"}
+)
 # What a site key's principal may do: record hits and identifications, and the visitor's consent choices.
 PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record", "consent:record"})
 # What the public form door's principal may do: submit a published form, with the consent its checkboxes record.
 PUBLIC_FORM_PERMISSIONS = frozenset({"forms:submit", "consent:record"})
 # What the principal of a workspace's public pages (/m/<slug>/asset/..., tidings.web.entry.PUBLIC_PAGE) may do.
-PUBLIC_PAGE_PERMISSIONS = frozenset({"assets:download"})
+PUBLIC_PAGE_PERMISSIONS = frozenset({"assets:download", "privacy:ask"})
 # What the holder of a contact's preference link may do, for that contact only (tidings.pages.actions).
 PREFERENCE_LINK_PERMISSIONS = frozenset({"preferences:change"})
 _ROLES_ALL = _ALL - PUBLIC_DOOR_ONLY

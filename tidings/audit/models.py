@@ -65,6 +65,8 @@ class AuditEntry(AuditRecord):
         indexes = [
             models.Index(fields=["workspace_id", "action", "seq"]),
             models.Index(fields=["workspace_id", "at"]),
+            # The history of one thing (a data-subject request's page lists its own entries).
+            models.Index(fields=["workspace_id", "target_type", "target_id"], name="audit_entry_target_idx"),
         ]
         ordering = ["-seq"]
 

@@ -51,6 +51,16 @@ def audit_entries_for_workspace(
     return entries.order_by("-seq")
 
 
+def entries_for_target(target_type: str, target_id: int | str):
+    """Return the current workspace's entries about one target (a request, a form...), oldest first."""
+    workspace = require_workspace()
+    return (
+        AuditEntry.objects.using(workspace.db_alias)
+        .filter(workspace_id=workspace.id, target_type=target_type, target_id=str(target_id))
+        .order_by("seq")
+    )
+
+
 def audit_entry(seq: int) -> AuditEntry:
     """Return the current workspace's entry number seq; raise AuditEntry.DoesNotExist (also for another's)."""
     workspace = require_workspace()

@@ -29,7 +29,7 @@ from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
 from tidings.pages import content as page_content
 from tidings.pages import selectors as pages_selectors
-from tidings.pages.models import PRIVACY_REQUEST_DUE, LandingPage, PrivacyRequest, PrivacyRequestKind, RedirectType
+from tidings.pages.models import LandingPage, RedirectType
 from tidings.segments import actions as segments_actions
 from tidings.tenancy.context import require_workspace
 
@@ -38,7 +38,6 @@ __all__ = [
     "page_delete",
     "page_update",
     "preferences_save",
-    "privacy_request_record",
 ]
 
 MAX_TITLE = 191
@@ -282,26 +281,3 @@ def preferences_save(
         _audit("preferences.saved", principal=principal, request=request, target_type="contact",
                target_id=contact_id, **changed)  # fmt: skip
     return changed
-
-
-def privacy_request_record(contact_id: int, kind: str, *, principal: Principal, request=None) -> PrivacyRequest:
-    """Record a contact's request for a copy of its data or for its erasure: received now, due in 30 days.
-
-    The privacy issue's workflow (verification, fulfilment) will pick it up; nothing is exported or
-    erased here. A second request of the same kind still open is returned as is, not duplicated.
-    Raise PermissionDenied unless principal is this contact's link, ValidationError for another kind.
-    """
-    _require(principal, "preferences:change")
-    _own_contact_only(principal, contact_id)
-    if kind not in PrivacyRequestKind.values:
-        raise ValidationError({"kind": ["access or erasure"]})
-    with _atomic():
-        open_request = PrivacyRequest.objects.filter(contact_id=contact_id, kind=kind, status="received").first()
-        if open_request is not None:
-            return open_request
-        now = timezone.now()
-        row = PrivacyRequest.objects.create(kind=kind, contact_id=contact_id, received_at=now,
-                                            due_at=now + PRIVACY_REQUEST_DUE)  # fmt: skip
-        _audit("privacy_request.received", principal=principal, request=request, target_type="contact",
-               target_id=contact_id, kind=kind, privacy_request=row.pk)  # fmt: skip
-    return row

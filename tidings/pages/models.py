@@ -7,16 +7,11 @@ public path serves is exactly what the editor saved.
 
 from __future__ import annotations
 
-import datetime
-
 from django.db import models
 from django.utils.timezone import now
 
-from tidings.privacy.categories import DataCategory
-from tidings.privacy.registry import NotPersonal, PersonalData
+from tidings.privacy.registry import NotPersonal
 from tidings.tenancy.models import TenantModel
-
-PRIVACY_REQUEST_DUE = datetime.timedelta(days=30)  # GDPR Art. 12(3): one month to answer
 
 
 class RedirectType(models.TextChoices):
@@ -52,46 +47,3 @@ class LandingPage(TenantModel):
 
     def __str__(self) -> str:
         return self.title
-
-
-class PrivacyRequestKind(models.TextChoices):
-    ACCESS = "access", "A copy of the contact's data"
-    ERASURE = "erasure", "Erasure of the contact's data"
-
-
-class PrivacyRequestStatus(models.TextChoices):
-    """Only "received" for now: the privacy issue (13) builds the workflow (verification, fulfilment)."""
-
-    RECEIVED = "received", "Received"
-
-
-class PrivacyRequest(TenantModel):
-    """A data-subject request a contact sent from the preference centre: received, due within 30 days.
-
-    Erasing the contact keeps the row as anonymised proof that a request was received and when
-    (contact_id set to NULL); nothing else in it is personal.
-    """
-
-    personal_data = PersonalData(
-        fields={"kind": DataCategory.BEHAVIOR},
-        erase="anonymise",
-        anonymise={},
-        export="rows",
-        merge="reassign",
-        note="requests of the preference centre: erasure keeps them as anonymised proof (no contact)",
-    )
-
-    kind = models.CharField(max_length=8, choices=PrivacyRequestKind.choices)
-    contact_id = models.BigIntegerField(null=True, blank=True)
-    received_at = models.DateTimeField(default=now)
-    due_at = models.DateTimeField()
-    status = models.CharField(
-        max_length=12, choices=PrivacyRequestStatus.choices, default=PrivacyRequestStatus.RECEIVED
-    )
-    source = models.CharField(max_length=32, default="preference_centre")
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["workspace_id", "contact_id"], name="pages_privreq_contact_idx"),
-            models.Index(fields=["workspace_id", "status", "due_at"], name="pages_privreq_due_idx"),
-        ]

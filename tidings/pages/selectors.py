@@ -16,7 +16,7 @@ from tidings.consent import selectors as consent_selectors
 from tidings.contacts import selectors as contacts_selectors
 from tidings.contacts.conditions import existing_contact_ids
 from tidings.pages import content
-from tidings.pages.models import LandingPage, PrivacyRequest
+from tidings.pages.models import LandingPage
 from tidings.segments import selectors as segments_selectors
 from tidings.tenancy.context import require_workspace
 from tidings.tracking import selectors as tracking_selectors
@@ -193,8 +193,3 @@ def preferences(contact_id: int) -> Preferences:
         unsubscribed_from_all=dnc,
         consents=choices,
     )
-
-
-def privacy_requests(contact_id: int) -> QuerySet[PrivacyRequest]:
-    """Return a contact's privacy requests, newest first."""
-    return PrivacyRequest.objects.filter(contact_id=contact_id).order_by("-received_at", "-id")

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from tidings.accounts.decorators import public
 from tidings.pages import actions as pages_actions
 from tidings.pages import selectors as pages_selectors
+from tidings.subject_requests import actions as subject_requests_actions
 from tidings.tenancy.network import client_ip
 from tidings.web.entry import Refusal, public_page_entry
 
@@ -103,7 +104,9 @@ def preference_centre(request, token: str) -> HttpResponse:
             )
             saved = True
         elif action in {"access", "erasure"}:
-            requested = pages_actions.privacy_request_record(contact_id, action, principal=principal, request=request)
+            requested = subject_requests_actions.request_receive(
+                action, principal=principal, source="preference_centre", contact_id=contact_id, request=request
+            )
     context = {
         "workspace_name": request.workspace.name,
         "prefs": pages_selectors.preferences(contact_id),

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from tidings.accounts.selectors import principal_for_user
 from tidings.pages import actions, selectors
 from tidings.pages.models import LandingPage
+from tidings.subject_requests.actions import request_receive
 from tidings.tests.principals import system
 
 
@@ -109,9 +110,9 @@ def test_preference_actions_refuse_members_the_system_and_another_contacts_link(
     with pytest.raises(PermissionDenied):
         actions.preferences_save(ada.id, principal=alice_principal, subscriptions=[], unsubscribe_all=True, consents={})
     with pytest.raises(PermissionDenied):
-        actions.privacy_request_record(ada.id, "erasure", principal=system())
+        request_receive("erasure", source="preference_centre", contact_id=ada.id, principal=system())
     graces_link = selectors.preference_principal(in_acme, grace.id)
     with pytest.raises(PermissionDenied):
         actions.preferences_save(ada.id, principal=graces_link, subscriptions=[], unsubscribe_all=True, consents={})
     with pytest.raises(PermissionDenied):
-        actions.privacy_request_record(ada.id, "access", principal=graces_link)
+        request_receive("access", source="preference_centre", contact_id=ada.id, principal=graces_link)

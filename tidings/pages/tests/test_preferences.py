@@ -17,8 +17,8 @@ from tidings.consent import selectors as consent_selectors
 from tidings.consent.models import ConsentRecord
 from tidings.contacts import selectors as contacts_selectors
 from tidings.pages import selectors
-from tidings.pages.models import PrivacyRequest
 from tidings.segments import selectors as segments_selectors
+from tidings.subject_requests.models import SubjectRequest
 
 ADA_VALUES = ("ada@analytical.example", "Ada", "Quillfeather", "London")
 
@@ -110,12 +110,12 @@ def test_a_purpose_not_offered_is_left_alone(client, ada, ada_link):
 def test_a_data_request_is_recorded_due_in_30_days_and_confirmed(client, ada, ada_link, kind):
     response = client.post(ada_link, {"action": kind})
     body = response.content.decode()
-    (request,) = PrivacyRequest.objects.filter(contact_id=ada.id)
-    assert (request.kind, request.status) == (kind, "received")
+    (request,) = SubjectRequest.objects.filter(contact_id=ada.id)
+    assert (request.kind, request.status, request.source) == (kind, "verified", "preference_centre")
     assert request.due_at - request.received_at == datetime.timedelta(days=30)
     assert "was received on" in body and "at the latest" in body
     client.post(ada_link, {"action": kind})
-    assert PrivacyRequest.objects.filter(contact_id=ada.id).count() == 1  # an open request is not duplicated
+    assert SubjectRequest.objects.filter(contact_id=ada.id).count() == 1  # an open request is not duplicated
 
 
 def test_the_link_helper_gives_the_absolute_address(ada, settings):
@@ -134,7 +134,7 @@ def _not_found(response) -> None:
 def test_a_forged_token_is_not_found(client, ada, ada_link):
     _not_found(client.get(ada_link[:-3] + "abc"))
     _not_found(client.post(ada_link[:-3] + "abc", {"action": "erasure"}))
-    assert not PrivacyRequest.objects.exists()
+    assert not SubjectRequest.objects.exists()
 
 
 def test_an_expired_token_is_not_found(client, ada, in_acme):
