@@ -119,7 +119,8 @@ def html_to_text(html: str) -> str:
 
 
 # ==============================================================================================
-# Themes: starter MJML the builder opens with (Tidings' own wording).
+# Themes: starter MJML the builder opens with (Tidings' own wording). No self-closing tags: GrapesJS parses
+# MJML as HTML, where "<mj-all />" opens an element that swallows its next siblings.
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,8 @@ class Theme:
     mjml: str
 
 
-_HEAD = """<mj-head><mj-attributes><mj-all font-family="Helvetica, Arial, sans-serif" />
-<mj-text font-size="16px" line-height="1.5" color="#1f2933" /></mj-attributes></mj-head>"""
+_HEAD = """<mj-head><mj-attributes><mj-all font-family="Helvetica, Arial, sans-serif"></mj-all>
+<mj-text font-size="16px" line-height="1.5" color="#1f2933"></mj-text></mj-attributes></mj-head>"""
 _FOOTER = """<mj-section padding="24px 0"><mj-column>
 <mj-text font-size="12px" color="#52606d" align="center">You get this email because you subscribed to our news.
 <a href="{unsubscribe_url}">Unsubscribe</a> · <a href="{webview_url}">View it in your browser</a></mj-text>
@@ -155,7 +156,7 @@ THEMES: dict[str, Theme] = {
             f"""<mjml>{_HEAD}<mj-body background-color="#f5f7fa"><mj-section background-color="#ffffff">
 <mj-column><mj-text font-size="24px" font-weight="bold">This month's news</mj-text>
 <mj-text>Hello {{contactfield=firstname|there}}, here is what happened since our last letter.</mj-text>
-<mj-divider border-color="#cbd2d9" border-width="1px" /></mj-column></mj-section>
+<mj-divider border-color="#cbd2d9" border-width="1px"></mj-divider></mj-column></mj-section>
 <mj-section background-color="#ffffff"><mj-column><mj-text font-weight="bold">First story</mj-text>
 <mj-text>Two or three sentences that make the reader want to know more.</mj-text></mj-column>
 <mj-column><mj-text font-weight="bold">Second story</mj-text>
@@ -170,7 +171,7 @@ THEMES: dict[str, Theme] = {
             "One big message with a picture and a single call to action.",
             f"""<mjml>{_HEAD}<mj-body background-color="#ffffff"><mj-section><mj-column>
 <mj-text font-size="28px" font-weight="bold" align="center">Something new is here</mj-text>
-<mj-image src="https://example.com/announcement.png" alt="What is new" width="480px" />
+<mj-image src="https://example.com/announcement.png" alt="What is new" width="480px"></mj-image>
 <mj-text align="center">{{contactfield=firstname|Hello}}, we made something we think you will like.</mj-text>
 <mj-button href="https://example.com/new" background-color="#1d4ed8">See what is new</mj-button>
 <mj-social font-size="12px" icon-size="24px" mode="horizontal">

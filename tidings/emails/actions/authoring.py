@@ -32,7 +32,7 @@ from tidings.emails import selectors_authoring as selectors
 from tidings.emails.models import AbCriterion, Editor, Email, EmailKind, EmailVersion, Send, SendStatus
 from tidings.tenancy.context import require_workspace
 
-__all__ = ["email_clone", "email_create", "email_delete", "email_update", "variant_create"]
+__all__ = ["TokenProblems", "email_clone", "email_create", "email_delete", "email_update", "variant_create"]
 
 EDIT = "emails:edit"
 MAX_NAME = 191
@@ -53,6 +53,10 @@ ATTRIBUTES = CONTENT_ATTRIBUTES + SETTING_ATTRIBUTES
 # Texts whose tokens are checked, in the order errors are reported.
 TOKEN_ATTRIBUTES = ("subject", "preheader", "source", "html", "text")
 RUNNING = (SendStatus.QUEUED, SendStatus.RUNNING, SendStatus.PAUSED)
+
+
+class TokenProblems(ValidationError):
+    """Tokens that would not fill in, keyed by attribute: saving again with tokens_confirmed=True keeps them."""
 
 
 def _atomic():
@@ -213,7 +217,7 @@ def _check_tokens(email: Email, confirmed: bool) -> None:
         return
     problems = selectors.token_problems(email)
     if problems:
-        raise ValidationError({name: [*found] for name, found in problems.items()}, code="tokens")
+        raise TokenProblems({name: [*found] for name, found in problems.items()})
 
 
 def _freeze(email: Email) -> EmailVersion:
