@@ -43,7 +43,10 @@ class EmailForm(forms.Form):
         self.fields["segment_ids"].choices = list(segments)
 
     def values(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in SETTINGS if name in self.cleaned_data}
+        values = {name: self.cleaned_data.get(name) for name in SETTINGS if name in self.cleaned_data}
+        if not values.get("name"):
+            values["name"] = (values.get("subject") or "")[:191]  # left empty: the subject, as when created
+        return values
 
 
 class NewEmailForm(EmailForm):
