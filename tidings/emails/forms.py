@@ -39,8 +39,8 @@ class EmailForm(forms.Form):
 
     def __init__(self, *args, purposes=(), segments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["purpose_key"].choices = list(purposes)
-        self.fields["segment_ids"].choices = list(segments)
+        self.fields["purpose_key"].choices = list(purposes)  # type: ignore[attr-defined]
+        self.fields["segment_ids"].choices = list(segments)  # type: ignore[attr-defined]
 
     def values(self) -> dict:
         values = {name: self.cleaned_data.get(name) for name in SETTINGS if name in self.cleaned_data}

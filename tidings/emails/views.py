@@ -171,7 +171,7 @@ BUILDER_CSP = {
 }
 
 
-@csp_update(BUILDER_CSP)  # type: ignore[arg-type]
+@csp_update(BUILDER_CSP)
 @found
 @require_permission("emails:view")
 def email_builder(request, workspace_slug, email_id):

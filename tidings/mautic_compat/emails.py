@@ -39,7 +39,7 @@ def serialize_emails(emails: list) -> list[dict]:
     parents = [email.pk for email in emails if email.variant_of is None]
     children: dict[int, list[int]] = {}
     for variant in selectors.emails(variants=True).filter(variant_of__in=parents).values("pk", "variant_of"):
-        children.setdefault(variant["variant_of"], []).append(variant["pk"])
+        children.setdefault(variant["variant_of"] or 0, []).append(variant["pk"])
     result = []
     for email in emails:
         modified = (email.updated_at - email.created_at).total_seconds() >= 1

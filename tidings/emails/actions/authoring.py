@@ -345,7 +345,7 @@ def variant_create(
     """
     _require(principal)
     fields = dict(fields)
-    test = {name: fields.pop(name) for name in ("ab_criterion", "ab_test_hours") if name in fields}
+    test: dict[str, Any] = {name: fields.pop(name) for name in ("ab_criterion", "ab_test_hours") if name in fields}
     for name in ("kind", "segment_ids", "purpose_key", "transactional"):
         if name in fields:
             raise ValidationError({name: ["a variant has its parent's; change it on the parent"]})

@@ -61,9 +61,9 @@ CASES = {
     "emails:builder": lambda w: _email(w, "builder/") + _email(w, "builder/", "POST", {"source": "<mjml></mjml>"}),
     "emails:clone": lambda w: _email(w, "clone/", "POST", {}),
     "emails:delete": lambda w: _email(w, "delete/", "POST", {"confirmed": "1"}),
-    "emails:variant_create": lambda w: _email(w, "variants/", "POST", {"variant_weight": "50",
-                                                                       "ab_criterion": "open_rate",
-                                                                       "ab_test_hours": "4"}),  # fmt: skip
+    "emails:variant_create": lambda w: _email(
+        w, "variants/", "POST", {"variant_weight": "50", "ab_criterion": "open_rate", "ab_test_hours": "4"}
+    ),  # fmt: skip
     "api:v1:get_email": _native("GET"),
     "api:v1:update_email": _native("PATCH", "", {"subject": "Eve"}),
     "api:v1:delete_email": _native("DELETE"),

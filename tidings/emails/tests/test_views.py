@@ -32,7 +32,8 @@ def welcome(in_acme):
 
 def _form(**overrides) -> dict:
     data = {"name": "", "subject": "Spring news", "preheader": "", "from_name": "Acme", "from_address": "",
-            "reply_to": "", "kind": "template", "purpose_key": "marketing_email", "editor": "code", "theme": "blank"}  # fmt: skip
+            "reply_to": "", "kind": "template", "purpose_key": "marketing_email", "editor": "code",
+            "theme": "blank"}  # fmt: skip
     data.update(overrides)
     return data
 
@@ -52,7 +53,8 @@ def test_create_edit_and_version(alice_client, in_acme):
     assert response["Location"] == f"/w/acme/emails/{email.pk}/"
     response = alice_client.post(f"/w/acme/emails/{email.pk}/", {**_form(), "html": "<p>Hi</p>", "text": ""})
     import re
-    assert response.status_code == 302, re.findall(rb'errorlist[^>]*>(.{0,300})', response.content)
+
+    assert response.status_code == 302, re.findall(rb"errorlist[^>]*>(.{0,300})", response.content)
     email.refresh_from_db()
     assert (email.html, email.version) == ("<p>Hi</p>", 2)
 
@@ -66,7 +68,9 @@ def test_a_builder_email_opens_in_the_builder_and_saves_mjml(alice_client, in_ac
     assert "'unsafe-inline'" in page["Content-Security-Policy"].split("style-src")[1].split(";")[0]
     assert "unsafe-inline" not in page["Content-Security-Policy"].split("script-src")[1].split(";")[0]
     assert "unsafe-inline" not in alice_client.get(f"/w/acme/emails/{email.pk}/")["Content-Security-Policy"]
-    mjml = "<mjml><mj-body><mj-section><mj-column><mj-text>New words</mj-text></mj-column></mj-section></mj-body></mjml>"
+    mjml = (
+        "<mjml><mj-body><mj-section><mj-column><mj-text>New words</mj-text></mj-column></mj-section></mj-body></mjml>"
+    )
     assert alice_client.post(f"/w/acme/emails/{email.pk}/builder/", {"source": mjml}).status_code == 302
     email.refresh_from_db()
     assert "New words" in email.html and email.version == 2
@@ -103,8 +107,9 @@ def test_the_preview_never_shows_another_workspaces_contact(alice_client, welcom
 
 
 def test_variants_clone_and_delete(alice_client, welcome):
-    response = alice_client.post(f"/w/acme/emails/{welcome.pk}/variants/", {"name": "", "subject": "Hey",
-                                 "variant_weight": "30", "ab_criterion": "click_rate", "ab_test_hours": "6"})  # fmt: skip
+    variant_form = {"name": "", "subject": "Hey", "variant_weight": "30", "ab_criterion": "click_rate",
+                    "ab_test_hours": "6"}  # fmt: skip
+    response = alice_client.post(f"/w/acme/emails/{welcome.pk}/variants/", variant_form)
     assert response.status_code == 302
     variant = Email.objects.get(variant_of=welcome.pk)
     assert (variant.subject, variant.variant_weight) == ("Hey", 30)
@@ -128,9 +133,26 @@ def test_an_analyst_reads_but_cannot_write(arun_client, welcome):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=st.dictionaries(
-        st.sampled_from(["name", "subject", "preheader", "from_name", "from_address", "reply_to", "kind",
-                         "purpose_key", "segment_ids", "published", "transactional", "editor", "theme", "html",
-                         "text", "tokens_confirmed"]),  # fmt: skip
+        st.sampled_from(
+            [
+                "name",
+                "subject",
+                "preheader",
+                "from_name",
+                "from_address",
+                "reply_to",
+                "kind",
+                "purpose_key",
+                "segment_ids",
+                "published",
+                "transactional",
+                "editor",
+                "theme",
+                "html",
+                "text",
+                "tokens_confirmed",
+            ]
+        ),  # fmt: skip
         st.text(max_size=40),
         max_size=8,
     )
@@ -138,4 +160,6 @@ def test_an_analyst_reads_but_cannot_write(arun_client, welcome):
 def test_any_form_answers_without_a_server_error(alice_client, welcome, data):
     assert alice_client.post("/w/acme/emails/new/", data).status_code < 500
     assert alice_client.post(f"/w/acme/emails/{welcome.pk}/", data).status_code < 500
-    assert alice_client.post(f"/w/acme/emails/{welcome.pk}/builder/", {"source": data.get("html", "")}).status_code < 500
+    assert (
+        alice_client.post(f"/w/acme/emails/{welcome.pk}/builder/", {"source": data.get("html", "")}).status_code < 500
+    )
