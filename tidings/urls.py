@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("tidings.segments.urls")),
     path("", include("tidings.consent.urls")),
     path("", include("tidings.pages.urls")),
+    path("", include("tidings.emails.urls")),
     path("", include("tidings.web.public_urls")),
     path("", include("tidings.tracking.urls")),
     path("", include("tidings.tracking.traffic_urls")),
