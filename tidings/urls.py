@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("tidings.forms.urls")),
     path("", include("tidings.assets.urls")),
     path("", include("tidings.emails.public_urls")),
+    path("", include("tidings.emails.urls_feedback")),
     path("", include("tidings.web.urls")),
 ]

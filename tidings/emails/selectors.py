@@ -161,6 +161,11 @@ def suppression_get(suppression_id: int) -> Suppression:
 # Statistics
 
 
+def email_name(email_id: int) -> str:
+    """Return an email's name; raise Email.DoesNotExist for one not in this workspace."""
+    return Email.objects.values_list("name", flat=True).get(pk=email_id)
+
+
 @dataclass(frozen=True)
 class Counts:
     """What came of an email's messages. opens/clicks: every one counted (aggregate, consent or not);
