@@ -112,7 +112,8 @@ def parse_dsn(raw: bytes | str) -> list[Bounce]:
         message = email.message_from_bytes(raw[:MAX_DSN_BYTES], policy=email.policy.compat32)
         if message.get_content_type() != "multipart/report":
             return []
-        if (message.get_param("report-type") or "").lower() != "delivery-status":
+        report_type = message.get_param("report-type")
+        if not isinstance(report_type, str) or report_type.lower() != "delivery-status":
             return []
         blocks = _status_blocks(message)
         if len(blocks) < 2:

@@ -35,7 +35,7 @@ def poll(connection: imaplib.IMAP4, *, principal, folder: str = "INBOX", delete:
     status, data = connection.uid("SEARCH", None, "UNSEEN")  # type: ignore[arg-type]
     if status != "OK":
         raise OSError("the bounce folder cannot be searched")
-    uids = (data[0] or b"").split()[:MAX_MESSAGES]
+    uids = [uid.decode("ascii", "replace") for uid in (data[0] or b"").split()[:MAX_MESSAGES]]
     for uid in uids:
         status, parts = connection.uid("FETCH", uid, "(BODY.PEEK[])")
         raw = next((part[1] for part in parts or [] if isinstance(part, tuple) and len(part) > 1), None)

@@ -214,18 +214,18 @@ def _counts(email_ids: list[int]) -> dict[int, Counts]:
         Delivery.objects.filter(email_id__in=email_ids)
         .values("email_id")
         .annotate(
-            sent=Count("id", filter=Q(status__in=sent_like)),
-            failed=Count("id", filter=Q(status=DeliveryStatus.FAILED)),
-            in_doubt=Count("id", filter=Q(status=DeliveryStatus.IN_DOUBT)),
-            opened=Count("id", filter=Q(opened_at__isnull=False)),
-            clicked=Count("id", filter=Q(clicked_at__isnull=False)),
-            unsubscribed=Count("id", filter=Q(unsubscribed=True)),
-            bounced=Count("id", filter=~Q(bounced="")),
-            hard_bounced=Count("id", filter=Q(bounced="hard")),
-            complained=Count("id", filter=Q(complained=True)),
+            n_sent=Count("id", filter=Q(status__in=sent_like)),
+            n_failed=Count("id", filter=Q(status=DeliveryStatus.FAILED)),
+            n_in_doubt=Count("id", filter=Q(status=DeliveryStatus.IN_DOUBT)),
+            n_opened=Count("id", filter=Q(opened_at__isnull=False)),
+            n_clicked=Count("id", filter=Q(clicked_at__isnull=False)),
+            n_unsubscribed=Count("id", filter=Q(unsubscribed=True)),
+            n_bounced=Count("id", filter=~Q(bounced="")),
+            n_hard_bounced=Count("id", filter=Q(bounced="hard")),
+            n_complained=Count("id", filter=Q(complained=True)),
         )
     )
-    base = {row["email_id"]: row for row in rows}
+    base = {row["email_id"]: {name.removeprefix("n_"): value for name, value in row.items()} for row in rows}
     skipped: dict[int, dict[str, int]] = {}
     for row in (
         Delivery.objects.filter(email_id__in=email_ids, status=DeliveryStatus.SKIPPED)

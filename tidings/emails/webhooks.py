@@ -87,7 +87,7 @@ def esp_tracking(request, public_workspace: str, esp: str):
         raise Http404("No such webhook.") from None
 
 
-esp_tracking.csrf_exempt = True  # type: ignore[attr-defined]  # the ESP posts; anymail authenticates it
+esp_tracking.csrf_exempt = True  # the ESP posts; anymail authenticates it
 
 
 @receiver(tracking, dispatch_uid="tidings.emails.webhooks.tracking_received")

@@ -4,21 +4,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 
 @dataclass
 class Sent:
-    email: object
-    version: object
-    send: object
-    link: object
-    other_link: object
-    ada: object
-    grace: object
-    ada_delivery: object
-    grace_delivery: object
+    email: Any
+    version: Any
+    send: Any
+    link: Any
+    other_link: Any
+    ada: Any
+    grace: Any
+    ada_delivery: Any
+    grace_delivery: Any
 
     def token(self, contact) -> str:
         from tidings.emails.links import message_token
