@@ -280,3 +280,24 @@ def test_the_inbound_endpoint_never_fails_on_text(client, sent, bounce_token, bo
     response = client.post("/api/v1/emails/bounces", body.encode("utf-8", "replace"),
                            content_type="message/rfc822", **bounce_token)  # fmt: skip
     assert response.status_code < 500
+
+
+def test_a_bounce_finds_its_delivery_through_the_send_helpers_message_id_parser(sent, monkeypatch):
+    """Until the sending engine is merged, a local stand-in of headers.read_message_id (its documented format)."""
+    import re
+    import sys
+    import types
+
+    from tidings.emails.links import MessageRef
+
+    def read_message_id(value):
+        match = re.fullmatch(r"<(\d+)\.(\d+)\.([0-9a-f]{8})@[^>]+>", value or "")
+        return MessageRef(int(match.group(1)), int(match.group(2))) if match else None
+
+    monkeypatch.setitem(sys.modules, "tidings.emails.headers", types.SimpleNamespace(read_message_id=read_message_id))
+    Delivery.objects.filter(pk=sent.grace_delivery.pk).update(message_id="")  # found by the parser, not the column
+    message_id = f"<{sent.send.pk}.{sent.grace.id}.0123abcd@mail.acme.example>"
+    outcome = bounces.dsn_record(dsn("grace@elsewhere.example", message_id=message_id), principal=system_())
+    assert outcome.hard == 1
+    assert Delivery.objects.get(pk=sent.grace_delivery.pk).bounced == "hard"
+    assert dnc_reasons(sent.grace.id) == [("email", "bounced")]
