@@ -17,5 +17,7 @@ urlpatterns = [
     path("", include("tidings.forms.urls")),
     path("", include("tidings.assets.urls")),
     path("", include("tidings.subject_requests.urls")),
+    path("", include("tidings.emails.public_urls")),
+    path("", include("tidings.emails.urls_feedback")),
     path("", include("tidings.web.urls")),
 ]

@@ -27,6 +27,9 @@ PERMISSIONS: dict[str, str] = {
     "emails:view": "See emails",
     "emails:edit": "Create and change emails",
     "emails:send": "Send emails",
+    "emails:bounces": "Report bounces and complaints (the DSN inbound endpoint, a bounce mailbox)",
+    # Held only by the principal of a workspace's public pages, for a message's signed links, never by a role.
+    "emails:feedback": "Record a message's opens, clicks and unsubscription from its signed links",
     "campaigns:view": "See campaigns",
     "campaigns:edit": "Create, change and launch campaigns",
     "forms:view": "See forms",
@@ -69,14 +72,14 @@ class Role(models.TextChoices):
 _ALL = frozenset(PERMISSIONS)
 # Permissions of public doors only (a site key acts with them): no member holds them.
 PUBLIC_DOOR_ONLY = frozenset(
-    {"tracking:record", "forms:submit", "assets:download", "preferences:change", "privacy:ask"}
+    {"tracking:record", "forms:submit", "assets:download", "preferences:change", "privacy:ask", "emails:feedback"}
 )
 # What a site key's principal may do: record hits and identifications, and the visitor's consent choices.
 PUBLIC_KEY_PERMISSIONS = frozenset({"tracking:record", "consent:record"})
 # What the public form door's principal may do: submit a published form, with the consent its checkboxes record.
 PUBLIC_FORM_PERMISSIONS = frozenset({"forms:submit", "consent:record"})
 # What the principal of a workspace's public pages (/m/<slug>/asset/..., tidings.web.entry.PUBLIC_PAGE) may do.
-PUBLIC_PAGE_PERMISSIONS = frozenset({"assets:download", "privacy:ask"})
+PUBLIC_PAGE_PERMISSIONS = frozenset({"assets:download", "privacy:ask", "emails:feedback"})
 # What the holder of a contact's preference link may do, for that contact only (tidings.pages.actions).
 PREFERENCE_LINK_PERMISSIONS = frozenset({"preferences:change"})
 _ROLES_ALL = _ALL - PUBLIC_DOOR_ONLY

@@ -1,7 +1,8 @@
 """The native REST API at /api/v1/ (django-ninja): authentication, errors, rate limits, routers.
 
-Adding endpoints from another app: create ``tidings/<app>/api.py`` holding a ninja ``Router``
-named ``router``; it is discovered and mounted at /api/v1/ (write full paths, e.g.
+Adding endpoints from another app: create ``tidings/<app>/api.py`` (or ``api_<part>.py``, when
+several people own an app's endpoints) holding a ninja ``Router`` named ``router``; it is discovered
+and mounted at /api/v1/ (write full paths, e.g.
 ``@router.get("/segments")``). Each endpoint::
 
     from ninja import Router
@@ -282,6 +283,16 @@ def not_found(request, rest=""):
 _MOUNTED = False
 
 
+def _router_modules(config) -> list[str]:
+    """Return the app's api module and its api_<part> modules (an app split between owners: api_stats, ...)."""
+    import pkgutil
+
+    names = [f"{config.name}.api"]
+    names += sorted(f"{config.name}.{info.name}" for info in pkgutil.iter_modules([config.path])
+                    if info.name.startswith("api_"))  # fmt: skip
+    return names
+
+
 def _mount_routers() -> None:
     """Mount this app's router and every tidings app's ``api.router``, once."""
     global _MOUNTED
@@ -291,16 +302,16 @@ def _mount_routers() -> None:
     for config in apps.get_app_configs():
         if not config.name.startswith("tidings.") or config.name == "tidings.api":
             continue
-        module_name = f"{config.name}.api"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name == module_name:
-                continue
-            raise
-        router = getattr(module, "router", None)
-        if router is not None:
-            api.add_router("", router)
+        for module_name in _router_modules(config):
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as error:
+                if error.name == module_name:
+                    continue
+                raise
+            router = getattr(module, "router", None)
+            if router is not None:
+                api.add_router("", router)
     _MOUNTED = True
 
 

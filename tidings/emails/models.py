@@ -247,3 +247,26 @@ class Suppression(TenantModel):
             models.UniqueConstraint(fields=["workspace_id", "email_index"], name="emails_suppression_uniq"),
         ]
         indexes = [models.Index(fields=["workspace_id", "contact_id"], name="emails_suppression_contact_idx")]
+
+
+class CountKind(models.TextChoices):
+    OPENED = "opened", "Opens"
+    CLICKED = "clicked", "Clicks"
+
+
+class EmailCount(TenantModel):
+    """Opens and clicks of an email (the variant sent) per day, counted for every message whatever the
+    contact's consent: no contact id, so a count says nothing about anyone (decision 0024). Per-contact
+    opens and clicks live on Delivery, written only when the contact allows tracking."""
+
+    personal_data = NotPersonal("aggregate daily counts of opens and clicks of an email, with no contact id")
+
+    email_id = models.BigIntegerField()
+    day = models.DateField()
+    kind = models.CharField(max_length=8, choices=CountKind.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace_id", "email_id", "day", "kind"], name="emails_count_uniq"),
+        ]

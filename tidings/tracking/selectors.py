@@ -111,6 +111,13 @@ def contact_for_click_token(token: str) -> int | None:
     return contact_of(token)
 
 
+def click_token_for(contact_id: int) -> str:
+    """Return the signed click token (tdt=) naming contact_id in the current workspace, for a tracked email's click."""
+    from tidings.tracking.identify import click_token
+
+    return click_token(contact_id, workspace=require_workspace())
+
+
 def profiled_visitor(visitor_token: str, page_host: str) -> tuple[int | None, int | None]:
     """Return (visitor id, its contact id) for a device token a form carried, when the device may be profiled.
 
