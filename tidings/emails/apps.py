@@ -7,3 +7,12 @@ class EmailsConfig(AppConfig):
     name = "tidings.emails"
     label = "emails"
     verbose_name = "Emails"
+
+    def ready(self):
+        from tidings.emails.event_types import register_emails_descriptions, register_emails_event_types
+        from tidings.emails.headers import register_dkim_key_holder
+        from tidings.emails.selectors_sending import email_names
+
+        register_emails_event_types()
+        register_emails_descriptions(email_names)
+        register_dkim_key_holder()

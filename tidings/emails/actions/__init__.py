@@ -1,0 +1,1 @@
+"""Emails' writes: authoring, sending and feedback, one module each."""
