@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("tidings.tracking.traffic_urls")),
     path("", include("tidings.forms.urls")),
     path("", include("tidings.assets.urls")),
+    path("", include("tidings.emails.urls_send")),
     path("", include("tidings.web.urls")),
 ]

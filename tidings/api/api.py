@@ -301,6 +301,10 @@ def _mount_routers() -> None:
         router = getattr(module, "router", None)
         if router is not None:
             api.add_router("", router)
+    # An app whose routes live in more than one module lists the others (emails: authoring, sending, stats).
+    for config in apps.get_app_configs():
+        for extra in getattr(config, "api_modules", ()):
+            api.add_router("", importlib.import_module(extra).router)
     _MOUNTED = True
 
 

@@ -7,6 +7,8 @@ class EmailsConfig(AppConfig):
     name = "tidings.emails"
     label = "emails"
     verbose_name = "Emails"
+    # Native API routers besides emails/api.py (tidings.api mounts them).
+    api_modules = ("tidings.emails.api_send",)
 
     def ready(self):
         from tidings.emails.event_types import register_emails_descriptions, register_emails_event_types
@@ -16,3 +18,7 @@ class EmailsConfig(AppConfig):
         register_emails_event_types()
         register_emails_descriptions(email_names)
         register_dkim_key_holder()
+
+        from tidings.navigation import NavItem, register
+
+        register(NavItem("Sending", "emails_send:sending_settings", "settings:manage", group="Settings", icon="send"))

@@ -121,7 +121,8 @@ def _split_links(compiled: Compiled, written: Mapping[str, str]) -> tuple[Part, 
 
 def _with_preheader_and_pixel(html: str, preheader: str) -> str:
     if preheader:
-        block = PREHEADER.format(text=preheader)
+        # The preheader is text (its tokens survive: html.escape leaves braces alone).
+        block = PREHEADER.format(text=escape(preheader, quote=False))
         opening = _BODY_OPEN.search(html)
         html = html[: opening.end()] + block + html[opening.end() :] if opening else block + html
     if not any(isinstance(p, Token) and p.name == "tracking_pixel" for p in compile_text(html)):
@@ -140,8 +141,9 @@ def prepare(version: EmailVersion) -> Prepared:
     html, numbered, written = _number_links(version, html)
     html = _with_preheader_and_pixel(html, version.preheader.replace("\x00", ""))
     compiled_html = _split_links(compile_text(html), written)
-    subject, preheader, text = (compile_text(version.subject), compile_text(version.preheader),
-                                compile_text(version.text))  # fmt: skip
+    subject, preheader, text = (compile_text(version.subject.replace("\x00", "")),
+                                compile_text(version.preheader.replace("\x00", "")),
+                                compile_text(version.text.replace("\x00", "")))  # fmt: skip
     every = [p for body in (subject, preheader, compiled_html, text) for p in body if isinstance(p, Token)]
     return Prepared(
         workspace_id=version.workspace_id, email_id=version.email_id, version=version.number, subject=subject,

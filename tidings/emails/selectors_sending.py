@@ -15,6 +15,7 @@ from tidings.emails.models import (
     Delivery,
     DeliveryStatus,
     Email,
+    EmailKind,
     EmailVersion,
     Send,
     SendingSettings,
@@ -147,3 +148,14 @@ def abandoned_sends(*, now: datetime.datetime | None = None) -> list[tuple[int, 
             for rows in across(Send)
             for workspace_id, send_id in rows.filter(lapsed).order_by("id").values_list("workspace_id", "id")
         ]
+
+
+def template_email_ids(ids: Iterable[int]) -> set[int]:
+    """Return which of ids are template emails of this workspace (what forms and campaigns may send)."""
+    return set(Email.objects.filter(pk__in=list(ids), kind=EmailKind.TEMPLATE).values_list("id", flat=True))
+
+
+def template_email_choices(limit: int = 500) -> list[tuple[str, str]]:
+    """Return [(id, name)] of the workspace's template emails by name, for a picker."""
+    rows = Email.objects.filter(kind=EmailKind.TEMPLATE).order_by("name", "id").values_list("id", "name")[:limit]
+    return [(str(pk), name) for pk, name in rows]

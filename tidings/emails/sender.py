@@ -236,13 +236,20 @@ class Workers:
         for thread in self._threads:
             thread.start()
 
-    def send_all(self, jobs: Iterable[Job]) -> list[Outcome]:
-        """Send every job (in parallel); return their outcomes once all are done."""
+    def start(self, jobs: Iterable[Job]) -> None:
+        """Hand the jobs to the threads (they start at once); wait() returns their outcomes."""
         self.outcomes = []
         for job in jobs:
             self.jobs.put(job)
+
+    def wait(self) -> list[Outcome]:
         self.jobs.join()
         return self.outcomes
+
+    def send_all(self, jobs: Iterable[Job]) -> list[Outcome]:
+        """Send every job (in parallel); return their outcomes once all are done."""
+        self.start(jobs)
+        return self.wait()
 
     def close(self) -> None:
         for _ in self._threads:
@@ -450,15 +457,16 @@ def _bump(send_id: int, changes: Mapping[str, int], **fields) -> None:
     Send.objects.filter(pk=send_id).update(counts=counts, **fields)
 
 
-def record_outcomes(send: Send, outcomes: list[Outcome]) -> dict[str, int]:
+def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] | None = None) -> dict[str, int]:
     """Write the outcomes on the claimed deliveries and the email.sent / email.failed events; return the counts.
 
-    Call inside a transaction.
+    ids: {contact id: delivery id} when the caller knows them. Call inside a transaction.
     """
     if not outcomes:
         return {}
-    ids = dict(Delivery.objects.filter(send_id=send.pk, contact_id__in=[o.contact_id for o in outcomes])
-               .values_list("contact_id", "id"))  # fmt: skip
+    if ids is None:
+        ids = dict(Delivery.objects.filter(send_id=send.pk, contact_id__in=[o.contact_id for o in outcomes])
+                   .values_list("contact_id", "id"))  # fmt: skip
     rows = [(o.status, o.reason[:32], o.message_id, o.tokens_hash, o.sent_at, ids[o.contact_id])
             for o in outcomes if o.contact_id in ids]  # fmt: skip
     bulk.update(Delivery, ["status", "reason", "message_id", "tokens_hash", "sent_at"], rows)
@@ -531,12 +539,55 @@ def _take(send_id: int, runner: str) -> bool:
     return bool(taken)
 
 
-def _claim(send: Send, verdict: eligibility.Verdict, email_id: int) -> None:
-    rows = [Delivery(send_id=send.pk, email_id=email_id, contact_id=c, status=DeliveryStatus.SKIPPED, reason=r)
-            for c, r in verdict.skipped.items()]  # fmt: skip
-    rows += [Delivery(send_id=send.pk, email_id=email_id, contact_id=c.id, status=DeliveryStatus.CLAIMED)
-             for c in verdict.allowed]  # fmt: skip
-    Delivery.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+@dataclass
+class Batch:
+    """One batch read, checked and claimed, waiting to be sent."""
+
+    ids: list[int]
+    skipped: dict[str, int]
+    jobs: list[Job]
+    delivery_ids: dict[int, int]  # contact id -> its delivery row (claimed or skipped)
+
+
+def _claim(send: Send, verdict: eligibility.Verdict, email_id: int) -> dict[int, int]:
+    """Insert the batch's delivery rows (skipped with their reason, the others claimed); return their ids."""
+    contacts = [(c, DeliveryStatus.SKIPPED, r) for c, r in verdict.skipped.items()]
+    contacts += [(c.id, DeliveryStatus.CLAIMED, "") for c in verdict.allowed]
+    ids = bulk.allocate_ids(Delivery, len(contacts)) if contacts else []
+    workspace_id = require_workspace().id
+    rows = [(pk, workspace_id, send.pk, email_id, c, status, reason, "", 0, 0, "", False, False)
+            for pk, (c, status, reason) in zip(ids, contacts, strict=True)]  # fmt: skip
+    bulk.insert(Delivery, ["id", "workspace_id", "send_id", "email_id", "contact_id", "status", "reason",
+                           "message_id", "open_count", "click_count", "bounced", "complained", "unsubscribed"],
+                rows)  # fmt: skip
+    return {c: pk for pk, (c, _, _) in zip(ids, contacts, strict=True)}
+
+
+def _prepare(send: Send, email: Email, sending: SendingSettings, ring, context: Context, owners: Owners,
+             after: int, batch_size: int) -> Batch:  # fmt: skip
+    """Read the next recipients after `after`, decide who may get the email, claim them (committed)."""
+    ids = selectors_sending.recipients_after(send.segment_ids, after, batch_size)
+    if not ids:
+        return Batch([], {}, [], {})
+    done = selectors_sending.delivered_contacts(send.pk, ids)
+    verdict = eligibility.check([i for i in ids if i not in done], email=email, settings=sending, ring=ring)
+    skipped: dict[str, int] = {}
+    for reason in verdict.skipped.values():
+        skipped[f"skipped:{reason}"] = skipped.get(f"skipped:{reason}", 0) + 1
+    with _atomic():
+        delivery_ids = _claim(send, verdict, email.pk)
+        _bump(send.pk, skipped)
+    return Batch(ids, skipped, jobs_for(verdict.allowed, context, owners), delivery_ids)
+
+
+def _release(send: Send, batch: Batch) -> None:
+    """Undo the claims of a batch that was prepared but not sent (the send was paused or cancelled meanwhile)."""
+    if not batch.delivery_ids:
+        return
+    with _atomic():
+        Delivery.objects.filter(pk__in=list(batch.delivery_ids.values()),
+                                status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SKIPPED]).delete()  # fmt: skip
+        _bump(send.pk, {key: -n for key, n in batch.skipped.items()})
 
 
 def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | None = None) -> RunResult:
@@ -560,6 +611,7 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
     workers = Workers(context, count=max(1, min(int(sending.connections or 1), 16)), backend=backend_path(sending),
                       journal=journal, rate=int(sending.rate_per_second or 0))  # fmt: skip
     result = RunResult(status=SendStatus.RUNNING)
+    ready: Batch | None = None
     try:
         while True:
             state = Send.objects.filter(pk=send_id).values("status", "runner", "checkpoint_contact_id").first()
@@ -568,32 +620,32 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
                 break
             if stop_after is not None and result.batches >= stop_after:
                 break
-            ids = selectors_sending.recipients_after(send.segment_ids, state["checkpoint_contact_id"], batch_size)
-            if not ids:
+            context.today = datetime.date.today().isoformat()
+            batch = ready or _prepare(send, email, sending, ring, context, owners, state["checkpoint_contact_id"],
+                                      batch_size)  # fmt: skip
+            ready = None
+            if not batch.ids:
                 with _atomic():
                     Send.objects.filter(pk=send_id, runner=runner).update(
                         status=SendStatus.FINISHED, finished_at=timezone.now(), lease_until=None, runner=""
                     )
                 result.status = SendStatus.FINISHED
                 break
-            done = selectors_sending.delivered_contacts(send_id, ids)
-            fresh = [i for i in ids if i not in done]
-            verdict = eligibility.check(fresh, email=email, settings=sending, ring=ring)
+            # While the connections send this batch, the next one is read, checked and claimed: the database
+            # work overlaps the SMTP round trips instead of leaving the server idle.
+            workers.start(batch.jobs)
+            if stop_after is None or result.batches + 1 < stop_after:
+                ready = _prepare(send, email, sending, ring, context, owners, batch.ids[-1], batch_size)
+            outcomes = workers.wait()
             with _atomic():
-                _claim(send, verdict, email.pk)
-                skipped: dict[str, int] = {}
-                for reason in verdict.skipped.values():
-                    skipped[f"skipped:{reason}"] = skipped.get(f"skipped:{reason}", 0) + 1
-                _bump(send_id, skipped)
-            context.today = datetime.date.today().isoformat()
-            outcomes = workers.send_all(jobs_for(verdict.allowed, context, owners))
-            with _atomic():
-                counts = record_outcomes(send, outcomes)
-                _bump(send_id, counts, checkpoint_contact_id=ids[-1], lease_until=timezone.now() + LEASE)
+                counts = record_outcomes(send, outcomes, batch.delivery_ids)
+                _bump(send_id, counts, checkpoint_contact_id=batch.ids[-1], lease_until=timezone.now() + LEASE)
             journal.reset()
             result.batches += 1
-            for key, n in {**skipped, **counts}.items():
+            for key, n in {**batch.skipped, **counts}.items():
                 result.counts[key] = result.counts.get(key, 0) + n
+        if ready is not None:
+            _release(send, ready)
     finally:
         workers.close()
         journal.close(remove=result.status in (SendStatus.FINISHED, SendStatus.CANCELLED))

@@ -9,7 +9,19 @@ from django.urls import include, path, re_path
 
 from tidings.accounts.permissions import declare_access, declared_access
 from tidings.api import oauth
-from tidings.mautic_compat import assets, companies, contacts, fields, forms, pages, public_forms, segments, tags, views
+from tidings.mautic_compat import (
+    assets,
+    companies,
+    contacts,
+    emails_send,
+    fields,
+    forms,
+    pages,
+    public_forms,
+    segments,
+    tags,
+    views,
+)
 from tidings.tenancy.selectors import workspace_by_slug
 
 app_name = "mautic_compat"
@@ -41,6 +53,7 @@ api_urlpatterns = [
     *forms.urlpatterns,
     *assets.urlpatterns,
     *pages.urlpatterns,
+    *emails_send.urlpatterns,
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]
 

@@ -11,6 +11,7 @@ engine (tidings.emails.sender) does the work of a run; these decide what may hap
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
@@ -238,3 +239,103 @@ def send_to_contact(email_id: int, contact_id: int, *, tokens: Mapping[str, str]
         _audit("email.sent_to_contact", principal=principal, request=request, email_id=email.pk, send=send.pk,
                contact=contact_id, status=outcome.status)  # fmt: skip
     return Delivery.objects.get(send_id=send.pk, contact_id=contact_id)
+
+
+# ==============================================================================================
+# Sending settings
+
+SETTINGS_FIELDS = ("from_name", "from_address", "sending_domains", "backend", "connections", "rate_per_second",
+                   "cap_count", "cap_days", "dkim_domain", "dkim_selector")  # fmt: skip
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_SELECTOR = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
+
+
+def _checked_settings(values: Mapping, current) -> dict:
+    from django.core.validators import validate_email
+
+    from tidings.emails.models import SendingBackend
+
+    errors: dict[str, list[str]] = {}
+    out: dict = {}
+    for name in SETTINGS_FIELDS:
+        if name not in values:
+            continue
+        value = values[name]
+        if name in ("from_name",):
+            value = " ".join(str(value or "").split())[:191]
+        elif name == "from_address":
+            value = str(value or "").strip()
+            if value:
+                try:
+                    validate_email(value)
+                except ValidationError:
+                    errors[name] = ["an email address"]
+        elif name == "sending_domains":
+            items = value if isinstance(value, list | tuple) else str(value or "").replace(",", " ").split()
+            value = sorted({str(d).strip().lower().rstrip(".") for d in items if str(d).strip()})
+            if any(not _DOMAIN.match(d) for d in value) or len(value) > 50:
+                errors[name] = ["domain names such as news.example.com (at most 50)"]
+        elif name == "backend":
+            if value not in SendingBackend.values:
+                errors[name] = ["one of the offered backends"]
+        elif name in ("connections", "rate_per_second", "cap_count", "cap_days"):
+            limits = {"connections": (1, 16), "rate_per_second": (0, 100_000), "cap_count": (0, 1000),
+                      "cap_days": (1, 365)}[name]  # fmt: skip
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                value = None
+            if value is None or not limits[0] <= value <= limits[1]:
+                errors[name] = [f"a whole number from {limits[0]} to {limits[1]}"]
+        elif name == "dkim_domain":
+            value = str(value or "").strip().lower().rstrip(".")
+            if value and not _DOMAIN.match(value):
+                errors[name] = ["a domain name"]
+        elif name == "dkim_selector":
+            value = str(value or "").strip().lower()
+            if value and not _SELECTOR.match(value):
+                errors[name] = ["letters, digits, - and _"]
+        out[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def sending_settings_update(*, principal: Principal, request=None, dkim_private_key: str | None = None,
+                            remove_dkim_key: bool = False, **values) -> object:  # fmt: skip
+    """Change the workspace's sending settings (SETTINGS_FIELDS); return them. Needs settings:manage.
+
+    dkim_private_key (PEM) replaces the stored key, sealed at rest (checked first that dkimpy can sign
+    with it); remove_dkim_key drops it. The audit entry names the fields changed, never a value of the key.
+
+    Raise ValidationError keyed by field for a value out of range, an unknown field or a key that does not parse.
+    """
+    from tidings.emails import headers
+    from tidings.emails.models import SendingSettings
+
+    _require(principal, "settings:manage")
+    unknown = set(values) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["not a sending setting"] for name in sorted(unknown)})
+    with _atomic():
+        current = SendingSettings.objects.select_for_update().first() or SendingSettings()
+        changes = _checked_settings(values, current)
+        for name, value in changes.items():
+            setattr(current, name, value)
+        changed = sorted(changes)
+        if dkim_private_key:
+            pem = dkim_private_key.strip().encode()
+            if not headers.dkim_check_key(pem):
+                raise ValidationError({"dkim_private_key": ["a PEM private key (RSA or Ed25519) DKIM can sign with"]})
+            current.dkim_key_version, current.dkim_key_wrapped, current.dkim_key_sealed = headers.seal_dkim_key(
+                keyring(), pem
+            )
+            changed.append("dkim_private_key")
+        elif remove_dkim_key:
+            current.dkim_key_version = current.dkim_key_wrapped = current.dkim_key_sealed = None
+            changed.append("dkim_private_key")
+        current.updated_at = timezone.now()
+        current.save()
+        audit_record("email.sending_settings_changed", principal=principal, request=request,
+                     target_type="sending_settings", target_id=current.pk, data={"fields": changed})  # fmt: skip
+    return current

@@ -94,8 +94,8 @@ def make_email(*, name="Spring news", kind="list", segment_ids=(), html=None, tr
     fields.update(extra)
     mail = Email.objects.create(name=name, kind=kind, segment_ids=list(segment_ids), transactional=transactional,
                                 published=published, **fields)  # fmt: skip
-    EmailVersion.objects.create(email_id=mail.pk, number=1, **{k: v for k, v in fields.items() if k != "preheader"},
-                                preheader=extra.get("preheader", ""))  # fmt: skip
+    versioned = {"subject", "preheader", "from_name", "from_address", "reply_to", "html", "text"}
+    EmailVersion.objects.create(email_id=mail.pk, number=1, **{k: v for k, v in fields.items() if k in versioned})
     return mail
 
 
