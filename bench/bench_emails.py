@@ -146,8 +146,8 @@ def make_data(contacts: int):
             bulk.insert(ConsentRecord, columns, [(workspace.id, purpose_id, True, c, now, "form", "form:1", "", "")
                                                  for c in ids])  # fmt: skip
         segment = segment_create(name="Spring readers", principal=principal)
-        for first in range(0, len(ids), 20000):
-            segment_members_add(segment.pk, ids[first : first + 20000], principal=principal)
+        for first in range(0, len(ids), 10000):
+            segment_members_add(segment.pk, ids[first : first + 10000], principal=principal)
     return workspace, segment.pk, sorted(ids)
 
 

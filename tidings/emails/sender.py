@@ -220,7 +220,8 @@ def _smtp_send(backend: SmtpBackend, sender: str, recipient: str, data: bytes) -
         # A connection the server closed while idle: reopened once, the message was not taken.
         backend.connection = None
         backend.open()
-        backend.connection.sendmail(sender, [recipient], data)  # type: ignore[union-attr]
+        connection: smtplib.SMTP = backend.connection  # type: ignore[assignment]  # open() just set it
+        connection.sendmail(sender, [recipient], data)
 
 
 class Workers:
@@ -258,7 +259,11 @@ class Workers:
             thread.join(timeout=30)
 
     def _run(self) -> None:
-        connection = get_connection(self.backend, fail_silently=False)
+        try:
+            connection = get_connection(self.backend, fail_silently=False)
+        except Exception:  # a backend this installation cannot load: every message fails, none hangs
+            log.exception("send %s: the mail backend could not be loaded", self.context.send_id)
+            connection = None
         raw = isinstance(connection, SmtpBackend)
         try:
             while True:
@@ -267,7 +272,10 @@ class Workers:
                     self.jobs.task_done()
                     return
                 try:
-                    outcome = self._send(connection, raw, job)
+                    if connection is None:
+                        outcome = Outcome(job.contact_id, DeliveryStatus.FAILED, reason="backend")
+                    else:
+                        outcome = self._send(connection, raw, job)
                 except Exception:  # never lose a thread: the job's fate is what the journal says
                     log.exception("send %s: a message could not be prepared", self.context.send_id)
                     outcome = Outcome(job.contact_id, DeliveryStatus.FAILED, reason="render")
@@ -276,7 +284,8 @@ class Workers:
                 self.jobs.task_done()
         finally:
             try:
-                connection.close()
+                if connection is not None:
+                    connection.close()
             except Exception:  # a connection that will not close is dropped with the thread
                 log.debug("send %s: a connection did not close cleanly", self.context.send_id)
 
@@ -470,7 +479,7 @@ def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] 
     rows = [(o.status, o.reason[:32], o.message_id, o.tokens_hash, o.sent_at, ids[o.contact_id])
             for o in outcomes if o.contact_id in ids]  # fmt: skip
     bulk.update(Delivery, ["status", "reason", "message_id", "tokens_hash", "sent_at"], rows)
-    events = []
+    events: list[dict] = []
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1

@@ -250,6 +250,19 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 _SELECTOR = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
 
 
+def _backend_installed(backend: str) -> bool:
+    from django.utils.module_loading import import_string
+
+    path = sender.ESP_BACKENDS.get(backend)  # type: ignore[call-overload]
+    if path is None:
+        return True
+    try:
+        import_string(path)
+    except Exception:  # anymail raises its own ImproperlyInstalled for an ESP's missing package
+        return False
+    return True
+
+
 def _checked_settings(values: Mapping, current) -> dict:
     from django.core.validators import validate_email
 
@@ -278,6 +291,8 @@ def _checked_settings(values: Mapping, current) -> dict:
         elif name == "backend":
             if value not in SendingBackend.values:
                 errors[name] = ["one of the offered backends"]
+            elif not _backend_installed(value):
+                errors[name] = ["a backend this installation has the packages for (see docs/configuration.md)"]
         elif name in ("connections", "rate_per_second", "cap_count", "cap_days"):
             limits = {"connections": (1, 16), "rate_per_second": (0, 100_000), "cap_count": (0, 1000),
                       "cap_days": (1, 365)}[name]  # fmt: skip
