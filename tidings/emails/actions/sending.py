@@ -339,7 +339,8 @@ def sending_settings_update(*, principal: Principal, request=None, dkim_private_
             setattr(current, name, value)
         changed = sorted(changes)
         if dkim_private_key:
-            pem = dkim_private_key.strip().encode()
+            # A textarea posts CRLF line breaks, which dkimpy's PEM reader refuses.
+            pem = dkim_private_key.replace("\r\n", "\n").strip().encode() + b"\n"
             if not headers.dkim_check_key(pem):
                 raise ValidationError({"dkim_private_key": ["a PEM private key (RSA or Ed25519) DKIM can sign with"]})
             current.dkim_key_version, current.dkim_key_wrapped, current.dkim_key_sealed = headers.seal_dkim_key(
