@@ -136,6 +136,7 @@ def send_pause(send_id: int, *, principal: Principal, request=None) -> Send:
 
     Raise Send.DoesNotExist, ValidationError when it is not queued or running.
     """
+    _require(principal)
     return _transition(send_id, (SendStatus.QUEUED, SendStatus.RUNNING), SendStatus.PAUSED, principal=principal,
                        request=request, action="paused")  # fmt: skip
 
@@ -145,6 +146,7 @@ def send_resume(send_id: int, *, principal: Principal, request=None) -> Send:
 
     Raise Send.DoesNotExist, ValidationError when it is not paused.
     """
+    _require(principal)
     send = _transition(send_id, (SendStatus.PAUSED,), SendStatus.QUEUED, principal=principal, request=request,
                        action="resumed")  # fmt: skip
     with _atomic():
@@ -157,6 +159,7 @@ def send_cancel(send_id: int, *, principal: Principal, request=None) -> Send:
 
     Raise Send.DoesNotExist, ValidationError when it already finished or was cancelled.
     """
+    _require(principal)
     return _transition(send_id, ACTIVE, SendStatus.CANCELLED, principal=principal, request=request,
                        action="cancelled")  # fmt: skip
 
@@ -325,10 +328,10 @@ def sending_settings_update(*, principal: Principal, request=None, dkim_private_
 
     Raise ValidationError keyed by field for a value out of range, an unknown field or a key that does not parse.
     """
+    _require(principal, "settings:manage")
     from tidings.emails import headers
     from tidings.emails.models import SendingSettings
 
-    _require(principal, "settings:manage")
     unknown = set(values) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValidationError({name: ["not a sending setting"] for name in sorted(unknown)})
