@@ -211,6 +211,8 @@ _email = conf.email_settings()
 EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
 globals().update(_email)
 DEFAULT_FROM_EMAIL = conf.env("EMAIL_FROM") or "Tidings <no-reply@tidings.example>"
+# Credentials of the ESPs workspaces may send through (django-anymail's ANYMAIL setting, as JSON; decision 0023).
+ANYMAIL = json.loads(conf.env("ANYMAIL") or "{}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 OAUTH2_PROVIDER = {

@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("tidings.subject_requests.urls")),
     path("", include("tidings.emails.public_urls")),
     path("", include("tidings.emails.urls_feedback")),
+    path("", include("tidings.emails.urls_send")),
     path("", include("tidings.web.urls")),
 ]

@@ -1,8 +1,8 @@
 """The event type codes contacts writes, and those kept here for the domains still to be built.
 
 Codes 1-19 and 60-69 are contacts' own (record changes, points and stage). The others are
-placeholders with stable codes for the domains to come (emails 40-49, campaigns 50-59; segments
-70-79, tracking 20-29, forms 30-39 and consent 80-89 moved to their apps): each domain takes
+placeholders with stable codes for the domains to come (campaigns 50-59; segments 70-79,
+tracking 20-29, forms 30-39, emails 40-49 and consent 80-89 moved to their apps): each domain takes
 its range and its types into its own apps.py when it is built, and drops them from here
 (tidings.events.registry).
 """

@@ -13,7 +13,6 @@ from tidings.contacts.event_types import EventType
 from tidings.events.registry import (
     INT,
     TOKEN,
-    URL,
     EventDataRejected,
     Retention,
     check_event_data,
@@ -28,7 +27,6 @@ __all__ = ["EVENT_SCHEMAS", "EventDataRejected", "check_event_data", "register_e
 # The domain each range belongs to; the placeholders move to their domain's apps.py with their types.
 RANGES = {
     "contacts": [range(1, 20), range(60, 70)],
-    "emails": [range(40, 50)],
     "campaigns": [range(50, 60)],
 }
 FIELDS_SEPARATOR = ":"  # aliases are [a-z0-9_], so a colon joins them into one token
@@ -95,12 +93,6 @@ def register_contact_event_types() -> None:
     register_event_schema(E.FIELDS_CHANGED, fields=TOKEN, count=INT, by=INT)
     register_event_schema(E.COMPANY_LINKED, company_id=INT, by=INT)
     register_event_schema(E.COMPANY_UNLINKED, company_id=INT, by=INT)
-    for code in (E.EMAIL_SENT, E.EMAIL_OPENED, E.EMAIL_COMPLAINED):
-        register_event_schema(code, email_id=INT, send_id=INT)
-    register_event_schema(E.EMAIL_UNSUBSCRIBED, email_id=INT, send_id=INT, retention=RECORD)
-    register_event_schema(E.EMAIL_CLICKED, email_id=INT, send_id=INT, link_id=INT, page=INT, url=URL)
-    register_event_schema(E.EMAIL_BOUNCED, email_id=INT, send_id=INT, kind=TOKEN)
-    register_event_schema(E.EMAIL_FAILED, email_id=INT, send_id=INT, code=TOKEN)
     for code in (E.CAMPAIGN_ENTERED, E.CAMPAIGN_STEP, E.CAMPAIGN_LEFT):
         register_event_schema(code, campaign_id=INT, step_id=INT)
     register_event_schema(E.POINTS_CHANGED, op=TOKEN, delta=INT, points=INT)

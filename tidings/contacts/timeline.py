@@ -50,13 +50,6 @@ def _fields_changed(data, names) -> str:
     return f"Changed {listed}{more}" + _by(names)
 
 
-def _email(verb: str):
-    def describe(data, names) -> str:
-        return f"{verb} email #{data['email_id']}" if "email_id" in data else f"{verb} an email"
-
-    return describe
-
-
 def _points(data, names) -> str:
     delta = data.get("delta")
     sign = "+" if delta is not None and delta >= 0 else ""
@@ -89,14 +82,6 @@ def register_contact_descriptions(tag_names, company_names, member_names) -> Non
     describe(E.ASSET_DOWNLOAD, lambda d, n: f"Downloaded asset #{d['asset_id']}", icon="download")
     describe(E.VIDEO_HIT, lambda d, n: "Watched a video", icon="app-window")
     describe(E.FORM_SUBMITTED, lambda d, n: f"Submitted form #{d['form_id']}", icon="list")
-    describe(E.EMAIL_SENT, _email("Sent"), icon="send")
-    describe(E.EMAIL_OPENED, _email("Opened"), icon="mail")
-    describe(E.EMAIL_CLICKED, lambda d, n: f"Clicked {d['url']} in email #{d['email_id']}" if d.get("url")
-             else _email("Clicked a link in")(d, n), icon="link")  # fmt: skip
-    describe(E.EMAIL_BOUNCED, _email("Bounced"), icon="triangle-alert")
-    describe(E.EMAIL_COMPLAINED, _email("Complained about"), icon="circle-alert")
-    describe(E.EMAIL_UNSUBSCRIBED, _email("Unsubscribed from"), icon="x")
-    describe(E.EMAIL_FAILED, _email("Could not send"), icon="triangle-alert")
     describe(E.CAMPAIGN_ENTERED, lambda d, n: f"Entered campaign #{d['campaign_id']}", icon="megaphone")
     describe(E.CAMPAIGN_STEP, lambda d, n: f"Reached a step of campaign #{d['campaign_id']}", icon="megaphone")
     describe(E.CAMPAIGN_LEFT, lambda d, n: f"Left campaign #{d['campaign_id']}", icon="megaphone")

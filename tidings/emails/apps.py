@@ -9,8 +9,17 @@ class EmailsConfig(AppConfig):
     verbose_name = "Emails"
 
     def ready(self):
+        from tidings.emails.event_types import register_emails_descriptions, register_emails_event_types
+        from tidings.emails.headers import register_dkim_key_holder
+        from tidings.emails.selectors_sending import email_names
+
+        register_emails_event_types()
+        register_emails_descriptions(email_names)
+        register_dkim_key_holder()
+
         from tidings.audit.targets import by_id, register_target
         from tidings.navigation import NavItem, register
 
         register(NavItem("Emails", "emails:list", "emails:view", group="Channels", icon="mail", order=5))
+        register(NavItem("Sending", "emails_send:sending_settings", "settings:manage", group="Settings", icon="send"))
         register_target("email", by_id("emails:edit", "email_id"))

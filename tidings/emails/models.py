@@ -150,6 +150,10 @@ class Send(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
+    # The sender running it holds a lease it renews per batch; a lapsed lease on a running send means its
+    # worker died, and the periodic resume job picks it up (emails.tasks.resume_abandoned_sends).
+    runner = models.CharField(max_length=32, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -270,3 +274,52 @@ class EmailCount(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["workspace_id", "email_id", "day", "kind"], name="emails_count_uniq"),
         ]
+
+
+# ==============================================================================================
+# Sending settings (helper "send")
+
+
+class SendingBackend(models.TextChoices):
+    """Where a workspace's messages go: the platform's SMTP server, or an ESP through django-anymail."""
+
+    SMTP = "smtp", "SMTP server of this installation"
+    AMAZON_SES = "amazon_ses", "Amazon SES"
+    MAILGUN = "mailgun", "Mailgun"
+    POSTMARK = "postmark", "Postmark"
+    SENDGRID = "sendgrid", "SendGrid"
+    BREVO = "brevo", "Brevo"
+    SPARKPOST = "sparkpost", "SparkPost"
+
+
+class SendingSettings(TenantModel):
+    """A workspace's sending settings: default sender, domains, backend, pace, frequency cap and DKIM key.
+
+    One row per workspace, created with defaults on first read. The DKIM private key is sealed like
+    other secrets at rest: AES-GCM under a file key wrapped by the workspace key
+    (Keyring.new_file_key, name "emails.dkim:<workspace id>"), so a database dump does not hold it in clear.
+    """
+
+    personal_data = NotPersonal("a workspace's sending configuration; the DKIM key is sealed")
+
+    from_name = models.CharField(max_length=191, blank=True, default="")
+    from_address = models.EmailField(max_length=254, blank=True, default="")
+    sending_domains = models.JSONField(default=list, blank=True)  # domains the workspace may send from
+    backend = models.CharField(max_length=16, choices=SendingBackend.choices, default=SendingBackend.SMTP)
+    connections = models.PositiveSmallIntegerField(default=4)  # parallel SMTP connections of one send
+    rate_per_second = models.PositiveIntegerField(default=0)  # 0: as fast as the server takes them
+    cap_count = models.PositiveSmallIntegerField(default=0)  # at most this many marketing emails... (0: no cap)
+    cap_days = models.PositiveSmallIntegerField(default=7)  # ...per contact in this many days
+    dkim_domain = models.CharField(max_length=253, blank=True, default="")
+    dkim_selector = models.CharField(max_length=63, blank=True, default="")
+    dkim_key_version = models.PositiveIntegerField(null=True, blank=True)
+    dkim_key_wrapped = models.BinaryField(null=True, blank=True)
+    dkim_key_sealed = models.BinaryField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace_id"], name="emails_sendingsettings_uniq")]
+
+    @property
+    def dkim_configured(self) -> bool:
+        return bool(self.dkim_domain and self.dkim_selector and self.dkim_key_sealed)

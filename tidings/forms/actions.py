@@ -38,6 +38,7 @@ from tidings.audit.actions import audit_record, truncate_ip
 from tidings.consent import actions as consent_actions
 from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
+from tidings.emails.actions import sending as emails_sending
 from tidings.events import actions as events_actions
 from tidings.events.registry import strip_url
 from tidings.forms import selectors, tokens
@@ -271,8 +272,12 @@ def _double_opt_in(form: Form) -> dict | None:
     return next((action for action in form.actions if action["kind"] == ActionKind.DOUBLE_OPT_IN), None)
 
 
-def _run_actions(form: Form, contact_id: int, *, confirmed: bool) -> None:
-    """Run the form's submit actions for contact_id; remove_dnc only when the submission is confirmed."""
+def _run_actions(form: Form, contact_id: int, *, confirmed: bool, pending: bool = False) -> None:
+    """Run the form's submit actions for contact_id; remove_dnc only when the submission is confirmed.
+
+    send_email waits for the confirmation while one is pending (pending: the double opt-in mail went out),
+    so the email goes once the person proved the address, with the consent the confirmation records.
+    """
     system = _system()
     for action in form.actions:
         kind = action["kind"]
@@ -291,9 +296,27 @@ def _run_actions(form: Form, contact_id: int, *, confirmed: bool) -> None:
                 contacts_actions.contact_points_change(contact_id, operator, abs(action["delta"]), principal=system)
             elif kind == ActionKind.REMOVE_DNC and confirmed:
                 contacts_actions.dnc_remove(contact_id, principal=system)
+            elif kind == ActionKind.SEND_EMAIL and (confirmed or not pending):
+                _send_email_after_commit(int(action["email_id"]), contact_id)
         except ObjectDoesNotExist:
             # A segment deleted since the form was saved: the other actions still run; the id says which.
             log.warning("form %s: action %s names something that no longer exists", form.pk, kind)
+
+
+def _send_email_after_commit(email_id: int, contact_id: int) -> None:
+    """Send the template email to the contact once the submission is committed (the eligibility rules apply)."""
+    workspace = workspace_by_id(require_workspace().id)
+
+    def send() -> None:
+        from tidings.tenancy.context import use_workspace
+
+        with use_workspace(workspace):
+            try:
+                emails_sending.send_to_contact(email_id, contact_id, principal=_system("forms:send_email"))
+            except Exception:  # a deleted email or a mail server that is down must not fail the submission
+                log.exception("a form's send-email action failed (email %s)", email_id)
+
+    transaction.on_commit(send, using=require_workspace().db_alias)
 
 
 def _notify_members(form: Form) -> None:
@@ -402,7 +425,7 @@ def form_submit(form_id: int, posted: Mapping[str, list[str]], *, context: Submi
                                        "data": {"form_id": form.pk, "submission_id": submission.pk, "ip": ip}}],
                                      principal=_system())  # fmt: skip
         if trusted:
-            _run_actions(form, contact_id, confirmed=False)
+            _run_actions(form, contact_id, confirmed=False, pending=confirming)
         if trusted and visitor_id is not None and (created or device_contact == contact_id):
             tracking_actions.tracking_identify_form(visitor_id, contact_id, principal=principal, request=request)
         if confirming:
@@ -454,8 +477,12 @@ def submission_confirm(token: str, *, principal: Principal, request=None) -> For
             _record_consent(item, contact_id=submission.contact_id, form=form, ip=ip, principal=principal, at=now)
         if data.get("held"):
             _run_actions(form, submission.contact_id, confirmed=True)
-        elif any(action["kind"] == ActionKind.REMOVE_DNC for action in form.actions):
-            contacts_actions.dnc_remove(submission.contact_id, principal=_system())
+        else:
+            if any(action["kind"] == ActionKind.REMOVE_DNC for action in form.actions):
+                contacts_actions.dnc_remove(submission.contact_id, principal=_system())
+            for action in form.actions:  # held back at submission until this confirmation
+                if action["kind"] == ActionKind.SEND_EMAIL:
+                    _send_email_after_commit(int(action["email_id"]), submission.contact_id)
         submission.status = SubmissionStatus.CONFIRMED
         submission.confirmed_at = now
         submission.save(update_fields=["status", "confirmed_at"])

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from tidings.accounts.selectors import member_user_ids
 from tidings.consent import selectors as consent_selectors
 from tidings.contacts import selectors as contacts_selectors
+from tidings.emails import selectors_sending as emails_selectors
 from tidings.forms.models import ActionKind, FieldKind
 from tidings.html_sanitise import clean_html
 from tidings.patterns import PatternError, linear
@@ -259,6 +260,11 @@ def _action(raw: Any, index: int, errors: dict, fields: list[dict]) -> dict | No
         if not ids and f"{prefix}.member_ids" not in errors:
             errors[f"{prefix}.member_ids"] = ["at least one member"]
         action["member_ids"] = sorted(set(ids))
+    elif kind == ActionKind.SEND_EMAIL:
+        email_id = _int(raw.get("email_id"), errors, f"{prefix}.email_id", low=1, high=2**63 - 1, allow_none=False)
+        if email_id is not None and email_id not in emails_selectors.template_email_ids([email_id]):
+            errors[f"{prefix}.email_id"] = ["a template email of this workspace"]
+        action["email_id"] = email_id
     elif kind == ActionKind.DOUBLE_OPT_IN:
         purpose = raw.get("purpose") or "marketing_email"
         action["purpose"] = purpose

@@ -87,9 +87,11 @@ class ActionForm(forms.Form):
                                            widget=forms.CheckboxSelectMultiple)  # fmt: skip
     purpose = forms.ChoiceField(required=False, label="Purpose confirmed by the double opt-in")
     subject = forms.CharField(required=False, max_length=200, label="Confirmation email subject")
+    email_id = forms.ChoiceField(required=False, label="Email to send (a template email)")
 
-    def __init__(self, *args, segments=(), members=(), purposes=(), **kwargs):
+    def __init__(self, *args, segments=(), members=(), purposes=(), emails=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["email_id"].choices = [("", "None")] + list(emails)  # type: ignore[attr-defined]
         self.fields["segment_id"].choices = [("", "None")] + list(segments)  # type: ignore[attr-defined]
         self.fields["member_ids"].choices = list(members)  # type: ignore[attr-defined]
         self.fields["purpose"].choices = list(purposes)  # type: ignore[attr-defined]
@@ -101,5 +103,6 @@ class ActionForm(forms.Form):
             ActionKind.SEGMENT_ADD: ["segment_id"], ActionKind.SEGMENT_REMOVE: ["segment_id"],
             ActionKind.TAGS_ADD: ["tags"], ActionKind.TAGS_REMOVE: ["tags"], ActionKind.POINTS: ["delta"],
             ActionKind.NOTIFY: ["member_ids"], ActionKind.DOUBLE_OPT_IN: ["purpose", "subject"],
+            ActionKind.SEND_EMAIL: ["email_id"],
         }.get(kind, [])  # fmt: skip
         return {"kind": kind, **{key: data.get(key) for key in keys}}

@@ -46,6 +46,7 @@ class ActionKind(models.TextChoices):
     NOTIFY = "notify", "Notify members by email"
     DOUBLE_OPT_IN = "double_opt_in", "Send the double opt-in confirmation"
     REMOVE_DNC = "remove_dnc", "Allow email again (remove Do-Not-Contact) once confirmed"
+    SEND_EMAIL = "send_email", "Send an email to the contact"
 
 
 class Form(TenantModel):

@@ -21,6 +21,7 @@ from tidings.accounts.decorators import found, require_permission
 from tidings.accounts.selectors import members_of
 from tidings.consent import selectors as consent_selectors
 from tidings.contacts import selectors as contacts_selectors
+from tidings.emails import selectors_sending as emails_selectors
 from tidings.forms import actions, selectors
 from tidings.forms.forms import ActionForm, FieldForm, FormSettingsForm
 from tidings.inputs import InvalidInput, parse_int
@@ -96,7 +97,8 @@ def _action_form(request, data=None) -> ActionForm:
     segments = [(str(s.pk), s.name) for s in segments_selectors.segments_list()[:500]]
     members = [(str(m.user_id), m.user.email) for m in members_of(request.workspace)]
     purposes = [(p.key, p.name) for p in consent_selectors.purposes()]
-    return ActionForm(data, segments=segments, members=members, purposes=purposes,
+    emails = emails_selectors.template_email_choices()
+    return ActionForm(data, segments=segments, members=members, purposes=purposes, emails=emails,
                       initial={"purpose": "marketing_email"})  # fmt: skip
 
 

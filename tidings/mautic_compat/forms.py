@@ -36,6 +36,7 @@ ACTION_TYPES = {
     "notify": "form.email",
     "double_opt_in": "tidings.double_opt_in",
     "remove_dnc": "lead.remove_do_not_contact",
+    "send_email": "email.send.lead",
 }
 
 
@@ -161,6 +162,8 @@ def _actions_in(raw: Any) -> Any:
             result.append({"kind": "points", "delta": delta})
         elif kind == "lead.remove_do_not_contact":
             result.append({"kind": "remove_dnc"})
+        elif kind == "email.send.lead":
+            result.append({"kind": "send_email", "email_id": properties.get("email")})
         else:
             result.append({"kind": kind})  # refused by the form's checks, naming the kinds it knows
     return result

@@ -14,6 +14,7 @@ from tidings.mautic_compat import (
     companies,
     contacts,
     emails,
+    emails_send,
     fields,
     forms,
     pages,
@@ -54,6 +55,7 @@ api_urlpatterns = [
     *assets.urlpatterns,
     *pages.urlpatterns,
     *emails.urlpatterns,
+    *emails_send.urlpatterns,
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]
 

@@ -1,16 +1,139 @@
 """Emails' test world.
 
-Feedback's world: an email with a frozen version and two links, a finished send, and deliveries to ada
-(who allows tracking) and grace (who does not). Rows are created directly. Authoring's: alice's API token as
-a Mautic client sends it, and fresh rate limits per test.
+Sending's actors: Acme's spring newsletter (a broadcast to its readers' segment), a welcome template,
+readers who consented to marketing email, and a real SMTP server (aiosmtpd) on loopback. Feedback's: an
+email with a frozen version and two links, a finished send, and deliveries to ada (who allows tracking)
+and grace (who does not), created directly. Authoring's: alice's API token as a Mautic client sends it,
+and fresh rate limits per test.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
+import socket
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives (and optionally refusing some recipients)."""
+
+    def __init__(self):
+        self.messages: list[bytes] = []
+        self.refuse: set[str] = set()
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        if address in self.refuse:
+            return "550 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        with self._lock:
+            self.messages.append(envelope.content)
+        return "250 Message accepted for delivery"
+
+    def parsed(self):
+        return [email.message_from_bytes(m, policy=email.policy.default) for m in self.messages]
+
+    def to(self, address: str):
+        return [m for m in self.parsed() if address in str(m["To"])]
+
+
+@pytest.fixture
+def smtp(settings):
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # a free port (the controller checks readiness by connecting to it)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 10
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _journal_in_tmp(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+
+
+def system():
+    from tidings.tests.principals import system as _system
+
+    return _system()
+
+
+def make_contact(values, *, consent: bool = True):
+    from tidings.consent.actions import consent_record
+    from tidings.contacts.actions import contact_create
+
+    contact = contact_create(values, principal=system())
+    if consent:
+        consent_record(purpose="marketing_email", given=True, method="form", contact_id=contact.id, principal=system())
+    return contact
+
+
+DEFAULT_TEXT = "Hi {contactfield=firstname|there}\n{unsubscribe_url}"
+
+
+def make_email(*, name="Spring news", kind="list", segment_ids=(), html=None, transactional=False, published=True,
+               subject="Hello {contactfield=firstname|there}", text=DEFAULT_TEXT, **extra):  # fmt: skip
+    """An email and its frozen version 1, written directly (the authoring actions come with the author helper)."""
+    from tidings.emails.models import Email, EmailVersion
+
+    html = html if html is not None else (
+        "<html><body><p>Hi {contactfield=firstname|there} from {contactfield=city|somewhere}</p>"
+        '<a href="https://acme.example/spring?x=1&amp;y=2">Spring</a> '
+        '<a href="{unsubscribe_url}">Unsubscribe</a></body></html>'
+    )  # fmt: skip
+    fields = dict(subject=subject, from_name="Acme News", from_address="news@acme.example", html=html, text=text)
+    fields.update(extra)
+    mail = Email.objects.create(name=name, kind=kind, segment_ids=list(segment_ids), transactional=transactional,
+                                published=published, **fields)  # fmt: skip
+    versioned = {"subject", "preheader", "from_name", "from_address", "reply_to", "html", "text"}
+    EmailVersion.objects.create(email_id=mail.pk, number=1, **{k: v for k, v in fields.items() if k in versioned})
+    return mail
+
+
+def make_segment(contact_ids, name="Readers"):
+    from tidings.segments.actions import segment_create, segment_members_add
+
+    segment = segment_create(name=name, principal=system())
+    segment_members_add(segment.pk, list(contact_ids), principal=system())
+    return segment
+
+
+@pytest.fixture
+def readers(in_acme):
+    """Ada and Grace, who consented to Acme's marketing email, in the Readers segment."""
+    ada = make_contact({"email": "ada@analytical.example", "firstname": "Ada", "city": "London"})
+    grace = make_contact({"email": "grace@navy.example", "firstname": "Grace <b>"})
+    return [ada, grace]
+
+
+@pytest.fixture
+def newsletter(readers):
+    segment = make_segment([c.id for c in readers])
+    return make_email(segment_ids=[segment.pk])
+
+
+def run(send, **kwargs):
+    """Run a send to the end in this thread, as the task would."""
+    from tidings.emails.actions.sending import send_run
+
+    return send_run(send.pk, principal=system(), **kwargs)
 
 
 @dataclass

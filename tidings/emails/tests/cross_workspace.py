@@ -4,9 +4,9 @@ Authoring, sending and feedback each keep their routes' cases in a module of the
 them, and its setup runs each part's.
 """
 
-from tidings.emails.tests import cross_workspace_authoring, cross_workspace_feedback
+from tidings.emails.tests import cross_workspace_authoring, cross_workspace_feedback, cross_workspace_send
 
-_PARTS = [cross_workspace_authoring, cross_workspace_feedback]
+_PARTS = [cross_workspace_authoring, cross_workspace_feedback, cross_workspace_send]
 
 GLOBAL_ROUTES = {name: why for part in _PARTS for name, why in part.GLOBAL_ROUTES.items()}
 CASES = {name: probes for part in _PARTS for name, probes in part.CASES.items()}

@@ -1,0 +1,161 @@
+"""Reads of the sending engine: settings, sends, recipients walked in id order, what was already delivered.
+
+Every read is scoped to the current workspace (TenantModel's manager). The integrator may fold this
+module into emails/selectors.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+
+from django.db.models import Count, QuerySet
+
+from tidings.emails.models import (
+    Delivery,
+    DeliveryStatus,
+    Email,
+    EmailKind,
+    EmailVersion,
+    Send,
+    SendingSettings,
+    SendStatus,
+    Suppression,
+)
+from tidings.segments import selectors as segments_selectors
+
+
+def sending_settings() -> SendingSettings:
+    """Return the workspace's sending settings (the defaults, unsaved, when it never changed them)."""
+    found = SendingSettings.objects.first()
+    return found if found is not None else SendingSettings()
+
+
+def email_get(email_id: int) -> Email:
+    """Return an email of this workspace; raise Email.DoesNotExist otherwise."""
+    return Email.objects.get(pk=email_id)
+
+
+def email_names(ids: set[int]) -> dict[int, str]:
+    """Return {id: name} of those of ids that are emails of this workspace (for timelines)."""
+    return dict(Email.objects.filter(pk__in=list(ids)).values_list("id", "name"))
+
+
+def version_of(email: Email, number: int | None = None) -> EmailVersion | None:
+    """Return the email's frozen version number (default: its current one), or None when not frozen yet."""
+    return EmailVersion.objects.filter(email_id=email.pk, number=number or email.version).first()
+
+
+def send_get(send_id: int) -> Send:
+    """Return a send of this workspace; raise Send.DoesNotExist otherwise."""
+    return Send.objects.get(pk=send_id)
+
+
+def sends_of_email(email_id: int, *, limit: int = 50) -> QuerySet[Send]:
+    """Return the email's sends, newest first."""
+    return Send.objects.filter(email_id=email_id).order_by("-created_at", "-id")[:limit]
+
+
+def sends_page(*, email_id: int | None = None, after_id: int | None = None, limit: int = 50) -> list[Send]:
+    """Return sends (of one email when given) by id descending, after_id excluded (keyset paging)."""
+    rows = Send.objects.all()
+    if email_id is not None:
+        rows = rows.filter(email_id=email_id)
+    if after_id is not None:
+        rows = rows.filter(pk__lt=after_id)
+    return list(rows.order_by("-id")[:limit])
+
+
+def recipients_after(segment_ids: Sequence[int], after: int, limit: int) -> list[int]:
+    """Return the next `limit` distinct members of any of the segments with an id above `after`, in id order.
+
+    One indexed range read per segment: the union is merged here, so a contact in two segments counts once.
+    """
+    found: set[int] = set()
+    for segment_id in segment_ids:
+        ids = segments_selectors.segment_member_ids(int(segment_id)).filter(contact_id__gt=after)
+        found.update(ids.order_by("contact_id")[:limit])
+    return sorted(found)[:limit]
+
+
+def recipients_count(segment_ids: Sequence[int]) -> int:
+    """Return how many distinct contacts are members of any of the segments (for a send's total)."""
+    if not segment_ids:
+        return 0
+    if len(segment_ids) == 1:
+        return segments_selectors.segment_member_ids(int(segment_ids[0])).count()
+    seen: set[int] = set()
+    for segment_id in segment_ids:
+        seen.update(segments_selectors.segment_member_ids(int(segment_id)))
+    return len(seen)
+
+
+def delivered_contacts(send_id: int, contact_ids: Iterable[int]) -> set[int]:
+    """Return which of contact_ids already have a delivery row in the send (whatever its status)."""
+    return set(Delivery.objects.filter(send_id=send_id, contact_id__in=list(contact_ids))
+               .values_list("contact_id", flat=True))  # fmt: skip
+
+
+def claimed_deliveries(send_id: int) -> dict[int, int]:
+    """Return {contact id: delivery id} of the send's deliveries still claimed (fate not recorded)."""
+    return dict(Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.CLAIMED)
+                .values_list("contact_id", "id"))  # fmt: skip
+
+
+def suppressed_indexes(indexes: Iterable[bytes]) -> set[bytes]:
+    """Return which of the blind indexes of addresses are on the workspace's suppression list."""
+    wanted = list(set(indexes))
+    if not wanted:
+        return set()
+    return {bytes(v) for v in Suppression.objects.filter(email_index__in=wanted).values_list("email_index", flat=True)}
+
+
+def transactional_email_ids() -> list[int]:
+    return list(Email.objects.filter(transactional=True).values_list("id", flat=True))
+
+
+def recent_marketing_counts(contact_ids: Iterable[int], *, since: datetime.datetime) -> dict[int, int]:
+    """Return {contact id: marketing emails sent to it since} (transactional ones do not count), one query."""
+    rows = (Delivery.objects.filter(contact_id__in=list(contact_ids), status=DeliveryStatus.SENT, sent_at__gte=since)
+            .exclude(email_id__in=transactional_email_ids()).values("contact_id").annotate(n=Count("id")))  # fmt: skip
+    return {row["contact_id"]: row["n"] for row in rows}
+
+
+def send_progress(send: Send) -> dict:
+    """Return what the send page shows: status, total, done so far and the counts by outcome and skip reason."""
+    counts = dict(send.counts or {})
+    skipped = {key.split(":", 1)[1]: n for key, n in counts.items() if key.startswith("skipped:")}
+    done = sum(n for key, n in counts.items() if key in ("sent", "failed", "in_doubt")) + sum(skipped.values())
+    return {"status": send.status, "total": send.total, "done": done, "sent": counts.get("sent", 0),
+            "failed": counts.get("failed", 0), "in_doubt": counts.get("in_doubt", 0), "skipped": skipped}  # fmt: skip
+
+
+def abandoned_sends(*, now: datetime.datetime | None = None) -> list[tuple[int, int]]:
+    """Return (workspace id, send id) of every running send, in every region, whose runner's lease lapsed.
+
+    Crosses workspaces on purpose, through the one named door for that; ids only.
+    """
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from tidings.tenancy.sweeps import dangerously_sweep_workspaces
+
+    now = now or timezone.now()
+    lapsed = Q(status=SendStatus.RUNNING) & (Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+    with dangerously_sweep_workspaces() as across:
+        return [
+            (workspace_id, send_id)
+            for rows in across(Send)
+            for workspace_id, send_id in rows.filter(lapsed).order_by("id").values_list("workspace_id", "id")
+        ]
+
+
+def template_email_ids(ids: Iterable[int]) -> set[int]:
+    """Return which of ids are template emails of this workspace (what forms and campaigns may send)."""
+    return set(Email.objects.filter(pk__in=list(ids), kind=EmailKind.TEMPLATE).values_list("id", flat=True))
+
+
+def template_email_choices(limit: int = 500) -> list[tuple[str, str]]:
+    """Return [(id, name)] of the workspace's template emails by name, for a picker."""
+    rows = Email.objects.filter(kind=EmailKind.TEMPLATE).order_by("name", "id").values_list("id", "name")[:limit]
+    return [(str(pk), name) for pk, name in rows]

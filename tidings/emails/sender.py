@@ -1,0 +1,664 @@
+"""The sending engine: walk a broadcast's recipients in batches and send each the message once.
+
+One batch, in the send's workspace (decision 0023):
+
+1. the next recipients after Send.checkpoint_contact_id, in contact-id order (the union of the email's
+   segments), less those the send already has a Delivery row for;
+2. eligibility for the whole batch (tidings.emails.eligibility): the skipped get a Delivery row with their
+   reason, the others a row in status "claimed" — committed before any message leaves, and unique per
+   (send, contact), so no later run can claim them again;
+3. the messages go out through several SMTP connections in parallel (each reused for the whole send),
+   personalised from the version prepared once; around each SMTP transaction the worker appends to the
+   send's journal, a local append-only file: "a <contact>" before, "s <contact> <time> <hash> <message-id>" once the
+   server accepted it, "f <contact> <reason>" when it refused it. A write() to a file outlives the process
+   that made it, so SIGKILL loses nothing the journal was told;
+4. the batch's outcome is committed in one transaction (deliveries sent/failed, email.sent events, counts,
+   the checkpoint), then the journal is emptied.
+
+A run that starts on a send with claimed rows (its previous runner died) replays the journal first:
+accepted -> sent, refused -> failed, attempted with no answer -> in_doubt (never sent again), not
+attempted -> the claim is dropped and the walk sends it. When the journal cannot be trusted to be complete
+(another machine wrote it, or the machine restarted since: the boot id in its header differs, so the
+kernel's unwritten pages may be lost) every claimed row without an acceptance becomes in_doubt.
+
+Pause, resume and cancel are read between batches. A runner holds a lease on the send, renewed every
+batch; a lapsed lease on a running send is how the periodic job knows its worker died.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import queue
+import smtplib
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings as django_settings
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tidings.accounts.selectors import members_by_id
+from tidings.emails import eligibility, headers, links, message, selectors_sending
+from tidings.emails.event_types import EMAIL_FAILED, EMAIL_SENT
+from tidings.emails.models import Delivery, DeliveryStatus, Email, Send, SendingBackend, SendingSettings, SendStatus
+from tidings.emails.render import Prepared, personalise, prepare
+from tidings.events import store
+from tidings.pages import selectors as pages_selectors
+from tidings.privacy.vault import keyring
+from tidings.tenancy import bulk
+from tidings.tenancy.context import require_workspace
+from tidings.tenancy.selectors import workspace_by_id
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+LEASE = datetime.timedelta(minutes=2)
+ESP_BACKENDS = {
+    SendingBackend.AMAZON_SES: "anymail.backends.amazon_ses.EmailBackend",
+    SendingBackend.MAILGUN: "anymail.backends.mailgun.EmailBackend",
+    SendingBackend.POSTMARK: "anymail.backends.postmark.EmailBackend",
+    SendingBackend.SENDGRID: "anymail.backends.sendgrid.EmailBackend",
+    SendingBackend.BREVO: "anymail.backends.brevo.EmailBackend",
+    SendingBackend.SPARKPOST: "anymail.backends.sparkpost.EmailBackend",
+}
+
+
+# ==============================================================================================
+# The journal
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def journal_dir() -> Path:
+    return Path(django_settings.VAR_DIR) / "emails" / "journal"
+
+
+class Journal:
+    """The append-only file of one send's in-flight messages (see the module docstring)."""
+
+    def __init__(self, workspace_id: int, send_id: int):
+        self.path = journal_dir() / f"{workspace_id}-{send_id}.log"
+        self._fd: int | None = None
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        if fresh:
+            self.write(f"h {_boot_id()} {socket.gethostname()}")
+
+    def write(self, line: str) -> None:
+        # One write() per line: appends of a few bytes land whole, and the kernel keeps them when we die.
+        assert self._fd is not None
+        os.write(self._fd, (line + "\n").encode("ascii"))
+
+    def reset(self) -> None:
+        """Empty the journal once a batch's outcome is committed (the header is written again)."""
+        assert self._fd is not None
+        os.ftruncate(self._fd, 0)
+        self.write(f"h {_boot_id()} {socket.gethostname()}")
+
+    def close(self, *, remove: bool = False) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if remove:
+            self.path.unlink(missing_ok=True)
+
+    def read(self) -> tuple[bool, dict[int, tuple]]:
+        """Return (whether the journal is complete and trusted, {contact id: its last line's fields})."""
+        try:
+            lines = self.path.read_text(encoding="ascii", errors="replace").splitlines()
+        except FileNotFoundError:
+            return False, {}
+        trusted = bool(lines) and lines[0].split()[1:] == [_boot_id(), socket.gethostname()]
+        found: dict[int, tuple] = {}
+        for line in lines:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] in ("a", "s", "f") and parts[1].isdigit():
+                kind, contact_id = parts[0], int(parts[1])
+                if found.get(contact_id, ("",))[0] not in ("s", "f"):  # an outcome is final
+                    found[contact_id] = (kind, *parts[2:])
+        return trusted, found
+
+
+# ==============================================================================================
+# Connections
+
+
+class RateLimiter:
+    """At most `per_second` messages a second across the threads (0: no limit)."""
+
+    def __init__(self, per_second: int):
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            at = max(self._next, now)
+            self._next = at + self.interval
+        if at > now:
+            time.sleep(at - now)
+
+
+def backend_path(sending: SendingSettings) -> str:
+    """Return the Django mail backend of the workspace: its ESP's anymail backend, else the installation's."""
+    return ESP_BACKENDS.get(sending.backend, django_settings.EMAIL_BACKEND)  # type: ignore[call-overload]
+
+
+@dataclass
+class Outcome:
+    contact_id: int
+    status: str
+    message_id: str = ""
+    tokens_hash: bytes | None = None
+    sent_at: datetime.datetime | None = None
+    reason: str = ""
+
+
+@dataclass
+class Job:
+    """What a worker needs to send one message; built in the thread that reads the database."""
+
+    contact_id: int
+    address: str
+    values: Mapping[str, str]
+    owner: Mapping[str, str]
+    preference_url: str = ""
+    extra: Mapping[str, str] | None = None
+
+
+@dataclass
+class Context:
+    """What every message of a send shares."""
+
+    workspace_id: int
+    workspace_slug: str
+    send_id: int
+    email: Email
+    prepared: Prepared
+    from_header: str
+    envelope_from: str
+    reply_to: str
+    domain: str
+    marketing: bool
+    dkim: tuple[str, str, bytes] | None = None  # (selector, domain, private key)
+    today: str = ""
+
+
+def open_connection(sending: SendingSettings):
+    """Return (a connection of the workspace's backend, whether it is Django's SMTP one: raw bytes are sent)."""
+    connection = get_connection(backend_path(sending), fail_silently=False)
+    return connection, isinstance(connection, SmtpBackend)
+
+
+def _smtp_send(backend: SmtpBackend, sender: str, recipient: str, data: bytes) -> None:
+    if backend.connection is None:
+        backend.open()
+    try:
+        backend.connection.sendmail(sender, [recipient], data)  # type: ignore[union-attr]
+    except smtplib.SMTPServerDisconnected:
+        # A connection the server closed while idle: reopened once, the message was not taken.
+        backend.connection = None
+        backend.open()
+        connection: smtplib.SMTP = backend.connection  # type: ignore[assignment]  # open() just set it
+        connection.sendmail(sender, [recipient], data)
+
+
+class Workers:
+    """Threads that each hold one reused connection of the backend and send the messages they are given."""
+
+    def __init__(self, context: Context, *, count: int, backend: str, journal: Journal | None, rate: int):
+        self.context, self.journal, self.backend = context, journal, backend
+        self.limiter = RateLimiter(rate)
+        self.jobs: queue.Queue = queue.Queue()
+        self.outcomes: list[Outcome] = []
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, daemon=True, name=f"sender-{i}") for i in range(count)]
+        for thread in self._threads:
+            thread.start()
+
+    def start(self, jobs: Iterable[Job]) -> None:
+        """Hand the jobs to the threads (they start at once); wait() returns their outcomes."""
+        self.outcomes = []
+        for job in jobs:
+            self.jobs.put(job)
+
+    def wait(self) -> list[Outcome]:
+        self.jobs.join()
+        return self.outcomes
+
+    def send_all(self, jobs: Iterable[Job]) -> list[Outcome]:
+        """Send every job (in parallel); return their outcomes once all are done."""
+        self.start(jobs)
+        return self.wait()
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self.jobs.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def _run(self) -> None:
+        try:
+            connection = get_connection(self.backend, fail_silently=False)
+        except Exception:  # a backend this installation cannot load: every message fails, none hangs
+            log.exception("send %s: the mail backend could not be loaded", self.context.send_id)
+            connection = None
+        raw = isinstance(connection, SmtpBackend)
+        try:
+            while True:
+                job = self.jobs.get()
+                if job is None:
+                    self.jobs.task_done()
+                    return
+                try:
+                    if connection is None:
+                        outcome = Outcome(job.contact_id, DeliveryStatus.FAILED, reason="backend")
+                    else:
+                        outcome = self._send(connection, raw, job)
+                except Exception:  # never lose a thread: the job's fate is what the journal says
+                    log.exception("send %s: a message could not be prepared", self.context.send_id)
+                    outcome = Outcome(job.contact_id, DeliveryStatus.FAILED, reason="render")
+                with self._lock:
+                    self.outcomes.append(outcome)
+                self.jobs.task_done()
+        finally:
+            try:
+                if connection is not None:
+                    connection.close()
+            except Exception:  # a connection that will not close is dropped with the thread
+                log.debug("send %s: a connection did not close cleanly", self.context.send_id)
+
+    def _send(self, connection, raw: bool, job: Job) -> Outcome:
+        return send_one(self.context, connection, raw, job, journal=self.journal, limiter=self.limiter)
+
+
+def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | None = None,
+             limiter: RateLimiter | None = None) -> Outcome:  # fmt: skip
+    """Personalise and send one message over connection (raw: Django's SMTP backend, else its send()).
+
+    Journal lines around the SMTP transaction when a journal is given. Return the message's Outcome.
+    """
+    token = links.message_token(c.workspace_id, c.send_id, job.contact_id)
+    rendered = personalise(c.prepared, values=job.values, owner=job.owner, token=token,
+                           workspace_slug=c.workspace_slug, preference_url=job.preference_url, extra=job.extra,
+                           today=c.today)  # fmt: skip
+    extra_headers = headers.message_headers(
+        send_id=c.send_id, contact_id=job.contact_id, email_id=c.email.pk, email_name=c.email.name,
+        marketing=c.marketing, token=token, workspace_slug=c.workspace_slug, domain=c.domain,
+        workspace_id=c.workspace_id,
+    )  # fmt: skip
+    try:
+        to_header = message.encode_address("", job.address)
+    except message.UnsendableAddress:
+        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="address")
+    if limiter is not None:
+        limiter.wait()
+    if raw and connection.connection is None:
+        try:
+            connection.open()
+        except (OSError, smtplib.SMTPException):
+            # No transaction began: the message certainly did not leave (not retried: counted as failed).
+            connection.connection = None
+            return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="connect")
+    if journal is not None:
+        journal.write(f"a {job.contact_id}")
+    try:
+        if raw:
+            data = message.build(from_header=c.from_header, to_header=to_header, subject=rendered.subject,
+                                 text=rendered.text, html=rendered.html, reply_to=c.reply_to,
+                                 headers=extra_headers)  # fmt: skip
+            if c.dkim is not None:
+                selector, domain, key = c.dkim
+                data = headers.dkim_signature(data, selector=selector, domain=domain, private_key_pem=key) + data
+            _smtp_send(connection, c.envelope_from, message.envelope_address(job.address), data)
+        else:
+            django_message = message.as_django_message(
+                from_header=c.from_header, to=to_header, subject=rendered.subject, text=rendered.text,
+                html=rendered.html, reply_to=c.reply_to, headers=extra_headers, connection=connection,
+            )  # fmt: skip
+            django_message.send()
+    except smtplib.SMTPResponseException as error:
+        reason = f"smtp_{error.smtp_code}"
+        if journal is not None:
+            journal.write(f"f {job.contact_id} {reason}")
+        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason=reason)
+    except smtplib.SMTPRecipientsRefused:
+        if journal is not None:
+            journal.write(f"f {job.contact_id} refused")
+        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="refused")
+    except Exception as error:
+        # The connection broke mid-transaction: the server may or may not have taken the message.
+        log.warning("send %s: connection lost mid-message (%s)", c.send_id, type(error).__name__)
+        connection.close()
+        if raw:
+            connection.connection = None
+        return Outcome(job.contact_id, DeliveryStatus.IN_DOUBT, reason="connection")
+    sent_at = timezone.now()
+    if journal is not None:
+        journal.write(
+            f"s {job.contact_id} {sent_at.timestamp():.3f} {rendered.tokens_hash.hex()} {extra_headers['Message-ID']}"
+        )
+    return Outcome(job.contact_id, DeliveryStatus.SENT, extra_headers["Message-ID"], rendered.tokens_hash, sent_at)
+
+
+# ==============================================================================================
+# Preparing a send's context and a batch's jobs
+
+
+def _domain_of(address: str) -> str:
+    return address.rpartition("@")[2].lower() or "tidings.invalid"
+
+
+def build_context(send: Send, email: Email, sending: SendingSettings) -> Context:
+    """Return what all messages of send share: the prepared version, sender, domain, DKIM key (opened once)."""
+    workspace = require_workspace()
+    version = selectors_sending.version_of(email, send.version)
+    if version is None:
+        raise LookupError("the send's email version is gone")
+    prepared = prepare(version)
+    from_address = prepared.from_address or sending.from_address or _default_from()[1]
+    from_name = prepared.from_name or sending.from_name or _default_from()[0]
+    dkim_key = None
+    if sending.dkim_configured and sending.backend == SendingBackend.SMTP:
+        wrapped, sealed = bytes(sending.dkim_key_wrapped or b""), bytes(sending.dkim_key_sealed or b"")
+        pem = headers.open_dkim_key(keyring(), int(sending.dkim_key_version or 0), wrapped, sealed)
+        dkim_key = (sending.dkim_selector, sending.dkim_domain, pem)
+    return Context(
+        workspace_id=workspace.id, workspace_slug=workspace.slug, send_id=send.pk, email=email, prepared=prepared,
+        from_header=message.encode_address(from_name, from_address),
+        envelope_from=message.envelope_address(from_address),
+        reply_to=prepared.reply_to, domain=sending.dkim_domain or _domain_of(from_address),
+        marketing=not email.transactional, dkim=dkim_key, today=datetime.date.today().isoformat(),
+    )  # fmt: skip
+
+
+def _default_from() -> tuple[str, str]:
+    from email.utils import parseaddr
+
+    return parseaddr(str(django_settings.DEFAULT_FROM_EMAIL))
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+class Owners:
+    """The owners' fields ({ownerfield=...}, {signature}), read once per owner for a whole send."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, dict[str, str]] = {}
+
+    def of(self, contacts: Iterable) -> dict[int, dict[str, str]]:
+        wanted = {c.fields.get("owner") for c in contacts} - {None} - set(self._known)
+        wanted = {int(i) for i in wanted if isinstance(i, int | float)}
+        if wanted:
+            members = members_by_id(workspace_by_id(require_workspace().id), wanted)
+            for owner_id in wanted:
+                user = members.get(owner_id)
+                if user is None:
+                    self._known[owner_id] = {}
+                    continue
+                name = " ".join(p for p in (user.first_name, user.last_name) if p)
+                self._known[owner_id] = {"email": user.email, "firstname": user.first_name,
+                                         "lastname": user.last_name, "signature": name}  # fmt: skip
+        return self._known
+
+
+def jobs_for(contacts: list, context: Context, owners: Owners, *, extra: Mapping[str, str] | None = None) -> list[Job]:
+    """Return one Job per contact: the values its tokens need, read here (the workers touch no database)."""
+    known = owners.of(contacts) if (context.prepared.owner_fields or "signature" in context.prepared.uses) else {}
+    fields = context.prepared.fields
+    preference = "preference_url" in context.prepared.uses
+    jobs = []
+    for contact in contacts:
+        values = {alias: _as_text(contact.fields.get(alias)) for alias in fields}
+        owner_id = contact.fields.get("owner")
+        jobs.append(Job(
+            contact_id=contact.id, address=str(contact.email), values=values,
+            owner=known.get(int(owner_id), {}) if isinstance(owner_id, int | float) else {},
+            preference_url=pages_selectors.preference_link(contact.id) if preference else "", extra=extra,
+        ))  # fmt: skip
+    return jobs
+
+
+# ==============================================================================================
+# Recording outcomes
+
+
+def _atomic():
+    return transaction.atomic(using=require_workspace().db_alias)
+
+
+def _bump(send_id: int, changes: Mapping[str, int], **fields) -> None:
+    """Add changes to the send's counts (and set fields); only the runner writes counts, row locked."""
+    send = Send.objects.select_for_update().get(pk=send_id)
+    counts = dict(send.counts or {})
+    for key, n in changes.items():
+        if n:
+            counts[key] = counts.get(key, 0) + n
+    Send.objects.filter(pk=send_id).update(counts=counts, **fields)
+
+
+def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] | None = None) -> dict[str, int]:
+    """Write the outcomes on the claimed deliveries and the email.sent / email.failed events; return the counts.
+
+    ids: {contact id: delivery id} when the caller knows them. Call inside a transaction.
+    """
+    if not outcomes:
+        return {}
+    if ids is None:
+        ids = dict(Delivery.objects.filter(send_id=send.pk, contact_id__in=[o.contact_id for o in outcomes])
+                   .values_list("contact_id", "id"))  # fmt: skip
+    rows = [(o.status, o.reason[:32], o.message_id, o.tokens_hash, o.sent_at, ids[o.contact_id])
+            for o in outcomes if o.contact_id in ids]  # fmt: skip
+    bulk.update(Delivery, ["status", "reason", "message_id", "tokens_hash", "sent_at"], rows)
+    events: list[dict] = []
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+        if o.status == DeliveryStatus.SENT:
+            events.append({"type": EMAIL_SENT, "contact_id": o.contact_id, "at": o.sent_at,
+                           "data": {"email_id": send.email_id, "send_id": send.pk}})  # fmt: skip
+        elif o.status == DeliveryStatus.FAILED:
+            data = {"email_id": send.email_id, "send_id": send.pk, "code": o.reason[:64] or "error"}
+            events.append({"type": EMAIL_FAILED, "contact_id": o.contact_id, "data": data})
+    store.write(events)
+    return counts
+
+
+def recover(send: Send) -> dict[str, int]:
+    """Settle the deliveries a dead runner left claimed, from its journal (see the module docstring)."""
+    claimed = selectors_sending.claimed_deliveries(send.pk)
+    journal = Journal(send.workspace_id, send.pk)
+    if not claimed:
+        journal.close(remove=False)
+        return {}
+    trusted, lines = journal.read()
+    outcomes: list[Outcome] = []
+    dropped: list[int] = []
+    for contact_id, delivery_id in claimed.items():
+        line = lines.get(contact_id)
+        if line is not None and line[0] == "s":
+            at = datetime.datetime.fromtimestamp(float(line[1]), tz=datetime.UTC) if len(line) > 1 else timezone.now()
+            digest = bytes.fromhex(line[2]) if len(line) > 2 else None
+            outcomes.append(Outcome(contact_id, DeliveryStatus.SENT, line[3] if len(line) > 3 else "", digest, at))
+        elif line is not None and line[0] == "f":
+            outcomes.append(Outcome(contact_id, DeliveryStatus.FAILED, reason=line[1] if len(line) > 1 else "error"))
+        elif line is None and trusted:
+            dropped.append(delivery_id)  # never attempted: the walk claims it again
+        else:
+            outcomes.append(Outcome(contact_id, DeliveryStatus.IN_DOUBT, reason="interrupted"))
+    with _atomic():
+        counts = record_outcomes(send, outcomes)
+        if dropped:
+            Delivery.objects.filter(pk__in=dropped, status=DeliveryStatus.CLAIMED).delete()
+        _bump(send.pk, counts)
+    journal.path.unlink(missing_ok=True)
+    log.info("send %s: recovered %s claimed deliveries (%s)", send.pk, len(claimed), counts)
+    return counts
+
+
+# ==============================================================================================
+# The run
+
+
+@dataclass
+class RunResult:
+    status: str
+    batches: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _take(send_id: int, runner: str) -> bool:
+    now = timezone.now()
+    with _atomic():
+        taken = Send.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(runner=runner),
+            pk=send_id, status__in=[SendStatus.QUEUED, SendStatus.RUNNING],
+        ).update(status=SendStatus.RUNNING, runner=runner, lease_until=now + LEASE)  # fmt: skip
+        if taken:
+            Send.objects.filter(pk=send_id, started_at__isnull=True).update(started_at=now)
+    return bool(taken)
+
+
+@dataclass
+class Batch:
+    """One batch read, checked and claimed, waiting to be sent."""
+
+    ids: list[int]
+    skipped: dict[str, int]
+    jobs: list[Job]
+    delivery_ids: dict[int, int]  # contact id -> its delivery row (claimed or skipped)
+
+
+def _claim(send: Send, verdict: eligibility.Verdict, email_id: int) -> dict[int, int]:
+    """Insert the batch's delivery rows (skipped with their reason, the others claimed); return their ids."""
+    contacts = [(c, DeliveryStatus.SKIPPED, r) for c, r in verdict.skipped.items()]
+    contacts += [(c.id, DeliveryStatus.CLAIMED, "") for c in verdict.allowed]
+    ids = bulk.allocate_ids(Delivery, len(contacts)) if contacts else []
+    workspace_id = require_workspace().id
+    rows = [(pk, workspace_id, send.pk, email_id, c, status, reason, "", 0, 0, "", False, False)
+            for pk, (c, status, reason) in zip(ids, contacts, strict=True)]  # fmt: skip
+    bulk.insert(Delivery, ["id", "workspace_id", "send_id", "email_id", "contact_id", "status", "reason",
+                           "message_id", "open_count", "click_count", "bounced", "complained", "unsubscribed"],
+                rows)  # fmt: skip
+    return {c: pk for pk, (c, _, _) in zip(ids, contacts, strict=True)}
+
+
+def _prepare(send: Send, email: Email, sending: SendingSettings, ring, context: Context, owners: Owners,
+             after: int, batch_size: int) -> Batch:  # fmt: skip
+    """Read the next recipients after `after`, decide who may get the email, claim them (committed)."""
+    ids = selectors_sending.recipients_after(send.segment_ids, after, batch_size)
+    if not ids:
+        return Batch([], {}, [], {})
+    done = selectors_sending.delivered_contacts(send.pk, ids)
+    verdict = eligibility.check([i for i in ids if i not in done], email=email, settings=sending, ring=ring)
+    skipped: dict[str, int] = {}
+    for reason in verdict.skipped.values():
+        skipped[f"skipped:{reason}"] = skipped.get(f"skipped:{reason}", 0) + 1
+    with _atomic():
+        delivery_ids = _claim(send, verdict, email.pk)
+        _bump(send.pk, skipped)
+    return Batch(ids, skipped, jobs_for(verdict.allowed, context, owners), delivery_ids)
+
+
+def _release(send: Send, batch: Batch) -> None:
+    """Undo the claims of a batch that was prepared but not sent (the send was paused or cancelled meanwhile)."""
+    if not batch.delivery_ids:
+        return
+    with _atomic():
+        Delivery.objects.filter(pk__in=list(batch.delivery_ids.values()),
+                                status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SKIPPED]).delete()  # fmt: skip
+        _bump(send.pk, {key: -n for key, n in batch.skipped.items()})
+
+
+def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | None = None) -> RunResult:
+    """Run send_id in the current workspace until it is done, paused, cancelled or another runner holds it.
+
+    The caller checked emails:send (the actions) or is the system (the task). stop_after: stop after that
+    many batches (tests). Return the status the run left the send in.
+    """
+    runner = uuid.uuid4().hex
+    if not _take(send_id, runner):
+        return RunResult(status=selectors_sending.send_get(send_id).status)
+    send = selectors_sending.send_get(send_id)
+    recover(send)
+    email = Email.objects.get(pk=send.email_id)
+    sending = selectors_sending.sending_settings()
+    context = build_context(send, email, sending)
+    ring = keyring()
+    owners = Owners()
+    journal = Journal(send.workspace_id, send.pk)
+    journal.open()
+    workers = Workers(context, count=max(1, min(int(sending.connections or 1), 16)), backend=backend_path(sending),
+                      journal=journal, rate=int(sending.rate_per_second or 0))  # fmt: skip
+    result = RunResult(status=SendStatus.RUNNING)
+    ready: Batch | None = None
+    try:
+        while True:
+            state = Send.objects.filter(pk=send_id).values("status", "runner", "checkpoint_contact_id").first()
+            if state is None or state["status"] != SendStatus.RUNNING or state["runner"] != runner:
+                result.status = state["status"] if state else SendStatus.CANCELLED
+                break
+            if stop_after is not None and result.batches >= stop_after:
+                break
+            context.today = datetime.date.today().isoformat()
+            batch = ready or _prepare(send, email, sending, ring, context, owners, state["checkpoint_contact_id"],
+                                      batch_size)  # fmt: skip
+            ready = None
+            if not batch.ids:
+                with _atomic():
+                    Send.objects.filter(pk=send_id, runner=runner).update(
+                        status=SendStatus.FINISHED, finished_at=timezone.now(), lease_until=None, runner=""
+                    )
+                result.status = SendStatus.FINISHED
+                break
+            # While the connections send this batch, the next one is read, checked and claimed: the database
+            # work overlaps the SMTP round trips instead of leaving the server idle.
+            workers.start(batch.jobs)
+            if stop_after is None or result.batches + 1 < stop_after:
+                ready = _prepare(send, email, sending, ring, context, owners, batch.ids[-1], batch_size)
+            outcomes = workers.wait()
+            with _atomic():
+                counts = record_outcomes(send, outcomes, batch.delivery_ids)
+                _bump(send_id, counts, checkpoint_contact_id=batch.ids[-1], lease_until=timezone.now() + LEASE)
+            journal.reset()
+            result.batches += 1
+            for key, n in {**batch.skipped, **counts}.items():
+                result.counts[key] = result.counts.get(key, 0) + n
+        if ready is not None:
+            _release(send, ready)
+    finally:
+        workers.close()
+        journal.close(remove=result.status in (SendStatus.FINISHED, SendStatus.CANCELLED))
+        if result.status != SendStatus.RUNNING:
+            # Paused, cancelled or finished: the lease goes so a resume can start at once.
+            Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")
+    return result

@@ -1,0 +1,46 @@
+"""Background work of sending: run a send, and pick up the sends a dead worker left running.
+
+run_send_task is enqueued (on commit) by send_start and send_resume, or by the scheduler at a send's
+scheduled time; it runs the engine (tidings.emails.sender) as the workspace's system principal. A
+worker that dies mid-send leaves the send "running" with a lease that lapses (renewed every batch);
+resume_abandoned_sends, every minute, queues a run for each such send, which settles the dead runner's
+claimed deliveries from its journal and goes on from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django_tasks import task
+
+from tidings.jobs.periodic import periodic
+from tidings.jobs.tenant import tenant_task
+
+logger = logging.getLogger(__name__)
+
+
+@tenant_task()
+def run_send_task(*, workspace_id: int, send_id: int) -> str:
+    """Run send send_id of workspace workspace_id; return the status it was left in."""
+    from tidings.accounts.permissions import system_principal
+    from tidings.emails.actions.sending import send_run
+    from tidings.tenancy.selectors import workspace_by_id
+
+    principal = system_principal(workspace_by_id(workspace_id), reason="task:run_send")
+    return send_run(send_id, principal=principal).status
+
+
+@periodic(every=timedelta(minutes=1))
+@task()
+def resume_abandoned_sends() -> int:
+    """Queue a run of every running or queued send whose runner's lease lapsed, in every region; return how many."""
+    from tidings.emails.selectors_sending import abandoned_sends
+
+    queued = 0
+    for workspace_id, send_id in abandoned_sends():
+        run_send_task.enqueue(workspace_id=workspace_id, send_id=send_id)
+        queued += 1
+    if queued:
+        logger.info("queued %s abandoned sends to resume", queued)
+    return queued
