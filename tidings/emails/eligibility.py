@@ -27,7 +27,8 @@ from tidings.consent import selectors as consent_selectors
 from tidings.contacts import selectors as contacts_selectors
 from tidings.emails import selectors_sending
 from tidings.emails.models import Email, SendingSettings
-from tidings.privacy.vault import Keyring, normalise_email
+from tidings.emails.selectors import suppressed_indexes, suppression_index
+from tidings.privacy.vault import Keyring
 
 CHANNEL = "email"
 DNC_IGNORED_BY_TRANSACTIONAL = frozenset({"unsubscribed"})
@@ -87,8 +88,8 @@ def check(
                 verdict.skipped.setdefault(contact_id, f"dnc_{row.reason}")
         candidates = [c for c in candidates if c not in verdict.skipped]
     if candidates:
-        index_of = {c: ring.blind_index("email", normalise_email(str(views[c].email))) for c in candidates}
-        suppressed = selectors_sending.suppressed_indexes(index_of.values())
+        index_of = {c: suppression_index(str(views[c].email)) for c in candidates}
+        suppressed = suppressed_indexes(index_of.values())
         for contact_id, index in index_of.items():
             if index in suppressed:
                 verdict.skipped[contact_id] = "suppressed"

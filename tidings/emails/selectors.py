@@ -36,9 +36,10 @@ MAX_MESSAGE_ID = 255
 # Which message
 
 
-def email_index(address: str) -> bytes:
-    """Return the workspace's blind index of an address (the one Contact.email_bidx and Suppression keep)."""
-    return keyring().blind_index("email", normalise_email(address))
+def suppression_index(address: str) -> bytes:
+    """Return the keyed hash a Suppression keeps of an address: a scope of its own, never the contacts' blind
+    index, so that no blind-index value of an erased person remains once its contact is gone."""
+    return keyring().blind_index("suppression", normalise_email(address))
 
 
 def delivery_for(ref: MessageRef) -> Delivery | None:
@@ -141,7 +142,7 @@ def suppressed_indexes(indexes: Iterable[bytes]) -> set[bytes]:
 
 
 def suppression_for(address: str) -> Suppression | None:
-    return Suppression.objects.filter(email_index=email_index(address)).first()
+    return Suppression.objects.filter(email_index=suppression_index(address)).first()
 
 
 def suppressions(*, limit: int = 50, after_id: int | None = None) -> list[Suppression]:

@@ -20,7 +20,6 @@ from tidings.emails.models import (
     Send,
     SendingSettings,
     SendStatus,
-    Suppression,
 )
 from tidings.segments import selectors as segments_selectors
 
@@ -100,14 +99,6 @@ def claimed_deliveries(send_id: int) -> dict[int, int]:
     """Return {contact id: delivery id} of the send's deliveries still claimed (fate not recorded)."""
     return dict(Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.CLAIMED)
                 .values_list("contact_id", "id"))  # fmt: skip
-
-
-def suppressed_indexes(indexes: Iterable[bytes]) -> set[bytes]:
-    """Return which of the blind indexes of addresses are on the workspace's suppression list."""
-    wanted = list(set(indexes))
-    if not wanted:
-        return set()
-    return {bytes(v) for v in Suppression.objects.filter(email_index__in=wanted).values_list("email_index", flat=True)}
 
 
 def transactional_email_ids() -> list[int]:

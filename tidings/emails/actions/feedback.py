@@ -206,13 +206,13 @@ def _contact_of(address: str | None) -> int | None:
 def _index_of(address: str | None, delivery: Delivery | None) -> bytes | None:
     """The blind index of the bounced address: the one reported, else the address of the delivery's contact."""
     if address and isinstance(address, str) and "@" in address and len(address) <= 254:
-        return selectors.email_index(address)
+        return selectors.suppression_index(address)
     if delivery is not None:
         from tidings.contacts import selectors as contacts_selectors
 
         contact = contacts_selectors.contacts_get([delivery.contact_id]).get(delivery.contact_id)
         if contact is not None and contact.email:
-            return selectors.email_index(contact.email)
+            return selectors.suppression_index(contact.email)
     return None
 
 
@@ -314,7 +314,7 @@ def suppression_add(address: str, *, reason: str = SuppressionReason.MANUAL, pri
         validate_email(address)
     except ValidationError:
         raise ValidationError({"address": ["an email address"]}) from None
-    index = selectors.email_index(address)
+    index = selectors.suppression_index(address)
     contact_id = _contact_of(address)
     with _atomic():
         row = Suppression.objects.select_for_update().filter(email_index=index).first()

@@ -21,8 +21,8 @@ from django.utils import timezone
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
 from tidings.contacts import selectors as contacts_selectors
-from tidings.emails import eligibility, selectors_sending, sender
-from tidings.emails.models import Delivery, DeliveryStatus, Email, EmailKind, EmailVersion, Send, SendStatus
+from tidings.emails import eligibility, selectors_authoring, selectors_sending, sender
+from tidings.emails.models import Delivery, DeliveryStatus, Email, EmailKind, Send, SendStatus
 from tidings.privacy.vault import keyring
 from tidings.tenancy.context import require_workspace
 
@@ -43,22 +43,6 @@ def _audit(action: str, *, principal, request=None, email_id: object = "", **dat
 
 def _user_id(principal: Principal) -> int | None:
     return getattr(principal.user, "pk", None)
-
-
-def _current_version(email: Email) -> EmailVersion:
-    """Return the email's frozen current version, freezing it now when authoring has not yet.
-
-    (The authoring helper's selectors.version_current does this at merge; kept here so a send never
-    renders content that changed after it started.)
-    """
-    found = selectors_sending.version_of(email)
-    if found is not None:
-        return found
-    return EmailVersion.objects.create(
-        email_id=email.pk, number=email.version, subject=email.subject, preheader=email.preheader,
-        from_name=email.from_name, from_address=email.from_address, reply_to=email.reply_to, html=email.html,
-        text=email.text,
-    )  # fmt: skip
 
 
 def _check_sender(email: Email) -> None:
@@ -103,7 +87,7 @@ def send_start(email_id: int, *, principal: Principal, scheduled_at=None, reques
         if Send.objects.filter(email_id=email.pk, broadcast=True, status__in=ACTIVE).exists():
             raise ValidationError({"email": ["this email is already being sent"]})
         _check_sender(email)
-        version = _current_version(email)
+        version = selectors_authoring.version_current(email)
         send = Send.objects.create(
             email_id=email.pk, version=version.number, broadcast=True, segment_ids=segment_ids,
             status=SendStatus.QUEUED, total=selectors_sending.recipients_count(segment_ids), scheduled_at=scheduled_at,
@@ -211,7 +195,7 @@ def send_to_contact(email_id: int, contact_id: int, *, tokens: Mapping[str, str]
         contacts = contacts_selectors.contacts_get([contact_id])
         if contact_id not in contacts:
             contacts_selectors.contact_get(contact_id)  # raises Contact.DoesNotExist
-        version = _current_version(email)
+        version = selectors_authoring.version_current(email)
         sending = selectors_sending.sending_settings()
         send = Send.objects.create(email_id=email.pk, version=version.number, broadcast=False, total=1,
                                    status=SendStatus.RUNNING, started_at=timezone.now(),

@@ -17,7 +17,7 @@ def setup(world):
     from tidings.contacts.actions import contact_create
     from tidings.emails.links import message_token
     from tidings.emails.models import Delivery, Email, EmailLink, EmailVersion, Send, Suppression
-    from tidings.emails.selectors import email_index
+    from tidings.emails.selectors import suppression_index
     from tidings.tenancy.context import use_workspace
     from tidings.tests.principals import system
 
@@ -32,8 +32,9 @@ def setup(world):
         Delivery.objects.create(workspace_id=acme.id, send_id=send.pk, email_id=email.pk, contact_id=contact.id,
                                 status="sent", sent_at=timezone.now(),
                                 message_id=f"<{send.pk}.{contact.id}.cafe0123@acme.example>")  # fmt: skip
-        suppression = Suppression.objects.create(workspace_id=acme.id, email_index=email_index("gone@acme.example"),
-                                                 reason="hard_bounce", contact_id=contact.id)  # fmt: skip
+        gone = suppression_index("gone@acme.example")
+        suppression = Suppression.objects.create(workspace_id=acme.id, email_index=gone, reason="hard_bounce",
+                                                 contact_id=contact.id)  # fmt: skip
     world.objects.update(emails_email=email.pk, emails_link=link.pk, emails_suppression=suppression.pk,
                          emails_token=message_token(acme.id, send.pk, contact.id),
                          emails_message_id=f"<{send.pk}.{contact.id}.cafe0123@acme.example>")  # fmt: skip

@@ -78,7 +78,7 @@ def test_a_hard_bounce_suppresses_and_sets_dnc_bounced(sent):
     outcome = bounces.dsn_record(dsn(ADA, message_id=sent.ada_delivery.message_id), principal=system_())
     assert outcome.hard == 1
     assert dnc_reasons(sent.ada.id) == [("email", "bounced")]
-    assert selectors.suppressed_indexes([selectors.email_index(ADA)]) == {selectors.email_index(ADA)}
+    assert selectors.suppressed_indexes([selectors.suppression_index(ADA)]) == {selectors.suppression_index(ADA)}
     assert Delivery.objects.get(pk=sent.ada_delivery.pk).bounced == "hard"
     row = Suppression.objects.get()
     assert row.contact_id == sent.ada.id and row.reason == "hard_bounce"
@@ -91,7 +91,7 @@ def test_a_hard_bounce_found_by_address_alone(sent):
 
 def test_soft_bounces_suppress_from_the_third(sent):
     raw = dsn(ADA, status="4.2.2", message_id=sent.ada_delivery.message_id)
-    index = selectors.email_index(ADA)
+    index = selectors.suppression_index(ADA)
     for _ in range(2):
         assert bounces.dsn_record(raw, principal=system_()).soft == 1
     assert selectors.suppressed_indexes([index]) == set() and dnc_reasons(sent.ada.id) == []

@@ -24,11 +24,9 @@ def _dnc(contact, reason):
 
 def _suppress(address):
     from tidings.emails.models import Suppression
-    from tidings.privacy.vault import keyring, normalise_email
+    from tidings.emails.selectors import suppression_index
 
-    Suppression.objects.create(
-        email_index=keyring().blind_index("email", normalise_email(address)), reason="hard_bounce"
-    )
+    Suppression.objects.create(email_index=suppression_index(address), reason="hard_bounce")
 
 
 @pytest.fixture

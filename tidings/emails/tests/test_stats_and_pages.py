@@ -114,7 +114,7 @@ def test_erasing_the_contact_leaves_nothing_of_it_in_feedbacks_tables(client, se
     erase_subject(sent.ada.id, principal=system())
     assert not Delivery.objects.filter(contact_id=sent.ada.id).exists()
     assert not Suppression.objects.filter(contact_id=sent.ada.id).exists()
-    assert not Suppression.objects.filter(email_index=selectors.email_index(ADA)).exists()
+    assert not Suppression.objects.filter(email_index=selectors.suppression_index(ADA)).exists()
     assert EmailCount.objects.filter(kind="opened").get().count == 1  # the aggregate stays: it names nobody
     assert not any(hasattr(EmailCount, name) for name in ("contact_id", "email_index"))
 
