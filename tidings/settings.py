@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "tidings.assets",
     "tidings.emails",
     "tidings.pages",
+    "tidings.privacy_centre",
+    "tidings.policies",
     "tidings.privacy",
     "tidings.jobs",
     "tidings.api",
