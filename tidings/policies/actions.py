@@ -98,8 +98,8 @@ def policy_acknowledge(policy_id: int, *, principal: Principal, request=None) ->
     Raise PermissionDenied without settings:manage (the admins the banner is for) or without a
     user (a token cannot acknowledge); PolicyVersion.DoesNotExist for an unknown version.
     """
+    require(principal, "settings:manage", workspace_id=require_workspace().id)
     workspace = require_workspace()
-    require(principal, "settings:manage", workspace_id=workspace.id)
     if principal.user is None:
         raise PermissionDenied("A person acknowledges a policy, not a token.")
     with transaction.atomic(using="default"):

@@ -51,8 +51,13 @@ def _recipient(tail: str = "", method: str = "GET", data=None):
 def _api(method: str, path, data=None, status=None):
     def probes(world):
         return [
-            Probe(method, f"/api/v1/{path(world)}", actor=actor, data=data(world) if callable(data) else data,
-                  status=status)  # fmt: skip
+            Probe(
+                method,
+                f"/api/v1/{path(world)}",
+                actor=actor,
+                data=data(world) if callable(data) else data,
+                status=status,
+            )  # fmt: skip
             for actor in ("bob_token", "bob_basic")
         ]
 
@@ -74,12 +79,20 @@ CASES = {
     "privacy_centre:recipient_edit": lambda w: _recipient()(w) + _recipient("", "POST", _RECIPIENT_BODY)(w),
     "privacy_centre:recipient_delete": _recipient("delete/", "POST", {"confirmed": "1"}),
     "api:v1:get_recipient": _api("GET", lambda w: f"privacy/recipients/{w.objects['pc_recipient']}"),
-    "api:v1:update_recipient": _api("PUT", lambda w: f"privacy/recipients/{w.objects['pc_recipient']}",
-                                    _RECIPIENT_BODY),  # fmt: skip
+    "api:v1:update_recipient": _api(
+        "PUT", lambda w: f"privacy/recipients/{w.objects['pc_recipient']}", _RECIPIENT_BODY
+    ),  # fmt: skip
     "api:v1:delete_recipient": _api("DELETE", lambda w: f"privacy/recipients/{w.objects['pc_recipient']}"),
-    "api:v1:create_transfer": _api("POST", lambda w: "privacy/transfers", lambda w: {
-        "recipient_id": w.objects["pc_recipient"], "contact_ids": [w.objects["pc_contact"]],
-        "purpose": "marketing_email", "categories": []}),  # fmt: skip
+    "api:v1:create_transfer": _api(
+        "POST",
+        lambda w: "privacy/transfers",
+        lambda w: {
+            "recipient_id": w.objects["pc_recipient"],
+            "contact_ids": [w.objects["pc_contact"]],
+            "purpose": "marketing_email",
+            "categories": [],
+        },
+    ),  # fmt: skip
 }
 
 OWN_WORKSPACE = {
@@ -95,7 +108,14 @@ OWN_WORKSPACE = {
         *_api("GET", lambda x: f"privacy/transfers?recipient_id={x.objects['pc_recipient']}", status=200)(w),
     ],
     # Mallory sends Acme's contact to his own recipient: nothing of Acme's is allowed or changed.
-    "api:v1:create_transfer": _api("POST", lambda w: "privacy/transfers", lambda w: {
-        "recipient_id": 1, "contact_ids": [w.objects["pc_contact"]], "purpose": "marketing_email",
-        "categories": []}),  # fmt: skip
+    "api:v1:create_transfer": _api(
+        "POST",
+        lambda w: "privacy/transfers",
+        lambda w: {
+            "recipient_id": 1,
+            "contact_ids": [w.objects["pc_contact"]],
+            "purpose": "marketing_email",
+            "categories": [],
+        },
+    ),  # fmt: skip
 }

@@ -83,8 +83,21 @@ BODIES = st.fixed_dictionaries(
     {},
     optional={
         key: st.one_of(SCALARS, st.lists(SCALARS, max_size=3))
-        for key in ("name", "kind", "country", "safeguard", "purposes", "categories", "description", "active",
-                    "days", "recipient_id", "contact_ids", "purpose", "use")  # fmt: skip
+        for key in (
+            "name",
+            "kind",
+            "country",
+            "safeguard",
+            "purposes",
+            "categories",
+            "description",
+            "active",
+            "days",
+            "recipient_id",
+            "contact_ids",
+            "purpose",
+            "use",
+        )  # fmt: skip
     },
 )
 
