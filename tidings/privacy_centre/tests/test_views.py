@@ -62,9 +62,9 @@ def test_records_of_processing_page_and_downloads(alice_client, in_acme):
 
 
 def test_add_edit_and_remove_a_recipient(alice_client, in_acme):
-    response = alice_client.post(BASE + "recipients/new/", {"name": "Hook", "kind": "webhook", "country": "FR",
-                                                            "safeguard": "none_needed", "purposes": ["tracking"],
-                                                            "categories": ["user.behavior"], "active": "on"})  # fmt: skip
+    posted = {"name": "Hook", "kind": "webhook", "country": "FR", "safeguard": "none_needed",
+              "purposes": ["tracking"], "categories": ["user.behavior"], "active": "on"}  # fmt: skip
+    response = alice_client.post(BASE + "recipients/new/", posted)
     assert response.status_code == 302
     hook = Recipient.objects.get(name="Hook")
     assert (hook.purposes, hook.categories) == (["tracking"], ["user.behavior"])
