@@ -95,3 +95,19 @@ def navigation_for(principal, path: str) -> list[dict]:
     if candidates:
         max(candidates, key=lambda entry: len(entry["url"]))["active"] = True
     return groups
+
+
+# Banners: notices shown above every page of a workspace until their cause goes away (a new Tidings policy
+# an admin has not seen yet). Each provider takes the request and returns dicts with text, link, link_label.
+BANNERS: list[Any] = []
+
+
+def register_banner(provider) -> None:
+    """Add a banner provider once (apps call this from ready())."""
+    if provider not in BANNERS:
+        BANNERS.append(provider)
+
+
+def banners_for(request) -> list[dict]:
+    """Return the banners every registered provider shows on this request."""
+    return [banner for provider in BANNERS for banner in provider(request)]

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "tidings.emails",
     "tidings.subject_requests",
     "tidings.pages",
+    "tidings.privacy_centre",
+    "tidings.policies",
     "tidings.privacy",
     "tidings.jobs",
     "tidings.api",

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("tidings.contacts.urls")),
     path("", include("tidings.segments.urls")),
     path("", include("tidings.consent.urls")),
+    path("", include("tidings.privacy_centre.urls")),
+    path("", include("tidings.policies.urls")),
     path("", include("tidings.pages.urls")),
     path("", include("tidings.emails.urls")),
     path("", include("tidings.web.public_urls")),

@@ -29,6 +29,9 @@ class ContactsConfig(AppConfig):
 
         workspace_created.connect(_store_core_fields, dispatch_uid="contacts.store_core_fields")
         register_contact_event_types()
+        from tidings.contacts.retention import register_contacts_retention
+
+        register_contacts_retention()
         from tidings.consent.subjects import register_contact_lookup
         from tidings.contacts.conditions import existing_contact_ids
 

@@ -7,3 +7,8 @@ class EventsConfig(AppConfig):
     name = "tidings.events"
     label = "events"
     verbose_name = "Events"
+
+    def ready(self):
+        from tidings.events.retention import register_event_retention
+
+        register_event_retention()

@@ -13,6 +13,10 @@ class FormsConfig(AppConfig):
 
         register_forms_event_types()
 
+        from tidings.forms.retention import register_forms_retention
+
+        register_forms_retention()
+
         from tidings.events.descriptions import register_description
         from tidings.forms.event_types import FORM_CONFIRMED, FORM_SUBMITTED
 

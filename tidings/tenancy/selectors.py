@@ -16,3 +16,8 @@ def workspace_by_id(workspace_id: int) -> Workspace | None:
 def workspaces_for_user(user):
     """Return the workspaces user is a member of, by name."""
     return Workspace.objects.filter(memberships__user=user).order_by("name")
+
+
+def all_workspace_ids() -> list[int]:
+    """Return every workspace's id, in order (for jobs that visit each workspace in turn)."""
+    return list(Workspace.objects.order_by("pk").values_list("pk", flat=True))

@@ -53,6 +53,10 @@ EXEMPT: dict[str, dict[str, str]] = {
         "support_grant_log_request": "writes the audit entry of a request made under a grant, with its principal",
         "sign_in_pause_record": "the sign-in throttle records a pause it decided; no one acts (system chain)",
     },
+    "tidings/policies/actions.py": {
+        "policy_publish": "Tidings' own policies: staff are not members of the workspaces told; it checks is_staff",
+        "policy_notify_admins": "Tidings tells its customers of a version staff published (the task queued on commit)",
+    },
     "tidings/api/actions.py": {
         "api_token_touch": "bookkeeping of authentication (last use, once a minute), no decision of anyone's",
     },

@@ -1,4 +1,4 @@
-from tidings.navigation import navigation_for
+from tidings.navigation import banners_for, navigation_for
 from tidings.tenancy.selectors import workspaces_for_user
 
 
@@ -13,6 +13,7 @@ def shell(request):
     if principal is not None:
         groups = navigation_for(principal, request.path)
         context["nav_groups"] = groups
+        context["banners"] = banners_for(request)
         context["nav_main"] = [item for group in groups if group["label"] != "Settings" for item in group["items"]]
         context["nav_settings"] = [item for group in groups if group["label"] == "Settings" for item in group["items"]]
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
