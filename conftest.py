@@ -39,6 +39,7 @@ def pytest_configure(config):
         # The xdist workers inherit this folder, where the first of them leaves the migrated databases.
         config._tidings_template_dir = tempfile.mkdtemp(prefix="tidings-test-templates.")
         os.environ["TIDINGS_TEST_TEMPLATE_DIR"] = config._tidings_template_dir
+    _engine_use.install()
 
 
 def pytest_unconfigure(config):
@@ -51,6 +52,66 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("django_db") is None:
             item.add_marker(pytest.mark.django_db(databases="__all__"))
+
+
+class _EngineUse:
+    """Count, in this process and all its threads, the SQL a test has executed or compiled.
+
+    The engine_independent marker (pyproject.toml) promises that a test never reaches the database engine,
+    so bin/test runs it on SQLite only; check_engine_independent holds each marked test to that promise.
+    """
+
+    # What is sent around each test whatever it does: the test framework's transactions, savepoints and
+    # constraint checks, and the fixtures' emptying of the database cache (which holds the rate limits).
+    BOOKKEEPING = (
+        "BEGIN",
+        "SAVEPOINT",
+        "RELEASE SAVEPOINT",
+        "ROLLBACK",
+        "PRAGMA FOREIGN_KEY_CHECK",
+        "SET CONSTRAINTS",
+        'DELETE FROM "TIDINGS_CACHE"',
+    )
+
+    def __init__(self):
+        self.count = 0
+        self.first = None
+
+    def install(self):
+        from django.db.backends import utils
+        from django.db.models.sql import query
+
+        def counting(original, executes):
+            def wrapper(*args, **kwargs):
+                statement = str(args[1]) if executes else None  # the SQL with its placeholders, no values
+                if statement is None or not statement.lstrip().upper().startswith(self.BOOKKEEPING):
+                    self.count += 1
+                    self.first = self.first or (f"executed {statement[:60]!r}" if statement else "compiled a query")
+                return original(*args, **kwargs)
+
+            return wrapper
+
+        utils.CursorWrapper._execute = counting(utils.CursorWrapper._execute, executes=True)
+        utils.CursorWrapper._executemany = counting(utils.CursorWrapper._executemany, executes=True)
+        query.Query.get_compiler = counting(query.Query.get_compiler, executes=False)
+
+
+_engine_use = _EngineUse()
+
+
+@pytest.fixture(autouse=True)
+def check_engine_independent(request):
+    """Fail a test marked engine_independent that reached the database engine: it must run on both."""
+    if request.node.get_closest_marker("engine_independent") is None:
+        yield
+        return
+    before, _engine_use.first = _engine_use.count, None
+    yield
+    if _engine_use.count != before:
+        pytest.fail(
+            f"marked engine_independent, but it reached the database ({_engine_use.first}): remove the marker",
+            pytrace=False,
+        )
 
 
 def pytest_sessionfinish(session, exitstatus):
