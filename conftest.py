@@ -48,10 +48,30 @@ def pytest_unconfigure(config):
 
 
 def pytest_collection_modifyitems(items):
-    """Give every test all three databases (global, us, eu) unless it asks for something else."""
+    """Give every test all three databases (global, us, eu) unless it asks for something else.
+
+    With TIDINGS_TEST_FEWER_EXAMPLES=N, property-based tests try a Nth of their examples (at least 10):
+    bin/test sets it for the PostgreSQL run, the SQLite run tries them all.
+    """
+    divisor = int(os.environ.get("TIDINGS_TEST_FEWER_EXAMPLES") or 1)
+    scaled = set()
     for item in items:
         if item.get_closest_marker("django_db") is None:
             item.add_marker(pytest.mark.django_db(databases="__all__"))
+        test = getattr(item, "obj", None)
+        if divisor > 1 and hasattr(test, "hypothesis") and id(test) not in scaled:
+            scaled.add(id(test))
+            _fewer_examples(test, divisor)
+
+
+def _fewer_examples(test, divisor):
+    """Lower the example count of a hypothesis test, whether it comes from a profile or its @settings."""
+    from hypothesis import settings
+
+    current = test._hypothesis_internal_use_settings  # where @given reads its settings at each run
+    fewer = max(10, -(-current.max_examples // divisor))
+    if fewer < current.max_examples:
+        test._hypothesis_internal_use_settings = settings(current, max_examples=fewer)
 
 
 class _EngineUse:
