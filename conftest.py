@@ -4,6 +4,14 @@ alice is the owner of Acme (EU); bob is the owner of Globex (US); carol is a Tid
 ada and grace are made-up contacts of Acme, created with Acme as the current workspace (in_acme).
 """
 
+import contextlib
+import fcntl
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
 import pytest
 
 # Browser-test fixtures (Chromium via Playwright, axe, screenshots): tidings/web/tests/browser.py.
@@ -26,19 +34,219 @@ def pytest_configure(config):
 
     init_var_dir()
     use_master_key()  # settings were read before the key existed: load it now
+    copies = os.environ.get("TIDINGS_TEST_DATABASE_COPIES", "1") != "0"  # 0: each worker migrates its own
+    if copies and config.getoption("numprocesses", None) and not hasattr(config, "workerinput"):
+        # The xdist workers inherit this folder, where the first of them leaves the migrated databases.
+        config._tidings_template_dir = tempfile.mkdtemp(prefix="tidings-test-templates.")
+        os.environ["TIDINGS_TEST_TEMPLATE_DIR"] = config._tidings_template_dir
+    _engine_use.install()
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_tidings_template_dir", None):
+        shutil.rmtree(config._tidings_template_dir, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items):
-    """Give every test all three databases (global, us, eu) unless it asks for something else."""
+    """Give every test all three databases (global, us, eu) unless it asks for something else.
+
+    With TIDINGS_TEST_FEWER_EXAMPLES=N, property-based tests try a Nth of their examples (at least 10):
+    bin/test sets it for the PostgreSQL run, the SQLite run tries them all.
+    """
+    divisor = int(os.environ.get("TIDINGS_TEST_FEWER_EXAMPLES") or 1)
+    scaled = set()
     for item in items:
         if item.get_closest_marker("django_db") is None:
             item.add_marker(pytest.mark.django_db(databases="__all__"))
+        test = getattr(item, "obj", None)
+        if divisor > 1 and hasattr(test, "hypothesis") and id(test) not in scaled:
+            scaled.add(id(test))
+            _fewer_examples(test, divisor)
+
+
+def _fewer_examples(test, divisor):
+    """Lower the example count of a hypothesis test, whether it comes from a profile or its @settings."""
+    from hypothesis import settings
+
+    current = test._hypothesis_internal_use_settings  # where @given reads its settings at each run
+    fewer = max(10, -(-current.max_examples // divisor))
+    if fewer < current.max_examples:
+        test._hypothesis_internal_use_settings = settings(current, max_examples=fewer)
+
+
+class _EngineUse:
+    """Count, in this process and all its threads, the SQL a test has executed or compiled.
+
+    The engine_independent marker (pyproject.toml) promises that a test never reaches the database engine,
+    so bin/test runs it on SQLite only; check_engine_independent holds each marked test to that promise.
+    """
+
+    # What is sent around each test whatever it does: the test framework's transactions, savepoints and
+    # constraint checks, and the fixtures' emptying of the database cache (which holds the rate limits).
+    BOOKKEEPING = (
+        "BEGIN",
+        "SAVEPOINT",
+        "RELEASE SAVEPOINT",
+        "ROLLBACK",
+        "PRAGMA FOREIGN_KEY_CHECK",
+        "SET CONSTRAINTS",
+        'DELETE FROM "TIDINGS_CACHE"',
+    )
+
+    def __init__(self):
+        self.count = 0
+        self.first = None
+
+    def install(self):
+        from django.db.backends import utils
+        from django.db.models.sql import query
+
+        def counting(original, executes):
+            def wrapper(*args, **kwargs):
+                statement = str(args[1]) if executes else None  # the SQL with its placeholders, no values
+                if statement is None or not statement.lstrip().upper().startswith(self.BOOKKEEPING):
+                    self.count += 1
+                    self.first = self.first or (f"executed {statement[:60]!r}" if statement else "compiled a query")
+                return original(*args, **kwargs)
+
+            return wrapper
+
+        utils.CursorWrapper._execute = counting(utils.CursorWrapper._execute, executes=True)
+        utils.CursorWrapper._executemany = counting(utils.CursorWrapper._executemany, executes=True)
+        query.Query.get_compiler = counting(query.Query.get_compiler, executes=False)
+
+
+_engine_use = _EngineUse()
+
+
+@pytest.fixture(autouse=True)
+def check_engine_independent(request):
+    """Fail a test marked engine_independent that reached the database engine: it must run on both."""
+    if request.node.get_closest_marker("engine_independent") is None:
+        yield
+        return
+    before, _engine_use.first = _engine_use.count, None
+    yield
+    if _engine_use.count != before:
+        pytest.fail(
+            f"marked engine_independent, but it reached the database ({_engine_use.first}): remove the marker",
+            pytrace=False,
+        )
 
 
 def pytest_sessionfinish(session, exitstatus):
     """Fail a run that collected no test: an empty suite must never pass."""
     if session.testscollected == 0:
         session.exitstatus = 5 if exitstatus == 0 else exitstatus
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """Create the test databases; under xdist, migrate them once and give each worker a copy.
+
+    Migrating the three databases costs each worker tens of seconds of CPU; a copy costs a fraction of a
+    second (PostgreSQL: CREATE DATABASE ... TEMPLATE; SQLite: the file read into the worker's in-memory
+    database). The first worker migrates into templates in TIDINGS_TEST_TEMPLATE_DIR (made by the xdist
+    controller, see pytest_configure) or, on PostgreSQL, into databases named after it; the last one to
+    finish drops the PostgreSQL templates. Without xdist, the databases are set up the usual way.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    verbosity = request.config.option.verbose
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    template_dir = os.environ.get("TIDINGS_TEST_TEMPLATE_DIR")
+    workerinput = getattr(request.config, "workerinput", None)
+    with django_db_blocker.unblock():
+        if template_dir and workerinput:
+            old_config = _TestDatabaseTemplates(Path(template_dir)).clone(aliases, serialized_aliases)
+        else:
+            old_config = setup_databases(
+                verbosity=verbosity, interactive=False, aliases=aliases, serialized_aliases=serialized_aliases
+            )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(old_config, verbosity=verbosity)
+        if template_dir and workerinput:
+            _TestDatabaseTemplates(Path(template_dir)).release(aliases, workerinput["workercount"])
+
+
+class _TestDatabaseTemplates:
+    """Migrated test databases that xdist workers copy, in a folder shared by the workers of one run."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def _locked(self):
+        lock = open(self.folder / "lock", "w")  # noqa: SIM115 - closed by the caller's with
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return lock
+
+    def _template_name(self, connection, configured_name):
+        if connection.vendor == "sqlite":
+            return str(self.folder / f"{connection.alias}.sqlite3")
+        return f"test_{configured_name}_template"
+
+    def clone(self, aliases, serialized_aliases):
+        """Give this worker its copy of each database (migrating the templates first if none exist yet)."""
+        from django.conf import settings
+        from django.db import connections
+
+        old_config = []
+        with self._locked():
+            ready = self.folder / "ready"
+            for alias in sorted(aliases):
+                connection = connections[alias]
+                old_name = connection.settings_dict["NAME"]
+                test_name = connection.creation._get_test_db_name()
+                template = self._template_name(connection, old_name)
+                if not ready.exists():
+                    worker_test_settings = connection.settings_dict["TEST"]
+                    connection.settings_dict["TEST"] = {**worker_test_settings, "NAME": template}
+                    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+                    connection.settings_dict["TEST"] = worker_test_settings
+                connection.close()
+                if connection.vendor == "sqlite":
+                    connection.settings_dict["NAME"] = test_name
+                    if connection.creation.is_in_memory_db(test_name):
+                        connection.ensure_connection()
+                        with contextlib.closing(sqlite3.connect(template)) as source:
+                            source.backup(connection.connection)
+                    else:
+                        shutil.copy(template, test_name)
+                else:
+                    with connection.creation._nodb_cursor() as cursor:
+                        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(test_name)}")
+                        cursor.execute(
+                            f"CREATE DATABASE {connection.ops.quote_name(test_name)}"
+                            f" TEMPLATE {connection.ops.quote_name(template)}"
+                        )
+                    connection.settings_dict["NAME"] = test_name
+                settings.DATABASES[alias]["NAME"] = test_name
+                connection.ensure_connection()
+                if alias in serialized_aliases:
+                    connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+                old_config.append((connection, old_name, True))
+            ready.touch()
+        return old_config
+
+    def release(self, aliases, workers):
+        """Count this worker done; the last one drops the PostgreSQL templates (SQLite's go with the folder)."""
+        from django.db import connections
+
+        with self._locked():
+            done = self.folder / "done"
+            count = int(done.read_text() or 0) + 1 if done.exists() else 1
+            done.write_text(str(count))
+            if count < workers:
+                return
+            for alias in aliases:
+                connection = connections[alias]
+                if connection.vendor != "sqlite":
+                    with connection.creation._nodb_cursor() as cursor:
+                        template = self._template_name(connection, connection.settings_dict["NAME"])
+                        name = connection.ops.quote_name(template)
+                        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
 @pytest.fixture(autouse=True, scope="session")

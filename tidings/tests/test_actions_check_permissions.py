@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 ROOT = Path(__file__).resolve().parents[1]  # the tidings package
 
 # Every app's actions.py or actions package, plus the contacts modules whose functions write

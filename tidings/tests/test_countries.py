@@ -4,6 +4,9 @@ import pytest
 
 from tidings.countries import country_choices, country_code, country_name, country_spellings
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 
 @pytest.mark.parametrize("typed", ["Germany", "germany", "de", "DE", "DEU", " Germany ", "Federal Republic of Germany"])
 def test_names_and_codes_of_germany_are_one_country(typed):

@@ -17,6 +17,9 @@ from tidings.inputs import (
     parse_int,
 )
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 # Bounded and reproducible: the same examples on every run, well under a second each.
 BOUNDED = settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,6 +10,9 @@ from tidings import conf
 from tidings.files import private_makedirs
 from tidings.mail import PrivateFileEmailBackend
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 
 @pytest.fixture
 def loose_umask():

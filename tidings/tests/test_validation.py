@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from tidings.validation import error_fields, error_message, error_text, form_add_errors
+
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
 
 
 class NameForm(forms.Form):

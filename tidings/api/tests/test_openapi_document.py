@@ -10,6 +10,9 @@ from django.core.management.base import CommandError
 
 from tidings.api import openapi
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 MAX_DIFF_LINES = 80
 
 

@@ -5,6 +5,9 @@ import pytest
 from tidings.events import descriptions
 from tidings.events.registry import label
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 CODE = 5  # contact.tag_added, registered by contacts
 
 

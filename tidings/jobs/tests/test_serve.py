@@ -17,6 +17,10 @@ from django.core.management.base import CommandError
 from tidings.web.management.commands.serve import Command as Serve
 from tidings.web.management.commands.serve import parse_bind
 
+# Runs on SQLite only (bin/test): nothing here reaches the suite's database (the real `tidings serve` below
+# gets SQLite databases of its own whatever the suite runs on); conftest.py checks the in-process part.
+pytestmark = pytest.mark.engine_independent
+
 SLEEPER = (
     "import pathlib, signal, sys, time\n"
     "mark = pathlib.Path(sys.argv[1])\n"

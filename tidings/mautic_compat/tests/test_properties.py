@@ -134,6 +134,7 @@ def test_raw_bodies_never_answer_a_server_error(mautic, body, content_type):
     mautic("POST", "/api/contacts/new", body, content_type=content_type)
 
 
+@pytest.mark.engine_independent  # pure parsing: SQLite only (bin/test)
 @PARSERS
 @given(pairs=st.lists(st.tuples(st.text(max_size=20), st.text(max_size=10)), max_size=8))
 def test_php_params_reads_any_query_or_raises_a_mautic_error(pairs):
@@ -146,6 +147,7 @@ def test_php_params_reads_any_query_or_raises_a_mautic_error(pairs):
         assert error.status == 400
 
 
+@pytest.mark.engine_independent  # pure parsing: SQLite only (bin/test)
 @PARSERS
 @given(query=LIST_QUERIES)
 def test_parse_list_params_reads_any_list_query_or_raises_a_400(query):

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 
 from tidings.mautic_compat.segment_filters import PASS_THROUGH, from_mautic, to_mautic
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 SECRET = "ada.lovelace@analytical.example"  # a value that must never come back in an error
 
 CONTACT_FIELDS = {

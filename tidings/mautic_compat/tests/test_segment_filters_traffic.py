@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from tidings.mautic_compat.segment_filters import PASS_THROUGH, from_mautic, to_mautic
 from tidings.mautic_compat.tests.test_segment_filters import ACME, mautic
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 SECRET = "ada.lovelace@analytical.example"
 
 

@@ -9,6 +9,9 @@ from django.test import RequestFactory
 from tidings.mautic_compat.parsing import Condition, parse_list_params, php_params, request_data
 from tidings.mautic_compat.responses import MauticError, list_envelope
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 COLUMNS = {"id", "email", "firstname", "points", "date_added"}
 
 

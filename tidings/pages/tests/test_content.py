@@ -9,6 +9,9 @@ from hypothesis import strategies as st
 from tidings.html_sanitise import clean_html
 from tidings.pages import content
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 
 @pytest.mark.parametrize(
     "dirty",

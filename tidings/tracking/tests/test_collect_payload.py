@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from tidings.tracking.collect import payload
 from tidings.tracking.collect.payload import PayloadError, parse_body, parse_mautic, parse_pixel
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 KEY = "eu_abcdefghijklmnopqrstuvwx"
 ID = "abcdefghijklmnop"
 

@@ -26,6 +26,9 @@ from tidings.ui.charts import (
     time_series,
 )
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 NS = {"svg": "http://www.w3.org/2000/svg"}
 DAY = datetime.date(2026, 11, 2)
 

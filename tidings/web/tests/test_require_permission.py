@@ -9,6 +9,9 @@ from django.test import RequestFactory
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.permissions import Access, Principal, declared_access
 
+# Runs on SQLite only (bin/test): nothing here reaches the database engine; conftest.py checks that.
+pytestmark = pytest.mark.engine_independent
+
 
 @require_permission("contacts:delete")
 def _delete_everything(request):
