@@ -34,6 +34,7 @@ from tidings.consent import actions as consent_actions
 from tidings.consent import selectors as consent_selectors
 from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
+from tidings.emails.actions import feedback as emails_feedback
 from tidings.privacy.vault import keyring, normalise_email
 from tidings.subject_requests import links
 from tidings.subject_requests.models import (
@@ -424,9 +425,12 @@ def _carry_erasure(row: SubjectRequest, principal: Principal, request) -> dict:
     _require(principal, "privacy:erase")
     contact_id = row.contact_id
     assert contact_id is not None
+    address = _contact_address(contact_id)
     contacts_actions.contact_delete(contact_id, principal=principal, request=request)
     row.contact_id = None  # the row stays as proof; the registry already anonymised it in the database
-    return {"erased": True}
+    if address:  # only a keyed hash of the address stays, so the person is not mailed again if re-imported
+        emails_feedback.suppression_add(address, reason="erased", principal=principal)
+    return {"erased": True, "suppressed": bool(address)}
 
 
 def _withdraw_everything(row: SubjectRequest, principal: Principal, request, *, channel_reason: str) -> dict:

@@ -151,7 +151,11 @@ def test_an_erasure_erases_the_contact_keeps_anonymised_proof_and_the_chain_hold
     assert not Contact.objects.filter(pk=ada.id).exists()
     kept = SubjectRequest.objects.get(pk=row.pk)
     assert (kept.status, kept.contact_id, kept.details_enc, kept.address_hash) == ("completed", None, None, None)
-    assert done.outcome == {"erased": True}
+    assert done.outcome == {"erased": True, "suppressed": True}
+    from tidings.emails.selectors import suppressed_indexes, suppression_index
+
+    index = suppression_index("ada@analytical.example")  # a keyed hash of its own scope, not the blind index
+    assert suppressed_indexes([index]) == {index}
     assert mail_after_commit[-1].to == ["ada@analytical.example"]  # read before the erasure
     assert list(verify_chain(in_acme.db_alias, in_acme.pk)) == []
 
