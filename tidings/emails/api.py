@@ -155,7 +155,7 @@ def create_email(request, payload: EmailIn):
     return Status(201, _email_out(email))
 
 
-@router.get("/emails/{email_id}", response=EmailOut, summary="Get an email")
+@router.get("/emails/{int:email_id}", response=EmailOut, summary="Get an email")
 @found
 @require_permission(VIEW)
 def get_email(request, email_id: Id):
@@ -163,7 +163,7 @@ def get_email(request, email_id: Id):
     return _email_out(selectors.email_get(email_id))
 
 
-@router.patch("/emails/{email_id}", response=EmailOut, summary="Change an email")
+@router.patch("/emails/{int:email_id}", response=EmailOut, summary="Change an email")
 @found
 @require_permission(EDIT)
 def update_email(request, email_id: Id, payload: EmailPatch):
@@ -179,7 +179,7 @@ def update_email(request, email_id: Id, payload: EmailPatch):
     return _email_out(email)
 
 
-@router.delete("/emails/{email_id}", response={204: None}, summary="Delete an email")
+@router.delete("/emails/{int:email_id}", response={204: None}, summary="Delete an email")
 @found
 @require_permission(EDIT)
 def delete_email(request, email_id: Id):
@@ -203,7 +203,7 @@ class VariantIn(Schema):
     tokens_confirmed: bool = False
 
 
-@router.post("/emails/{email_id}/variants", response={201: EmailOut}, summary="Create an A/B variant")
+@router.post("/emails/{int:email_id}/variants", response={201: EmailOut}, summary="Create an A/B variant")
 @found
 @require_permission(EDIT)
 def create_variant(request, email_id: Id, payload: VariantIn):
@@ -218,7 +218,7 @@ def create_variant(request, email_id: Id, payload: VariantIn):
     return Status(201, _email_out(variant))
 
 
-@router.post("/emails/{email_id}/clone", response={201: EmailOut}, summary="Copy an email")
+@router.post("/emails/{int:email_id}/clone", response={201: EmailOut}, summary="Copy an email")
 @found
 @require_permission(EDIT)
 def clone_email(request, email_id: Id):

@@ -73,7 +73,7 @@ def send_out(send) -> dict:
                                                    "started_at", "finished_at", "created_at")} | progress  # fmt: skip
 
 
-@router.post("/emails/{email_id}/send", response={202: SendOut}, summary="Send an email to its segments")
+@router.post("/emails/{int:email_id}/send", response={202: SendOut}, summary="Send an email to its segments")
 @found
 @require_permission(SEND)
 def start_send(request, email_id: Id, payload: SendIn | None = None):
@@ -87,7 +87,7 @@ def start_send(request, email_id: Id, payload: SendIn | None = None):
 
 
 @router.post(
-    "/emails/{email_id}/contacts/{contact_id}/send", response=DeliveryOut, summary="Send an email to a contact"
+    "/emails/{int:email_id}/contacts/{int:contact_id}/send", response=DeliveryOut, summary="Send an email to a contact"
 )
 @found
 @require_permission(SEND)
@@ -104,7 +104,7 @@ def send_to_contact(request, email_id: Id, contact_id: Id, payload: ContactSendI
     return {name: getattr(delivery, name) for name in DeliveryOut.model_fields}
 
 
-@router.get("/emails/{email_id}/sends", response=SendPage, summary="List an email's sends")
+@router.get("/emails/{int:email_id}/sends", response=SendPage, summary="List an email's sends")
 @found
 @require_permission(SEND)
 def list_email_sends(request, email_id: Id, before: Id | None = None, limit: int = Query(50, ge=1, le=200)):

@@ -71,7 +71,7 @@ def _counts(counts) -> dict:
     return {name: getattr(counts, name) for name in CountsOut.model_fields}
 
 
-@router.get("/emails/{email_id}/stats", response=StatsOut, summary="An email's stats")
+@router.get("/emails/{int:email_id}/stats", response=StatsOut, summary="An email's stats")
 @found
 @require_permission("emails:view")
 def email_stats(request, email_id: Id, days: int = Query(30, ge=1, le=366)):

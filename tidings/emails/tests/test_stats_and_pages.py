@@ -108,13 +108,17 @@ def test_a_known_contacts_row_links_to_the_contact_for_a_member_who_sees_contact
 def test_erasing_the_contact_leaves_nothing_of_it_in_feedbacks_tables(client, sent, in_acme):
     from tidings.emails.actions.feedback import bounce_record
     from tidings.privacy.registry import erase_subject
+    from tidings.privacy.vault import keyring
 
     client.get(f"/m/acme/e/o/{sent.token(sent.ada)}.gif")
     bounce_record(message_id=sent.ada_delivery.message_id, address=None, hard=True, principal=system())
     erase_subject(sent.ada.id, principal=system())
     assert not Delivery.objects.filter(contact_id=sent.ada.id).exists()
     assert not Suppression.objects.filter(contact_id=sent.ada.id).exists()
-    assert not Suppression.objects.filter(email_index=selectors.suppression_index(ADA)).exists()
+    # The suppression outlives the contact, as a keyed hash of its own scope with no link (issue 13: an erased
+    # person is never mailed again); no blind-index value of the contact's remains in it.
+    (kept,) = Suppression.objects.filter(email_index=selectors.suppression_index(ADA))
+    assert kept.contact_id is None and bytes(kept.email_index) != keyring().blind_index("email", ADA)
     assert EmailCount.objects.filter(kind="opened").get().count == 1  # the aggregate stays: it names nobody
     assert not any(hasattr(EmailCount, name) for name in ("contact_id", "email_index"))
 
