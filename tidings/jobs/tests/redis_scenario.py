@@ -2,6 +2,7 @@
 
     python -m tidings.jobs.tests.redis_scenario setup --rows 2000 --marks FILE --tasks 20
     python -m tidings.jobs.tests.redis_scenario status --import-id 1
+    python -m tidings.jobs.tests.redis_scenario watch --import-id 1 --until part-way --kill PID
     python -m tidings.jobs.tests.redis_scenario recover
     python -m tidings.jobs.tests.redis_scenario ratelimit --key k --times 5
     python -m tidings.jobs.tests.redis_scenario cache-set KEY VALUE | cache-get KEY
@@ -13,6 +14,7 @@ these steps cannot run inside the test process (it uses the database queue and c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 
@@ -61,6 +63,45 @@ def _status(args) -> dict:
         }
 
 
+def _watch(args) -> dict:
+    """Poll the import in this process until it is part-way (at most half done) or completed.
+
+    Polling from one process every 50 ms, instead of starting a process per look, keeps up with an
+    import that a busy machine may run in seconds. With --kill, SIGKILL the worker and its work horses
+    the moment the import is seen part-way, as the out-of-memory killer would (no handler runs).
+    """
+    import signal
+    import time
+
+    deadline = time.monotonic() + args.timeout
+    while True:
+        status = _status(args)
+        if args.until == "completed":
+            reached = status["status"] == "completed"
+        else:
+            reached = 0 < status["rows_done"] <= status["total_rows"] // 2
+        if reached:
+            if args.kill:
+                for pid in [*descendants(args.kill), args.kill]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+            return status
+        if time.monotonic() > deadline:
+            return {**status, "timed_out": True}
+        time.sleep(0.05)
+
+
+def descendants(pid: int) -> list[int]:
+    """Return every process under pid (RQ runs each job in a forked work horse of its own)."""
+    found: list[int] = []
+    with contextlib.suppress(FileNotFoundError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                for child in map(int, children.read().split()):
+                    found += [child, *descendants(child)]
+    return found
+
+
 def _recover(args) -> dict:
     import datetime
 
@@ -100,6 +141,11 @@ def main() -> None:
     setup.add_argument("--marks", default=os.devnull)
     setup.add_argument("--meet", default="", help="a folder where the tasks wait for a second worker")
     steps.add_parser("status").add_argument("--import-id", type=int, required=True)
+    watch = steps.add_parser("watch")
+    watch.add_argument("--import-id", type=int, required=True)
+    watch.add_argument("--until", choices=["part-way", "completed"], required=True)
+    watch.add_argument("--kill", type=int, default=0, help="a worker's pid, killed once the import is part-way")
+    watch.add_argument("--timeout", type=float, default=150)
     steps.add_parser("recover")
     limit = steps.add_parser("ratelimit")
     limit.add_argument("--key", required=True)
@@ -109,7 +155,8 @@ def main() -> None:
     cache_set.add_argument("value")
     steps.add_parser("cache-get").add_argument("key")
     args = parser.parse_args()
-    run = {"setup": _setup, "status": _status, "recover": _recover, "ratelimit": _ratelimit}.get(args.step, _cache)
+    steps_run = {"setup": _setup, "status": _status, "watch": _watch, "recover": _recover, "ratelimit": _ratelimit}
+    run = steps_run.get(args.step, _cache)
     print(json.dumps(run(args)))
 
 

@@ -17,8 +17,11 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+
+from tidings.jobs.tests.redis_scenario import descendants
 
 SCENARIO = [sys.executable, "-m", "tidings.jobs.tests.redis_scenario"]
 # Waits bound a hang, they do not measure speed: under the full suite on 2 cores, the 20 scheduled
@@ -74,16 +77,6 @@ def redis_server():
         server.wait(timeout=10)
 
 
-def _descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    with contextlib.suppress(FileNotFoundError):
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as children:
-                for child in map(int, children.read().split()):
-                    found += [child, *_descendants(child)]
-    return found
-
-
 class Deployment:
     """Tidings with Redis in a scratch folder: run scenario steps, start and kill workers."""
 
@@ -99,12 +92,33 @@ class Deployment:
 
     def run(self, *args: str, **extra_env: str) -> dict:
         done = subprocess.run(  # noqa: S603
-            [*SCENARIO, *args], env={**self.env, **extra_env}, capture_output=True, text=True, timeout=180
+            [*SCENARIO, *args], env={**self.env, **extra_env}, capture_output=True, text=True, timeout=HANG
         )
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
+    def watch(self, import_id: str, until: str, seconds: float, kill: subprocess.Popen | None = None) -> dict:
+        """Wait (in one scenario process polling every 50 ms) until the import is part-way or completed."""
+        extra = ["--kill", str(kill.pid)] if kill else []
+        status = self.run("watch", "--import-id", import_id, "--until", until, "--timeout", str(seconds), *extra)
+        if status.get("timed_out"):
+            raise AssertionError(f"timed out after {seconds:g} s waiting for the import to be {until}: {status}\n"
+                                 f"{self.log_tails()}")  # fmt: skip
+        return status
+
     def migrate(self) -> None:
+        """Create the keys and the migrated databases: copies of the suite's templates when it has them."""
+        var = Path(self.env["TIDINGS_VAR_DIR"])
+        templates = Path(os.environ.get("TIDINGS_TEST_TEMPLATE_DIR") or "/nonexistent")
+        if (templates / "ready").exists():
+            done = subprocess.run(  # noqa: S603
+                [sys.executable, "-c", "from tidings.conf import init_var_dir; init_var_dir()"],
+                env=self.env, capture_output=True, text=True,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr[-3000:]
+            for alias, name in (("default", "global"), ("region_us", "region-us"), ("region_eu", "region-eu")):
+                shutil.copy(templates / f"{alias}.sqlite3", var / f"{name}.sqlite3")
+            return
         done = subprocess.run(  # noqa: S603
             [sys.executable, "-m", "tidings.cli", "migrate", "-v", "0"], env=self.env, capture_output=True, text=True
         )
@@ -125,7 +139,7 @@ class Deployment:
     def kill(worker: subprocess.Popen, signum=signal.SIGKILL) -> None:
         """Send signum to the worker and every process under it (RQ runs each job in a forked work
         horse in a session of its own, which a signal to the worker's group would miss)."""
-        for pid in [*_descendants(worker.pid), worker.pid]:
+        for pid in [*descendants(worker.pid), worker.pid]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
         worker.wait(timeout=120)
@@ -174,11 +188,7 @@ def test_an_import_and_scheduled_tasks_run_end_to_end_through_two_rq_workers(dep
     meet = tmp_path / "meet"
     meet.mkdir()
     ids = deployment.run("setup", "--rows", "3000", "--tasks", "20", "--marks", str(marks), "--meet", str(meet))
-    status = _wait_for(
-        lambda: (s := deployment.run("status", "--import-id", str(ids["import_id"])))["status"] == "completed" and s,
-        180,
-        "the import to complete",
-    )
+    status = deployment.watch(str(ids["import_id"]), "completed", 240)
     try:
         lines = _wait_for(lambda: marks.exists() and len(marks.read_text().split("\n")) > 20 and marks.read_text(),
                           HANG, "the scheduled tasks to run")  # fmt: skip
@@ -199,20 +209,12 @@ def test_a_worker_killed_mid_import_loses_nothing_and_does_nothing_twice(deploym
     ids = deployment.run("setup", "--rows", "40000")
     import_id = str(ids["import_id"])
 
-    running = _wait_for(
-        lambda: 0 < (s := deployment.run("status", "--import-id", import_id))["rows_done"] < s["total_rows"] and s,
-        120,
-        "the import to be part-way through",
-    )
-    deployment.kill(first)  # as the out-of-memory killer would: no handler runs
+    running = deployment.watch(import_id, "part-way", 240, kill=first)  # SIGKILLed as the OOM killer would
+    first.wait(timeout=120)
     killed_at = deployment.run("status", "--import-id", import_id)
     recovered = deployment.run("recover")
     deployment.start_worker()
-    done = _wait_for(
-        lambda: (s := deployment.run("status", "--import-id", import_id))["status"] == "completed" and s,
-        240,
-        "the recovered import to complete",
-    )
+    done = deployment.watch(import_id, "completed", 240)
 
     assert running["status"] == killed_at["status"] == "running"
     assert 0 < killed_at["rows_done"] < 40000
