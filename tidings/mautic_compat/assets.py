@@ -26,9 +26,9 @@ from django.urls import path
 from tidings.accounts.selectors import members_by_id
 from tidings.assets import actions, selectors
 from tidings.inputs import InvalidInput, parse_bool, parse_int
-from tidings.mautic_compat.parsing import ListParams, sort_of
+from tidings.mautic_compat.parsing import ListParams, optional_text
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
-from tidings.mautic_compat.standard import ENTITY_COLUMNS, Resource, standard_views
+from tidings.mautic_compat.standard import ENTITY_COLUMNS, Resource, listed, standard_views
 from tidings.tenancy.context import require_workspace
 
 VIEW, EDIT = "assets:view", "assets:edit"
@@ -97,27 +97,11 @@ def serialize_assets(assets: list) -> list[dict]:
 
 
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
-    sort = sort_of(params, ORDER_COLUMNS)
     assets = selectors.assets()
     if params.search:
         assets = assets.filter(title__icontains=params.search[:191])
-    if params.published_only:
-        assets = assets.filter(is_published=True)
-    if sort is not None:
-        column, descending = sort
-        assets = assets.order_by(("-" if descending else "") + column, "-id" if descending else "id")
-    total = assets.count()
-    page = list(assets[params.start : params.start + params.limit]) if total else []
+    page, total = listed(assets, params, ORDER_COLUMNS, published_field="is_published")
     return serialize_assets(page), total
-
-
-def _text(data: dict, key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise MauticError(400, f"{key}: text.", {key: ["text"]})
-    return str(value)
 
 
 def _upload(request):
@@ -134,7 +118,7 @@ def _changes(request, data: dict, method: str) -> dict[str, Any]:
     full = method in ("POST", "PUT")
     changes: dict[str, Any] = {}
     for key, name in (("title", "title"), ("alias", "alias"), ("description", "description")):
-        value = _text(data, key)
+        value = optional_text(data, key)
         if value is not None or (full and key != "alias"):
             changes[name] = value or ""
     if "isPublished" in data:
@@ -150,16 +134,16 @@ def _changes(request, data: dict, method: str) -> dict[str, Any]:
             changes["form_id"] = None if raw in (None, "", 0, "0") else parse_int(raw, minimum=1)
         except InvalidInput as error:
             raise MauticError(400, "formId: a form id.", {"formId": ["a form id"]}) from error
-    location = _text(data, "storageLocation")
+    location = optional_text(data, "storageLocation")
     if location not in (None, "local", "remote"):
         raise MauticError(400, "storageLocation: local or remote.", {"storageLocation": ["local or remote"]})
     upload = _upload(request)
-    remote = _text(data, "remotePath") or (_text(data, "file") if location == "remote" else None)
+    remote = optional_text(data, "remotePath") or (optional_text(data, "file") if location == "remote" else None)
     if upload is not None:
         changes["file"], changes["filename"] = upload, upload.name
     elif remote:
         changes["remote_url"] = remote
-    elif _text(data, "file"):
+    elif optional_text(data, "file"):
         message = "send the file itself as the multipart field file (Tidings has no separate files API)"
         raise MauticError(400, f"file: {message}.", {"file": [message]})
     return changes

@@ -19,9 +19,9 @@ from typing import Any
 from tidings.emails import selectors_authoring as selectors
 from tidings.emails.actions import authoring
 from tidings.inputs import InvalidInput, parse_bool
-from tidings.mautic_compat.parsing import ListParams, sort_of
+from tidings.mautic_compat.parsing import ListParams, optional_text
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
-from tidings.mautic_compat.standard import ENTITY_COLUMNS, Resource, standard_urls
+from tidings.mautic_compat.standard import ENTITY_COLUMNS, Resource, listed, standard_urls
 from tidings.segments import selectors as segments_selectors
 
 ORDER_COLUMNS = {"id": "id", "name": "name", "subject": "subject", "dateAdded": "created_at",
@@ -92,25 +92,9 @@ def serialize_emails(emails: list) -> list[dict]:
 
 
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
-    sort = sort_of(params, ORDER_COLUMNS)
     emails = selectors.emails(search=params.search, variants=True)
-    if params.published_only:
-        emails = emails.filter(published=True)
-    if sort is not None:
-        column, descending = sort
-        emails = emails.order_by(("-" if descending else "") + column, "-id" if descending else "id")
-    total = emails.count()
-    found = list(emails[params.start : params.start + params.limit]) if total else []
+    found, total = listed(emails, params, ORDER_COLUMNS, published_field="published")
     return serialize_emails(found), total
-
-
-def _text(data: dict, key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise MauticError(400, f"{key}: text.", {key: ["text"]})
-    return str(value)
 
 
 def _lists(data: dict) -> list[int]:
@@ -143,10 +127,10 @@ def _changes(data: dict, method: str) -> dict[str, Any]:
     full = method in {"PUT", "POST"}
     changes: dict[str, Any] = {}
     for key, name in _TEXT_FIELDS.items():
-        value = _text(data, key)
+        value = optional_text(data, key)
         if value is not None or full:
             changes[name] = value or ""
-    kind = _text(data, "emailType")
+    kind = optional_text(data, "emailType")
     if kind is not None or full:
         changes["kind"] = kind or "template"
     if "lists" in data and data["lists"] is not None:

@@ -21,9 +21,9 @@ from tidings.forms import actions as form_actions
 from tidings.forms import selectors as form_selectors
 from tidings.inputs import InvalidInput, parse_id
 from tidings.mautic_compat.decorators import mautic_api
-from tidings.mautic_compat.parsing import ListParams, sort_of
+from tidings.mautic_compat.parsing import ListParams
 from tidings.mautic_compat.responses import mautic_json
-from tidings.mautic_compat.standard import Resource, php_array, standard_urls
+from tidings.mautic_compat.standard import Resource, listed, php_array, standard_urls
 
 # Mautic's field type names <-> Tidings' kinds (the same words, but a consent box is a checkbox to Mautic).
 TO_MAUTIC_TYPE = {"consent": "checkboxgrp"}
@@ -92,15 +92,10 @@ ORDER_COLUMNS = {"id": "id", "name": "name", "alias": "alias", "dateAdded": "cre
 
 
 def _list(params: ListParams, request) -> tuple[list, int]:
-    sort = sort_of(params, ORDER_COLUMNS)
-    order = ["name", "id"] if sort is None else [("-" if sort[1] else "") + sort[0], "id"]
-    queryset = form_selectors.forms().order_by(*order)
+    queryset = form_selectors.forms().order_by("name", "id")  # unless the client sorts
     if params.search:
         queryset = queryset.filter(name__icontains=params.search[:191])
-    if params.published_only:
-        queryset = queryset.filter(published=True)
-    total = queryset.count()
-    items = list(queryset[params.start : params.start + params.limit])
+    items, total = listed(queryset, params, ORDER_COLUMNS, published_field="published")
     return serialize_forms(items), total
 
 

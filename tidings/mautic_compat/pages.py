@@ -17,9 +17,9 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 
 from tidings.inputs import InvalidInput, parse_bool
-from tidings.mautic_compat.parsing import ListParams, sort_of
+from tidings.mautic_compat.parsing import ListParams, optional_text
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
-from tidings.mautic_compat.standard import Resource, standard_urls
+from tidings.mautic_compat.standard import Resource, listed, standard_urls
 from tidings.pages import actions, content, selectors
 
 ORDER_COLUMNS = {"id": "id", "title": "title", "alias": "slug", "dateAdded": "created_at", "dateModified": "updated_at"}
@@ -59,25 +59,8 @@ def serialize_pages(pages: list) -> list[dict]:
 
 
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
-    sort = sort_of(params, ORDER_COLUMNS)
-    pages = selectors.pages(search=params.search)
-    if params.published_only:
-        pages = pages.filter(is_published=True)
-    if sort is not None:
-        column, descending = sort
-        pages = pages.order_by(("-" if descending else "") + column, "-id" if descending else "id")
-    total = pages.count()
-    found = list(pages[params.start : params.start + params.limit]) if total else []
+    found, total = listed(selectors.pages(search=params.search), params, ORDER_COLUMNS, published_field="is_published")
     return serialize_pages(found), total
-
-
-def _text(data: dict, key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise MauticError(400, f"{key}: text.", {key: ["text"]})
-    return str(value)
 
 
 def _bool(data: dict, key: str) -> bool:
@@ -110,19 +93,19 @@ def _changes(data: dict, method: str, *, page_id: int | None) -> dict[str, Any]:
     """Return page_create/page_update arguments of a Mautic body (PUT clears what it leaves out)."""
     full = method in {"PUT", "POST"}
     changes: dict[str, Any] = {}
-    title = _text(data, "title")
+    title = optional_text(data, "title")
     if title is not None or full:
         changes["title"] = title or ""
-    alias = _text(data, "alias")
+    alias = optional_text(data, "alias")
     if alias:
         changes["slug"] = _free_alias(alias, exclude_id=page_id) if method == "POST" else alias.strip().lower()
     elif full:
         changes["slug"] = _free_alias(changes["title"] or "page", exclude_id=page_id)
     for key, name in _TEXT_FIELDS.items():
-        value = _text(data, key)
+        value = optional_text(data, key)
         if value is not None or full:
             changes[name] = value or ""
-    redirect_type = _text(data, "redirectType")
+    redirect_type = optional_text(data, "redirectType")
     if redirect_type is not None or full:
         changes["redirect_type"] = redirect_type or ""
     if "noIndex" in data:

@@ -325,3 +325,14 @@ def request_data(request) -> dict:
     if request.method == "POST":
         return php_params(request.POST)
     return php_params(QueryDict(request.body, encoding=request.encoding))
+
+
+def optional_text(data: dict, key: str) -> str | None:
+    """Return data[key] as text (numbers are taken as Mautic clients send them), None when absent or null;
+    raise MauticError(400) for anything else."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise MauticError(400, f"{key}: text.", {key: ["text"]})
+    return str(value)

@@ -40,10 +40,10 @@ from tidings.accounts.selectors import members_by_id
 from tidings.contacts.conditions import existing_contact_ids
 from tidings.inputs import InvalidInput, is_ascii_digits, parse_bool, parse_id
 from tidings.mautic_compat.decorators import mautic_api
-from tidings.mautic_compat.parsing import ListParams, request_data, sort_of
+from tidings.mautic_compat.parsing import ListParams, optional_text, request_data
 from tidings.mautic_compat.responses import MauticError, mautic_datetime
 from tidings.mautic_compat.segment_filters import from_mautic, to_mautic
-from tidings.mautic_compat.standard import ENTITY_COLUMNS, Resource, allow, standard_views
+from tidings.mautic_compat.standard import ENTITY_COLUMNS, Resource, allow, listed, standard_views
 from tidings.segments import actions, selectors
 from tidings.segments.models import MembershipStatus
 from tidings.tenancy.context import require_workspace
@@ -185,13 +185,8 @@ def serialize_segments(segments: list) -> list[dict]:
 
 
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
-    sort = sort_of(params, ORDER_COLUMNS)
     segments = selectors.segments_list(search=params.search, published_only=params.published_only)
-    if sort is not None:
-        column, descending = sort
-        segments = segments.order_by(("-" if descending else "") + column, "-id" if descending else "id")
-    total = segments.count()
-    page = list(segments[params.start : params.start + params.limit]) if total else []
+    page, total = listed(segments, params, ORDER_COLUMNS)
     return serialize_segments(page), total
 
 
@@ -210,28 +205,19 @@ def _free_alias(wanted: str, *, exclude_id: int | None = None) -> str:
     return alias  # still taken: the action names the alias in its error
 
 
-def _text(data: dict, key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise MauticError(400, f"{key}: text.", {key: ["text"]})
-    return str(value)
-
-
 def _changes(data: dict, method: str, *, segment_id: int | None) -> dict:
     """Return the segment_update/segment_create arguments of a Mautic body (PUT clears what it leaves out)."""
     full = method in ("POST", "PUT")
     changes: dict[str, Any] = {}
-    name = _text(data, "name")
+    name = optional_text(data, "name")
     if name is not None or full:
         changes["name"] = name or ""
-    alias = _text(data, "alias")
+    alias = optional_text(data, "alias")
     if alias:
         changes["alias"] = _free_alias(alias, exclude_id=segment_id)
     elif full:
         changes["alias"] = _free_alias(changes["name"] or "segment", exclude_id=segment_id)
-    description = _text(data, "description")
+    description = optional_text(data, "description")
     if description is not None or full:
         changes["description"] = description or ""
     if "isPublished" in data:

@@ -48,6 +48,7 @@ from tidings.mautic_compat.parsing import (
     parse_select,
     php_params,
     request_data,
+    sort_of,
     strict_int,
 )
 from tidings.mautic_compat.responses import MESSAGES, MauticError, mautic_json, validation_error
@@ -107,6 +108,19 @@ def php_array(mapping: dict) -> dict | list:
     if keys == list(range(len(keys))):
         return list(mapping.values())
     return {str(key): value for key, value in mapping.items()}
+
+
+def listed(queryset, params: ListParams, sortable: dict[str, str], *, published_field: str = "") -> tuple[list, int]:
+    """Return (the requested page of queryset, its total) as Mautic lists: published=1 keeps published rows
+    (published_field), orderBy/order[] sort on the sortable columns with id breaking ties, start/limit page."""
+    sort = sort_of(params, sortable)
+    if published_field and params.published_only:
+        queryset = queryset.filter(**{published_field: True})
+    if sort is not None:
+        column, descending = sort
+        queryset = queryset.order_by(("-" if descending else "") + column, "-id" if descending else "id")
+    total = queryset.count()
+    return (list(queryset[params.start : params.start + params.limit]) if total else []), total
 
 
 def allow(request, *methods: str) -> None:
