@@ -49,7 +49,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 def _not_found(request) -> HttpResponse:
     context = {"title": "Page not found", "message": "There is no page at this address, or it has expired."}
-    return _private(render(request, "emails/public_message.html", context, status=404))
+    return _private(render(request, "public_message.html", context, status=404))
 
 
 def _ref(token: str):

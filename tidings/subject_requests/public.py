@@ -33,7 +33,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 def _not_valid(request) -> HttpResponse:
     context = {"title": "This link is not valid", "message": "It may have expired or been used already. "
                "You can send a new request from the form."}  # fmt: skip
-    return _private(render(request, "subject_requests/public_message.html", context, status=404))
+    return _private(render(request, "public_message.html", context, status=404))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -60,7 +60,7 @@ def request_form(request, public_workspace: str) -> HttpResponse:
 def _sent(request) -> HttpResponse:
     context = {"title": "Check your inbox", "message": "If the address is known here, a message is on its way to "
                "it: open the link in it to confirm your request. Requests are answered within 30 days."}  # fmt: skip
-    return _private(render(request, "subject_requests/public_message.html", context))
+    return _private(render(request, "public_message.html", context))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -72,7 +72,7 @@ def verify(request, public_workspace: str, request_id: int, code: str) -> HttpRe
             return _not_valid(request)
         context = {"title": "Your request is confirmed",
                    "message": "Thank you. You will hear from us by email when it has been answered."}  # fmt: skip
-        return _private(render(request, "subject_requests/public_message.html", context))
+        return _private(render(request, "public_message.html", context))
     if not selectors.awaiting_confirmation(request_id):
         return _not_valid(request)
     context = {"workspace_name": request.workspace.name}

@@ -32,14 +32,14 @@ MAX_CHOICES = 200  # subscription ids or purpose keys one save may name
 
 def _not_found(request) -> HttpResponse:
     context = {"title": "Page not found", "message": "There is no page at this address, or it has expired."}
-    return render(request, "pages/public_not_found.html", context, status=404)
+    return render(request, "public_message.html", context, status=404)
 
 
 def refused(request, refusal: Refusal) -> HttpResponse:
     """Answer a refusal of the door: too many requests (429), otherwise the same 404 as a missing page."""
     if refusal.reason == "rate_limited":
         context = {"title": "Too many requests", "message": "Please wait a minute before trying again."}
-        response = render(request, "pages/public_not_found.html", context, status=429)
+        response = render(request, "public_message.html", context, status=429)
         response["Retry-After"] = str(refusal.details.get("window", 60))
         return response
     return _not_found(request)
