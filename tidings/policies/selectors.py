@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from tidings.policies.models import PolicyAcknowledgement, PolicyKind, PolicyVersion
 
@@ -35,18 +35,20 @@ def policy_get(kind: str, version: int) -> PolicyVersion:
 def pending_policies(user, workspace) -> list[PolicyVersion]:
     """Return the current versions published since the workspace was created that user has not acknowledged there.
 
-    A workspace created after a version was published started under it: nothing to announce.
+    A workspace created after a version was published started under it: nothing to announce. One query: the
+    banner asks on every page an admin opens.
     """
     if user is None or workspace is None:
         return []
-    pending = []
-    for policy in current_policies():
-        if policy.published_at <= workspace.created_at:
-            continue
-        seen = PolicyAcknowledgement.objects.filter(policy=policy, workspace=workspace, user=user).exists()
-        if not seen:
-            pending.append(policy)
-    return pending
+    newest = PolicyVersion.objects.filter(kind=OuterRef("kind")).order_by("-version").values("version")[:1]
+    seen = PolicyAcknowledgement.objects.filter(policy=OuterRef("pk"), workspace=workspace, user=user)
+    pending = (
+        PolicyVersion.objects.filter(version=Subquery(newest), published_at__gt=workspace.created_at)
+        .filter(~Exists(seen))
+        .order_by("kind")
+    )
+    order = {kind.value: n for n, kind in enumerate(PolicyKind)}
+    return sorted(pending, key=lambda policy: order.get(policy.kind, len(order)))
 
 
 @dataclass(frozen=True)

@@ -97,8 +97,8 @@ def test_query_count_does_not_grow_with_entries_or_actors(
     from django.db import connections
 
     # Global database: session, user, workspace, membership, switcher, the actors (one query for all).
-    # 8: two of them read Tidings' policy versions for the admins' banner (tidings.policies).
-    with django_assert_max_num_queries(8), django_assert_max_num_queries(1, connection=connections["region_eu"]):
+    # 7: one of them reads Tidings' policy versions for the admins' banner (tidings.policies).
+    with django_assert_max_num_queries(7), django_assert_max_num_queries(1, connection=connections["region_eu"]):
         response = alice_client.get("/w/acme/settings/audit/")
     assert len(response.context["rows"]) == 50
 
