@@ -208,13 +208,20 @@ def _fields_changed_event(state: _State, principal) -> None:
 
 
 def contact_update(
-    contact_id: int, values: Mapping[str, Any], *, tags: Sequence[str] = (), principal, request=None
+    contact_id: int,
+    values: Mapping[str, Any],
+    *,
+    tags: Sequence[str] = (),
+    given_by_subject: bool = False,
+    principal,
+    request=None,
 ) -> Contact:
     """Change a contact's fields ({alias: value}; empty values clear) and tags; return the contact.
 
     Raise Contact.DoesNotExist for an id not in this workspace, ValidationError on invalid
-    values, a required field left empty, or a unique identifier another contact has (merge
-    the two with contact_merge instead).
+    values, a required field left empty, a unique identifier another contact has (merge
+    the two with contact_merge instead), or a new email whose person asked to be erased
+    (given_by_subject lifts that refusal, as for contact_create).
     """
     _require(principal, "contacts:edit")
     fields = load_fields()
@@ -233,6 +240,8 @@ def contact_update(
                 raise _duplicate_error(alias or "")
         was_identified = state.contact.date_identified is not None
         _apply(state, changes, fields)
+        if "email" in state.changed:
+            _admit(changes.get("email"), given_by_subject=given_by_subject, principal=principal)
         required = _required_errors(state, fields)
         if required:
             raise ValidationError(required)

@@ -66,6 +66,14 @@ def test_a_member_cannot_create_the_erased_person_again(in_acme, erased):
     assert selectors.contacts_count() == 0
 
 
+def test_a_member_cannot_give_another_contact_the_erased_address(in_acme, ada, erased):
+    with pytest.raises(ValidationError) as refused:
+        actions.contact_update(ada.id, {"email": ERASED}, principal=system())
+    assert refused.value.message_dict == {"email": [admission.REFUSED_MESSAGE]}
+    actions.contact_update(ada.id, {"city": "London"}, principal=system())  # other changes are not checked
+    assert selectors.contact_get(ada.id).email == "ada@analytical.example"
+
+
 def test_the_contact_form_in_the_ui_shows_the_refusal_on_the_email(alice_client, in_acme, erased):
     response = alice_client.post("/w/acme/contacts/new/", {"email": ERASED, "firstname": "Zoe"})
     assert response.status_code in (200, 400, 422)

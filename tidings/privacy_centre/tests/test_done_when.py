@@ -247,6 +247,7 @@ def test_consent_withdrawal_access_and_erasure_leave_nothing_and_keep_her_out(
     # 7. The audit log shows every step, and every chain verifies.
     steps = set(AuditEntry.objects.using(in_acme.db_alias).values_list("action", flat=True))
     assert {"form.submitted", "consent.recorded", "preferences.saved", "subject_request.received",
-            "subject_request.verified", "subject_request.approved", "subject_request.completed", "contact.deleted",
+            "subject_request.verified", "subject_request.approved", "subject_request.completed",
+            "subject_request.package_opened", "contact.deleted",
             "email.suppression_added", "contact_import.completed"} <= steps  # fmt: skip
     assert list(verify_chains()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -184,9 +185,9 @@ def test_an_anonymous_visitors_consent_records_go_with_it_and_a_contacts_stay(in
         done = actions.retention_enforce(principal=system())
     assert done["anonymous_visitors"] == 1 + 3
     assert list(ConsentRecord.objects.values_list("visitor_id", flat=True)) == [known.pk]
-    kinds: dict[str, int] = {}
+    kinds = Counter()
     for kind, count in RetentionAggregate.objects.filter(data_class="anonymous_visitors").values_list("kind", "count"):
-        kinds[kind] = kinds.get(kind, 0) + count
+        kinds[kind] += count
     assert kinds == {"visitor": 1, "consent_given": 2, "consent_withdrawn": 1}
     entry = AuditEntry.objects.filter(action="privacy.retention_enforced", target_id="anonymous_visitors").get()
     assert entry.data["stores"] == {"consent.visitor": 3, "events.visitor": 1}
