@@ -29,6 +29,10 @@ class ConsentConfig(AppConfig):
         from tidings.tenancy.signals import workspace_created
 
         register_consent_event_types()
+
+        from tidings.consent.retention import register_consent_retention
+
+        register_consent_retention()
         workspace_created.connect(_store_standard_purposes, dispatch_uid="consent.store_standard_purposes")
         register_description(CONSENT_GIVEN, lambda d, n: f"Gave consent for {d['purpose']}", icon="badge-check")
         register_description(CONSENT_WITHDRAWN, lambda d, n: f"Withdrew consent for {d['purpose']}", icon="badge-check")

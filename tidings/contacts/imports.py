@@ -55,6 +55,7 @@ from django.utils import timezone
 
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
+from tidings.contacts import admission
 from tidings.contacts.actions import (
     companies_link_by_name,
     contacts_bulk_upsert,
@@ -830,6 +831,21 @@ class _RunState:
                 self.first_line.setdefault(self.digest(email), line)
 
 
+def _refuse_erased(rows: list, lines: list[int], errors: list[dict[str, Any]]) -> tuple[list, list[int]]:
+    """Drop the rows whose email's person asked to be erased, each reported as an error (decision 0029)."""
+    refused = admission.refused_emails(values["email"] for values in rows)
+    if not refused:
+        return rows, lines
+    kept_rows, kept_lines = [], []
+    for values, line in zip(rows, lines, strict=True):
+        if normalise_email(values["email"]) in refused:
+            errors.append({"row": line, "field": "email", "message": f"{admission.REFUSED_MESSAGE}: row skipped"})
+        else:
+            kept_rows.append(values)
+            kept_lines.append(line)
+    return kept_rows, kept_lines
+
+
 def _commit_batch(
     job: ContactImport, batch: list[tuple[int, list[str]]], principal: Principal, run: _RunState | None = None
 ) -> None:
@@ -862,6 +878,7 @@ def _commit_batch(
             continue
         rows.append(values)
         lines.append(line)
+    rows, lines = _refuse_erased(rows, lines, errors)
     with transaction.atomic(using=require_workspace().db_alias):
         # Fence: a run re-queued after a stall may overlap a worker that was only slow; the run whose
         # checkpoint is stale stops instead of writing the batch twice (its transaction rolls back).

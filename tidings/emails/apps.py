@@ -17,6 +17,12 @@ class EmailsConfig(AppConfig):
         register_emails_descriptions(email_names)
         register_dkim_key_holder()
 
+        from tidings.contacts import admission
+        from tidings.emails.actions.feedback import suppression_readmit
+        from tidings.emails.selectors import erased_addresses
+
+        admission.register(erased_addresses, readmit=suppression_readmit)
+
         from tidings.audit.targets import by_id, register_target
         from tidings.navigation import NavItem, register
 

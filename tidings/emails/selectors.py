@@ -141,6 +141,22 @@ def suppressed_indexes(indexes: Iterable[bytes]) -> set[bytes]:
     return {bytes(row) for row in rows}
 
 
+def erased_addresses(normalised: list[str]) -> set[str]:
+    """Return those normalised addresses whose person asked to be erased (suppression reason "erased").
+
+    Contacts asks this (tidings.contacts.admission) before creating a contact, so an import or a
+    member does not bring an erased person back. Bounces and complaints do not refuse a contact: the
+    address is kept from mail by the suppression itself, as Mautic keeps Do-Not-Contact (decision 0029).
+    """
+    index_of = {suppression_index(address): address for address in normalised}
+    if not index_of:
+        return set()
+    rows = Suppression.objects.filter(reason=SuppressionReason.ERASED, email_index__in=list(index_of)).values_list(
+        "email_index", flat=True
+    )
+    return {index_of[bytes(row)] for row in rows}
+
+
 def suppression_for(address: str) -> Suppression | None:
     return Suppression.objects.filter(email_index=suppression_index(address)).first()
 

@@ -52,14 +52,22 @@ def purge_email_events(cutoff: datetime.datetime, *, batch_size: int, principal)
         yield from _purge_events(Q(type__in=codes, at__lt=cutoff), batch_size)
 
 
+def stale_anonymous_visitors(cutoff: datetime.datetime):
+    """Return the never-identified visitors first seen before cutoff with no event since: the ones purged.
+
+    The consent ledger's hook (tidings.consent.retention) purges their records with the same test.
+    """
+    recent = Event.objects.filter(visitor_id=OuterRef("id"), at__gte=cutoff)
+    return Visitor.objects.filter(contact_id__isnull=True, created_at__lt=cutoff).filter(~Exists(recent))
+
+
 def purge_anonymous_visitors(cutoff: datetime.datetime, *, batch_size: int, principal) -> Iterator[PurgedBatch]:
     """Delete never-identified visitors first seen before cutoff and with no event since, with their events.
 
     A visitor identified as a contact is the contact's (erased with it); one still active is kept.
     """
     alias = require_workspace().db_alias
-    recent = Event.objects.filter(visitor_id=OuterRef("id"), at__gte=cutoff)
-    stale = Visitor.objects.filter(contact_id__isnull=True, created_at__lt=cutoff).filter(~Exists(recent))
+    stale = stale_anonymous_visitors(cutoff)
     while True:
         with transaction.atomic(using=alias):
             rows = list(stale.order_by("id").values_list("id", "created_at")[:batch_size])

@@ -230,9 +230,10 @@ def _write_fields(contact_id: int | None, values: dict[str, Any]) -> tuple[int, 
         try:
             if contact_id is not None:
                 if values:
-                    contacts_actions.contact_update(contact_id, values, principal=_system())
+                    contacts_actions.contact_update(contact_id, values, given_by_subject=True, principal=_system())
                 return contact_id, False
-            return contacts_actions.contact_create(values, principal=_system()).id, True
+            # The person typed the address themselves, with the form's consent: an erased person may come back.
+            return contacts_actions.contact_create(values, given_by_subject=True, principal=_system()).id, True
         except ValidationError as error:
             bad = set(getattr(error, "error_dict", {}) or {}) & set(values)
             if not bad:

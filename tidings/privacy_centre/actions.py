@@ -38,6 +38,7 @@ __all__ = [
     "recipient_update",
     "retention_enforce",
     "retention_rule_set",
+    "retention_run_request",
     "transfer_contacts",
 ]
 
@@ -147,6 +148,27 @@ def retention_enforce(
                                "deleted": deleted, "batches": batches, "stores": per_store})  # fmt: skip
         done[rule.data_class] = deleted
     return done
+
+
+def retention_run_request(*, principal: Principal, request=None) -> None:
+    """Queue the retention run of this workspace only, now, instead of waiting for the daily job.
+
+    The run is the daily job's own task (privacy_centre.tasks.enforce_workspace_retention), queued
+    after the commit and carried out by the system principal, which audits each class it purges;
+    this action audits who asked. Raise PermissionDenied without privacy:manage.
+    """
+    _require(principal, "privacy:manage")
+    workspace_id = require_workspace().id
+    with _atomic():
+        audit_record("privacy.retention_run_requested", principal=principal, request=request,
+                     target_type="retention_rule", target_id="", data={})  # fmt: skip
+
+        def enqueue() -> None:
+            from tidings.privacy_centre.tasks import enforce_workspace_retention
+
+            enforce_workspace_retention.enqueue(workspace_id=workspace_id)
+
+        transaction.on_commit(enqueue, using=require_workspace().db_alias)
 
 
 # ==============================================================================================

@@ -8,6 +8,7 @@ _p = "w/<slug:workspace_slug>/privacy/"
 
 urlpatterns = [
     path(_p + "retention/", views.retention, name="retention"),
+    path(_p + "retention/run/", views.retention_run, name="retention_run"),
     path(_p + "records/", views.records, name="records"),
     path(_p + "records.json", views.records_json, name="records_json"),
     path(_p + "records.csv", views.records_csv, name="records_csv"),

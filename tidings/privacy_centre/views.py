@@ -63,6 +63,25 @@ def retention(request, workspace_slug):
     return render(request, "privacy_centre/retention.html", context, status=status)
 
 
+@require_POST
+@require_permission("privacy:manage")
+def retention_run(request, workspace_slug):
+    """Queue this workspace's retention run now (the daily job's task), after a confirmation."""
+    page = confirmation_required(
+        request,
+        title="Run retention now?",
+        message="Rows older than each period are deleted now, as the daily job would; only counts are kept.",
+        label="Run retention now",
+        back=_url(request, "retention"),
+    )
+    if page:
+        return page
+    actions.retention_run_request(principal=request.principal, request=request)
+    messages.success(request, "Retention run queued: it deletes in the background and writes each class to the "
+                              "audit log.")  # fmt: skip
+    return redirect(_url(request, "retention"))
+
+
 @require_permission("privacy:view")
 def records(request, workspace_slug):
     """The workspace's records of processing (GDPR art. 30), with links to download them."""

@@ -288,6 +288,18 @@ def verify_by_token(request_id: int, code: str, *, principal: Principal, request
     return True
 
 
+def package_opened(request_id: int, *, as_json: bool, principal: Principal, request=None) -> None:
+    """Audit that the subject opened the access package of a completed request (the page or the JSON file).
+
+    The package is built when opened and never stored (decision 0028): this entry is the record that the
+    data left, and when. Raise SubjectRequest.DoesNotExist for a request not in this workspace.
+    """
+    _require(principal, "privacy:ask")
+    with _atomic():
+        row = SubjectRequest.objects.get(pk=request_id)
+        _audit("package_opened", row, principal=principal, request=request, format="json" if as_json else "page")
+
+
 def request_verify(request_id: int, *, principal: Principal, request=None) -> SubjectRequest:
     """A member attests the subject's identity was checked another way (by phone, in person)."""
     _require(principal, "privacy:requests")

@@ -88,7 +88,9 @@ def package(request, public_workspace: str, token: str) -> HttpResponse:
     data = selectors.access_package(row) if row is not None else None
     if row is None or data is None:
         return _not_valid(request)
-    if request.GET.get("format") == "json":
+    as_json = request.GET.get("format") == "json"
+    actions.package_opened(row.pk, as_json=as_json, principal=request.principal, request=request)
+    if as_json:
         response = HttpResponse(json.dumps({"request": row.pk, "data": data}, indent=2, default=str),
                                 content_type="application/json")  # fmt: skip
         response["Content-Disposition"] = f'attachment; filename="my-data-{row.pk}.json"'

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 # _match_owners is looked up on the module so that tests can make it blind (a racing transaction).
+from tidings.contacts import admission
 from tidings.contacts.actions import state as state_module
 from tidings.contacts.actions.common import _atomic, _audit, _member_id, _require
 from tidings.contacts.actions.events import _events
@@ -59,18 +60,27 @@ def contact_create(
     *,
     tags: Sequence[str] = (),
     lawful_basis: str = "",
+    given_by_subject: bool = False,
     principal,
     request=None,
 ) -> Contact:
     """Create a contact from {alias: value} and return it; field defaults fill missing values.
 
     tags are names to apply. Raise ValidationError on unknown, archived or invalid fields, a
-    missing required field, an unknown lawful basis, or a unique identifier (email by default)
-    another contact already has (use contact_upsert to update that contact instead).
+    missing required field, an unknown lawful basis, a unique identifier (email by default)
+    another contact already has (use contact_upsert to update that contact instead), or an email
+    whose person asked to be erased (tidings.contacts.admission). given_by_subject: the person
+    typed the address themselves (a form submission), a new consent that lifts that refusal.
     """
     _require(principal, "contacts:edit")
     contact, created = _upsert_one(
-        values, tags=tags, lawful_basis=lawful_basis, allow_match=False, principal=principal, request=request
+        values,
+        tags=tags,
+        lawful_basis=lawful_basis,
+        allow_match=False,
+        given_by_subject=given_by_subject,
+        principal=principal,
+        request=request,
     )
     return contact
 
@@ -89,7 +99,7 @@ def contact_upsert(
     Unique identifiers are the fields flagged is_unique_identifier (email by default), combined
     with OR. Blank values leave a matched contact's fields alone unless overwrite_with_blank.
     tags use Mautic's convention: a leading "-" removes the tag. Raise ValidationError as
-    contact_create does.
+    contact_create does, the erased address included when a contact would be created.
     """
     _require(principal, "contacts:edit")
     return _upsert_one(
@@ -103,14 +113,16 @@ def contact_upsert(
     )
 
 
-def _upsert_one(values, *, tags, lawful_basis, allow_match, overwrite_with_blank=True, principal, request):
+def _upsert_one(
+    values, *, tags, lawful_basis, allow_match, overwrite_with_blank=True, given_by_subject=False, principal, request
+):
     _check_lawful_basis(lawful_basis, required=False)
     fields = load_fields()
     changes, errors = _prepare(values, fields, overwrite_with_blank=overwrite_with_blank or not allow_match)
     if errors:
         raise ValidationError(errors)
     ring = keyring()
-    arguments = (changes, fields, ring, tags, lawful_basis, allow_match, principal, request)
+    arguments = (changes, fields, ring, tags, lawful_basis, allow_match, given_by_subject, principal, request)
     try:
         return _upsert_attempt(*arguments)
     except IntegrityError as error:
@@ -139,7 +151,16 @@ def _creation_source(principal, request) -> str:
     return "system" if principal.is_system else "ui"
 
 
-def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, principal, request):
+def _admit(email, *, given_by_subject: bool, principal) -> None:
+    """Refuse a new contact whose email's person asked to be erased, unless they give it again themselves."""
+    if not email or not admission.refused_emails([str(email)]):
+        return
+    if not given_by_subject:
+        raise ValidationError({"email": [admission.REFUSED_MESSAGE]})
+    admission.readmit([str(email)], principal=principal)
+
+
+def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, given_by_subject, principal, request):
     changes = dict(changes)  # defaults are added for a new contact; a retry starts from the row as given
     with _atomic():
         identifiers = _identifiers(ring, fields, changes.get)
@@ -149,6 +170,7 @@ def _upsert_attempt(changes, fields, ring, tags, lawful_basis, allow_match, prin
         if match_id is not None and _email_taken(identifiers, owners, match_id):
             raise _duplicate_error("email")
         if match_id is None:
+            _admit(changes.get("email"), given_by_subject=given_by_subject, principal=principal)
             states, key_rows = _new_states(1, ring)
             changes = _with_defaults(changes, fields)
         else:
@@ -186,13 +208,20 @@ def _fields_changed_event(state: _State, principal) -> None:
 
 
 def contact_update(
-    contact_id: int, values: Mapping[str, Any], *, tags: Sequence[str] = (), principal, request=None
+    contact_id: int,
+    values: Mapping[str, Any],
+    *,
+    tags: Sequence[str] = (),
+    given_by_subject: bool = False,
+    principal,
+    request=None,
 ) -> Contact:
     """Change a contact's fields ({alias: value}; empty values clear) and tags; return the contact.
 
     Raise Contact.DoesNotExist for an id not in this workspace, ValidationError on invalid
-    values, a required field left empty, or a unique identifier another contact has (merge
-    the two with contact_merge instead).
+    values, a required field left empty, a unique identifier another contact has (merge
+    the two with contact_merge instead), or a new email whose person asked to be erased
+    (given_by_subject lifts that refusal, as for contact_create).
     """
     _require(principal, "contacts:edit")
     fields = load_fields()
@@ -211,6 +240,8 @@ def contact_update(
                 raise _duplicate_error(alias or "")
         was_identified = state.contact.date_identified is not None
         _apply(state, changes, fields)
+        if "email" in state.changed:
+            _admit(changes.get("email"), given_by_subject=given_by_subject, principal=principal)
         required = _required_errors(state, fields)
         if required:
             raise ValidationError(required)

@@ -344,3 +344,24 @@ def suppression_remove(suppression_id: int, *, principal: Principal) -> None:
         row.delete()
         _audit("email.suppression_removed", principal=principal, target_type="suppression", target_id=suppression_id,
                reason=reason)  # fmt: skip
+
+
+def suppression_readmit(normalised: list[str], *, principal: Principal) -> int:
+    """Lift the "erased" suppression of these normalised addresses; return how many rows went. Needs contacts:edit.
+
+    Called by contacts when the person gives the address again themselves (a form submission with its own
+    consent, decision 0029): the erasure request is honoured, and this is a new relationship. Rows of
+    other reasons (bounce, complaint, manual) stay. Audited with the row id and reason only.
+    """
+    require(principal, "contacts:edit", workspace_id=require_workspace().id)
+    indexes = [selectors.suppression_index(address) for address in normalised]
+    removed = 0
+    with _atomic():
+        for row in Suppression.objects.select_for_update().filter(reason=SuppressionReason.ERASED,
+                                                                  email_index__in=indexes):  # fmt: skip
+            row_id = row.pk
+            row.delete()
+            removed += 1
+            _audit("email.suppression_removed", principal=principal, target_type="suppression", target_id=row_id,
+                   reason=SuppressionReason.ERASED, cause="given_again_by_subject")  # fmt: skip
+    return removed

@@ -71,6 +71,7 @@ CASES = {
         *_acme("retention/")(w),
         *_acme("retention/", "POST", {"tracking_events": "1"})(w),
     ],
+    "privacy_centre:retention_run": _acme("retention/run/", "POST", {"confirmed": "1"}),
     "privacy_centre:records": _acme("records/"),
     "privacy_centre:records_json": _acme("records.json"),
     "privacy_centre:records_csv": _acme("records.csv"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -162,6 +163,34 @@ def test_anonymous_visitors_go_with_their_events_identified_and_active_ones_stay
     assert set(Visitor.objects.values_list("pk", flat=True)) == {active.pk, known.pk}
     assert not Event.objects.filter(visitor_id=stale.pk).exists()
     assert RetentionAggregate.objects.get(data_class="anonymous_visitors").kind == "visitor"
+
+
+def test_an_anonymous_visitors_consent_records_go_with_it_and_a_contacts_stay(in_acme, ada):
+    from tidings.consent.actions import consent_record
+    from tidings.consent.models import ConsentRecord
+    from tidings.events.actions import visitor_create, visitor_identify
+
+    actions.retention_rule_set("anonymous_visitors", 30, principal=system())
+    long_ago = NOW - datetime.timedelta(days=100)
+    with freeze_time(long_ago):
+        stale, known = (visitor_create(principal=system()) for _ in range(2))
+        for visitor in (stale, known):
+            consent_record(purpose="tracking", given=True, method="tracker", visitor_id=visitor.pk,
+                           ip="203.0.113.9", principal=system())  # fmt: skip
+        consent_record(purpose="tracking", given=False, method="tracker", visitor_id=stale.pk, principal=system())
+    visitor_identify(known.pk, ada.id, principal=system())
+    ConsentRecord.objects.create(purpose_id=ConsentRecord.objects.first().purpose_id, given=True, method="tracker",
+                                 visitor_id=987654, ip_network="198.51.100.0")  # a visitor deleted earlier  # fmt: skip
+    with freeze_time(NOW):
+        done = actions.retention_enforce(principal=system())
+    assert done["anonymous_visitors"] == 1 + 3
+    assert list(ConsentRecord.objects.values_list("visitor_id", flat=True)) == [known.pk]
+    kinds = Counter()
+    for kind, count in RetentionAggregate.objects.filter(data_class="anonymous_visitors").values_list("kind", "count"):
+        kinds[kind] += count
+    assert kinds == {"visitor": 1, "consent_given": 2, "consent_withdrawn": 1}
+    entry = AuditEntry.objects.filter(action="privacy.retention_enforced", target_id="anonymous_visitors").get()
+    assert entry.data["stores"] == {"consent.visitor": 3, "events.visitor": 1}
 
 
 def test_old_form_submissions_go_and_their_contact_stays(in_acme, ada):

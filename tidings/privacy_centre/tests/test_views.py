@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -37,6 +38,34 @@ def test_the_retention_page_shows_each_class_and_saves_periods(alice_client, in_
     assert 'href="/w/acme/privacy/retention/"' in alice_client.get("/w/acme/").content.decode()
 
 
+def test_an_admin_runs_retention_now_for_this_workspace_through_the_task_queue(
+    alice_client, in_acme, globex, settings, django_capture_on_commit_callbacks
+):
+    from tidings.audit.models import AuditEntry
+    from tidings.events.models import Event
+    from tidings.events.registry import code_for
+    from tidings.tenancy.context import use_workspace
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    old = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    Event.objects.create(type=code_for("page.hit"), at=old, visitor_id=1, data={})
+    with use_workspace(globex):
+        Event.objects.create(type=code_for("page.hit"), at=old, visitor_id=1, data={})
+    asked = alice_client.post(BASE + "retention/run/")
+    assert asked.status_code == 200 and "Run retention now?" in asked.content.decode()  # confirm first
+    assert Event.objects.filter(type=code_for("page.hit")).count() == 1
+    with django_capture_on_commit_callbacks(using="region_eu", execute=True):
+        response = alice_client.post(BASE + "retention/run/", {"confirmed": "1"})
+    assert response.status_code == 302
+    assert not Event.objects.filter(type=code_for("page.hit")).exists()
+    with use_workspace(globex):
+        assert Event.objects.filter(type=code_for("page.hit")).count() == 1, "Globex's run is its own"
+    actions_done = list(AuditEntry.objects.filter(workspace_id=in_acme.id).values_list("action", "actor_type"))
+    assert ("privacy.retention_run_requested", "user") in actions_done
+    assert any(action == "privacy.retention_enforced" for action, _ in actions_done)
+    assert 'action="/w/acme/privacy/retention/run/"' in alice_client.get(BASE + "retention/").content.decode()
+
+
 def test_an_invalid_period_is_shown_next_to_its_field(alice_client, in_acme):
     response = alice_client.post(BASE + "retention/", {"tracking_events": "0"})
     assert response.status_code == 400 and "errorlist" in response.content.decode()
@@ -47,6 +76,7 @@ def test_a_marketer_sees_none_of_the_privacy_centre(mia_client, in_acme):
     for path in ("retention/", "records/", "records.json", "records.csv", "recipients/"):
         assert mia_client.get(BASE + path).status_code == 403
     assert mia_client.post(BASE + "retention/", {"tracking_events": "1"}).status_code == 403
+    assert mia_client.post(BASE + "retention/run/", {"confirmed": "1"}).status_code == 403
 
 
 def test_records_of_processing_page_and_downloads(alice_client, in_acme):
