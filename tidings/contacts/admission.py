@@ -6,7 +6,7 @@
     # erased_addresses(normalised emails) -> the subset that must not come back
     # suppression_readmit(normalised emails, principal=...) lifts the refusal when the person comes back
 
-The emails app registers its suppression list (reason "erased", decision 0029): a person who asked to be
+The emails app registers its suppression list (reason "erased", decision 0030): a person who asked to be
 erased is not re-created by an import, the UI or either API. A form submission is the person's own new
 consent: its caller says so (contact_create(..., given_by_subject=True)) and contacts calls the check's
 readmit function, which lifts the erased row in the same transaction.

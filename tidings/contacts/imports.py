@@ -832,7 +832,7 @@ class _RunState:
 
 
 def _refuse_erased(rows: list, lines: list[int], errors: list[dict[str, Any]]) -> tuple[list, list[int]]:
-    """Drop the rows whose email's person asked to be erased, each reported as an error (decision 0029)."""
+    """Drop the rows whose email's person asked to be erased, each reported as an error (decision 0030)."""
     refused = admission.refused_emails(values["email"] for values in rows)
     if not refused:
         return rows, lines

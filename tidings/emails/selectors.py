@@ -146,7 +146,7 @@ def erased_addresses(normalised: list[str]) -> set[str]:
 
     Contacts asks this (tidings.contacts.admission) before creating a contact, so an import or a
     member does not bring an erased person back. Bounces and complaints do not refuse a contact: the
-    address is kept from mail by the suppression itself, as Mautic keeps Do-Not-Contact (decision 0029).
+    address is kept from mail by the suppression itself, as Mautic keeps Do-Not-Contact (decision 0030).
     """
     index_of = {suppression_index(address): address for address in normalised}
     if not index_of:

@@ -1,4 +1,4 @@
-"""An erased person is not brought back (decision 0029): imports, the UI and both APIs refuse the address; a form
+"""An erased person is not brought back (decision 0030): imports, the UI and both APIs refuse the address; a form
 submission is the person's own new consent and lifts the refusal; bounces and complaints refuse nothing."""
 
 from __future__ import annotations

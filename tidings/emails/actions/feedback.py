@@ -350,7 +350,7 @@ def suppression_readmit(normalised: list[str], *, principal: Principal) -> int:
     """Lift the "erased" suppression of these normalised addresses; return how many rows went. Needs contacts:edit.
 
     Called by contacts when the person gives the address again themselves (a form submission with its own
-    consent, decision 0029): the erasure request is honoured, and this is a new relationship. Rows of
+    consent, decision 0030): the erasure request is honoured, and this is a new relationship. Rows of
     other reasons (bounce, complaint, manual) stay. Audited with the row id and reason only.
     """
     require(principal, "contacts:edit", workspace_id=require_workspace().id)
