@@ -154,6 +154,13 @@ class Send(TenantModel):
     # worker died, and the periodic resume job picks it up (emails.tasks.resume_abandoned_sends).
     runner = models.CharField(max_length=32, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
+    # A/B test (decision 0026). The test send of a parent with variants: {"<email id>": version} of the
+    # parent and each variant, frozen when the send started; each recipient's arm is chosen from a hash of
+    # (send, contact), those past the weights' sum are held. ab_result: what the winner was picked on.
+    # The remainder send goes to the held recipients of held_from_send_id with the winner.
+    ab_versions = models.JSONField(default=dict, blank=True)
+    ab_result = models.JSONField(default=dict, blank=True)
+    held_from_send_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -168,6 +175,7 @@ class DeliveryStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
     IN_DOUBT = "in_doubt", "In doubt (sender stopped mid-message; not sent again)"
+    HELD = "held", "Held for the A/B winner"  # an A/B test's remainder: the winner's send takes them
 
 
 class Delivery(TenantModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 
 from tidings.emails.models import (
     Delivery,
@@ -77,6 +77,59 @@ def recipients_after(segment_ids: Sequence[int], after: int, limit: int) -> list
     return sorted(found)[:limit]
 
 
+def held_after(send_id: int, after: int, limit: int) -> list[int]:
+    """Return the next `limit` contact ids an A/B test send held for its winner, above `after`, in id order."""
+    return list(Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.HELD, contact_id__gt=after)
+                .order_by("contact_id").values_list("contact_id", flat=True)[:limit])  # fmt: skip
+
+
+def held_count(send_id: int) -> int:
+    """Return how many recipients an A/B test send held for its winner."""
+    return Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.HELD).count()
+
+
+def ab_rates(send: Send, criterion: str) -> dict:
+    """Return the rates an A/B test send's winner is picked on, and the winner (see decision 0026).
+
+    Per arm: messages sent, recipients who opened and who clicked (Delivery, recorded for contacts who allow
+    tracking; the arms are random slices of one audience, so their shares of such contacts match), and the
+    rate of the criterion. When no arm has a tracked open or click, the aggregate counts (EmailCount, every
+    message) since the test began are used instead: basis "counts". A tie goes to the parent, then the
+    older variant. {"criterion", "basis", "winner", "arms": {"<email id>": {"sent", "opened", "clicked",
+    "rate"}}, "decided_at"}.
+    """
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from tidings.emails.models import CountKind, EmailCount
+
+    order = [send.email_id] + sorted(int(i) for i in send.ab_versions if int(i) != send.email_id)
+    rows = (Delivery.objects.filter(send_id=send.pk, email_id__in=order, status=DeliveryStatus.SENT)
+            .values("email_id").annotate(sent=Count("id"), opened=Count("id", filter=Q(opened_at__isnull=False)),
+                                         clicked=Count("id", filter=Q(clicked_at__isnull=False))))  # fmt: skip
+    found = {row["email_id"]: row for row in rows}
+    arms = {i: {"sent": found.get(i, {}).get("sent", 0), "opened": found.get(i, {}).get("opened", 0),
+                "clicked": found.get(i, {}).get("clicked", 0)} for i in order}  # fmt: skip
+    key = "clicked" if criterion == "click_rate" else "opened"
+    basis = "deliveries"
+    if not any(arm[key] for arm in arms.values()):
+        basis = "counts"
+        since = (send.started_at or send.created_at).date()
+        kind = CountKind.CLICKED if key == "clicked" else CountKind.OPENED
+        totals = dict(EmailCount.objects.filter(email_id__in=order, kind=kind, day__gte=since)
+                      .values("email_id").annotate(n=Sum("count")).values_list("email_id", "n"))  # fmt: skip
+        for i in order:
+            arms[i][key] = int(totals.get(i) or 0)
+    winner, best = order[0], -1.0
+    for i in order:
+        arm = arms[i]
+        arm["rate"] = round(arm[key] / arm["sent"], 6) if arm["sent"] else 0.0
+        if arm["rate"] > best:  # strictly better: a tie keeps the earlier arm (the parent first)
+            winner, best = i, arm["rate"]
+    return {"criterion": criterion, "basis": basis, "winner": winner, "decided_at": timezone.now().isoformat(),
+            "arms": {str(i): arms[i] for i in order}}  # fmt: skip
+
+
 def recipients_count(segment_ids: Sequence[int]) -> int:
     """Return how many distinct contacts are members of any of the segments (for a send's total)."""
     if not segment_ids:
@@ -116,8 +169,9 @@ def send_progress(send: Send) -> dict:
     """Return what the send page shows: status, total, done so far and the counts by outcome and skip reason."""
     counts = dict(send.counts or {})
     skipped = {key.split(":", 1)[1]: n for key, n in counts.items() if key.startswith("skipped:")}
-    done = sum(n for key, n in counts.items() if key in ("sent", "failed", "in_doubt")) + sum(skipped.values())
+    done = sum(n for key, n in counts.items() if key in ("sent", "failed", "in_doubt", "held")) + sum(skipped.values())
     return {"status": send.status, "total": send.total, "done": done, "sent": counts.get("sent", 0),
+            "held": counts.get("held", 0),
             "failed": counts.get("failed", 0), "in_doubt": counts.get("in_doubt", 0), "skipped": skipped}  # fmt: skip
 
 

@@ -21,6 +21,12 @@ attempted -> the claim is dropped and the walk sends it. When the journal cannot
 (another machine wrote it, or the machine restarted since: the boot id in its header differs, so the
 kernel's unwritten pages may be lost) every claimed row without an acceptance becomes in_doubt.
 
+A/B test (decision 0026): a send whose ab_versions names the parent and its variants gives each recipient
+an arm from a hash of (send id, contact id) — the parent and each variant get their weight in percent of
+the audience, the rest are held (a Delivery row in status "held", which the walk passes like any other).
+The Delivery row's email_id is the arm sent, so a resumed run never splits anyone again. The winner's
+send (held_from_send_id) walks the held rows of the test send instead of the segments.
+
 Pause, resume and cancel are read between batches. A runner holds a lease on the send, renewed every
 batch; a lapsed lease on a running send is how the periodic job knows its worker died.
 """
@@ -28,6 +34,7 @@ batch; a lapsed lease on a running send is how the periodic job knows its worker
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 import os
 import queue
@@ -173,6 +180,7 @@ class Outcome:
     tokens_hash: bytes | None = None
     sent_at: datetime.datetime | None = None
     reason: str = ""
+    email_id: int = 0  # the email (A/B arm) sent; 0: the send's
 
 
 @dataclass
@@ -185,6 +193,7 @@ class Job:
     owner: Mapping[str, str]
     preference_url: str = ""
     extra: Mapping[str, str] | None = None
+    context: Context | None = None  # the A/B arm's context; None: the send's
 
 
 @dataclass
@@ -290,7 +299,7 @@ class Workers:
                 log.debug("send %s: a connection did not close cleanly", self.context.send_id)
 
     def _send(self, connection, raw: bool, job: Job) -> Outcome:
-        return send_one(self.context, connection, raw, job, journal=self.journal, limiter=self.limiter)
+        return send_one(job.context or self.context, connection, raw, job, journal=self.journal, limiter=self.limiter)
 
 
 def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | None = None,
@@ -311,7 +320,7 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
     try:
         to_header = message.encode_address("", job.address)
     except message.UnsendableAddress:
-        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="address")
+        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="address", email_id=c.email.pk)
     if limiter is not None:
         limiter.wait()
     if raw and connection.connection is None:
@@ -320,7 +329,7 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
         except (OSError, smtplib.SMTPException):
             # No transaction began: the message certainly did not leave (not retried: counted as failed).
             connection.connection = None
-            return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="connect")
+            return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="connect", email_id=c.email.pk)
     if journal is not None:
         journal.write(f"a {job.contact_id}")
     try:
@@ -342,24 +351,25 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
         reason = f"smtp_{error.smtp_code}"
         if journal is not None:
             journal.write(f"f {job.contact_id} {reason}")
-        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason=reason)
+        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason=reason, email_id=c.email.pk)
     except smtplib.SMTPRecipientsRefused:
         if journal is not None:
             journal.write(f"f {job.contact_id} refused")
-        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="refused")
+        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="refused", email_id=c.email.pk)
     except Exception as error:
         # The connection broke mid-transaction: the server may or may not have taken the message.
         log.warning("send %s: connection lost mid-message (%s)", c.send_id, type(error).__name__)
         connection.close()
         if raw:
             connection.connection = None
-        return Outcome(job.contact_id, DeliveryStatus.IN_DOUBT, reason="connection")
+        return Outcome(job.contact_id, DeliveryStatus.IN_DOUBT, reason="connection", email_id=c.email.pk)
     sent_at = timezone.now()
     if journal is not None:
         journal.write(
             f"s {job.contact_id} {sent_at.timestamp():.3f} {rendered.tokens_hash.hex()} {extra_headers['Message-ID']}"
         )
-    return Outcome(job.contact_id, DeliveryStatus.SENT, extra_headers["Message-ID"], rendered.tokens_hash, sent_at)
+    return Outcome(job.contact_id, DeliveryStatus.SENT, extra_headers["Message-ID"], rendered.tokens_hash, sent_at,
+                   email_id=c.email.pk)  # fmt: skip
 
 
 # ==============================================================================================
@@ -370,10 +380,13 @@ def _domain_of(address: str) -> str:
     return address.rpartition("@")[2].lower() or "tidings.invalid"
 
 
-def build_context(send: Send, email: Email, sending: SendingSettings) -> Context:
-    """Return what all messages of send share: the prepared version, sender, domain, DKIM key (opened once)."""
+def build_context(send: Send, email: Email, sending: SendingSettings, *, version_number: int | None = None) -> Context:
+    """Return what all messages of send share: the prepared version, sender, domain, DKIM key (opened once).
+
+    version_number: the version of email to send (an A/B arm's); the send's own by default.
+    """
     workspace = require_workspace()
-    version = selectors_sending.version_of(email, send.version)
+    version = selectors_sending.version_of(email, version_number or send.version)
     if version is None:
         raise LookupError("the send's email version is gone")
     prepared = prepare(version)
@@ -476,6 +489,10 @@ def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] 
     if ids is None:
         ids = dict(Delivery.objects.filter(send_id=send.pk, contact_id__in=[o.contact_id for o in outcomes])
                    .values_list("contact_id", "id"))  # fmt: skip
+    arms: dict[int, int] = {}
+    if send.ab_versions and any(not o.email_id for o in outcomes):  # settled from a journal: the row knows its arm
+        arms = dict(Delivery.objects.filter(send_id=send.pk, contact_id__in=[o.contact_id for o in outcomes])
+                    .values_list("contact_id", "email_id"))  # fmt: skip
     rows = [(o.status, o.reason[:32], o.message_id, o.tokens_hash, o.sent_at, ids[o.contact_id])
             for o in outcomes if o.contact_id in ids]  # fmt: skip
     bulk.update(Delivery, ["status", "reason", "message_id", "tokens_hash", "sent_at"], rows)
@@ -483,11 +500,12 @@ def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] 
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
+        email_id = o.email_id or arms.get(o.contact_id) or send.email_id
         if o.status == DeliveryStatus.SENT:
             events.append({"type": EMAIL_SENT, "contact_id": o.contact_id, "at": o.sent_at,
-                           "data": {"email_id": send.email_id, "send_id": send.pk}})  # fmt: skip
+                           "data": {"email_id": email_id, "send_id": send.pk}})  # fmt: skip
         elif o.status == DeliveryStatus.FAILED:
-            data = {"email_id": send.email_id, "send_id": send.pk, "code": o.reason[:64] or "error"}
+            data = {"email_id": email_id, "send_id": send.pk, "code": o.reason[:64] or "error"}
             events.append({"type": EMAIL_FAILED, "contact_id": o.contact_id, "data": data})
     store.write(events)
     return counts
@@ -558,13 +576,40 @@ class Batch:
     delivery_ids: dict[int, int]  # contact id -> its delivery row (claimed or skipped)
 
 
-def _claim(send: Send, verdict: eligibility.Verdict, email_id: int) -> dict[int, int]:
-    """Insert the batch's delivery rows (skipped with their reason, the others claimed); return their ids."""
+def ab_bucket(send_id: int, contact_id: int) -> int:
+    """Return the contact's bucket (0-99) in an A/B test send: the same on every run of the send."""
+    digest = hashlib.blake2b(f"{send_id}:{contact_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 100
+
+
+def ab_arms(email: Email, versions: Mapping[str, int]) -> list[tuple[int, int]]:
+    """Return [(email id, weight)] of an A/B test: the parent first, then its variants by id."""
+    weights = dict(Email.objects.filter(pk__in=[int(i) for i in versions]).values_list("id", "variant_weight"))
+    order = [email.pk] + sorted(int(i) for i in versions if int(i) != email.pk)
+    return [(i, int(weights.get(i, 0))) for i in order]
+
+
+def ab_arm(arms: list[tuple[int, int]], bucket: int) -> int | None:
+    """Return the email id whose share holds bucket, or None: the contact is held for the winner."""
+    upper = 0
+    for email_id, weight in arms:
+        upper += weight
+        if bucket < upper:
+            return email_id
+    return None
+
+
+def _claim(send: Send, verdict: eligibility.Verdict, arm_of: Mapping[int, int], held: list[int]) -> dict[int, int]:
+    """Insert the batch's delivery rows (skipped with their reason, held, the others claimed); return their ids.
+
+    arm_of: {contact id: email id sent} (the send's email unless an A/B test chose a variant).
+    """
     contacts = [(c, DeliveryStatus.SKIPPED, r) for c, r in verdict.skipped.items()]
+    contacts += [(c, DeliveryStatus.HELD, "") for c in held]
     contacts += [(c.id, DeliveryStatus.CLAIMED, "") for c in verdict.allowed]
     ids = bulk.allocate_ids(Delivery, len(contacts)) if contacts else []
     workspace_id = require_workspace().id
-    rows = [(pk, workspace_id, send.pk, email_id, c, status, reason, "", 0, 0, "", False, False)
+    rows = [(pk, workspace_id, send.pk, arm_of.get(c, send.email_id), c, status, reason, "", 0, 0, "", False, False)
             for pk, (c, status, reason) in zip(ids, contacts, strict=True)]  # fmt: skip
     bulk.insert(Delivery, ["id", "workspace_id", "send_id", "email_id", "contact_id", "status", "reason",
                            "message_id", "open_count", "click_count", "bounced", "complained", "unsubscribed"],
@@ -572,21 +617,67 @@ def _claim(send: Send, verdict: eligibility.Verdict, email_id: int) -> dict[int,
     return {c: pk for pk, (c, _, _) in zip(ids, contacts, strict=True)}
 
 
-def _prepare(send: Send, email: Email, sending: SendingSettings, ring, context: Context, owners: Owners,
+@dataclass
+class Plan:
+    """What a run sends: the send's context, and one per A/B arm with the test's weights."""
+
+    context: Context
+    contexts: dict[int, Context] = field(default_factory=dict)  # email id -> its context (A/B test send)
+    arms: list[tuple[int, int]] = field(default_factory=list)
+
+
+def plan_for(send: Send, email: Email, sending: SendingSettings) -> Plan:
+    context = build_context(send, email, sending)
+    if not send.ab_versions:
+        return Plan(context)
+    contexts = {email.pk: context}
+    for key, number in send.ab_versions.items():
+        arm_id = int(key)
+        if arm_id != email.pk:
+            variant = Email.objects.get(pk=arm_id)
+            contexts[arm_id] = build_context(send, variant, sending, version_number=int(number))
+    return Plan(context, contexts, ab_arms(email, send.ab_versions))
+
+
+def _prepare(send: Send, email: Email, sending: SendingSettings, ring, plan: Plan, owners: Owners,
              after: int, batch_size: int) -> Batch:  # fmt: skip
     """Read the next recipients after `after`, decide who may get the email, claim them (committed)."""
-    ids = selectors_sending.recipients_after(send.segment_ids, after, batch_size)
+    if send.held_from_send_id is not None:
+        ids = selectors_sending.held_after(send.held_from_send_id, after, batch_size)
+    else:
+        ids = selectors_sending.recipients_after(send.segment_ids, after, batch_size)
     if not ids:
         return Batch([], {}, [], {})
     done = selectors_sending.delivered_contacts(send.pk, ids)
-    verdict = eligibility.check([i for i in ids if i not in done], email=email, settings=sending, ring=ring)
+    pending = [i for i in ids if i not in done]
+    arm_of: dict[int, int] = {}
+    held: list[int] = []
+    if plan.arms:
+        for contact_id in pending:
+            arm = ab_arm(plan.arms, ab_bucket(send.pk, contact_id))
+            if arm is None:
+                held.append(contact_id)
+            else:
+                arm_of[contact_id] = arm
+        pending = [i for i in pending if i in arm_of]
+    verdict = eligibility.check(pending, email=email, settings=sending, ring=ring)
     skipped: dict[str, int] = {}
     for reason in verdict.skipped.values():
         skipped[f"skipped:{reason}"] = skipped.get(f"skipped:{reason}", 0) + 1
+    if held:
+        skipped["held"] = len(held)
     with _atomic():
-        delivery_ids = _claim(send, verdict, email.pk)
+        delivery_ids = _claim(send, verdict, arm_of, held)
         _bump(send.pk, skipped)
-    return Batch(ids, skipped, jobs_for(verdict.allowed, context, owners), delivery_ids)
+    if not plan.arms:
+        return Batch(ids, skipped, jobs_for(verdict.allowed, plan.context, owners), delivery_ids)
+    jobs: list[Job] = []
+    for arm_id, arm_context in plan.contexts.items():
+        group = [c for c in verdict.allowed if arm_of.get(c.id) == arm_id]
+        for job in jobs_for(group, arm_context, owners):
+            job.context = arm_context
+            jobs.append(job)
+    return Batch(ids, skipped, jobs, delivery_ids)
 
 
 def _release(send: Send, batch: Batch) -> None:
@@ -595,7 +686,8 @@ def _release(send: Send, batch: Batch) -> None:
         return
     with _atomic():
         Delivery.objects.filter(pk__in=list(batch.delivery_ids.values()),
-                                status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SKIPPED]).delete()  # fmt: skip
+                                status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SKIPPED,
+                                            DeliveryStatus.HELD]).delete()  # fmt: skip
         _bump(send.pk, {key: -n for key, n in batch.skipped.items()})
 
 
@@ -612,7 +704,8 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
     recover(send)
     email = Email.objects.get(pk=send.email_id)
     sending = selectors_sending.sending_settings()
-    context = build_context(send, email, sending)
+    plan = plan_for(send, email, sending)
+    context = plan.context
     ring = keyring()
     owners = Owners()
     journal = Journal(send.workspace_id, send.pk)
@@ -629,8 +722,9 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
                 break
             if stop_after is not None and result.batches >= stop_after:
                 break
-            context.today = datetime.date.today().isoformat()
-            batch = ready or _prepare(send, email, sending, ring, context, owners, state["checkpoint_contact_id"],
+            for arm_context in (context, *plan.contexts.values()):
+                arm_context.today = datetime.date.today().isoformat()
+            batch = ready or _prepare(send, email, sending, ring, plan, owners, state["checkpoint_contact_id"],
                                       batch_size)  # fmt: skip
             ready = None
             if not batch.ids:
@@ -644,7 +738,7 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             # work overlaps the SMTP round trips instead of leaving the server idle.
             workers.start(batch.jobs)
             if stop_after is None or result.batches + 1 < stop_after:
-                ready = _prepare(send, email, sending, ring, context, owners, batch.ids[-1], batch_size)
+                ready = _prepare(send, email, sending, ring, plan, owners, batch.ids[-1], batch_size)
             outcomes = workers.wait()
             with _atomic():
                 counts = record_outcomes(send, outcomes, batch.delivery_ids)

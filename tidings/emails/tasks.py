@@ -31,6 +31,18 @@ def run_send_task(*, workspace_id: int, send_id: int) -> str:
     return send_run(send_id, principal=principal).status
 
 
+@tenant_task()
+def pick_ab_winner_task(*, workspace_id: int, send_id: int, attempt: int = 0) -> int | None:
+    """Pick the winner of A/B test send send_id once its test period is over; return the winner's send id."""
+    from tidings.accounts.permissions import system_principal
+    from tidings.emails.actions.sending import ab_pick_winner
+    from tidings.tenancy.selectors import workspace_by_id
+
+    principal = system_principal(workspace_by_id(workspace_id), reason="task:pick_ab_winner")
+    remainder = ab_pick_winner(send_id, principal=principal, attempt=attempt)
+    return remainder.pk if remainder is not None else None
+
+
 @periodic(every=timedelta(minutes=1))
 @task()
 def resume_abandoned_sends() -> int:
