@@ -130,6 +130,59 @@ def ab_rates(send: Send, criterion: str) -> dict:
             "arms": {str(i): arms[i] for i in order}}  # fmt: skip
 
 
+def ab_test_states(email_ids: Iterable[int]) -> dict[int, dict]:
+    """Return, for each of email_ids that is an A/B test's parent or variant, its latest test as shown in the
+    stats page and the APIs: {"state", "send_id", "started_at", "criterion", "test_hours", "winner_id",
+    "held", "winner_send_id", "winner_send_status", "result" (the rates decided on, once decided),
+    "arms": {"<email id>": {"weight", "sent"}}}. state: "not_sent" (no test send yet), "testing" (the test
+    send is going out or its period runs), "decided", "cancelled". Emails without variants are left out.
+    """
+    ids = [int(i) for i in email_ids]
+    rows = list(Email.objects.filter(pk__in=ids).values("pk", "variant_of"))
+    parent_of = {row["pk"]: row["variant_of"] or row["pk"] for row in rows}
+    parents = set(parent_of.values())
+    emails = {e.pk: e for e in Email.objects.filter(pk__in=parents)}
+    arms: dict[int, list[Email]] = {}
+    for variant in Email.objects.filter(variant_of__in=parents).order_by("id"):
+        arms.setdefault(int(variant.variant_of or 0), []).append(variant)
+    found: dict[int, dict] = {}
+    for parent_id, variants in arms.items():
+        parent = emails.get(parent_id)
+        if parent is None:
+            continue
+        test = (Send.objects.filter(email_id=parent_id, broadcast=True, held_from_send_id__isnull=True)
+                .order_by("-id").only("id", "status", "started_at", "ab_versions", "ab_result").first())  # fmt: skip
+        while test is not None and not test.ab_versions:  # a plain send of the parent: look further back
+            test = (Send.objects.filter(email_id=parent_id, broadcast=True, held_from_send_id__isnull=True,
+                                        pk__lt=test.pk).order_by("-id").first())  # fmt: skip
+        info: dict = {"state": "not_sent", "send_id": None, "started_at": None, "criterion": parent.ab_criterion,
+                      "test_hours": parent.ab_test_hours, "winner_id": parent.ab_winner_id, "held": 0,
+                      "winner_send_id": None, "winner_send_status": None, "result": None,
+                      "arms": {str(e.pk): {"name": e.name, "weight": e.variant_weight, "sent": 0}
+                               for e in [parent, *variants]}}  # fmt: skip
+        if test is not None:
+            info.update(send_id=test.pk, started_at=test.started_at, result=test.ab_result or None)
+            sent = dict(Delivery.objects.filter(send_id=test.pk, status=DeliveryStatus.SENT).values("email_id")
+                        .annotate(n=Count("id")).values_list("email_id", "n"))  # fmt: skip
+            for key, arm in info["arms"].items():
+                arm["sent"] = sent.get(int(key), 0)
+            info["held"] = held_count(test.pk)
+            if test.ab_result:
+                info["state"] = "decided"
+                info["winner_id"] = test.ab_result.get("winner")
+                remainder = Send.objects.filter(held_from_send_id=test.pk).only("id", "status").first()
+                if remainder is not None:
+                    info.update(winner_send_id=remainder.pk, winner_send_status=remainder.status)
+            elif test.status == SendStatus.CANCELLED:
+                info["state"] = "cancelled"
+            else:
+                info["state"] = "testing"
+        for email_id in [parent_id, *(v.pk for v in variants)]:
+            if email_id in parent_of:
+                found[email_id] = info
+    return found
+
+
 def recipients_count(segment_ids: Sequence[int]) -> int:
     """Return how many distinct contacts are members of any of the segments (for a send's total)."""
     if not segment_ids:

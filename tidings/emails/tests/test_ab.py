@@ -335,3 +335,42 @@ def test_any_variant_inputs_are_saved_within_100_percent_or_refused(in_acme, wei
     assert shares <= 100
     if Email.objects.filter(variant_of=parent.pk).exists():
         assert parent.ab_criterion and parent.ab_test_hours >= 1
+
+
+# ----------------------------------------------------------------------------------------------
+# The test's state and winner on the stats page and in both APIs
+
+
+def test_the_stats_page_and_the_apis_show_the_test_and_its_winner(in_acme, smtp, client, acme, alice):
+    from tidings.accounts.models import User
+    from tidings.accounts.selectors import principal_for_user
+    from tidings.api.actions import api_token_create
+    from tidings.tests.api_client import token_api
+
+    contacts, parent, variant = _test(in_acme, people=10)
+    api = token_api(client, acme, alice)
+    before = api.get(f"/emails/{parent.pk}").json()["ab_test"]
+    assert before["state"] == "not_sent" and before["arms"][str(variant.pk)]["weight"] == 30
+    send = _start(parent)
+    run(send)
+    assert api.get(f"/emails/{variant.pk}").json()["ab_test"]["state"] == "testing"
+    _mark(send, variant.pk, "opened_at", 1)
+    _pick(send)
+    shown = api.get(f"/emails/{parent.pk}").json()
+    assert shown["ab_winner_id"] == variant.pk
+    test = shown["ab_test"]
+    assert (test["state"], test["winner_id"], test["send_id"]) == ("decided", variant.pk, send.pk)
+    assert test["result"]["arms"][str(variant.pk)]["opened"] == 1 and test["winner_send_id"]
+    _, secret = api_token_create(workspace=acme, user=User.objects.get(pk=alice.pk), name="Mautic",
+                                 principal=principal_for_user(alice, acme))  # fmt: skip
+    mautic = client.get(f"/api/emails/{variant.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}").json()["email"]
+    assert mautic["variantParent"] == {"id": parent.pk}
+    assert mautic["variantSettings"] == {"weight": 30, "winnerCriteria": "email.openrate"}
+    assert mautic["variantReadCount"] == 1 and mautic["variantStartDate"]
+    listed = client.get("/api/emails", HTTP_AUTHORIZATION=f"Bearer {secret}").json()["emails"]
+    assert {e["id"]: e["variantSettings"] for e in (listed.values() if isinstance(listed, dict) else listed)}[
+        parent.pk
+    ]["weight"] == 30
+    client.force_login(alice)
+    body = client.get(f"/w/acme/emails/{parent.pk}/stats/").content.decode()
+    assert "A/B test" in body and "Winner picked" in body and "Held for the winner" in body
