@@ -58,7 +58,7 @@ from tidings.accounts.selectors import members_by_id
 from tidings.emails import eligibility, headers, links, message, selectors_sending
 from tidings.emails.event_types import EMAIL_FAILED, EMAIL_SENT
 from tidings.emails.models import Delivery, DeliveryStatus, Email, Send, SendingBackend, SendingSettings, SendStatus
-from tidings.emails.render import Prepared, personalise, prepare
+from tidings.emails.render import Prepared, number_links, personalise, prepare
 from tidings.events import store
 from tidings.pages import selectors as pages_selectors
 from tidings.privacy.vault import keyring
@@ -389,6 +389,7 @@ def build_context(send: Send, email: Email, sending: SendingSettings, *, version
     version = selectors_sending.version_of(email, version_number or send.version)
     if version is None:
         raise LookupError("the send's email version is gone")
+    number_links(version)  # versions frozen before links were numbered at freeze time
     prepared = prepare(version)
     from_address = prepared.from_address or sending.from_address or _default_from()[1]
     from_name = prepared.from_name or sending.from_name or _default_from()[0]

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
-from tidings.emails import content
+from tidings.emails import content, render
 from tidings.emails import selectors_authoring as selectors
 from tidings.emails.models import AbCriterion, Editor, Email, EmailKind, EmailVersion, Send, SendStatus
 from tidings.tenancy.context import require_workspace
@@ -240,11 +240,13 @@ def _check_tokens(email: Email, confirmed: bool) -> None:
 
 
 def _freeze(email: Email) -> EmailVersion:
-    return EmailVersion.objects.create(
+    version = EmailVersion.objects.create(
         email_id=email.pk, number=email.version, subject=email.subject, preheader=email.preheader,
         from_name=email.from_name, from_address=email.from_address, reply_to=email.reply_to, html=email.html,
         text=email.text or content.html_to_text(email.html),
     )  # fmt: skip
+    render.number_links(version)  # the links are numbered here, so reading a version never writes
+    return version
 
 
 def _user_id(principal: Principal) -> int | None:

@@ -19,14 +19,14 @@ import re
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
 from tidings.contacts import selectors as contacts_selectors
-from tidings.emails import eligibility, selectors_authoring, selectors_sending, sender
-from tidings.emails.models import Delivery, DeliveryStatus, Email, EmailKind, Send, SendStatus
+from tidings.emails import content, eligibility, selectors_authoring, selectors_sending, sender
+from tidings.emails.models import Delivery, DeliveryStatus, Email, EmailKind, EmailVersion, Send, SendStatus
 from tidings.privacy.vault import keyring
 from tidings.tenancy.context import require_workspace
 
@@ -55,6 +55,23 @@ def _check_sender(email: Email) -> None:
     domains = [str(d).lower() for d in sending.sending_domains or []]
     if address and domains and address.rpartition("@")[2].lower() not in domains:
         raise ValidationError({"from_address": ["an address at one of the workspace's sending domains"]})
+
+
+def _version_to_send(email: Email) -> EmailVersion:
+    """Return the frozen version email is at, freezing it first for an email saved before every save froze
+    its version (the selector only reads). Inside the caller's transaction."""
+    found = selectors_authoring.version_current(email)
+    if found is not None:
+        return found
+    try:
+        with _atomic():
+            return EmailVersion.objects.create(
+                email_id=email.pk, number=email.version, subject=email.subject, preheader=email.preheader,
+                from_name=email.from_name, from_address=email.from_address, reply_to=email.reply_to,
+                html=email.html, text=email.text or content.html_to_text(email.html),
+            )  # fmt: skip
+    except IntegrityError:  # frozen meanwhile by another request
+        return EmailVersion.objects.get(email_id=email.pk, number=email.version)
 
 
 def _enqueue(send: Send, *, at: datetime.datetime | None = None) -> None:
@@ -91,7 +108,7 @@ def send_start(email_id: int, *, principal: Principal, scheduled_at=None, reques
         if Send.objects.filter(email_id=email.pk, broadcast=True, status__in=ACTIVE).exists():
             raise ValidationError({"email": ["this email is already being sent"]})
         _check_sender(email)
-        version = selectors_authoring.version_current(email)
+        version = _version_to_send(email)
         ab_versions = _ab_versions(email)
         send = Send.objects.create(
             email_id=email.pk, version=version.number, broadcast=True, segment_ids=segment_ids,
@@ -129,7 +146,7 @@ def _ab_versions(email: Email) -> dict[str, int]:
     for variant in variants:
         if not variant.published:
             raise ValidationError({"published": ["publish every variant before sending the test"]})
-    return {str(arm.pk): selectors_authoring.version_current(arm).number for arm in arms}
+    return {str(arm.pk): _version_to_send(arm).number for arm in arms}
 
 
 def _schedule_winner(send: Send, due_at: datetime.datetime, attempt: int = 0) -> None:
@@ -284,7 +301,7 @@ def send_to_contact(email_id: int, contact_id: int, *, tokens: Mapping[str, str]
         contacts = contacts_selectors.contacts_get([contact_id])
         if contact_id not in contacts:
             contacts_selectors.contact_get(contact_id)  # raises Contact.DoesNotExist
-        version = selectors_authoring.version_current(email)
+        version = _version_to_send(email)
         sending = selectors_sending.sending_settings()
         send = Send.objects.create(email_id=email.pk, version=version.number, broadcast=False, total=1,
                                    status=SendStatus.RUNNING, started_at=timezone.now(),
