@@ -175,6 +175,7 @@ class DeliveryStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
     IN_DOUBT = "in_doubt", "In doubt (sender stopped mid-message; not sent again)"
+    DEFERRED = "deferred", "Deferred (refused for now: retried later)"  # a 4xx or no connection; see sender
     HELD = "held", "Held for the A/B winner"  # an A/B test's remainder: the winner's send takes them
 
 
@@ -211,6 +212,9 @@ class Delivery(TenantModel):
     bounced = models.CharField(max_length=4, blank=True, default="")  # "hard" / "soft"
     complained = models.BooleanField(default=False)
     unsubscribed = models.BooleanField(default=False)
+    # A transient refusal (SMTP 4xx, no connection): tried `attempts` times, next at retry_at (sender.retry_deferred).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -219,6 +223,11 @@ class Delivery(TenantModel):
         indexes = [
             models.Index(fields=["workspace_id", "contact_id", "sent_at"], name="emails_delivery_contact_idx"),
             models.Index(fields=["workspace_id", "email_id", "status"], name="emails_delivery_email_idx"),
+            models.Index(
+                fields=["workspace_id", "retry_at"],
+                name="emails_delivery_retry_idx",
+                condition=models.Q(retry_at__isnull=False),
+            ),
         ]
 
 

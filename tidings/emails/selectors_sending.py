@@ -83,6 +83,33 @@ def held_after(send_id: int, after: int, limit: int) -> list[int]:
                 .order_by("contact_id").values_list("contact_id", flat=True)[:limit])  # fmt: skip
 
 
+def deferred_due(send_id: int, now: datetime.datetime, limit: int) -> dict[int, int]:
+    """Return {contact id: delivery id} of the send's deferred messages due for another try by now."""
+    rows = (Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.DEFERRED, retry_at__lte=now)
+            .order_by("retry_at", "id").values_list("contact_id", "id")[:limit])  # fmt: skip
+    return dict(rows)
+
+
+def sends_with_deferred_due(*, now: datetime.datetime | None = None) -> list[tuple[int, int]]:
+    """Return (workspace id, send id) of every send, in every region, with deferred messages due by now (or
+    a retry's claims whose runner may have died: recover() settles them under the send's lease).
+
+    Crosses workspaces on purpose, through the one named door for that; ids only.
+    """
+    from django.utils import timezone
+
+    from tidings.tenancy.sweeps import dangerously_sweep_workspaces
+
+    now = now or timezone.now()
+    with dangerously_sweep_workspaces() as across:
+        return sorted({
+            (workspace_id, send_id)
+            for rows in across(Delivery)
+            for workspace_id, send_id in rows.filter(retry_at__isnull=False, retry_at__lte=now)
+            .values_list("workspace_id", "send_id").distinct()
+        })  # fmt: skip
+
+
 def held_count(send_id: int) -> int:
     """Return how many recipients an A/B test send held for its winner."""
     return Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.HELD).count()
@@ -222,9 +249,10 @@ def send_progress(send: Send) -> dict:
     """Return what the send page shows: status, total, done so far and the counts by outcome and skip reason."""
     counts = dict(send.counts or {})
     skipped = {key.split(":", 1)[1]: n for key, n in counts.items() if key.startswith("skipped:")}
-    done = sum(n for key, n in counts.items() if key in ("sent", "failed", "in_doubt", "held")) + sum(skipped.values())
+    done = sum(n for key, n in counts.items() if key in ("sent", "failed", "in_doubt", "held", "deferred"))
+    done += sum(skipped.values())
     return {"status": send.status, "total": send.total, "done": done, "sent": counts.get("sent", 0),
-            "held": counts.get("held", 0),
+            "held": counts.get("held", 0), "deferred": counts.get("deferred", 0),
             "failed": counts.get("failed", 0), "in_doubt": counts.get("in_doubt", 0), "skipped": skipped}  # fmt: skip
 
 

@@ -27,6 +27,13 @@ the audience, the rest are held (a Delivery row in status "held", which the walk
 The Delivery row's email_id is the arm sent, so a resumed run never splits anyone again. The winner's
 send (held_from_send_id) walks the held rows of the test send instead of the segments.
 
+Transient refusals: a server that answers 4xx (to MAIL, RCPT or DATA: it did not take the message) or
+that cannot be reached before the transaction begins leaves the delivery "deferred" ("d <contact> <reason>"
+in the journal), to be tried again after RETRY_BACKOFF (retry_deferred, queued every minute by
+emails.tasks.retry_deferred_deliveries); after MAX_ATTEMPTS it fails with its reason. A deferred row is
+claimed again before each retry, like any message, so a retry never sends twice. 5xx stays a hard failure;
+a connection lost mid-message stays in doubt (the server may have taken it).
+
 Pause, resume and cancel are read between batches. A runner holds a lease on the send, renewed every
 batch; a lapsed lease on a running send is how the periodic job knows its worker died.
 """
@@ -70,6 +77,9 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 LEASE = datetime.timedelta(minutes=2)
+# Waits before the 2nd and 3rd attempt of a transiently refused message: three attempts over about an hour.
+RETRY_BACKOFF = (datetime.timedelta(minutes=10), datetime.timedelta(minutes=50))
+MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
 ESP_BACKENDS = {
     SendingBackend.AMAZON_SES: "anymail.backends.amazon_ses.EmailBackend",
     SendingBackend.MAILGUN: "anymail.backends.mailgun.EmailBackend",
@@ -137,9 +147,9 @@ class Journal:
         found: dict[int, tuple] = {}
         for line in lines:
             parts = line.split()
-            if len(parts) >= 2 and parts[0] in ("a", "s", "f") and parts[1].isdigit():
+            if len(parts) >= 2 and parts[0] in ("a", "s", "f", "d") and parts[1].isdigit():
                 kind, contact_id = parts[0], int(parts[1])
-                if found.get(contact_id, ("",))[0] not in ("s", "f"):  # an outcome is final
+                if found.get(contact_id, ("",))[0] not in ("s", "f", "d"):  # an outcome is final
                     found[contact_id] = (kind, *parts[2:])
         return trusted, found
 
@@ -327,9 +337,11 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
         try:
             connection.open()
         except (OSError, smtplib.SMTPException):
-            # No transaction began: the message certainly did not leave (not retried: counted as failed).
+            # No transaction began: the message certainly did not leave, so it is tried again later.
             connection.connection = None
-            return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="connect", email_id=c.email.pk)
+            if journal is not None:
+                journal.write(f"d {job.contact_id} connect")
+            return Outcome(job.contact_id, DeliveryStatus.DEFERRED, reason="connect", email_id=c.email.pk)
     if journal is not None:
         journal.write(f"a {job.contact_id}")
     try:
@@ -348,14 +360,12 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
             )  # fmt: skip
             django_message.send()
     except smtplib.SMTPResponseException as error:
-        reason = f"smtp_{error.smtp_code}"
-        if journal is not None:
-            journal.write(f"f {job.contact_id} {reason}")
-        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason=reason, email_id=c.email.pk)
-    except smtplib.SMTPRecipientsRefused:
-        if journal is not None:
-            journal.write(f"f {job.contact_id} refused")
-        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="refused", email_id=c.email.pk)
+        # A reply to MAIL FROM or DATA: the server did not take the message; 4xx is "not now".
+        return _refused(journal, c, job, int(error.smtp_code), f"smtp_{error.smtp_code}")
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _ in error.recipients.values()] or [550]
+        code = int(codes[0]) if all(400 <= int(c) < 500 for c in codes) else 550
+        return _refused(journal, c, job, code, f"smtp_{code}" if code < 500 else "refused")
     except Exception as error:
         # The connection broke mid-transaction: the server may or may not have taken the message.
         log.warning("send %s: connection lost mid-message (%s)", c.send_id, type(error).__name__)
@@ -370,6 +380,14 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
         )
     return Outcome(job.contact_id, DeliveryStatus.SENT, extra_headers["Message-ID"], rendered.tokens_hash, sent_at,
                    email_id=c.email.pk)  # fmt: skip
+
+
+def _refused(journal: Journal | None, c: Context, job: Job, code: int, reason: str) -> Outcome:
+    """The outcome of a message the server refused: deferred for a 4xx (retried later), else failed."""
+    kind, status = ("d", DeliveryStatus.DEFERRED) if 400 <= code < 500 else ("f", DeliveryStatus.FAILED)
+    if journal is not None:
+        journal.write(f"{kind} {job.contact_id} {reason}")
+    return Outcome(job.contact_id, status, reason=reason, email_id=c.email.pk)
 
 
 # ==============================================================================================
@@ -494,6 +512,7 @@ def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] 
     if send.ab_versions and any(not o.email_id for o in outcomes):  # settled from a journal: the row knows its arm
         arms = dict(Delivery.objects.filter(send_id=send.pk, contact_id__in=[o.contact_id for o in outcomes])
                     .values_list("contact_id", "email_id"))  # fmt: skip
+    outcomes = _settle_deferrals(outcomes, ids)
     rows = [(o.status, o.reason[:32], o.message_id, o.tokens_hash, o.sent_at, ids[o.contact_id])
             for o in outcomes if o.contact_id in ids]  # fmt: skip
     bulk.update(Delivery, ["status", "reason", "message_id", "tokens_hash", "sent_at"], rows)
@@ -510,6 +529,26 @@ def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] 
             events.append({"type": EMAIL_FAILED, "contact_id": o.contact_id, "data": data})
     store.write(events)
     return counts
+
+
+def _settle_deferrals(outcomes: list[Outcome], ids: Mapping[int, int]) -> list[Outcome]:
+    """Count an attempt on each deferred outcome and set its next try; past MAX_ATTEMPTS it fails instead."""
+    deferred = [o for o in outcomes if o.status == DeliveryStatus.DEFERRED and o.contact_id in ids]
+    if not deferred:
+        return outcomes
+    tried = dict(Delivery.objects.filter(pk__in=[ids[o.contact_id] for o in deferred]).values_list("id", "attempts"))
+    now = timezone.now()
+    rows: list[tuple[int, datetime.datetime | None, int]] = []
+    settled: dict[int, Outcome] = {}
+    for o in deferred:
+        attempts = int(tried.get(ids[o.contact_id], 0)) + 1
+        if attempts >= MAX_ATTEMPTS:
+            settled[o.contact_id] = Outcome(o.contact_id, DeliveryStatus.FAILED, reason=o.reason, email_id=o.email_id)
+            rows.append((attempts, None, ids[o.contact_id]))
+        else:
+            rows.append((attempts, now + RETRY_BACKOFF[attempts - 1], ids[o.contact_id]))
+    bulk.update(Delivery, ["attempts", "retry_at"], rows)
+    return [settled.get(o.contact_id, o) for o in outcomes]
 
 
 def recover(send: Send) -> dict[str, int]:
@@ -530,6 +569,8 @@ def recover(send: Send) -> dict[str, int]:
             outcomes.append(Outcome(contact_id, DeliveryStatus.SENT, line[3] if len(line) > 3 else "", digest, at))
         elif line is not None and line[0] == "f":
             outcomes.append(Outcome(contact_id, DeliveryStatus.FAILED, reason=line[1] if len(line) > 1 else "error"))
+        elif line is not None and line[0] == "d":
+            outcomes.append(Outcome(contact_id, DeliveryStatus.DEFERRED, reason=line[1] if len(line) > 1 else "error"))
         elif line is None and trusted:
             dropped.append(delivery_id)  # never attempted: the walk claims it again
         else:
@@ -537,6 +578,10 @@ def recover(send: Send) -> dict[str, int]:
     with _atomic():
         counts = record_outcomes(send, outcomes)
         if dropped:
+            # A retry of a deferred message (attempts > 0) goes back to deferred: the walk is past it.
+            Delivery.objects.filter(pk__in=dropped, status=DeliveryStatus.CLAIMED, attempts__gt=0).update(
+                status=DeliveryStatus.DEFERRED, retry_at=timezone.now()
+            )
             Delivery.objects.filter(pk__in=dropped, status=DeliveryStatus.CLAIMED).delete()
         _bump(send.pk, counts)
     journal.path.unlink(missing_ok=True)
@@ -610,11 +655,11 @@ def _claim(send: Send, verdict: eligibility.Verdict, arm_of: Mapping[int, int], 
     contacts += [(c.id, DeliveryStatus.CLAIMED, "") for c in verdict.allowed]
     ids = bulk.allocate_ids(Delivery, len(contacts)) if contacts else []
     workspace_id = require_workspace().id
-    rows = [(pk, workspace_id, send.pk, arm_of.get(c, send.email_id), c, status, reason, "", 0, 0, "", False, False)
-            for pk, (c, status, reason) in zip(ids, contacts, strict=True)]  # fmt: skip
+    rows = [(pk, workspace_id, send.pk, arm_of.get(c, send.email_id), c, status, reason, "", 0, 0, "", False, False,
+             0) for pk, (c, status, reason) in zip(ids, contacts, strict=True)]  # fmt: skip
     bulk.insert(Delivery, ["id", "workspace_id", "send_id", "email_id", "contact_id", "status", "reason",
-                           "message_id", "open_count", "click_count", "bounced", "complained", "unsubscribed"],
-                rows)  # fmt: skip
+                           "message_id", "open_count", "click_count", "bounced", "complained", "unsubscribed",
+                           "attempts"], rows)  # fmt: skip
     return {c: pk for pk, (c, _, _) in zip(ids, contacts, strict=True)}
 
 
@@ -757,3 +802,89 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             # Paused, cancelled or finished: the lease goes so a resume can start at once.
             Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")
     return result
+
+
+# ==============================================================================================
+# Retrying deferred messages
+
+RETRYABLE = (SendStatus.FINISHED, SendStatus.CANCELLED, SendStatus.FAILED)
+
+
+def retry_deferred(send_id: int, *, limit: int = BATCH_SIZE) -> dict[str, int]:
+    """Try again the send's deferred messages whose time has come; return the counts of their outcomes.
+
+    Only once the send's walk is over (a running send's journal is its runner's): the retry holds the
+    send's lease meanwhile, settles a dead retry's claims from the journal, claims the due rows (committed
+    before any message leaves), checks eligibility again and sends through the same workers and journal.
+    A cancelled send sends nothing more: its deferred messages fail with reason "cancelled".
+    """
+    runner = uuid.uuid4().hex
+    now = timezone.now()
+    with _atomic():
+        taken = Send.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=send_id,
+                                    status__in=RETRYABLE).update(runner=runner, lease_until=now + LEASE)  # fmt: skip
+    if not taken:
+        return {}
+    send = selectors_sending.send_get(send_id)
+    journal = Journal(send.workspace_id, send.pk)
+    workers: Workers | None = None
+    counts: dict[str, int] = {}
+    try:
+        recover(send)
+        Delivery.objects.filter(send_id=send.pk, retry_at__isnull=False).exclude(
+            status__in=[DeliveryStatus.DEFERRED, DeliveryStatus.CLAIMED]
+        ).update(retry_at=None)  # settled by recover(): out of the sweep
+        due = selectors_sending.deferred_due(send.pk, now, limit)
+        if not due:
+            return {}
+        if send.status == SendStatus.CANCELLED:
+            with _atomic():
+                Delivery.objects.filter(pk__in=list(due.values()), status=DeliveryStatus.DEFERRED).update(
+                    status=DeliveryStatus.FAILED, reason="cancelled", retry_at=None
+                )
+                _bump(send.pk, {"deferred": -len(due), "failed": len(due)})
+            return {"failed": len(due)}
+        with _atomic():
+            # retry_at stays on the claimed rows: a retry that dies is found by the sweep and settled by recover().
+            claimed = Delivery.objects.filter(pk__in=list(due.values()), status=DeliveryStatus.DEFERRED).update(
+                status=DeliveryStatus.CLAIMED
+            )
+            _bump(send.pk, {"deferred": -claimed})
+        arm_of = dict(Delivery.objects.filter(pk__in=list(due.values())).values_list("contact_id", "email_id"))
+        email = Email.objects.get(pk=send.email_id)
+        sending = selectors_sending.sending_settings()
+        plan = plan_for(send, email, sending)
+        verdict = eligibility.check(sorted(due), email=email, settings=sending, ring=keyring())
+        skipped = {c: r for c, r in verdict.skipped.items()}
+        jobs: list[Job] = []
+        owners = Owners()
+        for contact in verdict.allowed:
+            context = plan.contexts.get(arm_of.get(contact.id, email.pk), plan.context)
+            (job,) = jobs_for([contact], context, owners)
+            job.context = context
+            jobs.append(job)
+        journal.open()
+        workers = Workers(plan.context, count=max(1, min(int(sending.connections or 1), 16)),
+                          backend=backend_path(sending), journal=journal,
+                          rate=int(sending.rate_per_second or 0))  # fmt: skip
+        outcomes = workers.send_all(jobs)
+        with _atomic():
+            counts = record_outcomes(send, outcomes, due)
+            if skipped:
+                for reason in set(skipped.values()):
+                    Delivery.objects.filter(pk__in=[due[c] for c, r in skipped.items() if r == reason]).update(
+                        status=DeliveryStatus.SKIPPED, reason=reason
+                    )
+                    counts[f"skipped:{reason}"] = sum(1 for r in skipped.values() if r == reason)
+            _bump(send.pk, counts)
+            Delivery.objects.filter(pk__in=list(due.values())).exclude(status=DeliveryStatus.DEFERRED).update(
+                retry_at=None
+            )
+        journal.reset()
+        log.info("send %s: retried %s deferred messages (%s)", send.pk, len(due), counts)
+        return counts
+    finally:
+        if workers is not None:
+            workers.close()
+        journal.close()
+        Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")

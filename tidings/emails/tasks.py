@@ -43,6 +43,30 @@ def pick_ab_winner_task(*, workspace_id: int, send_id: int, attempt: int = 0) ->
     return remainder.pk if remainder is not None else None
 
 
+@tenant_task()
+def retry_deferred_task(*, workspace_id: int, send_id: int) -> dict:
+    """Try again the deferred messages of send send_id that are due (4xx refusals, no connection)."""
+    from tidings.accounts.permissions import system_principal
+    from tidings.emails.actions.sending import send_retry_deferred
+    from tidings.tenancy.selectors import workspace_by_id
+
+    principal = system_principal(workspace_by_id(workspace_id), reason="task:retry_deferred")
+    return send_retry_deferred(send_id, principal=principal)
+
+
+@periodic(every=timedelta(minutes=1))
+@task()
+def retry_deferred_deliveries() -> int:
+    """Queue a retry of every send with deferred messages due, in every region; return how many."""
+    from tidings.emails.selectors_sending import sends_with_deferred_due
+
+    queued = 0
+    for workspace_id, send_id in sends_with_deferred_due():
+        retry_deferred_task.enqueue(workspace_id=workspace_id, send_id=send_id)
+        queued += 1
+    return queued
+
+
 @periodic(every=timedelta(minutes=1))
 @task()
 def resume_abandoned_sends() -> int:

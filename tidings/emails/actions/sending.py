@@ -270,6 +270,18 @@ def send_run(send_id: int, *, principal: Principal, batch_size: int = sender.BAT
     return result
 
 
+def send_retry_deferred(send_id: int, *, principal: Principal) -> dict[str, int]:
+    """Try again the send's deferred messages that are due (SMTP 4xx, no connection); return their outcomes'
+    counts. Needs emails:send (the task acts as the system). Audited when anything was tried."""
+    _require(principal)
+    counts = sender.retry_deferred(send_id)
+    if counts:
+        send = selectors_sending.send_get(send_id)
+        with _atomic():
+            _audit("email.send_retried", principal=principal, email_id=send.email_id, send=send.pk, counts=counts)
+    return counts
+
+
 def _extra_tokens(tokens: Mapping[str, str] | None) -> dict[str, str]:
     """Return Mautic-style tokens as {"{name}": value}: names given with or without their braces."""
     out: dict[str, str] = {}
