@@ -374,3 +374,18 @@ def test_the_stats_page_and_the_apis_show_the_test_and_its_winner(in_acme, smtp,
     client.force_login(alice)
     body = client.get(f"/w/acme/emails/{parent.pk}/stats/").content.decode()
     assert "A/B test" in body and "Winner picked" in body and "Held for the winner" in body
+
+
+def test_another_workspace_cannot_pick_or_see_a_test(in_acme, smtp, globex):
+    from tidings.emails.models import Send
+    from tidings.emails.selectors_sending import ab_test_states
+    from tidings.tenancy.context import use_workspace
+
+    contacts, parent, variant = _test(in_acme, people=2)
+    send = _start(parent)
+    run(send)
+    with use_workspace(globex):
+        with pytest.raises(Send.DoesNotExist):
+            _pick(send, system())
+        assert ab_test_states([parent.pk, variant.pk]) == {}
+    assert Send.objects.get(pk=send.pk).ab_result == {}
