@@ -20,6 +20,7 @@ from tidings.api.errors import Unprocessable, found, validation_fields
 from tidings.api.pagination import paginate_keyset
 from tidings.api.types import Id
 from tidings.emails import selectors_authoring as selectors
+from tidings.emails import selectors_sending
 from tidings.emails.actions import authoring
 from tidings.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -51,6 +52,14 @@ class EmailOut(Schema):
     variant_weight: int
     ab_criterion: str
     ab_test_hours: int
+    ab_winner_id: int | None = Field(None, description="The A/B test's winner (the parent or a variant), once picked.")
+    ab_test: dict | None = Field(
+        None,
+        description="The email's A/B test, in the one-email read only: state (not_sent, testing, decided, "
+        "cancelled), send_id, started_at, criterion, test_hours, winner_id, held (recipients kept for the winner), "
+        "winner_send_id/status, arms {email id: {name, weight, sent}} and result (the rates the winner was picked "
+        "on). null for an email without variants.",
+    )
     token_problems: dict[str, list[str]] = Field(description="Tokens that would not fill in, by attribute.")
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -107,7 +116,7 @@ class EmailPatch(Schema):
 ATTRIBUTES = (
     "name", "kind", "transactional", "purpose_key", "subject", "preheader", "from_name", "from_address", "reply_to",
     "editor", "source", "html", "text", "theme", "segment_ids", "published", "version", "variant_of",
-    "variant_weight", "ab_criterion", "ab_test_hours", "created_at", "updated_at",
+    "variant_weight", "ab_criterion", "ab_test_hours", "ab_winner_id", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -160,7 +169,10 @@ def create_email(request, payload: EmailIn):
 @require_permission(VIEW)
 def get_email(request, email_id: Id):
     """Return one email (needs emails:view); 404 when not in this workspace."""
-    return _email_out(selectors.email_get(email_id))
+    email = selectors.email_get(email_id)
+    out = _email_out(email)
+    out["ab_test"] = selectors_sending.ab_test_states([email.pk]).get(email.pk)
+    return out
 
 
 @router.patch("/emails/{int:email_id}", response=EmailOut, summary="Change an email")

@@ -154,6 +154,13 @@ class Send(TenantModel):
     # worker died, and the periodic resume job picks it up (emails.tasks.resume_abandoned_sends).
     runner = models.CharField(max_length=32, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
+    # A/B test (decision 0026). The test send of a parent with variants: {"<email id>": version} of the
+    # parent and each variant, frozen when the send started; each recipient's arm is chosen from a hash of
+    # (send, contact), those past the weights' sum are held. ab_result: what the winner was picked on.
+    # The remainder send goes to the held recipients of held_from_send_id with the winner.
+    ab_versions = models.JSONField(default=dict, blank=True)
+    ab_result = models.JSONField(default=dict, blank=True)
+    held_from_send_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -168,6 +175,8 @@ class DeliveryStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
     IN_DOUBT = "in_doubt", "In doubt (sender stopped mid-message; not sent again)"
+    DEFERRED = "deferred", "Deferred (refused for now: retried later)"  # a 4xx or no connection; see sender
+    HELD = "held", "Held for the A/B winner"  # an A/B test's remainder: the winner's send takes them
 
 
 class Delivery(TenantModel):
@@ -203,6 +212,9 @@ class Delivery(TenantModel):
     bounced = models.CharField(max_length=4, blank=True, default="")  # "hard" / "soft"
     complained = models.BooleanField(default=False)
     unsubscribed = models.BooleanField(default=False)
+    # A transient refusal (SMTP 4xx, no connection): tried `attempts` times, next at retry_at (sender.retry_deferred).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -211,6 +223,11 @@ class Delivery(TenantModel):
         indexes = [
             models.Index(fields=["workspace_id", "contact_id", "sent_at"], name="emails_delivery_contact_idx"),
             models.Index(fields=["workspace_id", "email_id", "status"], name="emails_delivery_email_idx"),
+            models.Index(
+                fields=["workspace_id", "retry_at"],
+                name="emails_delivery_retry_idx",
+                condition=models.Q(retry_at__isnull=False),
+            ),
         ]
 
 

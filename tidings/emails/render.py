@@ -1,16 +1,20 @@
 """Render an email version once, personalise it per contact fast.
 
 prepare(version) does the costly work once per email version: the subject, preheader, HTML and text
-are compiled into literals and tokens (tidings.emails.tokens), the HTML's links are numbered (one
-EmailLink row per distinct URL, created the first time a version is prepared and reused after), the
+are compiled into literals and tokens (tidings.emails.tokens), the links are marked with their
+EmailLink rows (one per distinct URL of the version, made by number_links when the version is frozen
+or sent: prepare itself only reads, so the public web view writes nothing), the
 preheader goes in as a hidden block after <body>, and an open pixel is placed before </body> when the
 author wrote no {tracking_pixel}. personalise() then only joins strings: per contact it builds the
 values of the tokens the version uses and nothing else (a preference link is signed only when the
 email has one), so a send personalises thousands of messages a second.
 
 Tracked links: href="http(s)://..." values of the HTML without a token inside are numbered; in a
-message each becomes the click redirect (links.click_url) naming the link by id. The text part's
-links are left as written (a click there is not counted). A preview (token None) shows the links and
+message each becomes the click redirect (links.click_url) naming the link by id. So do the http(s)
+URLs written in the text part's literal text (the same rows and the same signed per-message token);
+the sender's own links ({unsubscribe_url}, {webview_url}, {preference_url}) are tokens, never literal
+text, so they are never rewritten. A link without its row (a version frozen before it was numbered, read
+by the web view) stays as written. A preview (token None) shows the links and
 the pixel as written, nothing tracked.
 """
 
@@ -30,6 +34,9 @@ from tidings.emails.tokens import Compiled, Token, compile_text, fill
 # A link the sender may track: an absolute http(s) URL in an href, with no token inside.
 _HREF = re.compile(r"""(\bhref\s*=\s*)(["'])(https?://[^"'{}<>\s]{1,2000})\2""", re.IGNORECASE)
 _LINK_MARK = re.compile("\x00L(\\d+)\x00")
+# A URL in plain text: up to whitespace, quotes, angle brackets, braces or a closing parenthesis, without the
+# sentence punctuation that may follow it ("see https://acme.example/s." -> "https://acme.example/s").
+_TEXT_URL = re.compile(r"""https?://[^\s"'<>{}()\x00]{1,2000}?(?=[.,;:!?]*(?:[\s"'<>{}()]|$))""", re.IGNORECASE)
 _BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _BODY_CLOSE = re.compile(r"</body\s*>", re.IGNORECASE)
 PIXEL = '<img src="{src}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">'
@@ -60,7 +67,7 @@ class Prepared:
     subject: Compiled
     preheader: Compiled
     html: tuple[Part, ...]
-    text: Compiled
+    text: tuple[Part, ...]  # tokens, literals and the text part's tracked links
     from_name: str
     from_address: str
     reply_to: str
@@ -78,28 +85,84 @@ class RenderedMessage:
     tokens_hash: bytes  # SHA-256 of the personal values used: what was sent, without keeping it
 
 
-def _number_links(version: EmailVersion, html: str) -> tuple[str, dict[int, str], dict[str, str]]:
-    """Return html with each trackable href replaced by a mark, {link id: url} and {mark: attribute as written}."""
-    found = {unescape(m.group(3)) for m in _HREF.finditer(html)}
-    if not found:
-        return html, {}, {}
-    existing = {row.url: row.pk for row in EmailLink.objects.filter(email_id=version.email_id, version=version.number)}
-    missing = sorted(url for url in found if url not in existing)
+def _text_urls(compiled: Compiled) -> dict[int, list[re.Match]]:
+    """Return {index of a literal: its trackable URLs}: http(s), without the sentence punctuation after them.
+
+    A URL that runs into a token ("https://acme.example/?e={contactfield=email}") is personal: not tracked.
+    """
+    found: dict[int, list[re.Match]] = {}
+    for index, part in enumerate(compiled):
+        if not isinstance(part, str):
+            continue
+        followed = index + 1 < len(compiled) and not isinstance(compiled[index + 1], str)
+        matches = [m for m in _TEXT_URL.finditer(part) if not (followed and m.end() == len(part))]
+        if matches:
+            found[index] = matches
+    return found
+
+
+def link_urls(version: EmailVersion) -> set[str]:
+    """Return the URLs of version that are tracked: the HTML's hrefs and the text part's literal URLs."""
+    found = {unescape(m.group(3)) for m in _HREF.finditer(version.html.replace("\x00", ""))}
+    for matches in _text_urls(compile_text(version.text.replace("\x00", ""))).values():
+        found.update(m.group(0) for m in matches)
+    return {url for url in found if len(url) <= 2000}
+
+
+def number_links(version: EmailVersion) -> dict[str, int]:
+    """Give each tracked URL of version its EmailLink row (made once, kept after); return {url: link id}.
+
+    A write: called by the actions that freeze a version and by the sender before it prepares one.
+    """
+    existing = _existing_links(version)
+    missing = sorted(url for url in link_urls(version) if url not in existing)
     if missing:
         EmailLink.objects.bulk_create(
             [EmailLink(email_id=version.email_id, version=version.number, url=url) for url in missing]
         )
-        existing = {
-            row.url: row.pk for row in EmailLink.objects.filter(email_id=version.email_id, version=version.number)
-        }
+        existing = _existing_links(version)
+    return existing
+
+
+def _existing_links(version: EmailVersion) -> dict[str, int]:
+    rows = EmailLink.objects.filter(email_id=version.email_id, version=version.number).values_list("url", "id")
+    return dict(rows)
+
+
+def _number_links(html: str, existing: Mapping[str, int]) -> tuple[str, dict[str, str]]:
+    """Return html with each numbered href replaced by a mark, and {mark: attribute as written}."""
     written: dict[str, str] = {}
 
     def mark(match: re.Match) -> str:
-        link_id = existing[unescape(match.group(3))]
+        link_id = existing.get(unescape(match.group(3)))
+        if link_id is None:  # not numbered: left as written, not tracked
+            return match.group(0)
         written[str(link_id)] = match.group(3)
         return f"{match.group(1)}{match.group(2)}\x00L{link_id}\x00{match.group(2)}"
 
-    return _HREF.sub(mark, html), {pk: url for url, pk in existing.items()}, written
+    return _HREF.sub(mark, html), written
+
+
+def _text_links(compiled: Compiled, existing: Mapping[str, int]) -> tuple[Part, ...]:
+    """Split the text part's literals at their numbered URLs (LinkRef, written as is)."""
+    parts: list[Part] = []
+    urls = _text_urls(compiled)
+    for index, part in enumerate(compiled):
+        if not isinstance(part, str):
+            parts.append(part)
+            continue
+        last = 0
+        for match in urls.get(index, ()):
+            link_id = existing.get(match.group(0))
+            if link_id is None:
+                continue
+            if match.start() > last:
+                parts.append(part[last : match.start()])
+            parts.append(LinkRef(link_id, match.group(0)))
+            last = match.end()
+        if last < len(part):
+            parts.append(part[last:])
+    return tuple(parts)
 
 
 def _split_links(compiled: Compiled, written: Mapping[str, str]) -> tuple[Part, ...]:
@@ -133,17 +196,20 @@ def _with_preheader_and_pixel(html: str, preheader: str) -> str:
 
 
 def prepare(version: EmailVersion) -> Prepared:
-    """Compile version for sending: tokens parsed, links numbered (EmailLink rows made once), pixel placed.
+    """Compile version for sending: tokens parsed, links marked with their EmailLink rows, pixel placed.
 
-    Runs in the version's workspace. The stray NUL characters of authored HTML are dropped (they mark links).
+    Only reads: the rows are made by number_links (at freeze and send time). Runs in the version's
+    workspace. The stray NUL characters of authored HTML are dropped (they mark links).
     """
+    existing = _existing_links(version)
     html = version.html.replace("\x00", "")
-    html, numbered, written = _number_links(version, html)
+    html, written = _number_links(html, existing)
     html = _with_preheader_and_pixel(html, version.preheader.replace("\x00", ""))
     compiled_html = _split_links(compile_text(html), written)
-    subject, preheader, text = (compile_text(version.subject.replace("\x00", "")),
-                                compile_text(version.preheader.replace("\x00", "")),
-                                compile_text(version.text.replace("\x00", "")))  # fmt: skip
+    subject, preheader = (compile_text(version.subject.replace("\x00", "")),
+                          compile_text(version.preheader.replace("\x00", "")))  # fmt: skip
+    text = _text_links(compile_text(version.text.replace("\x00", "")), existing)
+    numbered = {pk: url for url, pk in existing.items()}
     every = [p for body in (subject, preheader, compiled_html, text) for p in body if isinstance(p, Token)]
     return Prepared(
         workspace_id=version.workspace_id, email_id=version.email_id, version=version.number, subject=subject,
@@ -179,6 +245,23 @@ def _fill_html(parts: tuple[Part, ...], resolve, *, link_url) -> str:
             value = resolve(part)
             if part.field:
                 out.append(escape(part.default if value is None or value == "" else value, quote=True))
+            else:
+                out.append("" if value is None else value)
+    return "".join(out)
+
+
+def _fill_text(parts: tuple[Part, ...], resolve, *, link_url) -> str:
+    """tokens.fill for the text part, which also holds tracked links."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, LinkRef):
+            out.append(link_url(part))
+        else:
+            value = resolve(part)
+            if part.field:
+                out.append(part.default if value is None or value == "" else value)
             else:
                 out.append("" if value is None else value)
     return "".join(out)
@@ -263,7 +346,16 @@ def personalise(
             return escape(links.click_url(workspace_slug, token, ref.link_id), quote=True)
 
     html = _extra(_fill_html(prepared.html, html_value, link_url=link_url), extra, html=True)
-    text = _extra(fill(prepared.text, text_value, html=False), extra, html=False)
+    if token is None:
+
+        def text_link(ref: LinkRef) -> str:
+            return ref.written
+    else:
+
+        def text_link(ref: LinkRef) -> str:
+            return links.click_url(workspace_slug, token, ref.link_id)
+
+    text = _extra(_fill_text(prepared.text, text_value, link_url=text_link), extra, html=False)
     digest = hashlib.sha256()
     for alias in sorted(prepared.fields):
         digest.update(f"{alias}\x1f{values.get(alias) or ''}\x1e".encode())

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from tidings.consent import selectors as consent_selectors
@@ -17,7 +16,6 @@ from tidings.contacts import selectors as contacts_selectors
 from tidings.emails import content, tokens
 from tidings.emails.models import Email, EmailVersion
 from tidings.segments import selectors as segments_selectors
-from tidings.tenancy.context import require_workspace
 
 EMAILS_LIMIT = 500
 MAX_SEARCH = 100
@@ -46,20 +44,10 @@ def variants_of(email_id: int) -> list[Email]:
     return list(Email.objects.filter(variant_of=email_id).order_by("id"))
 
 
-def version_current(email: Email) -> EmailVersion:
-    """Return the frozen version the email is at, freezing it on first need (an email saved before versions)."""
-    found = EmailVersion.objects.filter(email_id=email.pk, number=email.version).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic(using=require_workspace().db_alias):
-            return EmailVersion.objects.create(
-                email_id=email.pk, number=email.version, subject=email.subject, preheader=email.preheader,
-                from_name=email.from_name, from_address=email.from_address, reply_to=email.reply_to,
-                html=email.html, text=email.text or content.html_to_text(email.html),
-            )  # fmt: skip
-    except IntegrityError:  # frozen meanwhile by another request
-        return EmailVersion.objects.get(email_id=email.pk, number=email.version)
+def version_current(email: Email) -> EmailVersion | None:
+    """Return the frozen version the email is at; None for an email saved before versions were frozen at
+    save (the sending actions freeze it then: tidings.emails.actions.sending._version_to_send)."""
+    return EmailVersion.objects.filter(email_id=email.pk, number=email.version).first()
 
 
 def versions(email_id: int) -> QuerySet[EmailVersion]:

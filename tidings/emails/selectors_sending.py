@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 
 from tidings.emails.models import (
     Delivery,
@@ -77,6 +77,139 @@ def recipients_after(segment_ids: Sequence[int], after: int, limit: int) -> list
     return sorted(found)[:limit]
 
 
+def held_after(send_id: int, after: int, limit: int) -> list[int]:
+    """Return the next `limit` contact ids an A/B test send held for its winner, above `after`, in id order."""
+    return list(Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.HELD, contact_id__gt=after)
+                .order_by("contact_id").values_list("contact_id", flat=True)[:limit])  # fmt: skip
+
+
+def deferred_due(send_id: int, now: datetime.datetime, limit: int) -> dict[int, int]:
+    """Return {contact id: delivery id} of the send's deferred messages due for another try by now."""
+    rows = (Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.DEFERRED, retry_at__lte=now)
+            .order_by("retry_at", "id").values_list("contact_id", "id")[:limit])  # fmt: skip
+    return dict(rows)
+
+
+def sends_with_deferred_due(*, now: datetime.datetime | None = None) -> list[tuple[int, int]]:
+    """Return (workspace id, send id) of every send, in every region, with deferred messages due by now (or
+    a retry's claims whose runner may have died: recover() settles them under the send's lease).
+
+    Crosses workspaces on purpose, through the one named door for that; ids only.
+    """
+    from django.utils import timezone
+
+    from tidings.tenancy.sweeps import dangerously_sweep_workspaces
+
+    now = now or timezone.now()
+    with dangerously_sweep_workspaces() as across:
+        return sorted({
+            (workspace_id, send_id)
+            for rows in across(Delivery)
+            for workspace_id, send_id in rows.filter(retry_at__isnull=False, retry_at__lte=now)
+            .values_list("workspace_id", "send_id").distinct()
+        })  # fmt: skip
+
+
+def held_count(send_id: int) -> int:
+    """Return how many recipients an A/B test send held for its winner."""
+    return Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.HELD).count()
+
+
+def ab_rates(send: Send, criterion: str) -> dict:
+    """Return the rates an A/B test send's winner is picked on, and the winner (see decision 0026).
+
+    Per arm: messages sent, recipients who opened and who clicked (Delivery, recorded for contacts who allow
+    tracking; the arms are random slices of one audience, so their shares of such contacts match), and the
+    rate of the criterion. When no arm has a tracked open or click, the aggregate counts (EmailCount, every
+    message) since the test began are used instead: basis "counts". A tie goes to the parent, then the
+    older variant. {"criterion", "basis", "winner", "arms": {"<email id>": {"sent", "opened", "clicked",
+    "rate"}}, "decided_at"}.
+    """
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from tidings.emails.models import CountKind, EmailCount
+
+    order = [send.email_id] + sorted(int(i) for i in send.ab_versions if int(i) != send.email_id)
+    rows = (Delivery.objects.filter(send_id=send.pk, email_id__in=order, status=DeliveryStatus.SENT)
+            .values("email_id").annotate(sent=Count("id"), opened=Count("id", filter=Q(opened_at__isnull=False)),
+                                         clicked=Count("id", filter=Q(clicked_at__isnull=False))))  # fmt: skip
+    found = {row["email_id"]: row for row in rows}
+    arms = {i: {"sent": found.get(i, {}).get("sent", 0), "opened": found.get(i, {}).get("opened", 0),
+                "clicked": found.get(i, {}).get("clicked", 0)} for i in order}  # fmt: skip
+    key = "clicked" if criterion == "click_rate" else "opened"
+    basis = "deliveries"
+    if not any(arm[key] for arm in arms.values()):
+        basis = "counts"
+        since = (send.started_at or send.created_at).date()
+        kind = CountKind.CLICKED if key == "clicked" else CountKind.OPENED
+        totals = dict(EmailCount.objects.filter(email_id__in=order, kind=kind, day__gte=since)
+                      .values("email_id").annotate(n=Sum("count")).values_list("email_id", "n"))  # fmt: skip
+        for i in order:
+            arms[i][key] = int(totals.get(i) or 0)
+    winner, best = order[0], -1.0
+    for i in order:
+        arm = arms[i]
+        arm["rate"] = round(arm[key] / arm["sent"], 6) if arm["sent"] else 0.0
+        if arm["rate"] > best:  # strictly better: a tie keeps the earlier arm (the parent first)
+            winner, best = i, arm["rate"]
+    return {"criterion": criterion, "basis": basis, "winner": winner, "decided_at": timezone.now().isoformat(),
+            "arms": {str(i): arms[i] for i in order}}  # fmt: skip
+
+
+def ab_test_states(email_ids: Iterable[int]) -> dict[int, dict]:
+    """Return, for each of email_ids that is an A/B test's parent or variant, its latest test as shown in the
+    stats page and the APIs: {"state", "send_id", "started_at", "criterion", "test_hours", "winner_id",
+    "held", "winner_send_id", "winner_send_status", "result" (the rates decided on, once decided),
+    "arms": {"<email id>": {"weight", "sent"}}}. state: "not_sent" (no test send yet), "testing" (the test
+    send is going out or its period runs), "decided", "cancelled". Emails without variants are left out.
+    """
+    ids = [int(i) for i in email_ids]
+    rows = list(Email.objects.filter(pk__in=ids).values("pk", "variant_of"))
+    parent_of = {row["pk"]: row["variant_of"] or row["pk"] for row in rows}
+    parents = set(parent_of.values())
+    emails = {e.pk: e for e in Email.objects.filter(pk__in=parents)}
+    arms: dict[int, list[Email]] = {}
+    for variant in Email.objects.filter(variant_of__in=parents).order_by("id"):
+        arms.setdefault(int(variant.variant_of or 0), []).append(variant)
+    found: dict[int, dict] = {}
+    for parent_id, variants in arms.items():
+        parent = emails.get(parent_id)
+        if parent is None:
+            continue
+        test = (Send.objects.filter(email_id=parent_id, broadcast=True, held_from_send_id__isnull=True)
+                .order_by("-id").only("id", "status", "started_at", "ab_versions", "ab_result").first())  # fmt: skip
+        while test is not None and not test.ab_versions:  # a plain send of the parent: look further back
+            test = (Send.objects.filter(email_id=parent_id, broadcast=True, held_from_send_id__isnull=True,
+                                        pk__lt=test.pk).order_by("-id").first())  # fmt: skip
+        info: dict = {"state": "not_sent", "send_id": None, "started_at": None, "criterion": parent.ab_criterion,
+                      "test_hours": parent.ab_test_hours, "winner_id": parent.ab_winner_id, "held": 0,
+                      "winner_send_id": None, "winner_send_status": None, "result": None,
+                      "arms": {str(e.pk): {"name": e.name, "weight": e.variant_weight, "sent": 0}
+                               for e in [parent, *variants]}}  # fmt: skip
+        if test is not None:
+            info.update(send_id=test.pk, started_at=test.started_at, result=test.ab_result or None)
+            sent = dict(Delivery.objects.filter(send_id=test.pk, status=DeliveryStatus.SENT).values("email_id")
+                        .annotate(n=Count("id")).values_list("email_id", "n"))  # fmt: skip
+            for key, arm in info["arms"].items():
+                arm["sent"] = sent.get(int(key), 0)
+            info["held"] = held_count(test.pk)
+            if test.ab_result:
+                info["state"] = "decided"
+                info["winner_id"] = test.ab_result.get("winner")
+                remainder = Send.objects.filter(held_from_send_id=test.pk).only("id", "status").first()
+                if remainder is not None:
+                    info.update(winner_send_id=remainder.pk, winner_send_status=remainder.status)
+            elif test.status == SendStatus.CANCELLED:
+                info["state"] = "cancelled"
+            else:
+                info["state"] = "testing"
+        for email_id in [parent_id, *(v.pk for v in variants)]:
+            if email_id in parent_of:
+                found[email_id] = info
+    return found
+
+
 def recipients_count(segment_ids: Sequence[int]) -> int:
     """Return how many distinct contacts are members of any of the segments (for a send's total)."""
     if not segment_ids:
@@ -116,8 +249,10 @@ def send_progress(send: Send) -> dict:
     """Return what the send page shows: status, total, done so far and the counts by outcome and skip reason."""
     counts = dict(send.counts or {})
     skipped = {key.split(":", 1)[1]: n for key, n in counts.items() if key.startswith("skipped:")}
-    done = sum(n for key, n in counts.items() if key in ("sent", "failed", "in_doubt")) + sum(skipped.values())
+    done = sum(n for key, n in counts.items() if key in ("sent", "failed", "in_doubt", "held", "deferred"))
+    done += sum(skipped.values())
     return {"status": send.status, "total": send.total, "done": done, "sent": counts.get("sent", 0),
+            "held": counts.get("held", 0), "deferred": counts.get("deferred", 0),
             "failed": counts.get("failed", 0), "in_doubt": counts.get("in_doubt", 0), "skipped": skipped}  # fmt: skip
 
 

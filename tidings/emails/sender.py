@@ -21,6 +21,19 @@ attempted -> the claim is dropped and the walk sends it. When the journal cannot
 (another machine wrote it, or the machine restarted since: the boot id in its header differs, so the
 kernel's unwritten pages may be lost) every claimed row without an acceptance becomes in_doubt.
 
+A/B test (decision 0026): a send whose ab_versions names the parent and its variants gives each recipient
+an arm from a hash of (send id, contact id) — the parent and each variant get their weight in percent of
+the audience, the rest are held (a Delivery row in status "held", which the walk passes like any other).
+The Delivery row's email_id is the arm sent, so a resumed run never splits anyone again. The winner's
+send (held_from_send_id) walks the held rows of the test send instead of the segments.
+
+Transient refusals: a server that answers 4xx (to MAIL, RCPT or DATA: it did not take the message) or
+that cannot be reached before the transaction begins leaves the delivery "deferred" ("d <contact> <reason>"
+in the journal), to be tried again after RETRY_BACKOFF (retry_deferred, queued every minute by
+emails.tasks.retry_deferred_deliveries); after MAX_ATTEMPTS it fails with its reason. A deferred row is
+claimed again before each retry, like any message, so a retry never sends twice. 5xx stays a hard failure;
+a connection lost mid-message stays in doubt (the server may have taken it).
+
 Pause, resume and cancel are read between batches. A runner holds a lease on the send, renewed every
 batch; a lapsed lease on a running send is how the periodic job knows its worker died.
 """
@@ -28,6 +41,7 @@ batch; a lapsed lease on a running send is how the periodic job knows its worker
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 import os
 import queue
@@ -51,7 +65,7 @@ from tidings.accounts.selectors import members_by_id
 from tidings.emails import eligibility, headers, links, message, selectors_sending
 from tidings.emails.event_types import EMAIL_FAILED, EMAIL_SENT
 from tidings.emails.models import Delivery, DeliveryStatus, Email, Send, SendingBackend, SendingSettings, SendStatus
-from tidings.emails.render import Prepared, personalise, prepare
+from tidings.emails.render import Prepared, number_links, personalise, prepare
 from tidings.events import store
 from tidings.pages import selectors as pages_selectors
 from tidings.privacy.vault import keyring
@@ -63,6 +77,9 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 LEASE = datetime.timedelta(minutes=2)
+# Waits before the 2nd and 3rd attempt of a transiently refused message: three attempts over about an hour.
+RETRY_BACKOFF = (datetime.timedelta(minutes=10), datetime.timedelta(minutes=50))
+MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
 ESP_BACKENDS = {
     SendingBackend.AMAZON_SES: "anymail.backends.amazon_ses.EmailBackend",
     SendingBackend.MAILGUN: "anymail.backends.mailgun.EmailBackend",
@@ -130,9 +147,9 @@ class Journal:
         found: dict[int, tuple] = {}
         for line in lines:
             parts = line.split()
-            if len(parts) >= 2 and parts[0] in ("a", "s", "f") and parts[1].isdigit():
+            if len(parts) >= 2 and parts[0] in ("a", "s", "f", "d") and parts[1].isdigit():
                 kind, contact_id = parts[0], int(parts[1])
-                if found.get(contact_id, ("",))[0] not in ("s", "f"):  # an outcome is final
+                if found.get(contact_id, ("",))[0] not in ("s", "f", "d"):  # an outcome is final
                     found[contact_id] = (kind, *parts[2:])
         return trusted, found
 
@@ -173,6 +190,7 @@ class Outcome:
     tokens_hash: bytes | None = None
     sent_at: datetime.datetime | None = None
     reason: str = ""
+    email_id: int = 0  # the email (A/B arm) sent; 0: the send's
 
 
 @dataclass
@@ -185,6 +203,7 @@ class Job:
     owner: Mapping[str, str]
     preference_url: str = ""
     extra: Mapping[str, str] | None = None
+    context: Context | None = None  # the A/B arm's context; None: the send's
 
 
 @dataclass
@@ -290,7 +309,7 @@ class Workers:
                 log.debug("send %s: a connection did not close cleanly", self.context.send_id)
 
     def _send(self, connection, raw: bool, job: Job) -> Outcome:
-        return send_one(self.context, connection, raw, job, journal=self.journal, limiter=self.limiter)
+        return send_one(job.context or self.context, connection, raw, job, journal=self.journal, limiter=self.limiter)
 
 
 def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | None = None,
@@ -311,16 +330,18 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
     try:
         to_header = message.encode_address("", job.address)
     except message.UnsendableAddress:
-        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="address")
+        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="address", email_id=c.email.pk)
     if limiter is not None:
         limiter.wait()
     if raw and connection.connection is None:
         try:
             connection.open()
         except (OSError, smtplib.SMTPException):
-            # No transaction began: the message certainly did not leave (not retried: counted as failed).
+            # No transaction began: the message certainly did not leave, so it is tried again later.
             connection.connection = None
-            return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="connect")
+            if journal is not None:
+                journal.write(f"d {job.contact_id} connect")
+            return Outcome(job.contact_id, DeliveryStatus.DEFERRED, reason="connect", email_id=c.email.pk)
     if journal is not None:
         journal.write(f"a {job.contact_id}")
     try:
@@ -339,27 +360,34 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
             )  # fmt: skip
             django_message.send()
     except smtplib.SMTPResponseException as error:
-        reason = f"smtp_{error.smtp_code}"
-        if journal is not None:
-            journal.write(f"f {job.contact_id} {reason}")
-        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason=reason)
-    except smtplib.SMTPRecipientsRefused:
-        if journal is not None:
-            journal.write(f"f {job.contact_id} refused")
-        return Outcome(job.contact_id, DeliveryStatus.FAILED, reason="refused")
+        # A reply to MAIL FROM or DATA: the server did not take the message; 4xx is "not now".
+        return _refused(journal, c, job, int(error.smtp_code), f"smtp_{error.smtp_code}")
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _ in error.recipients.values()] or [550]
+        code = int(codes[0]) if all(400 <= int(c) < 500 for c in codes) else 550
+        return _refused(journal, c, job, code, f"smtp_{code}" if code < 500 else "refused")
     except Exception as error:
         # The connection broke mid-transaction: the server may or may not have taken the message.
         log.warning("send %s: connection lost mid-message (%s)", c.send_id, type(error).__name__)
         connection.close()
         if raw:
             connection.connection = None
-        return Outcome(job.contact_id, DeliveryStatus.IN_DOUBT, reason="connection")
+        return Outcome(job.contact_id, DeliveryStatus.IN_DOUBT, reason="connection", email_id=c.email.pk)
     sent_at = timezone.now()
     if journal is not None:
         journal.write(
             f"s {job.contact_id} {sent_at.timestamp():.3f} {rendered.tokens_hash.hex()} {extra_headers['Message-ID']}"
         )
-    return Outcome(job.contact_id, DeliveryStatus.SENT, extra_headers["Message-ID"], rendered.tokens_hash, sent_at)
+    return Outcome(job.contact_id, DeliveryStatus.SENT, extra_headers["Message-ID"], rendered.tokens_hash, sent_at,
+                   email_id=c.email.pk)  # fmt: skip
+
+
+def _refused(journal: Journal | None, c: Context, job: Job, code: int, reason: str) -> Outcome:
+    """The outcome of a message the server refused: deferred for a 4xx (retried later), else failed."""
+    kind, status = ("d", DeliveryStatus.DEFERRED) if 400 <= code < 500 else ("f", DeliveryStatus.FAILED)
+    if journal is not None:
+        journal.write(f"{kind} {job.contact_id} {reason}")
+    return Outcome(job.contact_id, status, reason=reason, email_id=c.email.pk)
 
 
 # ==============================================================================================
@@ -370,12 +398,16 @@ def _domain_of(address: str) -> str:
     return address.rpartition("@")[2].lower() or "tidings.invalid"
 
 
-def build_context(send: Send, email: Email, sending: SendingSettings) -> Context:
-    """Return what all messages of send share: the prepared version, sender, domain, DKIM key (opened once)."""
+def build_context(send: Send, email: Email, sending: SendingSettings, *, version_number: int | None = None) -> Context:
+    """Return what all messages of send share: the prepared version, sender, domain, DKIM key (opened once).
+
+    version_number: the version of email to send (an A/B arm's); the send's own by default.
+    """
     workspace = require_workspace()
-    version = selectors_sending.version_of(email, send.version)
+    version = selectors_sending.version_of(email, version_number or send.version)
     if version is None:
         raise LookupError("the send's email version is gone")
+    number_links(version)  # versions frozen before links were numbered at freeze time
     prepared = prepare(version)
     from_address = prepared.from_address or sending.from_address or _default_from()[1]
     from_name = prepared.from_name or sending.from_name or _default_from()[0]
@@ -476,6 +508,11 @@ def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] 
     if ids is None:
         ids = dict(Delivery.objects.filter(send_id=send.pk, contact_id__in=[o.contact_id for o in outcomes])
                    .values_list("contact_id", "id"))  # fmt: skip
+    arms: dict[int, int] = {}
+    if send.ab_versions and any(not o.email_id for o in outcomes):  # settled from a journal: the row knows its arm
+        arms = dict(Delivery.objects.filter(send_id=send.pk, contact_id__in=[o.contact_id for o in outcomes])
+                    .values_list("contact_id", "email_id"))  # fmt: skip
+    outcomes = _settle_deferrals(outcomes, ids)
     rows = [(o.status, o.reason[:32], o.message_id, o.tokens_hash, o.sent_at, ids[o.contact_id])
             for o in outcomes if o.contact_id in ids]  # fmt: skip
     bulk.update(Delivery, ["status", "reason", "message_id", "tokens_hash", "sent_at"], rows)
@@ -483,14 +520,35 @@ def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] 
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
+        email_id = o.email_id or arms.get(o.contact_id) or send.email_id
         if o.status == DeliveryStatus.SENT:
             events.append({"type": EMAIL_SENT, "contact_id": o.contact_id, "at": o.sent_at,
-                           "data": {"email_id": send.email_id, "send_id": send.pk}})  # fmt: skip
+                           "data": {"email_id": email_id, "send_id": send.pk}})  # fmt: skip
         elif o.status == DeliveryStatus.FAILED:
-            data = {"email_id": send.email_id, "send_id": send.pk, "code": o.reason[:64] or "error"}
+            data = {"email_id": email_id, "send_id": send.pk, "code": o.reason[:64] or "error"}
             events.append({"type": EMAIL_FAILED, "contact_id": o.contact_id, "data": data})
     store.write(events)
     return counts
+
+
+def _settle_deferrals(outcomes: list[Outcome], ids: Mapping[int, int]) -> list[Outcome]:
+    """Count an attempt on each deferred outcome and set its next try; past MAX_ATTEMPTS it fails instead."""
+    deferred = [o for o in outcomes if o.status == DeliveryStatus.DEFERRED and o.contact_id in ids]
+    if not deferred:
+        return outcomes
+    tried = dict(Delivery.objects.filter(pk__in=[ids[o.contact_id] for o in deferred]).values_list("id", "attempts"))
+    now = timezone.now()
+    rows: list[tuple[int, datetime.datetime | None, int]] = []
+    settled: dict[int, Outcome] = {}
+    for o in deferred:
+        attempts = int(tried.get(ids[o.contact_id], 0)) + 1
+        if attempts >= MAX_ATTEMPTS:
+            settled[o.contact_id] = Outcome(o.contact_id, DeliveryStatus.FAILED, reason=o.reason, email_id=o.email_id)
+            rows.append((attempts, None, ids[o.contact_id]))
+        else:
+            rows.append((attempts, now + RETRY_BACKOFF[attempts - 1], ids[o.contact_id]))
+    bulk.update(Delivery, ["attempts", "retry_at"], rows)
+    return [settled.get(o.contact_id, o) for o in outcomes]
 
 
 def recover(send: Send) -> dict[str, int]:
@@ -511,6 +569,8 @@ def recover(send: Send) -> dict[str, int]:
             outcomes.append(Outcome(contact_id, DeliveryStatus.SENT, line[3] if len(line) > 3 else "", digest, at))
         elif line is not None and line[0] == "f":
             outcomes.append(Outcome(contact_id, DeliveryStatus.FAILED, reason=line[1] if len(line) > 1 else "error"))
+        elif line is not None and line[0] == "d":
+            outcomes.append(Outcome(contact_id, DeliveryStatus.DEFERRED, reason=line[1] if len(line) > 1 else "error"))
         elif line is None and trusted:
             dropped.append(delivery_id)  # never attempted: the walk claims it again
         else:
@@ -518,6 +578,10 @@ def recover(send: Send) -> dict[str, int]:
     with _atomic():
         counts = record_outcomes(send, outcomes)
         if dropped:
+            # A retry of a deferred message (attempts > 0) goes back to deferred: the walk is past it.
+            Delivery.objects.filter(pk__in=dropped, status=DeliveryStatus.CLAIMED, attempts__gt=0).update(
+                status=DeliveryStatus.DEFERRED, retry_at=timezone.now()
+            )
             Delivery.objects.filter(pk__in=dropped, status=DeliveryStatus.CLAIMED).delete()
         _bump(send.pk, counts)
     journal.path.unlink(missing_ok=True)
@@ -558,35 +622,108 @@ class Batch:
     delivery_ids: dict[int, int]  # contact id -> its delivery row (claimed or skipped)
 
 
-def _claim(send: Send, verdict: eligibility.Verdict, email_id: int) -> dict[int, int]:
-    """Insert the batch's delivery rows (skipped with their reason, the others claimed); return their ids."""
+def ab_bucket(send_id: int, contact_id: int) -> int:
+    """Return the contact's bucket (0-99) in an A/B test send: the same on every run of the send."""
+    digest = hashlib.blake2b(f"{send_id}:{contact_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 100
+
+
+def ab_arms(email: Email, versions: Mapping[str, int]) -> list[tuple[int, int]]:
+    """Return [(email id, weight)] of an A/B test: the parent first, then its variants by id."""
+    weights = dict(Email.objects.filter(pk__in=[int(i) for i in versions]).values_list("id", "variant_weight"))
+    order = [email.pk] + sorted(int(i) for i in versions if int(i) != email.pk)
+    return [(i, int(weights.get(i, 0))) for i in order]
+
+
+def ab_arm(arms: list[tuple[int, int]], bucket: int) -> int | None:
+    """Return the email id whose share holds bucket, or None: the contact is held for the winner."""
+    upper = 0
+    for email_id, weight in arms:
+        upper += weight
+        if bucket < upper:
+            return email_id
+    return None
+
+
+def _claim(send: Send, verdict: eligibility.Verdict, arm_of: Mapping[int, int], held: list[int]) -> dict[int, int]:
+    """Insert the batch's delivery rows (skipped with their reason, held, the others claimed); return their ids.
+
+    arm_of: {contact id: email id sent} (the send's email unless an A/B test chose a variant).
+    """
     contacts = [(c, DeliveryStatus.SKIPPED, r) for c, r in verdict.skipped.items()]
+    contacts += [(c, DeliveryStatus.HELD, "") for c in held]
     contacts += [(c.id, DeliveryStatus.CLAIMED, "") for c in verdict.allowed]
     ids = bulk.allocate_ids(Delivery, len(contacts)) if contacts else []
     workspace_id = require_workspace().id
-    rows = [(pk, workspace_id, send.pk, email_id, c, status, reason, "", 0, 0, "", False, False)
-            for pk, (c, status, reason) in zip(ids, contacts, strict=True)]  # fmt: skip
+    rows = [(pk, workspace_id, send.pk, arm_of.get(c, send.email_id), c, status, reason, "", 0, 0, "", False, False,
+             0) for pk, (c, status, reason) in zip(ids, contacts, strict=True)]  # fmt: skip
     bulk.insert(Delivery, ["id", "workspace_id", "send_id", "email_id", "contact_id", "status", "reason",
-                           "message_id", "open_count", "click_count", "bounced", "complained", "unsubscribed"],
-                rows)  # fmt: skip
+                           "message_id", "open_count", "click_count", "bounced", "complained", "unsubscribed",
+                           "attempts"], rows)  # fmt: skip
     return {c: pk for pk, (c, _, _) in zip(ids, contacts, strict=True)}
 
 
-def _prepare(send: Send, email: Email, sending: SendingSettings, ring, context: Context, owners: Owners,
+@dataclass
+class Plan:
+    """What a run sends: the send's context, and one per A/B arm with the test's weights."""
+
+    context: Context
+    contexts: dict[int, Context] = field(default_factory=dict)  # email id -> its context (A/B test send)
+    arms: list[tuple[int, int]] = field(default_factory=list)
+
+
+def plan_for(send: Send, email: Email, sending: SendingSettings) -> Plan:
+    context = build_context(send, email, sending)
+    if not send.ab_versions:
+        return Plan(context)
+    contexts = {email.pk: context}
+    for key, number in send.ab_versions.items():
+        arm_id = int(key)
+        if arm_id != email.pk:
+            variant = Email.objects.get(pk=arm_id)
+            contexts[arm_id] = build_context(send, variant, sending, version_number=int(number))
+    return Plan(context, contexts, ab_arms(email, send.ab_versions))
+
+
+def _prepare(send: Send, email: Email, sending: SendingSettings, ring, plan: Plan, owners: Owners,
              after: int, batch_size: int) -> Batch:  # fmt: skip
     """Read the next recipients after `after`, decide who may get the email, claim them (committed)."""
-    ids = selectors_sending.recipients_after(send.segment_ids, after, batch_size)
+    if send.held_from_send_id is not None:
+        ids = selectors_sending.held_after(send.held_from_send_id, after, batch_size)
+    else:
+        ids = selectors_sending.recipients_after(send.segment_ids, after, batch_size)
     if not ids:
         return Batch([], {}, [], {})
     done = selectors_sending.delivered_contacts(send.pk, ids)
-    verdict = eligibility.check([i for i in ids if i not in done], email=email, settings=sending, ring=ring)
+    pending = [i for i in ids if i not in done]
+    arm_of: dict[int, int] = {}
+    held: list[int] = []
+    if plan.arms:
+        for contact_id in pending:
+            arm = ab_arm(plan.arms, ab_bucket(send.pk, contact_id))
+            if arm is None:
+                held.append(contact_id)
+            else:
+                arm_of[contact_id] = arm
+        pending = [i for i in pending if i in arm_of]
+    verdict = eligibility.check(pending, email=email, settings=sending, ring=ring)
     skipped: dict[str, int] = {}
     for reason in verdict.skipped.values():
         skipped[f"skipped:{reason}"] = skipped.get(f"skipped:{reason}", 0) + 1
+    if held:
+        skipped["held"] = len(held)
     with _atomic():
-        delivery_ids = _claim(send, verdict, email.pk)
+        delivery_ids = _claim(send, verdict, arm_of, held)
         _bump(send.pk, skipped)
-    return Batch(ids, skipped, jobs_for(verdict.allowed, context, owners), delivery_ids)
+    if not plan.arms:
+        return Batch(ids, skipped, jobs_for(verdict.allowed, plan.context, owners), delivery_ids)
+    jobs: list[Job] = []
+    for arm_id, arm_context in plan.contexts.items():
+        group = [c for c in verdict.allowed if arm_of.get(c.id) == arm_id]
+        for job in jobs_for(group, arm_context, owners):
+            job.context = arm_context
+            jobs.append(job)
+    return Batch(ids, skipped, jobs, delivery_ids)
 
 
 def _release(send: Send, batch: Batch) -> None:
@@ -595,7 +732,8 @@ def _release(send: Send, batch: Batch) -> None:
         return
     with _atomic():
         Delivery.objects.filter(pk__in=list(batch.delivery_ids.values()),
-                                status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SKIPPED]).delete()  # fmt: skip
+                                status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SKIPPED,
+                                            DeliveryStatus.HELD]).delete()  # fmt: skip
         _bump(send.pk, {key: -n for key, n in batch.skipped.items()})
 
 
@@ -612,7 +750,8 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
     recover(send)
     email = Email.objects.get(pk=send.email_id)
     sending = selectors_sending.sending_settings()
-    context = build_context(send, email, sending)
+    plan = plan_for(send, email, sending)
+    context = plan.context
     ring = keyring()
     owners = Owners()
     journal = Journal(send.workspace_id, send.pk)
@@ -629,8 +768,9 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
                 break
             if stop_after is not None and result.batches >= stop_after:
                 break
-            context.today = datetime.date.today().isoformat()
-            batch = ready or _prepare(send, email, sending, ring, context, owners, state["checkpoint_contact_id"],
+            for arm_context in (context, *plan.contexts.values()):
+                arm_context.today = datetime.date.today().isoformat()
+            batch = ready or _prepare(send, email, sending, ring, plan, owners, state["checkpoint_contact_id"],
                                       batch_size)  # fmt: skip
             ready = None
             if not batch.ids:
@@ -644,7 +784,7 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             # work overlaps the SMTP round trips instead of leaving the server idle.
             workers.start(batch.jobs)
             if stop_after is None or result.batches + 1 < stop_after:
-                ready = _prepare(send, email, sending, ring, context, owners, batch.ids[-1], batch_size)
+                ready = _prepare(send, email, sending, ring, plan, owners, batch.ids[-1], batch_size)
             outcomes = workers.wait()
             with _atomic():
                 counts = record_outcomes(send, outcomes, batch.delivery_ids)
@@ -662,3 +802,89 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             # Paused, cancelled or finished: the lease goes so a resume can start at once.
             Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")
     return result
+
+
+# ==============================================================================================
+# Retrying deferred messages
+
+RETRYABLE = (SendStatus.FINISHED, SendStatus.CANCELLED, SendStatus.FAILED)
+
+
+def retry_deferred(send_id: int, *, limit: int = BATCH_SIZE) -> dict[str, int]:
+    """Try again the send's deferred messages whose time has come; return the counts of their outcomes.
+
+    Only once the send's walk is over (a running send's journal is its runner's): the retry holds the
+    send's lease meanwhile, settles a dead retry's claims from the journal, claims the due rows (committed
+    before any message leaves), checks eligibility again and sends through the same workers and journal.
+    A cancelled send sends nothing more: its deferred messages fail with reason "cancelled".
+    """
+    runner = uuid.uuid4().hex
+    now = timezone.now()
+    with _atomic():
+        taken = Send.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=send_id,
+                                    status__in=RETRYABLE).update(runner=runner, lease_until=now + LEASE)  # fmt: skip
+    if not taken:
+        return {}
+    send = selectors_sending.send_get(send_id)
+    journal = Journal(send.workspace_id, send.pk)
+    workers: Workers | None = None
+    counts: dict[str, int] = {}
+    try:
+        recover(send)
+        Delivery.objects.filter(send_id=send.pk, retry_at__isnull=False).exclude(
+            status__in=[DeliveryStatus.DEFERRED, DeliveryStatus.CLAIMED]
+        ).update(retry_at=None)  # settled by recover(): out of the sweep
+        due = selectors_sending.deferred_due(send.pk, now, limit)
+        if not due:
+            return {}
+        if send.status == SendStatus.CANCELLED:
+            with _atomic():
+                Delivery.objects.filter(pk__in=list(due.values()), status=DeliveryStatus.DEFERRED).update(
+                    status=DeliveryStatus.FAILED, reason="cancelled", retry_at=None
+                )
+                _bump(send.pk, {"deferred": -len(due), "failed": len(due)})
+            return {"failed": len(due)}
+        with _atomic():
+            # retry_at stays on the claimed rows: a retry that dies is found by the sweep and settled by recover().
+            claimed = Delivery.objects.filter(pk__in=list(due.values()), status=DeliveryStatus.DEFERRED).update(
+                status=DeliveryStatus.CLAIMED
+            )
+            _bump(send.pk, {"deferred": -claimed})
+        arm_of = dict(Delivery.objects.filter(pk__in=list(due.values())).values_list("contact_id", "email_id"))
+        email = Email.objects.get(pk=send.email_id)
+        sending = selectors_sending.sending_settings()
+        plan = plan_for(send, email, sending)
+        verdict = eligibility.check(sorted(due), email=email, settings=sending, ring=keyring())
+        skipped = {c: r for c, r in verdict.skipped.items()}
+        jobs: list[Job] = []
+        owners = Owners()
+        for contact in verdict.allowed:
+            context = plan.contexts.get(arm_of.get(contact.id, email.pk), plan.context)
+            (job,) = jobs_for([contact], context, owners)
+            job.context = context
+            jobs.append(job)
+        journal.open()
+        workers = Workers(plan.context, count=max(1, min(int(sending.connections or 1), 16)),
+                          backend=backend_path(sending), journal=journal,
+                          rate=int(sending.rate_per_second or 0))  # fmt: skip
+        outcomes = workers.send_all(jobs)
+        with _atomic():
+            counts = record_outcomes(send, outcomes, due)
+            if skipped:
+                for reason in set(skipped.values()):
+                    Delivery.objects.filter(pk__in=[due[c] for c, r in skipped.items() if r == reason]).update(
+                        status=DeliveryStatus.SKIPPED, reason=reason
+                    )
+                    counts[f"skipped:{reason}"] = sum(1 for r in skipped.values() if r == reason)
+            _bump(send.pk, counts)
+            Delivery.objects.filter(pk__in=list(due.values())).exclude(status=DeliveryStatus.DEFERRED).update(
+                retry_at=None
+            )
+        journal.reset()
+        log.info("send %s: retried %s deferred messages (%s)", send.pk, len(due), counts)
+        return counts
+    finally:
+        if workers is not None:
+            workers.close()
+        journal.close()
+        Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")

@@ -31,6 +31,42 @@ def run_send_task(*, workspace_id: int, send_id: int) -> str:
     return send_run(send_id, principal=principal).status
 
 
+@tenant_task()
+def pick_ab_winner_task(*, workspace_id: int, send_id: int, attempt: int = 0) -> int | None:
+    """Pick the winner of A/B test send send_id once its test period is over; return the winner's send id."""
+    from tidings.accounts.permissions import system_principal
+    from tidings.emails.actions.sending import ab_pick_winner
+    from tidings.tenancy.selectors import workspace_by_id
+
+    principal = system_principal(workspace_by_id(workspace_id), reason="task:pick_ab_winner")
+    remainder = ab_pick_winner(send_id, principal=principal, attempt=attempt)
+    return remainder.pk if remainder is not None else None
+
+
+@tenant_task()
+def retry_deferred_task(*, workspace_id: int, send_id: int) -> dict:
+    """Try again the deferred messages of send send_id that are due (4xx refusals, no connection)."""
+    from tidings.accounts.permissions import system_principal
+    from tidings.emails.actions.sending import send_retry_deferred
+    from tidings.tenancy.selectors import workspace_by_id
+
+    principal = system_principal(workspace_by_id(workspace_id), reason="task:retry_deferred")
+    return send_retry_deferred(send_id, principal=principal)
+
+
+@periodic(every=timedelta(minutes=1))
+@task()
+def retry_deferred_deliveries() -> int:
+    """Queue a retry of every send with deferred messages due, in every region; return how many."""
+    from tidings.emails.selectors_sending import sends_with_deferred_due
+
+    queued = 0
+    for workspace_id, send_id in sends_with_deferred_due():
+        retry_deferred_task.enqueue(workspace_id=workspace_id, send_id=send_id)
+        queued += 1
+    return queued
+
+
 @periodic(every=timedelta(minutes=1))
 @task()
 def resume_abandoned_sends() -> int:

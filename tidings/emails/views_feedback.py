@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.emails import selectors
+from tidings.emails import selectors, selectors_sending
 from tidings.emails.actions import feedback
 from tidings.emails.models import SuppressionReason
 from tidings.ui.charts import time_series
@@ -43,7 +43,8 @@ def email_stats(request, workspace_slug, email_id):
                     empty_message="No click yet."),
     ]  # fmt: skip
     context = {"stats": stats, "charts": charts, "name": selectors.email_name(email_id),
-               "can_send": request.principal.can("emails:send")}  # fmt: skip
+               "can_send": request.principal.can("emails:send"),
+               "ab": selectors_sending.ab_test_states([email_id]).get(email_id)}  # fmt: skip
     return render(request, "emails/stats.html", context)
 
 

@@ -1,15 +1,16 @@
 """Mautic's email API (EmailApiController): /api/emails list, get, new, edit, delete in Mautic's shapes.
 
 Serialised as Mautic's Email entity's API groups name them (loadApiMetadata): id, name, subject, language,
-category, fromAddress, fromName, replyToAddress, bccAddress, preheaderText, customHtml, plainText,
-template, emailType ("list" a broadcast to segments, "template" sent by campaigns, forms and the API),
-publishUp, publishDown, readCount, sentCount, revision (Tidings' version), variantParent,
-variantChildren, lists (the segments, as {id, name, alias, description}), isPublished, dateAdded,
-dateModified, createdBy. What differs, by design: no categories, translations, dynamic content,
-attachments, headers, BCC or publish dates (always null/empty and ignored on input); readCount and
-sentCount are 0 here (the stats live in Tidings' own stats); Mautic's builder templates are not
-Tidings' themes, so template is always null and content sent through this API is code-mode HTML.
-Tokens Tidings does not fill in are accepted (Mautic clients know plugin tokens Tidings does not).
+category, fromAddress, fromName, replyToAddress, bccAddress, preheaderText, customHtml, plainText, template,
+emailType ("list" a broadcast to segments, "template" sent by campaigns, forms and the API), publishUp,
+publishDown, readCount, sentCount, revision (Tidings' version), variantParent, variantChildren, variantSettings
+({weight, winnerCriteria}: Mautic's "email.openrate" / "email.clickthrough"), variantStartDate and
+variantSentCount/variantReadCount (the latest A/B test send's), lists (the segments, as {id, name, alias,
+description}), isPublished, dateAdded, dateModified, createdBy. What differs, by design: no categories,
+translations, dynamic content, attachments, headers, BCC or publish dates (always null/empty and ignored on input);
+readCount and sentCount are 0 here (the stats live in Tidings' own stats); Mautic's builder templates are not
+Tidings' themes, so template is always null and content sent through this API is code-mode HTML. Tokens Tidings
+does not fill in are accepted (Mautic clients know plugin tokens Tidings does not).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from tidings.emails import selectors_authoring as selectors
+from tidings.emails import selectors_sending
 from tidings.emails.actions import authoring
 from tidings.inputs import InvalidInput, parse_bool
 from tidings.mautic_compat.parsing import ListParams, optional_text
@@ -40,8 +42,12 @@ def serialize_emails(emails: list) -> list[dict]:
     children: dict[int, list[int]] = {}
     for variant in selectors.emails(variants=True).filter(variant_of__in=parents).values("pk", "variant_of"):
         children.setdefault(variant["variant_of"] or 0, []).append(variant["pk"])
+    tests = selectors_sending.ab_test_states([email.pk for email in emails])
     result = []
     for email in emails:
+        test = tests.get(email.pk)
+        arm = test["arms"].get(str(email.pk), {}) if test else {}
+        result_arm = (test.get("result") or {}).get("arms", {}).get(str(email.pk), {}) if test else {}
         modified = (email.updated_at - email.created_at).total_seconds() >= 1
         result.append(
             {
@@ -75,9 +81,10 @@ def serialize_emails(emails: list) -> list[dict]:
                 "sentCount": 0,
                 "revision": email.version,
                 "assetAttachments": [],
-                "variantStartDate": None,
-                "variantSentCount": 0,
-                "variantReadCount": 0,
+                "variantStartDate": mautic_datetime(test["started_at"]) if test and test["started_at"] else None,
+                "variantSentCount": arm.get("sent", 0),
+                "variantReadCount": result_arm.get("opened", 0),
+                "variantSettings": _variant_settings(email, test),
                 "variantParent": {"id": email.variant_of} if email.variant_of else None,
                 "variantChildren": [{"id": pk} for pk in children.get(email.pk, [])],
                 "translationParent": None,
@@ -89,6 +96,17 @@ def serialize_emails(emails: list) -> list[dict]:
             }
         )
     return result
+
+
+WINNER_CRITERIA = {"open_rate": "email.openrate", "click_rate": "email.clickthrough"}
+
+
+def _variant_settings(email, test: dict | None) -> list | dict:
+    """Mautic's variantSettings: an empty list for an email outside any A/B test, else its weight and the
+    parent's winner criterion."""
+    if test is None:
+        return []
+    return {"weight": email.variant_weight, "winnerCriteria": WINNER_CRITERIA.get(test["criterion"], "")}
 
 
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
@@ -204,6 +222,7 @@ EMAILS = Resource(
             "variantReadCount",
             "variantParent",
             "variantChildren",
+            "variantSettings",
             "translationParent",
             "translationChildren",
             "unsubscribeForm",

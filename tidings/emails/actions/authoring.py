@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
-from tidings.emails import content
+from tidings.emails import content, render
 from tidings.emails import selectors_authoring as selectors
 from tidings.emails.models import AbCriterion, Editor, Email, EmailKind, EmailVersion, Send, SendStatus
 from tidings.tenancy.context import require_workspace
@@ -212,6 +212,25 @@ def _check_whole(email: Email) -> None:
         raise ValidationError({"transactional": ["a broadcast to segments is never transactional"]})
 
 
+def _check_ab(parent: Email, *, extra_weight: int = 0, creating: bool = False) -> None:
+    """An A/B test's rules, once the parent has variants: the shares of the parent and its variants add up
+    to at most 100 percent, and the parent names its criterion and a test period of at least an hour.
+
+    extra_weight: the share of a variant about to be created (creating). Raise ValidationError keyed by attribute.
+    """
+    weights = list(Email.objects.filter(variant_of=parent.pk).values_list("variant_weight", flat=True))
+    if not weights and not creating:
+        return
+    total = int(parent.variant_weight) + sum(int(w) for w in weights) + extra_weight
+    if total > 100:
+        raise ValidationError({"variant_weight": [
+            f"the shares of the email and its variants add up to {total}%; at most 100%"]})  # fmt: skip
+    if not parent.ab_criterion:
+        raise ValidationError({"ab_criterion": ["open_rate or click_rate, to pick the winner"]})
+    if int(parent.ab_test_hours) < 1:
+        raise ValidationError({"ab_test_hours": ["at least 1 hour of test before the winner is picked"]})
+
+
 def _check_tokens(email: Email, confirmed: bool) -> None:
     if confirmed:
         return
@@ -221,11 +240,13 @@ def _check_tokens(email: Email, confirmed: bool) -> None:
 
 
 def _freeze(email: Email) -> EmailVersion:
-    return EmailVersion.objects.create(
+    version = EmailVersion.objects.create(
         email_id=email.pk, number=email.version, subject=email.subject, preheader=email.preheader,
         from_name=email.from_name, from_address=email.from_address, reply_to=email.reply_to, html=email.html,
         text=email.text or content.html_to_text(email.html),
     )  # fmt: skip
+    render.number_links(version)  # the links are numbered here, so reading a version never writes
+    return version
 
 
 def _user_id(principal: Principal) -> int | None:
@@ -285,6 +306,10 @@ def email_update(
         if "editor" in checked or "source" in checked:
             _render(email)
         _check_whole(email)
+        if {"variant_weight", "ab_criterion", "ab_test_hours"} & set(checked):
+            email.save(update_fields=[name for name in ("variant_weight", "ab_criterion", "ab_test_hours")
+                                      if name in checked])  # fmt: skip  # rolled back if the test is refused
+            _check_ab(email if email.variant_of is None else Email.objects.get(pk=email.variant_of))
         content_changed = [name for name in CONTENT_ATTRIBUTES if getattr(email, name) != before[name]]
         if content_changed:
             _check_tokens(email, tokens_confirmed)
@@ -360,9 +385,8 @@ def variant_create(
             raise ValidationError({"variant_of": ["a variant is made from the parent email, not another variant"]})
         for name, value in parent_test.items():
             setattr(parent, name, value)
+        _check_ab(parent, extra_weight=int(checked.get("variant_weight", parent.variant_weight)), creating=True)
         if parent_test:
-            if not parent.ab_criterion:
-                raise ValidationError({"ab_criterion": ["open_rate or click_rate, to pick the winner"]})
             parent.updated_at = timezone.now()
             parent.save(update_fields=[*parent_test, "updated_at"])
         checked.setdefault("name", f"{parent.name} (variant)"[:MAX_NAME])

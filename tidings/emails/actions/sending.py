@@ -6,6 +6,10 @@ engine (tidings.emails.sender) does the work of a run; these decide what may hap
     queued --run--> running --batches--> finished
     queued/running --pause--> paused --resume--> queued
     queued/running/paused --cancel--> cancelled
+
+A/B test (decision 0026): a broadcast of a parent with variants is a test send, which gives each arm its
+share and holds the rest; ab_test_hours after it starts, a scheduled task runs ab_pick_winner, which picks the
+arm with the best open or click rate (ties: the parent), records it and starts the winner's send to the held.
 """
 
 from __future__ import annotations
@@ -15,14 +19,14 @@ import re
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
 from tidings.contacts import selectors as contacts_selectors
-from tidings.emails import eligibility, selectors_authoring, selectors_sending, sender
-from tidings.emails.models import Delivery, DeliveryStatus, Email, EmailKind, Send, SendStatus
+from tidings.emails import content, eligibility, selectors_authoring, selectors_sending, sender
+from tidings.emails.models import Delivery, DeliveryStatus, Email, EmailKind, EmailVersion, Send, SendStatus
 from tidings.privacy.vault import keyring
 from tidings.tenancy.context import require_workspace
 
@@ -51,6 +55,23 @@ def _check_sender(email: Email) -> None:
     domains = [str(d).lower() for d in sending.sending_domains or []]
     if address and domains and address.rpartition("@")[2].lower() not in domains:
         raise ValidationError({"from_address": ["an address at one of the workspace's sending domains"]})
+
+
+def _version_to_send(email: Email) -> EmailVersion:
+    """Return the frozen version email is at, freezing it first for an email saved before every save froze
+    its version (the selector only reads). Inside the caller's transaction."""
+    found = selectors_authoring.version_current(email)
+    if found is not None:
+        return found
+    try:
+        with _atomic():
+            return EmailVersion.objects.create(
+                email_id=email.pk, number=email.version, subject=email.subject, preheader=email.preheader,
+                from_name=email.from_name, from_address=email.from_address, reply_to=email.reply_to,
+                html=email.html, text=email.text or content.html_to_text(email.html),
+            )  # fmt: skip
+    except IntegrityError:  # frozen meanwhile by another request
+        return EmailVersion.objects.get(email_id=email.pk, number=email.version)
 
 
 def _enqueue(send: Send, *, at: datetime.datetime | None = None) -> None:
@@ -87,16 +108,101 @@ def send_start(email_id: int, *, principal: Principal, scheduled_at=None, reques
         if Send.objects.filter(email_id=email.pk, broadcast=True, status__in=ACTIVE).exists():
             raise ValidationError({"email": ["this email is already being sent"]})
         _check_sender(email)
-        version = selectors_authoring.version_current(email)
+        version = _version_to_send(email)
+        ab_versions = _ab_versions(email)
         send = Send.objects.create(
             email_id=email.pk, version=version.number, broadcast=True, segment_ids=segment_ids,
             status=SendStatus.QUEUED, total=selectors_sending.recipients_count(segment_ids), scheduled_at=scheduled_at,
-            created_by=_user_id(principal),
+            created_by=_user_id(principal), ab_versions=ab_versions,
         )  # fmt: skip
         _audit("email.send_started", principal=principal, request=request, email_id=email.pk, send=send.pk,
-               total=send.total, scheduled=scheduled_at.isoformat() if scheduled_at else None)  # fmt: skip
+               total=send.total, scheduled=scheduled_at.isoformat() if scheduled_at else None,
+               ab_test=sorted(int(i) for i in ab_versions) or None)  # fmt: skip
         _enqueue(send, at=scheduled_at)
+        if ab_versions:
+            _schedule_winner(send, (scheduled_at or timezone.now()) + datetime.timedelta(hours=email.ab_test_hours))
     return send
+
+
+def _ab_versions(email: Email) -> dict[str, int]:
+    """Return {email id: version} of the parent and its variants when email is an A/B test, else {}.
+
+    Raise ValidationError when the test cannot run: a variant sent on its own, an arm without a share,
+    shares over 100%, no criterion or test period.
+    """
+    if email.variant_of is not None:
+        raise ValidationError({"variant_of": ["a variant is sent by broadcasting its parent email"]})
+    variants = selectors_authoring.variants_of(email.pk)
+    if not variants:
+        return {}
+    arms = [email, *variants]
+    if any(int(arm.variant_weight) < 1 for arm in arms):
+        raise ValidationError({"variant_weight": ["give the email and each variant a share of the test group"]})
+    total = sum(int(arm.variant_weight) for arm in arms)
+    if total > 100:
+        raise ValidationError({"variant_weight": [f"the shares add up to {total}%; at most 100%"]})
+    if not email.ab_criterion or int(email.ab_test_hours) < 1:
+        raise ValidationError({"ab_criterion": ["choose the winner's criterion and a test period of an hour or more"]})
+    for variant in variants:
+        if not variant.published:
+            raise ValidationError({"published": ["publish every variant before sending the test"]})
+    return {str(arm.pk): _version_to_send(arm).number for arm in arms}
+
+
+def _schedule_winner(send: Send, due_at: datetime.datetime, attempt: int = 0) -> None:
+    from tidings.emails.tasks import pick_ab_winner_task
+    from tidings.jobs.actions import schedule_task
+
+    schedule_task(pick_ab_winner_task, due_at=due_at, workspace_id=require_workspace().id,
+                  dedupe_key=f"email-ab-winner:{send.pk}:{attempt}", send_id=send.pk, attempt=attempt)  # fmt: skip
+
+
+AB_RETRY = datetime.timedelta(minutes=10)
+
+
+def ab_pick_winner(send_id: int, *, principal: Principal, attempt: int = 0) -> Send | None:
+    """Pick the winner of A/B test send send_id and send it to the recipients the test held; return the
+    winner's send (None when nothing is held: the shares took everyone, or the test was cancelled).
+
+    The arm with the highest rate of the parent's criterion wins; a tie goes to the parent (then the older
+    variant). The rates decided on are kept in the send's ab_result, the winner in the parent's ab_winner_id,
+    and audited. Run again, it decides nothing new: it only queues the winner's send again if it is still
+    queued (a worker lost the first queueing). A test still sending is looked at again in AB_RETRY.
+    Needs emails:send. Raise Send.DoesNotExist, ValidationError for a send that is no A/B test.
+    """
+    _require(principal)
+    with _atomic():
+        send = Send.objects.select_for_update().get(pk=send_id)
+        if not send.ab_versions or send.held_from_send_id is not None:
+            raise ValidationError({"send": ["not an A/B test send"]})
+        remainder = Send.objects.filter(held_from_send_id=send.pk).first()
+        if send.ab_result:
+            if remainder is not None and remainder.status == SendStatus.QUEUED:
+                _enqueue(remainder)
+            return remainder
+        if send.status == SendStatus.CANCELLED:
+            return None
+        if send.status != SendStatus.FINISHED:
+            _schedule_winner(send, timezone.now() + AB_RETRY, attempt + 1)
+            return None
+        parent = Email.objects.select_for_update().get(pk=send.email_id)
+        criterion = parent.ab_criterion or "open_rate"
+        result = selectors_sending.ab_rates(send, criterion)
+        winner = int(result["winner"])
+        held = selectors_sending.held_count(send.pk)
+        Send.objects.filter(pk=send.pk).update(ab_result=result)
+        Email.objects.filter(pk=parent.pk).update(ab_winner_id=winner, updated_at=timezone.now())
+        if held:
+            remainder = Send.objects.create(
+                email_id=winner, version=int(send.ab_versions[str(winner)]), broadcast=True,
+                segment_ids=send.segment_ids, status=SendStatus.QUEUED, total=held, held_from_send_id=send.pk,
+                created_by=send.created_by,
+            )  # fmt: skip
+            _enqueue(remainder)
+        _audit("email.ab_winner_picked", principal=principal, email_id=parent.pk, send=send.pk, winner=winner,
+               criterion=criterion, rates={k: v["rate"] for k, v in result["arms"].items()}, held=held,
+               remainder_send=remainder.pk if remainder else None)  # fmt: skip
+    return remainder
 
 
 def _transition(send_id: int, allowed: tuple[str, ...], to: str, *, principal, request, action: str) -> Send:
@@ -164,6 +270,18 @@ def send_run(send_id: int, *, principal: Principal, batch_size: int = sender.BAT
     return result
 
 
+def send_retry_deferred(send_id: int, *, principal: Principal) -> dict[str, int]:
+    """Try again the send's deferred messages that are due (SMTP 4xx, no connection); return their outcomes'
+    counts. Needs emails:send (the task acts as the system). Audited when anything was tried."""
+    _require(principal)
+    counts = sender.retry_deferred(send_id)
+    if counts:
+        send = selectors_sending.send_get(send_id)
+        with _atomic():
+            _audit("email.send_retried", principal=principal, email_id=send.email_id, send=send.pk, counts=counts)
+    return counts
+
+
 def _extra_tokens(tokens: Mapping[str, str] | None) -> dict[str, str]:
     """Return Mautic-style tokens as {"{name}": value}: names given with or without their braces."""
     out: dict[str, str] = {}
@@ -195,7 +313,7 @@ def send_to_contact(email_id: int, contact_id: int, *, tokens: Mapping[str, str]
         contacts = contacts_selectors.contacts_get([contact_id])
         if contact_id not in contacts:
             contacts_selectors.contact_get(contact_id)  # raises Contact.DoesNotExist
-        version = selectors_authoring.version_current(email)
+        version = _version_to_send(email)
         sending = selectors_sending.sending_settings()
         send = Send.objects.create(email_id=email.pk, version=version.number, broadcast=False, total=1,
                                    status=SendStatus.RUNNING, started_at=timezone.now(),

@@ -25,11 +25,15 @@ class Inbox:
     def __init__(self):
         self.messages: list[bytes] = []
         self.refuse: set[str] = set()
+        self.defer: dict[str, int] = {}  # address -> how many more times to answer "451 try again later"
         self._lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
         if address in self.refuse:
             return "550 No such mailbox here"
+        if self.defer.get(address, 0) > 0:
+            self.defer[address] -= 1
+            return "451 Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -41,9 +41,13 @@ def test_a_content_change_is_a_new_version_and_a_setting_change_is_not(welcome):
     assert EmailVersion.objects.get(email_id=welcome.pk, number=1).subject == "Welcome aboard"  # never edited
 
 
-def test_version_current_freezes_on_first_need(welcome):
-    EmailVersion.objects.filter(email_id=welcome.pk).delete()
-    assert selectors_authoring.version_current(welcome).number == 1
+def test_version_current_only_reads_and_sending_freezes_an_unfrozen_email(welcome):
+    from tidings.emails.actions.sending import _version_to_send
+
+    EmailVersion.objects.filter(email_id=welcome.pk).delete()  # an email saved before versions were frozen
+    assert selectors_authoring.version_current(welcome) is None
+    assert not EmailVersion.objects.filter(email_id=welcome.pk).exists()  # the selector wrote nothing
+    assert _version_to_send(welcome).number == 1
     assert selectors_authoring.version_current(welcome).pk == EmailVersion.objects.get(email_id=welcome.pk).pk
 
 

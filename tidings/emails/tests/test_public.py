@@ -169,6 +169,18 @@ def test_the_web_view_is_sandboxed_or_absent(client, sent):
     assert "Ada" in response.content.decode()
 
 
+def test_the_web_view_only_reads_it_numbers_no_link(client, sent, in_acme):
+    from tidings.emails.models import EmailLink
+
+    sent.version.html += '<a href="https://shop.example/never-numbered">New</a>'
+    sent.version.save()
+    before = EmailLink.objects.count()
+    response = client.get(f"/m/acme/e/v/{sent.token(sent.ada)}")
+    assert response.status_code == 200
+    assert EmailLink.objects.count() == before  # a link without its row is shown as written, none is made
+    assert "https://shop.example/never-numbered" in response.content.decode()
+
+
 def test_a_token_of_another_workspace_records_nothing_there(client, sent, globex, make_user):
     from tidings.tenancy.context import use_workspace
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tidings.emails.render import number_links
 from tidings.emails.tests.conftest import make_email
 
 
@@ -20,18 +21,62 @@ def version(in_acme):
         "<p>{contactfield=firstname|there} {ownerfield=firstname} {today} {signature} {subject}</p></body></html>",
         preheader="Spring <is> here",
     )
-    return EmailVersion.objects.get(email_id=mail.pk)
+    frozen = EmailVersion.objects.get(email_id=mail.pk)
+    number_links(frozen)  # as freezing a version does
+    return frozen
 
 
 def test_links_are_numbered_once_per_version(version):
     from tidings.emails.models import EmailLink
-    from tidings.emails.render import prepare
+    from tidings.emails.render import number_links, prepare
 
+    number_links(version)
     first = prepare(version)
     again = prepare(version)
     assert first.links == again.links
     assert sorted(first.links.values()) == ["https://acme.example/a?b=1&c=2", "https://acme.example/b"]
     assert EmailLink.objects.filter(email_id=version.email_id).count() == 2
+
+
+def test_prepare_only_reads_a_link_without_its_row_stays_as_written(in_acme):
+    from tidings.emails import links
+    from tidings.emails.models import EmailLink, EmailVersion
+    from tidings.emails.render import personalise, prepare
+
+    mail = make_email(html='<a href="https://acme.example/old">Old</a>', text="See https://acme.example/old")
+    version = EmailVersion.objects.get(email_id=mail.pk)  # frozen before links were numbered at freeze time
+    prepared = prepare(version)
+    assert not EmailLink.objects.filter(email_id=mail.pk).exists()
+    out = personalise(prepared, values={}, owner={}, token=links.message_token(1, 2, 3), workspace_slug="acme")
+    assert 'href="https://acme.example/old"' in out.html and "See https://acme.example/old" in out.text
+
+
+def test_the_text_parts_urls_are_tracked_with_the_same_links_and_token(in_acme):
+    from tidings.emails import links
+    from tidings.emails.models import EmailVersion
+    from tidings.emails.render import number_links, personalise, prepare
+
+    mail = make_email(
+        html='<a href="https://acme.example/spring">Spring</a>',
+        text="Read https://acme.example/spring. Or (https://acme.example/summer?a=1&b=2), mailto:x@acme.example\n"
+        "Unsubscribe: {unsubscribe_url} {webview_url}\nhttps://acme.example/?e={contactfield=email}",
+    )
+    version = EmailVersion.objects.get(email_id=mail.pk)
+    numbered = number_links(version)
+    assert set(numbered) == {"https://acme.example/spring", "https://acme.example/summer?a=1&b=2"}
+    token = links.message_token(version.workspace_id, 9, 7)
+    out = personalise(prepare(version), values={"email": "ada@analytical.example"}, owner={}, token=token,
+                      workspace_slug="acme")  # fmt: skip
+    spring = links.click_url("acme", token, numbered["https://acme.example/spring"])
+    summer = links.click_url("acme", token, numbered["https://acme.example/summer?a=1&b=2"])
+    assert f"Read {spring}. Or ({summer})," in out.text
+    assert f'href="{spring}"' in out.html  # the HTML part's link is the same row
+    unsubscribe = links.unsubscribe_url("acme", token)
+    assert f"Unsubscribe: {unsubscribe} {links.webview_url('acme', token)}" in out.text  # never rewritten
+    assert out.text.count(unsubscribe) == 1
+    assert "https://acme.example/?e=ada@analytical.example" in out.text  # a URL holding a token is not tracked
+    preview = personalise(prepare(version), values={}, owner={}, token=None, workspace_slug="acme")
+    assert "Read https://acme.example/spring. Or (https://acme.example/summer?a=1&b=2)," in preview.text
 
 
 def test_a_message_tracks_links_escapes_values_and_hides_the_preheader(version):
