@@ -79,11 +79,56 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, workers: int, interface: str) -> subprocess.Popen:
-    env = {
+def server_env(flusher: str) -> dict:
+    return {
         **os.environ, "TIDINGS_TRACKING_BARE": "1", "TIDINGS_TRACKING_RATE_PER_SITE": "1e9",
         "TIDINGS_TRACKING_RATE_PER_NETWORK": "1e9", "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "TIDINGS_TRACKING_FLUSHER": flusher,
     }  # fmt: skip
+
+
+def start_flusher(flusher: str) -> subprocess.Popen | None:
+    """Start `tidings flusher` (as `tidings serve` does) when the web processes only spool; None in thread mode."""
+    if flusher != "process":
+        return None
+    argv = [sys.executable, "-m", "tidings.cli", "flusher"]
+    return subprocess.Popen(argv, env=server_env(flusher), start_new_session=True)  # noqa: S603
+
+
+def stop_flusher(process: subprocess.Popen | None) -> None:
+    if process is None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def cpu_seconds(*pids: int) -> float:
+    """Return the user+system CPU seconds of pids and their children (from /proc; 0 for a process gone)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    seen = set()
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        todo += [int(child) for child in children]
+    return total
+
+
+def start_server(port: int, workers: int, interface: str, flusher: str = "process") -> subprocess.Popen:
+    env = server_env(flusher)
     target = "tidings.wsgi:application" if interface == "wsgi" else "bench_tracking_asgi:application"
     if interface == "asgi":
         env["PYTHONPATH"] += os.pathsep + str(Path(__file__).resolve().parent)
@@ -162,6 +207,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--interface", choices=["wsgi", "asgi"], default="wsgi")
     parser.add_argument("--crash", action="store_true", help="kill -9 a worker mid-run and check nothing is lost")
+    parser.add_argument(
+        "--flusher",
+        choices=["process", "thread"],
+        default="process",
+        help="persist from a `tidings flusher` process (as `tidings serve` does) or a thread per worker",
+    )
     args = parser.parse_args()
     with databases(args, prefix="bench_tracking"):
         django_setup()
@@ -176,13 +227,15 @@ def main() -> None:
                 consent_mode="legitimate_interest",
             )  # fmt: skip
         tokens = ",".join(visitor_token(workspace.pk, 10_000_000 + n) for n in range(1000))
-        print(f"{engine(region_connection())}; {args.workers} Granian workers ({args.interface}); "
+        print(f"{engine(region_connection())}; {args.workers} Granian workers ({args.interface}), "
+              f"flusher: {args.flusher}; "
               f"wrk -t2 -c{args.connections} -d{args.duration}s; {load()}")  # fmt: skip
         from django.db import connections
 
         connections.close_all()  # the server writes the same SQLite files
         port = free_port()
-        server = start_server(port, args.workers, args.interface)
+        server = start_server(port, args.workers, args.interface, args.flusher)
+        flusher = start_flusher(args.flusher)
         try:
             with tempfile.TemporaryDirectory() as folder:
                 script = Path(folder) / "hits.lua"
@@ -200,18 +253,26 @@ def main() -> None:
                         [sys.executable, "-c", KILLER, str(server.pid), str(args.duration / 2)]
                     )
                 started = time.monotonic()
+                web_cpu = cpu_seconds(server.pid)
+                flusher_cpu = cpu_seconds(flusher.pid) if flusher else 0.0
                 hits = run_wrk(port, "/t/collect", args.duration, args.connections, script, wrk_args)
                 run_seconds = time.monotonic() - started
                 if killer is not None:
                     killer.wait()
                 accepted = hits["requests"] - hits["non_2xx"]
                 lag, receipts, events = wait_persisted(workspace, before + accepted)
+                web_cpu = cpu_seconds(server.pid) - web_cpu
+                flusher_cpu = (cpu_seconds(flusher.pid) if flusher else 0.0) - flusher_cpu
         finally:
             stop_server(server)
+            stop_flusher(flusher)
         if args.crash:
-            server = start_server(port, args.workers, args.interface)  # its recovery replays the killed worker's spool
+            # the restarted server's recovery (thread mode) or the flusher replays the killed worker's spool
+            server = start_server(port, args.workers, args.interface, args.flusher)
+            flusher = start_flusher(args.flusher)
             lag2, receipts, events = wait_persisted(workspace, before + accepted, timeout=60)
             stop_server(server)
+            stop_flusher(flusher)
         receipts -= before
         rate = receipts / (run_seconds + lag)
         print(f"bare route   {bare['rps']:>9,.0f} req/s  p50 {bare['50%']:.2f} ms  p99 {bare['99%']:.2f} ms")
@@ -221,6 +282,11 @@ def main() -> None:
               f"p99 {hits['99%'] / max(bare['99%'], 0.001):.1f}x")  # fmt: skip
         print(f"persisted    {receipts:,} hits ({events:,} page.hit events) of {accepted:,} accepted; "
               f"lag after the run {lag:.2f} s; {rate:,.0f} hits/s persisted end to end")  # fmt: skip
+        if receipts:
+            cores = (web_cpu + flusher_cpu) / (run_seconds + lag)
+            print(f"CPU a hit    web processes {web_cpu / receipts * 1000:.3f} ms (request path, and persisting in "
+                  f"thread mode); flusher process {flusher_cpu / receipts * 1000:.3f} ms; "
+                  f"cores used over run time + lag {cores:.2f}")  # fmt: skip
         lost = accepted - receipts
         print(
             "nothing lost" if lost <= 0 else f"LOST {lost} hits",
