@@ -3,8 +3,10 @@
     python bench/bench_tracking.py                          # SQLite files, 2 Granian workers, 15 s per run
     python bench/bench_tracking.py --database postgresql    # the TIDINGS_DATABASE_URL* databases (or fresh ones)
     python bench/bench_tracking.py --crash                  # also: kill -9 a worker mid-load, count rows after
+    python bench/bench_tracking.py --flusher thread         # persist from a thread per worker (the old way)
 
-Granian serves tidings.wsgi:application (the lean front in front of Django) on 127.0.0.1 with
+Granian serves tidings.wsgi:application (the lean front in front of Django) on 127.0.0.1 beside
+`tidings flusher` (as `tidings serve` runs them: TIDINGS_TRACKING_FLUSHER=process), with
 TIDINGS_TRACKING_BARE=1, which adds GET/POST /t/bare: a route on the same server that does nothing
 (the ceiling). wrk (bounded: --duration seconds, -t2 -c--connections) posts the same kind of body to
 both; /t/collect bodies carry a fresh client event id each and one of 1,000 signed visitor ids, so hits
@@ -18,13 +20,22 @@ Measured (2-core VM; wrk on the same cores; see bench/results/tracking-*.txt for
     SQLite, 2026-12-01 a.m.      18,130      1,222 (0.07)           24.7 / 502 ms      1,133             0
     SQLite, visitor_decision     ~13,000     1,836-2,380 (0.13-0.15) 12.0-13.8 / 160-803 ms  2,038-2,535  0
     PostgreSQL (older code)       2,879        996 (0.35)           23.9 / 373 ms        463             0
+    2026-12-01 p.m., flusher process vs thread, back to back (load average 8-14 from other agents):
+    SQLite, flusher process       6,734      1,817 (0.27)           11.1 / 143 ms        1,488             0
+    SQLite, flusher thread        8,343      1,632 (0.20)           13.7 / 418 ms        1,308             0
+    (an earlier process-mode run at load 4.7: 17,693 bare, 4,948 collect (0.28), p50 3.8 / p99 66 ms, 2,529/s)
+    CPU a hit (from /proc): process mode 0.47 ms web + 0.18 ms flusher; thread mode 0.67 ms web (all in one).
+    PostgreSQL, flusher process  12,473      2,407 (0.19)            6.5 / 161 ms        1,382             0  (load 17)
+    SQLite, process, --crash: 17,740 persisted of 17,700 answered, events == receipts (the web CPU figure is
+    wrong with --crash: a killed worker's CPU time goes with it).
     SQLite, a worker SIGKILLed mid-run: 8,273 persisted of 8,251 accepted, events == receipts (none lost, none twice)
     One thread without the server (CPU time): request path 0.26 ms a hit (3.0 ms before the consent read was
     made plain SQL), persist ~5,500 hits/s.
-The target (>= 5,000 hits/s persisted, p99 < 20 ms) is not met: on 2 cores shared with wrk, the request path,
-the flusher (in the same processes, holding the GIL while it converts a batch) and the server's own cost add up
-to ~0.6 ms of CPU a hit. Next: the flusher in a process of its own (p99), persist by set-based SQL from a
-staging table (its Python is most of the rest).
+The target (>= 5,000 hits/s persisted, p99 < 20 ms) is not met: on 2 cores shared with wrk (and, on
+2026-12-01, with other agents: the bench got under one core), the request path, the flusher and the server's
+own cost add up to ~0.6 ms of CPU a hit. The flusher process took the batches off the request workers (p99 and
+throughput ratio better in the same conditions); next: persist by set-based SQL (the cookieless count's
+per-hit Python grouping is the flusher's largest cost, see bench_flusher.py --profile).
 """
 
 from __future__ import annotations
