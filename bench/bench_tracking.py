@@ -3,8 +3,10 @@
     python bench/bench_tracking.py                          # SQLite files, 2 Granian workers, 15 s per run
     python bench/bench_tracking.py --database postgresql    # the TIDINGS_DATABASE_URL* databases (or fresh ones)
     python bench/bench_tracking.py --crash                  # also: kill -9 a worker mid-load, count rows after
+    python bench/bench_tracking.py --flusher thread         # persist from a thread per worker (the old way)
 
-Granian serves tidings.wsgi:application (the lean front in front of Django) on 127.0.0.1 with
+Granian serves tidings.wsgi:application (the lean front in front of Django) on 127.0.0.1 beside
+`tidings flusher` (as `tidings serve` runs them: TIDINGS_TRACKING_FLUSHER=process), with
 TIDINGS_TRACKING_BARE=1, which adds GET/POST /t/bare: a route on the same server that does nothing
 (the ceiling). wrk (bounded: --duration seconds, -t2 -c--connections) posts the same kind of body to
 both; /t/collect bodies carry a fresh client event id each and one of 1,000 signed visitor ids, so hits
@@ -18,13 +20,22 @@ Measured (2-core VM; wrk on the same cores; see bench/results/tracking-*.txt for
     SQLite, 2026-12-01 a.m.      18,130      1,222 (0.07)           24.7 / 502 ms      1,133             0
     SQLite, visitor_decision     ~13,000     1,836-2,380 (0.13-0.15) 12.0-13.8 / 160-803 ms  2,038-2,535  0
     PostgreSQL (older code)       2,879        996 (0.35)           23.9 / 373 ms        463             0
+    2026-12-01 p.m., flusher process vs thread, back to back (load average 8-14 from other agents):
+    SQLite, flusher process       6,734      1,817 (0.27)           11.1 / 143 ms        1,488             0
+    SQLite, flusher thread        8,343      1,632 (0.20)           13.7 / 418 ms        1,308             0
+    (an earlier process-mode run at load 4.7: 17,693 bare, 4,948 collect (0.28), p50 3.8 / p99 66 ms, 2,529/s)
+    CPU a hit (from /proc): process mode 0.47 ms web + 0.18 ms flusher; thread mode 0.67 ms web (all in one).
+    PostgreSQL, flusher process  12,473      2,407 (0.19)            6.5 / 161 ms        1,382             0  (load 17)
+    SQLite, process, --crash: 17,740 persisted of 17,700 answered, events == receipts (the web CPU figure is
+    wrong with --crash: a killed worker's CPU time goes with it).
     SQLite, a worker SIGKILLed mid-run: 8,273 persisted of 8,251 accepted, events == receipts (none lost, none twice)
     One thread without the server (CPU time): request path 0.26 ms a hit (3.0 ms before the consent read was
     made plain SQL), persist ~5,500 hits/s.
-The target (>= 5,000 hits/s persisted, p99 < 20 ms) is not met: on 2 cores shared with wrk, the request path,
-the flusher (in the same processes, holding the GIL while it converts a batch) and the server's own cost add up
-to ~0.6 ms of CPU a hit. Next: the flusher in a process of its own (p99), persist by set-based SQL from a
-staging table (its Python is most of the rest).
+The target (>= 5,000 hits/s persisted, p99 < 20 ms) is not met: on 2 cores shared with wrk (and, on
+2026-12-01, with other agents: the bench got under one core), the request path, the flusher and the server's
+own cost add up to ~0.6 ms of CPU a hit. The flusher process took the batches off the request workers (p99 and
+throughput ratio better in the same conditions); next: persist by set-based SQL (the cookieless count's
+per-hit Python grouping is the flusher's largest cost, see bench_flusher.py --profile).
 """
 
 from __future__ import annotations
@@ -79,11 +90,56 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, workers: int, interface: str) -> subprocess.Popen:
-    env = {
+def server_env(flusher: str) -> dict:
+    return {
         **os.environ, "TIDINGS_TRACKING_BARE": "1", "TIDINGS_TRACKING_RATE_PER_SITE": "1e9",
         "TIDINGS_TRACKING_RATE_PER_NETWORK": "1e9", "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "TIDINGS_TRACKING_FLUSHER": flusher,
     }  # fmt: skip
+
+
+def start_flusher(flusher: str) -> subprocess.Popen | None:
+    """Start `tidings flusher` (as `tidings serve` does) when the web processes only spool; None in thread mode."""
+    if flusher != "process":
+        return None
+    argv = [sys.executable, "-m", "tidings.cli", "flusher"]
+    return subprocess.Popen(argv, env=server_env(flusher), start_new_session=True)  # noqa: S603
+
+
+def stop_flusher(process: subprocess.Popen | None) -> None:
+    if process is None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def cpu_seconds(*pids: int) -> float:
+    """Return the user+system CPU seconds of pids and their children (from /proc; 0 for a process gone)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    seen = set()
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        todo += [int(child) for child in children]
+    return total
+
+
+def start_server(port: int, workers: int, interface: str, flusher: str = "process") -> subprocess.Popen:
+    env = server_env(flusher)
     target = "tidings.wsgi:application" if interface == "wsgi" else "bench_tracking_asgi:application"
     if interface == "asgi":
         env["PYTHONPATH"] += os.pathsep + str(Path(__file__).resolve().parent)
@@ -162,6 +218,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--interface", choices=["wsgi", "asgi"], default="wsgi")
     parser.add_argument("--crash", action="store_true", help="kill -9 a worker mid-run and check nothing is lost")
+    parser.add_argument(
+        "--flusher",
+        choices=["process", "thread"],
+        default="process",
+        help="persist from a `tidings flusher` process (as `tidings serve` does) or a thread per worker",
+    )
     args = parser.parse_args()
     with databases(args, prefix="bench_tracking"):
         django_setup()
@@ -176,13 +238,15 @@ def main() -> None:
                 consent_mode="legitimate_interest",
             )  # fmt: skip
         tokens = ",".join(visitor_token(workspace.pk, 10_000_000 + n) for n in range(1000))
-        print(f"{engine(region_connection())}; {args.workers} Granian workers ({args.interface}); "
+        print(f"{engine(region_connection())}; {args.workers} Granian workers ({args.interface}), "
+              f"flusher: {args.flusher}; "
               f"wrk -t2 -c{args.connections} -d{args.duration}s; {load()}")  # fmt: skip
         from django.db import connections
 
         connections.close_all()  # the server writes the same SQLite files
         port = free_port()
-        server = start_server(port, args.workers, args.interface)
+        server = start_server(port, args.workers, args.interface, args.flusher)
+        flusher = start_flusher(args.flusher)
         try:
             with tempfile.TemporaryDirectory() as folder:
                 script = Path(folder) / "hits.lua"
@@ -200,18 +264,26 @@ def main() -> None:
                         [sys.executable, "-c", KILLER, str(server.pid), str(args.duration / 2)]
                     )
                 started = time.monotonic()
+                web_cpu = cpu_seconds(server.pid)
+                flusher_cpu = cpu_seconds(flusher.pid) if flusher else 0.0
                 hits = run_wrk(port, "/t/collect", args.duration, args.connections, script, wrk_args)
                 run_seconds = time.monotonic() - started
                 if killer is not None:
                     killer.wait()
                 accepted = hits["requests"] - hits["non_2xx"]
                 lag, receipts, events = wait_persisted(workspace, before + accepted)
+                web_cpu = cpu_seconds(server.pid) - web_cpu
+                flusher_cpu = (cpu_seconds(flusher.pid) if flusher else 0.0) - flusher_cpu
         finally:
             stop_server(server)
+            stop_flusher(flusher)
         if args.crash:
-            server = start_server(port, args.workers, args.interface)  # its recovery replays the killed worker's spool
+            # the restarted server's recovery (thread mode) or the flusher replays the killed worker's spool
+            server = start_server(port, args.workers, args.interface, args.flusher)
+            flusher = start_flusher(args.flusher)
             lag2, receipts, events = wait_persisted(workspace, before + accepted, timeout=60)
             stop_server(server)
+            stop_flusher(flusher)
         receipts -= before
         rate = receipts / (run_seconds + lag)
         print(f"bare route   {bare['rps']:>9,.0f} req/s  p50 {bare['50%']:.2f} ms  p99 {bare['99%']:.2f} ms")
@@ -221,6 +293,11 @@ def main() -> None:
               f"p99 {hits['99%'] / max(bare['99%'], 0.001):.1f}x")  # fmt: skip
         print(f"persisted    {receipts:,} hits ({events:,} page.hit events) of {accepted:,} accepted; "
               f"lag after the run {lag:.2f} s; {rate:,.0f} hits/s persisted end to end")  # fmt: skip
+        if receipts:
+            cores = (web_cpu + flusher_cpu) / (run_seconds + lag)
+            print(f"CPU a hit    web processes {web_cpu / receipts * 1000:.3f} ms (request path, and persisting in "
+                  f"thread mode); flusher process {flusher_cpu / receipts * 1000:.3f} ms; "
+                  f"cores used over run time + lag {cores:.2f}")  # fmt: skip
         lost = accepted - receipts
         print(
             "nothing lost" if lost <= 0 else f"LOST {lost} hits",

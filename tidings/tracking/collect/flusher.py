@@ -1,13 +1,24 @@
-"""The flusher: drains this process's spool into the database every second (or every BATCH records).
+"""The flusher: drains the spools into the database, batch by batch.
 
-A daemon thread in each server process (started by the front application) plus recovery, which
-replays the spool files of dead processes: at the front's start and from the built-in worker
-(tidings.tracking.collect.flusher.recover_orphans). A batch that fails (database away) is retried
-from the same offset a second later: the spool keeps the hits meanwhile.
+Two modes (docs/decisions/0019):
+
+- process (TIDINGS_TRACKING_FLUSHER=process, set by `tidings serve`): the server processes only
+  append to their spools (files named with SHARED_SUFFIX); one flusher process of its own
+  (`tidings flusher`, a child of serve) drains every spool file of the folder, live or orphaned,
+  several times a second, so a request worker never holds the GIL for a batch. It holds
+  FLUSHER_LOCK while it runs: a second one waits, and recovery elsewhere stands aside.
+- thread (the default: runserver, tests, a bare Granian): a daemon thread in each server process
+  drains that process's own spool every second (or every BATCH records).
+
+Recovery replays the spool files of dead processes (their lock can be taken): the flusher process
+on each pass; in thread mode, the front at its start and the built-in worker every minute
+(recover_orphans). A batch that fails (database away) is retried from the same offset a moment
+later: the spool keeps the hits meanwhile.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
@@ -17,12 +28,45 @@ from pathlib import Path
 from django.db import close_old_connections
 
 from tidings.tracking.collect import persist
-from tidings.tracking.collect.spool import Spool, orphans, read_offset, read_records, remove, write_offset
+from tidings.tracking.collect.spool import (
+    SHARED_SUFFIX,
+    Spool,
+    orphans,
+    read_offset,
+    read_records,
+    remove,
+    spool_dir,
+    write_offset,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
 INTERVAL_SECONDS = 1.0
+PROCESS_BATCH = 5000  # the flusher process: larger batches, its own core's worth of time
+PROCESS_INTERVAL_SECONDS = 0.2
+FLUSHER_LOCK = "flusher.lock"
+
+
+def process_mode() -> bool:
+    """Return True when a flusher process drains the spools (the server processes only append)."""
+    return os.environ.get("TIDINGS_TRACKING_FLUSHER", "thread") == "process"
+
+
+def flusher_process_alive(directory: Path | None = None) -> bool:
+    """Return True when a flusher process holds the folder's FLUSHER_LOCK (it then does the recovery too)."""
+    path = (directory or spool_dir()) / FLUSHER_LOCK
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the probe's shared lock, if taken
+    return False
 
 
 def drain(path: Path, *, limit: int = BATCH, until: int | None = None) -> int:
@@ -41,7 +85,13 @@ def drain(path: Path, *, limit: int = BATCH, until: int | None = None) -> int:
 
 
 def recover_orphans(directory: Path | None = None) -> int:
-    """Replay the spool files no live process holds, then remove them; return how many hits were new."""
+    """Replay the spool files no live process holds, then remove them; return how many hits were new.
+
+    Nothing when a flusher process runs: it replays them itself, and one reader per file is simpler
+    (the receipts would skip a hit read twice, but the second batch would fail on their constraint).
+    """
+    if flusher_process_alive(directory):
+        return 0
     written = 0
     for path, fd in orphans(directory):
         try:
@@ -107,3 +157,73 @@ class Flusher:
         self._wake.set()
         if self.thread.is_alive():
             self.thread.join(timeout)
+
+
+class FlusherProcess:
+    """The flusher process's loop: drain every spool file of the folder, live or orphaned.
+
+    A live file (its writer holds its lock) is drained only when shared (SHARED_SUFFIX), from its
+    committed offset to its last whole line; an orphaned one (the lock could be taken: its writer
+    rotated it, exited or died) is drained to the end under its lock, then removed.
+    """
+
+    def __init__(self, directory: Path | None = None, *, interval: float = PROCESS_INTERVAL_SECONDS,
+                 batch: int = PROCESS_BATCH):  # fmt: skip
+        self.directory = directory or spool_dir()
+        self.interval = interval
+        self.batch = batch
+        self.lock_fd = -1
+
+    def acquire(self, *, blocking: bool = True) -> bool:
+        """Take FLUSHER_LOCK (one flusher process per folder); return False when not blocking and taken."""
+        fd = os.open(self.directory / FLUSHER_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.lock_fd = fd
+        return True
+
+    def release(self) -> None:
+        if self.lock_fd >= 0:
+            os.close(self.lock_fd)
+            self.lock_fd = -1
+
+    def flush_once(self) -> int:
+        """Drain every spool file once; return how many hits were new. A file that fails is left for the next pass."""
+        written = 0
+        for path in sorted(self.directory.glob("*.spool")):
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # removed meanwhile (a thread-mode process's rotation)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if path.name.endswith(SHARED_SUFFIX):
+                        written += drain(path, limit=self.batch)
+                    continue
+                written += drain(path, limit=self.batch)
+                remove(path)
+            except Exception:
+                log.exception("tracking: flushing a spool file failed; retrying from the same offset")
+            finally:
+                os.close(fd)
+        return written
+
+    def run(self, stop: threading.Event) -> None:
+        """Flush every interval until stop is set, then once more; the caller holds FLUSHER_LOCK."""
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                self.flush_once()
+            finally:
+                close_old_connections()
+            # A pass slower than the interval (a backlog) is followed at once by the next.
+            stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+        try:
+            self.flush_once()
+        finally:
+            close_old_connections()

@@ -6,7 +6,8 @@ cost (docs/decisions/0019). It still takes each hit through the entry pipeline's
 (tidings.web.entry): resolve the principal (the site key -> site -> workspace), enter the
 workspace, the policies (the allowed origin, the consent decision), the permission
 ("tracking:record", the only one a site key holds) and the rate limit, then spools the reduced hit
-and answers; the flusher persists it within a second.
+and answers; the flusher (a process of its own under `tidings serve`, else a thread of this
+process) persists it within a second.
 
 Paths: POST /t/collect, GET /t/p.gif, POST /m/<slug>/mtc/event, GET /m/<slug>/mtc,
 GET /m/<slug>/mtracking.gif; OPTIONS on the POST paths (CORS preflight).
@@ -26,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tidings.events.registry import _network, strip_url
 from tidings.tracking.collect import agents, decide, networks, payload, seams
-from tidings.tracking.collect.flusher import Flusher, recover_orphans
+from tidings.tracking.collect.flusher import Flusher, process_mode, recover_orphans
 from tidings.tracking.collect.payload import Hit, PayloadError
 from tidings.tracking.collect.ratelimit import Limits
 from tidings.tracking.collect.spool import Spool
@@ -72,17 +73,22 @@ class _Process:
         self.flusher: Flusher | None = None
         self.limits = Limits()
 
-    def ready(self) -> tuple[Spool, Flusher]:
+    def ready(self) -> tuple[Spool, Flusher | None]:
+        """Return this process's spool and its flusher thread (None when the flusher process drains the spool)."""
         if self.pid != os.getpid():
             with self.lock:
                 if self.pid != os.getpid():
-                    self.spool = Spool()
-                    self.flusher = Flusher(self.spool).start()
+                    if process_mode():  # `tidings flusher` drains it; this process only appends
+                        self.spool = Spool(shared=True)
+                        self.flusher = None
+                    else:
+                        self.spool = Spool()
+                        self.flusher = Flusher(self.spool).start()
+                        atexit.register(self.flusher.stop)
+                        threading.Thread(target=_recover, name="tracking-recovery", daemon=True).start()
                     self.limits = Limits()
                     self.pid = os.getpid()
-                    atexit.register(self.flusher.stop)
-                    threading.Thread(target=_recover, name="tracking-recovery", daemon=True).start()
-        assert self.spool is not None and self.flusher is not None
+        assert self.spool is not None
         return self.spool, self.flusher
 
 
@@ -196,7 +202,8 @@ def _accept(environ: dict, site: seams.SiteInfo, hits: list[Hit]) -> str | None:
     if records:
         spool, flusher = PROCESS.ready()
         spool.append(records)
-        flusher.nudge(len(records))
+        if flusher is not None:
+            flusher.nudge(len(records))
     return token
 
 
@@ -355,8 +362,9 @@ def make_application(django_application: Callable) -> Callable:
     """Return the WSGI application: the tracking paths served here, everything else by django_application."""
     with_bare = os.environ.get("TIDINGS_TRACKING_BARE") == "1"
     agents.warm_up()
-    # Spool files of a server killed before its flusher finished: replayed by whichever process starts next.
-    threading.Thread(target=_recover, name="tracking-recovery", daemon=True).start()
+    if not process_mode():  # (the flusher process replays them itself)
+        # Spool files of a server killed before its flusher finished: replayed by whichever process starts next.
+        threading.Thread(target=_recover, name="tracking-recovery", daemon=True).start()
 
     def application(environ, start_response):
         if with_bare and environ.get("PATH_INFO") == "/t/bare":

@@ -27,11 +27,15 @@ from pathlib import Path
 from django.conf import settings
 
 ROTATE_BYTES = 64 * 1024 * 1024
+# A spool file drained by the flusher process while its writer lives (tidings.tracking.collect.flusher):
+# only files so named are read without their lock; a thread-mode process's file is its own flusher's.
+SHARED_SUFFIX = "-x.spool"
 _sequence = itertools.count()
 
 
 def spool_dir() -> Path:
-    path = Path(getattr(settings, "TIDINGS_VAR_DIR", "var")) / "tracking-spool"
+    # settings.VAR_DIR (TIDINGS_VAR_DIR in the environment); tests override it as settings.TIDINGS_VAR_DIR.
+    path = Path(getattr(settings, "TIDINGS_VAR_DIR", None) or settings.VAR_DIR) / "tracking-spool"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -78,10 +82,16 @@ def read_records(path: Path, offset: int, *, limit: int) -> tuple[list[dict], in
 
 
 class Spool:
-    """This process's spool file: append records; the flusher reads and rotates it."""
+    """This process's spool file: append records; the flusher reads and rotates it.
 
-    def __init__(self, directory: Path | None = None):
+    shared: the file is drained by the flusher process (named with SHARED_SUFFIX) and the writer
+    rotates it itself: once large, append() starts a new file and closes the old one, whose released
+    lock tells the flusher process it may drain it to the end and remove it.
+    """
+
+    def __init__(self, directory: Path | None = None, *, shared: bool = False):
         self.directory = directory or spool_dir()
+        self.shared = shared
         self.lock = threading.Lock()
         self.fd = -1
         self.path = Path()
@@ -89,7 +99,8 @@ class Spool:
         self._open()
 
     def _open(self) -> None:
-        name = f"{os.getpid()}-{int(time.time() * 1000)}-{next(_sequence)}.spool"
+        suffix = SHARED_SUFFIX if self.shared else ".spool"
+        name = f"{os.getpid()}-{int(time.time() * 1000)}-{next(_sequence)}{suffix}"
         self.path = self.directory / name
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours while we live: recovery leaves it alone
@@ -103,6 +114,10 @@ class Spool:
             while written < len(data):  # a short write (a signal): finish it, still before answering
                 written += os.write(self.fd, data[written:])
             self.size += len(data)
+            if self.shared and self.size >= ROTATE_BYTES:
+                old = self.fd
+                self._open()
+                os.close(old)  # releases its lock: the flusher process drains it to the end, then removes it
 
     def rotate_if_large(self, limit: int | None = None) -> tuple[Path, int] | None:
         """Start a new file once this one is large; return the old path and its still-locked fd.

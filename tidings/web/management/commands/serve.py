@@ -1,4 +1,5 @@
-"""`tidings serve`: migrate, then run the web server (Granian, WSGI) and the worker as child processes."""
+"""`tidings serve`: migrate, then run the web server (Granian, WSGI), the tracking flusher and the worker as
+child processes."""
 
 from __future__ import annotations
 
@@ -56,9 +57,9 @@ def parse_bind(bind: str) -> tuple[str, int]:
 
 class Command(BaseCommand):
     help = (
-        "Serve Tidings: run migrations, then Granian (WSGI) on TIDINGS_BIND and the task worker with its "
-        "scheduler. Restarts a child that dies; stops everything on Ctrl+C or SIGTERM, or when a child keeps "
-        "dying right after its start."
+        "Serve Tidings: run migrations, then Granian (WSGI) on TIDINGS_BIND, the tracking flusher and the task "
+        "worker with its scheduler. Restarts a child that dies; stops everything on Ctrl+C or SIGTERM, or when a "
+        "child keeps dying right after its start."
     )
 
     def add_arguments(self, parser):
@@ -93,6 +94,9 @@ class Command(BaseCommand):
                 ],
             )
         ]
+        # Tracking hits are persisted by a process of their own (the web processes only spool them:
+        # TIDINGS_TRACKING_FLUSHER=process below); it reads this machine's spool folder, so it runs with the web.
+        children.append(("flusher", [python, "-m", "tidings.cli", "flusher"]))
         if with_worker:
             children.append(("worker", [python, "-m", "tidings.cli", "worker"]))
         return children
@@ -102,7 +106,11 @@ class Command(BaseCommand):
         ensure_port_free(host, port)
         if not no_migrate:
             call_command("migrate", verbosity=0)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tidings.settings")}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tidings.settings"),
+            "TIDINGS_TRACKING_FLUSHER": "process",
+        }
         commands = self.child_commands(host=host, port=port, workers=workers, with_worker=not no_worker)
         stop_signal: list[int] = []
 
