@@ -87,6 +87,7 @@ class EmailIn(Schema):
     theme: str = ""
     segment_ids: list[int] = []
     published: bool = False
+    variant_weight: int = Field(0, description="Its share of an A/B test group in percent, once it has variants.")
     tokens_confirmed: bool = Field(False, description="Save even with tokens that would not fill in.")
 
 

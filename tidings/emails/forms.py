@@ -9,7 +9,7 @@ from tidings.emails.models import AbCriterion, Editor, EmailKind
 
 CHOICE_ERRORS = {"invalid_choice": "Choose one of the options."}
 SETTINGS = ("name", "subject", "preheader", "from_name", "from_address", "reply_to", "kind", "transactional",
-            "purpose_key", "segment_ids", "published")  # fmt: skip
+            "purpose_key", "segment_ids", "published", "variant_weight")  # fmt: skip
 
 
 class EmailForm(forms.Form):
@@ -36,6 +36,14 @@ class EmailForm(forms.Form):
         error_messages=CHOICE_ERRORS,
     )
     published = forms.BooleanField(required=False, label="Published", help_text="Only published emails are sent.")
+    variant_weight = forms.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        label="Share of the A/B test group (%)",
+        help_text="With variants: the share of the audience that gets this email during the test. The shares of "
+        "the email and its variants add up to at most 100%; the rest gets the winner.",
+    )
 
     def __init__(self, *args, purposes=(), segments=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,12 +52,15 @@ class EmailForm(forms.Form):
 
     def values(self) -> dict:
         values = {name: self.cleaned_data.get(name) for name in SETTINGS if name in self.cleaned_data}
+        if values.get("variant_weight") is None:
+            values.pop("variant_weight", None)  # left empty: unchanged
         if not values.get("name"):
             values["name"] = (values.get("subject") or "")[:191]  # left empty: the subject, as when created
         return values
 
 
 class NewEmailForm(EmailForm):
+    variant_weight = None  # a new email has no variants yet: its share is set once it has
     editor = forms.ChoiceField(choices=Editor.choices, widget=forms.RadioSelect, initial=Editor.BUILDER,
                                error_messages=CHOICE_ERRORS, label="Edit with")  # fmt: skip
     theme = forms.ChoiceField(choices=[(t.key, f"{t.name}: {t.description}") for t in content.THEMES.values()],

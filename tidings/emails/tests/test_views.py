@@ -120,6 +120,24 @@ def test_variants_clone_and_delete(alice_client, welcome):
     assert response.status_code == 302 and not Email.objects.filter(pk__in=[welcome.pk, variant.pk]).exists()
 
 
+def test_the_parents_own_share_is_set_in_the_editor_and_capped_with_its_variants(alice_client, welcome):
+    variant_form = {"name": "", "subject": "Hey", "variant_weight": "30", "ab_criterion": "open_rate",
+                    "ab_test_hours": "4"}  # fmt: skip
+    assert alice_client.post(f"/w/acme/emails/{welcome.pk}/variants/", variant_form).status_code == 302
+    editor = {**_form(subject=welcome.subject, name=welcome.name), "html": welcome.html, "text": ""}
+
+    refused = alice_client.post(f"/w/acme/emails/{welcome.pk}/", {**editor, "variant_weight": "80"})
+    assert refused.status_code == 400 and b"add up to 110%" in refused.content
+    welcome.refresh_from_db()
+    assert welcome.variant_weight == 0  # nothing saved
+
+    assert alice_client.post(f"/w/acme/emails/{welcome.pk}/", {**editor, "variant_weight": "30"}).status_code == 302
+    welcome.refresh_from_db()
+    assert welcome.variant_weight == 30
+    page = alice_client.get(f"/w/acme/emails/{welcome.pk}/").content
+    assert b"Share of the A/B test group" in page
+
+
 def test_an_analyst_reads_but_cannot_write(arun_client, welcome):
     assert arun_client.get("/w/acme/emails/").status_code == 200
     page = arun_client.get(f"/w/acme/emails/{welcome.pk}/")
