@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tidings.forms",
     "tidings.assets",
     "tidings.emails",
+    "tidings.campaigns",
     "tidings.subject_requests",
     "tidings.pages",
     "tidings.privacy_centre",
