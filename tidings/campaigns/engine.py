@@ -218,10 +218,11 @@ def enter_from_sources(campaign: Campaign, *, now: datetime.datetime | None = No
             else:
                 entered += enter_contacts(campaign, list(found), source=source)
         if graph.get("exit_on_segment_leave") and segments:
-            members = Q()
+            in_sources = Q()
             for segment_id in segments:
-                members |= Q(contact_id__in=segments_selectors.segment_member_ids(segment_id))
-            leavers = Enrolment.objects.filter(campaign_id=campaign.pk, status=EnrolmentStatus.ACTIVE).exclude(members)
+                in_sources |= Q(contact_id__in=segments_selectors.segment_member_ids(segment_id))
+            active = Enrolment.objects.filter(campaign_id=campaign.pk, status=EnrolmentStatus.ACTIVE)
+            leavers = active.exclude(in_sources)
             exit_enrolments(leavers, reason="left_segment", now=now)
         Campaign.objects.filter(pk=campaign.pk).update(entry_watermark=now)
     return entered
