@@ -178,7 +178,7 @@ def campaign_publish(campaign_id: int, *, principal: Principal, moves: Mapping[A
         first = campaign.published_at is None
         Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.PUBLISHED, version=number,
                                                        published_at=campaign.published_at or now,
-                                                       entry_watermark=campaign.entry_watermark or now,
+                                                       entry_watermark=None,
                                                        updated_at=now)  # fmt: skip
         moved = 0
         for old_step, new_step in checked_moves.items():
