@@ -194,7 +194,8 @@ def enter_from_sources(campaign: Campaign, *, now: datetime.datetime | None = No
     The first run after a publish enrols every member of the source segments (one INSERT ... SELECT);
     later runs read the event store from the watermark (less a margin for late commits) for contacts
     that joined a source segment or submitted a source form. Repeat: such a contact re-enters when its
-    event came after its last entry and the minimum gap passed. Exit on segment leave: active contacts in none of the source segments leave.
+    event came after its last entry and the minimum gap passed. Exit on segment leave: active contacts in
+    none of the source segments leave.
     """
     now = now or timezone.now()
     graph = graph_of(campaign.pk, campaign.version)
