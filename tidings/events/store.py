@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from tidings.events import listeners
 from tidings.events.models import Event, EventString
 from tidings.events.registry import DICTIONARY_KINDS, check_event_data, event_type
 from tidings.tenancy import bulk
@@ -113,12 +114,14 @@ def write(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: int = bul
             written += len(pending)
             pending = []
 
+    codes: set[int] = set()
     for row in rows:
         if isinstance(row, Mapping):
             row = EventRow(**row)
         if row.contact_id is None and row.visitor_id is None:
             raise ValueError("an event belongs to a contact or a visitor")
         data = check_event_data(row.type, row.data)
+        codes.add(int(row.type))
         pending.append(
             (
                 workspace_id,
@@ -132,6 +135,8 @@ def write(rows: Iterable[EventRow | Mapping[str, Any]], *, batch_size: int = bul
         if len(pending) >= batch_size:
             flush()
     flush()
+    if written:
+        listeners.notify(codes)
     return written
 
 
@@ -149,4 +154,7 @@ def write_select(code: int, contact_ids, data: Mapping[str, Any] | None = None) 
     """
     checked = encode_data(code, data)
     constants = {"workspace_id": require_workspace().id, "type": int(code), "at": timezone.now(), "data": checked}
-    return bulk.insert_select(Event, constants, ["contact_id"], contact_ids)
+    written = bulk.insert_select(Event, constants, ["contact_id"], contact_ids)
+    if written:
+        listeners.notify({int(code)})
+    return written

@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class CampaignsConfig(AppConfig):
+    """Campaigns: versioned graphs of steps that contacts walk, run by a claim-and-lease engine."""
+
+    name = "tidings.campaigns"
+    label = "campaigns"
+    verbose_name = "Campaigns"
+
+    def ready(self):
+        from tidings.campaigns.event_types import register_campaign_descriptions, register_campaign_event_types
+        from tidings.events.listeners import register_listener
+        from tidings.events.registry import code_for
+
+        register_campaign_event_types()
+        register_campaign_descriptions()
+        import tidings.campaigns.tasks  # noqa: F401  (registers the periodic sweep)
+
+        def woken(workspace_id: int) -> None:
+            from tidings.campaigns.tasks import wake
+
+            wake(workspace_id)
+
+        # What can move a contact into a campaign or along a decision: the names resolve once every app is ready.
+        names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked")
+        register_listener("campaigns", [code_for(name) for name in names], woken)

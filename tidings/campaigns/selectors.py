@@ -1,0 +1,96 @@
+"""Reads of campaigns, always in the workspace in context: campaigns, versions, who is in them, a contact's journey."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from tidings.campaigns.event_types import CAMPAIGN_CODES
+from tidings.campaigns.models import Campaign, CampaignStatus, CampaignVersion, Enrolment, StepRun
+from tidings.events import selectors as event_selectors
+
+
+def campaigns(*, search: str = "") -> QuerySet[Campaign]:
+    """Return the workspace's campaigns, newest first, optionally whose name contains search."""
+    rows = Campaign.objects.all()
+    if search:
+        rows = rows.filter(name__icontains=search[:191])
+    return rows.order_by("-id")
+
+
+def campaign_get(campaign_id: int) -> Campaign:
+    """Return a campaign of this workspace; raise Campaign.DoesNotExist otherwise."""
+    return Campaign.objects.get(pk=campaign_id)
+
+
+def campaign_version(campaign_id: int, number: int) -> CampaignVersion:
+    return CampaignVersion.objects.get(campaign_id=campaign_id, number=number)
+
+
+def campaign_versions(campaign_id: int) -> list[CampaignVersion]:
+    return list(CampaignVersion.objects.filter(campaign_id=campaign_id).order_by("number"))
+
+
+def enrolment_counts(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Return {campaign id: {status: contacts}} in one grouped query."""
+    out: dict[int, dict[str, int]] = {c: {} for c in campaign_ids}
+    rows = (Enrolment.objects.filter(campaign_id__in=campaign_ids).order_by().values("campaign_id", "status")
+            .annotate(n=Count("id")))  # fmt: skip
+    for row in rows:
+        out[row["campaign_id"]][row["status"]] = row["n"]
+    return out
+
+
+def step_counts(campaign_id: int) -> dict[int, dict[str, int]]:
+    """Return {step id: {run status: count}} of a campaign, every version, from one grouped query."""
+    out: dict[int, dict[str, int]] = {}
+    rows = (StepRun.objects.filter(campaign_id=campaign_id).order_by().values("step", "status")
+            .annotate(n=Count("id")))  # fmt: skip
+    for row in rows:
+        out.setdefault(row["step"], {})[row["status"]] = row["n"]
+    return out
+
+
+def enrolments(campaign_id: int, *, status: str | None = None) -> QuerySet[Enrolment]:
+    """Return a campaign's enrolments (who is or was in it), by id; status filters them."""
+    rows = Enrolment.objects.filter(campaign_id=campaign_id)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("id")
+
+
+def contact_enrolments(contact_id: int) -> list[Enrolment]:
+    """Return the campaigns a contact is or was in (its enrolments), newest first."""
+    return list(Enrolment.objects.filter(contact_id=contact_id).order_by("-entered_at", "-id"))
+
+
+def journey(campaign_id: int, contact_id: int) -> list[StepRun]:
+    """Return a contact's runs in a campaign, in the order it walked them."""
+    return list(StepRun.objects.filter(campaign_id=campaign_id, contact_id=contact_id).order_by("entry", "seq"))
+
+
+def journey_events(campaign_id: int, contact_id: int, *, limit: int = 500) -> list:
+    """Return a contact's campaign events (entered, steps, skips, decisions, left) of a campaign, newest first."""
+    events = event_selectors.contact_events(contact_id, types=list(CAMPAIGN_CODES)).filter(
+        data__campaign_id=campaign_id
+    )
+    return list(events[:limit])
+
+
+def published_campaign_exists() -> bool:
+    return Campaign.objects.filter(status=CampaignStatus.PUBLISHED).exists()
+
+
+def workspaces_with_published_campaigns() -> list[int]:
+    """Return the ids of every workspace, in every region, with a published campaign (the periodic sweep's round).
+
+    Crosses workspaces on purpose, through the one named door for that; ids only.
+    """
+    from tidings.tenancy.sweeps import dangerously_sweep_workspaces
+
+    with dangerously_sweep_workspaces() as across:
+        found = {
+            pk
+            for rows in across(Campaign)
+            for pk in rows.filter(status=CampaignStatus.PUBLISHED).order_by().values_list("workspace_id", flat=True)
+        }
+    return sorted(found)

@@ -1,0 +1,504 @@
+"""The engine step by step: each kind of step, entry and exit, versions, and exactly once under a crash.
+
+ada and grace consented to Acme's marketing email; campaigns are built from steps and published, contacts
+added by hand unless a test is about sources, and the engine run in this thread as the task does.
+"""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from tidings.campaigns.tests.conftest import add, later, make_contact, make_email, make_segment, publish, run, runs
+from tidings.campaigns.tests.conftest import system as system_principal
+
+
+def _events(contact, name):
+    from tidings.events.models import Event
+    from tidings.events.registry import code_for
+
+    return list(Event.objects.filter(contact_id=contact.id, type=code_for(name)).values_list("data", flat=True))
+
+
+def _click(contact, email_id):
+    from tidings.events.registry import code_for
+    from tidings.events.store import EventRow, write
+
+    write([EventRow(type=code_for("email.clicked"), contact_id=contact.id, data={"email_id": email_id, "send_id": 1})])
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions
+
+
+def test_tags_are_added_and_removed_for_every_contact_in_one_pass(readers):
+    from tidings.campaigns.models import Enrolment
+    from tidings.contacts.selectors import contact_tags
+
+    ada, grace = readers
+    campaign = publish({"id": 1, "kind": "add_tags", "tags": ["vip", "new"], "next": 2},
+                       {"id": 2, "kind": "remove_tags", "tags": ["new"]})  # fmt: skip
+    assert add(campaign, ada, grace) == 2
+    result = run()
+    assert result.done == 4 and result.skipped == 0
+    assert contact_tags(ada.id) == ["vip"] and contact_tags(grace.id) == ["vip"]
+    assert runs(campaign, ada) == [(1, "done", "", ""), (2, "done", "", "")]
+    assert set(Enrolment.objects.values_list("status", flat=True)) == {"finished"}
+    assert [d["campaign_id"] for d in _events(ada, "campaign.entered")] == [campaign.pk]
+    assert [d["step_id"] for d in _events(ada, "campaign.step")] == [1, 2]
+
+
+def test_a_tag_step_for_many_contacts_tags_them_in_one_call(in_acme, monkeypatch):
+    from tidings.contacts import actions as contacts_actions
+    from tidings.contacts.actions import contacts_bulk_upsert
+
+    contacts_bulk_upsert(
+        [{"email": f"reader{i}@acme.example"} for i in range(300)], lawful_basis="consent", principal=system_principal()
+    )
+    from tidings.contacts.conditions import existing_contact_ids
+
+    ids = existing_contact_ids(list(range(1, 1000)))
+    calls = []
+    original = contacts_actions.contacts_tag
+    monkeypatch.setattr(contacts_actions, "contacts_tag", lambda ids, tags, **kw: calls.append(len(ids)) or original(
+        ids, tags, **kw))  # fmt: skip
+    campaign = publish({"id": 1, "kind": "add_tags", "tags": ["bulk"]})
+    from tidings.campaigns.actions import campaign_contacts_add
+
+    assert campaign_contacts_add(campaign.pk, ids, principal=system_principal()) == 300
+    assert run().done == 300
+    assert calls == [300]
+
+
+def test_segment_points_fields_and_do_not_contact_steps(readers):
+    from tidings.contacts.selectors import contact_dnc, contact_get
+    from tidings.segments.selectors import segment_member_ids
+
+    ada, _ = readers
+    vips = make_segment([], name="VIPs")
+    campaign = publish(
+        {"id": 1, "kind": "add_to_segment", "segment_id": vips.pk, "next": 2},
+        {"id": 2, "kind": "change_points", "operator": "plus", "delta": 5, "next": 3},
+        {"id": 3, "kind": "update_fields", "values": {"city": "Paris"}, "next": 4},
+        {"id": 4, "kind": "do_not_contact", "next": 5},
+        {"id": 5, "kind": "remove_from_segment", "segment_id": vips.pk},
+    )
+    add(campaign, ada)
+    assert run().done == 5
+    contact = contact_get(ada.id)
+    assert contact.get("city") == "Paris"
+    from tidings.contacts.models import Contact
+
+    assert Contact.objects.get(pk=ada.id).points == 5
+    assert [row.reason for row in contact_dnc(ada.id)] == ["manual"]
+    assert ada.id not in set(segment_member_ids(vips.pk))
+    assert _events(ada, "segment.added") and _events(ada, "segment.removed")
+
+
+def test_an_invalid_field_value_is_skipped_with_its_reason_and_the_walk_goes_on(readers):
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "update_fields", "values": {"no_such_field": "x"}, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["after"]})  # fmt: skip
+    add(campaign, ada)
+    run()
+    assert runs(campaign, ada) == [(1, "skipped", "", "invalid_value"), (2, "done", "", "")]
+    assert _events(ada, "campaign.step_skipped") == [{"campaign_id": campaign.pk, "step_id": 1,
+                                                      "reason": "invalid_value"}]  # fmt: skip
+
+
+def test_the_exit_step_takes_the_contact_out(readers):
+    from tidings.campaigns.models import Enrolment
+
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "exit"})
+    add(campaign, ada)
+    run()
+    enrolment = Enrolment.objects.get(contact_id=ada.id)
+    assert (enrolment.status, enrolment.exit_reason) == ("exited", "exit_step")
+    assert _events(ada, "campaign.left") == [{"campaign_id": campaign.pk}]
+
+
+def test_an_email_goes_to_a_consenting_contact_and_is_skipped_with_its_reason_otherwise(in_acme, smtp):
+    ada = make_contact({"email": "ada@analytical.example", "firstname": "Ada"})
+    grace = make_contact({"email": "grace@navy.example", "firstname": "Grace"}, consent=False)
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk})
+    add(campaign, ada, grace)
+    result = run()
+    assert (result.done, result.skipped) == (1, 1)
+    assert [m["To"] for m in smtp.parsed()] == ["ada@analytical.example"]
+    assert runs(campaign, grace) == [(1, "skipped", "", "no_consent")]
+    assert _events(grace, "campaign.step_skipped")[0]["reason"] == "no_consent"
+
+
+def test_a_do_not_contact_contact_is_not_emailed(in_acme, smtp):
+    from tidings.contacts.actions import dnc_add
+
+    ada = make_contact({"email": "ada@analytical.example"})
+    dnc_add(ada.id, reason="unsubscribed", principal=system_principal())
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk})
+    add(campaign, ada)
+    run()
+    assert smtp.messages == []
+    assert runs(campaign, ada) == [(1, "skipped", "", "dnc_unsubscribed")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions and conditions
+
+
+def test_a_click_within_the_window_takes_the_yes_path_and_no_click_the_no_path(readers):
+    from tidings.contacts.selectors import contact_tags
+
+    ada, grace = readers
+    clicked, other = make_email(name="Clicked", kind="template"), make_email(name="Other", kind="template")
+    campaign = publish(
+        {"id": 1, "kind": "decision", "event": "clicked_email", "email_id": clicked.pk, "window_seconds": 3600,
+         "yes": 2,
+         "no": 3},
+        {"id": 2, "kind": "add_tags", "tags": ["clicked"]},
+        {"id": 3, "kind": "add_tags", "tags": ["silent"]},
+    )  # fmt: skip
+    add(campaign, ada, grace)
+    assert run().waiting == 2  # nobody clicked yet
+    _click(ada, clicked.pk)
+    _click(grace, other.pk)  # another email's click does not count
+    run()
+    assert contact_tags(ada.id) == ["clicked"]
+    assert contact_tags(grace.id) == []
+    with later(hours=1, minutes=1):
+        run()
+    assert contact_tags(grace.id) == ["silent"]
+    assert [d["path"] for d in _events(ada, "campaign.decided")] == ["yes"]
+    assert [d["path"] for d in _events(grace, "campaign.decided")] == ["no"]
+
+
+def test_a_click_wakes_a_waiting_decision_at_once(readers):
+    from tidings.campaigns.models import StepRun
+
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "decision", "event": "clicked_email", "window_seconds": 86400, "yes": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["clicked"]})  # fmt: skip
+    add(campaign, ada)
+    run()
+    assert StepRun.objects.get(step=1).due_at > timezone.now() + datetime.timedelta(seconds=30)
+    _click(ada, 3)
+    assert run().done == 2  # nudged: due now, not at the next recheck
+
+
+@pytest.mark.parametrize(
+    ("condition", "yes"),
+    [
+        ({"test": "field", "field": "city", "operator": "equals", "value": "london"}, True),
+        ({"test": "field", "field": "city", "operator": "empty"}, False),
+        ({"test": "field", "field": "city", "operator": "contains", "value": "ond"}, True),
+        ({"test": "tag", "tag": "reader"}, True),
+        ({"test": "tag", "tag": "writer"}, False),
+        ({"test": "consent", "purpose": "marketing_email"}, True),
+        ({"test": "consent", "purpose": "no_such_purpose"}, False),
+    ],
+)
+def test_a_condition_picks_the_path(readers, condition, yes):
+    from tidings.contacts.actions import contact_tags_change
+
+    ada, _ = readers
+    contact_tags_change(ada.id, ["reader"], principal=system_principal())
+    campaign = publish({"id": 1, "kind": "condition", **condition, "yes": 2, "no": 3},
+                       {"id": 2, "kind": "add_tags", "tags": ["yes"]},
+                       {"id": 3, "kind": "add_tags", "tags": ["no"]})  # fmt: skip
+    add(campaign, ada)
+    run()
+    assert runs(campaign, ada)[0][2] == ("yes" if yes else "no")
+
+
+def test_a_segment_condition(readers):
+    ada, grace = readers
+    segment = make_segment([ada.id], name="Londoners")
+    campaign = publish({"id": 1, "kind": "condition", "test": "segment", "segment_id": segment.pk, "yes": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["in"]})  # fmt: skip
+    add(campaign, ada, grace)
+    run()
+    assert runs(campaign, ada) == [(1, "done", "yes", ""), (2, "done", "", "")]
+    assert runs(campaign, grace) == [(1, "done", "no", "")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Delays
+
+
+def test_an_interval_delay_waits_then_lets_through(readers):
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "delay", "mode": "interval", "seconds": 3600, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["later"]})  # fmt: skip
+    add(campaign, ada)
+    assert run().waiting == 1
+    assert run().claimed == 0  # not due yet
+    with later(minutes=61):
+        assert run().done == 2
+
+
+def test_an_until_delay_in_the_past_lets_through_at_once(readers):
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "delay", "mode": "until", "until": "2020-01-01T09:00:00+00:00", "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["x"]})  # fmt: skip
+    add(campaign, ada)
+    assert run().done == 2
+
+
+def test_a_delay_relative_to_a_date_field_waits_for_its_next_anniversary(readers):
+    from tidings.campaigns.engine import _field_time
+
+    step = {"field": "birthday", "offset_days": -1, "hour": 9, "timezone": "UTC"}
+    now = datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC)
+    assert _field_time("1990-12-25", step, now) == datetime.datetime(2026, 12, 24, 9, tzinfo=datetime.UTC)
+    assert _field_time("1990-03-10", step, now) == datetime.datetime(2027, 3, 9, 9, tzinfo=datetime.UTC)
+    assert _field_time("", step, now) is None
+
+
+def test_a_time_window_waits_for_the_next_weekday_opening():
+    from tidings.campaigns.engine import next_in_window
+
+    step = {"start_hour": 9, "end_hour": 17, "weekdays": [0, 1, 2, 3, 4], "timezone": "Europe/Paris"}
+    saturday_noon = datetime.datetime(2026, 12, 5, 11, tzinfo=datetime.UTC)
+    assert next_in_window(saturday_noon, step) == datetime.datetime(2026, 12, 7, 8, tzinfo=datetime.UTC)
+    tuesday_ten_paris = datetime.datetime(2026, 12, 1, 9, tzinfo=datetime.UTC)
+    assert next_in_window(tuesday_ten_paris, step) == tuesday_ten_paris
+    tuesday_evening = datetime.datetime(2026, 12, 1, 18, tzinfo=datetime.UTC)
+    assert next_in_window(tuesday_evening, step) == datetime.datetime(2026, 12, 2, 8, tzinfo=datetime.UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry, exit, versions
+
+
+def test_segment_members_enter_and_leave_with_the_segment(readers):
+    from tidings.campaigns.models import Enrolment
+    from tidings.segments.actions import segment_members_remove
+
+    ada, grace = readers
+    segment = make_segment([ada.id, grace.id])
+    campaign = publish({"id": 1, "kind": "delay", "mode": "interval", "seconds": 3600},
+                       sources=[{"kind": "segment", "segment_id": segment.pk}], exit_on_segment_leave=True)  # fmt: skip
+    run()
+    assert Enrolment.objects.filter(status="active").count() == 2
+    segment_members_remove(segment.pk, [grace.id], principal=system_principal())
+    run()
+    assert dict(Enrolment.objects.values_list("contact_id", "status")) == {ada.id: "active", grace.id: "exited"}
+    assert [(r[0], r[1], r[3]) for r in runs(campaign, grace)] == [(1, "cancelled", "left_segment")]
+
+
+def test_a_once_campaign_never_takes_a_contact_twice(readers):
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "add_tags", "tags": ["x"]})
+    assert add(campaign, ada) == 1
+    run()
+    assert add(campaign, ada) == 0
+
+
+def test_a_repeating_campaign_takes_a_contact_back_after_its_minimum_gap(readers):
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "add_tags", "tags": ["x"]},
+                       entry={"mode": "repeat", "min_gap_seconds": 3600})  # fmt: skip
+    assert add(campaign, ada) == 1
+    run()
+    assert add(campaign, ada) == 0  # too soon
+    with later(hours=2):
+        assert add(campaign, ada) == 1
+        run()
+    assert [r[:2] for r in runs(campaign, ada)] == [(1, "done"), (1, "done")]
+
+
+def test_a_repeating_form_campaign_takes_back_a_contact_who_submits_again(readers):
+    from tidings.campaigns.models import Enrolment
+    from tidings.events.registry import code_for
+    from tidings.events.store import EventRow, write
+    from tidings.forms.models import Form
+
+    ada, _ = readers
+    form = Form.objects.create(name="Newsletter", alias="newsletter")
+    publish({"id": 1, "kind": "add_tags", "tags": ["x"]}, sources=[{"kind": "form", "form_id": form.pk}],
+                       entry={"mode": "repeat"})  # fmt: skip
+
+    def submit():
+        write([EventRow(type=code_for("form.submitted"), contact_id=ada.id, data={"form_id": form.pk})])
+
+    submit()
+    run()
+    run()  # the same submission, read again within the margin, enters no one twice
+    assert Enrolment.objects.get().entries == 1
+    with later(seconds=2):
+        submit()
+        run()
+    assert Enrolment.objects.get().entries == 2
+
+
+def test_editing_a_running_campaign_keeps_contacts_on_their_version_unless_moved(readers):
+    from tidings.campaigns.actions import campaign_publish, campaign_update
+    from tidings.campaigns.models import StepRun
+    from tidings.campaigns.tests.conftest import graph
+    from tidings.contacts.selectors import contact_tags
+
+    ada, grace = readers
+    campaign = publish({"id": 1, "kind": "delay", "mode": "interval", "seconds": 60, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["v1"]})  # fmt: skip
+    add(campaign, ada)
+    run()
+    campaign_update(campaign.pk, graph=graph({"id": 3, "kind": "delay", "mode": "interval", "seconds": 60, "next": 4},
+                                             {"id": 4, "kind": "add_tags", "tags": ["v2"]}),
+                    principal=system_principal())  # fmt: skip
+    campaign_publish(campaign.pk, principal=system_principal())
+    add(campaign, grace)
+    run()
+    with later(minutes=2):
+        run()
+    assert contact_tags(ada.id) == ["v1"] and contact_tags(grace.id) == ["v2"]
+    assert set(StepRun.objects.values_list("contact_id", "version").distinct()) == {(ada.id, 1), (grace.id, 2)}
+
+
+def test_publishing_with_moves_sends_waiting_contacts_to_a_step_of_the_new_version(readers):
+    from tidings.campaigns.actions import campaign_publish, campaign_update
+    from tidings.campaigns.tests.conftest import graph
+    from tidings.contacts.selectors import contact_tags
+
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "delay", "mode": "interval", "seconds": 3600, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["v1"]})  # fmt: skip
+    add(campaign, ada)
+    run()
+    campaign_update(campaign.pk, graph=graph({"id": 5, "kind": "add_tags", "tags": ["moved"]}),
+                    principal=system_principal())  # fmt: skip
+    campaign_publish(campaign.pk, moves={"1": 5}, principal=system_principal())
+    run()
+    assert contact_tags(ada.id) == ["moved"]
+
+
+def test_an_unpublished_campaign_runs_nothing_until_published_again(readers):
+    from tidings.campaigns.actions import campaign_publish, campaign_unpublish
+
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "add_tags", "tags": ["x"]})
+    add(campaign, ada)
+    campaign_unpublish(campaign.pk, principal=system_principal())
+    assert run().claimed == 0
+    campaign_publish(campaign.pk, principal=system_principal())
+    assert run().done == 1
+
+
+def test_removing_a_contact_cancels_its_steps(readers):
+    from tidings.campaigns.actions import campaign_contacts_remove
+
+    ada, _ = readers
+    campaign = publish({"id": 1, "kind": "delay", "mode": "interval", "seconds": 60, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["x"]})  # fmt: skip
+    add(campaign, ada)
+    assert campaign_contacts_remove(campaign.pk, [ada.id], principal=system_principal()) == 1
+    assert [(r[0], r[1], r[3]) for r in runs(campaign, ada)] == [(1, "cancelled", "removed")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Exactly once
+
+
+def test_a_crash_after_the_step_before_it_was_recorded_neither_skips_nor_repeats_it(readers):
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+    from tidings.contacts.models import Contact
+
+    ada, grace = readers
+    campaign = publish({"id": 1, "kind": "change_points", "operator": "plus", "delta": 10, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["after"]})  # fmt: skip
+    add(campaign, ada, grace)
+    with pytest.raises(SimulatedCrash):
+        run(crash_after="step")
+    # The step's work went with the transaction; the runs stay claimed until their lease lapses.
+    assert Contact.objects.get(pk=ada.id).points == 0
+    assert run().claimed == 0
+    lease_expire_now(principal=system_principal())
+    assert run().done == 4
+    assert Contact.objects.get(pk=ada.id).points == 10 and Contact.objects.get(pk=grace.id).points == 10
+    assert len(_events(ada, "points.changed")) == 1
+    assert [r[:2] for r in runs(campaign, ada)] == [(1, "done"), (2, "done")]
+
+
+def test_a_crash_after_an_email_left_never_sends_it_twice(in_acme, smtp):
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+
+    ada = make_contact({"email": "ada@analytical.example"})
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["after"]})  # fmt: skip
+    add(campaign, ada)
+    with pytest.raises(SimulatedCrash):
+        run(crash_after="send")
+    assert len(smtp.messages) == 1
+    lease_expire_now(principal=system_principal())
+    run()
+    assert len(smtp.messages) == 1
+    assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+
+
+def test_two_workers_never_take_the_same_run(readers):
+    from tidings.campaigns.engine import claim_due, claimed_runs
+
+    ada, grace = readers
+    campaign = publish({"id": 1, "kind": "add_tags", "tags": ["x"]})
+    add(campaign, ada, grace)
+    first, second = claim_due(1), claim_due(10)
+    taken = [r.pk for r in claimed_runs(first)] + [r.pk for r in claimed_runs(second)]
+    assert len(taken) == len(set(taken)) == 2
+    assert claim_due(10) == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Event-driven entry
+
+
+def test_joining_a_source_segment_wakes_the_campaigns_after_commit(
+    readers, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tidings.campaigns import tasks
+    from tidings.segments.actions import segment_members_add
+
+    ada, _ = readers
+    segment = make_segment([], name="Trial")
+    publish({"id": 1, "kind": "add_tags", "tags": ["x"]}, sources=[{"kind": "segment", "segment_id": segment.pk}])
+    woken = []
+    monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0)
+    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
+    with django_capture_on_commit_callbacks(using=in_acme_alias(), execute=True):
+        segment_members_add(segment.pk, [ada.id], principal=system_principal())
+    assert woken == [{"workspace_id": in_acme_id()}]
+
+
+def in_acme_alias():
+    from tidings.tenancy.context import require_workspace
+
+    return require_workspace().db_alias
+
+
+def in_acme_id():
+    from tidings.tenancy.context import require_workspace
+
+    return require_workspace().id
+
+
+# ---------------------------------------------------------------------------------------------
+# Erasure
+
+
+def test_erasing_a_contact_erases_its_campaign_rows(readers):
+    from tidings.campaigns.models import Enrolment, StepRun
+    from tidings.privacy.registry import erase_subject
+
+    ada, grace = readers
+    campaign = publish({"id": 1, "kind": "delay", "mode": "interval", "seconds": 60})
+    add(campaign, ada, grace)
+    run()
+    erase_subject(ada.id)
+    assert set(Enrolment.objects.values_list("contact_id", flat=True)) == {grace.id}
+    assert set(StepRun.objects.values_list("contact_id", flat=True)) == {grace.id}
