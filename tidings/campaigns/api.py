@@ -48,7 +48,7 @@ class CampaignPage(Schema):
 class CampaignIn(Schema):
     name: str
     description: str = ""
-    graph: dict[str, Any] | None = Field(None, description="The graph; see docs/decisions/0029-campaigns.md.")
+    graph: dict[str, Any] | None = Field(None, description="The graph; see docs/decisions/0031-campaigns.md.")
 
 
 class CampaignPatch(Schema):
