@@ -62,8 +62,8 @@ class SourceForm(forms.Form):
 
     def __init__(self, *args, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["segment_id"].choices = [("", "—")] + choices["segments"]
-        self.fields["form_id"].choices = [("", "—")] + choices["forms"]
+        _set_choices(self, "segment_id", [("", "—")] + choices["segments"])
+        _set_choices(self, "form_id", [("", "—")] + choices["forms"])
 
     def source(self) -> dict:
         kind = self.cleaned_data["kind"]
@@ -91,6 +91,12 @@ class EntryForm(forms.Form):
 
 class KindForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of step", choices=list(KIND_LABELS.items()))
+
+
+def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
 
 
 def _int(raw: Any) -> int | None:
@@ -146,12 +152,12 @@ class StepForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kind = kind
         none = [("", "—")]
-        self.fields["email_id"].choices = none + choices["emails"]
-        self.fields["segment_id"].choices = none + choices["segments"]
-        self.fields["form_id"].choices = none + choices["forms"]
-        self.fields["field"].choices = none + choices["fields"]
-        self.fields["tag"].choices = none + choices["tags"]
-        self.fields["purpose"].choices = none + choices["purposes"]
+        _set_choices(self, "email_id", none + choices["emails"])
+        _set_choices(self, "segment_id", none + choices["segments"])
+        _set_choices(self, "form_id", none + choices["forms"])
+        _set_choices(self, "field", none + choices["fields"])
+        _set_choices(self, "tag", none + choices["tags"])
+        _set_choices(self, "purpose", none + choices["purposes"])
         if kind == "decision":
             self.fields["email_id"].help_text = "Any email when none is chosen."
             self.fields["form_id"].help_text = "Any form when none is chosen."

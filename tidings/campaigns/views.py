@@ -92,7 +92,8 @@ def _builder(request, campaign, *, status=200, **extra):
     graph = builder.normalised(campaign.graph)
     try:
         actions.check_graph(graph)
-        by_step, other = {}, []
+        by_step: dict[int, list[str]] = {}
+        other: list[str] = []
     except ValidationError as error:  # a referenced email or segment deleted since: shown at its step
         by_step, other = builder.step_errors(graph, error.message_dict)
     roots, loose = selectors_ui.tree(graph, counts=selectors.step_counts(campaign.pk),
