@@ -114,12 +114,13 @@ def check(
     }
     if not isinstance(graph["exit_on_segment_leave"], bool):
         errors.add("exit_on_segment_leave", "true or false")
-    steps = _steps(raw.get("steps", []), errors)
+    declared: set[int] = set()
+    steps = _steps(raw.get("steps", []), errors, declared)
     graph["steps"] = steps
     start = raw.get("start")
-    if steps or start is not None:
+    if declared or start is not None:
         start = _int(start, errors, "start")
-        if start is not None and start not in {s["id"] for s in steps}:
+        if start is not None and start not in declared:
             errors.add("start", "the id of one of the steps")
     graph["start"] = start
     if not errors:
@@ -165,7 +166,7 @@ def _entry(raw: Any, errors: _Errors) -> dict:
     return {"mode": "once"}
 
 
-def _steps(raw: Any, errors: _Errors) -> list[dict]:
+def _steps(raw: Any, errors: _Errors, declared: set[int]) -> list[dict]:
     if not isinstance(raw, list) or len(raw) > MAX_STEPS:
         errors.add("steps", f"a list of at most {MAX_STEPS} steps")
         return []
@@ -180,6 +181,8 @@ def _steps(raw: Any, errors: _Errors) -> list[dict]:
         if step_id is not None and step_id in seen:
             errors.add(f"{path}.id", "another step has this id")
         seen.add(step_id or 0)
+        if step_id is not None:
+            declared.add(step_id)
         kind = item.get("kind")
         if not isinstance(kind, str) or kind not in KINDS:
             errors.add(f"{path}.kind", "an unknown kind of step; one of " + ", ".join(KINDS))
