@@ -12,7 +12,7 @@ gathers these with its own (see tidings/emails/tests/cross_workspace.py):
 from tidings.tests.principals import system
 from tidings.tests.world import Probe
 
-MARKER = "Acme secret campaign"
+MARKER = "Acme secret campaign of the builder"
 TAG = "acme-secret-campaign-tag"
 
 GLOBAL_ROUTES: dict[str, str] = {}
@@ -24,14 +24,14 @@ def setup(world):
     from tidings.tenancy.context import use_workspace
 
     with use_workspace(world.acme):
-        contact = contact_create({"email": "campaign.walker@acme.example"}, principal=system())
+        contact = contact_create({"email": "builder.walker@acme.example"}, principal=system())
         graph = {"sources": [{"kind": "manual"}], "start": 1,
                  "steps": [{"id": 1, "kind": "delay", "mode": "interval", "seconds": 3600, "next": 2},
                            {"id": 2, "kind": "add_tags", "tags": [TAG]}]}  # fmt: skip
         campaign = campaign_create(principal=system(), name=MARKER, graph=graph)
         campaign_publish(campaign.pk, principal=system())
         campaign_contacts_add(campaign.pk, [contact.id], principal=system())
-    world.objects.update(acme_campaign=campaign.pk, acme_campaign_contact=contact.id)
+    world.objects.update(acme_ui_campaign=campaign.pk, acme_ui_campaign_contact=contact.id)
     world.markers.update({MARKER, TAG})
 
 
@@ -41,8 +41,8 @@ def _acme(world, tail: str, method: str = "GET", data=None) -> list[Probe]:
 
 def _campaign(tail: str = "", method: str = "GET", data=None):
     def probes(world) -> list[Probe]:
-        path = f"campaigns/{world.objects['acme_campaign']}/{tail}".format(
-            contact=world.objects["acme_campaign_contact"]
+        path = f"campaigns/{world.objects['acme_ui_campaign']}/{tail}".format(
+            contact=world.objects["acme_ui_campaign_contact"]
         )
         return [Probe(method, f"/w/{slug}/{path}", data=data) for slug in (world.acme.slug, world.globex.slug)]
 
