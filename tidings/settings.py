@@ -241,6 +241,8 @@ globals().update(conf.import_limits())
 # Segments: seconds between incremental refreshes and between full rebuilds (docs/configuration.md).
 TIDINGS_SEGMENT_REFRESH_SECONDS = conf.env_int("SEGMENT_REFRESH_SECONDS", 5)
 TIDINGS_SEGMENT_REBUILD_SECONDS = conf.env_int("SEGMENT_REBUILD_SECONDS", 3600, minimum=60)
+# How often the worker runs every workspace's published campaigns (delays coming due); events wake them sooner.
+TIDINGS_CAMPAIGN_SWEEP_SECONDS = conf.env_int("CAMPAIGN_SWEEP_SECONDS", 5)
 # Assets: the ceiling of every workspace's upload limit, and where files go: local (default) or a JSON
 # {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {...}, "REGIONS": {...}} (decision 0022).
 TIDINGS_ASSET_MAX_BYTES = conf.env_int("ASSET_MAX_BYTES", 100 * 1024 * 1024)

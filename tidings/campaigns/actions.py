@@ -57,7 +57,7 @@ def _audit(action: str, *, principal, request=None, campaign_id: object = "", **
                  data=data)  # fmt: skip
 
 
-def check_graph(raw: Any) -> dict:
+def _check_graph(raw: Any) -> dict:
     """Return raw as a clean graph of this workspace; raise ValidationError keyed by path ("graph.steps.2.kind")."""
 
     def forms(ids: Iterable[int]) -> set[int]:
@@ -89,7 +89,7 @@ def _checked(values: Mapping[str, Any]) -> dict:
             out["description"] = text
     if "graph" in values:
         try:
-            out["graph"] = check_graph(values["graph"] if values["graph"] is not None else {})
+            out["graph"] = _check_graph(values["graph"] if values["graph"] is not None else {})
         except ValidationError as error:
             errors.update(error.message_dict)
     if errors:
@@ -162,7 +162,7 @@ def campaign_publish(campaign_id: int, *, principal: Principal, moves: Mapping[A
     _require(principal)
     with _atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        graph = check_graph(campaign.graph)
+        graph = _check_graph(campaign.graph)
         if not graph["steps"]:
             raise ValidationError({"graph.steps": ["add at least one step before publishing"]})
         if not graph["sources"]:
@@ -178,7 +178,7 @@ def campaign_publish(campaign_id: int, *, principal: Principal, moves: Mapping[A
         first = campaign.published_at is None
         Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.PUBLISHED, version=number,
                                                        published_at=campaign.published_at or now,
-                                                       entry_watermark=campaign.entry_watermark or now,
+                                                       entry_watermark=None,
                                                        updated_at=now)  # fmt: skip
         moved = 0
         for old_step, new_step in checked_moves.items():

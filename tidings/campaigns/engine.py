@@ -191,23 +191,26 @@ def enter_contacts(campaign: Campaign, contacts, *, source: str, reenter: bool =
 def enter_from_sources(campaign: Campaign, *, now: datetime.datetime | None = None) -> int:
     """Enrol the campaign's sources' new contacts, exit those who left its segments; return how many entered.
 
-    Once: every member of a source segment enters (one INSERT ... SELECT), and every contact with a
-    submission of a source form since publication. Repeat: contacts that joined a source segment or
-    submitted a source form after their last entry re-enter (events read from the watermark, less a
-    margin for late commits). Exit on segment leave: active contacts in none of the source segments leave.
+    The first run after a publish enrols every member of the source segments (one INSERT ... SELECT);
+    later runs read the event store from the watermark (less a margin for late commits) for contacts
+    that joined a source segment or submitted a source form. Repeat: such a contact re-enters when its
+    event came after its last entry and the minimum gap passed. Exit on segment leave: active contacts in
+    none of the source segments leave.
     """
     now = now or timezone.now()
     graph = graph_of(campaign.pk, campaign.version)
     segments = graphs.segment_sources(graph)
     forms = graphs.form_sources(graph)
     repeat = graph["entry"]["mode"] == "repeat"
-    since = (campaign.entry_watermark or campaign.published_at or now) - ENTRY_MARGIN
-    sources = [("segment.added", "segment_id", s) for s in segments if repeat] + [
+    # The first run after a publish takes every member (one INSERT ... SELECT); later runs only the joiners.
+    everyone = campaign.entry_watermark is None
+    since = (campaign.entry_watermark or now) - ENTRY_MARGIN
+    sources = [("segment.added", "segment_id", s) for s in segments if repeat or not everyone] + [
         ("form.submitted", "form_id", f) for f in forms
     ]
     entered = 0
     with _atomic():
-        for segment_id in segments:
+        for segment_id in segments if everyone else ():
             members = segments_selectors.segment_member_ids(segment_id)
             entered += enter_contacts(campaign, members, source="segment")
         for name, key, ident in sources:
@@ -218,10 +221,11 @@ def enter_from_sources(campaign: Campaign, *, now: datetime.datetime | None = No
             else:
                 entered += enter_contacts(campaign, list(found), source=source)
         if graph.get("exit_on_segment_leave") and segments:
-            members = Q()
+            in_sources = Q()
             for segment_id in segments:
-                members |= Q(contact_id__in=segments_selectors.segment_member_ids(segment_id))
-            leavers = Enrolment.objects.filter(campaign_id=campaign.pk, status=EnrolmentStatus.ACTIVE).exclude(members)
+                in_sources |= Q(contact_id__in=segments_selectors.segment_member_ids(segment_id))
+            active = Enrolment.objects.filter(campaign_id=campaign.pk, status=EnrolmentStatus.ACTIVE)
+            leavers = active.exclude(in_sources)
             exit_enrolments(leavers, reason="left_segment", now=now)
         Campaign.objects.filter(pk=campaign.pk).update(entry_watermark=now)
     return entered

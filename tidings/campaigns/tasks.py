@@ -22,7 +22,7 @@ from tidings.jobs.tenant import tenant_task
 
 logger = logging.getLogger(__name__)
 
-SWEEP_SECONDS = getattr(settings, "TIDINGS_CAMPAIGN_SWEEP_SECONDS", 5)
+SWEEP_SECONDS = settings.TIDINGS_CAMPAIGN_SWEEP_SECONDS
 # A burst of events (a broadcast's opens) wakes a workspace at most this often; the sweep catches the rest.
 WAKE_DEBOUNCE = 0.5
 _last_wake: dict[int, float] = {}

@@ -50,7 +50,8 @@ def _native(method, tail, data=None, status=None):
 
 
 def _naming_acme_segment(w):
-    return {"name": "Probe", "graph": {"sources": [{"kind": "segment", "segment_id": w.objects["acme_campaign_segment"]}],
+    source = {"kind": "segment", "segment_id": w.objects["acme_campaign_segment"]}
+    return {"name": "Probe", "graph": {"sources": [source],
                                        "start": 1, "steps": [{"id": 1, "kind": "exit"}]}}  # fmt: skip
 
 

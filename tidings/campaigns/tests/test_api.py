@@ -81,7 +81,8 @@ def test_a_viewer_reads_but_cannot_change(viewer_api, api, in_acme):
 
 
 values = st.one_of(st.text(max_size=30), st.integers(-(2**70), 2**70), st.booleans(), st.none(),
-                   st.lists(st.integers(-3, 3), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))  # fmt: skip
+                   st.lists(st.integers(-3, 3), max_size=3),
+                   st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))  # fmt: skip
 steps = st.lists(st.dictionaries(st.sampled_from(["id", "kind", "next", "yes", "no", "email_id", "tags", "mode",
                                                   "seconds", "event", "window_seconds", "test", "segment_id"]),
                                  values | st.sampled_from(graphs.KINDS), max_size=6), max_size=4)  # fmt: skip

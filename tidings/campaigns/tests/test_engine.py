@@ -157,7 +157,8 @@ def test_a_click_within_the_window_takes_the_yes_path_and_no_click_the_no_path(r
     ada, grace = readers
     clicked, other = make_email(name="Clicked", kind="template"), make_email(name="Other", kind="template")
     campaign = publish(
-        {"id": 1, "kind": "decision", "event": "clicked_email", "email_id": clicked.pk, "window_seconds": 3600, "yes": 2,
+        {"id": 1, "kind": "decision", "event": "clicked_email", "email_id": clicked.pk, "window_seconds": 3600,
+         "yes": 2,
          "no": 3},
         {"id": 2, "kind": "add_tags", "tags": ["clicked"]},
         {"id": 3, "kind": "add_tags", "tags": ["silent"]},
@@ -207,7 +208,8 @@ def test_a_condition_picks_the_path(readers, condition, yes):
     ada, _ = readers
     contact_tags_change(ada.id, ["reader"], principal=system_principal())
     campaign = publish({"id": 1, "kind": "condition", **condition, "yes": 2, "no": 3},
-                       {"id": 2, "kind": "add_tags", "tags": ["yes"]}, {"id": 3, "kind": "add_tags", "tags": ["no"]})  # fmt: skip
+                       {"id": 2, "kind": "add_tags", "tags": ["yes"]},
+                       {"id": 3, "kind": "add_tags", "tags": ["no"]})  # fmt: skip
     add(campaign, ada)
     run()
     assert runs(campaign, ada)[0][2] == ("yes" if yes else "no")
@@ -318,7 +320,7 @@ def test_a_repeating_form_campaign_takes_back_a_contact_who_submits_again(reader
 
     ada, _ = readers
     form = Form.objects.create(name="Newsletter", alias="newsletter")
-    campaign = publish({"id": 1, "kind": "add_tags", "tags": ["x"]}, sources=[{"kind": "form", "form_id": form.pk}],
+    publish({"id": 1, "kind": "add_tags", "tags": ["x"]}, sources=[{"kind": "form", "form_id": form.pk}],
                        entry={"mode": "repeat"})  # fmt: skip
 
     def submit():
@@ -346,7 +348,8 @@ def test_editing_a_running_campaign_keeps_contacts_on_their_version_unless_moved
     add(campaign, ada)
     run()
     campaign_update(campaign.pk, graph=graph({"id": 3, "kind": "delay", "mode": "interval", "seconds": 60, "next": 4},
-                                             {"id": 4, "kind": "add_tags", "tags": ["v2"]}), principal=system_principal())  # fmt: skip
+                                             {"id": 4, "kind": "add_tags", "tags": ["v2"]}),
+                    principal=system_principal())  # fmt: skip
     campaign_publish(campaign.pk, principal=system_principal())
     add(campaign, grace)
     run()
