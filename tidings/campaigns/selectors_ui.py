@@ -250,3 +250,28 @@ def contact_campaigns(contact_id: int) -> list[tuple[Enrolment, str]]:
 
 def has_waiting(campaign_id: int) -> bool:
     return StepRun.objects.filter(Q(campaign_id=campaign_id) & Q(status__in=WAITING)).exists()
+
+
+def graph_problems(graph: Any) -> dict[str, list[str]]:
+    """Return graph.check's errors of a draft in this workspace ({"graph.steps.2.email_id": [...]}), {} when valid.
+
+    The same check the actions run on save, read-only: a draft saved valid can still name an email or a
+    segment deleted since, which the builder shows at its step.
+    """
+    from django.core.exceptions import ValidationError
+
+    from tidings.emails import selectors_sending as emails_selectors
+    from tidings.forms import selectors as forms_selectors
+    from tidings.segments import selectors as segments_selectors
+
+    def forms(ids) -> set[int]:
+        return set(forms_selectors.forms().filter(pk__in=list(ids)).values_list("id", flat=True))
+
+    def segments(ids) -> set[int]:
+        return set(segments_selectors.segment_names(set(ids)))
+
+    try:
+        graphs.check(graph, emails=emails_selectors.template_email_ids, segments=segments, forms=forms)
+    except ValidationError as error:
+        return {f"graph.{key}": messages for key, messages in error.message_dict.items()}
+    return {}

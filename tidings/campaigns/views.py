@@ -90,12 +90,8 @@ def campaign_create(request, workspace_slug):
 def _builder(request, campaign, *, status=200, **extra):
     names = selectors_ui.choices()
     graph = builder.normalised(campaign.graph)
-    try:
-        actions.check_graph(graph)
-        by_step: dict[int, list[str]] = {}
-        other: list[str] = []
-    except ValidationError as error:  # a referenced email or segment deleted since: shown at its step
-        by_step, other = builder.step_errors(graph, error.message_dict)
+    # a referenced email or segment deleted since the draft was saved is shown at its step
+    by_step, other = builder.step_errors(graph, selectors_ui.graph_problems(graph))
     roots, loose = selectors_ui.tree(graph, counts=selectors.step_counts(campaign.pk),
                                      reasons=selectors_ui.step_reasons(campaign.pk), errors=by_step,
                                      names=names)  # fmt: skip
@@ -293,12 +289,8 @@ def step_edit(request, workspace_slug, campaign_id, step_id):
     names = selectors_ui.choices()
     if request.method != "POST":
         form = StepForm(initial=StepForm.initial_from(step), kind=step["kind"], choices=names)
-        problems: list[str] = []
-        try:
-            actions.check_graph(graph)
-        except ValidationError as error:  # e.g. its email was deleted since: say so at the step
-            mine, _ = _step_errors_at(error.message_dict, index)
-            problems = [f"{key.replace('_', ' ')}: {text}" for key, texts in mine.items() for text in texts]
+        mine, _ = _step_errors_at(selectors_ui.graph_problems(graph), index)  # e.g. its email deleted since
+        problems = [f"{key.replace('_', ' ')}: {text}" for key, texts in mine.items() for text in texts]
         return _step_page(request, campaign, form=form, step=step, problems=problems)
     require(request.principal, EDIT, workspace_id=request.workspace.id)
     form = StepForm(request.POST, kind=step["kind"], choices=names)
