@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("tidings.policies.urls")),
     path("", include("tidings.pages.urls")),
     path("", include("tidings.emails.urls")),
+    path("", include("tidings.campaigns.urls")),
     path("", include("tidings.web.public_urls")),
     path("", include("tidings.tracking.urls")),
     path("", include("tidings.tracking.traffic_urls")),

@@ -25,3 +25,7 @@ class CampaignsConfig(AppConfig):
         # What can move a contact into a campaign or along a decision: the names resolve once every app is ready.
         names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked")
         register_listener("campaigns", [code_for(name) for name in names], woken)
+
+        from tidings.campaigns.ui_registry import register_campaign_pages
+
+        register_campaign_pages()
