@@ -1,12 +1,8 @@
 """Routes of the campaign pages: bob (Globex) and mallory (Initech) get 404 on Acme's campaigns.
 
 Each page is probed under Acme's slug (he is no member: 404) and under the attacker's own slug with
-Acme's campaign id (the probe that catches a read with no workspace filter). The backend's module
-gathers these with its own (see tidings/emails/tests/cross_workspace.py):
-
-    from tidings.campaigns.tests import cross_workspace_ui
-    CASES.update(cross_workspace_ui.CASES); OWN_WORKSPACE.update(cross_workspace_ui.OWN_WORKSPACE)
-    def setup(world): ...; cross_workspace_ui.setup(world)
+Acme's campaign id (the probe that catches a read with no workspace filter). cross_workspace.py gathers
+these with the API's.
 """
 
 from tidings.tests.principals import system
