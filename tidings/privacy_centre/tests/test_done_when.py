@@ -231,6 +231,7 @@ def test_consent_withdrawal_access_and_erasure_leave_nothing_and_keep_her_out(
     assert not Contact.objects.filter(pk=contact_id).exists()
 
     # 5. Nothing that identifies her remains: every table of every database, every file under the var dir.
+    assert {"default", "region_us", "region_eu"} <= set(connections), "the global and both region databases"
     assert scan_databases(needles) == []
     assert scan_files(var_dir, needles) == []
 
