@@ -1,6 +1,7 @@
 """`tidings serve` supervises its children: forwards signals, stops when one dies, serves the login page."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -166,9 +167,51 @@ def web_worker_pids(serve_pid: int) -> list[int]:
     return workers
 
 
+def test_serve_migrates_before_it_starts_its_children(children, monkeypatch):
+    from tidings.web.management.commands import serve
+
+    _plan, marks = children
+    commands_run = []  # (command, whether any child had started by then)
+    monkeypatch.setattr(
+        serve, "call_command", lambda name, **_: commands_run.append((name, any(m.exists() for m in marks.values())))
+    )
+
+    def terminate_when_ready():
+        if wait_for(lambda: all(m.exists() for m in marks.values())):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_when_ready, daemon=True).start()
+
+    call_command("serve")
+
+    assert commands_run == [("migrate", False)]
+    assert all(mark.read_text() == "stopped by SIGTERM" for mark in marks.values())
+
+
+def _migrated_var_dir(var: Path) -> None:
+    """Fill var with copies of the suite's migrated SQLite templates and keys, when the suite made them.
+
+    `tidings migrate` on fresh databases is what creates the suite's own databases (the migrate command
+    runs for each of them) and test_serve_migrates_before_it_starts_its_children shows that serve runs it;
+    migrating three databases again in the child would cost a minute of a loaded machine for nothing new.
+    """
+    from tidings import conf
+
+    templates = Path(os.environ.get("TIDINGS_TEST_TEMPLATE_DIR") or "/nonexistent")
+    copies = {"default": "global", "region_us": "region-us", "region_eu": "region-eu"}
+    if not all((templates / f"{alias}.sqlite3").exists() for alias in copies):
+        return  # not under xdist, or the suite runs on PostgreSQL: the child migrates fresh databases
+    var.mkdir(mode=0o700)
+    for key in conf.var_dir().glob("*.key"):
+        shutil.copy(key, var / key.name)
+    for alias, name in copies.items():
+        shutil.copy(templates / f"{alias}.sqlite3", var / f"{name}.sqlite3")
+
+
 def test_the_tidings_command_serves_the_login_page(tmp_path):
-    """The real thing: a fresh var dir, `tidings serve` migrates, Granian answers, SIGINT stops it."""
+    """The real thing: `tidings serve` (its migrate included) starts, Granian answers, SIGINT stops it."""
     port = free_port()
+    _migrated_var_dir(tmp_path / "var")
     env = {**os.environ, "TIDINGS_VAR_DIR": str(tmp_path / "var"), "TIDINGS_BIND": f"127.0.0.1:{port}"}
     # The child gets databases of its own in tmp_path, never the suite's (SQLite or PostgreSQL).
     for name in (
