@@ -60,7 +60,7 @@ class EmailForm(forms.Form):
 
 
 class NewEmailForm(EmailForm):
-    variant_weight = None  # a new email has no variants yet: its share is set once it has
+    variant_weight = None  # type: ignore[assignment]  # a new email has no variants: its share is set later
     editor = forms.ChoiceField(choices=Editor.choices, widget=forms.RadioSelect, initial=Editor.BUILDER,
                                error_messages=CHOICE_ERRORS, label="Edit with")  # fmt: skip
     theme = forms.ChoiceField(choices=[(t.key, f"{t.name}: {t.description}") for t in content.THEMES.values()],
