@@ -1,8 +1,9 @@
 """Issue 13's "done when", end to end through the public doors, on whichever engine runs the suite.
 
 Zephyrine consents through a real form (consent box bound to a purpose under the current notice), withdraws
-from her preference centre, asks for her data (public request form, mailed verification link), downloads the
-package an operator released, then asks for erasure. Afterwards every table of the global and both region
+from her preference centre, gets a receipt by email, waits in a campaign, gets a note and a tag, asks for her
+data (public request form, mailed verification link), downloads the package an operator released, then asks
+for erasure. Afterwards every table of the global and both region
 databases is read whole (introspected, every column, no hand-picked list) for her email, names, phone and
 their blind-index values (raw bytes, hex and base64), and every file under the var directory too; none may
 remain. A contact import of her address is then refused by the suppression list, and the audit chains verify.
@@ -151,6 +152,32 @@ def scan_files(root: Path, needles: dict[str, bytes]) -> list[str]:
     return found
 
 
+def seed_other_stores(contact_id: int) -> None:
+    """Put her in the stores the form and the preference centre do not reach, so that erasure must clear them."""
+    from tidings.campaigns.actions import campaign_contacts_add, campaign_create, campaign_publish, campaigns_run
+    from tidings.contacts import actions as contacts_actions
+    from tidings.contacts import selectors as contacts_selectors
+    from tidings.emails.actions import authoring, sending
+
+    html = "<p>Thank you {contactfield=firstname} {contactfield=lastname}</p>"
+    receipt = authoring.email_create(principal=system(), subject="Your order, {contactfield=firstname}",
+                                     kind="template", transactional=True, published=True, editor="code",
+                                     html=html)  # fmt: skip
+    with committed():
+        delivery = sending.send_to_contact(receipt.pk, contact_id, principal=system())
+    assert delivery.status == "sent"
+    graph = {"sources": [{"kind": "manual"}], "start": 1, "steps": [
+        {"id": 1, "kind": "add_tags", "tags": ["ordered"], "next": 2},
+        {"id": 2, "kind": "delay", "mode": "interval", "seconds": 86400, "next": None}]}  # fmt: skip
+    campaign = campaign_create(principal=system(), name="After an order", graph=graph)
+    campaign_publish(campaign.pk, principal=system())
+    with committed():
+        assert campaign_contacts_add(campaign.pk, [contact_id], principal=system()) == 1
+        campaigns_run(principal=system())
+    contacts_actions.note_add(contact_id, f"{FIRST} called about her order", principal=system())
+    assert "ordered" in contacts_selectors.contact_tags(contact_id)  # the campaign's first step ran
+
+
 def test_consent_withdrawal_access_and_erasure_leave_nothing_and_keep_her_out(
     alice_client, in_acme, var_dir, mailoutbox
 ):
@@ -193,6 +220,9 @@ def test_consent_withdrawal_access_and_erasure_leave_nothing_and_keep_her_out(
     assert not withdrawn.given and withdrawn.method == "preference_centre"
     assert not consent_selectors.purpose_allowed(contact_id, "marketing_email", use="test")
 
+    # Meanwhile she enters the other stores: a receipt mailed to her, a campaign she waits in, a note, a tag.
+    seed_other_stores(contact_id)
+
     # 3. She asks for her data (public form, verification link), alice releases it, she downloads it.
     def file_request(kind: str) -> SubjectRequest:
         with committed():
@@ -219,6 +249,7 @@ def test_consent_withdrawal_access_and_erasure_leave_nothing_and_keep_her_out(
     assert {"form.submitted", "consent.given", "consent.withdrawn"} <= {e["type"] for e in data["events.event"]}
     assert len(data["forms.submission"]) == 1
     assert [r["given"] for r in data["consent.consentrecord"]] == [True, False]
+    assert {"emails.delivery", "campaigns.enrolment", "campaigns.steprun", "contacts.note"} <= set(data)
 
     # The scan sees her while she is held (her values are sealed, so only the blind indexes show).
     needles = _needles()
