@@ -7,41 +7,17 @@ submission and the click wake the campaigns on commit, the periodic sweep brings
 from __future__ import annotations
 
 import re
-import signal
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.management import call_command
 
 from tidings.campaigns.tests.conftest import make_contact, make_email, system
+from tidings.jobs.tests.worker_loop import run_worker_until
 from tidings.tenancy.context import use_workspace
 
 PERIOD = timedelta(seconds=1)
-
-
-@pytest.fixture(autouse=True)
-def _keep_signal_handlers():
-    """The worker installs SIGINT/SIGTERM handlers for graceful shutdown; give pytest its own back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
-def work_until(done, *, timeout: float) -> float:
-    """Run scheduler passes and the batch worker until done() holds; return the seconds it took."""
-    from tidings.jobs import scheduler
-
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        scheduler.tick()
-        call_command("worker", "--batch", "--no-scheduler", verbosity=0)
-        if done():
-            return time.perf_counter() - started
-        time.sleep(0.05)
-    raise AssertionError(f"not done after {timeout}s")
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
@@ -85,9 +61,9 @@ def test_form_submission_delay_email_click_decision_and_tag(acme, smtp, client, 
             return Enrolment.objects.filter(campaign_id=campaign.pk, contact_id=ada.id).exists()
 
     # Timeouts bound a hang only: latency is printed, not asserted (a loaded machine would make it flaky).
-    work_until(entered, timeout=120)
+    run_worker_until(entered, timeout=120)
     entry_latency = time.perf_counter() - submitted
-    email_latency = work_until(lambda: len(smtp.messages) == 1, timeout=120)
+    email_latency = run_worker_until(lambda: len(smtp.messages) == 1, timeout=120)
     (message,) = smtp.to("ada@analytical.example")
     html = message.get_body(("html",)).get_content()
     click = re.search(r'href="([^"]+/e/c/[^"]+)"', html).group(1)
@@ -99,7 +75,7 @@ def test_form_submission_delay_email_click_decision_and_tag(acme, smtp, client, 
         with use_workspace(acme):
             return contact_tags(ada.id) == ["clicked-welcome"]
 
-    work_until(tagged, timeout=120)
+    run_worker_until(tagged, timeout=120)
     with capsys.disabled():
         print(f"\nform -> entered {entry_latency:.2f}s; -> email (1 s delay) {email_latency:.2f}s more; "
               f"click -> tag {time.perf_counter() - clicked_at:.2f}s")  # fmt: skip

@@ -6,42 +6,18 @@ figures come from bench/bench_segments_refresh.py.
 
 from __future__ import annotations
 
-import signal
-import time
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 
 from tidings.contacts.actions import contact_create, contact_update
-from tidings.jobs import scheduler
 from tidings.jobs.periodic import PeriodicJob
+from tidings.jobs.tests.worker_loop import run_worker_until
 from tidings.segments import actions, selectors, tasks
 from tidings.tenancy.context import use_workspace
 from tidings.tests.principals import system
 
 PERIOD = timedelta(seconds=1)  # the scheduler's minimum; the default is TIDINGS_SEGMENT_REFRESH_SECONDS
-
-
-@pytest.fixture(autouse=True)
-def _keep_signal_handlers():
-    """The worker installs SIGINT/SIGTERM handlers for graceful shutdown; give pytest its own back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
-def run_worker_until(done, *, timeout: float) -> float:
-    """Run scheduler passes and the batch worker until done() holds; return the seconds it took."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        scheduler.tick()
-        call_command("worker", "--batch", "--no-scheduler", verbosity=0)
-        if done():
-            return time.perf_counter() - started
-        time.sleep(0.05)
-    raise AssertionError(f"not done after {timeout}s")
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
@@ -55,8 +31,7 @@ def test_a_change_reaches_membership_through_the_scheduled_refresh(acme, monkeyp
             definition={"filters": [{"kind": "field", "field": "city", "operator": "equals", "value": "London"}]},
         )
         ines = contact_create({"email": "ines@porto.example", "city": "Porto"}, principal=system())
-    scheduler.tick()  # the job's first run, now; the next is due a period later
-    call_command("worker", "--batch", "--no-scheduler", verbosity=0)
+    run_worker_until(lambda: True, timeout=120)  # one pass: the job's first run, now; the next is a period later
 
     def member() -> bool:
         with use_workspace(acme):
