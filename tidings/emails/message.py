@@ -54,7 +54,10 @@ def _header(value: str) -> str:
 
 def _qp(text: str) -> bytes:
     data = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode("utf-8")
-    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+    encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+    # b2a_qp ends its soft line breaks with a bare LF when the text has no line break of its own: SMTP
+    # turns that into CRLF on the wire, and a DKIM signature made over the bare LF no longer verifies.
+    return encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 def build(*, from_header: str, to_header: str, subject: str, text: str, html: str, date: str | None = None,

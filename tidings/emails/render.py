@@ -308,7 +308,7 @@ def personalise(
         found = (owner if part.name == "ownerfield" else values).get(part.argument)
         if found is None or found == "":
             return None
-        text = str(found)
+        text = str(found).replace("\x00", "")  # NUL would end the message's text for many clients
         return _format_date(text, part.format) if part.format else text
 
     subject = ""  # {subject} in the subject itself reads as empty

@@ -75,8 +75,8 @@ def test_a_registered_panel_is_hidden_from_a_member_without_its_permission(loyal
 def test_panels_are_ordered_within_their_column(loyalty_panel, acme):
     keys = [panel.key for panel in visible_panels(system(acme), "side")]
 
-    # consents and segments: registered by the consent and segments apps
-    assert keys == ["loyalty", "tags", "companies", "dnc", "consents", "segments"]
+    # consents, segments and campaigns: registered by the consent, segments and campaigns apps
+    assert keys == ["loyalty", "tags", "companies", "dnc", "consents", "segments", "campaigns"]
 
 
 def test_contacts_shows_its_own_sections_through_the_registry(alice_client, ada):

@@ -84,3 +84,29 @@ def test_a_broadcast_is_dkim_signed_and_verifies(readers, smtp, rsa_key):
         return record if name == b"s2026._domainkey.acme.example." else None
 
     assert dkim.verify(raw.replace(b"\n", b"\r\n") if b"\r\n" not in raw else raw, dnsfunc=dns)
+
+
+@given(text=st.text(max_size=300), html=st.text(max_size=300))
+def test_every_line_of_a_built_message_ends_in_crlf(text, html):
+    """A body without a line break of its own (one long line) once got bare-LF soft breaks: DKIM failed."""
+    from tidings.emails import message
+
+    data = message.build(from_header="a@acme.example", to_header="b@acme.example", subject="Hi", text=text,
+                         html=html, date="Tue, 01 Dec 2026 12:00:00 GMT")  # fmt: skip
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert b"\r" not in data.replace(b"\r\n", b"")
+
+
+def test_a_one_line_body_is_signed_over_the_bytes_the_wire_carries(rsa_key):
+    import base64
+
+    import dkim
+
+    from tidings.emails import headers, message
+
+    pem, public = rsa_key
+    data = message.build(from_header="a@acme.example", to_header="b@acme.example", subject="Hi",
+                         text="word " * 60, html="<p>" + "word " * 60 + "</p>")  # fmt: skip
+    signed = headers.dkim_signature(data, selector="s2026", domain="acme.example", private_key_pem=pem) + data
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    assert dkim.verify(signed, dnsfunc=lambda name, timeout=5: record)

@@ -18,15 +18,15 @@ def _labels(groups):
 
 def test_groups_come_in_domain_order_and_only_with_entries(alice_principal):
     labels = _labels(navigation_for(alice_principal, "/w/acme/"))
-    # Channels: forms, landing pages, assets.
-    assert labels == ["", "Contacts", "Segments", "Channels", "Reports", "Privacy", "Settings"]
+    # Channels: forms, landing pages, assets, emails; Campaigns: the campaigns app.
+    assert labels == ["", "Contacts", "Segments", "Channels", "Campaigns", "Reports", "Privacy", "Settings"]
 
 
 def test_a_registered_entry_brings_its_group(alice_principal, monkeypatch):
     monkeypatch.setattr(navigation, "NAVIGATION", [*navigation.NAVIGATION])
     navigation.register(NavItem("Emails", "web:kit", "workspace:view", group="Channels", icon="mail"))
     groups = navigation_for(alice_principal, "/w/acme/")
-    assert _labels(groups) == ["", "Contacts", "Segments", "Channels", "Reports", "Privacy", "Settings"]
+    assert _labels(groups) == ["", "Contacts", "Segments", "Channels", "Campaigns", "Reports", "Privacy", "Settings"]
 
 
 def test_a_group_whose_entries_the_member_may_not_open_is_hidden(acme, make_user, monkeypatch):
