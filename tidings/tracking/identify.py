@@ -7,6 +7,8 @@ The rules (the takeover path Mautic has stays closed):
   nothing, unless the device was already identified as that very contact: an anonymous page
   cannot attach itself to someone's history, nor learn whether they are a contact (the answer the
   tracker gets does not depend on it);
+- an email of a person who asked to be erased (tidings.contacts.admission) refuses the whole call:
+  no contact is made of the other values either;
 - otherwise the device's own contact is updated, or a new contact created, and the device is
   joined to it (tidings.events.actions.visitor_identify) only when it may be profiled
   (tidings.tracking.consent_adapter.may_profile).
@@ -31,6 +33,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 
 from tidings.accounts.permissions import system_principal
 from tidings.contacts import actions as contacts_actions
+from tidings.contacts import admission
 from tidings.contacts import selectors as contacts_selectors
 from tidings.events import actions as events_actions
 from tidings.events import selectors as events_selectors
@@ -162,6 +165,12 @@ def _owner_of_identifiers(public: Mapping[str, Any], fields) -> int | None:
     return None
 
 
+def _erased_address(public: Mapping[str, Any]) -> bool:
+    """Return whether public carries an email that no contact may be created or updated with."""
+    email = public.get("email")
+    return isinstance(email, str) and bool(email) and bool(admission.refused_emails([email]))
+
+
 def _write_contact(contact_id: int | None, public: dict[str, Any], refused: list[str]) -> tuple[int | None, bool]:
     """Update contact_id (or create a contact) with public; drop values the contact refuses and try once more."""
     for _attempt in range(2):
@@ -210,8 +219,9 @@ def identify_visitor(site, visitor_id: int | None, values: Mapping[str, Any], *,
     visitor = events_selectors.visitor_get(visitor_id) if (visitor_id is not None and profiled) else None
     device_contact = visitor.contact_id if visitor is not None else None
     owner = _owner_of_identifiers(public, fields)
-    if owner is not None and owner != device_contact:
-        # Someone else's identifier: nothing is written and nothing linked, whatever the device.
+    if (owner is not None and owner != device_contact) or _erased_address(public):
+        # Someone else's identifier, or the address of a person who asked to be erased (decision 0030):
+        # nothing is written and nothing linked, whatever the device.
         return IdentifyResult(ignored=tuple(ignored), unknown=unknown, refused=tuple(refused), flagged=tuple(flagged))
     target = device_contact if device_contact is not None else owner
     written = dict(public)

@@ -231,3 +231,19 @@ def test_a_joined_devices_past_visits_reach_behaviour_segments_at_the_next_refre
 
     assert result.linked
     assert set(segment_member_ids(visitors.pk)) == {result.contact_id}
+
+
+def test_identify_with_an_erased_persons_address_writes_and_links_nothing(site, public, visitor):
+    """Decision 0030: the erased address is refused, and so is the rest of the call (no contact of her other values)."""
+    from tidings.contacts.models import Contact
+    from tidings.emails.actions.feedback import suppression_add
+    from tidings.tests.principals import system
+
+    suppression_add("zoe.erased@people.example", reason="erased", principal=system())
+    _consent(site, visitor, public)
+    before = Contact.objects.count()
+    result = actions.tracking_identify(site.pk, visitor.pk, {"email": "Zoe.Erased@People.example",
+                                       "firstname": "Zoe"}, ip="203.0.113.9", principal=public)  # fmt: skip
+    assert result.contact_id is None and not result.created and not result.linked and result.set_fields == ()
+    assert Contact.objects.count() == before
+    assert _visitor_contact(visitor.pk) is None
