@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tidings.contacts import actions, imports, selectors
+from tidings.contacts import actions, csv_format, imports, selectors
 from tidings.contacts.models import ImportStatus
 from tidings.tests.principals import system
 
@@ -53,21 +53,21 @@ def test_a_utf8_file_with_a_bom_is_read_as_utf8_sig(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes("email,firstname\nzoe@people.example,Zoë\n".encode("utf-8-sig"))
 
-    assert imports.detect_encoding(path) == "utf-8-sig"
+    assert csv_format.detect_encoding(path) == "utf-8-sig"
 
 
 def test_a_plain_utf8_file_is_read_as_utf8(tmp_path):
     path = tmp_path / "plain.csv"
     path.write_bytes("firstname\nZoë\n".encode())
 
-    assert imports.detect_encoding(path) == "utf-8"
+    assert csv_format.detect_encoding(path) == "utf-8"
 
 
 def test_a_latin1_file_falls_back_to_a_single_byte_encoding(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("firstname\nZoë Müller\n".encode("latin-1"))
 
-    encoding = imports.detect_encoding(path)
+    encoding = csv_format.detect_encoding(path)
     assert path.read_bytes().decode(encoding) == "firstname\nZoë Müller\n"
 
 
@@ -75,14 +75,14 @@ def test_a_latin1_file_falls_back_to_a_single_byte_encoding(tmp_path):
 def test_the_delimiter_is_sniffed(delimiter):
     sample = _csv([["email", "firstname", "city"], ["zoe@people.example", "Zoe", "Ghent"]], delimiter).decode()
 
-    assert imports.sniff_delimiter(sample) == delimiter
+    assert csv_format.sniff_delimiter(sample) == delimiter
 
 
 def test_headers_are_mapped_by_name_alias_and_label(in_acme):
     actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
     fields = selectors.field_definitions()
 
-    mapping = imports.auto_map(["E-mail Address", "Given name", "Surname", "Shoe Size", "Tags", "Whatever"], fields)
+    mapping = csv_format.auto_map(["E-mail Address", "Given name", "Surname", "Shoe Size", "Tags", "Whatever"], fields)
 
     assert mapping == ["email", "firstname", "lastname", "shoe_size", "tags", ""]
 
