@@ -25,10 +25,16 @@ def run_send_task(*, workspace_id: int, send_id: int) -> str:
     """Run send send_id of workspace workspace_id; return the status it was left in."""
     from tidings.accounts.permissions import system_principal
     from tidings.emails.actions.sending import send_run
+    from tidings.emails.models import Send
     from tidings.tenancy.selectors import workspace_by_id
 
     principal = system_principal(workspace_by_id(workspace_id), reason="task:run_send")
-    return send_run(send_id, principal=principal).status
+    try:
+        return send_run(send_id, principal=principal).status
+    except Send.DoesNotExist:
+        # A scheduled start whose send_start rolled back (the schedule lives in the global database).
+        logger.info("Send task for send %s: no such send; nothing to run", send_id)
+        return "missing"
 
 
 @tenant_task()
@@ -36,10 +42,17 @@ def pick_ab_winner_task(*, workspace_id: int, send_id: int, attempt: int = 0) ->
     """Pick the winner of A/B test send send_id once its test period is over; return the winner's send id."""
     from tidings.accounts.permissions import system_principal
     from tidings.emails.actions.sending import ab_pick_winner
+    from tidings.emails.models import Send
     from tidings.tenancy.selectors import workspace_by_id
 
     principal = system_principal(workspace_by_id(workspace_id), reason="task:pick_ab_winner")
-    remainder = ab_pick_winner(send_id, principal=principal, attempt=attempt)
+    try:
+        remainder = ab_pick_winner(send_id, principal=principal, attempt=attempt)
+    except Send.DoesNotExist:
+        # The schedule is written to the global database before the region's transaction commits; when that
+        # transaction rolled back (or the send was deleted since), there is no test to decide.
+        logger.info("A/B winner task for send %s: no such send; nothing to decide", send_id)
+        return None
     return remainder.pk if remainder is not None else None
 
 

@@ -218,6 +218,14 @@ def test_the_scheduled_task_picks_the_winner(in_acme, smtp, acme):
     assert Email.objects.get(pk=parent.pk).ab_winner_id == parent.pk
 
 
+def test_the_scheduled_tasks_of_a_send_that_rolled_back_do_nothing(in_acme, acme):
+    """The schedule lives in the global database and survives the region's rollback: its task finds no send."""
+    from tidings.emails.tasks import pick_ab_winner_task, run_send_task
+
+    assert pick_ab_winner_task.call(workspace_id=acme.pk, send_id=987_654) is None
+    assert run_send_task.call(workspace_id=acme.pk, send_id=987_654) == "missing"
+
+
 def test_a_test_that_cannot_run_is_refused(in_acme):
     from tidings.emails.models import Email
 
