@@ -137,6 +137,36 @@ def test_serve_forwards_sigterm_to_its_children_and_exits(children):
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+def test_serve_stops_the_web_before_the_flusher_so_its_last_drain_sees_every_spooled_hit(children, tmp_path):
+    plan, marks = children
+    marks["flusher"] = tmp_path / "flusher"
+    plan["flusher"] = [
+        sys.executable,
+        "-c",
+        "import pathlib, signal, sys, time\n"
+        f"web = pathlib.Path({str(marks['web'])!r})\n"
+        "mark = pathlib.Path(sys.argv[1])\n"
+        "def stop(*_):\n"
+        "    mark.write_text('after the web' if web.read_text() == 'stopped by SIGTERM' else 'with the web running')\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "mark.write_text('ready')\n"
+        "time.sleep(600)\n",
+        str(marks["flusher"]),
+    ]
+
+    def terminate_when_ready():
+        if wait_for(lambda: all(m.exists() for m in marks.values())):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_when_ready, daemon=True).start()
+
+    call_command("serve", "--no-migrate")
+
+    assert marks["flusher"].read_text() == "after the web"
+    assert marks["worker"].read_text() == "stopped by SIGTERM"
+
+
 def test_parse_bind_reads_host_and_port():
     assert parse_bind("127.0.0.1:8000") == ("127.0.0.1", 8000)
     assert parse_bind("[::1]:9000") == ("::1", 9000)

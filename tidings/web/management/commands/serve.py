@@ -166,8 +166,16 @@ class Command(BaseCommand):
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
+    @classmethod
+    def _stop(cls, children, signum: int) -> None:
+        """Stop the web first, then the others: hits the web answers while it drains reach the spools, and
+        the flusher, stopped after it, persists them in its last drain instead of leaving them to the next start.
+        """
+        cls._signal_and_wait([c for c in children if c[0] == "web"], signum)
+        cls._signal_and_wait([c for c in children if c[0] != "web"], signum)
+
     @staticmethod
-    def _stop(children, signum: int) -> None:
+    def _signal_and_wait(children, signum: int) -> None:
         """Send signum to every running child, wait for them, kill those that outlive the grace period."""
         running = [process for _name, process in children if process.poll() is None]
         for process in running:
