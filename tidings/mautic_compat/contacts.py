@@ -1,4 +1,4 @@
-"""Mautic's contact API (LeadApiController) and notes API on Tidings' contacts actions and selectors.
+"""Mautic's contact API (LeadApiController) on Tidings' contacts actions and selectors (notes: notes.py).
 
 Facts read from Mautic 5.1's source (not copied): the contact shape (fields.core/social/personal/
 professional with per-field definitions, fields.all flat, tags, doNotContact, owner, points,
@@ -18,7 +18,6 @@ ignored. An owner must be a member of the workspace, and only members are named 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Iterable
 from typing import Any
@@ -39,7 +38,6 @@ from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import (
     Condition,
     ListParams,
-    parse_list_params,
     php_params,
     request_data,
     sort_of,
@@ -526,7 +524,7 @@ CONTACTS = Resource(
 # The contact's own routes
 
 
-def _contact_or_404(contact_id: int):
+def contact_or_404(contact_id: int):
     try:
         return selectors.contact_get(contact_id)
     except ObjectDoesNotExist as error:
@@ -539,7 +537,7 @@ def dnc_add(request, id, channel="email"):
     """POST /contacts/{id}/dnc/{channel}/add (and Mautic 2's /dnc/add/{channel}): {reason, channelId, comments}."""
     allow(request, "POST")
     principal = request.principal
-    _contact_or_404(id)
+    contact_or_404(id)
     data = request_data(request)
     reason = _int(data.get("reason", 3) or 0, "reason")
     if reason not in DNC_REASONS:
@@ -566,42 +564,9 @@ def dnc_remove(request, id, channel="email"):
     """POST /contacts/{id}/dnc/{channel}/remove (and Mautic 2's /dnc/remove/{channel}): {recordFound, contact}."""
     allow(request, "POST")
     principal = request.principal
-    _contact_or_404(id)
+    contact_or_404(id)
     found = actions.dnc_remove(id, channel=channel, principal=principal, request=request)
     return {"recordFound": found, "contact": contact_body(id)}
-
-
-def note_body(notes: list, contacts: dict | None = None) -> list[dict]:
-    """Return notes in Mautic's shape {id, text, type, dateTime, lead}, their contacts in the list shape."""
-    if contacts is None:
-        contacts = selectors.contacts_get({n.contact_id for n in notes})
-    leads = {c["id"]: c for c in serialize_contacts(list(contacts.values()), minimal=True)}
-    return [
-        {
-            "id": n.id,
-            "text": n.text,
-            "type": n.type,
-            "dateTime": mautic_datetime(n.created_at),
-            "lead": leads.get(n.contact_id),
-        }
-        for n in notes
-    ]
-
-
-@mautic_api
-@require_permission("contacts:view")
-def contact_notes(request, id):
-    """GET /contacts/{id}/notes: {total, notes} newest first."""
-    allow(request, "GET")
-    view = _contact_or_404(id)
-    params = parse_list_params(request.GET)
-    if "orderByDir" not in request.GET:  # this route's default direction is DESC in Mautic
-        params = dataclasses.replace(params, order_by_dir="DESC")
-    sort = sort_of(params, NOTE_ORDER_COLUMNS, encrypted={"text"})
-    oldest_first = sort is not None and not sort[1]
-    page = selectors.notes_page(contact_id=id, start=params.start, limit=params.limit, oldest_first=oldest_first)
-    items = note_body(page.items, {view.id: view})
-    return {"total": page.total, "notes": {str(n["id"]): n for n in items} if items else []}
 
 
 @mautic_api
@@ -609,7 +574,7 @@ def contact_notes(request, id):
 def contact_companies(request, id):
     """GET /contacts/{id}/companies: {total, companies: [{company_id, date_associated, is_primary, ...values}]}."""
     allow(request, "GET")
-    _contact_or_404(id)
+    contact_or_404(id)
     companies = []
     for link in selectors.contact_companies(id):
         company = link.company
@@ -661,7 +626,7 @@ def contact_activity(request, id):
     order, and any other is refused with 400 rather than ignored.
     """
     allow(request, "GET")
-    _contact_or_404(id)
+    contact_or_404(id)
     query = php_params(request.GET)
     _check_activity_order(query.get("order"))
     raw_filters = query.get("filters")
@@ -759,77 +724,6 @@ def list_owners(request):
     return owners
 
 
-# ==============================================================================================
-# Notes: /api/notes
-
-
-def _note_or_404(note_id: int):
-    return selectors.note_get(note_id)
-
-
-# Notes sort by when they were written (newest first unless asked otherwise); dateTime is that moment.
-NOTE_ORDER_COLUMNS = dict.fromkeys(("id", "date_added", "dateAdded", "date_time", "dateTime"), "created_at")
-
-
-def _list_notes(params: ListParams, request) -> tuple[list[dict], int]:
-    sort = sort_of(params, NOTE_ORDER_COLUMNS, encrypted={"text"})
-    oldest_first = sort is not None and not sort[1]
-    page = selectors.notes_page(start=params.start, limit=params.limit, oldest_first=oldest_first)
-    return note_body(page.items), page.total or 0
-
-
-def _note_contact(data: dict, *, required: bool) -> int | None:
-    raw = data.get("lead", data.get("contact"))
-    if isinstance(raw, dict):
-        raw = raw.get("id")
-    if raw in (None, ""):
-        if required:
-            raise MauticError(400, "lead ID is mandatory")
-        return None
-    return _int(raw, "lead")
-
-
-def _create_note(request, data: dict, principal, *, method: str):
-    contact_id = _note_contact(data, required=True)
-    assert contact_id is not None  # required=True raises instead of returning None
-    note = actions.note_add(
-        contact_id,
-        str(data.get("text") or ""),
-        type=data.get("type") or "general",
-        principal=principal,
-        request=request,
-    )
-    return selectors.note_get(note.id), True
-
-
-def _update_note(request, note_id: int, data: dict, method: str, principal):
-    text = data.get("text")
-    actions.note_edit(
-        note_id,
-        text=None if text is None else str(text),
-        type=data.get("type") or None,
-        principal=principal,
-        request=request,
-    )
-    return selectors.note_get(note_id)
-
-
-NOTES = Resource(
-    one="note",
-    many="notes",
-    list=_list_notes,
-    get=_note_or_404,
-    serialize=lambda notes: note_body(notes),
-    create=_create_note,
-    update=_update_note,
-    delete=lambda request, note_id, principal: actions.note_delete(note_id, principal=principal, request=request),
-    view_permission="contacts:view",
-    edit_permission="contacts:edit",
-    delete_permission="contacts:edit",
-    selectable=frozenset({"id", "text", "type", "dateTime", "lead"}),
-)
-
-
 urlpatterns = [
     path("contacts/list/fields", list_fields, name="contacts_list_fields"),
     path("contacts/list/owners", list_owners, name="contacts_list_owners"),
@@ -838,9 +732,7 @@ urlpatterns = [
     path("contacts/<int:id>/dnc/remove/<str:channel>", dnc_remove, name="contacts_dnc_remove_v2"),
     path("contacts/<int:id>/dnc/<str:channel>/add", dnc_add, name="contacts_dnc_add"),
     path("contacts/<int:id>/dnc/<str:channel>/remove", dnc_remove, name="contacts_dnc_remove"),
-    path("contacts/<int:id>/notes", contact_notes, name="contacts_notes"),
     path("contacts/<int:id>/companies", contact_companies, name="contacts_companies"),
     path("contacts/<int:id>/activity", contact_activity, name="contacts_activity"),
     path("contacts/<int:id>/points/<str:operator>/<int:delta>", contact_points, name="contacts_points"),
-    *standard_urls("notes", "notes", NOTES),
 ]

@@ -17,6 +17,7 @@ from tidings.mautic_compat import (
     emails_send,
     fields,
     forms,
+    notes,
     pages,
     public_forms,
     segments,
@@ -47,6 +48,7 @@ def _workspace_oauth(view):
 api_urlpatterns = [
     path("users/self", views.users_self, name="users_self"),
     *contacts.urlpatterns,
+    *notes.urlpatterns,
     *companies.urlpatterns,
     *fields.urlpatterns,
     *tags.urlpatterns,
