@@ -21,9 +21,9 @@ from tidings.emails.sender import (
     Job,
     Owners,
     Workers,
-    _atomic,
-    _bump,
+    atomic,
     backend_path,
+    bump_counts,
     jobs_for,
     plan_for,
     record_outcomes,
@@ -47,7 +47,7 @@ def retry_deferred(send_id: int, *, limit: int = BATCH_SIZE) -> dict[str, int]:
     """
     runner = uuid.uuid4().hex
     now = timezone.now()
-    with _atomic():
+    with atomic():
         taken = Send.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=send_id,
                                     status__in=RETRYABLE).update(runner=runner, lease_until=now + LEASE)  # fmt: skip
     if not taken:
@@ -65,18 +65,18 @@ def retry_deferred(send_id: int, *, limit: int = BATCH_SIZE) -> dict[str, int]:
         if not due:
             return {}
         if send.status == SendStatus.CANCELLED:
-            with _atomic():
+            with atomic():
                 Delivery.objects.filter(pk__in=list(due.values()), status=DeliveryStatus.DEFERRED).update(
                     status=DeliveryStatus.FAILED, reason="cancelled", retry_at=None
                 )
-                _bump(send.pk, {"deferred": -len(due), "failed": len(due)})
+                bump_counts(send.pk, {"deferred": -len(due), "failed": len(due)})
             return {"failed": len(due)}
-        with _atomic():
+        with atomic():
             # retry_at stays on the claimed rows: a retry that dies is found by the sweep and settled by recover().
             claimed = Delivery.objects.filter(pk__in=list(due.values()), status=DeliveryStatus.DEFERRED).update(
                 status=DeliveryStatus.CLAIMED
             )
-            _bump(send.pk, {"deferred": -claimed})
+            bump_counts(send.pk, {"deferred": -claimed})
         arm_of = dict(Delivery.objects.filter(pk__in=list(due.values())).values_list("contact_id", "email_id"))
         email = Email.objects.get(pk=send.email_id)
         sending = selectors_sending.sending_settings()
@@ -95,7 +95,7 @@ def retry_deferred(send_id: int, *, limit: int = BATCH_SIZE) -> dict[str, int]:
                           backend=backend_path(sending), journal=journal,
                           rate=int(sending.rate_per_second or 0))  # fmt: skip
         outcomes = workers.send_all(jobs)
-        with _atomic():
+        with atomic():
             counts = record_outcomes(send, outcomes, due)
             if skipped:
                 for reason in set(skipped.values()):
@@ -103,7 +103,7 @@ def retry_deferred(send_id: int, *, limit: int = BATCH_SIZE) -> dict[str, int]:
                         status=DeliveryStatus.SKIPPED, reason=reason
                     )
                     counts[f"skipped:{reason}"] = sum(1 for r in skipped.values() if r == reason)
-            _bump(send.pk, counts)
+            bump_counts(send.pk, counts)
             Delivery.objects.filter(pk__in=list(due.values())).exclude(status=DeliveryStatus.DEFERRED).update(
                 retry_at=None
             )

@@ -418,11 +418,12 @@ def jobs_for(contacts: list, context: Context, owners: Owners, *, extra: Mapping
 # Recording outcomes
 
 
-def _atomic():
+def atomic():
+    """A transaction on the current workspace's database (the run's and the retry's writes)."""
     return transaction.atomic(using=require_workspace().db_alias)
 
 
-def _bump(send_id: int, changes: Mapping[str, int], **fields) -> None:
+def bump_counts(send_id: int, changes: Mapping[str, int], **fields) -> None:
     """Add changes to the send's counts (and set fields); only the runner writes counts, row locked."""
     send = Send.objects.select_for_update().get(pk=send_id)
     counts = dict(send.counts or {})
@@ -509,7 +510,7 @@ def recover(send: Send) -> dict[str, int]:
             dropped.append(delivery_id)  # never attempted: the walk claims it again
         else:
             outcomes.append(Outcome(contact_id, DeliveryStatus.IN_DOUBT, reason="interrupted"))
-    with _atomic():
+    with atomic():
         counts = record_outcomes(send, outcomes)
         if dropped:
             # A retry of a deferred message (attempts > 0) goes back to deferred: the walk is past it.
@@ -517,7 +518,7 @@ def recover(send: Send) -> dict[str, int]:
                 status=DeliveryStatus.DEFERRED, retry_at=timezone.now()
             )
             Delivery.objects.filter(pk__in=dropped, status=DeliveryStatus.CLAIMED).delete()
-        _bump(send.pk, counts)
+        bump_counts(send.pk, counts)
     journal.path.unlink(missing_ok=True)
     log.info("send %s: recovered %s claimed deliveries (%s)", send.pk, len(claimed), counts)
     return counts
@@ -536,7 +537,7 @@ class RunResult:
 
 def _take(send_id: int, runner: str) -> bool:
     now = timezone.now()
-    with _atomic():
+    with atomic():
         taken = Send.objects.filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(runner=runner),
             pk=send_id, status__in=[SendStatus.QUEUED, SendStatus.RUNNING],
@@ -646,9 +647,9 @@ def _prepare(send: Send, email: Email, sending: SendingSettings, ring, plan: Pla
         skipped[f"skipped:{reason}"] = skipped.get(f"skipped:{reason}", 0) + 1
     if held:
         skipped["held"] = len(held)
-    with _atomic():
+    with atomic():
         delivery_ids = _claim(send, verdict, arm_of, held)
-        _bump(send.pk, skipped)
+        bump_counts(send.pk, skipped)
     if not plan.arms:
         return Batch(ids, skipped, jobs_for(verdict.allowed, plan.context, owners), delivery_ids)
     jobs: list[Job] = []
@@ -664,11 +665,11 @@ def _release(send: Send, batch: Batch) -> None:
     """Undo the claims of a batch that was prepared but not sent (the send was paused or cancelled meanwhile)."""
     if not batch.delivery_ids:
         return
-    with _atomic():
+    with atomic():
         Delivery.objects.filter(pk__in=list(batch.delivery_ids.values()),
                                 status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SKIPPED,
                                             DeliveryStatus.HELD]).delete()  # fmt: skip
-        _bump(send.pk, {key: -n for key, n in batch.skipped.items()})
+        bump_counts(send.pk, {key: -n for key, n in batch.skipped.items()})
 
 
 def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | None = None) -> RunResult:
@@ -708,7 +709,7 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
                                       batch_size)  # fmt: skip
             ready = None
             if not batch.ids:
-                with _atomic():
+                with atomic():
                     Send.objects.filter(pk=send_id, runner=runner).update(
                         status=SendStatus.FINISHED, finished_at=timezone.now(), lease_until=None, runner=""
                     )
@@ -720,9 +721,9 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             if stop_after is None or result.batches + 1 < stop_after:
                 ready = _prepare(send, email, sending, ring, plan, owners, batch.ids[-1], batch_size)
             outcomes = workers.wait()
-            with _atomic():
+            with atomic():
                 counts = record_outcomes(send, outcomes, batch.delivery_ids)
-                _bump(send_id, counts, checkpoint_contact_id=batch.ids[-1], lease_until=timezone.now() + LEASE)
+                bump_counts(send_id, counts, checkpoint_contact_id=batch.ids[-1], lease_until=timezone.now() + LEASE)
             journal.reset()
             result.batches += 1
             for key, n in {**batch.skipped, **counts}.items():
