@@ -88,7 +88,7 @@ def check(
                 verdict.skipped.setdefault(contact_id, f"dnc_{row.reason}")
         candidates = [c for c in candidates if c not in verdict.skipped]
     if candidates:
-        index_of = {c: suppression_index(str(views[c].email)) for c in candidates}
+        index_of = {c: suppression_index(str(views[c].email), ring) for c in candidates}
         suppressed = suppressed_indexes(index_of.values())
         for contact_id, index in index_of.items():
             if index in suppressed:

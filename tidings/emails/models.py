@@ -212,7 +212,7 @@ class Delivery(TenantModel):
     bounced = models.CharField(max_length=4, blank=True, default="")  # "hard" / "soft"
     complained = models.BooleanField(default=False)
     unsubscribed = models.BooleanField(default=False)
-    # A transient refusal (SMTP 4xx, no connection): tried `attempts` times, next at retry_at (sender.retry_deferred).
+    # A transient refusal (SMTP 4xx, no connection): tried `attempts` times, next at retry_at (retries.retry_deferred).
     attempts = models.PositiveSmallIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True)
 

@@ -26,7 +26,7 @@ from tidings.emails.models import (
     Suppression,
     SuppressionReason,
 )
-from tidings.privacy.vault import keyring, normalise_email
+from tidings.privacy.vault import Keyring, keyring, normalise_email
 
 SOFT_BOUNCE_LIMIT = 3  # soft bounces of one address before it is suppressed
 MAX_MESSAGE_ID = 255
@@ -36,10 +36,13 @@ MAX_MESSAGE_ID = 255
 # Which message
 
 
-def suppression_index(address: str) -> bytes:
+def suppression_index(address: str, ring: Keyring | None = None) -> bytes:
     """Return the keyed hash a Suppression keeps of an address: a scope of its own, never the contacts' blind
-    index, so that no blind-index value of an erased person remains once its contact is gone."""
-    return keyring().blind_index("suppression", normalise_email(address))
+    index, so that no blind-index value of an erased person remains once its contact is gone.
+
+    ring: the workspace's keyring when the caller holds it (reading it is a query: a batch passes it once).
+    """
+    return (ring or keyring()).blind_index("suppression", normalise_email(address))
 
 
 def delivery_for(ref: MessageRef) -> Delivery | None:
@@ -148,7 +151,8 @@ def erased_addresses(normalised: list[str]) -> set[str]:
     member does not bring an erased person back. Bounces and complaints do not refuse a contact: the
     address is kept from mail by the suppression itself, as Mautic keeps Do-Not-Contact (decision 0030).
     """
-    index_of = {suppression_index(address): address for address in normalised}
+    ring = keyring()
+    index_of = {suppression_index(address, ring): address for address in normalised}
     if not index_of:
         return set()
     rows = Suppression.objects.filter(reason=SuppressionReason.ERASED, email_index__in=list(index_of)).values_list(

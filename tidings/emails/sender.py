@@ -29,7 +29,7 @@ send (held_from_send_id) walks the held rows of the test send instead of the seg
 
 Transient refusals: a server that answers 4xx (to MAIL, RCPT or DATA: it did not take the message) or
 that cannot be reached before the transaction begins leaves the delivery "deferred" ("d <contact> <reason>"
-in the journal), to be tried again after RETRY_BACKOFF (retry_deferred, queued every minute by
+in the journal), to be tried again after RETRY_BACKOFF (retries.retry_deferred, queued every minute by
 emails.tasks.retry_deferred_deliveries); after MAX_ATTEMPTS it fails with its reason. A deferred row is
 claimed again before each retry, like any message, so a retry never sends twice. 5xx stays a hard failure;
 a connection lost mid-message stays in doubt (the server may have taken it).
@@ -43,16 +43,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import os
 import queue
 import smtplib
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings as django_settings
 from django.core.mail import get_connection
@@ -64,6 +61,7 @@ from django.utils import timezone
 from tidings.accounts.selectors import members_by_id
 from tidings.emails import eligibility, headers, links, message, selectors_sending
 from tidings.emails.event_types import EMAIL_FAILED, EMAIL_SENT
+from tidings.emails.journal import Journal
 from tidings.emails.models import Delivery, DeliveryStatus, Email, Send, SendingBackend, SendingSettings, SendStatus
 from tidings.emails.render import Prepared, number_links, personalise, prepare
 from tidings.events import store
@@ -88,70 +86,6 @@ ESP_BACKENDS = {
     SendingBackend.BREVO: "anymail.backends.brevo.EmailBackend",
     SendingBackend.SPARKPOST: "anymail.backends.sparkpost.EmailBackend",
 }
-
-
-# ==============================================================================================
-# The journal
-
-
-def _boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return "unknown"
-
-
-def journal_dir() -> Path:
-    return Path(django_settings.VAR_DIR) / "emails" / "journal"
-
-
-class Journal:
-    """The append-only file of one send's in-flight messages (see the module docstring)."""
-
-    def __init__(self, workspace_id: int, send_id: int):
-        self.path = journal_dir() / f"{workspace_id}-{send_id}.log"
-        self._fd: int | None = None
-
-    def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fresh = not self.path.exists() or self.path.stat().st_size == 0
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        if fresh:
-            self.write(f"h {_boot_id()} {socket.gethostname()}")
-
-    def write(self, line: str) -> None:
-        # One write() per line: appends of a few bytes land whole, and the kernel keeps them when we die.
-        assert self._fd is not None
-        os.write(self._fd, (line + "\n").encode("ascii"))
-
-    def reset(self) -> None:
-        """Empty the journal once a batch's outcome is committed (the header is written again)."""
-        assert self._fd is not None
-        os.ftruncate(self._fd, 0)
-        self.write(f"h {_boot_id()} {socket.gethostname()}")
-
-    def close(self, *, remove: bool = False) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if remove:
-            self.path.unlink(missing_ok=True)
-
-    def read(self) -> tuple[bool, dict[int, tuple]]:
-        """Return (whether the journal is complete and trusted, {contact id: its last line's fields})."""
-        try:
-            lines = self.path.read_text(encoding="ascii", errors="replace").splitlines()
-        except FileNotFoundError:
-            return False, {}
-        trusted = bool(lines) and lines[0].split()[1:] == [_boot_id(), socket.gethostname()]
-        found: dict[int, tuple] = {}
-        for line in lines:
-            parts = line.split()
-            if len(parts) >= 2 and parts[0] in ("a", "s", "f", "d") and parts[1].isdigit():
-                kind, contact_id = parts[0], int(parts[1])
-                if found.get(contact_id, ("",))[0] not in ("s", "f", "d"):  # an outcome is final
-                    found[contact_id] = (kind, *parts[2:])
-        return trusted, found
 
 
 # ==============================================================================================
@@ -484,11 +418,12 @@ def jobs_for(contacts: list, context: Context, owners: Owners, *, extra: Mapping
 # Recording outcomes
 
 
-def _atomic():
+def atomic():
+    """A transaction on the current workspace's database (the run's and the retry's writes)."""
     return transaction.atomic(using=require_workspace().db_alias)
 
 
-def _bump(send_id: int, changes: Mapping[str, int], **fields) -> None:
+def bump_counts(send_id: int, changes: Mapping[str, int], **fields) -> None:
     """Add changes to the send's counts (and set fields); only the runner writes counts, row locked."""
     send = Send.objects.select_for_update().get(pk=send_id)
     counts = dict(send.counts or {})
@@ -575,7 +510,7 @@ def recover(send: Send) -> dict[str, int]:
             dropped.append(delivery_id)  # never attempted: the walk claims it again
         else:
             outcomes.append(Outcome(contact_id, DeliveryStatus.IN_DOUBT, reason="interrupted"))
-    with _atomic():
+    with atomic():
         counts = record_outcomes(send, outcomes)
         if dropped:
             # A retry of a deferred message (attempts > 0) goes back to deferred: the walk is past it.
@@ -583,7 +518,7 @@ def recover(send: Send) -> dict[str, int]:
                 status=DeliveryStatus.DEFERRED, retry_at=timezone.now()
             )
             Delivery.objects.filter(pk__in=dropped, status=DeliveryStatus.CLAIMED).delete()
-        _bump(send.pk, counts)
+        bump_counts(send.pk, counts)
     journal.path.unlink(missing_ok=True)
     log.info("send %s: recovered %s claimed deliveries (%s)", send.pk, len(claimed), counts)
     return counts
@@ -602,7 +537,7 @@ class RunResult:
 
 def _take(send_id: int, runner: str) -> bool:
     now = timezone.now()
-    with _atomic():
+    with atomic():
         taken = Send.objects.filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(runner=runner),
             pk=send_id, status__in=[SendStatus.QUEUED, SendStatus.RUNNING],
@@ -712,9 +647,9 @@ def _prepare(send: Send, email: Email, sending: SendingSettings, ring, plan: Pla
         skipped[f"skipped:{reason}"] = skipped.get(f"skipped:{reason}", 0) + 1
     if held:
         skipped["held"] = len(held)
-    with _atomic():
+    with atomic():
         delivery_ids = _claim(send, verdict, arm_of, held)
-        _bump(send.pk, skipped)
+        bump_counts(send.pk, skipped)
     if not plan.arms:
         return Batch(ids, skipped, jobs_for(verdict.allowed, plan.context, owners), delivery_ids)
     jobs: list[Job] = []
@@ -730,11 +665,11 @@ def _release(send: Send, batch: Batch) -> None:
     """Undo the claims of a batch that was prepared but not sent (the send was paused or cancelled meanwhile)."""
     if not batch.delivery_ids:
         return
-    with _atomic():
+    with atomic():
         Delivery.objects.filter(pk__in=list(batch.delivery_ids.values()),
                                 status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SKIPPED,
                                             DeliveryStatus.HELD]).delete()  # fmt: skip
-        _bump(send.pk, {key: -n for key, n in batch.skipped.items()})
+        bump_counts(send.pk, {key: -n for key, n in batch.skipped.items()})
 
 
 def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | None = None) -> RunResult:
@@ -774,7 +709,7 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
                                       batch_size)  # fmt: skip
             ready = None
             if not batch.ids:
-                with _atomic():
+                with atomic():
                     Send.objects.filter(pk=send_id, runner=runner).update(
                         status=SendStatus.FINISHED, finished_at=timezone.now(), lease_until=None, runner=""
                     )
@@ -786,9 +721,9 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             if stop_after is None or result.batches + 1 < stop_after:
                 ready = _prepare(send, email, sending, ring, plan, owners, batch.ids[-1], batch_size)
             outcomes = workers.wait()
-            with _atomic():
+            with atomic():
                 counts = record_outcomes(send, outcomes, batch.delivery_ids)
-                _bump(send_id, counts, checkpoint_contact_id=batch.ids[-1], lease_until=timezone.now() + LEASE)
+                bump_counts(send_id, counts, checkpoint_contact_id=batch.ids[-1], lease_until=timezone.now() + LEASE)
             journal.reset()
             result.batches += 1
             for key, n in {**batch.skipped, **counts}.items():
@@ -802,89 +737,3 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             # Paused, cancelled or finished: the lease goes so a resume can start at once.
             Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")
     return result
-
-
-# ==============================================================================================
-# Retrying deferred messages
-
-RETRYABLE = (SendStatus.FINISHED, SendStatus.CANCELLED, SendStatus.FAILED)
-
-
-def retry_deferred(send_id: int, *, limit: int = BATCH_SIZE) -> dict[str, int]:
-    """Try again the send's deferred messages whose time has come; return the counts of their outcomes.
-
-    Only once the send's walk is over (a running send's journal is its runner's): the retry holds the
-    send's lease meanwhile, settles a dead retry's claims from the journal, claims the due rows (committed
-    before any message leaves), checks eligibility again and sends through the same workers and journal.
-    A cancelled send sends nothing more: its deferred messages fail with reason "cancelled".
-    """
-    runner = uuid.uuid4().hex
-    now = timezone.now()
-    with _atomic():
-        taken = Send.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=send_id,
-                                    status__in=RETRYABLE).update(runner=runner, lease_until=now + LEASE)  # fmt: skip
-    if not taken:
-        return {}
-    send = selectors_sending.send_get(send_id)
-    journal = Journal(send.workspace_id, send.pk)
-    workers: Workers | None = None
-    counts: dict[str, int] = {}
-    try:
-        recover(send)
-        Delivery.objects.filter(send_id=send.pk, retry_at__isnull=False).exclude(
-            status__in=[DeliveryStatus.DEFERRED, DeliveryStatus.CLAIMED]
-        ).update(retry_at=None)  # settled by recover(): out of the sweep
-        due = selectors_sending.deferred_due(send.pk, now, limit)
-        if not due:
-            return {}
-        if send.status == SendStatus.CANCELLED:
-            with _atomic():
-                Delivery.objects.filter(pk__in=list(due.values()), status=DeliveryStatus.DEFERRED).update(
-                    status=DeliveryStatus.FAILED, reason="cancelled", retry_at=None
-                )
-                _bump(send.pk, {"deferred": -len(due), "failed": len(due)})
-            return {"failed": len(due)}
-        with _atomic():
-            # retry_at stays on the claimed rows: a retry that dies is found by the sweep and settled by recover().
-            claimed = Delivery.objects.filter(pk__in=list(due.values()), status=DeliveryStatus.DEFERRED).update(
-                status=DeliveryStatus.CLAIMED
-            )
-            _bump(send.pk, {"deferred": -claimed})
-        arm_of = dict(Delivery.objects.filter(pk__in=list(due.values())).values_list("contact_id", "email_id"))
-        email = Email.objects.get(pk=send.email_id)
-        sending = selectors_sending.sending_settings()
-        plan = plan_for(send, email, sending)
-        verdict = eligibility.check(sorted(due), email=email, settings=sending, ring=keyring())
-        skipped = {c: r for c, r in verdict.skipped.items()}
-        jobs: list[Job] = []
-        owners = Owners()
-        for contact in verdict.allowed:
-            context = plan.contexts.get(arm_of.get(contact.id, email.pk), plan.context)
-            (job,) = jobs_for([contact], context, owners)
-            job.context = context
-            jobs.append(job)
-        journal.open()
-        workers = Workers(plan.context, count=max(1, min(int(sending.connections or 1), 16)),
-                          backend=backend_path(sending), journal=journal,
-                          rate=int(sending.rate_per_second or 0))  # fmt: skip
-        outcomes = workers.send_all(jobs)
-        with _atomic():
-            counts = record_outcomes(send, outcomes, due)
-            if skipped:
-                for reason in set(skipped.values()):
-                    Delivery.objects.filter(pk__in=[due[c] for c, r in skipped.items() if r == reason]).update(
-                        status=DeliveryStatus.SKIPPED, reason=reason
-                    )
-                    counts[f"skipped:{reason}"] = sum(1 for r in skipped.values() if r == reason)
-            _bump(send.pk, counts)
-            Delivery.objects.filter(pk__in=list(due.values())).exclude(status=DeliveryStatus.DEFERRED).update(
-                retry_at=None
-            )
-        journal.reset()
-        log.info("send %s: retried %s deferred messages (%s)", send.pk, len(due), counts)
-        return counts
-    finally:
-        if workers is not None:
-            workers.close()
-        journal.close()
-        Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")

@@ -29,6 +29,7 @@ from tidings.emails.models import CountKind, Delivery, EmailCount, Suppression, 
 from tidings.events import store
 from tidings.events.registry import code_for
 from tidings.events.store import EventRow
+from tidings.privacy.vault import keyring
 from tidings.tenancy.context import require_workspace
 
 EMAIL_CHANNEL = "email"
@@ -354,7 +355,8 @@ def suppression_readmit(normalised: list[str], *, principal: Principal) -> int:
     other reasons (bounce, complaint, manual) stay. Audited with the row id and reason only.
     """
     require(principal, "contacts:edit", workspace_id=require_workspace().id)
-    indexes = [selectors.suppression_index(address) for address in normalised]
+    ring = keyring()
+    indexes = [selectors.suppression_index(address, ring) for address in normalised]
     removed = 0
     with _atomic():
         for row in Suppression.objects.select_for_update().filter(reason=SuppressionReason.ERASED,

@@ -25,7 +25,7 @@ from django.utils import timezone
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
 from tidings.contacts import selectors as contacts_selectors
-from tidings.emails import content, eligibility, selectors_authoring, selectors_sending, sender
+from tidings.emails import content, eligibility, retries, selectors_authoring, selectors_sending, sender
 from tidings.emails.models import Delivery, DeliveryStatus, Email, EmailKind, EmailVersion, Send, SendStatus
 from tidings.privacy.vault import keyring
 from tidings.tenancy.context import require_workspace
@@ -274,7 +274,7 @@ def send_retry_deferred(send_id: int, *, principal: Principal) -> dict[str, int]
     """Try again the send's deferred messages that are due (SMTP 4xx, no connection); return their outcomes'
     counts. Needs emails:send (the task acts as the system). Audited when anything was tried."""
     _require(principal)
-    counts = sender.retry_deferred(send_id)
+    counts = retries.retry_deferred(send_id)
     if counts:
         send = selectors_sending.send_get(send_id)
         with _atomic():

@@ -110,3 +110,23 @@ def test_an_unknown_purpose_allows_nobody(people):
     mail = make_email(purpose_key="no_such_purpose")
     verdict = _check(mail, [people["ok"]])
     assert verdict.skipped == {people["ok"].id: "no_consent"}
+
+
+def test_the_queries_of_a_batch_do_not_grow_with_its_size(in_acme):
+    """The keyring is read once per batch: the suppression check once cost a query per recipient."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from tidings.tenancy.context import require_workspace
+
+    mail = make_email()
+    few = [make_contact({"email": f"few{i}@example.example"}) for i in range(2)]
+    many = [make_contact({"email": f"many{i}@example.example"}) for i in range(8)]
+    _check(mail, few)  # the first call may create the workspace's keys and warm caches
+    counted = []
+    for contacts in (few, many):
+        with CaptureQueriesContext(connections[require_workspace().db_alias]) as queries:
+            verdict = _check(mail, contacts)
+        assert len(verdict.allowed) == len(contacts)
+        counted.append(len(queries))
+    assert counted[0] == counted[1], counted

@@ -1,0 +1,76 @@
+"""A send's journal: the local append-only file of its in-flight messages (see tidings.emails.sender).
+
+Around each SMTP transaction a worker appends "a <contact>" before, "s <contact> <time> <hash> <message-id>"
+once the server accepted it, "f <contact> <reason>" when it refused it and "d <contact> <reason>" when it
+deferred it. A write() to a file outlives the process that made it, so SIGKILL loses nothing the journal
+was told; the header line names the boot and the host, so that a journal from another boot or machine
+is not trusted to be complete.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from django.conf import settings as django_settings
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def journal_dir() -> Path:
+    return Path(django_settings.VAR_DIR) / "emails" / "journal"
+
+
+class Journal:
+    """The append-only file of one send's in-flight messages (see the module docstring)."""
+
+    def __init__(self, workspace_id: int, send_id: int):
+        self.path = journal_dir() / f"{workspace_id}-{send_id}.log"
+        self._fd: int | None = None
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        if fresh:
+            self.write(f"h {_boot_id()} {socket.gethostname()}")
+
+    def write(self, line: str) -> None:
+        # One write() per line: appends of a few bytes land whole, and the kernel keeps them when we die.
+        assert self._fd is not None
+        os.write(self._fd, (line + "\n").encode("ascii"))
+
+    def reset(self) -> None:
+        """Empty the journal once a batch's outcome is committed (the header is written again)."""
+        assert self._fd is not None
+        os.ftruncate(self._fd, 0)
+        self.write(f"h {_boot_id()} {socket.gethostname()}")
+
+    def close(self, *, remove: bool = False) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if remove:
+            self.path.unlink(missing_ok=True)
+
+    def read(self) -> tuple[bool, dict[int, tuple]]:
+        """Return (whether the journal is complete and trusted, {contact id: its last line's fields})."""
+        try:
+            lines = self.path.read_text(encoding="ascii", errors="replace").splitlines()
+        except FileNotFoundError:
+            return False, {}
+        trusted = bool(lines) and lines[0].split()[1:] == [_boot_id(), socket.gethostname()]
+        found: dict[int, tuple] = {}
+        for line in lines:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] in ("a", "s", "f", "d") and parts[1].isdigit():
+                kind, contact_id = parts[0], int(parts[1])
+                if found.get(contact_id, ("",))[0] not in ("s", "f", "d"):  # an outcome is final
+                    found[contact_id] = (kind, *parts[2:])
+        return trusted, found
