@@ -107,11 +107,9 @@ def click(request, public_workspace: str, token: str, link_id: str) -> HttpRespo
 
 
 def _webview_html(delivery) -> str | None:
-    """Render the delivery's message as the contact got it (the send helper's render.personalise); None if not."""
-    try:
-        from tidings.emails import render as email_render  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # the sending engine is not merged yet
-        return None
+    """Render the delivery's message as the contact got it (the sender's render.personalise); None if not."""
+    from tidings.emails import render as email_render
+
     version = selectors.version_of(delivery)
     if version is None:
         return None

@@ -121,7 +121,29 @@ def contact_token_values(contact_id: int) -> tuple[dict[str, str], dict[str, str
     if contact is None:
         return {}, {}
     values = {alias: str(value) for alias, value in contact.fields.items() if value is not None}
-    return values, {}
+    owner_id = contact.fields.get("owner")
+    owner = owner_token_values([owner_id]).get(owner_id, {}) if isinstance(owner_id, int) else {}
+    return values, owner
+
+
+def owner_token_values(owner_ids: Iterable[object]) -> dict[int, dict[str, str]]:
+    """Return {owner id: {email, firstname, lastname, signature}} for those ids that are members of the workspace.
+
+    The one reading of an owner's tokens: the sender (per send), the web view and the preview use it.
+    """
+    from tidings.accounts.selectors import members_by_id
+    from tidings.tenancy.context import require_workspace
+    from tidings.tenancy.selectors import workspace_by_id
+
+    wanted = {int(i) for i in owner_ids if isinstance(i, int | float) and not isinstance(i, bool)}
+    if not wanted:
+        return {}
+    found: dict[int, dict[str, str]] = {}
+    for owner_id, user in members_by_id(workspace_by_id(require_workspace().id), wanted).items():
+        name = " ".join(part for part in (user.first_name, user.last_name) if part)
+        found[owner_id] = {"email": user.email, "firstname": user.first_name, "lastname": user.last_name,
+                           "signature": name}  # fmt: skip
+    return found
 
 
 # ==============================================================================================

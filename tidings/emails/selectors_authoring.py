@@ -116,39 +116,30 @@ def token_problems(email: Any) -> dict[str, list[str]]:
     return problems
 
 
-def preview_values(contact_id: int) -> dict[str, str]:
-    """Return the contact's field values as text, for the preview (raise Contact.DoesNotExist elsewhere)."""
-    view = contacts_selectors.contact_get(contact_id)
-    return {alias: "" if value is None else str(value) for alias, value in view.fields.items()}
+def preview_values(contact_id: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Return the contact's field values and its owner's as text, for the preview (raise Contact.DoesNotExist)."""
+    from tidings.emails import selectors
+
+    contacts_selectors.contact_get(contact_id)  # Contact.DoesNotExist for a contact not in this workspace
+    return selectors.contact_token_values(contact_id)
 
 
-def preview(email: Any, *, values: dict[str, str] | None = None) -> dict[str, str]:
-    """Return subject, html and text of an email as a contact would read them (links and pixel not filled).
+def preview(email: Any, *, values: dict[str, str] | None = None, owner: dict[str, str] | None = None) -> dict[str, str]:
+    """Return subject, html and text of an email's draft as a contact would read them, nothing tracked.
 
-    values: the contact's fields (None: every token shows its default). A stand-in for the send helper's
-    render.personalise(token=None) until both are merged: it fills contact fields and {today}, {subject};
-    the links a real message holds print as "#".
+    values, owner: the contact's fields and its owner's (None: every token shows its default). The draft
+    goes through the sender's own render.prepare and render.personalise, with no message token: links and
+    the sender's links print as written ("#"), and no pixel is placed.
     """
-    import datetime
-
-    values = values or {}
-    subject = getattr(email, "subject", "")
-
-    def resolve(token: tokens.Token) -> str | None:
-        if token.name == "contactfield":
-            return values.get(token.argument)
-        if token.name == "today":
-            return datetime.date.today().isoformat()
-        if token.name == "subject":
-            return subject
-        if token.name in {"unsubscribe_url", "webview_url", "preference_url"}:
-            return "#"
-        return ""
+    from tidings.emails import render
+    from tidings.tenancy.context import require_workspace
 
     html = email.html or ""
-    text = getattr(email, "text", "") or content.html_to_text(html)
-    return {
-        "subject": tokens.fill(tokens.compile_text(subject), resolve, html=False),
-        "html": tokens.fill(tokens.compile_text(html), resolve, html=True),
-        "text": tokens.fill(tokens.compile_text(text), resolve, html=False),
-    }
+    draft = EmailVersion(
+        workspace_id=email.workspace_id, email_id=email.pk or 0, number=0, subject=getattr(email, "subject", ""),
+        preheader=getattr(email, "preheader", "") or "", html=html,
+        text=getattr(email, "text", "") or content.html_to_text(html),
+    )  # fmt: skip  # number 0: no link rows, so no link is numbered
+    message = render.personalise(render.prepare(draft), values=values or {}, owner=owner or {}, token=None,
+                                 workspace_slug=require_workspace().slug)  # fmt: skip
+    return {"subject": message.subject, "html": message.html, "text": message.text}

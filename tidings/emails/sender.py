@@ -58,8 +58,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tidings.accounts.selectors import members_by_id
-from tidings.emails import eligibility, headers, links, message, selectors_sending
+from tidings.emails import eligibility, headers, links, message, selectors, selectors_sending
 from tidings.emails.event_types import EMAIL_FAILED, EMAIL_SENT
 from tidings.emails.journal import Journal
 from tidings.emails.models import Delivery, DeliveryStatus, Email, Send, SendingBackend, SendingSettings, SendStatus
@@ -69,7 +68,6 @@ from tidings.pages import selectors as pages_selectors
 from tidings.privacy.vault import keyring
 from tidings.tenancy import bulk
 from tidings.tenancy.context import require_workspace
-from tidings.tenancy.selectors import workspace_by_id
 
 log = logging.getLogger(__name__)
 
@@ -385,15 +383,9 @@ class Owners:
         wanted = {c.fields.get("owner") for c in contacts} - {None} - set(self._known)
         wanted = {int(i) for i in wanted if isinstance(i, int | float)}
         if wanted:
-            members = members_by_id(workspace_by_id(require_workspace().id), wanted)
+            found = selectors.owner_token_values(wanted)
             for owner_id in wanted:
-                user = members.get(owner_id)
-                if user is None:
-                    self._known[owner_id] = {}
-                    continue
-                name = " ".join(p for p in (user.first_name, user.last_name) if p)
-                self._known[owner_id] = {"email": user.email, "firstname": user.first_name,
-                                         "lastname": user.last_name, "signature": name}  # fmt: skip
+                self._known[owner_id] = found.get(owner_id, {})
         return self._known
 
 

@@ -91,17 +91,17 @@ def email_create(request, workspace_slug):
 
 def _preview(request, email: Email, preview_form: PreviewForm) -> tuple[dict, str]:
     """Return the email as the chosen contact reads it, and a note when the contact cannot be used."""
-    values = None
+    values = owner = None
     note = ""
     if preview_form.is_valid() and preview_form.cleaned_data.get("contact"):
         if not request.principal.can("contacts:view"):
             note = "Previewing with a contact's data needs the permission to see contacts."
         else:
             try:
-                values = selectors.preview_values(preview_form.cleaned_data["contact"])
+                values, owner = selectors.preview_values(preview_form.cleaned_data["contact"])
             except ObjectDoesNotExist:
                 note = "No contact of this workspace has this id; tokens show their defaults."
-    return selectors.preview(email, values=values), note
+    return selectors.preview(email, values=values, owner=owner), note
 
 
 def _editor(request, email: Email, *, form=None, code=None, variant_form=None, status=200, confirm_tokens=False):

@@ -171,8 +171,8 @@ def test_other_workspaces_emails_do_not_exist(welcome, globex):
 
 
 def test_preview_fills_a_contacts_fields_escaped(welcome, ada):
-    values = selectors_authoring.preview_values(ada.id)
-    shown = selectors_authoring.preview(welcome, values={**values, "firstname": "<b>Ada</b>"})
+    values, owner = selectors_authoring.preview_values(ada.id)
+    shown = selectors_authoring.preview(welcome, values={**values, "firstname": "<b>Ada</b>"}, owner=owner)
     assert "Hello &lt;b&gt;Ada&lt;/b&gt;," in shown["html"] and "Hello <b>Ada</b>," in shown["text"]
     assert "Hello there," in selectors_authoring.preview(welcome)["html"]
 
@@ -195,3 +195,26 @@ def test_any_values_are_saved_or_refused_by_attribute(in_acme, values):
         authoring.email_create(principal=system(), **values)
     except ValidationError as error:
         assert error.message_dict
+
+
+def test_preview_renders_like_the_sender_with_the_owners_tokens_and_nothing_tracked(in_acme, alice):
+    """The preview is the sender's own render (owner tokens, date formats, preheader), untracked."""
+    from tidings.contacts import actions as contacts_actions
+
+    alice.first_name = "Alys"
+    alice.save(update_fields=["first_name"])
+    email = authoring.email_create(
+        principal=system(), name="Owner note", subject="From {ownerfield=firstname}",
+        preheader="Hi {contactfield=firstname}",
+        html='<html><body><p>{ownerfield=firstname} writes to {contactfield=firstname|you}.</p>'
+             '<a href="https://shop.example/deal">Deal</a></body></html>',
+    )  # fmt: skip
+    contact = contacts_actions.contact_create({"email": "ody@people.example", "firstname": "Ody", "owner": alice.pk},
+                                              principal=system())  # fmt: skip
+    values, owner = selectors_authoring.preview_values(contact.id)
+    shown = selectors_authoring.preview(email, values=values, owner=owner)
+    assert shown["subject"] == "From Alys"
+    assert "Alys writes to Ody." in shown["html"] and "Alys writes to Ody." in shown["text"]
+    assert 'href="https://shop.example/deal"' in shown["html"]  # not a click redirect
+    assert "Hi Ody" in shown["html"]  # the preheader, as the inbox shows it
+    assert "/o/" not in shown["html"] and "<img" not in shown["html"]  # no open pixel
