@@ -50,6 +50,7 @@ from tidings.accounts.selectors import members_by_id
 from tidings.campaigns import actions, selectors
 from tidings.campaigns import graph as graphs
 from tidings.campaigns.models import CampaignStatus, EnrolmentStatus
+from tidings.campaigns.selectors_ui import KIND_LABELS
 from tidings.contacts.conditions import existing_contact_ids
 from tidings.inputs import InvalidInput, parse_bool
 from tidings.mautic_compat.decorators import mautic_api
@@ -139,10 +140,16 @@ def _mautic_event(step: dict) -> tuple[str, str, dict]:
     return _tidings_event(step)
 
 
+def _interval(seconds: int) -> tuple[int, str]:
+    """Return seconds in the largest of Mautic's units that divides them (s when none does: a Tidings window)."""
+    for unit in ("d", "h", "i"):
+        if seconds % UNITS[unit] == 0:
+            return seconds // UNITS[unit], unit
+    return seconds, "s"
+
+
 def serialize_events(graph: dict) -> tuple[list[dict], dict]:
     """Return Mautic's events and canvasSettings for a Tidings graph (one event per step)."""
-    from tidings.campaigns.selectors_ui import KIND_LABELS
-
     steps = {s["id"]: s for s in graph.get("steps", [])}
     parents: dict[int, tuple[int, str | None]] = {}
     children: dict[int, list[int]] = defaultdict(list)
@@ -177,8 +184,8 @@ def serialize_events(graph: dict) -> tuple[list[dict], dict]:
             "order": order.get(step_id, 1),
             "properties": properties,
             "triggerDate": None,
-            "triggerInterval": window if window is not None else 0,
-            "triggerIntervalUnit": "s" if window is not None else "d",
+            "triggerInterval": _interval(window)[0] if window is not None else 0,
+            "triggerIntervalUnit": _interval(window)[1] if window is not None else "d",
             "triggerHour": None,
             "triggerRestrictedStartHour": None,
             "triggerRestrictedStopHour": None,
@@ -310,7 +317,8 @@ def _step_of(event: dict, path: str, parent_step: dict | None) -> dict:
         kind = kind_type[len(TIDINGS_PREFIX) :]
         if kind not in graphs.KINDS:
             raise _unprocessable(f"{path}.type", "an unknown Tidings step")
-        return {"kind": kind, **properties}
+        params = {k: v for k, v in properties.items() if k not in ("id", "kind", "next", "yes", "no", "name")}
+        return {"kind": kind, **params}
     if kind_type == "email.send":
         return {"kind": "send_email", "email_id": properties.get("email")}
     if kind_type == "lead.changetags":
@@ -434,7 +442,8 @@ def graph_of(events_raw: Any, sources: list[dict], entry: dict, exit_on_leave: b
         parent_step = steps[parent[0]] if parent else None
         step = _step_of(event, f"events.{index}", parent_step)
         name = event.get("name")
-        if isinstance(name, str) and name.strip():
+        # The kind's label is what a GET shows for a step without a name: it is not stored as one.
+        if isinstance(name, str) and name.strip() and name.strip() != KIND_LABELS.get(step["kind"]):
             step["name"] = name.strip()[:191]
         steps[ref] = {"id": ids[ref], **step}
         order.extend(child for child, (p, _) in parents.items() if p == ref)

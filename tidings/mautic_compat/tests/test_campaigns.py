@@ -138,8 +138,8 @@ def test_a_get_sent_back_as_put_keeps_the_campaign(client, alice_bearer, acme, w
 def test_patch_changes_what_is_given(client, alice_bearer, world):
     _, _, segment = world
     campaign = _new(client, alice_bearer, segment)
-    patched = _json(client, "patch", f"/api/campaigns/{campaign['id']}/edit", {"name": "Renamed",
-                                                                               "allowRestart": 1}, alice_bearer)  # fmt: skip
+    body = {"name": "Renamed", "allowRestart": 1}
+    patched = _json(client, "patch", f"/api/campaigns/{campaign['id']}/edit", body, alice_bearer)
     assert patched.status_code == 200, patched.content
     body = patched.json()["campaign"]
     assert body["name"] == "Renamed" and body["allowRestart"] is True and body["events"] == campaign["events"]
@@ -247,9 +247,21 @@ _values = st.recursive(
 _event = st.fixed_dictionaries(
     {
         "id": st.sampled_from(["new_1", "new_2", 1, 2, "x"]) | _values,
-        "type": st.sampled_from(["email.send", "lead.changetags", "lead.changelist", "lead.changepoints",
-                                 "email.open", "form.submit", "lead.field_value", "lead.tags", "tidings.delay",
-                                 "campaign.addremovelead"]) | _values,  # fmt: skip
+        "type": st.sampled_from(
+            [
+                "email.send",
+                "lead.changetags",
+                "lead.changelist",
+                "lead.changepoints",
+                "email.open",
+                "form.submit",
+                "lead.field_value",
+                "lead.tags",
+                "tidings.delay",
+                "campaign.addremovelead",
+            ]
+        )
+        | _values,  # fmt: skip
         "parent": st.sampled_from([None, "new_1", 1]) | _values,
         "decisionPath": st.sampled_from([None, "yes", "no"]) | _values,
         "properties": _values,
