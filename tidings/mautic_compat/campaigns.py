@@ -362,7 +362,8 @@ def _step_of(event: dict, path: str, parent_step: dict | None) -> dict:
         return step
     if kind_type == "lead.field_value":
         operators = {v: k for k, v in FIELD_OPERATORS.items()}
-        operator = operators.get(properties.get("operator", "="))  # type: ignore[arg-type]
+        raw_operator = properties.get("operator", "=")
+        operator = operators.get(raw_operator) if isinstance(raw_operator, str) else None
         if operator is None:
             raise _unprocessable(f"{path}.properties.operator", "one of " + ", ".join(operators))
         step = {"kind": "condition", "test": "field", "field": properties.get("field"), "operator": operator}
@@ -389,7 +390,7 @@ def _wait_seconds(event: dict, path: str) -> int:
     amount = strict_int(f"{path}.triggerInterval", event.get("triggerInterval", 0), minimum=0,
                         maximum=graphs.MAX_SECONDS)  # fmt: skip
     unit = event.get("triggerIntervalUnit") or "d"
-    if unit != "s" and unit not in UNITS:
+    if not isinstance(unit, str) or (unit != "s" and unit not in UNITS):
         raise _unprocessable(f"{path}.triggerIntervalUnit", "one of i, h, d, m, y")
     return amount * (1 if unit == "s" else UNITS[unit])
 
@@ -422,15 +423,15 @@ def graph_of(events_raw: Any, sources: list[dict], entry: dict, exit_on_leave: b
             free += 1
     parents: dict[str, tuple[str, str | None]] = {}
     for ref, (index, event) in by_ref.items():
-        parent = _ref(event.get("parent"))
-        if parent is None:
+        parent_ref = _ref(event.get("parent"))
+        if parent_ref is None:
             continue
-        if parent not in by_ref:
+        if parent_ref not in by_ref:
             raise _unprocessable(f"events.{index}.parent", "the id of another event of this campaign")
         path_ = event.get("decisionPath") or None
         if path_ not in (None, "yes", "no"):
             raise _unprocessable(f"events.{index}.decisionPath", "yes, no or null")
-        parents[ref] = (parent, path_)
+        parents[ref] = (parent_ref, path_)
     roots = [ref for ref in by_ref if ref not in parents]
     if len(roots) != 1:
         raise _unprocessable("events", "exactly one event without a parent: Tidings starts each walk at one step")
