@@ -545,8 +545,10 @@ def _changes(data: dict, method: str, campaign=None) -> tuple[dict, bool | None]
 
 
 def _published_as_asked(campaign, publish: bool | None, request, principal, *, graph_changed: bool):
-    """Publish (again, when the graph changed: Mautic runs what it saved) or unpublish as isPublished asks."""
-    if publish and (campaign.status != CampaignStatus.PUBLISHED or graph_changed):
+    """Publish or unpublish as isPublished asks; a published campaign whose graph changed is published again
+    (Mautic runs what it saved; contacts already in it keep their version)."""
+    live = campaign.status == CampaignStatus.PUBLISHED
+    if (publish and (not live or graph_changed)) or (publish is None and live and graph_changed):
         return actions.campaign_publish(campaign.pk, principal=principal, request=request)
     if publish is False and campaign.status == CampaignStatus.PUBLISHED:
         return actions.campaign_unpublish(campaign.pk, principal=principal, request=request)

@@ -135,7 +135,9 @@ def test_a_get_sent_back_as_put_keeps_the_campaign(client, alice_bearer, acme, w
         assert Campaign.objects.get(pk=campaign["id"]).graph == before
 
 
-def test_patch_changes_what_is_given(client, alice_bearer, world):
+def test_patch_changes_what_is_given(client, alice_bearer, acme, world):
+    from tidings.campaigns.models import Campaign
+
     _, _, segment = world
     campaign = _new(client, alice_bearer, segment)
     body = {"name": "Renamed", "allowRestart": 1}
@@ -143,6 +145,8 @@ def test_patch_changes_what_is_given(client, alice_bearer, world):
     assert patched.status_code == 200, patched.content
     body = patched.json()["campaign"]
     assert body["name"] == "Renamed" and body["allowRestart"] is True and body["events"] == campaign["events"]
+    with use_workspace(acme):  # the entry rule changed: published again, as Mautic runs what it saved
+        assert Campaign.objects.get(pk=campaign["id"]).version == 2
     assert _json(client, "patch", "/api/campaigns/999999/edit", {"name": "X"}, alice_bearer).status_code == 404
 
 
