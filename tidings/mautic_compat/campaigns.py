@@ -26,14 +26,17 @@ The translation, both ways, one event per Tidings step (the event's id is the st
                           divided), its properties being the step's parameters: a GET sent back as a PUT
                           keeps the campaign as it was.
 
-An action with triggerMode interval (or date) waits first: it becomes a delay step before it. A decision's
+An event with triggerMode interval waits first: it becomes a delay step before it (a date is refused: a
+tidings.delay event says it). A decision's
 window is its "no" child's interval (Mautic fires the no path after it), else Mautic's default of an hour.
 What Tidings' graph cannot walk is refused with 422 and Mautic's error envelope, and nothing is saved:
 more than one event without a parent (Tidings starts a walk at one step), an action with more than one
 child, two children on one path of a decision, an unknown event type, properties it cannot read. PATCH
 and PUT with events replace the whole graph (the graph is checked as a whole; Mautic's PATCH merges
-events into the existing ones). Contacts are added through a published campaign only (Tidings enters a
-contact at the first step of the published version); to an unpublished one it answers 422.
+events into the existing ones); an edit that changes a published campaign's graph publishes it again
+(contacts already in it keep their version), isPublished=0 unpublishes it. Contacts are added to a
+published campaign only (Tidings enters a contact at the first step of the published version); adding
+one to an unpublished campaign answers 422.
 """
 
 from __future__ import annotations
