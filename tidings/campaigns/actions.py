@@ -42,6 +42,7 @@ EDIT = "campaigns:edit"
 MAX_NAME = 191
 MAX_DESCRIPTION = 2000
 MAX_CONTACTS = 10_000  # contacts added or removed by hand in one call
+MAX_STEPS_PER_MINUTE = 1_000_000
 
 
 def _atomic():
@@ -87,6 +88,13 @@ def _checked(values: Mapping[str, Any]) -> dict:
             errors["description"] = [f"a text of at most {MAX_DESCRIPTION} characters"]
         else:
             out["description"] = text
+    if "max_steps_per_minute" in values:
+        limit = values["max_steps_per_minute"]
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or not 1 <= limit <= MAX_STEPS_PER_MINUTE):  # fmt: skip
+            errors["max_steps_per_minute"] = [f"empty (no limit) or a whole number from 1 to {MAX_STEPS_PER_MINUTE}"]
+        else:
+            out["max_steps_per_minute"] = limit
     if "graph" in values:
         try:
             out["graph"] = _check_graph(values["graph"] if values["graph"] is not None else {})
@@ -98,10 +106,14 @@ def _checked(values: Mapping[str, Any]) -> dict:
 
 
 def campaign_create(*, principal: Principal, name: str, description: str = "", graph: Any = None,
-                    request=None) -> Campaign:  # fmt: skip
-    """Create a draft campaign; return it. Needs campaigns:edit. Raise ValidationError keyed by field."""
+                    max_steps_per_minute: int | None = None, request=None) -> Campaign:  # fmt: skip
+    """Create a draft campaign; return it. Needs campaigns:edit. Raise ValidationError keyed by field.
+
+    max_steps_per_minute: a throttle on how fast its steps run (None: only the fair share of each pass).
+    """
     _require(principal)
-    values = _checked({"name": name, "description": description, "graph": graph})
+    values = _checked({"name": name, "description": description, "graph": graph,
+                       "max_steps_per_minute": max_steps_per_minute})  # fmt: skip
     with _atomic():
         campaign = Campaign.objects.create(created_by=getattr(principal.user, "pk", None), **values)
         _audit("campaign.created", principal=principal, request=request, campaign_id=campaign.pk,
@@ -110,13 +122,13 @@ def campaign_create(*, principal: Principal, name: str, description: str = "", g
 
 
 def campaign_update(campaign_id: int, *, principal: Principal, request=None, **changes: Any) -> Campaign:
-    """Change a campaign's name, description or draft graph; return it. Needs campaigns:edit.
+    """Change a campaign's name, description, throttle or draft graph; return it. Needs campaigns:edit.
 
     A published campaign's contacts are not affected until it is published again. Raise
     Campaign.DoesNotExist, ValidationError keyed by field (an unknown field too).
     """
     _require(principal)
-    unknown = set(changes) - {"name", "description", "graph"}
+    unknown = set(changes) - {"name", "description", "graph", "max_steps_per_minute"}
     if unknown:
         raise ValidationError({name: ["not a field of a campaign"] for name in sorted(unknown)})
     values = _checked(changes)

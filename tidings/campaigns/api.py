@@ -35,6 +35,7 @@ class CampaignOut(Schema):
     version: int = Field(description="The published version new entrants start on; 0 before the first publish.")
     graph: dict[str, Any] = Field(description="The draft graph (sources, entry, start, steps).")
     published_at: datetime.datetime | None
+    max_steps_per_minute: int | None = Field(description="At most this many steps a minute; null: no limit.")
     contacts: dict[str, int] = Field(description="Contacts by enrolment status: active, finished, exited.")
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -49,12 +50,14 @@ class CampaignIn(Schema):
     name: str
     description: str = ""
     graph: dict[str, Any] | None = Field(None, description="The graph; see docs/decisions/0031-campaigns.md.")
+    max_steps_per_minute: int | None = Field(None, description="A throttle: at most this many steps a minute.")
 
 
 class CampaignPatch(Schema):
     name: str | None = None
     description: str | None = None
     graph: dict[str, Any] | None = None
+    max_steps_per_minute: int | None = Field(None, description="null removes the throttle.")
 
 
 class PublishIn(Schema):
@@ -115,7 +118,8 @@ class StepCountsOut(Schema):
 
 
 def _out(campaign, counts: dict[str, int] | None = None) -> dict:
-    names = ("id", "name", "description", "status", "version", "graph", "published_at", "created_at", "updated_at")
+    names = ("id", "name", "description", "status", "version", "graph", "published_at", "max_steps_per_minute",
+             "created_at", "updated_at")  # fmt: skip
     out = {name: getattr(campaign, name) for name in names}
     out["contacts"] = counts if counts is not None else selectors.enrolment_counts([campaign.pk])[campaign.pk]
     return out
@@ -141,7 +145,8 @@ def create_campaign(request, payload: CampaignIn):
     """Create a draft campaign (needs campaigns:edit); 422 keyed by field on an invalid name or graph."""
     try:
         campaign = actions.campaign_create(principal=request.principal, request=request, name=payload.name,
-                                           description=payload.description, graph=payload.graph)  # fmt: skip
+                                           description=payload.description, graph=payload.graph,
+                                           max_steps_per_minute=payload.max_steps_per_minute)  # fmt: skip
     except ValidationError as error:
         raise Unprocessable.of(error) from error
     return Status(201, _out(campaign, {}))
@@ -160,7 +165,8 @@ def get_campaign(request, campaign_id: Id):
 @require_permission(EDIT)
 def update_campaign(request, campaign_id: Id, payload: CampaignPatch):
     """Change the name, description or draft graph (needs campaigns:edit); contacts see it once published."""
-    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None or k == "description"}
+    nullable = ("description", "max_steps_per_minute")
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None or k in nullable}
     try:
         campaign = actions.campaign_update(campaign_id, principal=request.principal, request=request, **changes)
     except ValidationError as error:
@@ -228,17 +234,21 @@ def list_campaign_contacts(
     return {"items": [_enrolment(e) for e in page["items"]], "next_cursor": page["next_cursor"]}
 
 
+def _change_contacts(change, request, campaign_id: int, ids: list[int], **options) -> dict:
+    """Call change (the add or remove action) on ids; answer {"changed": n}, 422 keyed by field when refused."""
+    try:
+        changed = change(campaign_id, ids, principal=request.principal, request=request, **options)
+    except ValidationError as error:
+        raise Unprocessable.of(error) from error
+    return {"changed": changed}
+
+
 @router.post("/campaigns/{int:campaign_id}/contacts/add", response=ContactsOut, summary="Add contacts to a campaign")
 @found
 @require_permission(EDIT)
 def add_campaign_contacts(request, campaign_id: Id, payload: ContactsIn):
     """Put contacts at the first step of a published campaign (needs campaigns:edit); unknown ids are skipped."""
-    try:
-        changed = actions.campaign_contacts_add(campaign_id, payload.ids, principal=request.principal, source="api",
-                                                request=request)  # fmt: skip
-    except ValidationError as error:
-        raise Unprocessable.of(error) from error
-    return {"changed": changed}
+    return _change_contacts(actions.campaign_contacts_add, request, campaign_id, payload.ids, source="api")
 
 
 @router.post("/campaigns/{int:campaign_id}/contacts/remove", response=ContactsOut,
@@ -247,12 +257,7 @@ def add_campaign_contacts(request, campaign_id: Id, payload: ContactsIn):
 @require_permission(EDIT)
 def remove_campaign_contacts(request, campaign_id: Id, payload: ContactsIn):
     """Take contacts out of a campaign, cancelling their steps still to do (needs campaigns:edit)."""
-    try:
-        changed = actions.campaign_contacts_remove(campaign_id, payload.ids, principal=request.principal,
-                                                   request=request)  # fmt: skip
-    except ValidationError as error:
-        raise Unprocessable.of(error) from error
-    return {"changed": changed}
+    return _change_contacts(actions.campaign_contacts_remove, request, campaign_id, payload.ids)
 
 
 @router.get("/campaigns/{int:campaign_id}/contacts/{int:contact_id}", response=JourneyOut,

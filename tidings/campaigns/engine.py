@@ -272,10 +272,6 @@ def exit_enrolments(enrolments, *, reason: str, now: datetime.datetime | None = 
 # Claiming
 
 
-def _published() -> Any:
-    return Campaign.objects.filter(status=CampaignStatus.PUBLISHED).values("id")
-
-
 def claim_due(limit: int = BATCH_SIZE, *, now: datetime.datetime | None = None) -> str:
     """Take up to `limit` due runs of published campaigns under a lease; return the claim token.
 
@@ -288,9 +284,7 @@ def claim_due(limit: int = BATCH_SIZE, *, now: datetime.datetime | None = None) 
         status__in=(RunStatus.CLAIMED, RunStatus.SENDING), lease_until__lt=now
     )
     with _atomic():
-        picked = (StepRun.objects.filter(due, campaign_id__in=_published()).order_by("due_at")
-                  .select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])  # fmt: skip
-        ids = list(picked)
+        ids = fair_pick(due, limit, now=now)
         if ids:
             # The same condition again: on SQLite (no row locks) a second worker that read the same ids takes none.
             StepRun.objects.filter(due, id__in=ids).update(
@@ -302,6 +296,64 @@ def claim_due(limit: int = BATCH_SIZE, *, now: datetime.datetime | None = None) 
                 attempts=F("attempts") + 1,
             )
     return token if ids else ""
+
+
+def fair_pick(due: Q, limit: int, *, now: datetime.datetime) -> list[int]:
+    """Return the ids of up to `limit` due runs, shared fairly between the published campaigns; lock them.
+
+    The throttles (issue 14: one big campaign must not starve the others). Each campaign first gets an
+    equal share of the batch, oldest runs first, so a campaign with 10 due runs behind another's backlog
+    of a million is served in the very next pass; what a campaign leaves of its share goes, in a second
+    round, to those that have more. A campaign with max_steps_per_minute takes no more than what is left
+    of its minute (a fixed window counted on the campaign row, locked here so concurrent workers add up).
+    In the caller's transaction.
+    """
+    campaigns = list(Campaign.objects.filter(status=CampaignStatus.PUBLISHED).order_by("id")
+                     .values_list("id", "max_steps_per_minute"))  # fmt: skip
+    if not campaigns:
+        return []
+    allowance = _minute_allowances([pk for pk, cap in campaigns if cap is not None], now=now)
+    share = max(1, -(-limit // len(campaigns)))
+    picked: dict[int, list[int]] = {}
+
+    def take(campaign_id: int, count: int, exclude: list[int]) -> list[int]:
+        rows = StepRun.objects.filter(due, campaign_id=campaign_id).exclude(id__in=exclude).order_by("due_at", "id")
+        return list(rows.select_for_update(skip_locked=True).values_list("id", flat=True)[:count])
+
+    room = limit
+    for campaign_id, _ in campaigns:
+        want = min(share, room, allowance.get(campaign_id, limit))
+        picked[campaign_id] = take(campaign_id, want, []) if want > 0 else []
+        room -= len(picked[campaign_id])
+    # Second round: the room others left goes to the campaigns that filled their share.
+    for campaign_id, _ in campaigns:
+        if room <= 0:
+            break
+        got = picked[campaign_id]
+        left = allowance.get(campaign_id, limit) - len(got)
+        if len(got) < share or left <= 0:
+            continue
+        more = take(campaign_id, min(room, left), got)
+        got.extend(more)
+        room -= len(more)
+    used = {pk: len(ids) for pk, ids in picked.items() if pk in allowance and ids}
+    for campaign_id, count in used.items():
+        Campaign.objects.filter(pk=campaign_id).update(throttle_window_used=F("throttle_window_used") + count)
+    return [pk for ids in picked.values() for pk in ids]
+
+
+def _minute_allowances(campaign_ids: list[int], *, now: datetime.datetime) -> dict[int, int]:
+    """Return {campaign id: steps it may still take this minute} for throttled campaigns; open a new window
+    for those whose minute is over. Locks their rows (a second worker waits, then sees what this one used)."""
+    if not campaign_ids:
+        return {}
+    minute_ago = now - datetime.timedelta(minutes=1)
+    columns = ("id", "max_steps_per_minute", "throttle_window_start", "throttle_window_used")
+    rows = list(Campaign.objects.select_for_update().filter(pk__in=campaign_ids).order_by("id").values_list(*columns))
+    stale = [pk for pk, _, start, _ in rows if start is None or start <= minute_ago]
+    if stale:
+        Campaign.objects.filter(pk__in=stale).update(throttle_window_start=now, throttle_window_used=0)
+    return {pk: max(0, cap - (0 if pk in stale else used)) for pk, cap, _, used in rows}
 
 
 def claimed_runs(token: str) -> list[StepRun]:

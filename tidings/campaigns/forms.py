@@ -49,6 +49,10 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 class CampaignForm(forms.Form):
     name = forms.CharField(max_length=191)
     description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    max_steps_per_minute = forms.IntegerField(
+        label="At most this many steps a minute", required=False, min_value=1, max_value=1_000_000,
+        help_text="Slows this campaign down (e.g. for a webhook or a small mail quota); empty: no limit.",
+    )  # fmt: skip
 
 
 class SourceForm(forms.Form):

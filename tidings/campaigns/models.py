@@ -38,6 +38,11 @@ class Campaign(TenantModel):
     published_at = models.DateTimeField(null=True, blank=True)
     # Where the entry sweep's scan of source events starts next (see engine.enter_from_sources).
     entry_watermark = models.DateTimeField(null=True, blank=True)
+    # Throttle: at most this many steps claimed per minute (None: no limit), counted in a fixed one-minute
+    # window (engine.fair_pick), so a campaign can be slowed to what its audience or a webhook can take.
+    max_steps_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    throttle_window_start = models.DateTimeField(null=True, blank=True)
+    throttle_window_used = models.PositiveIntegerField(default=0)
     created_by = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)

@@ -5,6 +5,10 @@ system principal. It is enqueued on commit by what concerns campaigns (a segment
 an email opened or clicked: the event listener registered in apps.py; a campaign published; contacts
 added), so a contact is on its step within seconds, and by sweep_campaigns every few seconds for delays
 that came due. Several workers may run it for the same workspace at once: runs are claimed under a lease.
+
+A turn does at most TIDINGS_CAMPAIGN_STEPS_PER_TURN steps; with more due, it queues the workspace's next
+turn behind what other workspaces queued meanwhile (the per-workspace throttle; engine.fair_pick shares
+each batch between a workspace's campaigns).
 """
 
 from __future__ import annotations
@@ -34,13 +38,17 @@ def run_campaigns(*, workspace_id: int) -> int:
     """Run the campaigns of workspace workspace_id once; return how many steps were done or skipped."""
     from tidings.accounts.permissions import system_principal
     from tidings.campaigns.actions import campaigns_run
+    from tidings.campaigns.engine import BATCH_SIZE
     from tidings.campaigns.selectors import published_campaign_exists
     from tidings.tenancy.selectors import workspace_by_id
 
     if not published_campaign_exists():
         return 0
     principal = system_principal(workspace_by_id(workspace_id), reason="task:run_campaigns")
-    result = campaigns_run(principal=principal)
+    batches = max(1, -(-settings.TIDINGS_CAMPAIGN_STEPS_PER_TURN // BATCH_SIZE))
+    result = campaigns_run(principal=principal, limit=BATCH_SIZE, max_batches=batches)
+    if result.claimed >= batches * BATCH_SIZE:  # more may be due: another turn, after the other workspaces'
+        run_campaigns.enqueue(workspace_id=workspace_id)
     return result.done + result.skipped
 
 

@@ -123,7 +123,13 @@ def _builder(request, campaign, *, status=200, **extra):
         "published": campaign.status == CampaignStatus.PUBLISHED,
         "contacts": selectors_ui.campaign_contacts(campaign.pk),
         "counts": selectors.enrolment_counts([campaign.pk])[campaign.pk],
-        "rename_form": CampaignForm(initial={"name": campaign.name, "description": campaign.description}),
+        "rename_form": CampaignForm(
+            initial={
+                "name": campaign.name,
+                "description": campaign.description,
+                "max_steps_per_minute": campaign.max_steps_per_minute,
+            }
+        ),
         **extra,
     }
     return render(request, "campaigns/detail.html", context, status=status)

@@ -11,6 +11,7 @@ from tidings.accounts.permissions import declare_access, declared_access
 from tidings.api import oauth
 from tidings.mautic_compat import (
     assets,
+    campaigns,
     companies,
     contacts,
     emails,
@@ -53,6 +54,7 @@ api_urlpatterns = [
     *fields.urlpatterns,
     *tags.urlpatterns,
     *segments.urlpatterns,
+    *campaigns.urlpatterns,
     *forms.urlpatterns,
     *assets.urlpatterns,
     *pages.urlpatterns,

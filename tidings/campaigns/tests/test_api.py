@@ -98,3 +98,13 @@ def test_any_body_answers_without_a_server_error(api, in_acme, body):
 
     cache.clear()
     assert api.post("/campaigns", body).status_code < 500
+
+
+def test_the_steps_per_minute_throttle_is_set_shown_checked_and_removed(api, in_acme):
+    created = api.post("/campaigns", {"name": "Paced", "graph": GRAPH, "max_steps_per_minute": 120})
+    assert created.status_code == 201 and created.json()["max_steps_per_minute"] == 120
+    campaign_id = created.json()["id"]
+    assert api.send("PATCH", f"/campaigns/{campaign_id}", {"max_steps_per_minute": 0}).status_code == 422
+    assert api.get(f"/campaigns/{campaign_id}").json()["max_steps_per_minute"] == 120
+    removed = api.send("PATCH", f"/campaigns/{campaign_id}", {"max_steps_per_minute": None})
+    assert removed.status_code == 200 and removed.json()["max_steps_per_minute"] is None

@@ -146,6 +146,19 @@ def test_unpublish_and_delete_ask_first(alice_client, in_acme):
     assert not Campaign.objects.exists()
 
 
+def test_the_settings_form_sets_and_clears_the_steps_per_minute_throttle(alice_client, in_acme):
+    campaign = _campaign(alice_client)
+    url = f"/w/acme/campaigns/{campaign.pk}/"
+    assert b"max_steps_per_minute" in alice_client.get(url).content
+    saved = alice_client.post(url + "rename/", {"name": "Welcome", "max_steps_per_minute": "30"})
+    assert saved.status_code == 302, _errors(saved)
+    assert Campaign.objects.get().max_steps_per_minute == 30
+    refused = alice_client.post(url + "rename/", {"name": "Welcome", "max_steps_per_minute": "0"})
+    assert refused.status_code == 400 and Campaign.objects.get().max_steps_per_minute == 30
+    assert alice_client.post(url + "rename/", {"name": "Welcome", "max_steps_per_minute": ""}).status_code == 302
+    assert Campaign.objects.get().max_steps_per_minute is None
+
+
 def test_list_counts_contacts_and_the_journey_shows_each_step(alice_client, in_acme, readers):
     ada, grace = readers
     campaign = publish({"id": 1, "kind": "add_tags", "tags": ["x"], "next": 2},

@@ -168,6 +168,14 @@ def _company_field(world):
     return world.objects["api_company_field"].id
 
 
+def _acme_campaign(world):
+    return world.objects["acme_campaign"]
+
+
+def _acme_campaign_contact(world):
+    return world.objects["acme_campaign_contact"]
+
+
 def _own(method, tail, data=None, status=None, listed=False):
     """Probe the attacker's own workspace through both bases: lists show his data, Acme's ids touch nothing.
 
@@ -234,6 +242,18 @@ OWN_WORKSPACE = {
     "mautic_compat:segments_batch_delete": _own("DELETE", lambda w: f"segments/batch/delete?ids[]={segment_of(w)}"),
     "mautic_compat:segments_add_contacts": _own(
         "POST", lambda w: f"segments/{own_segment_of(w)}/contacts/add", lambda w: {"ids": [_contact(w)]}, status=200
+    ),
+    "mautic_compat:campaigns_list": _own("GET", lambda w: "campaigns", status=200),
+    # a campaign of his own whose source is Acme's segment: refused, naming nothing of Acme
+    "mautic_compat:campaigns_new": _own(
+        "POST",
+        lambda w: "campaigns/new",
+        lambda w: {
+            "name": "Probe",
+            "lists": [{"id": w.objects["acme_campaign_segment"]}],
+            "events": [{"id": "new_1", "type": "campaign.addremovelead", "properties": {"removeFrom": ["this"]}}],
+        },
+        status=422,
     ),
     "mautic_compat:notes_list": _list(lambda w: "notes"),
     "mautic_compat:notes_batch_delete": _own("DELETE", lambda w: f"notes/batch/delete?ids[]={_note(w)}"),
@@ -374,6 +394,20 @@ CASES = {
     "mautic_compat:segments_add_contacts": _both(
         "POST", lambda w: f"segments/{segment_of(w)}/contacts/add", {"ids": [1]}
     ),
+    # campaigns (Acme's campaign and its contact come from tidings/campaigns/tests/cross_workspace_api.py)
+    "mautic_compat:campaigns_list": _workspace_base_only("GET", lambda w: "campaigns"),
+    "mautic_compat:campaigns_new": _workspace_base_only("POST", lambda w: "campaigns/new", {"name": "X"}),
+    "mautic_compat:campaigns_get": _both("GET", lambda w: f"campaigns/{_acme_campaign(w)}"),
+    "mautic_compat:campaigns_edit": _both("PATCH", lambda w: f"campaigns/{_acme_campaign(w)}/edit", {"name": "Eve"}),
+    "mautic_compat:campaigns_delete": _both("DELETE", lambda w: f"campaigns/{_acme_campaign(w)}/delete"),
+    "mautic_compat:campaigns_add_contact": _both(
+        "POST", lambda w: f"campaigns/{_acme_campaign(w)}/contact/{_acme_campaign_contact(w)}/add"
+    ),
+    "mautic_compat:campaigns_remove_contact": _both(
+        "POST", lambda w: f"campaigns/{_acme_campaign(w)}/contact/{_acme_campaign_contact(w)}/remove"
+    ),
+    "mautic_compat:campaigns_contacts": _both("GET", lambda w: f"campaigns/{_acme_campaign(w)}/contacts"),
+    "mautic_compat:contacts_campaigns": _both("GET", lambda w: f"contacts/{_acme_campaign_contact(w)}/campaigns"),
     # native API: every route that names an object of Acme
     "api:v1:get_contact": _native("GET", lambda w: f"contacts/{_contact(w)}"),
     "api:v1:update_contact": _native("PATCH", lambda w: f"contacts/{_contact(w)}", {"fields": {"firstname": "Eve"}}),
