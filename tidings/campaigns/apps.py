@@ -23,7 +23,8 @@ class CampaignsConfig(AppConfig):
             wake(workspace_id)
 
         # What can move a contact into a campaign or along a decision: the names resolve once every app is ready.
-        names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked")
+        names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked",
+                 "asset.download", "email.unsubscribed")  # fmt: skip
         register_listener("campaigns", [code_for(name) for name in names], woken)
 
         from tidings.campaigns.ui_registry import register_campaign_pages

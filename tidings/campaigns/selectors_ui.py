@@ -270,8 +270,14 @@ def graph_problems(graph: Any) -> dict[str, list[str]]:
     def segments(ids) -> set[int]:
         return set(segments_selectors.segment_names(set(ids)))
 
+    def assets(ids) -> set[int]:
+        from tidings.assets import selectors as assets_selectors
+
+        return set(assets_selectors.assets().filter(pk__in=list(ids)).values_list("id", flat=True))
+
     try:
-        graphs.check(graph, emails=emails_selectors.template_email_ids, segments=segments, forms=forms)
+        graphs.check(graph, emails=emails_selectors.template_email_ids, segments=segments, forms=forms,
+                     assets=assets)  # fmt: skip
     except ValidationError as error:
         return {f"graph.{key}": messages for key, messages in error.message_dict.items()}
     return {}
