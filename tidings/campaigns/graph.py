@@ -308,8 +308,10 @@ def _condition_more(test: str, item: Mapping, errors: _Errors, path: str) -> dic
     if test == "points":
         operator = _choice(item.get("operator", "gte"), POINTS_TESTS, errors, f"{path}.operator")
         low = -(2**31)
-        params: dict[str, Any] = {"operator": operator,
-                                  "value": _int(item.get("value"), errors, f"{path}.value", low=low, high=2**31 - 1)}
+        params: dict[str, Any] = {
+            "operator": operator,
+            "value": _int(item.get("value"), errors, f"{path}.value", low=low, high=2**31 - 1),
+        }
         if operator == "between":
             params["value_to"] = _int(item.get("value_to"), errors, f"{path}.value_to", low=low, high=2**31 - 1)
             if params["value"] is not None and params["value_to"] is not None and params["value_to"] < params["value"]:

@@ -116,8 +116,13 @@ def test_a_decision_on_an_asset_of_another_workspace_is_refused(readers, make_us
 
     with use_workspace(_neighbour(make_user)):
         theirs = _asset("Theirs")
-    graph = {"sources": [{"kind": "manual"}], "start": 1, "steps": [
-        {"id": 1, "kind": "decision", "event": "downloaded_asset", "asset_id": theirs.pk, "window_seconds": 60}]}
+    graph = {
+        "sources": [{"kind": "manual"}],
+        "start": 1,
+        "steps": [
+            {"id": 1, "kind": "decision", "event": "downloaded_asset", "asset_id": theirs.pk, "window_seconds": 60}
+        ],
+    }
     with pytest.raises(ValidationError) as error:
         campaign_create(principal=system_principal(), name="Theirs", graph=graph)
     assert error.value.message_dict == {"graph.steps.0.asset_id": ["an asset of this workspace"]}

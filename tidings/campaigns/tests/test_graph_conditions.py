@@ -64,8 +64,12 @@ def test_errors_never_repeat_a_value():
     assert secret not in str(_errors({"kind": "condition", "test": "device", "os": secret * 2, "device": secret}))
 
 
-values = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=40) | st.lists(
-    st.integers(-1, 8), max_size=8
+values = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.text(max_size=40)
+    | st.lists(st.integers(-1, 8), max_size=8)
 )
 new_step = st.fixed_dictionaries(
     {"id": st.just(1), "kind": st.sampled_from(["decision", "condition"])},
