@@ -499,16 +499,16 @@ def in_window(now: datetime.datetime, step: Mapping, zone: str) -> bool:
 
 
 def next_in_window(now: datetime.datetime, step: Mapping, *, zone: str | None = None) -> datetime.datetime:
-    """Return now if it falls in the step's window (hours and weekdays, in zone or the step's), else the next opening."""
-    zone = zoneinfo.ZoneInfo(zone or step.get("timezone") or "UTC")
-    local = now.astimezone(zone)
+    """Return now if in the step's window (its hours and weekdays, in zone or the step's), else its next opening."""
+    tz = zoneinfo.ZoneInfo(zone or step.get("timezone") or "UTC")
+    local = now.astimezone(tz)
     start, end, days = int(step["start_hour"]), int(step["end_hour"]), set(step["weekdays"])
     for offset in range(8):
         day = (local + datetime.timedelta(days=offset)).date()
         if day.weekday() not in days:
             continue
-        opens = datetime.datetime.combine(day, datetime.time(start), zone)
-        closes = datetime.datetime.combine(day, datetime.time(0), zone) + datetime.timedelta(hours=end)
+        opens = datetime.datetime.combine(day, datetime.time(start), tz)
+        closes = datetime.datetime.combine(day, datetime.time(0), tz) + datetime.timedelta(hours=end)
         if local < opens:
             return opens.astimezone(datetime.UTC)
         if local < closes:

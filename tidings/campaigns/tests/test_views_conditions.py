@@ -57,8 +57,9 @@ def test_build_the_new_decisions_and_conditions_in_the_tree(alice_client, in_acm
 def test_a_points_condition_refused_by_the_check_shows_the_error_at_its_field(alice_client, in_acme):
     campaign = _campaign(alice_client)
     url = f"/w/acme/campaigns/{campaign.pk}/steps/new/"
-    response = alice_client.post(url, {"kind": "condition", "edge": "next", "test": "points",
-                                       "points_operator": "between", "points_value": "20", "points_to": "10"})  # fmt: skip
+    data = {"kind": "condition", "edge": "next", "test": "points", "points_operator": "between",
+            "points_value": "20", "points_to": "10"}  # fmt: skip
+    response = alice_client.post(url, data)
     assert response.status_code == 400
     assert any(b"at least the lower bound" in e for e in _errors(response))
     page = response.content.decode()
