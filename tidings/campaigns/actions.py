@@ -58,6 +58,13 @@ def _audit(action: str, *, principal, request=None, campaign_id: object = "", **
                  data=data)  # fmt: skip
 
 
+def _asset_ids(ids: Iterable[int]) -> set[int]:
+    """Return which of ids are assets of the workspace in context (a decision may wait for a download)."""
+    from tidings.assets import selectors as assets_selectors
+
+    return set(assets_selectors.assets().filter(pk__in=list(ids)).values_list("id", flat=True))
+
+
 def _check_graph(raw: Any) -> dict:
     """Return raw as a clean graph of this workspace; raise ValidationError keyed by path ("graph.steps.2.kind")."""
 
@@ -68,7 +75,8 @@ def _check_graph(raw: Any) -> dict:
         return set(segments_selectors.segment_names(set(ids)))
 
     try:
-        return graphs.check(raw, emails=emails_selectors.template_email_ids, segments=segments, forms=forms)
+        return graphs.check(raw, emails=emails_selectors.template_email_ids, segments=segments, forms=forms,
+                            assets=_asset_ids)  # fmt: skip
     except ValidationError as error:
         raise ValidationError({f"graph.{key}": messages for key, messages in error.message_dict.items()}) from error
 

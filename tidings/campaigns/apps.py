@@ -23,8 +23,16 @@ class CampaignsConfig(AppConfig):
             wake(workspace_id)
 
         # What can move a contact into a campaign or along a decision: the names resolve once every app is ready.
-        names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked")
+        names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked",
+                 "asset.download", "email.unsubscribed")  # fmt: skip
         register_listener("campaigns", [code_for(name) for name in names], woken)
+
+        from tidings.campaigns import selectors
+        from tidings.contacts.conditions import Membership, register_membership
+
+        # The segments' "in campaign" / "not in campaign" filter: an active enrolment, compiled as EXISTS.
+        register_membership(Membership(kind="campaign", label="A campaign", noun="campaign", ids=selectors.campaign_ids,
+                                       names=selectors.campaign_names, members=selectors.active_members))  # fmt: skip
 
         from tidings.campaigns.ui_registry import register_campaign_pages
 

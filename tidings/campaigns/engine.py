@@ -21,6 +21,7 @@ Every step done, skipped or decided is written to the event store (compact: ids 
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import secrets
 import zoneinfo
@@ -56,7 +57,7 @@ from tidings.campaigns.models import (
 from tidings.consent import selectors as consent_selectors
 from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
-from tidings.contacts.conditions import existing_contact_ids
+from tidings.contacts.conditions import contacts_where, existing_contact_ids
 from tidings.emails.actions import sending as emails_sending
 from tidings.events import selectors as event_selectors
 from tidings.events import store
@@ -78,6 +79,9 @@ MANUAL_CHUNK = 10_000  # segments' MAX_MANUAL
 ACTIVE_RUNS = (RunStatus.PENDING, RunStatus.CLAIMED, RunStatus.SENDING)
 DECISION_EVENTS = {"opened_email": "email.opened", "clicked_email": "email.clicked",
                    "submitted_form": "form.submitted", "visited_page": "page.hit"}  # fmt: skip
+# Decisions added with downloads and unsubscriptions (the assets app records asset.download; emails'
+# feedback routes email.unsubscribed). No "replied": the emails app records no reply.
+DECISION_EVENTS.update({"downloaded_asset": "asset.download", "unsubscribed": "email.unsubscribed"})
 
 
 def lease() -> datetime.timedelta:
@@ -500,8 +504,10 @@ def _delay(step: Mapping, runs: list[StepRun]) -> dict[int, Outcome]:
         moment = datetime.datetime.fromisoformat(step["until"])
         targets = {r.pk: moment for r in pending}
     elif mode == "window":
-        moment = next_in_window(now, step)
-        targets = {r.pk: moment for r in pending}
+        # Each contact's own time zone (one query per batch), the step's for those without one; each zone once.
+        zones = zones_of({r.contact_id for r in pending}, step)
+        moments = {zone: next_in_window(now, step, zone=zone) for zone in set(zones.values())}
+        targets = {r.pk: moments[zones[r.contact_id]] for r in pending}
     elif mode == "field":
         views = contacts_selectors.contacts_get(sorted({r.contact_id for r in pending}))
         for run in pending:
@@ -518,17 +524,43 @@ def _delay(step: Mapping, runs: list[StepRun]) -> dict[int, Outcome]:
     return out
 
 
-def next_in_window(now: datetime.datetime, step: Mapping) -> datetime.datetime:
-    """Return now if it falls in the step's window (hours and weekdays, in its time zone), else the next opening."""
-    zone = zoneinfo.ZoneInfo(step.get("timezone") or "UTC")
-    local = now.astimezone(zone)
+def zones_of(contact_ids: Iterable[int], step: Mapping) -> dict[int, str]:
+    """Return {contact id: the time zone its local times are read in}: its own when set and known, else the step's.
+
+    The workspace has no time zone of its own: the step's (UTC unless the builder set one) stands for it.
+    """
+    fallback = step.get("timezone") or "UTC"
+    ids = sorted(set(contact_ids))
+    own = contacts_selectors.contact_timezones(ids) if ids else {}
+    return {c: own[c] if own.get(c) in _known_zones() else fallback for c in ids}
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def in_window(now: datetime.datetime, step: Mapping, zone: str) -> bool:
+    """Whether now, in zone, falls in the step's hours (start_hour to end_hour) on one of its weekdays."""
+    local = now.astimezone(zoneinfo.ZoneInfo(zone))
+    if local.weekday() not in set(step["weekdays"]):
+        return False
+    midnight = datetime.datetime.combine(local.date(), datetime.time(0), local.tzinfo)
+    opens = datetime.datetime.combine(local.date(), datetime.time(int(step["start_hour"])), local.tzinfo)
+    return opens <= local < midnight + datetime.timedelta(hours=int(step["end_hour"]))
+
+
+def next_in_window(now: datetime.datetime, step: Mapping, *, zone: str | None = None) -> datetime.datetime:
+    """Return now if in the step's window (its hours and weekdays, in zone or the step's), else its next opening."""
+    tz = zoneinfo.ZoneInfo(zone or step.get("timezone") or "UTC")
+    local = now.astimezone(tz)
     start, end, days = int(step["start_hour"]), int(step["end_hour"]), set(step["weekdays"])
     for offset in range(8):
         day = (local + datetime.timedelta(days=offset)).date()
         if day.weekday() not in days:
             continue
-        opens = datetime.datetime.combine(day, datetime.time(start), zone)
-        closes = datetime.datetime.combine(day, datetime.time(0), zone) + datetime.timedelta(hours=end)
+        opens = datetime.datetime.combine(day, datetime.time(start), tz)
+        closes = datetime.datetime.combine(day, datetime.time(0), tz) + datetime.timedelta(hours=end)
         if local < opens:
             return opens.astimezone(datetime.UTC)
         if local < closes:
@@ -570,6 +602,8 @@ def _decision_events(step: Mapping):
         data["email_id"] = int(step["email_id"])
     if step.get("form_id") is not None:
         data["form_id"] = int(step["form_id"])
+    if step.get("asset_id") is not None:
+        data["asset_id"] = int(step["asset_id"])
     if step.get("url_contains"):
         data["url__contains"] = step["url_contains"]
     return code_for(DECISION_EVENTS[step["event"]]), data
@@ -609,6 +643,8 @@ def _condition(campaign_id: int, step: Mapping, runs: list[StepRun]) -> dict[int
             passed = consent_selectors.contacts_allowed(ids, step["purpose"], use=f"campaign:{campaign_id}")
         except ObjectDoesNotExist:  # a purpose the workspace does not have allows nobody
             passed = set()
+    elif test in ("points", "device", "time"):
+        passed = conditions_passed(step, ids)
     else:
         views = contacts_selectors.contacts_get(ids)
         if test == "tag":
@@ -618,6 +654,31 @@ def _condition(campaign_id: int, step: Mapping, runs: list[StepRun]) -> dict[int
     return {r.pk: Outcome(path="yes" if r.contact_id in passed else "no",
                           next_step=step.get("yes") if r.contact_id in passed else step.get("no"))
             for r in runs}  # fmt: skip
+
+
+def conditions_passed(step: Mapping, ids: list[int]) -> set[int]:
+    """Return which of ids meet a points, device or time condition, in one or two queries for the whole group."""
+    test = step["test"]
+    if test == "points":
+        value = [step["value"], step["value_to"]] if step["operator"] == "between" else step["value"]
+        condition = Q(pk__in=ids) & contacts_selectors.field_filter("points", step["operator"], value)
+        return set(contacts_where(condition).values_list("id", flat=True))
+    if test == "device":
+        # The device and OS of the contact's newest page hit (tracking's "device|os|browser|country" label).
+        seen = event_selectors.last_event_data(code_for("page.hit"), ids, key="ctx")
+        passed = set()
+        for contact_id, ctx in seen.items():
+            device, os = ([*str(ctx or "").split("|"), "", ""])[:2]
+            if step.get("device") and device.casefold() != step["device"]:
+                continue
+            if step.get("os") and os.casefold() != str(step["os"]).casefold():
+                continue
+            passed.add(contact_id)
+        return passed
+    now = timezone.now()
+    zones = zones_of(ids, step)
+    inside = {zone: in_window(now, step, zone) for zone in set(zones.values())}
+    return {c for c in ids if inside[zones[c]]}
 
 
 def field_matches(value: Any, step: Mapping) -> bool:

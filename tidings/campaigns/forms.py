@@ -28,8 +28,25 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "update_fields": ("field", "value"),
     "do_not_contact": ("channel",),
     "exit": (),
-    "decision": ("event", "window_amount", "window_unit", "email_id", "form_id", "url_contains"),
-    "condition": ("test", "field", "field_operator", "value", "tag", "segment_id", "purpose"),
+    "decision": ("event", "window_amount", "window_unit", "email_id", "form_id", "url_contains", "asset_id"),
+    "condition": (
+        "test",
+        "field",
+        "field_operator",
+        "value",
+        "tag",
+        "segment_id",
+        "purpose",
+        "points_operator",
+        "points_value",
+        "points_to",
+        "device",
+        "os",
+        "start_hour",
+        "end_hour",
+        "weekdays",
+        "timezone",
+    ),
     "delay": (
         "mode",
         "amount",
@@ -110,6 +127,20 @@ def _int(raw: Any) -> int | None:
         return None
 
 
+def _condition_more(test: str, data: dict) -> dict:
+    """Return a points, device or time condition's settings from the form's cleaned data."""
+    if test == "points":
+        out: dict[str, Any] = {"operator": data.get("points_operator") or "gte", "value": data.get("points_value")}
+        if out["operator"] == "between":
+            out["value_to"] = data.get("points_to")
+        return out
+    if test == "device":
+        return {"device": data.get("device") or None, "os": (data.get("os") or "").strip() or None}
+    return {"start_hour": data.get("start_hour") if data.get("start_hour") is not None else 9,
+            "end_hour": data.get("end_hour") or 17, "weekdays": [int(d) for d in data.get("weekdays") or []],
+            "timezone": data.get("timezone") or "UTC"}  # fmt: skip
+
+
 class StepForm(forms.Form):
     """Every setting a step may have; KIND_FIELDS says which a kind shows and params() which it sends."""
 
@@ -125,12 +156,26 @@ class StepForm(forms.Form):
                                                                            ("push", "push")])  # fmt: skip
     event = forms.ChoiceField(label="The contact has", required=False, choices=[
         ("opened_email", "opened an email"), ("clicked_email", "clicked in an email"),
-        ("submitted_form", "submitted a form"), ("visited_page", "visited a page")])  # fmt: skip
+        ("submitted_form", "submitted a form"), ("visited_page", "visited a page"),
+        ("downloaded_asset", "downloaded an asset"), ("unsubscribed", "unsubscribed from email")])  # fmt: skip
     window_amount = forms.IntegerField(label="Within", required=False, min_value=1, max_value=366 * 24 * 60)
     window_unit = forms.ChoiceField(label="Unit of the wait", required=False, choices=UNITS, initial="86400")
     url_contains = forms.CharField(label="Page address contains", required=False, max_length=200)
     test = forms.ChoiceField(label="Test", required=False, choices=[("field", "a field's value"),
-                             ("tag", "a tag"), ("segment", "a segment"), ("consent", "a consent")])  # fmt: skip
+                             ("tag", "a tag"), ("segment", "a segment"), ("consent", "a consent"),
+                             ("points", "the contact's points"), ("device", "the device last seen"),
+                             ("time", "the contact's local time and day")])  # fmt: skip
+    # Conditions on points, device and local time (the time condition shares the window's hours and days).
+    points_operator = forms.ChoiceField(label="Points are", required=False, choices=[
+        ("gte", "at least"), ("lte", "at most"), ("equals", "exactly"), ("between", "between")])  # fmt: skip
+    points_value = forms.IntegerField(label="Points", required=False, min_value=-(2**31), max_value=2**31 - 1)
+    points_to = forms.IntegerField(label="And (for between)", required=False, min_value=-(2**31),
+                                   max_value=2**31 - 1)  # fmt: skip
+    device = forms.ChoiceField(label="Device type", required=False, choices=[("", "any"), *(
+        (d, d) for d in graphs.DEVICE_TYPES)])  # fmt: skip
+    os = forms.CharField(label="Operating system", required=False, max_length=graphs.MAX_OS,
+                         help_text="As tracking names it, for example iOS, Android, Windows, Mac OS X.")  # fmt: skip
+    asset_id = forms.ChoiceField(label="Asset", required=False, help_text="Any asset when none is chosen.")
     field = forms.ChoiceField(label="Field", required=False)
     field_operator = forms.ChoiceField(label="Comparison", required=False,
                                        choices=[(o, o.replace("_", " ")) for o in graphs.FIELD_OPERATORS])  # fmt: skip
@@ -150,7 +195,8 @@ class StepForm(forms.Form):
     end_hour = forms.IntegerField(label="To hour", required=False, min_value=1, max_value=24)
     weekdays = forms.MultipleChoiceField(label="On days", required=False, choices=WEEKDAYS,
                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    timezone = forms.CharField(label="Time zone", required=False, max_length=64, initial="UTC")
+    timezone = forms.CharField(label="Time zone", required=False, max_length=64, initial="UTC",
+                               help_text="For contacts without a time zone of their own.")  # fmt: skip
 
     def __init__(self, *args, kind: str, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -162,6 +208,7 @@ class StepForm(forms.Form):
         _set_choices(self, "field", none + choices["fields"])
         _set_choices(self, "tag", none + choices["tags"])
         _set_choices(self, "purpose", none + choices["purposes"])
+        _set_choices(self, "asset_id", none + choices.get("assets", []))
         if kind == "decision":
             self.fields["email_id"].help_text = "Any email when none is chosen."
             self.fields["form_id"].help_text = "Any form when none is chosen."
@@ -174,7 +221,10 @@ class StepForm(forms.Form):
     def initial_from(cls, step: dict) -> dict:
         """Return the form's initial values for an existing step."""
         initial: dict[str, Any] = {k: v for k, v in step.items() if k not in ("values", "tags", "operator")}
-        if step.get("kind") == "condition":
+        if step.get("kind") == "condition" and step.get("test") == "points":
+            initial.update(points_operator=step.get("operator"), points_value=step.get("value"),
+                           points_to=step.get("value_to"))  # fmt: skip
+        elif step.get("kind") == "condition":
             initial["field_operator"] = step.get("operator")
         elif "operator" in step:
             initial["operator"] = step["operator"]
@@ -222,6 +272,10 @@ class StepForm(forms.Form):
                 out["form_id"] = _int(data.get("form_id"))
             elif out["event"] == "visited_page":
                 out["url_contains"] = data.get("url_contains")
+            elif out["event"] == "downloaded_asset":
+                out["asset_id"] = _int(data.get("asset_id"))
+            elif out["event"] == "unsubscribed":
+                out["email_id"] = _int(data.get("email_id"))
         elif kind == "condition":
             test = data.get("test")
             out["test"] = test
@@ -234,6 +288,8 @@ class StepForm(forms.Form):
                 out["segment_id"] = _int(data.get("segment_id"))
             elif test == "consent":
                 out["purpose"] = data.get("purpose")
+            elif test in ("points", "device", "time"):
+                out.update(_condition_more(test, data))
         elif kind == "delay":
             mode = data.get("mode")
             out["mode"] = mode
@@ -260,6 +316,12 @@ class StepForm(forms.Form):
         """Put errors of this step ("keyword: message", from builder.step_errors) on the fields they name."""
         for key, texts in messages.items():
             name = self._FIELD_OF.get(key, key)
-            if self.kind == "condition" and key == "operator":
+            if (
+                self.kind == "condition"
+                and key in ("operator", "value", "value_to")
+                and self.data.get("test") == "points"
+            ):
+                name = {"operator": "points_operator", "value": "points_value", "value_to": "points_to"}[key]
+            elif self.kind == "condition" and key == "operator":
                 name = "field_operator"
             self.add_error(name if name in self.fields else None, texts)

@@ -16,8 +16,12 @@
 
 Step kinds: actions (send_email, add_tags, remove_tags, add_to_segment, remove_from_segment, change_points,
 update_fields, do_not_contact, exit), decisions on behaviour with a wait window and a "no" path
-(opened_email, clicked_email, submitted_form, visited_page), conditions on data (field, tag, segment,
-consent) and delays (interval, until a date, relative to a date field, a time window on weekdays).
+(opened_email, clicked_email, submitted_form, visited_page, downloaded_asset, unsubscribed), conditions
+on data (field, tag, segment, consent, points, device, time of day and day of week) and delays (interval,
+until a date, relative to a date field, a time window on weekdays). Time windows and time conditions are
+read in the contact's time zone (its timezone field) when it has one, else in the step's `timezone`.
+
+Replies are no decision: the emails app records no reply (its mailbox reads bounce reports only).
 
 check() is pure: ids of emails, segments and forms are checked through the callables the caller passes
 (the actions pass the selectors). Errors are keyed by path ("steps.2.email_id") and never repeat a value.
@@ -44,11 +48,16 @@ MAX_SOURCES = 20
 SOURCE_KINDS = ("segment", "form", "manual", "api")
 ACTIONS = ("send_email", "add_tags", "remove_tags", "add_to_segment", "remove_from_segment", "change_points",
            "update_fields", "do_not_contact", "exit")  # fmt: skip
-DECISION_EVENTS = ("opened_email", "clicked_email", "submitted_form", "visited_page")
-CONDITION_TESTS = ("field", "tag", "segment", "consent")
+DECISION_EVENTS = ("opened_email", "clicked_email", "submitted_form", "visited_page", "downloaded_asset",
+                   "unsubscribed")  # fmt: skip
+CONDITION_TESTS = ("field", "tag", "segment", "consent", "points", "device", "time")
 FIELD_OPERATORS = ("equals", "not_equals", "empty", "not_empty", "gt", "lt", "contains")
 DELAY_MODES = ("interval", "until", "field", "window")
 POINTS_OPERATORS = ("plus", "minus", "times", "divide")
+# Conditions on points, the device tracking last saw and the contact's local time (see _condition_more).
+POINTS_TESTS = ("gte", "lte", "equals", "between")
+DEVICE_TYPES = ("desktop", "mobile", "tablet")  # tracking.collect.agents' device kinds
+MAX_OS = 32  # tracking keeps 32 characters of an OS name
 KINDS = (*ACTIONS, "decision", "condition", "delay")
 BRANCHING = ("decision", "condition")
 OUTBOUND = ("send_email",)
@@ -96,10 +105,11 @@ def check(
     emails: Exists = _none,
     segments: Exists = _none,
     forms: Exists = _none,
+    assets: Exists = _none,
 ) -> dict:
     """Return raw as a clean graph; raise ValidationError keyed by path when anything is wrong.
 
-    emails(ids), segments(ids), forms(ids) return which of ids exist (template emails for emails).
+    emails(ids), segments(ids), forms(ids), assets(ids) return which of ids exist (template emails for emails).
     """
     errors = _Errors()
     if not isinstance(raw, Mapping):
@@ -128,7 +138,7 @@ def check(
     if not errors:
         _loops(steps, errors)
     if not errors:
-        _references(graph, errors, emails=emails, segments=segments, forms=forms)
+        _references(graph, errors, emails=emails, segments=segments, forms=forms, assets=assets)
     if errors:
         raise ValidationError(dict(errors))
     return graph
@@ -263,6 +273,10 @@ def _decision(item: Mapping, errors: _Errors, path: str) -> dict:
         params["form_id"] = _int(item.get("form_id"), errors, f"{path}.form_id", high=2**63 - 1, optional=True)
     elif event == "visited_page":
         params["url_contains"] = _text(item.get("url_contains"), errors, f"{path}.url_contains", limit=200)
+    elif event == "downloaded_asset":
+        params["asset_id"] = _int(item.get("asset_id"), errors, f"{path}.asset_id", high=2**63 - 1, optional=True)
+    elif event == "unsubscribed":
+        params["email_id"] = _int(item.get("email_id"), errors, f"{path}.email_id", high=2**63 - 1, optional=True)
     return params
 
 
@@ -284,7 +298,50 @@ def _condition(item: Mapping, errors: _Errors, path: str) -> dict:
         params["segment_id"] = _int(item.get("segment_id"), errors, f"{path}.segment_id", high=2**63 - 1)
     elif test == "consent":
         params["purpose"] = _text(item.get("purpose"), errors, f"{path}.purpose", limit=64)
+    elif test in ("points", "device", "time"):
+        params.update(_condition_more(test, item, errors, path))
     return params
+
+
+def _condition_more(test: str, item: Mapping, errors: _Errors, path: str) -> dict:
+    """Check a condition on points (gte, lte, equals, between), on device, or on the contact's local time."""
+    if test == "points":
+        operator = _choice(item.get("operator", "gte"), POINTS_TESTS, errors, f"{path}.operator")
+        low = -(2**31)
+        params: dict[str, Any] = {
+            "operator": operator,
+            "value": _int(item.get("value"), errors, f"{path}.value", low=low, high=2**31 - 1),
+        }
+        if operator == "between":
+            params["value_to"] = _int(item.get("value_to"), errors, f"{path}.value_to", low=low, high=2**31 - 1)
+            if params["value"] is not None and params["value_to"] is not None and params["value_to"] < params["value"]:
+                errors.add(f"{path}.value_to", "at least the lower bound")
+        return params  # fmt: skip
+    if test == "device":
+        device = item.get("device")
+        if device is not None and device not in DEVICE_TYPES:
+            errors.add(f"{path}.device", f"one of {', '.join(DEVICE_TYPES)}, or none")
+            device = None
+        os = _text(item.get("os"), errors, f"{path}.os", limit=MAX_OS, optional=True)
+        if item.get("device") is None and item.get("os") is None:
+            errors.add(f"{path}.device", "a device type, an operating system or both")
+        return {"device": device, "os": os}
+    return _hours_and_days(item, errors, path)
+
+
+def _hours_and_days(item: Mapping, errors: _Errors, path: str) -> dict:
+    """Check start_hour, end_hour, weekdays and the fallback timezone (a delay's window, a time condition)."""
+    start = _int(item.get("start_hour", 9), errors, f"{path}.start_hour", low=0, high=23)
+    end = _int(item.get("end_hour", 17), errors, f"{path}.end_hour", low=1, high=24)
+    if start is not None and end is not None and start >= end:
+        errors.add(f"{path}.end_hour", "later than start_hour")
+    weekdays = item.get("weekdays", [0, 1, 2, 3, 4])
+    days_ok = isinstance(weekdays, list) and bool(weekdays)
+    if not days_ok or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in weekdays):
+        errors.add(f"{path}.weekdays", "a list of days, 0 (Monday) to 6 (Sunday)")
+        weekdays = []
+    return {"start_hour": start, "end_hour": end, "weekdays": sorted(set(weekdays)),
+            "timezone": _zone(item.get("timezone", "UTC"), errors, f"{path}.timezone")}  # fmt: skip
 
 
 def _delay(item: Mapping, errors: _Errors, path: str) -> dict:
@@ -307,17 +364,7 @@ def _delay(item: Mapping, errors: _Errors, path: str) -> dict:
         params["hour"] = _int(item.get("hour", 9), errors, f"{path}.hour", low=0, high=23)
         params["timezone"] = _zone(item.get("timezone", "UTC"), errors, f"{path}.timezone")
     elif mode == "window":
-        start = _int(item.get("start_hour", 9), errors, f"{path}.start_hour", low=0, high=23)
-        end = _int(item.get("end_hour", 17), errors, f"{path}.end_hour", low=1, high=24)
-        if start is not None and end is not None and start >= end:
-            errors.add(f"{path}.end_hour", "later than start_hour")
-        weekdays = item.get("weekdays", [0, 1, 2, 3, 4])
-        days_ok = isinstance(weekdays, list) and bool(weekdays)
-        if not days_ok or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in weekdays):
-            errors.add(f"{path}.weekdays", "a list of days, 0 (Monday) to 6 (Sunday)")
-            weekdays = []
-        params.update(start_hour=start, end_hour=end, weekdays=sorted(set(weekdays)),
-                      timezone=_zone(item.get("timezone", "UTC"), errors, f"{path}.timezone"))  # fmt: skip
+        params.update(_hours_and_days(item, errors, path))
     return params
 
 
@@ -384,21 +431,22 @@ def _loops(steps: list[dict], errors: _Errors) -> None:
             stack.append((target, [t for _, t in successors(by_id[target])]))
 
 
-def _references(graph: dict, errors: _Errors, *, emails: Exists, segments: Exists, forms: Exists) -> None:
-    """Check that every email, segment and form the graph names exists in the workspace."""
-    wanted: dict[str, list[tuple[str, int]]] = {"email": [], "segment": [], "form": []}
+def _references(graph: dict, errors: _Errors, *, emails: Exists, segments: Exists, forms: Exists,
+                assets: Exists = _none) -> None:  # fmt: skip
+    """Check that every email, segment, form and asset the graph names exists in the workspace."""
+    wanted: dict[str, list[tuple[str, int]]] = {"email": [], "segment": [], "form": [], "asset": []}
     for index, source in enumerate(graph["sources"]):
         if source["kind"] == "segment":
             wanted["segment"].append((f"sources.{index}.segment_id", source["segment_id"]))
         elif source["kind"] == "form":
             wanted["form"].append((f"sources.{index}.form_id", source["form_id"]))
     for index, step in enumerate(graph["steps"]):
-        for key, kind in (("email_id", "email"), ("segment_id", "segment"), ("form_id", "form")):
+        for key, kind in (("email_id", "email"), ("segment_id", "segment"), ("form_id", "form"), ("asset_id", "asset")):
             if step.get(key) is not None:
                 wanted[kind].append((f"steps.{index}.{key}", step[key]))
     messages = {"email": "a template email of this workspace", "segment": "a segment of this workspace",
-                "form": "a form of this workspace"}  # fmt: skip
-    for kind, exists in (("email", emails), ("segment", segments), ("form", forms)):
+                "form": "a form of this workspace", "asset": "an asset of this workspace"}  # fmt: skip
+    for kind, exists in (("email", emails), ("segment", segments), ("form", forms), ("asset", assets)):
         if not wanted[kind]:
             continue
         found = exists({i for _, i in wanted[kind]})

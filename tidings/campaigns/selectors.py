@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, QuerySet
 
 from tidings.campaigns.event_types import CAMPAIGN_CODES
-from tidings.campaigns.models import Campaign, CampaignStatus, CampaignVersion, Enrolment, StepRun
+from tidings.campaigns.models import Campaign, CampaignStatus, CampaignVersion, Enrolment, EnrolmentStatus, StepRun
 from tidings.events import selectors as event_selectors
 
 
@@ -94,3 +96,21 @@ def workspaces_with_published_campaigns() -> list[int]:
             for pk in rows.filter(status=CampaignStatus.PUBLISHED).order_by().values_list("workspace_id", flat=True)
         }
     return sorted(found)
+
+
+# The "in campaign" segment filter (registered with contacts.conditions.register_membership in apps.ready).
+
+
+def campaign_ids() -> frozenset[int]:
+    """Return the ids of the workspace's campaigns."""
+    return frozenset(Campaign.objects.values_list("id", flat=True))
+
+
+def campaign_names(ids: Iterable[int]) -> dict[int, str]:
+    """Return {id: name} of those of ids that are campaigns of the workspace."""
+    return dict(Campaign.objects.filter(pk__in=list(ids)).values_list("id", "name"))
+
+
+def active_members(ids: list[int]) -> QuerySet[Enrolment]:
+    """Return the active enrolments (rows with contact_id) in any of the campaigns ids, for a correlated EXISTS."""
+    return Enrolment.objects.filter(campaign_id__in=ids, status=EnrolmentStatus.ACTIVE)

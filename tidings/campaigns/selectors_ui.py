@@ -34,7 +34,10 @@ KIND_LABELS = {
     "delay": "Wait",
 }
 EVENT_LABELS = {"opened_email": "opened an email", "clicked_email": "clicked in an email",
-                "submitted_form": "submitted a form", "visited_page": "visited a page"}  # fmt: skip
+                "submitted_form": "submitted a form", "visited_page": "visited a page",
+                "downloaded_asset": "downloaded an asset", "unsubscribed": "unsubscribed from email"}  # fmt: skip
+POINTS_LABELS = {"gte": "at least", "lte": "at most", "equals": "exactly", "between": "between"}
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 REASON_LABELS = {"no_consent": "no consent", "dnc_unsubscribed": "unsubscribed", "suppressed": "suppressed"}
 
 
@@ -70,7 +73,15 @@ def choices() -> dict[str, list[tuple[str, str]]]:
         "tags": [(t.name, t.name) for t in contacts_selectors.tags(limit=500)],
         "fields": sorted((alias, f.label or alias) for alias, f in contacts_selectors.fields_by_alias().items()),
         "purposes": [(p.key, p.name) for p in consent_selectors.purposes() if p.active],
+        "assets": _asset_choices(),
     }
+
+
+def _asset_choices() -> list[tuple[str, str]]:
+    """Return the workspace's assets (id, title) a download decision may wait for."""
+    from tidings.assets import selectors as assets_selectors
+
+    return [(str(pk), title) for pk, title in assets_selectors.assets().values_list("pk", "title")[:500]]
 
 
 @dataclass
@@ -115,6 +126,8 @@ def summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
             what += f" “{_name(names['emails'], step['email_id'])}”"
         if step.get("form_id"):
             what += f" “{_name(names['forms'], step['form_id'])}”"
+        if step.get("asset_id"):
+            what += f" “{_name(names.get('assets', []), step['asset_id'])}”"
         return f"Has the contact {what} within {duration(step.get('window_seconds') or 0)}?"
     if kind == "condition":
         test = step.get("test")
@@ -124,6 +137,8 @@ def summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
             return f"Has the tag {step.get('tag')}?"
         if test == "segment":
             return f"Is in segment {_name(names['segments'], step.get('segment_id'))}?"
+        if test in ("points", "device", "time"):
+            return _condition_summary(step)
         return f"Has consent to {step.get('purpose')}?"
     if kind == "delay":
         mode = step.get("mode")
@@ -133,9 +148,27 @@ def summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
             return f"Wait until {step.get('until')}"
         if mode == "field":
             return f"Wait until field {step.get('field')} {step.get('offset_days', 0):+d} days at {step.get('hour')}:00"
-        days = "".join("MTWTFSS"[d] for d in step.get("weekdays", []))
-        return f"Wait for {step.get('start_hour')}:00–{step.get('end_hour')}:00 on {days} ({step.get('timezone')})"
+        return f"Wait for {_hours_and_days(step)}"
     return KIND_LABELS.get(kind, kind)
+
+
+def _hours_and_days(step: Mapping) -> str:
+    days = ", ".join(DAYS[d] for d in step.get("weekdays", []) if 0 <= d < 7)
+    return (f"{step.get('start_hour')}:00–{step.get('end_hour')}:00 on {days}, in the contact's time zone "
+            f"(else {step.get('timezone')})")  # fmt: skip
+
+
+def _condition_summary(step: Mapping) -> str:
+    """Describe a condition on points, device or local time."""
+    test = step.get("test")
+    if test == "points":
+        bound = f"{step.get('value')} and {step.get('value_to')}" if step.get("operator") == "between" else (
+            f"{step.get('value')}")  # fmt: skip
+        return f"Has {POINTS_LABELS.get(step.get('operator', ''), '')} {bound} points?"
+    if test == "device":
+        seen = " on ".join(str(v) for v in (step.get("device"), step.get("os")) if v)
+        return f"Was last seen on {seen}?"
+    return f"Is it {_hours_and_days(step)}?"
 
 
 def duration(seconds: int) -> str:
@@ -270,8 +303,14 @@ def graph_problems(graph: Any) -> dict[str, list[str]]:
     def segments(ids) -> set[int]:
         return set(segments_selectors.segment_names(set(ids)))
 
+    def assets(ids) -> set[int]:
+        from tidings.assets import selectors as assets_selectors
+
+        return set(assets_selectors.assets().filter(pk__in=list(ids)).values_list("id", flat=True))
+
     try:
-        graphs.check(graph, emails=emails_selectors.template_email_ids, segments=segments, forms=forms)
+        graphs.check(graph, emails=emails_selectors.template_email_ids, segments=segments, forms=forms,
+                     assets=assets)  # fmt: skip
     except ValidationError as error:
         return {f"graph.{key}": messages for key, messages in error.message_dict.items()}
     return {}

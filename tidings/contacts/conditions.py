@@ -10,6 +10,8 @@ Values of encrypted fields go to SQL only as keyed blind indexes (capabilities.b
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -114,6 +116,36 @@ class Conditions:
     def with_ids(ids: QuerySet, column: str = "contact_id") -> Q:
         """Return the contacts whose id is in column of a queryset of another domain's rows, as EXISTS."""
         return Q(Exists(ids.filter(**{column: OuterRef("pk")})))
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A kind of membership another domain answers for, which segments filter on without importing that domain.
+
+    Campaigns registers "campaign" (an active enrolment) from its AppConfig.ready(); a segment filter
+    {"kind": "campaign", "operator": "in" | "not_in", "value": [ids]} then compiles to EXISTS (a member row
+    of the contact) through members(ids), in the same statement as the segment's other filters.
+    """
+
+    kind: str  # the filter's kind
+    label: str  # the builder's name for the filter ("A campaign")
+    noun: str  # one of the groups ("campaign"), for errors and pickers
+    ids: Callable[[], frozenset[int]]  # the ids of the workspace's groups
+    names: Callable[[Iterable[int]], dict[int, str]]  # their names, for the builder
+    members: Callable[[list[int]], QuerySet]  # rows with contact_id: the members of any of ids, in the workspace
+
+
+_MEMBERSHIPS: dict[str, Membership] = {}
+
+
+def register_membership(membership: Membership) -> None:
+    """Let segments filter on membership.kind (idempotent by kind: ready() may run twice in tests)."""
+    _MEMBERSHIPS[membership.kind] = membership
+
+
+def memberships() -> dict[str, Membership]:
+    """Return the registered memberships by kind."""
+    return dict(_MEMBERSHIPS)
 
 
 def contacts_where(condition: Q) -> QuerySet:

@@ -1,7 +1,7 @@
 """The event type codes contacts writes, and those kept here for the domains still to be built.
 
 Codes 1-19 and 60-69 are contacts' own (record changes, points and stage). The others are
-placeholders with stable codes for the domains to come (campaigns 50-59; segments 70-79,
+placeholders with stable codes for the domains to come (segments 70-79, campaigns 50-59,
 tracking 20-29, forms 30-39, emails 40-49 and consent 80-89 moved to their apps): each domain takes
 its range and its types into its own apps.py when it is built, and drops them from here
 (tidings.events.registry).
@@ -38,8 +38,5 @@ class EventType(models.IntegerChoices):
     EMAIL_COMPLAINED = 44, "email.complained"
     EMAIL_UNSUBSCRIBED = 45, "email.unsubscribed"
     EMAIL_FAILED = 46, "email.failed"
-    CAMPAIGN_ENTERED = 50, "campaign.entered"
-    CAMPAIGN_STEP = 51, "campaign.step"
-    CAMPAIGN_LEFT = 52, "campaign.left"
     POINTS_CHANGED = 60, "points.changed"
     STAGE_CHANGED = 61, "stage.changed"

@@ -27,7 +27,6 @@ __all__ = ["EVENT_SCHEMAS", "EventDataRejected", "check_event_data", "register_e
 # The domain each range belongs to; the placeholders move to their domain's apps.py with their types.
 RANGES = {
     "contacts": [range(1, 20), range(60, 70)],
-    "campaigns": [range(50, 60)],
 }
 FIELDS_SEPARATOR = ":"  # aliases are [a-z0-9_], so a colon joins them into one token
 MAX_TOKEN = 64  # the registry's longest token
@@ -93,7 +92,5 @@ def register_contact_event_types() -> None:
     register_event_schema(E.FIELDS_CHANGED, fields=TOKEN, count=INT, by=INT)
     register_event_schema(E.COMPANY_LINKED, company_id=INT, by=INT)
     register_event_schema(E.COMPANY_UNLINKED, company_id=INT, by=INT)
-    for code in (E.CAMPAIGN_ENTERED, E.CAMPAIGN_STEP, E.CAMPAIGN_LEFT):
-        register_event_schema(code, campaign_id=INT, step_id=INT)
     register_event_schema(E.POINTS_CHANGED, op=TOKEN, delta=INT, points=INT)
     register_event_schema(E.STAGE_CHANGED, stage_id=INT, previous_stage_id=INT)

@@ -1272,3 +1272,9 @@ def saved_view_get(view_id: int, table: str, user_id: int | None) -> SavedView:
     """Return one view the member may open; raise SavedView.DoesNotExist for another's unshared view or workspace."""
     mine = Q(owner_user_id=user_id) if user_id is not None else Q(pk__in=[])
     return SavedView.objects.get(Q(pk=view_id, table=table) & (mine | Q(shared=True)))
+
+
+def contact_timezones(contact_ids: Iterable[int]) -> dict[int, str]:
+    """Return {id: IANA time zone} of those of contact_ids with one set (one query; campaigns' local times)."""
+    rows = Contact.objects.filter(pk__in=list(contact_ids)).exclude(timezone="").values_list("id", "timezone")
+    return dict(rows)

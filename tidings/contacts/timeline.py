@@ -82,8 +82,5 @@ def register_contact_descriptions(tag_names, company_names, member_names) -> Non
     describe(E.ASSET_DOWNLOAD, lambda d, n: f"Downloaded asset #{d['asset_id']}", icon="download")
     describe(E.VIDEO_HIT, lambda d, n: "Watched a video", icon="app-window")
     describe(E.FORM_SUBMITTED, lambda d, n: f"Submitted form #{d['form_id']}", icon="list")
-    describe(E.CAMPAIGN_ENTERED, lambda d, n: f"Entered campaign #{d['campaign_id']}", icon="megaphone")
-    describe(E.CAMPAIGN_STEP, lambda d, n: f"Reached a step of campaign #{d['campaign_id']}", icon="megaphone")
-    describe(E.CAMPAIGN_LEFT, lambda d, n: f"Left campaign #{d['campaign_id']}", icon="megaphone")
     describe(E.POINTS_CHANGED, _points, icon="chart-column")
     describe(E.STAGE_CHANGED, lambda d, n: f"Moved to stage #{d['stage_id']}", icon="chevron-right")

@@ -289,6 +289,26 @@ def events_page_query(
     return events.annotate(who=Coalesce(F("contact_id"), F("visitor__contact_id")))
 
 
+def last_event_data(types: int | Iterable[int], contact_ids: Iterable[int], *, key: str) -> dict[int, Any]:
+    """Return {contact id: data[key] of its newest event of types} for a few contacts (a batch), strings resolved.
+
+    Newest is the highest id (the order the store received them). Three queries whatever the number of
+    contacts: the newest event id per contact (grouped), those events' data, the dictionary strings.
+    Contacts without such an event are left out.
+    """
+    ids = sorted({int(c) for c in contact_ids})
+    if not ids:
+        return {}
+    newest = dict(
+        events_matching(types, contact_ids=ids).filter(who__isnull=False).order_by().values("who")
+        .annotate(last=Max("id")).values_list("who", "last")
+    )  # fmt: skip
+    rows = list(Event.objects.filter(id__in=list(newest.values())).values("id", "type", "data"))
+    resolve_strings(rows)
+    data = {row["id"]: row["data"] for row in rows}
+    return {who: (data.get(event_id) or {}).get(key) for who, event_id in newest.items()}
+
+
 def resolve_strings(rows: list[dict]) -> None:
     """Replace, in place, the dictionary ids in rows' data (each with "type" and "data") by their strings."""
     wanted: set[int] = set()

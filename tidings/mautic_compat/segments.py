@@ -106,6 +106,9 @@ class FilterLookup:
     def segment_id(self, value: str) -> int | None:
         return _known_id(value, self.known.segment_ids)
 
+    def campaign_id(self, value: str) -> int | None:
+        return _known_id(value, self.known.membership_ids.get("campaign", frozenset()))
+
 
 def _known_id(value: Any, known: frozenset[int]) -> int | None:
     text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from tidings.consent.selectors import allowed_condition, purpose_by_key
 from tidings.contacts.capabilities import FieldCapability, Operator
-from tidings.contacts.conditions import Conditions, contacts_where
+from tidings.contacts.conditions import Conditions, contacts_where, memberships
 from tidings.events.registry import code_for
 from tidings.events.selectors import events_matching
 from tidings.privacy.vault import DecryptionFailed, keyring
@@ -122,6 +122,10 @@ class Compiler:
             return self.traffic(node)
         if kind == "consent":
             return self.consent(node)
+        membership = memberships().get(kind)
+        if membership is not None:  # a campaign (another domain's, registered): EXISTS (a member row of the contact)
+            condition = Conditions.with_ids(membership.members(list(node["value"])))
+            return ~condition if node["operator"] == "not_in" else condition
         raise ValueError(f"unknown filter kind {kind}")  # a checked definition never has one
 
     def field(self, node: Mapping) -> Q:

@@ -12,6 +12,8 @@
           {"kind": "traffic", "attribute": ATTRIBUTE, "comparison": COMPARISON, "value": TEXT|[TEXT, ...],
            "operator", "min_count", "max_count", "within_days", "since", "until": as for event}
           {"kind": "consent", "purpose": PURPOSE_KEY, "operator": "has"|"has_not"}
+          {"kind": "campaign", "operator": "in"|"not_in", "value": [CAMPAIGN_ID, ...]}   (and any other kind
+           another domain registers with contacts.conditions.register_membership)
 
 ATTRIBUTE is utm_source, utm_medium, utm_campaign (the parts of a page hit's utm label) or device,
 os, browser (of its ctx label); COMPARISON is equals, in (a list), contains, starts_with or
@@ -54,6 +56,9 @@ tests hold the SQL of both engines to it):
   it, starting with it, or not empty. Parts compare ignoring case, accented letters included; a
   "|" in a value is read as "/" (tracking stores it so). A hit without the label (no UTM tags)
   has every part empty.
+- campaign (a registered membership): "in" when the contact is an active member of any of them (a
+  campaign: enrolled and neither finished nor exited); not_in = of none. An id not of the workspace is
+  refused by the check; one deleted since the segment was saved matches nobody.
 - consent: "has" when the purpose allows processing the contact now, as consent.selectors'
   allowed_condition says (a consent purpose: a current "given" record, its identified visitors'
   included; another lawful basis: no objection; an inactive purpose: nobody); has_not is NOT of that.
@@ -71,7 +76,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -104,6 +109,7 @@ SEALED_STORAGE = (Storage.BLIND_INDEX, Storage.TOKENS)
 
 TAG_OPERATORS = ("in", "not_in", "all")
 SEGMENT_OPERATORS = ("in", "not_in")
+MEMBERSHIP_OPERATORS = ("in", "not_in")
 DNC_OPERATORS = ("is", "is_not")
 EVENT_OPERATORS = ("has", "has_not")
 EVENT_LOOKUPS = {"int": ("", "gt", "gte", "lt", "lte"), "token": ("",), "url": ("", "contains", "startswith")}
@@ -163,6 +169,8 @@ class Lookups:
     segment_ids: frozenset[int]
     event_keys: Mapping[str, Mapping[str, str]]  # event type name -> {data key: kind}
     purpose_keys: frozenset[str] = frozenset()  # the consent purposes of the workspace
+    # Registered memberships (contacts.conditions.memberships()): kind -> the ids of the workspace's groups.
+    membership_ids: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
 
 class _Checker:
@@ -216,10 +224,21 @@ class _Checker:
             "traffic": self.traffic,
             "consent": self.consent,
         }.get(kind if isinstance(kind, str) else "")
+        if check is None and isinstance(kind, str) and kind in self.lookups.membership_ids:
+            return self.membership(kind, node, path)
         if check is None:
-            self.error(_join(path, "kind"), f"kind is one of {', '.join(KINDS)}")
+            self.error(_join(path, "kind"), f"kind is one of {', '.join([*KINDS, *self.lookups.membership_ids])}")
             return None
         return check(node, path)
+
+    def membership(self, kind: str, node: Mapping, path: str) -> dict | None:
+        """A registered membership (a campaign): in / not_in any of the workspace's groups of that kind."""
+        operator = node.get("operator")
+        if operator not in MEMBERSHIP_OPERATORS:
+            self.error(_join(path, "operator"), f"operator is one of {', '.join(MEMBERSHIP_OPERATORS)}")
+            return None
+        return {"kind": kind, "operator": operator, "value": self.ids(node, path, self.lookups.membership_ids[kind],
+                                                                      kind)}  # fmt: skip
 
     def field(self, node: Mapping, path: str) -> dict | None:
         object = node.get("object", FieldObject.CONTACT)

@@ -16,7 +16,7 @@ from django import forms
 
 from tidings.consent.selectors import purposes
 from tidings.contacts.capabilities import FieldCapability, FieldObject, Storage
-from tidings.contacts.conditions import DNC_CHANNELS, DNC_REASONS
+from tidings.contacts.conditions import DNC_CHANNELS, DNC_REASONS, memberships
 from tidings.segments import selectors
 from tidings.segments.definition import (
     CONSENT_OPERATORS,
@@ -189,7 +189,22 @@ def builder_schema(*, exclude_segment: int | None = None, known: Lookups | None 
             "consent": {op: CONSENT_LABELS[op] for op in CONSENT_OPERATORS},
         },
         "max_depth": MAX_DEPTH,
+        # Other domains' memberships (campaigns): a kind each, with the workspace's groups to pick from.
+        "memberships": _memberships(known),
     }
+
+
+def _memberships(known: Lookups) -> list[dict]:
+    """Return each registered membership as builder.js draws it: kind, label, its groups and operator labels."""
+    out = []
+    for kind, membership in sorted(memberships().items()):
+        ids = known.membership_ids.get(kind, frozenset())
+        names = sorted(membership.names(ids).items(), key=lambda pair: pair[1].lower())[:PICKER_LIMIT]
+        plural = f"{membership.noun}s"
+        out.append({"kind": kind, "label": membership.label, "items": [{"id": pk, "name": n} for pk, n in names],
+                    "operators": {"in": f"is in any of the {plural}", "not_in": f"is in none of the {plural}"},
+                    "picker": plural.capitalize(), "empty": f"No {membership.noun} yet."})  # fmt: skip
+    return out
 
 
 def _data_conditions(keys: Mapping[str, str]) -> list[list[str]]:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tidings.consent.selectors import purposes
 from tidings.contacts.capabilities import FieldCapability, FieldObject
-from tidings.contacts.conditions import Conditions, contacts_where, tag_ids
+from tidings.contacts.conditions import Conditions, contacts_where, memberships, tag_ids
 from tidings.events.registry import IP, event_types
 from tidings.pagination import Page, keyset_page
 from tidings.segments.compiler import NOBODY, Compiler, open_value
@@ -38,6 +38,7 @@ def lookups() -> Lookups:
             if spec.domain != "segments"
         },
         purpose_keys=frozenset(purpose.key for purpose in purposes()),
+        membership_ids={kind: membership.ids() for kind, membership in memberships().items()},
     )
 
 

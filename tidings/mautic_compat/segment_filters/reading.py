@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from tidings.mautic_compat.segment_filters.vocabulary import (
+    CAMPAIGN_FIELD,
     DATE_TYPES,
     DEVICE_TYPES,
     DNC_FIELDS,
@@ -450,6 +451,15 @@ def _segments(filter: _Filter) -> dict:
     return {"kind": "segment", "operator": operator, "value": _ids(filter, filter.lookup.segment_id, "segment")}
 
 
+def _campaigns(filter: _Filter) -> dict:
+    """Mautic's campaign membership filter: in / not in any of the campaigns (the campaigns app's filter)."""
+    operator = _in_operator(filter)
+    resolve = getattr(filter.lookup, "campaign_id", None)
+    if resolve is None:  # a caller that knows no campaigns
+        raise filter.invalid("field", "this Mautic filter is not supported in Tidings")
+    return {"kind": CAMPAIGN_FIELD, "operator": operator, "value": _ids(filter, resolve, "campaign")}
+
+
 def _dnc(filter: _Filter) -> dict:
     channel, reason = DNC_FIELDS[filter.field]
     if filter.operator not in ("=", "!="):
@@ -647,6 +657,7 @@ def _traffic_value(filter: _Filter, value: Any) -> str:
 _SPECIAL: dict[str, Callable[[_Filter], dict]] = {
     "tags": _tags,
     "leadlist": _segments,
+    CAMPAIGN_FIELD: _campaigns,
     "hit_url": _hit_url,
     **dict.fromkeys(DNC_FIELDS, _dnc),
     **dict.fromkeys(EVENT_IDS, _event_ids),

@@ -56,7 +56,7 @@ DNC_FIELDS = {
 # cannot state); refused with "not supported" rather than approximated.
 UNSUPPORTED = frozenset(
     {
-        "campaign", "globalcategory", "source", "source_id", "referer", "url_title", "sessions", "page_id",
+        "globalcategory", "source", "source_id", "referer", "url_title", "sessions", "page_id",
         "redirect_id", "notification", "sms_clicked_link", "sms_clicked_link_date", "integration_campaigns",
         "date_identified", "date_modified",
     }
@@ -74,6 +74,10 @@ NOT_RECORDED = ("utm_content", "utm_term", "device_brand", "device_model")
 # Mautic's device types (its device detector's) as Tidings records them; the others have no Tidings value.
 DEVICE_TYPES = {"desktop": "desktop", "smartphone": "mobile", "mobile": "mobile", "tablet": "tablet"}
 TIDINGS_DEVICE_TYPES = {"desktop": "desktop", "mobile": "smartphone", "tablet": "tablet"}
+
+# Mautic's "campaign" filter (campaign_leads not manually removed: in the campaign now), type "campaign",
+# in / !in a list of campaign ids: Tidings' registered "campaign" membership filter (an active enrolment).
+CAMPAIGN_FIELD = "campaign"
 
 # Core columns Tidings names otherwise.
 RENAMED = {"owner_id": "owner"}
@@ -115,3 +119,6 @@ class FilterLookup(Protocol):
 
     def segment_id(self, value: str) -> int | None:
         """Return the id of the segment a leadlist filter names, None when unknown."""
+
+    def campaign_id(self, value: str) -> int | None:
+        """Return the id of the campaign a campaign filter names, None when unknown (or no campaigns here)."""

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from tidings.mautic_compat.segment_filters.vocabulary import (
+    CAMPAIGN_FIELD,
     DATE_TYPES,
     DNC_FIELDS,
     EVENT_COUNTS,
@@ -102,6 +103,8 @@ def _leaf_items(node: dict, lookup: FilterLookup | None) -> list[dict] | None:
         return _list_items(node, "tags", "tags")
     if kind == "segment":
         return _list_items(node, "leadlist", "leadlist")
+    if kind == CAMPAIGN_FIELD:
+        return _list_items(node, CAMPAIGN_FIELD, CAMPAIGN_FIELD)
     if kind == "dnc":
         field = next(
             (name for name, pair in DNC_FIELDS.items() if pair == (node.get("channel"), node.get("reason"))), None

@@ -392,7 +392,7 @@ def test_behaviour_filters_may_say_object_behaviors():
 @pytest.mark.parametrize(
     "name",
     [
-        "campaign", "globalcategory", "source", "referer", "sessions", "page_id", "redirect_id", "notification",
+        "globalcategory", "source", "referer", "sessions", "page_id", "redirect_id", "notification",
         "sms_clicked_link", "date_modified",
     ],
 )  # fmt: skip

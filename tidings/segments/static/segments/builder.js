@@ -50,6 +50,12 @@
     }
     this.tree.filters = this.tree.filters || [];
     this.errors = JSON.parse(root.getAttribute("data-errors") || "{}");
+    // Other domains' memberships (a campaign) are kinds too, with their operators' labels.
+    var self = this;
+    this.kinds = KINDS.concat((this.schema.memberships || []).map(function (m) {
+      self.schema.operators[m.kind] = m.operators;
+      return [m.kind, m.label];
+    }));
   }
 
   Builder.prototype.fieldsOf = function (object) { return this.schema.fields[object] || []; };
@@ -120,8 +126,8 @@
     var self = this;
     var number = path.split(".").filter(function (part, i, parts) { return parts[i - 1] === "filters"; })
       .map(function (n) { return Number(n) + 1; }).join(".");
-    var kinds = KINDS.map(function (k) { return [k[0], k[1]]; });
-    if (KINDS.map(function (k) { return k[0]; }).indexOf(node.kind) < 0) { kinds.push([node.kind || "", "(not editable here)"]); }
+    var kinds = this.kinds.map(function (k) { return [k[0], k[1]]; });
+    if (this.kinds.map(function (k) { return k[0]; }).indexOf(node.kind) < 0) { kinds.push([node.kind || "", "(not editable here)"]); }
     var kind = select(kinds, node.kind);
     kind.addEventListener("change", function () {
       parent.filters[index] = self.defaults(kind.value);
@@ -129,7 +135,7 @@
     });
     var controls = [labelled(path, "kind", "Filter " + number + " on", kind)];
     var body = {field: this.fieldControls, tag: this.tagControls, segment: this.segmentControls, dnc: this.dncControls, event: this.eventControls,
-      traffic: this.trafficControls, consent: this.consentControls}[node.kind];
+      traffic: this.trafficControls, consent: this.consentControls}[node.kind] || (this.membership(node.kind) ? this.membershipControls : null);
     if (body) { controls = controls.concat(body.call(this, node, path)); }
     var remove = el("button", {type: "button", "class": "secondary seg-remove", id: idFor(path, "remove"), text: "Remove"});
     remove.setAttribute("aria-label", "Remove filter " + number);
@@ -151,6 +157,7 @@
     if (kind === "event") { return {kind: "event", event: this.schema.events[0] || "", operator: "has", min_count: 1, within_days: 30, data: {}}; }
     if (kind === "traffic") { return {kind: "traffic", attribute: "utm_source", comparison: "equals", value: "", operator: "has", min_count: 1, within_days: 30}; }
     if (kind === "consent") { return {kind: "consent", purpose: (this.schema.purposes[0] || {}).key || "", operator: "has"}; }
+    if (this.membership(kind)) { return {kind: kind, operator: "in", value: []}; }
     return this.newCondition();
   };
 
@@ -269,7 +276,18 @@
       node.value = Array.prototype.filter.call(picker.options, function (o) { return o.selected; }).map(function (o) { return Number(o.value); });
       self.changed(false);
     });
-    return controls.concat([labelled(path, "value", kind === "tag" ? "Tags" : "Segments", picker, true)]);
+    var membership = this.membership(kind);
+    return controls.concat([labelled(path, "value", kind === "tag" ? "Tags" : (membership ? membership.picker : "Segments"), picker, true)]);
+  };
+
+  // Another domain's membership (a campaign): schema.memberships, drawn as a picker like segments.
+  Builder.prototype.membership = function (kind) {
+    return (this.schema.memberships || []).filter(function (m) { return m.kind === kind; })[0] || null;
+  };
+
+  Builder.prototype.membershipControls = function (node, path) {
+    var membership = this.membership(node.kind);
+    return this.pickerControls(node.kind, node, path, membership.items, membership.empty);
   };
 
   Builder.prototype.tagControls = function (node, path) {
