@@ -146,9 +146,10 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
 
     Migrating the three databases costs each worker tens of seconds of CPU; a copy costs a fraction of a
     second (PostgreSQL: CREATE DATABASE ... TEMPLATE; SQLite: the file read into the worker's in-memory
-    database). The first worker migrates into templates in TIDINGS_TEST_TEMPLATE_DIR (made by the xdist
-    controller, see pytest_configure) or, on PostgreSQL, into databases named after it; the last one to
-    finish drops the PostgreSQL templates. Without xdist, the databases are set up the usual way.
+    database). The workers migrate the templates in TIDINGS_TEST_TEMPLATE_DIR (made by the xdist
+    controller, see pytest_configure) or, on PostgreSQL, into databases named after it, each template
+    under a lock of its own so that two workers migrate two at once; the last one to finish drops the
+    PostgreSQL templates. Without xdist, the databases are set up the usual way.
     """
     from django.test.utils import setup_databases, teardown_databases
     from pytest_django.fixtures import _get_databases_for_setup
@@ -159,7 +160,8 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     workerinput = getattr(request.config, "workerinput", None)
     with django_db_blocker.unblock():
         if template_dir and workerinput:
-            old_config = _TestDatabaseTemplates(Path(template_dir)).clone(aliases, serialized_aliases)
+            worker = int(workerinput["workerid"].removeprefix("gw") or 0)
+            old_config = _TestDatabaseTemplates(Path(template_dir)).clone(aliases, serialized_aliases, worker)
         else:
             old_config = setup_databases(
                 verbosity=verbosity, interactive=False, aliases=aliases, serialized_aliases=serialized_aliases
@@ -172,13 +174,18 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
 
 
 class _TestDatabaseTemplates:
-    """Migrated test databases that xdist workers copy, in a folder shared by the workers of one run."""
+    """Migrated test databases that xdist workers copy, in a folder shared by the workers of one run.
+
+    Every region database has the same tables (the router gives each region alias the tenant apps and
+    the audit log), so only the first region's template is migrated; the others are copies of it.
+    """
 
     def __init__(self, folder):
         self.folder = folder
+        self.configured_names = {}  # alias: the database name in the settings, before it becomes the copy's
 
-    def _locked(self):
-        lock = open(self.folder / "lock", "w")  # noqa: SIM115 - closed by the caller's with
+    def _locked(self, name="lock"):
+        lock = open(self.folder / name, "w")  # noqa: SIM115 - closed by the caller's with
         fcntl.flock(lock, fcntl.LOCK_EX)
         return lock
 
@@ -187,24 +194,39 @@ class _TestDatabaseTemplates:
             return str(self.folder / f"{connection.alias}.sqlite3")
         return f"test_{configured_name}_template"
 
-    def clone(self, aliases, serialized_aliases):
-        """Give this worker its copy of each database (migrating the templates first if none exist yet)."""
+    def _copied_from(self, alias, aliases):
+        """Return the alias whose template this alias's template copies, or None if it is migrated."""
+        from django.db import connections
+
+        from tidings.tenancy.context import region_aliases
+
+        regions = [region for region in region_aliases() if region in aliases]
+        first = regions[0] if regions else None
+        if alias not in regions or alias == first or connections[alias].vendor != connections[first].vendor:
+            return None
+        return first
+
+    def clone(self, aliases, serialized_aliases, worker=0):
+        """Give this worker its copy of each database (making the templates first if none exist yet).
+
+        Worker n starts with the nth migrated template, so two workers migrate two templates at once;
+        the copied templates come last, once the one they copy is likely ready.
+        """
         from django.conf import settings
         from django.db import connections
 
+        migrated = sorted(alias for alias in aliases if self._copied_from(alias, aliases) is None)
+        copied = sorted(alias for alias in aliases if self._copied_from(alias, aliases) is not None)
+        start = worker % len(migrated) if migrated else 0
+        self.configured_names = {alias: connections[alias].settings_dict["NAME"] for alias in aliases}
         old_config = []
-        with self._locked():
-            ready = self.folder / "ready"
-            for alias in sorted(aliases):
-                connection = connections[alias]
-                old_name = connection.settings_dict["NAME"]
-                test_name = connection.creation._get_test_db_name()
+        for alias in migrated[start:] + migrated[:start] + copied:
+            connection = connections[alias]
+            old_name = connection.settings_dict["NAME"]
+            test_name = connection.creation._get_test_db_name()
+            with self._locked(f"lock-{alias}"):
+                self._make_template(alias, aliases)
                 template = self._template_name(connection, old_name)
-                if not ready.exists():
-                    worker_test_settings = connection.settings_dict["TEST"]
-                    connection.settings_dict["TEST"] = {**worker_test_settings, "NAME": template}
-                    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-                    connection.settings_dict["TEST"] = worker_test_settings
                 connection.close()
                 if connection.vendor == "sqlite":
                     connection.settings_dict["NAME"] = test_name
@@ -215,20 +237,49 @@ class _TestDatabaseTemplates:
                     else:
                         shutil.copy(template, test_name)
                 else:
-                    with connection.creation._nodb_cursor() as cursor:
-                        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(test_name)}")
-                        cursor.execute(
-                            f"CREATE DATABASE {connection.ops.quote_name(test_name)}"
-                            f" TEMPLATE {connection.ops.quote_name(template)}"
-                        )
+                    self._create_database(connection, test_name, template)
                     connection.settings_dict["NAME"] = test_name
-                settings.DATABASES[alias]["NAME"] = test_name
-                connection.ensure_connection()
-                if alias in serialized_aliases:
-                    connection._test_serialized_contents = connection.creation.serialize_db_to_string()
-                old_config.append((connection, old_name, True))
-            ready.touch()
+            settings.DATABASES[alias]["NAME"] = test_name
+            connection.ensure_connection()
+            if alias in serialized_aliases:
+                connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+            old_config.append((connection, old_name, True))
         return old_config
+
+    def _make_template(self, alias, aliases):
+        """Migrate alias's template, or copy it from the one it shares its tables with; once per run."""
+        from django.db import connections
+
+        ready = self.folder / f"ready-{alias}"
+        if ready.exists():
+            return
+        connection = connections[alias]
+        template = self._template_name(connection, self.configured_names[alias])
+        source_alias = self._copied_from(alias, aliases)
+        if source_alias is None:
+            worker_test_settings = connection.settings_dict["TEST"]
+            connection.settings_dict["TEST"] = {**worker_test_settings, "NAME": template}
+            connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+            connection.settings_dict["TEST"] = worker_test_settings
+            connection.close()
+        else:
+            source = connections[source_alias]
+            with self._locked(f"lock-{source_alias}"):  # never the other way round: no deadlock
+                self._make_template(source_alias, aliases)
+                source_template = self._template_name(source, self.configured_names[source_alias])
+                if connection.vendor == "sqlite":
+                    shutil.copy(source_template, template)
+                else:
+                    self._create_database(connection, template, source_template)
+        ready.touch()
+
+    @staticmethod
+    def _create_database(connection, name, template):
+        with connection.creation._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}")
+            cursor.execute(
+                f"CREATE DATABASE {connection.ops.quote_name(name)} TEMPLATE {connection.ops.quote_name(template)}"
+            )
 
     def release(self, aliases, workers):
         """Count this worker done; the last one drops the PostgreSQL templates (SQLite's go with the folder)."""
