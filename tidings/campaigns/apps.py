@@ -25,6 +25,8 @@ class CampaignsConfig(AppConfig):
         # What can move a contact into a campaign or along a decision: the names resolve once every app is ready.
         names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked")
         register_listener("campaigns", [code_for(name) for name in names], woken)
+        # Points and tags may reach a campaign's goal (engine.reach_goals): they wake the campaigns too.
+        register_listener("campaign_goals", [code_for(n) for n in ("points.changed", "contact.tag_added")], woken)
 
         from tidings.campaigns.ui_registry import register_campaign_pages
 

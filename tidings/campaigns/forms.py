@@ -43,6 +43,10 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
         "weekdays",
         "timezone",
     ),  # fmt: skip
+    "change_stage": ("stage_id",),
+    "set_owner": ("user_id",),
+    "notify_user": ("user_id", "subject"),
+    "enter_campaign": ("campaign_id",),
 }
 
 
@@ -147,6 +151,14 @@ class StepForm(forms.Form):
     weekdays = forms.MultipleChoiceField(label="On days", required=False, choices=WEEKDAYS,
                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
     timezone = forms.CharField(label="Time zone", required=False, max_length=64, initial="UTC")
+    # change_stage, set_owner, notify_user, enter_campaign
+    stage_id = forms.IntegerField(label="Stage number", required=False, min_value=1, max_value=2**63 - 1)
+    user_id = forms.ChoiceField(label="Member", required=False)
+    subject = forms.CharField(label="Subject of the notice", required=False, max_length=150,
+                              help_text="The member gets this subject and a link to each contact's page.")  # fmt: skip
+    campaign_id = forms.ChoiceField(label="Campaign", required=False,
+                                    help_text="Its own entry rules apply: a contact already in it, or who may "
+                                              "not enter again yet, stays out.")  # fmt: skip
 
     def __init__(self, *args, kind: str, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,6 +170,8 @@ class StepForm(forms.Form):
         _set_choices(self, "field", none + choices["fields"])
         _set_choices(self, "tag", none + choices["tags"])
         _set_choices(self, "purpose", none + choices["purposes"])
+        _set_choices(self, "user_id", none + choices.get("members", []))
+        _set_choices(self, "campaign_id", none + choices.get("campaigns", []))
         if kind == "decision":
             self.fields["email_id"].help_text = "Any email when none is chosen."
             self.fields["form_id"].help_text = "Any form when none is chosen."
@@ -230,6 +244,8 @@ class StepForm(forms.Form):
                 out["segment_id"] = _int(data.get("segment_id"))
             elif test == "consent":
                 out["purpose"] = data.get("purpose")
+        elif kind in graphs.MORE_ACTIONS:
+            out.update(self._more_params(kind, data))
         elif kind == "delay":
             mode = data.get("mode")
             out["mode"] = mode
@@ -246,6 +262,18 @@ class StepForm(forms.Form):
                 out.update(start_hour=data.get("start_hour") if data.get("start_hour") is not None else 9,
                            end_hour=data.get("end_hour") or 17, weekdays=[int(d) for d in data.get("weekdays") or []],
                            timezone=data.get("timezone") or "UTC")  # fmt: skip
+        return out
+
+    @staticmethod
+    def _more_params(kind: str, data: dict) -> dict:
+        """The settings of change_stage, set_owner, notify_user and enter_campaign."""
+        if kind == "change_stage":
+            return {"stage_id": data.get("stage_id")}
+        if kind == "enter_campaign":
+            return {"campaign_id": _int(data.get("campaign_id"))}
+        out: dict[str, Any] = {"user_id": _int(data.get("user_id"))}
+        if kind == "notify_user" and data.get("subject"):
+            out["subject"] = data["subject"]
         return out
 
     # graph.check's names for a step's keys -> this form's fields

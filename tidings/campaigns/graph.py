@@ -43,7 +43,8 @@ MAX_SOURCES = 20
 
 SOURCE_KINDS = ("segment", "form", "manual", "api")
 ACTIONS = ("send_email", "add_tags", "remove_tags", "add_to_segment", "remove_from_segment", "change_points",
-           "update_fields", "do_not_contact", "exit")  # fmt: skip
+           "update_fields", "do_not_contact", "exit", "change_stage", "set_owner", "notify_user",
+           "enter_campaign")  # fmt: skip
 DECISION_EVENTS = ("opened_email", "clicked_email", "submitted_form", "visited_page")
 CONDITION_TESTS = ("field", "tag", "segment", "consent")
 FIELD_OPERATORS = ("equals", "not_equals", "empty", "not_empty", "gt", "lt", "contains")
@@ -52,6 +53,10 @@ POINTS_OPERATORS = ("plus", "minus", "times", "divide")
 KINDS = (*ACTIONS, "decision", "condition", "delay")
 BRANCHING = ("decision", "condition")
 OUTBOUND = ("send_email",)
+# Issue 14's remaining actions (their parameters: _more_params) and goals (_goals).
+MORE_ACTIONS = ("change_stage", "set_owner", "notify_user", "enter_campaign")
+GOAL_KINDS = ("submitted_form", "clicked_email", "points_at_least", "has_tag")
+MAX_GOALS = 10
 
 Exists = Callable[[Iterable[int]], set[int]]
 
@@ -96,15 +101,19 @@ def check(
     emails: Exists = _none,
     segments: Exists = _none,
     forms: Exists = _none,
+    members: Exists = _none,
+    campaigns: Exists = _none,
 ) -> dict:
     """Return raw as a clean graph; raise ValidationError keyed by path when anything is wrong.
 
-    emails(ids), segments(ids), forms(ids) return which of ids exist (template emails for emails).
+    emails(ids), segments(ids), forms(ids) return which of ids exist (template emails for emails);
+    members(ids) which user ids are members of the workspace; campaigns(ids) which campaigns of the
+    workspace (other than the one checked) a contact may be sent to.
     """
     errors = _Errors()
     if not isinstance(raw, Mapping):
         raise ValidationError({"graph": ["an object with sources, entry, start and steps"]})
-    unknown = set(raw) - {"sources", "entry", "exit_on_segment_leave", "start", "steps"}
+    unknown = set(raw) - {"sources", "entry", "exit_on_segment_leave", "start", "steps", "goals"}
     for key in sorted(str(k) for k in unknown)[:5]:
         errors.add(key[:40], "not part of a campaign graph")
     graph: dict[str, Any] = {
@@ -123,12 +132,15 @@ def check(
         if start is not None and start not in declared:
             errors.add("start", "the id of one of the steps")
     graph["start"] = start
+    if "goals" in raw:
+        graph["goals"] = _goals(raw["goals"], errors)
     if not errors:
         _edges(steps, errors)
     if not errors:
         _loops(steps, errors)
     if not errors:
         _references(graph, errors, emails=emails, segments=segments, forms=forms)
+        _more_references(graph, errors, emails=emails, forms=forms, members=members, campaigns=campaigns)
     if errors:
         raise ValidationError(dict(errors))
     return graph
@@ -245,11 +257,55 @@ def _params(kind: str, item: Mapping, errors: _Errors, path: str) -> dict:
         return {"channel": _choice(item.get("channel", "email"), ("email", "sms", "push"), errors, f"{path}.channel")}
     if kind == "exit":
         return {}
+    if kind in MORE_ACTIONS:
+        return _more_params(kind, item, errors, path)
     if kind == "decision":
         return _decision(item, errors, path)
     if kind == "condition":
         return _condition(item, errors, path)
     return _delay(item, errors, path)
+
+
+def _more_params(kind: str, item: Mapping, errors: _Errors, path: str) -> dict:
+    """Return the checked parameters of change_stage, set_owner, notify_user and enter_campaign."""
+    big = 2**63 - 1
+    if kind == "change_stage":
+        return {"stage_id": _int(item.get("stage_id"), errors, f"{path}.stage_id", high=big)}
+    if kind == "set_owner":
+        return {"user_id": _int(item.get("user_id"), errors, f"{path}.user_id", high=big)}
+    if kind == "notify_user":
+        params: dict[str, Any] = {"user_id": _int(item.get("user_id"), errors, f"{path}.user_id", high=big)}
+        params["subject"] = _text(item.get("subject", "A contact reached a campaign step"), errors,
+                                  f"{path}.subject", limit=150)  # fmt: skip
+        return params
+    return {"campaign_id": _int(item.get("campaign_id"), errors, f"{path}.campaign_id", high=big)}
+
+
+def _goals(raw: Any, errors: _Errors) -> list[dict]:
+    """Return the checked goals: reaching any of them ends the contact's enrolment (exit reason "goal")."""
+    if not isinstance(raw, list) or len(raw) > MAX_GOALS:
+        errors.add("goals", f"a list of at most {MAX_GOALS} goals")
+        return []
+    out = []
+    big = 2**63 - 1
+    for index, item in enumerate(raw):
+        path = f"goals.{index}"
+        if not isinstance(item, Mapping):
+            errors.add(path, "an object with a kind")
+            continue
+        kind = _choice(item.get("kind"), GOAL_KINDS, errors, f"{path}.kind")
+        if kind == "submitted_form":
+            out.append({"kind": kind, "form_id": _int(item.get("form_id"), errors, f"{path}.form_id", high=big,
+                                                      optional=True)})  # fmt: skip
+        elif kind == "clicked_email":
+            out.append({"kind": kind, "email_id": _int(item.get("email_id"), errors, f"{path}.email_id", high=big,
+                                                       optional=True)})  # fmt: skip
+        elif kind == "points_at_least":
+            out.append({"kind": kind, "points": _int(item.get("points"), errors, f"{path}.points", low=-(2**31),
+                                                     high=2**31 - 1)})  # fmt: skip
+        elif kind == "has_tag":
+            out.append({"kind": kind, "tag": _text(item.get("tag"), errors, f"{path}.tag", limit=MAX_TAG)})
+    return out
 
 
 def _decision(item: Mapping, errors: _Errors, path: str) -> dict:
@@ -405,6 +461,29 @@ def _references(graph: dict, errors: _Errors, *, emails: Exists, segments: Exist
         for path, ident in wanted[kind]:
             if ident not in found:
                 errors.add(path, messages[kind])
+
+
+def _more_references(graph: dict, errors: _Errors, *, emails: Exists, forms: Exists, members: Exists,
+                     campaigns: Exists) -> None:  # fmt: skip
+    """Check the members, campaigns, forms and emails that the newer actions and the goals name."""
+    wanted: dict[str, list[tuple[str, int]]] = {"member": [], "campaign": [], "form": [], "email": []}
+    for index, step in enumerate(graph["steps"]):
+        if step["kind"] in ("set_owner", "notify_user") and step.get("user_id") is not None:
+            wanted["member"].append((f"steps.{index}.user_id", step["user_id"]))
+        elif step["kind"] == "enter_campaign" and step.get("campaign_id") is not None:
+            wanted["campaign"].append((f"steps.{index}.campaign_id", step["campaign_id"]))
+    for index, goal in enumerate(graph.get("goals", [])):
+        for key, kind in (("form_id", "form"), ("email_id", "email")):
+            if goal.get(key) is not None:
+                wanted[kind].append((f"goals.{index}.{key}", goal[key]))
+    messages = {"member": "a member of this workspace", "campaign": "another campaign of this workspace",
+                "form": "a form of this workspace", "email": "a template email of this workspace"}  # fmt: skip
+    for kind, exists in (("member", members), ("campaign", campaigns), ("form", forms), ("email", emails)):
+        if wanted[kind]:
+            found = exists({i for _, i in wanted[kind]})
+            for path, ident in wanted[kind]:
+                if ident not in found:
+                    errors.add(path, messages[kind])
 
 
 def step_map(graph: Mapping) -> dict[int, dict]:

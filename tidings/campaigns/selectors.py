@@ -94,3 +94,22 @@ def workspaces_with_published_campaigns() -> list[int]:
             for pk in rows.filter(status=CampaignStatus.PUBLISHED).order_by().values_list("workspace_id", flat=True)
         }
     return sorted(found)
+
+
+def more_reference_checks(campaign_id: int | None = None) -> dict:
+    """Return graph.check's members= and campaigns= callables for this workspace (the newer actions' references).
+
+    members(ids): which user ids are members of the workspace; campaigns(ids): which are campaigns of the
+    workspace other than campaign_id (a campaign does not send its contacts into itself).
+    """
+    from tidings.accounts.selectors import members_by_id
+    from tidings.tenancy.context import require_workspace
+
+    def members(ids) -> set[int]:
+        return set(members_by_id(require_workspace(), set(ids)))
+
+    def campaigns(ids) -> set[int]:
+        found = Campaign.objects.filter(pk__in=[i for i in ids if i != campaign_id])
+        return set(found.values_list("id", flat=True))
+
+    return {"members": members, "campaigns": campaigns}

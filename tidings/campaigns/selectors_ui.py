@@ -32,10 +32,16 @@ KIND_LABELS = {
     "decision": "Decision on behaviour",
     "condition": "Condition on data",
     "delay": "Wait",
+    "change_stage": "Change stage",
+    "set_owner": "Set the owner",
+    "notify_user": "Notify a member",
+    "enter_campaign": "Enter another campaign",
 }
 EVENT_LABELS = {"opened_email": "opened an email", "clicked_email": "clicked in an email",
                 "submitted_form": "submitted a form", "visited_page": "visited a page"}  # fmt: skip
-REASON_LABELS = {"no_consent": "no consent", "dnc_unsubscribed": "unsubscribed", "suppressed": "suppressed"}
+REASON_LABELS = {"no_consent": "no consent", "dnc_unsubscribed": "unsubscribed", "suppressed": "suppressed",
+                 "not_member": "not a member any more", "campaign_unpublished": "campaign not published",
+                 "entry_rule": "kept out by its entry rules"}  # fmt: skip
 
 
 def campaign_rows(*, search: str = "") -> list[dict]:
@@ -70,7 +76,18 @@ def choices() -> dict[str, list[tuple[str, str]]]:
         "tags": [(t.name, t.name) for t in contacts_selectors.tags(limit=500)],
         "fields": sorted((alias, f.label or alias) for alias, f in contacts_selectors.fields_by_alias().items()),
         "purposes": [(p.key, p.name) for p in consent_selectors.purposes() if p.active],
+        **more_choices(),
     }
+
+
+def more_choices() -> dict[str, list[tuple[str, str]]]:
+    """The lists the newer steps pick from: the workspace's members (owner, notice) and its campaigns."""
+    from tidings.accounts.selectors import members_of
+    from tidings.tenancy.context import require_workspace
+
+    members = [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in members_of(require_workspace())[:500]]
+    campaigns = [(str(pk), name) for pk, name in selectors.campaigns().values_list("pk", "name")[:500]]
+    return {"members": members, "campaigns": campaigns}
 
 
 @dataclass
@@ -125,6 +142,8 @@ def summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
         if test == "segment":
             return f"Is in segment {_name(names['segments'], step.get('segment_id'))}?"
         return f"Has consent to {step.get('purpose')}?"
+    if kind in graphs.MORE_ACTIONS:
+        return _more_summary(step, names)
     if kind == "delay":
         mode = step.get("mode")
         if mode == "interval":
@@ -136,6 +155,31 @@ def summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
         days = "".join("MTWTFSS"[d] for d in step.get("weekdays", []))
         return f"Wait for {step.get('start_hour')}:00–{step.get('end_hour')}:00 on {days} ({step.get('timezone')})"
     return KIND_LABELS.get(kind, kind)
+
+
+def _more_summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
+    kind = step["kind"]
+    if kind == "change_stage":
+        return f"Move to stage #{step.get('stage_id')}"
+    if kind == "set_owner":
+        return f"Owner: {_name(names.get('members', []), step.get('user_id'))}"
+    if kind == "notify_user":
+        return f"Notify {_name(names.get('members', []), step.get('user_id'))}"
+    return f"Enter the campaign “{_name(names.get('campaigns', []), step.get('campaign_id'))}”"
+
+
+def goal_summary(goal: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
+    """Return a one-line description of a goal."""
+    kind = goal.get("kind")
+    if kind == "submitted_form":
+        which = _name(names.get("forms", []), goal["form_id"]) if goal.get("form_id") else "any form"
+        return f"Submitted {which}"
+    if kind == "clicked_email":
+        which = _name(names.get("emails", []), goal["email_id"]) if goal.get("email_id") else "any email"
+        return f"Clicked in {which}"
+    if kind == "points_at_least":
+        return f"Has at least {goal.get('points')} points"
+    return f"Has the tag {goal.get('tag')}"
 
 
 def duration(seconds: int) -> str:
@@ -252,7 +296,7 @@ def has_waiting(campaign_id: int) -> bool:
     return StepRun.objects.filter(Q(campaign_id=campaign_id) & Q(status__in=WAITING)).exists()
 
 
-def graph_problems(graph: Any) -> dict[str, list[str]]:
+def graph_problems(graph: Any, campaign_id: int | None = None) -> dict[str, list[str]]:
     """Return graph.check's errors of a draft in this workspace ({"graph.steps.2.email_id": [...]}), {} when valid.
 
     The same check the actions run on save, read-only: a draft saved valid can still name an email or a
@@ -271,7 +315,8 @@ def graph_problems(graph: Any) -> dict[str, list[str]]:
         return set(segments_selectors.segment_names(set(ids)))
 
     try:
-        graphs.check(graph, emails=emails_selectors.template_email_ids, segments=segments, forms=forms)
+        graphs.check(graph, emails=emails_selectors.template_email_ids, segments=segments, forms=forms,
+                     **selectors.more_reference_checks(campaign_id))  # fmt: skip
     except ValidationError as error:
         return {f"graph.{key}": messages for key, messages in error.message_dict.items()}
     return {}

@@ -91,7 +91,7 @@ def _builder(request, campaign, *, status=200, **extra):
     names = selectors_ui.choices()
     graph = builder.normalised(campaign.graph)
     # a referenced email or segment deleted since the draft was saved is shown at its step
-    by_step, other = builder.step_errors(graph, selectors_ui.graph_problems(graph))
+    by_step, other = builder.step_errors(graph, selectors_ui.graph_problems(graph, campaign.pk))
     roots, loose = selectors_ui.tree(graph, counts=selectors.step_counts(campaign.pk),
                                      reasons=selectors_ui.step_reasons(campaign.pk), errors=by_step,
                                      names=names)  # fmt: skip
@@ -289,7 +289,8 @@ def step_edit(request, workspace_slug, campaign_id, step_id):
     names = selectors_ui.choices()
     if request.method != "POST":
         form = StepForm(initial=StepForm.initial_from(step), kind=step["kind"], choices=names)
-        mine, _ = _step_errors_at(selectors_ui.graph_problems(graph), index)  # e.g. its email deleted since
+        # e.g. its email deleted since
+        mine, _ = _step_errors_at(selectors_ui.graph_problems(graph, campaign.pk), index)
         problems = [f"{key.replace('_', ' ')}: {text}" for key, texts in mine.items() for text in texts]
         return _step_page(request, campaign, form=form, step=step, problems=problems)
     require(request.principal, EDIT, workspace_id=request.workspace.id)
