@@ -47,6 +47,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "set_owner": ("user_id",),
     "notify_user": ("user_id", "subject"),
     "enter_campaign": ("campaign_id",),
+    "call_webhook": ("url", "recipient_id", "purpose", "webhook_fields"),
 }
 
 
@@ -159,6 +160,13 @@ class StepForm(forms.Form):
     campaign_id = forms.ChoiceField(label="Campaign", required=False,
                                     help_text="Its own entry rules apply: a contact already in it, or who may "
                                               "not enter again yet, stays out.")  # fmt: skip
+    # call_webhook
+    url = forms.CharField(label="Address (https://)", required=False, max_length=500)
+    recipient_id = forms.ChoiceField(label="Recipient in the privacy register", required=False,
+                                     help_text="Only contacts whose consent allows the purpose are sent, and only "
+                                               "the data categories registered for the recipient.")  # fmt: skip
+    webhook_fields = forms.MultipleChoiceField(label="Fields sent", required=False,
+                                               widget=forms.CheckboxSelectMultiple)  # fmt: skip
 
     def __init__(self, *args, kind: str, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,6 +180,8 @@ class StepForm(forms.Form):
         _set_choices(self, "purpose", none + choices["purposes"])
         _set_choices(self, "user_id", none + choices.get("members", []))
         _set_choices(self, "campaign_id", none + choices.get("campaigns", []))
+        _set_choices(self, "recipient_id", none + choices.get("recipients", []))
+        _set_choices(self, "webhook_fields", choices["fields"])
         if kind == "decision":
             self.fields["email_id"].help_text = "Any email when none is chosen."
             self.fields["form_id"].help_text = "Any form when none is chosen."
@@ -201,6 +211,8 @@ class StepForm(forms.Form):
                 initial[amount], initial[unit] = seconds // size, str(size)
         if "weekdays" in step:
             initial["weekdays"] = [str(d) for d in step["weekdays"]]
+        if step.get("kind") == graphs.WEBHOOK:
+            initial["webhook_fields"] = list(step.get("fields", []))
         return initial
 
     def params(self) -> dict:
@@ -246,6 +258,9 @@ class StepForm(forms.Form):
                 out["purpose"] = data.get("purpose")
         elif kind in graphs.MORE_ACTIONS:
             out.update(self._more_params(kind, data))
+        elif kind == graphs.WEBHOOK:
+            out.update(url=(data.get("url") or "").strip(), recipient_id=_int(data.get("recipient_id")),
+                       purpose=data.get("purpose"), fields=list(data.get("webhook_fields") or []))  # fmt: skip
         elif kind == "delay":
             mode = data.get("mode")
             out["mode"] = mode
@@ -278,7 +293,7 @@ class StepForm(forms.Form):
 
     # graph.check's names for a step's keys -> this form's fields
     _FIELD_OF = {"seconds": "amount", "window_seconds": "window_amount", "values": "field", "operator": "operator",
-                 "weekdays": "weekdays"}  # fmt: skip
+                 "weekdays": "weekdays", "fields": "webhook_fields"}  # fmt: skip
 
     def add_graph_errors(self, messages: dict[str, list[str]]) -> None:
         """Put errors of this step ("keyword: message", from builder.step_errors) on the fields they name."""

@@ -44,7 +44,7 @@ MAX_SOURCES = 20
 SOURCE_KINDS = ("segment", "form", "manual", "api")
 ACTIONS = ("send_email", "add_tags", "remove_tags", "add_to_segment", "remove_from_segment", "change_points",
            "update_fields", "do_not_contact", "exit", "change_stage", "set_owner", "notify_user",
-           "enter_campaign")  # fmt: skip
+           "enter_campaign", "call_webhook")  # fmt: skip
 DECISION_EVENTS = ("opened_email", "clicked_email", "submitted_form", "visited_page")
 CONDITION_TESTS = ("field", "tag", "segment", "consent")
 FIELD_OPERATORS = ("equals", "not_equals", "empty", "not_empty", "gt", "lt", "contains")
@@ -57,6 +57,7 @@ OUTBOUND = ("send_email",)
 MORE_ACTIONS = ("change_stage", "set_owner", "notify_user", "enter_campaign")
 GOAL_KINDS = ("submitted_form", "clicked_email", "points_at_least", "has_tag")
 MAX_GOALS = 10
+WEBHOOK = "call_webhook"  # outbound, run like a send (engine._run_webhook), checked by _webhook_params
 
 Exists = Callable[[Iterable[int]], set[int]]
 
@@ -103,12 +104,16 @@ def check(
     forms: Exists = _none,
     members: Exists = _none,
     campaigns: Exists = _none,
+    recipients: Exists = _none,
+    webhook_private_ok: bool = False,
 ) -> dict:
     """Return raw as a clean graph; raise ValidationError keyed by path when anything is wrong.
 
     emails(ids), segments(ids), forms(ids) return which of ids exist (template emails for emails);
     members(ids) which user ids are members of the workspace; campaigns(ids) which campaigns of the
-    workspace (other than the one checked) a contact may be sent to.
+    workspace (other than the one checked) a contact may be sent to; recipients(ids) which are active
+    webhook recipients of the privacy centre's register. webhook_private_ok allows http and private
+    addresses in webhook URLs (tests' loopback receiver only).
     """
     errors = _Errors()
     if not isinstance(raw, Mapping):
@@ -125,6 +130,7 @@ def check(
         errors.add("exit_on_segment_leave", "true or false")
     declared: set[int] = set()
     steps = _steps(raw.get("steps", []), errors, declared)
+    _webhook_urls(steps, errors, private_ok=webhook_private_ok)
     graph["steps"] = steps
     start = raw.get("start")
     if declared or start is not None:
@@ -140,7 +146,8 @@ def check(
         _loops(steps, errors)
     if not errors:
         _references(graph, errors, emails=emails, segments=segments, forms=forms)
-        _more_references(graph, errors, emails=emails, forms=forms, members=members, campaigns=campaigns)
+        _more_references(graph, errors, emails=emails, forms=forms, members=members, campaigns=campaigns,
+                         recipients=recipients)  # fmt: skip
     if errors:
         raise ValidationError(dict(errors))
     return graph
@@ -259,6 +266,8 @@ def _params(kind: str, item: Mapping, errors: _Errors, path: str) -> dict:
         return {}
     if kind in MORE_ACTIONS:
         return _more_params(kind, item, errors, path)
+    if kind == WEBHOOK:
+        return _webhook_params(item, errors, path)
     if kind == "decision":
         return _decision(item, errors, path)
     if kind == "condition":
@@ -279,6 +288,33 @@ def _more_params(kind: str, item: Mapping, errors: _Errors, path: str) -> dict:
                                   f"{path}.subject", limit=150)  # fmt: skip
         return params
     return {"campaign_id": _int(item.get("campaign_id"), errors, f"{path}.campaign_id", high=big)}
+
+
+def _webhook_params(item: Mapping, errors: _Errors, path: str) -> dict:
+    """A webhook: an https URL, a registered recipient and purpose (privacy centre), the contact fields sent."""
+    url = item.get("url")
+    params: dict[str, Any] = {"url": url.strip() if isinstance(url, str) else None}
+    params["recipient_id"] = _int(item.get("recipient_id"), errors, f"{path}.recipient_id", high=2**63 - 1)
+    params["purpose"] = _text(item.get("purpose"), errors, f"{path}.purpose", limit=64)
+    fields = item.get("fields")
+    if not isinstance(fields, list) or not 1 <= len(fields) <= MAX_FIELDS:
+        errors.add(f"{path}.fields", f"a list of 1 to {MAX_FIELDS} field aliases")
+        fields = []
+    names = [_text(f, errors, f"{path}.fields", limit=64) for f in fields]
+    params["fields"] = sorted({n for n in names if n})
+    return params
+
+
+def _webhook_urls(steps: list[dict], errors: _Errors, *, private_ok: bool) -> None:
+    from tidings.campaigns.webhooks import url_problem
+
+    messages = {"not_https": "an https:// address", "private_address": "an address on the internet, not a private "
+                "or local one", "invalid_url": "a web address of at most 500 characters"}  # fmt: skip
+    for index, step in enumerate(steps):
+        if step.get("kind") == WEBHOOK:
+            problem = url_problem(step.get("url"), resolve=False, private_ok=private_ok)
+            if problem:
+                errors.add(f"steps.{index}.url", messages.get(problem, messages["invalid_url"]))
 
 
 def _goals(raw: Any, errors: _Errors) -> list[dict]:
@@ -464,21 +500,26 @@ def _references(graph: dict, errors: _Errors, *, emails: Exists, segments: Exist
 
 
 def _more_references(graph: dict, errors: _Errors, *, emails: Exists, forms: Exists, members: Exists,
-                     campaigns: Exists) -> None:  # fmt: skip
+                     campaigns: Exists, recipients: Exists) -> None:  # fmt: skip
     """Check the members, campaigns, forms and emails that the newer actions and the goals name."""
-    wanted: dict[str, list[tuple[str, int]]] = {"member": [], "campaign": [], "form": [], "email": []}
+    wanted: dict[str, list[tuple[str, int]]] = {"member": [], "campaign": [], "form": [], "email": [],
+                                                "recipient": []}  # fmt: skip
     for index, step in enumerate(graph["steps"]):
         if step["kind"] in ("set_owner", "notify_user") and step.get("user_id") is not None:
             wanted["member"].append((f"steps.{index}.user_id", step["user_id"]))
         elif step["kind"] == "enter_campaign" and step.get("campaign_id") is not None:
             wanted["campaign"].append((f"steps.{index}.campaign_id", step["campaign_id"]))
+        elif step["kind"] == WEBHOOK and step.get("recipient_id") is not None:
+            wanted["recipient"].append((f"steps.{index}.recipient_id", step["recipient_id"]))
     for index, goal in enumerate(graph.get("goals", [])):
         for key, kind in (("form_id", "form"), ("email_id", "email")):
             if goal.get(key) is not None:
                 wanted[kind].append((f"goals.{index}.{key}", goal[key]))
     messages = {"member": "a member of this workspace", "campaign": "another campaign of this workspace",
-                "form": "a form of this workspace", "email": "a template email of this workspace"}  # fmt: skip
-    for kind, exists in (("member", members), ("campaign", campaigns), ("form", forms), ("email", emails)):
+                "form": "a form of this workspace", "email": "a template email of this workspace",
+                "recipient": "an active recipient in this workspace's privacy register"}  # fmt: skip
+    for kind, exists in (("member", members), ("campaign", campaigns), ("form", forms), ("email", emails),
+                         ("recipient", recipients)):  # fmt: skip
         if wanted[kind]:
             found = exists({i for _, i in wanted[kind]})
             for path, ident in wanted[kind]:

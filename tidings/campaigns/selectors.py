@@ -97,7 +97,7 @@ def workspaces_with_published_campaigns() -> list[int]:
 
 
 def more_reference_checks(campaign_id: int | None = None) -> dict:
-    """Return graph.check's members= and campaigns= callables for this workspace (the newer actions' references).
+    """Return graph.check's members=, campaigns=, recipients= and webhook_private_ok= for this workspace.
 
     members(ids): which user ids are members of the workspace; campaigns(ids): which are campaigns of the
     workspace other than campaign_id (a campaign does not send its contacts into itself).
@@ -112,4 +112,13 @@ def more_reference_checks(campaign_id: int | None = None) -> dict:
         found = Campaign.objects.filter(pk__in=[i for i in ids if i != campaign_id])
         return set(found.values_list("id", flat=True))
 
-    return {"members": members, "campaigns": campaigns}
+    def recipients(ids) -> set[int]:
+        from tidings.privacy_centre import selectors as privacy_selectors
+
+        found = privacy_selectors.recipients().filter(pk__in=list(ids), active=True)
+        return set(found.values_list("id", flat=True))
+
+    from tidings.campaigns.webhooks import allow_private
+
+    return {"members": members, "campaigns": campaigns, "recipients": recipients,
+            "webhook_private_ok": allow_private()}  # fmt: skip

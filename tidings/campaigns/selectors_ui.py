@@ -6,6 +6,7 @@ workspace in context through the backend's selectors and the other apps' selecto
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,12 +37,16 @@ KIND_LABELS = {
     "set_owner": "Set the owner",
     "notify_user": "Notify a member",
     "enter_campaign": "Enter another campaign",
+    "call_webhook": "Call a webhook",
 }
 EVENT_LABELS = {"opened_email": "opened an email", "clicked_email": "clicked in an email",
                 "submitted_form": "submitted a form", "visited_page": "visited a page"}  # fmt: skip
 REASON_LABELS = {"no_consent": "no consent", "dnc_unsubscribed": "unsubscribed", "suppressed": "suppressed",
                  "not_member": "not a member any more", "campaign_unpublished": "campaign not published",
-                 "entry_rule": "kept out by its entry rules"}  # fmt: skip
+                 "entry_rule": "kept out by its entry rules", "not_allowed": "not allowed (consent or register)",
+                 "webhook_5xx": "webhook answered with an error", "webhook_timeout": "webhook timed out",
+                 "webhook_4xx": "webhook refused", "webhook_redirect": "webhook redirected (not followed)",
+                 "webhook_private_address": "webhook address not on the internet"}  # fmt: skip
 
 
 def campaign_rows(*, search: str = "") -> list[dict]:
@@ -87,7 +92,10 @@ def more_choices() -> dict[str, list[tuple[str, str]]]:
 
     members = [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in members_of(require_workspace())[:500]]
     campaigns = [(str(pk), name) for pk, name in selectors.campaigns().values_list("pk", "name")[:500]]
-    return {"members": members, "campaigns": campaigns}
+    from tidings.privacy_centre import selectors as privacy_selectors
+
+    registered = privacy_selectors.recipients().filter(active=True).order_by("name").values_list("pk", "name")
+    return {"members": members, "campaigns": campaigns, "recipients": [(str(pk), n) for pk, n in registered[:500]]}
 
 
 @dataclass
@@ -144,6 +152,10 @@ def summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
         return f"Has consent to {step.get('purpose')}?"
     if kind in graphs.MORE_ACTIONS:
         return _more_summary(step, names)
+    if kind == graphs.WEBHOOK:
+        host = urllib.parse.urlsplit(str(step.get("url") or "")).hostname or "?"
+        recipient = _name(names.get("recipients", []), step.get("recipient_id"))
+        return f"Call a webhook at {host} ({recipient}): {', '.join(step.get('fields', []))}"
     if kind == "delay":
         mode = step.get("mode")
         if mode == "interval":
