@@ -302,3 +302,31 @@ class StepForm(forms.Form):
             if self.kind == "condition" and key == "operator":
                 name = "field_operator"
             self.add_error(name if name in self.fields else None, texts)
+
+
+class GoalForm(forms.Form):
+    """One goal: reaching it ends the contact's walk wherever it waits (graph.check has the last word)."""
+
+    kind = forms.ChoiceField(label="The contact", choices=[
+        ("submitted_form", "submitted a form"), ("clicked_email", "clicked in an email"),
+        ("points_at_least", "reached a number of points"), ("has_tag", "has a tag")])  # fmt: skip
+    form_id = forms.ChoiceField(label="Form", required=False, help_text="Any form when none is chosen.")
+    email_id = forms.ChoiceField(label="Email", required=False, help_text="Any email when none is chosen.")
+    points = forms.IntegerField(label="Points at least", required=False, min_value=-(2**31), max_value=2**31 - 1)
+    tag = forms.ChoiceField(label="Tag", required=False)
+
+    def __init__(self, *args, choices: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, key in (("form_id", "forms"), ("email_id", "emails"), ("tag", "tags")):
+            _set_choices(self, name, [("", "—")] + choices[key])
+
+    def goal(self) -> dict:
+        data = self.cleaned_data
+        kind = data["kind"]
+        if kind == "submitted_form":
+            return {"kind": kind, "form_id": _int(data.get("form_id"))}
+        if kind == "clicked_email":
+            return {"kind": kind, "email_id": _int(data.get("email_id"))}
+        if kind == "points_at_least":
+            return {"kind": kind, "points": data.get("points")}
+        return {"kind": kind, "tag": data.get("tag") or None}

@@ -89,8 +89,10 @@ def more_choices() -> dict[str, list[tuple[str, str]]]:
     """The lists the newer steps pick from: the workspace's members (owner, notice) and its campaigns."""
     from tidings.accounts.selectors import members_of
     from tidings.tenancy.context import require_workspace
+    from tidings.tenancy.selectors import workspace_by_id
 
-    members = [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in members_of(require_workspace())[:500]]
+    workspace = workspace_by_id(require_workspace().id)
+    members = [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in members_of(workspace)[:500]]
     campaigns = [(str(pk), name) for pk, name in selectors.campaigns().values_list("pk", "name")[:500]]
     from tidings.privacy_centre import selectors as privacy_selectors
 
