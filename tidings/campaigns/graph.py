@@ -15,9 +15,12 @@
     }
 
 Step kinds: actions (send_email, add_tags, remove_tags, add_to_segment, remove_from_segment, change_points,
-update_fields, do_not_contact, exit), decisions on behaviour with a wait window and a "no" path
+update_fields, do_not_contact, exit, change_stage, set_owner, notify_user, enter_campaign, call_webhook),
+decisions on behaviour with a wait window and a "no" path
 (opened_email, clicked_email, submitted_form, visited_page), conditions on data (field, tag, segment,
 consent) and delays (interval, until a date, relative to a date field, a time window on weekdays).
+
+"goals": [{"kind": "has_tag", "tag": "buyer"}, ...] end a contact's walk when reached (decision 0032).
 
 check() is pure: ids of emails, segments and forms are checked through the callables the caller passes
 (the actions pass the selectors). Errors are keyed by path ("steps.2.email_id") and never repeat a value.
