@@ -24,6 +24,7 @@ from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
 from tidings.campaigns import engine
 from tidings.campaigns import graph as graphs
+from tidings.campaigns import selectors as campaign_selectors
 from tidings.campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -65,7 +66,7 @@ def _asset_ids(ids: Iterable[int]) -> set[int]:
     return set(assets_selectors.assets().filter(pk__in=list(ids)).values_list("id", flat=True))
 
 
-def _check_graph(raw: Any) -> dict:
+def _check_graph(raw: Any, campaign_id: int | None = None) -> dict:
     """Return raw as a clean graph of this workspace; raise ValidationError keyed by path ("graph.steps.2.kind")."""
 
     def forms(ids: Iterable[int]) -> set[int]:
@@ -76,12 +77,12 @@ def _check_graph(raw: Any) -> dict:
 
     try:
         return graphs.check(raw, emails=emails_selectors.template_email_ids, segments=segments, forms=forms,
-                            assets=_asset_ids)  # fmt: skip
+                            assets=_asset_ids, **campaign_selectors.more_reference_checks(campaign_id))  # fmt: skip
     except ValidationError as error:
         raise ValidationError({f"graph.{key}": messages for key, messages in error.message_dict.items()}) from error
 
 
-def _checked(values: Mapping[str, Any]) -> dict:
+def _checked(values: Mapping[str, Any], campaign_id: int | None = None) -> dict:
     out: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if "name" in values:
@@ -105,7 +106,7 @@ def _checked(values: Mapping[str, Any]) -> dict:
             out["max_steps_per_minute"] = limit
     if "graph" in values:
         try:
-            out["graph"] = _check_graph(values["graph"] if values["graph"] is not None else {})
+            out["graph"] = _check_graph(values["graph"] if values["graph"] is not None else {}, campaign_id)
         except ValidationError as error:
             errors.update(error.message_dict)
     if errors:
@@ -139,7 +140,7 @@ def campaign_update(campaign_id: int, *, principal: Principal, request=None, **c
     unknown = set(changes) - {"name", "description", "graph", "max_steps_per_minute"}
     if unknown:
         raise ValidationError({name: ["not a field of a campaign"] for name in sorted(unknown)})
-    values = _checked(changes)
+    values = _checked(changes, campaign_id)
     with _atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         for name, value in values.items():
@@ -182,7 +183,7 @@ def campaign_publish(campaign_id: int, *, principal: Principal, moves: Mapping[A
     _require(principal)
     with _atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        graph = _check_graph(campaign.graph)
+        graph = _check_graph(campaign.graph, campaign.pk)
         if not graph["steps"]:
             raise ValidationError({"graph.steps": ["add at least one step before publishing"]})
         if not graph["sources"]:
@@ -309,6 +310,7 @@ def campaigns_run(*, principal: Principal, limit: int = engine.BATCH_SIZE, max_b
             engine.enter_from_sources(campaign)
     with _atomic():
         engine.nudge_decisions()
+        engine.reach_goals()
     return engine.run_due(principal=principal, limit=limit, max_batches=max_batches, crash_after=crash_after)
 
 

@@ -26,6 +26,8 @@ class CampaignsConfig(AppConfig):
         names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked",
                  "asset.download", "email.unsubscribed")  # fmt: skip
         register_listener("campaigns", [code_for(name) for name in names], woken)
+        # Points and tags may reach a campaign's goal (engine.reach_goals): they wake the campaigns too.
+        register_listener("campaign_goals", [code_for(n) for n in ("points.changed", "contact.tag_added")], woken)
 
         from tidings.campaigns import selectors
         from tidings.contacts.conditions import Membership, register_membership

@@ -392,6 +392,7 @@ def run_claimed(token: str, *, principal: Principal, crash_after: str = "") -> R
     """Run the runs held under claim token, grouped by (campaign, version, step); return the counts."""
     runs = claimed_runs(token)
     result = RunResult(claimed=len(runs))
+    runs = _without_goal_reached(runs)
     groups: dict[tuple[int, int, int], list[StepRun]] = defaultdict(list)
     for run in runs:
         groups[(run.campaign_id, run.version, run.step)].append(run)
@@ -402,6 +403,9 @@ def run_claimed(token: str, *, principal: Principal, crash_after: str = "") -> R
             continue
         kind = step["kind"]
         result.by_step[kind] = result.by_step.get(kind, 0) + len(group)
+        if kind == graphs.WEBHOOK:
+            _run_webhook(token, campaign_id, step, group, principal=principal, result=result, crash_after=crash_after)
+            continue
         if kind in graphs.OUTBOUND:
             _run_email(token, campaign_id, step, group, principal=principal, result=result, crash_after=crash_after)
             continue
@@ -481,6 +485,8 @@ def _action(step: Mapping, runs: list[StepRun], *, principal: Principal) -> dict
                 skipped[contact_id] = "no_contact"
     elif kind == "exit":
         return {r.pk: Outcome(exit=True) for r in runs}
+    elif kind in graphs.MORE_ACTIONS:
+        skipped.update(_more_action(step, contact_ids, principal=principal))
     out = {}
     for run in runs:
         reason = skipped.get(run.contact_id)
@@ -830,3 +836,267 @@ def sources_of(campaigns: Iterable[Campaign]) -> dict[int, dict]:
         Q(*[Q(campaign_id=c.pk, number=c.version) for c in campaigns], _connector=Q.OR)
     )
     return {v.campaign_id: v.graph for v in versions}
+
+
+# ==============================================================================================
+# Issue 14's remaining actions: change stage, set owner, notify a member, enter another campaign
+
+
+def _more_action(step: Mapping, contact_ids: list[int], *, principal: Principal) -> dict[int, str]:
+    """Run a change_stage, set_owner, notify_user or enter_campaign step for contact_ids; return {id: skip reason}.
+
+    In the group's transaction (a crash rolls the step back with its runs). Owners and notified users
+    must still be members of the workspace when the step runs, not only when the graph was checked.
+    """
+    kind = step["kind"]
+    existing = set(existing_contact_ids(contact_ids))
+    skipped = {c: "no_contact" for c in contact_ids if c not in existing}
+    present = [c for c in contact_ids if c in existing]
+    if not present:
+        return skipped
+    if kind == "change_stage":
+        contacts_actions.contacts_stage_change(present, int(step["stage_id"]), principal=principal)
+    elif kind in ("set_owner", "notify_user"):
+        user = _member(int(step["user_id"]))
+        if user is None:
+            return {**skipped, **{c: "not_member" for c in present}}
+        if kind == "set_owner":
+            for contact_id in present:  # contact_update checks the owner again (a member of the workspace)
+                try:
+                    contacts_actions.contact_update(contact_id, {contacts_actions.OWNER: user.pk}, principal=principal)
+                except ObjectDoesNotExist:
+                    skipped[contact_id] = "no_contact"
+                except ValidationError:
+                    skipped[contact_id] = "not_member"
+        else:
+            _notify_member(user, step, present)
+    elif kind == "enter_campaign":
+        skipped.update(_enter_other(int(step["campaign_id"]), present))
+    return skipped
+
+
+def _member(user_id: int):
+    """Return the user with user_id when a member of the workspace in context, else None."""
+    from tidings.accounts.selectors import members_by_id
+
+    return members_by_id(require_workspace(), [user_id]).get(user_id)
+
+
+def _notify_member(user, step: Mapping, contact_ids: list[int]) -> None:
+    """Email the member one message for the group: the step's subject and a link to each contact's page, no values.
+
+    Sent after the group's transaction commits: a crash before it sends nothing (the runs run again),
+    so a member is never told twice; a crash between the commit and the send loses that one message.
+    """
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    workspace = require_workspace()
+    links = [settings.TIDINGS_BASE_URL + reverse("contacts:detail", kwargs={"workspace_slug": workspace.slug,
+                                                                           "contact_id": c})
+             for c in contact_ids]  # fmt: skip
+    subject = str(step.get("subject") or "A contact reached a campaign step")[:150]
+    intro = f"{len(links)} contact(s) reached a campaign step in workspace {workspace.slug}:"
+    body = "\n".join([intro, "", *links, ""])
+    address = user.email
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, None, [address])
+        except Exception:  # the mail server is down: the step is done, the notice lost (logged without address)
+            logger.exception("campaign notification to member %s failed", user.pk)
+
+    transaction.on_commit(send, using=workspace.db_alias)
+
+
+def _enter_other(campaign_id: int, contact_ids: list[int]) -> dict[int, str]:
+    """Enrol contacts in another published campaign of the workspace under its own entry rules.
+
+    Return {contact id: reason} for those who did not enter: the campaign is not published (or gone),
+    or its entry rules keep them out (already in it, entered once, or within its minimum gap).
+    """
+    target = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.PUBLISHED).first()
+    if target is None or not target.version:
+        return {c: "campaign_unpublished" for c in contact_ids}
+    before = timezone.now()
+    enter_contacts(target, contact_ids, source="campaign", reenter=True)
+    entered = set(Enrolment.objects.filter(campaign_id=target.pk, contact_id__in=contact_ids,
+                                           status=EnrolmentStatus.ACTIVE, entered_at__gte=before)
+                  .values_list("contact_id", flat=True))  # fmt: skip
+    return {c: "entry_rule" for c in contact_ids if c not in entered}
+
+
+# ==============================================================================================
+# Goals: reaching any of a campaign's goals ends the contact's enrolment (exit reason "goal") wherever it waits
+
+GOAL_EVENTS = {"submitted_form": "form.submitted", "clicked_email": "email.clicked"}
+# Events after which a goal may have been reached (the listener wakes the campaigns on them too).
+GOAL_WAKING = ("form.submitted", "email.clicked", "points.changed", "contact.tag_added")
+
+
+def goals_reached(goals: Sequence[Mapping], entered: Mapping[int, datetime.datetime]) -> set[int]:
+    """Return which contacts of entered ({contact id: entered at}) reached any goal since they entered.
+
+    One query per goal for the whole set: events since the earliest entry (then compared per contact),
+    points and tags through the contacts' filters.
+    """
+    ids = sorted(entered)
+    if not goals or not ids:
+        return set()
+    reached: set[int] = set()
+    for goal in goals:
+        kind = goal.get("kind")
+        if kind in GOAL_EVENTS:
+            key = "form_id" if kind == "submitted_form" else "email_id"
+            data = {key: int(goal[key])} if goal.get(key) is not None else None
+            events = event_selectors.events_matching(code_for(GOAL_EVENTS[kind]), since=min(entered.values()),
+                                                     data=data, contact_ids=ids)  # fmt: skip
+            reached |= {who for who, at in events.values_list("who", "at") if who in entered and at >= entered[who]}
+        elif kind == "points_at_least":
+            reached |= set(contacts_selectors.contact_ids(filters={"ids": ids, "points__gte": int(goal["points"])}))
+        elif kind == "has_tag":
+            reached |= set(contacts_selectors.contact_ids(filters={"ids": ids, "tag": goal["tag"]}))
+    return reached
+
+
+def exit_on_goals(campaign_id: int, goals: Sequence[Mapping], contact_ids: Iterable[int] | None = None,
+                  *, now: datetime.datetime | None = None) -> set[int]:  # fmt: skip
+    """Exit the campaign's active enrolments (of contact_ids, or all) whose contact reached a goal; return them."""
+    active = Enrolment.objects.filter(campaign_id=campaign_id, status=EnrolmentStatus.ACTIVE)
+    if contact_ids is not None:
+        active = active.filter(contact_id__in=sorted(set(contact_ids)))
+    entered = dict(active.values_list("contact_id", "entered_at")[: BATCH_SIZE * 10])
+    reached = goals_reached(goals, entered)
+    if reached:
+        exit_enrolments(active.filter(contact_id__in=sorted(reached)), reason="goal", now=now)
+    return reached
+
+
+def _without_goal_reached(runs: list[StepRun]) -> list[StepRun]:
+    """Exit the contacts of claimed runs who reached a goal of their campaign; return the runs still to run.
+
+    Checked at each step so a goal reached without an event that woke the campaign still ends the walk.
+    """
+    by_version: dict[tuple[int, int], list[StepRun]] = defaultdict(list)
+    for run in runs:
+        by_version[(run.campaign_id, run.version)].append(run)
+    gone: set[tuple[int, int]] = set()
+    for (campaign_id, version), group in by_version.items():
+        goals = graph_of(campaign_id, version).get("goals") or []
+        if not goals:
+            continue
+        with _atomic():
+            reached = exit_on_goals(campaign_id, goals, [r.contact_id for r in group])
+        gone |= {(campaign_id, c) for c in reached}
+    return [r for r in runs if (r.campaign_id, r.contact_id) not in gone] if gone else runs
+
+
+def reach_goals(*, lookback: datetime.timedelta = RECHECK, now: datetime.datetime | None = None) -> int:
+    """Exit contacts with a fresh goal-related event who reached a goal of a campaign they are in; return how many.
+
+    Wherever they wait (a delay of weeks, a decision's window): the events that wake campaigns call this
+    through campaigns_run, so a goal ends the walk within seconds.
+    """
+    now = now or timezone.now()
+    campaigns = published_campaigns()
+    graphs_by_id = sources_of(campaigns) if campaigns else {}
+    with_goals = {k: g["goals"] for k, g in graphs_by_id.items() if g.get("goals")}
+    if not with_goals:
+        return 0
+    fresh = event_selectors.contact_ids_with_event([code_for(n) for n in GOAL_WAKING], since=now - lookback)
+    total = 0
+    for campaign_id, goals in with_goals.items():
+        candidates = Enrolment.objects.filter(campaign_id=campaign_id, status=EnrolmentStatus.ACTIVE,
+                                              contact_id__in=fresh).values_list("contact_id", flat=True)  # fmt: skip
+        ids = list(candidates[: BATCH_SIZE * 10])
+        if ids:
+            total += len(exit_on_goals(campaign_id, goals, ids, now=now))
+    return total
+
+
+# ==============================================================================================
+# The webhook: a transfer to a third party, run like a send (committed "sending" before the POST leaves)
+
+WEBHOOK_ATTEMPTS = 4  # a 5xx or a timeout is tried again this many times in all, then skipped with its reason
+WEBHOOK_BACKOFF = datetime.timedelta(seconds=30)  # doubled at each attempt: 30 s, 1 min, 2 min
+WEBHOOK_CHUNK = 100  # contacts per POST
+
+
+def _run_webhook(token: str, campaign_id: int, step: Mapping, runs: list[StepRun], *, principal: Principal,
+                 result: RunResult, crash_after: str) -> None:  # fmt: skip
+    """POST the step's fields of the group's contacts to its URL, 100 contacts a request, each run once.
+
+    Only the contacts privacy_centre.transfer_contacts allows are sent (a registered recipient, the
+    purpose allowed for the contact, the fields' categories registered); the others are skipped with
+    reason not_allowed. A run found "sending" after a crash is never sent again (in_doubt).
+    """
+    doubtful = [r for r in runs if r.status == RunStatus.SENDING]
+    if doubtful:
+        outcomes = {r.pk: _next(step, status=RunStatus.SKIPPED, reason="in_doubt") for r in doubtful}
+        _finish_group(token, doubtful, outcomes, result, step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)
+    claimed = [r for r in runs if r.status != RunStatus.SENDING]
+    for start in range(0, len(claimed), WEBHOOK_CHUNK):
+        _webhook_chunk(token, campaign_id, step, claimed[start : start + WEBHOOK_CHUNK], principal=principal,
+                       result=result, crash_after=crash_after)  # fmt: skip
+
+
+def _webhook_chunk(token: str, campaign_id: int, step: Mapping, runs: list[StepRun], *, principal: Principal,
+                   result: RunResult, crash_after: str) -> None:  # fmt: skip
+    from tidings.campaigns import webhooks
+    from tidings.privacy_centre import actions as privacy_actions
+
+    with _atomic():
+        mine = list(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in runs], claim=token,
+                                                               status=RunStatus.CLAIMED))  # fmt: skip
+        result.lost += len(runs) - len(mine)
+        if not mine:
+            return
+        ids = sorted({r.contact_id for r in mine})
+        fields = contacts_selectors.fields_by_alias()
+        categories = sorted({str(fields[a].category) for a in step["fields"] if a in fields and fields[a].category})
+        reason = "not_allowed"
+        try:
+            allowed = privacy_actions.transfer_contacts(int(step["recipient_id"]), ids, purpose=step["purpose"],
+                                                        categories=categories, principal=principal,
+                                                        use=f"webhook:campaign:{campaign_id}:{step['id']}")  # fmt: skip
+        except ObjectDoesNotExist:  # the recipient or the purpose was deleted since the graph was checked
+            allowed, reason = set(), "no_recipient"
+        except ValueError:
+            allowed, reason = set(), "invalid_category"
+        refused = [r for r in mine if r.contact_id not in allowed]
+        if refused:
+            _finish(campaign_id, step, refused, {r.pk: _next(step, status=RunStatus.SKIPPED, reason=reason)
+                                                 for r in refused}, result)  # fmt: skip
+        sending = [r for r in mine if r.contact_id in allowed]
+        StepRun.objects.filter(pk__in=[r.pk for r in sending]).update(status=RunStatus.SENDING)
+    if not sending:
+        return
+    views = contacts_selectors.contacts_get(sorted(allowed))
+    payload = {
+        "campaign_id": campaign_id,
+        "step_id": step["id"],
+        "contacts": [{"id": c, **{a: views[c].get(a) for a in step["fields"]}} for c in sorted(views)],
+    }
+    secret = webhooks.step_secret(require_workspace().id, campaign_id, int(step["id"]))
+    reply = webhooks.post(step["url"], payload, secret=secret)
+    if crash_after == "send":
+        raise SimulatedCrash("after the webhook was called, before its runs were marked done")
+    now = timezone.now()
+    outcomes: dict[int, Outcome] = {}
+    retrying: list[int] = []
+    for run in sending:
+        if reply.ok:
+            outcomes[run.pk] = _next(step)
+        elif reply.retry and run.attempts < WEBHOOK_ATTEMPTS:
+            outcomes[run.pk] = Outcome(wait_until=now + WEBHOOK_BACKOFF * 2 ** max(run.attempts - 1, 0),
+                                       waiting="retry")  # fmt: skip
+            retrying.append(run.pk)
+        else:
+            outcomes[run.pk] = _next(step, status=RunStatus.SKIPPED, reason=reply.reason)
+    _finish_group(token, sending, outcomes, result, step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)
+    if retrying:  # the reason of the last failure stays on the waiting run (the journey shows it)
+        with _atomic():
+            StepRun.objects.filter(pk__in=retrying, status=RunStatus.PENDING).update(reason=reply.reason)
+    if not reply.ok:
+        logger.warning("campaign %s step %s webhook failed (%s) for %d contacts", campaign_id, step["id"],
+                       reply.reason, len(sending))  # fmt: skip

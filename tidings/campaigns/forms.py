@@ -60,6 +60,11 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
         "weekdays",
         "timezone",
     ),  # fmt: skip
+    "change_stage": ("stage_id",),
+    "set_owner": ("user_id",),
+    "notify_user": ("user_id", "subject"),
+    "enter_campaign": ("campaign_id",),
+    "call_webhook": ("url", "recipient_id", "purpose", "webhook_fields"),
 }
 
 
@@ -197,6 +202,21 @@ class StepForm(forms.Form):
                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
     timezone = forms.CharField(label="Time zone", required=False, max_length=64, initial="UTC",
                                help_text="For contacts without a time zone of their own.")  # fmt: skip
+    # change_stage, set_owner, notify_user, enter_campaign
+    stage_id = forms.IntegerField(label="Stage number", required=False, min_value=1, max_value=2**63 - 1)
+    user_id = forms.ChoiceField(label="Member", required=False)
+    subject = forms.CharField(label="Subject of the notice", required=False, max_length=150,
+                              help_text="The member gets this subject and a link to each contact's page.")  # fmt: skip
+    campaign_id = forms.ChoiceField(label="Campaign", required=False,
+                                    help_text="Its own entry rules apply: a contact already in it, or who may "
+                                              "not enter again yet, stays out.")  # fmt: skip
+    # call_webhook
+    url = forms.CharField(label="Address (https://)", required=False, max_length=500)
+    recipient_id = forms.ChoiceField(label="Recipient in the privacy register", required=False,
+                                     help_text="Only contacts whose consent allows the purpose are sent, and only "
+                                               "the data categories registered for the recipient.")  # fmt: skip
+    webhook_fields = forms.MultipleChoiceField(label="Fields sent", required=False,
+                                               widget=forms.CheckboxSelectMultiple)  # fmt: skip
 
     def __init__(self, *args, kind: str, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -209,6 +229,10 @@ class StepForm(forms.Form):
         _set_choices(self, "tag", none + choices["tags"])
         _set_choices(self, "purpose", none + choices["purposes"])
         _set_choices(self, "asset_id", none + choices.get("assets", []))
+        _set_choices(self, "user_id", none + choices.get("members", []))
+        _set_choices(self, "campaign_id", none + choices.get("campaigns", []))
+        _set_choices(self, "recipient_id", none + choices.get("recipients", []))
+        _set_choices(self, "webhook_fields", choices["fields"])
         if kind == "decision":
             self.fields["email_id"].help_text = "Any email when none is chosen."
             self.fields["form_id"].help_text = "Any form when none is chosen."
@@ -241,6 +265,8 @@ class StepForm(forms.Form):
                 initial[amount], initial[unit] = seconds // size, str(size)
         if "weekdays" in step:
             initial["weekdays"] = [str(d) for d in step["weekdays"]]
+        if step.get("kind") == graphs.WEBHOOK:
+            initial["webhook_fields"] = list(step.get("fields", []))
         return initial
 
     def params(self) -> dict:
@@ -290,6 +316,11 @@ class StepForm(forms.Form):
                 out["purpose"] = data.get("purpose")
             elif test in ("points", "device", "time"):
                 out.update(_condition_more(test, data))
+        elif kind in graphs.MORE_ACTIONS:
+            out.update(self._more_params(kind, data))
+        elif kind == graphs.WEBHOOK:
+            out.update(url=(data.get("url") or "").strip(), recipient_id=_int(data.get("recipient_id")),
+                       purpose=data.get("purpose"), fields=list(data.get("webhook_fields") or []))  # fmt: skip
         elif kind == "delay":
             mode = data.get("mode")
             out["mode"] = mode
@@ -308,9 +339,21 @@ class StepForm(forms.Form):
                            timezone=data.get("timezone") or "UTC")  # fmt: skip
         return out
 
+    @staticmethod
+    def _more_params(kind: str, data: dict) -> dict:
+        """The settings of change_stage, set_owner, notify_user and enter_campaign."""
+        if kind == "change_stage":
+            return {"stage_id": data.get("stage_id")}
+        if kind == "enter_campaign":
+            return {"campaign_id": _int(data.get("campaign_id"))}
+        out: dict[str, Any] = {"user_id": _int(data.get("user_id"))}
+        if kind == "notify_user" and data.get("subject"):
+            out["subject"] = data["subject"]
+        return out
+
     # graph.check's names for a step's keys -> this form's fields
     _FIELD_OF = {"seconds": "amount", "window_seconds": "window_amount", "values": "field", "operator": "operator",
-                 "weekdays": "weekdays"}  # fmt: skip
+                 "weekdays": "weekdays", "fields": "webhook_fields"}  # fmt: skip
 
     def add_graph_errors(self, messages: dict[str, list[str]]) -> None:
         """Put errors of this step ("keyword: message", from builder.step_errors) on the fields they name."""
@@ -325,3 +368,31 @@ class StepForm(forms.Form):
             elif self.kind == "condition" and key == "operator":
                 name = "field_operator"
             self.add_error(name if name in self.fields else None, texts)
+
+
+class GoalForm(forms.Form):
+    """One goal: reaching it ends the contact's walk wherever it waits (graph.check has the last word)."""
+
+    kind = forms.ChoiceField(label="The contact", choices=[
+        ("submitted_form", "submitted a form"), ("clicked_email", "clicked in an email"),
+        ("points_at_least", "reached a number of points"), ("has_tag", "has a tag")])  # fmt: skip
+    form_id = forms.ChoiceField(label="Form", required=False, help_text="Any form when none is chosen.")
+    email_id = forms.ChoiceField(label="Email", required=False, help_text="Any email when none is chosen.")
+    points = forms.IntegerField(label="Points at least", required=False, min_value=-(2**31), max_value=2**31 - 1)
+    tag = forms.ChoiceField(label="Tag", required=False)
+
+    def __init__(self, *args, choices: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, key in (("form_id", "forms"), ("email_id", "emails"), ("tag", "tags")):
+            _set_choices(self, name, [("", "—")] + choices[key])
+
+    def goal(self) -> dict:
+        data = self.cleaned_data
+        kind = data["kind"]
+        if kind == "submitted_form":
+            return {"kind": kind, "form_id": _int(data.get("form_id"))}
+        if kind == "clicked_email":
+            return {"kind": kind, "email_id": _int(data.get("email_id"))}
+        if kind == "points_at_least":
+            return {"kind": kind, "points": data.get("points")}
+        return {"kind": kind, "tag": data.get("tag") or None}

@@ -15,13 +15,16 @@
     }
 
 Step kinds: actions (send_email, add_tags, remove_tags, add_to_segment, remove_from_segment, change_points,
-update_fields, do_not_contact, exit), decisions on behaviour with a wait window and a "no" path
-(opened_email, clicked_email, submitted_form, visited_page, downloaded_asset, unsubscribed), conditions
-on data (field, tag, segment, consent, points, device, time of day and day of week) and delays (interval,
-until a date, relative to a date field, a time window on weekdays). Time windows and time conditions are
-read in the contact's time zone (its timezone field) when it has one, else in the step's `timezone`.
+update_fields, do_not_contact, exit, change_stage, set_owner, notify_user, enter_campaign, call_webhook),
+decisions on behaviour with a wait window and a "no" path (opened_email, clicked_email, submitted_form,
+visited_page, downloaded_asset, unsubscribed), conditions on data (field, tag, segment, consent, points,
+device, time of day and day of week) and delays (interval, until a date, relative to a date field, a time
+window on weekdays). Time windows and time conditions are read in the contact's time zone (its timezone
+field) when it has one, else in the step's `timezone`.
 
 Replies are no decision: the emails app records no reply (its mailbox reads bounce reports only).
+
+"goals": [{"kind": "has_tag", "tag": "buyer"}, ...] end a contact's walk when reached (decision 0034).
 
 check() is pure: ids of emails, segments and forms are checked through the callables the caller passes
 (the actions pass the selectors). Errors are keyed by path ("steps.2.email_id") and never repeat a value.
@@ -47,7 +50,8 @@ MAX_SOURCES = 20
 
 SOURCE_KINDS = ("segment", "form", "manual", "api")
 ACTIONS = ("send_email", "add_tags", "remove_tags", "add_to_segment", "remove_from_segment", "change_points",
-           "update_fields", "do_not_contact", "exit")  # fmt: skip
+           "update_fields", "do_not_contact", "exit", "change_stage", "set_owner", "notify_user",
+           "enter_campaign", "call_webhook")  # fmt: skip
 DECISION_EVENTS = ("opened_email", "clicked_email", "submitted_form", "visited_page", "downloaded_asset",
                    "unsubscribed")  # fmt: skip
 CONDITION_TESTS = ("field", "tag", "segment", "consent", "points", "device", "time")
@@ -61,6 +65,11 @@ MAX_OS = 32  # tracking keeps 32 characters of an OS name
 KINDS = (*ACTIONS, "decision", "condition", "delay")
 BRANCHING = ("decision", "condition")
 OUTBOUND = ("send_email",)
+# Issue 14's remaining actions (their parameters: _more_params) and goals (_goals).
+MORE_ACTIONS = ("change_stage", "set_owner", "notify_user", "enter_campaign")
+GOAL_KINDS = ("submitted_form", "clicked_email", "points_at_least", "has_tag")
+MAX_GOALS = 10
+WEBHOOK = "call_webhook"  # outbound, run like a send (engine._run_webhook), checked by _webhook_params
 
 Exists = Callable[[Iterable[int]], set[int]]
 
@@ -106,15 +115,23 @@ def check(
     segments: Exists = _none,
     forms: Exists = _none,
     assets: Exists = _none,
+    members: Exists = _none,
+    campaigns: Exists = _none,
+    recipients: Exists = _none,
+    webhook_private_ok: bool = False,
 ) -> dict:
     """Return raw as a clean graph; raise ValidationError keyed by path when anything is wrong.
 
-    emails(ids), segments(ids), forms(ids), assets(ids) return which of ids exist (template emails for emails).
+    emails(ids), segments(ids), forms(ids), assets(ids) return which of ids exist (template emails for emails);
+    members(ids) which user ids are members of the workspace; campaigns(ids) which campaigns of the
+    workspace (other than the one checked) a contact may be sent to; recipients(ids) which are active
+    webhook recipients of the privacy centre's register. webhook_private_ok allows http and private
+    addresses in webhook URLs (tests' loopback receiver only).
     """
     errors = _Errors()
     if not isinstance(raw, Mapping):
         raise ValidationError({"graph": ["an object with sources, entry, start and steps"]})
-    unknown = set(raw) - {"sources", "entry", "exit_on_segment_leave", "start", "steps"}
+    unknown = set(raw) - {"sources", "entry", "exit_on_segment_leave", "start", "steps", "goals"}
     for key in sorted(str(k) for k in unknown)[:5]:
         errors.add(key[:40], "not part of a campaign graph")
     graph: dict[str, Any] = {
@@ -126,6 +143,7 @@ def check(
         errors.add("exit_on_segment_leave", "true or false")
     declared: set[int] = set()
     steps = _steps(raw.get("steps", []), errors, declared)
+    _webhook_urls(steps, errors, private_ok=webhook_private_ok)
     graph["steps"] = steps
     start = raw.get("start")
     if declared or start is not None:
@@ -133,12 +151,16 @@ def check(
         if start is not None and start not in declared:
             errors.add("start", "the id of one of the steps")
     graph["start"] = start
+    if "goals" in raw:
+        graph["goals"] = _goals(raw["goals"], errors)
     if not errors:
         _edges(steps, errors)
     if not errors:
         _loops(steps, errors)
     if not errors:
         _references(graph, errors, emails=emails, segments=segments, forms=forms, assets=assets)
+        _more_references(graph, errors, emails=emails, forms=forms, members=members, campaigns=campaigns,
+                         recipients=recipients)  # fmt: skip
     if errors:
         raise ValidationError(dict(errors))
     return graph
@@ -255,11 +277,84 @@ def _params(kind: str, item: Mapping, errors: _Errors, path: str) -> dict:
         return {"channel": _choice(item.get("channel", "email"), ("email", "sms", "push"), errors, f"{path}.channel")}
     if kind == "exit":
         return {}
+    if kind in MORE_ACTIONS:
+        return _more_params(kind, item, errors, path)
+    if kind == WEBHOOK:
+        return _webhook_params(item, errors, path)
     if kind == "decision":
         return _decision(item, errors, path)
     if kind == "condition":
         return _condition(item, errors, path)
     return _delay(item, errors, path)
+
+
+def _more_params(kind: str, item: Mapping, errors: _Errors, path: str) -> dict:
+    """Return the checked parameters of change_stage, set_owner, notify_user and enter_campaign."""
+    big = 2**63 - 1
+    if kind == "change_stage":
+        return {"stage_id": _int(item.get("stage_id"), errors, f"{path}.stage_id", high=big)}
+    if kind == "set_owner":
+        return {"user_id": _int(item.get("user_id"), errors, f"{path}.user_id", high=big)}
+    if kind == "notify_user":
+        params: dict[str, Any] = {"user_id": _int(item.get("user_id"), errors, f"{path}.user_id", high=big)}
+        params["subject"] = _text(item.get("subject", "A contact reached a campaign step"), errors,
+                                  f"{path}.subject", limit=150)  # fmt: skip
+        return params
+    return {"campaign_id": _int(item.get("campaign_id"), errors, f"{path}.campaign_id", high=big)}
+
+
+def _webhook_params(item: Mapping, errors: _Errors, path: str) -> dict:
+    """A webhook: an https URL, a registered recipient and purpose (privacy centre), the contact fields sent."""
+    url = item.get("url")
+    params: dict[str, Any] = {"url": url.strip() if isinstance(url, str) else None}
+    params["recipient_id"] = _int(item.get("recipient_id"), errors, f"{path}.recipient_id", high=2**63 - 1)
+    params["purpose"] = _text(item.get("purpose"), errors, f"{path}.purpose", limit=64)
+    fields = item.get("fields")
+    if not isinstance(fields, list) or not 1 <= len(fields) <= MAX_FIELDS:
+        errors.add(f"{path}.fields", f"a list of 1 to {MAX_FIELDS} field aliases")
+        fields = []
+    names = [_text(f, errors, f"{path}.fields", limit=64) for f in fields]
+    params["fields"] = sorted({n for n in names if n})
+    return params
+
+
+def _webhook_urls(steps: list[dict], errors: _Errors, *, private_ok: bool) -> None:
+    from tidings.campaigns.webhooks import url_problem
+
+    messages = {"not_https": "an https:// address", "private_address": "an address on the internet, not a private "
+                "or local one", "invalid_url": "a web address of at most 500 characters"}  # fmt: skip
+    for index, step in enumerate(steps):
+        if step.get("kind") == WEBHOOK:
+            problem = url_problem(step.get("url"), resolve=False, private_ok=private_ok)
+            if problem:
+                errors.add(f"steps.{index}.url", messages.get(problem, messages["invalid_url"]))
+
+
+def _goals(raw: Any, errors: _Errors) -> list[dict]:
+    """Return the checked goals: reaching any of them ends the contact's enrolment (exit reason "goal")."""
+    if not isinstance(raw, list) or len(raw) > MAX_GOALS:
+        errors.add("goals", f"a list of at most {MAX_GOALS} goals")
+        return []
+    out = []
+    big = 2**63 - 1
+    for index, item in enumerate(raw):
+        path = f"goals.{index}"
+        if not isinstance(item, Mapping):
+            errors.add(path, "an object with a kind")
+            continue
+        kind = _choice(item.get("kind"), GOAL_KINDS, errors, f"{path}.kind")
+        if kind == "submitted_form":
+            out.append({"kind": kind, "form_id": _int(item.get("form_id"), errors, f"{path}.form_id", high=big,
+                                                      optional=True)})  # fmt: skip
+        elif kind == "clicked_email":
+            out.append({"kind": kind, "email_id": _int(item.get("email_id"), errors, f"{path}.email_id", high=big,
+                                                       optional=True)})  # fmt: skip
+        elif kind == "points_at_least":
+            out.append({"kind": kind, "points": _int(item.get("points"), errors, f"{path}.points", low=-(2**31),
+                                                     high=2**31 - 1)})  # fmt: skip
+        elif kind == "has_tag":
+            out.append({"kind": kind, "tag": _text(item.get("tag"), errors, f"{path}.tag", limit=MAX_TAG)})
+    return out
 
 
 def _decision(item: Mapping, errors: _Errors, path: str) -> dict:
@@ -453,6 +548,34 @@ def _references(graph: dict, errors: _Errors, *, emails: Exists, segments: Exist
         for path, ident in wanted[kind]:
             if ident not in found:
                 errors.add(path, messages[kind])
+
+
+def _more_references(graph: dict, errors: _Errors, *, emails: Exists, forms: Exists, members: Exists,
+                     campaigns: Exists, recipients: Exists) -> None:  # fmt: skip
+    """Check the members, campaigns, forms and emails that the newer actions and the goals name."""
+    wanted: dict[str, list[tuple[str, int]]] = {"member": [], "campaign": [], "form": [], "email": [],
+                                                "recipient": []}  # fmt: skip
+    for index, step in enumerate(graph["steps"]):
+        if step["kind"] in ("set_owner", "notify_user") and step.get("user_id") is not None:
+            wanted["member"].append((f"steps.{index}.user_id", step["user_id"]))
+        elif step["kind"] == "enter_campaign" and step.get("campaign_id") is not None:
+            wanted["campaign"].append((f"steps.{index}.campaign_id", step["campaign_id"]))
+        elif step["kind"] == WEBHOOK and step.get("recipient_id") is not None:
+            wanted["recipient"].append((f"steps.{index}.recipient_id", step["recipient_id"]))
+    for index, goal in enumerate(graph.get("goals", [])):
+        for key, kind in (("form_id", "form"), ("email_id", "email")):
+            if goal.get(key) is not None:
+                wanted[kind].append((f"goals.{index}.{key}", goal[key]))
+    messages = {"member": "a member of this workspace", "campaign": "another campaign of this workspace",
+                "form": "a form of this workspace", "email": "a template email of this workspace",
+                "recipient": "an active recipient in this workspace's privacy register"}  # fmt: skip
+    for kind, exists in (("member", members), ("campaign", campaigns), ("form", forms), ("email", emails),
+                         ("recipient", recipients)):  # fmt: skip
+        if wanted[kind]:
+            found = exists({i for _, i in wanted[kind]})
+            for path, ident in wanted[kind]:
+                if ident not in found:
+                    errors.add(path, messages[kind])
 
 
 def step_map(graph: Mapping) -> dict[int, dict]:

@@ -114,3 +114,31 @@ def campaign_names(ids: Iterable[int]) -> dict[int, str]:
 def active_members(ids: list[int]) -> QuerySet[Enrolment]:
     """Return the active enrolments (rows with contact_id) in any of the campaigns ids, for a correlated EXISTS."""
     return Enrolment.objects.filter(campaign_id__in=ids, status=EnrolmentStatus.ACTIVE)
+
+
+def more_reference_checks(campaign_id: int | None = None) -> dict:
+    """Return graph.check's members=, campaigns=, recipients= and webhook_private_ok= for this workspace.
+
+    members(ids): which user ids are members of the workspace; campaigns(ids): which are campaigns of the
+    workspace other than campaign_id (a campaign does not send its contacts into itself).
+    """
+    from tidings.accounts.selectors import members_by_id
+    from tidings.tenancy.context import require_workspace
+
+    def members(ids) -> set[int]:
+        return set(members_by_id(require_workspace(), set(ids)))
+
+    def campaigns(ids) -> set[int]:
+        found = Campaign.objects.filter(pk__in=[i for i in ids if i != campaign_id])
+        return set(found.values_list("id", flat=True))
+
+    def recipients(ids) -> set[int]:
+        from tidings.privacy_centre import selectors as privacy_selectors
+
+        found = privacy_selectors.recipients().filter(pk__in=list(ids), active=True)
+        return set(found.values_list("id", flat=True))
+
+    from tidings.campaigns.webhooks import allow_private
+
+    return {"members": members, "campaigns": campaigns, "recipients": recipients,
+            "webhook_private_ok": allow_private()}  # fmt: skip

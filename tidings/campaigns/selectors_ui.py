@@ -6,6 +6,7 @@ workspace in context through the backend's selectors and the other apps' selecto
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,13 +33,23 @@ KIND_LABELS = {
     "decision": "Decision on behaviour",
     "condition": "Condition on data",
     "delay": "Wait",
+    "change_stage": "Change stage",
+    "set_owner": "Set the owner",
+    "notify_user": "Notify a member",
+    "enter_campaign": "Enter another campaign",
+    "call_webhook": "Call a webhook",
 }
 EVENT_LABELS = {"opened_email": "opened an email", "clicked_email": "clicked in an email",
                 "submitted_form": "submitted a form", "visited_page": "visited a page",
                 "downloaded_asset": "downloaded an asset", "unsubscribed": "unsubscribed from email"}  # fmt: skip
 POINTS_LABELS = {"gte": "at least", "lte": "at most", "equals": "exactly", "between": "between"}
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-REASON_LABELS = {"no_consent": "no consent", "dnc_unsubscribed": "unsubscribed", "suppressed": "suppressed"}
+REASON_LABELS = {"no_consent": "no consent", "dnc_unsubscribed": "unsubscribed", "suppressed": "suppressed",
+                 "not_member": "not a member any more", "campaign_unpublished": "campaign not published",
+                 "entry_rule": "kept out by its entry rules", "not_allowed": "not allowed (consent or register)",
+                 "webhook_5xx": "webhook answered with an error", "webhook_timeout": "webhook timed out",
+                 "webhook_4xx": "webhook refused", "webhook_redirect": "webhook redirected (not followed)",
+                 "webhook_private_address": "webhook address not on the internet"}  # fmt: skip
 
 
 def campaign_rows(*, search: str = "") -> list[dict]:
@@ -74,6 +85,7 @@ def choices() -> dict[str, list[tuple[str, str]]]:
         "fields": sorted((alias, f.label or alias) for alias, f in contacts_selectors.fields_by_alias().items()),
         "purposes": [(p.key, p.name) for p in consent_selectors.purposes() if p.active],
         "assets": _asset_choices(),
+        **more_choices(),
     }
 
 
@@ -82,6 +94,21 @@ def _asset_choices() -> list[tuple[str, str]]:
     from tidings.assets import selectors as assets_selectors
 
     return [(str(pk), title) for pk, title in assets_selectors.assets().values_list("pk", "title")[:500]]
+
+
+def more_choices() -> dict[str, list[tuple[str, str]]]:
+    """The lists the newer steps pick from: the workspace's members (owner, notice) and its campaigns."""
+    from tidings.accounts.selectors import members_of
+    from tidings.tenancy.context import require_workspace
+    from tidings.tenancy.selectors import workspace_by_id
+
+    workspace = workspace_by_id(require_workspace().id)
+    members = [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in members_of(workspace)[:500]]
+    campaigns = [(str(pk), name) for pk, name in selectors.campaigns().values_list("pk", "name")[:500]]
+    from tidings.privacy_centre import selectors as privacy_selectors
+
+    registered = privacy_selectors.recipients().filter(active=True).order_by("name").values_list("pk", "name")
+    return {"members": members, "campaigns": campaigns, "recipients": [(str(pk), n) for pk, n in registered[:500]]}
 
 
 @dataclass
@@ -140,6 +167,12 @@ def summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
         if test in ("points", "device", "time"):
             return _condition_summary(step)
         return f"Has consent to {step.get('purpose')}?"
+    if kind in graphs.MORE_ACTIONS:
+        return _more_summary(step, names)
+    if kind == graphs.WEBHOOK:
+        host = urllib.parse.urlsplit(str(step.get("url") or "")).hostname or "?"
+        recipient = _name(names.get("recipients", []), step.get("recipient_id"))
+        return f"Call a webhook at {host} ({recipient}): {', '.join(step.get('fields', []))}"
     if kind == "delay":
         mode = step.get("mode")
         if mode == "interval":
@@ -169,6 +202,31 @@ def _condition_summary(step: Mapping) -> str:
         seen = " on ".join(str(v) for v in (step.get("device"), step.get("os")) if v)
         return f"Was last seen on {seen}?"
     return f"Is it {_hours_and_days(step)}?"
+
+
+def _more_summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
+    kind = step["kind"]
+    if kind == "change_stage":
+        return f"Move to stage #{step.get('stage_id')}"
+    if kind == "set_owner":
+        return f"Owner: {_name(names.get('members', []), step.get('user_id'))}"
+    if kind == "notify_user":
+        return f"Notify {_name(names.get('members', []), step.get('user_id'))}"
+    return f"Enter the campaign “{_name(names.get('campaigns', []), step.get('campaign_id'))}”"
+
+
+def goal_summary(goal: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
+    """Return a one-line description of a goal."""
+    kind = goal.get("kind")
+    if kind == "submitted_form":
+        which = _name(names.get("forms", []), goal["form_id"]) if goal.get("form_id") else "any form"
+        return f"Submitted {which}"
+    if kind == "clicked_email":
+        which = _name(names.get("emails", []), goal["email_id"]) if goal.get("email_id") else "any email"
+        return f"Clicked in {which}"
+    if kind == "points_at_least":
+        return f"Has at least {goal.get('points')} points"
+    return f"Has the tag {goal.get('tag')}"
 
 
 def duration(seconds: int) -> str:
@@ -285,7 +343,7 @@ def has_waiting(campaign_id: int) -> bool:
     return StepRun.objects.filter(Q(campaign_id=campaign_id) & Q(status__in=WAITING)).exists()
 
 
-def graph_problems(graph: Any) -> dict[str, list[str]]:
+def graph_problems(graph: Any, campaign_id: int | None = None) -> dict[str, list[str]]:
     """Return graph.check's errors of a draft in this workspace ({"graph.steps.2.email_id": [...]}), {} when valid.
 
     The same check the actions run on save, read-only: a draft saved valid can still name an email or a
@@ -310,7 +368,7 @@ def graph_problems(graph: Any) -> dict[str, list[str]]:
 
     try:
         graphs.check(graph, emails=emails_selectors.template_email_ids, segments=segments, forms=forms,
-                     assets=assets)  # fmt: skip
+                     assets=assets, **selectors.more_reference_checks(campaign_id))  # fmt: skip
     except ValidationError as error:
         return {f"graph.{key}": messages for key, messages in error.message_dict.items()}
     return {}

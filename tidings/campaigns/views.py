@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from tidings.accounts.decorators import found, require_permission
 from tidings.accounts.permissions import require
 from tidings.campaigns import actions, builder, selectors, selectors_ui
-from tidings.campaigns.forms import CampaignForm, EntryForm, KindForm, SourceForm, StepForm
+from tidings.campaigns.forms import CampaignForm, EntryForm, GoalForm, KindForm, SourceForm, StepForm
 from tidings.campaigns.models import CampaignStatus
 from tidings.ui.confirm import confirmation_required
 from tidings.ui.datatable import Column, DataTable
@@ -91,7 +91,7 @@ def _builder(request, campaign, *, status=200, **extra):
     names = selectors_ui.choices()
     graph = builder.normalised(campaign.graph)
     # a referenced email or segment deleted since the draft was saved is shown at its step
-    by_step, other = builder.step_errors(graph, selectors_ui.graph_problems(graph))
+    by_step, other = builder.step_errors(graph, selectors_ui.graph_problems(graph, campaign.pk))
     roots, loose = selectors_ui.tree(graph, counts=selectors.step_counts(campaign.pk),
                                      reasons=selectors_ui.step_reasons(campaign.pk), errors=by_step,
                                      names=names)  # fmt: skip
@@ -130,6 +130,10 @@ def _builder(request, campaign, *, status=200, **extra):
                 "max_steps_per_minute": campaign.max_steps_per_minute,
             }
         ),
+        "goals": [
+            {"index": i, "label": selectors_ui.goal_summary(g, names)} for i, g in enumerate(graph.get("goals") or [])
+        ],
+        "goal_form": GoalForm(choices=names),
         **extra,
     }
     return render(request, "campaigns/detail.html", context, status=status)
@@ -210,6 +214,33 @@ def entry_save(request, workspace_slug, campaign_id):
     return _save(request, campaign, graph, success="Entry rules saved.")
 
 
+@require_POST
+@found
+@require_permission(EDIT)
+def goal_add(request, workspace_slug, campaign_id):
+    campaign = selectors.campaign_get(campaign_id)
+    form = GoalForm(request.POST, choices=selectors_ui.choices())
+    if not form.is_valid():
+        return _builder(request, campaign, status=400, goal_form=form)
+    graph = builder.normalised(campaign.graph)
+    graph["goals"] = [*(graph.get("goals") or []), form.goal()]
+    return _save(request, campaign, graph, success="Goal added.")
+
+
+@require_POST
+@found
+@require_permission(EDIT)
+def goal_remove(request, workspace_slug, campaign_id, index):
+    campaign = selectors.campaign_get(campaign_id)
+    graph = builder.normalised(campaign.graph)
+    goals = list(graph.get("goals") or [])
+    if index >= len(goals):
+        raise Http404("Not found.")
+    del goals[index]
+    graph["goals"] = goals
+    return _save(request, campaign, graph, success="Goal removed.")
+
+
 def _step_errors_at(message_dict: dict, index: int) -> tuple[dict[str, list[str]], list[str]]:
     """Split check errors into this step's, by its key, and the rest (as sentences)."""
     mine: dict[str, list[str]] = {}
@@ -239,8 +270,18 @@ def _step_page(request, campaign, *, form, kind_form=None, step=None, after=None
         "edge": edge,
         "kind_label": selectors_ui.KIND_LABELS.get(form.kind, "") if form else "",
         "tags": selectors_ui.choices()["tags"] if form and "tags" in form.fields else [],
+        # the webhook's signing key, for its receiver to check X-Tidings-Signature (editors only)
+        "webhook_key": _webhook_key(request, campaign, step),
     }
     return render(request, "campaigns/step.html", context, status=status)
+
+
+def _webhook_key(request, campaign, step) -> str:
+    from tidings.campaigns.webhooks import step_secret
+
+    if not step or step.get("kind") != "call_webhook" or not request.principal.can(EDIT):
+        return ""
+    return step_secret(request.workspace.id, campaign.pk, int(step["id"])).decode()
 
 
 @found
@@ -295,7 +336,8 @@ def step_edit(request, workspace_slug, campaign_id, step_id):
     names = selectors_ui.choices()
     if request.method != "POST":
         form = StepForm(initial=StepForm.initial_from(step), kind=step["kind"], choices=names)
-        mine, _ = _step_errors_at(selectors_ui.graph_problems(graph), index)  # e.g. its email deleted since
+        # e.g. its email deleted since
+        mine, _ = _step_errors_at(selectors_ui.graph_problems(graph, campaign.pk), index)
         problems = [f"{key.replace('_', ' ')}: {text}" for key, texts in mine.items() for text in texts]
         return _step_page(request, campaign, form=form, step=step, problems=problems)
     require(request.principal, EDIT, workspace_id=request.workspace.id)

@@ -23,7 +23,8 @@ def setup(world):
         contact = contact_create({"email": "builder.walker@acme.example"}, principal=system())
         graph = {"sources": [{"kind": "manual"}], "start": 1,
                  "steps": [{"id": 1, "kind": "delay", "mode": "interval", "seconds": 3600, "next": 2},
-                           {"id": 2, "kind": "add_tags", "tags": [TAG]}]}  # fmt: skip
+                           {"id": 2, "kind": "add_tags", "tags": [TAG]}],
+                 "goals": [{"kind": "has_tag", "tag": TAG}]}  # fmt: skip
         campaign = campaign_create(principal=system(), name=MARKER, graph=graph)
         campaign_publish(campaign.pk, principal=system())
         campaign_contacts_add(campaign.pk, [contact.id], principal=system())
@@ -53,6 +54,8 @@ CASES = {
     "campaigns:source_add": _campaign("sources/", "POST", {"kind": "manual"}),
     "campaigns:source_remove": _campaign("sources/0/remove/", "POST", {}),
     "campaigns:entry": _campaign("entry/", "POST", {"mode": "once"}),
+    "campaigns:goal_add": _campaign("goals/", "POST", {"kind": "has_tag", "tag": TAG}),
+    "campaigns:goal_remove": _campaign("goals/0/remove/", "POST", {}),
     "campaigns:step_add": lambda w: (
         _campaign("steps/new/?after=1&edge=next&kind=exit")(w)
         + _campaign("steps/new/", "POST", {"after": "1", "edge": "next", "kind": "exit"})(w)

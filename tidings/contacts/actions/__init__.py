@@ -65,6 +65,7 @@ from tidings.contacts.actions.contacts import (
     contact_update,
     contact_upsert,
     contacts_delete,
+    contacts_stage_change,
 )
 from tidings.contacts.actions.dnc import (
     dnc_add,
@@ -147,6 +148,7 @@ __all__ = [
     "contact_delete",
     "contact_merge",
     "contact_points_change",
+    "contacts_stage_change",
     "contact_update",
     "contact_upsert",
     "contacts_delete",

@@ -476,3 +476,34 @@ def contact_points_change(contact_id: int, operator: str, delta: int, *, princip
         _audit("contact.points_changed", principal=principal, request=request, target_type="contact",
                target_id=contact_id, operator=operator, delta=delta)  # fmt: skip
     return points
+
+
+def contacts_stage_change(contact_ids: Iterable[int], stage_id: int | None, *, principal, request=None) -> int:
+    """Move contacts to stage stage_id (None: no stage) in one UPDATE per 1,000; return how many moved.
+
+    Contacts already at that stage and ids not in this workspace are left alone. Each contact moved
+    gets a stage.changed event with its previous stage (campaigns' "change stage" step calls this).
+    """
+    _require(principal, "contacts:edit")
+    if stage_id is not None:
+        try:
+            stage_id = parse_int(stage_id, minimum=1, maximum=2**63 - 1)
+        except InvalidInput as error:
+            raise ValidationError({"stage_id": [str(error)]}) from error
+    ids = sorted({int(c) for c in contact_ids})
+    moved = 0
+    now = timezone.now()
+    with _atomic():
+        for start in range(0, len(ids), 1000):
+            rows = list(Contact.objects.select_for_update().filter(pk__in=ids[start : start + 1000])
+                        .exclude(stage_id=stage_id).values_list("id", "stage_id"))  # fmt: skip
+            if not rows:
+                continue
+            Contact.objects.filter(pk__in=[r[0] for r in rows]).update(stage_id=stage_id, updated_at=now)
+            store.write(EventRow(type=EventType.STAGE_CHANGED, contact_id=contact_id, at=now,
+                                 data={"stage_id": stage_id or 0, "previous_stage_id": previous or 0})
+                        for contact_id, previous in rows)  # fmt: skip
+            moved += len(rows)
+        _audit("contact.stage_changed", principal=principal, request=request, target_type="contact",
+               target_id=ids[0] if len(ids) == 1 else "", contacts=moved, stage_id=stage_id)  # fmt: skip
+    return moved
