@@ -475,6 +475,30 @@ def test_joining_a_source_segment_wakes_the_campaigns_after_commit(
     assert woken == [{"workspace_id": in_acme_id()}]
 
 
+def test_a_click_on_a_sent_email_wakes_the_campaigns_on_the_clicks_commit(
+    client, readers, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The click route (emails) writes email.clicked; the events listener wakes campaigns once it commits."""
+    from tidings.campaigns import tasks
+    from tidings.emails.tests.conftest import allow_tracking, make_sent
+
+    ada, grace = readers
+    allow_tracking(ada)
+    sent = make_sent(ada, grace)
+    publish({"id": 1, "kind": "decision", "event": "clicked_email", "window_seconds": 60, "yes": 2},
+            {"id": 2, "kind": "add_tags", "tags": ["clicked"]})  # fmt: skip
+    woken = []
+    monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0)
+    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
+    with django_capture_on_commit_callbacks(using=in_acme_alias(), execute=False) as on_commit:
+        response = client.get(f"/m/acme/e/c/{sent.token(ada)}/{sent.link.pk}")
+        assert response.status_code == 302
+    assert woken == []  # nothing before the commit
+    for callback in on_commit:
+        callback()
+    assert woken == [{"workspace_id": in_acme_id()}]
+
+
 def in_acme_alias():
     from tidings.tenancy.context import require_workspace
 
