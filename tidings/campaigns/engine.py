@@ -160,7 +160,16 @@ def enter_contacts(campaign: Campaign, contacts, *, source: str, reenter: bool =
               "status": EnrolmentStatus.ACTIVE, "entries": 1, "source": source, "entered_at": now,
               "exit_reason": ""}  # fmt: skip
     if isinstance(contacts, list | tuple | set):
-        contacts = existing_contact_ids(sorted({int(c) for c in contacts}))
+        ids = sorted({int(c) for c in contacts})
+        if not reenter:
+            # The sources are read with a margin, so most ids are enrolled already: drop them before the checks.
+            enrolled: set[int] = set()
+            for start in range(0, len(ids), MANUAL_CHUNK):
+                enrolled.update(Enrolment.objects.filter(campaign_id=campaign.pk,
+                                                         contact_id__in=ids[start : start + MANUAL_CHUNK])
+                                .values_list("contact_id", flat=True))  # fmt: skip
+            ids = [c for c in ids if c not in enrolled]
+        contacts = existing_contact_ids(ids) if ids else []
         if not contacts:
             return 0
         bulk.insert(Enrolment, [*fields, "contact_id"], [(*fields.values(), c) for c in contacts],
