@@ -164,9 +164,9 @@ def enter_contacts(campaign: Campaign, contacts, *, source: str, reenter: bool =
         if not reenter:
             # The sources are read with a margin, so most ids are enrolled already: drop them before the checks.
             enrolled: set[int] = set()
-            for start in range(0, len(ids), MANUAL_CHUNK):
+            for first in range(0, len(ids), MANUAL_CHUNK):
                 enrolled.update(Enrolment.objects.filter(campaign_id=campaign.pk,
-                                                         contact_id__in=ids[start : start + MANUAL_CHUNK])
+                                                         contact_id__in=ids[first : first + MANUAL_CHUNK])
                                 .values_list("contact_id", flat=True))  # fmt: skip
             ids = [c for c in ids if c not in enrolled]
         contacts = existing_contact_ids(ids) if ids else []
