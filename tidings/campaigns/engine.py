@@ -164,7 +164,16 @@ def enter_contacts(campaign: Campaign, contacts, *, source: str, reenter: bool =
               "status": EnrolmentStatus.ACTIVE, "entries": 1, "source": source, "entered_at": now,
               "exit_reason": ""}  # fmt: skip
     if isinstance(contacts, list | tuple | set):
-        contacts = existing_contact_ids(sorted({int(c) for c in contacts}))
+        ids = sorted({int(c) for c in contacts})
+        if not reenter:
+            # The sources are read with a margin, so most ids are enrolled already: drop them before the checks.
+            enrolled: set[int] = set()
+            for first in range(0, len(ids), MANUAL_CHUNK):
+                enrolled.update(Enrolment.objects.filter(campaign_id=campaign.pk,
+                                                         contact_id__in=ids[first : first + MANUAL_CHUNK])
+                                .values_list("contact_id", flat=True))  # fmt: skip
+            ids = [c for c in ids if c not in enrolled]
+        contacts = existing_contact_ids(ids) if ids else []
         if not contacts:
             return 0
         bulk.insert(Enrolment, [*fields, "contact_id"], [(*fields.values(), c) for c in contacts],
@@ -714,32 +723,54 @@ def field_matches(value: Any, step: Mapping) -> bool:
 
 def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun], *, principal: Principal,
                result: RunResult, crash_after: str) -> None:  # fmt: skip
-    """Send the step's email to each run's contact, once: "sending" is committed before the message leaves."""
-    for run in runs:
-        if run.status == RunStatus.SENDING:
-            # A worker died between handing the message over and recording it: never send it again.
-            _finish_group(token, [run], {run.pk: _next(step, status=RunStatus.SKIPPED, reason="in_doubt")}, result,
-                          step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)  # fmt: skip
-            continue
-        with _atomic():
-            taken = StepRun.objects.filter(pk=run.pk, claim=token, status=RunStatus.CLAIMED).update(
-                status=RunStatus.SENDING
-            )
-        if not taken:
-            result.lost += 1
-            continue
-        try:
-            delivery = emails_sending.send_to_contact(int(step["email_id"]), run.contact_id, principal=principal)
-            reason = (delivery.reason or delivery.status)[:32]
-            outcome = _next(step) if delivery.status == "sent" else _next(step, status=RunStatus.SKIPPED, reason=reason)
-        except ObjectDoesNotExist:
-            outcome = _next(step, status=RunStatus.SKIPPED, reason="no_email")
-        except ValidationError:
-            outcome = _next(step, status=RunStatus.SKIPPED, reason="email_unpublished")
-        if crash_after == "send":
-            raise SimulatedCrash("after the message left, before the run was marked done")
-        _finish_group(token, [run], {run.pk: outcome}, result, step=step, campaign_id=campaign_id,
+    """Send the step's email to the runs' contacts, once, set-based: the batch's runs are committed "sending"
+    in one UPDATE before any message leaves, then one send_to_contacts (one Send, one eligibility pass).
+
+    A run of the same contact twice in the batch (re-entries) goes in a later round: one message each.
+    """
+    doubtful = [r for r in runs if r.status == RunStatus.SENDING]
+    if doubtful:
+        # A worker died between marking them and recording their messages: never send them again.
+        _finish_group(token, doubtful, {r.pk: _next(step, status=RunStatus.SKIPPED, reason="in_doubt")
+                                        for r in doubtful}, result, step=step, campaign_id=campaign_id,
                       expect=RunStatus.SENDING)  # fmt: skip
+    rounds: list[list[StepRun]] = []
+    seen: dict[int, int] = defaultdict(int)
+    for run in runs:
+        if run.status != RunStatus.SENDING:
+            if seen[run.contact_id] == len(rounds):
+                rounds.append([])
+            rounds[seen[run.contact_id]].append(run)
+            seen[run.contact_id] += 1
+    for batch in rounds:
+        with _atomic():
+            taken = set(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in batch], claim=token,
+                                                                   status=RunStatus.CLAIMED)
+                        .values_list("pk", flat=True))  # fmt: skip
+            StepRun.objects.filter(pk__in=taken).update(status=RunStatus.SENDING)
+        result.lost += len(batch) - len(taken)
+        mine = [r for r in batch if r.pk in taken]
+        if not mine:
+            continue
+        outcomes: dict[int, Outcome]
+        try:
+            fates = emails_sending.send_to_contacts(int(step["email_id"]), [r.contact_id for r in mine],
+                                                    principal=principal)  # fmt: skip
+            outcomes = {}
+            for run in mine:
+                status, reason = fates.get(run.contact_id, ("skipped", "no_contact"))
+                outcomes[run.pk] = (
+                    _next(step)
+                    if status == "sent"
+                    else _next(step, status=RunStatus.SKIPPED, reason=(reason or status)[:32])
+                )
+        except ObjectDoesNotExist:
+            outcomes = {r.pk: _next(step, status=RunStatus.SKIPPED, reason="no_email") for r in mine}
+        except ValidationError:
+            outcomes = {r.pk: _next(step, status=RunStatus.SKIPPED, reason="email_unpublished") for r in mine}
+        if crash_after == "send":
+            raise SimulatedCrash("after the messages left, before their runs were marked done")
+        _finish_group(token, mine, outcomes, result, step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)
 
 
 def _finish_group(token, runs, outcomes, result, *, step=None, campaign_id=None, expect=RunStatus.CLAIMED) -> None:

@@ -442,6 +442,42 @@ def test_a_crash_after_an_email_left_never_sends_it_twice(in_acme, smtp):
     assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
 
 
+def test_a_send_step_sends_its_batch_as_one_send_and_a_crash_resends_none(in_acme, smtp):
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+    from tidings.emails.models import Send
+
+    people = [make_contact({"email": f"reader{i}@bench.example"}) for i in range(3)]
+    silent = make_contact({"email": "silent@bench.example"}, consent=False)
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["after"]})  # fmt: skip
+    add(campaign, *people, silent)
+    with pytest.raises(SimulatedCrash):
+        run(crash_after="send")
+    assert len(smtp.messages) == 3 and Send.objects.filter(email_id=welcome.pk).count() == 1  # one Send, one pass
+    lease_expire_now(principal=system_principal())
+    run()
+    assert len(smtp.messages) == 3  # in doubt: never sent again
+    for person in people:
+        assert runs(campaign, person) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+    assert runs(campaign, silent) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+
+
+def test_a_send_step_batch_without_a_crash_records_each_fate(in_acme, smtp):
+    from tidings.emails.models import Send
+
+    people = [make_contact({"email": f"reader{i}@bench.example"}) for i in range(3)]
+    silent = make_contact({"email": "silent@bench.example"}, consent=False)
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk})
+    add(campaign, *people, silent)
+    result = run()
+    assert (result.done, result.skipped) == (3, 1)
+    assert len(smtp.messages) == 3 and Send.objects.filter(email_id=welcome.pk).count() == 1
+    assert runs(campaign, silent) == [(1, "skipped", "", "no_consent")]
+
+
 def test_two_workers_never_take_the_same_run(readers):
     from tidings.campaigns.engine import claim_due, claimed_runs
 
@@ -472,6 +508,30 @@ def test_joining_a_source_segment_wakes_the_campaigns_after_commit(
     monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
     with django_capture_on_commit_callbacks(using=in_acme_alias(), execute=True):
         segment_members_add(segment.pk, [ada.id], principal=system_principal())
+    assert woken == [{"workspace_id": in_acme_id()}]
+
+
+def test_a_click_on_a_sent_email_wakes_the_campaigns_on_the_clicks_commit(
+    client, readers, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The click route (emails) writes email.clicked; the events listener wakes campaigns once it commits."""
+    from tidings.campaigns import tasks
+    from tidings.emails.tests.conftest import allow_tracking, make_sent
+
+    ada, grace = readers
+    allow_tracking(ada)
+    sent = make_sent(ada, grace)
+    publish({"id": 1, "kind": "decision", "event": "clicked_email", "window_seconds": 60, "yes": 2},
+            {"id": 2, "kind": "add_tags", "tags": ["clicked"]})  # fmt: skip
+    woken = []
+    monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0)
+    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
+    with django_capture_on_commit_callbacks(using=in_acme_alias(), execute=False) as on_commit:
+        response = client.get(f"/m/acme/e/c/{sent.token(ada)}/{sent.link.pk}")
+        assert response.status_code == 302
+    assert woken == []  # nothing before the commit
+    for callback in on_commit:
+        callback()
     assert woken == [{"workspace_id": in_acme_id()}]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -344,6 +344,74 @@ def send_to_contact(email_id: int, contact_id: int, *, tokens: Mapping[str, str]
         _audit("email.sent_to_contact", principal=principal, request=request, email_id=email.pk, send=send.pk,
                contact=contact_id, status=outcome.status)  # fmt: skip
     return Delivery.objects.get(send_id=send.pk, contact_id=contact_id)
+
+
+def send_to_contacts(email_id: int, contact_ids: Iterable[int], *, principal: Principal,
+                     request=None) -> dict[int, tuple[str, str]]:  # fmt: skip
+    """Send email email_id now to each of contact_ids (a campaign's send step for a batch of due contacts).
+
+    send_to_contact for many: one Send, one eligibility pass (a broadcast's rules, transactional ones for a
+    transactional email), the deliveries claimed and committed before any message leaves (a crash leaves
+    them claimed: in doubt, never resent), the messages over the workspace's parallel connections, one
+    audit entry with counts. Return {contact id: (status, reason)} for every id: sent, skipped (reason),
+    failed, deferred; ids not in this workspace are skipped with no_contact. Needs emails:send. Raise
+    Email.DoesNotExist / ValidationError as send_to_contact does.
+    """
+    _require(principal)
+    ids = sorted({int(c) for c in contact_ids})
+    out: dict[int, tuple[str, str]] = {}
+    if not ids:
+        return out
+    with _atomic():
+        email = Email.objects.get(pk=email_id)
+        if not email.published:
+            raise ValidationError({"published": ["publish the email before sending it"]})
+        contacts = contacts_selectors.contacts_get(ids)
+        out.update({c: (DeliveryStatus.SKIPPED, "no_contact") for c in ids if c not in contacts})
+        version = _version_to_send(email)
+        sending = selectors_sending.sending_settings()
+        send = Send.objects.create(email_id=email.pk, version=version.number, broadcast=False, total=len(contacts),
+                                   status=SendStatus.RUNNING, started_at=timezone.now(),
+                                   created_by=_user_id(principal))  # fmt: skip
+        verdict = eligibility.check(sorted(contacts), email=email, settings=sending, ring=keyring(), contacts=contacts)
+        workspace_id = require_workspace().id
+        skipped = {c: (DeliveryStatus.SKIPPED, reason) for c, reason in verdict.skipped.items()}
+        rows = [
+            Delivery(
+                workspace_id=workspace_id,
+                send_id=send.pk,
+                email_id=email.pk,
+                contact_id=c,
+                status=DeliveryStatus.SKIPPED,
+                reason=reason,
+            )
+            for c, (_, reason) in skipped.items()
+        ]
+        rows += [Delivery(workspace_id=workspace_id, send_id=send.pk, email_id=email.pk, contact_id=view.id,
+                          status=DeliveryStatus.CLAIMED) for view in verdict.allowed]  # fmt: skip
+        Delivery.objects.bulk_create(rows)
+        out.update(skipped)
+        context = sender.build_context(send, email, sending)
+        jobs = sender.jobs_for(verdict.allowed, context, sender.Owners())
+    # The claims are committed before the messages leave (unless a caller's transaction holds them).
+    outcomes: list[sender.Outcome] = []
+    if jobs:
+        workers = sender.Workers(context, count=max(1, min(int(sending.connections or 1), 16, len(jobs))),
+                                 backend=sender.backend_path(sending), journal=None,
+                                 rate=int(sending.rate_per_second or 0))  # fmt: skip
+        try:
+            outcomes = workers.send_all(jobs)
+        finally:
+            workers.close()
+    with _atomic():
+        counts = sender.record_outcomes(send, outcomes)
+        for _, reason in skipped.values():
+            counts[f"skipped:{reason}"] = counts.get(f"skipped:{reason}", 0) + 1
+        Send.objects.filter(pk=send.pk).update(status=SendStatus.FINISHED, finished_at=timezone.now(), counts=counts)
+        _audit("email.sent_to_contacts", principal=principal, request=request, email_id=email.pk, send=send.pk,
+               contacts=len(ids), sent=counts.get(DeliveryStatus.SENT, 0), skipped=len(skipped))  # fmt: skip
+    out.update({o.contact_id: (o.status, o.reason) for o in outcomes})
+    return out
 
 
 # ==============================================================================================
