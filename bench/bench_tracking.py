@@ -138,14 +138,16 @@ def cpu_seconds(*pids: int) -> float:
     return total
 
 
-def start_server(port: int, workers: int, interface: str, flusher: str = "process") -> subprocess.Popen:
+def start_server(
+    port: int, workers: int, interface: str, flusher: str = "process", granian_options: tuple[str, ...] = ()
+) -> subprocess.Popen:
     env = server_env(flusher)
     target = "tidings.wsgi:application" if interface == "wsgi" else "bench_tracking_asgi:application"
     if interface == "asgi":
         env["PYTHONPATH"] += os.pathsep + str(Path(__file__).resolve().parent)
     argv = [sys.executable, "-m", "granian", "--interface", interface, "--workers", str(workers), "--host",
             "127.0.0.1", "--port", str(port), "--no-ws", "--respawn-failed-workers", "--respawn-interval", "0.5",
-            "--log-level", "warning", target]  # fmt: skip
+            "--log-level", "warning", *granian_options, target]  # fmt: skip
     server = subprocess.Popen(argv, env=env, start_new_session=True)  # noqa: S603
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -224,7 +226,14 @@ def main() -> None:
         default="process",
         help="persist from a `tidings flusher` process (as `tidings serve` does) or a thread per worker",
     )
+    parser.add_argument("--blocking-threads", type=int, default=None, help="Granian's Python threads a worker")
+    parser.add_argument("--backpressure", type=int, default=None, help="Granian's requests a worker runs at once")
     args = parser.parse_args()
+    granian_options: tuple[str, ...] = ()
+    if args.blocking_threads:
+        granian_options += ("--blocking-threads", str(args.blocking_threads))
+    if args.backpressure:
+        granian_options += ("--backpressure", str(args.backpressure))
     with databases(args, prefix="bench_tracking"):
         django_setup()
         from tidings.tenancy.context import use_workspace
@@ -239,13 +248,13 @@ def main() -> None:
             )  # fmt: skip
         tokens = ",".join(visitor_token(workspace.pk, 10_000_000 + n) for n in range(1000))
         print(f"{engine(region_connection())}; {args.workers} Granian workers ({args.interface}), "
-              f"flusher: {args.flusher}; "
+              f"flusher: {args.flusher}; granian options: {' '.join(granian_options) or 'defaults'}; "
               f"wrk -t2 -c{args.connections} -d{args.duration}s; {load()}")  # fmt: skip
         from django.db import connections
 
         connections.close_all()  # the server writes the same SQLite files
         port = free_port()
-        server = start_server(port, args.workers, args.interface, args.flusher)
+        server = start_server(port, args.workers, args.interface, args.flusher, granian_options)
         flusher = start_flusher(args.flusher)
         try:
             with tempfile.TemporaryDirectory() as folder:
@@ -279,7 +288,7 @@ def main() -> None:
             stop_flusher(flusher)
         if args.crash:
             # the restarted server's recovery (thread mode) or the flusher replays the killed worker's spool
-            server = start_server(port, args.workers, args.interface, args.flusher)
+            server = start_server(port, args.workers, args.interface, args.flusher, granian_options)
             flusher = start_flusher(args.flusher)
             lag2, receipts, events = wait_persisted(workspace, before + accepted, timeout=60)
             stop_server(server)
