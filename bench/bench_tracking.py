@@ -31,6 +31,12 @@ Measured (2-core VM; wrk on the same cores; see bench/results/tracking-*.txt for
     SQLite, a worker SIGKILLed mid-run: 8,273 persisted of 8,251 accepted, events == receipts (none lost, none twice)
     One thread without the server (CPU time): request path 0.26 ms a hit (3.0 ms before the consent read was
     made plain SQL), persist ~5,500 hits/s.
+    2026-12-02, set-based flusher (staged batch, GROUP BY counts), base a90005d vs tip, SQLite, one run each, NOT
+    the same conditions (base at load 4-10; tip at load 16-23 with this branch's tests running beside it):
+    base                          5,560      2,179 (0.39)          10.8 / 406 ms        1,154 (lag 8.9 s)  0
+    tip                           2,676        914 (0.34)          29.6 / 264 ms          702 (lag 2.9 s)  0
+    CPU a hit: base 0.458 ms web + 0.186 ms flusher; tip 0.541 ms web + 0.249 ms flusher (load-inflated: see
+    bench_flusher.py alternated base/tip at one load, 0.209-0.216 ms both: no gain on SQLite).
 The target (>= 5,000 hits/s persisted, p99 < 20 ms) is not met: on 2 cores shared with wrk (and, on
 2026-12-01, with other agents: the bench got under one core), the request path, the flusher and the server's
 own cost add up to ~0.6 ms of CPU a hit. The flusher process took the batches off the request workers (p99 and
