@@ -31,6 +31,12 @@ Measured (2-core VM; wrk on the same cores; see bench/results/tracking-*.txt for
     SQLite, a worker SIGKILLed mid-run: 8,273 persisted of 8,251 accepted, events == receipts (none lost, none twice)
     One thread without the server (CPU time): request path 0.26 ms a hit (3.0 ms before the consent read was
     made plain SQL), persist ~5,500 hits/s.
+    2026-12-02, set-based flusher (staged batch, GROUP BY counts), base a90005d vs tip, SQLite, one run each, NOT
+    the same conditions (base at load 4-10; tip at load 16-23 with this branch's tests running beside it):
+    base                          5,560      2,179 (0.39)          10.8 / 406 ms        1,154 (lag 8.9 s)  0
+    tip                           2,676        914 (0.34)          29.6 / 264 ms          702 (lag 2.9 s)  0
+    CPU a hit: base 0.458 ms web + 0.186 ms flusher; tip 0.541 ms web + 0.249 ms flusher (load-inflated: see
+    bench_flusher.py alternated base/tip at one load, 0.209-0.216 ms both: no gain on SQLite).
 The target (>= 5,000 hits/s persisted, p99 < 20 ms) is not met: on 2 cores shared with wrk (and, on
 2026-12-01, with other agents: the bench got under one core), the request path, the flusher and the server's
 own cost add up to ~0.6 ms of CPU a hit. The flusher process took the batches off the request workers (p99 and
@@ -138,14 +144,16 @@ def cpu_seconds(*pids: int) -> float:
     return total
 
 
-def start_server(port: int, workers: int, interface: str, flusher: str = "process") -> subprocess.Popen:
+def start_server(
+    port: int, workers: int, interface: str, flusher: str = "process", granian_options: tuple[str, ...] = ()
+) -> subprocess.Popen:
     env = server_env(flusher)
     target = "tidings.wsgi:application" if interface == "wsgi" else "bench_tracking_asgi:application"
     if interface == "asgi":
         env["PYTHONPATH"] += os.pathsep + str(Path(__file__).resolve().parent)
     argv = [sys.executable, "-m", "granian", "--interface", interface, "--workers", str(workers), "--host",
             "127.0.0.1", "--port", str(port), "--no-ws", "--respawn-failed-workers", "--respawn-interval", "0.5",
-            "--log-level", "warning", target]  # fmt: skip
+            "--log-level", "warning", *granian_options, target]  # fmt: skip
     server = subprocess.Popen(argv, env=env, start_new_session=True)  # noqa: S603
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -224,7 +232,14 @@ def main() -> None:
         default="process",
         help="persist from a `tidings flusher` process (as `tidings serve` does) or a thread per worker",
     )
+    parser.add_argument("--blocking-threads", type=int, default=None, help="Granian's Python threads a worker")
+    parser.add_argument("--backpressure", type=int, default=None, help="Granian's requests a worker runs at once")
     args = parser.parse_args()
+    granian_options: tuple[str, ...] = ()
+    if args.blocking_threads:
+        granian_options += ("--blocking-threads", str(args.blocking_threads))
+    if args.backpressure:
+        granian_options += ("--backpressure", str(args.backpressure))
     with databases(args, prefix="bench_tracking"):
         django_setup()
         from tidings.tenancy.context import use_workspace
@@ -239,13 +254,13 @@ def main() -> None:
             )  # fmt: skip
         tokens = ",".join(visitor_token(workspace.pk, 10_000_000 + n) for n in range(1000))
         print(f"{engine(region_connection())}; {args.workers} Granian workers ({args.interface}), "
-              f"flusher: {args.flusher}; "
+              f"flusher: {args.flusher}; granian options: {' '.join(granian_options) or 'defaults'}; "
               f"wrk -t2 -c{args.connections} -d{args.duration}s; {load()}")  # fmt: skip
         from django.db import connections
 
         connections.close_all()  # the server writes the same SQLite files
         port = free_port()
-        server = start_server(port, args.workers, args.interface, args.flusher)
+        server = start_server(port, args.workers, args.interface, args.flusher, granian_options)
         flusher = start_flusher(args.flusher)
         try:
             with tempfile.TemporaryDirectory() as folder:
@@ -279,7 +294,7 @@ def main() -> None:
             stop_flusher(flusher)
         if args.crash:
             # the restarted server's recovery (thread mode) or the flusher replays the killed worker's spool
-            server = start_server(port, args.workers, args.interface, args.flusher)
+            server = start_server(port, args.workers, args.interface, args.flusher, granian_options)
             flusher = start_flusher(args.flusher)
             lag2, receipts, events = wait_persisted(workspace, before + accepted, timeout=60)
             stop_server(server)

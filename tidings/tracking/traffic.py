@@ -38,7 +38,7 @@ import hmac
 import logging
 import secrets
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,13 +177,6 @@ def value_key(value: str) -> int:
 # Counting
 
 
-@dataclass
-class _Tally:
-    value: str
-    views: int = 0
-    visitors: int = 0
-
-
 def count(hits: Sequence[TrafficHit], *, now: datetime.datetime | None = None) -> int:
     """Add hits to the cookieless counts; return how many hits were counted.
 
@@ -210,144 +203,183 @@ def count(hits: Sequence[TrafficHit], *, now: datetime.datetime | None = None) -
     return counted
 
 
+# The batch is staged in a temporary table, then counted by set-based SQL (docs/decisions/0019): per-hit
+# Python is one staging row; the breakdown into dimensions, the distinct sightings and the per-day and
+# per-hour sums are GROUP BYs in the database. Temporary tables are the connection's own (no row-level
+# security, no other reader) and emptied before each use, so a batch rolled back leaves nothing behind.
+STAGE = "tracking_traffic_stage"
+NEW_SIGHTINGS = "tracking_traffic_new"
+# Dimensions 1..9 in the stage's (key, value) column pairs; TOTAL's value is always "" (its key a constant).
+_STAGED_DIMENSIONS = (
+    Dimension.PAGE, Dimension.REFERRER, Dimension.UTM_SOURCE, Dimension.UTM_MEDIUM, Dimension.UTM_CAMPAIGN,
+    Dimension.DEVICE, Dimension.OS, Dimension.BROWSER, Dimension.COUNTRY,
+)  # fmt: skip
+_STAGE_COLUMNS = (
+    ("site_id", "bigint"), ("day", "date"), ("hour", "timestamptz"), ("hour_of_day", "smallint"),
+    ("digest", "bytea"), ("view", "smallint"), ("live", "smallint"), ("hour_live", "smallint"),
+    *((name, kind) for n in range(1, 10) for name, kind in ((f"k{n}", "bigint"), (f"v{n}", "text"))),
+)  # fmt: skip
+_NEW_COLUMNS = (("site_id", "bigint"), ("day", "date"), ("dimension", "smallint"), ("value_key", "bigint"),
+                ("digest", "bytea"))  # fmt: skip
+_TOTAL_KEY = value_key("")
+_value_keys: dict[str, int] = {}  # value -> value_key, across batches (pages and referrers repeat)
+_VALUE_KEYS_KEPT = 100_000
+
+
+def _key_of(value: str) -> int:
+    key = _value_keys.get(value)
+    if key is None:
+        if len(_value_keys) >= _VALUE_KEYS_KEPT:
+            _value_keys.clear()
+        key = _value_keys[value] = value_key(value)
+    return key
+
+
 def _count_in_workspace(workspace: ActiveWorkspace, hits: Sequence[TrafficHit], now: datetime.datetime) -> None:
+    connection = connections[workspace.db_alias]
+    postgresql = connection.vendor == "postgresql"
     oldest_live_day = _oldest_live_day(now)
     oldest_hour = now - KEY_LIFETIME  # an hour is kept while it began within 48 hours
-    days: dict[tuple[int, datetime.date, int, int], _Tally] = {}
-    hours: dict[tuple[int, datetime.datetime], _Tally] = {}
-    sightings: set[tuple[int, datetime.date, int, int, bytes]] = set()
-    keys: dict[str, int] = {}
+    hours: dict[tuple[datetime.date, int], tuple[Any, int]] = {}  # (day, hour) -> (as the database takes it, live)
+    rows = []
     for hit in hits:
-        site_id, day, hour = int(hit.site_id), utc_day(hit.at), _hour(hit.at)
-        view = 1 if hit.is_pageview else 0
-        live = day >= oldest_live_day
-        for dimension, raw in hit.dimensions():
+        at = hit.at
+        if at.tzinfo is not UTC:  # naive is UTC; any other zone is converted
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        day, hour_of_day = at.date(), at.hour
+        hour = hours.get((day, hour_of_day))
+        if hour is None:
+            start = datetime.datetime.combine(day, datetime.time(hour=hour_of_day), tzinfo=UTC)
+            stored = start if postgresql else start.strftime("%Y-%m-%d %H:%M:%S")
+            hour = hours[(day, hour_of_day)] = (stored, 1 if start >= oldest_hour else 0)
+        row = [hit.site_id, day if postgresql else day.isoformat(), hour[0], hour_of_day, bytes(hit.digest),
+               1 if hit.is_pageview else 0, 1 if day >= oldest_live_day else 0, hour[1]]  # fmt: skip
+        for raw in (hit.url, hit.referrer_host, hit.utm_source, hit.utm_medium, hit.utm_campaign, hit.device, hit.os,
+                    hit.browser, hit.country):  # fmt: skip
             value = (raw or "")[:MAX_VALUE_LENGTH]
-            key = keys.get(value)
-            if key is None:
-                key = keys[value] = value_key(value)
-            tally = days.get((site_id, day, dimension, key))
-            if tally is None:
-                tally = days[(site_id, day, dimension, key)] = _Tally(value)
-            tally.views += view
-            if live:
-                sightings.add((site_id, day, dimension, key, bytes(hit.digest)))
-        if hour >= oldest_hour:
-            hourly = hours.get((site_id, hour))
-            if hourly is None:
-                hourly = hours[(site_id, hour)] = _Tally("")
-            hourly.views += view
-            sightings.add((site_id, day, Dimension.HOUR, hour.hour, bytes(hit.digest)))
+            row += (_key_of(value), value)
+        rows.append(row)
+    if not rows:
+        return
     with transaction.atomic(using=workspace.db_alias):
-        for site_id, day, dimension, key in _insert_sightings(workspace, sorted(sightings)):
-            if dimension == Dimension.HOUR:
-                at = datetime.datetime.combine(day, datetime.time(hour=key), tzinfo=UTC)
-                hours[(site_id, at)].visitors += 1
-            else:
-                days[(site_id, day, dimension, key)].visitors += 1
-        _add_days(workspace, [(*k, t.value, t.views, t.visitors) for k, t in sorted(days.items())])
-        _add_hours(workspace, [(*k, t.views, t.visitors) for k, t in sorted(hours.items()) if t.views or t.visitors])
+        _stage(connection, rows)
+        _count_staged(connection, workspace.id)
 
 
-def _hour(at: datetime.datetime) -> datetime.datetime:
-    at = at.replace(tzinfo=UTC) if timezone.is_naive(at) else at.astimezone(UTC)
-    return at.replace(minute=0, second=0, microsecond=0)
+def _temporary_table(connection, cursor, name: str, columns: Sequence[tuple[str, str]]) -> None:
+    """Create the connection's temporary table name if it does not exist yet, and empty it."""
+    if connection.vendor == "postgresql":
+        definition = ", ".join(f"{column} {kind}" for column, kind in columns)
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({definition}) ON COMMIT DELETE ROWS")
+    else:  # SQLite: no column types needed (dates and hours are ISO text, as Django stores them)
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({', '.join(c for c, _ in columns)})")
+    cursor.execute(f"DELETE FROM {name}")  # noqa: S608 (our table)
+
+
+def _stage(connection, rows: list) -> None:
+    """Put the batch's rows into the stage (one statement on PostgreSQL, one executemany on SQLite)."""
+    from tidings.tenancy.bulk import _pg_arrays, _pg_binding_cursor
+
+    names = ", ".join(column for column, _ in _STAGE_COLUMNS)
+    if connection.vendor == "postgresql":
+        with _pg_binding_cursor(connection) as cursor:
+            _temporary_table(connection, cursor, STAGE, _STAGE_COLUMNS)
+            _temporary_table(connection, cursor, NEW_SIGHTINGS, _NEW_COLUMNS)
+            arrays = ", ".join(f"%b::{kind}[]" for _, kind in _STAGE_COLUMNS)
+            cursor.execute(f"INSERT INTO {STAGE} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608 (ours)
+                           _pg_arrays(rows, len(_STAGE_COLUMNS)))  # fmt: skip
+        return
+    with connection.cursor() as cursor:
+        _temporary_table(connection, cursor, STAGE, _STAGE_COLUMNS)
+        _temporary_table(connection, cursor, NEW_SIGHTINGS, _NEW_COLUMNS)
+        placeholders = ", ".join(["%s"] * len(_STAGE_COLUMNS))
+        cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({placeholders})", rows)  # noqa: S608 (ours)
+
+
+def _dimensions_sql() -> str:
+    """Return the CTE "dims": each staged hit once per dimension (site, day, dimension, key, value, digest...)."""
+    total = f"SELECT site_id, day, {int(Dimension.TOTAL)} AS dimension, {_TOTAL_KEY} AS value_key, '' AS value, "
+    selects = [total + f"digest, view, live FROM {STAGE}"]
+    selects += [f"SELECT site_id, day, {int(dimension)}, k{n}, v{n}, digest, view, live FROM {STAGE}"  # noqa: S608
+                for n, dimension in enumerate(_STAGED_DIMENSIONS, start=1)]  # fmt: skip
+    return "dims AS (" + " UNION ALL ".join(selects) + ")"
+
+
+def _count_staged(connection, workspace_id: int) -> None:
+    """Count the staged hits: new sightings, then the days' and hours' views and visitors, in three statements.
+
+    A visitor is counted where its sighting was new. On PostgreSQL the sightings are inserted with
+    ON CONFLICT DO NOTHING and the rows actually inserted (RETURNING) are the new ones, so two
+    flushers racing on one visitor count it once. On SQLite the region transaction holds the write
+    lock (IMMEDIATE), so "not there yet" read inside it stays true until the commit.
+    """
+    quote = connection.ops.quote_name
+    sighting, day_table, hour_table = (quote(_table(m)) for m in (TrafficSighting, TrafficDay, TrafficHour))
+    hour_dimension = int(Dimension.HOUR)
+    candidates = (
+        f"candidates AS (SELECT DISTINCT site_id, day, dimension, value_key, digest FROM dims WHERE live = 1 "  # noqa: S608
+        f"UNION SELECT site_id, day, {hour_dimension}, hour_of_day, digest FROM {STAGE} WHERE hour_live = 1)"
+    )
+    sighting_columns = "site_id, day, dimension, value_key, digest"
+    if connection.vendor == "postgresql":
+        new_sightings = (
+            f"WITH {_dimensions_sql()}, {candidates}, inserted AS ("  # noqa: S608 (model tables and ours)
+            f"INSERT INTO {sighting} (workspace_id, {sighting_columns}) "
+            f"SELECT %s::bigint, {sighting_columns} FROM candidates ORDER BY {sighting_columns} "
+            f"ON CONFLICT DO NOTHING RETURNING {sighting_columns}) "
+            f"INSERT INTO {NEW_SIGHTINGS} ({sighting_columns}) SELECT {sighting_columns} FROM inserted"
+        )
+        statements = [(new_sightings, [workspace_id])]
+    else:
+        statements = [
+            (
+                f"WITH {_dimensions_sql()}, {candidates} "  # noqa: S608 (model tables and ours)
+                f"INSERT INTO {NEW_SIGHTINGS} ({sighting_columns}) SELECT {sighting_columns} FROM candidates AS c "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {sighting} AS s WHERE s.workspace_id = %s "
+                "AND s.site_id = c.site_id AND s.day = c.day AND s.dimension = c.dimension "
+                "AND s.value_key = c.value_key AND s.digest = c.digest)",
+                [workspace_id],
+            ),
+            (
+                f"INSERT INTO {sighting} (workspace_id, {sighting_columns}) "  # noqa: S608 (as above)
+                f"SELECT %s, {sighting_columns} FROM {NEW_SIGHTINGS} WHERE true ON CONFLICT DO NOTHING",
+                [workspace_id],
+            ),
+        ]
+    group = "site_id, day, dimension, value_key"
+    on = " AND ".join(f"n.{c} = v.{c}" for c in ("site_id", "day", "dimension", "value_key"))
+    statements.append((
+        f"WITH {_dimensions_sql()}, "  # noqa: S608 (as above)
+        f"v AS (SELECT {group}, MAX(value) AS value, SUM(view) AS views FROM dims GROUP BY {group}), "
+        f"n AS (SELECT {group}, COUNT(*) AS visitors FROM {NEW_SIGHTINGS} WHERE dimension <> {hour_dimension} "
+        f"GROUP BY {group}) "
+        f"INSERT INTO {day_table} (workspace_id, {group}, value, views, visitors) "
+        "SELECT %s, v.site_id, v.day, v.dimension, v.value_key, v.value, v.views, COALESCE(n.visitors, 0) "
+        f"FROM v LEFT JOIN n ON {on} WHERE true ORDER BY v.site_id, v.day, v.dimension, v.value_key "
+        f"ON CONFLICT (workspace_id, {group}) DO UPDATE SET "
+        f"views = {day_table}.views + excluded.views, visitors = {day_table}.visitors + excluded.visitors",
+        [workspace_id],
+    ))  # fmt: skip
+    statements.append((
+        f"WITH h AS (SELECT site_id, day, hour_of_day, hour, SUM(view) AS views FROM {STAGE} "  # noqa: S608 (as above)
+        "WHERE hour_live = 1 GROUP BY site_id, day, hour_of_day, hour), "
+        f"n AS (SELECT site_id, day, value_key, COUNT(*) AS visitors FROM {NEW_SIGHTINGS} "
+        f"WHERE dimension = {hour_dimension} GROUP BY site_id, day, value_key) "
+        f"INSERT INTO {hour_table} (workspace_id, site_id, hour, views, visitors) "
+        "SELECT %s, h.site_id, h.hour, h.views, COALESCE(n.visitors, 0) FROM h LEFT JOIN n "
+        "ON n.site_id = h.site_id AND n.day = h.day AND n.value_key = h.hour_of_day "
+        "WHERE h.views > 0 OR n.visitors > 0 ORDER BY h.site_id, h.hour "
+        "ON CONFLICT (workspace_id, site_id, hour) DO UPDATE SET "
+        f"views = {hour_table}.views + excluded.views, visitors = {hour_table}.visitors + excluded.visitors",
+        [workspace_id],
+    ))  # fmt: skip
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
 
 
 def _table(model) -> str:
     return model._meta.db_table
-
-
-def _insert_sightings(workspace: ActiveWorkspace, rows: Sequence[tuple]) -> Iterable[tuple]:
-    """Insert the sightings not seen yet; return (site_id, day, dimension, value_key) of each new one."""
-    if not rows:
-        return []
-    connection = connections[workspace.db_alias]
-    columns = "workspace_id, site_id, day, dimension, value_key, digest"
-    table = connection.ops.quote_name(_table(TrafficSighting))
-    returning = "RETURNING site_id, day, dimension, value_key"
-    if connection.vendor == "postgresql":
-        from tidings.tenancy.bulk import _pg_arrays, _pg_binding_cursor
-
-        sql = (
-            f"INSERT INTO {table} ({columns}) SELECT %s::bigint, * FROM "  # noqa: S608 (a model's table)
-            "unnest(%b::bigint[], %b::date[], %b::smallint[], %b::bigint[], %b::bytea[]) "
-            f"ON CONFLICT DO NOTHING {returning}"
-        )
-        with _pg_binding_cursor(connection) as cursor:
-            cursor.execute(sql, [workspace.id, *_pg_arrays(rows, 5)])
-            return cursor.fetchall()
-    new: list[tuple] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
-            chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-            params: list = []
-            for site_id, day, dimension, key, digest_ in chunk:
-                params += [workspace.id, site_id, day.isoformat(), dimension, key, digest_]
-            sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT DO NOTHING {returning}"  # noqa: S608 (a model's table)
-            cursor.execute(sql, params)
-            new += [(s, _date(d), dim, k) for s, d, dim, k in cursor.fetchall()]
-    return new
-
-
-def _date(value) -> datetime.date:
-    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
-
-
-def _add_days(workspace: ActiveWorkspace, rows: Sequence[tuple]) -> None:
-    """Add (site_id, day, dimension, value_key, value, views, visitors) rows to TrafficDay, in one upsert."""
-    if not rows:
-        return
-    connection = connections[workspace.db_alias]
-    name = _table(TrafficDay)
-    table = connection.ops.quote_name(name)
-    columns = "workspace_id, site_id, day, dimension, value_key, value, views, visitors"
-    upsert = (
-        "ON CONFLICT (workspace_id, site_id, day, dimension, value_key) DO UPDATE SET "
-        f"views = {table}.views + excluded.views, visitors = {table}.visitors + excluded.visitors"
-    )
-    if connection.vendor == "postgresql":
-        from tidings.tenancy.bulk import _pg_arrays, _pg_binding_cursor
-
-        sql = (
-            f"INSERT INTO {table} ({columns}) SELECT %s::bigint, * FROM "  # noqa: S608 (a model's table)
-            "unnest(%b::bigint[], %b::date[], %b::smallint[], %b::bigint[], %b::text[], %b::bigint[], %b::bigint[]) "
-            + upsert
-        )
-        with _pg_binding_cursor(connection) as cursor:
-            cursor.execute(sql, [workspace.id, *_pg_arrays(rows, 7)])
-        return
-    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) {upsert}"  # noqa: S608 (a model's table)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(workspace.id, s, d.isoformat(), *rest) for s, d, *rest in rows])
-
-
-def _add_hours(workspace: ActiveWorkspace, rows: Sequence[tuple]) -> None:
-    """Add (site_id, hour, views, visitors) rows to TrafficHour, in one upsert."""
-    if not rows:
-        return
-    connection = connections[workspace.db_alias]
-    table = connection.ops.quote_name(_table(TrafficHour))
-    columns = "workspace_id, site_id, hour, views, visitors"
-    upsert = (
-        "ON CONFLICT (workspace_id, site_id, hour) DO UPDATE SET "
-        f"views = {table}.views + excluded.views, visitors = {table}.visitors + excluded.visitors"
-    )
-    if connection.vendor == "postgresql":
-        from tidings.tenancy.bulk import _pg_arrays, _pg_binding_cursor
-
-        sql = (
-            f"INSERT INTO {table} ({columns}) SELECT %s::bigint, * FROM "  # noqa: S608 (a model's table)
-            "unnest(%b::bigint[], %b::timestamptz[], %b::bigint[], %b::bigint[]) " + upsert
-        )
-        with _pg_binding_cursor(connection) as cursor:
-            cursor.execute(sql, [workspace.id, *_pg_arrays(rows, 4)])
-        return
-    adapt = connection.ops.adapt_datetimefield_value
-    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s) {upsert}"  # noqa: S608 (a model's table)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(workspace.id, s, adapt(h), v, u) for s, h, v, u in rows])
 
 
 # ----------------------------------------------------------------------------------------------

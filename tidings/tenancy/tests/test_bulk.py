@@ -1,6 +1,10 @@
 """The shared bulk writer keeps to the workspace in context, as the tenant managers do."""
 
+import datetime
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tidings.accounts.models import User
 from tidings.contacts.models import ContactTag
@@ -99,3 +103,18 @@ def test_id_in_matches_the_ids_given_and_nothing_for_none(in_acme):
         2, 3, 2**62]  # fmt: skip
     assert not tags.filter(bulk.id_in("contact_id", [])).exists()
     assert sorted(tags.exclude(bulk.id_in("contact_id", [1, 2])).values_list("contact_id", flat=True)) == [3, 2**62]
+
+
+@given(
+    st.datetimes(
+        min_value=datetime.datetime(1900, 1, 1),
+        max_value=datetime.datetime(2200, 1, 1),
+        timezones=st.just(datetime.UTC),
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_the_utc_fast_path_adapts_datetimes_as_django_does(value):
+    from django.db import connections
+
+    connection = connections["default"]
+    assert bulk.datetime_adapter(connection)(value) == connection.ops.adapt_datetimefield_value(value)

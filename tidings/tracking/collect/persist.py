@@ -106,7 +106,7 @@ def _update_sessions(sessions: list[TrackingSession], added: dict[int, int]) -> 
     updated in id order, so two flushers lock them in the same order (no deadlock).
     """
     connection = connections[require_workspace().db_alias]
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = bulk.datetime_adapter(connection)
     table = connection.ops.quote_name(TrackingSession._meta.db_table)
     sql = (
         f"UPDATE {table} SET hits = hits + %s, "  # noqa: S608 (the table name is ours)
@@ -157,11 +157,18 @@ def hits_record_workspace(records: list[dict], *, principal: Principal) -> int:
     active = ActiveWorkspace(id=workspace, slug="", region=records[0]["r"])
     _require(principal, active)
     unique = list({record["id"]: record for record in records}.values())
-    seen = set(HitReceipt.objects.filter(client_id__in=[r["id"] for r in unique]).values_list("client_id", flat=True))
-    fresh = [record for record in unique if record["id"] not in seen]
+    # One INSERT ... ON CONFLICT DO NOTHING RETURNING: the receipts actually inserted are the new hits.
+    new_ids = set(
+        bulk.insert_new(
+            HitReceipt,
+            ["workspace_id", "client_id", "at"],
+            [(workspace, r["id"], _at(r)) for r in unique],
+            returning="client_id",
+        )  # fmt: skip
+    )
+    fresh = unique if len(new_ids) == len(unique) else [record for record in unique if record["id"] in new_ids]
     if not fresh:
         return 0
-    bulk.insert(HitReceipt, ["workspace_id", "client_id", "at"], [(workspace, r["id"], _at(r)) for r in fresh])
     profiled = [record for record in fresh if record.get("v")]
     if profiled:
         visitors = {record["v"]: _at(record) for record in profiled}

@@ -8,7 +8,6 @@ replace these functions.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import functools
 import logging
@@ -136,14 +135,13 @@ def traffic_digest(workspace, site_id: int, ip: str, user_agent: str, at: dateti
 
 
 def traffic_count(rows: list[dict]) -> None:
-    """Count hits cookielessly (tidings.tracking.traffic.count); rows are dicts of TrafficHit's fields.
+    """Count hits cookielessly (tidings.tracking.traffic.count); rows are dicts of TrafficHit's fields, no other key.
 
     Called inside the flusher's transaction, for the hits not persisted before.
     """
     from tidings.tracking import traffic
 
-    names = {f.name for f in dataclasses.fields(traffic.TrafficHit)}
-    traffic.count([traffic.TrafficHit(**{k: v for k, v in row.items() if k in names}) for row in rows])
+    traffic.count([traffic.TrafficHit(**row) for row in rows])
 
 
 # ----------------------------------------------------------------------------------------------
