@@ -300,7 +300,7 @@ class EmailCount(TenantModel):
 class SendingBackend(models.TextChoices):
     """Where a workspace's messages go: the platform's SMTP server, or an ESP through django-anymail."""
 
-    SMTP = "smtp", "SMTP server of this installation"
+    SMTP = "smtp", "SMTP server (the workspace's own, else the installation's)"
     AMAZON_SES = "amazon_ses", "Amazon SES"
     MAILGUN = "mailgun", "Mailgun"
     POSTMARK = "postmark", "Postmark"
