@@ -9,6 +9,7 @@ class EmailsConfig(AppConfig):
     verbose_name = "Emails"
 
     def ready(self):
+        from tidings.emails.credentials import register_credentials_holder
         from tidings.emails.event_types import register_emails_descriptions, register_emails_event_types
         from tidings.emails.headers import register_dkim_key_holder
         from tidings.emails.selectors_sending import email_names
@@ -16,6 +17,7 @@ class EmailsConfig(AppConfig):
         register_emails_event_types()
         register_emails_descriptions(email_names)
         register_dkim_key_holder()
+        register_credentials_holder()
 
         from tidings.contacts import admission
         from tidings.emails.actions.feedback import suppression_readmit

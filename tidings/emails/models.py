@@ -300,7 +300,7 @@ class EmailCount(TenantModel):
 class SendingBackend(models.TextChoices):
     """Where a workspace's messages go: the platform's SMTP server, or an ESP through django-anymail."""
 
-    SMTP = "smtp", "SMTP server of this installation"
+    SMTP = "smtp", "SMTP server (the workspace's own, else the installation's)"
     AMAZON_SES = "amazon_ses", "Amazon SES"
     MAILGUN = "mailgun", "Mailgun"
     POSTMARK = "postmark", "Postmark"
@@ -332,6 +332,12 @@ class SendingSettings(TenantModel):
     dkim_key_version = models.PositiveIntegerField(null=True, blank=True)
     dkim_key_wrapped = models.BinaryField(null=True, blank=True)
     dkim_key_sealed = models.BinaryField(null=True, blank=True)
+    # The workspace's own SMTP/ESP credentials and webhook secret, sealed the same way (tidings.emails.credentials);
+    # credential_parts names the parts set (never a value), for the settings page.
+    credential_parts = models.JSONField(default=list, blank=True)
+    credentials_key_version = models.PositiveIntegerField(null=True, blank=True)
+    credentials_key_wrapped = models.BinaryField(null=True, blank=True)
+    credentials_sealed = models.BinaryField(null=True, blank=True)
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
@@ -340,3 +346,7 @@ class SendingSettings(TenantModel):
     @property
     def dkim_configured(self) -> bool:
         return bool(self.dkim_domain and self.dkim_selector and self.dkim_key_sealed)
+
+    @property
+    def webhook_secret_set(self) -> bool:
+        return "webhook_secret" in (self.credential_parts or [])

@@ -24,6 +24,7 @@ from tidings.emails.sender import (
     atomic,
     backend_path,
     bump_counts,
+    connection_options,
     jobs_for,
     plan_for,
     record_outcomes,
@@ -93,7 +94,7 @@ def retry_deferred(send_id: int, *, limit: int = BATCH_SIZE) -> dict[str, int]:
         journal.open()
         workers = Workers(plan.context, count=max(1, min(int(sending.connections or 1), 16)),
                           backend=backend_path(sending), journal=journal,
-                          rate=int(sending.rate_per_second or 0))  # fmt: skip
+                          rate=int(sending.rate_per_second or 0), options=connection_options(sending))  # fmt: skip
         outcomes = workers.send_all(jobs)
         with atomic():
             counts = record_outcomes(send, outcomes, due)

@@ -30,6 +30,17 @@ def sending_settings() -> SendingSettings:
     return found if found is not None else SendingSettings()
 
 
+def webhook_secret(sending: SendingSettings | None = None) -> str | None:
+    """Return the workspace's own ESP webhook secret (opened in memory), None when it has none."""
+    from tidings.emails import credentials
+    from tidings.privacy.vault import keyring
+
+    sending = sending if sending is not None else sending_settings()
+    if not sending.webhook_secret_set:
+        return None
+    return credentials.open_parts(keyring(), sending).get(credentials.WEBHOOK_SECRET) or None
+
+
 def email_get(email_id: int) -> Email:
     """Return an email of this workspace; raise Email.DoesNotExist otherwise."""
     return Email.objects.get(pk=email_id)

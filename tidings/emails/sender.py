@@ -114,6 +114,16 @@ def backend_path(sending: SendingSettings) -> str:
     return ESP_BACKENDS.get(sending.backend, django_settings.EMAIL_BACKEND)  # type: ignore[call-overload]
 
 
+def connection_options(sending: SendingSettings) -> dict:
+    """Return get_connection()'s keyword arguments with the workspace's own credentials ({} when it set none:
+    the installation's settings apply). Opened in memory here; never logged."""
+    if not sending.credential_parts:
+        return {}
+    from tidings.emails import credentials
+
+    return credentials.connection_options(credentials.open_parts(keyring(), sending), str(sending.backend))
+
+
 @dataclass
 class Outcome:
     contact_id: int
@@ -158,7 +168,7 @@ class Context:
 
 def open_connection(sending: SendingSettings):
     """Return (a connection of the workspace's backend, whether it is Django's SMTP one: raw bytes are sent)."""
-    connection = get_connection(backend_path(sending), fail_silently=False)
+    connection = get_connection(backend_path(sending), fail_silently=False, **connection_options(sending))
     return connection, isinstance(connection, SmtpBackend)
 
 
@@ -178,8 +188,10 @@ def _smtp_send(backend: SmtpBackend, sender: str, recipient: str, data: bytes) -
 class Workers:
     """Threads that each hold one reused connection of the backend and send the messages they are given."""
 
-    def __init__(self, context: Context, *, count: int, backend: str, journal: Journal | None, rate: int):
+    def __init__(self, context: Context, *, count: int, backend: str, journal: Journal | None, rate: int,
+                 options: dict | None = None):  # fmt: skip
         self.context, self.journal, self.backend = context, journal, backend
+        self.options = options or {}  # the workspace's credentials (connection_options), in memory only
         self.limiter = RateLimiter(rate)
         self.jobs: queue.Queue = queue.Queue()
         self.outcomes: list[Outcome] = []
@@ -211,7 +223,7 @@ class Workers:
 
     def _run(self) -> None:
         try:
-            connection = get_connection(self.backend, fail_silently=False)
+            connection = get_connection(self.backend, fail_silently=False, **self.options)
         except Exception:  # a backend this installation cannot load: every message fails, none hangs
             log.exception("send %s: the mail backend could not be loaded", self.context.send_id)
             connection = None
@@ -684,7 +696,8 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
     journal = Journal(send.workspace_id, send.pk)
     journal.open()
     workers = Workers(context, count=max(1, min(int(sending.connections or 1), 16)), backend=backend_path(sending),
-                      journal=journal, rate=int(sending.rate_per_second or 0))  # fmt: skip
+                      journal=journal, rate=int(sending.rate_per_second or 0),
+                      options=connection_options(sending))  # fmt: skip
     result = RunResult(status=SendStatus.RUNNING)
     ready: Batch | None = None
     try:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.emails import selectors_sending
+from tidings.emails import credentials, selectors_sending
 from tidings.emails.actions import sending
 from tidings.emails.forms_send import SendingSettingsForm
 from tidings.validation import form_add_errors
@@ -95,13 +95,24 @@ def sending_settings(request, workspace_slug):
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
         key, remove = values.pop("dkim_private_key"), values.pop("remove_dkim_key")
+        given = {part: values.pop(part) for part in credentials.CREDENTIAL_PARTS}
+        clear, rotate = values.pop("clear_credentials"), values.pop("rotate_webhook_secret")
         try:
             sending.sending_settings_update(principal=request.principal, request=request, dkim_private_key=key or None,
-                                            remove_dkim_key=remove, **values)  # fmt: skip
+                                            remove_dkim_key=remove, credentials=given, clear_credentials=clear,
+                                            rotate_webhook_secret=rotate, **values)  # fmt: skip
         except ValidationError as error:
             form_add_errors(form, error)
         else:
             messages.success(request, "Sending settings saved.")
             return redirect(_url(request, "sending_settings"))
     status = 400 if request.method == "POST" else 200
-    return render(request, "emails/sending_settings.html", {"form": form, "current": current}, status=status)
+    parts = set(current.credential_parts or [])
+    context = {"form": form, "current": current,
+               "credential_parts": [(form[part].label, part in parts) for part in credentials.CREDENTIAL_PARTS],
+               # Shown to the holders of settings:manage (this page's permission), who set it at the ESP.
+               "webhook_secret": selectors_sending.webhook_secret(current),
+               "webhook_url": None if current.backend == "smtp" else request.build_absolute_uri(
+                   reverse("emails_public:esp_tracking",
+                           kwargs={"public_workspace": request.workspace.slug, "esp": current.backend}))}  # fmt: skip
+    return render(request, "emails/sending_settings.html", context, status=status)

@@ -1,11 +1,12 @@
 """ESPs' tracking webhooks through django-anymail: bounces, complaints and unsubscriptions an ESP reports.
 
 Each ESP posts to /m/<workspace>/e/hooks/<esp>/ (one URL per workspace, so the workspace is the URL's, through
-the public-page door). Anymail's own view authenticates the request the way it does for that ESP (the
-shared WEBHOOK_SECRET as HTTP Basic, plus the ESP's signature where it signs: Mailgun, Postal, ...),
+the public-page door). Anymail's own view authenticates the request the way it does for that ESP (HTTP Basic
+with the workspace's own webhook secret when it made one in its sending settings, else the installation's
+WEBHOOK_SECRET; plus the ESP's signature where it signs: Mailgun, Postal, ...),
 parses the ESP's JSON into normalised AnymailTrackingEvents and sends anymail.signals.tracking;
 `tracking_received` below records them. A hook answers 404 while ANYMAIL["WEBHOOK_SECRET"] is not set:
-anymail would accept anyone's posts then (it only warns).
+anymail would accept anyone's posts then (it only warns) -- unless the workspace has its own secret.
 
     bounced                      -> hard bounce
     deferred                     -> soft bounce (the ESP gave up for now)
@@ -19,7 +20,9 @@ through the workspace's blind index (tidings.emails.actions.feedback).
 
 from __future__ import annotations
 
+import functools
 import logging
+from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.conf import settings
@@ -73,14 +76,31 @@ def _secret_configured() -> bool:
     return bool((getattr(settings, "ANYMAIL", None) or {}).get("WEBHOOK_SECRET"))
 
 
+@functools.cache
+def _with_secret(view_class: type) -> Any:
+    """view_class accepting as_view(webhook_secret=[...]): anymail reads (and pops) that keyword before its
+    settings, but Django's as_view only takes keywords the class has as attributes."""
+    return type(view_class.__name__, (view_class,), {"webhook_secret": None})
+
+
 @public  # anymail's view authenticates the ESP (basic auth and signatures); the door names the workspace
 def esp_tracking(request, public_workspace: str, esp: str):
-    """Hand an ESP's tracking webhook to anymail's view for that ESP; 404 for an ESP we do not mount."""
-    if esp not in ESPS or not _secret_configured():
+    """Hand an ESP's tracking webhook to anymail's view for that ESP; 404 for an ESP we do not mount.
+
+    A workspace with its own webhook secret (sending settings) is checked against that one only, so the
+    installation's secret, or another workspace's, does not open it; one without falls back to the
+    installation's ANYMAIL["WEBHOOK_SECRET"] (set-ups from before per-workspace secrets keep working).
+    """
+    if esp not in ESPS:
+        raise Http404("No such webhook.")
+    from tidings.emails import selectors_sending
+
+    own_secret = selectors_sending.webhook_secret()
+    if own_secret is None and not _secret_configured():
         raise Http404("No such webhook.")
     view_class = _tracking_views()[esp]
     try:
-        view = view_class.as_view()
+        view = _with_secret(view_class).as_view(webhook_secret=[own_secret]) if own_secret else view_class.as_view()
         return view(request)
     except ImproperlyConfigured:  # the ESP's own secret (a signing key) is not set: not mounted
         logger.info("an ESP webhook is not configured: esp=%s", esp)

@@ -489,12 +489,66 @@ def _checked_settings(values: Mapping, current) -> dict:
     return out
 
 
+_HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9.-]*[a-z0-9])?$|^\[?[0-9a-f:.]+\]?$")
+_SES_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
+_ACCESS_KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
+_PRINTABLE = re.compile(r"^[\x21-\x7e]{1,512}$")  # API keys and passwords: visible ASCII, no spaces
+
+
+def _checked_credentials(values: Mapping[str, object]) -> dict[str, str]:
+    """Return the credential parts given (non-empty), checked; raise ValidationError keyed by part."""
+    from tidings.emails import credentials
+
+    errors: dict[str, list[str]] = {}
+    out: dict[str, str] = {}
+    for part, raw in values.items():
+        if part not in credentials.CREDENTIAL_PARTS:
+            errors[part] = ["not a sending credential"]
+            continue
+        value = str(raw if raw is not None else "").strip()
+        if not value:
+            continue
+        ok = True
+        if part == "smtp_host":
+            value = value.lower().rstrip(".")
+            ok = bool(_HOST.match(value))
+        elif part == "smtp_port":
+            ok = value.isdigit() and 1 <= int(value) <= 65535
+        elif part == "smtp_security":
+            ok = value in credentials.SECURITY_CHOICES
+        elif part == "smtp_username":
+            ok = len(value) <= 254 and "\n" not in value and "\r" not in value and "\x00" not in value
+        elif part == "ses_region":
+            ok = bool(_SES_REGION.match(value))
+        elif part == "ses_access_key_id":
+            ok = bool(_ACCESS_KEY_ID.match(value))
+        elif part == "mailgun_sender_domain":
+            value = value.lower().rstrip(".")
+            ok = bool(_DOMAIN.match(value))
+        else:  # smtp_password, esp_api_key, ses_secret_access_key
+            ok = bool(_PRINTABLE.match(value))
+        if ok:
+            out[part] = value
+        else:  # the message never repeats the value: it may be a secret
+            errors[part] = ["not a valid value for this setting"]
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
 def sending_settings_update(*, principal: Principal, request=None, dkim_private_key: str | None = None,
-                            remove_dkim_key: bool = False, **values) -> object:  # fmt: skip
+                            remove_dkim_key: bool = False, credentials: Mapping[str, object] | None = None,
+                            clear_credentials: bool = False, rotate_webhook_secret: bool = False,
+                            **values) -> object:  # fmt: skip
     """Change the workspace's sending settings (SETTINGS_FIELDS); return them. Needs settings:manage.
 
     dkim_private_key (PEM) replaces the stored key, sealed at rest (checked first that dkimpy can sign
     with it); remove_dkim_key drops it. The audit entry names the fields changed, never a value of the key.
+
+    credentials: the workspace's own SMTP / ESP credential parts (tidings.emails.credentials.CREDENTIAL_PARTS);
+    a non-empty part replaces the stored one, an empty one keeps it; clear_credentials drops them all first.
+    rotate_webhook_secret makes a new ESP webhook secret (the old one stops working). All are sealed at rest;
+    the audit names the parts changed ("credentials:smtp_password", "webhook_secret"), never a value.
 
     Raise ValidationError keyed by field for a value out of range, an unknown field or a key that does not parse.
     """
@@ -523,8 +577,40 @@ def sending_settings_update(*, principal: Principal, request=None, dkim_private_
         elif remove_dkim_key:
             current.dkim_key_version = current.dkim_key_wrapped = current.dkim_key_sealed = None
             changed.append("dkim_private_key")
+        changed += _update_credentials(current, credentials or {}, clear=clear_credentials,
+                                       rotate_webhook_secret=rotate_webhook_secret)  # fmt: skip
         current.updated_at = timezone.now()
         current.save()
         audit_record("email.sending_settings_changed", principal=principal, request=request,
                      target_type="sending_settings", target_id=current.pk, data={"fields": changed})  # fmt: skip
     return current
+
+
+def _update_credentials(current, given: Mapping[str, object], *, clear: bool, rotate_webhook_secret: bool) -> list[str]:
+    """Apply the credential changes to current (a SendingSettings, not saved); return the audit's names of them."""
+    from tidings.emails import credentials
+
+    checked = _checked_credentials(given)
+    if not (checked or clear or rotate_webhook_secret):
+        return []
+    ring = keyring()
+    parts = credentials.open_parts(ring, current)
+    changed = []
+    if clear:
+        changed += [f"credentials:{part}" for part in credentials.CREDENTIAL_PARTS if part in parts]
+        parts = {k: v for k, v in parts.items() if k not in credentials.CREDENTIAL_PARTS}
+    for part, value in checked.items():
+        if parts.get(part) != value:
+            parts[part] = value
+            changed.append(f"credentials:{part}")
+    if rotate_webhook_secret:
+        parts[credentials.WEBHOOK_SECRET] = credentials.new_webhook_secret()
+        changed.append(credentials.WEBHOOK_SECRET)
+    if parts:
+        current.credentials_key_version, current.credentials_key_wrapped, current.credentials_sealed = (
+            credentials.seal_parts(ring, parts)
+        )
+    else:
+        current.credentials_key_version = current.credentials_key_wrapped = current.credentials_sealed = None
+    current.credential_parts = sorted(parts)
+    return sorted(set(changed))

@@ -72,3 +72,19 @@ def test_the_sending_pages_fit_a_phone(alice_page, acme):
         visit(alice_page, path)
         assert_no_horizontal_overflow(alice_page)
         assert_accessible(alice_page)
+
+
+def test_the_sending_credentials_are_write_only_and_the_webhook_secret_is_shown(alice_page, acme):
+    password = "Pw-browser-9c1e"
+    visit(alice_page, "/w/acme/settings/sending/")
+    alice_page.get_by_label("SMTP server", exact=True).fill("mail.acme.example")
+    alice_page.get_by_label("SMTP password", exact=True).fill(password)
+    alice_page.get_by_label("Make a new ESP webhook secret").check()
+    alice_page.get_by_role("button", name="Save").click()
+    alice_page.get_by_text("Sending settings saved.").wait_for()
+    text = alice_page.inner_text("main")
+    assert "SMTP password: set" in text and "SMTP user name: not set" in text
+    assert password not in alice_page.content()
+    assert alice_page.get_by_label("SMTP password", exact=True).input_value() == ""
+    assert alice_page.get_by_test_id("webhook-secret").inner_text().startswith("tidings:")
+    assert_accessible(alice_page)
