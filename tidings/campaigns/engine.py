@@ -76,6 +76,9 @@ RECHECK = datetime.timedelta(seconds=60)
 # Events committed late (a long transaction) still enter: the sweep reads this far behind its watermark.
 ENTRY_MARGIN = datetime.timedelta(seconds=60)
 MANUAL_CHUNK = 10_000  # segments' MAX_MANUAL
+# Email steps are sent this many at a time, each chunk committed "sending" just before it leaves: a crash
+# leaves at most one chunk in doubt (never resent), the rest of the batch still pending and sent later.
+EMAIL_CHUNK = 100
 ACTIVE_RUNS = (RunStatus.PENDING, RunStatus.CLAIMED, RunStatus.SENDING)
 DECISION_EVENTS = {"opened_email": "email.opened", "clicked_email": "email.clicked",
                    "submitted_form": "form.submitted", "visited_page": "page.hit"}  # fmt: skip
@@ -723,8 +726,9 @@ def field_matches(value: Any, step: Mapping) -> bool:
 
 def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun], *, principal: Principal,
                result: RunResult, crash_after: str) -> None:  # fmt: skip
-    """Send the step's email to the runs' contacts, once, set-based: the batch's runs are committed "sending"
-    in one UPDATE before any message leaves, then one send_to_contacts (one Send, one eligibility pass).
+    """Send the step's email to the runs' contacts, once, set-based: EMAIL_CHUNK runs at a time are committed
+    "sending" in one UPDATE before any of their messages leaves, then one send_to_contacts (one Send, one
+    eligibility pass) each; a crash leaves one chunk in doubt, and the runs not yet marked are sent later.
 
     A run of the same contact twice in the batch (re-entries) goes in a later round: one message each.
     """
@@ -742,7 +746,8 @@ def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun],
                 rounds.append([])
             rounds[seen[run.contact_id]].append(run)
             seen[run.contact_id] += 1
-    for batch in rounds:
+    chunks = [r[i : i + EMAIL_CHUNK] for r in rounds for i in range(0, len(r), EMAIL_CHUNK)]
+    for batch in chunks:
         with _atomic():
             taken = set(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in batch], claim=token,
                                                                    status=RunStatus.CLAIMED)

@@ -464,6 +464,29 @@ def test_a_send_step_sends_its_batch_as_one_send_and_a_crash_resends_none(in_acm
     assert runs(campaign, silent) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
 
 
+def test_a_crash_mid_batch_leaves_only_the_chunk_in_flight_in_doubt(in_acme, smtp, monkeypatch):
+    """Chunks of EMAIL_CHUNK: the chunk that was leaving is in doubt, the runs not yet marked are sent later."""
+    from tidings.campaigns import engine
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+
+    monkeypatch.setattr(engine, "EMAIL_CHUNK", 2)
+    people = [make_contact({"email": f"reader{i}@bench.example"}) for i in range(5)]
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk})
+    add(campaign, *people)
+    with pytest.raises(SimulatedCrash):
+        run(crash_after="send")
+    assert len(smtp.messages) == 2  # the first chunk left; the crash came before its runs were recorded
+    lease_expire_now(principal=system_principal())
+    run()
+    assert len(smtp.messages) == 5  # the three runs never marked "sending" were sent, each once
+    fates = [runs(campaign, person)[0][3] for person in people]
+    assert sorted(fates) == ["", "", "", "in_doubt", "in_doubt"]
+    recipients = [str(m["To"]) for m in smtp.parsed()]
+    assert len(recipients) == len(set(recipients)) == 5  # nobody twice
+
+
 def test_a_send_step_batch_without_a_crash_records_each_fate(in_acme, smtp):
     from tidings.emails.models import Send
 
