@@ -112,7 +112,8 @@ def test_a_mautic_resource_must_state_its_permissions():
 @pytest.mark.parametrize("name", ["CONTACTS", "NOTES", "COMPANIES", "FIELDS", "TAGS"])
 def test_every_mautic_resource_names_permissions_of_the_catalogue(name):
     from tidings.accounts.permissions import PERMISSIONS
-    from tidings.mautic_compat import companies, contacts, fields, tags
+    from tidings.mautic_compat import companies, contacts, fields, notes, tags
 
-    resource = next(getattr(module, name) for module in (contacts, companies, fields, tags) if hasattr(module, name))
+    modules = (contacts, notes, companies, fields, tags)
+    resource = next(getattr(module, name) for module in modules if hasattr(module, name))
     assert {resource.view_permission, resource.edit_permission, resource.delete_permission} <= set(PERMISSIONS)
