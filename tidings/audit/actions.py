@@ -6,7 +6,7 @@ import hashlib
 import ipaddress
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from tidings.audit.keys import chain_key, key_id
@@ -279,9 +279,19 @@ def _advance_head(entry: AuditEntry) -> None:
             except IntegrityError:
                 pass  # a newer head is already there
 
+    def write_after_commit():
+        # The region's work is committed: a head that cannot move now (the global database busy past its
+        # timeout) lags, which the chain allows, and the workspace's next entry moves it. Failing here would
+        # fail the committed action's caller instead (an import's batch, a task).
+        try:
+            write()
+        except OperationalError as error:
+            logger.warning("audit chain head of workspace %s not moved to %s (%s); the next entry moves it",
+                           entry.workspace_id, entry.seq, type(error).__name__)  # fmt: skip
+
     connection_alias = entry._state.db
     if connection_alias == "default":
         write()
     else:
         # Written once the region's transaction commits, so a rolled-back entry moves nothing.
-        transaction.on_commit(write, using=connection_alias)
+        transaction.on_commit(write_after_commit, using=connection_alias)

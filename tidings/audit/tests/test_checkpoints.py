@@ -129,3 +129,31 @@ def test_a_malformed_checkpoint_file_is_refused_clearly(acme_chain, tmp_path, co
     path.write_text(content)
     with pytest.raises(CommandError, match="checkpoint file not usable"):
         verify_with(path)
+
+
+def test_a_head_the_busy_global_database_cannot_move_lags_and_the_next_entry_moves_it(
+    acme, acme_chain, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The region's action is committed: the head lags (allowed), nothing raises, the next entry catches up."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    before = AuditChainHead.objects.get(workspace_id=acme.id).seq
+    real_update = QuerySet.update
+
+    def busy(self, **kwargs):
+        if self.model is AuditChainHead:
+            raise OperationalError("database is locked")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", busy)
+    with django_capture_on_commit_callbacks(using=REGION, execute=True):
+        audit_record("settings.changed", workspace=acme, actor_type="system", data={"n": "busy"})
+    assert AuditChainHead.objects.get(workspace_id=acme.id).seq == before
+    assert list(verify_chains()) == []  # a lagging head is no problem
+
+    monkeypatch.setattr(QuerySet, "update", real_update)
+    with django_capture_on_commit_callbacks(using=REGION, execute=True):
+        audit_record("settings.changed", workspace=acme, actor_type="system", data={"n": "after"})
+    newest = AuditEntry.objects.using(REGION).filter(workspace_id=acme.id).order_by("seq").last()
+    assert AuditChainHead.objects.get(workspace_id=acme.id).seq == newest.seq == before + 2
