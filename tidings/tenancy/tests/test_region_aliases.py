@@ -15,12 +15,20 @@ NAMER = PACKAGE / "conf.py"  # conf.region_alias, which DATABASES and region_db_
 
 
 def _alias_literals(path: Path) -> list[int]:
-    """Return the lines of path holding a string that starts spelling a region alias ("region_...")."""
+    """Return the lines of path holding a region alias ("region_eu") or the prefix that builds one ("region_").
+
+    Other words that happen to start so (boto3's "region_name") name no alias.
+    """
+    aliases = {f"region_{region}" for region in settings.TIDINGS_REGIONS}
     lines = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.JoinedStr) and node.values:
             node = node.values[0]
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("region_"):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and (node.value in aliases or node.value == "region_")
+        ):
             lines.append(node.lineno)
     return lines
 
