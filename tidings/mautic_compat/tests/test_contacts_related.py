@@ -54,7 +54,7 @@ def test_companies_link_and_unlink_contacts(client, alice_basic, acme):
     client.post(f"/api/companies/{company.id}/contact/{contact.id}/remove", **alice_basic)
     with use_workspace(acme):
         assert selectors.contact_companies(contact.id) == []
-    assert client.post(f"/api/companies/{company.id}/contact/999/add", **alice_basic).status_code == 404
+    assert client.post(f"/api/companies/{company.id}/contact/999999999999/add", **alice_basic).status_code == 404
 
 
 def test_contact_fields_list_and_get(client, alice_basic, acme):
