@@ -54,7 +54,6 @@ from harness import (
 )
 
 SEGMENT_CHUNK = 10_000  # segments' MAX_MANUAL
-NEWSLETTER = 1  # the decision waits for a click on an earlier newsletter (an email id the event names)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -106,11 +105,12 @@ def make_email(name: str, principal) -> int:
     return mail.pk
 
 
-def four_steps(email_id: int) -> list[dict]:
+def four_steps(email_id: int, newsletter_id: int) -> list[dict]:
+    """Tag, wait 2 s, wait for a click on an earlier newsletter (newsletter_id), then send email_id."""
     return [
         {"id": 1, "kind": "add_tags", "tags": ["journey"], "next": 2},
         {"id": 2, "kind": "delay", "mode": "interval", "seconds": 2, "next": 3},
-        {"id": 3, "kind": "decision", "event": "clicked_email", "email_id": NEWSLETTER, "window_seconds": 60,
+        {"id": 3, "kind": "decision", "event": "clicked_email", "email_id": newsletter_id, "window_seconds": 60,
          "yes": 4, "no": 4},
         {"id": 4, "kind": "send_email", "email_id": email_id},
     ]  # fmt: skip
@@ -164,7 +164,7 @@ def finished(campaign_id: int) -> int:
     return Enrolment.objects.filter(campaign_id=campaign_id, status="finished").count()
 
 
-def click_waiting(campaign_id: int, clicked: set[int]) -> None:
+def click_waiting(campaign_id: int, clicked: set[int], newsletter_id: int) -> None:
     """Write an email.clicked event (what the click route writes) for each contact newly waiting at the decision.
 
     The decision's window is at least 60 s: the "yes" path taken on a click, woken by the events listener
@@ -183,19 +183,19 @@ def click_waiting(campaign_id: int, clicked: set[int]) -> None:
         return
     code = code_for("email.clicked")
     with transaction.atomic(using=require_workspace().db_alias):
-        store.write(store.EventRow(type=code, contact_id=c, data={"email_id": NEWSLETTER, "send_id": 1, "link_id": 1})
-                    for c in sorted(waiting))  # fmt: skip
+        data = {"email_id": newsletter_id, "send_id": 1, "link_id": 1}
+        store.write(store.EventRow(type=code, contact_id=c, data=data) for c in sorted(waiting))
     clicked |= waiting
 
 
 def wait_finished(campaign_id: int, contacts: int, worker: subprocess.Popen, timeout: float = 7200,
-                  *, click: bool = False) -> float:  # fmt: skip
+                  *, click_on: int | None = None) -> float:  # fmt: skip
     """Poll until the campaign's contacts all finished (clicking at its decision); return when (perf_counter)."""
     began = time.perf_counter()
     clicked: set[int] = set()
     while time.perf_counter() - began < timeout:
-        if click:
-            click_waiting(campaign_id, clicked)
+        if click_on is not None:
+            click_waiting(campaign_id, clicked, click_on)
         if finished(campaign_id) >= contacts and live_runs(campaign_id) == 0:
             return time.perf_counter()
         if worker.poll() is not None:
@@ -304,10 +304,11 @@ def kill_and_restart(workspace, principal, port: int, record: Path, ids: list[in
 
     segment_id = make_segment("Kill", ids, principal)
     email_id = make_email("Kill test", principal)
+    newsletter_id = make_email("Kill newsletter", principal)
     worker = start_worker(port, sweep_seconds=1)
     began = time.perf_counter()
-    campaign_id = publish("Kill test", four_steps(email_id), [{"kind": "segment", "segment_id": segment_id}],
-                          principal)  # fmt: skip
+    sources = [{"kind": "segment", "segment_id": segment_id}]
+    campaign_id = publish("Kill test", four_steps(email_id, newsletter_id), sources, principal)
     # One Send serves a chunk of email steps (set-based): count the messages recorded as sent, one Delivery each.
     sends = Delivery.objects.filter(email_id=email_id, status="sent")
     while sends.count() < len(ids) * 0.4:
@@ -320,7 +321,7 @@ def kill_and_restart(workspace, principal, port: int, record: Path, ids: list[in
     expired = lease_expire_now(principal=system_principal(workspace, reason="bench"))
     worker = start_worker(port, sweep_seconds=1)
     try:
-        wait_finished(campaign_id, len(ids), worker, click=True)
+        wait_finished(campaign_id, len(ids), worker, click_on=newsletter_id)
     finally:
         stop(worker)
     seconds = time.perf_counter() - began
@@ -388,13 +389,14 @@ def run(args) -> None:
 
             if "campaign" in args.phases:
                 email_id = make_email("Journey", principal)
+                newsletter_id = make_email("Newsletter", principal)
                 worker = start_worker(port, sweep_seconds=1)
                 try:
                     time.sleep(5)
                     began = time.perf_counter()
-                    campaign_id = publish("Journey", four_steps(email_id), source, principal)
+                    campaign_id = publish("Journey", four_steps(email_id, newsletter_id), source, principal)
                     idle = cpu_seconds(worker)
-                    seconds = wait_finished(campaign_id, len(ids), worker, click=True) - began
+                    seconds = wait_finished(campaign_id, len(ids), worker, click_on=newsletter_id) - began
                     cpu = cpu_seconds(worker) - idle
                 finally:
                     stop(worker)
