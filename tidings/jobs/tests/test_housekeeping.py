@@ -62,3 +62,35 @@ def test_expired_sessions_are_cleared(alice_client):
 
     assert not Session.objects.filter(session_key="expired-demo-session").exists()
     assert Session.objects.count() == live
+
+
+def test_planner_statistics_let_sqlite_look_up_keys_instead_of_walking_the_workspace(in_acme):
+    from django.db import connections
+
+    from tidings.contacts.models import Tag
+    from tidings.jobs.tasks import refresh_planner_statistics
+
+    connection = connections[in_acme.db_alias]
+    if connection.vendor != "sqlite":
+        assert in_acme.db_alias not in refresh_planner_statistics.call()  # PostgreSQL analyzes on its own
+        return
+    Tag.objects.bulk_create(Tag(name=f"tag {i}") for i in range(300))
+    ids = list(Tag.objects.values_list("pk", flat=True)[:5])
+    sql, params = Tag.objects.filter(pk__in=ids).values("pk").query.sql_with_params()
+
+    def plan() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return " ".join(str(row[-1]) for row in cursor.fetchall())
+
+    if _has_statistics(connection):  # an earlier test's refresh
+        connection.cursor().execute("DELETE FROM sqlite_stat1")
+    assert "(workspace_id=?)" in plan()  # the guess without statistics: walk the workspace's index
+    assert in_acme.db_alias in refresh_planner_statistics.call()
+    assert "PRIMARY KEY" in plan()
+
+
+def _has_statistics(connection) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'")
+        return bool(cursor.fetchone()[0])
