@@ -300,7 +300,7 @@ def claim_due(limit: int = BATCH_SIZE, *, now: datetime.datetime | None = None) 
         status__in=(RunStatus.CLAIMED, RunStatus.SENDING), lease_until__lt=now
     )
     with _atomic():
-        ids = fair_pick(due, limit, now=now)
+        ids = fair_pick(limit, now=now)
         if ids:
             # The same condition again: on SQLite (no row locks) a second worker that read the same ids takes none.
             StepRun.objects.filter(due, id__in=ids).update(
@@ -314,7 +314,7 @@ def claim_due(limit: int = BATCH_SIZE, *, now: datetime.datetime | None = None) 
     return token if ids else ""
 
 
-def fair_pick(due: Q, limit: int, *, now: datetime.datetime) -> list[int]:
+def fair_pick(limit: int, *, now: datetime.datetime) -> list[int]:
     """Return the ids of up to `limit` due runs, shared fairly between the published campaigns; lock them.
 
     The throttles (issue 14: one big campaign must not starve the others). Each campaign first gets an
@@ -331,10 +331,19 @@ def fair_pick(due: Q, limit: int, *, now: datetime.datetime) -> list[int]:
     allowance = _minute_allowances([pk for pk, cap in campaigns if cap is not None], now=now)
     share = max(1, -(-limit // len(campaigns)))
     picked: dict[int, list[int]] = {}
+    ready, lapsed = Q(due_at__lte=now), Q(lease_until__lt=now)
 
     def take(campaign_id: int, count: int, exclude: list[int]) -> list[int]:
-        rows = StepRun.objects.filter(due, campaign_id=campaign_id).exclude(id__in=exclude).order_by("due_at", "id")
-        return list(rows.select_for_update(skip_locked=True).values_list("id", flat=True)[:count])
+        # Runs whose lease lapsed (a worker died) first, then pending ones: one query per status, so each
+        # reads the queue index in order and stops at `count` (an OR of the two would sort the whole backlog).
+        taken: list[int] = []
+        for status, due_now in ((RunStatus.SENDING, lapsed), (RunStatus.CLAIMED, lapsed), (RunStatus.PENDING, ready)):
+            if len(taken) >= count:
+                break
+            rows = (StepRun.objects.filter(due_now, campaign_id=campaign_id, status=status)
+                    .exclude(id__in=exclude + taken).order_by("due_at", "id"))  # fmt: skip
+            taken += rows.select_for_update(skip_locked=True).values_list("id", flat=True)[: count - len(taken)]
+        return taken
 
     room = limit
     for campaign_id, _ in campaigns:

@@ -155,12 +155,14 @@ class StepRun(TenantModel):
             ),  # fmt: skip
         ]
         indexes = [
-            # The engine's pick: what is due now, oldest first.
+            # The engine's pick: a campaign's runs in one status, oldest due first, read in index order so a
+            # batch costs its own size whatever the backlog (a partial index on the status would be smaller,
+            # but SQLite cannot match its condition against a query's parameters).
             models.Index(
-                fields=["workspace_id", "due_at"],
-                name="campaigns_steprun_due_idx",
-                condition=models.Q(status__in=["pending", "claimed", "sending"]),
+                fields=["workspace_id", "campaign_id", "status", "due_at", "id"], name="campaigns_steprun_queue_idx"
             ),  # fmt: skip
+            # A batch's runs, read again by their claim token.
+            models.Index(fields=["workspace_id", "claim"], name="campaigns_steprun_claim_idx"),
             models.Index(fields=["workspace_id", "contact_id"], name="campaigns_steprun_contact_idx"),
             models.Index(fields=["workspace_id", "campaign_id", "step", "status"], name="campaigns_steprun_step_idx"),
         ]
