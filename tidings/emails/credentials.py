@@ -17,12 +17,23 @@ import secrets
 from tidings.privacy.vault import Keyring, seal, unseal
 
 SMTP_PARTS = ("smtp_host", "smtp_port", "smtp_username", "smtp_password", "smtp_security")
-ESP_PARTS = ("esp_api_key", "ses_region", "ses_access_key_id", "ses_secret_access_key", "mailgun_sender_domain")
+ESP_PARTS = ("esp_api_key", "ses_region", "ses_access_key_id", "ses_secret_access_key", "mailgun_sender_domain",
+             "esp_webhook_signing_key")  # fmt: skip
 CREDENTIAL_PARTS = SMTP_PARTS + ESP_PARTS
 WEBHOOK_SECRET = "webhook_secret"  # kept in the same sealed object, but not cleared with the credentials
 SECURITY_CHOICES = ("starttls", "ssl", "none")
 # The anymail setting an ESP's API key is (anymail reads it from the backend's kwargs before ANYMAIL).
 API_KEY_SETTING = {"postmark": "server_token"}
+# The anymail setting, per ESP that signs its webhooks, that esp_webhook_signing_key is: the key (or public
+# key) its tracking webhook view checks each post's signature with. The other ESPs only use the Basic secret.
+SIGNING_KEY_SETTING = {
+    "mailersend": "signing_secret",
+    "mailgun": "webhook_signing_key",
+    "mandrill": "webhook_key",
+    "postal": "webhook_key",
+    "resend": "signing_secret",
+    "sendgrid": "tracking_webhook_verification_key",
+}
 
 
 def _name(workspace_id: int) -> str:

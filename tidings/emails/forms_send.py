@@ -50,6 +50,12 @@ class SendingSettingsForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
     )
     mailgun_sender_domain = forms.CharField(required=False, max_length=253, label="Mailgun sending domain")
+    esp_webhook_signing_key = forms.CharField(
+        required=False,
+        max_length=4096,
+        label="ESP webhook signing key (Mailgun, Mandrill, Postal, MailerSend, Resend; SendGrid: verification key)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+    )
     ses_region = forms.CharField(required=False, max_length=32, label="Amazon SES region")
     ses_access_key_id = forms.CharField(required=False, max_length=128, label="Amazon SES access key id",
                                         widget=forms.TextInput(attrs={"autocomplete": "off"}))  # fmt: skip

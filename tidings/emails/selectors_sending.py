@@ -32,13 +32,21 @@ def sending_settings() -> SendingSettings:
 
 def webhook_secret(sending: SendingSettings | None = None) -> str | None:
     """Return the workspace's own ESP webhook secret (opened in memory), None when it has none."""
+    return webhook_keys(sending)[0]
+
+
+def webhook_keys(sending: SendingSettings | None = None) -> tuple[str | None, str | None]:
+    """Return the workspace's own (ESP webhook secret, ESP webhook signing key), opened in memory; None for
+    each it has not set (the installation's ANYMAIL settings then apply)."""
     from tidings.emails import credentials
     from tidings.privacy.vault import keyring
 
     sending = sending if sending is not None else sending_settings()
-    if not sending.webhook_secret_set:
-        return None
-    return credentials.open_parts(keyring(), sending).get(credentials.WEBHOOK_SECRET) or None
+    signing_set = "esp_webhook_signing_key" in (sending.credential_parts or [])
+    if not (sending.webhook_secret_set or signing_set):
+        return None, None
+    parts = credentials.open_parts(keyring(), sending)
+    return parts.get(credentials.WEBHOOK_SECRET) or None, parts.get("esp_webhook_signing_key") or None
 
 
 def email_get(email_id: int) -> Email:

@@ -3,7 +3,8 @@
 Each ESP posts to /m/<workspace>/e/hooks/<esp>/ (one URL per workspace, so the workspace is the URL's, through
 the public-page door). Anymail's own view authenticates the request the way it does for that ESP (HTTP Basic
 with the workspace's own webhook secret when it made one in its sending settings, else the installation's
-WEBHOOK_SECRET; plus the ESP's signature where it signs: Mailgun, Postal, ...),
+WEBHOOK_SECRET; plus the ESP's signature where it signs: Mailgun, Postal, ..., checked with the workspace's own
+signing key when it stored one, else the installation's ANYMAIL setting),
 parses the ESP's JSON into normalised AnymailTrackingEvents and sends anymail.signals.tracking;
 `tracking_received` below records them. A hook answers 404 while ANYMAIL["WEBHOOK_SECRET"] is not set:
 anymail would accept anyone's posts then (it only warns) -- unless the workspace has its own secret.
@@ -77,10 +78,11 @@ def _secret_configured() -> bool:
 
 
 @functools.cache
-def _with_secret(view_class: type) -> Any:
-    """view_class accepting as_view(webhook_secret=[...]): anymail reads (and pops) that keyword before its
-    settings, but Django's as_view only takes keywords the class has as attributes."""
-    return type(view_class.__name__, (view_class,), {"webhook_secret": None})
+def _accepting(view_class: type, names: tuple[str, ...]) -> Any:
+    """view_class accepting as_view(name=...) for names (webhook_secret, the ESP's signing key setting):
+    anymail reads (and pops) those keywords before its settings, but Django's as_view only takes keywords
+    the class has as attributes."""
+    return type(view_class.__name__, (view_class,), dict.fromkeys(names))
 
 
 @public  # anymail's view authenticates the ESP (basic auth and signatures); the door names the workspace
@@ -90,17 +92,23 @@ def esp_tracking(request, public_workspace: str, esp: str):
     A workspace with its own webhook secret (sending settings) is checked against that one only, so the
     installation's secret, or another workspace's, does not open it; one without falls back to the
     installation's ANYMAIL["WEBHOOK_SECRET"] (set-ups from before per-workspace secrets keep working).
+    Likewise its own signing key, for the ESPs that sign (credentials.SIGNING_KEY_SETTING).
     """
     if esp not in ESPS:
         raise Http404("No such webhook.")
-    from tidings.emails import selectors_sending
+    from tidings.emails import credentials, selectors_sending
 
-    own_secret = selectors_sending.webhook_secret()
+    own_secret, own_signing_key = selectors_sending.webhook_keys()
     if own_secret is None and not _secret_configured():
         raise Http404("No such webhook.")
+    options: dict[str, Any] = {}
+    if own_secret:
+        options["webhook_secret"] = [own_secret]
+    if own_signing_key and esp in credentials.SIGNING_KEY_SETTING:
+        options[credentials.SIGNING_KEY_SETTING[esp]] = own_signing_key
     view_class = _tracking_views()[esp]
     try:
-        view = _with_secret(view_class).as_view(webhook_secret=[own_secret]) if own_secret else view_class.as_view()
+        view = _accepting(view_class, tuple(sorted(options))).as_view(**options) if options else view_class.as_view()
         return view(request)
     except ImproperlyConfigured:  # the ESP's own secret (a signing key) is not set: not mounted
         logger.info("an ESP webhook is not configured: esp=%s", esp)

@@ -493,6 +493,7 @@ _HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9.-]*[a-z0-9])?$|^\[?[0-9a-f:.
 _SES_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 _ACCESS_KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 _PRINTABLE = re.compile(r"^[\x21-\x7e]{1,512}$")  # API keys and passwords: visible ASCII, no spaces
+_SIGNING_KEY = re.compile(r"^[\x21-\x7e]{1,4096}$")  # a public key (Postal, SendGrid) is longer than a secret
 
 
 def _checked_credentials(values: Mapping[str, object]) -> dict[str, str]:
@@ -525,6 +526,8 @@ def _checked_credentials(values: Mapping[str, object]) -> dict[str, str]:
         elif part == "mailgun_sender_domain":
             value = value.lower().rstrip(".")
             ok = bool(_DOMAIN.match(value))
+        elif part == "esp_webhook_signing_key":
+            ok = bool(_SIGNING_KEY.match(value))
         else:  # smtp_password, esp_api_key, ses_secret_access_key
             ok = bool(_PRINTABLE.match(value))
         if ok:

@@ -293,6 +293,59 @@ def test_one_workspace_secret_does_not_open_another_workspaces_webhook(client, s
     assert _post(client, "globex", _basic(acme_secret)).status_code in (400, 403)
 
 
+MAILGUN_KEY = "mg-signing-4c1e9b-not-in-any-column"
+
+
+def _mailgun_bounce(key: str, address: str = "ada@analytical.example") -> str:
+    """A Mailgun "failed" (permanent) tracking post, signed with key as Mailgun signs: HMAC of timestamp+token."""
+    import hashlib
+    import hmac
+    import secrets
+    import time
+
+    timestamp, token = str(int(time.time())), secrets.token_hex(25)
+    signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    return json.dumps({
+        "signature": {"timestamp": timestamp, "token": token, "signature": signature},
+        "event-data": {"event": "failed", "severity": "permanent", "recipient": address, "id": "ev-1",
+                       "timestamp": float(timestamp), "message": {"headers": {"message-id": "unknown@mg.example"}},
+                       "delivery-status": {"code": 550, "message": "No such user"}},
+    })  # fmt: skip
+
+
+def _post_mailgun(client, slug, body, secret):
+    return client.post(f"/m/{slug}/e/hooks/mailgun/", body, content_type="application/json", **_basic(secret))
+
+
+def test_the_workspace_signing_key_checks_its_esps_signatures(client, sent, acme_secret, settings):
+    from tidings.emails.models import Suppression
+
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": "mg-installation-key"}
+    _update(credentials={"esp_webhook_signing_key": MAILGUN_KEY})
+    assert _post_mailgun(client, "acme", _mailgun_bounce("mg-installation-key"), acme_secret).status_code in (400, 403)
+    assert _post_mailgun(client, "acme", _mailgun_bounce("mg-other-key"), acme_secret).status_code in (400, 403)
+    assert not Suppression.objects.exists()
+    assert _post_mailgun(client, "acme", _mailgun_bounce(MAILGUN_KEY), acme_secret).status_code == 200
+    assert Suppression.objects.get().reason == "hard_bounce"
+
+
+def test_without_its_own_signing_key_the_installations_applies(client, sent, acme_secret, settings):
+    settings.ANYMAIL = {}
+    assert _post_mailgun(client, "acme", _mailgun_bounce(MAILGUN_KEY), acme_secret).status_code == 404  # none at all
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY}
+    assert _post_mailgun(client, "acme", _mailgun_bounce(MAILGUN_KEY), acme_secret).status_code == 200
+
+
+def test_the_signing_key_is_sealed_and_cleared_with_the_credentials(in_acme, acme_secret):
+    from tidings.emails import selectors_sending
+
+    _update(credentials={"esp_webhook_signing_key": MAILGUN_KEY})
+    assert MAILGUN_KEY.encode() not in _raw_row(in_acme)
+    assert selectors_sending.webhook_keys() == (acme_secret, MAILGUN_KEY)
+    _update(clear_credentials=True)
+    assert selectors_sending.webhook_keys() == (acme_secret, None)
+
+
 def test_the_credentials_survive_a_workspace_key_rotation(in_acme):
     from tidings.emails import selectors_sending, sender
     from tidings.privacy.vault import clear_key_cache, rotate_workspace_key
