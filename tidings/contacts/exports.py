@@ -20,7 +20,8 @@ from tidings.accounts.permissions import require
 from tidings.audit.actions import audit_record
 from tidings.contacts.fields import to_json
 from tidings.contacts.models import FieldType
-from tidings.contacts.selectors import ContactView, contacts_count, contacts_page, field_definitions, parse_search
+from tidings.contacts.search_query import parse_search
+from tidings.contacts.selectors import ContactView, contacts_count, contacts_page, field_definitions
 from tidings.tenancy.context import require_workspace, use_workspace
 
 EXPORT_BATCH = 500

@@ -28,7 +28,7 @@ from django.urls import path
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.permissions import role_permissions
 from tidings.accounts.selectors import members_by_id, members_of
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, search_query, selectors
 from tidings.contacts.fields import coerce
 from tidings.contacts.models import DncReason, FieldObject, FieldType
 from tidings.countries import country_name
@@ -260,7 +260,7 @@ def _quoted(value: str) -> str:
 def _search(text: str, principal) -> str:
     """Translate Mautic's search commands into the selector's; owner: may name a member instead of an id."""
     parts = []
-    for command, value in selectors.parse_search(text):
+    for command, value in search_query.parse_search(text):
         if command == "owner" and not is_ascii_digits(value):
             wanted = value.lower()
             ids = [

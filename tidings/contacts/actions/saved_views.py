@@ -18,7 +18,7 @@ from django.utils.timezone import now
 from tidings.audit.actions import audit_record
 from tidings.contacts.actions.common import _atomic, _require
 from tidings.contacts.models import Density, ListPreference, SavedView
-from tidings.contacts.selectors import parse_search
+from tidings.contacts.search_query import parse_search
 from tidings.tenancy.context import require_workspace
 
 MAX_COLUMNS = 40

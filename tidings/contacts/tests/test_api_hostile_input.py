@@ -133,7 +133,7 @@ def test_a_tag_longer_than_a_tag_holds_is_refused_not_cut(client, token, acme):
 
 
 def test_a_search_longer_than_the_limit_is_refused_before_any_query(client, token):
-    from tidings.contacts.selectors import MAX_SEARCH_LENGTH
+    from tidings.contacts.search_query import MAX_SEARCH_LENGTH
 
     response = client.get("/api/v1/contacts", {"search": "word " * (MAX_SEARCH_LENGTH // 5 + 1)}, **token)
 

@@ -15,7 +15,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tidings.contacts import actions, imports, selectors
+from tidings.contacts import actions, imports, search_query, selectors
 from tidings.contacts.actions import state as match_state
 from tidings.contacts.models import Contact, ContactImport, ImportStatus
 from tidings.contacts.tests.test_import import _csv, _upload
@@ -82,7 +82,7 @@ def _sorts(plan: str) -> bool:
 @pytest.fixture
 def small_windows(monkeypatch):
     """Make name-search windows tiny, so a few dozen contacts span many windows."""
-    monkeypatch.setattr(selectors, "NAME_WINDOW", 2)
+    monkeypatch.setattr(search_query, "NAME_WINDOW", 2)
 
 
 def test_a_common_first_name_lists_its_newest_contacts_first(in_acme, small_windows):

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, search_query
 from tidings.contacts.models import SavedView
 from tidings.tests.principals import system
 
@@ -82,7 +82,7 @@ def test_company_command_then_a_name_word(alice_client, lumen, ada):
 
 
 def test_parse_search_keeps_the_words_after_company_together():
-    assert selectors.parse_search("company:Lumen Studios tag:vip ada") == [
+    assert search_query.parse_search("company:Lumen Studios tag:vip ada") == [
         ("company", "Lumen Studios"),
         ("tag", "vip"),
         ("text", "ada"),

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.contacts import actions, bulk_actions, exports, selectors
+from tidings.contacts import actions, bulk_actions, exports, search_query, selectors
 from tidings.contacts.forms import (
     BulkForm,
     ContactFilterForm,
@@ -216,7 +216,7 @@ def contact_list(request, workspace_slug):
     owners = owner_names(request, {c.get("owner") for c in (page.items if page else [])})
     rows = [{"contact": c, "owner": owners.get(str(c.get("owner")), "")} for c in (page.items if page else [])]
     can = {"edit": request.principal.can("contacts:edit"), "import": request.principal.can("contacts:import")}
-    hints = selectors.search_hints(arguments["search"]) if not rows else []
+    hints = search_query.search_hints(arguments["search"]) if not rows else []
     slug = slug_of(request)
     definitions = selectors.field_definitions()
     contacts_url = reverse("contacts:list", kwargs={"workspace_slug": slug})
@@ -272,7 +272,7 @@ def contact_list(request, workspace_slug):
         "bulk_extra": _bulk_extra(request),
         "saved_view": saved,
         "saved_views": selectors.saved_views(CONTACT_TABLE, me),
-        "unknown_command_hints": [h for h in selectors.search_hints(arguments["search"]) if "search command" in h],
+        "unknown_command_hints": [h for h in search_query.search_hints(arguments["search"]) if "search command" in h],
         "me": me,
     }
     template = "contacts/_contact_rows.html" if request.htmx and params.get("after") else "contacts/list.html"

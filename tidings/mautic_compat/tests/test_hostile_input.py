@@ -152,7 +152,7 @@ def test_a_points_change_past_the_column_leaves_the_points_alone(client, alice_b
 
 
 def test_a_search_longer_than_the_limit_is_a_400(client, alice_bearer):
-    from tidings.contacts.selectors import MAX_SEARCH_LENGTH
+    from tidings.contacts.search_query import MAX_SEARCH_LENGTH
 
     response = client.get("/api/contacts", {"search": "x" * (MAX_SEARCH_LENGTH + 1)}, **alice_bearer)
 
