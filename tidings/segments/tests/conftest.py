@@ -27,7 +27,7 @@ def _analyze() -> None:
     connection = connections[router.db_for_read(Contact)]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT tablename FROM pg_tables WHERE tablename ~ '^(contacts|events|segments)_'")
+            cursor.execute("SELECT tablename FROM pg_tables WHERE tablename ~ '^(contacts|events|segments|campaigns)_'")
             for (table,) in cursor.fetchall():
                 cursor.execute(f'ANALYZE "{table}"')
 

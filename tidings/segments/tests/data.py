@@ -4,8 +4,9 @@ Values sit on the edges a filter engine gets wrong: empty and missing values, ca
 variants, LIKE wildcards in text, numbers at their bounds, dates and instants on the boundaries of
 "today" and "the last N days" at NOW, anniversaries around the end of February, custom fields of
 every type (indexed and not, encrypted ones), several companies per contact or none, tags, DNC
-rows, events of several types and ages (some through an identified visitor), and other segments
-with manual adds and removes. Made-up people, .example domains.
+rows, events of several types and ages (some through an identified visitor), other segments
+with manual adds and removes, and campaigns the contacts are in, have walked to the end of, or
+left (some in two at once). Made-up people, .example domains.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ class World:
     company_ids: list[int] = field(default_factory=list)
     values: dict[str, list] = field(default_factory=dict)  # alias -> values written (operand pools)
     purposes: list[str] = field(default_factory=list)  # consent purposes with decisions
+    campaign_ids: dict[str, int] = field(default_factory=dict)
     snapshot: Any = None  # the oracle's Snapshot, set by the fixture
     lookups: Any = None
 
@@ -259,6 +261,7 @@ def build(workspace, principal) -> World:
     event_actions.events_record(events, principal=principal)
 
     _traffic_and_consent(world, principal)
+    _campaigns(world, principal)
 
     londoners = segment_actions.segment_create(
         principal=principal, name="Londoners",
@@ -318,6 +321,47 @@ def _traffic_and_consent(world: World, principal) -> None:
                        recorded_at=at, principal=principal)  # fmt: skip
         event_actions.visitor_identify(visitor.pk, contact_id, principal=principal)
     purpose_update(retired.pk, active=False, principal=principal)  # its decisions stay, it allows nobody
+
+
+def _campaigns(world: World, principal) -> None:
+    """Campaigns with enrolments active, finished and exited, run by the engine (a generator of its own).
+
+    "Nurture" and "Welcome" keep their contacts waiting (a one-day delay), some of Nurture's then
+    taken out by hand (exited); "Sorting" keeps its vip contacts waiting and walks the others to its
+    end at once (finished); "Goodbye" ends in an exit step (exited); "Draft" was never published
+    (nobody in it). The samples overlap: contacts active in two campaigns, active in one and done
+    with another.
+    """
+    from tidings.campaigns.actions import (
+        campaign_contacts_add,
+        campaign_contacts_remove,
+        campaign_create,
+        campaign_publish,
+        campaigns_run,
+    )
+
+    rng = random.Random(31)
+    wait = {"kind": "delay", "mode": "interval", "seconds": 86400}
+
+    def published(name: str, *steps: dict) -> int:
+        graph = {"sources": [{"kind": "manual"}], "start": steps[0]["id"], "steps": list(steps)}
+        draft = campaign_create(principal=principal, name=name, graph=graph)
+        return campaign_publish(draft.pk, principal=principal).pk
+
+    nurture = published("Nurture", {"id": 1, **wait})
+    sorting = published("Sorting", {"id": 1, "kind": "condition", "test": "tag", "tag": "vip", "yes": 2, "no": None},
+                        {"id": 2, **wait})  # fmt: skip
+    welcome = published("Welcome", {"id": 1, **wait})
+    goodbye = published("Goodbye", {"id": 1, "kind": "exit"})
+    draft = campaign_create(principal=principal, name="Draft").pk
+    nurtured = rng.sample(world.contact_ids, 60)
+    campaign_contacts_add(nurture, nurtured, principal=principal)
+    campaign_contacts_add(sorting, rng.sample(world.contact_ids, 60), principal=principal)
+    campaign_contacts_add(welcome, rng.sample(nurtured, 20) + rng.sample(world.contact_ids, 20), principal=principal)
+    campaign_contacts_add(goodbye, rng.sample(world.contact_ids, 20), principal=principal)
+    campaigns_run(principal=principal)
+    campaign_contacts_remove(nurture, rng.sample(nurtured, 15), principal=principal)
+    world.campaign_ids = dict(nurture=nurture, welcome=welcome, sorting=sorting, goodbye=goodbye, draft=draft)
 
 
 def londoners_members(segment_id: int):

@@ -1,10 +1,10 @@
 """A plain-Python evaluation of segment definitions: what the SQL of tidings.segments.compiler must return.
 
 It reads the workspace's contacts once (values decrypted through tidings.contacts.selectors,
-tags, Do-Not-Contact rows, linked companies, events, memberships of segments) into a Snapshot,
-then evaluates a checked definition contact by contact with the semantics definition.py
-documents, written here independently of the compiler (no SQL, no capabilities.build_filter,
-no compiler.relative_range): a disagreement is a bug in one of the two.
+tags, Do-Not-Contact rows, linked companies, events, memberships of segments, enrolments in
+campaigns) into a Snapshot, then evaluates a checked definition contact by contact with the
+semantics definition.py documents, written here independently of the compiler (no SQL, no
+capabilities.build_filter, no compiler.relative_range): a disagreement is a bug in one of the two.
 
 Operands are normalised as the field's type coerces input (tidings.contacts.fields.coerce):
 that is input parsing, not matching.
@@ -40,6 +40,7 @@ class Facts:
     dnc: set[tuple[str, str]] = field(default_factory=set)
     companies: list[dict[str, Any]] = field(default_factory=list)
     events: list[tuple[int, datetime.datetime, dict]] = field(default_factory=list)
+    enrolments: dict[int, str] = field(default_factory=dict)  # campaign id -> the enrolment's status
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Snapshot:
 
 def snapshot(lookups: Lookups) -> Snapshot:
     """Read every contact of the workspace in context, with what filters can ask about them."""
+    from tidings.campaigns.models import Enrolment
     from tidings.contacts.models import Company, Contact, ContactCompany, ContactField, ContactTag, DoNotContact
     from tidings.contacts.selectors import company_values, contacts_get
     from tidings.events.models import Event, Visitor
@@ -87,6 +89,8 @@ def snapshot(lookups: Lookups) -> Snapshot:
         who = row["contact_id"] or owners.get(row["visitor_id"])
         if who in contacts:
             contacts[who].events.append((row["type"], row["at"], row["data"] or {}))
+    for contact_id, campaign_id, status in Enrolment.objects.values_list("contact_id", "campaign_id", "status"):
+        contacts[contact_id].enrolments[campaign_id] = status
     segments: dict[int, set[int]] = defaultdict(set)
     for segment_id, contact_id in SegmentMembership.objects.filter(status__in=MEMBER_STATUSES).values_list(
         "segment_id", "contact_id"
@@ -154,6 +158,12 @@ class Oracle:
             return self.traffic(node, facts)
         if kind == "consent":
             return self.consent(node, facts)
+        if kind == "campaign":
+            # An active member: enrolled, and neither walked to the end nor left (definition.py).
+            found = any(
+                c in facts.enrolments and facts.enrolments[c] not in ("finished", "exited") for c in node["value"]
+            )
+            return not found if node["operator"] == "not_in" else found
         raise AssertionError(kind)
 
     def consent(self, node: Mapping, facts: Facts) -> bool:
