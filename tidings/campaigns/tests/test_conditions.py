@@ -210,7 +210,7 @@ def test_a_time_window_opens_in_each_contacts_time_zone(in_acme):
 
 
 def test_a_time_window_batch_reads_time_zones_in_one_query(in_acme, django_assert_max_num_queries):
-    from tidings.campaigns.engine import zones_of
+    from tidings.campaigns.conditions import zones_of
 
     ids = [make_contact({"email": f"r{i}@zones.example", "timezone": z}).id
            for i, z in enumerate(["Asia/Tokyo", "Europe/Paris", ""])]  # fmt: skip

@@ -250,17 +250,17 @@ def test_an_until_delay_in_the_past_lets_through_at_once(readers):
 
 
 def test_a_delay_relative_to_a_date_field_waits_for_its_next_anniversary(readers):
-    from tidings.campaigns.engine import _field_time
+    from tidings.campaigns.conditions import field_time
 
     step = {"field": "birthday", "offset_days": -1, "hour": 9, "timezone": "UTC"}
     now = datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC)
-    assert _field_time("1990-12-25", step, now) == datetime.datetime(2026, 12, 24, 9, tzinfo=datetime.UTC)
-    assert _field_time("1990-03-10", step, now) == datetime.datetime(2027, 3, 9, 9, tzinfo=datetime.UTC)
-    assert _field_time("", step, now) is None
+    assert field_time("1990-12-25", step, now) == datetime.datetime(2026, 12, 24, 9, tzinfo=datetime.UTC)
+    assert field_time("1990-03-10", step, now) == datetime.datetime(2027, 3, 9, 9, tzinfo=datetime.UTC)
+    assert field_time("", step, now) is None
 
 
 def test_a_time_window_waits_for_the_next_weekday_opening():
-    from tidings.campaigns.engine import next_in_window
+    from tidings.campaigns.conditions import next_in_window
 
     step = {"start_hour": 9, "end_hour": 17, "weekdays": [0, 1, 2, 3, 4], "timezone": "Europe/Paris"}
     saturday_noon = datetime.datetime(2026, 12, 5, 11, tzinfo=datetime.UTC)

@@ -225,7 +225,7 @@ def test_a_goal_is_also_checked_at_each_step(readers):
 
 
 def test_a_click_goal_counts_only_after_entry(readers):
-    from tidings.campaigns.engine import goals_reached
+    from tidings.campaigns.goals import goals_reached
     from tidings.campaigns.models import Enrolment
     from tidings.events.registry import code_for
     from tidings.events.store import EventRow, write
