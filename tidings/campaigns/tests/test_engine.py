@@ -7,7 +7,6 @@ added by hand unless a test is about sources, and the engine run in this thread 
 from __future__ import annotations
 
 import datetime
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -528,7 +527,7 @@ def test_joining_a_source_segment_wakes_the_campaigns_after_commit(
     publish({"id": 1, "kind": "add_tags", "tags": ["x"]}, sources=[{"kind": "segment", "segment_id": segment.pk}])
     woken = []
     monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0)
-    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
+    monkeypatch.setattr(tasks, "enqueue_once", lambda task, **kw: woken.append(kw))
     with django_capture_on_commit_callbacks(using=in_acme_alias(), execute=True):
         segment_members_add(segment.pk, [ada.id], principal=system_principal())
     assert woken == [{"workspace_id": in_acme_id()}]
@@ -548,7 +547,7 @@ def test_a_click_on_a_sent_email_wakes_the_campaigns_on_the_clicks_commit(
             {"id": 2, "kind": "add_tags", "tags": ["clicked"]})  # fmt: skip
     woken = []
     monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0)
-    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
+    monkeypatch.setattr(tasks, "enqueue_once", lambda task, **kw: woken.append(kw))
     with django_capture_on_commit_callbacks(using=in_acme_alias(), execute=False) as on_commit:
         response = client.get(f"/m/acme/e/c/{sent.token(ada)}/{sent.link.pk}")
         assert response.status_code == 302

@@ -71,4 +71,4 @@ def test_the_scheduler_leaves_coalescing_rows_alone(acme):
 
 def test_enqueue_once_takes_a_task():
     with pytest.raises(TypeError):
-        enqueue_once(WAKE, workspace_id=None)  # type: ignore[arg-type]
+        enqueue_once(WAKE, workspace_id=None)
