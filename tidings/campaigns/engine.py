@@ -11,8 +11,9 @@ Exactly once. A database step (tags, segments, points, fields, Do-Not-Contact, e
 decisions, delays) does its work, marks its runs done and inserts their successors in one transaction:
 a crash rolls all of it back and the lease's expiry hands the runs to another worker. An email step
 first commits its run as "sending", then sends: a run found "sending" after a crash is never sent
-again; it is recorded as skipped with reason in_doubt (the emails app's rule for a message whose fate
-is unknown) and the walk goes on. The (enrolment, entry, seq) unique constraint makes a successor
+again; it takes what the emails app recorded of its message (sent: done; skipped or failed: that
+outcome; claimed or nothing recorded: skipped with reason in_doubt, the emails app's rule for a message
+whose fate is unknown) and the walk goes on. The (enrolment, entry, seq) unique constraint makes a successor
 impossible to schedule twice.
 
 Every step done, skipped or decided is written to the event store (compact: ids and codes).
@@ -60,6 +61,7 @@ from tidings.consent import selectors as consent_selectors
 from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
 from tidings.contacts.conditions import existing_contact_ids
+from tidings.emails import selectors_sending as emails_selectors_sending
 from tidings.emails.actions import sending as emails_sending
 from tidings.events import selectors as event_selectors
 from tidings.events import store
@@ -627,10 +629,9 @@ def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun],
     """
     doubtful = [r for r in runs if r.status == RunStatus.SENDING]
     if doubtful:
-        # A worker died between marking them and recording their messages: never send them again.
-        finish_group(token, doubtful, {r.pk: next_outcome(step, status=RunStatus.SKIPPED, reason="in_doubt")
-                                        for r in doubtful}, result, step=step, campaign_id=campaign_id,
-                      expect=RunStatus.SENDING)  # fmt: skip
+        # A worker died between marking them and recording their outcome: never send them again.
+        finish_group(token, doubtful, _recovered(step, doubtful), result, step=step, campaign_id=campaign_id,
+                     expect=RunStatus.SENDING)  # fmt: skip
     rounds: list[list[StepRun]] = []
     seen: dict[int, int] = defaultdict(int)
     for run in runs:
@@ -645,11 +646,13 @@ def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun],
             taken = set(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in batch], claim=token,
                                                                    status=RunStatus.CLAIMED)
                         .values_list("pk", flat=True))  # fmt: skip
-            StepRun.objects.filter(pk__in=taken).update(status=RunStatus.SENDING)
+            StepRun.objects.filter(pk__in=taken).update(status=RunStatus.SENDING, sending_at=timezone.now())
         result.lost += len(batch) - len(taken)
         mine = [r for r in batch if r.pk in taken]
         if not mine:
             continue
+        if crash_after == "sending":
+            raise SimulatedCrash("after the runs were marked sending, before their send began")
         outcomes: dict[int, Outcome]
         try:
             fates = emails_sending.send_to_contacts(int(step["email_id"]), [r.contact_id for r in mine],
@@ -669,6 +672,30 @@ def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun],
         if crash_after == "send":
             raise SimulatedCrash("after the messages left, before their runs were marked done")
         finish_group(token, mine, outcomes, result, step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)
+
+
+def _recovered(step: Mapping, runs: list[StepRun]) -> dict[int, Outcome]:
+    """The outcomes of email runs a crashed worker left "sending", from the emails app's record of each message.
+
+    The Delivery of the first send of the step's email to the contact since the run was marked: sent, the
+    run is done (as if it had finished); skipped, failed or deferred, it takes that outcome; claimed (the
+    worker died with the message leaving) or none recorded, it is skipped in_doubt. Never sent again.
+    """
+    since: dict[int, datetime.datetime] = {}
+    for run in runs:  # a contact twice in one batch is in two rounds: the earlier mark finds the earlier send
+        if run.sending_at is not None:
+            since[run.contact_id] = min(run.sending_at, since.get(run.contact_id, run.sending_at))
+    fates = emails_selectors_sending.deliveries_since(int(step["email_id"]), since) if since else {}
+    out: dict[int, Outcome] = {}
+    for run in runs:
+        status, reason = fates.get(run.contact_id, ("", "")) if run.sending_at is not None else ("", "")
+        if status == "sent":
+            out[run.pk] = next_outcome(step)
+        elif status in ("", "claimed", "in_doubt"):
+            out[run.pk] = next_outcome(step, status=RunStatus.SKIPPED, reason="in_doubt")
+        else:
+            out[run.pk] = next_outcome(step, status=RunStatus.SKIPPED, reason=(reason or status)[:32])
+    return out
 
 
 def finish_group(token, runs, outcomes, result, *, step=None, campaign_id=None, expect=RunStatus.CLAIMED) -> None:

@@ -423,7 +423,7 @@ def test_a_crash_after_the_step_before_it_was_recorded_neither_skips_nor_repeats
     assert [r[:2] for r in runs(campaign, ada)] == [(1, "done"), (2, "done")]
 
 
-def test_a_crash_after_an_email_left_never_sends_it_twice(in_acme, smtp):
+def test_a_crash_after_an_email_left_never_sends_it_twice_and_records_it_sent(in_acme, smtp):
     from tidings.campaigns.actions import lease_expire_now
     from tidings.campaigns.engine import SimulatedCrash
 
@@ -438,7 +438,8 @@ def test_a_crash_after_an_email_left_never_sends_it_twice(in_acme, smtp):
     lease_expire_now(principal=system_principal())
     run()
     assert len(smtp.messages) == 1
-    assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+    # The emails app recorded the message sent: the run is done, as if the worker had finished.
+    assert runs(campaign, ada) == [(1, "done", "", ""), (2, "done", "", "")]
 
 
 def test_a_send_step_sends_its_batch_as_one_send_and_a_crash_resends_none(in_acme, smtp):
@@ -457,10 +458,11 @@ def test_a_send_step_sends_its_batch_as_one_send_and_a_crash_resends_none(in_acm
     assert len(smtp.messages) == 3 and Send.objects.filter(email_id=welcome.pk).count() == 1  # one Send, one pass
     lease_expire_now(principal=system_principal())
     run()
-    assert len(smtp.messages) == 3  # in doubt: never sent again
-    for person in people:
-        assert runs(campaign, person) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
-    assert runs(campaign, silent) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+    assert len(smtp.messages) == 3  # never sent again
+    for person in people:  # their deliveries say sent: done
+        assert runs(campaign, person) == [(1, "done", "", ""), (2, "done", "", "")]
+    # Its delivery says skipped (no consent): the run takes that outcome, not in_doubt.
+    assert runs(campaign, silent) == [(1, "skipped", "", "no_consent"), (2, "done", "", "")]
 
 
 def test_a_crash_mid_batch_leaves_only_the_chunk_in_flight_in_doubt(in_acme, smtp, monkeypatch):
@@ -480,10 +482,76 @@ def test_a_crash_mid_batch_leaves_only_the_chunk_in_flight_in_doubt(in_acme, smt
     lease_expire_now(principal=system_principal())
     run()
     assert len(smtp.messages) == 5  # the three runs never marked "sending" were sent, each once
-    fates = [runs(campaign, person)[0][3] for person in people]
-    assert sorted(fates) == ["", "", "", "in_doubt", "in_doubt"]
+    fates = [runs(campaign, person)[0][1:] for person in people]
+    assert fates == [("done", "", "")] * 5  # the chunk in flight was recorded sent: not in doubt, not resent
     recipients = [str(m["To"]) for m in smtp.parsed()]
     assert len(recipients) == len(set(recipients)) == 5  # nobody twice
+
+
+def test_a_crash_before_the_send_began_leaves_the_chunk_in_doubt_never_sent(in_acme, smtp):
+    """Marked "sending", no Delivery recorded yet: the message's fate is unknown to the engine; never sent."""
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+
+    ada = make_contact({"email": "ada@analytical.example"})
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["after"]})  # fmt: skip
+    add(campaign, ada)
+    with pytest.raises(SimulatedCrash):
+        run(crash_after="sending")
+    lease_expire_now(principal=system_principal())
+    run()
+    assert len(smtp.messages) == 0
+    assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+
+
+def test_a_crash_while_the_messages_were_leaving_leaves_the_claimed_ones_in_doubt(in_acme, smtp, monkeypatch):
+    """The deliveries were claimed (committed) and the worker died sending: claimed means in doubt, never resent;
+    a recipient the emails app skipped before sending takes that outcome."""
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+    from tidings.emails import sender
+
+    ada = make_contact({"email": "ada@analytical.example"})
+    silent = make_contact({"email": "silent@bench.example"}, consent=False)
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["after"]})  # fmt: skip
+    add(campaign, ada, silent)
+
+    def die(self, jobs):
+        raise SimulatedCrash("killed while the messages were leaving")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sender.Workers, "send_all", die)
+        with pytest.raises(SimulatedCrash):
+            run()
+    lease_expire_now(principal=system_principal())
+    run()
+    assert len(smtp.messages) == 0
+    assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+    assert runs(campaign, silent) == [(1, "skipped", "", "no_consent"), (2, "done", "", "")]
+
+
+def test_recovery_reads_the_send_after_the_mark_not_an_earlier_one(in_acme, smtp):
+    """A contact sent the same email by an earlier entry: that older delivery says nothing of the crashed run."""
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+    from tidings.emails.actions.sending import send_to_contacts
+
+    ada = make_contact({"email": "ada@analytical.example"})
+    welcome = make_email(name="Welcome", kind="template")
+    send_to_contacts(welcome.pk, [ada.id], principal=system_principal())  # sent before, outside the campaign
+    assert len(smtp.messages) == 1
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk})
+    add(campaign, ada)
+    with pytest.raises(SimulatedCrash):
+        run(crash_after="sending")
+    lease_expire_now(principal=system_principal())
+    run()
+    assert len(smtp.messages) == 1
+    assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt")]
 
 
 def test_a_send_step_batch_without_a_crash_records_each_fate(in_acme, smtp):
