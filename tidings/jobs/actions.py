@@ -123,10 +123,15 @@ def enqueue_once(task: Task, *, workspace_id: int | None, stale_after: timedelta
                 row.save(using="default")
         except IntegrityError:
             return False  # another caller queued it between our look-up and insert
-    if workspace_id is None:
-        task.enqueue()
-    else:
-        task.enqueue(workspace_id=workspace_id)
+    try:
+        if workspace_id is None:
+            task.enqueue()
+        else:
+            task.enqueue(workspace_id=workspace_id)
+    except Exception:
+        # The queue refused it (Redis down): nothing is queued, so the key must not hold the next wake-up off.
+        release_coalesced(task.module_path, workspace_id=workspace_id)
+        raise
     return True
 
 

@@ -72,3 +72,17 @@ def test_the_scheduler_leaves_coalescing_rows_alone(acme):
 def test_enqueue_once_takes_a_task():
     with pytest.raises(TypeError):
         enqueue_once(WAKE, workspace_id=None)
+
+
+def test_a_run_the_queue_refused_does_not_hold_the_key(acme, monkeypatch):
+    from django_tasks_db.backend import DatabaseBackend
+
+    def down(self, task, args, kwargs):
+        raise ConnectionError("queue unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DatabaseBackend, "enqueue", down)
+        with pytest.raises(ConnectionError):
+            enqueue_once(wake_workspace, workspace_id=acme.pk)
+    assert enqueue_once(wake_workspace, workspace_id=acme.pk)  # the next wake-up queues it
+    assert queued(acme.pk).count() == 1
