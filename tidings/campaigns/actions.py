@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
-from tidings.campaigns import engine
+from tidings.campaigns import engine, goals
 from tidings.campaigns import graph as graphs
 from tidings.campaigns import selectors as campaign_selectors
 from tidings.campaigns.models import (
@@ -310,7 +310,7 @@ def campaigns_run(*, principal: Principal, limit: int = engine.BATCH_SIZE, max_b
             engine.enter_from_sources(campaign)
     with _atomic():
         engine.nudge_decisions()
-        engine.reach_goals()
+        goals.reach_goals()
     return engine.run_due(principal=principal, limit=limit, max_batches=max_batches, crash_after=crash_after)
 
 

@@ -26,7 +26,7 @@ class CampaignsConfig(AppConfig):
         names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked",
                  "asset.download", "email.unsubscribed")  # fmt: skip
         register_listener("campaigns", [code_for(name) for name in names], woken)
-        # Points and tags may reach a campaign's goal (engine.reach_goals): they wake the campaigns too.
+        # Points and tags may reach a campaign's goal (goals.reach_goals): they wake the campaigns too.
         register_listener("campaign_goals", [code_for(n) for n in ("points.changed", "contact.tag_added")], woken)
 
         from tidings.campaigns import selectors

@@ -11,20 +11,22 @@ Exactly once. A database step (tags, segments, points, fields, Do-Not-Contact, e
 decisions, delays) does its work, marks its runs done and inserts their successors in one transaction:
 a crash rolls all of it back and the lease's expiry hands the runs to another worker. An email step
 first commits its run as "sending", then sends: a run found "sending" after a crash is never sent
-again; it is recorded as skipped with reason in_doubt (the emails app's rule for a message whose fate
-is unknown) and the walk goes on. The (enrolment, entry, seq) unique constraint makes a successor
+again; it takes what the emails app recorded of its message (sent: done; skipped or failed: that
+outcome; claimed or nothing recorded: skipped with reason in_doubt, the emails app's rule for a message
+whose fate is unknown) and the walk goes on. The (enrolment, entry, seq) unique constraint makes a successor
 impossible to schedule twice.
 
 Every step done, skipped or decided is written to the event store (compact: ids and codes).
+
+This module orchestrates; the parts it calls live beside it: conditions.py (condition evaluation and
+contacts' local times), goals.py (goals end a walk), webhook_step.py (the webhook step, run like a send).
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import logging
 import secrets
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from tidings.accounts.permissions import Principal
+from tidings.campaigns import conditions
 from tidings.campaigns import graph as graphs
 from tidings.campaigns.event_types import (
     CAMPAIGN_DECIDED,
@@ -57,7 +60,8 @@ from tidings.campaigns.models import (
 from tidings.consent import selectors as consent_selectors
 from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
-from tidings.contacts.conditions import contacts_where, existing_contact_ids
+from tidings.contacts.conditions import existing_contact_ids
+from tidings.emails import selectors_sending as emails_selectors_sending
 from tidings.emails.actions import sending as emails_sending
 from tidings.events import selectors as event_selectors
 from tidings.events import store
@@ -91,7 +95,7 @@ def lease() -> datetime.timedelta:
     return datetime.timedelta(seconds=getattr(settings, "TIDINGS_CAMPAIGN_LEASE_SECONDS", 300))
 
 
-def _atomic():
+def atomic():
     return transaction.atomic(using=require_workspace().db_alias)
 
 
@@ -225,7 +229,7 @@ def enter_from_sources(campaign: Campaign, *, now: datetime.datetime | None = No
         ("form.submitted", "form_id", f) for f in forms
     ]
     entered = 0
-    with _atomic():
+    with atomic():
         for segment_id in segments if everyone else ():
             members = segments_selectors.segment_member_ids(segment_id)
             entered += enter_contacts(campaign, members, source="segment")
@@ -299,7 +303,7 @@ def claim_due(limit: int = BATCH_SIZE, *, now: datetime.datetime | None = None) 
     due = Q(status=RunStatus.PENDING, due_at__lte=now) | Q(
         status__in=(RunStatus.CLAIMED, RunStatus.SENDING), lease_until__lt=now
     )
-    with _atomic():
+    with atomic():
         ids = fair_pick(limit, now=now)
         if ids:
             # The same condition again: on SQLite (no row locks) a second worker that read the same ids takes none.
@@ -411,26 +415,30 @@ class SimulatedCrash(RuntimeError):
 
 def run_claimed(token: str, *, principal: Principal, crash_after: str = "") -> RunResult:
     """Run the runs held under claim token, grouped by (campaign, version, step); return the counts."""
+    from tidings.campaigns import goals, webhook_step  # they build on this module
+
     runs = claimed_runs(token)
     result = RunResult(claimed=len(runs))
-    runs = _without_goal_reached(runs)
+    runs = goals.without_goal_reached(runs)
     groups: dict[tuple[int, int, int], list[StepRun]] = defaultdict(list)
     for run in runs:
         groups[(run.campaign_id, run.version, run.step)].append(run)
     for (campaign_id, version, step_id), group in groups.items():
         step = steps_of(campaign_id, version).get(step_id)
         if step is None:  # cannot happen with frozen versions; kept safe
-            _finish_group(token, group, {r.pk: Outcome(RunStatus.SKIPPED, reason="no_step") for r in group}, result)
+            finish_group(token, group, {r.pk: Outcome(RunStatus.SKIPPED, reason="no_step") for r in group}, result)
             continue
         kind = step["kind"]
         result.by_step[kind] = result.by_step.get(kind, 0) + len(group)
         if kind == graphs.WEBHOOK:
-            _run_webhook(token, campaign_id, step, group, principal=principal, result=result, crash_after=crash_after)
+            webhook_step.run_webhook(
+                token, campaign_id, step, group, principal=principal, result=result, crash_after=crash_after
+            )
             continue
         if kind in graphs.OUTBOUND:
             _run_email(token, campaign_id, step, group, principal=principal, result=result, crash_after=crash_after)
             continue
-        with _atomic():
+        with atomic():
             mine = list(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in group], claim=token,
                                                                    status=RunStatus.CLAIMED))  # fmt: skip
             result.lost += len(group) - len(mine)
@@ -439,7 +447,7 @@ def run_claimed(token: str, *, principal: Principal, crash_after: str = "") -> R
             outcomes = _run_step(campaign_id, step, mine, principal=principal)
             if crash_after == "step":
                 raise SimulatedCrash("after the step, before its runs were marked done")
-            _finish(campaign_id, step, mine, outcomes, result)
+            finish(campaign_id, step, mine, outcomes, result)
     return result
 
 
@@ -458,7 +466,7 @@ def _run_step(campaign_id: int, step: Mapping, runs: list[StepRun], *, principal
     return _action(step, runs, principal=principal)
 
 
-def _next(step: Mapping, **kwargs) -> Outcome:
+def next_outcome(step: Mapping, **kwargs) -> Outcome:
     return Outcome(next_step=step.get("next"), **kwargs)
 
 
@@ -512,9 +520,9 @@ def _action(step: Mapping, runs: list[StepRun], *, principal: Principal) -> dict
     for run in runs:
         reason = skipped.get(run.contact_id)
         if reason:
-            out[run.pk] = _next(step, status=RunStatus.SKIPPED, reason=reason)
+            out[run.pk] = next_outcome(step, status=RunStatus.SKIPPED, reason=reason)
         else:
-            out[run.pk] = _next(step)
+            out[run.pk] = next_outcome(step)
     return out
 
 
@@ -532,95 +540,23 @@ def _delay(step: Mapping, runs: list[StepRun]) -> dict[int, Outcome]:
         targets = {r.pk: moment for r in pending}
     elif mode == "window":
         # Each contact's own time zone (one query per batch), the step's for those without one; each zone once.
-        zones = zones_of({r.contact_id for r in pending}, step)
-        moments = {zone: next_in_window(now, step, zone=zone) for zone in set(zones.values())}
+        zones = conditions.zones_of({r.contact_id for r in pending}, step)
+        moments = {zone: conditions.next_in_window(now, step, zone=zone) for zone in set(zones.values())}
         targets = {r.pk: moments[zones[r.contact_id]] for r in pending}
     elif mode == "field":
         views = contacts_selectors.contacts_get(sorted({r.contact_id for r in pending}))
         for run in pending:
             view = views.get(run.contact_id)
-            targets[run.pk] = _field_time(view.get(step["field"]) if view else None, step, now)
+            targets[run.pk] = conditions.field_time(view.get(step["field"]) if view else None, step, now)
     for run in runs:
         target = targets.get(run.pk) if run.pk in targets else None
         if run.pk in targets and target is None:
-            out[run.pk] = _next(step, status=RunStatus.SKIPPED, reason="no_date")
+            out[run.pk] = next_outcome(step, status=RunStatus.SKIPPED, reason="no_date")
         elif target is not None and target > now:
             out[run.pk] = Outcome(wait_until=target, waiting="armed")
         else:
-            out[run.pk] = _next(step)
+            out[run.pk] = next_outcome(step)
     return out
-
-
-def zones_of(contact_ids: Iterable[int], step: Mapping) -> dict[int, str]:
-    """Return {contact id: the time zone its local times are read in}: its own when set and known, else the step's.
-
-    The workspace has no time zone of its own: the step's (UTC unless the builder set one) stands for it.
-    """
-    fallback = step.get("timezone") or "UTC"
-    ids = sorted(set(contact_ids))
-    own = contacts_selectors.contact_timezones(ids) if ids else {}
-    return {c: own[c] if own.get(c) in _known_zones() else fallback for c in ids}
-
-
-@functools.cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def in_window(now: datetime.datetime, step: Mapping, zone: str) -> bool:
-    """Whether now, in zone, falls in the step's hours (start_hour to end_hour) on one of its weekdays."""
-    local = now.astimezone(zoneinfo.ZoneInfo(zone))
-    if local.weekday() not in set(step["weekdays"]):
-        return False
-    midnight = datetime.datetime.combine(local.date(), datetime.time(0), local.tzinfo)
-    opens = datetime.datetime.combine(local.date(), datetime.time(int(step["start_hour"])), local.tzinfo)
-    return opens <= local < midnight + datetime.timedelta(hours=int(step["end_hour"]))
-
-
-def next_in_window(now: datetime.datetime, step: Mapping, *, zone: str | None = None) -> datetime.datetime:
-    """Return now if in the step's window (its hours and weekdays, in zone or the step's), else its next opening."""
-    tz = zoneinfo.ZoneInfo(zone or step.get("timezone") or "UTC")
-    local = now.astimezone(tz)
-    start, end, days = int(step["start_hour"]), int(step["end_hour"]), set(step["weekdays"])
-    for offset in range(8):
-        day = (local + datetime.timedelta(days=offset)).date()
-        if day.weekday() not in days:
-            continue
-        opens = datetime.datetime.combine(day, datetime.time(start), tz)
-        closes = datetime.datetime.combine(day, datetime.time(0), tz) + datetime.timedelta(hours=end)
-        if local < opens:
-            return opens.astimezone(datetime.UTC)
-        if local < closes:
-            return now
-    return now  # no day at all: never wait forever
-
-
-def _field_time(value: Any, step: Mapping, now: datetime.datetime) -> datetime.datetime | None:
-    """Return the time relative to a contact's date field: the next anniversary's day + offset_days at hour."""
-    if value in (None, ""):
-        return None
-    try:
-        day = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-    if isinstance(day, datetime.datetime):
-        day = day.date()
-    zone = zoneinfo.ZoneInfo(step.get("timezone") or "UTC")
-    offset = datetime.timedelta(days=int(step.get("offset_days") or 0))
-    hour = datetime.time(int(step.get("hour") or 0))
-    moment = datetime.datetime.combine(day + offset, hour, zone)
-    if moment >= now:
-        return moment
-    # A date in the past (a birthday): its next anniversary.
-    today = now.astimezone(zone).date()
-    for year in (today.year, today.year + 1):
-        try:
-            candidate = datetime.datetime.combine(day.replace(year=year) + offset, hour, zone)
-        except ValueError:  # 29 February
-            candidate = datetime.datetime.combine(datetime.date(year, 3, 1) + offset, hour, zone)
-        if candidate >= now:
-            return candidate
-    return now
 
 
 def _decision_events(step: Mapping):
@@ -671,66 +607,16 @@ def _condition(campaign_id: int, step: Mapping, runs: list[StepRun]) -> dict[int
         except ObjectDoesNotExist:  # a purpose the workspace does not have allows nobody
             passed = set()
     elif test in ("points", "device", "time"):
-        passed = conditions_passed(step, ids)
+        passed = conditions.conditions_passed(step, ids)
     else:
         views = contacts_selectors.contacts_get(ids)
         if test == "tag":
             passed = {c for c, v in views.items() if step["tag"] in v.tags}
         else:
-            passed = {c for c, v in views.items() if field_matches(v.get(step["field"]), step)}
+            passed = {c for c, v in views.items() if conditions.field_matches(v.get(step["field"]), step)}
     return {r.pk: Outcome(path="yes" if r.contact_id in passed else "no",
                           next_step=step.get("yes") if r.contact_id in passed else step.get("no"))
             for r in runs}  # fmt: skip
-
-
-def conditions_passed(step: Mapping, ids: list[int]) -> set[int]:
-    """Return which of ids meet a points, device or time condition, in one or two queries for the whole group."""
-    test = step["test"]
-    if test == "points":
-        value = [step["value"], step["value_to"]] if step["operator"] == "between" else step["value"]
-        condition = Q(pk__in=ids) & contacts_selectors.field_filter("points", step["operator"], value)
-        return set(contacts_where(condition).values_list("id", flat=True))
-    if test == "device":
-        # The device and OS of the contact's newest page hit (tracking's "device|os|browser|country" label).
-        seen = event_selectors.last_event_data(code_for("page.hit"), ids, key="ctx")
-        passed = set()
-        for contact_id, ctx in seen.items():
-            device, os = ([*str(ctx or "").split("|"), "", ""])[:2]
-            if step.get("device") and device.casefold() != step["device"]:
-                continue
-            if step.get("os") and os.casefold() != str(step["os"]).casefold():
-                continue
-            passed.add(contact_id)
-        return passed
-    now = timezone.now()
-    zones = zones_of(ids, step)
-    inside = {zone: in_window(now, step, zone) for zone in set(zones.values())}
-    return {c for c in ids if inside[zones[c]]}
-
-
-def field_matches(value: Any, step: Mapping) -> bool:
-    """Whether a contact's field value meets the condition step's operator and value (text compared ignoring case)."""
-    operator, wanted = step["operator"], step.get("value")
-    empty = value is None or value == "" or value == []
-    if operator == "empty":
-        return empty
-    if operator == "not_empty":
-        return not empty
-    if empty:
-        return operator == "not_equals"
-    if operator in ("gt", "lt"):
-        try:
-            left, right = float(value), float(wanted)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            left, right = str(value), str(wanted)  # type: ignore[assignment]  # dates in ISO order compare as text
-        return left > right if operator == "gt" else left < right
-    text, other = str(value).casefold(), str(wanted).casefold()
-    if isinstance(value, bool):
-        text = "1" if value else "0"
-        other = "1" if other in ("1", "true", "yes") else "0"
-    if operator == "contains":
-        return other in text
-    return (text == other) == (operator == "equals")
 
 
 def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun], *, principal: Principal,
@@ -743,10 +629,9 @@ def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun],
     """
     doubtful = [r for r in runs if r.status == RunStatus.SENDING]
     if doubtful:
-        # A worker died between marking them and recording their messages: never send them again.
-        _finish_group(token, doubtful, {r.pk: _next(step, status=RunStatus.SKIPPED, reason="in_doubt")
-                                        for r in doubtful}, result, step=step, campaign_id=campaign_id,
-                      expect=RunStatus.SENDING)  # fmt: skip
+        # A worker died between marking them and recording their outcome: never send them again.
+        finish_group(token, doubtful, _recovered(step, doubtful), result, step=step, campaign_id=campaign_id,
+                     expect=RunStatus.SENDING)  # fmt: skip
     rounds: list[list[StepRun]] = []
     seen: dict[int, int] = defaultdict(int)
     for run in runs:
@@ -757,15 +642,17 @@ def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun],
             seen[run.contact_id] += 1
     chunks = [r[i : i + EMAIL_CHUNK] for r in rounds for i in range(0, len(r), EMAIL_CHUNK)]
     for batch in chunks:
-        with _atomic():
+        with atomic():
             taken = set(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in batch], claim=token,
                                                                    status=RunStatus.CLAIMED)
                         .values_list("pk", flat=True))  # fmt: skip
-            StepRun.objects.filter(pk__in=taken).update(status=RunStatus.SENDING)
+            StepRun.objects.filter(pk__in=taken).update(status=RunStatus.SENDING, sending_at=timezone.now())
         result.lost += len(batch) - len(taken)
         mine = [r for r in batch if r.pk in taken]
         if not mine:
             continue
+        if crash_after == "sending":
+            raise SimulatedCrash("after the runs were marked sending, before their send began")
         outcomes: dict[int, Outcome]
         try:
             fates = emails_sending.send_to_contacts(int(step["email_id"]), [r.contact_id for r in mine],
@@ -774,33 +661,57 @@ def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun],
             for run in mine:
                 status, reason = fates.get(run.contact_id, ("skipped", "no_contact"))
                 outcomes[run.pk] = (
-                    _next(step)
+                    next_outcome(step)
                     if status == "sent"
-                    else _next(step, status=RunStatus.SKIPPED, reason=(reason or status)[:32])
+                    else next_outcome(step, status=RunStatus.SKIPPED, reason=(reason or status)[:32])
                 )
         except ObjectDoesNotExist:
-            outcomes = {r.pk: _next(step, status=RunStatus.SKIPPED, reason="no_email") for r in mine}
+            outcomes = {r.pk: next_outcome(step, status=RunStatus.SKIPPED, reason="no_email") for r in mine}
         except ValidationError:
-            outcomes = {r.pk: _next(step, status=RunStatus.SKIPPED, reason="email_unpublished") for r in mine}
+            outcomes = {r.pk: next_outcome(step, status=RunStatus.SKIPPED, reason="email_unpublished") for r in mine}
         if crash_after == "send":
             raise SimulatedCrash("after the messages left, before their runs were marked done")
-        _finish_group(token, mine, outcomes, result, step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)
+        finish_group(token, mine, outcomes, result, step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)
 
 
-def _finish_group(token, runs, outcomes, result, *, step=None, campaign_id=None, expect=RunStatus.CLAIMED) -> None:
-    with _atomic():
+def _recovered(step: Mapping, runs: list[StepRun]) -> dict[int, Outcome]:
+    """The outcomes of email runs a crashed worker left "sending", from the emails app's record of each message.
+
+    The Delivery of the first send of the step's email to the contact since the run was marked: sent, the
+    run is done (as if it had finished); skipped, failed or deferred, it takes that outcome; claimed (the
+    worker died with the message leaving) or none recorded, it is skipped in_doubt. Never sent again.
+    """
+    since: dict[int, datetime.datetime] = {}
+    for run in runs:  # a contact twice in one batch is in two rounds: the earlier mark finds the earlier send
+        if run.sending_at is not None:
+            since[run.contact_id] = min(run.sending_at, since.get(run.contact_id, run.sending_at))
+    fates = emails_selectors_sending.deliveries_since(int(step["email_id"]), since) if since else {}
+    out: dict[int, Outcome] = {}
+    for run in runs:
+        status, reason = fates.get(run.contact_id, ("", "")) if run.sending_at is not None else ("", "")
+        if status == "sent":
+            out[run.pk] = next_outcome(step)
+        elif status in ("", "claimed", "in_doubt"):
+            out[run.pk] = next_outcome(step, status=RunStatus.SKIPPED, reason="in_doubt")
+        else:
+            out[run.pk] = next_outcome(step, status=RunStatus.SKIPPED, reason=(reason or status)[:32])
+    return out
+
+
+def finish_group(token, runs, outcomes, result, *, step=None, campaign_id=None, expect=RunStatus.CLAIMED) -> None:
+    with atomic():
         mine = list(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in runs], claim=token,
                                                                status=expect))  # fmt: skip
         result.lost += len(runs) - len(mine)
         if mine:
-            _finish(campaign_id if campaign_id is not None else mine[0].campaign_id, step or {}, mine, outcomes, result)
+            finish(campaign_id if campaign_id is not None else mine[0].campaign_id, step or {}, mine, outcomes, result)
 
 
 # ==============================================================================================
 # Finishing
 
 
-def _finish(campaign_id: int, step: Mapping, runs: Sequence[StepRun], outcomes: Mapping[int, Outcome],
+def finish(campaign_id: int, step: Mapping, runs: Sequence[StepRun], outcomes: Mapping[int, Outcome],
             result: RunResult) -> None:  # fmt: skip
     """Record each run's outcome, schedule its successor, close finished walks; in the caller's transaction."""
     now = timezone.now()
@@ -969,179 +880,3 @@ def _enter_other(campaign_id: int, contact_ids: list[int]) -> dict[int, str]:
                                            status=EnrolmentStatus.ACTIVE, entered_at__gte=before)
                   .values_list("contact_id", flat=True))  # fmt: skip
     return {c: "entry_rule" for c in contact_ids if c not in entered}
-
-
-# ==============================================================================================
-# Goals: reaching any of a campaign's goals ends the contact's enrolment (exit reason "goal") wherever it waits
-
-GOAL_EVENTS = {"submitted_form": "form.submitted", "clicked_email": "email.clicked"}
-# Events after which a goal may have been reached (the listener wakes the campaigns on them too).
-GOAL_WAKING = ("form.submitted", "email.clicked", "points.changed", "contact.tag_added")
-
-
-def goals_reached(goals: Sequence[Mapping], entered: Mapping[int, datetime.datetime]) -> set[int]:
-    """Return which contacts of entered ({contact id: entered at}) reached any goal since they entered.
-
-    One query per goal for the whole set: events since the earliest entry (then compared per contact),
-    points and tags through the contacts' filters.
-    """
-    ids = sorted(entered)
-    if not goals or not ids:
-        return set()
-    reached: set[int] = set()
-    for goal in goals:
-        kind = goal.get("kind")
-        if kind in GOAL_EVENTS:
-            key = "form_id" if kind == "submitted_form" else "email_id"
-            data = {key: int(goal[key])} if goal.get(key) is not None else None
-            events = event_selectors.events_matching(code_for(GOAL_EVENTS[kind]), since=min(entered.values()),
-                                                     data=data, contact_ids=ids)  # fmt: skip
-            reached |= {who for who, at in events.values_list("who", "at") if who in entered and at >= entered[who]}
-        elif kind == "points_at_least":
-            reached |= set(contacts_selectors.contact_ids(filters={"ids": ids, "points__gte": int(goal["points"])}))
-        elif kind == "has_tag":
-            reached |= set(contacts_selectors.contact_ids(filters={"ids": ids, "tag": goal["tag"]}))
-    return reached
-
-
-def exit_on_goals(campaign_id: int, goals: Sequence[Mapping], contact_ids: Iterable[int] | None = None,
-                  *, now: datetime.datetime | None = None) -> set[int]:  # fmt: skip
-    """Exit the campaign's active enrolments (of contact_ids, or all) whose contact reached a goal; return them."""
-    active = Enrolment.objects.filter(campaign_id=campaign_id, status=EnrolmentStatus.ACTIVE)
-    if contact_ids is not None:
-        active = active.filter(contact_id__in=sorted(set(contact_ids)))
-    entered = dict(active.values_list("contact_id", "entered_at")[: BATCH_SIZE * 10])
-    reached = goals_reached(goals, entered)
-    if reached:
-        exit_enrolments(active.filter(contact_id__in=sorted(reached)), reason="goal", now=now)
-    return reached
-
-
-def _without_goal_reached(runs: list[StepRun]) -> list[StepRun]:
-    """Exit the contacts of claimed runs who reached a goal of their campaign; return the runs still to run.
-
-    Checked at each step so a goal reached without an event that woke the campaign still ends the walk.
-    """
-    by_version: dict[tuple[int, int], list[StepRun]] = defaultdict(list)
-    for run in runs:
-        by_version[(run.campaign_id, run.version)].append(run)
-    gone: set[tuple[int, int]] = set()
-    for (campaign_id, version), group in by_version.items():
-        goals = graph_of(campaign_id, version).get("goals") or []
-        if not goals:
-            continue
-        with _atomic():
-            reached = exit_on_goals(campaign_id, goals, [r.contact_id for r in group])
-        gone |= {(campaign_id, c) for c in reached}
-    return [r for r in runs if (r.campaign_id, r.contact_id) not in gone] if gone else runs
-
-
-def reach_goals(*, lookback: datetime.timedelta = RECHECK, now: datetime.datetime | None = None) -> int:
-    """Exit contacts with a fresh goal-related event who reached a goal of a campaign they are in; return how many.
-
-    Wherever they wait (a delay of weeks, a decision's window): the events that wake campaigns call this
-    through campaigns_run, so a goal ends the walk within seconds.
-    """
-    now = now or timezone.now()
-    campaigns = published_campaigns()
-    graphs_by_id = sources_of(campaigns) if campaigns else {}
-    with_goals = {k: g["goals"] for k, g in graphs_by_id.items() if g.get("goals")}
-    if not with_goals:
-        return 0
-    fresh = event_selectors.contact_ids_with_event([code_for(n) for n in GOAL_WAKING], since=now - lookback)
-    total = 0
-    for campaign_id, goals in with_goals.items():
-        candidates = Enrolment.objects.filter(campaign_id=campaign_id, status=EnrolmentStatus.ACTIVE,
-                                              contact_id__in=fresh).values_list("contact_id", flat=True)  # fmt: skip
-        ids = list(candidates[: BATCH_SIZE * 10])
-        if ids:
-            total += len(exit_on_goals(campaign_id, goals, ids, now=now))
-    return total
-
-
-# ==============================================================================================
-# The webhook: a transfer to a third party, run like a send (committed "sending" before the POST leaves)
-
-WEBHOOK_ATTEMPTS = 4  # a 5xx or a timeout is tried again this many times in all, then skipped with its reason
-WEBHOOK_BACKOFF = datetime.timedelta(seconds=30)  # doubled at each attempt: 30 s, 1 min, 2 min
-WEBHOOK_CHUNK = 100  # contacts per POST
-
-
-def _run_webhook(token: str, campaign_id: int, step: Mapping, runs: list[StepRun], *, principal: Principal,
-                 result: RunResult, crash_after: str) -> None:  # fmt: skip
-    """POST the step's fields of the group's contacts to its URL, 100 contacts a request, each run once.
-
-    Only the contacts privacy_centre.transfer_contacts allows are sent (a registered recipient, the
-    purpose allowed for the contact, the fields' categories registered); the others are skipped with
-    reason not_allowed. A run found "sending" after a crash is never sent again (in_doubt).
-    """
-    doubtful = [r for r in runs if r.status == RunStatus.SENDING]
-    if doubtful:
-        outcomes = {r.pk: _next(step, status=RunStatus.SKIPPED, reason="in_doubt") for r in doubtful}
-        _finish_group(token, doubtful, outcomes, result, step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)
-    claimed = [r for r in runs if r.status != RunStatus.SENDING]
-    for start in range(0, len(claimed), WEBHOOK_CHUNK):
-        _webhook_chunk(token, campaign_id, step, claimed[start : start + WEBHOOK_CHUNK], principal=principal,
-                       result=result, crash_after=crash_after)  # fmt: skip
-
-
-def _webhook_chunk(token: str, campaign_id: int, step: Mapping, runs: list[StepRun], *, principal: Principal,
-                   result: RunResult, crash_after: str) -> None:  # fmt: skip
-    from tidings.campaigns import webhooks
-    from tidings.privacy_centre import actions as privacy_actions
-
-    with _atomic():
-        mine = list(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in runs], claim=token,
-                                                               status=RunStatus.CLAIMED))  # fmt: skip
-        result.lost += len(runs) - len(mine)
-        if not mine:
-            return
-        ids = sorted({r.contact_id for r in mine})
-        fields = contacts_selectors.fields_by_alias()
-        categories = sorted({str(fields[a].category) for a in step["fields"] if a in fields and fields[a].category})
-        reason = "not_allowed"
-        try:
-            allowed = privacy_actions.transfer_contacts(int(step["recipient_id"]), ids, purpose=step["purpose"],
-                                                        categories=categories, principal=principal,
-                                                        use=f"webhook:campaign:{campaign_id}:{step['id']}")  # fmt: skip
-        except ObjectDoesNotExist:  # the recipient or the purpose was deleted since the graph was checked
-            allowed, reason = set(), "no_recipient"
-        except ValueError:
-            allowed, reason = set(), "invalid_category"
-        refused = [r for r in mine if r.contact_id not in allowed]
-        if refused:
-            _finish(campaign_id, step, refused, {r.pk: _next(step, status=RunStatus.SKIPPED, reason=reason)
-                                                 for r in refused}, result)  # fmt: skip
-        sending = [r for r in mine if r.contact_id in allowed]
-        StepRun.objects.filter(pk__in=[r.pk for r in sending]).update(status=RunStatus.SENDING)
-    if not sending:
-        return
-    views = contacts_selectors.contacts_get(sorted(allowed))
-    payload = {
-        "campaign_id": campaign_id,
-        "step_id": step["id"],
-        "contacts": [{"id": c, **{a: views[c].get(a) for a in step["fields"]}} for c in sorted(views)],
-    }
-    secret = webhooks.step_secret(require_workspace().id, campaign_id, int(step["id"]))
-    reply = webhooks.post(step["url"], payload, secret=secret)
-    if crash_after == "send":
-        raise SimulatedCrash("after the webhook was called, before its runs were marked done")
-    now = timezone.now()
-    outcomes: dict[int, Outcome] = {}
-    retrying: list[int] = []
-    for run in sending:
-        if reply.ok:
-            outcomes[run.pk] = _next(step)
-        elif reply.retry and run.attempts < WEBHOOK_ATTEMPTS:
-            outcomes[run.pk] = Outcome(wait_until=now + WEBHOOK_BACKOFF * 2 ** max(run.attempts - 1, 0),
-                                       waiting="retry")  # fmt: skip
-            retrying.append(run.pk)
-        else:
-            outcomes[run.pk] = _next(step, status=RunStatus.SKIPPED, reason=reply.reason)
-    _finish_group(token, sending, outcomes, result, step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)
-    if retrying:  # the reason of the last failure stays on the waiting run (the journey shows it)
-        with _atomic():
-            StepRun.objects.filter(pk__in=retrying, status=RunStatus.PENDING).update(reason=reply.reason)
-    if not reply.ok:
-        logger.warning("campaign %s step %s webhook failed (%s) for %d contacts", campaign_id, step["id"],
-                       reply.reason, len(sending))  # fmt: skip

@@ -69,7 +69,7 @@ OUTBOUND = ("send_email",)
 MORE_ACTIONS = ("change_stage", "set_owner", "notify_user", "enter_campaign")
 GOAL_KINDS = ("submitted_form", "clicked_email", "points_at_least", "has_tag")
 MAX_GOALS = 10
-WEBHOOK = "call_webhook"  # outbound, run like a send (engine._run_webhook), checked by _webhook_params
+WEBHOOK = "call_webhook"  # outbound, run like a send (webhook_step.run_webhook), checked by _webhook_params
 
 Exists = Callable[[Iterable[int]], set[int]]
 

@@ -5,6 +5,9 @@ system principal. It is enqueued on commit by what concerns campaigns (a segment
 an email opened or clicked: the event listener registered in apps.py; a campaign published; contacts
 added), so a contact is on its step within seconds, and by sweep_campaigns every few seconds for delays
 that came due. Several workers may run it for the same workspace at once: runs are claimed under a lease.
+Every enqueue coalesces (jobs.actions.enqueue_once): a workspace has at most one run queued and not yet
+started, so a burst of 1,000 form submissions queues one run, not 1,000; a wake-up after a run started
+queues the next one (the run may have read its work before that wake-up's contact arrived).
 
 A turn does at most TIDINGS_CAMPAIGN_STEPS_PER_TURN steps; with more due, it queues the workspace's next
 turn behind what other workspaces queued meanwhile (the per-workspace throttle; engine.fair_pick shares
@@ -21,6 +24,7 @@ from datetime import timedelta
 from django.conf import settings
 from django_tasks import task
 
+from tidings.jobs.actions import enqueue_once
 from tidings.jobs.periodic import periodic
 from tidings.jobs.tenant import tenant_task
 
@@ -33,7 +37,7 @@ _last_wake: dict[int, float] = {}
 _lock = threading.Lock()
 
 
-@tenant_task()
+@tenant_task(coalesce=True)
 def run_campaigns(*, workspace_id: int) -> int:
     """Run the campaigns of workspace workspace_id once; return how many steps were done or skipped."""
     from tidings.accounts.permissions import system_principal
@@ -48,7 +52,7 @@ def run_campaigns(*, workspace_id: int) -> int:
     batches = max(1, -(-settings.TIDINGS_CAMPAIGN_STEPS_PER_TURN // BATCH_SIZE))
     result = campaigns_run(principal=principal, limit=BATCH_SIZE, max_batches=batches)
     if result.claimed >= batches * BATCH_SIZE:  # more may be due: another turn, after the other workspaces'
-        run_campaigns.enqueue(workspace_id=workspace_id)
+        enqueue_once(run_campaigns, workspace_id=workspace_id)
     return result.done + result.skipped
 
 
@@ -59,16 +63,15 @@ def wake(workspace_id: int) -> None:
         if now - _last_wake.get(workspace_id, -WAKE_DEBOUNCE) < WAKE_DEBOUNCE:
             return
         _last_wake[workspace_id] = now
-    run_campaigns.enqueue(workspace_id=workspace_id)
+    enqueue_once(run_campaigns, workspace_id=workspace_id)
 
 
 @periodic(every=timedelta(seconds=SWEEP_SECONDS))
 @task()
 def sweep_campaigns() -> int:
-    """Queue a run of every workspace with a published campaign, in every region; return how many were queued."""
+    """Queue a run of every workspace with a published campaign, in every region (none for a workspace whose run
+    is queued and not started yet); return how many were queued."""
     from tidings.campaigns.selectors import workspaces_with_published_campaigns
 
     workspace_ids = workspaces_with_published_campaigns()
-    for workspace_id in workspace_ids:
-        run_campaigns.enqueue(workspace_id=workspace_id)
-    return len(workspace_ids)
+    return sum(enqueue_once(run_campaigns, workspace_id=workspace_id) for workspace_id in workspace_ids)

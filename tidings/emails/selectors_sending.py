@@ -7,7 +7,7 @@ module into emails/selectors.py.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db.models import Count, QuerySet, Sum
 
@@ -245,6 +245,28 @@ def delivered_contacts(send_id: int, contact_ids: Iterable[int]) -> set[int]:
     """Return which of contact_ids already have a delivery row in the send (whatever its status)."""
     return set(Delivery.objects.filter(send_id=send_id, contact_id__in=list(contact_ids))
                .values_list("contact_id", flat=True))  # fmt: skip
+
+
+def deliveries_since(email_id: int, since: Mapping[int, datetime.datetime]) -> dict[int, tuple[str, str]]:
+    """Return {contact id: (status, reason)} of each contact's Delivery in the first send of email_id to
+    contacts (not a broadcast) started at or after since[contact id]; contacts with none are left out.
+
+    What a campaign's email step reads after a crash: a run committed "sending" at since[contact] then
+    took that send's Delivery (claimed until the message's fate was recorded).
+    """
+    if not since:
+        return {}
+    started = dict(Send.objects.filter(email_id=email_id, broadcast=False, created_at__gte=min(since.values()))
+                   .values_list("id", "created_at"))  # fmt: skip
+    if not started:
+        return {}
+    rows = Delivery.objects.filter(send_id__in=sorted(started), contact_id__in=sorted(since))
+    found: dict[int, tuple[str, str]] = {}
+    for contact_id, send_id, status, reason in sorted(rows.values_list("contact_id", "send_id", "status", "reason"),
+                                                      key=lambda row: (started[row[1]], row[1])):  # fmt: skip
+        if contact_id not in found and started[send_id] >= since[contact_id]:
+            found[contact_id] = (status, reason)
+    return found
 
 
 def claimed_deliveries(send_id: int) -> dict[int, int]:

@@ -1,4 +1,4 @@
-"""Every write about delayed work: schedule it, cancel it.
+"""Every write about delayed work: schedule it, cancel it; and coalesced enqueues (enqueue_once).
 
 These are plumbing for other apps' actions, which audit the business change themselves
 (a campaign launch, a retention policy); auditing each scheduled row as well would flood
@@ -8,10 +8,11 @@ the log with one entry per contact-step and add nothing a reviewer needs.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tasks.base import Task
 
@@ -80,3 +81,61 @@ def cancel_scheduled_task(
     rows = rows.filter(workspace_id=workspace_id)
     # One conditional UPDATE: a scheduler moving the row at the same moment wins or loses whole.
     return rows.update(status=ScheduledTaskStatus.CANCELLED, dedupe_key=None) == 1
+
+
+# A coalescing key whose task has not started after this long is taken over (the task was lost: a worker
+# killed between taking it and running it, an RQ enqueue whose commit failed); at worst one extra run.
+COALESCE_STALE = timedelta(minutes=2)
+
+
+def coalesce_key(task_path: str) -> str:
+    """The dedupe key that marks task_path as queued and not yet started (see enqueue_once)."""
+    return f"queued:{task_path}"[:200]
+
+
+def enqueue_once(task: Task, *, workspace_id: int | None, stale_after: timedelta = COALESCE_STALE) -> bool:
+    """Enqueue task for workspace_id now unless a run of it is already queued and not started; return whether queued.
+
+    The ScheduledTask dedupe key, held by a row born "enqueued" (the scheduler never moves it): a burst of
+    wake-ups queues one run. The task must be a tenant_task(coalesce=True), whose run releases the key
+    before its body starts, so a wake-up after a run began (it may have read its work already) queues the
+    next one. The row is committed before the enqueue: a worker never starts the task before the key is
+    visible (RQ), and a crash in between only holds the key until stale_after, when the next call takes it.
+    For tasks whose only argument is the workspace (anything else would be merged away). Raise TypeError
+    when task is not a task.
+    """
+    if not isinstance(task, Task):
+        raise TypeError("enqueue_once takes a task (a function decorated with @tenant_task(coalesce=True))")
+    key = coalesce_key(task.module_path)
+    now = timezone.now()
+    held = ScheduledTask.objects.filter(workspace_id=workspace_id, dedupe_key=key)
+    if held.exists():
+        # One conditional UPDATE: of two callers finding the same stale row, one takes it.
+        if not held.filter(status=ScheduledTaskStatus.ENQUEUED, enqueued_at__lt=now - stale_after).update(
+            enqueued_at=now, attempts=F("attempts") + 1
+        ):
+            return False
+    else:
+        row = ScheduledTask(task_path=task.module_path, workspace_id=workspace_id, due_at=now, enqueued_at=now,
+                            status=ScheduledTaskStatus.ENQUEUED, attempts=1, dedupe_key=key)  # fmt: skip
+        try:
+            with transaction.atomic(using="default"):
+                row.save(using="default")
+        except IntegrityError:
+            return False  # another caller queued it between our look-up and insert
+    try:
+        if workspace_id is None:
+            task.enqueue()
+        else:
+            task.enqueue(workspace_id=workspace_id)
+    except Exception:
+        # The queue refused it (Redis down): nothing is queued, so the key must not hold the next wake-up off.
+        release_coalesced(task.module_path, workspace_id=workspace_id)
+        raise
+    return True
+
+
+def release_coalesced(task_path: str, *, workspace_id: int | None) -> None:
+    """Mark task_path's queued run for workspace_id as started: the next enqueue_once queues another."""
+    ScheduledTask.objects.filter(workspace_id=workspace_id, dedupe_key=coalesce_key(task_path),
+                                 status=ScheduledTaskStatus.ENQUEUED).delete()  # fmt: skip

@@ -80,7 +80,6 @@ def test_an_unsubscription_takes_the_yes_path_and_any_email_counts_without_one_c
 def test_a_download_or_an_unsubscription_wakes_the_campaigns_and_the_waiting_decision(
     readers, monkeypatch, django_capture_on_commit_callbacks, event, name, data
 ):
-    from types import SimpleNamespace
 
     from tidings.campaigns import tasks
     from tidings.campaigns.models import StepRun
@@ -93,7 +92,7 @@ def test_a_download_or_an_unsubscription_wakes_the_campaigns_and_the_waiting_dec
     assert StepRun.objects.get(step=1).due_at > timezone.now() + datetime.timedelta(seconds=30)
     woken = []
     monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0)
-    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
+    monkeypatch.setattr(tasks, "enqueue_once", lambda task, **kw: woken.append(kw))
     with django_capture_on_commit_callbacks(using=require_workspace().db_alias, execute=True):
         _write(ada, name, **data)
     assert woken == [{"workspace_id": require_workspace().id}]
@@ -210,7 +209,7 @@ def test_a_time_window_opens_in_each_contacts_time_zone(in_acme):
 
 
 def test_a_time_window_batch_reads_time_zones_in_one_query(in_acme, django_assert_max_num_queries):
-    from tidings.campaigns.engine import zones_of
+    from tidings.campaigns.conditions import zones_of
 
     ids = [make_contact({"email": f"r{i}@zones.example", "timezone": z}).id
            for i, z in enumerate(["Asia/Tokyo", "Europe/Paris", ""])]  # fmt: skip

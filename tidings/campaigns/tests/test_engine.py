@@ -7,7 +7,6 @@ added by hand unless a test is about sources, and the engine run in this thread 
 from __future__ import annotations
 
 import datetime
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -250,17 +249,17 @@ def test_an_until_delay_in_the_past_lets_through_at_once(readers):
 
 
 def test_a_delay_relative_to_a_date_field_waits_for_its_next_anniversary(readers):
-    from tidings.campaigns.engine import _field_time
+    from tidings.campaigns.conditions import field_time
 
     step = {"field": "birthday", "offset_days": -1, "hour": 9, "timezone": "UTC"}
     now = datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC)
-    assert _field_time("1990-12-25", step, now) == datetime.datetime(2026, 12, 24, 9, tzinfo=datetime.UTC)
-    assert _field_time("1990-03-10", step, now) == datetime.datetime(2027, 3, 9, 9, tzinfo=datetime.UTC)
-    assert _field_time("", step, now) is None
+    assert field_time("1990-12-25", step, now) == datetime.datetime(2026, 12, 24, 9, tzinfo=datetime.UTC)
+    assert field_time("1990-03-10", step, now) == datetime.datetime(2027, 3, 9, 9, tzinfo=datetime.UTC)
+    assert field_time("", step, now) is None
 
 
 def test_a_time_window_waits_for_the_next_weekday_opening():
-    from tidings.campaigns.engine import next_in_window
+    from tidings.campaigns.conditions import next_in_window
 
     step = {"start_hour": 9, "end_hour": 17, "weekdays": [0, 1, 2, 3, 4], "timezone": "Europe/Paris"}
     saturday_noon = datetime.datetime(2026, 12, 5, 11, tzinfo=datetime.UTC)
@@ -424,7 +423,7 @@ def test_a_crash_after_the_step_before_it_was_recorded_neither_skips_nor_repeats
     assert [r[:2] for r in runs(campaign, ada)] == [(1, "done"), (2, "done")]
 
 
-def test_a_crash_after_an_email_left_never_sends_it_twice(in_acme, smtp):
+def test_a_crash_after_an_email_left_never_sends_it_twice_and_records_it_sent(in_acme, smtp):
     from tidings.campaigns.actions import lease_expire_now
     from tidings.campaigns.engine import SimulatedCrash
 
@@ -439,7 +438,8 @@ def test_a_crash_after_an_email_left_never_sends_it_twice(in_acme, smtp):
     lease_expire_now(principal=system_principal())
     run()
     assert len(smtp.messages) == 1
-    assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+    # The emails app recorded the message sent: the run is done, as if the worker had finished.
+    assert runs(campaign, ada) == [(1, "done", "", ""), (2, "done", "", "")]
 
 
 def test_a_send_step_sends_its_batch_as_one_send_and_a_crash_resends_none(in_acme, smtp):
@@ -458,10 +458,11 @@ def test_a_send_step_sends_its_batch_as_one_send_and_a_crash_resends_none(in_acm
     assert len(smtp.messages) == 3 and Send.objects.filter(email_id=welcome.pk).count() == 1  # one Send, one pass
     lease_expire_now(principal=system_principal())
     run()
-    assert len(smtp.messages) == 3  # in doubt: never sent again
-    for person in people:
-        assert runs(campaign, person) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
-    assert runs(campaign, silent) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+    assert len(smtp.messages) == 3  # never sent again
+    for person in people:  # their deliveries say sent: done
+        assert runs(campaign, person) == [(1, "done", "", ""), (2, "done", "", "")]
+    # Its delivery says skipped (no consent): the run takes that outcome, not in_doubt.
+    assert runs(campaign, silent) == [(1, "skipped", "", "no_consent"), (2, "done", "", "")]
 
 
 def test_a_crash_mid_batch_leaves_only_the_chunk_in_flight_in_doubt(in_acme, smtp, monkeypatch):
@@ -481,10 +482,76 @@ def test_a_crash_mid_batch_leaves_only_the_chunk_in_flight_in_doubt(in_acme, smt
     lease_expire_now(principal=system_principal())
     run()
     assert len(smtp.messages) == 5  # the three runs never marked "sending" were sent, each once
-    fates = [runs(campaign, person)[0][3] for person in people]
-    assert sorted(fates) == ["", "", "", "in_doubt", "in_doubt"]
+    fates = [runs(campaign, person)[0][1:] for person in people]
+    assert fates == [("done", "", "")] * 5  # the chunk in flight was recorded sent: not in doubt, not resent
     recipients = [str(m["To"]) for m in smtp.parsed()]
     assert len(recipients) == len(set(recipients)) == 5  # nobody twice
+
+
+def test_a_crash_before_the_send_began_leaves_the_chunk_in_doubt_never_sent(in_acme, smtp):
+    """Marked "sending", no Delivery recorded yet: the message's fate is unknown to the engine; never sent."""
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+
+    ada = make_contact({"email": "ada@analytical.example"})
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["after"]})  # fmt: skip
+    add(campaign, ada)
+    with pytest.raises(SimulatedCrash):
+        run(crash_after="sending")
+    lease_expire_now(principal=system_principal())
+    run()
+    assert len(smtp.messages) == 0
+    assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+
+
+def test_a_crash_while_the_messages_were_leaving_leaves_the_claimed_ones_in_doubt(in_acme, smtp, monkeypatch):
+    """The deliveries were claimed (committed) and the worker died sending: claimed means in doubt, never resent;
+    a recipient the emails app skipped before sending takes that outcome."""
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+    from tidings.emails import sender
+
+    ada = make_contact({"email": "ada@analytical.example"})
+    silent = make_contact({"email": "silent@bench.example"}, consent=False)
+    welcome = make_email(name="Welcome", kind="template")
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk, "next": 2},
+                       {"id": 2, "kind": "add_tags", "tags": ["after"]})  # fmt: skip
+    add(campaign, ada, silent)
+
+    def die(self, jobs):
+        raise SimulatedCrash("killed while the messages were leaving")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sender.Workers, "send_all", die)
+        with pytest.raises(SimulatedCrash):
+            run()
+    lease_expire_now(principal=system_principal())
+    run()
+    assert len(smtp.messages) == 0
+    assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt"), (2, "done", "", "")]
+    assert runs(campaign, silent) == [(1, "skipped", "", "no_consent"), (2, "done", "", "")]
+
+
+def test_recovery_reads_the_send_after_the_mark_not_an_earlier_one(in_acme, smtp):
+    """A contact sent the same email by an earlier entry: that older delivery says nothing of the crashed run."""
+    from tidings.campaigns.actions import lease_expire_now
+    from tidings.campaigns.engine import SimulatedCrash
+    from tidings.emails.actions.sending import send_to_contacts
+
+    ada = make_contact({"email": "ada@analytical.example"})
+    welcome = make_email(name="Welcome", kind="template")
+    send_to_contacts(welcome.pk, [ada.id], principal=system_principal())  # sent before, outside the campaign
+    assert len(smtp.messages) == 1
+    campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk})
+    add(campaign, ada)
+    with pytest.raises(SimulatedCrash):
+        run(crash_after="sending")
+    lease_expire_now(principal=system_principal())
+    run()
+    assert len(smtp.messages) == 1
+    assert runs(campaign, ada) == [(1, "skipped", "", "in_doubt")]
 
 
 def test_a_send_step_batch_without_a_crash_records_each_fate(in_acme, smtp):
@@ -528,7 +595,7 @@ def test_joining_a_source_segment_wakes_the_campaigns_after_commit(
     publish({"id": 1, "kind": "add_tags", "tags": ["x"]}, sources=[{"kind": "segment", "segment_id": segment.pk}])
     woken = []
     monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0)
-    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
+    monkeypatch.setattr(tasks, "enqueue_once", lambda task, **kw: woken.append(kw))
     with django_capture_on_commit_callbacks(using=in_acme_alias(), execute=True):
         segment_members_add(segment.pk, [ada.id], principal=system_principal())
     assert woken == [{"workspace_id": in_acme_id()}]
@@ -548,7 +615,7 @@ def test_a_click_on_a_sent_email_wakes_the_campaigns_on_the_clicks_commit(
             {"id": 2, "kind": "add_tags", "tags": ["clicked"]})  # fmt: skip
     woken = []
     monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0)
-    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
+    monkeypatch.setattr(tasks, "enqueue_once", lambda task, **kw: woken.append(kw))
     with django_capture_on_commit_callbacks(using=in_acme_alias(), execute=False) as on_commit:
         response = client.get(f"/m/acme/e/c/{sent.token(ada)}/{sent.link.pk}")
         assert response.status_code == 302

@@ -225,7 +225,7 @@ def test_a_goal_is_also_checked_at_each_step(readers):
 
 
 def test_a_click_goal_counts_only_after_entry(readers):
-    from tidings.campaigns.engine import goals_reached
+    from tidings.campaigns.goals import goals_reached
     from tidings.campaigns.models import Enrolment
     from tidings.events.registry import code_for
     from tidings.events.store import EventRow, write
@@ -246,7 +246,6 @@ def test_a_click_goal_counts_only_after_entry(readers):
 
 
 def test_a_tag_or_points_event_wakes_the_campaigns(readers, monkeypatch, django_capture_on_commit_callbacks):
-    from types import SimpleNamespace
 
     from tidings.campaigns import tasks
     from tidings.contacts.actions import contacts_tag
@@ -256,7 +255,7 @@ def test_a_tag_or_points_event_wakes_the_campaigns(readers, monkeypatch, django_
     publish({"id": 1, "kind": "exit"}, goals=[{"kind": "has_tag", "tag": "buyer"}])
     woken = []
     monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0)
-    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kw: woken.append(kw)))
+    monkeypatch.setattr(tasks, "enqueue_once", lambda task, **kw: woken.append(kw))
     with django_capture_on_commit_callbacks(using=require_workspace().db_alias, execute=True):
         contacts_tag([ada.id], ["buyer"], principal=system_principal())
     assert woken == [{"workspace_id": require_workspace().id}]

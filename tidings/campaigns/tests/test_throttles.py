@@ -4,7 +4,6 @@ held to a number of steps a minute, and a workspace's turn ends so other workspa
 from __future__ import annotations
 
 import datetime
-from types import SimpleNamespace
 
 from django.utils import timezone
 
@@ -135,9 +134,46 @@ def test_a_workspace_turn_ends_after_its_steps_and_queues_the_next_turn(in_acme,
     crowd = _many(25)
     campaign = publish({"id": 1, "kind": "add_tags", "tags": ["x"]})
     add(campaign, *crowd)
-    queued: list[dict] = []
-    task = tasks.run_campaigns
-    monkeypatch.setattr(tasks, "run_campaigns", SimpleNamespace(enqueue=lambda **kwargs: queued.append(kwargs)))
     workspace_id = campaign.workspace_id
-    assert task.call(workspace_id=workspace_id) == 10
-    assert queued == [{"workspace_id": workspace_id}]
+    before = _queued_turns(workspace_id)
+    assert tasks.run_campaigns.call(workspace_id=workspace_id) == 10
+    assert _queued_turns(workspace_id) == before + 1
+
+
+def _queued_turns(workspace_id: int) -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path="tidings.campaigns.tasks.run_campaigns",
+                                       args_kwargs__kwargs__workspace_id=workspace_id).count()  # fmt: skip
+
+
+def test_a_burst_of_wake_ups_queues_one_turn_and_a_wake_up_during_a_turn_one_more(in_acme, monkeypatch):
+    from tidings.campaigns import actions, tasks
+
+    monkeypatch.setattr(tasks, "WAKE_DEBOUNCE", 0.0)  # the in-process debounce aside: the queue coalesces
+    campaign = publish({"id": 1, "kind": "add_tags", "tags": ["x"]})
+    workspace_id = campaign.workspace_id
+    tasks.sweep_campaigns.call()  # the sweep's turn, or the publish's, is queued: the wake-ups join it
+    before = _queued_turns(workspace_id)
+    for _ in range(1000):
+        tasks.wake(workspace_id)
+    tasks.sweep_campaigns.call()
+    assert _queued_turns(workspace_id) == before == 1
+
+    # A worker starts the queued turn; a contact arrives (and wakes the workspace) after the turn read its work.
+    arrived: list[int] = []
+    original = actions.campaigns_run
+
+    def turn(**kwargs):
+        result = original(**kwargs)
+        arrived.append(add(campaign, *_many(1)))
+        tasks.wake(workspace_id)
+        return result
+
+    monkeypatch.setattr(actions, "campaigns_run", turn)
+    tasks.run_campaigns.call(workspace_id=workspace_id)
+    assert arrived == [1]
+    assert _queued_turns(workspace_id) == 2  # one more turn queued: the late contact is not left to the next sweep
+    for _ in range(10):
+        tasks.wake(workspace_id)
+    assert _queued_turns(workspace_id) == 2

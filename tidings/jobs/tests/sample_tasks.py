@@ -48,3 +48,15 @@ def mark_file(path: str, label: str, meet: str = "") -> int:
     with open(path, "a") as marks:
         marks.write(f"{label} {worker}\n")
     return worker
+
+
+@tenant_task(coalesce=True)
+def wake_workspace(*, workspace_id: int) -> int:
+    """A coalesced tenant task (as campaigns' run_campaigns): at most one run queued per workspace."""
+    CALLS.append(("wake", workspace_id))
+    if WHILE_RUNNING:
+        WHILE_RUNNING.pop()()
+    return workspace_id
+
+
+WHILE_RUNNING: list = []  # a callable the next wake_workspace run calls in its body (a wake-up during the run)
