@@ -168,9 +168,28 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
             )
     yield
     with django_db_blocker.unblock():
+        _end_stray_sessions(old_config)
         teardown_databases(old_config, verbosity=verbosity)
         if template_dir and workerinput:
             _TestDatabaseTemplates(Path(template_dir)).release(aliases, workerinput["workercount"])
+
+
+def _end_stray_sessions(old_config) -> None:
+    """End the other sessions on this process's PostgreSQL test databases, so that dropping them succeeds.
+
+    A daemon thread of a test (the tracking front's in-process flusher, a recovery pass) keeps its own
+    connection until the process exits, and a child process killed by a test may leave its backend for a
+    moment: DROP DATABASE then failed with "being accessed by other users", reported as an error of
+    whichever test ran last. At the end of the session nothing of theirs is still wanted.
+    """
+    for connection, _, _ in old_config:
+        if connection.vendor != "postgresql":
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 class _TestDatabaseTemplates:
