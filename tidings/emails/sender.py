@@ -521,7 +521,8 @@ def _read_journals(journals: list[Journal]) -> tuple[bool, dict[int, tuple]]:
     """Return (all trusted, lines) over several journals (a send in lanes, settled as a whole by a retry)."""
     if len(journals) == 1:
         return journals[0].read()
-    trusted, seen, lines = True, False, {}
+    trusted, seen = True, False
+    lines: dict[int, tuple] = {}
     for journal in journals:
         if not journal.path.exists():
             continue
