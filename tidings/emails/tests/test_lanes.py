@@ -242,3 +242,48 @@ def test_the_lanes_split_any_recipients_into_disjoint_slices_that_cover_them(ids
     now = datetime.datetime.now(tz=datetime.UTC)
     assert lapsed_lanes({"n": n}, now) == list(range(n))
     assert lapsed_lanes({"n": n, **{str(k): {"done": True} for k in range(n)}}, now) == []
+
+
+def test_a_deferred_message_of_a_send_in_lanes_is_retried_once(lanes, newsletter, smtp):
+    from tidings.emails.models import Send
+    from tidings.emails.sender import RETRY_BACKOFF
+    from tidings.emails.tests.test_retries import GRACE, _retry
+
+    smtp.defer[GRACE] = 1
+    send = _start(newsletter)
+    assert run(send).status == "finished"
+    assert Send.objects.get(pk=send.pk).counts == {"sent": 1, "deferred": 1}
+    assert _retry(send, later=RETRY_BACKOFF[0]) == {"sent": 1}
+    assert _retry(send, later=RETRY_BACKOFF[1]) == {}
+    assert len(smtp.to(GRACE)) == 1 and len(smtp.messages) == 2
+
+
+def test_the_claims_of_a_dead_lane_in_a_cancelled_send_are_settled_by_a_retry(lanes, in_acme, smtp):
+    """A lane died mid-batch, then the send was cancelled: its claims are settled from its journal (accepted ->
+    sent, attempted -> in doubt), never sent again."""
+    from tidings.emails.actions.sending import send_cancel
+    from tidings.emails.models import Delivery, Send
+    from tidings.emails.sender import Journal
+    from tidings.emails.tests.test_retries import _retry
+
+    people = _people(4)
+    mail = make_email(segment_ids=[make_segment([p.id for p in people]).pk])
+    send = _start(mail)
+    odd = [p for p in people if p.id % 2 == 1]
+    Send.objects.filter(pk=send.pk).update(status="running", lanes={
+        "n": 2, "1": {"runner": "dead", "lease": "2000-01-01T00:00:00+00:00", "checkpoint": 0},
+    })  # fmt: skip
+    for person in odd:
+        Delivery.objects.create(send_id=send.pk, email_id=mail.pk, contact_id=person.id, status="claimed")
+    journal = Journal(send.workspace_id, send.pk, 1)
+    journal.open()
+    journal.write(f"a {odd[0].id}")
+    journal.write(f"s {odd[0].id} 1700000000.000 {'00' * 32} <x@acme.example>")
+    journal.write(f"a {odd[1].id}")
+    journal.close()
+    send_cancel(send.pk, principal=system())
+    assert _retry(send) == {}
+    states = dict(Delivery.objects.filter(send_id=send.pk).values_list("contact_id", "status"))
+    assert states == {odd[0].id: "sent", odd[1].id: "in_doubt"}
+    assert not smtp.messages and not journal.path.exists()
+    assert Send.objects.get(pk=send.pk).counts == {"sent": 1, "in_doubt": 1}
