@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('emails', '0006_sending_credentials'),
+        ("emails", "0006_sending_credentials"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='send',
-            name='lanes',
+            model_name="send",
+            name="lanes",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]
