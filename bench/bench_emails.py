@@ -3,6 +3,7 @@
     python bench/bench_emails.py                          # 100,000 contacts, throw-away SQLite files
     python bench/bench_emails.py --contacts 5000          # a quick run
     python bench/bench_emails.py --database postgresql    # fresh PostgreSQL databases (see harness.py)
+    python bench/bench_emails.py --lanes 1                # one sending process (default: one lane per CPU)
 
 A counting SMTP sink (aiosmtpd, in its own process so that it does not share the sender's interpreter)
 listens on 127.0.0.1 and appends the Message-ID of every message it accepts to a file. Then:
@@ -10,11 +11,13 @@ listens on 127.0.0.1 and appends the Message-ID of every message it accepts to a
 1. end to end: a broadcast of a ~5 KB HTML email with 6 tracked links, an open pixel, contact fields and
    the unsubscribe link, to a segment of N consenting contacts: send_start, then the engine as the task
    runs it (eligibility per batch, claims, personalisation, MIME, SMTP over 4 parallel connections,
-   outcomes, email.sent events, checkpoints). Messages per second from start to finished.
+   outcomes, email.sent events, checkpoints). Messages per second from start to finished. With --lanes N > 1
+   (decision 0037) the send is run by N child processes, one per lane, as N task workers would.
 2. the ceiling: raw smtplib sending pre-rendered bytes of the same messages (a sample rendered by the
    engine, sent round-robin) over the same number of connections, nothing else done. The ratio is printed.
 3. kill and resume: a second broadcast to the same segment run by a child process, SIGKILLed once the
-   sink has about 40% of it; its lease is let lapse and the send resumed here. The sink's records must
+   sink has about 40% of it (with lanes: one lane's process is killed, the others run on); its lease is
+   let lapse and the send (that lane) resumed here. The sink's records must
    show every contact exactly once, except the messages in flight at the kill (in doubt: at most once).
 """
 
@@ -175,7 +178,13 @@ def configure_smtp(port: int) -> None:
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
 
 
-def end_to_end(workspace, segment_id: int, record: Path) -> tuple[int, float, object]:
+def lane_children(workspace, send, port: int, lanes: int) -> list[subprocess.Popen]:
+    """Start one child process per lane of send, each running its lane as the lane's task would."""
+    return [subprocess.Popen([sys.executable, __file__, "--worker", str(workspace.id), str(send.pk), str(port),  # noqa: S603
+                              str(k)]) for k in range(lanes)]  # fmt: skip
+
+
+def end_to_end(workspace, segment_id: int, record: Path, port: int, lanes: int) -> tuple[int, float, object]:
     from tidings.accounts.permissions import system_principal
     from tidings.emails.actions.sending import send_run, send_start
     from tidings.tenancy.context import use_workspace
@@ -185,9 +194,14 @@ def end_to_end(workspace, segment_id: int, record: Path) -> tuple[int, float, ob
         principal = system_principal(workspace, reason="bench")
         began = time.perf_counter()
         send = send_start(mail.pk, principal=principal)
-        result = send_run(send.pk, principal=principal)
+        if lanes > 1:
+            for child in lane_children(workspace, send, port, lanes):
+                assert child.wait() == 0
+            status = type(send).objects.get(pk=send.pk).status
+        else:
+            status = send_run(send.pk, principal=principal).status
         seconds = time.perf_counter() - began
-        assert result.status == "finished", result
+        assert status == "finished", status
         send.refresh_from_db()
     return send.counts.get("sent", 0), seconds, send
 
@@ -248,8 +262,8 @@ def raw_smtplib(port: int, messages: list[tuple[str, bytes]], total: int) -> flo
     return time.perf_counter() - began
 
 
-def worker_main(workspace_id: int, send_id: int, port: int) -> None:
-    """The child of the kill test: run the send as the task would, until killed."""
+def worker_main(workspace_id: int, send_id: int, port: int, lane: int | None = None) -> None:
+    """A child sender: run the send (or one lane of it) as the task would, until done or killed."""
     from harness import environment
 
     environment()
@@ -262,10 +276,10 @@ def worker_main(workspace_id: int, send_id: int, port: int) -> None:
 
     workspace = workspace_by_id(workspace_id)
     with use_workspace(workspace):
-        send_run(send_id, principal=system_principal(workspace, reason="bench"))
+        send_run(send_id, principal=system_principal(workspace, reason="bench"), lane=lane)
 
 
-def kill_and_resume(workspace, segment_id: int, port: int, record: Path, contacts: int) -> dict:
+def kill_and_resume(workspace, segment_id: int, port: int, record: Path, contacts: int, lanes: int) -> dict:
     from tidings.accounts.permissions import system_principal
     from tidings.emails.actions.sending import send_run, send_start
     from tidings.emails.models import Delivery, Send
@@ -275,7 +289,12 @@ def kill_and_resume(workspace, segment_id: int, port: int, record: Path, contact
         mail = make_email(segment_id, "Spring news, again")
         principal = system_principal(workspace, reason="bench")
         send = send_start(mail.pk, principal=principal)
-    child = subprocess.Popen([sys.executable, __file__, "--worker", str(workspace.id), str(send.pk), str(port)])  # noqa: S603
+    if lanes > 1:
+        children = lane_children(workspace, send, port, lanes)
+    else:
+        children = [subprocess.Popen([sys.executable, __file__, "--worker", str(workspace.id), str(send.pk),  # noqa: S603
+                                      str(port)])]  # fmt: skip
+    child = children[0]  # the one killed (lane 0 with lanes)
     began = time.perf_counter()
     while len(per_contact(record, send.pk)) < contacts * 0.4:
         if child.poll() is not None:
@@ -284,8 +303,14 @@ def kill_and_resume(workspace, segment_id: int, port: int, record: Path, contact
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     at_kill = sum(per_contact(record, send.pk).values())
+    for other in children[1:]:
+        assert other.wait() == 0  # the other lanes finish their slices meanwhile
     with use_workspace(workspace):
         Send.objects.filter(pk=send.pk).update(lease_until=None)  # the dead runner's lease lapses
+        lanes_state = Send.objects.get(pk=send.pk).lanes
+        if lanes_state.get("0"):
+            lanes_state["0"]["lease"] = None  # the dead lane's lease lapses
+            Send.objects.filter(pk=send.pk).update(lanes=lanes_state)
         result = send_run(send.pk, principal=principal)
         send.refresh_from_db()
         in_doubt = set(Delivery.objects.filter(send_id=send.pk, status="in_doubt").values_list("contact_id", flat=True))
@@ -305,7 +330,15 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _cpu_children() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(args) -> None:
+    os.environ["TIDINGS_EMAIL_SEND_LANES"] = str(args.lanes)  # read by send_start (and the lane children)
     django_setup()
     connection = region_connection()
     record = Path(os.environ["TIDINGS_VAR_DIR"]) / "sink.log"
@@ -318,12 +351,14 @@ def run(args) -> None:
         print(f"{args.contacts:,} contacts with consent in one segment, made in {time.perf_counter() - began:.0f} s")
 
         cpu = _cpu()
-        sent, seconds, send = end_to_end(workspace, segment_id, record)
-        cpu = _cpu() - cpu
+        children_cpu = _cpu_children()
+        sent, seconds, send = end_to_end(workspace, segment_id, record, port, args.lanes)
+        cpu = _cpu() - cpu + _cpu_children() - children_cpu
         assert sent == args.contacts and len(per_contact(record, send.pk)) == args.contacts, (sent, send.counts)
         ours = sent / seconds
-        print(f"end to end (sender): {sent:,} messages in {seconds:.1f} s = {ours:,.0f} messages/s; the sender's "
-              f"process used {cpu:.1f} CPU s = {sent / cpu:,.0f} messages per CPU second")  # fmt: skip
+        print(f"end to end (sender, {args.lanes} lane(s)): {sent:,} messages in {seconds:.1f} s = {ours:,.0f} "
+              f"messages/s; the sender's process(es) used {cpu:.1f} CPU s = {sent / cpu:,.0f} messages per CPU "
+              "second")  # fmt: skip
 
         sample = sample_bytes(workspace, send, ids, min(2000, args.contacts))
         size = sum(len(b) for _, b in sample) / len(sample)
@@ -335,7 +370,7 @@ def run(args) -> None:
               f"= {ceiling:,.0f} messages/s; {args.contacts / cpu:,.0f} messages per CPU second")  # fmt: skip
         print(f"ratio sender / raw smtplib: {ours / ceiling:.2f}")
 
-        outcome = kill_and_resume(workspace, segment_id, port, record, args.contacts)
+        outcome = kill_and_resume(workspace, segment_id, port, record, args.contacts, args.lanes)
         got = outcome["got"]
         missing = [c for c in ids if c not in got]
         unexplained = len(missing) - (outcome["in_doubt"] - outcome["in_doubt_received"])
@@ -358,10 +393,13 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--sink":
         sink_main(int(sys.argv[2]), sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker_main(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        worker_main(
+            int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else None
+        )
     else:
         parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
         parser.add_argument("--contacts", type=int, default=100_000)
+        parser.add_argument("--lanes", type=int, default=os.cpu_count() or 1, help="sending processes (lanes)")
         add_database_arguments(parser)
         arguments = parser.parse_args()
         with databases(arguments, prefix="emails"):

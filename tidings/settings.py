@@ -1,6 +1,7 @@
 """Django settings for Tidings. Every value an operator sets comes from tidings.conf (the environment)."""
 
 import json
+import os
 from pathlib import Path
 
 from tidings import conf
@@ -232,6 +233,10 @@ OAUTH2_PROVIDER = {
 # Named explicitly so migrations of models pointing at DOT's application can be generated.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 
+# Sending processes that work on one broadcast at once, each on its own slice of the recipients (decision 0037).
+TIDINGS_EMAIL_SEND_LANES = min(conf.env_int("EMAIL_SEND_LANES", os.cpu_count() or 1), 16)
+# Task worker processes `tidings serve` starts: one per lane, so a send's lanes run at once.
+TIDINGS_TASK_WORKERS = conf.env_int("TASK_WORKERS", TIDINGS_EMAIL_SEND_LANES)
 # Native and Mautic-compatible API: requests per token per window.
 TIDINGS_API_RATE_LIMIT = int(conf.env("API_RATE_LIMIT", "600") or 600)
 TIDINGS_API_RATE_WINDOW = int(conf.env("API_RATE_WINDOW", "60") or 60)

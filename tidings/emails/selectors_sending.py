@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
 
 from tidings.emails.models import (
     Delivery,
@@ -84,21 +86,32 @@ def sends_page(*, email_id: int | None = None, after_id: int | None = None, limi
     return list(rows.order_by("-id")[:limit])
 
 
-def recipients_after(segment_ids: Sequence[int], after: int, limit: int) -> list[int]:
+def in_lane(lane: tuple[int, int] | None, column: str = "contact_id") -> list:
+    """Return the filter() arguments keeping the rows of lane (k, n): column % n == k ([] for no lane)."""
+    if lane is None or lane[1] <= 1:
+        return []
+    k, n = lane
+    return [Exact(Mod(F(column), n), k)]
+
+
+def recipients_after(segment_ids: Sequence[int], after: int, limit: int, *,
+                     lane: tuple[int, int] | None = None) -> list[int]:  # fmt: skip
     """Return the next `limit` distinct members of any of the segments with an id above `after`, in id order.
 
     One indexed range read per segment: the union is merged here, so a contact in two segments counts once.
+    lane: (k, n), only the contacts whose id % n == k (a lane of the send, decision 0037).
     """
     found: set[int] = set()
     for segment_id in segment_ids:
-        ids = segments_selectors.segment_member_ids(int(segment_id)).filter(contact_id__gt=after)
+        ids = segments_selectors.segment_member_ids(int(segment_id)).filter(*in_lane(lane), contact_id__gt=after)
         found.update(ids.order_by("contact_id")[:limit])
     return sorted(found)[:limit]
 
 
-def held_after(send_id: int, after: int, limit: int) -> list[int]:
+def held_after(send_id: int, after: int, limit: int, *, lane: tuple[int, int] | None = None) -> list[int]:
     """Return the next `limit` contact ids an A/B test send held for its winner, above `after`, in id order."""
-    return list(Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.HELD, contact_id__gt=after)
+    return list(Delivery.objects.filter(*in_lane(lane), send_id=send_id, status=DeliveryStatus.HELD,
+                                        contact_id__gt=after)
                 .order_by("contact_id").values_list("contact_id", flat=True)[:limit])  # fmt: skip
 
 
@@ -269,9 +282,10 @@ def deliveries_since(email_id: int, since: Mapping[int, datetime.datetime]) -> d
     return found
 
 
-def claimed_deliveries(send_id: int) -> dict[int, int]:
-    """Return {contact id: delivery id} of the send's deliveries still claimed (fate not recorded)."""
-    return dict(Delivery.objects.filter(send_id=send_id, status=DeliveryStatus.CLAIMED)
+def claimed_deliveries(send_id: int, *, lane: tuple[int, int] | None = None) -> dict[int, int]:
+    """Return {contact id: delivery id} of the send's deliveries still claimed (fate not recorded), of one
+    lane (k, n) when given."""
+    return dict(Delivery.objects.filter(*in_lane(lane), send_id=send_id, status=DeliveryStatus.CLAIMED)
                 .values_list("contact_id", "id"))  # fmt: skip
 
 
@@ -310,11 +324,31 @@ def abandoned_sends(*, now: datetime.datetime | None = None) -> list[tuple[int, 
     now = now or timezone.now()
     lapsed = Q(status=SendStatus.RUNNING) & (Q(lease_until__lt=now) | Q(lease_until__isnull=True))
     with dangerously_sweep_workspaces() as across:
-        return [
+        found = {
             (workspace_id, send_id)
             for rows in across(Send)
-            for workspace_id, send_id in rows.filter(lapsed).order_by("id").values_list("workspace_id", "id")
-        ]
+            for workspace_id, send_id in rows.filter(lapsed).values_list("workspace_id", "id")
+        }
+        # A send in lanes (decision 0037): one dead lane while the others still run.
+        found.update(
+            (workspace_id, send_id)
+            for rows in across(Send)
+            for workspace_id, send_id, lanes in rows.filter(status=SendStatus.RUNNING).exclude(lanes={})
+            .values_list("workspace_id", "id", "lanes")
+            if lapsed_lanes(lanes, now)
+        )  # fmt: skip
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def lapsed_lanes(lanes: dict, now: datetime.datetime) -> list[int]:
+    """Return the lanes of a running send (its lanes field) that are not done and whose lease lapsed."""
+    out = []
+    for k in range(int((lanes or {}).get("n", 1))):
+        state = lanes.get(str(k)) or {}
+        lease = state.get("lease")
+        if not state.get("done") and (not lease or datetime.datetime.fromisoformat(lease) < now):
+            out.append(k)
+    return out
 
 
 def template_email_ids(ids: Iterable[int]) -> set[int]:

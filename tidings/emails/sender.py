@@ -36,6 +36,11 @@ a connection lost mid-message stays in doubt (the server may have taken it).
 
 Pause, resume and cancel are read between batches. A runner holds a lease on the send, renewed every
 batch; a lapsed lease on a running send is how the periodic job knows its worker died.
+
+Lanes (decision 0037): a broadcast started with TIDINGS_EMAIL_SEND_LANES = n > 1 is sent by n runners at
+once (one task each, so n worker processes use n cores), lane k walking the recipients whose contact id
+% n == k. Each lane has its own lease, checkpoint and journal in Send.lanes; a dead lane is recovered from
+its own journal by the next runner of that lane only; the send finishes when the last lane does.
 """
 
 from __future__ import annotations
@@ -427,13 +432,24 @@ def atomic():
     return transaction.atomic(using=require_workspace().db_alias)
 
 
-def bump_counts(send_id: int, changes: Mapping[str, int], **fields) -> None:
-    """Add changes to the send's counts (and set fields); only the runner writes counts, row locked."""
+def bump_counts(send_id: int, changes: Mapping[str, int], *, lane: tuple[int, dict] | None = None, **fields) -> None:
+    """Add changes to the send's counts (and set fields); only the runners write counts, row locked.
+
+    lane: (k, state) merged into lane k's state (a send in lanes); a lease in it also moves the send's
+    lease_until on (the latest lease of any lane).
+    """
     send = Send.objects.select_for_update().get(pk=send_id)
     counts = dict(send.counts or {})
     for key, n in changes.items():
         if n:
             counts[key] = counts.get(key, 0) + n
+    if lane is not None:
+        lanes = dict(send.lanes or {})
+        lanes[str(lane[0])] = {**(lanes.get(str(lane[0])) or {}), **lane[1]}
+        fields["lanes"] = lanes
+        if lane[1].get("lease"):
+            until = datetime.datetime.fromisoformat(lane[1]["lease"])
+            fields["lease_until"] = max(until, send.lease_until) if send.lease_until else until
     Send.objects.filter(pk=send_id).update(counts=counts, **fields)
 
 
@@ -490,14 +506,53 @@ def _settle_deferrals(outcomes: list[Outcome], ids: Mapping[int, int]) -> list[O
     return [settled.get(o.contact_id, o) for o in outcomes]
 
 
-def recover(send: Send) -> dict[str, int]:
-    """Settle the deliveries a dead runner left claimed, from its journal (see the module docstring)."""
-    claimed = selectors_sending.claimed_deliveries(send.pk)
-    journal = Journal(send.workspace_id, send.pk)
+def lane_total(send: Send) -> int:
+    """Return how many lanes send is sent in (1: no lanes, its runner's state is in its own columns)."""
+    return max(1, int((send.lanes or {}).get("n", 1)))
+
+
+def new_send_lanes() -> dict:
+    """Return the lanes field of a broadcast starting now: {"n": TIDINGS_EMAIL_SEND_LANES}, {} for one lane."""
+    n = int(getattr(django_settings, "TIDINGS_EMAIL_SEND_LANES", 1) or 1)
+    return {"n": n} if n > 1 else {}
+
+
+def _read_journals(journals: list[Journal]) -> tuple[bool, dict[int, tuple]]:
+    """Return (all trusted, lines) over several journals (a send in lanes, settled as a whole by a retry)."""
+    if len(journals) == 1:
+        return journals[0].read()
+    trusted, seen = True, False
+    lines: dict[int, tuple] = {}
+    for journal in journals:
+        if not journal.path.exists():
+            continue
+        ok, found = journal.read()
+        seen, trusted = True, trusted and ok
+        for contact_id, line in found.items():
+            if lines.get(contact_id, ("",))[0] not in ("s", "f", "d"):  # an outcome is final
+                lines[contact_id] = line
+    return seen and trusted, lines
+
+
+def recover(send: Send, lane: int | None = None) -> dict[str, int]:
+    """Settle the deliveries a dead runner left claimed, from its journal (see the module docstring).
+
+    lane: only that lane's claims, from its own journal (a send in lanes). A send in lanes without a lane
+    (a retry, once the walk is over) is settled from every journal of the send.
+    """
+    n = lane_total(send)
+    if n > 1 and lane is not None:
+        part: tuple[int, int] | None = (lane, n)
+        journals = [Journal(send.workspace_id, send.pk, lane)]
+    else:
+        part = None
+        journals = [Journal(send.workspace_id, send.pk)]
+        if n > 1:
+            journals += [Journal(send.workspace_id, send.pk, k) for k in range(n)]
+    claimed = selectors_sending.claimed_deliveries(send.pk, lane=part)
     if not claimed:
-        journal.close(remove=False)
         return {}
-    trusted, lines = journal.read()
+    trusted, lines = _read_journals(journals)
     outcomes: list[Outcome] = []
     dropped: list[int] = []
     for contact_id, delivery_id in claimed.items():
@@ -523,7 +578,8 @@ def recover(send: Send) -> dict[str, int]:
             )
             Delivery.objects.filter(pk__in=dropped, status=DeliveryStatus.CLAIMED).delete()
         bump_counts(send.pk, counts)
-    journal.path.unlink(missing_ok=True)
+    for journal in journals:
+        journal.path.unlink(missing_ok=True)
     log.info("send %s: recovered %s claimed deliveries (%s)", send.pk, len(claimed), counts)
     return counts
 
@@ -625,12 +681,13 @@ def plan_for(send: Send, email: Email, sending: SendingSettings) -> Plan:
 
 
 def _prepare(send: Send, email: Email, sending: SendingSettings, ring, plan: Plan, owners: Owners,
-             after: int, batch_size: int) -> Batch:  # fmt: skip
-    """Read the next recipients after `after`, decide who may get the email, claim them (committed)."""
+             after: int, batch_size: int, part: tuple[int, int] | None = None) -> Batch:  # fmt: skip
+    """Read the next recipients after `after` (of lane part = (k, n)), decide who may get the email, claim
+    them (committed)."""
     if send.held_from_send_id is not None:
-        ids = selectors_sending.held_after(send.held_from_send_id, after, batch_size)
+        ids = selectors_sending.held_after(send.held_from_send_id, after, batch_size, lane=part)
     else:
-        ids = selectors_sending.recipients_after(send.segment_ids, after, batch_size)
+        ids = selectors_sending.recipients_after(send.segment_ids, after, batch_size, lane=part)
     if not ids:
         return Batch([], {}, [], {})
     done = selectors_sending.delivered_contacts(send.pk, ids)
@@ -676,24 +733,122 @@ def _release(send: Send, batch: Batch) -> None:
         bump_counts(send.pk, {key: -n for key, n in batch.skipped.items()})
 
 
-def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | None = None) -> RunResult:
+LANE_DONE = "lane_done"  # a lane's run that walked its slice while other lanes still run
+LANE_BUSY = "lane_busy"  # a lane's run that found its lane held by another runner, or done
+
+
+def _take_lane(send_id: int, runner: str, lane: int) -> str:
+    """Take lane's lease of a send in lanes: "taken", LANE_BUSY, the send's status when it is paused or
+    cancelled, or FINISHED when every lane is done and this call finished the send (its last lane finished
+    while it was paused, say)."""
+    now = timezone.now()
+    with atomic():
+        send = Send.objects.select_for_update().filter(pk=send_id, status__in=[SendStatus.QUEUED,
+                                                                               SendStatus.RUNNING]).first()  # fmt: skip
+        if send is None:  # paused, cancelled (that status is the answer) or finished (by another lane's run)
+            status = Send.objects.filter(pk=send_id).values_list("status", flat=True).first()
+            return LANE_BUSY if status in (None, SendStatus.FINISHED) else str(status)
+        lanes = dict(send.lanes or {})
+        state = dict(lanes.get(str(lane)) or {})
+        if state.get("done"):
+            if all((lanes.get(str(k)) or {}).get("done") for k in range(lane_total(send))):
+                Send.objects.filter(pk=send_id).update(status=SendStatus.FINISHED, finished_at=now,
+                                                       lease_until=None, runner="")  # fmt: skip
+                return SendStatus.FINISHED
+            return LANE_BUSY
+        lease = state.get("lease")
+        if lease and datetime.datetime.fromisoformat(lease) >= now and state.get("runner") != runner:
+            return LANE_BUSY
+        until = now + LEASE
+        lanes[str(lane)] = {**state, "runner": runner, "lease": until.isoformat()}
+        fields: dict = {"status": SendStatus.RUNNING, "lanes": lanes,
+                        "lease_until": max(until, send.lease_until) if send.lease_until else until}  # fmt: skip
+        if send.started_at is None:
+            fields["started_at"] = now
+        Send.objects.filter(pk=send_id).update(**fields)
+    return "taken"
+
+
+def _finish_lane(send_id: int, runner: str, lane: int) -> str:
+    """Mark lane done; the last lane finishes the send. Return FINISHED or LANE_DONE (RUNNING: lease lost)."""
+    now = timezone.now()
+    with atomic():
+        send = Send.objects.select_for_update().get(pk=send_id)
+        lanes = dict(send.lanes or {})
+        state = dict(lanes.get(str(lane)) or {})
+        if state.get("runner") != runner:
+            return SendStatus.RUNNING
+        lanes[str(lane)] = {**state, "done": True, "runner": "", "lease": None}
+        fields: dict = {"lanes": lanes, "lease_until": _other_leases(lanes, lane, now)}
+        finished = all((lanes.get(str(k)) or {}).get("done") for k in range(lane_total(send)))
+        if finished and send.status == SendStatus.RUNNING:
+            fields.update(status=SendStatus.FINISHED, finished_at=now, lease_until=None, runner="")
+        Send.objects.filter(pk=send_id).update(**fields)
+    return SendStatus.FINISHED if finished and send.status == SendStatus.RUNNING else LANE_DONE
+
+
+def _other_leases(lanes: Mapping, lane: int, now: datetime.datetime) -> datetime.datetime | None:
+    """Return the latest live lease of the lanes other than lane (the send's lease_until once lane lets go)."""
+    leases = [datetime.datetime.fromisoformat(state["lease"]) for key, state in lanes.items()
+              if key not in ("n", str(lane)) and isinstance(state, dict) and state.get("lease")]  # fmt: skip
+    live = [lease for lease in leases if lease >= now]
+    return max(live) if live else None
+
+
+def _release_lane(send_id: int, runner: str, lane: int) -> None:
+    """Let go of lane's lease (paused or cancelled): a resume can take it at once."""
+    with atomic():
+        send = Send.objects.select_for_update().get(pk=send_id)
+        lanes = dict(send.lanes or {})
+        state = dict(lanes.get(str(lane)) or {})
+        if state.get("runner") != runner:
+            return
+        lanes[str(lane)] = {**state, "runner": "", "lease": None}
+        Send.objects.filter(pk=send_id).update(lanes=lanes, lease_until=_other_leases(lanes, lane, timezone.now()))
+
+
+def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | None = None,
+             lane: int | None = None) -> RunResult:  # fmt: skip
     """Run send_id in the current workspace until it is done, paused, cancelled or another runner holds it.
 
     The caller checked emails:send (the actions) or is the system (the task). stop_after: stop after that
-    many batches (tests). Return the status the run left the send in.
+    many batches (tests). lane: run only that lane of a send in lanes (its task); without one, a send in
+    lanes has each of its lanes run here in turn. Return the status the run left the send in (LANE_DONE:
+    this lane is done, others still run; LANE_BUSY: another runner holds the lane).
     """
+    if lane is None:
+        send = selectors_sending.send_get(send_id)
+        n = lane_total(send)
+        if n > 1:
+            total = RunResult(status=LANE_BUSY)
+            for k in range(n):
+                one = run_send(send_id, batch_size=batch_size, stop_after=stop_after, lane=k)
+                total.batches += one.batches
+                for key, count in one.counts.items():
+                    total.counts[key] = total.counts.get(key, 0) + count
+                if one.status not in (LANE_DONE, LANE_BUSY) and total.status != SendStatus.FINISHED:
+                    total.status = one.status
+            if total.status in (LANE_DONE, LANE_BUSY):
+                total.status = selectors_sending.send_get(send_id).status
+            return total
     runner = uuid.uuid4().hex
-    if not _take(send_id, runner):
-        return RunResult(status=selectors_sending.send_get(send_id).status)
+    if lane is None:
+        if not _take(send_id, runner):
+            return RunResult(status=selectors_sending.send_get(send_id).status)
+    else:
+        taken = _take_lane(send_id, runner, lane)
+        if taken != "taken":
+            return RunResult(status=taken)
     send = selectors_sending.send_get(send_id)
-    recover(send)
+    part = (lane, lane_total(send)) if lane is not None else None
+    recover(send, lane)
     email = Email.objects.get(pk=send.email_id)
     sending = selectors_sending.sending_settings()
     plan = plan_for(send, email, sending)
     context = plan.context
     ring = keyring()
     owners = Owners()
-    journal = Journal(send.workspace_id, send.pk)
+    journal = Journal(send.workspace_id, send.pk, lane)
     journal.open()
     workers = Workers(context, count=max(1, min(int(sending.connections or 1), 16)), backend=backend_path(sending),
                       journal=journal, rate=int(sending.rate_per_second or 0),
@@ -702,7 +857,10 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
     ready: Batch | None = None
     try:
         while True:
-            state = Send.objects.filter(pk=send_id).values("status", "runner", "checkpoint_contact_id").first()
+            state = Send.objects.filter(pk=send_id).values("status", "runner", "checkpoint_contact_id", "lanes").first()
+            if state is not None and lane is not None:
+                mine = (state["lanes"] or {}).get(str(lane)) or {}
+                state.update(runner=mine.get("runner", ""), checkpoint_contact_id=int(mine.get("checkpoint") or 0))
             if state is None or state["status"] != SendStatus.RUNNING or state["runner"] != runner:
                 result.status = state["status"] if state else SendStatus.CANCELLED
                 break
@@ -711,9 +869,12 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             for arm_context in (context, *plan.contexts.values()):
                 arm_context.today = datetime.date.today().isoformat()
             batch = ready or _prepare(send, email, sending, ring, plan, owners, state["checkpoint_contact_id"],
-                                      batch_size)  # fmt: skip
+                                      batch_size, part)  # fmt: skip
             ready = None
             if not batch.ids:
+                if lane is not None:
+                    result.status = _finish_lane(send_id, runner, lane)
+                    break
                 with atomic():
                     Send.objects.filter(pk=send_id, runner=runner).update(
                         status=SendStatus.FINISHED, finished_at=timezone.now(), lease_until=None, runner=""
@@ -724,11 +885,15 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             # work overlaps the SMTP round trips instead of leaving the server idle.
             workers.start(batch.jobs)
             if stop_after is None or result.batches + 1 < stop_after:
-                ready = _prepare(send, email, sending, ring, plan, owners, batch.ids[-1], batch_size)
+                ready = _prepare(send, email, sending, ring, plan, owners, batch.ids[-1], batch_size, part)
             outcomes = workers.wait()
+            until = timezone.now() + LEASE
             with atomic():
                 counts = record_outcomes(send, outcomes, batch.delivery_ids)
-                bump_counts(send_id, counts, checkpoint_contact_id=batch.ids[-1], lease_until=timezone.now() + LEASE)
+                if lane is None:
+                    bump_counts(send_id, counts, checkpoint_contact_id=batch.ids[-1], lease_until=until)
+                else:
+                    bump_counts(send_id, counts, lane=(lane, {"checkpoint": batch.ids[-1], "lease": until.isoformat()}))
             journal.reset()
             result.batches += 1
             for key, n in {**batch.skipped, **counts}.items():
@@ -737,8 +902,11 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             _release(send, ready)
     finally:
         workers.close()
-        journal.close(remove=result.status in (SendStatus.FINISHED, SendStatus.CANCELLED))
+        journal.close(remove=result.status in (SendStatus.FINISHED, SendStatus.CANCELLED, LANE_DONE))
         if result.status != SendStatus.RUNNING:
             # Paused, cancelled or finished: the lease goes so a resume can start at once.
-            Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")
+            if lane is None:
+                Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")
+            elif result.status not in (SendStatus.FINISHED, LANE_DONE):
+                _release_lane(send_id, runner, lane)
     return result

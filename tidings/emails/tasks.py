@@ -21,16 +21,28 @@ logger = logging.getLogger(__name__)
 
 
 @tenant_task()
-def run_send_task(*, workspace_id: int, send_id: int) -> str:
-    """Run send send_id of workspace workspace_id; return the status it was left in."""
+def run_send_task(*, workspace_id: int, send_id: int, lane: int | None = None) -> str:
+    """Run send send_id of workspace workspace_id; return the status it was left in.
+
+    A send in lanes (decision 0037) queued without a lane queues one task per lane instead, so that as many
+    worker processes send it at once; a lane's task runs that lane only.
+    """
     from tidings.accounts.permissions import system_principal
     from tidings.emails.actions.sending import send_run
     from tidings.emails.models import Send
+    from tidings.emails.selectors_sending import send_get
+    from tidings.emails.sender import lane_total
     from tidings.tenancy.selectors import workspace_by_id
 
-    principal = system_principal(workspace_by_id(workspace_id), reason="task:run_send")
     try:
-        return send_run(send_id, principal=principal).status
+        if lane is None:
+            lanes = lane_total(send_get(send_id))
+            if lanes > 1:
+                for k in range(lanes):
+                    run_send_task.enqueue(workspace_id=workspace_id, send_id=send_id, lane=k)
+                return "lanes"
+        principal = system_principal(workspace_by_id(workspace_id), reason="task:run_send")
+        return send_run(send_id, principal=principal, lane=lane).status
     except Send.DoesNotExist:
         # A scheduled start whose send_start rolled back (the schedule lives in the global database).
         logger.info("Send task for send %s: no such send; nothing to run", send_id)

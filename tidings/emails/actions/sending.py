@@ -113,7 +113,7 @@ def send_start(email_id: int, *, principal: Principal, scheduled_at=None, reques
         send = Send.objects.create(
             email_id=email.pk, version=version.number, broadcast=True, segment_ids=segment_ids,
             status=SendStatus.QUEUED, total=selectors_sending.recipients_count(segment_ids), scheduled_at=scheduled_at,
-            created_by=_user_id(principal), ab_versions=ab_versions,
+            created_by=_user_id(principal), ab_versions=ab_versions, lanes=sender.new_send_lanes(),
         )  # fmt: skip
         _audit("email.send_started", principal=principal, request=request, email_id=email.pk, send=send.pk,
                total=send.total, scheduled=scheduled_at.isoformat() if scheduled_at else None,
@@ -196,7 +196,7 @@ def ab_pick_winner(send_id: int, *, principal: Principal, attempt: int = 0) -> S
             remainder = Send.objects.create(
                 email_id=winner, version=int(send.ab_versions[str(winner)]), broadcast=True,
                 segment_ids=send.segment_ids, status=SendStatus.QUEUED, total=held, held_from_send_id=send.pk,
-                created_by=send.created_by,
+                created_by=send.created_by, lanes=sender.new_send_lanes(),
             )  # fmt: skip
             _enqueue(remainder)
         _audit("email.ab_winner_picked", principal=principal, email_id=parent.pk, send=send.pk, winner=winner,
@@ -255,13 +255,14 @@ def send_cancel(send_id: int, *, principal: Principal, request=None) -> Send:
 
 
 def send_run(send_id: int, *, principal: Principal, batch_size: int = sender.BATCH_SIZE,
-             stop_after: int | None = None) -> sender.RunResult:  # fmt: skip
+             stop_after: int | None = None, lane: int | None = None) -> sender.RunResult:  # fmt: skip
     """Run a queued (or abandoned running) send until it finishes or is paused/cancelled; return the result.
 
+    lane: only that lane of a send in lanes (decision 0037); the run that finishes the last lane audits.
     Needs emails:send (the task acts as the system). A send another live runner holds is left to it.
     """
     _require(principal)
-    result = sender.run_send(send_id, batch_size=batch_size, stop_after=stop_after)
+    result = sender.run_send(send_id, batch_size=batch_size, stop_after=stop_after, lane=lane)
     if result.status == SendStatus.FINISHED:
         send = selectors_sending.send_get(send_id)
         with _atomic():

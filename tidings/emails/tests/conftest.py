@@ -71,6 +71,8 @@ def smtp(settings):
 @pytest.fixture(autouse=True)
 def _journal_in_tmp(settings, tmp_path):
     settings.VAR_DIR = tmp_path
+    # One lane unless a test asks for more (test_lanes.py): these tests look at a send's own checkpoint and journal.
+    settings.TIDINGS_EMAIL_SEND_LANES = 1
 
 
 def system():

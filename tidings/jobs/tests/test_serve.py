@@ -286,3 +286,15 @@ def test_the_tidings_command_serves_the_login_page(tmp_path):
     assert server.returncode == 0
     assert f"http://127.0.0.1:{port}/" in output
     assert Path(tmp_path / "var" / "global.sqlite3").exists()
+
+
+def test_serve_starts_one_task_worker_per_lane_with_the_scheduler_in_the_first(settings):
+    settings.TIDINGS_TASK_WORKERS = 3
+    children = dict(Serve().child_commands(host="127.0.0.1", port=8000, workers=2, with_worker=True))
+    workers = {name: argv for name, argv in children.items() if name.startswith("worker")}
+    assert sorted(workers) == ["worker", "worker-2", "worker-3"]
+    assert "--no-scheduler" not in workers["worker"]
+    assert all(argv[-1] == "--no-scheduler" for name, argv in workers.items() if name != "worker")
+    settings.TIDINGS_TASK_WORKERS = 1
+    assert [n for n, _ in Serve().child_commands(host="127.0.0.1", port=8000, workers=2, with_worker=True)
+            if n.startswith("worker")] == ["worker"]  # fmt: skip

@@ -99,6 +99,11 @@ class Command(BaseCommand):
         children.append(("flusher", [python, "-m", "tidings.cli", "flusher"]))
         if with_worker:
             children.append(("worker", [python, "-m", "tidings.cli", "worker"]))
+            # More task workers (TIDINGS_TASK_WORKERS, default the send lanes: decision 0037) take a send's
+            # lanes at once; the scheduler runs in the first only.
+            extra = int(getattr(settings, "TIDINGS_TASK_WORKERS", 1)) - 1
+            children += [(f"worker-{i + 2}", [python, "-m", "tidings.cli", "worker", "--no-scheduler"])
+                         for i in range(max(0, extra))]  # fmt: skip
         return children
 
     def handle(self, *args, no_migrate, no_worker, workers, verbosity, **options):
