@@ -57,7 +57,20 @@ import time
 import urllib.request
 from pathlib import Path
 
-from harness import add_database_arguments, bench_workspace, databases, django_setup, engine, load, region_connection
+from harness import (
+    ROOT,
+    add_database_arguments,
+    bench_workspace,
+    databases,
+    django_setup,
+    engine,
+    load,
+    region_connection,
+)
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from tidings.web.management.commands.serve import BLOCKING_THREADS  # noqa: E402 (the repository on the path first)
 
 LUA = r"""
 local counter = 0
@@ -232,7 +245,12 @@ def main() -> None:
         default="process",
         help="persist from a `tidings flusher` process (as `tidings serve` does) or a thread per worker",
     )
-    parser.add_argument("--blocking-threads", type=int, default=None, help="Granian's Python threads a worker")
+    parser.add_argument(
+        "--blocking-threads",
+        type=int,
+        default=BLOCKING_THREADS,
+        help=f"Granian's Python threads a worker (default {BLOCKING_THREADS}, as `tidings serve`; 0: Granian's own)",
+    )
     parser.add_argument("--backpressure", type=int, default=None, help="Granian's requests a worker runs at once")
     args = parser.parse_args()
     granian_options: tuple[str, ...] = ()
