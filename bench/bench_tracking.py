@@ -28,6 +28,8 @@ Measured (2-core VM; wrk on the same cores; see bench/results/tracking-*.txt for
     PostgreSQL, flusher process  12,473      2,407 (0.19)            6.5 / 161 ms        1,382             0  (load 17)
     SQLite, process, --crash: 17,740 persisted of 17,700 answered, events == receipts (the web CPU figure is
     wrong with --crash: a killed worker's CPU time goes with it).
+    2026-12-02, leaner collect path + 4 threads a worker (decision 0039), load 11-17: web 0.180-0.222 ms a hit
+    against 0.198-0.315 with Granian's 256; p99 91-101 ms against 263-296 (bench/results/tracking-sqlite-threads.txt)
     SQLite, a worker SIGKILLed mid-run: 8,273 persisted of 8,251 accepted, events == receipts (none lost, none twice)
     One thread without the server (CPU time): request path 0.26 ms a hit (3.0 ms before the consent read was
     made plain SQL), persist ~5,500 hits/s.
@@ -57,7 +59,20 @@ import time
 import urllib.request
 from pathlib import Path
 
-from harness import add_database_arguments, bench_workspace, databases, django_setup, engine, load, region_connection
+from harness import (
+    ROOT,
+    add_database_arguments,
+    bench_workspace,
+    databases,
+    django_setup,
+    engine,
+    load,
+    region_connection,
+)
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from tidings.web.management.commands.serve import BLOCKING_THREADS  # noqa: E402 (the repository on the path first)
 
 LUA = r"""
 local counter = 0
@@ -232,7 +247,12 @@ def main() -> None:
         default="process",
         help="persist from a `tidings flusher` process (as `tidings serve` does) or a thread per worker",
     )
-    parser.add_argument("--blocking-threads", type=int, default=None, help="Granian's Python threads a worker")
+    parser.add_argument(
+        "--blocking-threads",
+        type=int,
+        default=BLOCKING_THREADS,
+        help=f"Granian's Python threads a worker (default {BLOCKING_THREADS}, as `tidings serve`; 0: Granian's own)",
+    )
     parser.add_argument("--backpressure", type=int, default=None, help="Granian's requests a worker runs at once")
     args = parser.parse_args()
     granian_options: tuple[str, ...] = ()

@@ -43,6 +43,7 @@ STATUS = {
     404: "404 Not Found", 405: "405 Method Not Allowed", 413: "413 Content Too Large", 429: "429 Too Many Requests",
 }  # fmt: skip
 MAX_UTM = 100
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one a response (json.dumps)
 
 
 class Refused(Exception):
@@ -114,11 +115,14 @@ def _utm(url: str, fallback: tuple[str, str, str]) -> tuple[str, str, str]:
         params = dict(parse_qsl(urlsplit(url).query, max_num_fields=100))
     except ValueError:
         params = {}
-    tags = tuple(
-        "".join(ch for ch in params.get(f"utm_{tag}", "")[:MAX_UTM] if ch.isprintable())
-        for tag in ("source", "medium", "campaign")
-    )
-    return tags if any(tags) else fallback  # type: ignore[return-value]
+    tags = (_printable(params.get("utm_source", "")), _printable(params.get("utm_medium", "")),
+            _printable(params.get("utm_campaign", "")))  # fmt: skip
+    return tags if any(tags) else fallback
+
+
+def _printable(value: str) -> str:
+    value = value[:MAX_UTM]
+    return value if value.isprintable() else "".join(ch for ch in value if ch.isprintable())
 
 
 def _origin_allowed(environ: dict, site: seams.SiteInfo) -> bool:
@@ -310,7 +314,7 @@ def _respond(start_response, environ: dict, answer: Answer, *, pixel_route: bool
         body = GIF
         headers += [("Content-Type", "image/gif"), ("Cross-Origin-Resource-Policy", "cross-origin")]
     else:
-        body = json.dumps(answer.body or {}, separators=(",", ":")).encode()
+        body = _encode(answer.body or {}).encode()
         headers.append(("Content-Type", "application/json"))
     headers.append(("Content-Length", str(len(body))))
     start_response(STATUS[answer.status], headers)

@@ -76,6 +76,16 @@ def page_host(url: str) -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=16_384)  # pages and referrers repeat from hit to hit
+def _scheme_and_host(url: str) -> tuple[str, str | None] | None:
+    """Return url's lower-cased scheme and its host (None when it has none); None when url is not a URL."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), parts.hostname
+    except ValueError:
+        return None
+
+
 def _text(data: dict, name: str, *, limit: int = MAX_TEXT, pattern: re.Pattern | None = None) -> str:
     value = data.get(name)
     if value is None or value == "":
@@ -95,12 +105,11 @@ def _url(data: dict, name: str, *, required: bool) -> str:
         if required:
             raise PayloadError(f"{name} is required")
         return ""
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        raise PayloadError(f"{name} is not a URL") from None
-    if parts.scheme.lower() not in {"http", "https"} or not host:
+    parts = _scheme_and_host(value)
+    if parts is None:
+        raise PayloadError(f"{name} is not a URL")
+    scheme, host = parts
+    if scheme not in {"http", "https"} or not host:
         if name in {"r", "page_referrer"}:
             return ""  # an app's or a file's referrer (android-app://...): not a web page, not an error
         raise PayloadError(f"{name} must be an http or https URL")

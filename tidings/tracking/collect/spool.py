@@ -31,6 +31,8 @@ ROTATE_BYTES = 64 * 1024 * 1024
 # only files so named are read without their lock; a thread-mode process's file is its own flusher's.
 SHARED_SUFFIX = "-x.spool"
 _sequence = itertools.count()
+# One encoder for every record: json.dumps(..., separators=...) builds a new JSONEncoder on each call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def spool_dir() -> Path:
@@ -108,7 +110,7 @@ class Spool:
 
     def append(self, records: list[dict]) -> None:
         """Append records with one write(); once it returns, a crash of this process loses none of them."""
-        data = b"".join(json.dumps(record, separators=(",", ":")).encode() + b"\n" for record in records)
+        data = "".join([_encode(record) + "\n" for record in records]).encode()
         with self.lock:
             written = os.write(self.fd, data)
             while written < len(data):  # a short write (a signal): finish it, still before answering

@@ -170,3 +170,12 @@ def test_the_flusher_command_holds_the_folder_and_stops_on_sigterm(tmp_path):
         if command.poll() is None:
             command.kill()
             command.wait()
+
+
+def test_serve_bounds_the_python_threads_of_a_web_worker():
+    from tidings.web.management.commands.serve import BLOCKING_THREADS, Command
+
+    web = dict(Command().child_commands(host="127.0.0.1", port=8000, workers=2, with_worker=False))["web"]
+    assert web[web.index("--blocking-threads") + 1] == str(BLOCKING_THREADS)
+    web = dict(Command().child_commands(host="127.0.0.1", port=8000, workers=2, with_worker=False, threads=8))["web"]
+    assert web[web.index("--blocking-threads") + 1] == "8"

@@ -24,6 +24,11 @@ RESPAWN_FIRST_PAUSE = 0.5
 RESPAWN_MAX_PAUSE = 30.0
 QUICK_DEATH_SECONDS = 10.0
 QUICK_DEATHS_BEFORE_GIVING_UP = 5
+# Python threads per web worker. Granian's default for WSGI is half its backpressure (256 a worker
+# here), all taking the GIL from each other: on 2 cores, 2-4 threads a worker took the web CPU of a
+# tracking hit from 0.20-0.32 to 0.18-0.22 ms and its p99 from ~260-290 to ~90-100 ms (bench_tracking.py,
+# alternated runs at load 11-17; docs/decisions/0039).
+BLOCKING_THREADS = 4
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -66,8 +71,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-migrate", action="store_true", help="Skip `tidings migrate`.")
         parser.add_argument("--no-worker", action="store_true", help="Serve the web only (run workers apart).")
         parser.add_argument("--workers", type=int, default=2, help="Web worker processes (default 2).")
+        parser.add_argument(
+            "--threads", type=int, default=BLOCKING_THREADS,
+            help=f"Python threads a web worker (default {BLOCKING_THREADS}): requests a worker runs at once.",
+        )  # fmt: skip
 
-    def child_commands(self, *, host: str, port: int, workers: int, with_worker: bool) -> list[tuple[str, list[str]]]:
+    def child_commands(
+        self, *, host: str, port: int, workers: int, with_worker: bool, threads: int = BLOCKING_THREADS
+    ) -> list[tuple[str, list[str]]]:
         """Return (name, argv) of each child process to run."""
         python = sys.executable
         children = [
@@ -85,6 +96,8 @@ class Command(BaseCommand):
                     str(port),
                     "--workers",
                     str(workers),
+                    "--blocking-threads",
+                    str(threads),
                     "--no-ws",
                     # A web worker killed (say, by the out-of-memory killer) is replaced, not fatal.
                     "--respawn-failed-workers",
@@ -106,7 +119,7 @@ class Command(BaseCommand):
                          for i in range(max(0, extra))]  # fmt: skip
         return children
 
-    def handle(self, *args, no_migrate, no_worker, workers, verbosity, **options):
+    def handle(self, *args, no_migrate, no_worker, workers, threads, verbosity, **options):
         host, port = parse_bind(settings.TIDINGS_BIND)
         ensure_port_free(host, port)
         if not no_migrate:
@@ -116,7 +129,9 @@ class Command(BaseCommand):
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tidings.settings"),
             "TIDINGS_TRACKING_FLUSHER": "process",
         }
-        commands = self.child_commands(host=host, port=port, workers=workers, with_worker=not no_worker)
+        commands = self.child_commands(
+            host=host, port=port, workers=workers, with_worker=not no_worker, threads=threads
+        )
         stop_signal: list[int] = []
 
         def forward(signum, _frame):
