@@ -12,7 +12,7 @@ listens on 127.0.0.1 and appends the Message-ID of every message it accepts to a
    the unsubscribe link, to a segment of N consenting contacts: send_start, then the engine as the task
    runs it (eligibility per batch, claims, personalisation, MIME, SMTP over 4 parallel connections,
    outcomes, email.sent events, checkpoints). Messages per second from start to finished. With --lanes N > 1
-   (decision 0037) the send is run by N child processes, one per lane, as N task workers would.
+   (decision 0036) the send is run by N child processes, one per lane, as N task workers would.
 2. the ceiling: raw smtplib sending pre-rendered bytes of the same messages (a sample rendered by the
    engine, sent round-robin) over the same number of connections, nothing else done. The ratio is printed.
 3. kill and resume: a second broadcast to the same segment run by a child process, SIGKILLed once the

@@ -28,7 +28,7 @@ Measured (2-core VM; wrk on the same cores; see bench/results/tracking-*.txt for
     PostgreSQL, flusher process  12,473      2,407 (0.19)            6.5 / 161 ms        1,382             0  (load 17)
     SQLite, process, --crash: 17,740 persisted of 17,700 answered, events == receipts (the web CPU figure is
     wrong with --crash: a killed worker's CPU time goes with it).
-    2026-12-02, leaner collect path + 4 threads a worker (decision 0039), load 11-17: web 0.180-0.222 ms a hit
+    2026-12-02, leaner collect path + 4 threads a worker (decision 0038), load 11-17: web 0.180-0.222 ms a hit
     against 0.198-0.315 with Granian's 256; p99 91-101 ms against 263-296 (bench/results/tracking-sqlite-threads.txt)
     SQLite, a worker SIGKILLed mid-run: 8,273 persisted of 8,251 accepted, events == receipts (none lost, none twice)
     One thread without the server (CPU time): request path 0.26 ms a hit (3.0 ms before the consent read was

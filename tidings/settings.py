@@ -233,7 +233,7 @@ OAUTH2_PROVIDER = {
 # Named explicitly so migrations of models pointing at DOT's application can be generated.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 
-# Sending processes that work on one broadcast at once, each on its own slice of the recipients (decision 0037).
+# Sending processes that work on one broadcast at once, each on its own slice of the recipients (decision 0036).
 TIDINGS_EMAIL_SEND_LANES = min(conf.env_int("EMAIL_SEND_LANES", os.cpu_count() or 1), 16)
 # Task worker processes `tidings serve` starts: one per lane, so a send's lanes run at once.
 TIDINGS_TASK_WORKERS = conf.env_int("TASK_WORKERS", TIDINGS_EMAIL_SEND_LANES)

@@ -31,7 +31,7 @@ class Journal:
     """The append-only file of one send's in-flight messages (see the module docstring)."""
 
     def __init__(self, workspace_id: int, send_id: int, lane: int | None = None):
-        # A send in lanes (decision 0037) has one journal per lane: a lane's recovery reads its own only.
+        # A send in lanes (decision 0036) has one journal per lane: a lane's recovery reads its own only.
         suffix = "" if lane is None else f"-lane{lane}"
         self.path = journal_dir() / f"{workspace_id}-{send_id}{suffix}.log"
         self._fd: int | None = None

@@ -161,7 +161,7 @@ class Send(TenantModel):
     ab_versions = models.JSONField(default=dict, blank=True)
     ab_result = models.JSONField(default=dict, blank=True)
     held_from_send_id = models.BigIntegerField(null=True, blank=True)
-    # Lanes (decision 0037): a broadcast sent by n processes at once, lane k walking the recipients whose
+    # Lanes (decision 0036): a broadcast sent by n processes at once, lane k walking the recipients whose
     # contact id % n == k. {"n": n, "<k>": {"runner": ..., "lease": iso time, "checkpoint": id, "done": bool}};
     # {} is one lane, which keeps its runner, lease and checkpoint in the columns above. lease_until is then
     # the latest lease of any lane (so nothing else takes the send while one lane still runs).

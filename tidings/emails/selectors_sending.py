@@ -99,7 +99,7 @@ def recipients_after(segment_ids: Sequence[int], after: int, limit: int, *,
     """Return the next `limit` distinct members of any of the segments with an id above `after`, in id order.
 
     One indexed range read per segment: the union is merged here, so a contact in two segments counts once.
-    lane: (k, n), only the contacts whose id % n == k (a lane of the send, decision 0037).
+    lane: (k, n), only the contacts whose id % n == k (a lane of the send, decision 0036).
     """
     found: set[int] = set()
     for segment_id in segment_ids:
@@ -329,7 +329,7 @@ def abandoned_sends(*, now: datetime.datetime | None = None) -> list[tuple[int, 
             for rows in across(Send)
             for workspace_id, send_id in rows.filter(lapsed).values_list("workspace_id", "id")
         }
-        # A send in lanes (decision 0037): one dead lane while the others still run.
+        # A send in lanes (decision 0036): one dead lane while the others still run.
         found.update(
             (workspace_id, send_id)
             for rows in across(Send)

@@ -37,7 +37,7 @@ a connection lost mid-message stays in doubt (the server may have taken it).
 Pause, resume and cancel are read between batches. A runner holds a lease on the send, renewed every
 batch; a lapsed lease on a running send is how the periodic job knows its worker died.
 
-Lanes (decision 0037): a broadcast started with TIDINGS_EMAIL_SEND_LANES = n > 1 is sent by n runners at
+Lanes (decision 0036): a broadcast started with TIDINGS_EMAIL_SEND_LANES = n > 1 is sent by n runners at
 once (one task each, so n worker processes use n cores), lane k walking the recipients whose contact id
 % n == k. Each lane has its own lease, checkpoint and journal in Send.lanes; a dead lane is recovered from
 its own journal by the next runner of that lane only; the send finishes when the last lane does.

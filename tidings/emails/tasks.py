@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 def run_send_task(*, workspace_id: int, send_id: int, lane: int | None = None) -> str:
     """Run send send_id of workspace workspace_id; return the status it was left in.
 
-    A send in lanes (decision 0037) queued without a lane queues one task per lane instead, so that as many
+    A send in lanes (decision 0036) queued without a lane queues one task per lane instead, so that as many
     worker processes send it at once; a lane's task runs that lane only.
     """
     from tidings.accounts.permissions import system_principal

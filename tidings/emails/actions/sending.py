@@ -258,7 +258,7 @@ def send_run(send_id: int, *, principal: Principal, batch_size: int = sender.BAT
              stop_after: int | None = None, lane: int | None = None) -> sender.RunResult:  # fmt: skip
     """Run a queued (or abandoned running) send until it finishes or is paused/cancelled; return the result.
 
-    lane: only that lane of a send in lanes (decision 0037); the run that finishes the last lane audits.
+    lane: only that lane of a send in lanes (decision 0036); the run that finishes the last lane audits.
     Needs emails:send (the task acts as the system). A send another live runner holds is left to it.
     """
     _require(principal)

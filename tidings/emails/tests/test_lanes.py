@@ -1,4 +1,4 @@
-"""A broadcast sent in lanes (decision 0037): n runners each walk their own slice of the recipients (contact id %
+"""A broadcast sent in lanes (decision 0036): n runners each walk their own slice of the recipients (contact id %
 n), each with its own lease, checkpoint and journal; a dead lane is recovered alone; every contact gets the
 email once (or is in doubt), pause and cancel hold every lane, the counts add up."""
 

@@ -27,7 +27,7 @@ QUICK_DEATHS_BEFORE_GIVING_UP = 5
 # Python threads per web worker. Granian's default for WSGI is half its backpressure (256 a worker
 # here), all taking the GIL from each other: on 2 cores, 2-4 threads a worker took the web CPU of a
 # tracking hit from 0.20-0.32 to 0.18-0.22 ms and its p99 from ~260-290 to ~90-100 ms (bench_tracking.py,
-# alternated runs at load 11-17; docs/decisions/0039).
+# alternated runs at load 11-17; docs/decisions/0038).
 BLOCKING_THREADS = 4
 
 
@@ -112,7 +112,7 @@ class Command(BaseCommand):
         children.append(("flusher", [python, "-m", "tidings.cli", "flusher"]))
         if with_worker:
             children.append(("worker", [python, "-m", "tidings.cli", "worker"]))
-            # More task workers (TIDINGS_TASK_WORKERS, default the send lanes: decision 0037) take a send's
+            # More task workers (TIDINGS_TASK_WORKERS, default the send lanes: decision 0036) take a send's
             # lanes at once; the scheduler runs in the first only.
             extra = int(getattr(settings, "TIDINGS_TASK_WORKERS", 1)) - 1
             children += [(f"worker-{i + 2}", [python, "-m", "tidings.cli", "worker", "--no-scheduler"])
