@@ -248,6 +248,8 @@ TIDINGS_SEGMENT_REFRESH_SECONDS = conf.env_int("SEGMENT_REFRESH_SECONDS", 5)
 TIDINGS_SEGMENT_REBUILD_SECONDS = conf.env_int("SEGMENT_REBUILD_SECONDS", 3600, minimum=60)
 # How often the worker runs every workspace's published campaigns (delays coming due); events wake them sooner.
 TIDINGS_CAMPAIGN_SWEEP_SECONDS = conf.env_int("CAMPAIGN_SWEEP_SECONDS", 5)
+# The tracker's bot filter counts HeadlessChrome as a bot; the end-to-end browser tests let theirs through.
+TIDINGS_TRACKING_ALLOW_HEADLESS = False
 # A workspace's turn: run_campaigns does at most this many steps, then queues its next turn behind the other
 # workspaces' (so one workspace's backlog cannot hold the workers while another's steps come due).
 TIDINGS_CAMPAIGN_STEPS_PER_TURN = conf.env_int("CAMPAIGN_STEPS_PER_TURN", 10_000)

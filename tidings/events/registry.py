@@ -33,6 +33,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from tidings.audit.actions import truncate_ip
@@ -90,9 +91,9 @@ class EventTypeSpec:
     retention: Retention = Retention.BEHAVIOUR
     personal: bool = True
 
-    @property
-    def dictionary_keys(self) -> dict[str, str]:
-        return {key: kind for key, kind in self.keys.items() if kind in DICTIONARY_KINDS}
+    @functools.cached_property  # read twice per event written: the flusher's hot path (read-only mapping)
+    def dictionary_keys(self) -> Mapping[str, str]:
+        return MappingProxyType({key: kind for key, kind in self.keys.items() if kind in DICTIONARY_KINDS})
 
 
 _RANGES: dict[str, list[range]] = {}

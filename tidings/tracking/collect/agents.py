@@ -70,7 +70,7 @@ def describe(user_agent: str) -> Agent:
     """
     if len(user_agent) > MAX_USER_AGENT:
         return Agent(bot=True)
-    return _describe(user_agent, bool(getattr(settings, "TIDINGS_TRACKING_ALLOW_HEADLESS", False)))
+    return _describe(user_agent, settings.TIDINGS_TRACKING_ALLOW_HEADLESS)
 
 
 def warm_up() -> None:
