@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 from django_tasks import task, task_backends
-from django_tasks.base import TASK_MAX_PRIORITY
 
 from tidings.jobs.models import ScheduledTask, ScheduledTaskStatus
 from tidings.jobs.periodic import periodic
@@ -65,7 +64,7 @@ ASSUMED_WORKSPACE_ROWS = 1_000_000
 
 
 @periodic(every=timedelta(minutes=1))
-@task(priority=TASK_MAX_PRIORITY)  # milliseconds of work that every queued task after it runs faster for
+@task()  # (not first in the queue: RQ refuses priorities; one queued campaign turn a workspace keeps it short)
 def refresh_planner_statistics() -> list[str]:
     """Run a bounded ANALYZE on each SQLite database; return their aliases.
 
