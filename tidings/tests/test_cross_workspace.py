@@ -219,3 +219,25 @@ def test_a_write_that_changes_acme_fails_the_harness_even_when_it_answers_404(wo
     assert failures == [
         f"DELETE /api/v1/notes/{note} as mallory (token): changed Acme's rows in contacts_note@region_eu"
     ]
+
+
+def test_a_write_to_acme_is_seen_by_the_fingerprint_of_the_tables_written(world):
+    """After a probe only the tables it wrote are read again: a change to Acme's rows must still show."""
+    from tidings.tenancy.rls import dangerously_bypass_rls
+    from tidings.tests.world import acme_fingerprint, written_tables
+
+    alias = world.acme.db_alias
+    before = acme_fingerprint(world)
+    with _rolled_back(alias), dangerously_bypass_rls():
+        with written_tables() as tables:
+            _unscoped_contacts(alias).filter(workspace_id=world.acme.pk).update(city="Changed by a probe")
+        after = acme_fingerprint(world, tables=tables)
+    assert [label for label in after if after[label] != before[label]] == [f"contacts_contact@{alias}"]
+
+
+def test_a_statement_the_harness_cannot_read_counts_as_a_write_of_everything(world):
+    from tidings.tests.world import written_tables
+
+    with written_tables() as tables, connections[world.acme.db_alias].cursor() as cursor:
+        cursor.execute("WITH c AS (SELECT 1 AS one) SELECT one FROM c")
+    assert tables == {"*"}
