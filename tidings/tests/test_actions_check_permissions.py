@@ -94,6 +94,11 @@ EXEMPT: dict[str, dict[str, str]] = {
         # row is bound to the workspace_id it is given, and the worker runs it as the system.
         "schedule_task": "plumbing called by actions that already checked their principal",
         "cancel_scheduled_task": "plumbing called by actions that already checked their principal",
+        # Coalesced wake-ups: queued after a commit of an action that checked its principal, or by the
+        # scheduler's sweep; the task runs as the workspace's system principal.
+        "coalesce_key": "a pure function: the dedupe key of a task path",
+        "enqueue_once": "plumbing called after actions that already checked their principal, and by the sweep",
+        "release_coalesced": "plumbing run by the task itself as it starts (tidings.jobs.tenant)",
     },
 }
 
