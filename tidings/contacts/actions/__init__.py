@@ -102,7 +102,6 @@ from tidings.contacts.actions.stages import (
     MAX_STAGE_NAME,
     stage_create,
     stage_delete,
-    stage_of_workspace,
     stage_update,
 )
 from tidings.contacts.actions.state import (
@@ -159,7 +158,6 @@ __all__ = [
     "MAX_STAGE_NAME",
     "stage_create",
     "stage_delete",
-    "stage_of_workspace",
     "stage_update",
     "contact_update",
     "contact_upsert",

@@ -16,7 +16,7 @@ from tidings.contacts.actions import state as state_module
 from tidings.contacts.actions.common import _atomic, _audit, _member_id, _require
 from tidings.contacts.actions.events import _events
 from tidings.contacts.actions.schema import load_fields
-from tidings.contacts.actions.stages import stage_of_workspace
+from tidings.contacts.actions.stages import _stage_of_workspace
 from tidings.contacts.actions.state import (
     _apply,
     _check_lawful_basis,
@@ -488,7 +488,7 @@ def contacts_stage_change(contact_ids: Iterable[int], stage_id: int | None, *, p
     """
     _require(principal, "contacts:edit")
     if stage_id is not None:
-        stage_id = stage_of_workspace(stage_id)
+        stage_id = _stage_of_workspace(stage_id)
     ids = sorted({int(c) for c in contact_ids})
     moved = 0
     now = timezone.now()

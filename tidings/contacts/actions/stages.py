@@ -129,7 +129,7 @@ def stage_delete(stage_id: int, *, principal, request=None) -> int:
     return cleared
 
 
-def stage_of_workspace(stage_id: Any, *, field: str = "stage_id") -> int:
+def _stage_of_workspace(stage_id: Any, *, field: str = "stage_id") -> int:
     """Return stage_id as the id of one of this workspace's stages; raise ValidationError keyed by field otherwise."""
     try:
         value = parse_int(stage_id, minimum=1)
