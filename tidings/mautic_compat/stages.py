@@ -78,6 +78,10 @@ def _update(request, stage_id: int, data: dict, method: str, principal):
     return actions.stage_update(stage_id, _values(data, full=method == "PUT"), principal=principal, request=request)
 
 
+def _delete(request, stage_id: int, principal) -> None:
+    actions.stage_delete(stage_id, principal=principal, request=request)
+
+
 STAGES = Resource(
     one="stage",
     many="stages",
@@ -86,7 +90,7 @@ STAGES = Resource(
     serialize=serialize_stages,
     create=_create,
     update=_update,
-    delete=lambda request, stage_id, principal: actions.stage_delete(stage_id, principal=principal, request=request),
+    delete=_delete,
     view_permission=VIEW,
     edit_permission=EDIT,
     delete_permission=EDIT,
