@@ -27,7 +27,7 @@ def _clean(values: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     unknown = set(values) - {"name", "description", "weight", "is_published"}
     if unknown:
-        errors["__all__"] = ["unknown stage fields: " + ", ".join(sorted(map(str, unknown)))[:200]]
+        errors["__all__"] = ["a stage has only a name, description, weight and is_published"]
     clean: dict[str, Any] = {}
     if "name" in values or not partial:
         name = values.get("name")
