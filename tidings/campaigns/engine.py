@@ -802,7 +802,8 @@ def _more_action(step: Mapping, contact_ids: list[int], *, principal: Principal)
     """Run a change_stage, set_owner, notify_user or enter_campaign step for contact_ids; return {id: skip reason}.
 
     In the group's transaction (a crash rolls the step back with its runs). Owners and notified users
-    must still be members of the workspace when the step runs, not only when the graph was checked.
+    must still be members of the workspace when the step runs, not only when the graph was checked,
+    and a stage must still exist.
     """
     kind = step["kind"]
     existing = set(existing_contact_ids(contact_ids))
@@ -811,7 +812,10 @@ def _more_action(step: Mapping, contact_ids: list[int], *, principal: Principal)
     if not present:
         return skipped
     if kind == "change_stage":
-        contacts_actions.contacts_stage_change(present, int(step["stage_id"]), principal=principal)
+        try:
+            contacts_actions.contacts_stage_change(present, int(step["stage_id"]), principal=principal)
+        except ValidationError:  # the stage was deleted after the graph was checked
+            return {**skipped, **{c: "no_stage" for c in present}}
     elif kind in ("set_owner", "notify_user"):
         user = _member(int(step["user_id"]))
         if user is None:

@@ -203,7 +203,7 @@ class StepForm(forms.Form):
     timezone = forms.CharField(label="Time zone", required=False, max_length=64, initial="UTC",
                                help_text="For contacts without a time zone of their own.")  # fmt: skip
     # change_stage, set_owner, notify_user, enter_campaign
-    stage_id = forms.IntegerField(label="Stage number", required=False, min_value=1, max_value=2**63 - 1)
+    stage_id = forms.ChoiceField(label="Stage", required=False, help_text="Stages are listed in Settings › Stages.")
     user_id = forms.ChoiceField(label="Member", required=False)
     subject = forms.CharField(label="Subject of the notice", required=False, max_length=150,
                               help_text="The member gets this subject and a link to each contact's page.")  # fmt: skip
@@ -231,6 +231,7 @@ class StepForm(forms.Form):
         _set_choices(self, "asset_id", none + choices.get("assets", []))
         _set_choices(self, "user_id", none + choices.get("members", []))
         _set_choices(self, "campaign_id", none + choices.get("campaigns", []))
+        _set_choices(self, "stage_id", none + choices.get("stages", []))
         _set_choices(self, "recipient_id", none + choices.get("recipients", []))
         _set_choices(self, "webhook_fields", choices["fields"])
         if kind == "decision":
@@ -343,7 +344,7 @@ class StepForm(forms.Form):
     def _more_params(kind: str, data: dict) -> dict:
         """The settings of change_stage, set_owner, notify_user and enter_campaign."""
         if kind == "change_stage":
-            return {"stage_id": data.get("stage_id")}
+            return {"stage_id": _int(data.get("stage_id"))}
         if kind == "enter_campaign":
             return {"campaign_id": _int(data.get("campaign_id"))}
         out: dict[str, Any] = {"user_id": _int(data.get("user_id"))}

@@ -118,6 +118,7 @@ def check(
     members: Exists = _none,
     campaigns: Exists = _none,
     recipients: Exists = _none,
+    stages: Exists = _none,
     webhook_private_ok: bool = False,
 ) -> dict:
     """Return raw as a clean graph; raise ValidationError keyed by path when anything is wrong.
@@ -125,7 +126,8 @@ def check(
     emails(ids), segments(ids), forms(ids), assets(ids) return which of ids exist (template emails for emails);
     members(ids) which user ids are members of the workspace; campaigns(ids) which campaigns of the
     workspace (other than the one checked) a contact may be sent to; recipients(ids) which are active
-    webhook recipients of the privacy centre's register. webhook_private_ok allows http and private
+    webhook recipients of the privacy centre's register; stages(ids) which are stages of the workspace
+    (contacts' stages, change_stage). webhook_private_ok allows http and private
     addresses in webhook URLs (tests' loopback receiver only).
     """
     errors = _Errors()
@@ -160,7 +162,7 @@ def check(
     if not errors:
         _references(graph, errors, emails=emails, segments=segments, forms=forms, assets=assets)
         _more_references(graph, errors, emails=emails, forms=forms, members=members, campaigns=campaigns,
-                         recipients=recipients)  # fmt: skip
+                         recipients=recipients, stages=stages)  # fmt: skip
     if errors:
         raise ValidationError(dict(errors))
     return graph
@@ -292,7 +294,7 @@ def _more_params(kind: str, item: Mapping, errors: _Errors, path: str) -> dict:
     """Return the checked parameters of change_stage, set_owner, notify_user and enter_campaign."""
     big = 2**63 - 1
     if kind == "change_stage":
-        return {"stage_id": _int(item.get("stage_id"), errors, f"{path}.stage_id", high=big)}
+        return {"stage_id": _int(item.get("stage_id"), errors, f"{path}.stage_id", high=big)}  # a stage: stages=
     if kind == "set_owner":
         return {"user_id": _int(item.get("user_id"), errors, f"{path}.user_id", high=big)}
     if kind == "notify_user":
@@ -551,13 +553,15 @@ def _references(graph: dict, errors: _Errors, *, emails: Exists, segments: Exist
 
 
 def _more_references(graph: dict, errors: _Errors, *, emails: Exists, forms: Exists, members: Exists,
-                     campaigns: Exists, recipients: Exists) -> None:  # fmt: skip
-    """Check the members, campaigns, forms and emails that the newer actions and the goals name."""
+                     campaigns: Exists, recipients: Exists, stages: Exists = _none) -> None:  # fmt: skip
+    """Check the members, campaigns, stages, forms and emails that the newer actions and the goals name."""
     wanted: dict[str, list[tuple[str, int]]] = {"member": [], "campaign": [], "form": [], "email": [],
-                                                "recipient": []}  # fmt: skip
+                                                "recipient": [], "stage": []}  # fmt: skip
     for index, step in enumerate(graph["steps"]):
         if step["kind"] in ("set_owner", "notify_user") and step.get("user_id") is not None:
             wanted["member"].append((f"steps.{index}.user_id", step["user_id"]))
+        elif step["kind"] == "change_stage" and step.get("stage_id") is not None:
+            wanted["stage"].append((f"steps.{index}.stage_id", step["stage_id"]))
         elif step["kind"] == "enter_campaign" and step.get("campaign_id") is not None:
             wanted["campaign"].append((f"steps.{index}.campaign_id", step["campaign_id"]))
         elif step["kind"] == WEBHOOK and step.get("recipient_id") is not None:
@@ -568,9 +572,10 @@ def _more_references(graph: dict, errors: _Errors, *, emails: Exists, forms: Exi
                 wanted[kind].append((f"goals.{index}.{key}", goal[key]))
     messages = {"member": "a member of this workspace", "campaign": "another campaign of this workspace",
                 "form": "a form of this workspace", "email": "a template email of this workspace",
-                "recipient": "an active recipient in this workspace's privacy register"}  # fmt: skip
+                "recipient": "an active recipient in this workspace's privacy register",
+                "stage": "a stage of this workspace"}  # fmt: skip
     for kind, exists in (("member", members), ("campaign", campaigns), ("form", forms), ("email", emails),
-                         ("recipient", recipients)):  # fmt: skip
+                         ("recipient", recipients), ("stage", stages)):  # fmt: skip
         if wanted[kind]:
             found = exists({i for _, i in wanted[kind]})
             for path, ident in wanted[kind]:

@@ -117,10 +117,11 @@ def active_members(ids: list[int]) -> QuerySet[Enrolment]:
 
 
 def more_reference_checks(campaign_id: int | None = None) -> dict:
-    """Return graph.check's members=, campaigns=, recipients= and webhook_private_ok= for this workspace.
+    """Return graph.check's members=, campaigns=, recipients=, stages= and webhook_private_ok= for this workspace.
 
     members(ids): which user ids are members of the workspace; campaigns(ids): which are campaigns of the
-    workspace other than campaign_id (a campaign does not send its contacts into itself).
+    workspace other than campaign_id (a campaign does not send its contacts into itself); stages(ids):
+    which are the workspace's contact stages.
     """
     from tidings.accounts.selectors import members_by_id
     from tidings.tenancy.context import require_workspace
@@ -138,7 +139,12 @@ def more_reference_checks(campaign_id: int | None = None) -> dict:
         found = privacy_selectors.recipients().filter(pk__in=list(ids), active=True)
         return set(found.values_list("id", flat=True))
 
+    def stages(ids) -> set[int]:
+        from tidings.contacts import selectors as contacts_selectors
+
+        return set(contacts_selectors.stages_by_id(ids))
+
     from tidings.campaigns.webhooks import allow_private
 
-    return {"members": members, "campaigns": campaigns, "recipients": recipients,
+    return {"members": members, "campaigns": campaigns, "recipients": recipients, "stages": stages,
             "webhook_private_ok": allow_private()}  # fmt: skip

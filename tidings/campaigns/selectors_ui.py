@@ -46,6 +46,7 @@ POINTS_LABELS = {"gte": "at least", "lte": "at most", "equals": "exactly", "betw
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 REASON_LABELS = {"no_consent": "no consent", "dnc_unsubscribed": "unsubscribed", "suppressed": "suppressed",
                  "not_member": "not a member any more", "campaign_unpublished": "campaign not published",
+                 "no_stage": "stage deleted",
                  "entry_rule": "kept out by its entry rules", "not_allowed": "not allowed (consent or register)",
                  "webhook_5xx": "webhook answered with an error", "webhook_timeout": "webhook timed out",
                  "webhook_4xx": "webhook refused", "webhook_redirect": "webhook redirected (not followed)",
@@ -97,8 +98,9 @@ def _asset_choices() -> list[tuple[str, str]]:
 
 
 def more_choices() -> dict[str, list[tuple[str, str]]]:
-    """The lists the newer steps pick from: the workspace's members (owner, notice) and its campaigns."""
+    """The lists the newer steps pick from: the workspace's members (owner, notice), campaigns and stages."""
     from tidings.accounts.selectors import members_of
+    from tidings.contacts import selectors as contacts_selectors
     from tidings.tenancy.context import require_workspace
     from tidings.tenancy.selectors import workspace_by_id
 
@@ -108,7 +110,14 @@ def more_choices() -> dict[str, list[tuple[str, str]]]:
     from tidings.privacy_centre import selectors as privacy_selectors
 
     registered = privacy_selectors.recipients().filter(active=True).order_by("name").values_list("pk", "name")
-    return {"members": members, "campaigns": campaigns, "recipients": [(str(pk), n) for pk, n in registered[:500]]}
+    stages = [(str(s.id), s.name if s.is_published else f"{s.name} (unpublished)")
+              for s in contacts_selectors.stages()[:500]]  # fmt: skip
+    return {
+        "members": members,
+        "campaigns": campaigns,
+        "stages": stages,
+        "recipients": [(str(pk), n) for pk, n in registered[:500]],
+    }
 
 
 @dataclass
@@ -207,7 +216,7 @@ def _condition_summary(step: Mapping) -> str:
 def _more_summary(step: Mapping, names: Mapping[str, list[tuple[str, str]]]) -> str:
     kind = step["kind"]
     if kind == "change_stage":
-        return f"Move to stage #{step.get('stage_id')}"
+        return f"Move to the stage “{_name(names.get('stages', []), step.get('stage_id'))}”"
     if kind == "set_owner":
         return f"Owner: {_name(names.get('members', []), step.get('user_id'))}"
     if kind == "notify_user":

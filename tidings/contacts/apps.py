@@ -39,7 +39,8 @@ class ContactsConfig(AppConfig):
         from tidings.contacts import selectors
         from tidings.contacts.timeline import register_contact_descriptions
 
-        register_contact_descriptions(selectors.tag_names, selectors.company_names, selectors.member_names)
+        register_contact_descriptions(selectors.tag_names, selectors.company_names, selectors.member_names,
+                                      selectors.stage_names)  # fmt: skip
         register_panel(ContactPanel("notes", "Notes", "contacts/panels/notes.html", page.notes_panel, column="main"))
         register_panel(ContactPanel("tags", "Tags", "contacts/panels/tags.html", order=10))
         register_panel(ContactPanel("companies", "Companies", "contacts/panels/companies.html", page.companies_panel,
@@ -49,6 +50,7 @@ class ContactsConfig(AppConfig):
         register(NavItem("Contacts", "contacts:list", "contacts:view", group="Contacts", icon="users", shortcut="c"))
         register(NavItem("Companies", "contacts:company_list", "contacts:view", group="Contacts", icon="building-2"))
         register(NavItem("Fields", "contacts:fields", "contacts:edit", group="Settings", icon="text-cursor-input"))
+        register(NavItem("Stages", "contacts:stage_list", "contacts:view", group="Settings", icon="chevron-right"))
         register(NavItem("Imports", "contacts:import_list", "contacts:import", group="Contacts", icon="upload"))
         register(NavItem("Duplicates", "contacts:duplicates", "contacts:edit", group="Contacts", icon="copy"))
         from tidings.audit.targets import by_id, register_target, to_page
@@ -57,6 +59,7 @@ class ContactsConfig(AppConfig):
         register_target("company", by_id("contacts:company_detail", "company_id"))
         register_target("contact_import", by_id("contacts:import_detail", "import_id"))
         register_target("contact_field", to_page("contacts:fields"))
+        register_target("stage", to_page("contacts:stage_list"))
         if seed_demo_contacts not in SEEDERS:
             SEEDERS.append(seed_demo_contacts)
         register_store(

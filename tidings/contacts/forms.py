@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import zoneinfo
+from collections.abc import Sequence
 from functools import cache
 from typing import cast
 
@@ -327,15 +328,27 @@ class ContactFilterForm(forms.Form):
     # A member typed with suggestions (views.owner_suggest), never a list of every member; also
     # "Me" and "Nobody". The list view puts the id back into its links, not the name typed.
     owner = forms.CharField(label="Owner", required=False)
-    stage = forms.IntegerField(label="Stage id", required=False, min_value=1)
+    # The workspace's stages by name (the view passes them); an id typed into the URL that is no stage is refused.
+    stage = forms.TypedChoiceField(label="Stage", required=False, coerce=int, empty_value=None)
     # A picker of ISO 3166 codes; a name or code typed into the URL ("Germany", "de") is read as its code.
     country = forms.CharField(label="Country", required=False, max_length=64, widget=forms.Select)
     dnc = forms.ChoiceField(label="Do not contact", required=False, choices=[("", "Any"), *Channel.choices])
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
     after = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, owners: OwnerLookup, tag_suggest_url: str = "", owner_suggest_url: str = "", **kwargs):
+    def __init__(
+        self,
+        *args,
+        owners: OwnerLookup,
+        stages: Sequence[tuple[int, str]] = (),
+        tag_suggest_url: str = "",
+        owner_suggest_url: str = "",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        stage = self.fields["stage"]
+        assert isinstance(stage, forms.TypedChoiceField)
+        stage.choices = [("", "Any"), *((str(pk), name) for pk, name in stages)]
         self.fields["tag"].widget.attrs.update(_tag_suggest_attrs(tag_suggest_url))
         keywords = {"me": "Me", "none": "Nobody"}
         owner = OwnerField(
@@ -547,6 +560,32 @@ class FieldEditForm(forms.Form):
 
 class FieldLabelForm(forms.Form):
     label = forms.CharField(max_length=120)
+
+
+class StageForm(forms.Form):
+    """A contact stage's settings; the stage actions check them again (both APIs write through them too)."""
+
+    name = forms.CharField(max_length=100, help_text="For example “Lead”, “Qualified”, “Customer”.")
+    description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    weight = forms.IntegerField(
+        min_value=-(2**31) + 1,
+        max_value=2**31 - 1,
+        initial=0,
+        help_text="Stages are listed by weight, lowest first (Mautic's order).",
+    )
+    is_published = forms.BooleanField(
+        label="Published", required=False, initial=True, help_text="An unpublished stage is offered nowhere new."
+    )
+
+    @classmethod
+    def for_stage(cls, stage) -> StageForm:
+        return cls(initial={"name": stage.name, "description": stage.description, "weight": stage.weight,
+                            "is_published": stage.is_published})  # fmt: skip
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        return {"name": data["name"], "description": data.get("description") or "", "weight": data["weight"],
+                "is_published": bool(data.get("is_published"))}  # fmt: skip
 
 
 class FieldDeleteForm(forms.Form):

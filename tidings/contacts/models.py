@@ -137,7 +137,7 @@ class Contact(TenantModel):
     preferred_locale = models.CharField(max_length=16, blank=True, default="")
     website = models.CharField(max_length=255, blank=True, default="")
     owner_id = models.BigIntegerField(null=True, blank=True)
-    stage_id = models.BigIntegerField(null=True, blank=True)
+    stage_id = models.BigIntegerField(null=True, blank=True)  # a Stage of the workspace (no foreign key: see above)
     points = models.IntegerField(default=0)
     last_active = models.DateTimeField(null=True, blank=True)
     date_identified = models.DateTimeField(null=True, blank=True)
@@ -289,6 +289,30 @@ class Tag(TenantModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace_id", "name"], name="contacts_tag_name_unique")]
         ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(TenantModel):
+    """A lifecycle stage a contact can be in (Mautic's stages): at most one per contact, Contact.stage_id.
+
+    weight orders the stages (Mautic's "weight": lower first); an unpublished stage stays on the
+    contacts in it but is offered nowhere new. Deleting a stage takes it off its contacts.
+    """
+
+    personal_data = NotPersonal("the workspace's stage names")
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="")
+    weight = models.IntegerField(default=0)
+    is_published = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace_id", "name"], name="contacts_stage_name_unique")]
+        ordering = ["weight", "name"]
 
     def __str__(self) -> str:
         return self.name

@@ -57,11 +57,19 @@ def _points(data, names) -> str:
     return f"Points now {data['points']}{change}" if "points" in data else f"Points changed{change}"
 
 
-def register_contact_descriptions(tag_names, company_names, member_names) -> None:
+def _stage(data, names) -> str:
+    if not data.get("stage_id"):
+        return "Left its stage"
+    return f"Moved to {_ref('stage', 'stage_id', data, names)}"
+
+
+def register_contact_descriptions(tag_names, company_names, member_names, stage_names=None) -> None:
     """Register the sentence and icon of each event type contacts declares, and its name loaders."""
     register_names("tag_id", tag_names)
     register_names("company_id", company_names)
     register_names("by", member_names)
+    if stage_names is not None:
+        register_names("stage_id", stage_names)
     describe = register_description
     describe(E.CONTACT_CREATED, _created, icon="plus")
     describe(E.CONTACT_IDENTIFIED, lambda d, n: "Identified", icon="user-round")
@@ -83,4 +91,4 @@ def register_contact_descriptions(tag_names, company_names, member_names) -> Non
     describe(E.VIDEO_HIT, lambda d, n: "Watched a video", icon="app-window")
     describe(E.FORM_SUBMITTED, lambda d, n: f"Submitted form #{d['form_id']}", icon="list")
     describe(E.POINTS_CHANGED, _points, icon="chart-column")
-    describe(E.STAGE_CHANGED, lambda d, n: f"Moved to stage #{d['stage_id']}", icon="chevron-right")
+    describe(E.STAGE_CHANGED, _stage, icon="chevron-right")

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from tidings.contacts import duplicate_views
-from tidings.contacts.views import companies, contact, fields, importing, lists
+from tidings.contacts.views import companies, contact, fields, importing, lists, stages
 
 app_name = "contacts"
 
@@ -9,6 +9,7 @@ _c = "w/<slug:workspace_slug>/contacts/"
 _one = _c + "<int:contact_id>/"
 _co = "w/<slug:workspace_slug>/companies/"
 _f = "w/<slug:workspace_slug>/settings/fields/"
+_s = "w/<slug:workspace_slug>/settings/stages/"
 
 urlpatterns = [
     path(_c, lists.contact_list, name="list"),
@@ -60,4 +61,8 @@ urlpatterns = [
     path(_f + "<int:field_id>/archive/", fields.field_archive, name="field_archive"),
     path(_f + "<int:field_id>/index/", fields.field_index, name="field_index"),
     path(_f + "<int:field_id>/delete/", fields.field_delete, name="field_delete"),
+    path(_s, stages.stage_list, name="stage_list"),
+    path(_s + "new/", stages.stage_create, name="stage_create"),
+    path(_s + "<int:stage_id>/edit/", stages.stage_edit, name="stage_edit"),
+    path(_s + "<int:stage_id>/delete/", stages.stage_delete, name="stage_delete"),
 ]

@@ -45,6 +45,7 @@ from tidings.mautic_compat.parsing import (
 )
 from tidings.mautic_compat.responses import MauticError, mautic_datetime, validation_error
 from tidings.mautic_compat.segments import segment_search
+from tidings.mautic_compat.stages import serialize_stage
 from tidings.mautic_compat.standard import Resource, allow, check_select, standard_urls, without_nulls
 from tidings.tenancy.context import require_workspace
 
@@ -134,8 +135,9 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
     definitions = selectors.field_definitions()
     tags = selectors.tags_by_name({name for v in views for name in v.tags})
     if minimal:
-        dnc, owners = {}, {}
+        dnc, owners, stages = {}, {}, {}
     else:
+        stages = selectors.stages_by_id({v.fields.get("stage") for v in views})
         dnc = selectors.contacts_dnc([v.id for v in views])
         # Only members are named: an owner stored before owners were checked stays hidden.
         owners = members_by_id(require_workspace(), {v.fields.get("owner") for v in views if v.fields.get("owner")})
@@ -150,7 +152,7 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
         if minimal:
             result.append(body)
             continue
-        stage = view.fields.get("stage")
+        stage = stages.get(view.fields.get("stage"))
         result.append(
             {
                 "isPublished": True,
@@ -170,7 +172,7 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
                     if name in tags
                 ],
                 "utmtags": [],
-                "stage": {"id": stage} if stage else None,
+                "stage": serialize_stage(stage) if stage is not None else None,
                 "dateIdentified": mautic_datetime(view.fields.get("date_identified")),
                 "preferredProfileImage": None,
                 "doNotContact": [_dnc(row) for row in dnc.get(view.id, [])],

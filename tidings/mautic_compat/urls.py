@@ -22,6 +22,7 @@ from tidings.mautic_compat import (
     pages,
     public_forms,
     segments,
+    stages,
     tags,
     views,
 )
@@ -53,6 +54,7 @@ api_urlpatterns = [
     *companies.urlpatterns,
     *fields.urlpatterns,
     *tags.urlpatterns,
+    *stages.urlpatterns,
     *segments.urlpatterns,
     *campaigns.urlpatterns,
     *forms.urlpatterns,

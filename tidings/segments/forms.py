@@ -153,11 +153,17 @@ def _field(cap: FieldCapability) -> dict:
 
 
 def builder_schema(*, exclude_segment: int | None = None, known: Lookups | None = None) -> dict:
-    """Return what builder.js draws the filters from: fields and their operators, tags, segments, events."""
-    from tidings.contacts.selectors import tag_names
+    """Return what builder.js draws the filters from: fields, operators and choices (stages), tags, segments, events."""
+    from tidings.contacts.selectors import stages, tag_names
 
     known = known or selectors.lookups()
     contact = [_field(date_added_capability())] + [_field(cap) for cap in known.contact_fields.values()]
+    # A contact's stage is picked from the workspace's stages (by name), not typed as an id.
+    stage_choices = [{"id": s.id, "name": s.name + ("" if s.is_published else " (unpublished)")}
+                     for s in stages()[:PICKER_LIMIT]]  # fmt: skip
+    for described in contact:
+        if described["alias"] == "stage":
+            described["choices"] = stage_choices
     company = [_field(cap) for cap in known.company_fields.values()]
     tag_ids = sorted(known.tag_ids)[:PICKER_LIMIT]
     tags = sorted(tag_names(set(tag_ids)).items(), key=lambda pair: pair[1].lower())

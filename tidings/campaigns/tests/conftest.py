@@ -49,6 +49,21 @@ def runs(campaign, contact=None):
     return [(r.step, r.status, r.outcome, r.reason) for r in rows]
 
 
+def make_stage(name="Lead", **values):
+    """A contact stage of the workspace in context."""
+    from tidings.contacts.actions import stage_create
+
+    return stage_create({"name": name, **values}, principal=system())
+
+
+@pytest.fixture
+def initech(make_user):
+    """A workspace in Acme's own region (EU): its ids come from the same sequences as Acme's."""
+    from tidings.accounts.actions import workspace_create
+
+    return workspace_create(name="Initech", slug="initech", region="eu", owner=make_user("milton@initech.example"))
+
+
 def later(**delta):
     """A time machine: the engine's clock moved forward by delta (freezegun)."""
     import datetime

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from tidings.campaigns.tests.conftest import add, graph, later, make_email, publish, run, runs
+from tidings.campaigns.tests.conftest import add, graph, later, make_email, make_stage, publish, run, runs
 from tidings.campaigns.tests.conftest import system as system_principal
 
 
@@ -101,15 +101,43 @@ def test_change_stage_moves_every_contact_in_one_call_and_records_stage_changed(
     original = contacts_actions.contacts_stage_change
     monkeypatch.setattr(contacts_actions, "contacts_stage_change",
                         lambda ids, stage, **kw: calls.append(len(ids)) or original(ids, stage, **kw))  # fmt: skip
-    campaign = publish({"id": 1, "kind": "change_stage", "stage_id": 3})
+    lead = make_stage("Lead")
+    campaign = publish({"id": 1, "kind": "change_stage", "stage_id": lead.id})
     add(campaign, ada, grace)
     assert run().done == 2
     assert calls == [2]
-    assert set(Contact.objects.values_list("stage_id", flat=True)) == {3}
-    assert _events(ada, "stage.changed") == [{"stage_id": 3, "previous_stage_id": 0}]
+    assert set(Contact.objects.values_list("stage_id", flat=True)) == {lead.id}
+    assert _events(ada, "stage.changed") == [{"stage_id": lead.id, "previous_stage_id": 0}]
     # Already at that stage: no second event.
-    assert original([ada.id], 3, principal=system_principal()) == 0
+    assert original([ada.id], lead.id, principal=system_principal()) == 0
     assert len(_events(ada, "stage.changed")) == 1
+
+
+def test_a_change_stage_step_must_name_a_stage_of_this_workspace(in_acme, initech):
+    from tidings.campaigns.actions import campaign_create
+    from tidings.tenancy.context import use_workspace
+
+    make_stage("Acme lead")
+    with use_workspace(initech):
+        theirs = make_stage("Initech lead")
+    with pytest.raises(ValidationError) as caught:
+        campaign_create(principal=system_principal(), name="Poach",
+                        graph=graph({"id": 1, "kind": "change_stage", "stage_id": theirs.id}))  # fmt: skip
+    assert caught.value.message_dict == {"graph.steps.0.stage_id": ["a stage of this workspace"]}
+
+
+def test_a_change_stage_step_whose_stage_was_deleted_skips_its_contacts(readers):
+    from tidings.contacts.actions import stage_delete
+    from tidings.contacts.models import Contact
+
+    ada, grace = readers
+    lead = make_stage("Lead")
+    campaign = publish({"id": 1, "kind": "change_stage", "stage_id": lead.id})
+    stage_delete(lead.id, principal=system_principal())
+    add(campaign, ada, grace)
+    run()
+    assert {r[3] for r in runs(campaign)} == {"no_stage"}
+    assert set(Contact.objects.values_list("stage_id", flat=True)) == {None}
 
 
 def test_set_owner_sets_a_member_and_is_skipped_when_they_left_the_workspace(readers, alice):

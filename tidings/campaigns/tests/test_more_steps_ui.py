@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tidings.campaigns.models import Campaign
-from tidings.campaigns.tests.conftest import publish
+from tidings.campaigns.tests.conftest import make_stage, publish
 from tidings.campaigns.tests.conftest import system as system_principal
 from tidings.campaigns.tests.test_views_ui import _add, _campaign, _errors
 
@@ -24,15 +24,28 @@ def hooks(in_acme):
                             categories=["user.contact.email"])  # fmt: skip
 
 
-def test_the_new_steps_are_built_from_the_workspaces_own_choices(alice_client, in_acme, alice, bob, hooks):
+def test_the_new_steps_are_built_from_the_workspaces_own_choices(alice_client, in_acme, alice, bob, initech, hooks):
+    from tidings.tenancy.context import use_workspace
+
     other = publish({"id": 1, "kind": "exit"}, name="Nurture")
+    qualified = make_stage("Qualified")
+    with use_workspace(initech):
+        theirs = make_stage("Initech secret stage")
     campaign = _campaign(alice_client)
     url = f"/w/acme/campaigns/{campaign.pk}/"
+    page = alice_client.get(url + "steps/new/", {"kind": "change_stage", "edge": "next"}).content.decode()
+    assert f'value="{qualified.id}"' in page and "Qualified" in page and "Initech secret stage" not in page
+    # Another workspace's stage, even by id, is refused at its field.
+    refused = alice_client.post(url + "steps/new/", {"kind": "change_stage", "edge": "next",
+                                                     "stage_id": str(theirs.id)})  # fmt: skip
+    assert refused.status_code < 500 and "Initech secret stage" not in refused.content.decode()
+    campaign.refresh_from_db()
+    assert all(s.get("stage_id") != theirs.id for s in campaign.graph["steps"])
     page = alice_client.get(url + "steps/new/", {"kind": "set_owner", "edge": "next"}).content.decode()
     assert f'value="{alice.pk}"' in page and "bob@globex.example" not in page
     page = alice_client.get(url + "steps/new/", {"kind": "call_webhook", "edge": "next"}).content.decode()
     assert "Hooks Inc" in page and 'value="email"' in page
-    first = _add(alice_client, campaign, "change_stage", stage_id="4")
+    first = _add(alice_client, campaign, "change_stage", stage_id=str(qualified.id))
     second = _add(alice_client, campaign, "set_owner", after=first, user_id=str(alice.pk))
     third = _add(alice_client, campaign, "notify_user", after=second, user_id=str(alice.pk), subject="Lead")
     fourth = _add(alice_client, campaign, "enter_campaign", after=third, campaign_id=str(other.pk))
@@ -40,12 +53,12 @@ def test_the_new_steps_are_built_from_the_workspaces_own_choices(alice_client, i
                  recipient_id=str(hooks.pk), purpose="marketing_email", webhook_fields=["email"])  # fmt: skip
     campaign.refresh_from_db()
     by_id = {s["id"]: s for s in campaign.graph["steps"]}
-    assert by_id[first]["stage_id"] == 4 and by_id[second]["user_id"] == alice.pk
+    assert by_id[first]["stage_id"] == qualified.id and by_id[second]["user_id"] == alice.pk
     assert by_id[third]["subject"] == "Lead" and by_id[fourth]["campaign_id"] == other.pk
     assert by_id[fifth]["fields"] == ["email"] and by_id[fifth]["recipient_id"] == hooks.pk
     page = alice_client.get(url).content.decode()
     for text in (
-        "Move to stage #4",
+        "Move to the stage “Qualified”",
         "Owner: ",
         "Notify ",
         "Enter the campaign “Nurture”",

@@ -10,7 +10,7 @@ Every action takes the principal that acts (a member, a token, an OAuth applicat
 tidings.accounts.permissions.system_principal() for tasks and commands) as a required keyword
 and checks first that it acts in the workspace in context and holds the action's permission
 (contacts:edit; contacts:delete to delete or merge away a contact, to delete a company or a
-field; settings:manage for the contact settings), raising PermissionDenied before anything
+field; settings:manage for the contact settings; contacts:edit for stages), raising PermissionDenied before anything
 is read or written. Surfaces only map that error: UI, native API, Mautic API and tasks agree.
 
 Contact values are passed as {alias: value} with the field aliases of field_definitions()
@@ -26,7 +26,7 @@ before the insert (tidings.tenancy.bulk.allocate_ids).
 The package has one module per concern: common (transactions, audit, the permission check),
 schema (field definitions), state (values prepared, sealed and indexed on their way to the
 database), contacts (one contact), bulk_upsert (many contacts), tags, notes, dnc, companies,
-duplicates, events, contact_settings and saved_views (a member's list settings). Import from the
+duplicates, events, stages, contact_settings and saved_views (a member's list settings). Import from the
 package: its public names are the interface.
 """
 
@@ -98,6 +98,12 @@ from tidings.contacts.actions.schema import (
     fields_ensure_core,
     load_fields,
 )
+from tidings.contacts.actions.stages import (
+    MAX_STAGE_NAME,
+    stage_create,
+    stage_delete,
+    stage_update,
+)
 from tidings.contacts.actions.state import (
     EMAIL_UNIQUE_CONSTRAINT,
     EmailTaken,
@@ -149,6 +155,10 @@ __all__ = [
     "contact_merge",
     "contact_points_change",
     "contacts_stage_change",
+    "MAX_STAGE_NAME",
+    "stage_create",
+    "stage_delete",
+    "stage_update",
     "contact_update",
     "contact_upsert",
     "contacts_delete",

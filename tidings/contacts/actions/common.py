@@ -23,6 +23,8 @@ DNC_COMMENT_MAX = 255
 
 OWNER = "owner"  # the contact field holding its owner's user id (a member of the workspace)
 
+STAGE = "stage"  # the contact field holding its stage's id (a Stage of the workspace)
+
 _COLUMN_EMPTY = {"owner_id": None, "stage_id": None, "points": 0, "last_active": None, "date_identified": None}
 
 

@@ -16,6 +16,7 @@ from tidings.contacts.actions import state as state_module
 from tidings.contacts.actions.common import _atomic, _audit, _member_id, _require
 from tidings.contacts.actions.events import _events
 from tidings.contacts.actions.schema import load_fields
+from tidings.contacts.actions.stages import _stage_of_workspace
 from tidings.contacts.actions.state import (
     _apply,
     _check_lawful_basis,
@@ -483,13 +484,11 @@ def contacts_stage_change(contact_ids: Iterable[int], stage_id: int | None, *, p
 
     Contacts already at that stage and ids not in this workspace are left alone. Each contact moved
     gets a stage.changed event with its previous stage (campaigns' "change stage" step calls this).
+    Raise ValidationError (stage_id) when stage_id is not one of this workspace's stages.
     """
     _require(principal, "contacts:edit")
     if stage_id is not None:
-        try:
-            stage_id = parse_int(stage_id, minimum=1, maximum=2**63 - 1)
-        except InvalidInput as error:
-            raise ValidationError({"stage_id": [str(error)]}) from error
+        stage_id = _stage_of_workspace(stage_id)
     ids = sorted({int(c) for c in contact_ids})
     moved = 0
     now = timezone.now()

@@ -14,7 +14,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from tidings.accounts.selectors import member_user_ids
-from tidings.contacts.actions.common import _COLUMN_EMPTY, BATCH_SIZE, IDENTIFYING_ALIASES, OWNER
+from tidings.contacts.actions.common import _COLUMN_EMPTY, BATCH_SIZE, IDENTIFYING_ALIASES, OWNER, STAGE
 from tidings.contacts.fields import (
     BLIND_INDEX_COLUMNS,
     CONTACT_COLUMNS,
@@ -30,6 +30,7 @@ from tidings.contacts.models import (
     ContactField,
     ContactSearchToken,
     FieldObject,
+    Stage,
 )
 from tidings.privacy.models import ContactKey, LawfulBasis
 from tidings.privacy.vault import (
@@ -113,6 +114,11 @@ class _Plan:
         return member_user_ids(require_workspace())
 
     @functools.cached_property
+    def stage_ids(self) -> set[int]:
+        """Return the ids of the workspace's stages, the values a contact's stage may hold."""
+        return set(Stage.objects.values_list("id", flat=True))
+
+    @functools.cached_property
     def defaults(self) -> list[tuple[str, Any]]:
         """Return (alias, coerced default value) of the live fields that have a default."""
         return [
@@ -148,7 +154,8 @@ def _prepare(
     """Return ({alias: coerced value or None}, {alias: [messages]}) for a row of values.
 
     A contact's owner must be a member of the workspace: any other user id (another workspace's,
-    staff's, nobody's) is refused here, so the UI, both APIs and imports agree.
+    staff's, nobody's) is refused here, so the UI, both APIs and imports agree. Its stage must
+    be one of the workspace's stages, the same way.
     """
     plan = plan or _Plan(fields)
     coercers = plan.coercers
@@ -167,6 +174,9 @@ def _prepare(
         if alias == OWNER and value is not None and not _may_own(value, fields[alias], plan):
             errors[alias] = ["not a member of this workspace"]  # never echo who that user is
             continue
+        if alias == STAGE and value is not None and not _may_stage(value, fields[alias], plan):
+            errors[alias] = ["choose one of the workspace's stages"]
+            continue
         if value is not None or overwrite_with_blank:  # coerce() gives None for an empty value, only for one
             changes[alias] = value
     return changes, errors
@@ -177,6 +187,13 @@ def _may_own(value, definition: ContactField, plan: _Plan) -> bool:
     if definition.object != FieldObject.CONTACT:
         return True  # a company's field aliased "owner" is plain data
     return isinstance(value, int) and value in plan.member_ids
+
+
+def _may_stage(value, definition: ContactField, plan: _Plan) -> bool:
+    """Return whether value may be stored in definition when it is a contact's stage (a Stage's id)."""
+    if definition.object != FieldObject.CONTACT:
+        return True  # a company's field aliased "stage" is plain data
+    return isinstance(value, int) and value in plan.stage_ids
 
 
 def _missing_required(state: _State | None, changes: Mapping[str, Any], plan: _Plan, *, defaults: bool = False):

@@ -38,6 +38,8 @@ def setup(world):
         note = actions.note_add(contact.id, "Prefers letters.", principal=system())
         actions.dnc_add(contact.id, channel="email", reason="manual", principal=system())
         field = actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
+        stage = actions.stage_create({"name": "Acme pipeline stage"}, principal=system())
+        actions.contacts_stage_change([contact.id], stage.id, principal=system())
         upload = SimpleUploadedFile("people.csv", b"email\nlin@acme.example\n", content_type="text/csv")
         job = imports.import_create(upload, principal=system())
         # A view alice shares with Acme: its name is a marker, its id must open nothing elsewhere.
@@ -57,9 +59,17 @@ def setup(world):
         acme_import=job.id,
         acme_view=view.pk,
         acme_twin=twin.id,
+        acme_stage=stage.id,
     )
     world.markers.update(
-        {"Analytical Engines", "Shoe size", "Acme shared view", "Quintessa", "quintessa.marrowby@acme.example"}
+        {
+            "Analytical Engines",
+            "Shoe size",
+            "Acme shared view",
+            "Acme pipeline stage",
+            "Quintessa",
+            "quintessa.marrowby@acme.example",
+        }
     )
 
 
@@ -81,6 +91,10 @@ def _company(world, tail: str = "", method: str = "GET") -> list[Probe]:
 
 def _field(world, tail: str, method: str = "POST") -> list[Probe]:
     return _both(world, f"settings/fields/{world.objects['acme_field']}/{tail}", method)
+
+
+def _stage(world, tail: str, method: str = "POST") -> list[Probe]:
+    return _both(world, f"settings/stages/{world.objects['acme_stage']}/{tail}", method)
 
 
 def _import(world, tail: str = "", method: str = "GET") -> list[Probe]:
@@ -127,6 +141,9 @@ OWN_WORKSPACE = {
         + _own(w, "contacts/owners/suggest/?owner=acme.example", status=200)
     ),
     "contacts:fields": lambda w: _own_list(w, "settings/fields/"),
+    "contacts:stage_list": lambda w: _own(w, "settings/stages/", status=200),
+    # A new stage of his own named like Acme's is his (names are unique per workspace only).
+    "contacts:stage_create": lambda w: _own(w, "settings/stages/new/", "POST", {"name": "Lead", "weight": "1"}),
     "contacts:field_alias": lambda w: _own(w, "settings/fields/alias/?label=Shoe+size", status=200),
     "contacts:import_list": lambda w: _own(w, "contacts/imports/", status=200),
     "contacts:export": lambda w: _own_list(w, "contacts/export/csv/") + _own_list(w, "contacts/export/json/"),
@@ -223,4 +240,8 @@ CASES = {
     "contacts:field_archive": lambda w: _field(w, "archive/"),
     "contacts:field_index": lambda w: _field(w, "index/"),
     "contacts:field_delete": lambda w: _field(w, "delete/", "GET") + _field(w, "delete/"),
+    "contacts:stage_list": lambda w: _acme(w, "settings/stages/"),
+    "contacts:stage_create": lambda w: _acme(w, "settings/stages/new/") + _acme(w, "settings/stages/new/", "POST"),
+    "contacts:stage_edit": lambda w: _stage(w, "edit/", "GET") + _stage(w, "edit/"),
+    "contacts:stage_delete": lambda w: _stage(w, "delete/"),
 }

@@ -65,14 +65,17 @@ def test_the_header_shows_the_owner_by_name(alice_client, in_acme, alice):
 
 
 def test_the_header_shows_points_stage_and_lawful_basis(alice_client, in_acme):
+    qualified = actions.stage_create({"name": "Qualified"}, principal=system())
     contact = actions.contact_create(
-        {"email": "scored@people.example", "points": 42, "stage": 3}, lawful_basis="consent", principal=system()
+        {"email": "scored@people.example", "points": 42, "stage": qualified.id},
+        lawful_basis="consent",
+        principal=system(),
     )
 
     page = _page(alice_client, contact).content.decode()
 
     assert "<dt>Points</dt><dd>42</dd>" in page
-    assert "<dt>Stage</dt><dd>#3</dd>" in page  # no stage model yet: the id as it is
+    assert "<dt>Stage</dt><dd>Qualified</dd>" in page
     assert "<dt>Lawful basis</dt><dd>consent</dd>" in page
 
 

@@ -100,8 +100,8 @@ def test_the_list_costs_the_same_queries_for_a_few_or_many_contacts(
     _list(alice_client)  # warm the keyring cache and the core field seeding
     # Region: the page of contacts (6), field definitions for the columns, the capped total,
     # the member's list preference and saved views, the segments of the bulk menu (an action the segments
-    # app registers); whatever the number of rows.
-    with django_assert_max_num_queries(11, using="region_eu"), django_assert_max_num_queries(8, using="default"):
+    # app registers), the stages of the stage filter; whatever the number of rows.
+    with django_assert_max_num_queries(12, using="region_eu"), django_assert_max_num_queries(8, using="default"):
         response = _list(alice_client, q="tag:vip", sort="-points")
 
     assert len(response.context["rows"]) == 4

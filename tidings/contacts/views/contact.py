@@ -55,9 +55,12 @@ def _contact_context(request, contact_id: int, **extra) -> dict:
     engagement = selectors.contact_engagement(contact_id)
     # The latest of its events and the tracker's last_active (set by tracking, which may keep no event).
     last_active = max(filter(None, (engagement.last_activity, contact.fields.get("last_active"))), default=None)
+    stage_id = contact.fields.get("stage")
+    stage = selectors.stages_by_id([stage_id]).get(stage_id) if stage_id is not None else None
     return {
         "contact": contact,
         "owner": owners.get(str(owner_id), f"#{owner_id}") if owner_id is not None else "",
+        "stage": stage.name if stage is not None else "",
         "groups": [(title, groups[title]) for title in GROUP_TITLES if title in groups],
         "engagement": engagement,
         "last_active": last_active,

@@ -172,6 +172,7 @@ def _filter_form(request, params) -> ContactFilterForm:
     return ContactFilterForm(
         params or None,
         owners=OwnerLookup(request.workspace),
+        stages=[(s.id, s.name) for s in selectors.stages()],
         tag_suggest_url=reverse("contacts:tag_suggest", kwargs=slug),
         owner_suggest_url=reverse("contacts:owner_suggest", kwargs=slug) + "?keywords=1",
     )
@@ -504,7 +505,9 @@ def contact_export(request, workspace_slug, fmt):
     """
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
-    form = ContactFilterForm(request.GET, owners=OwnerLookup(request.workspace))
+    form = ContactFilterForm(
+        request.GET, owners=OwnerLookup(request.workspace), stages=[(s.id, s.name) for s in selectors.stages()]
+    )
     if not form.is_valid():
         return HttpResponse("Check the filters.", status=400, content_type="text/plain")
     arguments = form.selector_arguments(me=request.principal.actor_id)

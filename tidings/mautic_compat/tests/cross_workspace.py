@@ -41,13 +41,17 @@ def setup(world):
         from tidings.contacts.selectors import tags_by_name
 
         tag = tags_by_name(["api-probe"])["api-probe"]
-    world.markers.update({"Difference Engines", "api-probe", "api_probe_colour", "Favourite colour"})
+        stage = actions.stage_create({"name": "acme-probe-stage", "description": "Acme's funnel"}, principal=system())
+        actions.contacts_stage_change([contact.id], stage.id, principal=system())
+    world.markers.update({"Difference Engines", "api-probe", "api_probe_colour", "Favourite colour",
+                          "acme-probe-stage"})  # fmt: skip
     _segments_setup(world, contact, tag)
     world.objects.update(
         api_contact=contact,
         api_company=company,
         api_note=note,
         api_tag=tag,
+        api_stage=stage,
         api_field=field,
         api_company_field=company_field,
     )
@@ -160,6 +164,10 @@ def _tag(world):
     return world.objects["api_tag"].id
 
 
+def _stage(world):
+    return world.objects["api_stage"].id
+
+
 def _field(world):
     return world.objects["api_field"].id
 
@@ -263,6 +271,11 @@ OWN_WORKSPACE = {
     "mautic_compat:fields_batch_delete": _own("DELETE", lambda w: f"fields/contact/batch/delete?ids[]={_field(w)}"),
     "mautic_compat:tags_list": _list(lambda w: "tags"),
     "mautic_compat:tags_batch_delete": _own("DELETE", lambda w: f"tags/batch/delete?ids[]={_tag(w)}"),
+    "mautic_compat:stages_list": _own("GET", lambda w: "stages", status=200),
+    "mautic_compat:stages_batch_delete": _own("DELETE", lambda w: f"stages/batch/delete?ids[]={_stage(w)}"),
+    "mautic_compat:stages_batch_edit": _own(
+        "PATCH", lambda w: "stages/batch/edit", lambda w: [{"id": _stage(w), "name": "Eve"}]
+    ),
     "api:v1:list_contacts": lambda world: [
         *_own_native("GET", lambda w: "contacts", status=200, listed=True)(world),
         *_own_native("GET", lambda w: "contacts?search=tag:api-probe", status=200)(world),
@@ -365,6 +378,19 @@ CASES = {
     "mautic_compat:tags_get": _both("GET", lambda w: f"tags/{_tag(w)}"),
     "mautic_compat:tags_edit": _both("PATCH", lambda w: f"tags/{_tag(w)}/edit", {"tag": "renamed"}),
     "mautic_compat:tags_delete": _both("DELETE", lambda w: f"tags/{_tag(w)}/delete"),
+    # stages
+    "mautic_compat:stages_list": _workspace_base_only("GET", lambda w: "stages"),
+    "mautic_compat:stages_new": _workspace_base_only("POST", lambda w: "stages/new", {"name": "Lead"}),
+    "mautic_compat:stages_batch_new": _workspace_base_only("POST", lambda w: "stages/batch/new", {}),
+    "mautic_compat:stages_batch_edit": _workspace_base_only("PATCH", lambda w: "stages/batch/edit", {}),
+    "mautic_compat:stages_batch_delete": _workspace_base_only(
+        "DELETE", lambda w: f"stages/batch/delete?ids={_stage(w)}"
+    ),
+    "mautic_compat:stages_get": _both("GET", lambda w: f"stages/{_stage(w)}"),
+    "mautic_compat:stages_edit": _both("PATCH", lambda w: f"stages/{_stage(w)}/edit", {"name": "renamed"}),
+    "mautic_compat:stages_delete": _both("DELETE", lambda w: f"stages/{_stage(w)}/delete"),
+    "mautic_compat:stages_add_contact": _both("POST", lambda w: f"stages/{_stage(w)}/contact/{_contact(w)}/add"),
+    "mautic_compat:stages_remove_contact": _both("POST", lambda w: f"stages/{_stage(w)}/contact/{_contact(w)}/remove"),
     # segments
     "mautic_compat:segments_list": _workspace_base_only("GET", lambda w: "segments"),
     "mautic_compat:segments_new": _workspace_base_only("POST", lambda w: "segments/new", {"name": "X"}),

@@ -236,6 +236,23 @@
       days.addEventListener("input", function () { node.value = /^\d+$/.test(days.value) ? Number(days.value) : days.value; self.changed(false); });
       return [labelled(path, "value", "Days", days)];
     }
+    if (cap && cap.choices && (shape === "list" || shape === type)) {
+      // A reference field (a contact's stage): pick from the workspace's own, never type an id.
+      var offered = cap.choices.map(function (c) { return [c.id, c.name]; });
+      var many = shape === "list";
+      var known = offered.map(function (o) { return String(o[0]); });
+      (many ? (Array.isArray(node.value) ? node.value : []) : [node.value]).forEach(function (v) {
+        if (v !== undefined && v !== null && v !== "" && known.indexOf(String(v)) < 0) { offered.unshift([v, "#" + v + " (not a stage of this workspace)"]); }
+      });
+      if (!many) { offered.unshift(["", "(choose)"]); }
+      var chooser = select(offered, node.value, many);
+      chooser.addEventListener("change", function () {
+        var picked = Array.prototype.filter.call(chooser.options, function (o) { return o.selected && o.value !== ""; }).map(function (o) { return Number(o.value); });
+        node.value = many ? picked : (picked.length ? picked[0] : "");
+        self.changed(false);
+      });
+      return [labelled(path, "value", many ? "Values" : "Value", chooser, true)];
+    }
     if (shape === "list") {
       var items = el("textarea", {rows: "2", "class": "seg-list", "aria-describedby": idFor(path, "listhelp")});
       items.value = (Array.isArray(node.value) ? node.value : []).join("\n");
