@@ -368,7 +368,7 @@ _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\
 
 
 @contextlib.contextmanager
-def written_tables() -> Iterator[set[str] | None]:
+def written_tables() -> Iterator[set[str]]:
     """Collect the tables the statements run inside the block write to (every database connection).
 
     Yields a set, filled as statements run; a statement the harness cannot read (a CTE, a TRUNCATE, ...)
