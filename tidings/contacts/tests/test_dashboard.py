@@ -155,6 +155,7 @@ def test_an_empty_workspace_says_how_to_get_contacts(alice_client, acme):
 def test_a_member_without_contacts_view_sees_none_of_the_contacts_widgets(arun_client, acme_contacts):
     page = arun_client.get("/w/acme/").content.decode()
     assert _headings(page) == []
+    page = re.sub(r'="[A-Za-z0-9_-]{32,}"', '=""', page)  # random tokens (CSRF, nonces) may hold "DE"
     assert "vip" not in page and "DE" not in page
 
 
