@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -86,7 +88,11 @@ def test_a_token_without_assets_edit_cannot_upload(client, acme, alice, in_acme,
 )
 def test_any_upload_metadata_is_answered_without_a_server_error(api, in_acme, fields, name, content):
     fields = {key: value.replace("\x00", "") for key, value in fields.items()}
-    response = post_upload(api, "/assets", fields, content, name.replace("\x00", "") or "x")
+    # The test client's file object refuses a name whose last part is empty, "." or ".." (Django's
+    # SuspiciousFileOperation, raised here and not in the view): such a name never reaches the server.
+    name = name.replace("\x00", "")
+    name = name if os.path.basename(name) not in ("", ".", "..") else "x"
+    response = post_upload(api, "/assets", fields, content, name)
     assert response.status_code < 500, response.content
 
 
