@@ -21,3 +21,7 @@ def workspaces_for_user(user):
 def all_workspace_ids() -> list[int]:
     """Return every workspace's id, in order (for jobs that visit each workspace in turn)."""
     return list(Workspace.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def workspace_count() -> int:
+    return Workspace.objects.count()
