@@ -108,21 +108,18 @@ def enqueue_once(task: Task, *, workspace_id: int | None, stale_after: timedelta
         raise TypeError("enqueue_once takes a task (a function decorated with @tenant_task(coalesce=True))")
     key = coalesce_key(task.module_path)
     now = timezone.now()
-    held = ScheduledTask.objects.filter(workspace_id=workspace_id, dedupe_key=key)
-    if held.exists():
-        # One conditional UPDATE: of two callers finding the same stale row, one takes it.
-        if not held.filter(status=ScheduledTaskStatus.ENQUEUED, enqueued_at__lt=now - stale_after).update(
-            enqueued_at=now, attempts=F("attempts") + 1
-        ):
-            return False
-    else:
+    # One conditional UPDATE takes over a stale key (of two callers finding it, one takes it). When it took
+    # none, the insert takes a free key; the unique key refuses it while a row holds the key.
+    stale = ScheduledTask.objects.filter(workspace_id=workspace_id, dedupe_key=key, status=ScheduledTaskStatus.ENQUEUED,
+                                         enqueued_at__lt=now - stale_after)  # fmt: skip
+    if not stale.update(enqueued_at=now, attempts=F("attempts") + 1):
         row = ScheduledTask(task_path=task.module_path, workspace_id=workspace_id, due_at=now, enqueued_at=now,
                             status=ScheduledTaskStatus.ENQUEUED, attempts=1, dedupe_key=key)  # fmt: skip
         try:
             with transaction.atomic(using="default"):
                 row.save(using="default")
         except IntegrityError:
-            return False  # another caller queued it between our look-up and insert
+            return False  # the key is held: a run is queued and has not started
     try:
         if workspace_id is None:
             task.enqueue()
