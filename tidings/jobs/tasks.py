@@ -61,6 +61,10 @@ PLANNER_SAMPLE_ROWS = 1000
 # install, a new campaign's runs). Such a table's indexes led by workspace_id are given the figures of
 # one big workspace until the next refresh measures them.
 ASSUMED_WORKSPACE_ROWS = 1_000_000
+# The indexes led by workspace_id of each table, and their widths, read with PRAGMA index_list/index_info
+# once per database and table: {database: (its schema version, {table: [(index, columns)]})}. Read again
+# after a schema change (a migration's CREATE, ALTER or DROP moves PRAGMA schema_version on).
+_WORKSPACE_INDEXES: dict[tuple[str, str], tuple[int, dict[str, list[tuple[str, int]]]]] = {}
 
 
 @periodic(every=timedelta(minutes=1))
@@ -79,7 +83,7 @@ def refresh_planner_statistics() -> list[str]:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA analysis_limit={PLANNER_SAMPLE_ROWS}")
             cursor.execute("ANALYZE")
-            assumed = _assumed_workspace_figures(cursor)
+            assumed = _assumed_workspace_figures(cursor, (alias, str(connection.settings_dict["NAME"])))
             if assumed:
                 cursor.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, %s, %s)", assumed)
                 cursor.execute("ANALYZE sqlite_schema")  # this connection reloads the figures too
@@ -87,19 +91,35 @@ def refresh_planner_statistics() -> list[str]:
     return refreshed
 
 
-def _assumed_workspace_figures(cursor) -> list[tuple[str, str, str]]:
+def _assumed_workspace_figures(cursor, database: tuple[str, str]) -> list[tuple[str, str, str]]:
     """(table, index, stat) rows for the indexes led by workspace_id of tables ANALYZE left without figures."""
     cursor.execute(
         "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
         "AND name NOT IN (SELECT tbl FROM sqlite_stat1)"
     )
-    rows = []
-    for (table,) in cursor.fetchall():
-        cursor.execute(f'PRAGMA index_list("{table}")')
-        for index in [row[1] for row in cursor.fetchall()]:
-            cursor.execute(f'PRAGMA index_info("{index}")')
-            columns = [row[2] for row in cursor.fetchall()]
-            if columns and columns[0] == "workspace_id":
-                # Rows in the table, then rows per value of each leading column: one workspace holds them all.
-                rows.append((table, index, " ".join([str(ASSUMED_WORKSPACE_ROWS)] * 2 + ["10"] * (len(columns) - 1))))
-    return rows
+    tables = [table for (table,) in cursor.fetchall()]
+    indexes = _workspace_indexes(cursor, database, tables)
+    # Rows in the table, then rows per value of each leading column: one workspace holds them all.
+    return [(table, index, " ".join([str(ASSUMED_WORKSPACE_ROWS)] * 2 + ["10"] * (columns - 1)))
+            for table in tables for index, columns in indexes[table]]  # fmt: skip
+
+
+def _workspace_indexes(cursor, database: tuple[str, str], tables: list[str]) -> dict[str, list[tuple[str, int]]]:
+    """Return {table: [(index, columns)]} of the indexes led by workspace_id of tables (and of the tables
+    read before, while the schema stays as it was)."""
+    cursor.execute("PRAGMA schema_version")
+    version = cursor.fetchone()[0]
+    read, known = _WORKSPACE_INDEXES.get(database, (None, {}))
+    if read != version:
+        known = {}
+        _WORKSPACE_INDEXES[database] = (version, known)
+    for table in tables:
+        if table not in known:
+            known[table] = []
+            cursor.execute(f'PRAGMA index_list("{table}")')
+            for index in [row[1] for row in cursor.fetchall()]:
+                cursor.execute(f'PRAGMA index_info("{index}")')
+                columns = [row[2] for row in cursor.fetchall()]
+                if columns and columns[0] == "workspace_id":
+                    known[table].append((index, len(columns)))
+    return known

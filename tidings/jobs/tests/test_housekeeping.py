@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django_tasks import TaskResultStatus
@@ -98,3 +99,50 @@ def test_planner_statistics_let_sqlite_look_up_keys_instead_of_walking_the_works
     forget_statistics()
     refresh_planner_statistics.call()
     assert "PRIMARY KEY" in plan()  # measured
+
+
+def _sqlite_connection(in_acme):
+    from django.db import connections
+
+    connection = connections[in_acme.db_alias]
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite's planner statistics are refreshed (PostgreSQL analyzes on its own)")
+    return connection
+
+
+def test_planner_statistics_read_the_index_layout_once_while_the_schema_stays(in_acme):
+    from django.test.utils import CaptureQueriesContext
+
+    from tidings.jobs.tasks import refresh_planner_statistics
+
+    connection = _sqlite_connection(in_acme)
+    refresh_planner_statistics.call()
+
+    with CaptureQueriesContext(connection) as again:
+        refresh_planner_statistics.call()
+
+    assert [q["sql"] for q in again if "ANALYZE" in q["sql"]]  # it still measures the tables every time
+    assert not [q["sql"] for q in again if "PRAGMA index_" in q["sql"]]  # but knows their indexes
+
+
+def test_planner_statistics_read_the_index_layout_again_after_a_schema_change(in_acme):
+    from tidings.jobs.tasks import ASSUMED_WORKSPACE_ROWS, refresh_planner_statistics
+
+    connection = _sqlite_connection(in_acme)
+
+    def figures() -> list[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'planner_probe'")
+            return list(cursor.fetchall())
+
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute("CREATE TABLE planner_probe (id integer PRIMARY KEY, workspace_id integer, name text)")
+    refresh_planner_statistics.call()
+    assert figures() == []  # empty, and no index led by workspace_id: nothing to assume
+
+    with connection.cursor() as cursor:  # a migration adds the index to the table already read
+        cursor.execute("CREATE INDEX planner_probe_workspace ON planner_probe (workspace_id, name)")
+    refresh_planner_statistics.call()
+
+    rows = ASSUMED_WORKSPACE_ROWS
+    assert figures() == [("planner_probe_workspace", f"{rows} {rows} 10")]
