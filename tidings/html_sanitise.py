@@ -15,5 +15,10 @@ _ATTRIBUTES["a"].update({"href", "target"})
 
 def clean_html(value: str) -> str:
     """Return value with only allow-listed tags and attributes, links given rel="noopener noreferrer"."""
-    return nh3.clean(value, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https", "mailto", "tel"},
-                     link_rel="noopener noreferrer")
+    return nh3.clean(
+        value,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel="noopener noreferrer",
+    )

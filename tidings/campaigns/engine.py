@@ -19,7 +19,9 @@ impossible to schedule twice.
 Every step done, skipped or decided is written to the event store (compact: ids and codes).
 
 This module orchestrates; the parts it calls live beside it: conditions.py (condition evaluation and
-contacts' local times), goals.py (goals end a walk), webhook_step.py (the webhook step, run like a send).
+contacts' local times), goals.py (goals end a walk), email_step.py (the email step: chunks committed
+"sending", then sent; crash recovery from the emails app's record), webhook_step.py (the webhook step, run
+like a send).
 """
 
 from __future__ import annotations
@@ -61,8 +63,6 @@ from tidings.consent import selectors as consent_selectors
 from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
 from tidings.contacts.conditions import existing_contact_ids
-from tidings.emails import selectors_sending as emails_selectors_sending
-from tidings.emails.actions import sending as emails_sending
 from tidings.events import selectors as event_selectors
 from tidings.events import store
 from tidings.events.registry import code_for
@@ -80,9 +80,6 @@ RECHECK = datetime.timedelta(seconds=60)
 # Events committed late (a long transaction) still enter: the sweep reads this far behind its watermark.
 ENTRY_MARGIN = datetime.timedelta(seconds=60)
 MANUAL_CHUNK = 10_000  # segments' MAX_MANUAL
-# Email steps are sent this many at a time, each chunk committed "sending" just before it leaves: a crash
-# leaves at most one chunk in doubt (never resent), the rest of the batch still pending and sent later.
-EMAIL_CHUNK = 100
 ACTIVE_RUNS = (RunStatus.PENDING, RunStatus.CLAIMED, RunStatus.SENDING)
 DECISION_EVENTS = {"opened_email": "email.opened", "clicked_email": "email.clicked",
                    "submitted_form": "form.submitted", "visited_page": "page.hit"}  # fmt: skip
@@ -415,7 +412,7 @@ class SimulatedCrash(RuntimeError):
 
 def run_claimed(token: str, *, principal: Principal, crash_after: str = "") -> RunResult:
     """Run the runs held under claim token, grouped by (campaign, version, step); return the counts."""
-    from tidings.campaigns import goals, webhook_step  # they build on this module
+    from tidings.campaigns import email_step, goals, webhook_step  # they build on this module
 
     runs = claimed_runs(token)
     result = RunResult(claimed=len(runs))
@@ -436,7 +433,9 @@ def run_claimed(token: str, *, principal: Principal, crash_after: str = "") -> R
             )
             continue
         if kind in graphs.OUTBOUND:
-            _run_email(token, campaign_id, step, group, principal=principal, result=result, crash_after=crash_after)
+            email_step.run_email(
+                token, campaign_id, step, group, principal=principal, result=result, crash_after=crash_after
+            )
             continue
         with atomic():
             mine = list(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in group], claim=token,
@@ -617,85 +616,6 @@ def _condition(campaign_id: int, step: Mapping, runs: list[StepRun]) -> dict[int
     return {r.pk: Outcome(path="yes" if r.contact_id in passed else "no",
                           next_step=step.get("yes") if r.contact_id in passed else step.get("no"))
             for r in runs}  # fmt: skip
-
-
-def _run_email(token: str, campaign_id: int, step: Mapping, runs: list[StepRun], *, principal: Principal,
-               result: RunResult, crash_after: str) -> None:  # fmt: skip
-    """Send the step's email to the runs' contacts, once, set-based: EMAIL_CHUNK runs at a time are committed
-    "sending" in one UPDATE before any of their messages leaves, then one send_to_contacts (one Send, one
-    eligibility pass) each; a crash leaves one chunk in doubt, and the runs not yet marked are sent later.
-
-    A run of the same contact twice in the batch (re-entries) goes in a later round: one message each.
-    """
-    doubtful = [r for r in runs if r.status == RunStatus.SENDING]
-    if doubtful:
-        # A worker died between marking them and recording their outcome: never send them again.
-        finish_group(token, doubtful, _recovered(step, doubtful), result, step=step, campaign_id=campaign_id,
-                     expect=RunStatus.SENDING)  # fmt: skip
-    rounds: list[list[StepRun]] = []
-    seen: dict[int, int] = defaultdict(int)
-    for run in runs:
-        if run.status != RunStatus.SENDING:
-            if seen[run.contact_id] == len(rounds):
-                rounds.append([])
-            rounds[seen[run.contact_id]].append(run)
-            seen[run.contact_id] += 1
-    chunks = [r[i : i + EMAIL_CHUNK] for r in rounds for i in range(0, len(r), EMAIL_CHUNK)]
-    for batch in chunks:
-        with atomic():
-            taken = set(StepRun.objects.select_for_update().filter(pk__in=[r.pk for r in batch], claim=token,
-                                                                   status=RunStatus.CLAIMED)
-                        .values_list("pk", flat=True))  # fmt: skip
-            StepRun.objects.filter(pk__in=taken).update(status=RunStatus.SENDING, sending_at=timezone.now())
-        result.lost += len(batch) - len(taken)
-        mine = [r for r in batch if r.pk in taken]
-        if not mine:
-            continue
-        if crash_after == "sending":
-            raise SimulatedCrash("after the runs were marked sending, before their send began")
-        outcomes: dict[int, Outcome]
-        try:
-            fates = emails_sending.send_to_contacts(int(step["email_id"]), [r.contact_id for r in mine],
-                                                    principal=principal)  # fmt: skip
-            outcomes = {}
-            for run in mine:
-                status, reason = fates.get(run.contact_id, ("skipped", "no_contact"))
-                outcomes[run.pk] = (
-                    next_outcome(step)
-                    if status == "sent"
-                    else next_outcome(step, status=RunStatus.SKIPPED, reason=(reason or status)[:32])
-                )
-        except ObjectDoesNotExist:
-            outcomes = {r.pk: next_outcome(step, status=RunStatus.SKIPPED, reason="no_email") for r in mine}
-        except ValidationError:
-            outcomes = {r.pk: next_outcome(step, status=RunStatus.SKIPPED, reason="email_unpublished") for r in mine}
-        if crash_after == "send":
-            raise SimulatedCrash("after the messages left, before their runs were marked done")
-        finish_group(token, mine, outcomes, result, step=step, campaign_id=campaign_id, expect=RunStatus.SENDING)
-
-
-def _recovered(step: Mapping, runs: list[StepRun]) -> dict[int, Outcome]:
-    """The outcomes of email runs a crashed worker left "sending", from the emails app's record of each message.
-
-    The Delivery of the first send of the step's email to the contact since the run was marked: sent, the
-    run is done (as if it had finished); skipped, failed or deferred, it takes that outcome; claimed (the
-    worker died with the message leaving) or none recorded, it is skipped in_doubt. Never sent again.
-    """
-    since: dict[int, datetime.datetime] = {}
-    for run in runs:  # a contact twice in one batch is in two rounds: the earlier mark finds the earlier send
-        if run.sending_at is not None:
-            since[run.contact_id] = min(run.sending_at, since.get(run.contact_id, run.sending_at))
-    fates = emails_selectors_sending.deliveries_since(int(step["email_id"]), since) if since else {}
-    out: dict[int, Outcome] = {}
-    for run in runs:
-        status, reason = fates.get(run.contact_id, ("", "")) if run.sending_at is not None else ("", "")
-        if status == "sent":
-            out[run.pk] = next_outcome(step)
-        elif status in ("", "claimed", "in_doubt"):
-            out[run.pk] = next_outcome(step, status=RunStatus.SKIPPED, reason="in_doubt")
-        else:
-            out[run.pk] = next_outcome(step, status=RunStatus.SKIPPED, reason=(reason or status)[:32])
-    return out
 
 
 def finish_group(token, runs, outcomes, result, *, step=None, campaign_id=None, expect=RunStatus.CLAIMED) -> None:

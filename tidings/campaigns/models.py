@@ -148,7 +148,7 @@ class StepRun(TenantModel):
     reason = models.CharField(max_length=32, blank=True, default="")
     done_at = models.DateTimeField(null=True, blank=True)
     # When an email step's run was committed "sending": after a crash, the emails app's Delivery of the first
-    # send of the step's email to the contact from then on tells what became of the message (engine._run_email).
+    # send of the step's email to the contact from then on tells what became of the message (email_step.run_email).
     sending_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

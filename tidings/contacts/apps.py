@@ -65,8 +65,8 @@ class ContactsConfig(AppConfig):
         register_store(
             OtherStore(
                 label="contacts.import_upload",
-                erase="tidings.contacts.imports.erase_uploads",
-                erase_workspace="tidings.contacts.imports.erase_workspace_uploads",
+                erase="tidings.contacts.import_uploads.erase_uploads",
+                erase_workspace="tidings.contacts.import_uploads.erase_workspace_uploads",
                 note="uploaded CSV files, sealed; erasing any contact deletes every unfinished upload of its workspace",
             )
         )

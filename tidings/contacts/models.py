@@ -443,7 +443,7 @@ class ContactImport(TenantModel):
         "row numbers, column headers (generated labels for a header-less file) and messages only; the "
         "uploaded file is sealed in region storage, deleted when the import ends (kept a day when it failed or "
         "has rows with errors, so the errors file can quote them), and joins the registry "
-        "as a store that is not a table (imports.erase_uploads)"
+        "as a store that is not a table (import_uploads.erase_uploads)"
     )
 
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)

@@ -49,11 +49,16 @@ def recover_stalled_imports() -> int:
 def sweep_expired_uploads() -> int:
     """Delete upload files past keeping (never started, or failed, a day ago) and stray files; return how many.
 
-    Crosses workspaces as recover_stalled_imports does: imports.expired_uploads reads ids through
+    Crosses workspaces as recover_stalled_imports does: import_uploads.expired_uploads reads ids through
     the named sweep door, then each import is expired inside its own workspace as the system.
     """
     from tidings.accounts.permissions import system_principal
-    from tidings.contacts.imports import UPLOAD_RETENTION, expired_uploads, import_expire_upload, stray_upload_files
+    from tidings.contacts.import_uploads import (
+        UPLOAD_RETENTION,
+        expired_uploads,
+        import_expire_upload,
+        stray_upload_files,
+    )
     from tidings.tenancy.context import use_workspace
     from tidings.tenancy.selectors import workspace_by_id
 

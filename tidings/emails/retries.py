@@ -14,16 +14,14 @@ from django.utils import timezone
 
 from tidings.emails import eligibility, selectors_sending
 from tidings.emails.journal import Journal
+from tidings.emails.lanes import LEASE, atomic, bump_counts
 from tidings.emails.models import Delivery, DeliveryStatus, Email, Send, SendStatus
 from tidings.emails.sender import (
     BATCH_SIZE,
-    LEASE,
     Job,
     Owners,
     Workers,
-    atomic,
     backend_path,
-    bump_counts,
     connection_options,
     jobs_for,
     plan_for,

@@ -40,7 +40,8 @@ batch; a lapsed lease on a running send is how the periodic job knows its worker
 Lanes (decision 0036): a broadcast started with TIDINGS_EMAIL_SEND_LANES = n > 1 is sent by n runners at
 once (one task each, so n worker processes use n cores), lane k walking the recipients whose contact id
 % n == k. Each lane has its own lease, checkpoint and journal in Send.lanes; a dead lane is recovered from
-its own journal by the next runner of that lane only; the send finishes when the last lane does.
+its own journal by the next runner of that lane only; the send finishes when the last lane does. The
+runners' leases, checkpoints and counts, in one lane or several, are kept by tidings.emails.lanes.
 """
 
 from __future__ import annotations
@@ -59,13 +60,12 @@ from dataclasses import dataclass, field
 from django.conf import settings as django_settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from tidings.emails import eligibility, headers, links, message, selectors, selectors_sending
+from tidings.emails import eligibility, headers, lanes, links, message, selectors, selectors_sending
 from tidings.emails.event_types import EMAIL_FAILED, EMAIL_SENT
 from tidings.emails.journal import Journal
+from tidings.emails.lanes import LEASE, atomic, bump_counts
 from tidings.emails.models import Delivery, DeliveryStatus, Email, Send, SendingBackend, SendingSettings, SendStatus
 from tidings.emails.render import Prepared, number_links, personalise, prepare
 from tidings.events import store
@@ -77,7 +77,6 @@ from tidings.tenancy.context import require_workspace
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-LEASE = datetime.timedelta(minutes=2)
 # Waits before the 2nd and 3rd attempt of a transiently refused message: three attempts over about an hour.
 RETRY_BACKOFF = (datetime.timedelta(minutes=10), datetime.timedelta(minutes=50))
 MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
@@ -427,32 +426,6 @@ def jobs_for(contacts: list, context: Context, owners: Owners, *, extra: Mapping
 # Recording outcomes
 
 
-def atomic():
-    """A transaction on the current workspace's database (the run's and the retry's writes)."""
-    return transaction.atomic(using=require_workspace().db_alias)
-
-
-def bump_counts(send_id: int, changes: Mapping[str, int], *, lane: tuple[int, dict] | None = None, **fields) -> None:
-    """Add changes to the send's counts (and set fields); only the runners write counts, row locked.
-
-    lane: (k, state) merged into lane k's state (a send in lanes); a lease in it also moves the send's
-    lease_until on (the latest lease of any lane).
-    """
-    send = Send.objects.select_for_update().get(pk=send_id)
-    counts = dict(send.counts or {})
-    for key, n in changes.items():
-        if n:
-            counts[key] = counts.get(key, 0) + n
-    if lane is not None:
-        lanes = dict(send.lanes or {})
-        lanes[str(lane[0])] = {**(lanes.get(str(lane[0])) or {}), **lane[1]}
-        fields["lanes"] = lanes
-        if lane[1].get("lease"):
-            until = datetime.datetime.fromisoformat(lane[1]["lease"])
-            fields["lease_until"] = max(until, send.lease_until) if send.lease_until else until
-    Send.objects.filter(pk=send_id).update(counts=counts, **fields)
-
-
 def record_outcomes(send: Send, outcomes: list[Outcome], ids: Mapping[int, int] | None = None) -> dict[str, int]:
     """Write the outcomes on the claimed deliveries and the email.sent / email.failed events; return the counts.
 
@@ -506,53 +479,17 @@ def _settle_deferrals(outcomes: list[Outcome], ids: Mapping[int, int]) -> list[O
     return [settled.get(o.contact_id, o) for o in outcomes]
 
 
-def lane_total(send: Send) -> int:
-    """Return how many lanes send is sent in (1: no lanes, its runner's state is in its own columns)."""
-    return max(1, int((send.lanes or {}).get("n", 1)))
-
-
-def new_send_lanes() -> dict:
-    """Return the lanes field of a broadcast starting now: {"n": TIDINGS_EMAIL_SEND_LANES}, {} for one lane."""
-    n = int(getattr(django_settings, "TIDINGS_EMAIL_SEND_LANES", 1) or 1)
-    return {"n": n} if n > 1 else {}
-
-
-def _read_journals(journals: list[Journal]) -> tuple[bool, dict[int, tuple]]:
-    """Return (all trusted, lines) over several journals (a send in lanes, settled as a whole by a retry)."""
-    if len(journals) == 1:
-        return journals[0].read()
-    trusted, seen = True, False
-    lines: dict[int, tuple] = {}
-    for journal in journals:
-        if not journal.path.exists():
-            continue
-        ok, found = journal.read()
-        seen, trusted = True, trusted and ok
-        for contact_id, line in found.items():
-            if lines.get(contact_id, ("",))[0] not in ("s", "f", "d"):  # an outcome is final
-                lines[contact_id] = line
-    return seen and trusted, lines
-
-
 def recover(send: Send, lane: int | None = None) -> dict[str, int]:
     """Settle the deliveries a dead runner left claimed, from its journal (see the module docstring).
 
     lane: only that lane's claims, from its own journal (a send in lanes). A send in lanes without a lane
     (a retry, once the walk is over) is settled from every journal of the send.
     """
-    n = lane_total(send)
-    if n > 1 and lane is not None:
-        part: tuple[int, int] | None = (lane, n)
-        journals = [Journal(send.workspace_id, send.pk, lane)]
-    else:
-        part = None
-        journals = [Journal(send.workspace_id, send.pk)]
-        if n > 1:
-            journals += [Journal(send.workspace_id, send.pk, k) for k in range(n)]
+    part, journals = lanes.journals(send, lane)
     claimed = selectors_sending.claimed_deliveries(send.pk, lane=part)
     if not claimed:
         return {}
-    trusted, lines = _read_journals(journals)
+    trusted, lines = lanes.read_journals(journals)
     outcomes: list[Outcome] = []
     dropped: list[int] = []
     for contact_id, delivery_id in claimed.items():
@@ -593,18 +530,6 @@ class RunResult:
     status: str
     batches: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-
-
-def _take(send_id: int, runner: str) -> bool:
-    now = timezone.now()
-    with atomic():
-        taken = Send.objects.filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(runner=runner),
-            pk=send_id, status__in=[SendStatus.QUEUED, SendStatus.RUNNING],
-        ).update(status=SendStatus.RUNNING, runner=runner, lease_until=now + LEASE)  # fmt: skip
-        if taken:
-            Send.objects.filter(pk=send_id, started_at__isnull=True).update(started_at=now)
-    return bool(taken)
 
 
 @dataclass
@@ -733,80 +658,6 @@ def _release(send: Send, batch: Batch) -> None:
         bump_counts(send.pk, {key: -n for key, n in batch.skipped.items()})
 
 
-LANE_DONE = "lane_done"  # a lane's run that walked its slice while other lanes still run
-LANE_BUSY = "lane_busy"  # a lane's run that found its lane held by another runner, or done
-
-
-def _take_lane(send_id: int, runner: str, lane: int) -> str:
-    """Take lane's lease of a send in lanes: "taken", LANE_BUSY, the send's status when it is paused or
-    cancelled, or FINISHED when every lane is done and this call finished the send (its last lane finished
-    while it was paused, say)."""
-    now = timezone.now()
-    with atomic():
-        send = Send.objects.select_for_update().filter(pk=send_id, status__in=[SendStatus.QUEUED,
-                                                                               SendStatus.RUNNING]).first()  # fmt: skip
-        if send is None:  # paused, cancelled (that status is the answer) or finished (by another lane's run)
-            status = Send.objects.filter(pk=send_id).values_list("status", flat=True).first()
-            return LANE_BUSY if status in (None, SendStatus.FINISHED) else str(status)
-        lanes = dict(send.lanes or {})
-        state = dict(lanes.get(str(lane)) or {})
-        if state.get("done"):
-            if all((lanes.get(str(k)) or {}).get("done") for k in range(lane_total(send))):
-                Send.objects.filter(pk=send_id).update(status=SendStatus.FINISHED, finished_at=now,
-                                                       lease_until=None, runner="")  # fmt: skip
-                return SendStatus.FINISHED
-            return LANE_BUSY
-        lease = state.get("lease")
-        if lease and datetime.datetime.fromisoformat(lease) >= now and state.get("runner") != runner:
-            return LANE_BUSY
-        until = now + LEASE
-        lanes[str(lane)] = {**state, "runner": runner, "lease": until.isoformat()}
-        fields: dict = {"status": SendStatus.RUNNING, "lanes": lanes,
-                        "lease_until": max(until, send.lease_until) if send.lease_until else until}  # fmt: skip
-        if send.started_at is None:
-            fields["started_at"] = now
-        Send.objects.filter(pk=send_id).update(**fields)
-    return "taken"
-
-
-def _finish_lane(send_id: int, runner: str, lane: int) -> str:
-    """Mark lane done; the last lane finishes the send. Return FINISHED or LANE_DONE (RUNNING: lease lost)."""
-    now = timezone.now()
-    with atomic():
-        send = Send.objects.select_for_update().get(pk=send_id)
-        lanes = dict(send.lanes or {})
-        state = dict(lanes.get(str(lane)) or {})
-        if state.get("runner") != runner:
-            return SendStatus.RUNNING
-        lanes[str(lane)] = {**state, "done": True, "runner": "", "lease": None}
-        fields: dict = {"lanes": lanes, "lease_until": _other_leases(lanes, lane, now)}
-        finished = all((lanes.get(str(k)) or {}).get("done") for k in range(lane_total(send)))
-        if finished and send.status == SendStatus.RUNNING:
-            fields.update(status=SendStatus.FINISHED, finished_at=now, lease_until=None, runner="")
-        Send.objects.filter(pk=send_id).update(**fields)
-    return SendStatus.FINISHED if finished and send.status == SendStatus.RUNNING else LANE_DONE
-
-
-def _other_leases(lanes: Mapping, lane: int, now: datetime.datetime) -> datetime.datetime | None:
-    """Return the latest live lease of the lanes other than lane (the send's lease_until once lane lets go)."""
-    leases = [datetime.datetime.fromisoformat(state["lease"]) for key, state in lanes.items()
-              if key not in ("n", str(lane)) and isinstance(state, dict) and state.get("lease")]  # fmt: skip
-    live = [lease for lease in leases if lease >= now]
-    return max(live) if live else None
-
-
-def _release_lane(send_id: int, runner: str, lane: int) -> None:
-    """Let go of lane's lease (paused or cancelled): a resume can take it at once."""
-    with atomic():
-        send = Send.objects.select_for_update().get(pk=send_id)
-        lanes = dict(send.lanes or {})
-        state = dict(lanes.get(str(lane)) or {})
-        if state.get("runner") != runner:
-            return
-        lanes[str(lane)] = {**state, "runner": "", "lease": None}
-        Send.objects.filter(pk=send_id).update(lanes=lanes, lease_until=_other_leases(lanes, lane, timezone.now()))
-
-
 def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | None = None,
              lane: int | None = None) -> RunResult:  # fmt: skip
     """Run send_id in the current workspace until it is done, paused, cancelled or another runner holds it.
@@ -818,29 +669,29 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
     """
     if lane is None:
         send = selectors_sending.send_get(send_id)
-        n = lane_total(send)
+        n = lanes.lane_total(send)
         if n > 1:
-            total = RunResult(status=LANE_BUSY)
+            total = RunResult(status=lanes.LANE_BUSY)
             for k in range(n):
                 one = run_send(send_id, batch_size=batch_size, stop_after=stop_after, lane=k)
                 total.batches += one.batches
                 for key, count in one.counts.items():
                     total.counts[key] = total.counts.get(key, 0) + count
-                if one.status not in (LANE_DONE, LANE_BUSY) and total.status != SendStatus.FINISHED:
+                if one.status not in (lanes.LANE_DONE, lanes.LANE_BUSY) and total.status != SendStatus.FINISHED:
                     total.status = one.status
-            if total.status in (LANE_DONE, LANE_BUSY):
+            if total.status in (lanes.LANE_DONE, lanes.LANE_BUSY):
                 total.status = selectors_sending.send_get(send_id).status
             return total
     runner = uuid.uuid4().hex
     if lane is None:
-        if not _take(send_id, runner):
+        if not lanes.take(send_id, runner):
             return RunResult(status=selectors_sending.send_get(send_id).status)
     else:
-        taken = _take_lane(send_id, runner, lane)
+        taken = lanes.take_lane(send_id, runner, lane)
         if taken != "taken":
             return RunResult(status=taken)
     send = selectors_sending.send_get(send_id)
-    part = (lane, lane_total(send)) if lane is not None else None
+    part = (lane, lanes.lane_total(send)) if lane is not None else None
     recover(send, lane)
     email = Email.objects.get(pk=send.email_id)
     sending = selectors_sending.sending_settings()
@@ -857,10 +708,7 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
     ready: Batch | None = None
     try:
         while True:
-            state = Send.objects.filter(pk=send_id).values("status", "runner", "checkpoint_contact_id", "lanes").first()
-            if state is not None and lane is not None:
-                mine = (state["lanes"] or {}).get(str(lane)) or {}
-                state.update(runner=mine.get("runner", ""), checkpoint_contact_id=int(mine.get("checkpoint") or 0))
+            state = lanes.runner_state(send_id, lane)
             if state is None or state["status"] != SendStatus.RUNNING or state["runner"] != runner:
                 result.status = state["status"] if state else SendStatus.CANCELLED
                 break
@@ -872,14 +720,7 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
                                       batch_size, part)  # fmt: skip
             ready = None
             if not batch.ids:
-                if lane is not None:
-                    result.status = _finish_lane(send_id, runner, lane)
-                    break
-                with atomic():
-                    Send.objects.filter(pk=send_id, runner=runner).update(
-                        status=SendStatus.FINISHED, finished_at=timezone.now(), lease_until=None, runner=""
-                    )
-                result.status = SendStatus.FINISHED
+                result.status = lanes.finish(send_id, runner, lane)
                 break
             # While the connections send this batch, the next one is read, checked and claimed: the database
             # work overlaps the SMTP round trips instead of leaving the server idle.
@@ -890,10 +731,7 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             until = timezone.now() + LEASE
             with atomic():
                 counts = record_outcomes(send, outcomes, batch.delivery_ids)
-                if lane is None:
-                    bump_counts(send_id, counts, checkpoint_contact_id=batch.ids[-1], lease_until=until)
-                else:
-                    bump_counts(send_id, counts, lane=(lane, {"checkpoint": batch.ids[-1], "lease": until.isoformat()}))
+                lanes.advance(send_id, counts, lane=lane, checkpoint=batch.ids[-1], until=until)
             journal.reset()
             result.batches += 1
             for key, n in {**batch.skipped, **counts}.items():
@@ -902,11 +740,10 @@ def run_send(send_id: int, *, batch_size: int = BATCH_SIZE, stop_after: int | No
             _release(send, ready)
     finally:
         workers.close()
-        journal.close(remove=result.status in (SendStatus.FINISHED, SendStatus.CANCELLED, LANE_DONE))
-        if result.status != SendStatus.RUNNING:
+        journal.close(remove=result.status in (SendStatus.FINISHED, SendStatus.CANCELLED, lanes.LANE_DONE))
+        # A lane marked done let go of its lease then.
+        lane_done = lane is not None and result.status in (SendStatus.FINISHED, lanes.LANE_DONE)
+        if result.status != SendStatus.RUNNING and not lane_done:
             # Paused, cancelled or finished: the lease goes so a resume can start at once.
-            if lane is None:
-                Send.objects.filter(pk=send_id, runner=runner).update(lease_until=None, runner="")
-            elif result.status not in (SendStatus.FINISHED, LANE_DONE):
-                _release_lane(send_id, runner, lane)
+            lanes.release(send_id, runner, lane)
     return result

@@ -29,9 +29,9 @@ def run_send_task(*, workspace_id: int, send_id: int, lane: int | None = None) -
     """
     from tidings.accounts.permissions import system_principal
     from tidings.emails.actions.sending import send_run
+    from tidings.emails.lanes import lane_total
     from tidings.emails.models import Send
     from tidings.emails.selectors_sending import send_get
-    from tidings.emails.sender import lane_total
     from tidings.tenancy.selectors import workspace_by_id
 
     try:

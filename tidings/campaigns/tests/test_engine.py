@@ -467,11 +467,11 @@ def test_a_send_step_sends_its_batch_as_one_send_and_a_crash_resends_none(in_acm
 
 def test_a_crash_mid_batch_leaves_only_the_chunk_in_flight_in_doubt(in_acme, smtp, monkeypatch):
     """Chunks of EMAIL_CHUNK: the chunk that was leaving is in doubt, the runs not yet marked are sent later."""
-    from tidings.campaigns import engine
+    from tidings.campaigns import email_step
     from tidings.campaigns.actions import lease_expire_now
     from tidings.campaigns.engine import SimulatedCrash
 
-    monkeypatch.setattr(engine, "EMAIL_CHUNK", 2)
+    monkeypatch.setattr(email_step, "EMAIL_CHUNK", 2)
     people = [make_contact({"email": f"reader{i}@bench.example"}) for i in range(5)]
     welcome = make_email(name="Welcome", kind="template")
     campaign = publish({"id": 1, "kind": "send_email", "email_id": welcome.pk})

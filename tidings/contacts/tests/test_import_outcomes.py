@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tidings.accounts.permissions import Principal, Via
-from tidings.contacts import actions, imports, selectors
+from tidings.contacts import actions, import_uploads, imports, selectors
 from tidings.contacts.models import Company, ContactCompany, ImportStatus
 from tidings.tests.principals import system
 
@@ -243,7 +243,9 @@ def test_the_errors_file_has_lines_only_once_the_file_is_deleted(
 ):
     job = _import(alice_client, _csv([["email"], ["not-an-email"]]), django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(using="region_eu", execute=True):
-        imports.import_expire_upload(job.id, before=timezone.now() + datetime.timedelta(days=2), principal=system())
+        import_uploads.import_expire_upload(
+            job.id, before=timezone.now() + datetime.timedelta(days=2), principal=system()
+        )
 
     rows = _errors(alice_client, job)
 
@@ -257,8 +259,10 @@ def test_a_completed_import_with_errors_is_swept_after_a_day(
     job = _import(alice_client, _csv([["email"], ["not-an-email"]]), django_capture_on_commit_callbacks)
 
     # The sweep passes "now minus a day": the file is kept while the import ended after that.
-    assert (job.workspace_id, job.id) not in imports.expired_uploads(job.finished_at - imports.UPLOAD_RETENTION)
-    assert (job.workspace_id, job.id) in imports.expired_uploads(job.finished_at + datetime.timedelta(minutes=1))
+    assert (job.workspace_id, job.id) not in import_uploads.expired_uploads(
+        job.finished_at - import_uploads.UPLOAD_RETENTION
+    )
+    assert (job.workspace_id, job.id) in import_uploads.expired_uploads(job.finished_at + datetime.timedelta(minutes=1))
 
 
 # ---------------------------------------------------------------------------------------------- link, binary

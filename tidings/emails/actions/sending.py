@@ -25,7 +25,7 @@ from django.utils import timezone
 from tidings.accounts.permissions import Principal, require
 from tidings.audit.actions import audit_record
 from tidings.contacts import selectors as contacts_selectors
-from tidings.emails import content, eligibility, retries, selectors_authoring, selectors_sending, sender
+from tidings.emails import content, eligibility, lanes, retries, selectors_authoring, selectors_sending, sender
 from tidings.emails.models import Delivery, DeliveryStatus, Email, EmailKind, EmailVersion, Send, SendStatus
 from tidings.privacy.vault import keyring
 from tidings.tenancy.context import require_workspace
@@ -113,7 +113,7 @@ def send_start(email_id: int, *, principal: Principal, scheduled_at=None, reques
         send = Send.objects.create(
             email_id=email.pk, version=version.number, broadcast=True, segment_ids=segment_ids,
             status=SendStatus.QUEUED, total=selectors_sending.recipients_count(segment_ids), scheduled_at=scheduled_at,
-            created_by=_user_id(principal), ab_versions=ab_versions, lanes=sender.new_send_lanes(),
+            created_by=_user_id(principal), ab_versions=ab_versions, lanes=lanes.new_send_lanes(),
         )  # fmt: skip
         _audit("email.send_started", principal=principal, request=request, email_id=email.pk, send=send.pk,
                total=send.total, scheduled=scheduled_at.isoformat() if scheduled_at else None,
@@ -196,7 +196,7 @@ def ab_pick_winner(send_id: int, *, principal: Principal, attempt: int = 0) -> S
             remainder = Send.objects.create(
                 email_id=winner, version=int(send.ab_versions[str(winner)]), broadcast=True,
                 segment_ids=send.segment_ids, status=SendStatus.QUEUED, total=held, held_from_send_id=send.pk,
-                created_by=send.created_by, lanes=sender.new_send_lanes(),
+                created_by=send.created_by, lanes=lanes.new_send_lanes(),
             )  # fmt: skip
             _enqueue(remainder)
         _audit("email.ab_winner_picked", principal=principal, email_id=parent.pk, send=send.pk, winner=winner,

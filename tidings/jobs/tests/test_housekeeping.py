@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django_tasks import TaskResultStatus
@@ -123,3 +124,36 @@ def test_a_sampled_workspace_is_not_taken_for_a_few_rows(in_acme, monkeypatch):
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     assert "TEMP B-TREE" not in plan  # read in key order, not sorted after a walk of the workspace
+
+
+def _sqlite_connection(in_acme):
+    from django.db import connections
+
+    connection = connections[in_acme.db_alias]
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite's planner statistics are refreshed (PostgreSQL analyzes on its own)")
+    return connection
+
+
+def test_planner_statistics_read_the_index_layout_again_after_a_schema_change(in_acme):
+    from tidings.jobs.tasks import ASSUMED_WORKSPACE_ROWS, refresh_planner_statistics
+
+    connection = _sqlite_connection(in_acme)
+
+    def figures() -> list[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'planner_probe'")
+            return list(cursor.fetchall())
+
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute("CREATE TABLE planner_probe (id integer PRIMARY KEY, workspace_id integer, name text)")
+    refresh_planner_statistics.call()
+    assert figures() == []  # empty, and no index led by workspace_id: nothing to assume
+
+    with connection.cursor() as cursor:  # a migration adds the index to the table already read
+        cursor.execute("CREATE INDEX planner_probe_workspace ON planner_probe (workspace_id, name)")
+    refresh_planner_statistics.call()
+
+    rows = ASSUMED_WORKSPACE_ROWS
+    assert figures() == [("planner_probe_workspace", f"{rows} {rows} 10")]
+
