@@ -156,4 +156,3 @@ def test_planner_statistics_read_the_index_layout_again_after_a_schema_change(in
 
     rows = ASSUMED_WORKSPACE_ROWS
     assert figures() == [("planner_probe_workspace", f"{rows} {rows} 10")]
-
