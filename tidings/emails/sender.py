@@ -9,17 +9,19 @@ One batch, in the send's workspace (decision 0023):
    (send, contact), so no later run can claim them again;
 3. the messages go out through several SMTP connections in parallel (each reused for the whole send),
    personalised from the version prepared once; around each SMTP transaction the worker appends to the
-   send's journal, a local append-only file: "a <contact>" before, "s <contact> <time> <hash> <message-id>" once the
-   server accepted it, "f <contact> <reason>" when it refused it. A write() to a file outlives the process
-   that made it, so SIGKILL loses nothing the journal was told;
+   send's journal, a local append-only file: "a <contact>" before, "c <contact>" just before the data's
+   final "." (the server takes nothing before it), "s <contact> <time> <hash> <message-id>" once the server
+   accepted it, "f <contact> <reason>" when it refused it. A write() to a file outlives the process that
+   made it, so SIGKILL loses nothing the journal was told;
 4. the batch's outcome is committed in one transaction (deliveries sent/failed, email.sent events, counts,
    the checkpoint), then the journal is emptied.
 
 A run that starts on a send with claimed rows (its previous runner died) replays the journal first:
-accepted -> sent, refused -> failed, attempted with no answer -> in_doubt (never sent again), not
-attempted -> the claim is dropped and the walk sends it. When the journal cannot be trusted to be complete
-(another machine wrote it, or the machine restarted since: the boot id in its header differs, so the
-kernel's unwritten pages may be lost) every claimed row without an acceptance becomes in_doubt.
+accepted -> sent, refused -> failed, data ended with no answer ("c") -> in_doubt (never sent again), not
+attempted or stopped before the data's end ("a") -> the claim is dropped and the walk sends it. When the
+journal cannot be trusted to be complete (another machine wrote it, or the machine restarted since: the
+boot id in its header differs, so the kernel's unwritten pages may be lost) every claimed row without an
+acceptance becomes in_doubt.
 
 A/B test (decision 0026): a send whose ab_versions names the parent and its variants gives each recipient
 an arm from a hash of (send id, contact id) — the parent and each variant get their weight in percent of
@@ -50,11 +52,12 @@ import datetime
 import hashlib
 import logging
 import queue
+import re
 import smtplib
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
@@ -176,17 +179,61 @@ def open_connection(sending: SendingSettings):
     return connection, isinstance(connection, SmtpBackend)
 
 
-def _smtp_send(backend: SmtpBackend, sender: str, recipient: str, data: bytes) -> None:
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _transaction(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes,
+                 committing: Callable[[], None] | None) -> None:  # fmt: skip
+    """smtplib's sendmail for one recipient, calling committing() just before the data's final ".".
+
+    Until that line reaches the server it takes nothing (RFC 5321, 4.1.1.4): the journal's mark, written
+    first, tells a message that may have been taken from one that certainly was not. The errors are
+    smtplib's (SMTPSenderRefused, SMTPRecipientsRefused, SMTPDataError), raised at the same points.
+    """
+
+    def abandon(code: int) -> None:
+        if code == 421:  # the server is closing the connection
+            connection.close()
+        else:
+            connection.rset()
+
+    connection.ehlo_or_helo_if_needed()
+    options = [f"size={len(data)}"] if connection.does_esmtp and connection.has_extn("size") else []
+    code, reply = connection.mail(sender, options)
+    if code != 250:
+        abandon(code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = connection.rcpt(recipient)
+    if code not in (250, 251):
+        abandon(code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    connection.putcmd("data")
+    code, reply = connection.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    quoted = _LEADING_DOT.sub(b"..", data)
+    connection.send(quoted if quoted.endswith(b"\r\n") else quoted + b"\r\n")
+    if committing is not None:
+        committing()
+    connection.send(b".\r\n")
+    code, reply = connection.getreply()
+    if code != 250:
+        abandon(code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _smtp_send(backend: SmtpBackend, sender: str, recipient: str, data: bytes,
+               committing: Callable[[], None] | None = None) -> None:  # fmt: skip
     if backend.connection is None:
         backend.open()
     try:
-        backend.connection.sendmail(sender, [recipient], data)  # type: ignore[union-attr]
+        _transaction(backend.connection, sender, recipient, data, committing)  # type: ignore[arg-type]
     except smtplib.SMTPServerDisconnected:
         # A connection the server closed while idle: reopened once, the message was not taken.
         backend.connection = None
         backend.open()
         connection: smtplib.SMTP = backend.connection  # type: ignore[assignment]  # open() just set it
-        connection.sendmail(sender, [recipient], data)
+        _transaction(connection, sender, recipient, data, committing)
 
 
 class Workers:
@@ -292,6 +339,13 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
             return Outcome(job.contact_id, DeliveryStatus.DEFERRED, reason="connect", email_id=c.email.pk)
     if journal is not None:
         journal.write(f"a {job.contact_id}")
+    ended: list[bool] = []  # whether the data's final "." may have left (raw SMTP only)
+
+    def committing() -> None:
+        if journal is not None:
+            journal.write(f"c {job.contact_id}")
+        ended.append(True)
+
     try:
         if raw:
             data = message.build(from_header=c.from_header, to_header=to_header, subject=rendered.subject,
@@ -300,7 +354,7 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
             if c.dkim is not None:
                 selector, domain, key = c.dkim
                 data = headers.dkim_signature(data, selector=selector, domain=domain, private_key_pem=key) + data
-            _smtp_send(connection, c.envelope_from, message.envelope_address(job.address), data)
+            _smtp_send(connection, c.envelope_from, message.envelope_address(job.address), data, committing)
         else:
             django_message = message.as_django_message(
                 from_header=c.from_header, to=to_header, subject=rendered.subject, text=rendered.text,
@@ -315,11 +369,13 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
         code = int(codes[0]) if all(400 <= int(c) < 500 for c in codes) else 550
         return _refused(journal, c, job, code, f"smtp_{code}" if code < 500 else "refused")
     except Exception as error:
-        # The connection broke mid-transaction: the server may or may not have taken the message.
         log.warning("send %s: connection lost mid-message (%s)", c.send_id, type(error).__name__)
         connection.close()
         if raw:
             connection.connection = None
+            if not ended:  # broken before the data's final ".": the server took nothing, so it is tried again
+                return _refused(journal, c, job, 421, "connection")
+        # Broken after it (or inside a backend we cannot see into): the server may have taken the message.
         return Outcome(job.contact_id, DeliveryStatus.IN_DOUBT, reason="connection", email_id=c.email.pk)
     sent_at = timezone.now()
     if journal is not None:
@@ -502,8 +558,8 @@ def recover(send: Send, lane: int | None = None) -> dict[str, int]:
             outcomes.append(Outcome(contact_id, DeliveryStatus.FAILED, reason=line[1] if len(line) > 1 else "error"))
         elif line is not None and line[0] == "d":
             outcomes.append(Outcome(contact_id, DeliveryStatus.DEFERRED, reason=line[1] if len(line) > 1 else "error"))
-        elif line is None and trusted:
-            dropped.append(delivery_id)  # never attempted: the walk claims it again
+        elif trusted and (line is None or line[0] == "a"):
+            dropped.append(delivery_id)  # never attempted, or stopped before its data's end: claimed again
         else:
             outcomes.append(Outcome(contact_id, DeliveryStatus.IN_DOUBT, reason="interrupted"))
     with atomic():

@@ -115,10 +115,12 @@ def test_a_dead_lane_is_recovered_alone_from_its_own_journal(lanes, in_acme, smt
     journal.write(f"a {odd[0].id}")
     journal.write(f"s {odd[0].id} 1700000000.000 {'00' * 32} <x@acme.example>")
     journal.write(f"a {odd[1].id}")
+    journal.write(f"c {odd[1].id}")  # its data ended: in doubt
     journal.close()
     lane0 = Journal(send.workspace_id, send.pk, 0)
     lane0.open()
     lane0.write(f"a {even[0].id}")
+    lane0.write(f"c {even[0].id}")  # its data ended: in doubt
     lane0.close()
 
     assert _lane(send, 0).status == "lane_busy"  # lane 0's runner is alive
@@ -280,6 +282,7 @@ def test_the_claims_of_a_dead_lane_in_a_cancelled_send_are_settled_by_a_retry(la
     journal.write(f"a {odd[0].id}")
     journal.write(f"s {odd[0].id} 1700000000.000 {'00' * 32} <x@acme.example>")
     journal.write(f"a {odd[1].id}")
+    journal.write(f"c {odd[1].id}")  # its data ended: in doubt
     journal.close()
     send_cancel(send.pk, principal=system())
     assert _retry(send) == {}

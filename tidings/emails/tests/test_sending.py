@@ -95,6 +95,7 @@ def test_claimed_deliveries_of_a_dead_runner_are_settled_from_its_journal(in_acm
     journal.write(f"a {people[0].id}")
     journal.write(f"s {people[0].id} 1700000000.000 {'00' * 32} <x@acme.example>")
     journal.write(f"a {people[1].id}")
+    journal.write(f"c {people[1].id}")  # its data ended: in doubt
     journal.close()
     assert run(send).status == "finished"
     states = dict(Delivery.objects.filter(send_id=send.pk).values_list("contact_id", "status"))
@@ -102,6 +103,77 @@ def test_claimed_deliveries_of_a_dead_runner_are_settled_from_its_journal(in_acm
     assert [str(m["To"]) for m in smtp.parsed()] == ["reader2@example.example"]
     counts = Send.objects.get(pk=send.pk).counts
     assert counts == {"sent": 2, "in_doubt": 1}
+
+
+def test_a_message_stopped_before_its_data_ended_is_sent_again_once(in_acme, smtp):
+    """Begun ("a") but killed before the data's final "." ("c"): the server took nothing, so it is sent now."""
+    from tidings.emails.models import Delivery, Send
+    from tidings.emails.sender import Journal
+
+    people = [make_contact({"email": f"reader{i}@example.example"}) for i in range(2)]
+    mail = make_email(segment_ids=[make_segment([p.id for p in people]).pk])
+    send = _start(mail)
+    Send.objects.filter(pk=send.pk).update(status="running")
+    for person in people:
+        Delivery.objects.create(send_id=send.pk, email_id=mail.pk, contact_id=person.id, status="claimed")
+    journal = Journal(send.workspace_id, send.pk)
+    journal.open()
+    journal.write(f"a {people[0].id}")  # MAIL, RCPT, DATA and the body may have left; the final "." did not
+    journal.write(f"a {people[1].id}")
+    journal.write(f"c {people[1].id}")  # the final "." may have left: in doubt
+    journal.close()
+    assert run(send).status == "finished"
+    states = dict(Delivery.objects.filter(send_id=send.pk).values_list("contact_id", "status"))
+    assert states == {people[0].id: "sent", people[1].id: "in_doubt"}
+    assert [str(m["To"]) for m in smtp.parsed()] == ["reader0@example.example"]
+
+
+def test_a_journal_written_before_the_data_mark_keeps_a_begun_message_in_doubt(in_acme, smtp):
+    """A version 1 journal (no version in its header) had no "c" lines: "a" alone may have been taken."""
+    from tidings.emails import journal as journal_module
+    from tidings.emails.models import Delivery, Send
+    from tidings.emails.sender import Journal
+
+    person = make_contact({"email": "reader@example.example"})
+    mail = make_email(segment_ids=[make_segment([person.id]).pk])
+    send = _start(mail)
+    Send.objects.filter(pk=send.pk).update(status="running")
+    Delivery.objects.create(send_id=send.pk, email_id=mail.pk, contact_id=person.id, status="claimed")
+    journal = Journal(send.workspace_id, send.pk)
+    journal.path.parent.mkdir(parents=True, exist_ok=True)
+    header = journal_module.Journal._header().rsplit(" ", 1)[0]  # boot and host, no version
+    journal.path.write_text(f"{header}\na {person.id}\n", encoding="ascii")
+    assert run(send).status == "finished"
+    assert Delivery.objects.get(send_id=send.pk).status == "in_doubt"
+    assert not smtp.messages
+
+
+@pytest.mark.parametrize("broken_at", ["body", "final dot"])
+def test_a_connection_broken_mid_message_is_retried_only_if_the_data_had_not_ended(in_acme, smtp, monkeypatch,
+                                                                                 broken_at):  # fmt: skip
+    import smtplib
+
+    from tidings.emails.models import Delivery
+
+    person = make_contact({"email": "reader@example.example"})
+    send = _start(make_email(segment_ids=[make_segment([person.id]).pk]))
+    real_send = smtplib.SMTP.send
+
+    def breaking(self, payload):
+        last = payload == b".\r\n"
+        if (broken_at == "final dot" and last) or (broken_at == "body" and not last and len(payload) > 200):
+            raise ConnectionResetError("the line dropped")
+        return real_send(self, payload)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", breaking)
+    run(send)
+    delivery = Delivery.objects.get(send_id=send.pk)
+    assert not smtp.messages
+    if broken_at == "body":
+        assert (delivery.status, delivery.reason) == ("deferred", "connection")  # tried again later
+        assert delivery.retry_at is not None
+    else:
+        assert delivery.status == "in_doubt"  # the server may have taken it: never sent again
 
 
 def test_without_a_trusted_journal_every_claimed_delivery_is_in_doubt(in_acme, smtp):
