@@ -27,7 +27,7 @@ PERMISSIONS: dict[str, str] = {
     "emails:view": "See emails",
     "emails:edit": "Create and change emails",
     "emails:send": "Send emails",
-    "emails:bounces": "Report bounces and complaints (the DSN inbound endpoint, a bounce mailbox)",
+    "emails:bounces": "Report bounces, complaints and replies (the inbound endpoints, a bounce mailbox)",
     # Held only by the principal of a workspace's public pages, for a message's signed links, never by a role.
     "emails:feedback": "Record a message's opens, clicks and unsubscription from its signed links",
     "campaigns:view": "See campaigns",

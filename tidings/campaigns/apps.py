@@ -24,7 +24,7 @@ class CampaignsConfig(AppConfig):
 
         # What can move a contact into a campaign or along a decision: the names resolve once every app is ready.
         names = ("segment.added", "segment.removed", "form.submitted", "email.opened", "email.clicked",
-                 "asset.download", "email.unsubscribed")  # fmt: skip
+                 "asset.download", "email.unsubscribed", "email.replied")  # fmt: skip
         register_listener("campaigns", [code_for(name) for name in names], woken)
         # Points and tags may reach a campaign's goal (goals.reach_goals): they wake the campaigns too.
         register_listener("campaign_goals", [code_for(n) for n in ("points.changed", "contact.tag_added")], woken)

@@ -84,8 +84,9 @@ ACTIVE_RUNS = (RunStatus.PENDING, RunStatus.CLAIMED, RunStatus.SENDING)
 DECISION_EVENTS = {"opened_email": "email.opened", "clicked_email": "email.clicked",
                    "submitted_form": "form.submitted", "visited_page": "page.hit"}  # fmt: skip
 # Decisions added with downloads and unsubscriptions (the assets app records asset.download; emails'
-# feedback routes email.unsubscribed). No "replied": the emails app records no reply.
-DECISION_EVENTS.update({"downloaded_asset": "asset.download", "unsubscribed": "email.unsubscribed"})
+# feedback routes email.unsubscribed) and replies (email.replied: the bounce mailbox and the inbound API).
+DECISION_EVENTS.update({"downloaded_asset": "asset.download", "unsubscribed": "email.unsubscribed",
+                        "replied_email": "email.replied"})  # fmt: skip
 
 
 def lease() -> datetime.timedelta:

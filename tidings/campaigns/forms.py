@@ -162,7 +162,8 @@ class StepForm(forms.Form):
     event = forms.ChoiceField(label="The contact has", required=False, choices=[
         ("opened_email", "opened an email"), ("clicked_email", "clicked in an email"),
         ("submitted_form", "submitted a form"), ("visited_page", "visited a page"),
-        ("downloaded_asset", "downloaded an asset"), ("unsubscribed", "unsubscribed from email")])  # fmt: skip
+        ("downloaded_asset", "downloaded an asset"), ("unsubscribed", "unsubscribed from email"),
+        ("replied_email", "replied to an email")])  # fmt: skip
     window_amount = forms.IntegerField(label="Within", required=False, min_value=1, max_value=366 * 24 * 60)
     window_unit = forms.ChoiceField(label="Unit of the wait", required=False, choices=UNITS, initial="86400")
     url_contains = forms.CharField(label="Page address contains", required=False, max_length=200)
@@ -293,7 +294,7 @@ class StepForm(forms.Form):
             out["event"] = data.get("event")
             amount = data.get("window_amount")
             out["window_seconds"] = amount * int(data.get("window_unit") or 86400) if amount else None
-            if out["event"] in ("opened_email", "clicked_email"):
+            if out["event"] in ("opened_email", "clicked_email", "replied_email"):
                 out["email_id"] = _int(data.get("email_id"))
             elif out["event"] == "submitted_form":
                 out["form_id"] = _int(data.get("form_id"))

@@ -17,12 +17,13 @@
 Step kinds: actions (send_email, add_tags, remove_tags, add_to_segment, remove_from_segment, change_points,
 update_fields, do_not_contact, exit, change_stage, set_owner, notify_user, enter_campaign, call_webhook),
 decisions on behaviour with a wait window and a "no" path (opened_email, clicked_email, submitted_form,
-visited_page, downloaded_asset, unsubscribed), conditions on data (field, tag, segment, consent, points,
-device, time of day and day of week) and delays (interval, until a date, relative to a date field, a time
-window on weekdays). Time windows and time conditions are read in the contact's time zone (its timezone
-field) when it has one, else in the step's `timezone`.
+visited_page, downloaded_asset, unsubscribed, replied_email), conditions on data (field, tag, segment,
+consent, points, device, time of day and day of week) and delays (interval, until a date, relative to a date
+field, a time window on weekdays). Time windows and time conditions are read in the contact's time zone (its
+timezone field) when it has one, else in the step's `timezone`.
 
-Replies are no decision: the emails app records no reply (its mailbox reads bounce reports only).
+replied_email waits for email.replied: a person's reply to the email (any email without email_id), which the
+emails app records from the bounce mailbox and its inbound API; automatic answers are not replies (decision 0040).
 
 "goals": [{"kind": "has_tag", "tag": "buyer"}, ...] end a contact's walk when reached (decision 0034).
 
@@ -53,7 +54,7 @@ ACTIONS = ("send_email", "add_tags", "remove_tags", "add_to_segment", "remove_fr
            "update_fields", "do_not_contact", "exit", "change_stage", "set_owner", "notify_user",
            "enter_campaign", "call_webhook")  # fmt: skip
 DECISION_EVENTS = ("opened_email", "clicked_email", "submitted_form", "visited_page", "downloaded_asset",
-                   "unsubscribed")  # fmt: skip
+                   "unsubscribed", "replied_email")  # fmt: skip
 CONDITION_TESTS = ("field", "tag", "segment", "consent", "points", "device", "time")
 FIELD_OPERATORS = ("equals", "not_equals", "empty", "not_empty", "gt", "lt", "contains")
 DELAY_MODES = ("interval", "until", "field", "window")
@@ -364,7 +365,7 @@ def _decision(item: Mapping, errors: _Errors, path: str) -> dict:
     params: dict[str, Any] = {"event": event}
     params["window_seconds"] = _int(item.get("window_seconds"), errors, f"{path}.window_seconds", low=60,
                                     high=MAX_SECONDS)  # fmt: skip
-    if event in ("opened_email", "clicked_email"):
+    if event in ("opened_email", "clicked_email", "replied_email"):
         params["email_id"] = _int(item.get("email_id"), errors, f"{path}.email_id", high=2**63 - 1, optional=True)
     elif event == "submitted_form":
         params["form_id"] = _int(item.get("form_id"), errors, f"{path}.form_id", high=2**63 - 1, optional=True)

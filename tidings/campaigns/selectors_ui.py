@@ -41,7 +41,8 @@ KIND_LABELS = {
 }
 EVENT_LABELS = {"opened_email": "opened an email", "clicked_email": "clicked in an email",
                 "submitted_form": "submitted a form", "visited_page": "visited a page",
-                "downloaded_asset": "downloaded an asset", "unsubscribed": "unsubscribed from email"}  # fmt: skip
+                "downloaded_asset": "downloaded an asset", "unsubscribed": "unsubscribed from email",
+                "replied_email": "replied to an email"}  # fmt: skip
 POINTS_LABELS = {"gte": "at least", "lte": "at most", "equals": "exactly", "between": "between"}
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 REASON_LABELS = {"no_consent": "no consent", "dnc_unsubscribed": "unsubscribed", "suppressed": "suppressed",

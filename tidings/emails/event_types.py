@@ -1,7 +1,8 @@
 """The event types emails writes on a contact's timeline (codes 40-49), with how each reads there.
 
 Sent is written by the sender per message (in batches); opened, clicked, unsubscribed, bounced and
-complained by the feedback routes; failed when a server refused the message outright.
+complained by the feedback routes; failed when a server refused the message outright; replied when a reply to
+the message came back (the bounce mailbox, the inbound API: the first reply of a delivery only).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ EMAIL_BOUNCED = 43
 EMAIL_COMPLAINED = 44
 EMAIL_UNSUBSCRIBED = 45
 EMAIL_FAILED = 46
+EMAIL_REPLIED = 47
 EMAILS_CODES = range(40, 50)
 
 
@@ -35,6 +37,7 @@ def register_emails_event_types() -> None:
     register_event_type("emails", EMAIL_UNSUBSCRIBED, "email.unsubscribed", retention=Retention.RECORD, email_id=INT,
                         send_id=INT)  # fmt: skip
     register_event_type("emails", EMAIL_FAILED, "email.failed", email_id=INT, send_id=INT, code=TOKEN)
+    register_event_type("emails", EMAIL_REPLIED, "email.replied", email_id=INT, send_id=INT)
 
 
 def _email(verb: str):
@@ -65,3 +68,4 @@ def register_emails_descriptions(email_names) -> None:
     register_description(EMAIL_COMPLAINED, _email("Complained about"), icon="circle-alert")
     register_description(EMAIL_UNSUBSCRIBED, _email("Unsubscribed from"), icon="x")
     register_description(EMAIL_FAILED, _email("Could not send"), icon="triangle-alert")
+    register_description(EMAIL_REPLIED, _email("Replied to"), icon="mail")

@@ -1,8 +1,9 @@
 """The headers of a sent message, and its DKIM signature.
 
-Message-ID `<{send_id}.{contact_id}.{hmac8}@{domain}>`: a bounce or a complaint quoting it finds its
-delivery (read_message_id), and the 8 hex digits of an HMAC over the workspace, send and contact keep a
-made-up id from naming someone else's delivery. Marketing messages carry List-Unsubscribe with the
+Message-ID `<{send_id}.{contact_id}.{hmac8}@{domain}>`: a bounce, a complaint or a reply quoting it finds its
+delivery (read_message_id; its left part alone, as Mautic's reply API names it: read_tracking_hash), and the
+8 hex digits of an HMAC over the workspace, send and contact keep a made-up id from naming someone else's
+delivery. Marketing messages carry List-Unsubscribe with the
 message's unsubscribe URL and List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058: a mail
 client POSTs there, no page), List-Id names the email (RFC 2919) and Feedback-ID lets a mailbox
 provider report complaints per send (Gmail's format). Transactional messages carry neither
@@ -28,6 +29,7 @@ from tidings.tenancy.context import require_workspace
 
 _SALT = "tidings.emails.message-id"
 _MESSAGE_ID = re.compile(r"<?\s*(\d{1,19})\.(\d{1,19})\.([0-9a-f]{8})@[^<>\s@]{1,253}\s*>?", re.ASCII)
+_TRACKING_HASH = re.compile(r"(\d{1,19})\.(\d{1,19})\.([0-9a-f]{8})", re.ASCII)
 # What DKIM signs: the headers a receiver shows or acts on, and the body.
 SIGNED_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"reply-to", b"mime-version", b"content-type",
                   b"list-unsubscribe", b"list-unsubscribe-post", b"list-id", b"feedback-id")  # fmt: skip
@@ -53,6 +55,19 @@ def read_message_id(value: object, *, workspace_id: int | None = None) -> Messag
     match = _MESSAGE_ID.fullmatch(value.strip())
     if match is None:
         return None
+    return _verified(match, workspace_id)
+
+
+def read_tracking_hash(value: object, *, workspace_id: int | None = None) -> MessageRef | None:
+    """Return the (send, contact) the left part of a Message-ID this workspace wrote names (`{send}.{contact}.{hmac8}`,
+    what Mautic calls a message's tracking hash), else None (never says why)."""
+    if not isinstance(value, str) or len(value) > 60:
+        return None
+    match = _TRACKING_HASH.fullmatch(value)
+    return _verified(match, workspace_id) if match is not None else None
+
+
+def _verified(match: re.Match[str], workspace_id: int | None) -> MessageRef | None:
     workspace_id = require_workspace().id if workspace_id is None else workspace_id
     send_id, contact_id = int(match.group(1)), int(match.group(2))
     if not hmac.compare_digest(match.group(3), _hmac8(workspace_id, send_id, contact_id)):

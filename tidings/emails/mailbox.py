@@ -1,10 +1,12 @@
-"""The bounce mailbox: read delivery status notifications from an IMAP folder and record what they report.
+"""The bounce mailbox: read delivery status notifications and replies from an IMAP folder and record them.
 
 Where bounces come back to an address of ours (the envelope sender, Return-Path) rather than to an ESP's
 webhook, an operator points that address at a mailbox and runs `manage.py emails_poll_bounces` now and
 then (cron, the scheduler). Each unseen message is parsed (tidings.emails.bounces); a DSN's bounces are
-recorded and the message is marked seen (or deleted with --delete). Anything that is not a DSN is left
-unseen for a person to read. Only counts are reported, never an address.
+recorded and the message is marked seen (or deleted with --delete). A person's reply to one of our messages
+(tidings.emails.replies; decision 0040) is recorded and marked seen, never deleted: a person may still want
+to read it. Anything else (an out-of-office, mail about something else) is left unseen for a person to
+read. Only counts are reported, never an address.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import imaplib
 from dataclasses import dataclass
 
-from tidings.emails import bounces
+from tidings.emails import bounces, replies
 
 MAX_MESSAGES = 500  # one run's batch; the next run takes the rest
 
@@ -23,11 +25,12 @@ class PollResult:
     dsn: int = 0
     hard: int = 0
     soft: int = 0
+    replies: int = 0
     other: int = 0
 
 
 def poll(connection: imaplib.IMAP4, *, principal, folder: str = "INBOX", delete: bool = False) -> PollResult:
-    """Read the unseen messages of folder on a signed-in IMAP connection and record their bounces."""
+    """Read the unseen messages of folder on a signed-in IMAP connection and record their bounces and replies."""
     result = PollResult()
     status, _ = connection.select(folder)
     if status != "OK":
@@ -44,7 +47,11 @@ def poll(connection: imaplib.IMAP4, *, principal, folder: str = "INBOX", delete:
         result.read += 1
         outcome = bounces.dsn_record(raw, principal=principal)
         if not outcome.is_dsn:
-            result.other += 1
+            if replies.reply_message_record(raw, principal=principal).recorded:
+                result.replies += 1
+                connection.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+            else:
+                result.other += 1
             continue
         result.dsn += 1
         result.hard += outcome.hard

@@ -189,7 +189,8 @@ class Delivery(TenantModel):
 
     email_id is the variant actually sent (A/B). tokens_hash: SHA-256 of the token values used, to show
     that what was sent matches a version without keeping the message. Opens, clicks, bounces and complaints
-    are counted here (first times kept) and written as contact events when consent allows.
+    are counted here (first times kept) and written as contact events when consent allows; the first reply's
+    time too (replied_at, whatever the tracking consent: decision 0040).
     """
 
     personal_data = PersonalData(
@@ -197,9 +198,11 @@ class Delivery(TenantModel):
             "sent_at": DataCategory.BEHAVIOR,
             "opened_at": DataCategory.BEHAVIOR,
             "clicked_at": DataCategory.BEHAVIOR,
+            "replied_at": DataCategory.BEHAVIOR,
         },  # fmt: skip
         erase="delete",
-        note="who was sent which email, and whether they opened or clicked it; erasing the contact deletes these",
+        note="who was sent which email, and whether they opened, clicked or replied to it; erasing the contact "
+        "deletes these",
     )
 
     send_id = models.BigIntegerField()
@@ -214,6 +217,8 @@ class Delivery(TenantModel):
     open_count = models.PositiveIntegerField(default=0)
     clicked_at = models.DateTimeField(null=True, blank=True)
     click_count = models.PositiveIntegerField(default=0)
+    # The first reply's time (decision 0040: recorded whatever the tracking consent; nothing of the reply is kept).
+    replied_at = models.DateTimeField(null=True, blank=True)
     bounced = models.CharField(max_length=4, blank=True, default="")  # "hard" / "soft"
     complained = models.BooleanField(default=False)
     unsubscribed = models.BooleanField(default=False)
@@ -278,14 +283,16 @@ class Suppression(TenantModel):
 class CountKind(models.TextChoices):
     OPENED = "opened", "Opens"
     CLICKED = "clicked", "Clicks"
+    REPLIED = "replied", "Replies"  # a delivery's first reply only (decision 0040)
 
 
 class EmailCount(TenantModel):
-    """Opens and clicks of an email (the variant sent) per day, counted for every message whatever the
+    """Opens, clicks and replies of an email (the variant sent) per day, counted for every message whatever the
     contact's consent: no contact id, so a count says nothing about anyone (decision 0024). Per-contact
-    opens and clicks live on Delivery, written only when the contact allows tracking."""
+    opens and clicks live on Delivery, written only when the contact allows tracking; replies count a
+    delivery's first reply only (decision 0040), and outlive an erased contact's Delivery."""
 
-    personal_data = NotPersonal("aggregate daily counts of opens and clicks of an email, with no contact id")
+    personal_data = NotPersonal("aggregate daily counts of opens, clicks and replies of an email, with no contact id")
 
     email_id = models.BigIntegerField()
     day = models.DateField()

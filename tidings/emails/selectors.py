@@ -212,7 +212,8 @@ def email_name(email_id: int) -> str:
 @dataclass(frozen=True)
 class Counts:
     """What came of an email's messages. opens/clicks: every one counted (aggregate, consent or not);
-    opened/clicked: the recipients known to have opened or clicked (only those who allow tracking)."""
+    opened/clicked: the recipients known to have opened or clicked (only those who allow tracking);
+    replied: the recipients who replied (whatever their consent: decision 0040)."""
 
     sent: int = 0
     delivered: int = 0
@@ -221,6 +222,7 @@ class Counts:
     opened: int = 0
     clicked: int = 0
     unsubscribed: int = 0
+    replied: int = 0
     bounced: int = 0
     hard_bounced: int = 0
     complained: int = 0
@@ -263,6 +265,7 @@ def _counts(email_ids: list[int]) -> dict[int, Counts]:
             n_opened=Count("id", filter=Q(opened_at__isnull=False)),
             n_clicked=Count("id", filter=Q(clicked_at__isnull=False)),
             n_unsubscribed=Count("id", filter=Q(unsubscribed=True)),
+            n_replied=Count("id", filter=Q(replied_at__isnull=False)),
             n_bounced=Count("id", filter=~Q(bounced="")),
             n_hard_bounced=Count("id", filter=Q(bounced="hard")),
             n_complained=Count("id", filter=Q(complained=True)),
@@ -291,6 +294,7 @@ def _counts(email_ids: list[int]) -> dict[int, Counts]:
             opened=row.get("opened", 0),
             clicked=row.get("clicked", 0),
             unsubscribed=row.get("unsubscribed", 0),
+            replied=row.get("replied", 0),
             bounced=bounced,
             hard_bounced=row.get("hard_bounced", 0),
             complained=row.get("complained", 0),
@@ -332,10 +336,12 @@ class DayCounts:
     day: datetime.date
     opens: int
     clicks: int
+    replies: int = 0
 
 
 def email_stats_series(email_id: int, *, days: int = 30, today: datetime.date | None = None) -> list[DayCounts]:
-    """Return opens and clicks of an email and its variants per day, the last `days` days (oldest first, zeros kept).
+    """Return opens, clicks and replies of an email and its variants per day, the last `days` days (oldest first,
+    zeros kept).
 
     Raise Email.DoesNotExist for an email not in this workspace.
     """
@@ -354,5 +360,6 @@ def email_stats_series(email_id: int, *, days: int = 30, today: datetime.date | 
     series = []
     for offset in range(days):
         day = first + datetime.timedelta(days=offset)
-        series.append(DayCounts(day, found.get((day, CountKind.OPENED), 0), found.get((day, CountKind.CLICKED), 0)))
+        series.append(DayCounts(day, found.get((day, CountKind.OPENED), 0), found.get((day, CountKind.CLICKED), 0),
+                                found.get((day, CountKind.REPLIED), 0)))  # fmt: skip
     return series

@@ -33,7 +33,7 @@ def _url(request, name: str, **kwargs) -> str:
 @found
 @require_permission("emails:view")
 def email_stats(request, workspace_slug, email_id):
-    """An email's counts, those of its A/B variants, and its opens and clicks per day (the last 30 days)."""
+    """An email's counts, those of its A/B variants, and its opens, clicks and replies per day (the last 30 days)."""
     stats = selectors.email_stats(email_id)
     series = selectors.email_stats_series(email_id, days=30)
     charts = [
@@ -41,6 +41,8 @@ def email_stats(request, workspace_slug, email_id):
                     empty_message="No open yet."),
         time_series([(d.day, d.clicks) for d in series], title="Clicks by day", value_label="Clicks",
                     empty_message="No click yet."),
+        time_series([(d.day, d.replies) for d in series], title="Replies by day", value_label="Replies",
+                    empty_message="No reply yet."),
     ]  # fmt: skip
     context = {"stats": stats, "charts": charts, "name": selectors.email_name(email_id),
                "can_send": request.principal.can("emails:send"),

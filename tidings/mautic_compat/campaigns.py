@@ -20,7 +20,8 @@ The translation, both ways, one event per Tidings step (the event's id is the st
     lead.changelist       add_to/remove_from_segment (one segment)  lead.changepoints  change_points (plus)
     lead.updatelead       update_fields        lead.adddnc         do_not_contact (one channel)
     campaign.addremovelead  exit (removeFrom this campaign)
-    email.open / email.click / form.submit / page.pagehit         decisions (opened, clicked, submitted, visited)
+    email.open / email.click / email.reply / form.submit / page.pagehit
+                          decisions (opened, clicked, replied, submitted, visited)
     lead.field_value / lead.tags / lead.segments                  conditions (field, tag, segment)
     tidings.<kind>        any step Mautic has no event for (a delay, a consent condition, points times or
                           divided), its properties being the step's parameters: a GET sent back as a PUT
@@ -75,8 +76,8 @@ ACTION_TYPES = {"send_email": "email.send", "add_tags": "lead.changetags", "remo
                 "add_to_segment": "lead.changelist", "remove_from_segment": "lead.changelist",
                 "change_points": "lead.changepoints", "update_fields": "lead.updatelead",
                 "do_not_contact": "lead.adddnc", "exit": "campaign.addremovelead"}  # fmt: skip
-DECISION_TYPES = {"opened_email": "email.open", "clicked_email": "email.click", "submitted_form": "form.submit",
-                  "visited_page": "page.pagehit"}  # fmt: skip
+DECISION_TYPES = {"opened_email": "email.open", "clicked_email": "email.click", "replied_email": "email.reply",
+                  "submitted_form": "form.submit", "visited_page": "page.pagehit"}  # fmt: skip
 CONDITION_TYPES = {"field": "lead.field_value", "tag": "lead.tags", "segment": "lead.segments"}
 FIELD_OPERATORS = {"equals": "=", "not_equals": "!=", "empty": "empty", "not_empty": "!empty", "gt": "gt",
                    "lt": "lt", "contains": "like"}  # fmt: skip
@@ -352,10 +353,10 @@ def _step_of(event: dict, path: str, parent_step: dict | None) -> dict:
     decision = {v: k for k, v in DECISION_TYPES.items()}.get(kind_type)
     if decision is not None:
         step: dict[str, Any] = {"kind": "decision", "event": decision}
-        if decision in ("opened_email", "clicked_email"):
+        if decision in ("opened_email", "clicked_email", "replied_email"):
             email = properties.get("email")
             if email is None and parent_step is not None and parent_step.get("kind") == "send_email":
-                email = parent_step.get("email_id")  # Mautic's open/click decisions are on the email before them
+                email = parent_step.get("email_id")  # Mautic's email decisions are on the email before them
             step["email_id"] = email
         elif decision == "submitted_form":
             forms = _id_list(properties, "forms", path)

@@ -15,6 +15,7 @@ from tidings.mautic_compat import (
     companies,
     contacts,
     emails,
+    emails_reply,
     emails_send,
     fields,
     forms,
@@ -62,6 +63,7 @@ api_urlpatterns = [
     *pages.urlpatterns,
     *emails.urlpatterns,
     *emails_send.urlpatterns,
+    *emails_reply.urlpatterns,
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]
 

@@ -1,10 +1,12 @@
-"""What comes back from a sent message: opens, clicks, unsubscriptions, bounces and complaints; the suppression list.
+"""What comes back from a sent message: opens, clicks, unsubscriptions, replies, bounces and complaints; the
+suppression list.
 
 Opens and clicks are counted for every message in EmailCount (per email and day, no contact id). They are
 recorded for the contact (Delivery.opened_at/clicked_at and counts, email.opened/email.clicked events) only
 when the contact allows the purpose "tracking" (decision 0024). The public door's principal
-(emails:feedback) records what a message's signed links report; bounces and complaints need emails:bounces
-(the system's principal for webhooks and the mailbox poller, or an API token that holds it).
+(emails:feedback) records what a message's signed links report; replies, bounces and complaints need
+emails:bounces (the system's principal for webhooks and the mailbox poller, or an API token that holds it).
+A reply is recorded whatever the tracking consent, once per delivery (decision 0040).
 
 Hard bounce: the address is suppressed and the contact gets Do-Not-Contact (email, bounced). Soft bounce:
 counted on the suppression row, which suppresses from the third (selectors.SOFT_BOUNCE_LIMIT). Complaint:
@@ -13,6 +15,7 @@ suppressed and Do-Not-Contact (email, complaint). Audit entries carry ids and re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ObjectDoesNotExist as ObjectDoesNotExistError
@@ -187,6 +190,42 @@ def message_unsubscribed(ref: MessageRef, *, principal: Principal, one_click: bo
             _event("email.unsubscribed", delivery)
             _audit("email.unsubscribed", principal=principal, target_id=delivery.email_id,
                    send_id=delivery.send_id, contact_id=delivery.contact_id, one_click=bool(one_click))  # fmt: skip
+
+
+# ==============================================================================================
+# Replies
+
+
+@dataclass(frozen=True)
+class RecordedReply:
+    """A reply recorded for a delivery: the email (the variant sent) it answers, and whether it was the first."""
+
+    email_id: int
+    first: bool
+
+
+def reply_record(ref: MessageRef, *, principal: Principal) -> RecordedReply | None:
+    """Record that the contact replied to the message ref names; return None when ref names no delivery here.
+
+    Only the first reply of a delivery moves anything (decision 0040): Delivery.replied_at, the email's
+    aggregate "replied" count of the day, an email.replied event (a campaign's "replied" decision wakes on
+    it) and an audit entry with ids only; a second reply, or the same one read twice, changes nothing
+    (first=False). Recorded whatever the contact's "tracking" consent: a reply is a message the person chose
+    to send, not an observation of them. Nothing of the reply is kept (no text, no address). Needs
+    emails:bounces.
+    """
+    _require(principal, "emails:bounces")
+    delivery = selectors.delivery_for(ref)
+    if delivery is None:
+        return None
+    with _atomic():
+        first = bool(Delivery.objects.filter(pk=delivery.pk, replied_at__isnull=True).update(replied_at=timezone.now()))
+        if first:
+            _count(delivery.email_id, CountKind.REPLIED)
+            _event("email.replied", delivery)
+            _audit("email.replied", principal=principal, target_id=delivery.email_id, send_id=delivery.send_id,
+                   contact_id=delivery.contact_id)  # fmt: skip
+    return RecordedReply(email_id=delivery.email_id, first=first)
 
 
 # ==============================================================================================

@@ -8,6 +8,8 @@ MARKER = "Acme secret newsletter"
 GLOBAL_ROUTES = {
     "emails_public:open": "the pixel is the same answer for any token; tested to record nothing across workspaces",
     "api:v1:report_bounce": "a DSN records in the credential's own workspace only (OWN_WORKSPACE probe below)",
+    "api:v1:report_reply": "a reply records in the credential's own workspace only (OWN_WORKSPACE probe below; "
+    "test_replies sends Acme's Message-ID with another workspace's token)",
 }
 
 
@@ -15,6 +17,7 @@ def setup(world):
     from django.utils import timezone
 
     from tidings.contacts.actions import contact_create
+    from tidings.emails.headers import message_id
     from tidings.emails.links import message_token
     from tidings.emails.models import Delivery, Email, EmailLink, EmailVersion, Send, Suppression
     from tidings.emails.selectors import suppression_index
@@ -37,7 +40,9 @@ def setup(world):
                                                  contact_id=contact.id)  # fmt: skip
     world.objects.update(emails_email=email.pk, emails_link=link.pk, emails_suppression=suppression.pk,
                          emails_token=message_token(acme.id, send.pk, contact.id),
-                         emails_message_id=f"<{send.pk}.{contact.id}.cafe0123@acme.example>")  # fmt: skip
+                         emails_message_id=f"<{send.pk}.{contact.id}.cafe0123@acme.example>",
+                         emails_reply_hash=message_id(send.pk, contact.id, "acme.example",
+                                                      workspace_id=acme.id).strip("<>").split("@")[0])  # fmt: skip
     world.markers.update({MARKER, "acme.example/secret-offer"})
 
 
@@ -81,6 +86,11 @@ CASES = {
                                               "POST", {"confirmed": "1"}),
     "api:v1:email_stats": lambda w: [Probe("GET", f"/api/v1/emails/{w.objects['emails_email']}/stats", actor=a)
                                      for a in ("bob_token", "bob_basic")],
+    # Acme's real tracking hash (its HMAC is Acme's): the attacker's credentials, on each base, find nothing.
+    "mautic_compat:emails_reply": lambda w: [
+        Probe("POST", f"{base}emails/reply/{w.objects['emails_reply_hash']}", actor=actor, data={})
+        for base, actor in ((f"/m/{w.acme.slug}/api/", "bob_token"), (f"/m/{w.acme.slug}/api/", "bob_basic"),
+                            ("/api/", "bob_token"), (f"/m/{w.globex.slug}/api/", "bob_token"))],
 }  # fmt: skip
 
 OWN_WORKSPACE = {
@@ -88,4 +98,6 @@ OWN_WORKSPACE = {
     "emails_feedback:suppressions": lambda w: [Probe("GET", f"/w/{w.globex.slug}/emails/suppressions/", status=200)],
     "api:v1:report_bounce": lambda w: [Probe("POST", "/api/v1/emails/bounces", actor="bob_token",
                                              data={"raw": _dsn(w)})],
+    "api:v1:report_reply": lambda w: [Probe("POST", "/api/v1/emails/replies", actor="bob_token",
+                                            data={"raw": f"In-Reply-To: {w.objects['emails_message_id']}"})],
 }  # fmt: skip

@@ -288,3 +288,30 @@ def test_any_campaign_body_gets_an_answer_below_500(client, alice_bearer, world,
         assert _json(client, "patch", f"/api/campaigns/{campaign_id}/edit", body, alice_bearer).status_code < 500
         assert client.get(f"/api/campaigns/{campaign_id}", **alice_bearer).status_code == 200
         assert client.delete(f"/api/campaigns/{campaign_id}/delete", **alice_bearer).status_code == 200
+
+
+def test_mautics_reply_decision_is_tidings_replied_decision_both_ways(client, alice_bearer, acme, world):
+    """email.reply after email.send: the decision is on the email sent before it, as Mautic's open and click."""
+    from tidings.campaigns.models import Campaign
+    from tidings.emails.tests.conftest import make_email
+
+    _, _, segment = world
+    with use_workspace(acme):
+        email = make_email(name="Welcome", kind="template")
+    events = [
+        {"id": "new_1", "name": "Send", "type": "email.send", "eventType": "action", "order": 1,
+         "properties": {"email": email.pk}, "triggerMode": "immediate", "parent": None, "children": ["new_2"]},
+        {"id": "new_2", "name": "Replied", "type": "email.reply", "eventType": "decision", "order": 2,
+         "properties": {}, "triggerMode": "immediate", "parent": "new_1", "children": ["new_3"]},
+        {"id": "new_3", "name": "Tag", "type": "lead.changetags", "eventType": "action", "order": 3,
+         "properties": {"add_tags": ["replied"], "remove_tags": []}, "triggerMode": "immediate", "parent": "new_2",
+         "decisionPath": "yes"},
+    ]  # fmt: skip
+    campaign = _new(client, alice_bearer, segment, events=events)
+    with use_workspace(acme):
+        graph = Campaign.objects.get(pk=campaign["id"]).graph
+    (decision,) = [s for s in graph["steps"] if s["kind"] == "decision"]
+    assert (decision["event"], decision["email_id"]) == ("replied_email", email.pk)
+    replied = {e["name"]: e for e in campaign["events"]}["Replied"]
+    assert (replied["type"], replied["eventType"], replied["properties"]) == ("email.reply", "decision",
+                                                                             {"email": email.pk})  # fmt: skip

@@ -1,8 +1,9 @@
 """manage.py emails_poll_bounces <workspace> --host imap.example.org --user bounces@example.org
 
 Read a workspace's bounce mailbox over IMAP (TLS by default) and record the bounces its delivery status
-notifications report (tidings.emails.mailbox). The password comes from an environment variable
-(--password-env, default TIDINGS_BOUNCE_IMAP_PASSWORD), never from the command line.
+notifications report and the replies to our messages it received (tidings.emails.mailbox). The password
+comes from an environment variable (--password-env, default TIDINGS_BOUNCE_IMAP_PASSWORD), never from the
+command line.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tidings.tenancy.selectors import workspace_by_slug
 
 
 class Command(BaseCommand):
-    help = "Record the bounces a workspace's bounce mailbox (IMAP) received."
+    help = "Record the bounces and replies a workspace's bounce mailbox (IMAP) received."
 
     def add_arguments(self, parser):
         parser.add_argument("workspace", help="the workspace's slug")
@@ -30,7 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--password-env", default="TIDINGS_BOUNCE_IMAP_PASSWORD")
         parser.add_argument("--folder", default="INBOX")
         parser.add_argument("--plain", action="store_true", help="no TLS (a mailbox on this machine only)")
-        parser.add_argument("--delete", action="store_true", help="delete the DSNs read instead of marking them seen")
+        parser.add_argument(
+            "--delete",
+            action="store_true",
+            help="delete the DSNs read instead of marking them seen (replies are only marked seen)",
+        )
 
     def handle(self, *args, **options):
         workspace = workspace_by_slug(options["workspace"])
@@ -55,4 +60,4 @@ class Command(BaseCommand):
             with contextlib.suppress(OSError, imaplib.IMAP4.error):
                 connection.logout()
         self.stdout.write(f"read {result.read}: {result.dsn} DSN ({result.hard} hard, {result.soft} soft bounces), "
-                          f"{result.other} other messages left unseen")  # fmt: skip
+                          f"{result.replies} replies, {result.other} other messages left unseen")  # fmt: skip
