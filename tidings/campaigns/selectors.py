@@ -140,9 +140,9 @@ def more_reference_checks(campaign_id: int | None = None) -> dict:
         return set(found.values_list("id", flat=True))
 
     def stages(ids) -> set[int]:
-        from tidings.contacts import selectors as contacts_selectors
+        from tidings.contacts import selectors_stages
 
-        return set(contacts_selectors.stages_by_id(ids))
+        return set(selectors_stages.stages_by_id(ids))
 
     from tidings.campaigns.webhooks import allow_private
 

@@ -101,7 +101,7 @@ def _asset_choices() -> list[tuple[str, str]]:
 def more_choices() -> dict[str, list[tuple[str, str]]]:
     """The lists the newer steps pick from: the workspace's members (owner, notice), campaigns and stages."""
     from tidings.accounts.selectors import members_of
-    from tidings.contacts import selectors as contacts_selectors
+    from tidings.contacts import selectors_stages
     from tidings.tenancy.context import require_workspace
     from tidings.tenancy.selectors import workspace_by_id
 
@@ -112,7 +112,7 @@ def more_choices() -> dict[str, list[tuple[str, str]]]:
 
     registered = privacy_selectors.recipients().filter(active=True).order_by("name").values_list("pk", "name")
     stages = [(str(s.id), s.name if s.is_published else f"{s.name} (unpublished)")
-              for s in contacts_selectors.stages()[:500]]  # fmt: skip
+              for s in selectors_stages.stages()[:500]]  # fmt: skip
     return {
         "members": members,
         "campaigns": campaigns,

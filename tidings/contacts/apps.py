@@ -36,11 +36,11 @@ class ContactsConfig(AppConfig):
         from tidings.contacts.conditions import existing_contact_ids
 
         register_contact_lookup(existing_contact_ids)  # the ledger refuses records about contacts it cannot find
-        from tidings.contacts import selectors
+        from tidings.contacts import selectors, selectors_stages
         from tidings.contacts.timeline import register_contact_descriptions
 
         register_contact_descriptions(selectors.tag_names, selectors.company_names, selectors.member_names,
-                                      selectors.stage_names)  # fmt: skip
+                                      selectors_stages.stage_names)  # fmt: skip
         register_panel(ContactPanel("notes", "Notes", "contacts/panels/notes.html", page.notes_panel, column="main"))
         register_panel(ContactPanel("tags", "Tags", "contacts/panels/tags.html", order=10))
         register_panel(ContactPanel("companies", "Companies", "contacts/panels/companies.html", page.companies_panel,

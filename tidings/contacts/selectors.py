@@ -18,7 +18,8 @@ Other domains that filter contacts or companies by field (a segment builder) ask
 field_capabilities() what each field supports and build conditions with field_filter(); see
 tidings/contacts/capabilities.py.
 
-The search syntax and the query it builds are in tidings/contacts/search_query.py.
+The search syntax and the query it builds are in tidings/contacts/search_query.py; the reads of
+contact stages are in tidings/contacts/selectors_stages.py.
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ from tidings.contacts.models import (
     ListPreference,
     Note,
     SavedView,
-    Stage,
     Tag,
 )
 from tidings.events import descriptions
@@ -557,11 +557,6 @@ def tag_names(ids: set[int]) -> dict[int, str]:
     return dict(Tag.objects.filter(id__in=list(ids)).values_list("id", "name"))
 
 
-def stage_names(ids: set[int]) -> dict[int, str]:
-    """Return {stage id: name} of those of ids in this workspace (one query)."""
-    return dict(Stage.objects.filter(id__in=list(ids)).values_list("id", "name"))
-
-
 def company_names(ids: set[int]) -> dict[int, str]:
     """Return {company id: name} of those of ids in this workspace (one query)."""
     return dict(Company.objects.filter(id__in=list(ids)).values_list("id", "name"))
@@ -743,63 +738,6 @@ def tags_page(*, search: str = "", order: str = "name", start: int = 0, limit: i
     if order not in TAG_ORDERS:
         raise ValidationError({"order": f"choose one of {', '.join(TAG_ORDERS)}"})
     queryset = Tag.objects.all()
-    if search:
-        queryset = queryset.filter(name__istartswith=search.strip())
-    return offset_page(queryset, ordering=order, start=start, limit=limit, max_limit=MAX_LIMIT, count=True)
-
-
-# ==============================================================================================
-# Stages (a contact's lifecycle stage: Contact.stage_id)
-
-
-STAGE_ORDERS = ("weight", "-weight", "name", "-name", "id", "-id")
-
-
-def stages(*, published_only: bool = False) -> list[Stage]:
-    """Return the workspace's stages by weight, then name (published_only: those offered for new choices)."""
-    queryset = Stage.objects.all()
-    if published_only:
-        queryset = queryset.filter(is_published=True)
-    return list(queryset.order_by("weight", "name", "id"))
-
-
-def stage_get(stage_id: int) -> Stage:
-    """Return one stage; raise Stage.DoesNotExist for an id not in this workspace (or not a whole number)."""
-    try:
-        return Stage.objects.get(pk=int(stage_id))
-    except (TypeError, ValueError, OverflowError):
-        raise Stage.DoesNotExist(f"stage {stage_id!r} does not exist") from None
-
-
-def stage_contact_counts() -> dict[int, int]:
-    """Return {stage id: how many contacts are in it} for the workspace's stages that hold any (one grouped query)."""
-    rows = Contact.objects.filter(stage_id__isnull=False).order_by().values_list("stage_id").annotate(n=Count("id"))
-    return dict(rows)
-
-
-def contact_stage_id(contact_id: int) -> int | None:
-    """Return the id of a contact's stage (None: none); raise Contact.DoesNotExist for an id not in this workspace."""
-    return Contact.objects.filter(pk=contact_id).values_list("stage_id", flat=True).get()
-
-
-def stages_by_id(ids: Iterable[int | None]) -> dict[int, Stage]:
-    """Return {id: Stage} for the ids that are this workspace's stages (one query; None ids ignored)."""
-    wanted = {int(i) for i in ids if i is not None}
-    return {s.id: s for s in Stage.objects.filter(pk__in=sorted(wanted))} if wanted else {}
-
-
-def stages_page(
-    *, search: str = "", order: str = "weight", start: int = 0, limit: int = DEFAULT_LIMIT, published_only: bool = False
-) -> Page:
-    """Return stages start..start+limit in order, with how many match, for offset-paginated clients (Mautic's API).
-
-    search is a name prefix; order one of STAGE_ORDERS (by weight, the default, name or id; "-"
-    for descending); published_only keeps the published stages. Raise ValidationError on another order.
-    """
-    if order not in STAGE_ORDERS:
-        raise ValidationError({"order": f"choose one of {', '.join(STAGE_ORDERS)}"})
-    search_query.check_search_length(search)
-    queryset = Stage.objects.filter(is_published=True) if published_only else Stage.objects.all()
     if search:
         queryset = queryset.filter(name__istartswith=search.strip())
     return offset_page(queryset, ordering=order, start=start, limit=limit, max_limit=MAX_LIMIT, count=True)

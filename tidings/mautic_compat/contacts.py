@@ -28,7 +28,7 @@ from django.urls import path
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.permissions import role_permissions
 from tidings.accounts.selectors import members_by_id, members_of
-from tidings.contacts import actions, search_query, selectors
+from tidings.contacts import actions, search_query, selectors, selectors_stages
 from tidings.contacts.fields import coerce
 from tidings.contacts.models import DncReason, FieldObject, FieldType
 from tidings.countries import country_name
@@ -137,7 +137,7 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
     if minimal:
         dnc, owners, stages = {}, {}, {}
     else:
-        stages = selectors.stages_by_id({v.fields.get("stage") for v in views})
+        stages = selectors_stages.stages_by_id({v.fields.get("stage") for v in views})
         dnc = selectors.contacts_dnc([v.id for v in views])
         # Only members are named: an owner stored before owners were checked stays hidden.
         owners = members_by_id(require_workspace(), {v.fields.get("owner") for v in views if v.fields.get("owner")})

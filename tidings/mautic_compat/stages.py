@@ -12,7 +12,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.urls import path
 
 from tidings.accounts.decorators import require_permission
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors_stages
 from tidings.contacts.conditions import existing_contact_ids
 from tidings.mautic_compat.decorators import mautic_api
 from tidings.mautic_compat.parsing import ListParams, sort_of
@@ -55,7 +55,7 @@ ORDER_COLUMNS = {"id": "id", "name": "name", "weight": "weight"}
 def _list(params: ListParams, request) -> tuple[list[dict], int]:
     sort = sort_of(params, ORDER_COLUMNS)
     order = "weight" if sort is None else ("-" if sort[1] else "") + sort[0]
-    page = selectors.stages_page(search=params.search, order=order, start=params.start, limit=params.limit,
+    page = selectors_stages.stages_page(search=params.search, order=order, start=params.start, limit=params.limit,
                                  published_only=params.published_only)  # fmt: skip
     return serialize_stages(page.items), page.total or 0
 
@@ -86,7 +86,7 @@ STAGES = Resource(
     one="stage",
     many="stages",
     list=_list,
-    get=selectors.stage_get,
+    get=selectors_stages.stage_get,
     serialize=serialize_stages,
     create=_create,
     update=_update,
@@ -102,7 +102,7 @@ STAGES = Resource(
 def _stage_and_contact(request, stage_id: int, contact_id: int):
     allow(request, "POST")
     try:
-        stage = selectors.stage_get(stage_id)
+        stage = selectors_stages.stage_get(stage_id)
     except ObjectDoesNotExist as error:
         raise MauticError(404) from error
     if not existing_contact_ids([contact_id]):
@@ -124,7 +124,7 @@ def add_contact(request, id, contact_id):
 def remove_contact(request, id, contact_id):
     """POST /stages/{id}/contact/{cid}/remove: take the contact out of the stage when it is in it; {"success": 1}."""
     stage = _stage_and_contact(request, id, contact_id)
-    if selectors.contact_stage_id(contact_id) == stage.id:
+    if selectors_stages.contact_stage_id(contact_id) == stage.id:
         actions.contacts_stage_change([contact_id], None, principal=request.principal, request=request)
     return {"success": 1}
 

@@ -154,7 +154,8 @@ def _field(cap: FieldCapability) -> dict:
 
 def builder_schema(*, exclude_segment: int | None = None, known: Lookups | None = None) -> dict:
     """Return what builder.js draws the filters from: fields, operators and choices (stages), tags, segments, events."""
-    from tidings.contacts.selectors import stages, tag_names
+    from tidings.contacts.selectors import tag_names
+    from tidings.contacts.selectors_stages import stages
 
     known = known or selectors.lookups()
     contact = [_field(date_added_capability())] + [_field(cap) for cap in known.contact_fields.values()]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tidings.accounts.permissions import Principal, Via
 from tidings.audit.models import AuditEntry
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors, selectors_stages
 from tidings.contacts.models import Contact, Stage
 from tidings.contacts.stage_numbers import stages_from_numbers
 from tidings.tenancy.context import use_workspace
@@ -52,8 +52,8 @@ def test_a_stage_is_created_updated_and_listed_by_weight(in_acme, lead):
     qualified = actions.stage_create({"name": "Qualified", "weight": 20, "is_published": "no"}, principal=system())
 
     assert customer.name == "Customer" and customer.weight == 30 and customer.is_published
-    assert [s.name for s in selectors.stages()] == ["Lead", "Qualified", "Customer"]
-    assert [s.name for s in selectors.stages(published_only=True)] == ["Lead", "Customer"]
+    assert [s.name for s in selectors_stages.stages()] == ["Lead", "Qualified", "Customer"]
+    assert [s.name for s in selectors_stages.stages(published_only=True)] == ["Lead", "Customer"]
     renamed = actions.stage_update(qualified.id, {"name": "Sales ready", "is_published": True}, principal=system())
     assert renamed.name == "Sales ready" and renamed.weight == 20 and renamed.is_published
     assert _audited(in_acme, "stage.updated")[0].data["fields"] == ["is_published", "name"]
@@ -71,8 +71,8 @@ def test_a_stage_name_is_unique_in_the_workspace_whatever_its_case(in_acme, lead
 def test_two_workspaces_may_name_a_stage_alike(in_acme, lead, initech):
     with use_workspace(initech):
         theirs = actions.stage_create({"name": "Lead"}, principal=system())
-        assert [s.id for s in selectors.stages()] == [theirs.id]
-    assert [s.id for s in selectors.stages()] == [lead.id]
+        assert [s.id for s in selectors_stages.stages()] == [theirs.id]
+    assert [s.id for s in selectors_stages.stages()] == [lead.id]
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,7 @@ def test_deleting_a_stage_takes_it_off_its_contacts_in_one_statement_and_is_audi
     entry = _audited(in_acme, "stage.deleted")[0]
     assert entry.target_id == str(lead.id) and entry.data == {"contacts": 1}
     with pytest.raises(Stage.DoesNotExist):
-        selectors.stage_get(lead.id)
+        selectors_stages.stage_get(lead.id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,15 +177,15 @@ def test_the_migration_step_makes_each_workspaces_numbers_into_its_own_stages(ac
 
     for workspace in (acme, initech):
         with use_workspace(workspace):
-            names = {s.id: (s.name, s.weight) for s in selectors.stages()}
+            names = {s.id: (s.name, s.weight) for s in selectors_stages.stages()}
             for contact_id, stage_id in Contact.objects.values_list("id", "stage_id"):
                 owner, number = held[contact_id]
                 assert owner == workspace.pk
                 assert (names[stage_id] if stage_id else None) == ((f"Stage {number}", number) if number else None)
     with use_workspace(acme):
-        assert [s.name for s in selectors.stages()] == ["Stage 1", "Stage 2"]
+        assert [s.name for s in selectors_stages.stages()] == ["Stage 1", "Stage 2"]
     with use_workspace(initech):
-        assert [s.name for s in selectors.stages()] == ["Stage 2", "Stage 9"]
+        assert [s.name for s in selectors_stages.stages()] == ["Stage 2", "Stage 9"]
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors, selectors_stages
 from tidings.contacts.forms import (
     GROUP_TITLES,
     CompanyLinkForm,
@@ -56,7 +56,7 @@ def _contact_context(request, contact_id: int, **extra) -> dict:
     # The latest of its events and the tracker's last_active (set by tracking, which may keep no event).
     last_active = max(filter(None, (engagement.last_activity, contact.fields.get("last_active"))), default=None)
     stage_id = contact.fields.get("stage")
-    stage = selectors.stages_by_id([stage_id]).get(stage_id) if stage_id is not None else None
+    stage = selectors_stages.stages_by_id([stage_id]).get(stage_id) if stage_id is not None else None
     return {
         "contact": contact,
         "owner": owners.get(str(owner_id), f"#{owner_id}") if owner_id is not None else "",

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.contacts import actions, bulk_actions, exports, search_query, selectors
+from tidings.contacts import actions, bulk_actions, exports, search_query, selectors, selectors_stages
 from tidings.contacts.forms import (
     BulkForm,
     ContactFilterForm,
@@ -172,7 +172,7 @@ def _filter_form(request, params) -> ContactFilterForm:
     return ContactFilterForm(
         params or None,
         owners=OwnerLookup(request.workspace),
-        stages=[(s.id, s.name) for s in selectors.stages()],
+        stages=[(s.id, s.name) for s in selectors_stages.stages()],
         tag_suggest_url=reverse("contacts:tag_suggest", kwargs=slug),
         owner_suggest_url=reverse("contacts:owner_suggest", kwargs=slug) + "?keywords=1",
     )
@@ -506,7 +506,7 @@ def contact_export(request, workspace_slug, fmt):
     if fmt not in exports.FORMATS:
         raise Http404("No such format.")
     form = ContactFilterForm(
-        request.GET, owners=OwnerLookup(request.workspace), stages=[(s.id, s.name) for s in selectors.stages()]
+        request.GET, owners=OwnerLookup(request.workspace), stages=[(s.id, s.name) for s in selectors_stages.stages()]
     )
     if not form.is_valid():
         return HttpResponse("Check the filters.", status=400, content_type="text/plain")

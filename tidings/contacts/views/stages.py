@@ -1,6 +1,6 @@
 """Settings › Stages: the workspace's contact stages, their form, and deleting one.
 
-Thin: the form in, tidings.contacts.actions and .selectors do the work. A stage named in a URL is
+Thin: the form in, tidings.contacts.actions and .selectors_stages do the work. A stage named in a URL is
 read through a selector scoped to request.workspace; another workspace's id answers 404 exactly
 like one that does not exist.
 """
@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors_stages
 from tidings.contacts.forms import StageForm
 from tidings.contacts.views.common import render_page
 from tidings.ui.confirm import confirmation_required
@@ -38,8 +38,8 @@ def _url(request, name: str, **kwargs) -> str:
 @require_permission("contacts:view")
 def stage_list(request, workspace_slug):
     """List the workspace's stages by weight, with how many contacts each holds."""
-    stages = selectors.stages()
-    counts = selectors.stage_contact_counts()
+    stages = selectors_stages.stages()
+    counts = selectors_stages.stage_contact_counts()
     rows = [{"stage": stage, "contacts": counts.get(stage.id, 0)} for stage in stages]
     can_edit = request.principal.can("contacts:edit")
     empty = {
@@ -83,7 +83,7 @@ def stage_create(request, workspace_slug):
 @require_permission("contacts:edit")
 def stage_edit(request, workspace_slug, stage_id):
     """The form of an existing stage."""
-    stage = selectors.stage_get(stage_id)
+    stage = selectors_stages.stage_get(stage_id)
     if request.method == "POST":
         form = StageForm(request.POST)
         if form.is_valid():
@@ -97,7 +97,7 @@ def stage_edit(request, workspace_slug, stage_id):
 @require_permission("contacts:edit")
 def stage_delete(request, workspace_slug, stage_id):
     """Delete a stage after a confirmation; its contacts are left without a stage."""
-    stage = selectors.stage_get(stage_id)
+    stage = selectors_stages.stage_get(stage_id)
     page = confirmation_required(
         request,
         title=f"Delete the stage “{stage.name}”?",

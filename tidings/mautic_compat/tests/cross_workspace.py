@@ -18,6 +18,8 @@ GLOBAL_ROUTES = {
     "api:v1:create_field": "creates in the credential's own workspace",
     "api:v1:list_tags": "no URL names a workspace: the credential's own tags are listed",
     "api:v1:create_tag": "creates in the credential's own workspace",
+    "api:v1:list_stages": "no URL names a workspace: the credential's own stages are listed",
+    "api:v1:create_stage": "creates in the credential's own workspace",
 }
 
 
@@ -284,6 +286,7 @@ OWN_WORKSPACE = {
     "api:v1:list_companies": _own_native("GET", lambda w: "companies", status=200, listed=True),
     "api:v1:list_fields": _own_native("GET", lambda w: "fields", status=200, listed=True),
     "api:v1:list_tags": _own_native("GET", lambda w: "tags", status=200, listed=True),
+    "api:v1:list_stages": _own_native("GET", lambda w: "stages", status=200),
     "api:v1:batch_update_contacts": _own_native(
         "POST",
         lambda w: "contacts/batch/update",
@@ -460,4 +463,9 @@ CASES = {
     "api:v1:get_tag": _native("GET", lambda w: f"tags/{_tag(w)}"),
     "api:v1:update_tag": _native("PATCH", lambda w: f"tags/{_tag(w)}", {"name": "renamed"}),
     "api:v1:delete_tag": _native("DELETE", lambda w: f"tags/{_tag(w)}"),
+    "api:v1:get_stage": _native("GET", lambda w: f"stages/{_stage(w)}"),
+    "api:v1:update_stage": _native("PATCH", lambda w: f"stages/{_stage(w)}", {"name": "Eve's stage"}),
+    "api:v1:delete_stage": _native("DELETE", lambda w: f"stages/{_stage(w)}"),
+    "api:v1:add_stage_contact": _native("PUT", lambda w: f"stages/{_stage(w)}/contacts/{_contact(w)}"),
+    "api:v1:remove_stage_contact": _native("DELETE", lambda w: f"stages/{_stage(w)}/contacts/{_contact(w)}"),
 }
