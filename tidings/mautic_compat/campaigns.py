@@ -123,7 +123,7 @@ def _mautic_event(step: dict) -> tuple[str, str, dict]:
         return "lead.adddnc", "action", {"channels": [step["channel"]], "reason": ""}
     if kind == "exit":
         return "campaign.addremovelead", "action", {"addTo": [], "removeFrom": ["this"]}
-    if kind == "decision":
+    if kind == "decision" and step["event"] in DECISION_TYPES:  # the others (downloads...) as tidings.decision
         properties: dict[str, Any] = {}
         if step["event"] == "submitted_form":
             properties = {"forms": [step["form_id"]] if step.get("form_id") else []}

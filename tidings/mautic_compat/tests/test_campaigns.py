@@ -315,3 +315,32 @@ def test_mautics_reply_decision_is_tidings_replied_decision_both_ways(client, al
     replied = {e["name"]: e for e in campaign["events"]}["Replied"]
     assert (replied["type"], replied["eventType"], replied["properties"]) == ("email.reply", "decision",
                                                                              {"email": email.pk})  # fmt: skip
+
+
+@pytest.mark.parametrize("decision", [{"event": "unsubscribed"}, {"event": "downloaded_asset"}])
+def test_a_decision_mautic_has_no_type_for_is_answered_as_a_tidings_event(client, alice_bearer, acme, world,
+                                                                           decision):  # fmt: skip
+    """Read through Mautic's API, a Tidings-only decision is `tidings.decision` (it was a KeyError: a 500)."""
+    from tidings.campaigns.models import Campaign
+
+    _, _, segment = world
+    events = [
+        {"id": "new_1", "name": "Waits", "type": "tidings.decision", "eventType": "decision", "order": 1,
+         "properties": {**decision, "window_seconds": 3600}, "triggerMode": "immediate", "parent": None,
+         "children": ["new_2"]},
+        {"id": "new_2", "name": "Tag", "type": "lead.changetags", "eventType": "action", "order": 2,
+         "properties": {"add_tags": ["did it"], "remove_tags": []}, "triggerMode": "immediate", "parent": "new_1",
+         "decisionPath": "yes"},
+    ]  # fmt: skip
+    campaign = _new(client, alice_bearer, segment, events=events)
+    answer = client.get(f"/api/campaigns/{campaign['id']}", **alice_bearer)
+    assert answer.status_code == 200, answer.content
+    waits = {e["name"]: e for e in answer.json()["campaign"]["events"]}["Waits"]
+    assert (waits["type"], waits["eventType"], waits["properties"]["event"]) == (
+        "tidings.decision", "decision", decision["event"])  # fmt: skip
+    with use_workspace(acme):
+        before = Campaign.objects.get(pk=campaign["id"]).graph
+    put = _json(client, "put", f"/api/campaigns/{campaign['id']}/edit", answer.json()["campaign"], alice_bearer)
+    assert put.status_code == 200, put.content
+    with use_workspace(acme):
+        assert Campaign.objects.get(pk=campaign["id"]).graph == before
