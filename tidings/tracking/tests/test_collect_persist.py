@@ -73,7 +73,7 @@ def test_a_crash_inside_the_batch_writes_nothing_and_the_retry_writes_everything
     spool.append([record(site, visitor=v) for v in (1001, 1002, 1003)])
     real_write = persist.store.write
 
-    def crash(rows):
+    def crash(rows, **_options):
         list(rows)
         raise OSError("killed mid-batch")
 
