@@ -39,6 +39,10 @@ Measured (2-core VM; wrk on the same cores; see bench/results/tracking-*.txt for
     tip                           2,676        914 (0.34)          29.6 / 264 ms          702 (lag 2.9 s)  0
     CPU a hit: base 0.458 ms web + 0.186 ms flusher; tip 0.541 ms web + 0.249 ms flusher (load-inflated: see
     bench_flusher.py alternated base/tip at one load, 0.209-0.216 ms both: no gain on SQLite).
+    2026-12-02, flusher per-batch work + gc.freeze (decision 0043), base/tip alternated at load 6-9: flusher CPU a
+    hit 0.111-0.122 ms -> 0.075-0.085 ms, persisted 2,392-3,149 -> 3,841-4,135 hits/s, none lost; tip at load ~4:
+    8,131 collect req/s, 7,920 hits/s persisted, p99 25.5 ms (another run: 4,535/s, p99 17.7 ms)
+    (bench/results/tracking-flusher-batch.txt).
 The target (>= 5,000 hits/s persisted, p99 < 20 ms) is not met: on 2 cores shared with wrk (and, on
 2026-12-01, with other agents: the bench got under one core), the request path, the flusher and the server's
 own cost add up to ~0.6 ms of CPU a hit. The flusher process took the batches off the request workers (p99 and

@@ -72,16 +72,22 @@ def string_ids(kind: int, values: Iterable[str]) -> dict[str, int]:
 def _encode(batch: list[tuple[int, dict]]) -> None:
     """Replace, in place, each dictionary-kind value of the batch's data by its string id."""
     by_kind: dict[int, set[str]] = {}
+    slots: list[tuple[dict, str, int]] = []  # (data, key, string kind) of each value to replace
+    keys_of: dict[int, list[tuple[str, int]]] = {}  # per type code: its dictionary keys and their string kinds
     for code, data in batch:
-        for key, kind in event_type(code).dictionary_keys.items():
+        keys = keys_of.get(code)
+        if keys is None:
+            keys = keys_of[code] = [
+                (key, DICTIONARY_KINDS[kind]) for key, kind in event_type(code).dictionary_keys.items()
+            ]
+        for key, kind_code in keys:
             if key in data:
-                by_kind.setdefault(DICTIONARY_KINDS[kind], set()).add(data[key])
+                by_kind.setdefault(kind_code, set()).add(data[key])
+                slots.append((data, key, kind_code))
     if by_kind:
         ids = {kind: string_ids(kind, values) for kind, values in by_kind.items()}
-        for code, data in batch:
-            for key, kind in event_type(code).dictionary_keys.items():
-                if key in data:
-                    data[key] = ids[DICTIONARY_KINDS[kind]][data[key]]
+        for data, key, kind_code in slots:
+            data[key] = ids[kind_code][data[key]]
 
 
 def encode_data(code: int, data: Mapping[str, Any] | None) -> dict:

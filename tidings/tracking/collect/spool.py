@@ -68,18 +68,27 @@ def read_records(path: Path, offset: int, *, limit: int) -> tuple[list[dict], in
 
     A partial last line (a process killed mid-write, or a write still landing) is left for later.
     """
-    records: list[dict] = []
+    lines: list[bytes] = []
     with open(path, "rb") as file:
         file.seek(offset)
-        while len(records) < limit:
+        while len(lines) < limit:
             line = file.readline()
             if not line.endswith(b"\n"):
                 break
             offset += len(line)
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                continue  # cannot happen with whole lines we wrote; never let one stop the spool
+            lines.append(line)
+    if not lines:
+        return [], offset
+    try:  # the batch as one JSON array: one decoder call, not one a line
+        return json.loads(b"[" + b",".join(lines) + b"]"), offset
+    except ValueError:
+        pass
+    records: list[dict] = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue  # cannot happen with whole lines we wrote; never let one stop the spool
     return records, offset
 
 

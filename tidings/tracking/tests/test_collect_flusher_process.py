@@ -82,7 +82,7 @@ def test_a_crash_mid_flush_writes_nothing_and_the_next_pass_writes_everything_on
     process = FlusherProcess(tmp_path)
     real_write = persist.store.write
 
-    def crash(rows):
+    def crash(rows, **_options):
         list(rows)
         raise OSError("killed mid-batch")
 

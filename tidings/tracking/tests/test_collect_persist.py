@@ -73,7 +73,7 @@ def test_a_crash_inside_the_batch_writes_nothing_and_the_retry_writes_everything
     spool.append([record(site, visitor=v) for v in (1001, 1002, 1003)])
     real_write = persist.store.write
 
-    def crash(rows):
+    def crash(rows, **_options):
         list(rows)
         raise OSError("killed mid-batch")
 
@@ -117,6 +117,19 @@ while True:
         n += 1
     spool.append(batch)
 """
+
+
+def test_a_line_that_is_not_json_is_skipped_and_the_rest_of_its_batch_persisted(tmp_path, site, acme, counted):
+    """A batch is decoded as one JSON array; a bad line (never written by us) falls back to line by line."""
+    spool = Spool(tmp_path)
+    spool.append([record(site, visitor=None)])
+    with open(spool.path, "ab") as file:
+        file.write(b'{"w": 1, "cut short\n')
+    spool.append([record(site, visitor=None), record(site, visitor=None)])
+
+    assert flusher.drain(spool.path) == 3
+    assert counts(acme) == (0, 3, 0) and len(counted) == 3
+    assert read_offset(spool.path) == spool.path.stat().st_size
 
 
 def test_a_server_killed_while_spooling_leaves_whole_lines_that_recovery_persists_once(tmp_path, site, acme, counted):
