@@ -39,7 +39,7 @@ Measured (2-core VM; wrk on the same cores; see bench/results/tracking-*.txt for
     tip                           2,676        914 (0.34)          29.6 / 264 ms          702 (lag 2.9 s)  0
     CPU a hit: base 0.458 ms web + 0.186 ms flusher; tip 0.541 ms web + 0.249 ms flusher (load-inflated: see
     bench_flusher.py alternated base/tip at one load, 0.209-0.216 ms both: no gain on SQLite).
-    2026-12-02, flusher per-batch work + gc.freeze (decision 0043), base/tip alternated at load 6-9: flusher CPU a
+    2026-12-02, flusher per-batch work + gc.freeze (decision 0042), base/tip alternated at load 6-9: flusher CPU a
     hit 0.111-0.122 ms -> 0.075-0.085 ms, persisted 2,392-3,149 -> 3,841-4,135 hits/s, none lost; tip at load ~4:
     8,131 collect req/s, 7,920 hits/s persisted, p99 25.5 ms (another run: 4,535/s, p99 17.7 ms)
     (bench/results/tracking-flusher-batch.txt).

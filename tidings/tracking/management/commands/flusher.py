@@ -28,7 +28,7 @@ class Command(BaseCommand):
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         # Django and the apps stay loaded for the process's life: frozen, the cyclic collector stops walking them at
-        # each full collection, which a batch's thousands of short-lived records set off (decision 0043).
+        # each full collection, which a batch's thousands of short-lived records set off (decision 0042).
         gc.collect()
         gc.freeze()
         flusher = FlusherProcess(interval=interval, batch=batch)
