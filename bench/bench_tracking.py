@@ -4,6 +4,7 @@
     python bench/bench_tracking.py --database postgresql    # the TIDINGS_DATABASE_URL* databases (or fresh ones)
     python bench/bench_tracking.py --crash                  # also: kill -9 a worker mid-load, count rows after
     python bench/bench_tracking.py --flusher thread         # persist from a thread per worker (the old way)
+    python bench/bench_tracking.py --rate 5000              # paced: latency at the target's load, not at saturation
 
 Granian serves tidings.wsgi:application (the lean front in front of Django) on 127.0.0.1 beside
 `tidings flusher` (as `tidings serve` runs them: TIDINGS_TRACKING_FLUSHER=process), with
@@ -96,6 +97,9 @@ wrk.headers["Content-Type"] = "text/plain;charset=UTF-8"
 wrk.headers["Origin"] = "https://bench.example"
 wrk.headers["User-Agent"] = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
   .. "Chrome/120.0.0.0 Safari/537.36"
+function delay()
+  return PACE_MS
+end
 function request()
   counter = counter + 1
   local v = visitors[(counter % #visitors) + 1]
@@ -258,6 +262,14 @@ def main() -> None:
         help=f"Granian's Python threads a worker (default {BLOCKING_THREADS}, as `tidings serve`; 0: Granian's own)",
     )
     parser.add_argument("--backpressure", type=int, default=None, help="Granian's requests a worker runs at once")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=0,
+        help="pace /t/collect: each connection waits connections/rate s after each answer (wrk's delay()), so the "
+        "offered rate is at most this; latency is then measured at that load rather than at saturation. "
+        "0: as fast as answers come",
+    )
     args = parser.parse_args()
     granian_options: tuple[str, ...] = ()
     if args.blocking_threads:
@@ -279,7 +291,8 @@ def main() -> None:
         tokens = ",".join(visitor_token(workspace.pk, 10_000_000 + n) for n in range(1000))
         print(f"{engine(region_connection())}; {args.workers} Granian workers ({args.interface}), "
               f"flusher: {args.flusher}; granian options: {' '.join(granian_options) or 'defaults'}; "
-              f"wrk -t2 -c{args.connections} -d{args.duration}s; {load()}")  # fmt: skip
+              f"wrk -t2 -c{args.connections} -d{args.duration}s"
+              f"{f', paced to at most {args.rate:,}/s' if args.rate else ''}; {load()}")  # fmt: skip
         from django.db import connections
 
         connections.close_all()  # the server writes the same SQLite files
@@ -289,7 +302,11 @@ def main() -> None:
         try:
             with tempfile.TemporaryDirectory() as folder:
                 script = Path(folder) / "hits.lua"
-                script.write_text(LUA.replace("RUN", f'"{int(time.time()) % 10**6}"'), encoding="utf-8")
+                lua = LUA.replace("RUN", f'"{int(time.time()) % 10**6}"')
+                script.write_text(lua.replace("PACE_MS", "0"), encoding="utf-8")
+                paced = Path(folder) / "paced.lua"
+                pace_ms = 1000 * args.connections / args.rate if args.rate else 0
+                paced.write_text(lua.replace("PACE_MS", f"{pace_ms:.3f}"), encoding="utf-8")
                 wrk_args = [tokens, site.public_key]
                 run_wrk(port, "/t/bare", 2, args.connections, script, wrk_args)  # warm-up
                 bare = run_wrk(port, "/t/bare", args.duration, args.connections, script, wrk_args)
@@ -305,7 +322,7 @@ def main() -> None:
                 started = time.monotonic()
                 web_cpu = cpu_seconds(server.pid)
                 flusher_cpu = cpu_seconds(flusher.pid) if flusher else 0.0
-                hits = run_wrk(port, "/t/collect", args.duration, args.connections, script, wrk_args)
+                hits = run_wrk(port, "/t/collect", args.duration, args.connections, paced, wrk_args)
                 run_seconds = time.monotonic() - started
                 if killer is not None:
                     killer.wait()

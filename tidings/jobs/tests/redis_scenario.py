@@ -6,6 +6,8 @@
     python -m tidings.jobs.tests.redis_scenario recover
     python -m tidings.jobs.tests.redis_scenario ratelimit --key k --times 5
     python -m tidings.jobs.tests.redis_scenario cache-set KEY VALUE | cache-get KEY
+    python -m tidings.jobs.tests.redis_scenario campaigns-setup --workspaces 2 --contacts 300
+    python -m tidings.jobs.tests.redis_scenario campaigns-status --workspaces 2
 
 Each prints one JSON object. The settings are read from the environment at start-up, which is why
 these steps cannot run inside the test process (it uses the database queue and cache).
@@ -113,6 +115,62 @@ def _recover(args) -> dict:
     return {"handled": recover_stalled_imports.call()}
 
 
+CAMPAIGN_STEPS = [
+    {"id": 1, "kind": "add_tags", "tags": ["welcomed"], "next": 2},
+    {"id": 2, "kind": "change_points", "delta": 5, "next": 3},
+    {"id": 3, "kind": "add_tags", "tags": ["scored"]},
+]
+
+
+def _campaigns_setup(args) -> dict:
+    """Workspaces "redis-camp-N", each with contacts in a segment and a published campaign on it (three steps)."""
+    from tidings.accounts.actions import user_create, workspace_create
+    from tidings.accounts.permissions import system_principal
+    from tidings.campaigns.actions import campaign_create, campaign_publish
+    from tidings.contacts.actions import contacts_bulk_upsert
+    from tidings.segments.actions import segment_create, segment_members_add
+    from tidings.tenancy.context import use_workspace
+
+    owner = user_create(email="owner@redis-campaigns.example", password=None)
+    made = {}
+    for number in range(args.workspaces):
+        workspace = workspace_create(name=f"Campaigns {number}", slug=f"redis-camp-{number}", region="eu", owner=owner)
+        principal = system_principal(workspace, reason="test:redis_scenario")
+        with use_workspace(workspace):
+            rows = [{"email": f"reader{i}@camp{number}.example"} for i in range(args.contacts)]
+            ids = contacts_bulk_upsert(rows, lawful_basis="contract", return_ids=True, principal=principal).contact_ids
+            segment = segment_create(name="Readers", principal=principal)
+            segment_members_add(segment.pk, [i for i in ids if i is not None], principal=principal)
+            graph = {"sources": [{"kind": "segment", "segment_id": segment.pk}], "start": 1, "steps": CAMPAIGN_STEPS}
+            campaign = campaign_create(principal=principal, name="Welcome", graph=graph)
+            campaign_publish(campaign.pk, principal=principal)  # the publish wakes the campaigns: a queued turn
+            made[workspace.pk] = campaign.pk
+    return {"campaigns": made}
+
+
+def _campaigns_status(args) -> dict:
+    """Per workspace: contacts, enrolments finished, step runs done, the most runs of one (contact, step)."""
+    from django.db.models import Count, Max
+
+    from tidings.campaigns.models import Enrolment, StepRun
+    from tidings.contacts.models import Contact
+    from tidings.tenancy.context import use_workspace
+    from tidings.tenancy.selectors import workspace_by_slug
+
+    out = {}
+    for number in range(args.workspaces):
+        with use_workspace(workspace_by_slug(f"redis-camp-{number}")):
+            per_step = StepRun.objects.values("contact_id", "step").annotate(n=Count("id"))
+            out[number] = {
+                "contacts": Contact.objects.count(),
+                "finished": Enrolment.objects.filter(status="finished").count(),
+                "done": StepRun.objects.filter(status="done").count(),
+                "most_runs_of_a_step": per_step.aggregate(most=Max("n"))["most"] or 0,
+                "points": sorted(set(Contact.objects.values_list("points", flat=True))),
+            }
+    return out
+
+
 def _ratelimit(args) -> dict:
     from tidings.api import ratelimit
 
@@ -154,8 +212,13 @@ def main() -> None:
     cache_set.add_argument("key")
     cache_set.add_argument("value")
     steps.add_parser("cache-get").add_argument("key")
+    campaigns_setup = steps.add_parser("campaigns-setup")
+    campaigns_setup.add_argument("--workspaces", type=int, required=True)
+    campaigns_setup.add_argument("--contacts", type=int, required=True)
+    steps.add_parser("campaigns-status").add_argument("--workspaces", type=int, required=True)
     args = parser.parse_args()
-    steps_run = {"setup": _setup, "status": _status, "watch": _watch, "recover": _recover, "ratelimit": _ratelimit}
+    steps_run = {"setup": _setup, "status": _status, "watch": _watch, "recover": _recover, "ratelimit": _ratelimit,
+                 "campaigns-setup": _campaigns_setup, "campaigns-status": _campaigns_status}  # fmt: skip
     run = steps_run.get(args.step, _cache)
     print(json.dumps(run(args)))
 

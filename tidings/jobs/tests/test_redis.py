@@ -235,3 +235,35 @@ def test_the_rate_limit_and_the_cache_are_shared_through_redis(deployment):
     assert written["backend"] == read["backend"] == "RedisCache"
     assert read["value"] == "hello"
     assert deployment.redis.keys("*greeting*")  # the value lives in Redis, not in either process
+
+
+def test_campaigns_of_two_workspaces_run_through_two_rq_workers_each_step_once(deployment):
+    """Issue 14: the engine on RQ with several workers. Each workspace's turns are coalesced (one queued, one
+    running at most), the workers take the turns of both workspaces, and every (contact, step) runs once."""
+    from rq.job import Job
+    from rq.registry import FinishedJobRegistry
+
+    deployment.start_worker()
+    deployment.start_worker()
+    _wait_for(lambda: _registered_workers(deployment) == 2, 120, "two RQ workers to register")
+    contacts = 300
+    deployment.run("campaigns-setup", "--workspaces", "2", "--contacts", str(contacts))
+
+    def finished():
+        status = deployment.run("campaigns-status", "--workspaces", "2")
+        return status if all(w["finished"] == contacts for w in status.values()) else None
+
+    try:
+        status = _wait_for(finished, HANG, "both campaigns to finish")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{deployment.log_tails()}") from None
+    for workspace in status.values():
+        assert workspace["contacts"] == contacts
+        assert workspace["done"] == 3 * contacts  # three steps each
+        assert workspace["most_runs_of_a_step"] == 1  # none twice
+        assert workspace["points"] == [5]  # the points step ran once for everyone
+    registry = FinishedJobRegistry("default", connection=deployment.redis)
+    jobs = [Job.fetch(job_id, connection=deployment.redis) for job_id in registry.get_job_ids()]
+    turns = [job for job in jobs if "run_campaigns" in repr(job.args) + repr(job.kwargs) + job.func_name]
+    assert turns  # the turns went through RQ, not the database queue
+    assert all(worker.poll() is None for worker in deployment.workers)  # both workers still up
