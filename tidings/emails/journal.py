@@ -1,7 +1,7 @@
 """A send's journal: the local append-only file of its in-flight messages (see tidings.emails.sender).
 
-Around each SMTP transaction a worker appends "a <contact>" before, "c <contact>" just before the end of
-the message's data (the line "." that asks the server to take it), "s <contact> <time> <hash> <message-id>"
+Around each SMTP transaction a worker appends "a <contact>" before, "c <contact>" just before the message's
+data leaves (it ends with the line "." that asks the server to take it), "s <contact> <time> <hash> <message-id>"
 once the server accepted it, "f <contact> <reason>" when it refused it and "d <contact> <reason>" when it
 deferred it. A write() to a file outlives the process that made it, so SIGKILL loses nothing the journal
 was told; the header line names the boot, the host and the journal's version, so that a journal from

@@ -9,8 +9,8 @@ One batch, in the send's workspace (decision 0023):
    (send, contact), so no later run can claim them again;
 3. the messages go out through several SMTP connections in parallel (each reused for the whole send),
    personalised from the version prepared once; around each SMTP transaction the worker appends to the
-   send's journal, a local append-only file: "a <contact>" before, "c <contact>" just before the data's
-   final "." (the server takes nothing before it), "s <contact> <time> <hash> <message-id>" once the server
+   send's journal, a local append-only file: "a <contact>" before, "c <contact>" just before the data and its
+   final "." leave (the server takes nothing before that line), "s <contact> <time> <hash> <message-id>" once the server
    accepted it, "f <contact> <reason>" when it refused it. A write() to a file outlives the process that
    made it, so SIGKILL loses nothing the journal was told;
 4. the batch's outcome is committed in one transaction (deliveries sent/failed, email.sent events, counts,
@@ -184,7 +184,7 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 def _transaction(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes,
                  committing: Callable[[], None] | None) -> None:  # fmt: skip
-    """smtplib's sendmail for one recipient, calling committing() just before the data's final ".".
+    """smtplib's sendmail for one recipient, calling committing() just before the data (with its final ".") leaves.
 
     Until that line reaches the server it takes nothing (RFC 5321, 4.1.1.4): the journal's mark, written
     first, tells a message that may have been taken from one that certainly was not. The errors are
@@ -212,10 +212,11 @@ def _transaction(connection: smtplib.SMTP, sender: str, recipient: str, data: by
     if code != 354:
         raise smtplib.SMTPDataError(code, reply)
     quoted = _LEADING_DOT.sub(b"..", data)
-    connection.send(quoted if quoted.endswith(b"\r\n") else quoted + b"\r\n")
     if committing is not None:
         committing()
-    connection.send(b".\r\n")
+    # The data and its final "." in one send(), as smtplib does: the "." alone in a second small segment would
+    # wait for the first one's delayed ACK (Nagle's algorithm), ~40 ms a message.
+    connection.send((quoted if quoted.endswith(b"\r\n") else quoted + b"\r\n") + b".\r\n")
     code, reply = connection.getreply()
     if code != 250:
         abandon(code)
