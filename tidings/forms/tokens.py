@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -40,7 +41,9 @@ def _loads(token: Any, salt: str, max_age: int) -> dict | None:
 
 
 def render_token(form_id: int) -> str:
-    return _dumps({"f": int(form_id), "t": round(time.time(), 1)}, RENDER_SALT)
+    # Rounded down, never up: a time rounded up made a form sent within 50 ms look sent before it was made
+    # (a negative age, under a least fill time of 0: seen once as a flaky test).
+    return _dumps({"f": int(form_id), "t": math.floor(time.time() * 10) / 10}, RENDER_SALT)
 
 
 def rendered_seconds_ago(token: Any, form_id: int) -> float | None:

@@ -181,3 +181,15 @@ def test_the_embed_seam_gives_safe_html_and_the_success_address_gets_a_token(cli
     assert response.status_code == 302 and response["Location"].startswith("/m/acme/p/thanks?tds=")
     assert client.post(f"{SUBMIT}?formId={newsletter.pk}", _body(email="s2@reader.example",
                        tds_success="//evil.invalid/x")).status_code == 200  # fmt: skip
+
+
+def test_a_form_sent_at_once_is_not_sent_before_it_was_made(in_acme, newsletter, monkeypatch):
+    """The render time is rounded down: rounded up, a post within 50 ms had a negative age (a robot's, under a least
+    fill time of 0)."""
+    import time
+
+    from tidings.forms import tokens
+
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.06)
+    token = tokens.render_token(newsletter.pk)
+    assert tokens.rendered_seconds_ago(token, newsletter.pk) >= 0
