@@ -52,12 +52,11 @@ import datetime
 import hashlib
 import logging
 import queue
-import re
 import smtplib
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
@@ -65,7 +64,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.utils import timezone
 
-from tidings.emails import eligibility, headers, lanes, links, message, selectors, selectors_sending
+from tidings.emails import eligibility, headers, lanes, links, message, selectors, selectors_sending, smtp
 from tidings.emails.event_types import EMAIL_FAILED, EMAIL_SENT
 from tidings.emails.journal import Journal
 from tidings.emails.lanes import LEASE, atomic, bump_counts
@@ -177,64 +176,6 @@ def open_connection(sending: SendingSettings):
     """Return (a connection of the workspace's backend, whether it is Django's SMTP one: raw bytes are sent)."""
     connection = get_connection(backend_path(sending), fail_silently=False, **connection_options(sending))
     return connection, isinstance(connection, SmtpBackend)
-
-
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-
-
-def _transaction(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes,
-                 committing: Callable[[], None] | None) -> None:  # fmt: skip
-    """smtplib's sendmail for one recipient, calling committing() just before the data (with its final ".") leaves.
-
-    Until that line reaches the server it takes nothing (RFC 5321, 4.1.1.4): the journal's mark, written
-    first, tells a message that may have been taken from one that certainly was not. The errors are
-    smtplib's (SMTPSenderRefused, SMTPRecipientsRefused, SMTPDataError), raised at the same points.
-    """
-
-    def abandon(code: int) -> None:
-        if code == 421:  # the server is closing the connection
-            connection.close()
-        else:
-            connection.rset()
-
-    connection.ehlo_or_helo_if_needed()
-    options = [f"size={len(data)}"] if connection.does_esmtp and connection.has_extn("size") else []
-    code, reply = connection.mail(sender, options)
-    if code != 250:
-        abandon(code)
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    code, reply = connection.rcpt(recipient)
-    if code not in (250, 251):
-        abandon(code)
-        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-    connection.putcmd("data")
-    code, reply = connection.getreply()
-    if code != 354:
-        raise smtplib.SMTPDataError(code, reply)
-    quoted = _LEADING_DOT.sub(b"..", data)
-    if committing is not None:
-        committing()
-    # The data and its final "." in one send(), as smtplib does: the "." alone in a second small segment would
-    # wait for the first one's delayed ACK (Nagle's algorithm), ~40 ms a message.
-    connection.send((quoted if quoted.endswith(b"\r\n") else quoted + b"\r\n") + b".\r\n")
-    code, reply = connection.getreply()
-    if code != 250:
-        abandon(code)
-        raise smtplib.SMTPDataError(code, reply)
-
-
-def _smtp_send(backend: SmtpBackend, sender: str, recipient: str, data: bytes,
-               committing: Callable[[], None] | None = None) -> None:  # fmt: skip
-    if backend.connection is None:
-        backend.open()
-    try:
-        _transaction(backend.connection, sender, recipient, data, committing)  # type: ignore[arg-type]
-    except smtplib.SMTPServerDisconnected:
-        # A connection the server closed while idle: reopened once, the message was not taken.
-        backend.connection = None
-        backend.open()
-        connection: smtplib.SMTP = backend.connection  # type: ignore[assignment]  # open() just set it
-        _transaction(connection, sender, recipient, data, committing)
 
 
 class Workers:
@@ -355,7 +296,7 @@ def send_one(c: Context, connection, raw: bool, job: Job, *, journal: Journal | 
             if c.dkim is not None:
                 selector, domain, key = c.dkim
                 data = headers.dkim_signature(data, selector=selector, domain=domain, private_key_pem=key) + data
-            _smtp_send(connection, c.envelope_from, message.envelope_address(job.address), data, committing)
+            smtp.send(connection, c.envelope_from, message.envelope_address(job.address), data, committing)
         else:
             django_message = message.as_django_message(
                 from_header=c.from_header, to=to_header, subject=rendered.subject, text=rendered.text,
