@@ -26,6 +26,7 @@ def main() -> None:
     add_database_arguments(parser)
     parser.add_argument("--hits", type=int, default=20_000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="cProfile's order: tottime or cumulative")
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after the warm-up (as the front does)")
     args = parser.parse_args()
     os.environ["TIDINGS_TRACKING_FLUSHER"] = "process"
@@ -88,7 +89,7 @@ def main() -> None:
         accepted = statuses.count("202 Accepted")
         print(f"{args.hits:,} hits ({accepted:,} accepted): CPU {cpu / args.hits * 1000:.3f} ms a hit; {load()}")
         if profile:
-            pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
 
 
 if __name__ == "__main__":

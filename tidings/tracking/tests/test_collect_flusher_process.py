@@ -101,7 +101,7 @@ def test_a_crash_between_the_commit_and_the_offset_counts_nothing_twice(tmp_path
     process = FlusherProcess(tmp_path)
     real_offset = flusher.write_offset
     monkeypatch.setattr(flusher, "write_offset", lambda path, offset: (_ for _ in ()).throw(OSError("killed")))
-    assert process.flush_once() == 0  # the batch committed, its offset was not written
+    assert process.flush_once() == 4  # the batch committed (4 new hits), its offset was not written
     assert counts(acme)[1] == 4 and read_offset(spool.path) == 0
 
     monkeypatch.setattr(flusher, "write_offset", real_offset)
@@ -179,3 +179,39 @@ def test_serve_bounds_the_python_threads_of_a_web_worker():
     assert web[web.index("--blocking-threads") + 1] == str(BLOCKING_THREADS)
     web = dict(Command().child_commands(host="127.0.0.1", port=8000, workers=2, with_worker=False, threads=8))["web"]
     assert web[web.index("--blocking-threads") + 1] == "8"
+
+
+def test_a_pass_writes_the_files_together_in_one_transaction_per_batch(tmp_path, site, acme, counted, monkeypatch):
+    spools = [Spool(tmp_path, shared=True) for _ in range(3)]
+    for spool in spools:
+        spool.append([record(site) for _ in range(4)])
+    orphan = Spool(tmp_path)
+    orphan.append([record(site) for _ in range(2)])
+    orphan.close()
+    batches = []
+    real_record = persist.hits_record
+    monkeypatch.setattr(persist, "hits_record", lambda records: batches.append(len(records)) or real_record(records))
+
+    assert FlusherProcess(tmp_path, batch=10).flush_once() == 14
+    assert batches == [10, 4]  # 14 hits of four files: two transactions, not four
+    assert all(read_offset(spool.path) == spool.size for spool in spools) and not orphan.path.exists()
+    assert counts(acme)[1] == 14 and len(counted) == 14
+
+
+def test_a_file_that_fails_holds_back_only_itself(tmp_path, site, acme, counted, monkeypatch):
+    good, bad = Spool(tmp_path, shared=True), Spool(tmp_path, shared=True)
+    good.append([record(site) for _ in range(3)])
+    refused = [record(site) for _ in range(2)]
+    bad.append(refused)
+    real_record = persist.hits_record
+    bad_ids = {r["id"] for r in refused}
+
+    def refuse_the_bad_file(records):
+        if any(r["id"] in bad_ids for r in records):
+            raise OSError("a record this database refuses")
+        return real_record(records)
+
+    monkeypatch.setattr(persist, "hits_record", refuse_the_bad_file)
+    assert FlusherProcess(tmp_path).flush_once() == 3
+    assert read_offset(good.path) == good.size and read_offset(bad.path) == 0
+    assert counts(acme)[1] == 3

@@ -13,7 +13,7 @@ from tidings.tracking.collect.flusher import PROCESS_BATCH, PROCESS_INTERVAL_SEC
 
 class Command(BaseCommand):
     help = (
-        "Drain the collect endpoints' spool files (live and orphaned) into the database, several times a second, "
+        "Drain the collect endpoints' spool files (live and orphaned) into the database, twice a second, "
         "so the web processes never persist hits themselves. The web processes hand it their spools when "
         "TIDINGS_TRACKING_FLUSHER=process (`tidings serve` sets it and runs this command). One per spool folder: "
         "a second one waits for the first to stop. SIGTERM or Ctrl+C: drain once more, then exit."
