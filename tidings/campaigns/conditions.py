@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tidings.contacts import selectors as contacts_selectors
+from tidings.contacts import selectors_fields as contacts_fields
 from tidings.contacts.conditions import contacts_where
 from tidings.events import selectors as event_selectors
 from tidings.events.registry import code_for
@@ -103,7 +104,7 @@ def conditions_passed(step: Mapping, ids: list[int]) -> set[int]:
     test = step["test"]
     if test == "points":
         value = [step["value"], step["value_to"]] if step["operator"] == "between" else step["value"]
-        condition = Q(pk__in=ids) & contacts_selectors.field_filter("points", step["operator"], value)
+        condition = Q(pk__in=ids) & contacts_fields.field_filter("points", step["operator"], value)
         return set(contacts_where(condition).values_list("id", flat=True))
     if test == "device":
         # The device and OS of the contact's newest page hit (tracking's "device|os|browser|country" label).

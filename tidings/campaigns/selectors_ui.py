@@ -71,6 +71,7 @@ def choices() -> dict[str, list[tuple[str, str]]]:
     """Return the workspace's own lists the step forms pick from: emails, segments, forms, tags, fields, purposes."""
     from tidings.consent import selectors as consent_selectors
     from tidings.contacts import selectors as contacts_selectors
+    from tidings.contacts import selectors_fields as contacts_fields
     from tidings.emails import selectors_sending as emails_selectors
     from tidings.forms import selectors as forms_selectors
     from tidings.segments import selectors as segments_selectors
@@ -84,7 +85,7 @@ def choices() -> dict[str, list[tuple[str, str]]]:
             (str(pk), name) for pk, name in forms_selectors.forms().order_by("name").values_list("pk", "name")[:500]
         ],
         "tags": [(t.name, t.name) for t in contacts_selectors.tags(limit=500)],
-        "fields": sorted((alias, f.label or alias) for alias, f in contacts_selectors.fields_by_alias().items()),
+        "fields": sorted((alias, f.label or alias) for alias, f in contacts_fields.fields_by_alias().items()),
         "purposes": [(p.key, p.name) for p in consent_selectors.purposes() if p.active],
         "assets": _asset_choices(),
         **more_choices(),

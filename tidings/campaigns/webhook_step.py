@@ -15,6 +15,7 @@ from tidings.accounts.permissions import Principal
 from tidings.campaigns import engine, webhooks
 from tidings.campaigns.models import RunStatus, StepRun
 from tidings.contacts import selectors as contacts_selectors
+from tidings.contacts import selectors_fields as contacts_fields
 from tidings.tenancy.context import require_workspace
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def _webhook_chunk(token: str, campaign_id: int, step: Mapping, runs: list[StepR
         if not mine:
             return
         ids = sorted({r.contact_id for r in mine})
-        fields = contacts_selectors.fields_by_alias()
+        fields = contacts_fields.fields_by_alias()
         categories = sorted({str(fields[a].category) for a in step["fields"] if a in fields and fields[a].category})
         reason = "not_allowed"
         try:

@@ -22,7 +22,7 @@ from ninja.responses import Status
 from tidings.accounts.decorators import require_permission
 from tidings.api.errors import NotFound, found, validation_fields
 from tidings.api.types import Id, Int64, Order
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors, selectors_fields
 from tidings.contacts.models import Channel, DncReason, FieldGroup, FieldObject, FieldType, NoteType
 from tidings.privacy.categories import DataCategory
 
@@ -697,7 +697,7 @@ def unlink_company_contact(request, company_id: int, contact_id: int):
 @require_permission(VIEW)
 def list_fields(request, object: FieldObject = FieldObject.CONTACT, include_archived: bool = False):
     """List the contact (or company) fields in display order, core ones included (needs contacts:view)."""
-    return selectors.field_definitions(object, include_archived=include_archived)
+    return selectors_fields.field_definitions(object, include_archived=include_archived)
 
 
 @router.post("/fields", response={201: FieldOut}, summary="Create a custom field", tags=["fields"])

@@ -13,8 +13,8 @@ internals: where a field's value lives decides what can be asked of it.
   The words of both names share one scope, so "has_words" on either means "the name has them".
 - ENCRYPTED: encrypted without an index (address lines, identifying custom fields): nothing.
 
-This module is pure: it derives capabilities from field definitions. selectors.field_capabilities
-and selectors.field_filter read the workspace's definitions and call it.
+This module is pure: it derives capabilities from field definitions. selectors_fields.field_capabilities
+and selectors_fields.field_filter read the workspace's definitions and call it.
 """
 
 from __future__ import annotations

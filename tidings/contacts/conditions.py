@@ -29,7 +29,7 @@ from tidings.contacts.models import (
     FieldObject,
     Tag,
 )
-from tidings.contacts.selectors import field_capabilities, fields_by_alias
+from tidings.contacts.selectors_fields import field_capabilities, fields_by_alias
 from tidings.privacy.vault import Keyring, keyring
 
 # The vocabulary of Do-Not-Contact filters.

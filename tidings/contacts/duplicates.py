@@ -40,7 +40,8 @@ from tidings.contacts.models import (
     DuplicateDismissal,
     Note,
 )
-from tidings.contacts.selectors import ContactView, contacts_get, field_definitions
+from tidings.contacts.selectors import ContactView, contacts_get
+from tidings.contacts.selectors_fields import field_definitions
 from tidings.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 
 DEFAULT_LIMIT = 25

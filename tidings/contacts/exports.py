@@ -21,7 +21,8 @@ from tidings.audit.actions import audit_record
 from tidings.contacts.fields import to_json
 from tidings.contacts.models import FieldType
 from tidings.contacts.search_query import parse_search
-from tidings.contacts.selectors import ContactView, contacts_count, contacts_page, field_definitions
+from tidings.contacts.selectors import ContactView, contacts_count, contacts_page
+from tidings.contacts.selectors_fields import field_definitions
 from tidings.tenancy.context import require_workspace, use_workspace
 
 EXPORT_BATCH = 500

@@ -120,7 +120,7 @@ def preview(job: ContactImport, rows: int | None = None) -> list[list[str]]:
 
 def mapping_targets() -> list[tuple[str, str]]:
     """Return (alias, label) of every field an import may write, plus the tags column."""
-    from tidings.contacts.selectors import field_definitions
+    from tidings.contacts.selectors_fields import field_definitions
 
     system = {"last_active", "date_identified"}
     targets = [(f.alias, f.label) for f in field_definitions(FieldObject.CONTACT) if f.alias not in system]

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from tidings.consent import selectors as consent_selectors
 from tidings.contacts import selectors as contacts_selectors
+from tidings.contacts import selectors_fields as contacts_fields
 from tidings.emails import content, tokens
 from tidings.emails.models import Email, EmailVersion
 from tidings.segments import selectors as segments_selectors
@@ -79,7 +80,7 @@ def purpose_choices() -> list[tuple[str, str]]:
 
 def field_aliases() -> set[str]:
     """Return the aliases of the workspace's contact fields (archived ones included: their tokens still fill)."""
-    return set(contacts_selectors.fields_by_alias())
+    return set(contacts_fields.fields_by_alias())
 
 
 def token_problems(email: Any) -> dict[str, list[str]]:

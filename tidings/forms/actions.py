@@ -38,6 +38,7 @@ from tidings.audit.actions import audit_record, truncate_ip
 from tidings.consent import actions as consent_actions
 from tidings.contacts import actions as contacts_actions
 from tidings.contacts import selectors as contacts_selectors
+from tidings.contacts import selectors_fields as contacts_fields
 from tidings.emails.actions import sending as emails_sending
 from tidings.events import actions as events_actions
 from tidings.events.registry import strip_url
@@ -212,7 +213,7 @@ def _guard(form: Form, answers: Answers) -> list[str]:
 
 def _owner(contact_values: Mapping[str, Any]) -> int | None:
     """Return the contact already holding one of the answers' unique identifiers (email), or None."""
-    fields = contacts_selectors.fields_by_alias()
+    fields = contacts_fields.fields_by_alias()
     for alias, value in contact_values.items():
         definition = fields.get(alias)
         if definition is None or not definition.is_unique_identifier or value in ("", None):
@@ -244,7 +245,7 @@ def _write_fields(contact_id: int | None, values: dict[str, Any]) -> tuple[int, 
 
 def _fill_empty_public(contact_id: int, values: dict[str, Any]) -> None:
     """Fill only the empty, publicly updatable fields of a contact found by an email typed into the form."""
-    fields = contacts_selectors.fields_by_alias()
+    fields = contacts_fields.fields_by_alias()
     known = _known_aliases(contact_id)
     public = {alias for alias, definition in fields.items() if definition.is_publicly_updatable}
     fill = {alias: value for alias, value in values.items() if alias in public and alias not in known}

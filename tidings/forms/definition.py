@@ -16,7 +16,7 @@ from django.utils.text import slugify
 
 from tidings.accounts.selectors import member_user_ids
 from tidings.consent import selectors as consent_selectors
-from tidings.contacts import selectors as contacts_selectors
+from tidings.contacts import selectors_fields as contacts_fields
 from tidings.emails import selectors_sending as emails_selectors
 from tidings.forms.models import ActionKind, FieldKind
 from tidings.html_sanitise import clean_html
@@ -302,8 +302,8 @@ def checked_form(values: Mapping[str, Any], fields: Any, actions: Any, *, next_f
         errors["actions"] = [f"a list of at most {MAX_ACTIONS} actions"]
         actions = []
     lookups = {
-        "contact_fields": contacts_selectors.fields_by_alias(),
-        "company_fields": contacts_selectors.fields_by_alias("company"),
+        "contact_fields": contacts_fields.fields_by_alias(),
+        "company_fields": contacts_fields.fields_by_alias("company"),
     }
     indexed: list[tuple[int, dict]] = []  # (position in the list sent, checked field): errors name the position
     next_id = max(int(next_field_id or 1), 1)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from tidings.accounts.decorators import found, require_permission
 from tidings.accounts.selectors import members_of
 from tidings.consent import selectors as consent_selectors
-from tidings.contacts import selectors as contacts_selectors
+from tidings.contacts import selectors_fields as contacts_fields
 from tidings.emails import selectors_sending as emails_selectors
 from tidings.forms import actions, selectors
 from tidings.forms.forms import ActionForm, FieldForm, FormSettingsForm
@@ -81,12 +81,12 @@ def form_create(request, workspace_slug):
 
 
 def _field_form(data=None, initial=None) -> FieldForm:
-    known = contacts_selectors.fields_by_alias()
+    known = contacts_fields.fields_by_alias()
     contact_fields = [
         (alias, f"{field.label} ({alias})") for alias, field in known.items() if field.archived_at is None
     ]
     company_fields = [(f"company:{alias}", f"Company: {field.label}")
-                      for alias, field in contacts_selectors.fields_by_alias("company").items()
+                      for alias, field in contacts_fields.fields_by_alias("company").items()
                       if field.archived_at is None]  # fmt: skip
     purposes = [(p.key, p.name) for p in consent_selectors.purposes()]
     return FieldForm(data, initial=initial, contact_fields=sorted(contact_fields) + sorted(company_fields),

@@ -14,7 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import path
 
 from tidings.accounts.decorators import require_permission
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors, selectors_fields
 from tidings.contacts.models import FieldObject
 from tidings.inputs import parse_bool
 from tidings.mautic_compat.contacts import field_groups, select_fields
@@ -28,7 +28,7 @@ GROUPS = ("core", "professional", "other")
 
 def serialize_companies(companies: list) -> list[dict]:
     """Return companies in Mautic's shape; the field definitions are read once for the whole list."""
-    definitions = selectors.field_definitions(FieldObject.COMPANY)
+    definitions = selectors_fields.field_definitions(FieldObject.COMPANY)
     return [
         {
             "id": company.id,
@@ -54,7 +54,7 @@ def _list(params: ListParams, request) -> tuple[list[dict], int]:
 
 def company_values(data: dict, method: str) -> dict[str, Any]:
     """Return {alias: value} of a Mautic company body: known aliases only; PUT clears what it leaves out."""
-    definitions = {f.alias: f for f in selectors.field_definitions(FieldObject.COMPANY)}
+    definitions = {f.alias: f for f in selectors_fields.field_definitions(FieldObject.COMPANY)}
     values = {key: value for key, value in data.items() if key in definitions}
     if method == "PUT":
         for alias, definition in definitions.items():

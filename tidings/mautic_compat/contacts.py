@@ -28,7 +28,7 @@ from django.urls import path
 from tidings.accounts.decorators import require_permission
 from tidings.accounts.permissions import role_permissions
 from tidings.accounts.selectors import members_by_id, members_of
-from tidings.contacts import actions, search_query, selectors, selectors_stages
+from tidings.contacts import actions, search_query, selectors, selectors_fields, selectors_stages
 from tidings.contacts.fields import coerce
 from tidings.contacts.models import DncReason, FieldObject, FieldType
 from tidings.countries import country_name
@@ -132,7 +132,7 @@ def serialize_contacts(views: list, *, minimal: bool = False) -> list[dict]:
     """
     if not views:
         return []
-    definitions = selectors.field_definitions()
+    definitions = selectors_fields.field_definitions()
     tags = selectors.tags_by_name({name for v in views for name in v.tags})
     if minimal:
         dnc, owners, stages = {}, {}, {}
@@ -210,7 +210,7 @@ def select_fields(object: str = FieldObject.CONTACT):
     """
 
     def select(items: list[dict], columns: tuple[str, ...]) -> list[dict]:
-        aliases = {d.alias for d in selectors.field_definitions(object)}
+        aliases = {d.alias for d in selectors_fields.field_definitions(object)}
         check_select(columns, aliases | _BASE_COLUMNS, hint="use field aliases")
         wanted = set(columns) & aliases
         result = []
@@ -341,7 +341,7 @@ def list_contacts(params: ListParams, request) -> tuple[list[dict], int | str]:
     search = " ".join([_search(text, principal), *terms]).strip()
     order = "id"
     if params.order or params.order_by:
-        encrypted = {d.alias for d in selectors.field_definitions() if d.is_encrypted}
+        encrypted = {d.alias for d in selectors_fields.field_definitions() if d.is_encrypted}
         sort = sort_of(params, ORDER_COLUMNS, encrypted=encrypted)
         if sort is not None:
             order = ("-" if sort[1] else "") + sort[0]
@@ -394,7 +394,7 @@ def contact_values(data: dict, method: str) -> tuple[dict, dict]:
     empty values are dropped unless overwriteWithBlank. On PUT (a full representation) every
     field the body leaves out is cleared.
     """
-    definitions = {f.alias: f for f in selectors.field_definitions()}
+    definitions = {f.alias: f for f in selectors_fields.field_definitions()}
     extras = {
         "tags": _tags(data.get("tags")),
         "overwrite": parse_bool(data.get("overwriteWithBlank", "")) or method == "PUT",
@@ -459,7 +459,7 @@ def _apply_extras(contact_id: int, extras: dict, principal, request) -> None:
 
 def _merge_duplicates(contact_id: int, values: dict, principal, request) -> None:
     """Merge into contact_id any other contact whose unique identifier equals one in values (Mautic's edit)."""
-    for definition in selectors.field_definitions():
+    for definition in selectors_fields.field_definitions():
         value = values.get(definition.alias)
         if not definition.is_unique_identifier or value in (None, ""):
             continue
@@ -706,7 +706,7 @@ def list_fields(request):
             "order": f.order,
             "object": "lead",
         }
-        for f in selectors.field_definitions()
+        for f in selectors_fields.field_definitions()
     }
 
 

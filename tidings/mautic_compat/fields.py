@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import path
 
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors_fields
 from tidings.contacts.models import FieldObject, FieldType
 from tidings.inputs import parse_bool
 from tidings.mautic_compat.contacts import field_properties
@@ -87,7 +87,7 @@ def serialize_fields(fields: list, **kwargs) -> list[dict]:
 
 
 def _get(field_id: int, object: str = "contact"):
-    field = selectors.field_get(field_id)
+    field = selectors_fields.field_get(field_id)
     if field.object != _object(object):
         raise ObjectDoesNotExist(f"field {field_id} is not a {object} field")
     return field
@@ -110,7 +110,7 @@ ORDER_COLUMNS = {
 
 
 def _list(params: ListParams, request, object: str = "contact") -> tuple[list[dict], int]:
-    fields = selectors.field_definitions(_object(object), include_archived=True)
+    fields = selectors_fields.field_definitions(_object(object), include_archived=True)
     if params.search:
         wanted = params.search.lower()
         fields = [f for f in fields if wanted in f.label.lower() or wanted in f.alias]

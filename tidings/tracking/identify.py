@@ -35,6 +35,7 @@ from tidings.accounts.permissions import system_principal
 from tidings.contacts import actions as contacts_actions
 from tidings.contacts import admission
 from tidings.contacts import selectors as contacts_selectors
+from tidings.contacts import selectors_fields as contacts_fields
 from tidings.events import actions as events_actions
 from tidings.events import selectors as events_selectors
 from tidings.events.registry import code_for, strip_url
@@ -118,7 +119,7 @@ def contact_for_click_token(token: Any, *, max_age: int = CLICK_TOKEN_MAX_AGE) -
 
 def _public_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], int, list[str], dict]:
     """Split values into (publicly updatable values, ignored aliases, unknown key count, refused aliases, fields)."""
-    fields = contacts_selectors.fields_by_alias()
+    fields = contacts_fields.fields_by_alias()
     public: dict[str, Any] = {}
     ignored: list[str] = []
     refused: list[str] = []

@@ -31,7 +31,7 @@ from tidings.contacts.models import (
     FieldObject,
     FieldType,
 )
-from tidings.contacts.selectors import core_field_rows, fields_by_alias
+from tidings.contacts.selectors_fields import core_field_rows, fields_by_alias
 from tidings.privacy.categories import DataCategory, is_encrypted_category
 from tidings.privacy.guard import require_acknowledgment
 from tidings.privacy.vault import keyring
@@ -305,7 +305,7 @@ MAX_INDEXED_FIELDS = 5  # per object and workspace: each index costs every write
 def field_index_set(field_id: int, *, indexed: bool = True, principal, request=None) -> ContactField:
     """Give a clear custom field a filter index (or take it away with indexed=False); return the field.
 
-    Equality and range filters on the field (selectors.field_filter) then read an index on
+    Equality and range filters on the field (selectors_fields.field_filter) then read an index on
     (workspace_id, <its JSON value>) instead of every contact of the workspace; see decision
     decisions/0013-custom-field-filter-index.md. One index serves every workspace with a field of that alias,
     so it is created if missing and dropped only when no workspace of the region still wants

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
 
 from tidings.accounts.permissions import Principal, Via
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors_fields
 from tidings.contacts.actions.schema import MAX_INDEXED_FIELDS
 from tidings.contacts.capabilities import custom_index_name
 from tidings.contacts.models import Contact
@@ -42,7 +42,7 @@ def test_indexing_a_custom_field_creates_its_index_and_says_so(seats):
     field = actions.field_index_set(seats.id, principal=system())
 
     assert custom_index_name("contact", "seats") in _indexes()
-    assert field.is_indexed and selectors.field_capabilities()["seats"].indexed
+    assert field.is_indexed and selectors_fields.field_capabilities()["seats"].indexed
 
 
 def test_an_indexed_field_filter_reads_the_index(seats, ada, grace):
@@ -50,8 +50,8 @@ def test_an_indexed_field_filter_reads_the_index(seats, ada, grace):
     actions.contact_update(ada.id, {"seats": 12}, principal=system())
     actions.contact_update(grace.id, {"seats": 3}, principal=system())
 
-    equal = Contact.objects.filter(selectors.field_filter("seats", "equals", 12))
-    ranged = Contact.objects.filter(selectors.field_filter("seats", "between", [10, 20]))
+    equal = Contact.objects.filter(selectors_fields.field_filter("seats", "equals", 12))
+    ranged = Contact.objects.filter(selectors_fields.field_filter("seats", "between", [10, 20]))
 
     assert [c.id for c in equal] == [ada.id] and [c.id for c in ranged] == [ada.id]
     assert custom_index_name("contact", "seats") in _plan(equal)
@@ -70,7 +70,7 @@ def test_unindexing_drops_the_index(seats):
     actions.field_index_set(seats.id, indexed=False, principal=system())
 
     assert custom_index_name("contact", "seats") not in _indexes()
-    assert not selectors.field_capabilities()["seats"].indexed
+    assert not selectors_fields.field_capabilities()["seats"].indexed
 
 
 def test_the_index_stays_while_another_workspace_of_the_region_wants_it(seats, make_user):
@@ -107,7 +107,7 @@ def test_an_encrypted_field_cannot_be_indexed(in_acme):
 
 
 def test_a_core_column_cannot_be_indexed_again(in_acme):
-    city = selectors.fields_by_alias()["city"]
+    city = selectors_fields.fields_by_alias()["city"]
 
     with pytest.raises(ValidationError, match="only clear custom fields"):
         actions.field_index_set(city.id, principal=system())
@@ -136,7 +136,7 @@ def test_the_fields_page_indexes_a_custom_field(alice_client, seats):
     response = alice_client.post(f"/w/acme/settings/fields/{seats.id}/index/", {"indexed": "1"})
 
     assert response.status_code == 302
-    assert selectors.field_get(seats.id).is_indexed
+    assert selectors_fields.field_get(seats.id).is_indexed
     assert b"filter index</span>" in alice_client.get("/w/acme/settings/fields/").content
 
 
@@ -147,4 +147,4 @@ def test_the_fields_page_reports_a_refusal_instead_of_failing(alice_client, in_a
 
     assert response.status_code == 200
     assert f"at most {MAX_INDEXED_FIELDS} indexed fields".encode() in response.content
-    assert not selectors.field_get(field.id).is_indexed
+    assert not selectors_fields.field_get(field.id).is_indexed

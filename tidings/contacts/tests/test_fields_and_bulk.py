@@ -3,19 +3,19 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors, selectors_fields
 from tidings.contacts.models import ContactField
 from tidings.privacy.models import LawfulBasis
 from tidings.tests.principals import system
 
 
 def test_core_fields_are_seeded_with_mautics_aliases(in_acme):
-    aliases = [f.alias for f in selectors.field_definitions()]
+    aliases = [f.alias for f in selectors_fields.field_definitions()]
     assert aliases[:3] == ["email", "firstname", "lastname"]
     assert {"mobile", "address1", "zipcode", "preferred_locale", "owner", "points", "date_identified"} <= set(aliases)
-    encrypted = {f.alias for f in selectors.field_definitions() if f.is_encrypted}
+    encrypted = {f.alias for f in selectors_fields.field_definitions() if f.is_encrypted}
     assert encrypted == {"email", "firstname", "lastname", "phone", "mobile", "address1", "address2"}
-    assert "companyname" in [f.alias for f in selectors.field_definitions("company")]
+    assert "companyname" in [f.alias for f in selectors_fields.field_definitions("company")]
 
 
 def test_an_identifying_custom_field_is_encrypted_and_a_plain_one_is_not(ada):

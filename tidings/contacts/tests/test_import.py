@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tidings.contacts import actions, csv_format, imports, selectors
+from tidings.contacts import actions, csv_format, imports, selectors, selectors_fields
 from tidings.contacts.models import ImportStatus
 from tidings.tests.principals import system
 
@@ -80,7 +80,7 @@ def test_the_delimiter_is_sniffed(delimiter):
 
 def test_headers_are_mapped_by_name_alias_and_label(in_acme):
     actions.field_create(alias="shoe_size", label="Shoe size", type="number", principal=system())
-    fields = selectors.field_definitions()
+    fields = selectors_fields.field_definitions()
 
     mapping = csv_format.auto_map(["E-mail Address", "Given name", "Surname", "Shoe Size", "Tags", "Whatever"], fields)
 

@@ -12,7 +12,7 @@ from django.http import QueryDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors, selectors_fields
 from tidings.contacts.forms import ContactFilterForm, OwnerLookup, ValuesForm
 from tidings.tests.principals import system
 
@@ -186,7 +186,7 @@ def test_a_name_two_members_share_asks_for_the_email(acme, dave):
 
 
 def test_the_same_member_typed_differently_is_no_change(in_acme, dave):
-    definitions = selectors.field_definitions()
+    definitions = selectors_fields.field_definitions()
     data = {"owner": "dave@acme.example", "email": ""}
 
     form = ValuesForm(definitions, data, values={"owner": dave.pk}, owners=OwnerLookup(in_acme))
@@ -196,7 +196,7 @@ def test_the_same_member_typed_differently_is_no_change(in_acme, dave):
 
 
 def test_nobody_typed_clears_the_owner(in_acme, dave):
-    form = ValuesForm(selectors.field_definitions(), {"owner": "nobody"}, values={"owner": dave.pk},
+    form = ValuesForm(selectors_fields.field_definitions(), {"owner": "nobody"}, values={"owner": dave.pk},
                       owners=OwnerLookup(in_acme))  # fmt: skip
 
     assert form.is_valid(), form.errors

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors, selectors_fields
 from tidings.contacts.models import Contact, Note
 from tidings.privacy.models import LawfulBasis
 from tidings.tenancy.context import use_workspace
@@ -33,7 +33,7 @@ def test_keyset_pages_visit_every_contact_once(crowd, order):
 
 
 def test_a_list_page_costs_the_same_queries_whatever_its_size(crowd, django_assert_max_num_queries):
-    selectors.field_definitions()  # core fields seeded before counting
+    selectors_fields.field_definitions()  # core fields seeded before counting
     with django_assert_max_num_queries(6):
         page = selectors.contacts_page(limit=30, filters={"tag": "crowd"})
     assert len(page.items) == 30 and all(v.email for v in page.items) and page.items[0].tags == ("crowd",)

@@ -1,12 +1,12 @@
 """Field management: create, rename, reorder, archive, delete with typed confirmation."""
 
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors, selectors_fields
 from tidings.privacy.categories import DataCategory
 from tidings.tests.principals import system
 
 
 def _field(alias, object="contact"):
-    return next(f for f in selectors.field_definitions(object, include_archived=True) if f.alias == alias)
+    return next(f for f in selectors_fields.field_definitions(object, include_archived=True) if f.alias == alias)
 
 
 def _create(client, **data):
@@ -78,7 +78,7 @@ def test_move_a_field_up(alice_client, in_acme):
 
     alice_client.post(f"/w/acme/settings/fields/{second.id}/move/", {"direction": "up"})
 
-    aliases = [f.alias for f in selectors.field_definitions()]
+    aliases = [f.alias for f in selectors_fields.field_definitions()]
     assert aliases.index("beta") < aliases.index("alpha")
     assert first.id != second.id
 
@@ -103,7 +103,7 @@ def test_delete_needs_the_alias_typed(alice_client, ada):
     assert wrong.status_code == 400 and _field("shoe_size")
 
     alice_client.post(f"/w/acme/settings/fields/{field.id}/delete/", {"confirm": "shoe_size"})
-    assert "shoe_size" not in [f.alias for f in selectors.field_definitions(include_archived=True)]
+    assert "shoe_size" not in [f.alias for f in selectors_fields.field_definitions(include_archived=True)]
 
 
 def test_an_analyst_cannot_manage_fields(arun_client, in_acme):
@@ -142,7 +142,7 @@ def test_the_panel_saves_label_and_flags_and_htmx_reloads_the_table(alice_client
         f"/w/acme/settings/fields/{field.id}/", {"label": "Shoe size (EU)", "is_listable": "on"}, HTTP_HX_REQUEST="true"
     )
 
-    saved = selectors.field_get(field.id)
+    saved = selectors_fields.field_get(field.id)
     assert response.status_code == 204 and response["HX-Redirect"].endswith("/settings/fields/?object=contact")
     assert (saved.label, saved.alias, saved.is_listable) == ("Shoe size (EU)", "shoe_size", True)
 
@@ -152,7 +152,7 @@ def test_a_select_field_is_refused_without_options(alice_client, in_acme):
                                                              "options": "", "is_listable": "on"})  # fmt: skip
 
     assert response.status_code == 400 and "at least one option" in response.content.decode()
-    assert "plan" not in {f.alias for f in selectors.field_definitions()}
+    assert "plan" not in {f.alias for f in selectors_fields.field_definitions()}
 
 
 def test_the_panel_refuses_emptying_a_select_fields_options(alice_client, in_acme):
@@ -161,7 +161,7 @@ def test_the_panel_refuses_emptying_a_select_fields_options(alice_client, in_acm
     response = alice_client.post(f"/w/acme/settings/fields/{field.id}/", {"label": "Plan", "options": " \n "})
 
     assert response.status_code == 400 and "at least one option" in response.content.decode()
-    assert [o["value"] for o in selectors.field_get(field.id).options] == ["Free", "Pro"]
+    assert [o["value"] for o in selectors_fields.field_get(field.id).options] == ["Free", "Pro"]
 
 
 def test_making_a_field_required_is_refused_while_contacts_lack_it(alice_client, ada, grace):
@@ -172,7 +172,7 @@ def test_making_a_field_required_is_refused_while_contacts_lack_it(alice_client,
 
     assert response.status_code == 400
     assert "1 contacts have no value in this field" in response.content.decode()
-    assert selectors.field_get(field.id).is_required is False
+    assert selectors_fields.field_get(field.id).is_required is False
 
 
 def test_making_a_field_required_works_once_every_contact_has_it(alice_client, ada):
@@ -181,7 +181,7 @@ def test_making_a_field_required_works_once_every_contact_has_it(alice_client, a
 
     alice_client.post(f"/w/acme/settings/fields/{field.id}/", {"label": "Shoe size", "is_required": "on"})
 
-    assert selectors.field_get(field.id).is_required is True
+    assert selectors_fields.field_get(field.id).is_required is True
 
 
 def test_making_an_encrypted_field_unique_is_refused_with_counts_not_values(alice_client, ada, grace):
@@ -195,7 +195,7 @@ def test_making_an_encrypted_field_unique_is_refused_with_counts_not_values(alic
     page = response.content.decode()
     assert field.is_encrypted and response.status_code == 400
     assert "1 contacts repeat a value another one has" in page
-    assert "Countess" not in page and selectors.field_get(field.id).is_unique_identifier is False
+    assert "Countess" not in page and selectors_fields.field_get(field.id).is_unique_identifier is False
 
 
 def test_the_alias_is_proposed_from_the_label(alice_client, in_acme):

@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.utils.http import urlencode
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors, selectors_fields
 from tidings.contacts.forms import (
     ValuesForm,
 )
@@ -68,7 +68,7 @@ def _warn_same_name(request, company) -> None:
 def company_detail(request, workspace_slug, company_id):
     company = selectors.company_get(company_id)
     values = selectors.company_values(company)
-    definitions = selectors.field_definitions(FieldObject.COMPANY)
+    definitions = selectors_fields.field_definitions(FieldObject.COMPANY)
     rows = [{"definition": d, "value": values.get(d.alias)} for d in definitions]
     try:
         contacts = selectors.contacts_page(
@@ -82,7 +82,7 @@ def company_detail(request, workspace_slug, company_id):
 
 def _company_form(request, company=None):
     values = selectors.company_values(company) if company else None
-    return ValuesForm(selectors.field_definitions(FieldObject.COMPANY), request.POST or None, values=values,
+    return ValuesForm(selectors_fields.field_definitions(FieldObject.COMPANY), request.POST or None, values=values,
                       suggest_urls=suggest_urls_of(request))  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.contacts import actions, selectors, selectors_stages
+from tidings.contacts import actions, selectors, selectors_fields, selectors_stages
 from tidings.contacts.forms import (
     GROUP_TITLES,
     CompanyLinkForm,
@@ -41,7 +41,7 @@ HEADER_ALIASES = frozenset({"owner", "stage", "points", "last_active"})
 def _contact_context(request, contact_id: int, **extra) -> dict:
     """Return the contact page's own context; notes, tags, companies and DNC come from their panels."""
     contact = selectors.contact_get(contact_id)
-    definitions = selectors.field_definitions()
+    definitions = selectors_fields.field_definitions()
     owner_id = contact.fields.get("owner")
     owners = owner_names(request, [owner_id])
     groups: dict[str, list] = defaultdict(list)
@@ -114,7 +114,7 @@ def contact_timeline(request, workspace_slug, contact_id):
 @require_permission("contacts:edit")
 def contact_create(request, workspace_slug):
     """Create a contact from the form of every editable field."""
-    form = ValuesForm(selectors.field_definitions(), request.POST or None, owners=OwnerLookup(request.workspace),
+    form = ValuesForm(selectors_fields.field_definitions(), request.POST or None, owners=OwnerLookup(request.workspace),
                       suggest_urls=suggest_urls_of(request))  # fmt: skip
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.values(changed_only=False).items() if v not in ("", None, [])}
@@ -139,7 +139,7 @@ def contact_edit(request, workspace_slug, contact_id):
     """Edit a contact's values; only the fields changed in the form are sent to the action."""
     contact = selectors.contact_get(contact_id)
     form = ValuesForm(
-        selectors.field_definitions(),
+        selectors_fields.field_definitions(),
         request.POST or None,
         values=contact.fields,
         owners=OwnerLookup(request.workspace),

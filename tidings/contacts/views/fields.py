@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.contacts import actions, selectors
+from tidings.contacts import actions, selectors_fields
 from tidings.contacts.fields import propose_alias
 from tidings.contacts.forms import (
     FieldCreateForm,
@@ -54,7 +54,7 @@ def field_list(request, workspace_slug):
     form.fields["label"].widget.attrs["data-alias-url"] = (
         reverse("contacts:field_alias", kwargs={"workspace_slug": slug_of(request)}) + f"?object={object}"
     )
-    definitions = selectors.field_definitions(object, include_archived=True)
+    definitions = selectors_fields.field_definitions(object, include_archived=True)
     context = {
         "object": object,
         "definitions": definitions,
@@ -68,7 +68,7 @@ def field_list(request, workspace_slug):
 def field_alias(request, workspace_slug):
     """Return {"alias": ...}: the alias proposed for a new field from its label (free in the object's tab)."""
     object = _field_object(request)
-    taken = [f.alias for f in selectors.field_definitions(object, include_archived=True)]
+    taken = [f.alias for f in selectors_fields.field_definitions(object, include_archived=True)]
     label = request.GET.get("label", "")[:120]
     return JsonResponse({"alias": propose_alias(label, taken)})
 
@@ -80,7 +80,7 @@ def field_edit(request, workspace_slug, field_id):
 
     Making a field required or unique is refused, with counts, while existing data says no.
     """
-    field = selectors.field_get(field_id)
+    field = selectors_fields.field_get(field_id)
     form = FieldEditForm(request.POST or None, field=field)
     if request.method == "POST" and form.is_valid():
         try:
@@ -107,7 +107,7 @@ def field_edit(request, workspace_slug, field_id):
 @found
 @require_permission("contacts:edit")
 def field_label(request, workspace_slug, field_id):
-    field = selectors.field_get(field_id)
+    field = selectors_fields.field_get(field_id)
     form = FieldLabelForm(request.POST)
     if form.is_valid():
         actions.field_update(field_id, label=form.cleaned_data["label"], principal=request.principal, request=request)
@@ -122,8 +122,8 @@ def field_label(request, workspace_slug, field_id):
 @require_permission("contacts:edit")
 def field_move(request, workspace_slug, field_id):
     """Move a field one place up or down in its tab (swapping orders with its neighbour)."""
-    field = selectors.field_get(field_id)
-    siblings = selectors.field_definitions(field.object, include_archived=True)
+    field = selectors_fields.field_get(field_id)
+    siblings = selectors_fields.field_definitions(field.object, include_archived=True)
     index = next(i for i, f in enumerate(siblings) if f.id == field.id)
     other = index - 1 if request.POST.get("direction") == "up" else index + 1
     if 0 <= other < len(siblings):
@@ -138,7 +138,7 @@ def field_move(request, workspace_slug, field_id):
 @found
 @require_permission("contacts:edit")
 def field_archive(request, workspace_slug, field_id):
-    field = selectors.field_get(field_id)
+    field = selectors_fields.field_get(field_id)
     archive = request.POST.get("archive", "1") == "1"
     try:
         actions.field_archive(field_id, archived=archive, principal=request.principal, request=request)
@@ -154,7 +154,7 @@ def field_archive(request, workspace_slug, field_id):
 @require_permission("contacts:edit")
 def field_index(request, workspace_slug, field_id):
     """Give a clear custom field a filter index, or take it away (indexed=0)."""
-    field = selectors.field_get(field_id)
+    field = selectors_fields.field_get(field_id)
     indexed = request.POST.get("indexed", "1") == "1"
     try:
         actions.field_index_set(field_id, indexed=indexed, principal=request.principal, request=request)
@@ -169,7 +169,7 @@ def field_index(request, workspace_slug, field_id):
 @require_permission("contacts:edit")
 def field_delete(request, workspace_slug, field_id):
     """Delete a custom field and its data after the alias is typed as confirmation."""
-    field = selectors.field_get(field_id)
+    field = selectors_fields.field_get(field_id)
     # A second permission on top of the declared one: the page edits fields, and deleting destroys data.
     if not request.principal.can("contacts:delete"):
         raise PermissionDenied("Deleting a field destroys its data: you need the contacts:delete permission.")

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from tidings.accounts.decorators import found, require_permission
-from tidings.contacts import actions, bulk_actions, exports, search_query, selectors, selectors_stages
+from tidings.contacts import actions, bulk_actions, exports, search_query, selectors, selectors_fields, selectors_stages
 from tidings.contacts.forms import (
     BulkForm,
     ContactFilterForm,
@@ -219,7 +219,7 @@ def contact_list(request, workspace_slug):
     can = {"edit": request.principal.can("contacts:edit"), "import": request.principal.can("contacts:import")}
     hints = search_query.search_hints(arguments["search"]) if not rows else []
     slug = slug_of(request)
-    definitions = selectors.field_definitions()
+    definitions = selectors_fields.field_definitions()
     contacts_url = reverse("contacts:list", kwargs={"workspace_slug": slug})
     table = DataTable(
         columns=_contact_columns(definitions),
@@ -286,7 +286,7 @@ def contact_table_prefs(request, workspace_slug):
     """Save the member's columns and density for the contacts table, then go back to the list."""
     back = _back(request)
     columns = request.POST.getlist("columns")
-    known = {c.key for c in _contact_columns(selectors.field_definitions())}
+    known = {c.key for c in _contact_columns(selectors_fields.field_definitions())}
     try:
         actions.list_preference_save(
             CONTACT_TABLE,
@@ -309,7 +309,7 @@ def contact_view_save(request, workspace_slug):
     params = QueryDict(request.POST.get("query", "")[:4000])
     preference = selectors.list_preference(CONTACT_TABLE, request.principal.actor_id)
     columns = request.POST.getlist("columns") or (preference.columns if preference else [])
-    known = {c.key for c in _contact_columns(selectors.field_definitions())}
+    known = {c.key for c in _contact_columns(selectors_fields.field_definitions())}
     try:
         view = actions.saved_view_save(
             CONTACT_TABLE,
