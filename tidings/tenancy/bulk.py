@@ -24,6 +24,7 @@ from django.db import connections
 from django.db.models import BooleanField, Expression, F, Q
 from django.db.models.constants import OnConflict
 
+from tidings import fastjson
 from tidings.tenancy.context import require_workspace
 from tidings.tenancy.models import TenantModel
 
@@ -86,12 +87,11 @@ def adapted(connection, fields, rows: Sequence[Sequence]) -> Sequence[Sequence]:
     converts each value once with the backend's own adapters instead, and a value object shared
     by many rows (the batch's timestamp, an event's data) only once.
     """
-    ops = connection.ops
     converters = []
     for position, f in enumerate(fields):
         internal = f.get_internal_type()
         if internal == "JSONField":
-            converters.append((position, functools.partial(ops.adapt_json_value, encoder=f.encoder)))
+            converters.append((position, json_adapter(connection, f.encoder)))
         elif internal == "DateTimeField":
             converters.append((position, datetime_adapter(connection)))
     if not converters:
@@ -111,6 +111,20 @@ def adapted(connection, fields, rows: Sequence[Sequence]) -> Sequence[Sequence]:
                 row[position] = adapted[key]
         converted.append(row)
     return converted
+
+
+def json_adapter(connection, encoder):
+    """Return the connection's adaptation of a JSONField's value; orjson's (tidings.fastjson) without an encoder.
+
+    Django's is json.dumps(value, cls=encoder), ~2.7 us an event's data against ~0.3 us (decision 0044).
+    """
+    if encoder is not None:
+        return functools.partial(connection.ops.adapt_json_value, encoder=encoder)
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb  # psycopg is an optional dependency: imported only on PostgreSQL
+
+        return lambda value: Jsonb(value, dumps=fastjson.dumps)
+    return fastjson.dumps
 
 
 def datetime_adapter(connection):

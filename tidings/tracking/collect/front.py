@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import atexit
 import datetime
-import json
 import logging
 import os
 import threading
@@ -25,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, urlsplit
 
+from tidings import fastjson
 from tidings.events.registry import _network, strip_url
 from tidings.tracking.collect import agents, decide, networks, payload, seams
 from tidings.tracking.collect.flusher import Flusher, process_mode, recover_orphans
@@ -43,7 +43,6 @@ STATUS = {
     404: "404 Not Found", 405: "405 Method Not Allowed", 413: "413 Content Too Large", 429: "429 Too Many Requests",
 }  # fmt: skip
 MAX_UTM = 100
-_encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one a response (json.dumps)
 
 
 class Refused(Exception):
@@ -314,7 +313,7 @@ def _respond(start_response, environ: dict, answer: Answer, *, pixel_route: bool
         body = GIF
         headers += [("Content-Type", "image/gif"), ("Cross-Origin-Resource-Policy", "cross-origin")]
     else:
-        body = _encode(answer.body or {}).encode()
+        body = fastjson.dumps_bytes(answer.body or {})
         headers.append(("Content-Type", "application/json"))
     headers.append(("Content-Length", str(len(body))))
     start_response(STATUS[answer.status], headers)

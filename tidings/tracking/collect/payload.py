@@ -8,13 +8,13 @@ message goes back to the sender and into logs. Nothing here touches the database
 from __future__ import annotations
 
 import functools
-import json
 import re
 import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tidings import fastjson
 from tidings.events.registry import MAX_URL
 
 MAX_BODY = 16 * 1024
@@ -215,7 +215,7 @@ def parse_body(body: bytes) -> list[Hit]:
     if len(body) > MAX_BODY:
         raise PayloadError(f"the body is larger than {MAX_BODY} bytes")
     try:
-        data = json.loads(body)
+        data = fastjson.loads(body)
     except (ValueError, RecursionError):
         raise PayloadError("the body is not JSON") from None
     if not isinstance(data, dict):

@@ -26,13 +26,13 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tidings import fastjson
+
 ROTATE_BYTES = 64 * 1024 * 1024
 # A spool file drained by the flusher process while its writer lives (tidings.tracking.collect.flusher):
 # only files so named are read without their lock; a thread-mode process's file is its own flusher's.
 SHARED_SUFFIX = "-x.spool"
 _sequence = itertools.count()
-# One encoder for every record: json.dumps(..., separators=...) builds a new JSONEncoder on each call.
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def spool_dir() -> Path:
@@ -80,12 +80,12 @@ def read_records(path: Path, offset: int, *, limit: int) -> tuple[list[dict], in
     if not lines:
         return [], offset
     try:  # the batch as one JSON array: one decoder call, not one a line
-        return json.loads(b"[" + b",".join(lines) + b"]"), offset
+        return fastjson.loads(b"[" + b",".join(lines) + b"]"), offset
     except ValueError:
         pass
     records: list[dict] = []
     for line in lines:
-        try:
+        try:  # the standard library's decoder, more lenient than orjson's (an unpaired surrogate)
             records.append(json.loads(line))
         except ValueError:
             continue  # cannot happen with whole lines we wrote; never let one stop the spool
@@ -119,7 +119,7 @@ class Spool:
 
     def append(self, records: list[dict]) -> None:
         """Append records with one write(); once it returns, a crash of this process loses none of them."""
-        data = "".join([_encode(record) + "\n" for record in records]).encode()
+        data = b"".join([fastjson.dumps_bytes(record) + b"\n" for record in records])
         with self.lock:
             written = os.write(self.fd, data)
             while written < len(data):  # a short write (a signal): finish it, still before answering
