@@ -2,7 +2,7 @@
 
     python bench/bench_flusher.py                          # 50,000 hits, throw-away SQLite
     python bench/bench_flusher.py --database postgresql    # the TIDINGS_DATABASE_URL* databases (or fresh ones)
-    python bench/bench_flusher.py --hits 20000 --profile   # and cProfile's top functions
+    python bench/bench_flusher.py --hits 20000 --profile   # and cProfile's top functions (--sort cumulative)
 
 Spools hits like bench_tracking's (1,000 consented visitors, 50 pages, a UTM source, a referrer, fresh
 client ids) into two shared spool files (two server processes), then times FlusherProcess.flush_once
@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--hits", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=None, help="hits a transaction (default: the flusher's)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="cProfile's order: tottime or cumulative")
     args = parser.parse_args()
     with databases(args, prefix="bench_flusher"):
         django_setup()
@@ -78,7 +79,7 @@ def main() -> None:
         for spool in spools:
             spool.close()
         if profile:
-            pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(25)
 
 
 if __name__ == "__main__":

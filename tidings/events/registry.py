@@ -95,6 +95,10 @@ class EventTypeSpec:
     def dictionary_keys(self) -> Mapping[str, str]:
         return MappingProxyType({key: kind for key, kind in self.keys.items() if kind in DICTIONARY_KINDS})
 
+    @functools.cached_property  # each key's check of its value, looked up once per value written
+    def checks(self) -> Mapping[str, Any]:
+        return MappingProxyType({key: _CHECKS.get(kind, _is_text) for key, kind in self.keys.items()})
+
     @functools.cached_property  # the keys check_event_data rewrites (IP truncated, URL stripped), in schema order
     def rewritten_keys(self) -> tuple[tuple[str, str], ...]:
         return tuple((key, kind) for key, kind in self.keys.items() if kind in (IP, URL))
@@ -201,16 +205,27 @@ def _network(ip: str) -> str:
     return truncate_ip(ip)
 
 
-def _fits(kind: str, value: Any) -> bool:
-    if kind == INT:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == TOKEN:
-        return isinstance(value, str) and bool(_TOKEN_RE.match(value))
-    if kind == URL:
-        return isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= MAX_URL
-    if kind == LABEL:
-        return isinstance(value, str) and 0 < len(value) <= MAX_LABEL and value.isprintable()
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_token(value: Any) -> bool:
+    return isinstance(value, str) and bool(_TOKEN_RE.match(value))
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= MAX_URL
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_LABEL and value.isprintable()
+
+
+def _is_text(value: Any) -> bool:
     return isinstance(value, str)
+
+
+_CHECKS = {INT: _is_int, TOKEN: _is_token, URL: _is_url, LABEL: _is_label}  # any other kind (IP): text
 
 
 def check_event_data(code: int, data: Mapping[str, Any] | None) -> dict:
@@ -228,9 +243,10 @@ def check_event_data(code: int, data: Mapping[str, Any] | None) -> dict:
     if not keys.keys() >= data.keys():
         undeclared = sorted(set(data) - set(keys))
         raise EventDataRejected(f"event {spec.name}: keys not in its schema: {', '.join(map(str, undeclared))}")
+    checks = spec.checks
     for key, value in data.items():
-        if not _fits(keys[key], value):
-            wrong = sorted(key for key, value in data.items() if not _fits(keys[key], value))
+        if not checks[key](value):
+            wrong = sorted(key for key, value in data.items() if not checks[key](value))
             raise EventDataRejected(f"event {spec.name}: values of the wrong kind for {', '.join(wrong)}")
     for key, kind in spec.rewritten_keys:
         if key in data:

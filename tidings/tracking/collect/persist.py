@@ -39,7 +39,9 @@ def _at(record: dict) -> datetime.datetime:
 
 
 def _label(*parts: str) -> str | None:
-    text = "|".join(part.replace("|", "/") for part in parts)
+    text = "|".join(parts)
+    if text.count("|") != len(parts) - 1:  # a part holds the separator (rare): replace it in that part
+        text = "|".join(part.replace("|", "/") for part in parts)
     return text if text.strip("|") else None
 
 
@@ -61,9 +63,9 @@ def _sessions(records: list[dict]) -> dict[str, int]:
         return {}
     earliest = min(_at(record) for record in records) - _GAP
     open_sessions: dict[int, TrackingSession] = {}
-    for session in TrackingSession.objects.filter(visitor_id__in=list(by_visitor), last_seen_at__gte=earliest).order_by(
-        "last_seen_at"
-    ):
+    # id_in: the batch's ~thousand visitor ids as one parameter, not each resolved by the ORM (~18 ms a batch).
+    recent = TrackingSession.objects.filter(bulk.id_in("visitor_id", list(by_visitor)), last_seen_at__gte=earliest)
+    for session in recent.order_by("last_seen_at"):
         open_sessions[session.visitor_id] = session  # the latest per visitor wins
     from tidings.tracking.collect.decide import new_visitor_id
 
