@@ -137,6 +137,31 @@ def test_serve_forwards_sigterm_to_its_children_and_exits(children):
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+def test_children_share_serves_session_but_not_its_process_group(children, tmp_path):
+    # Not the terminal's group: Ctrl+C reaches them once, through serve. Serve's session: Linux shares the CPU
+    # between sessions (autogroups), and a flusher in a session of its own took a core from the web (decision 0045).
+    plan, marks = children
+    where = tmp_path / "where"
+    plan["worker"] = [
+        sys.executable,
+        "-c",
+        "import os, pathlib, sys\n"
+        f"pathlib.Path({str(where)!r}).write_text(f'{{os.getsid(0)}} {{os.getpgid(0)}} {{os.getpid()}}')\n" + SLEEPER,
+        str(marks["worker"]),
+    ]
+
+    def terminate_when_ready():
+        if wait_for(lambda: marks["worker"].exists() and marks["web"].exists()):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_when_ready, daemon=True).start()
+    call_command("serve", "--no-migrate")
+
+    session, group, pid = (int(part) for part in where.read_text().split())
+    assert session == os.getsid(0)
+    assert group == pid != os.getpgid(0)
+
+
 def test_serve_stops_the_web_before_the_flusher_so_its_last_drain_sees_every_spooled_hit(children, tmp_path):
     plan, marks = children
     marks["flusher"] = tmp_path / "flusher"

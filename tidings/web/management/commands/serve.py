@@ -29,6 +29,12 @@ QUICK_DEATHS_BEFORE_GIVING_UP = 5
 # tracking hit from 0.20-0.32 to 0.18-0.22 ms and its p99 from ~260-290 to ~90-100 ms (bench_tracking.py,
 # alternated runs at load 11-17; docs/decisions/0038).
 BLOCKING_THREADS = 4
+# How children are started: each in a process group of its own, so a terminal's Ctrl+C (sent to the foreground
+# group) reaches them once, through us; but in our session, not a session each. Linux schedules each session as
+# one group (autogroup) and shares the CPU between groups equally: a flusher in a session of its own took a
+# whole core from the two web workers at each pass, and they queued (p99 at 5,300 hits/s 15.3-19.3 ms apart,
+# 10.3-13.7 ms together: docs/decisions/0045).
+CHILD_PROCESS = {"process_group": 0}
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -145,8 +151,7 @@ class Command(BaseCommand):
         restart_at: dict[str, float] = {}
 
         def start(name: str) -> None:
-            # A session of their own, so a terminal's Ctrl+C reaches them once, through us.
-            process = subprocess.Popen(argv_of[name], env=env, start_new_session=True)  # noqa: S603
+            process = subprocess.Popen(argv_of[name], env=env, **CHILD_PROCESS)  # noqa: S603
             children[:] = [c for c in children if c[0] != name] + [(name, process)]
             started_at[name] = time.monotonic()
 
