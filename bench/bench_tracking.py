@@ -92,7 +92,7 @@ from harness import (
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 # Started as `tidings serve` starts them: its threads a worker, and its children in its session.
-from tidings.web.management.commands.serve import BLOCKING_THREADS, CHILD_PROCESS  # noqa: E402 (the repository on the path first)
+from tidings.web.management.commands.serve import BLOCKING_THREADS, CHILD_PROCESS_GROUP  # noqa: E402 (the repository on the path first)
 
 WRK_THREADS = 2
 UNPACED_GUESS = 10_000  # requests/s an unpaced run is prepared for (past them, wrk builds each as it goes)
@@ -183,12 +183,13 @@ def start_flusher(flusher: str) -> subprocess.Popen | None:
     if flusher != "process":
         return None
     argv = [sys.executable, "-m", "tidings.cli", "flusher"]
-    return subprocess.Popen(argv, env=server_env(flusher), **CHILD_PROCESS)  # noqa: S603
+    return subprocess.Popen(argv, env=server_env(flusher), process_group=CHILD_PROCESS_GROUP)  # noqa: S603
 
 
 def renice(pid: int, nice: int) -> None:
     """Lower a process's CPU priority. Its niceness ranks it against the server's processes because they share one
-    session, so one autogroup (CHILD_PROCESS); before decision 0045 each had its own, whose niceness this also set."""
+    session, so one autogroup (CHILD_PROCESS_GROUP); before decision 0045 each had its own, whose niceness this
+    also set."""
     os.setpriority(os.PRIO_PROCESS, pid, nice)
 
 
@@ -248,7 +249,7 @@ def start_server(
     argv = [sys.executable, "-m", "granian", "--interface", interface, "--workers", str(workers), "--host",
             "127.0.0.1", "--port", str(port), "--no-ws", "--respawn-failed-workers", "--respawn-interval", "0.5",
             "--log-level", "warning", *granian_options, target]  # fmt: skip
-    server = subprocess.Popen(argv, env=env, **CHILD_PROCESS)  # noqa: S603
+    server = subprocess.Popen(argv, env=env, process_group=CHILD_PROCESS_GROUP)  # noqa: S603
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

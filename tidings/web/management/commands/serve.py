@@ -34,7 +34,7 @@ BLOCKING_THREADS = 4
 # one group (autogroup) and shares the CPU between groups equally: a flusher in a session of its own took a
 # whole core from the two web workers at each pass, and they queued (p99 at 5,300 hits/s 15.3-19.3 ms apart,
 # 10.3-13.7 ms together: docs/decisions/0045).
-CHILD_PROCESS = {"process_group": 0}
+CHILD_PROCESS_GROUP = 0  # Popen(process_group=0): a group of its own, numbered by its pid
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -151,7 +151,7 @@ class Command(BaseCommand):
         restart_at: dict[str, float] = {}
 
         def start(name: str) -> None:
-            process = subprocess.Popen(argv_of[name], env=env, **CHILD_PROCESS)  # noqa: S603
+            process = subprocess.Popen(argv_of[name], env=env, process_group=CHILD_PROCESS_GROUP)  # noqa: S603
             children[:] = [c for c in children if c[0] != name] + [(name, process)]
             started_at[name] = time.monotonic()
 
