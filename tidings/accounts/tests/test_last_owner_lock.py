@@ -30,6 +30,9 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(acme, alice, mak
 
     def other_is_waiting_for_a_lock() -> bool:
         with connections["default"].cursor() as cursor:
+            # PostgreSQL reads pg_stat_activity once per transaction and keeps that copy: without clearing it, a
+            # thread that looked before the other began to wait saw "nobody waits" until its 60 s deadline.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
                 "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
                 " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid())"
