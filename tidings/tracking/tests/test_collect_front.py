@@ -179,6 +179,62 @@ def test_ip_storage_none_keeps_no_network_and_the_device_is_parsed(harness, acme
     assert record["ip"] == "" and (record["d"], record["o"], record["b"]) == ("mobile", "iOS", "Mobile_Safari")
 
 
+@pytest.fixture
+def fake_maxmind(monkeypatch, tmp_path):
+    """A stand-in for the optional geoip2 package: its Reader answers PT for 198.51.100.7, raises for the rest."""
+    import sys
+    import types
+
+    from tidings.tracking.collect import networks
+
+    looked_up = []
+
+    class Reader:
+        def __init__(self, path):
+            assert path == str(tmp_path / "countries.mmdb")
+
+        def country(self, ip):
+            looked_up.append(ip)
+            if ip != "198.51.100.7":
+                raise ValueError("not in the database")
+            return types.SimpleNamespace(country=types.SimpleNamespace(iso_code="PT"))
+
+    package = types.ModuleType("geoip2")
+    package.database = types.SimpleNamespace(Reader=Reader)
+    monkeypatch.setitem(sys.modules, "geoip2", package)
+    monkeypatch.setitem(sys.modules, "geoip2.database", package.database)
+    monkeypatch.setenv("TIDINGS_GEOIP_PATH", str(tmp_path / "countries.mmdb"))
+    networks.geoip.cache_clear()
+    yield looked_up
+    networks.geoip.cache_clear()
+
+
+def test_the_country_comes_from_the_full_address_in_memory_and_only_the_network_is_kept(harness, site, fake_maxmind):
+    collect(harness, hit(site))
+    collect(harness, hit(site), ip="192.0.2.1")
+
+    first, second = harness.records()
+    assert fake_maxmind == ["198.51.100.7", "192.0.2.1"]  # the whole address, looked up in memory
+    assert (first["cc"], first["ip"]) == ("PT", "198.51.100.0/24")
+    assert second["cc"] == ""  # an address the database does not know has no country
+    assert "198.51.100.7" not in json.dumps(first)
+
+
+def test_without_geoip2_installed_a_configured_database_gives_no_country(harness, site, monkeypatch, tmp_path):
+    import sys
+
+    from tidings.tracking.collect import networks
+
+    monkeypatch.setitem(sys.modules, "geoip2", None)  # import geoip2 raises ImportError
+    monkeypatch.setenv("TIDINGS_GEOIP_PATH", str(tmp_path / "countries.mmdb"))
+    networks.geoip.cache_clear()
+    try:
+        assert collect(harness, hit(site)).status == 202
+        assert harness.records()[0]["cc"] == ""
+    finally:
+        networks.geoip.cache_clear()
+
+
 def test_a_malformed_payload_is_a_400_with_a_json_error(harness, site):
     response = collect(harness, b"{not json")
     assert response.status == 400 and response.json() == {"ok": 0, "error": "the body is not JSON"}
