@@ -20,9 +20,6 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OP
 # The fallback escapes non-ASCII (\\uXXXX), so an unpaired surrogate (which orjson refuses) is still written.
 _compact = json.JSONEncoder(separators=(",", ":")).encode
 
-# Raised by loads() for text that is not JSON (a subclass of ValueError, as json.JSONDecodeError).
-JSONDecodeError = orjson.JSONDecodeError
-
 
 def dumps_bytes(value: Any) -> bytes:
     """Return value as compact UTF-8 JSON; raise TypeError for what json.dumps cannot encode either."""
@@ -34,14 +31,11 @@ def dumps_bytes(value: Any) -> bytes:
 
 def dumps(value: Any) -> str:
     """Return value as compact JSON text (see dumps_bytes)."""
-    try:
-        return orjson.dumps(value, option=_OPTIONS).decode()
-    except TypeError:
-        return _compact(value)
+    return dumps_bytes(value).decode()
 
 
 def loads(data: bytes | str) -> Any:
-    """Return the value of JSON text; raise JSONDecodeError (a ValueError) when it is not JSON.
+    """Return the value of JSON text; raise orjson.JSONDecodeError (a ValueError) when it is not JSON.
 
     Stricter than json.loads where JSON is: NaN, Infinity and unpaired surrogates are refused.
     """

@@ -31,7 +31,7 @@ import datetime
 import enum
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -96,7 +96,7 @@ class EventTypeSpec:
         return MappingProxyType({key: kind for key, kind in self.keys.items() if kind in DICTIONARY_KINDS})
 
     @functools.cached_property  # each key's check of its value, looked up once per value written
-    def checks(self) -> Mapping[str, Any]:
+    def checks(self) -> Mapping[str, Callable[[Any], bool]]:
         return MappingProxyType({key: _CHECKS.get(kind, _is_text) for key, kind in self.keys.items()})
 
     @functools.cached_property  # the keys check_event_data rewrites (IP truncated, URL stripped), in schema order
